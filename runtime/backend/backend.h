@@ -1,0 +1,37 @@
+// The one interface every backend (cpu-f32, vulkan, cpu-int8) implements. The Session above it
+// owns positions and sampling; nothing above backend/ knows which backend runs.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "tessera/status.h"
+
+namespace tessera {
+
+class ModelWeights;
+
+// One sequence's state on a backend: leaky-average states, key/value caches, scratch.
+class BackendSequence {
+ public:
+  virtual ~BackendSequence() = default;
+  // Feeds tokens [position, position + n) and advances. Writes next-token logits:
+  // all n rows into `logits` (n × V) when all_rows, else only the last row (V floats).
+  // Tokens were range-checked by the Session. Fails with kOutOfRange when the cache is full.
+  virtual Status forward(std::span<const int32_t> tokens, std::span<float> logits, bool all_rows) = 0;
+  virtual void reset() = 0;
+  virtual int64_t position() const = 0;
+  virtual int64_t capacity() const = 0;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string name() const = 0;  // "cpu", "vulkan (<device name>)", "cpu-int8"
+  // Allocates everything the sequence needs for up to `max_tokens` positions, once.
+  virtual Result<std::unique_ptr<BackendSequence>> new_sequence(int64_t max_tokens) = 0;
+};
+
+}  // namespace tessera

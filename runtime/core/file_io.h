@@ -1,0 +1,44 @@
+// Reading files (whole or memory-mapped) and writing them atomically (temp file + rename),
+// so an interrupted or failed write never leaves a half-written output behind.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "tessera/status.h"
+
+namespace tessera {
+
+// A read-only view of a whole file, memory-mapped where possible. Movable, not copyable.
+class MappedFile {
+ public:
+  static Result<std::shared_ptr<MappedFile>> open(const std::string& path);
+  ~MappedFile();
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+
+  std::span<const std::byte> bytes() const { return {data_, size_}; }
+  const std::string& path() const { return path_; }
+
+ private:
+  MappedFile() = default;
+  std::string path_;
+  const std::byte* data_ = nullptr;
+  size_t size_ = 0;
+  bool mapped_ = false;
+  std::vector<std::byte> fallback_;  // empty files / non-mappable sources
+};
+
+Result<std::vector<std::byte>> read_file(const std::string& path);
+
+// Calls `write(sink)` with a sink appending to "<path>.tmp-XXXX" in the same folder, then fsyncs and
+// renames over `path`. On any error the temp file is removed and `path` is untouched.
+using ByteSink = std::function<Status(std::span<const std::byte>)>;
+Status write_file_atomically(const std::string& path, const std::function<Status(const ByteSink&)>& write);
+Status write_file_atomically(const std::string& path, std::span<const std::byte> bytes);
+
+}  // namespace tessera

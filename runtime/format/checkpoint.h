@@ -1,0 +1,45 @@
+// Float-trained weights as they come from training code: the authors' ckpt.pt and
+// Hugging Face style safetensors folders. Readers validate structure only; the mapping to
+// Memory Mosaics semantics lives in model/.
+#pragma once
+
+#include <map>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/tensor.h"
+#include "tessera/status.h"
+
+namespace tessera {
+
+struct Checkpoint {
+  // In file order; contiguous row-major data; tied tensors may share bytes.
+  std::vector<Tensor> tensors;
+  // ckpt.pt: the "model_args" dict (str/int/float/bool/list/None values); safetensors: config.json.
+  nlohmann::json config = nlohmann::json::object();
+  std::string format;  // "torch" or "safetensors"
+  std::string path;
+};
+
+// PyTorch zip checkpoint (torch.save of a dict with "model" = state dict, "model_args", ...).
+// Restricted unpickler: only the globals torch.save emits for a state dict are accepted
+// (torch._utils._rebuild_tensor_v2, torch.*Storage for F32/F16/BF16/F64/I64 (+I32/I16/I8/U8),
+// collections.OrderedDict, torch._utils._rebuild_parameter); nothing is ever executed.
+// A bare state dict (no "model" key) is accepted too; then config is empty.
+Result<Checkpoint> read_torch_checkpoint(const std::string& path);
+Result<Checkpoint> read_torch_checkpoint_bytes(std::span<const std::byte> bytes, const std::string& name);
+
+// `path` is a folder holding model.safetensors (+ config.json), or a .safetensors file
+// (config.json looked up beside it).
+Result<Checkpoint> read_safetensors(const std::string& path);
+Result<std::vector<Tensor>> parse_safetensors(std::span<const std::byte> bytes,
+                                              std::shared_ptr<const void> owner,
+                                              const std::string& name);
+// Writes model.safetensors (atomically); metadata goes to "__metadata__".
+Status write_safetensors(const std::string& file, const std::vector<Tensor>& tensors,
+                         const std::map<std::string, std::string>& metadata = {});
+
+}  // namespace tessera

@@ -1,0 +1,111 @@
+// Tessera public C++ API: load a Memory Mosaics model, run sequences, sample.
+//
+//   auto model = tessera::Model::load("model.gguf", {});      // Result<std::shared_ptr<Model>>
+//   auto session = tessera::Session::create(*model, {});      // Result<std::unique_ptr<Session>>
+//   (*session)->prefill(prompt);  int tok = sampler.sample((*session)->logits());
+//   (*session)->decode(tok); ...
+//
+// Nothing here throws; every fallible call returns Status or Result<T>.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "tessera/attention.h"
+#include "tessera/status.h"
+
+namespace tessera {
+
+enum class BackendKind {
+  kAuto,     // Vulkan when a usable device exists, else CPU f32
+  kCpu,      // float32 CPU reference runtime
+  kVulkan,   // Vulkan compute
+  kCpuInt8,  // integer-only CPU runtime (needs a model quantized with `tessera quantize --int8`)
+};
+const char* backend_kind_name(BackendKind k);
+Result<BackendKind> parse_backend_kind(const std::string& s);  // "auto", "cpu", "vulkan", "cpu-int8"
+
+struct LoadOptions {
+  BackendKind backend = BackendKind::kCpu;
+  int threads = 1;                  // CPU backends
+  int vulkan_device_index = -1;     // -1: pick the best device
+  std::string vulkan_device_name;   // substring match; overrides the index when set
+  bool vulkan_force_staging = false;
+  std::string vulkan_pipeline_cache;  // file path; empty: no disk cache
+  bool vulkan_validation = false;     // enable VK_LAYER_KHRONOS_validation
+};
+
+struct ModelInfo {
+  int64_t vocab_size, n_embd, n_head, n_layer, block_size, pmem_size, pmem_count;
+  AttentionMethod method;
+  int mask_offset;
+  std::string backend_name;  // the backend that actually runs
+  std::string fallback_reason;  // why kAuto did not pick Vulkan (empty otherwise)
+  std::vector<std::string> tokenizer_tokens;  // empty when the GGUF has no tokenizer
+};
+
+class ModelImpl;
+class Model {
+ public:
+  static Result<std::shared_ptr<Model>> load(const std::string& path, const LoadOptions& options);
+  // `bytes` must stay alive as long as the model (no copy is made).
+  static Result<std::shared_ptr<Model>> load_from_memory(std::span<const std::byte> bytes,
+                                                         const LoadOptions& options);
+  ~Model();
+  const ModelInfo& info() const;
+  ModelImpl& impl() { return *impl_; }
+
+ private:
+  explicit Model(std::unique_ptr<ModelImpl> impl);
+  std::unique_ptr<ModelImpl> impl_;
+};
+
+struct SessionOptions {
+  int64_t max_tokens = 0;  // cache capacity; 0: the model's block_size
+};
+
+class SessionImpl;
+class Session {
+ public:
+  static Result<std::unique_ptr<Session>> create(Model& model, const SessionOptions& options);
+  ~Session();
+
+  // Runs the prompt tokens; afterwards logits() holds the last position's next-token logits.
+  // When `all_logits` is non-empty it must hold tokens.size() × vocab floats and receives every row.
+  Status prefill(std::span<const int32_t> tokens, std::span<float> all_logits = {});
+  // One token (cached decode).
+  Status decode(int32_t token);
+  std::span<const float> logits() const;  // V floats of the last fed position
+  int64_t position() const;
+  int64_t capacity() const;
+  void reset();
+
+ private:
+  explicit Session(std::unique_ptr<SessionImpl> impl);
+  std::unique_ptr<SessionImpl> impl_;
+};
+
+struct SamplingParams {
+  float temperature = 0.0f;  // 0: greedy (argmax, lowest index on ties)
+  float top_p = 1.0f;        // nucleus; 1 disables
+  int top_k = 0;             // 0 disables
+  uint64_t seed = 0;
+};
+
+class Sampler {
+ public:
+  explicit Sampler(const SamplingParams& params);
+  // Allocation-free after the first call for a given vocabulary size.
+  int32_t sample(std::span<const float> logits);
+
+ private:
+  SamplingParams params_;
+  std::mt19937_64 rng_;
+  std::vector<std::pair<float, int32_t>> scratch_;
+};
+
+}  // namespace tessera
