@@ -30,6 +30,9 @@ struct HParams {
   float layer_norm_eps = 1e-5f;
   float l2_norm_eps = 0.0f;  // added to ‖·‖ of keys and values (0 regular, 1e-6 EFT)
   std::string source_variant = "regular";  // "regular" | "eft" (informational)
+  // Multiplies the final logits. The converter writes 1/sqrt(C); a folded (quantized) model writes 1
+  // because the scale already sits in output.weight.
+  float logit_scale = 0.0f;
 
   int64_t head_dim() const { return n_head ? n_embd / n_head : 0; }
   // Checks ranges and consistency; the message names the field.
@@ -59,6 +62,8 @@ inline constexpr const char* kMaskOffset = "memory-mosaics.attention.mask_offset
 inline constexpr const char* kLnEps = "memory-mosaics.layer_norm_epsilon";
 inline constexpr const char* kL2Eps = "memory-mosaics.l2_norm_epsilon";
 inline constexpr const char* kVariant = "memory-mosaics.source_variant";
+inline constexpr const char* kLogitScale = "memory-mosaics.logit_scale";
+inline constexpr const char* kTokenizerTokens = "tokenizer.ggml.tokens";  // optional string array
 }  // namespace keys
 
 // Canonical tensor names. Shapes are PyTorch order (outermost first); matrices are [out, in].
