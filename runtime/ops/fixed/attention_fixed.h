@@ -71,7 +71,7 @@ void topk_fixed(bool softmax, int32_t k, const int32_t* q, ScoreScale scale, int
                 const uint8_t* mask, int32_t* scratch);
 
 // Q0.31 e^x for x ≤ 0 given in Q5.26 (gemmlowp's exp_on_negative_values, re-derived): exact at 0
-// (returns 2^31 - 1), error ≤ 4e-9 absolute elsewhere (see fixed_math.cpp).
+// (returns 2^31 - 1), error < 1e-8 absolute elsewhere (see fixed_math.cpp).
 int32_t exp_on_negative_q26(int32_t x_q26);
 
 }  // namespace tessera::ops::fixed
