@@ -114,6 +114,29 @@ TEST(AttentionFixed, DenseSupportsWithinTwoLsb) {
     }
 }
 
+TEST(AttentionFixed, LargestRowsKeepExactSumAndBound) {
+  // n = 2^20 (the documented maximum): the weights are pre-shifted so that Σ < 2^48 still holds.
+  const size_t n = size_t{1} << 20;
+  std::mt19937_64 rng(3);
+  Row q = random_scores(n, rng, 0);
+  for (FixedKind kind : {FixedKind::kSoftmax, FixedKind::kReluMax, FixedKind::kSparsemax}) {
+    FixedRowTransform t{kind};
+    Row p = run(t, q, kScale16);
+    int64_t total = 0;
+    for (int32_t v : p) total += v;
+    EXPECT_EQ(total, kFixedProbOne) << static_cast<int>(kind);
+  }
+  expect_within_two_lsb(FixedRowTransform{FixedKind::kSoftmax}, q, kScale16, {}, "n = 2^20 softmax");
+  Row flat(n, 123);  // 1/2^20 each: Q1.15 outputs 0/1 that sum to 32768 exactly
+  Row p = run(FixedRowTransform{FixedKind::kSoftmax}, flat, kScale16);
+  int64_t total = 0;
+  for (int32_t v : p) {
+    ASSERT_TRUE(v == 0 || v == 1);
+    total += v;
+  }
+  EXPECT_EQ(total, kFixedProbOne);
+}
+
 TEST(AttentionFixed, GoldenRows) {
   // sparsemax on s = (1, 0.5, 0): τ = -0.25 in z = s - 1 → p = (0.75, 0.25, 0) exactly.
   Row q = {65536, 32768, 0};
