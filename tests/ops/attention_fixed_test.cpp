@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "attention_oracle.h"
+#include "ops/attention_fixed_method.h"
 #include "ops/fixed/fixed_math.h"
 
 namespace tessera::ops::fixed {
@@ -191,6 +192,23 @@ TEST(AttentionFixed, RejectsBadArguments) {
   EXPECT_EQ(attention_transform_fixed(sparse, q.data(), kScale16, p.data(), 2, nullptr, nullptr),
             FixedStatus::kInvalidArgument);  // scratch required
   EXPECT_EQ(p, (Row{-1, -1}));                // untouched on error
+}
+
+TEST(AttentionFixed, MethodBridgeRefusesInexactTransforms) {
+  for (const char* name : {"entmax:1.25", "norm_relu"}) {
+    auto r = fixed_transform_for(AttentionMethod::parse(name).value());
+    ASSERT_FALSE(r.ok()) << name;
+    EXPECT_EQ(r.status().code(), StatusCode::kUnsupported);
+    EXPECT_NE(r.status().message().find(name), std::string::npos) << r.status().message();
+  }
+  auto top = fixed_transform_for(AttentionMethod::parse("top3_uniform").value());
+  ASSERT_TRUE(top.ok());
+  EXPECT_EQ(top.value().kind, FixedKind::kTopKUniform);
+  EXPECT_EQ(top.value().top_k, 3);
+  auto relu = fixed_transform_for(AttentionMethod::parse("relumax").value());
+  ASSERT_TRUE(relu.ok());
+  EXPECT_EQ(relu.value().relu_bias_q20, 1 << 20);
+  EXPECT_EQ(fixed_transform_for(AttentionMethod::parse("triweight").value()).value().kind, FixedKind::kEntmax43);
 }
 
 // Bound: Taylor remainder < 6e-9 plus ≤ 8 Q0.31 roundings (2^-32 each) < 1e-8.
