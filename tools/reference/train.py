@@ -190,9 +190,13 @@ def checkpoint_dict(model, optimizer, conf, it, history):
 
 
 def save_atomically(obj, path):
-    tmp = path + ".tmp"
+    # a scratch folder keeps the final file name (torch names the zip's top folder after the file)
+    tmp_dir = path + ".partial"
+    os.makedirs(tmp_dir, exist_ok=True)
+    tmp = os.path.join(tmp_dir, os.path.basename(path))
     torch.save(obj, tmp)
     os.replace(tmp, path)
+    os.rmdir(tmp_dir)
 
 
 def main(argv=None):
