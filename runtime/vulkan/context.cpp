@@ -29,8 +29,9 @@ Result<std::unique_ptr<Context>> Context::create(const ContextOptions& options) 
   TESSERA_ASSIGN_OR_RETURN(c->pool_, CommandPool::create(*c->device_));
   TESSERA_ASSIGN_OR_RETURN(c->fence_, Fence::create(*c->device_));
   c->weights_ = std::make_unique<BlockAllocator>(c->make_device_allocator());
-  c->staging_alloc_ = std::make_unique<BlockAllocator>(c->make_host_allocator(MemoryKind::kHostUpload));
-  c->readback_alloc_ = std::make_unique<BlockAllocator>(c->make_host_allocator(MemoryKind::kHostReadback));
+  // Staging buffers are copy sources/targets only, never bound: not limited by the test override.
+  c->staging_alloc_ = std::make_unique<BlockAllocator>(*c->device_, MemoryKind::kHostUpload, kStagingBytes, false);
+  c->readback_alloc_ = std::make_unique<BlockAllocator>(*c->device_, MemoryKind::kHostReadback, kStagingBytes, false);
   TESSERA_ASSIGN_OR_RETURN(c->staging_, c->staging_alloc_->allocate(kStagingBytes, "staging buffer"));
   TESSERA_ASSIGN_OR_RETURN(c->readback_, c->readback_alloc_->allocate(kStagingBytes, "readback buffer"));
   TESSERA_ASSIGN_OR_RETURN(c->dummy_, c->weights_->allocate(16, "dummy buffer"));
