@@ -20,7 +20,7 @@ struct SequenceState {
   BlockAllocator device, upload, readback;
   BufferSlice step, tokens;          // host-visible: {pos0, n}, n token ids
   BufferSlice x, h, u, w_ext, o, q;  // [rows, C] scratch (w_ext has one extra leading row)
-  BufferSlice states;                // per layer [ctx leaky state C, pmem leaky state C]
+  BufferSlice states;                // per layer [ctx leaky state, pmem leaky state, w_{pos0-1}], C each
   std::vector<BufferSlice> key_cache, value_cache;  // per layer [capacity, C]
   BufferSlice logits;                // [rows, V]
   BufferSlice logits_host;           // readback copy
