@@ -10,8 +10,8 @@ ReluParams relu_params_for(const AttentionMethod& m, double beta2) {
   bool eft = m.form == SeedForm::kEft;
   if (m.kind == AttentionKind::kReluMax)  // regular: relu(β²(s - max s) + b); EFT: relu(β²(cos - max cos) + b)
     return {eft ? 1.0 : beta2, m.relumax_b};
-  if (m.kind == AttentionKind::kNormRelu)  // regular: relu(2β²cos + 1 - 2β²) = relu(2 s + 1 - 2β²); EFT: relu(cos)
-    return eft ? ReluParams{1.0 / beta2, 0.0} : ReluParams{2.0, 1.0 - 2.0 * beta2};
+  if (m.kind == AttentionKind::kNormRelu)  // regular: relu(2β²·s + 1 - 2β²) (cpu/attention_row.cpp); EFT: relu(cos)
+    return eft ? ReluParams{1.0 / beta2, 0.0} : ReluParams{2.0 * beta2, 1.0 - 2.0 * beta2};
   return {};
 }
 

@@ -92,10 +92,13 @@ void VulkanSequence::reset() {
 }
 
 Result<std::unique_ptr<VulkanBackend>> make_backend_from_view(const ModelView& view, const ContextOptions& options,
-                                                              std::shared_ptr<const void> keep_alive) {
+                                                              std::shared_ptr<const void> keep_alive,
+                                                              bool reject_cpu_device) {
   auto shared = std::make_shared<BackendShared>();
   shared->keep_alive = std::move(keep_alive);
   TESSERA_ASSIGN_OR_RETURN(shared->context, Context::create(options));
+  if (reject_cpu_device && shared->context->info().type == VK_PHYSICAL_DEVICE_TYPE_CPU)
+    return unavailable("the only Vulkan device is a CPU implementation (" + shared->context->info().name + ")");
   TESSERA_ASSIGN_OR_RETURN(shared->model, upload_model(*shared->context, view));
   TESSERA_RETURN_IF_ERROR(shared->context->save_pipeline_cache());
   return std::make_unique<VulkanBackend>(std::move(shared));
@@ -117,7 +120,12 @@ Result<std::unique_ptr<Backend>> make_vulkan_backend(std::shared_ptr<const Model
                                                      const LoadOptions& options) {
   if (!weights) return invalid_argument("vulkan: no model");
   vk::ModelView view = vk::ModelView::of(*weights);
-  TESSERA_ASSIGN_OR_RETURN(auto backend, vk::make_backend_from_view(view, vk::context_options(options), weights));
+  // kAuto: a software implementation (llvmpipe) is slower than the native CPU runtime; use it only
+  // when asked for by name, index or BackendKind::kVulkan.
+  const bool reject_cpu = options.backend == BackendKind::kAuto && options.vulkan_device_index < 0 &&
+                          options.vulkan_device_name.empty();
+  TESSERA_ASSIGN_OR_RETURN(auto backend,
+                           vk::make_backend_from_view(view, vk::context_options(options), weights, reject_cpu));
   return std::unique_ptr<Backend>(std::move(backend));
 }
 

@@ -60,7 +60,9 @@ class VulkanBackend final : public Backend {
 
 struct ModelView;
 // For tests and benchmarks: a backend over a model held in memory (kept alive by `keep_alive`).
+// `reject_cpu_device`: kUnavailable when the chosen device is a CPU implementation (kAuto).
 Result<std::unique_ptr<VulkanBackend>> make_backend_from_view(const ModelView& view, const ContextOptions& options,
-                                                              std::shared_ptr<const void> keep_alive);
+                                                              std::shared_ptr<const void> keep_alive,
+                                                              bool reject_cpu_device = false);
 
 }  // namespace tessera::vk

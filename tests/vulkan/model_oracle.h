@@ -116,7 +116,8 @@ inline std::vector<double> oracle_row(const AttentionMethod& method, const std::
   switch (method.kind) {
     case AttentionKind::kSoftmax: return oracle_softmax(s);
     case AttentionKind::kReluMax: return oracle_relu(s, beta2, 1.0, true, false);    // regular seed file
-    case AttentionKind::kNormRelu: return oracle_relu(cos, 2 * beta2, 1 - 2 * beta2, false, true);
+    // Regular seed file: ReLU(2β²·s + 1 - 2β²) with s = β² cos (spec memory-mosaics.md).
+    case AttentionKind::kNormRelu: return oracle_relu(s, 2 * beta2, 1 - 2 * beta2, false, true);
     case AttentionKind::kTopKSoftmax: return oracle_topk(s, method.top_k, true);
     case AttentionKind::kTopKUniform: return oracle_topk(s, method.top_k, false);
     default: return oracle_entmax(s, method.entmax_alpha());
