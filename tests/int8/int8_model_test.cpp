@@ -92,7 +92,8 @@ TEST(Int8Model, AgreesWithFloatReference) {
   int agree = 0, total = 0;
   double worst_rel = 0;
   for (uint64_t seed : {1, 2, 3, 4}) {
-    quant::FloatModel m = random_float_model(101, 32, 4, 2, 40, seed);
+    // Odd seeds put one head of every module on the β² = e^10 clamp, like the fixtures.
+    quant::FloatModel m = random_float_model(101, 32, 4, 2, 40, seed, false, seed % 2);
     Int8Run run = quantize_and_plan(m);
     ASSERT_TRUE(run.plan);
     for (const auto& seq : sequences(101, 2, 24, seed + 100)) {
@@ -115,8 +116,10 @@ TEST(Int8Model, AgreesWithFloatReference) {
   // Random-init models have near-flat logits (top-1/top-2 gaps down to 1e-3 of the logit range),
   // so a few flips are expected here; the ≥ 99% target is checked on the authors' fixtures.
   EXPECT_GE(agree, total * 85 / 100);
-  // Per-channel int8 weights and int8 activations: ~1% relative error per matrix, 2 layers.
-  EXPECT_LT(worst_rel, 0.08);
+  // Per-channel int8 weights and int8 activations err by ~0.5-1% per matrix (typical positions
+  // measure < 3% of max|logit|); heads at the β² = e^10 clamp amplify key/score errors ×2·10^4,
+  // which moves whole attention rows at a few positions (measured worst 7.6%): bound 10%.
+  EXPECT_LT(worst_rel, 0.10);
 }
 
 TEST(Int8Model, DeterministicAndResettable) {

@@ -11,7 +11,7 @@
 namespace tessera::testing_int8 {
 
 inline quant::FloatModel random_float_model(int64_t V, int64_t C, int64_t H, int64_t L, int64_t N, uint64_t seed,
-                                            bool with_biases = false) {
+                                            bool with_biases = false, bool clamp_heads = true) {
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> u01(0.0, 1.0);
   std::normal_distribution<double> nd(0.0, 1.0);
@@ -68,7 +68,7 @@ inline quant::FloatModel random_float_model(int64_t V, int64_t C, int64_t H, int
     y.o = matrix(C, C, bound);
     for (double lambda : heads(0.1, 6.0)) y.key_decay.push_back(std::exp(-lambda));
     for (double b2 : heads(2.0, 60.0)) y.key_scale.push_back(std::sqrt(b2));
-    y.key_scale[size_t(l % H)] = std::exp(5.0);  // the clamp: β² = e^10
+    if (clamp_heads) y.key_scale[size_t(l % H)] = std::exp(5.0);  // the clamp: β² = e^10
     for (double vb : heads(-0.2, 0.1)) y.value_scale.push_back(std::exp(10 * vb));
     y.value_mix = heads(-0.2, 1.2);
     y.ln2_w = gains();
@@ -77,7 +77,7 @@ inline quant::FloatModel random_float_model(int64_t V, int64_t C, int64_t H, int
     y.po = matrix(C, C, bound);
     for (double lambda : heads(0.1, 6.0)) y.pmem_decay.push_back(std::exp(-lambda));
     y.pmem_query_scale = heads(2.0, 60.0);
-    y.pmem_query_scale[size_t((l + 1) % H)] = std::exp(10.0);
+    if (clamp_heads) y.pmem_query_scale[size_t((l + 1) % H)] = std::exp(10.0);
     for (double vb : heads(-0.2, 0.1)) y.pmem_value_scale.push_back(std::exp(10 * vb));
     for (int64_t i = 0; i < H * N * d; ++i) {
       y.mem_k.push_back(nd(rng) / std::sqrt(double(d)));
