@@ -35,9 +35,11 @@ Result<Checkpoint> read_torch_checkpoint_bytes(std::span<const std::byte> bytes,
 // `path` is a folder holding model.safetensors (+ config.json), or a .safetensors file
 // (config.json looked up beside it).
 Result<Checkpoint> read_safetensors(const std::string& path);
+// Tensors in file (data offset) order; `metadata`, when given, receives "__metadata__".
 Result<std::vector<Tensor>> parse_safetensors(std::span<const std::byte> bytes,
                                               std::shared_ptr<const void> owner,
-                                              const std::string& name);
+                                              const std::string& name,
+                                              std::map<std::string, std::string>* metadata = nullptr);
 // Writes model.safetensors (atomically); metadata goes to "__metadata__".
 Status write_safetensors(const std::string& file, const std::vector<Tensor>& tensors,
                          const std::map<std::string, std::string>& metadata = {});

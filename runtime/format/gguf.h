@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <variant>
@@ -27,6 +28,19 @@ enum class ValueType : uint32_t {
 
 // GGML tensor types Tessera reads/writes (wire values).
 enum class TensorType : uint32_t { kF32 = 0, kF16 = 1, kI8 = 24, kI16 = 25, kI32 = 26, kI64 = 27, kF64 = 28, kBF16 = 30 };
+
+// Wire names ("u8", "string", "array", ...) and the GGML <-> Tessera type mappings.
+const char* value_type_name(ValueType t);
+const char* tensor_type_name(TensorType t);
+std::optional<DType> dtype_of(TensorType t);
+std::optional<TensorType> tensor_type_of(DType t);  // none for U8 (GGML has no U8 tensor type)
+
+// Limits the reader enforces on hostile files (docs/format.md).
+constexpr uint32_t kMaxDims = 4;
+constexpr size_t kMaxTensorName = 64;        // bytes (the writer allows 63: GGML's name[64] is NUL-terminated)
+constexpr size_t kMaxKeyLength = 65535;      // bytes
+constexpr int kMaxArrayDepth = 2;            // an array may hold arrays, which may not hold arrays
+constexpr uint64_t kMaxArrayElements = uint64_t(1) << 24;  // all arrays of a file together
 
 struct Value;
 using Array = std::vector<Value>;
@@ -90,7 +104,12 @@ class Writer {
   void set_string_array(const std::string& key, const std::vector<std::string>& v);
   void set_f32_array(const std::string& key, const std::vector<float>& v);
   void set_i32_array(const std::string& key, const std::vector<int32_t>& v);
+  // Any value (every wire type, nested arrays); checked when written. Setting a key again replaces
+  // its value in place (its position stays).
+  void set(const std::string& key, Value v);
   // The tensor's dtype must be F32/F16/BF16/F64/I8/I16/I32/I64; ≤ 4 dims; name ≤ 63 bytes.
+  // A 0-dim (scalar) tensor is written with the single dimension [1]. The bytes are referenced
+  // (the tensor's owner keeps them alive) until the file is written.
   Status add_tensor(const Tensor& t);
 
   Result<std::vector<std::byte>> serialize() const;

@@ -58,9 +58,9 @@ class Model {
   ~Model();
   const ModelInfo& info() const;
   ModelImpl& impl() { return *impl_; }
+  explicit Model(std::unique_ptr<ModelImpl> impl);  // internal: use load()
 
  private:
-  explicit Model(std::unique_ptr<ModelImpl> impl);
   std::unique_ptr<ModelImpl> impl_;
 };
 
@@ -106,6 +106,7 @@ class Sampler {
   SamplingParams params_;
   std::mt19937_64 rng_;
   std::vector<std::pair<float, int32_t>> scratch_;
+  std::vector<double> weights_;
 };
 
 }  // namespace tessera

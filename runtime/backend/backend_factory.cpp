@@ -1,0 +1,44 @@
+#include "backend/backend_factory.h"
+
+#include "cpu/cpu_backend.h"
+
+namespace tessera {
+
+static Result<std::unique_ptr<Backend>> make_vulkan(std::shared_ptr<const ModelWeights>, const LoadOptions&) {
+  return unavailable("this build of Tessera has no Vulkan backend");
+}
+
+static Result<std::unique_ptr<Backend>> make_int8(std::shared_ptr<const ModelWeights>, const LoadOptions&) {
+  return unavailable("this build of Tessera has no int8 backend");
+}
+
+Result<BackendChoice> make_backend(std::shared_ptr<const ModelWeights> weights, const LoadOptions& options) {
+  BackendChoice choice;
+  switch (options.backend) {
+    case BackendKind::kCpu: {
+      TESSERA_ASSIGN_OR_RETURN(choice.backend, make_cpu_backend(weights, options));
+      return choice;
+    }
+    case BackendKind::kCpuInt8: {
+      TESSERA_ASSIGN_OR_RETURN(choice.backend, make_int8(weights, options));
+      return choice;
+    }
+    case BackendKind::kVulkan: {
+      TESSERA_ASSIGN_OR_RETURN(choice.backend, make_vulkan(weights, options));
+      return choice;
+    }
+    case BackendKind::kAuto: {
+      auto vk = make_vulkan(weights, options);
+      if (vk.ok()) {
+        choice.backend = std::move(vk).value();
+        return choice;
+      }
+      choice.fallback_reason = vk.status().message();
+      TESSERA_ASSIGN_OR_RETURN(choice.backend, make_cpu_backend(weights, options));
+      return choice;
+    }
+  }
+  return internal_error("unknown backend kind");
+}
+
+}  // namespace tessera

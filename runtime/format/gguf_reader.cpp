@@ -1,0 +1,314 @@
+// GGUF v3 reader: every count, length, type, offset and size is checked against the file before it is
+// used, so a truncated or hostile file gives a Status naming the field, never a crash or a huge allocation.
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
+#include "format/gguf.h"
+
+namespace tessera::gguf {
+
+namespace {
+
+std::string quoted(const std::string& s) { return "'" + s + "'"; }
+
+// A bounds-checked little-endian reader over the file's bytes.
+class Cursor {
+ public:
+  Cursor(std::span<const std::byte> bytes, const std::string& file) : bytes_(bytes), file_(file) {}
+
+  size_t pos() const { return pos_; }
+  size_t remaining() const { return bytes_.size() - pos_; }
+
+  Status error(StatusCode code, const std::string& field, const std::string& expected,
+               const std::string& found) const {
+    return Status(code, file_ + ": " + field + ": expected " + expected + ", found " + found);
+  }
+  Status corrupt(const std::string& field, const std::string& expected, const std::string& found) const {
+    return error(StatusCode::kCorruptFile, field, expected, found);
+  }
+
+  Status need(size_t n, const std::string& field) const {
+    if (remaining() >= n) return Status();
+    return corrupt(field, std::to_string(n) + " bytes at offset " + std::to_string(pos_),
+                   "only " + std::to_string(remaining()) + " (the file is truncated)");
+  }
+
+  template <class T>
+  Result<T> read(const std::string& field) {
+    TESSERA_RETURN_IF_ERROR(need(sizeof(T), field));
+    T v;
+    std::memcpy(&v, bytes_.data() + pos_, sizeof(T));  // little-endian host: see gguf_writer.cpp
+    pos_ += sizeof(T);
+    return v;
+  }
+
+  Result<std::string> string(const std::string& field, uint64_t max_len) {
+    TESSERA_ASSIGN_OR_RETURN(uint64_t len, read<uint64_t>(field + " length"));
+    if (len > max_len)
+      return corrupt(field + " length", "at most " + std::to_string(max_len) + " bytes", std::to_string(len));
+    if (len > remaining())
+      return corrupt(field + " length", "at most the " + std::to_string(remaining()) + " bytes left in the file",
+                     std::to_string(len));
+    std::string s(reinterpret_cast<const char*>(bytes_.data() + pos_), size_t(len));
+    pos_ += size_t(len);
+    return s;
+  }
+
+ private:
+  std::span<const std::byte> bytes_;
+  const std::string& file_;
+  size_t pos_ = 0;
+};
+
+// The fewest bytes one value of type `t` occupies: bounds array lengths before anything is allocated.
+uint64_t min_value_size(ValueType t) {
+  switch (t) {
+    case ValueType::kU8: case ValueType::kI8: case ValueType::kBool: return 1;
+    case ValueType::kU16: case ValueType::kI16: return 2;
+    case ValueType::kU32: case ValueType::kI32: case ValueType::kF32: return 4;
+    case ValueType::kU64: case ValueType::kI64: case ValueType::kF64: case ValueType::kString: return 8;
+    case ValueType::kArray: return 12;
+  }
+  return 1;
+}
+
+class MetadataParser {
+ public:
+  explicit MetadataParser(Cursor& c) : c_(c) {}
+
+  Result<ValueType> value_type(const std::string& field) {
+    TESSERA_ASSIGN_OR_RETURN(uint32_t t, c_.read<uint32_t>(field));
+    if (t > uint32_t(ValueType::kF64))
+      return c_.corrupt(field, "a GGUF value type 0..12", std::to_string(t));
+    return ValueType(t);
+  }
+
+  Result<Value> value(ValueType type, const std::string& field, int depth) {
+    Value v;
+    v.type = type;
+    switch (type) {
+      case ValueType::kU8: { TESSERA_ASSIGN_OR_RETURN(auto x, c_.read<uint8_t>(field)); v.data = uint64_t(x); break; }
+      case ValueType::kU16: { TESSERA_ASSIGN_OR_RETURN(auto x, c_.read<uint16_t>(field)); v.data = uint64_t(x); break; }
+      case ValueType::kU32: { TESSERA_ASSIGN_OR_RETURN(auto x, c_.read<uint32_t>(field)); v.data = uint64_t(x); break; }
+      case ValueType::kU64: { TESSERA_ASSIGN_OR_RETURN(auto x, c_.read<uint64_t>(field)); v.data = uint64_t(x); break; }
+      case ValueType::kI8: { TESSERA_ASSIGN_OR_RETURN(auto x, c_.read<int8_t>(field)); v.data = int64_t(x); break; }
+      case ValueType::kI16: { TESSERA_ASSIGN_OR_RETURN(auto x, c_.read<int16_t>(field)); v.data = int64_t(x); break; }
+      case ValueType::kI32: { TESSERA_ASSIGN_OR_RETURN(auto x, c_.read<int32_t>(field)); v.data = int64_t(x); break; }
+      case ValueType::kI64: { TESSERA_ASSIGN_OR_RETURN(auto x, c_.read<int64_t>(field)); v.data = int64_t(x); break; }
+      case ValueType::kF32: { TESSERA_ASSIGN_OR_RETURN(auto x, c_.read<float>(field)); v.data = double(x); break; }
+      case ValueType::kF64: { TESSERA_ASSIGN_OR_RETURN(auto x, c_.read<double>(field)); v.data = x; break; }
+      case ValueType::kBool: {
+        TESSERA_ASSIGN_OR_RETURN(auto x, c_.read<uint8_t>(field));
+        if (x > 1) return c_.corrupt(field, "a bool (0 or 1)", std::to_string(x));
+        v.data = x == 1;
+        break;
+      }
+      case ValueType::kString: {
+        TESSERA_ASSIGN_OR_RETURN(auto s, c_.string(field, std::numeric_limits<uint64_t>::max()));
+        v.data = std::move(s);
+        break;
+      }
+      case ValueType::kArray: {
+        if (depth >= kMaxArrayDepth)
+          return c_.corrupt(field, "arrays nested at most " + std::to_string(kMaxArrayDepth) + " deep",
+                            "a deeper array");
+        TESSERA_ASSIGN_OR_RETURN(v.array_type, value_type(field + " element type"));
+        TESSERA_ASSIGN_OR_RETURN(uint64_t n, c_.read<uint64_t>(field + " length"));
+        const uint64_t fit = c_.remaining() / min_value_size(v.array_type);
+        if (n > fit)
+          return c_.corrupt(field + " length",
+                            "at most " + std::to_string(fit) + " elements (what the rest of the file can hold)",
+                            std::to_string(n));
+        if (n > kMaxArrayElements - elements_)
+          return c_.error(StatusCode::kUnsupported, field + " length",
+                          "at most " + std::to_string(kMaxArrayElements) + " array elements in a file",
+                          std::to_string(n + elements_));
+        elements_ += n;
+        Array items;
+        items.reserve(size_t(n));
+        for (uint64_t i = 0; i < n; ++i) {
+          TESSERA_ASSIGN_OR_RETURN(Value e, value(v.array_type, field + "[" + std::to_string(i) + "]", depth + 1));
+          items.push_back(std::move(e));
+        }
+        v.data = std::move(items);
+        break;
+      }
+    }
+    return v;
+  }
+
+ private:
+  Cursor& c_;
+  uint64_t elements_ = 0;
+};
+
+struct TensorInfo {
+  std::string name;
+  std::vector<uint64_t> dims;  // innermost first, as stored
+  TensorType type;
+  uint64_t offset;
+  uint64_t nbytes;
+};
+
+bool is_known_ggml_type(uint32_t t) {
+  // GGML's quantized types (2..23, 29, 31..39): valid GGUF, but Tessera reads only plain types.
+  return t < 40;
+}
+
+uint64_t align_up(uint64_t x, uint64_t a) { return (x + a - 1) / a * a; }
+
+}  // namespace
+
+const Tensor* File::find_tensor(const std::string& name) const {
+  for (const Tensor& t : tensors_)
+    if (t.name == name) return &t;
+  return nullptr;
+}
+
+Result<File> File::open(const std::string& path) {
+  TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<MappedFile> mapped, MappedFile::open(path));
+  auto bytes = mapped->bytes();
+  return parse(bytes, std::move(mapped), path);
+}
+
+Result<File> File::parse(std::span<const std::byte> bytes, std::shared_ptr<const void> owner,
+                         const std::string& name) {
+  File f;
+  f.name_ = name;
+  Cursor c(bytes, name);
+
+  TESSERA_RETURN_IF_ERROR(c.need(4, "magic"));
+  if (std::memcmp(bytes.data(), "GGUF", 4) != 0) {
+    std::string found;
+    for (int i = 0; i < 4; ++i) {
+      char ch = char(bytes[size_t(i)]);
+      found += (ch >= 32 && ch < 127) ? std::string(1, ch) : "\\x" + std::to_string(int(uint8_t(ch)));
+    }
+    return c.corrupt("magic", "\"GGUF\"", "\"" + found + "\" (not a GGUF file)");
+  }
+  (void)c.read<uint32_t>("magic");
+  TESSERA_ASSIGN_OR_RETURN(f.version_, c.read<uint32_t>("version"));
+  if (f.version_ != kVersion) {
+    std::string why = (f.version_ & 0xffff) == 0 ? " (a big-endian GGUF?)" : " (re-convert to GGUF v3)";
+    return c.error(StatusCode::kUnsupported, "version", std::to_string(kVersion), std::to_string(f.version_) + why);
+  }
+  TESSERA_ASSIGN_OR_RETURN(uint64_t n_tensors, c.read<uint64_t>("tensor count"));
+  TESSERA_ASSIGN_OR_RETURN(uint64_t n_kv, c.read<uint64_t>("metadata kv count"));
+  // A key/value takes at least 14 bytes (8 length + 1 key byte + 4 type + 1 value byte); a tensor info
+  // at least 25 (8 length + 1 name byte + 4 n_dims + 4 type + 8 offset).
+  if (n_kv > c.remaining() / 14)
+    return c.corrupt("metadata kv count", "at most " + std::to_string(c.remaining() / 14) + " (what the file can hold)",
+                     std::to_string(n_kv));
+  if (n_tensors > c.remaining() / 25)
+    return c.corrupt("tensor count", "at most " + std::to_string(c.remaining() / 25) + " (what the file can hold)",
+                     std::to_string(n_tensors));
+
+  MetadataParser meta(c);
+  for (uint64_t i = 0; i < n_kv; ++i) {
+    const std::string idx = "metadata kv #" + std::to_string(i);
+    TESSERA_ASSIGN_OR_RETURN(std::string key, c.string(idx + " key", kMaxKeyLength));
+    if (key.empty()) return c.corrupt(idx + " key", "a non-empty key", "an empty string");
+    const std::string field = "key " + quoted(key);
+    if (f.kv_.count(key)) return c.corrupt(field, "each key once", "a duplicate");
+    TESSERA_ASSIGN_OR_RETURN(ValueType type, meta.value_type(field + " value type"));
+    TESSERA_ASSIGN_OR_RETURN(Value v, meta.value(type, field, 0));
+    f.kv_.emplace(std::move(key), std::move(v));
+  }
+
+  uint64_t alignment = 32;  // the GGUF default when general.alignment is absent
+  if (auto it = f.kv_.find("general.alignment"); it != f.kv_.end()) {
+    if (it->second.type != ValueType::kU32)
+      return c.corrupt("key 'general.alignment'", "type u32", value_type_name(it->second.type));
+    alignment = std::get<uint64_t>(it->second.data);
+    if (alignment == 0 || (alignment & (alignment - 1)) != 0)
+      return c.corrupt("key 'general.alignment'", "a power of two", std::to_string(alignment));
+  }
+  f.alignment_ = uint32_t(alignment);
+
+  std::vector<TensorInfo> infos;
+  infos.reserve(size_t(n_tensors));
+  std::map<std::string, size_t> seen;
+  for (uint64_t i = 0; i < n_tensors; ++i) {
+    const std::string idx = "tensor #" + std::to_string(i);
+    TensorInfo ti;
+    TESSERA_ASSIGN_OR_RETURN(ti.name, c.string(idx + " name", kMaxTensorName));
+    if (ti.name.empty()) return c.corrupt(idx + " name", "a non-empty name", "an empty string");
+    const std::string field = "tensor " + quoted(ti.name);
+    if (seen.count(ti.name)) return c.corrupt(field + " name", "each tensor name once", "a duplicate");
+    seen.emplace(ti.name, i);
+    TESSERA_ASSIGN_OR_RETURN(uint32_t n_dims, c.read<uint32_t>(field + " n_dims"));
+    if (n_dims > kMaxDims)
+      return c.corrupt(field + " n_dims", "at most " + std::to_string(kMaxDims), std::to_string(n_dims));
+    for (uint32_t d = 0; d < n_dims; ++d) {
+      TESSERA_ASSIGN_OR_RETURN(uint64_t dim, c.read<uint64_t>(field + " dimension " + std::to_string(d)));
+      if (dim > uint64_t(std::numeric_limits<int64_t>::max()))
+        return c.corrupt(field + " dimension " + std::to_string(d), "at most 2^63-1", std::to_string(dim));
+      ti.dims.push_back(dim);
+    }
+    TESSERA_ASSIGN_OR_RETURN(uint32_t type, c.read<uint32_t>(field + " type"));
+    auto dtype = dtype_of(TensorType(type));
+    if (!dtype) {
+      const std::string expected = "F32 (0), F16 (1), I8 (24), I16 (25), I32 (26), I64 (27), F64 (28) or BF16 (30)";
+      if (is_known_ggml_type(type))
+        return c.error(StatusCode::kUnsupported, field + " type", expected,
+                       std::to_string(type) + " (a quantized GGML type Tessera does not read)");
+      return c.corrupt(field + " type", expected, std::to_string(type) + " (not a GGML type)");
+    }
+    ti.type = TensorType(type);
+    TESSERA_ASSIGN_OR_RETURN(ti.offset, c.read<uint64_t>(field + " offset"));
+    if (ti.offset % alignment != 0)
+      return c.corrupt(field + " offset", "a multiple of the alignment " + std::to_string(alignment),
+                       std::to_string(ti.offset));
+    uint64_t nbytes = dtype_size(*dtype);
+    for (uint64_t dim : ti.dims) {
+      if (__builtin_mul_overflow(nbytes, dim, &nbytes))
+        return c.corrupt(field + " dimensions", "a byte size that fits in 64 bits", "an overflowing product");
+    }
+    ti.nbytes = nbytes;
+    infos.push_back(std::move(ti));
+  }
+
+  f.data_offset_ = align_up(c.pos(), alignment);
+  const uint64_t file_size = bytes.size();
+  for (const TensorInfo& ti : infos) {
+    const std::string field = "tensor " + quoted(ti.name);
+    uint64_t begin = 0, end = 0;
+    if (__builtin_add_overflow(f.data_offset_, ti.offset, &begin) ||
+        __builtin_add_overflow(begin, ti.nbytes, &end) || end > file_size)
+      return c.corrupt(field + " offset",
+                       "data within the file (" + std::to_string(file_size) + " bytes)",
+                       "offset " + std::to_string(ti.offset) + " + " + std::to_string(ti.nbytes) +
+                           " bytes after the data section at " + std::to_string(f.data_offset_));
+  }
+  // Overlaps: sort by offset; each tensor must start at or after the previous one's end.
+  std::vector<const TensorInfo*> by_offset;
+  for (const TensorInfo& ti : infos)
+    if (ti.nbytes > 0) by_offset.push_back(&ti);
+  std::sort(by_offset.begin(), by_offset.end(),
+            [](const TensorInfo* a, const TensorInfo* b) { return a->offset < b->offset; });
+  for (size_t i = 1; i < by_offset.size(); ++i) {
+    const TensorInfo& prev = *by_offset[i - 1];
+    const TensorInfo& cur = *by_offset[i];
+    if (cur.offset < prev.offset + prev.nbytes)
+      return c.corrupt("tensor " + quoted(cur.name) + " offset",
+                       "at least " + std::to_string(prev.offset + prev.nbytes) + " (the end of tensor " +
+                           quoted(prev.name) + ")",
+                       std::to_string(cur.offset) + " (the tensors overlap)");
+  }
+
+  for (const TensorInfo& ti : infos) {
+    Tensor t;
+    t.name = ti.name;
+    t.dtype = *dtype_of(ti.type);
+    t.shape.assign(ti.dims.rbegin(), ti.dims.rend());  // GGUF is innermost-first, Tessera outermost-first
+    t.data = bytes.data() + (f.data_offset_ + ti.offset);
+    t.nbytes = size_t(ti.nbytes);
+    t.owner = owner;
+    f.tensors_.push_back(std::move(t));
+    f.offsets_.push_back(ti.offset);
+  }
+  return f;
+}
+
+}  // namespace tessera::gguf

@@ -1,0 +1,38 @@
+// Authors' checkpoints (regular or EFT Memory Mosaics files, ckpt.pt or safetensors) -> Tessera's
+// canonical model: effective per-head scalars, canonical names, hyperparameters, attention method.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+#include "format/checkpoint.h"
+#include "model/hparams.h"
+#include "tessera/status.h"
+
+namespace tessera {
+
+struct ConvertOptions {
+  std::optional<std::string> method;  // overrides/supplies model_args["method"]
+  std::optional<int> mask_offset;     // overrides the inferred 1 (authors) / 2 (seed EFT variant)
+  bool f16 = false;                   // store matrices, embedding and memories as F16
+};
+
+struct ConvertedModel {
+  HParams hparams;
+  std::vector<Tensor> tensors;          // canonical names (hparams.h), F32 (or F16 when asked)
+  std::vector<std::string> tokenizer;   // model_args["tokenizer"] when present
+  std::vector<std::string> notes;       // what was inferred or defaulted, for the user
+};
+
+Result<ConvertedModel> convert_checkpoint(const Checkpoint& ckpt, const ConvertOptions& options);
+
+// Reads `input` (a ckpt.pt file, a .safetensors file or a folder with model.safetensors).
+Result<Checkpoint> read_any_checkpoint(const std::string& input);
+
+// Writes the GGUF atomically (general.*, memory-mosaics.*, tokenizer, tensors).
+Status write_model_gguf(const ConvertedModel& model, const std::string& path);
+
+// Hyperparameters as GGUF keys (shared by the converter and the quantizer).
+}  // namespace tessera

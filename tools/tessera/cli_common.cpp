@@ -1,0 +1,59 @@
+#include "cli_common.h"
+
+#include <charconv>
+#include <iostream>
+
+namespace tessera::cli {
+
+Result<std::vector<int32_t>> parse_token_list(const std::string& text) {
+  std::vector<int32_t> out;
+  size_t i = 0, index = 0;
+  while (i < text.size()) {
+    while (i < text.size() && (text[i] == ' ' || text[i] == ',' || text[i] == '\t' || text[i] == '\n')) ++i;
+    if (i >= text.size()) break;
+    size_t j = i;
+    while (j < text.size() && !(text[j] == ' ' || text[j] == ',' || text[j] == '\t' || text[j] == '\n')) ++j;
+    int64_t v = 0;
+    auto [p, ec] = std::from_chars(text.data() + i, text.data() + j, v);
+    if (ec != std::errc() || p != text.data() + j || v < INT32_MIN || v > INT32_MAX)
+      return invalid_argument("token list item " + std::to_string(index) + " '" + text.substr(i, j - i) +
+                              "' is not an integer token id");
+    out.push_back(int32_t(v));
+    ++index;
+    i = j;
+  }
+  if (out.empty()) return invalid_argument("the token list is empty");
+  return out;
+}
+
+void BackendFlags::add_to(CLI::App& app, const std::string& default_backend) {
+  backend = default_backend;
+  app.add_option("--backend", backend, "auto | cpu | vulkan | cpu-int8")->capture_default_str();
+  app.add_option("--threads", threads, "CPU threads")->capture_default_str();
+  app.add_option("--vulkan-device", vulkan_device, "Vulkan device index (-1: best)");
+  app.add_option("--vulkan-device-name", vulkan_device_name, "Vulkan device name (substring)");
+  app.add_flag("--vulkan-validation", vulkan_validation, "enable the Khronos validation layer");
+}
+
+Result<LoadOptions> BackendFlags::options() const {
+  LoadOptions o;
+  TESSERA_ASSIGN_OR_RETURN(o.backend, parse_backend_kind(backend));
+  o.threads = threads;
+  o.vulkan_device_index = vulkan_device;
+  o.vulkan_device_name = vulkan_device_name;
+  o.vulkan_validation = vulkan_validation;
+  return o;
+}
+
+Result<std::shared_ptr<Model>> load_model(const std::string& path, const BackendFlags& flags, bool announce) {
+  TESSERA_ASSIGN_OR_RETURN(LoadOptions o, flags.options());
+  TESSERA_ASSIGN_OR_RETURN(auto model, Model::load(path, o));
+  if (announce) {
+    std::cerr << "backend: " << model->info().backend_name << "\n";
+    if (!model->info().fallback_reason.empty())
+      std::cerr << "  (Vulkan not used: " << model->info().fallback_reason << ")\n";
+  }
+  return model;
+}
+
+}  // namespace tessera::cli
