@@ -16,7 +16,7 @@ namespace {
 size_t align64(size_t n) { return (n + 63) & ~size_t(63); }
 
 struct Layout {
-  size_t x, u, w_cur, acc, q8, scores, probs, o_acc, r_acc, key_state, pmem_state, w_prev, key_cache, value_cache,
+  size_t x, u, w_cur, acc, q8, logits, scores, probs, o_acc, r_acc, key_state, pmem_state, w_prev, key_cache, value_cache,
       total;
 };
 
@@ -37,6 +37,7 @@ Layout layout(const Int8Model& m, int64_t cap) {
   l.w_cur = take(C * 4);
   l.acc = take(rows * 4);
   l.q8 = take(C);
+  l.logits = take(V * 4);
   l.scores = take(n_scores * 4);
   l.probs = take(n_scores * 4);
   l.o_acc = take(size_t(m.head_dim) * 8);
@@ -168,6 +169,7 @@ void int8_state_bind(const Int8Model& m, int64_t capacity, void* arena, Int8Stat
   s->w_cur = reinterpret_cast<int32_t*>(base + l.w_cur);
   s->acc = reinterpret_cast<int32_t*>(base + l.acc);
   s->q8 = reinterpret_cast<int8_t*>(base + l.q8);
+  s->logits = reinterpret_cast<int32_t*>(base + l.logits);
   s->scores = reinterpret_cast<int32_t*>(base + l.scores);
   s->probs = reinterpret_cast<int32_t*>(base + l.probs);
   s->o_acc = reinterpret_cast<int64_t*>(base + l.o_acc);
