@@ -3,8 +3,8 @@
 // file and ops/int8/ are what the Cortex-M4 soft-float build checks (tests/cross/).
 #pragma once
 
-#include <cstddef>
-#include <cstdint>
+#include <stddef.h>
+#include <stdint.h>  // C header: the Cortex-M4 build has no C++ library
 
 #include "cpu_int8/int8_model.h"
 

@@ -4,8 +4,8 @@
 // int8_plan.h builds it (on the host, at load) from a quantized GGUF's tensors.
 #pragma once
 
-#include <cstddef>
-#include <cstdint>
+#include <stddef.h>
+#include <stdint.h>  // C header: the Cortex-M4 build has no C++ library
 
 #include "ops/int8/fixed_point.h"
 #include "ops/int8/matvec_int8.h"

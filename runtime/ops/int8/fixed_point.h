@@ -7,7 +7,7 @@
 // A real multiplier m > 0 is stored as (M, shift) with M ∈ [2^30, 2^31) and m = M·2^(shift-31).
 #pragma once
 
-#include <cstdint>
+#include <stdint.h>  // C header: the Cortex-M4 build has no C++ library
 
 namespace tessera::ops::int8 {
 

@@ -3,7 +3,7 @@
 // divides 0/0; the authors' EFT file adds ε and also gives 0).
 #pragma once
 
-#include <cstdint>
+#include <stdint.h>  // C header: the Cortex-M4 build has no C++ library
 
 namespace tessera::ops::int8 {
 

@@ -4,7 +4,7 @@
 // inv_out_scale = 1/s_out as a quantized multiplier. Integer reciprocal sqrt (fixed_point.h).
 #pragma once
 
-#include <cstdint>
+#include <stdint.h>  // C header: the Cortex-M4 build has no C++ library
 
 #include "ops/int8/fixed_point.h"
 

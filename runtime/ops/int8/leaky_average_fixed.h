@@ -2,7 +2,7 @@
 // a_h and 1 - a_h as Q31 numbers (a_q31 = round(a·2^31)). State and input share one int32 scale.
 #pragma once
 
-#include <cstdint>
+#include <stdint.h>  // C header: the Cortex-M4 build has no C++ library
 
 namespace tessera::ops::int8 {
 

@@ -1,8 +1,6 @@
 // Portable int8 matvec, run-time dispatch and the blocked matmul (see matvec_int8.h).
 #include "ops/int8/matvec_int8.h"
 
-#include <initializer_list>
-
 namespace tessera::ops::int8 {
 
 void matvec_i8_portable(const int8_t* w, int64_t rows, int64_t cols, const int8_t* x, int32_t* y) {
@@ -44,7 +42,8 @@ bool matvec_kernel_available(MatvecKernel k) {
 
 MatvecKernel resolve_matvec_kernel(MatvecKernel requested) {
   if (requested == MatvecKernel::kAuto) {
-    for (MatvecKernel k : {MatvecKernel::kAvx512Vnni, MatvecKernel::kAvx2, MatvecKernel::kNeonDot})
+    const MatvecKernel fastest_first[] = {MatvecKernel::kAvx512Vnni, MatvecKernel::kAvx2, MatvecKernel::kNeonDot};
+    for (MatvecKernel k : fastest_first)
       if (matvec_kernel_available(k)) return k;
     return MatvecKernel::kPortable;
   }

@@ -4,8 +4,8 @@
 // exact integer arithmetic, so all variants are bit-identical to the portable one (tested).
 #pragma once
 
-#include <cstddef>
-#include <cstdint>
+#include <stddef.h>
+#include <stdint.h>  // C header: the Cortex-M4 build has no C++ library
 
 namespace tessera::ops::int8 {
 

@@ -2,7 +2,7 @@
 // map W·x sums to a common activation scale. Integer-only (see fixed_point.h).
 #pragma once
 
-#include <cstdint>
+#include <stdint.h>  // C header: the Cortex-M4 build has no C++ library
 
 #include "ops/int8/fixed_point.h"
 

@@ -6,7 +6,7 @@
 // a constant generated offline (round(2^30·2^(-i/256))) so no float is needed at run time.
 #pragma once
 
-#include <cstdint>
+#include <stdint.h>  // C header: the Cortex-M4 build has no C++ library
 
 namespace tessera::ops::int8 {
 
