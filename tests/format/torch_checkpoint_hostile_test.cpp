@@ -54,6 +54,13 @@ TEST(TorchCheckpointHostile, CraftedArchiveBaseline) {
   ASSERT_TRUE(r.ok()) << r.status().to_string();
   const std::vector<float> want = {1, 4, 2, 5, 3, 6};
   EXPECT_EQ(std::vector<float>(r->tensors[0].as<float>().begin(), r->tensors[0].as<float>().end()), want);
+  // A bare state dict whose first tensor is named "model" is still a bare state dict.
+  FakeTensor named_model{.name = "model"}, other{.name = "x"};
+  r = load(archive(state_dict_pickle({named_model, other}, /*wrap_in_model=*/false), {f32_bytes(4)}));
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  ASSERT_EQ(r->tensors.size(), 2u);
+  EXPECT_EQ(r->tensors[0].name, "model");
+  EXPECT_EQ(r->tensors[1].data, r->tensors[0].data);
 }
 
 TEST(TorchCheckpointHostile, Torch2StyleArchiveIsAccepted) {
