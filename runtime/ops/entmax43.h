@@ -1,0 +1,13 @@
+// entmax α = 4/3 (triweight): p_i = [s_i/3 - τ]_+^3, Σp = 1.
+// Exact threshold (ops/entmax_exact.h); usable-key conventions of ops/row_common.h.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace tessera::ops {
+
+// scratch: n floats.
+void entmax43_row(const float* s, float* p, size_t n, const uint8_t* mask, float* scratch);
+
+}  // namespace tessera::ops

@@ -1,0 +1,205 @@
+// Truncated, corrupt and hostile ckpt.pt inputs: each gives a clear error (file, field, expected,
+// found) and never a crash. Inputs are cut/patched fixture bytes or crafted archives.
+#include <gtest/gtest.h>
+
+#include "core/file_io.h"
+#include "format/checkpoint.h"
+#include "torch_test_support.h"
+
+namespace tessera {
+namespace {
+
+using testing::as_bytes;
+using testing::f32_bytes;
+using testing::FakeTensor;
+using testing::make_zip;
+using testing::PickleBuilder;
+using testing::state_dict_pickle;
+
+const std::string kData = TESSERA_TEST_DATA;
+
+std::string fixture_bytes(const std::string& rel) {
+  auto b = read_file(kData + "/" + rel);
+  EXPECT_TRUE(b.ok()) << rel;
+  return b.ok() ? std::string(reinterpret_cast<const char*>(b->data()), b->size()) : std::string();
+}
+
+Result<Checkpoint> load(const std::string& bytes) { return read_torch_checkpoint_bytes(as_bytes(bytes), "bad.pt"); }
+
+void expect_error(const Result<Checkpoint>& r, StatusCode code, const std::string& needle) {
+  ASSERT_FALSE(r.ok()) << "expected an error containing '" << needle << "'";
+  EXPECT_EQ(r.status().code(), code) << r.status().to_string();
+  EXPECT_NE(r.status().message().find(needle), std::string::npos) << r.status().message();
+  EXPECT_EQ(r.status().message().rfind("bad.pt", 0), 0u) << "the error must name the file: " << r.status().message();
+}
+
+// An archive "m/..." with the given pickle and float32 storages named "0", "1", ...
+std::string archive(const std::string& pickle, const std::vector<std::string>& storages) {
+  std::vector<std::pair<std::string, std::string>> entries = {{"m/data.pkl", pickle}};
+  for (size_t i = 0; i < storages.size(); ++i) entries.emplace_back("m/data/" + std::to_string(i), storages[i]);
+  entries.emplace_back("m/version", "3\n");
+  return make_zip(entries);
+}
+
+TEST(TorchCheckpointHostile, CraftedArchiveBaseline) {
+  // The builders themselves produce a loadable checkpoint (so the failures below are the patches').
+  FakeTensor t{.name = "w", .numel = 6, .size = {2, 3}, .stride = {3, 1}};
+  auto r = load(archive(state_dict_pickle({t}), {f32_bytes(6)}));
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  ASSERT_EQ(r->tensors.size(), 1u);
+  EXPECT_EQ(r->tensors[0].as<float>()[5], 6.0f);
+  // Transposed view (stride {1, 2} over a 2x3 storage): row-major copy of the transpose.
+  FakeTensor tr{.name = "t", .numel = 6, .size = {3, 2}, .stride = {1, 3}};
+  r = load(archive(state_dict_pickle({tr}), {f32_bytes(6)}));
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  const std::vector<float> want = {1, 4, 2, 5, 3, 6};
+  EXPECT_EQ(std::vector<float>(r->tensors[0].as<float>().begin(), r->tensors[0].as<float>().end()), want);
+}
+
+TEST(TorchCheckpointHostile, TruncatedAtManyCutPoints) {
+  const std::string full = fixture_bytes("authors/fb-eft-softmax/ckpt.pt");
+  ASSERT_GT(full.size(), 10000u);
+  std::vector<size_t> cuts = {0, 1, 3, 4, 21, 22, 30, 64, 100};
+  for (size_t c = 128; c < full.size(); c += 997) cuts.push_back(c);
+  for (size_t back = 1; back <= 128; ++back) cuts.push_back(full.size() - back);
+  for (size_t cut : cuts) {
+    auto r = load(full.substr(0, cut));
+    ASSERT_FALSE(r.ok()) << "cut at " << cut;
+    EXPECT_EQ(r.status().code(), StatusCode::kCorruptFile) << r.status().to_string();
+    EXPECT_EQ(r.status().message().rfind("bad.pt", 0), 0u) << r.status().message();
+  }
+}
+
+TEST(TorchCheckpointHostile, EveryByteFlippedInASmallFileIsSafe) {
+  // Flip each byte of a small torch file: either a clean error, or (for bytes no reader checks,
+  // like ZIP timestamps or padding) the same tensors as the original. Never a crash.
+  const std::string good = fixture_bytes("torch/bare_state_dict.pt");
+  auto ref = load(good);
+  ASSERT_TRUE(ref.ok());
+  size_t errors = 0;
+  for (size_t i = 0; i < good.size(); ++i) {
+    std::string bad = good;
+    bad[i] = char(bad[i] ^ 0x5A);
+    auto r = load(bad);
+    if (!r.ok()) {
+      ++errors;
+      EXPECT_FALSE(r.status().message().empty());
+      continue;
+    }
+    ASSERT_EQ(r->tensors.size(), ref->tensors.size()) << "flip at " << i;
+    for (size_t k = 0; k < ref->tensors.size(); ++k) {
+      ASSERT_EQ(r->tensors[k].nbytes, ref->tensors[k].nbytes) << "flip at " << i;
+      EXPECT_EQ(std::memcmp(r->tensors[k].data, ref->tensors[k].data, ref->tensors[k].nbytes), 0)
+          << "flip at " << i << " changed tensor bytes without an error";
+    }
+  }
+  EXPECT_GT(errors, good.size() / 2);  // CRCs cover data and pickle; headers are checked
+}
+
+TEST(TorchCheckpointHostile, BadZipOffsetsInFixture) {
+  const std::string good = fixture_bytes("authors/fb-regular-softmax/ckpt.pt");
+  std::string bad = good;
+  const size_t eocd = bad.size() - 22, locator = eocd - 20;
+  bad.replace(locator + 8, 8, std::string("\x00\x00\x00\x00\x10\x00\x00\x00", 8));
+  expect_error(load(bad), StatusCode::kCorruptFile, "ZIP64 end-of-central-directory offset");
+  // First central directory entry's local header offset moved into the middle of a record.
+  bad = good;
+  const size_t cd = size_t(uint8_t(bad[eocd + 16])) | size_t(uint8_t(bad[eocd + 17])) << 8 |
+                   size_t(uint8_t(bad[eocd + 18])) << 16 | size_t(uint8_t(bad[eocd + 19])) << 24;
+  ASSERT_EQ(bad.substr(cd, 4), std::string("PK\x01\x02", 4));
+  bad.replace(cd + 42, 4, std::string("\x10\x00\x00\x00", 4));
+  expect_error(load(bad), StatusCode::kCorruptFile, "local header signature at offset 16");
+}
+
+TEST(TorchCheckpointHostile, NotAZipOrEmptyArchive) {
+  expect_error(load("hello world"), StatusCode::kCorruptFile, "expected the ZIP signature");
+  expect_error(load(""), StatusCode::kCorruptFile, "ZIP signature");
+  expect_error(load(make_zip({})), StatusCode::kCorruptFile, "ZIP signature");  // starts with PK\5\6
+  expect_error(load(make_zip({{"noslash", "x"}})), StatusCode::kCorruptFile, "not inside a top-level folder");
+  expect_error(load(make_zip({{"m/version", "3\n"}})), StatusCode::kCorruptFile, "no 'm/data.pkl' record");
+}
+
+TEST(TorchCheckpointHostile, StorageShorterThanNumelSays) {
+  FakeTensor t{.name = "w", .numel = 10, .size = {10}, .stride = {1}};
+  expect_error(load(archive(state_dict_pickle({t}), {f32_bytes(4)})), StatusCode::kCorruptFile,
+               "storage record 'm/data/0': expected 10 x F32 = 40 bytes, found 16");
+  FakeTensor missing{.name = "w", .key = "7"};
+  expect_error(load(archive(state_dict_pickle({missing}), {f32_bytes(4)})), StatusCode::kCorruptFile,
+               "'m/data/7' is referenced by data.pkl but missing");
+}
+
+TEST(TorchCheckpointHostile, OutOfRangeOffsetOrStride) {
+  FakeTensor off{.name = "w", .numel = 4, .offset = 2, .size = {4}, .stride = {1}};
+  expect_error(load(archive(state_dict_pickle({off}), {f32_bytes(4)})), StatusCode::kCorruptFile,
+               "tensor 'w': storage offset 2, size [4] and strides reach element 5, but storage '0' has 4 elements");
+  FakeTensor stride{.name = "w", .numel = 6, .size = {2, 3}, .stride = {4, 1}};
+  expect_error(load(archive(state_dict_pickle({stride}), {f32_bytes(6)})), StatusCode::kCorruptFile,
+               "reach element 6");
+  FakeTensor huge{.name = "w", .numel = 4, .size = {0x7fffffff, 0x7fffffff, 0x7fffffff}, .stride = {1, 1, 1}};
+  expect_error(load(archive(state_dict_pickle({huge}), {f32_bytes(4)})), StatusCode::kCorruptFile, "overflow");
+  FakeTensor neg{.name = "w", .numel = 4, .offset = -1};
+  expect_error(load(archive(state_dict_pickle({neg}), {f32_bytes(4)})), StatusCode::kCorruptFile,
+               "storage_offset must be an int >= 0");
+  FakeTensor broadcast{.name = "w", .numel = 2, .size = {3, 2}, .stride = {0, 1}};
+  expect_error(load(archive(state_dict_pickle({broadcast}), {f32_bytes(2)})), StatusCode::kUnsupported,
+               "overlapping/broadcast");
+}
+
+TEST(TorchCheckpointHostile, HostileGlobalsInsideACheckpoint) {
+  PickleBuilder p;
+  p.op('}').str("model").global("os", "system").mark().str("echo pwned").tuple().op('R').op('s').stop();
+  expect_error(load(archive(p.s, {})), StatusCode::kUnsupported, "global 'os.system' is not allowed");
+  PickleBuilder q;
+  q.global("builtins", "eval").mark().str("__import__('os')").tuple().op('R').stop();
+  expect_error(load(archive(q.s, {})), StatusCode::kUnsupported, "builtins.eval");
+  PickleBuilder u;
+  u.raw(std::string("\xfe", 1));
+  expect_error(load(archive(u.s, {})), StatusCode::kCorruptFile, "unknown opcode 0xfe");
+}
+
+TEST(TorchCheckpointHostile, StateDictShape) {
+  // Duplicate names, a non-tensor entry, a non-dict root, conflicting storage dtypes.
+  FakeTensor a{.name = "w"};
+  expect_error(load(archive(state_dict_pickle({a, a}), {f32_bytes(4)})), StatusCode::kCorruptFile,
+               "tensor 'w' appears twice");
+  PickleBuilder p;
+  p.op('}').str("model").op('}').str("w").integer(3).op('s').op('s').stop();
+  expect_error(load(archive(p.s, {})), StatusCode::kUnsupported, "entry 'w' of 'model' is a int, expected a tensor");
+  PickleBuilder bare;
+  bare.op('}').str("iter_num").integer(3).op('s').stop();
+  expect_error(load(archive(bare.s, {})), StatusCode::kUnsupported, "no 'model' key");
+  expect_error(load(archive(PickleBuilder().op(']').stop().s, {})), StatusCode::kUnsupported,
+               "data.pkl holds a list, expected a dict");
+  FakeTensor half{.name = "h", .storage_class = "HalfStorage"};
+  expect_error(load(archive(state_dict_pickle({a, half}), {f32_bytes(4)})), StatusCode::kCorruptFile,
+               "storage '0' is referenced as F16 x 4 after F32 x 4");
+}
+
+TEST(TorchCheckpointHostile, ModelArgsDepthAndTypes) {
+  // model_args nested 100000 deep: refused by depth, without recursion trouble.
+  PickleBuilder p;
+  p.op('}').str("model").op('}').op('s').str("model_args");
+  for (int i = 0; i < 100000; ++i) p.op(']');
+  for (int i = 1; i < 100000; ++i) p.op('a');
+  p.op('s').stop();
+  expect_error(load(archive(p.s, {})), StatusCode::kUnsupported, "nested deeper than 64 levels");
+  // A list that contains itself.
+  PickleBuilder c;
+  c.op('}').str("model").op('}').op('s').str("model_args").op('}').str("loop").op(']').raw("q\x07").raw("h\x07");
+  c.op('a').op('s').op('s').stop();
+  expect_error(load(archive(c.s, {})), StatusCode::kUnsupported, "nested deeper");
+  PickleBuilder b;
+  b.op('}').str("model").op('}').op('s').str("model_args").op('}').str("blob");
+  b.raw(std::string("C\x01z", 3)).op('s').op('s').stop();
+  expect_error(load(archive(b.s, {})), StatusCode::kUnsupported, "model_args.blob: a bytes value");
+}
+
+TEST(TorchCheckpointHostile, BigEndianByteorderRecordIsRefused) {
+  FakeTensor t{.name = "w"};
+  const std::string zip = make_zip({{"m/data.pkl", state_dict_pickle({t})}, {"m/byteorder", "big"},
+                                    {"m/data/0", f32_bytes(4)}});
+  expect_error(load(zip), StatusCode::kUnsupported, "byteorder record says 'big'");
+}
+
+}  // namespace
+}  // namespace tessera
