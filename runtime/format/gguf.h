@@ -89,6 +89,7 @@ class File {
   std::map<std::string, Value> kv_;
   std::vector<Tensor> tensors_;
   std::vector<uint64_t> offsets_;
+  std::map<std::string, size_t> tensor_index_;  // name -> position in tensors_
 };
 
 // Builds a GGUF file. Metadata keeps insertion order; tensors are written in insertion order,

@@ -202,9 +202,8 @@ uint64_t align_up(uint64_t x, uint64_t a) { return (x + a - 1) / a * a; }
 }  // namespace
 
 const Tensor* File::find_tensor(const std::string& name) const {
-  for (const Tensor& t : tensors_)
-    if (t.name == name) return &t;
-  return nullptr;
+  auto it = tensor_index_.find(name);
+  return it == tensor_index_.end() ? nullptr : &tensors_[it->second];
 }
 
 Result<File> File::open(const std::string& path) {
@@ -349,6 +348,7 @@ Result<File> File::parse(std::span<const std::byte> bytes, std::shared_ptr<const
     f.tensors_.push_back(std::move(t));
     f.offsets_.push_back(ti.offset);
   }
+  f.tensor_index_ = std::move(seen);
   return f;
 }
 
