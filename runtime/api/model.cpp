@@ -23,6 +23,9 @@ Result<BackendKind> parse_backend_kind(const std::string& s) {
 Model::Model(std::unique_ptr<ModelImpl> impl) : impl_(std::move(impl)) {}
 Model::~Model() = default;
 const ModelInfo& Model::info() const { return impl_->info; }
+size_t Model::session_arena_bytes(int64_t max_tokens) const {
+  return impl_->backend->sequence_arena_bytes(max_tokens > 0 ? max_tokens : impl_->info.block_size);
+}
 
 static Result<std::shared_ptr<Model>> finish_load(std::shared_ptr<const gguf::File> file, const LoadOptions& options) {
   if (options.threads < 1) return invalid_argument("LoadOptions.threads must be >= 1, found " + std::to_string(options.threads));

@@ -31,7 +31,11 @@ Result<std::unique_ptr<Session>> Session::create(Model& model, const SessionOpti
   impl->weights = m.weights;
   impl->vocab = m.info.vocab_size;
   impl->last_logits.assign(size_t(impl->vocab), 0.0f);
-  TESSERA_ASSIGN_OR_RETURN(impl->seq, m.backend->new_sequence(cap));
+  if (!options.arena.empty()) {
+    TESSERA_ASSIGN_OR_RETURN(impl->seq, m.backend->new_sequence_in(cap, options.arena));
+  } else {
+    TESSERA_ASSIGN_OR_RETURN(impl->seq, m.backend->new_sequence(cap));
+  }
   return std::unique_ptr<Session>(new Session(std::move(impl)));
 }
 

@@ -32,6 +32,13 @@ class Backend {
   virtual std::string name() const = 0;  // "cpu", "vulkan (<device name>)", "cpu-int8"
   // Allocates everything the sequence needs for up to `max_tokens` positions, once.
   virtual Result<std::unique_ptr<BackendSequence>> new_sequence(int64_t max_tokens) = 0;
+  // Caller-supplied state memory (cpu-int8): the bytes a sequence of `max_tokens` needs, 0 when the
+  // backend cannot take an arena; new_sequence_in places every per-sequence buffer in `arena`
+  // (any alignment, at least sequence_arena_bytes) and allocates nothing per token.
+  virtual size_t sequence_arena_bytes(int64_t max_tokens) const { return 0; }
+  virtual Result<std::unique_ptr<BackendSequence>> new_sequence_in(int64_t max_tokens, std::span<std::byte> arena) {
+    return Status(StatusCode::kUnsupported, name() + " does not take a caller-supplied arena");
+  }
 };
 
 }  // namespace tessera

@@ -1,6 +1,7 @@
 #include "backend/backend_factory.h"
 
 #include "cpu/cpu_backend.h"
+#include "cpu_int8/int8_backend.h"
 #include "vulkan/vulkan_backend.h"
 
 namespace tessera {
@@ -10,8 +11,9 @@ static Result<std::unique_ptr<Backend>> make_vulkan(std::shared_ptr<const ModelW
   return make_vulkan_backend(std::move(weights), options);
 }
 
-static Result<std::unique_ptr<Backend>> make_int8(std::shared_ptr<const ModelWeights>, const LoadOptions&) {
-  return unavailable("this build of Tessera has no int8 backend");
+static Result<std::unique_ptr<Backend>> make_int8(std::shared_ptr<const ModelWeights> weights,
+                                                  const LoadOptions& options) {
+  return make_int8_backend(std::move(weights), options);
 }
 
 Result<BackendChoice> make_backend(std::shared_ptr<const ModelWeights> weights, const LoadOptions& options) {

@@ -186,3 +186,26 @@ TEST(Tokenizer, GreedyLongestMatchAndClearErrors) {
 
 }  // namespace
 }  // namespace tessera
+
+namespace tessera {
+namespace {
+
+TEST_F(Api, ThreadCountDoesNotChangeTheBits) {
+  const std::vector<int32_t> toks{3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5};
+  std::vector<std::vector<float>> runs;
+  for (int threads : {1, 2, 3}) {
+    LoadOptions o;
+    o.threads = threads;
+    auto m = Model::load(path_, o);
+    ASSERT_TRUE(m.ok()) << m.status().to_string();
+    auto s = Session::create(**m, {});
+    std::vector<float> all(toks.size() * 101);
+    ASSERT_TRUE((*s)->prefill(toks, all).ok());
+    runs.push_back(all);
+  }
+  EXPECT_EQ(runs[0], runs[1]);
+  EXPECT_EQ(runs[0], runs[2]);
+}
+
+}  // namespace
+}  // namespace tessera

@@ -29,6 +29,9 @@ enum class BackendKind {
 const char* backend_kind_name(BackendKind k);
 Result<BackendKind> parse_backend_kind(const std::string& s);  // "auto", "cpu", "vulkan", "cpu-int8"
 
+// The cpu-int8 matrix kernel (all give bit-identical results; kAuto picks the fastest available).
+enum class Int8Kernel { kAuto, kPortable, kAvx2, kAvx512Vnni, kNeonDot };
+
 struct LoadOptions {
   BackendKind backend = BackendKind::kCpu;
   int threads = 1;                  // CPU backends
@@ -37,6 +40,7 @@ struct LoadOptions {
   bool vulkan_force_staging = false;
   std::string vulkan_pipeline_cache;  // file path; empty: no disk cache
   bool vulkan_validation = false;     // enable VK_LAYER_KHRONOS_validation
+  Int8Kernel int8_kernel = Int8Kernel::kAuto;  // cpu-int8 only; an unavailable kernel fails the load
 };
 
 struct ModelInfo {
@@ -57,6 +61,8 @@ class Model {
                                                          const LoadOptions& options);
   ~Model();
   const ModelInfo& info() const;
+  // Bytes SessionOptions::arena must hold for `max_tokens` positions (0: the backend takes no arena).
+  size_t session_arena_bytes(int64_t max_tokens) const;
   ModelImpl& impl() { return *impl_; }
   explicit Model(std::unique_ptr<ModelImpl> impl);  // internal: use load()
 
@@ -66,6 +72,10 @@ class Model {
 
 struct SessionOptions {
   int64_t max_tokens = 0;  // cache capacity; 0: the model's block_size
+  // cpu-int8: caller-supplied memory for the whole sequence state (caches, scratch, logits), at least
+  // Model::session_arena_bytes(max_tokens) bytes, any alignment; it must outlive the session.
+  // Empty: the session allocates it once at create(). Either way nothing is allocated per token.
+  std::span<std::byte> arena;
 };
 
 class SessionImpl;

@@ -1,0 +1,140 @@
+// Calibration (see calibrate.h).
+#include "quant/calibrate.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+namespace tessera::quant {
+
+namespace {
+
+// Keeps |values| of one site: all of them up to a cap, then a deterministic reservoir sample.
+class AbsSample {
+ public:
+  void add(const double* v, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) {
+      const double a = std::fabs(v[i]);
+      max_ = std::max(max_, a);
+      ++seen_;
+      if (values_.size() < kCap) {
+        values_.push_back(float(a));
+      } else {
+        const uint64_t j = rng_() % seen_;
+        if (j < kCap) values_[j] = float(a);
+      }
+    }
+  }
+  double max() const { return max_; }
+  double percentile(double pct) {
+    if (values_.empty()) return 0;
+    const size_t k = std::min(values_.size() - 1, size_t(std::ceil(pct / 100.0 * double(values_.size()))) - 1);
+    std::nth_element(values_.begin(), values_.begin() + long(k), values_.end());
+    return std::min(max_, double(values_[k]));
+  }
+
+ private:
+  static constexpr size_t kCap = 1 << 18;
+  std::vector<float> values_;
+  double max_ = 0;
+  uint64_t seen_ = 0;
+  std::mt19937_64 rng_{12345};
+};
+
+class Recorder : public ActivationObserver {
+ public:
+  explicit Recorder(int64_t layers) : sites_(size_t(layers)) {}
+  void layer_site(int64_t layer, Site site, const double* v, int64_t n) override {
+    sites_[size_t(layer)][size_t(site)].add(v, n);
+  }
+  void residual(const double* v, int64_t n) override { residual_.add(v, n); }
+  void final_norm(const double* v, int64_t n) override { final_norm_.add(v, n); }
+  void logits(const double* v, int64_t n) override { logits_.add(v, n); }
+
+  std::vector<std::array<AbsSample, kSiteCount>> sites_;
+  AbsSample residual_, final_norm_, logits_;
+};
+
+bool is_int8_site(Site s) { return s == Site::kH1 || s == Site::kO || s == Site::kH2 || s == Site::kR; }
+
+}  // namespace
+
+Result<ActivationRanges> calibrate(const FloatModel& folded, const std::vector<std::vector<int32_t>>& sequences,
+                                   const CalibrationOptions& options,
+                                   const std::function<void(int64_t, int64_t)>& progress) {
+  if (sequences.empty()) return invalid_argument("calibration: no token sequences");
+  int64_t total = 0;
+  for (size_t s = 0; s < sequences.size(); ++s) {
+    for (size_t i = 0; i < sequences[s].size(); ++i) {
+      const int32_t tok = sequences[s][i];
+      if (tok < 0 || tok >= folded.hp.vocab_size)
+        return invalid_argument("calibration: sequence " + std::to_string(s + 1) + ", position " +
+                                std::to_string(i + 1) + ": token " + std::to_string(tok) +
+                                " is outside the vocabulary [0, " + std::to_string(folded.hp.vocab_size) + ")");
+    }
+    total += int64_t(sequences[s].size());
+  }
+  Recorder rec(folded.hp.n_layer);
+  FloatDecoder dec(folded);
+  int64_t done = 0;
+  for (const auto& seq : sequences) {
+    dec.reset();
+    for (int32_t tok : seq) {
+      dec.step(tok, &rec);
+      if (progress) progress(++done, total);
+    }
+  }
+  ActivationRanges r;
+  r.tokens = total;
+  r.residual = rec.residual_.max();
+  r.logits = rec.logits_.max();
+  const bool pct = options.method == CalibrationMethod::kPercentile;
+  r.final_norm = pct ? rec.final_norm_.percentile(options.percentile) : rec.final_norm_.max();
+  r.layer.resize(size_t(folded.hp.n_layer));
+  for (size_t l = 0; l < r.layer.size(); ++l)
+    for (int s = 0; s < kSiteCount; ++s) {
+      AbsSample& a = rec.sites_[l][size_t(s)];
+      r.layer[l][size_t(s)] = (pct && is_int8_site(Site(s))) ? a.percentile(options.percentile) : a.max();
+    }
+  return r;
+}
+
+Result<std::vector<std::vector<int32_t>>> read_calibration_file(const std::string& path, int64_t vocab_size) {
+  std::ifstream in(path);
+  if (!in) return not_found(path + ": cannot open calibration file");
+  std::vector<std::vector<int32_t>> out;
+  std::string line;
+  int64_t line_no = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    std::istringstream ss(line);
+    std::vector<int32_t> seq;
+    std::string word;
+    while (ss >> word) {
+      char* end = nullptr;
+      const long long v = std::strtoll(word.c_str(), &end, 10);
+      if (!end || *end != '\0')
+        return invalid_argument(path + ":" + std::to_string(line_no) + ": '" + word + "' is not a token id");
+      if (v < 0 || v >= vocab_size)
+        return invalid_argument(path + ":" + std::to_string(line_no) + ": token " + word +
+                                " is outside the vocabulary [0, " + std::to_string(vocab_size) + ")");
+      seq.push_back(int32_t(v));
+    }
+    if (!seq.empty()) out.push_back(std::move(seq));
+  }
+  if (out.empty()) return invalid_argument(path + ": no token sequences (expected one sequence per line)");
+  return out;
+}
+
+std::vector<std::vector<int32_t>> random_calibration_sequences(int64_t vocab_size, int64_t count, int64_t length,
+                                                                uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<std::vector<int32_t>> out(static_cast<size_t>(count), std::vector<int32_t>(static_cast<size_t>(length)));
+  for (auto& s : out)
+    for (auto& t : s) t = int32_t(rng() % uint64_t(vocab_size));
+  return out;
+}
+
+}  // namespace tessera::quant

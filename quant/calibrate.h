@@ -1,0 +1,43 @@
+// Activation ranges for the int8 runtime: the folded float64 model runs over calibration token
+// sequences and every quantized site records its |values|. int8 sites use min-max (the largest
+// |value|) or a percentile of |value| (clipping rare outliers); int32 sites always use the max.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "quant/float_decoder.h"
+#include "quant/float_model.h"
+#include "tessera/status.h"
+
+namespace tessera::quant {
+
+enum class CalibrationMethod { kMinMax, kPercentile };
+
+struct CalibrationOptions {
+  CalibrationMethod method = CalibrationMethod::kMinMax;
+  double percentile = 99.99;  // of |value|, kPercentile only
+};
+
+struct ActivationRanges {
+  double residual = 0, final_norm = 0, logits = 0;      // max |·|
+  std::vector<std::array<double, kSiteCount>> layer;    // clip value per site
+  int64_t tokens = 0;
+};
+
+// Every token must be < vocab_size (checked: kInvalidArgument naming the sequence and position).
+Result<ActivationRanges> calibrate(const FloatModel& folded, const std::vector<std::vector<int32_t>>& sequences,
+                                   const CalibrationOptions& options,
+                                   const std::function<void(int64_t done, int64_t total)>& progress = {});
+
+// Reads calibration sequences: one sequence per line, whitespace-separated decimal token ids.
+Result<std::vector<std::vector<int32_t>>> read_calibration_file(const std::string& path, int64_t vocab_size);
+
+// Deterministic uniform random tokens (used when no calibration data is given).
+std::vector<std::vector<int32_t>> random_calibration_sequences(int64_t vocab_size, int64_t count, int64_t length,
+                                                                uint64_t seed);
+
+}  // namespace tessera::quant

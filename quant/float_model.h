@@ -1,0 +1,55 @@
+// A float64 copy of a Memory Mosaics model in the canonical layout, the folding that prepares it
+// for quantization (docs: memory-mosaics.md "Folding for inference"), and the lookup that reads it
+// from any source of canonical tensors (a float GGUF via ModelWeights/gguf::File, or tests).
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+#include "model/hparams.h"
+#include "tessera/status.h"
+
+namespace tessera::quant {
+
+struct FloatMatrix {
+  std::vector<double> w;  // rows × cols, row-major
+  std::vector<double> b;  // rows, or empty
+  int64_t rows = 0, cols = 0;
+};
+
+struct FloatLayer {
+  std::vector<double> ln1_w, ln1_b;  // empty: ones / zeros
+  FloatMatrix k, v, o;
+  std::vector<double> key_decay, key_scale, value_scale, value_mix;  // [H], effective values
+  std::vector<double> ln2_w, ln2_b;
+  FloatMatrix pk, po;
+  std::vector<double> pmem_decay, pmem_query_scale, pmem_value_scale;  // [H]
+  std::vector<double> mem_k, mem_v;  // [P, H, N, d]
+};
+
+struct FloatModel {
+  HParams hp;
+  FloatMatrix embd;                  // [V, C]
+  std::vector<double> out_w, out_b;  // final LayerNorm
+  FloatMatrix output;                // [V, C]; a copy of the embedding when tied
+  std::vector<FloatLayer> layers;
+  std::vector<std::string> tokens;
+  bool folded = false;
+};
+
+using TensorLookup = std::function<const Tensor*(const std::string& name)>;
+
+// Reads the canonical tensors (F32/F16/BF16 weights). `source` names the input in errors.
+Result<FloatModel> float_model_from_tensors(const HParams& hp, const TensorLookup& find, const std::string& source);
+
+// Exact folding (in float64): LN gains/biases into the next projections, value scales into the
+// columns of W_o / W'_o, β'² into M_k, ln_out and logit_scale into an untied output matrix.
+// Afterwards every LayerNorm is plain (no affine), value/query scales are 1, logit_scale is 1.
+// Fails (kUnsupported) for post-LN models, whose LayerNorm output is the residual itself.
+Result<FloatModel> fold(const FloatModel& m);
+
+std::string block_name(int64_t layer, const std::string& suffix);
+
+}  // namespace tessera::quant

@@ -1,0 +1,57 @@
+// Quantizer file I/O (see model_io.h).
+#include "quant/model_io.h"
+
+#include "format/gguf.h"
+#include "model/convert.h"
+#include "model/hparams_gguf.h"
+
+namespace tessera::quant {
+
+static bool ends_with(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+Result<FloatModel> load_float_model(const std::string& input) {
+  if (ends_with(input, ".gguf")) {
+    auto file = gguf::File::open(input);
+    if (!file.ok()) return file.status();
+    for (const Tensor& t : file->tensors())
+      if (t.dtype == DType::kI8)
+        return invalid_argument(input + ": already quantized (tensor '" + t.name +
+                                "' is I8); quantize reads float models (ckpt.pt, safetensors or a float GGUF)");
+    auto hp = read_hparams(*file);
+    if (!hp.ok()) return hp.status();
+    const gguf::File& f = *file;
+    auto m = float_model_from_tensors(*hp, [&f](const std::string& n) { return f.find_tensor(n); }, input);
+    if (!m.ok()) return m.status();
+    if (f.has(keys::kTokenizerTokens)) {
+      auto tokens = f.get_string_array(keys::kTokenizerTokens);
+      if (!tokens.ok()) return tokens.status();
+      m->tokens = std::move(*tokens);
+    }
+    return m;
+  }
+  auto ckpt = read_any_checkpoint(input);
+  if (!ckpt.ok()) return ckpt.status();
+  auto converted = convert_checkpoint(*ckpt, ConvertOptions{});
+  if (!converted.ok()) return converted.status();
+  const std::vector<Tensor>& tensors = converted->tensors;
+  auto m = float_model_from_tensors(converted->hparams, [&](const std::string& n) { return find_in(tensors, n); },
+                                    input);
+  if (!m.ok()) return m.status();
+  m->tokens = converted->tokenizer;
+  return m;
+}
+
+Status write_quantized_gguf(const QuantizedModel& model, const std::vector<std::string>& tokenizer,
+                            const std::string& path) {
+  gguf::Writer w;
+  write_hparams(w, model.hp, "");
+  write_tokenizer(w, tokenizer);
+  for (const auto& [key, value] : model.string_metadata) w.set_string(key, value);
+  for (const Tensor& t : model.tensors)
+    if (Status st = w.add_tensor(t); !st.ok()) return st;
+  return w.write(path);
+}
+
+}  // namespace tessera::quant

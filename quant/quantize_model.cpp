@@ -1,0 +1,178 @@
+// Quantizing a whole model (see quantize_model.h).
+#include "quant/quantize_model.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+
+#include "core/dtype.h"
+
+namespace tessera::quant {
+
+const char* quant_mode_name(QuantMode m) {
+  switch (m) {
+    case QuantMode::kInt8: return "int8";
+    case QuantMode::kWeightsOnly: return "weights-only";
+    case QuantMode::kF16: return "f16";
+  }
+  return "?";
+}
+
+const Tensor* find_in(const std::vector<Tensor>& tensors, const std::string& name) {
+  for (const Tensor& t : tensors)
+    if (t.name == name) return &t;
+  return nullptr;
+}
+
+namespace {
+
+template <class T>
+Tensor owned(const std::string& name, DType dtype, std::vector<int64_t> shape, const std::vector<T>& v) {
+  std::vector<std::byte> bytes(v.size() * sizeof(T));
+  if (!v.empty()) std::memcpy(bytes.data(), v.data(), bytes.size());
+  return make_owned_tensor(name, dtype, std::move(shape), std::move(bytes));
+}
+
+Tensor f32(const std::string& name, std::vector<int64_t> shape, const std::vector<double>& v) {
+  std::vector<float> f(v.begin(), v.end());
+  return owned(name, DType::kF32, std::move(shape), f);
+}
+
+class Emitter {
+ public:
+  Emitter(QuantMode mode, QuantizedModel& out) : mode_(mode), out_(out) {}
+
+  // A matrix-like tensor of `rows` output channels: int8 + scale, or F16, plus its bias (F32).
+  void matrix(const std::string& name, const std::vector<double>& w, std::vector<int64_t> shape, int64_t rows,
+              const std::vector<double>& bias = {}) {
+    const int64_t cols = int64_t(w.size()) / rows;
+    if (mode_ == QuantMode::kF16) {
+      std::vector<uint16_t> h(w.size());
+      for (size_t i = 0; i < w.size(); ++i) h[i] = float_to_half(float(w[i]));
+      out_.report.tensors.push_back(measure_f16(name, w.data(), h));
+      out_.tensors.push_back(owned(name, DType::kF16, shape, h));
+    } else {
+      QuantizedRows q = quantize_rows(w.data(), rows, cols);
+      out_.report.tensors.push_back(measure_int8(name, w.data(), q, rows, cols));
+      std::vector<int64_t> scale_shape(shape.begin(), shape.end() - 1);
+      out_.tensors.push_back(owned(name, DType::kI8, std::move(shape), q.q));
+      out_.tensors.push_back(owned(name + ".scale", DType::kF32, std::move(scale_shape), q.scale));
+    }
+    if (!bias.empty()) {
+      const std::string bias_name = name.substr(0, name.size() - std::strlen("weight")) + "bias";
+      out_.tensors.push_back(f32(bias_name, {rows}, bias));
+    }
+  }
+  void vec(const std::string& name, const std::vector<double>& v) {
+    if (!v.empty()) out_.tensors.push_back(f32(name, {int64_t(v.size())}, v));
+  }
+
+ private:
+  QuantMode mode_;
+  QuantizedModel& out_;
+};
+
+// int32 sites: the calibrated max maps to 2^22, leaving 2^9 of headroom before saturation.
+double int32_scale(double max_abs) { return (max_abs > 0 ? max_abs : 1.0) / double(1 << 22); }
+double int8_scale(double clip) { return (clip > 0 ? clip : 1.0) / 127.0; }
+
+}  // namespace
+
+std::string QuantizeReport::text() const {
+  std::string s = "tensor                                      elements   SQNR dB    max |err|\n";
+  char line[256];
+  for (const TensorReport& t : tensors) {
+    std::snprintf(line, sizeof line, "%-40s %12lld %9.2f %12.4g\n", t.name.c_str(), (long long)t.numel, t.sqnr_db,
+                  t.max_abs_error);
+    s += line;
+  }
+  std::snprintf(line, sizeof line, "overall SQNR %.2f dB over %zu tensors", overall_sqnr_db, tensors.size());
+  s += line;
+  if (calibration_tokens > 0) s += "; calibrated on " + std::to_string(calibration_tokens) + " tokens";
+  return s + "\n";
+}
+
+Result<QuantizedModel> quantize_model(const FloatModel& model, const QuantizeOptions& options) {
+  QuantizedModel out;
+  FloatModel folded_storage;
+  const FloatModel* m = &model;
+  if (options.mode != QuantMode::kF16) {
+    auto f = fold(model);
+    if (!f.ok()) return f.status();
+    folded_storage = std::move(*f);
+    m = &folded_storage;
+  }
+  out.hp = m->hp;
+  const HParams& hp = m->hp;
+  const int64_t V = hp.vocab_size, C = hp.n_embd, H = hp.n_head, d = hp.head_dim();
+  ActivationRanges ranges;
+  if (options.mode == QuantMode::kInt8) {
+    auto r = calibrate(*m, options.calibration_sequences, options.calibration, options.progress);
+    if (!r.ok()) return r.status();
+    ranges = std::move(*r);
+    out.report.calibration_tokens = ranges.tokens;
+  }
+  Emitter e(options.mode, out);
+  e.matrix("token_embd.weight", m->embd.w, {V, C}, V);
+  if (options.mode == QuantMode::kF16) {
+    e.vec("output_norm.weight", m->out_w);
+    e.vec("output_norm.bias", m->out_b);
+    if (!hp.weight_tying) e.matrix("output.weight", m->output.w, {V, C}, V, m->output.b);
+  } else {
+    e.matrix("output.weight", m->output.w, {V, C}, V, m->output.b);
+  }
+  for (int64_t l = 0; l < hp.n_layer; ++l) {
+    const FloatLayer& L = m->layers[size_t(l)];
+    auto b = [&](const char* s) { return block_name(l, s); };
+    e.vec(b("attn_norm.weight"), L.ln1_w);
+    e.vec(b("attn_norm.bias"), L.ln1_b);
+    e.matrix(b("attn_k.weight"), L.k.w, {C, C}, C, L.k.b);
+    e.matrix(b("attn_v.weight"), L.v.w, {C, C}, C, L.v.b);
+    e.matrix(b("attn_output.weight"), L.o.w, {C, C}, C, L.o.b);
+    e.vec(b("attn_key_decay"), L.key_decay);
+    e.vec(b("attn_key_scale"), L.key_scale);
+    e.vec(b("attn_value_scale"), L.value_scale);
+    e.vec(b("attn_value_mix"), L.value_mix);
+    if (!hp.attn_only) {
+      e.vec(b("pmem_norm.weight"), L.ln2_w);
+      e.vec(b("pmem_norm.bias"), L.ln2_b);
+      e.matrix(b("pmem_k.weight"), L.pk.w, {C, C}, C, L.pk.b);
+      e.matrix(b("pmem_output.weight"), L.po.w, {C, C}, C, L.po.b);
+      e.vec(b("pmem_key_decay"), L.pmem_decay);
+      e.vec(b("pmem_query_scale"), L.pmem_query_scale);
+      e.vec(b("pmem_value_scale"), L.pmem_value_scale);
+      const int64_t P = hp.pmem_count, N = hp.pmem_size;
+      e.matrix(b("pmem_mem_k"), L.mem_k, {P, H, N, d}, P * H * N);
+      e.matrix(b("pmem_mem_v"), L.mem_v, {P, H, N, d}, P * H * N);
+    }
+    if (options.mode == QuantMode::kInt8) {
+      const auto& r = ranges.layer[size_t(l)];
+      std::vector<double> s = {int8_scale(r[int(Site::kH1)]), int32_scale(r[int(Site::kU)]),
+                               int32_scale(r[int(Site::kW)]), int8_scale(r[int(Site::kO)]),
+                               int8_scale(r[int(Site::kH2)]), int32_scale(r[int(Site::kU2)]),
+                               int8_scale(r[int(Site::kR)]),  1.0};
+      out.tensors.push_back(f32(b("int8.activation_scales"), {8}, s));
+    }
+  }
+  if (options.mode == QuantMode::kInt8)
+    out.tensors.push_back(f32("int8.activation_scales", {3},
+                              {int32_scale(ranges.residual), int8_scale(ranges.final_norm), int32_scale(ranges.logits)}));
+  double signal = 0, noise = 0;
+  for (const TensorReport& t : out.report.tensors) {
+    signal += t.signal;
+    noise += t.noise;
+  }
+  out.report.overall_sqnr_db = noise > 0 ? 10 * std::log10(signal / noise) : INFINITY;
+  out.string_metadata.push_back({"memory-mosaics.quantization.mode", quant_mode_name(options.mode)});
+  if (options.mode == QuantMode::kInt8) {
+    out.string_metadata.push_back(
+        {"memory-mosaics.quantization.calibration",
+         options.calibration.method == CalibrationMethod::kMinMax
+             ? std::string("minmax")
+             : "percentile:" + std::to_string(options.calibration.percentile)});
+    out.string_metadata.push_back({"memory-mosaics.quantization.calibration_source", options.calibration_source});
+  }
+  return out;
+}
+
+}  // namespace tessera::quant

@@ -1,0 +1,30 @@
+// Per-output-channel symmetric int8 quantization (TFLite convention: real = scale·q, q ∈ [-127, 127],
+// zero point 0, one F32 scale per row) and its error report.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tessera::quant {
+
+struct QuantizedRows {
+  std::vector<int8_t> q;      // rows × cols
+  std::vector<float> scale;   // rows: max|w_r| / 127 (1 for an all-zero row)
+};
+
+// q = round(w / s) with s the stored float32 scale, so scale·q is exactly what a reader dequantises.
+QuantizedRows quantize_rows(const double* w, int64_t rows, int64_t cols);
+
+struct TensorReport {
+  std::string name;
+  int64_t numel = 0;
+  double sqnr_db = 0;        // 10·log10(Σw² / Σ(w - ŵ)²); +inf when exact
+  double max_abs_error = 0;  // max |w - ŵ|
+  double signal = 0, noise = 0;  // Σw², Σ(w - ŵ)² (for the overall figure)
+};
+
+TensorReport measure_int8(const std::string& name, const double* w, const QuantizedRows& q, int64_t rows, int64_t cols);
+TensorReport measure_f16(const std::string& name, const double* w, const std::vector<uint16_t>& h);
+
+}  // namespace tessera::quant

@@ -1,0 +1,111 @@
+// cpu-int8 backend (see int8_backend.h).
+#include "cpu_int8/int8_backend.h"
+
+#include <cstring>
+#include <vector>
+
+#include "cpu_int8/int8_forward.h"
+#include "cpu_int8/int8_plan.h"
+
+namespace tessera {
+namespace {
+
+ops::int8::MatvecKernel kernel_from_options(const LoadOptions& o) {
+  switch (o.int8_kernel) {
+    case Int8Kernel::kPortable: return ops::int8::MatvecKernel::kPortable;
+    case Int8Kernel::kAvx2: return ops::int8::MatvecKernel::kAvx2;
+    case Int8Kernel::kAvx512Vnni: return ops::int8::MatvecKernel::kAvx512Vnni;
+    case Int8Kernel::kNeonDot: return ops::int8::MatvecKernel::kNeonDot;
+    case Int8Kernel::kAuto: break;
+  }
+  return ops::int8::MatvecKernel::kAuto;
+}
+
+class Int8Sequence : public BackendSequence {
+ public:
+  Int8Sequence(std::shared_ptr<const int8::Int8Plan> plan, int64_t capacity, std::vector<std::byte> owned,
+               std::span<std::byte> arena)
+      : plan_(std::move(plan)), owned_(std::move(owned)) {
+    if (arena.empty()) arena = owned_;
+    const auto base = reinterpret_cast<uintptr_t>(arena.data());
+    void* aligned = reinterpret_cast<void*>((base + 63) & ~uintptr_t(63));
+    int8::int8_state_bind(plan_->model, capacity, aligned, &state_);
+  }
+
+  Status forward(std::span<const int32_t> tokens, std::span<float> logits, bool all_rows) override {
+    if (state_.position + int64_t(tokens.size()) > state_.capacity)
+      return out_of_range("cpu-int8: the sequence holds " + std::to_string(state_.capacity) + " positions; " +
+                          std::to_string(state_.position) + " used, " + std::to_string(tokens.size()) + " more asked");
+    const int8::Int8Model& m = plan_->model;
+    const float s_logit = float(plan_->logit_scale);
+    for (size_t i = 0; i < tokens.size(); ++i) {
+      const bool want = all_rows || i + 1 == tokens.size();
+      int8::int8_forward_token(m, &state_, tokens[i], want ? state_.logits : nullptr);
+      if (!want) continue;
+      // Dequantised only for the caller (sampling); argmax of the int32 logits is the same.
+      float* out = logits.data() + (all_rows ? i * size_t(m.vocab_size) : 0);
+      for (int64_t v = 0; v < m.vocab_size; ++v) out[v] = float(state_.logits[v]) * s_logit;
+    }
+    return {};
+  }
+  void reset() override { int8::int8_state_reset(plan_->model, &state_); }
+  int64_t position() const override { return state_.position; }
+  int64_t capacity() const override { return state_.capacity; }
+
+ private:
+  std::shared_ptr<const int8::Int8Plan> plan_;
+  std::vector<std::byte> owned_;
+  int8::Int8State state_;
+};
+
+class Int8Backend : public Backend {
+ public:
+  Int8Backend(std::shared_ptr<const ModelWeights> weights, std::shared_ptr<const int8::Int8Plan> plan,
+              ops::int8::MatvecKernel kernel)
+      : weights_(std::move(weights)), plan_(std::move(plan)), kernel_(kernel) {}
+
+  std::string name() const override { return std::string("cpu-int8 (") + ops::int8::matvec_kernel_name(kernel_) + ")"; }
+
+  size_t sequence_arena_bytes(int64_t max_tokens) const override {
+    return int8::int8_state_bytes(plan_->model, max_tokens) + 64;  // + alignment slack
+  }
+
+  Result<std::unique_ptr<BackendSequence>> new_sequence(int64_t max_tokens) override {
+    if (max_tokens <= 0) return invalid_argument("cpu-int8: max_tokens must be > 0");
+    std::vector<std::byte> owned(sequence_arena_bytes(max_tokens));
+    return std::unique_ptr<BackendSequence>(new Int8Sequence(plan_, max_tokens, std::move(owned), {}));
+  }
+
+  Result<std::unique_ptr<BackendSequence>> new_sequence_in(int64_t max_tokens, std::span<std::byte> arena) override {
+    if (max_tokens <= 0) return invalid_argument("cpu-int8: max_tokens must be > 0");
+    const size_t need = sequence_arena_bytes(max_tokens);
+    if (arena.size() < need)
+      return invalid_argument("cpu-int8: the arena holds " + std::to_string(arena.size()) + " bytes, " +
+                              std::to_string(need) + " needed for " + std::to_string(max_tokens) + " positions");
+    return std::unique_ptr<BackendSequence>(new Int8Sequence(plan_, max_tokens, {}, arena));
+  }
+
+ private:
+  std::shared_ptr<const ModelWeights> weights_;  // owns the mapped file the plan points into
+  std::shared_ptr<const int8::Int8Plan> plan_;
+  ops::int8::MatvecKernel kernel_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Backend>> make_int8_backend(std::shared_ptr<const ModelWeights> weights,
+                                                   const LoadOptions& options) {
+  const gguf::File& file = weights->file();
+  const ops::int8::MatvecKernel requested = kernel_from_options(options);
+  if (requested != ops::int8::MatvecKernel::kAuto && !ops::int8::matvec_kernel_available(requested))
+    return unavailable(std::string("cpu-int8: the ") + ops::int8::matvec_kernel_name(requested) +
+                       " kernel is not available on this CPU/build");
+  auto plan = int8::build_int8_plan(
+      weights->hparams(), [&file](const std::string& n) { return file.find_tensor(n); }, file.name(), requested);
+  if (!plan.ok()) return plan.status();
+  const ops::int8::MatvecKernel kernel = ops::int8::resolve_matvec_kernel(requested);
+  return std::unique_ptr<Backend>(
+      new Int8Backend(std::move(weights), std::shared_ptr<const int8::Int8Plan>(std::move(plan).value()), kernel));
+}
+
+}  // namespace tessera

@@ -1,0 +1,205 @@
+// The integer-only forward pass (see int8_forward.h and docs/numerics.md "Fixed point").
+#include "cpu_int8/int8_forward.h"
+
+#include "ops/int8/l2norm_fixed.h"
+#include "ops/int8/layernorm_fixed.h"
+#include "ops/int8/leaky_average_fixed.h"
+#include "ops/int8/requantize.h"
+#include "ops/int8/softmax_fixed.h"
+
+namespace tessera::int8 {
+
+using namespace ops::int8;
+
+namespace {
+
+size_t align64(size_t n) { return (n + 63) & ~size_t(63); }
+
+struct Layout {
+  size_t x, u, w_cur, acc, q8, logits, scores, probs, o_acc, r_acc, key_state, pmem_state, w_prev, key_cache, value_cache,
+      total;
+};
+
+Layout layout(const Int8Model& m, int64_t cap) {
+  const size_t C = size_t(m.n_embd), L = size_t(m.n_layer);
+  const size_t V = size_t(m.vocab_size);
+  const size_t rows = (V > C ? V : C);
+  const size_t n_scores = size_t(cap) > size_t(m.pmem_size) ? size_t(cap) : size_t(m.pmem_size);
+  Layout l{};
+  size_t at = 0;
+  auto take = [&](size_t bytes) {
+    const size_t here = at;
+    at += align64(bytes);
+    return here;
+  };
+  l.x = take(C * 4);
+  l.u = take(C * 4);
+  l.w_cur = take(C * 4);
+  l.acc = take(rows * 4);
+  l.q8 = take(C);
+  l.logits = take(V * 4);
+  l.scores = take(n_scores * 4);
+  l.probs = take(n_scores * 4);
+  l.o_acc = take(size_t(m.head_dim) * 8);
+  l.r_acc = take(C * 4);
+  l.key_state = take(L * C * 4);
+  l.pmem_state = take(L * C * 4);
+  l.w_prev = take(L * C * 4);
+  l.key_cache = take(L * size_t(cap) * C * 2);
+  l.value_cache = take(L * size_t(cap) * C * 2);
+  l.total = at;
+  return l;
+}
+
+void embed(const Int8Model& m, int32_t token, int32_t* x) {
+  const int8_t* row = m.token_embd + int64_t(token) * m.n_embd;
+  const QuantizedMultiplier mult = m.embd_requant[token];
+  for (int64_t c = 0; c < m.n_embd; ++c) x[c] = multiply_by_quantized_multiplier(row[c], mult);
+}
+
+void project(const Int8Model& m, const Int8Matrix& w, const int8_t* in, int32_t* acc) {
+  m.matvec(w.weight, w.rows, w.cols, in, acc);
+}
+
+// Contextual memory of one layer for the token at s->position; adds W_o·o to the residual.
+void contextual_memory(const Int8Model& m, const Int8Layer& L, int64_t layer, Int8State* s) {
+  const int64_t C = m.n_embd, H = m.n_head, d = m.head_dim, t = s->position;
+  layernorm_fixed(s->x, C, L.ln1_eps, L.ln1_inv_scale, s->q8);
+  // Key: projection, leaky average, unit key appended to the cache (it is also the query).
+  project(m, L.attn_k, s->q8, s->acc);
+  requantize_to_int32(s->acc, L.attn_k.requant, L.attn_k.bias, C, s->u);
+  int32_t* key_state = s->key_state + layer * C;
+  leaky_average_fixed(key_state, s->u, L.key_decay_q31, L.key_keep_q31, H, d);
+  int16_t* keys = s->key_cache + layer * s->capacity * C;
+  int16_t* query = keys + t * C;
+  l2norm_fixed_q15(key_state, H, d, query);
+  // Value: w_t; v_{t-1} = unit((1 - c) w_t + c w_{t-1}) is finished now.
+  project(m, L.attn_v, s->q8, s->acc);
+  requantize_to_int32(s->acc, L.attn_v.requant, L.attn_v.bias, C, s->w_cur);
+  int32_t* w_prev = s->w_prev + layer * C;
+  int16_t* values = s->value_cache + layer * s->capacity * C;
+  if (t >= 1) {
+    for (int64_t h = 0; h < H; ++h) {
+      const int64_t c_q24 = L.value_mix_q24[h];
+      for (int64_t i = h * d; i < (h + 1) * d; ++i)
+        s->u[i] = saturate_to_int32(rounding_shift_right_64(
+            c_q24 * w_prev[i] + ((int64_t(1) << 24) - c_q24) * s->w_cur[i], 24));
+    }
+    l2norm_fixed_q15(s->u, H, d, values + (t - 1) * C);
+  }
+  for (int64_t i = 0; i < C; ++i) w_prev[i] = s->w_cur[i];
+  // Attention: query t sees keys j ≤ t - mask_offset (their values are finished).
+  const int64_t n_keys = t - m.mask_offset + 1;
+  for (int64_t h = 0; h < H; ++h) {
+    int8_t* out = s->q8 + h * d;
+    if (n_keys <= 0) {
+      for (int64_t i = 0; i < d; ++i) out[i] = 0;
+      continue;
+    }
+    const int16_t* q = query + h * d;
+    for (int64_t j = 0; j < n_keys; ++j) {
+      const int16_t* k = keys + j * C + h * d;
+      int32_t cos_q30 = 0;  // |Σ q·k| ≤ ‖q‖‖k‖ ≤ 2^30 for Q15 unit vectors: no overflow
+      for (int64_t i = 0; i < d; ++i) cos_q30 += int32_t(q[i]) * int32_t(k[i]);
+      s->scores[j] = multiply_by_quantized_multiplier(cos_q30, L.score_multiplier[h]);
+    }
+    softmax_fixed_q23(s->scores, n_keys, kScoreFracBits, s->probs);
+    for (int64_t i = 0; i < d; ++i) s->o_acc[i] = 0;
+    for (int64_t j = 0; j < n_keys; ++j) {
+      const int16_t* v = values + j * C + h * d;
+      const int64_t p = s->probs[j];
+      for (int64_t i = 0; i < d; ++i) s->o_acc[i] += p * v[i];
+    }
+    for (int64_t i = 0; i < d; ++i) {  // Q38 → Q30 → int8 at s_o
+      const int32_t o_q30 = saturate_to_int32(rounding_shift_right_64(s->o_acc[i], 8));
+      out[i] = saturate_to_int8(multiply_by_quantized_multiplier(o_q30, L.o_to_int8));
+    }
+  }
+  project(m, L.attn_out, s->q8, s->acc);
+  requantize_add_to_int32(s->acc, L.attn_out.requant, L.attn_out.bias, C, s->x);
+}
+
+// Persistent memory of one layer: softmax over N slots per head (and pmem_count banks).
+void persistent_memory(const Int8Model& m, const Int8Layer& L, int64_t layer, Int8State* s) {
+  const int64_t C = m.n_embd, H = m.n_head, d = m.head_dim, N = m.pmem_size, P = m.pmem_count;
+  layernorm_fixed(s->x, C, L.ln2_eps, L.ln2_inv_scale, s->q8);
+  project(m, L.pmem_k, s->q8, s->acc);
+  requantize_to_int32(s->acc, L.pmem_k.requant, L.pmem_k.bias, C, s->u);
+  int32_t* state = s->pmem_state + layer * C;
+  leaky_average_fixed(state, s->u, L.pmem_decay_q31, L.pmem_keep_q31, H, d);
+  int16_t* query = reinterpret_cast<int16_t*>(s->w_cur);  // C int16 fit in C int32 (w_cur is free here)
+  l2norm_fixed_q15(state, H, d, query);
+  for (int64_t i = 0; i < C; ++i) s->r_acc[i] = 0;
+  for (int64_t p = 0; p < P; ++p) {
+    for (int64_t h = 0; h < H; ++h) {
+      const int64_t bank = (p * H + h) * N;
+      const int16_t* q = query + h * d;
+      for (int64_t n = 0; n < N; ++n) {
+        const int8_t* mk = L.mem_k + (bank + n) * d;
+        int32_t dot = 0;  // ≤ 2^15·127·d: fits for d < 512
+        for (int64_t i = 0; i < d; ++i) dot += int32_t(q[i]) * int32_t(mk[i]);
+        s->scores[n] = multiply_by_quantized_multiplier(dot, L.mem_k_score[bank + n]);
+      }
+      softmax_fixed_q23(s->scores, N, kScoreFracBits, s->probs);
+      int32_t* r = s->r_acc + h * d;
+      for (int64_t n = 0; n < N; ++n) {
+        // p'_n = p_n·s_mv[n]/(P·max s_mv) ≤ p_n/P: Σ over banks and slots ≤ 2^23·127 < 2^31.
+        const int32_t pw = multiply_by_quantized_multiplier(s->probs[n], L.mem_v_weight[bank + n]);
+        if (pw == 0) continue;
+        const int8_t* mv = L.mem_v + (bank + n) * d;
+        for (int64_t i = 0; i < d; ++i) r[i] += pw * int32_t(mv[i]);
+      }
+    }
+  }
+  requantize_uniform_to_int8(s->r_acc, L.r_to_int8, C, s->q8);
+  project(m, L.pmem_out, s->q8, s->acc);
+  requantize_add_to_int32(s->acc, L.pmem_out.requant, L.pmem_out.bias, C, s->x);
+}
+
+}  // namespace
+
+size_t int8_state_bytes(const Int8Model& m, int64_t capacity) { return layout(m, capacity).total; }
+
+void int8_state_bind(const Int8Model& m, int64_t capacity, void* arena, Int8State* s) {
+  const Layout l = layout(m, capacity);
+  auto* base = static_cast<unsigned char*>(arena);
+  s->capacity = capacity;
+  s->x = reinterpret_cast<int32_t*>(base + l.x);
+  s->u = reinterpret_cast<int32_t*>(base + l.u);
+  s->w_cur = reinterpret_cast<int32_t*>(base + l.w_cur);
+  s->acc = reinterpret_cast<int32_t*>(base + l.acc);
+  s->q8 = reinterpret_cast<int8_t*>(base + l.q8);
+  s->logits = reinterpret_cast<int32_t*>(base + l.logits);
+  s->scores = reinterpret_cast<int32_t*>(base + l.scores);
+  s->probs = reinterpret_cast<int32_t*>(base + l.probs);
+  s->o_acc = reinterpret_cast<int64_t*>(base + l.o_acc);
+  s->r_acc = reinterpret_cast<int32_t*>(base + l.r_acc);
+  s->key_state = reinterpret_cast<int32_t*>(base + l.key_state);
+  s->pmem_state = reinterpret_cast<int32_t*>(base + l.pmem_state);
+  s->w_prev = reinterpret_cast<int32_t*>(base + l.w_prev);
+  s->key_cache = reinterpret_cast<int16_t*>(base + l.key_cache);
+  s->value_cache = reinterpret_cast<int16_t*>(base + l.value_cache);
+  int8_state_reset(m, s);
+}
+
+void int8_state_reset(const Int8Model& m, Int8State* s) {
+  const int64_t LC = m.n_layer * m.n_embd;
+  for (int64_t i = 0; i < LC; ++i) s->key_state[i] = s->pmem_state[i] = s->w_prev[i] = 0;
+  s->position = 0;  // caches are overwritten before they are read
+}
+
+void int8_forward_token(const Int8Model& m, Int8State* s, int32_t token, int32_t* logits) {
+  embed(m, token, s->x);
+  for (int64_t l = 0; l < m.n_layer; ++l) {
+    const Int8Layer& L = m.layers[l];
+    contextual_memory(m, L, l, s);
+    if (L.has_pmem) persistent_memory(m, L, l, s);
+  }
+  ++s->position;
+  if (!logits) return;
+  layernorm_fixed(s->x, m.n_embd, m.out_eps, m.out_inv_scale, s->q8);
+  project(m, m.output, s->q8, s->acc);
+  requantize_to_int32(s->acc, m.output.requant, m.output.bias, m.vocab_size, logits);
+}
+
+}  // namespace tessera::int8

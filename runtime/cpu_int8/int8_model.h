@@ -1,0 +1,71 @@
+// The integer-only model the int8 backend runs: plain pointers to int8 weights and integer
+// requantisation parameters, no floats, no containers. It is what the fixed-point core
+// (int8_forward.cpp) consumes and what builds for Cortex-M4 with -mfloat-abi=soft.
+// int8_plan.h builds it (on the host, at load) from a quantized GGUF's tensors.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>  // C header: the Cortex-M4 build has no C++ library
+
+#include "ops/int8/fixed_point.h"
+#include "ops/int8/matvec_int8.h"
+
+namespace tessera::int8 {
+
+using ops::int8::QuantizedMultiplier;
+
+// Scores (β²·cos, and the persistent memory's q·M_k) are int32 in Q16: |score| < 2^15 = 32768 covers
+// β² ≤ e^10 ≈ 22026 with unit keys; resolution 2^-16.
+inline constexpr int kScoreFracBits = 16;
+
+// Fixed-point attention transforms the core runs (the contextual memory's method).
+enum class FixedAttentionKind : int32_t { kSoftmax = 0 };
+
+struct Int8Matrix {
+  const int8_t* weight = nullptr;                 // rows × cols, per-row symmetric int8
+  const QuantizedMultiplier* requant = nullptr;   // per row: s_w[r]·s_in / s_out
+  const int32_t* bias = nullptr;                  // per row, at the accumulator scale s_w[r]·s_in; may be null
+  int64_t rows = 0, cols = 0;
+};
+
+struct Int8Layer {
+  // Contextual memory.
+  uint64_t ln1_eps = 0;                 // ε / s_x² in integer units
+  QuantizedMultiplier ln1_inv_scale;    // 1 / s_h1
+  Int8Matrix attn_k;                    // → int32 keys before the leaky average (scale s_u)
+  Int8Matrix attn_v;                    // → int32 w_t (scale s_w)
+  Int8Matrix attn_out;                  // → added to the residual (scale s_x)
+  const int32_t* key_decay_q31 = nullptr;  // [H] a_h
+  const int32_t* key_keep_q31 = nullptr;   // [H] 1 - a_h
+  const int32_t* value_mix_q24 = nullptr;  // [H] c_h·2^24 (ṽ_t = (1-c) w_{t+1} + c w_t)
+  const QuantizedMultiplier* score_multiplier = nullptr;  // [H] β_h²·2^(16-30): Q30 cos → Q16 score
+  QuantizedMultiplier o_to_int8;        // Q30 attention output → int8 at s_o
+  // Persistent memory (absent when attn_only).
+  bool has_pmem = false;
+  uint64_t ln2_eps = 0;
+  QuantizedMultiplier ln2_inv_scale;
+  Int8Matrix pmem_k, pmem_out;
+  const int32_t* pmem_decay_q31 = nullptr;
+  const int32_t* pmem_keep_q31 = nullptr;
+  const int8_t* mem_k = nullptr;  // [P, H, N, d] (β'² folded in)
+  const int8_t* mem_v = nullptr;  // [P, H, N, d]
+  const QuantizedMultiplier* mem_k_score = nullptr;  // [P·H·N] s_mk[n]·2^(16-15): Q15·int8 → Q16 score
+  const QuantizedMultiplier* mem_v_weight = nullptr; // [P·H·N] s_mv[n] / (P · max s_mv) (≤ 1)
+  QuantizedMultiplier r_to_int8;  // Σ p·M_v (Q23 · int8) → int8 at s_r (includes max s_mv)
+};
+
+struct Int8Model {
+  int64_t vocab_size = 0, n_embd = 0, n_head = 0, head_dim = 0, n_layer = 0;
+  int64_t pmem_size = 0, pmem_count = 0;
+  int32_t mask_offset = 1;
+  FixedAttentionKind attention = FixedAttentionKind::kSoftmax;
+  const int8_t* token_embd = nullptr;                // [V, C]
+  const QuantizedMultiplier* embd_requant = nullptr;  // [V] s_e[v] / s_x
+  uint64_t out_eps = 0;
+  QuantizedMultiplier out_inv_scale;
+  Int8Matrix output;  // [V, C] → int32 logits at s_logit (a per-model constant)
+  const Int8Layer* layers = nullptr;
+  ops::int8::MatvecFn matvec = ops::int8::matvec_i8_portable;
+};
+
+}  // namespace tessera::int8

@@ -1,0 +1,297 @@
+// Int8Model from a quantized model's tensors (see int8_plan.h).
+#include "cpu_int8/int8_plan.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "ops/int8/softmax_fixed.h"
+
+namespace tessera::int8 {
+
+QuantizedMultiplier quantize_multiplier(double m) {
+  if (!(m > 0)) return {0, 0};
+  int e = 0;
+  const double f = std::frexp(m, &e);  // m = f·2^e, f ∈ [0.5, 1)
+  int64_t q = std::llround(f * 2147483648.0);
+  if (q == (int64_t(1) << 31)) {
+    q /= 2;
+    ++e;
+  }
+  if (e < -31) return {0, 0};  // below 2^-32: every int32 input rounds to 0
+  return {int32_t(q), e};
+}
+
+namespace {
+
+std::string block_name(int64_t layer, const std::string& suffix) {
+  return "blk." + std::to_string(layer) + "." + suffix;
+}
+
+std::string shape_str(const std::vector<int64_t>& s) {
+  std::string out = "[";
+  for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
+  return out + "]";
+}
+
+class Builder {
+ public:
+  Builder(const HParams& hp, const TensorLookup& find, const std::string& source, Int8Plan& plan)
+      : hp_(hp), find_(find), source_(source), plan_(plan) {}
+
+  Status error(StatusCode code, const std::string& what) const { return {code, source_ + ": " + what}; }
+
+  Result<const Tensor*> require(const std::string& name, DType dtype, const std::vector<int64_t>& shape) {
+    const Tensor* t = find_(name);
+    if (!t)
+      return error(StatusCode::kNotFound, "cpu-int8 needs tensor '" + name + "' (" + std::string(dtype_name(dtype)) +
+                                              " " + shape_str(shape) + "), not found");
+    if (t->dtype != dtype)
+      return error(StatusCode::kCorruptFile, "tensor '" + name + "': expected " + std::string(dtype_name(dtype)) +
+                                                 ", found " + std::string(dtype_name(t->dtype)));
+    if (t->shape != shape)
+      return error(StatusCode::kCorruptFile,
+                   "tensor '" + name + "': expected shape " + shape_str(shape) + ", found " + shape_str(t->shape));
+    if (t->nbytes != size_t(t->numel()) * dtype_size(dtype))
+      return error(StatusCode::kCorruptFile, "tensor '" + name + "': byte size does not match its shape");
+    return t;
+  }
+
+  // Per-row scales: finite and > 0.
+  Result<std::vector<double>> scales(const std::string& name, const std::vector<int64_t>& shape) {
+    auto t = require(name, DType::kF32, shape);
+    if (!t.ok()) return t.status();
+    std::vector<double> out;
+    for (float v : (*t)->as<float>()) {
+      if (!(std::isfinite(v) && v > 0))
+        return error(StatusCode::kCorruptFile, "tensor '" + name + "': scale " + std::to_string(v) +
+                                                   " is not a finite positive number");
+      out.push_back(v);
+    }
+    return out;
+  }
+
+  Result<const int8_t*> int8_weights(const std::string& name, const std::vector<int64_t>& shape) {
+    const Tensor* t = find_(name);
+    if (t && t->dtype != DType::kI8)
+      return error(StatusCode::kInvalidArgument,
+                   "is not an int8 model: '" + name + "' is " + std::string(dtype_name(t->dtype)) +
+                       "; the cpu-int8 backend needs `tessera quantize --int8 IN OUT.gguf`");
+    auto r = require(name, DType::kI8, shape);
+    if (!r.ok()) return r.status();
+    for (int8_t q : (*r)->as<int8_t>())
+      if (q == -128) return error(StatusCode::kCorruptFile, "tensor '" + name + "': int8 value -128 (expected [-127, 127])");
+    return reinterpret_cast<const int8_t*>((*r)->data);
+  }
+
+  QuantizedMultiplier* new_multipliers(size_t n) {
+    plan_.multipliers.emplace_back(n);
+    return plan_.multipliers.back().data();
+  }
+  int32_t* new_integers(size_t n) {
+    plan_.integers.emplace_back(n);
+    return plan_.integers.back().data();
+  }
+
+  // A [rows, cols] int8 matrix: requant[r] = s_w[r]·s_in/s_out, bias at s_w[r]·s_in.
+  Status matrix(const std::string& name, int64_t rows, int64_t cols, double s_in, double s_out, Int8Matrix* m) {
+    auto w = int8_weights(name, {rows, cols});
+    if (!w.ok()) return w.status();
+    auto s = scales(name + ".scale", {rows});
+    if (!s.ok()) return s.status();
+    m->weight = *w;
+    m->rows = rows;
+    m->cols = cols;
+    QuantizedMultiplier* rq = new_multipliers(size_t(rows));
+    for (int64_t r = 0; r < rows; ++r) rq[r] = quantize_multiplier((*s)[size_t(r)] * s_in / s_out);
+    m->requant = rq;
+    std::string bias_name = name.substr(0, name.size() - std::strlen("weight")) + "bias";
+    if (const Tensor* b = find_(bias_name)) {
+      auto bt = require(bias_name, DType::kF32, {rows});
+      if (!bt.ok()) return bt.status();
+      int32_t* bi = new_integers(size_t(rows));
+      auto bv = b->as<float>();
+      for (int64_t r = 0; r < rows; ++r) {
+        const double q = std::nearbyint(double(bv[size_t(r)]) / ((*s)[size_t(r)] * s_in));
+        if (!(std::fabs(q) < 2e9)) return error(StatusCode::kCorruptFile, "tensor '" + bias_name + "': bias overflows int32");
+        bi[r] = int32_t(q);
+      }
+      m->bias = bi;
+    }
+    return {};
+  }
+
+  Result<std::vector<float>> per_head(const std::string& name) {
+    auto t = require(name, DType::kF32, {hp_.n_head});
+    if (!t.ok()) return t.status();
+    auto v = (*t)->as<float>();
+    for (float x : v)
+      if (!std::isfinite(x)) return error(StatusCode::kCorruptFile, "tensor '" + name + "' has a non-finite value");
+    return std::vector<float>(v.begin(), v.end());
+  }
+
+  Status must_be_folded(const std::string& name) {
+    const Tensor* t = find_(name);
+    if (!t) return {};
+    for (float x : tensor_to_f32(*t))
+      if (x != 1.0f)
+        return error(StatusCode::kCorruptFile, "tensor '" + name +
+                                                   "' is not all ones: an int8 model must be folded (tessera quantize)");
+    return {};
+  }
+
+  Status decay(const std::string& name, const int32_t** decay_q31, const int32_t** keep_q31) {
+    auto a = per_head(name);
+    if (!a.ok()) return a.status();
+    int32_t* d = new_integers(size_t(hp_.n_head));
+    int32_t* k = new_integers(size_t(hp_.n_head));
+    for (int64_t h = 0; h < hp_.n_head; ++h) {
+      const double x = (*a)[size_t(h)];
+      if (x < 0 || x > 1) return error(StatusCode::kCorruptFile, "tensor '" + name + "': decay outside [0, 1]");
+      d[h] = int32_t(std::min(2147483647.0, std::nearbyint(x * 2147483648.0)));
+      k[h] = int32_t(std::min(2147483647.0, std::nearbyint((1 - x) * 2147483648.0)));
+    }
+    *decay_q31 = d;
+    *keep_q31 = k;
+    return {};
+  }
+
+  Status layer(int64_t l, Int8Layer* L) {
+    const int64_t C = hp_.n_embd, H = hp_.n_head, d = hp_.head_dim(), N = hp_.pmem_size, P = hp_.pmem_count;
+    auto as = scales(block_name(l, int8_names::kLayerActivationScales), {int8_names::kLayerScaleCount});
+    if (!as.ok()) return as.status();
+    const std::vector<double>& s = *as;
+    using namespace int8_names;
+    const double eps = hp_.layer_norm_eps;
+    L->ln1_eps = uint64_t(std::llround(eps / (s_x_ * s_x_)));
+    L->ln1_inv_scale = quantize_multiplier(1.0 / s[kH1]);
+    for (const char* n : {"attn_norm.weight", "attn_value_scale", "pmem_norm.weight", "pmem_query_scale",
+                          "pmem_value_scale"})
+      if (Status st = must_be_folded(block_name(l, n)); !st.ok()) return st;
+    for (const char* n : {"attn_norm.bias", "pmem_norm.bias"})
+      if (find_(block_name(l, n)))
+        return error(StatusCode::kCorruptFile, "tensor '" + block_name(l, n) + "': LayerNorm bias must be folded");
+    if (Status st = matrix(block_name(l, "attn_k.weight"), C, C, s[kH1], s[kU], &L->attn_k); !st.ok()) return st;
+    if (Status st = matrix(block_name(l, "attn_v.weight"), C, C, s[kH1], s[kW], &L->attn_v); !st.ok()) return st;
+    if (Status st = matrix(block_name(l, "attn_output.weight"), C, C, s[kO], s_x_, &L->attn_out); !st.ok()) return st;
+    if (Status st = decay(block_name(l, "attn_key_decay"), &L->key_decay_q31, &L->key_keep_q31); !st.ok()) return st;
+    auto mix = per_head(block_name(l, "attn_value_mix"));
+    if (!mix.ok()) return mix.status();
+    int32_t* mix_q24 = new_integers(size_t(H));
+    for (int64_t h = 0; h < H; ++h) {
+      if (std::fabs((*mix)[size_t(h)]) > 100)
+        return error(StatusCode::kUnsupported, block_name(l, "attn_value_mix") + ": |c| > 100 does not fit Q24");
+      mix_q24[h] = int32_t(std::nearbyint((*mix)[size_t(h)] * 16777216.0));
+    }
+    L->value_mix_q24 = mix_q24;
+    auto beta = per_head(block_name(l, "attn_key_scale"));
+    if (!beta.ok()) return beta.status();
+    QuantizedMultiplier* sm = new_multipliers(size_t(H));
+    for (int64_t h = 0; h < H; ++h) {
+      const double b2 = double((*beta)[size_t(h)]) * (*beta)[size_t(h)];
+      if (!(b2 > 0) || b2 >= 32768)
+        return error(StatusCode::kUnsupported, block_name(l, "attn_key_scale") + ": β² must lie in (0, 32768) for Q16 scores");
+      sm[h] = quantize_multiplier(b2 * std::ldexp(1.0, kScoreFracBits - 30));
+    }
+    L->score_multiplier = sm;
+    L->o_to_int8 = quantize_multiplier(std::ldexp(1.0, -30) / s[kO]);
+    L->has_pmem = !hp_.attn_only;
+    if (!L->has_pmem) return {};
+    L->ln2_eps = L->ln1_eps;
+    L->ln2_inv_scale = quantize_multiplier(1.0 / s[kH2]);
+    if (Status st = matrix(block_name(l, "pmem_k.weight"), C, C, s[kH2], s[kU2], &L->pmem_k); !st.ok()) return st;
+    if (Status st = matrix(block_name(l, "pmem_output.weight"), C, C, s[kR], s_x_, &L->pmem_out); !st.ok()) return st;
+    if (Status st = decay(block_name(l, "pmem_key_decay"), &L->pmem_decay_q31, &L->pmem_keep_q31); !st.ok()) return st;
+    const std::vector<int64_t> mem_shape = {P, H, N, d}, slot_shape = {P, H, N};
+    auto mk = int8_weights(block_name(l, "pmem_mem_k"), mem_shape);
+    if (!mk.ok()) return mk.status();
+    auto mv = int8_weights(block_name(l, "pmem_mem_v"), mem_shape);
+    if (!mv.ok()) return mv.status();
+    auto smk = scales(block_name(l, "pmem_mem_k.scale"), slot_shape);
+    if (!smk.ok()) return smk.status();
+    auto smv = scales(block_name(l, "pmem_mem_v.scale"), slot_shape);
+    if (!smv.ok()) return smv.status();
+    L->mem_k = *mk;
+    L->mem_v = *mv;
+    const size_t slots = size_t(P * H * N);
+    QuantizedMultiplier* ks = new_multipliers(slots);
+    QuantizedMultiplier* vw = new_multipliers(slots);
+    double max_v = 0;
+    for (double x : *smv) max_v = std::max(max_v, x);
+    for (size_t i = 0; i < slots; ++i) {
+      ks[i] = quantize_multiplier((*smk)[i] * std::ldexp(1.0, kScoreFracBits - 15));
+      vw[i] = quantize_multiplier((*smv)[i] / (double(P) * max_v));
+    }
+    L->mem_k_score = ks;
+    L->mem_v_weight = vw;
+    L->r_to_int8 = quantize_multiplier(max_v * std::ldexp(1.0, -ops::int8::kProbabilityFracBits) / s[kR]);
+    return {};
+  }
+
+  Status build() {
+    if (!hp_.pre_ln) return error(StatusCode::kUnsupported, "cpu-int8 runs pre-LN models only (pre_ln = false)");
+    if (hp_.method.kind != AttentionKind::kSoftmax)
+      return error(StatusCode::kUnsupported, "cpu-int8 has no fixed-point kernel for attention method '" +
+                                                 hp_.method.name() + "' in this build (softmax only)");
+    const int64_t V = hp_.vocab_size, C = hp_.n_embd;
+    auto gs = scales(int8_names::kModelActivationScales, {3});
+    if (!gs.ok()) {
+      if (find_("token_embd.weight") && find_("token_embd.weight")->dtype != DType::kI8)
+        return error(StatusCode::kInvalidArgument,
+                     "is not an int8 model (token_embd.weight is " +
+                         std::string(dtype_name(find_("token_embd.weight")->dtype)) +
+                         "); the cpu-int8 backend needs `tessera quantize --int8 IN OUT.gguf`");
+      return gs.status();
+    }
+    s_x_ = (*gs)[0];
+    const double s_hout = (*gs)[1], s_logit = (*gs)[2];
+    Int8Model& m = plan_.model;
+    m.vocab_size = V;
+    m.n_embd = C;
+    m.n_head = hp_.n_head;
+    m.head_dim = hp_.head_dim();
+    m.n_layer = hp_.n_layer;
+    m.pmem_size = hp_.attn_only ? 0 : hp_.pmem_size;
+    m.pmem_count = hp_.attn_only ? 0 : hp_.pmem_count;
+    m.mask_offset = hp_.mask_offset;
+    auto e = int8_weights("token_embd.weight", {V, C});
+    if (!e.ok()) return e.status();
+    auto es = scales("token_embd.weight.scale", {V});
+    if (!es.ok()) return es.status();
+    m.token_embd = *e;
+    QuantizedMultiplier* er = new_multipliers(size_t(V));
+    for (int64_t v = 0; v < V; ++v) er[v] = quantize_multiplier((*es)[size_t(v)] / s_x_);
+    m.embd_requant = er;
+    if (Status st = must_be_folded("output_norm.weight"); !st.ok()) return st;
+    if (find_("output_norm.bias"))
+      return error(StatusCode::kCorruptFile, "tensor 'output_norm.bias': LayerNorm bias must be folded");
+    m.out_eps = uint64_t(std::llround(hp_.layer_norm_eps / (s_x_ * s_x_)));
+    m.out_inv_scale = quantize_multiplier(1.0 / s_hout);
+    if (Status st = matrix("output.weight", V, C, s_hout, s_logit, &m.output); !st.ok()) return st;
+    plan_.logit_scale = s_logit;
+    plan_.layers.resize(size_t(hp_.n_layer));
+    for (int64_t l = 0; l < hp_.n_layer; ++l)
+      if (Status st = layer(l, &plan_.layers[size_t(l)]); !st.ok()) return st;
+    m.layers = plan_.layers.data();
+    return {};
+  }
+
+ private:
+  const HParams& hp_;
+  const TensorLookup& find_;
+  const std::string& source_;
+  Int8Plan& plan_;
+  double s_x_ = 0;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Int8Plan>> build_int8_plan(const HParams& hp, const TensorLookup& find,
+                                                   const std::string& source, ops::int8::MatvecKernel kernel) {
+  auto plan = std::make_unique<Int8Plan>();
+  Builder b(hp, find, source, *plan);
+  if (Status st = b.build(); !st.ok()) return st;
+  plan->model.matvec = ops::int8::matvec_function(ops::int8::resolve_matvec_kernel(kernel));
+  return plan;
+}
+
+}  // namespace tessera::int8

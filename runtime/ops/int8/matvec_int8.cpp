@@ -1,0 +1,82 @@
+// Portable int8 matvec, run-time dispatch and the blocked matmul (see matvec_int8.h).
+#include "ops/int8/matvec_int8.h"
+
+namespace tessera::ops::int8 {
+
+void matvec_i8_portable(const int8_t* w, int64_t rows, int64_t cols, const int8_t* x, int32_t* y) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const int8_t* wr = w + r * cols;
+    int32_t acc = 0;
+    for (int64_t c = 0; c < cols; ++c) acc += int32_t(wr[c]) * int32_t(x[c]);
+    y[r] = acc;
+  }
+}
+
+const char* matvec_kernel_name(MatvecKernel k) {
+  switch (k) {
+    case MatvecKernel::kAuto: return "auto";
+    case MatvecKernel::kPortable: return "portable";
+    case MatvecKernel::kAvx2: return "avx2";
+    case MatvecKernel::kAvx512Vnni: return "avx512-vnni";
+    case MatvecKernel::kNeonDot: return "neon-dot";
+  }
+  return "?";
+}
+
+bool matvec_kernel_available(MatvecKernel k) {
+  switch (k) {
+    case MatvecKernel::kAuto:
+    case MatvecKernel::kPortable: return true;
+#if defined(TESSERA_HAVE_X86_SIMD)
+    case MatvecKernel::kAvx2: return __builtin_cpu_supports("avx2");
+    case MatvecKernel::kAvx512Vnni:
+      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+             __builtin_cpu_supports("avx512vnni");
+#endif
+#if defined(TESSERA_HAVE_NEON_DOT)
+    case MatvecKernel::kNeonDot: return neon_dot_supported();
+#endif
+    default: return false;
+  }
+}
+
+MatvecKernel resolve_matvec_kernel(MatvecKernel requested) {
+  if (requested == MatvecKernel::kAuto) {
+    const MatvecKernel fastest_first[] = {MatvecKernel::kAvx512Vnni, MatvecKernel::kAvx2, MatvecKernel::kNeonDot};
+    for (MatvecKernel k : fastest_first)
+      if (matvec_kernel_available(k)) return k;
+    return MatvecKernel::kPortable;
+  }
+  return matvec_kernel_available(requested) ? requested : MatvecKernel::kPortable;
+}
+
+MatvecFn matvec_function(MatvecKernel k) {
+  switch (k) {
+#if defined(TESSERA_HAVE_X86_SIMD)
+    case MatvecKernel::kAvx2: return matvec_i8_avx2;
+    case MatvecKernel::kAvx512Vnni: return matvec_i8_avx512vnni;
+#endif
+#if defined(TESSERA_HAVE_NEON_DOT)
+    case MatvecKernel::kNeonDot: return matvec_i8_neon_dot;
+#endif
+    default: return matvec_i8_portable;
+  }
+}
+
+void matmul_i8(MatvecFn fn, const int8_t* w, int64_t rows, int64_t cols, const int8_t* x,
+               int64_t n_tokens, int32_t* y) {
+  // Block of rows whose weights stay in L2 (~128 KiB) while every token passes over them.
+  int64_t block = cols > 0 ? (int64_t(128) * 1024) / cols : rows;
+  if (block < 4) block = 4;
+  int32_t column[256];  // one block's outputs for one token, copied into the strided Y
+  if (block > 256) block = 256;
+  for (int64_t r0 = 0; r0 < rows; r0 += block) {
+    const int64_t nr = rows - r0 < block ? rows - r0 : block;
+    for (int64_t t = 0; t < n_tokens; ++t) {
+      fn(w + r0 * cols, nr, cols, x + t * cols, column);
+      for (int64_t r = 0; r < nr; ++r) y[t * rows + r0 + r] = column[r];
+    }
+  }
+}
+
+}  // namespace tessera::ops::int8

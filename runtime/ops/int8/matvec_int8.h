@@ -1,0 +1,41 @@
+// int8 × int8 → int32 matrix–vector and matrix–matrix products: y[r] = Σ_c W[r][c]·x[c].
+// Operands are symmetric int8 in [-127, 127] (weights by construction, activations by
+// saturate_to_int8), which is what lets the AVX2 maddubs path never saturate. Every variant is
+// exact integer arithmetic, so all variants are bit-identical to the portable one (tested).
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>  // C header: the Cortex-M4 build has no C++ library
+
+namespace tessera::ops::int8 {
+
+enum class MatvecKernel { kAuto, kPortable, kAvx2, kAvx512Vnni, kNeonDot };
+
+const char* matvec_kernel_name(MatvecKernel k);
+// True when this build contains the variant and the running CPU supports it.
+bool matvec_kernel_available(MatvecKernel k);
+// kAuto → the fastest available variant; an unavailable request → kPortable.
+MatvecKernel resolve_matvec_kernel(MatvecKernel requested);
+
+// W: rows × cols, row-major, row stride `cols`. Requires |x[c]| ≤ 127 and |W| ≤ 127, and
+// cols ≤ 2^17 (so the int32 sum cannot overflow: 2^17·127² < 2^31).
+using MatvecFn = void (*)(const int8_t* w, int64_t rows, int64_t cols, const int8_t* x, int32_t* y);
+
+MatvecFn matvec_function(MatvecKernel k);  // k must be resolved (not kAuto)
+
+void matvec_i8_portable(const int8_t* w, int64_t rows, int64_t cols, const int8_t* x, int32_t* y);
+// Defined only in builds for the matching architecture (see runtime/ops/CMakeLists.txt).
+void matvec_i8_avx2(const int8_t* w, int64_t rows, int64_t cols, const int8_t* x, int32_t* y);
+void matvec_i8_avx512vnni(const int8_t* w, int64_t rows, int64_t cols, const int8_t* x, int32_t* y);
+void matvec_i8_neon_dot(const int8_t* w, int64_t rows, int64_t cols, const int8_t* x, int32_t* y);
+
+#if defined(TESSERA_HAVE_NEON_DOT)
+bool neon_dot_supported();  // HWCAP_ASIMDDP (Linux) / compile-time feature elsewhere
+#endif
+
+// Y[t][r] = Σ_c W[r][c]·X[t][c] for t < n_tokens (X: n_tokens × cols, Y: n_tokens × rows).
+// Rows are processed in cache-sized blocks so each weight block is reused across the tokens.
+void matmul_i8(MatvecFn fn, const int8_t* w, int64_t rows, int64_t cols, const int8_t* x,
+               int64_t n_tokens, int32_t* y);
+
+}  // namespace tessera::ops::int8

@@ -1,0 +1,23 @@
+// Requantisation of int32 accumulators: per-row multipliers (per output channel of an int8 matrix)
+// map W·x sums to a common activation scale. Integer-only (see fixed_point.h).
+#pragma once
+
+#include <stdint.h>  // C header: the Cortex-M4 build has no C++ library
+
+#include "ops/int8/fixed_point.h"
+
+namespace tessera::ops::int8 {
+
+// out[r] = MBQM(acc[r] + bias[r], m[r]) (bias may be null; it is at the accumulator's scale).
+void requantize_to_int32(const int32_t* acc, const QuantizedMultiplier* m, const int32_t* bias, int64_t n,
+                         int32_t* out);
+// Same, saturated to [-127, 127].
+void requantize_to_int8(const int32_t* acc, const QuantizedMultiplier* m, const int32_t* bias, int64_t n,
+                        int8_t* out);
+// residual[r] = sat32(residual[r] + MBQM(acc[r] + bias[r], m[r])): the residual-stream update.
+void requantize_add_to_int32(const int32_t* acc, const QuantizedMultiplier* m, const int32_t* bias, int64_t n,
+                             int32_t* residual);
+// One multiplier for all rows (activations at a per-tensor scale), saturated to int8.
+void requantize_uniform_to_int8(const int32_t* x, QuantizedMultiplier m, int64_t n, int8_t* out);
+
+}  // namespace tessera::ops::int8

@@ -1,0 +1,188 @@
+// Same bits on every CPU: a deterministic integer-only model (weights and requantisation parameters
+// from an integer PRNG, no floats anywhere) runs through the fixed-point core; its int32 logits must
+// equal the golden file checked in (generated on x86-64). Built natively (CTest) and by
+// run_cross.sh for aarch64 / armhf under qemu-user. Also checks every matvec variant the CPU runs is
+// bit-identical to the portable one. No gtest: the cross toolchains have none.
+//   cross_int8_golden GOLDEN_FILE       compare (exit 1 on any difference)
+//   cross_int8_golden --print           write the logits (to regenerate the golden file)
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+#include "cpu_int8/int8_forward.h"
+#include "cpu_int8/int8_model.h"
+#include "ops/int8/matvec_int8.h"
+
+using namespace tessera;
+using namespace tessera::int8;
+using ops::int8::MatvecKernel;
+
+namespace {
+
+constexpr int64_t V = 61, C = 32, H = 4, D = C / H, L = 2, N = 24, P = 1, T = 20;
+
+struct Rng {  // xorshift64*: the same sequence on every platform
+  uint64_t s = 0x9E3779B97F4A7C15ull;
+  uint64_t next() {
+    s ^= s >> 12;
+    s ^= s << 25;
+    s ^= s >> 27;
+    return s * 2685821657736338717ull;
+  }
+  int32_t range(int32_t lo, int32_t hi) { return lo + int32_t(next() % uint64_t(hi - lo + 1)); }
+};
+
+struct Storage {
+  std::vector<std::vector<int8_t>> i8;
+  std::vector<std::vector<int32_t>> i32;
+  std::vector<std::vector<QuantizedMultiplier>> qm;
+  std::vector<Int8Layer> layers;
+  Rng rng;
+
+  const int8_t* weights(int64_t n) {
+    i8.emplace_back(size_t(n));
+    for (auto& w : i8.back()) w = int8_t(rng.range(-127, 127));
+    return i8.back().data();
+  }
+  QuantizedMultiplier mult(int lo_shift, int hi_shift) {
+    return {rng.range(1 << 30, 0x7FFFFFFF), rng.range(lo_shift, hi_shift)};
+  }
+  const QuantizedMultiplier* mults(int64_t n, int lo_shift, int hi_shift) {
+    qm.emplace_back(size_t(n));
+    for (auto& m : qm.back()) m = mult(lo_shift, hi_shift);
+    return qm.back().data();
+  }
+  const int32_t* ints(int64_t n, int32_t lo, int32_t hi) {
+    i32.emplace_back(size_t(n));
+    for (auto& v : i32.back()) v = rng.range(lo, hi);
+    return i32.back().data();
+  }
+  Int8Matrix matrix(int64_t rows, int64_t cols, int lo_shift, int hi_shift, bool bias) {
+    Int8Matrix m;
+    m.weight = weights(rows * cols);
+    m.requant = mults(rows, lo_shift, hi_shift);
+    m.bias = bias ? ints(rows, -5000, 5000) : nullptr;
+    m.rows = rows;
+    m.cols = cols;
+    return m;
+  }
+};
+
+void build(Storage& st, Int8Model& m) {
+  m.vocab_size = V;
+  m.n_embd = C;
+  m.n_head = H;
+  m.head_dim = D;
+  m.n_layer = L;
+  m.pmem_size = N;
+  m.pmem_count = P;
+  m.mask_offset = 1;
+  m.token_embd = st.weights(V * C);
+  m.embd_requant = st.mults(V, 11, 13);
+  m.out_eps = 1000;
+  m.out_inv_scale = st.mult(4, 6);
+  m.output = st.matrix(V, C, -2, 0, true);
+  st.layers.resize(size_t(L));
+  for (Int8Layer& y : st.layers) {
+    y.ln1_eps = 1000;
+    y.ln1_inv_scale = st.mult(4, 6);
+    y.attn_k = st.matrix(C, C, -1, 1, true);
+    y.attn_v = st.matrix(C, C, -1, 1, false);
+    y.attn_out = st.matrix(C, C, 1, 3, true);
+    const int32_t* decay = st.ints(H, 200000000, 2000000000);
+    st.i32.emplace_back(size_t(H));
+    for (int64_t h = 0; h < H; ++h) st.i32.back()[size_t(h)] = int32_t(2147483647 - decay[h]);
+    y.key_decay_q31 = decay;
+    y.key_keep_q31 = st.i32.back().data();
+    y.value_mix_q24 = st.ints(H, -3355443, 20132659);  // c ∈ [-0.2, 1.2]
+    y.score_multiplier = st.mults(H, -12, -7);
+    y.o_to_int8 = st.mult(-23, -22);
+    y.has_pmem = true;
+    y.ln2_eps = 1000;
+    y.ln2_inv_scale = st.mult(4, 6);
+    y.pmem_k = st.matrix(C, C, -1, 1, false);
+    y.pmem_out = st.matrix(C, C, 1, 3, false);
+    y.pmem_decay_q31 = decay;
+    y.pmem_keep_q31 = y.key_keep_q31;
+    y.mem_k = st.weights(P * H * N * D);
+    y.mem_v = st.weights(P * H * N * D);
+    y.mem_k_score = st.mults(P * H * N, -8, -5);
+    y.mem_v_weight = st.mults(P * H * N, -1, 0);
+    y.r_to_int8 = st.mult(-17, -15);
+  }
+  m.layers = st.layers.data();
+}
+
+bool kernels_bit_identical() {
+  Rng rng;
+  const int64_t rows = 37, cols = 131;
+  std::vector<int8_t> w(static_cast<size_t>(rows * cols)), x(static_cast<size_t>(cols));
+  for (auto& v : w) v = int8_t(rng.range(-127, 127));
+  for (auto& v : x) v = int8_t(rng.range(-127, 127));
+  std::vector<int32_t> ref(static_cast<size_t>(rows)), got(static_cast<size_t>(rows));
+  ops::int8::matvec_i8_portable(w.data(), rows, cols, x.data(), ref.data());
+  bool ok = true;
+  for (MatvecKernel k : {MatvecKernel::kAvx2, MatvecKernel::kAvx512Vnni, MatvecKernel::kNeonDot}) {
+    if (!ops::int8::matvec_kernel_available(k)) continue;
+    ops::int8::matvec_function(k)(w.data(), rows, cols, x.data(), got.data());
+    const bool same = got == ref;
+    std::fprintf(stderr, "kernel %s: %s\n", ops::int8::matvec_kernel_name(k), same ? "bit-identical" : "DIFFERS");
+    ok = ok && same;
+  }
+  return ok;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: %s GOLDEN_FILE | --print\n", argv[0]);
+    return 2;
+  }
+  const bool kernels_ok = kernels_bit_identical();
+  Storage st;
+  Int8Model m;
+  build(st, m);
+  const MatvecKernel kernel = ops::int8::resolve_matvec_kernel(MatvecKernel::kAuto);
+  m.matvec = ops::int8::matvec_function(kernel);
+  std::vector<unsigned char> arena(int8_state_bytes(m, T) + 64);
+  void* base = reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(arena.data()) + 63) & ~uintptr_t(63));
+  Int8State s;
+  int8_state_bind(m, T, base, &s);
+  Rng tokens;
+  tokens.s = 42;
+  std::vector<int32_t> logits(static_cast<size_t>(T * V));
+  for (int64_t t = 0; t < T; ++t) int8_forward_token(m, &s, tokens.range(0, V - 1), logits.data() + t * V);
+  if (std::strcmp(argv[1], "--print") == 0) {
+    for (int64_t t = 0; t < T; ++t) {
+      for (int64_t v = 0; v < V; ++v) std::printf("%s%d", v ? " " : "", logits[size_t(t * V + v)]);
+      std::printf("\n");
+    }
+    return kernels_ok ? 0 : 1;
+  }
+  FILE* f = std::fopen(argv[1], "r");
+  if (!f) {
+    std::fprintf(stderr, "%s: cannot open\n", argv[1]);
+    return 1;
+  }
+  int64_t mismatches = 0, n = 0;
+  long long expected = 0;
+  while (n < T * V && std::fscanf(f, "%lld", &expected) == 1) {
+    if (expected != logits[size_t(n)]) {
+      if (mismatches < 5)
+        std::printf("position %lld token-logit %lld: expected %lld, got %d\n", (long long)(n / V), (long long)(n % V),
+                    expected, logits[size_t(n)]);
+      ++mismatches;
+    }
+    ++n;
+  }
+  std::fclose(f);
+  if (n != T * V) {
+    std::printf("golden file holds %lld values, expected %lld\n", (long long)n, (long long)(T * V));
+    return 1;
+  }
+  std::printf("matvec kernel %s: %lld/%lld int32 logits equal the golden x86-64 values\n",
+              ops::int8::matvec_kernel_name(kernel), (long long)(n - mismatches), (long long)n);
+  return (mismatches == 0 && kernels_ok) ? 0 : 1;
+}

@@ -1,0 +1,208 @@
+// The whole integer pipeline on random fixture-like models: folding is exact, the integer-only
+// forward agrees with the float64 reference, bad quantized tensors are refused with clear errors.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "cpu_int8/int8_forward.h"
+#include "cpu_int8/int8_plan.h"
+#include "quant/float_decoder.h"
+#include "quant/quantize_model.h"
+#include "random_model.h"
+
+namespace tessera {
+namespace {
+
+using quant::FloatDecoder;
+using testing_int8::random_float_model;
+
+std::vector<std::vector<int32_t>> sequences(int64_t V, int count, int length, uint64_t seed) {
+  return quant::random_calibration_sequences(V, count, length, seed);
+}
+
+TEST(Fold, FoldedModelComputesTheSameLogits) {
+  for (bool biases : {false, true}) {
+    quant::FloatModel m = random_float_model(101, 32, 4, 2, 40, 7, biases);
+    auto f = quant::fold(m);
+    ASSERT_TRUE(f.ok()) << f.status().to_string();
+    EXPECT_TRUE(f->layers[0].ln1_w.empty());
+    EXPECT_EQ(f->hp.logit_scale, 1.0f);
+    FloatDecoder a(m), b(*f);
+    const std::vector<int32_t> seq = sequences(101, 1, 24, 3)[0];
+    for (int32_t tok : seq) {
+      const std::vector<double> la = a.step(tok), lb = b.step(tok);
+      // Folding only reassociates float64 products: differences are rounding-level (1e-12 of
+      // logits of size ~1; β² = e^10 amplifies key rounding by 2e4, hence 1e-9).
+      for (size_t v = 0; v < la.size(); ++v) ASSERT_NEAR(la[v], lb[v], 1e-9) << "biases=" << biases;
+    }
+  }
+}
+
+TEST(Fold, RefusesPostLnModels) {
+  quant::FloatModel m = random_float_model(11, 8, 2, 1, 4, 1);
+  m.hp.pre_ln = false;
+  auto f = quant::fold(m);
+  ASSERT_FALSE(f.ok());
+  EXPECT_EQ(f.status().code(), StatusCode::kUnsupported);
+}
+
+struct Int8Run {
+  quant::QuantizedModel q;
+  std::unique_ptr<int8::Int8Plan> plan;
+};
+
+Int8Run quantize_and_plan(const quant::FloatModel& m, quant::CalibrationOptions calib = {}) {
+  quant::QuantizeOptions opt;
+  opt.mode = quant::QuantMode::kInt8;
+  opt.calibration = calib;
+  opt.calibration_sequences = sequences(m.hp.vocab_size, 8, 32, 99);
+  auto q = quant::quantize_model(m, opt);
+  EXPECT_TRUE(q.ok()) << q.status().to_string();
+  Int8Run run{std::move(*q), nullptr};
+  const auto& tensors = run.q.tensors;
+  auto plan = int8::build_int8_plan(run.q.hp, [&](const std::string& n) { return quant::find_in(tensors, n); },
+                                    "test", ops::int8::MatvecKernel::kAuto);
+  EXPECT_TRUE(plan.ok()) << plan.status().to_string();
+  if (plan.ok()) run.plan = std::move(*plan);
+  return run;
+}
+
+// Runs tokens through the int8 core; returns dequantised logits per position.
+std::vector<std::vector<double>> run_int8(const int8::Int8Plan& plan, const std::vector<int32_t>& tokens) {
+  const int8::Int8Model& m = plan.model;
+  std::vector<std::byte> arena(int8::int8_state_bytes(m, int64_t(tokens.size())) + 64);
+  void* base = reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(arena.data()) + 63) & ~uintptr_t(63));
+  int8::Int8State s;
+  int8::int8_state_bind(m, int64_t(tokens.size()), base, &s);
+  std::vector<int32_t> logits(static_cast<size_t>(m.vocab_size));
+  std::vector<std::vector<double>> out;
+  for (int32_t tok : tokens) {
+    int8::int8_forward_token(m, &s, tok, logits.data());
+    std::vector<double> row;
+    for (int32_t v : logits) row.push_back(v * plan.logit_scale);
+    out.push_back(row);
+  }
+  return out;
+}
+
+size_t argmax(const std::vector<double>& v) { return size_t(std::max_element(v.begin(), v.end()) - v.begin()); }
+
+TEST(Int8Model, AgreesWithFloatReference) {
+  int agree = 0, total = 0;
+  double worst_rel = 0;
+  for (uint64_t seed : {1, 2, 3, 4}) {
+    // Odd seeds put one head of every module on the β² = e^10 clamp, like the fixtures.
+    quant::FloatModel m = random_float_model(101, 32, 4, 2, 40, seed, false, seed % 2);
+    Int8Run run = quantize_and_plan(m);
+    ASSERT_TRUE(run.plan);
+    for (const auto& seq : sequences(101, 2, 24, seed + 100)) {
+      FloatDecoder ref(m);
+      const auto got = run_int8(*run.plan, seq);
+      for (size_t t = 0; t < seq.size(); ++t) {
+        const std::vector<double>& lr = ref.step(seq[t]);
+        double err = 0, norm = 0;
+        for (size_t v = 0; v < lr.size(); ++v) {
+          err = std::max(err, std::fabs(got[t][v] - lr[v]));
+          norm = std::max(norm, std::fabs(lr[v]));
+        }
+        worst_rel = std::max(worst_rel, err / norm);
+        agree += argmax(got[t]) == argmax(lr);
+        ++total;
+      }
+    }
+  }
+  std::printf("int8 vs float64 top-1 agreement %d/%d, worst max|Δlogit|/max|logit| %.4f\n", agree, total, worst_rel);
+  // Random-init models have near-flat logits (top-1/top-2 gaps down to 1e-3 of the logit range),
+  // so a few flips are expected here; the ≥ 99% target is checked on the authors' fixtures.
+  EXPECT_GE(agree, total * 85 / 100);
+  // Per-channel int8 weights and int8 activations err by ~0.5-1% per matrix (typical positions
+  // measure < 3% of max|logit|); heads at the β² = e^10 clamp amplify key/score errors ×2·10^4,
+  // which moves whole attention rows at a few positions (measured worst 7.6%): bound 10%.
+  EXPECT_LT(worst_rel, 0.10);
+}
+
+TEST(Int8Model, DeterministicAndResettable) {
+  quant::FloatModel m = random_float_model(50, 16, 2, 1, 8, 5);
+  Int8Run a = quantize_and_plan(m), b = quantize_and_plan(m);
+  ASSERT_EQ(a.q.tensors.size(), b.q.tensors.size());
+  for (size_t i = 0; i < a.q.tensors.size(); ++i) {
+    ASSERT_EQ(a.q.tensors[i].name, b.q.tensors[i].name);
+    ASSERT_EQ(a.q.tensors[i].nbytes, b.q.tensors[i].nbytes);
+    ASSERT_EQ(std::memcmp(a.q.tensors[i].data, b.q.tensors[i].data, a.q.tensors[i].nbytes), 0) << a.q.tensors[i].name;
+  }
+  const auto seq = sequences(50, 1, 10, 8)[0];
+  EXPECT_EQ(run_int8(*a.plan, seq), run_int8(*b.plan, seq));
+}
+
+Status plan_status(std::vector<Tensor> tensors, const HParams& hp) {
+  auto p = int8::build_int8_plan(hp, [&](const std::string& n) { return quant::find_in(tensors, n); }, "bad.gguf",
+                                 ops::int8::MatvecKernel::kPortable);
+  return p.status();
+}
+
+TEST(Int8Model, RefusesBadModelsWithClearErrors) {
+  quant::FloatModel m = random_float_model(20, 8, 2, 1, 4, 6);
+  Int8Run run = quantize_and_plan(m);
+  const HParams hp = run.q.hp;
+  // A float-only model.
+  quant::QuantizeOptions f16;
+  f16.mode = quant::QuantMode::kF16;
+  auto fm = quant::quantize_model(m, f16);
+  ASSERT_TRUE(fm.ok());
+  Status s = plan_status(fm->tensors, fm->hp);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s.to_string();
+  EXPECT_NE(s.message().find("not an int8 model"), std::string::npos) << s.message();
+  // A missing scale.
+  std::vector<Tensor> t = run.q.tensors;
+  t.erase(std::find_if(t.begin(), t.end(), [](const Tensor& x) { return x.name == "blk.0.attn_v.weight.scale"; }));
+  s = plan_status(t, hp);
+  EXPECT_EQ(s.code(), StatusCode::kNotFound);
+  EXPECT_NE(s.message().find("blk.0.attn_v.weight.scale"), std::string::npos) << s.message();
+  // A scale of the wrong shape.
+  t = run.q.tensors;
+  for (Tensor& x : t)
+    if (x.name == "output.weight.scale") x.shape = {x.shape[0] - 1}, x.nbytes -= 4;
+  s = plan_status(t, hp);
+  EXPECT_EQ(s.code(), StatusCode::kCorruptFile);
+  EXPECT_NE(s.message().find("expected shape [20]"), std::string::npos) << s.message();
+  // A negative scale.
+  t = run.q.tensors;
+  std::vector<float> neg(8, -1.0f);
+  for (Tensor& x : t)
+    if (x.name == "blk.0.pmem_k.weight.scale") x = make_f32_tensor(x.name, {8}, neg);
+  s = plan_status(t, hp);
+  EXPECT_EQ(s.code(), StatusCode::kCorruptFile);
+  EXPECT_NE(s.message().find("not a finite positive"), std::string::npos) << s.message();
+  // Missing activation scales.
+  t = run.q.tensors;
+  t.erase(std::find_if(t.begin(), t.end(), [](const Tensor& x) { return x.name == "blk.0.int8.activation_scales"; }));
+  EXPECT_EQ(plan_status(t, hp).code(), StatusCode::kNotFound);
+}
+
+TEST(Int8Model, CalibrationRejectsOutOfVocabularyTokens) {
+  quant::FloatModel m = random_float_model(20, 8, 2, 1, 4, 6);
+  quant::QuantizeOptions opt;
+  opt.calibration_sequences = {{1, 2, 3}, {4, 20, 5}};
+  auto q = quant::quantize_model(m, opt);
+  ASSERT_FALSE(q.ok());
+  EXPECT_EQ(q.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(q.status().message().find("sequence 2, position 2: token 20 is outside the vocabulary [0, 20)"),
+            std::string::npos)
+      << q.status().message();
+}
+
+TEST(Int8Model, PercentileCalibrationAlsoRuns) {
+  quant::FloatModel m = random_float_model(101, 32, 4, 2, 40, 9);
+  Int8Run run = quantize_and_plan(m, {quant::CalibrationMethod::kPercentile, 99.9});
+  ASSERT_TRUE(run.plan);
+  const auto seq = sequences(101, 1, 24, 5)[0];
+  FloatDecoder ref(m);
+  const auto got = run_int8(*run.plan, seq);
+  int agree = 0;
+  for (size_t t = 0; t < seq.size(); ++t) agree += argmax(got[t]) == argmax(ref.step(seq[t]));
+  EXPECT_GE(agree, 20);
+}
+
+}  // namespace
+}  // namespace tessera
