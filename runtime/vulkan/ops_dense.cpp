@@ -41,27 +41,21 @@ Status record_layernorm(Recording& rec, Context& ctx, const BufferSlice& in, uin
   return rec.dispatch("layernorm", {ctx.workgroup_size()}, {in, norm.weight, norm.bias, out}, push, {n, 1, 1});
 }
 
-Status record_leaky_scan(Recording& rec, Context& ctx, const BufferSlice& u, const BufferSlice& state,
-                         const BufferSlice& decay, uint32_t channels, uint32_t head_dim, uint32_t n) {
-  struct { uint32_t C, d, n; } push{channels, head_dim, n};
-  uint32_t wg = ctx.workgroup_size();
-  return rec.dispatch("leaky_scan", {wg}, {u, state, decay}, push, {div_up(channels, wg), 1, 1});
+Status record_leaky_keys(Recording& rec, Context& ctx, const BufferSlice& step, const BufferSlice& u,
+                         const BufferSlice& state, const BufferSlice& decay, const BufferSlice& head_scale,
+                         const BufferSlice& out, uint32_t channels, uint32_t head_dim, uint32_t n, uint32_t flags,
+                         float eps) {
+  struct { uint32_t C, d, n, flags; float eps; } push{channels, head_dim, n, flags, eps};
+  return rec.dispatch("leaky_keys", {attention_workgroup(ctx, head_dim)}, {step, u, state, decay, head_scale, out},
+                      push, {channels / head_dim, 1, 1});
 }
 
-Status record_l2norm_heads(Recording& rec, Context& ctx, const BufferSlice& step, const BufferSlice& in,
-                           const BufferSlice& head_scale, const BufferSlice& out, uint32_t channels,
-                           uint32_t head_dim, uint32_t n, uint32_t flags, float eps) {
-  struct { uint32_t C, d, flags; float eps; } push{channels, head_dim, flags, eps};
-  return rec.dispatch("l2norm_heads", {ctx.workgroup_size()}, {step, in, head_scale, out}, push,
-                      {channels / head_dim, n, 1});
-}
-
-Status record_value_finish(Recording& rec, Context& ctx, const BufferSlice& step, const BufferSlice& w_ext,
-                           const BufferSlice& mix, const BufferSlice& vscale, const BufferSlice& vcache,
-                           uint32_t channels, uint32_t head_dim, uint32_t n, float eps) {
-  struct { uint32_t C, d; float eps; } push{channels, head_dim, eps};
-  return rec.dispatch("value_finish", {ctx.workgroup_size()}, {step, w_ext, mix, vscale, vcache}, push,
-                      {channels / head_dim, n, 1});
+Status record_value_finish(Recording& rec, Context& ctx, const BufferSlice& step, const BufferSlice& w,
+                           const BufferSlice& w_prev, const BufferSlice& mix, const BufferSlice& vscale,
+                           const BufferSlice& vcache, uint32_t channels, uint32_t head_dim, uint32_t n, float eps) {
+  struct { uint32_t C, d, n; float eps; } push{channels, head_dim, n, eps};
+  return rec.dispatch("value_finish", {attention_workgroup(ctx, head_dim)}, {step, w, w_prev, mix, vscale, vcache},
+                      push, {channels / head_dim, 1, 1});
 }
 
 Status record_argmax(Recording& rec, Context& ctx, const BufferSlice& logits, uint32_t vocab, uint32_t row,

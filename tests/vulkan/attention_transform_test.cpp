@@ -1,7 +1,7 @@
 // The attention shaders (scores -> transform -> values -> combine) on chosen score rows, every
 // transform, against the float64 oracles: the keys are (s_j, 0, 0, 0) and the query (1, 0, 0, 0), so
 // the cosine pass yields exactly s_j; p_j is read back from the transform pass (e_j · 1/Z) and the
-// output o = Σ p_j v_j is checked too. Includes adversarial rows (ties at tau, all equal, one
+// output o = Σ p_j v_j is checked too (softmax: o only, its fused pass never stores p). Includes adversarial rows (ties at tau, all equal, one
 // dominant, n = 1, 1e30 / 1e-30 magnitudes, flat rows with more candidates than shared memory).
 #include <cmath>
 
@@ -50,7 +50,9 @@ class AttentionTransformTest : public VulkanTest {
     auto z = download(scratch->norm, 1);
     auto o = download(out, d);
     RowResult r;
-    for (float x : e) r.p.push_back(double(x) * z[0]);
+    // Softmax runs fused (flash-decoding): its weights are never materialised; only o is checked.
+    if (method.kind != AttentionKind::kSoftmax)
+      for (float x : e) r.p.push_back(double(x) * z[0]);
     r.o.assign(o.begin(), o.end());
     return r;
   }
@@ -60,14 +62,13 @@ class AttentionTransformTest : public VulkanTest {
     std::mt19937 rng(17);
     std::vector<float> v = random_floats(s.size() * 4, rng);
     RowResult got = run_row(method, s, v, relu_a, relu_b);
-    ASSERT_EQ(got.p.size(), want.size());
     double sum = 0;
-    for (size_t j = 0; j < want.size(); ++j) {
+    for (size_t j = 0; j < got.p.size(); ++j) {
       EXPECT_NEAR(got.p[j], want[j], tol) << method.name() << " j=" << j << " n=" << s.size();
       if (want[j] == 0.0 && method.entmax_alpha() > 1.0) EXPECT_EQ(got.p[j], 0.0) << "support differs at " << j;
       sum += got.p[j];
     }
-    EXPECT_NEAR(sum, 1.0, 1e-5) << method.name();
+    if (!got.p.empty()) EXPECT_NEAR(sum, 1.0, 1e-5) << method.name();
     for (int c = 0; c < 4; ++c) {
       double o = 0;
       for (size_t j = 0; j < want.size(); ++j) o += want[j] * v[j * 4 + size_t(c)];
@@ -124,7 +125,7 @@ TEST_F(AttentionTransformTest, MoreCandidatesThanSharedMemoryTakeTheMultiPassPat
 
 TEST_F(AttentionTransformTest, SoftmaxIncludingLargeScores) {
   std::mt19937 rng(3);
-  for (uint32_t n : {1u, 33u, 700u}) {
+  for (uint32_t n : {1u, 33u, 700u, 3000u}) {  // 3000: many chunks merged by the combine pass
     std::vector<float> s = random_floats(n, rng, -30.0f, 30.0f);
     expect_matches(method_of("softmax"), s, oracle_softmax(widen(s)), kTol);
   }

@@ -153,68 +153,66 @@ TEST_F(DenseOpsTest, LayerNormWithWeightAndBias) {
   }
 }
 
-TEST_F(DenseOpsTest, LeakyScanCarriesState) {
-  const uint32_t C = 12, d = 4, n = 5;
+TEST_F(DenseOpsTest, LeakyKeysCarryStateAndNormalisePerHead) {
+  const uint32_t C = 12, d = 4, n = 5, H = C / d, pos0 = 3;
   std::mt19937 rng(5);
   auto u = random_floats(C * n, rng), state = random_floats(C, rng);
-  std::vector<float> decay = {0.1f, 0.5f, 0.99f};
-  BufferSlice us = upload(u), ss = upload(state), ds = upload(decay);
-  run([&](Recording& rec) { return record_leaky_scan(rec, *ctx_, us, ss, ds, C, d, n); });
-  auto y = download(us, C * n), s_out = download(ss, C);
-  for (uint32_t c = 0; c < C; ++c) {
-    double s = state[c], a = decay[c / d];
-    for (uint32_t r = 0; r < n; ++r) {
-      s = a * s + (1 - a) * u[r * C + c];
-      EXPECT_NEAR(y[r * C + c], s, 1e-6);
-    }
-    EXPECT_NEAR(s_out[c], s, 1e-6);
+  std::vector<float> decay = {0.1f, 0.5f, 0.99f}, scale = {2.0f, 3.0f, 0.5f};
+  for (uint32_t flags : {1u, 2u}) {  // scaled query rows 0..n-1; unscaled key-cache rows pos0..pos0+n-1
+    BufferSlice step = upload({0, 0}), us = upload(u), ss = upload(state), ds = upload(decay), sc = upload(scale);
+    BufferSlice out = zeros(C * (pos0 + n));
+    uint32_t st[2] = {pos0, n};
+    ASSERT_TRUE(ctx_->write(step, std::as_bytes(std::span(st))).ok());
+    run([&](Recording& rec) { return record_leaky_keys(rec, *ctx_, step, us, ss, ds, sc, out, C, d, n, flags, 1e-6f); });
+    auto y = download(out, C * (pos0 + n)), s_out = download(ss, C);
+    std::vector<double> s(state.begin(), state.end());
+    const uint32_t row0 = flags == 2 ? pos0 : 0;
+    for (uint32_t r = 0; r < n; ++r)
+      for (uint32_t h = 0; h < H; ++h) {
+        double q = 0, a = decay[h];
+        for (uint32_t i = 0; i < d; ++i) {
+          double& si = s[h * d + i];
+          si = a * si + (1 - a) * u[r * C + h * d + i];
+          q += si * si;
+        }
+        for (uint32_t i = 0; i < d; ++i) {
+          double want = (flags == 1 ? scale[h] : 1.0) * s[h * d + i] / (std::sqrt(q) + 1e-6);
+          EXPECT_NEAR(y[(row0 + r) * C + h * d + i], want, 2e-6 * (1 + std::abs(want)));
+        }
+      }
+    for (uint32_t c = 0; c < C; ++c) EXPECT_NEAR(s_out[c], s[c], 1e-6);
+    if (flags == 2)
+      for (uint32_t i = 0; i < pos0 * C; ++i) EXPECT_EQ(y[i], 0.0f);  // rows before pos0 untouched
   }
-}
-
-TEST_F(DenseOpsTest, L2NormHeadsToCacheRows) {
-  const uint32_t C = 12, d = 4, n = 2, H = C / d, pos0 = 3;
-  std::mt19937 rng(9);
-  auto x = random_floats(C * n, rng);
-  std::vector<float> scale = {2.0f, 3.0f, 0.5f};
-  BufferSlice step = upload({float(0), float(0)}), xs = upload(x), sc = upload(scale), out = zeros(C * (pos0 + n));
-  uint32_t st[2] = {pos0, n};
-  ASSERT_TRUE(ctx_->write(step, std::as_bytes(std::span(st))).ok());
-  run([&](Recording& rec) { return record_l2norm_heads(rec, *ctx_, step, xs, sc, out, C, d, n, 1 | 2, 1e-6f); });
-  auto y = download(out, C * (pos0 + n));
-  for (uint32_t r = 0; r < n; ++r)
-    for (uint32_t h = 0; h < H; ++h) {
-      double q = 0;
-      for (uint32_t i = 0; i < d; ++i) q += double(x[r * C + h * d + i]) * x[r * C + h * d + i];
-      for (uint32_t i = 0; i < d; ++i)
-        EXPECT_NEAR(y[(pos0 + r) * C + h * d + i], scale[h] * x[r * C + h * d + i] / (std::sqrt(q) + 1e-6), 1e-6);
-    }
-  for (uint32_t i = 0; i < pos0 * C; ++i) EXPECT_EQ(y[i], 0.0f);  // rows before pos0 untouched
 }
 
 TEST_F(DenseOpsTest, ValueFinishSkipsTheFirstTokenAndMixes) {
   const uint32_t C = 8, d = 4, n = 3, H = 2;
   std::mt19937 rng(11);
-  auto w = random_floats(C * (n + 1), rng);
+  auto w = random_floats(C * n, rng), w_prev0 = random_floats(C, rng);
   std::vector<float> mix = {-0.2f, 1.2f}, vs = {1.5f, 0.8f};
   BufferSlice step = upload({0, 0}), ws = upload(w), ms = upload(mix), vss = upload(vs), vc = zeros(C * 8);
   for (uint32_t pos0 : {0u, 4u}) {
     uint32_t st[2] = {pos0, n};
     ASSERT_TRUE(ctx_->write(step, std::as_bytes(std::span(st))).ok());
     ASSERT_TRUE(ctx_->fill_zero(vc).ok());
-    run([&](Recording& rec) { return record_value_finish(rec, *ctx_, step, ws, ms, vss, vc, C, d, n, 0.0f); });
-    auto v = download(vc, C * 8);
+    BufferSlice wp = upload(w_prev0);
+    run([&](Recording& rec) { return record_value_finish(rec, *ctx_, step, ws, wp, ms, vss, vc, C, d, n, 0.0f); });
+    auto v = download(vc, C * 8), wp_out = download(wp, C);
     for (uint32_t r = 0; r < n; ++r) {
       int j = int(pos0) - 1 + int(r);
       if (j < 0) continue;
       for (uint32_t h = 0; h < H; ++h) {
         double t[4], q = 0;
         for (uint32_t i = 0; i < d; ++i) {
-          t[i] = (1 - mix[h]) * w[(r + 1) * C + h * d + i] + mix[h] * w[r * C + h * d + i];
+          double prev = r == 0 ? w_prev0[h * d + i] : w[(r - 1) * C + h * d + i];
+          t[i] = (1 - mix[h]) * w[r * C + h * d + i] + mix[h] * prev;
           q += t[i] * t[i];
         }
         for (uint32_t i = 0; i < d; ++i) EXPECT_NEAR(v[size_t(j) * C + h * d + i], vs[h] * t[i] / std::sqrt(q), 1e-6);
       }
     }
+    for (uint32_t c = 0; c < C; ++c) EXPECT_EQ(wp_out[c], w[(n - 1) * C + c]);  // the last row carries over
     if (pos0 == 0)
       for (uint32_t i = (n - 1) * C; i < 8 * C; ++i) EXPECT_EQ(v[i], 0.0f);  // only j = 0, 1 written
   }
