@@ -60,12 +60,17 @@ Status record_context_memory(Recording& rec, Context& ctx, const GpuModel& m, Se
   const HParams& hp = m.hp;
   const GpuLayer& L = m.layers[l];
   const uint32_t C = uint32_t(hp.n_embd), H = uint32_t(hp.n_head), d = uint32_t(hp.head_dim());
-  const BufferSlice hin = hp.pre_ln ? s.h : s.x;
   const VkDeviceSize layer_states = VkDeviceSize(l) * 3 * C * 4;
-  TESSERA_RETURN_IF_ERROR(record_layernorm(rec, ctx, s.x, 0, hin, 0, n, C, L.attn_norm, hp.layer_norm_eps));
-  rec.barrier();
-  TESSERA_RETURN_IF_ERROR(record_matvec(rec, ctx, L.attn_k, {hin, 0, C}, {s.u, 0, C}, n, false, 1.0f));
-  TESSERA_RETURN_IF_ERROR(record_matvec(rec, ctx, L.attn_v, {hin, 0, C}, {s.w, 0, C}, n, false, 1.0f));
+  // Pre-LN: the projections normalise x on the fly. Post-LN: x = LN(x) in place first.
+  const GpuNorm* ln = hp.pre_ln ? &L.attn_norm : nullptr;
+  if (!hp.pre_ln) {
+    TESSERA_RETURN_IF_ERROR(record_layernorm(rec, ctx, s.x, 0, s.x, 0, n, C, L.attn_norm, hp.layer_norm_eps));
+    rec.barrier();
+  }
+  TESSERA_RETURN_IF_ERROR(record_matvec(rec, ctx, L.attn_k, {s.x, 0, C}, {s.u, 0, C}, n, false, 1.0f, ln,
+                                        hp.layer_norm_eps));
+  TESSERA_RETURN_IF_ERROR(record_matvec(rec, ctx, L.attn_v, {s.x, 0, C}, {s.w, 0, C}, n, false, 1.0f, ln,
+                                        hp.layer_norm_eps));
   rec.barrier();
   // Keys (leaky average, unit) and the values finished by this forward's rows: independent.
   TESSERA_RETURN_IF_ERROR(record_leaky_keys(rec, ctx, s.step, s.u, sub(s.states, layer_states, C * 4), L.key_decay,
@@ -105,10 +110,13 @@ Status record_persistent_memory(Recording& rec, Context& ctx, const GpuModel& m,
   const GpuLayer& L = m.layers[l];
   const uint32_t C = uint32_t(hp.n_embd), H = uint32_t(hp.n_head), d = uint32_t(hp.head_dim());
   const uint32_t N = uint32_t(hp.pmem_size);
-  const BufferSlice hin = hp.pre_ln ? s.h : s.x;
-  TESSERA_RETURN_IF_ERROR(record_layernorm(rec, ctx, s.x, 0, hin, 0, n, C, L.pmem_norm, hp.layer_norm_eps));
-  rec.barrier();
-  TESSERA_RETURN_IF_ERROR(record_matvec(rec, ctx, L.pmem_k, {hin, 0, C}, {s.u, 0, C}, n, false, 1.0f));
+  const GpuNorm* ln = hp.pre_ln ? &L.pmem_norm : nullptr;
+  if (!hp.pre_ln) {
+    TESSERA_RETURN_IF_ERROR(record_layernorm(rec, ctx, s.x, 0, s.x, 0, n, C, L.pmem_norm, hp.layer_norm_eps));
+    rec.barrier();
+  }
+  TESSERA_RETURN_IF_ERROR(record_matvec(rec, ctx, L.pmem_k, {s.x, 0, C}, {s.u, 0, C}, n, false, 1.0f, ln,
+                                        hp.layer_norm_eps));
   rec.barrier();
   // q = β'² k̂' (the squared scale is stored as pmem_query_scale).
   TESSERA_RETURN_IF_ERROR(record_leaky_keys(rec, ctx, s.step, s.u, sub(s.states, (VkDeviceSize(l) * 3 + 1) * C * 4, C * 4),

@@ -19,9 +19,10 @@ struct RowView {
 
 Status record_embed(Recording& rec, Context& ctx, const GpuMatrix& table, const BufferSlice& tokens,
                     const BufferSlice& out, uint32_t n);
-// y[r, :] (+)= out_scale * (W x[r, :] + bias) for r < n (every part of a split matrix).
+// y[r, :] (+)= out_scale * (W x[r, :] + bias) for r < n (every part of a split matrix);
+// with `ln`, x rows are LayerNorm-ed on the fly (x itself is not modified).
 Status record_matvec(Recording& rec, Context& ctx, const GpuMatrix& w, const RowView& x, const RowView& y,
-                     uint32_t n, bool accumulate, float out_scale);
+                     uint32_t n, bool accumulate, float out_scale, const GpuNorm* ln = nullptr, float ln_eps = 0);
 Status record_layernorm(Recording& rec, Context& ctx, const BufferSlice& in, uint32_t in_row0,
                         const BufferSlice& out, uint32_t out_row0, uint32_t n, uint32_t channels,
                         const GpuNorm& norm, float eps);

@@ -18,18 +18,21 @@ Status record_embed(Recording& rec, Context& ctx, const GpuMatrix& table, const 
 }
 
 Status record_matvec(Recording& rec, Context& ctx, const GpuMatrix& w, const RowView& x, const RowView& y,
-                     uint32_t n, bool accumulate, float out_scale) {
+                     uint32_t n, bool accumulate, float out_scale, const GpuNorm* ln, float ln_eps) {
   uint32_t wg = ctx.workgroup_size();
   uint32_t rows_per_group = wg / ctx.subgroup_size();
   constexpr uint32_t kRowTile = 4;  // shaders/matvec.comp RT
   for (const auto& p : w.parts) {
     struct {
       uint32_t K, M, n, x_stride, x_offset, y_stride, y_offset, flags;
-      float out_scale;
+      float out_scale, ln_eps;
     } push{uint32_t(w.cols), uint32_t(p.rows), n, x.stride, x.offset, y.stride, y.offset + uint32_t(p.row0),
-           (w.has_bias ? 1u : 0u) | (accumulate ? 2u : 0u), out_scale};
-    TESSERA_RETURN_IF_ERROR(rec.dispatch("matvec", {wg, uint32_t(w.wtype)}, {x.buf, p.weight, p.scale, p.bias, y.buf},
-                                         push, {div_up(uint32_t(p.rows), rows_per_group), div_up(n, kRowTile), 1}));
+           (w.has_bias ? 1u : 0u) | (accumulate ? 2u : 0u) | (ln ? 4u | (ln->flags << 3) : 0u), out_scale, ln_eps};
+    const BufferSlice& lw = ln ? ln->weight : ctx.dummy();
+    const BufferSlice& lb = ln ? ln->bias : ctx.dummy();
+    TESSERA_RETURN_IF_ERROR(rec.dispatch("matvec", {wg, uint32_t(w.wtype)},
+                                         {x.buf, p.weight, p.scale, p.bias, y.buf, lw, lb}, push,
+                                         {div_up(uint32_t(p.rows), rows_per_group), div_up(n, kRowTile), 1}));
   }
   return Status::ok_status();
 }

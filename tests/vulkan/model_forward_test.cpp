@@ -1,5 +1,5 @@
 // The whole Vulkan forward on random tiny models against the float64 forward of model_oracle.cpp:
-// every transform, F32/F16/I8 weights, biases, pmem_count 2, both mask offsets, prompts longer
+// every transform, F32/F16/I8 weights, biases, pre- and post-LN, pmem_count 2, both mask offsets, prompts longer
 // than one recorded chunk; decode (token by token) equals prefill; pipeline cache round trip.
 #include <filesystem>
 
@@ -97,6 +97,13 @@ TEST_F(ModelForwardTest, F16AndI8WeightsWithBias) {
   hp.bias = true;
   check_model(make_random_model(hp, DType::kF16, 5), 12, kF32Tol);  // the oracle sees the same rounded weights
   check_model(make_random_model(hp, DType::kI8, 6), 12, kF32Tol);
+}
+
+TEST_F(ModelForwardTest, PostLayerNormWithBiases) {
+  HParams hp = tiny_hparams("entmax43");
+  hp.pre_ln = false;
+  hp.bias = true;
+  check_model(make_random_model(hp, DType::kF32, 10), 12, kF32Tol);
 }
 
 TEST_F(ModelForwardTest, MaskOffsetTwoAndAttnOnly) {
