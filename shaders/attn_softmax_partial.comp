@@ -1,6 +1,6 @@
 #version 450
 // Softmax attention, pass 1 of 2 (flash-decoding): one workgroup per (chunk of WG keys, head, row)
-// computes the cosines (compensated dot, as attn_scores.comp), the chunk max m, e_j = exp(beta^2 (c_j - m)),
+// computes the cosines (cosine.glsl: compensated, coalesced), the chunk max m, e_j = exp(beta^2 (c_j - m)),
 // their sum and the partial output sum_j e_j v_j. attn_softmax_combine.comp rescales and merges.
 #include "common.glsl"
 TESSERA_STEP_BUFFER(0)
@@ -19,6 +19,8 @@ layout(push_constant) uniform P {
 shared float qs[WG];
 shared float es[WG];
 shared float red[WG];
+#include "cosine.glsl"
+
 
 void main() {
   uint chunk = gl_WorkGroupID.x, h = gl_WorkGroupID.y, rl = gl_WorkGroupID.z;
@@ -28,22 +30,9 @@ void main() {
   uint qrow = ((pc.flags & 1u) != 0u) ? step.pos0 + pc.row_base + rl : pc.row_base + rl;
   if (tid < pc.d) qs[tid] = q[qrow * pc.q_stride + h * pc.d + tid];
   barrier();
+  chunk_cosines(chunk, nk, pc.k_base + h * pc.k_head_stride, pc.k_key_stride, pc.d);
   uint j = chunk * WG + tid;
-  float c = NEG_INF;
-  if (int(j) < nk) {
-    uint kb = pc.k_base + h * pc.k_head_stride + j * pc.k_key_stride;
-    precise float sum = 0.0, err = 0.0;
-    for (uint i = 0u; i < pc.d; ++i) {
-      precise float a = qs[i], b = k[kb + i];
-      precise float p = a * b;
-      precise float pe = fma(a, b, -p);
-      precise float t = sum + p;
-      precise float z = t - sum;
-      err += (sum - (t - z)) + (p - z) + pe;
-      sum = t;
-    }
-    c = sum + err;
-  }
+  float c = cs[tid];
   float m = wg_max(c);
   float e = int(j) < nk ? exp(head_scale[h] * (c - m)) : 0.0;
   es[tid] = e;
