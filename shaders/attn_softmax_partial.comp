@@ -6,7 +6,7 @@
 TESSERA_STEP_BUFFER(0)
 layout(std430, binding = 1) readonly buffer Q { float q[]; };
 layout(std430, binding = 2) readonly buffer K { float k[]; };
-layout(std430, binding = 3) readonly buffer V { float vals[]; };
+layout(std430, binding = 3) readonly buffer V { vec4 vals4[]; };  // d, bases, strides % 4 == 0
 layout(std430, binding = 4) readonly buffer HS { float head_scale[]; };
 layout(std430, binding = 5) writeonly buffer PO { float partial[]; };
 layout(std430, binding = 6) writeonly buffer ST { vec2 stats[]; };
@@ -18,7 +18,7 @@ layout(push_constant) uniform P {
 #include "reduce.glsl"
 shared float qs[WG];
 shared float es[WG];
-shared float red[WG];
+shared vec4 red4[WG];
 #include "cosine.glsl"
 
 
@@ -37,24 +37,27 @@ void main() {
   float e = int(j) < nk ? exp(head_scale[h] * (c - m)) : 0.0;
   es[tid] = e;
   float z = wg_sum(e);  // its barriers also publish es[]
-  uint G = WG / pc.d, g = tid / pc.d, ch = tid % pc.d;
+  // Values as vec4: threads = (lane g, channel quad c4), G = WG / (d/4) lanes split the chunk's keys.
+  uint D4 = pc.d / 4u, G = WG / D4, g = tid / D4, c4 = tid % D4;
   uint keys_here = min(WG, uint(nk) - chunk * WG);
-  float acc0 = 0.0, acc1 = 0.0;
+  uint stride4 = pc.v_key_stride / 4u;
+  vec4 acc0 = vec4(0.0), acc1 = vec4(0.0);
   if (g < G) {
-    uint vb = pc.v_base + h * pc.v_head_stride + chunk * WG * pc.v_key_stride + ch;
+    uint vb = (pc.v_base + h * pc.v_head_stride + chunk * WG * pc.v_key_stride) / 4u + c4;
     uint jj = g;
     for (; jj + G < keys_here; jj += 2u * G) {  // two independent accumulators: loads in flight
-      acc0 += es[jj] * vals[vb + jj * pc.v_key_stride];
-      acc1 += es[jj + G] * vals[vb + (jj + G) * pc.v_key_stride];
+      acc0 += es[jj] * vals4[vb + jj * stride4];
+      acc1 += es[jj + G] * vals4[vb + (jj + G) * stride4];
     }
-    if (jj < keys_here) acc0 += es[jj] * vals[vb + jj * pc.v_key_stride];
+    if (jj < keys_here) acc0 += es[jj] * vals4[vb + jj * stride4];
   }
-  red[tid] = acc0 + acc1;
+  red4[tid] = acc0 + acc1;
   barrier();
-  if (tid < pc.d) {
-    float s = 0.0;
-    for (uint gg = 0u; gg < G; ++gg) s += red[gg * pc.d + tid];
-    partial[((rl * pc.H + h) * pc.nchunks + chunk) * pc.d + tid] = s;
+  if (tid < D4) {
+    vec4 s = vec4(0.0);
+    for (uint gg = 0u; gg < G; ++gg) s += red4[gg * D4 + tid];
+    uint o = ((rl * pc.H + h) * pc.nchunks + chunk) * pc.d + 4u * tid;
+    partial[o] = s.x; partial[o + 1u] = s.y; partial[o + 2u] = s.z; partial[o + 3u] = s.w;
   }
   if (tid == 0u) stats[(rl * pc.H + h) * pc.nchunks + chunk] = vec2(m, z);
 }

@@ -104,6 +104,8 @@ Status record_attention(Recording& rec, Context& ctx, const AttentionCall& c, co
   if (sh.score_chunk != wg) return internal_error("vulkan: attention scratch built for another workgroup size");
   if (c.heads > sh.heads || c.head_dim != sh.head_dim)
     return internal_error("vulkan: attention scratch shape does not match the call");
+  if (c.head_dim % 4 || c.v_base % 4 || c.v_head_stride % 4 || c.v_key_stride % 4)
+    return unsupported("vulkan: attention needs head sizes and value strides that are multiples of 4");
   for (uint32_t row_base = 0; row_base < c.rows; row_base += sh.rows_per_pass) {
     uint32_t rows = std::min(sh.rows_per_pass, c.rows - row_base);
     if (c.method.kind == AttentionKind::kSoftmax) {

@@ -18,12 +18,15 @@ struct RowResult {
 class AttentionTransformTest : public VulkanTest {
  protected:
   // Runs one attention row over scores `s` (beta^2 = 1) with values `v` ([n, 4]).
+  uint32_t d = 4;  // head size; keys are (s_j, 0, ..., 0), the query (1, 0, ..., 0)
   RowResult run_row(const AttentionMethod& method, const std::vector<float>& s, const std::vector<float>& v,
                     float relu_a = 1, float relu_b = 1) {
-    const uint32_t n = uint32_t(s.size()), d = 4;
+    const uint32_t n = uint32_t(s.size());
     std::vector<float> keys(size_t(n) * d, 0.0f);
     for (uint32_t j = 0; j < n; ++j) keys[j * d] = s[j];
-    BufferSlice step = upload({0, 0}), q = upload({1, 0, 0, 0}), k = upload(keys), vals = upload(v);
+    std::vector<float> qv(d, 0.0f);
+    qv[0] = 1.0f;
+    BufferSlice step = upload({0, 0}), q = upload(qv), k = upload(keys), vals = upload(v);
     BufferSlice one = upload({1}), relu = upload({relu_a, relu_b}), out = zeros(d);
     AttentionScratchShape shape{1, d, n, 1, attention_workgroup(*ctx_, d), 256};
     auto scratch = make_attention_scratch(*ctx_, ctx_->weights(), shape);
@@ -60,7 +63,7 @@ class AttentionTransformTest : public VulkanTest {
   void expect_matches(const AttentionMethod& method, const std::vector<float>& s, const std::vector<double>& want,
                       double tol, float relu_a = 1, float relu_b = 1) {
     std::mt19937 rng(17);
-    std::vector<float> v = random_floats(s.size() * 4, rng);
+    std::vector<float> v = random_floats(s.size() * d, rng);
     RowResult got = run_row(method, s, v, relu_a, relu_b);
     double sum = 0;
     for (size_t j = 0; j < got.p.size(); ++j) {
@@ -69,9 +72,9 @@ class AttentionTransformTest : public VulkanTest {
       sum += got.p[j];
     }
     if (!got.p.empty()) EXPECT_NEAR(sum, 1.0, 1e-5) << method.name();
-    for (int c = 0; c < 4; ++c) {
+    for (uint32_t c = 0; c < d; ++c) {
       double o = 0;
-      for (size_t j = 0; j < want.size(); ++j) o += want[j] * v[j * 4 + size_t(c)];
+      for (size_t j = 0; j < want.size(); ++j) o += want[j] * v[j * d + c];
       EXPECT_NEAR(got.o[size_t(c)], o, 4 * tol + 1e-6) << method.name() << " channel " << c;
     }
   }
@@ -143,6 +146,14 @@ TEST_F(AttentionTransformTest, ReluMaxAndNormRelu) {
   // Every entry below zero: uniform.
   std::vector<float> neg(10, -0.5f);
   expect_matches(method_of("norm_relu"), neg, std::vector<double>(10, 0.1), kTol, 1.0f, 0.0f);
+}
+
+TEST_F(AttentionTransformTest, WideHeadsSplitEachKeyOverSeveralLanes) {
+  d = 64;  // cosine.glsl gives each key d/8 lanes (capped by the subgroup): the compensated butterfly runs
+  std::mt19937 rng(6);
+  std::vector<float> s = random_floats(300, rng, -20.0f, 20.0f);
+  expect_matches(method_of("softmax"), s, oracle_softmax(widen(s)), kTol);
+  expect_matches(method_of("entmax15"), s, oracle_entmax(widen(s), 1.5), kTol);
 }
 
 TEST_F(AttentionTransformTest, TopK) {

@@ -99,6 +99,16 @@ TEST_F(ModelForwardTest, F16AndI8WeightsWithBias) {
   check_model(make_random_model(hp, DType::kI8, 6), 12, kF32Tol);
 }
 
+TEST_F(ModelForwardTest, WideHeads) {
+  HParams hp = tiny_hparams("softmax");  // d = 32: each key's cosine spread over several lanes
+  hp.n_embd = 64;
+  hp.n_head = 2;
+  hp.n_layer = 1;
+  check_model(make_random_model(hp, DType::kF32, 12), 16, kF32Tol);
+  hp.method = AttentionMethod::parse("entmax15").value();
+  check_model(make_random_model(hp, DType::kF16, 13), 16, kF32Tol);
+}
+
 TEST_F(ModelForwardTest, PostLayerNormWithBiases) {
   HParams hp = tiny_hparams("entmax43");
   hp.pre_ln = false;
