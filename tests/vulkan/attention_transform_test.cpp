@@ -15,7 +15,7 @@ struct RowResult {
   std::vector<double> p, o;
 };
 
-class AttentionTransformTest : public VulkanTest {
+class VulkanAttentionTransform : public VulkanTest {
  protected:
   // Runs one attention row over scores `s` (beta^2 = 1) with values `v` ([n, 4]).
   uint32_t d = 4;  // head size; keys are (s_j, 0, ..., 0), the query (1, 0, ..., 0)
@@ -87,7 +87,7 @@ std::vector<double> widen(const std::vector<float>& s) { return {s.begin(), s.en
 // fp32 scores of magnitude <= ~10 and fp32 prefix sums over <= 3000 candidates: 2e-6 absolute on p.
 constexpr double kTol = 2e-6;
 
-TEST_F(AttentionTransformTest, EntmaxFamilyOnRandomCosineRows) {
+TEST_F(VulkanAttentionTransform, EntmaxFamilyOnRandomCosineRows) {
   std::mt19937 rng(1);
   for (uint32_t n : {1u, 7u, 64u, 65u, 500u}) {
     std::vector<float> s = random_floats(n, rng, -8.0f, 8.0f);  // β²·cos with β² = 8
@@ -98,7 +98,7 @@ TEST_F(AttentionTransformTest, EntmaxFamilyOnRandomCosineRows) {
   }
 }
 
-TEST_F(AttentionTransformTest, EntmaxAdversarialRows) {
+TEST_F(VulkanAttentionTransform, EntmaxAdversarialRows) {
   std::vector<std::vector<float>> rows = {
       std::vector<float>(100, 0.25f),            // all equal: uniform
       {1.0f, 0.0f, 0.0f, 0.0f},                  // sparsemax: the others sit exactly at tau
@@ -115,7 +115,7 @@ TEST_F(AttentionTransformTest, EntmaxAdversarialRows) {
     }
 }
 
-TEST_F(AttentionTransformTest, MoreCandidatesThanSharedMemoryTakeTheMultiPassPath) {
+TEST_F(VulkanAttentionTransform, MoreCandidatesThanSharedMemoryTakeTheMultiPassPath) {
   // 3000 scores in [0, 0.5]: every one is within 1 of the max (a candidate), beyond the shared
   // capacity (<= 4096 on any device, 1024 on lavapipe) on lavapipe; the bisection + closed form runs.
   std::mt19937 rng(2);
@@ -126,7 +126,7 @@ TEST_F(AttentionTransformTest, MoreCandidatesThanSharedMemoryTakeTheMultiPassPat
   }
 }
 
-TEST_F(AttentionTransformTest, SoftmaxIncludingLargeScores) {
+TEST_F(VulkanAttentionTransform, SoftmaxIncludingLargeScores) {
   std::mt19937 rng(3);
   for (uint32_t n : {1u, 33u, 700u, 3000u}) {  // 3000: many chunks merged by the combine pass
     std::vector<float> s = random_floats(n, rng, -30.0f, 30.0f);
@@ -136,7 +136,7 @@ TEST_F(AttentionTransformTest, SoftmaxIncludingLargeScores) {
   expect_matches(method_of("softmax"), big, oracle_softmax(widen(big)), kTol);
 }
 
-TEST_F(AttentionTransformTest, ReluMaxAndNormRelu) {
+TEST_F(VulkanAttentionTransform, ReluMaxAndNormRelu) {
   std::mt19937 rng(4);
   std::vector<float> s = random_floats(300, rng, -1.0f, 1.0f);  // cosines
   // relumax: relu(A (c - max c) + B)
@@ -148,7 +148,7 @@ TEST_F(AttentionTransformTest, ReluMaxAndNormRelu) {
   expect_matches(method_of("norm_relu"), neg, std::vector<double>(10, 0.1), kTol, 1.0f, 0.0f);
 }
 
-TEST_F(AttentionTransformTest, WideHeadsSplitEachKeyOverSeveralLanes) {
+TEST_F(VulkanAttentionTransform, WideHeadsSplitEachKeyOverSeveralLanes) {
   d = 64;  // cosine.glsl gives each key d/8 lanes (capped by the subgroup): the compensated butterfly runs
   std::mt19937 rng(6);
   std::vector<float> s = random_floats(300, rng, -20.0f, 20.0f);
@@ -156,7 +156,7 @@ TEST_F(AttentionTransformTest, WideHeadsSplitEachKeyOverSeveralLanes) {
   expect_matches(method_of("entmax15"), s, oracle_entmax(widen(s), 1.5), kTol);
 }
 
-TEST_F(AttentionTransformTest, TopK) {
+TEST_F(VulkanAttentionTransform, TopK) {
   std::mt19937 rng(5);
   std::vector<float> s = random_floats(200, rng, -5.0f, 5.0f);
   expect_matches(method_of("top4_softmax"), s, oracle_topk(widen(s), 4, true), kTol);

@@ -16,7 +16,7 @@ struct MatvecCase {
   bool bias;
 };
 
-class MatvecTest : public VulkanTest, public ::testing::WithParamInterface<MatvecCase> {};
+class VulkanMatvec : public VulkanTest, public ::testing::WithParamInterface<MatvecCase> {};
 
 void check_matvec(VulkanTest* t, Context& ctx, DType dtype, bool with_bias, int64_t M, int64_t K, uint32_t n,
                   std::function<BufferSlice(const std::vector<float>&)> up,
@@ -70,27 +70,27 @@ void check_matvec(VulkanTest* t, Context& ctx, DType dtype, bool with_bias, int6
   (void)t;
 }
 
-TEST_P(MatvecTest, MatchesFloat64) {
+TEST_P(VulkanMatvec, MatchesFloat64) {
   // 7 token rows (not a multiple of the shader's 4-row tile), 37 outputs (not a multiple of a workgroup).
   check_matvec(
       this, *ctx_, GetParam().dtype, GetParam().bias, 37, 96, 7, [&](const auto& v) { return upload(v); },
       [&](const auto& s, size_t n) { return download(s, n); }, [&](const auto& body) { run(body); });
 }
 
-INSTANTIATE_TEST_SUITE_P(Types, MatvecTest,
+INSTANTIATE_TEST_SUITE_P(Types, VulkanMatvec,
                          ::testing::Values(MatvecCase{DType::kF32, false}, MatvecCase{DType::kF32, true},
                                            MatvecCase{DType::kF16, true}, MatvecCase{DType::kI8, false},
                                            MatvecCase{DType::kI8, true}));
 
 // A bindable range of 4 KiB forces the matrix into several row parts, and staging uploads.
-class SplitMatvecTest : public VulkanTest {
+class VulkanSplitMatvec : public VulkanTest {
   void customize(ContextOptions& o) override {
     o.max_slice_bytes = 4096;
     o.force_staging = true;
   }
 };
 
-TEST_F(SplitMatvecTest, SplitRowsAndStagingMatch) {
+TEST_F(VulkanSplitMatvec, SplitRowsAndStagingMatch) {
   ASSERT_FALSE(ctx_->direct_upload());
   check_matvec(
       this, *ctx_, DType::kF32, true, 50, 64, 3, [&](const auto& v) { return upload(v); },
@@ -104,9 +104,9 @@ TEST_F(SplitMatvecTest, SplitRowsAndStagingMatch) {
   EXPECT_EQ(g->parts.size(), 4u);  // 16 rows of 256 bytes per 4 KiB part
 }
 
-using DenseOpsTest = VulkanTest;
+using VulkanDenseOps = VulkanTest;
 
-TEST_F(DenseOpsTest, EmbeddingGatherI8) {
+TEST_F(VulkanDenseOps, EmbeddingGatherI8) {
   const int64_t V = 11, C = 8;
   std::vector<int8_t> q(size_t(V * C));
   std::vector<float> scale(static_cast<size_t>(V));
@@ -130,7 +130,7 @@ TEST_F(DenseOpsTest, EmbeddingGatherI8) {
       EXPECT_EQ(y[r * C + size_t(c)], float(q[size_t(tokens[r] * C + c)]) * scale[size_t(tokens[r])]);
 }
 
-TEST_F(DenseOpsTest, LayerNormWithWeightAndBias) {
+TEST_F(VulkanDenseOps, LayerNormWithWeightAndBias) {
   const uint32_t C = 40, n = 3;
   std::mt19937 rng(3);
   auto x = random_floats(C * n, rng, -3, 5), w = random_floats(C, rng, 0.5, 1.5), b = random_floats(C, rng);
@@ -153,7 +153,7 @@ TEST_F(DenseOpsTest, LayerNormWithWeightAndBias) {
   }
 }
 
-TEST_F(DenseOpsTest, LeakyKeysCarryStateAndNormalisePerHead) {
+TEST_F(VulkanDenseOps, LeakyKeysCarryStateAndNormalisePerHead) {
   const uint32_t C = 12, d = 4, n = 5, H = C / d, pos0 = 3;
   std::mt19937 rng(5);
   auto u = random_floats(C * n, rng), state = random_floats(C, rng);
@@ -186,7 +186,7 @@ TEST_F(DenseOpsTest, LeakyKeysCarryStateAndNormalisePerHead) {
   }
 }
 
-TEST_F(DenseOpsTest, ValueFinishSkipsTheFirstTokenAndMixes) {
+TEST_F(VulkanDenseOps, ValueFinishSkipsTheFirstTokenAndMixes) {
   const uint32_t C = 8, d = 4, n = 3, H = 2;
   std::mt19937 rng(11);
   auto w = random_floats(C * n, rng), w_prev0 = random_floats(C, rng);
@@ -218,7 +218,7 @@ TEST_F(DenseOpsTest, ValueFinishSkipsTheFirstTokenAndMixes) {
   }
 }
 
-TEST_F(DenseOpsTest, ArgmaxLowestIndexOnTies) {
+TEST_F(VulkanDenseOps, ArgmaxLowestIndexOnTies) {
   std::vector<float> logits(1000);
   std::mt19937 rng(1);
   logits = random_floats(1000, rng);
