@@ -21,7 +21,7 @@ std::vector<std::vector<int32_t>> sequences(int64_t V, int count, int length, ui
   return quant::random_calibration_sequences(V, count, length, seed);
 }
 
-TEST(Fold, FoldedModelComputesTheSameLogits) {
+TEST(Int8Fold, FoldedModelComputesTheSameLogits) {
   for (bool biases : {false, true}) {
     quant::FloatModel m = random_float_model(101, 32, 4, 2, 40, 7, biases);
     auto f = quant::fold(m);
@@ -39,7 +39,7 @@ TEST(Fold, FoldedModelComputesTheSameLogits) {
   }
 }
 
-TEST(Fold, RefusesPostLnModels) {
+TEST(Int8Fold, RefusesPostLnModels) {
   quant::FloatModel m = random_float_model(11, 8, 2, 1, 4, 1);
   m.hp.pre_ln = false;
   auto f = quant::fold(m);

@@ -19,7 +19,7 @@ std::vector<int8_t> random_int8(size_t n, std::mt19937& rng) {
 
 const MatvecKernel kVariants[] = {MatvecKernel::kAvx2, MatvecKernel::kAvx512Vnni, MatvecKernel::kNeonDot};
 
-TEST(MatvecInt8, PortableEqualsInt64Reference) {
+TEST(Int8MatvecInt8, PortableEqualsInt64Reference) {
   std::mt19937 rng(7);
   for (auto [rows, cols] : {std::pair<int64_t, int64_t>{1, 1}, {5, 33}, {17, 100}, {64, 768}}) {
     auto w = random_int8(size_t(rows * cols), rng), x = random_int8(size_t(cols), rng);
@@ -33,7 +33,7 @@ TEST(MatvecInt8, PortableEqualsInt64Reference) {
   }
 }
 
-TEST(MatvecInt8, SimdVariantsBitIdenticalToPortable) {
+TEST(Int8MatvecInt8, SimdVariantsBitIdenticalToPortable) {
   std::mt19937 rng(8);
   int tested = 0;
   for (MatvecKernel k : kVariants) {
@@ -61,7 +61,7 @@ TEST(MatvecInt8, SimdVariantsBitIdenticalToPortable) {
   std::printf("SIMD variants tested on this CPU: %d\n", tested);
 }
 
-TEST(MatvecInt8, MatmulEqualsMatvecPerToken) {
+TEST(Int8MatvecInt8, MatmulEqualsMatvecPerToken) {
   std::mt19937 rng(9);
   const int64_t rows = 300, cols = 520, tokens = 5;
   auto w = random_int8(size_t(rows * cols), rng), x = random_int8(size_t(cols * tokens), rng);
@@ -74,7 +74,7 @@ TEST(MatvecInt8, MatmulEqualsMatvecPerToken) {
   }
 }
 
-TEST(MatvecInt8, ResolveFallsBackToPortableForUnavailableVariants) {
+TEST(Int8MatvecInt8, ResolveFallsBackToPortableForUnavailableVariants) {
   EXPECT_TRUE(matvec_kernel_available(MatvecKernel::kPortable));
   for (MatvecKernel k : kVariants)
     if (!matvec_kernel_available(k)) EXPECT_EQ(resolve_matvec_kernel(k), MatvecKernel::kPortable);
