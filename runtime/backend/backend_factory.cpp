@@ -2,11 +2,13 @@
 
 #include "cpu/cpu_backend.h"
 #include "cpu_int8/int8_backend.h"
+#include "vulkan/vulkan_backend.h"
 
 namespace tessera {
 
-static Result<std::unique_ptr<Backend>> make_vulkan(std::shared_ptr<const ModelWeights>, const LoadOptions&) {
-  return unavailable("this build of Tessera has no Vulkan backend");
+static Result<std::unique_ptr<Backend>> make_vulkan(std::shared_ptr<const ModelWeights> weights,
+                                                    const LoadOptions& options) {
+  return make_vulkan_backend(std::move(weights), options);
 }
 
 static Result<std::unique_ptr<Backend>> make_int8(std::shared_ptr<const ModelWeights> weights,

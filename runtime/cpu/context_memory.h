@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cpu/float_weights.h"
+#include "cpu/thread_pool.h"
 #include "ops/attention_transform.h"
 
 namespace tessera::cpu {
@@ -20,19 +21,25 @@ struct ContextMemoryState {
   void reset();
 };
 
-// Per-sequence scratch shared by all layers (sized once for the capacity).
-struct ContextMemoryScratch {
-  std::vector<float> u, w, o, scores, probs, transform;
+// Per-thread scratch for one head's attention row (sized once for the capacity).
+struct HeadScratch {
+  std::vector<float> scores, probs, transform;
   std::vector<double> cos, mix;
-  void init(const HParams& hp, int64_t capacity);
+};
+
+// Per-sequence scratch shared by all layers.
+struct ContextMemoryScratch {
+  std::vector<float> u, w, o;
+  std::vector<HeadScratch> heads;  // one per thread
+  void init(const HParams& hp, int64_t capacity, int threads);
 };
 
 class ContextMemory {
  public:
   ContextMemory(const FloatWeights& weights, int64_t layer);
   // Token at position t with normalised input h (C floats) -> out (C floats, before the residual add).
-  void step(ContextMemoryState& st, ContextMemoryScratch& sc, int64_t t, int64_t capacity, const float* h,
-            float* out) const;
+  void step(ThreadPool& pool, ContextMemoryState& st, ContextMemoryScratch& sc, int64_t t, int64_t capacity,
+            const float* h, float* out) const;
 
  private:
   const HParams& hp_;

@@ -5,6 +5,7 @@
 
 #include "cpu/context_memory.h"
 #include "cpu/float_weights.h"
+#include "cpu/parallel_linear.h"
 #include "cpu/persistent_memory.h"
 #include "ops/layer_norm.h"
 #include "ops/linear.h"
@@ -24,15 +25,15 @@ struct LayerRunners {
 class CpuSequence final : public BackendSequence {
  public:
   CpuSequence(std::shared_ptr<const FloatWeights> w, std::shared_ptr<const std::vector<LayerRunners>> runners,
-              int64_t capacity)
-      : w_(std::move(w)), runners_(std::move(runners)), cap_(capacity) {
+              int64_t capacity, int threads)
+      : w_(std::move(w)), runners_(std::move(runners)), cap_(capacity), pool_(threads) {
     const HParams& hp = w_->hparams();
     const size_t C = size_t(hp.n_embd);
     ctx_.resize(size_t(hp.n_layer));
     for (auto& s : ctx_) s.init(hp.n_embd, hp.n_head, cap_);
     pmem_state_.assign(size_t(hp.n_layer), std::vector<double>(C, 0.0));
-    ctx_scratch_.init(hp, cap_);
-    pmem_scratch_.init(hp);
+    ctx_scratch_.init(hp, cap_, pool_.threads());
+    pmem_scratch_.init(hp, pool_.threads());
     x_.assign(C, 0.0f);
     h_.assign(C, 0.0f);
     y_.assign(C, 0.0f);
@@ -75,20 +76,20 @@ class CpuSequence final : public BackendSequence {
       const LayerRunners& r = (*runners_)[size_t(l)];
       if (hp.pre_ln) {
         ops::layer_norm_f32(x, lw.attn_norm_w, lw.attn_norm_b, hp.layer_norm_eps, h, C);
-        r.ctx.step(ctx_[size_t(l)], ctx_scratch_, pos_, cap_, h, y);
+        r.ctx.step(pool_, ctx_[size_t(l)], ctx_scratch_, pos_, cap_, h, y);
         for (int64_t i = 0; i < C; ++i) x[i] += y[i];
         if (!hp.attn_only) {
           ops::layer_norm_f32(x, lw.pmem_norm_w, lw.pmem_norm_b, hp.layer_norm_eps, h, C);
-          r.pmem.step(pmem_state_[size_t(l)].data(), pmem_scratch_, h, y);
+          r.pmem.step(pool_, pmem_state_[size_t(l)].data(), pmem_scratch_, h, y);
           for (int64_t i = 0; i < C; ++i) x[i] += y[i];
         }
       } else {  // post-LN: x = LN1(x); x += attn(x); x = LN2(x); x += pmem(x)
         ops::layer_norm_f32(x, lw.attn_norm_w, lw.attn_norm_b, hp.layer_norm_eps, h, C);
-        r.ctx.step(ctx_[size_t(l)], ctx_scratch_, pos_, cap_, h, y);
+        r.ctx.step(pool_, ctx_[size_t(l)], ctx_scratch_, pos_, cap_, h, y);
         for (int64_t i = 0; i < C; ++i) x[i] = h[i] + y[i];
         if (!hp.attn_only) {
           ops::layer_norm_f32(x, lw.pmem_norm_w, lw.pmem_norm_b, hp.layer_norm_eps, h, C);
-          r.pmem.step(pmem_state_[size_t(l)].data(), pmem_scratch_, h, y);
+          r.pmem.step(pool_, pmem_state_[size_t(l)].data(), pmem_scratch_, h, y);
           for (int64_t i = 0; i < C; ++i) x[i] = h[i] + y[i];
         }
       }
@@ -100,13 +101,14 @@ class CpuSequence final : public BackendSequence {
     const HParams& hp = w_->hparams();
     const int64_t C = hp.n_embd;
     ops::layer_norm_f32(x_.data(), w_->output_norm_w, w_->output_norm_b, hp.layer_norm_eps, h_.data(), C);
-    ops::linear_f32(w_->output(), nullptr, h_.data(), out, hp.vocab_size, C);
+    cpu::parallel_linear(pool_, w_->output(), nullptr, h_.data(), out, hp.vocab_size, C);
     for (int64_t v = 0; v < hp.vocab_size; ++v) out[v] *= hp.logit_scale;
   }
 
   std::shared_ptr<const FloatWeights> w_;
   std::shared_ptr<const std::vector<LayerRunners>> runners_;
   int64_t cap_;
+  cpu::ThreadPool pool_;
   int64_t pos_ = 0;
   std::vector<cpu::ContextMemoryState> ctx_;
   std::vector<std::vector<double>> pmem_state_;
@@ -117,7 +119,7 @@ class CpuSequence final : public BackendSequence {
 
 class CpuBackend final : public Backend {
  public:
-  explicit CpuBackend(std::shared_ptr<const FloatWeights> w) : w_(std::move(w)) {
+  CpuBackend(std::shared_ptr<const FloatWeights> w, int threads) : w_(std::move(w)), threads_(threads) {
     auto runners = std::make_shared<std::vector<LayerRunners>>();
     for (int64_t l = 0; l < w_->hparams().n_layer; ++l)
       runners->push_back(LayerRunners{ContextMemory(*w_, l), PersistentMemory(*w_, l)});
@@ -126,21 +128,23 @@ class CpuBackend final : public Backend {
   std::string name() const override { return "cpu"; }
   Result<std::unique_ptr<BackendSequence>> new_sequence(int64_t max_tokens) override {
     if (max_tokens < 1) return invalid_argument("max_tokens must be >= 1, found " + std::to_string(max_tokens));
-    return std::unique_ptr<BackendSequence>(new CpuSequence(w_, runners_, max_tokens));
+    return std::unique_ptr<BackendSequence>(new CpuSequence(w_, runners_, max_tokens, threads_));
   }
 
  private:
   std::shared_ptr<const FloatWeights> w_;
   std::shared_ptr<const std::vector<LayerRunners>> runners_;
+  int threads_;
 };
 
 }  // namespace
 
 Result<std::unique_ptr<Backend>> make_cpu_backend(std::shared_ptr<const ModelWeights> weights,
                                                   const LoadOptions& options) {
-  (void)options;
+  if (options.threads < 1 || options.threads > 256)
+    return invalid_argument("threads must be in 1..256, found " + std::to_string(options.threads));
   TESSERA_ASSIGN_OR_RETURN(auto fw, FloatWeights::prepare(std::move(weights)));
-  return std::unique_ptr<Backend>(new CpuBackend(std::move(fw)));
+  return std::unique_ptr<Backend>(new CpuBackend(std::move(fw), options.threads));
 }
 
 }  // namespace tessera

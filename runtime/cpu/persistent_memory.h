@@ -6,20 +6,21 @@
 #include <vector>
 
 #include "cpu/float_weights.h"
+#include "cpu/thread_pool.h"
 
 namespace tessera::cpu {
 
 struct PersistentMemoryScratch {
   std::vector<float> u, r;
-  std::vector<double> scores, acc;
-  void init(const HParams& hp);
+  std::vector<std::vector<double>> scores, acc;  // one per thread
+  void init(const HParams& hp, int threads);
 };
 
 class PersistentMemory {
  public:
   PersistentMemory(const FloatWeights& weights, int64_t layer);
   // key_state: this layer's [C] leaky state (double). h: normalised input. out: C floats.
-  void step(double* key_state, PersistentMemoryScratch& sc, const float* h, float* out) const;
+  void step(ThreadPool& pool, double* key_state, PersistentMemoryScratch& sc, const float* h, float* out) const;
 
  private:
   const HParams& hp_;

@@ -13,7 +13,7 @@
 namespace tessera::testing {
 
 inline void put_le(std::string& out, uint64_t v, int n) {
-  for (int i = 0; i < n; ++i) out.push_back(char((v >> (8 * i)) & 0xFF));
+  for (int i = 0; i < n; ++i) out.push_back(i < 8 ? char((v >> (8 * i)) & 0xFF) : char(0));
 }
 
 inline uint32_t crc_of(const std::string& s) {

@@ -2,8 +2,9 @@
 // (reference_forward.h) on random models: every attention transform, both seed forms, the
 // seed-EFT mask, post-LN, attention-only, biases, two persistent memories, untied head, F16.
 // Tolerance 2e-4 on logits of magnitude ~1–5: float32 weights are shared exactly, so the gap is
-// float32 rounding of activations through 2 layers (observed ~1e-6–1e-5); with a head on the β clamp
-// (β² = e¹⁰) key rounding (6e-8) is amplified 2·10⁴×, hence 2e-3 there.
+// float32 rounding of activations through 2 layers (observed 6e-7–6e-5; the largest is regular
+// relumax, whose β⁴ factor amplifies key rounding). Heads on the β clamp (β² = e¹⁰) stay within it
+// because the runtime folds β and the row maximum in double before rounding scores to float.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -89,8 +90,8 @@ std::vector<Case> cases() {
       {"bias", "softmax", [](auto& s) { s.hp.bias = true; }},
       {"two_memories_untied", "entmax15", [](auto& s) { s.hp.pmem_count = 2; s.untied = true; }},
       {"f16_weights", "entmax43", [](auto& s) { s.f16 = true; }},
-      {"clamped_head_softmax", "softmax", [](auto& s) { s.clamped_head = true; }, 2e-3},
-      {"clamped_head_entmax15", "entmax15", [](auto& s) { s.clamped_head = true; }, 2e-3},
+      {"clamped_head_softmax", "softmax", [](auto& s) { s.clamped_head = true; }},
+      {"clamped_head_entmax15", "entmax15", [](auto& s) { s.clamped_head = true; }},
   };
 }
 

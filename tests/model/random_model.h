@@ -30,13 +30,13 @@ inline ConvertedModel make_random_model(const RandomModelSpec& spec) {
     int64_t n = 1;
     for (auto s : shape) n *= s;
     std::normal_distribution<double> g(0, sd);
-    std::vector<float> v(size_t(n));
+    std::vector<float> v(static_cast<size_t>(n));
     for (float& x : v) x = float(g(rng));
     return v;
   };
   auto uniform = [&](int64_t n, double lo, double hi) {
     std::uniform_real_distribution<double> u(lo, hi);
-    std::vector<float> v(size_t(n));
+    std::vector<float> v(static_cast<size_t>(n));
     for (float& x : v) x = float(u(rng));
     return v;
   };

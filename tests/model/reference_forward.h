@@ -185,7 +185,7 @@ inline std::vector<Vec> context_memory(const RefModel& m, int64_t l, const std::
   for (int64_t t = 0; t + 1 < T; ++t)
     for (int64_t hd = 0; hd < H; ++hd) {
       double ss = 0;
-      Vec tmp(size_t(d));
+      Vec tmp(static_cast<size_t>(d));
       for (int64_t i = 0; i < d; ++i) {
         const size_t ch = size_t(hd * d + i);
         tmp[size_t(i)] = (1 - mix[size_t(hd)]) * w[size_t(t + 1)][ch] + mix[size_t(hd)] * w[size_t(t)][ch];
@@ -199,7 +199,7 @@ inline std::vector<Vec> context_memory(const RefModel& m, int64_t l, const std::
     Vec o(size_t(C), 0.0);
     const int64_t n = t - hp.mask_offset + 1;
     for (int64_t hd = 0; hd < H && n > 0; ++hd) {
-      Vec cos(size_t(n));
+      Vec cos(static_cast<size_t>(n));
       for (int64_t j = 0; j < n; ++j)
         for (int64_t i = 0; i < d; ++i) cos[size_t(j)] += keys[size_t(t)][size_t(hd * d + i)] * keys[size_t(j)][size_t(hd * d + i)];
       Vec pr = attention_row(hp.method, beta[size_t(hd)], cos);
@@ -223,7 +223,7 @@ inline std::vector<Vec> persistent_memory(const RefModel& m, int64_t l, const st
     Vec r(size_t(C), 0.0);
     for (int64_t hd = 0; hd < H; ++hd)
       for (int64_t pi = 0; pi < P; ++pi) {
-        Vec s(size_t(N), 0.0);
+        Vec s(static_cast<size_t>(N), 0.0);
         for (int64_t n = 0; n < N; ++n)
           for (int64_t i = 0; i < d; ++i)
             s[size_t(n)] += qs[size_t(hd)] * k[size_t(hd * d + i)] * MK[size_t(((pi * H + hd) * N + n) * d + i)];

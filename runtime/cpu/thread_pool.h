@@ -1,0 +1,46 @@
+// A fixed pool for the float CPU runtime: parallel_for splits [0, n) into one contiguous chunk per
+// thread (the caller runs chunk 0) and blocks until all are done. Workers are created once at load;
+// a call allocates nothing, so the per-token path stays allocation-free.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace tessera::cpu {
+
+class ThreadPool {
+ public:
+  using ChunkFn = void (*)(void* ctx, int chunk, int64_t begin, int64_t end);
+
+  explicit ThreadPool(int threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int threads() const { return threads_; }
+  void parallel_for(int64_t n, ChunkFn fn, void* ctx);
+
+  // Convenience for lambdas (no allocation: the lambda lives on the caller's stack).
+  template <class F>
+  void run(int64_t n, F&& f) {
+    parallel_for(n, [](void* c, int chunk, int64_t b, int64_t e) { (*static_cast<F*>(c))(chunk, b, e); }, &f);
+  }
+
+ private:
+  void worker(int index);
+  int threads_;
+  std::vector<std::thread> workers_;
+  std::mutex mu_;
+  std::condition_variable start_cv_, done_cv_;
+  uint64_t generation_ = 0;
+  int pending_ = 0;
+  bool stop_ = false;
+  ChunkFn fn_ = nullptr;
+  void* ctx_ = nullptr;
+  int64_t n_ = 0;
+};
+
+}  // namespace tessera::cpu

@@ -1,0 +1,132 @@
+#include "ops/fixed/fixed_math.h"
+
+namespace tessera::ops::fixed {
+namespace {
+
+// round(a·b / 2^31) for Q0.31 operands (gemmlowp's SaturatingRoundingDoublingHighMul, without the
+// saturating corner: our operands are never both -2^31).
+inline int32_t mul_q31(int32_t a, int32_t b) {
+  int64_t prod = static_cast<int64_t>(a) * b;
+  return static_cast<int32_t>((prod + (int64_t{1} << 30)) >> 31);
+}
+
+// e^x on x ∈ [-1/4, 0) in Q0.31: e^{-1/8} · e^t with t = x + 1/8 ∈ [-1/8, 1/8), e^t by its Taylor
+// polynomial to degree 5 (remainder ≤ (1/8)^6/720 · e^{1/8} < 6e-9; each Q0.31 product adds ≤ 2^-32).
+int32_t exp_quarter_interval(int32_t x_q31) {
+  const int32_t kExpMinusOneEighth = 1895147668;  // round(e^{-1/8} · 2^31)
+  const int32_t kOneSixth = 357913941;             // round(2^31/6)
+  int32_t t = x_q31 + (1 << 28);                   // + 1/8
+  int32_t t2 = mul_q31(t, t);
+  int32_t t3 = mul_q31(t2, t);
+  int32_t t4 = mul_q31(t2, t2);
+  int32_t t5 = mul_q31(t4, t);
+  int32_t poly = t2 / 2 + mul_q31(t3 + t4 / 4 + t5 / 20, kOneSixth);  // t²/2 + t³/6 + t⁴/24 + t⁵/120
+  // e^{-1/8}·(1 + t + poly): 1 is not representable in Q0.31, so add e^{-1/8} itself.
+  return kExpMinusOneEighth + mul_q31(kExpMinusOneEighth, t + poly);
+}
+
+}  // namespace
+
+// x in Q5.26, x ≤ 0. Decompose x = -(k/4) + f with f ∈ [-1/4, 0): e^x = e^f · Π_{bits of k} e^{-2^j/4}.
+int32_t exp_on_negative_q26(int32_t x) {
+  if (x == 0) return INT32_MAX;
+  const int32_t kOneQuarter = 1 << 24;  // 1/4 in Q5.26
+  int32_t f_q26 = (x & (kOneQuarter - 1)) - kOneQuarter;  // ∈ [-1/4, 0)
+  int32_t result = exp_quarter_interval(f_q26 * 32);     // Q5.26 -> Q0.31 (|f| ≤ 1/4: no overflow)
+  int32_t remainder = f_q26 - x;                           // ≥ 0, a multiple of 1/4
+  static const int32_t kFactors[7] = {1672461947, 1302514674, 790015084, 290630308,
+                                      39332535,   720401,     242};  // e^{-1/4 · 2^j}, Q0.31
+  for (int j = 0; j < 7; ++j)
+    if (remainder & (kOneQuarter << j)) result = mul_q31(result, kFactors[j]);
+  // x ≤ -32 would need e^{-32} < 2^-31·... : the Q5.26 input cannot express it; callers cut at -32.
+  return result;
+}
+
+bool usable_max(const int32_t* q, size_t n, const uint8_t* mask, int32_t* out_max) {
+  bool any = false;
+  int32_t m = INT32_MIN;
+  for (size_t i = 0; i < n; ++i) {
+    if (!usable_key(mask, i)) continue;
+    any = true;
+    m = q[i] > m ? q[i] : m;
+  }
+  *out_max = m;
+  return any;
+}
+
+uint32_t scaled_difference(uint32_t diff, ScoreScale scale, int frac_bits, uint32_t divisor,
+                           uint32_t sat) {
+  uint64_t prod = static_cast<uint64_t>(diff) * static_cast<uint32_t>(scale.multiplier);  // < 2^63
+  prod /= divisor;
+  int amount = 31 - scale.shift - frac_bits;
+  uint64_t v;
+  if (amount >= 64) {
+    v = 0;
+  } else if (amount > 0) {
+    v = (prod + (uint64_t{1} << (amount - 1))) >> amount;
+  } else if (amount == 0) {
+    v = prod;
+  } else {
+    int left = -amount;
+    if (left >= 63 || prod > (static_cast<uint64_t>(sat) >> left)) return sat;
+    v = prod << left;
+  }
+  return v > sat ? sat : static_cast<uint32_t>(v);
+}
+
+uint64_t isqrt_u64(uint64_t x) {
+  uint64_t r = 0, bit = uint64_t{1} << 62;
+  while (bit > x) bit >>= 2;
+  while (bit != 0) {
+    if (x >= r + bit) {
+      x -= r + bit;
+      r = (r >> 1) + bit;
+    } else {
+      r >>= 1;
+    }
+    bit >>= 2;
+  }
+  return r;
+}
+
+// Digit-by-digit cube root (three bits of x per result bit), Hacker's Delight style.
+uint64_t icbrt_u64(uint64_t x) {
+  uint64_t y = 0;
+  for (int s = 63; s >= 0; s -= 3) {
+    y <<= 1;
+    uint64_t b = 3 * y * (y + 1) + 1;
+    if ((x >> s) >= b) {
+      x -= b << s;
+      ++y;
+    }
+  }
+  return y;
+}
+
+namespace {
+void sift_down(uint32_t* a, size_t root, size_t m) {
+  while (true) {
+    size_t child = 2 * root + 1;
+    if (child >= m) return;
+    if (child + 1 < m && a[child + 1] > a[child]) ++child;
+    if (a[root] >= a[child]) return;
+    uint32_t t = a[root];
+    a[root] = a[child];
+    a[child] = t;
+    root = child;
+  }
+}
+}  // namespace
+
+void heapsort_u32(uint32_t* a, size_t m) {
+  if (m < 2) return;
+  for (size_t i = m / 2; i-- > 0;) sift_down(a, i, m);
+  for (size_t end = m - 1; end > 0; --end) {
+    uint32_t t = a[0];
+    a[0] = a[end];
+    a[end] = t;
+    sift_down(a, 0, end);
+  }
+}
+
+}  // namespace tessera::ops::fixed

@@ -1,0 +1,44 @@
+// Integer building blocks of the fixed-point transforms (internal to runtime/ops/fixed/).
+// Freestanding: <stdint.h>/<stddef.h> only; 64-bit integer arithmetic (on Cortex-M4 the compiler's
+// integer helpers __aeabi_lmul/__aeabi_uldivmod, never float ones).
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ops/fixed/attention_fixed.h"
+
+namespace tessera::ops::fixed {
+
+inline bool usable_key(const uint8_t* mask, size_t i) { return mask == nullptr || mask[i] != 0; }
+
+// Max over usable keys; returns false when there is none.
+bool usable_max(const int32_t* q, size_t n, const uint8_t* mask, int32_t* out_max);
+
+// round(diff · S · 2^frac_bits / divisor), saturated at `sat` (diff = max q - q_i ≥ 0).
+uint32_t scaled_difference(uint32_t diff, ScoreScale scale, int frac_bits, uint32_t divisor,
+                           uint32_t sat);
+
+uint64_t isqrt_u64(uint64_t x);  // floor(sqrt(x))
+uint64_t icbrt_u64(uint64_t x);  // floor(cbrt(x))
+
+// Sorts a[0..m) ascending in place (heapsort: O(m log m), no recursion, no allocation).
+void heapsort_u32(uint32_t* a, size_t m);
+
+// Turns non-negative numerators with a known total into Q1.15 outputs that sum to exactly
+// kFixedProbOne: out_i = floor(C_i·2^15/T) - floor(C_{i-1}·2^15/T), C_i the running sum. Each output is
+// within 1 LSB (strictly) of numerator·2^15/T. Requires total·2^15 < 2^64.
+struct CumulativeRounder {
+  uint64_t total = 1;
+  uint64_t cum = 0;
+  uint64_t prev_floor = 0;
+  int32_t next(uint64_t numerator) {
+    cum += numerator;
+    uint64_t f = (cum << 15) / total;
+    int32_t out = static_cast<int32_t>(f - prev_floor);
+    prev_floor = f;
+    return out;
+  }
+};
+
+}  // namespace tessera::ops::fixed

@@ -1,0 +1,93 @@
+// The Vulkan context of one backend: instance, device, allocators, pipeline cache, kernels and the
+// upload/readback paths. Created lazily by make_vulkan_backend (nothing Vulkan happens before).
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "tessera/status.h"
+#include "vulkan/commands.h"
+#include "vulkan/device.h"
+#include "vulkan/instance.h"
+#include "vulkan/memory.h"
+#include "vulkan/pipeline.h"
+
+namespace tessera::vk {
+
+struct ContextOptions {
+  int device_index = -1;
+  std::string device_name;
+  bool force_staging = false;        // upload through a staging buffer even on host-visible memory
+  std::string pipeline_cache_path;   // empty: in-memory cache only
+  bool validation = false;           // VK_LAYER_KHRONOS_validation + debug messenger
+  VkDeviceSize max_slice_bytes = ~VkDeviceSize(0);  // tests lower it below maxStorageBufferRange
+};
+
+// One compute kernel (shaders/<name>.comp) specialised with given constants.
+struct Kernel {
+  std::string name;
+  const DescriptorSetLayout* set_layout = nullptr;
+  const PipelineLayout* layout = nullptr;
+  std::unique_ptr<ComputePipeline> pipeline;
+};
+
+class Context {
+ public:
+  static Result<std::unique_ptr<Context>> create(const ContextOptions& options);
+  ~Context();  // saves the pipeline cache file
+  Context(const Context&) = delete;
+  Context& operator=(const Context&) = delete;
+
+  const Device& device() const { return *device_; }
+  const PhysicalDeviceInfo& info() const { return device_->info(); }
+  uint32_t subgroup_size() const { return device_->info().subgroup_size; }
+  // Workgroup size used by the row-parallel kernels: a multiple of the subgroup size, >= 64.
+  uint32_t workgroup_size() const { return workgroup_size_; }
+  bool direct_upload() const { return direct_upload_; }
+  bool pipeline_cache_loaded() const { return cache_->loaded_from_file(); }
+  Status save_pipeline_cache() const { return cache_->save(); }
+
+  // Device-local storage (weights, caches, scratch) owned by `allocator`.
+  BlockAllocator make_device_allocator() const;
+  BlockAllocator make_host_allocator(MemoryKind kind) const;
+  BlockAllocator& weights() { return *weights_; }
+  // A 16-byte zero buffer bound where a kernel's optional input is absent.
+  const BufferSlice& dummy() const { return dummy_; }
+
+  // Copies host bytes into a device slice: memcpy when it is mapped (direct path), else through the
+  // staging buffer and a transfer command.
+  Status write(const BufferSlice& dst, std::span<const std::byte> bytes, VkDeviceSize dst_offset = 0);
+  Result<BufferSlice> upload(std::span<const std::byte> bytes, const std::string& what);
+  Result<BufferSlice> upload_floats(std::span<const float> values, const std::string& what);
+  // Reads a device slice back to the host (through the readback staging buffer).
+  Status read(const BufferSlice& src, std::span<std::byte> out, VkDeviceSize src_offset = 0);
+  Status fill_zero(const BufferSlice& dst);
+
+  Result<const Kernel*> kernel(const std::string& name, std::vector<uint32_t> spec);
+
+  CommandPool& command_pool() { return *pool_; }
+  Fence& fence() { return *fence_; }
+
+ private:
+  Context() = default;
+  Status copy_region(const BufferSlice& src, VkDeviceSize src_off, const BufferSlice& dst, VkDeviceSize dst_off,
+                     VkDeviceSize size);
+  ContextOptions options_;
+  std::unique_ptr<Instance> instance_;
+  std::unique_ptr<Device> device_;
+  std::unique_ptr<PipelineCache> cache_;
+  std::unique_ptr<CommandPool> pool_;
+  std::unique_ptr<Fence> fence_;
+  std::unique_ptr<BlockAllocator> weights_, staging_alloc_, readback_alloc_;
+  BufferSlice staging_, readback_, dummy_;
+  bool direct_upload_ = false;
+  uint32_t workgroup_size_ = 64;
+  std::map<uint32_t, std::pair<std::unique_ptr<DescriptorSetLayout>, std::unique_ptr<PipelineLayout>>> layouts_;
+  std::map<std::pair<std::string, std::vector<uint32_t>>, std::unique_ptr<Kernel>> kernels_;
+};
+
+}  // namespace tessera::vk

@@ -1,0 +1,107 @@
+#include "vulkan/device.h"
+
+#include "vulkan/vk_check.h"
+
+namespace tessera::vk {
+
+const char* PhysicalDeviceInfo::type_name() const {
+  switch (type) {
+    case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU: return "discrete GPU";
+    case VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU: return "integrated GPU";
+    case VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU: return "virtual GPU";
+    case VK_PHYSICAL_DEVICE_TYPE_CPU: return "CPU";
+    default: return "other";
+  }
+}
+
+Result<std::vector<PhysicalDeviceInfo>> enumerate_devices(VkInstance instance) {
+  uint32_t n = 0;
+  TESSERA_VK(vkEnumeratePhysicalDevices(instance, &n, nullptr), "vkEnumeratePhysicalDevices");
+  std::vector<VkPhysicalDevice> handles(n);
+  TESSERA_VK(vkEnumeratePhysicalDevices(instance, &n, handles.data()), "vkEnumeratePhysicalDevices");
+  std::vector<PhysicalDeviceInfo> out;
+  for (VkPhysicalDevice h : handles) {
+    PhysicalDeviceInfo info;
+    info.handle = h;
+    vkGetPhysicalDeviceProperties(h, &info.props);
+    vkGetPhysicalDeviceMemoryProperties(h, &info.memory);
+    info.name = info.props.deviceName;
+    info.type = info.props.deviceType;
+    VkPhysicalDeviceSubgroupProperties sub{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES};
+    VkPhysicalDeviceProperties2 p2{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2};
+    p2.pNext = &sub;
+    if (info.props.apiVersion >= VK_API_VERSION_1_1) vkGetPhysicalDeviceProperties2(h, &p2);
+    info.subgroup_size = sub.subgroupSize;
+    uint32_t nq = 0;
+    vkGetPhysicalDeviceQueueFamilyProperties(h, &nq, nullptr);
+    std::vector<VkQueueFamilyProperties> qf(nq);
+    vkGetPhysicalDeviceQueueFamilyProperties(h, &nq, qf.data());
+    for (uint32_t i = 0; i < nq; ++i) {
+      if (qf[i].queueFlags & VK_QUEUE_COMPUTE_BIT) {
+        info.compute_queue_family = i;
+        info.timestamps = qf[i].timestampValidBits > 0 && info.props.limits.timestampPeriod > 0;
+        break;
+      }
+    }
+    const VkSubgroupFeatureFlags need = VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_ARITHMETIC_BIT;
+    if (info.props.apiVersion < VK_API_VERSION_1_1) info.unusable_reason = "needs Vulkan 1.1";
+    else if (info.compute_queue_family == UINT32_MAX) info.unusable_reason = "no compute queue";
+    else if ((sub.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) == 0 || (sub.supportedOperations & need) != need)
+      info.unusable_reason = "no subgroup arithmetic in compute shaders";
+    else if (info.subgroup_size == 0 || info.subgroup_size > 128) info.unusable_reason = "odd subgroup size";
+    info.usable = info.unusable_reason.empty();
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+Result<PhysicalDeviceInfo> select_device(const std::vector<PhysicalDeviceInfo>& devices, int index,
+                                         const std::string& name) {
+  if (devices.empty()) return unavailable("vulkan: no Vulkan device found");
+  auto check = [](const PhysicalDeviceInfo& d) -> Result<PhysicalDeviceInfo> {
+    if (!d.usable) return unavailable("vulkan: device '" + d.name + "' is not usable: " + d.unusable_reason);
+    return d;
+  };
+  if (!name.empty()) {
+    for (const auto& d : devices)
+      if (d.name.find(name) != std::string::npos) return check(d);
+    return unavailable("vulkan: no device name contains '" + name + "'");
+  }
+  if (index >= 0) {
+    if (size_t(index) >= devices.size())
+      return invalid_argument("vulkan: device index " + std::to_string(index) + " out of range (" +
+                              std::to_string(devices.size()) + " devices)");
+    return check(devices[size_t(index)]);
+  }
+  for (VkPhysicalDeviceType t : {VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU, VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU,
+                                 VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU, VK_PHYSICAL_DEVICE_TYPE_CPU,
+                                 VK_PHYSICAL_DEVICE_TYPE_OTHER})
+    for (const auto& d : devices)
+      if (d.type == t && d.usable) return d;
+  return check(devices.front());
+}
+
+Result<std::unique_ptr<Device>> Device::create(const PhysicalDeviceInfo& info) {
+  float priority = 1.0f;
+  VkDeviceQueueCreateInfo q{VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO};
+  q.queueFamilyIndex = info.compute_queue_family;
+  q.queueCount = 1;
+  q.pQueuePriorities = &priority;
+  VkDeviceCreateInfo ci{VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO};
+  ci.queueCreateInfoCount = 1;
+  ci.pQueueCreateInfos = &q;
+  std::unique_ptr<Device> dev(new Device());
+  dev->info_ = info;
+  TESSERA_VK(vkCreateDevice(info.handle, &ci, nullptr, &dev->device_), "vkCreateDevice");
+  vkGetDeviceQueue(dev->device_, info.compute_queue_family, 0, &dev->queue_);
+  return dev;
+}
+
+Device::~Device() {
+  if (device_ != VK_NULL_HANDLE) {
+    vkDeviceWaitIdle(device_);
+    vkDestroyDevice(device_, nullptr);
+  }
+}
+
+}  // namespace tessera::vk

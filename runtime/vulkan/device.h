@@ -1,0 +1,52 @@
+// Physical device discovery/selection and the logical device (RAII) with one compute queue.
+#pragma once
+
+#include <vulkan/vulkan.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tessera/status.h"
+
+namespace tessera::vk {
+
+struct PhysicalDeviceInfo {
+  VkPhysicalDevice handle = VK_NULL_HANDLE;
+  std::string name;
+  VkPhysicalDeviceType type = VK_PHYSICAL_DEVICE_TYPE_OTHER;
+  VkPhysicalDeviceProperties props{};
+  VkPhysicalDeviceMemoryProperties memory{};
+  uint32_t compute_queue_family = UINT32_MAX;
+  uint32_t subgroup_size = 0;
+  bool usable = false;          // Vulkan 1.1, compute queue, subgroup arithmetic in compute shaders
+  std::string unusable_reason;  // why not, when !usable
+  bool timestamps = false;
+  const char* type_name() const;
+};
+
+Result<std::vector<PhysicalDeviceInfo>> enumerate_devices(VkInstance instance);
+// index >= 0 picks that device; a non-empty name picks the first whose name contains it; otherwise
+// the first usable discrete GPU, then integrated, virtual, CPU (llvmpipe).
+Result<PhysicalDeviceInfo> select_device(const std::vector<PhysicalDeviceInfo>& devices, int index,
+                                         const std::string& name);
+
+class Device {
+ public:
+  static Result<std::unique_ptr<Device>> create(const PhysicalDeviceInfo& info);
+  ~Device();
+  Device(const Device&) = delete;
+  Device& operator=(const Device&) = delete;
+  VkDevice handle() const { return device_; }
+  VkQueue queue() const { return queue_; }
+  const PhysicalDeviceInfo& info() const { return info_; }
+  const VkPhysicalDeviceLimits& limits() const { return info_.props.limits; }
+
+ private:
+  Device() = default;
+  PhysicalDeviceInfo info_;
+  VkDevice device_ = VK_NULL_HANDLE;
+  VkQueue queue_ = VK_NULL_HANDLE;
+};
+
+}  // namespace tessera::vk

@@ -1,0 +1,183 @@
+// The Memory Mosaics forward pass as one recorded command buffer (docs: spec memory-mosaics.md).
+#include <algorithm>
+
+#include "vulkan/sequence_state.h"
+
+namespace tessera::vk {
+namespace {
+
+constexpr VkDeviceSize kScoreScratchBytes = 32ull << 20;  // per attention kind; rows per pass adapt
+
+uint32_t rows_per_pass(uint32_t heads, uint32_t max_keys) {
+  VkDeviceSize per_row = VkDeviceSize(heads) * std::max(max_keys, 1u) * 4;
+  return uint32_t(std::clamp<VkDeviceSize>(kScoreScratchBytes / per_row, 1, kMaxRowsPerForward));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SequenceState>> make_sequence_state(Context& ctx, const GpuModel& m, uint32_t capacity) {
+  const HParams& hp = m.hp;
+  const VkDeviceSize C = VkDeviceSize(hp.n_embd), R = kMaxRowsPerForward, V = VkDeviceSize(hp.vocab_size);
+  auto s = std::make_unique<SequenceState>(ctx);
+  s->capacity = capacity;
+  TESSERA_ASSIGN_OR_RETURN(s->step, s->upload.allocate(16, "step record"));
+  TESSERA_ASSIGN_OR_RETURN(s->tokens, s->upload.allocate(R * 4, "token ids"));
+  TESSERA_ASSIGN_OR_RETURN(s->greedy, s->readback.allocate(16, "greedy token"));
+  for (BufferSlice* b : {&s->x, &s->h, &s->u, &s->o, &s->q}) {
+    TESSERA_ASSIGN_OR_RETURN(*b, s->device.allocate(R * C * 4, "activations"));
+  }
+  TESSERA_ASSIGN_OR_RETURN(s->w_ext, s->device.allocate((R + 1) * C * 4, "value projections"));
+  TESSERA_ASSIGN_OR_RETURN(s->states, s->device.allocate(VkDeviceSize(hp.n_layer) * 3 * C * 4, "recurrent states"));
+  for (int64_t l = 0; l < hp.n_layer; ++l) {
+    TESSERA_ASSIGN_OR_RETURN(BufferSlice k, s->device.allocate(VkDeviceSize(capacity) * C * 4, "key cache"));
+    TESSERA_ASSIGN_OR_RETURN(BufferSlice v, s->device.allocate(VkDeviceSize(capacity) * C * 4, "value cache"));
+    s->key_cache.push_back(k);
+    s->value_cache.push_back(v);
+  }
+  TESSERA_ASSIGN_OR_RETURN(s->logits, s->device.allocate(R * V * 4, "logits"));
+  TESSERA_ASSIGN_OR_RETURN(s->logits_host, s->readback.allocate(R * V * 4, "logits readback"));
+  const uint32_t H = uint32_t(hp.n_head), d = uint32_t(hp.head_dim());
+  const uint32_t wg = attention_workgroup(ctx, d);
+  AttentionScratchShape cs{H, d, capacity, rows_per_pass(H, capacity), wg, 256};
+  TESSERA_ASSIGN_OR_RETURN(s->ctx_scratch, make_attention_scratch(ctx, s->device, cs));
+  if (!hp.attn_only) {
+    uint32_t n_slots = uint32_t(hp.pmem_size);
+    AttentionScratchShape ps{H, d, n_slots, rows_per_pass(H, n_slots), wg, 256};
+    TESSERA_ASSIGN_OR_RETURN(s->pmem_scratch, make_attention_scratch(ctx, s->device, ps));
+  }
+  TESSERA_RETURN_IF_ERROR(ctx.fill_zero(s->states));
+  return s;
+}
+
+namespace {
+
+BufferSlice sub(const BufferSlice& b, VkDeviceSize offset, VkDeviceSize size) {
+  return {b.buffer, b.offset + offset, size, b.mapped ? b.mapped + offset : nullptr};
+}
+
+Status record_context_memory(Recording& rec, Context& ctx, const GpuModel& m, SequenceState& s, size_t l,
+                             uint32_t n) {
+  const HParams& hp = m.hp;
+  const GpuLayer& L = m.layers[l];
+  const uint32_t C = uint32_t(hp.n_embd), H = uint32_t(hp.n_head), d = uint32_t(hp.head_dim());
+  const BufferSlice hin = hp.pre_ln ? s.h : s.x;
+  const VkDeviceSize layer_states = VkDeviceSize(l) * 3 * C * 4;
+  // This layer's w_{pos0-1} into row 0 of w_ext (the value of pos0-1 is finished now).
+  rec.copy(s.states, layer_states + 2 * C * 4, s.w_ext, 0, VkDeviceSize(C) * 4);
+  TESSERA_RETURN_IF_ERROR(record_layernorm(rec, ctx, s.x, 0, hin, 0, n, C, L.attn_norm, hp.layer_norm_eps));
+  rec.barrier();
+  TESSERA_RETURN_IF_ERROR(record_matvec(rec, ctx, L.attn_k, {hin, 0, C}, {s.u, 0, C}, n, false, 1.0f));
+  TESSERA_RETURN_IF_ERROR(record_matvec(rec, ctx, L.attn_v, {hin, 0, C}, {s.w_ext, C, C}, n, false, 1.0f));
+  rec.barrier();
+  BufferSlice state = sub(s.states, layer_states, C * 4);
+  TESSERA_RETURN_IF_ERROR(record_leaky_scan(rec, ctx, s.u, state, L.key_decay, C, d, n));
+  rec.barrier();
+  TESSERA_RETURN_IF_ERROR(
+      record_l2norm_heads(rec, ctx, s.step, s.u, m.ones_h, s.key_cache[l], C, d, n, 2, hp.l2_norm_eps));
+  TESSERA_RETURN_IF_ERROR(record_value_finish(rec, ctx, s.step, s.w_ext, L.value_mix, L.value_scale,
+                                              s.value_cache[l], C, d, n, hp.l2_norm_eps));
+  rec.barrier();
+  // w_{last} becomes this layer's w_{pos0-1} of the next forward.
+  rec.copy(s.w_ext, VkDeviceSize(n) * C * 4, s.states, layer_states + 2 * C * 4, VkDeviceSize(C) * 4);
+  AttentionCall a;
+  a.method = hp.method;
+  a.heads = H;
+  a.head_dim = d;
+  a.out_stride = C;
+  a.step = s.step;
+  a.q = s.key_cache[l];
+  a.q_stride = C;
+  a.q_from_cache = true;
+  a.keys = s.key_cache[l];
+  a.values = s.value_cache[l];
+  a.k_head_stride = a.v_head_stride = d;
+  a.k_key_stride = a.v_key_stride = C;
+  a.mask_offset = uint32_t(hp.mask_offset);
+  a.rows = n;
+  a.head_scale = L.key_beta2;
+  a.relu_params = L.relu_params;
+  a.out_scale = m.ones_h;
+  a.out = s.o;
+  TESSERA_RETURN_IF_ERROR(record_attention(rec, ctx, a, s.ctx_scratch));
+  TESSERA_RETURN_IF_ERROR(record_matvec(rec, ctx, L.attn_out, {s.o, 0, C}, {s.x, 0, C}, n, true, 1.0f));
+  rec.barrier();
+  return Status::ok_status();
+}
+
+Status record_persistent_memory(Recording& rec, Context& ctx, const GpuModel& m, SequenceState& s, size_t l,
+                                uint32_t n) {
+  const HParams& hp = m.hp;
+  const GpuLayer& L = m.layers[l];
+  const uint32_t C = uint32_t(hp.n_embd), H = uint32_t(hp.n_head), d = uint32_t(hp.head_dim());
+  const uint32_t N = uint32_t(hp.pmem_size);
+  const BufferSlice hin = hp.pre_ln ? s.h : s.x;
+  TESSERA_RETURN_IF_ERROR(record_layernorm(rec, ctx, s.x, 0, hin, 0, n, C, L.pmem_norm, hp.layer_norm_eps));
+  rec.barrier();
+  TESSERA_RETURN_IF_ERROR(record_matvec(rec, ctx, L.pmem_k, {hin, 0, C}, {s.u, 0, C}, n, false, 1.0f));
+  rec.barrier();
+  BufferSlice state = sub(s.states, (VkDeviceSize(l) * 3 + 1) * C * 4, C * 4);
+  TESSERA_RETURN_IF_ERROR(record_leaky_scan(rec, ctx, s.u, state, L.pmem_decay, C, d, n));
+  rec.barrier();
+  // q = β'² k̂' (the squared scale is stored as pmem_query_scale).
+  TESSERA_RETURN_IF_ERROR(
+      record_l2norm_heads(rec, ctx, s.step, s.u, L.pmem_query_scale, s.q, C, d, n, 1, hp.l2_norm_eps));
+  rec.barrier();
+  for (int64_t i = 0; i < hp.pmem_count; ++i) {
+    AttentionCall a;
+    a.method = AttentionMethod{};  // always softmax
+    a.heads = H;
+    a.head_dim = d;
+    a.out_stride = C;
+    a.step = s.step;
+    a.q = s.q;
+    a.q_stride = C;
+    a.keys = L.pmem_mem_k;
+    a.values = L.pmem_mem_v;
+    a.k_base = a.v_base = uint32_t(i) * H * N * d;
+    a.k_head_stride = a.v_head_stride = N * d;
+    a.k_key_stride = a.v_key_stride = d;
+    a.mask_offset = 0;
+    a.nkeys_fixed = N;
+    a.rows = n;
+    a.head_scale = m.ones_h;
+    a.relu_params = ctx.dummy();
+    a.out_scale = L.pmem_value_scale;
+    a.out = s.o;
+    a.accumulate = i > 0;
+    a.scale = float(1.0 / double(hp.pmem_count));
+    TESSERA_RETURN_IF_ERROR(record_attention(rec, ctx, a, s.pmem_scratch));
+  }
+  TESSERA_RETURN_IF_ERROR(record_matvec(rec, ctx, L.pmem_out, {s.o, 0, C}, {s.x, 0, C}, n, true, 1.0f));
+  rec.barrier();
+  return Status::ok_status();
+}
+
+}  // namespace
+
+Status record_forward(Recording& rec, Context& ctx, const GpuModel& m, SequenceState& s, uint32_t n,
+                      LogitsMode mode) {
+  const HParams& hp = m.hp;
+  const uint32_t C = uint32_t(hp.n_embd), V = uint32_t(hp.vocab_size);
+  TESSERA_RETURN_IF_ERROR(rec.begin());
+  rec.timestamp(0);
+  TESSERA_RETURN_IF_ERROR(record_embed(rec, ctx, m.token_embd, s.tokens, s.x, n));
+  rec.barrier();
+  for (size_t l = 0; l < m.layers.size(); ++l) {
+    TESSERA_RETURN_IF_ERROR(record_context_memory(rec, ctx, m, s, l, n));
+    if (!hp.attn_only) TESSERA_RETURN_IF_ERROR(record_persistent_memory(rec, ctx, m, s, l, n));
+  }
+  if (mode != LogitsMode::kNone) {
+    uint32_t rows = mode == LogitsMode::kAll ? n : 1, row0 = mode == LogitsMode::kAll ? 0 : n - 1;
+    TESSERA_RETURN_IF_ERROR(record_layernorm(rec, ctx, s.x, row0, s.h, 0, rows, C, m.output_norm, hp.layer_norm_eps));
+    rec.barrier();
+    TESSERA_RETURN_IF_ERROR(record_matvec(rec, ctx, m.output, {s.h, 0, C}, {s.logits, 0, V}, rows, false,
+                                          m.logit_scale));
+    rec.barrier();
+    TESSERA_RETURN_IF_ERROR(record_argmax(rec, ctx, s.logits, V, rows - 1, s.greedy));
+    rec.copy(s.logits, 0, s.logits_host, 0, VkDeviceSize(rows) * V * 4);
+  }
+  rec.timestamp(1);
+  return rec.end();
+}
+
+}  // namespace tessera::vk

@@ -1,0 +1,99 @@
+#include "vulkan/gpu_model.h"
+
+#include <cmath>
+
+#include "vulkan/ops.h"
+
+namespace tessera::vk {
+
+ReluParams relu_params_for(const AttentionMethod& m, double beta2) {
+  bool eft = m.form == SeedForm::kEft;
+  if (m.kind == AttentionKind::kReluMax)  // regular: relu(β²(s - max s) + b); EFT: relu(β²(cos - max cos) + b)
+    return {eft ? 1.0 : beta2, m.relumax_b};
+  if (m.kind == AttentionKind::kNormRelu)  // regular: relu(2β²·s + 1 - 2β²) (cpu/attention_row.cpp); EFT: relu(cos)
+    return eft ? ReluParams{1.0 / beta2, 0.0} : ReluParams{2.0 * beta2, 1.0 - 2.0 * beta2};
+  return {};
+}
+
+namespace {
+
+Result<BufferSlice> upload_heads(Context& ctx, const std::vector<float>& v, int64_t heads, const std::string& what) {
+  if (int64_t(v.size()) != heads)
+    return invalid_argument(what + ": expected " + std::to_string(heads) + " values, found " + std::to_string(v.size()));
+  return ctx.upload_floats(v, what);
+}
+
+Result<GpuLayer> upload_layer(Context& ctx, const ModelView& m, int64_t i) {
+  const HParams& hp = m.hp;
+  const LayerWeights& w = m.layers[size_t(i)];
+  const std::string p = "blk." + std::to_string(i) + ".";
+  const int64_t H = hp.n_head, C = hp.n_embd;
+  GpuLayer g;
+  TESSERA_ASSIGN_OR_RETURN(g.attn_norm, upload_norm(ctx, w.attn_norm, C, p + "attn_norm"));
+  TESSERA_ASSIGN_OR_RETURN(g.attn_k, upload_matrix(ctx, w.attn_k, p + "attn_k"));
+  TESSERA_ASSIGN_OR_RETURN(g.attn_v, upload_matrix(ctx, w.attn_v, p + "attn_v"));
+  TESSERA_ASSIGN_OR_RETURN(g.attn_out, upload_matrix(ctx, w.attn_out, p + "attn_output"));
+  TESSERA_ASSIGN_OR_RETURN(g.key_decay, upload_heads(ctx, w.attn_key_decay, H, p + "attn_key_decay"));
+  TESSERA_ASSIGN_OR_RETURN(g.value_scale, upload_heads(ctx, w.attn_value_scale, H, p + "attn_value_scale"));
+  TESSERA_ASSIGN_OR_RETURN(g.value_mix, upload_heads(ctx, w.attn_value_mix, H, p + "attn_value_mix"));
+  if (int64_t(w.attn_key_scale.size()) != H) return invalid_argument(p + "attn_key_scale: expected H values");
+  std::vector<float> beta2(static_cast<size_t>(H), 0.0f), relu(static_cast<size_t>(2 * H), 0.0f);
+  for (int64_t h = 0; h < H; ++h) {
+    double b2 = double(w.attn_key_scale[size_t(h)]) * double(w.attn_key_scale[size_t(h)]);
+    beta2[size_t(h)] = float(b2);
+    // Shader form: relumax relu(A (c - max c) + B), norm_relu relu(A (c - 1) + B) with c = cos,
+    // A = relu_scale·β², B formed here in double so that large terms cancel exactly.
+    ReluParams rp = relu_params_for(hp.method, b2);
+    double a = rp.relu_scale * b2;
+    relu[size_t(2 * h)] = float(a);
+    relu[size_t(2 * h + 1)] = float(hp.method.kind == AttentionKind::kNormRelu ? a + rp.relu_bias : rp.relu_bias);
+  }
+  TESSERA_ASSIGN_OR_RETURN(g.key_beta2, ctx.upload_floats(beta2, p + "beta^2"));
+  TESSERA_ASSIGN_OR_RETURN(g.relu_params, ctx.upload_floats(relu, p + "relu params"));
+  if (hp.attn_only) return g;
+  TESSERA_ASSIGN_OR_RETURN(g.pmem_norm, upload_norm(ctx, w.pmem_norm, C, p + "pmem_norm"));
+  TESSERA_ASSIGN_OR_RETURN(g.pmem_k, upload_matrix(ctx, w.pmem_k, p + "pmem_k"));
+  TESSERA_ASSIGN_OR_RETURN(g.pmem_out, upload_matrix(ctx, w.pmem_out, p + "pmem_output"));
+  TESSERA_ASSIGN_OR_RETURN(g.pmem_decay, upload_heads(ctx, w.pmem_key_decay, H, p + "pmem_key_decay"));
+  TESSERA_ASSIGN_OR_RETURN(g.pmem_query_scale, upload_heads(ctx, w.pmem_query_scale, H, p + "pmem_query_scale"));
+  TESSERA_ASSIGN_OR_RETURN(g.pmem_value_scale, upload_heads(ctx, w.pmem_value_scale, H, p + "pmem_value_scale"));
+  const int64_t slots = hp.pmem_count * H * hp.pmem_size * hp.head_dim();
+  if (w.pmem_mem_k.numel() != slots || w.pmem_mem_v.numel() != slots)
+    return invalid_argument(p + "pmem_mem_k/v: expected " + std::to_string(slots) + " elements");
+  const int64_t d = hp.head_dim();
+  TESSERA_ASSIGN_OR_RETURN(g.pmem_mem_k, upload_as_f32(ctx, w.pmem_mem_k, &w.pmem_mem_k_scale, d, p + "pmem_mem_k"));
+  TESSERA_ASSIGN_OR_RETURN(g.pmem_mem_v, upload_as_f32(ctx, w.pmem_mem_v, &w.pmem_mem_v_scale, d, p + "pmem_mem_v"));
+  return g;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<GpuModel>> upload_model(Context& ctx, const ModelView& m) {
+  const HParams& hp = m.hp;
+  if (hp.n_head <= 0 || hp.n_embd % hp.n_head != 0) return invalid_argument("vulkan: n_embd must divide into heads");
+  const uint32_t d = uint32_t(hp.head_dim());
+  if (attention_workgroup(ctx, d) > ctx.device().limits().maxComputeWorkGroupInvocations)
+    return unsupported("vulkan: head size " + std::to_string(d) + " exceeds the device's workgroup size");
+  if (int64_t(m.layers.size()) != hp.n_layer) return invalid_argument("vulkan: layer count mismatch");
+  auto g = std::make_unique<GpuModel>();
+  g->hp = hp;
+  g->logit_scale = hp.logit_scale > 0 ? hp.logit_scale : float(1.0 / std::sqrt(double(hp.n_embd)));
+  TESSERA_ASSIGN_OR_RETURN(g->token_embd, upload_matrix(ctx, m.token_embd, "token_embd"));
+  if (g->token_embd.parts.size() != 1)
+    return unsupported("vulkan: token_embd exceeds the largest bindable buffer on this device");
+  if (m.output.weight.data == m.token_embd.weight.data && m.output.weight.dtype == m.token_embd.weight.dtype) {
+    g->output = g->token_embd;  // tied: one copy on the device
+  } else {
+    TESSERA_ASSIGN_OR_RETURN(g->output, upload_matrix(ctx, m.output, "output"));
+  }
+  TESSERA_ASSIGN_OR_RETURN(g->output_norm, upload_norm(ctx, m.output_norm, hp.n_embd, "output_norm"));
+  std::vector<float> ones(size_t(hp.n_head), 1.0f);
+  TESSERA_ASSIGN_OR_RETURN(g->ones_h, ctx.upload_floats(ones, "ones"));
+  for (int64_t i = 0; i < hp.n_layer; ++i) {
+    TESSERA_ASSIGN_OR_RETURN(GpuLayer layer, upload_layer(ctx, m, i));
+    g->layers.push_back(std::move(layer));
+  }
+  return g;
+}
+
+}  // namespace tessera::vk

@@ -1,0 +1,94 @@
+#include "vulkan/gpu_tensors.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace tessera::vk {
+
+Result<BufferSlice> upload_as_f32(Context& context, const Tensor& t, const Tensor* scale, int64_t group,
+                                  const std::string& what) {
+  std::vector<float> v = tensor_to_f32(t);
+  if (t.dtype == DType::kI8 && scale && scale->nbytes) {
+    std::vector<float> s = tensor_to_f32(*scale);
+    if (group <= 0 || int64_t(s.size()) * group != int64_t(v.size()))
+      return invalid_argument(what + ": scale count " + std::to_string(s.size()) + " does not match " +
+                              std::to_string(v.size()) + " elements");
+    for (size_t i = 0; i < v.size(); ++i) v[i] *= s[i / size_t(group)];
+  }
+  return context.upload_floats(v, what);
+}
+
+Result<GpuMatrix> upload_matrix(Context& context, const Matrix& m, const std::string& what) {
+  GpuMatrix g;
+  g.rows = m.rows;
+  g.cols = m.cols;
+  if (m.cols % 4 != 0)
+    return unsupported(what + ": the Vulkan backend needs the input width to be a multiple of 4, found " +
+                       std::to_string(m.cols));
+  std::vector<std::byte> converted;
+  const std::byte* data = m.weight.data;
+  size_t elem = dtype_size(m.weight.dtype);
+  switch (m.weight.dtype) {
+    case DType::kF32: g.wtype = WeightType::kF32; break;
+    case DType::kF16: g.wtype = WeightType::kF16; break;
+    case DType::kI8: g.wtype = WeightType::kI8; break;
+    default: {  // BF16/F64: widen to F32 once at load
+      std::vector<float> f = tensor_to_f32(m.weight);
+      converted.resize(f.size() * 4);
+      std::memcpy(converted.data(), f.data(), converted.size());
+      data = converted.data();
+      elem = 4;
+      g.wtype = WeightType::kF32;
+    }
+  }
+  if (m.weight.numel() != m.rows * m.cols)
+    return invalid_argument(what + ": weight has " + std::to_string(m.weight.numel()) + " elements, expected " +
+                            std::to_string(m.rows * m.cols));
+  std::vector<float> scale, bias;
+  if (g.wtype == WeightType::kI8) {
+    scale = tensor_to_f32(m.scale);
+    if (int64_t(scale.size()) != m.rows) return invalid_argument(what + ": I8 weight needs one scale per row");
+  }
+  if (m.bias.nbytes) {
+    bias = tensor_to_f32(m.bias);
+    if (int64_t(bias.size()) != m.rows) return invalid_argument(what + ": bias length != rows");
+    g.has_bias = true;
+  }
+  const size_t row_bytes = size_t(m.cols) * elem;
+  const int64_t rows_per_part = std::max<int64_t>(1, int64_t(context.weights().max_slice() / row_bytes));
+  for (int64_t r0 = 0; r0 < m.rows; r0 += rows_per_part) {
+    GpuMatrix::Part p;
+    p.row0 = r0;
+    p.rows = std::min(rows_per_part, m.rows - r0);
+    std::string part_name = what + " rows " + std::to_string(r0) + "+" + std::to_string(p.rows);
+    TESSERA_ASSIGN_OR_RETURN(p.weight, context.upload({data + size_t(r0) * row_bytes, size_t(p.rows) * row_bytes},
+                                                      part_name));
+    p.scale = p.bias = context.dummy();
+    if (!scale.empty()) {
+      TESSERA_ASSIGN_OR_RETURN(p.scale, context.upload_floats({scale.data() + r0, size_t(p.rows)}, part_name + " scale"));
+    }
+    if (!bias.empty()) {
+      TESSERA_ASSIGN_OR_RETURN(p.bias, context.upload_floats({bias.data() + r0, size_t(p.rows)}, part_name + " bias"));
+    }
+    g.parts.push_back(p);
+  }
+  return g;
+}
+
+Result<GpuNorm> upload_norm(Context& context, const Norm& n, int64_t channels, const std::string& what) {
+  GpuNorm g;
+  g.weight = g.bias = context.dummy();
+  if (n.weight.nbytes) {
+    if (n.weight.numel() != channels) return invalid_argument(what + ": weight length != channels");
+    TESSERA_ASSIGN_OR_RETURN(g.weight, upload_as_f32(context, n.weight, nullptr, 0, what + " weight"));
+    g.flags |= 1;
+  }
+  if (n.bias.nbytes) {
+    if (n.bias.numel() != channels) return invalid_argument(what + ": bias length != channels");
+    TESSERA_ASSIGN_OR_RETURN(g.bias, upload_as_f32(context, n.bias, nullptr, 0, what + " bias"));
+    g.flags |= 2;
+  }
+  return g;
+}
+
+}  // namespace tessera::vk

@@ -1,0 +1,80 @@
+// Recording one op = one shader dispatch (or a few, for attention) into a Recording. The forward
+// pass and the per-op tests both use these; push-constant layouts mirror shaders/<name>.comp.
+#pragma once
+
+#include <cstdint>
+
+#include "tessera/attention.h"
+#include "tessera/status.h"
+#include "vulkan/gpu_tensors.h"
+#include "vulkan/recording.h"
+
+namespace tessera::vk {
+
+// Rows of a [rows, stride] float matrix starting at element `offset` of `buf`.
+struct RowView {
+  BufferSlice buf;
+  uint32_t offset = 0, stride = 0;
+};
+
+Status record_embed(Recording& rec, Context& ctx, const GpuMatrix& table, const BufferSlice& tokens,
+                    const BufferSlice& out, uint32_t n);
+// y[r, :] (+)= out_scale * (W x[r, :] + bias) for r < n (every part of a split matrix).
+Status record_matvec(Recording& rec, Context& ctx, const GpuMatrix& w, const RowView& x, const RowView& y,
+                     uint32_t n, bool accumulate, float out_scale);
+Status record_layernorm(Recording& rec, Context& ctx, const BufferSlice& in, uint32_t in_row0,
+                        const BufferSlice& out, uint32_t out_row0, uint32_t n, uint32_t channels,
+                        const GpuNorm& norm, float eps);
+Status record_leaky_scan(Recording& rec, Context& ctx, const BufferSlice& u, const BufferSlice& state,
+                         const BufferSlice& decay, uint32_t channels, uint32_t head_dim, uint32_t n);
+// flags: 1 = multiply by head_scale[h], 2 = write rows at pos0 + r (the key cache).
+Status record_l2norm_heads(Recording& rec, Context& ctx, const BufferSlice& step, const BufferSlice& in,
+                           const BufferSlice& head_scale, const BufferSlice& out, uint32_t channels,
+                           uint32_t head_dim, uint32_t n, uint32_t flags, float eps);
+Status record_value_finish(Recording& rec, Context& ctx, const BufferSlice& step, const BufferSlice& w_ext,
+                           const BufferSlice& mix, const BufferSlice& vscale, const BufferSlice& vcache,
+                           uint32_t channels, uint32_t head_dim, uint32_t n, float eps);
+Status record_argmax(Recording& rec, Context& ctx, const BufferSlice& logits, uint32_t vocab, uint32_t row,
+                     const BufferSlice& result);
+
+// Scratch sizes for up to `rows_per_pass` query rows over up to `max_keys` keys.
+struct AttentionScratchShape {
+  uint32_t heads = 0, head_dim = 0, max_keys = 0, rows_per_pass = 1;
+  uint32_t score_chunk = 64;   // keys per workgroup in pass 1 (= the attention workgroup size)
+  uint32_t value_chunk = 256;  // keys per workgroup in pass 3
+  uint32_t nchunks() const { return (max_keys + score_chunk - 1) / score_chunk; }
+  uint32_t nvchunks() const { return (max_keys + value_chunk - 1) / value_chunk; }
+};
+struct AttentionScratch {
+  AttentionScratchShape shape;
+  BufferSlice scores, chunk_max, norm, partial;
+};
+Result<AttentionScratch> make_attention_scratch(Context& ctx, BlockAllocator& alloc, const AttentionScratchShape& s);
+// Workgroup size of the attention kernels for a head size (>= d, power of two).
+uint32_t attention_workgroup(const Context& ctx, uint32_t head_dim);
+
+struct AttentionCall {
+  AttentionMethod method;
+  uint32_t heads = 0, head_dim = 0, out_stride = 0;  // out rows are [rows, out_stride] (= C)
+  BufferSlice step;
+  // Queries: row (pos0 + r) of `q` when q_from_cache (context memory), else row r.
+  BufferSlice q;
+  uint32_t q_stride = 0;
+  bool q_from_cache = false;
+  // Key j of head h at k_base + h * k_head_stride + j * k_key_stride (values alike).
+  BufferSlice keys, values;
+  uint32_t k_base = 0, k_head_stride = 0, k_key_stride = 0;
+  uint32_t v_base = 0, v_head_stride = 0, v_key_stride = 0;
+  uint32_t mask_offset = 1;  // 0: not causal, nkeys_fixed keys for every row
+  uint32_t nkeys_fixed = 0;
+  uint32_t rows = 1;
+  BufferSlice head_scale;   // beta^2 per head (score = head_scale * q·k)
+  BufferSlice relu_params;  // vec2 per head (relumax / norm_relu), else the dummy
+  BufferSlice out_scale;    // per head multiplier of the output
+  BufferSlice out;
+  bool accumulate = false;
+  float scale = 1.0f;
+};
+Status record_attention(Recording& rec, Context& ctx, const AttentionCall& call, const AttentionScratch& scratch);
+
+}  // namespace tessera::vk

@@ -1,0 +1,126 @@
+// Recording of one attention (context memory or persistent memory) as four passes per block of
+// query rows: cosines + chunk maxima, the transform (normaliser / exact threshold), weighted
+// value sums per key chunk, and the combine into the output rows.
+#include <algorithm>
+#include <bit>
+
+#include "vulkan/ops.h"
+
+namespace tessera::vk {
+
+uint32_t attention_workgroup(const Context& ctx, uint32_t head_dim) {
+  return std::max(ctx.workgroup_size(), std::bit_ceil(head_dim));
+}
+
+Result<AttentionScratch> make_attention_scratch(Context& ctx, BlockAllocator& alloc, const AttentionScratchShape& s) {
+  AttentionScratch a;
+  a.shape = s;
+  const VkDeviceSize rows = VkDeviceSize(s.rows_per_pass) * s.heads;
+  TESSERA_ASSIGN_OR_RETURN(a.scores, alloc.allocate(rows * std::max(s.max_keys, 1u) * 4, "attention scores"));
+  TESSERA_ASSIGN_OR_RETURN(a.chunk_max, alloc.allocate(rows * std::max(s.nchunks(), 1u) * 4, "attention maxima"));
+  TESSERA_ASSIGN_OR_RETURN(a.norm, alloc.allocate(rows * 4, "attention normalisers"));
+  TESSERA_ASSIGN_OR_RETURN(a.partial,
+                           alloc.allocate(rows * std::max(s.nvchunks(), 1u) * s.head_dim * 4, "attention partials"));
+  return a;
+}
+
+namespace {
+
+// Candidates the exact entmax threshold sorts in shared memory (shaders/attn_entmax.comp):
+// 4 float arrays of CAP plus 4 of WG must fit maxComputeSharedMemorySize.
+uint32_t entmax_capacity(const Context& ctx, uint32_t wg) {
+  uint32_t limit = ctx.device().limits().maxComputeSharedMemorySize;
+  uint32_t cap = 4096;
+  while (cap > 64 && 16 * cap + 16 * wg + 64 > limit) cap /= 2;
+  return cap;
+}
+
+struct ScoresPush {
+  uint32_t d, H, q_stride, flags, k_base, k_head_stride, k_key_stride, mask_offset, nkeys_fixed, row_base, s_stride,
+      nchunks;
+};
+struct TransformPush {
+  uint32_t kind, H, mask_offset, nkeys_fixed, row_base, s_stride, nchunks, chunk_size;
+};
+struct TopKPush {
+  TransformPush t;
+  uint32_t top_k;
+};
+struct EntmaxPush {
+  uint32_t r_int, H, mask_offset, nkeys_fixed, row_base, s_stride, nchunks, chunk_size;
+  float alpha_minus_1;
+};
+struct ValuesPush {
+  uint32_t d, H, v_base, v_head_stride, v_key_stride, mask_offset, nkeys_fixed, row_base, s_stride, chunk_keys,
+      nvchunks;
+};
+struct CombinePush {
+  uint32_t d, H, C, mask_offset, nkeys_fixed, row_base, chunk_keys, nvchunks, flags;
+  float scale;
+};
+
+Status record_transform(Recording& rec, Context& ctx, const AttentionCall& c, const AttentionScratch& s,
+                        uint32_t wg, uint32_t row_base, uint32_t rows) {
+  const auto& sh = s.shape;
+  TransformPush t{0, c.heads, c.mask_offset, c.nkeys_fixed, row_base, sh.max_keys, sh.nchunks(), sh.score_chunk};
+  Groups g{c.heads, rows, 1};
+  switch (c.method.kind) {
+    case AttentionKind::kSoftmax:
+    case AttentionKind::kReluMax:
+    case AttentionKind::kNormRelu:
+      t.kind = c.method.kind == AttentionKind::kSoftmax ? 0 : c.method.kind == AttentionKind::kReluMax ? 1 : 2;
+      return rec.dispatch("attn_softmax", {wg}, {c.step, s.scores, s.chunk_max, c.head_scale, c.relu_params, s.norm},
+                          t, g);
+    case AttentionKind::kTopKSoftmax:
+    case AttentionKind::kTopKUniform: {
+      t.kind = c.method.kind == AttentionKind::kTopKSoftmax ? 0 : 1;
+      TopKPush p{t, uint32_t(c.method.top_k)};
+      return rec.dispatch("attn_topk", {wg}, {c.step, s.scores, s.chunk_max, c.head_scale, s.norm}, p, g);
+    }
+    default: {
+      double alpha = c.method.entmax_alpha();
+      uint32_t r = c.method.kind == AttentionKind::kSparsemax  ? 1
+                   : c.method.kind == AttentionKind::kEntmax15 ? 2
+                   : c.method.kind == AttentionKind::kEntmax43 ? 3
+                                                               : 0;
+      EntmaxPush p{r,           c.heads,      c.mask_offset,   c.nkeys_fixed, row_base, sh.max_keys,
+                   sh.nchunks(), sh.score_chunk, float(r ? 1.0 / r : alpha - 1.0)};
+      return rec.dispatch("attn_entmax", {wg, 0, entmax_capacity(ctx, wg)},
+                          {c.step, s.scores, s.chunk_max, c.head_scale, s.norm}, p, g);
+    }
+  }
+}
+
+}  // namespace
+
+Status record_attention(Recording& rec, Context& ctx, const AttentionCall& c, const AttentionScratch& s) {
+  const auto& sh = s.shape;
+  const uint32_t wg = attention_workgroup(ctx, c.head_dim);
+  if (sh.score_chunk != wg) return internal_error("vulkan: attention scratch built for another workgroup size");
+  if (c.heads > sh.heads || c.head_dim != sh.head_dim)
+    return internal_error("vulkan: attention scratch shape does not match the call");
+  for (uint32_t row_base = 0; row_base < c.rows; row_base += sh.rows_per_pass) {
+    uint32_t rows = std::min(sh.rows_per_pass, c.rows - row_base);
+    ScoresPush sp{c.head_dim, c.heads,      c.q_stride,    c.q_from_cache ? 1u : 0u, c.k_base,
+                  c.k_head_stride, c.k_key_stride, c.mask_offset, c.nkeys_fixed,  row_base,
+                  sh.max_keys, sh.nchunks()};
+    TESSERA_RETURN_IF_ERROR(rec.dispatch("attn_scores", {wg}, {c.step, c.q, c.keys, s.scores, s.chunk_max}, sp,
+                                         {sh.nchunks(), c.heads, rows}));
+    rec.barrier();
+    TESSERA_RETURN_IF_ERROR(record_transform(rec, ctx, c, s, wg, row_base, rows));
+    rec.barrier();
+    ValuesPush vp{c.head_dim,    c.heads,       c.v_base,   c.v_head_stride, c.v_key_stride, c.mask_offset,
+                  c.nkeys_fixed, row_base,      sh.max_keys, sh.value_chunk, sh.nvchunks()};
+    TESSERA_RETURN_IF_ERROR(rec.dispatch("attn_values", {wg}, {c.step, s.scores, c.values, s.partial}, vp,
+                                         {sh.nvchunks(), c.heads, rows}));
+    rec.barrier();
+    CombinePush cp{c.head_dim,  c.heads,        c.out_stride,   c.mask_offset, c.nkeys_fixed,
+                   row_base,    sh.value_chunk, sh.nvchunks(), c.accumulate ? 1u : 0u, c.scale};
+    TESSERA_RETURN_IF_ERROR(
+        rec.dispatch("attn_combine", {wg}, {c.step, s.partial, s.norm, c.out_scale, c.out}, cp, {c.heads, rows, 1}));
+    rec.barrier();
+  }
+  return Status::ok_status();
+}
+
+}  // namespace tessera::vk

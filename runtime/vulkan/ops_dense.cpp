@@ -1,0 +1,73 @@
+// Recording of the dense ops: embedding, matvec, LayerNorm, leaky scan, per-head L2 norm,
+// value finishing, argmax.
+#include "vulkan/ops.h"
+
+namespace tessera::vk {
+namespace {
+uint32_t div_up(uint32_t a, uint32_t b) { return (a + b - 1) / b; }
+}  // namespace
+
+Status record_embed(Recording& rec, Context& ctx, const GpuMatrix& table, const BufferSlice& tokens,
+                    const BufferSlice& out, uint32_t n) {
+  if (table.parts.size() != 1) return unsupported("vulkan: the embedding table must fit one buffer");
+  struct { uint32_t C, n; } push{uint32_t(table.cols), n};
+  uint32_t wg = ctx.workgroup_size();
+  const auto& p = table.parts[0];
+  return rec.dispatch("embed", {wg, uint32_t(table.wtype)}, {tokens, p.weight, p.scale, out}, push,
+                      {div_up(uint32_t(table.cols) / 4, wg), n, 1});
+}
+
+Status record_matvec(Recording& rec, Context& ctx, const GpuMatrix& w, const RowView& x, const RowView& y,
+                     uint32_t n, bool accumulate, float out_scale) {
+  uint32_t wg = ctx.workgroup_size();
+  uint32_t rows_per_group = wg / ctx.subgroup_size();
+  constexpr uint32_t kRowTile = 4;  // shaders/matvec.comp RT
+  for (const auto& p : w.parts) {
+    struct {
+      uint32_t K, M, n, x_stride, x_offset, y_stride, y_offset, flags;
+      float out_scale;
+    } push{uint32_t(w.cols), uint32_t(p.rows), n, x.stride, x.offset, y.stride, y.offset + uint32_t(p.row0),
+           (w.has_bias ? 1u : 0u) | (accumulate ? 2u : 0u), out_scale};
+    TESSERA_RETURN_IF_ERROR(rec.dispatch("matvec", {wg, uint32_t(w.wtype)}, {x.buf, p.weight, p.scale, p.bias, y.buf},
+                                         push, {div_up(uint32_t(p.rows), rows_per_group), div_up(n, kRowTile), 1}));
+  }
+  return Status::ok_status();
+}
+
+Status record_layernorm(Recording& rec, Context& ctx, const BufferSlice& in, uint32_t in_row0,
+                        const BufferSlice& out, uint32_t out_row0, uint32_t n, uint32_t channels,
+                        const GpuNorm& norm, float eps) {
+  struct { uint32_t C, in_row0, out_row0, flags; float eps; } push{channels, in_row0, out_row0, norm.flags, eps};
+  return rec.dispatch("layernorm", {ctx.workgroup_size()}, {in, norm.weight, norm.bias, out}, push, {n, 1, 1});
+}
+
+Status record_leaky_scan(Recording& rec, Context& ctx, const BufferSlice& u, const BufferSlice& state,
+                         const BufferSlice& decay, uint32_t channels, uint32_t head_dim, uint32_t n) {
+  struct { uint32_t C, d, n; } push{channels, head_dim, n};
+  uint32_t wg = ctx.workgroup_size();
+  return rec.dispatch("leaky_scan", {wg}, {u, state, decay}, push, {div_up(channels, wg), 1, 1});
+}
+
+Status record_l2norm_heads(Recording& rec, Context& ctx, const BufferSlice& step, const BufferSlice& in,
+                           const BufferSlice& head_scale, const BufferSlice& out, uint32_t channels,
+                           uint32_t head_dim, uint32_t n, uint32_t flags, float eps) {
+  struct { uint32_t C, d, flags; float eps; } push{channels, head_dim, flags, eps};
+  return rec.dispatch("l2norm_heads", {ctx.workgroup_size()}, {step, in, head_scale, out}, push,
+                      {channels / head_dim, n, 1});
+}
+
+Status record_value_finish(Recording& rec, Context& ctx, const BufferSlice& step, const BufferSlice& w_ext,
+                           const BufferSlice& mix, const BufferSlice& vscale, const BufferSlice& vcache,
+                           uint32_t channels, uint32_t head_dim, uint32_t n, float eps) {
+  struct { uint32_t C, d; float eps; } push{channels, head_dim, eps};
+  return rec.dispatch("value_finish", {ctx.workgroup_size()}, {step, w_ext, mix, vscale, vcache}, push,
+                      {channels / head_dim, n, 1});
+}
+
+Status record_argmax(Recording& rec, Context& ctx, const BufferSlice& logits, uint32_t vocab, uint32_t row,
+                     const BufferSlice& result) {
+  struct { uint32_t V, row; } push{vocab, row};
+  return rec.dispatch("argmax", {ctx.workgroup_size()}, {logits, result}, push, {1, 1, 1});
+}
+
+}  // namespace tessera::vk

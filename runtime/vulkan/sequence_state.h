@@ -1,0 +1,42 @@
+// One sequence's device state (caches, recurrent states, scratch) and the recording of a forward
+// pass over n fed tokens into it.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "vulkan/gpu_model.h"
+#include "vulkan/ops.h"
+
+namespace tessera::vk {
+
+// Rows fed per recorded forward; longer prompts run in chunks of this many.
+constexpr uint32_t kMaxRowsPerForward = 64;
+
+enum class LogitsMode { kNone, kLast, kAll };
+
+struct SequenceState {
+  uint32_t capacity = 0;
+  BlockAllocator device, upload, readback;
+  BufferSlice step, tokens;          // host-visible: {pos0, n}, n token ids
+  BufferSlice x, h, u, w_ext, o, q;  // [rows, C] scratch (w_ext has one extra leading row)
+  BufferSlice states;                // per layer [ctx leaky state, pmem leaky state, w_{pos0-1}], C each
+  std::vector<BufferSlice> key_cache, value_cache;  // per layer [capacity, C]
+  BufferSlice logits;                // [rows, V]
+  BufferSlice logits_host;           // readback copy
+  BufferSlice greedy;                // host-visible: argmax of the last logits row
+  AttentionScratch ctx_scratch, pmem_scratch;
+
+  explicit SequenceState(Context& ctx)
+      : device(ctx.make_device_allocator()),
+        upload(ctx.make_host_allocator(MemoryKind::kHostUpload)),
+        readback(ctx.make_host_allocator(MemoryKind::kHostReadback)) {}
+};
+
+Result<std::unique_ptr<SequenceState>> make_sequence_state(Context& ctx, const GpuModel& model, uint32_t capacity);
+
+// Records the forward of `n` rows starting at the position in `state.step` (read at run time).
+Status record_forward(Recording& rec, Context& ctx, const GpuModel& model, SequenceState& state, uint32_t n,
+                      LogitsMode mode);
+
+}  // namespace tessera::vk

@@ -1,0 +1,28 @@
+#version 450
+// Attention pass 4: o[row, h*d + c] (+)= scale * out_scale[h] * norm[row, h] * sum over chunks.
+// Rows with no visible key produce 0 (norm = 0).
+#include "common.glsl"
+TESSERA_STEP_BUFFER(0)
+layout(std430, binding = 1) readonly buffer PO { float partial[]; };
+layout(std430, binding = 2) readonly buffer N { float norm[]; };
+layout(std430, binding = 3) readonly buffer OS { float out_scale[]; };
+layout(std430, binding = 4) buffer O { float outv[]; };
+layout(push_constant) uniform P {
+  uint d, H, C, mask_offset, nkeys_fixed, row_base, chunk_keys, nvchunks, flags;  // 1 accumulate
+  float scale;
+} pc;
+#include "attention_common.glsl"
+
+void main() {
+  uint h = gl_WorkGroupID.x, rl = gl_WorkGroupID.y, tid = gl_LocalInvocationID.x;
+  int nk = row_keys(rl, pc.row_base, pc.mask_offset, pc.nkeys_fixed);
+  uint nch = nk > 0 ? (uint(nk) + pc.chunk_keys - 1u) / pc.chunk_keys : 0u;
+  uint row = rl * pc.H + h;
+  float f = nk > 0 ? norm[row] * out_scale[h] * pc.scale : 0.0;
+  for (uint c = tid; c < pc.d; c += WG) {
+    float s = 0.0;
+    for (uint i = 0u; i < nch; ++i) s += partial[(row * pc.nvchunks + i) * pc.d + c];
+    uint o = (pc.row_base + rl) * pc.C + h * pc.d + c;
+    outv[o] = ((pc.flags & 1u) != 0u) ? outv[o] + f * s : f * s;
+  }
+}

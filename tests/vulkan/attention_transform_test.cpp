@@ -1,0 +1,157 @@
+// The attention shaders (scores -> transform -> values -> combine) on chosen score rows, every
+// transform, against the float64 oracles: the keys are (s_j, 0, 0, 0) and the query (1, 0, 0, 0), so
+// the cosine pass yields exactly s_j; p_j is read back from the transform pass (e_j · 1/Z) and the
+// output o = Σ p_j v_j is checked too. Includes adversarial rows (ties at tau, all equal, one
+// dominant, n = 1, 1e30 / 1e-30 magnitudes, flat rows with more candidates than shared memory).
+#include <cmath>
+
+#include "attention_oracle.h"
+#include "vk_test_util.h"
+
+namespace tessera::vk::test {
+namespace {
+
+struct RowResult {
+  std::vector<double> p, o;
+};
+
+class AttentionTransformTest : public VulkanTest {
+ protected:
+  // Runs one attention row over scores `s` (beta^2 = 1) with values `v` ([n, 4]).
+  RowResult run_row(const AttentionMethod& method, const std::vector<float>& s, const std::vector<float>& v,
+                    float relu_a = 1, float relu_b = 1) {
+    const uint32_t n = uint32_t(s.size()), d = 4;
+    std::vector<float> keys(size_t(n) * d, 0.0f);
+    for (uint32_t j = 0; j < n; ++j) keys[j * d] = s[j];
+    BufferSlice step = upload({0, 0}), q = upload({1, 0, 0, 0}), k = upload(keys), vals = upload(v);
+    BufferSlice one = upload({1}), relu = upload({relu_a, relu_b}), out = zeros(d);
+    AttentionScratchShape shape{1, d, n, 1, attention_workgroup(*ctx_, d), 256};
+    auto scratch = make_attention_scratch(*ctx_, ctx_->weights(), shape);
+    EXPECT_TRUE(scratch.ok());
+    AttentionCall a;
+    a.method = method;
+    a.heads = 1;
+    a.head_dim = d;
+    a.out_stride = d;
+    a.step = step;
+    a.q = q;
+    a.q_stride = d;
+    a.keys = k;
+    a.values = vals;
+    a.k_key_stride = a.v_key_stride = d;
+    a.mask_offset = 0;
+    a.nkeys_fixed = n;
+    a.head_scale = one;
+    a.relu_params = relu;
+    a.out_scale = one;
+    a.out = out;
+    run([&](Recording& rec) { return record_attention(rec, *ctx_, a, *scratch); });
+    auto e = download(scratch->scores, n);
+    auto z = download(scratch->norm, 1);
+    auto o = download(out, d);
+    RowResult r;
+    for (float x : e) r.p.push_back(double(x) * z[0]);
+    r.o.assign(o.begin(), o.end());
+    return r;
+  }
+
+  void expect_matches(const AttentionMethod& method, const std::vector<float>& s, const std::vector<double>& want,
+                      double tol, float relu_a = 1, float relu_b = 1) {
+    std::mt19937 rng(17);
+    std::vector<float> v = random_floats(s.size() * 4, rng);
+    RowResult got = run_row(method, s, v, relu_a, relu_b);
+    ASSERT_EQ(got.p.size(), want.size());
+    double sum = 0;
+    for (size_t j = 0; j < want.size(); ++j) {
+      EXPECT_NEAR(got.p[j], want[j], tol) << method.name() << " j=" << j << " n=" << s.size();
+      if (want[j] == 0.0 && method.entmax_alpha() > 1.0) EXPECT_EQ(got.p[j], 0.0) << "support differs at " << j;
+      sum += got.p[j];
+    }
+    EXPECT_NEAR(sum, 1.0, 1e-5) << method.name();
+    for (int c = 0; c < 4; ++c) {
+      double o = 0;
+      for (size_t j = 0; j < want.size(); ++j) o += want[j] * v[j * 4 + size_t(c)];
+      EXPECT_NEAR(got.o[size_t(c)], o, 4 * tol + 1e-6) << method.name() << " channel " << c;
+    }
+  }
+};
+
+AttentionMethod method_of(const char* name) { return AttentionMethod::parse(name).value(); }
+
+std::vector<double> widen(const std::vector<float>& s) { return {s.begin(), s.end()}; }
+
+// fp32 scores of magnitude <= ~10 and fp32 prefix sums over <= 3000 candidates: 2e-6 absolute on p.
+constexpr double kTol = 2e-6;
+
+TEST_F(AttentionTransformTest, EntmaxFamilyOnRandomCosineRows) {
+  std::mt19937 rng(1);
+  for (uint32_t n : {1u, 7u, 64u, 65u, 500u}) {
+    std::vector<float> s = random_floats(n, rng, -8.0f, 8.0f);  // β²·cos with β² = 8
+    for (const char* name : {"sparsemax", "entmax15", "entmax43", "entmax:1.25", "entmax:3"}) {
+      AttentionMethod m = method_of(name);
+      expect_matches(m, s, oracle_entmax(widen(s), m.entmax_alpha()), kTol);
+    }
+  }
+}
+
+TEST_F(AttentionTransformTest, EntmaxAdversarialRows) {
+  std::vector<std::vector<float>> rows = {
+      std::vector<float>(100, 0.25f),            // all equal: uniform
+      {1.0f, 0.0f, 0.0f, 0.0f},                  // sparsemax: the others sit exactly at tau
+      {2.0f, 2.0f, 1.0f, 1.0f, 1.0f},            // ties on both sides
+      {100.0f, 0.0f, -3.0f, 0.5f},               // one dominant entry
+      {0.3f},                                    // n = 1
+      {1e30f, 0.0f, -1e30f, 5e29f},              // huge magnitudes
+      {1e-30f, 0.0f, -1e-30f, 2e-30f, 0.0f},     // tiny: indistinguishable, uniform
+  };
+  for (const auto& s : rows)
+    for (const char* name : {"sparsemax", "entmax15", "entmax43"}) {
+      AttentionMethod m = method_of(name);
+      expect_matches(m, s, oracle_entmax(widen(s), m.entmax_alpha()), kTol);
+    }
+}
+
+TEST_F(AttentionTransformTest, MoreCandidatesThanSharedMemoryTakeTheMultiPassPath) {
+  // 3000 scores in [0, 0.5]: every one is within 1 of the max (a candidate), beyond the shared
+  // capacity (<= 4096 on any device, 1024 on lavapipe) on lavapipe; the bisection + closed form runs.
+  std::mt19937 rng(2);
+  std::vector<float> s = random_floats(3000, rng, 0.0f, 0.5f);
+  for (const char* name : {"sparsemax", "entmax15", "entmax43"}) {
+    AttentionMethod m = method_of(name);
+    expect_matches(m, s, oracle_entmax(widen(s), m.entmax_alpha()), kTol);
+  }
+}
+
+TEST_F(AttentionTransformTest, SoftmaxIncludingLargeScores) {
+  std::mt19937 rng(3);
+  for (uint32_t n : {1u, 33u, 700u}) {
+    std::vector<float> s = random_floats(n, rng, -30.0f, 30.0f);
+    expect_matches(method_of("softmax"), s, oracle_softmax(widen(s)), kTol);
+  }
+  std::vector<float> big = {22026.0f, 22025.5f, 0.0f, 22026.0f};  // beta^2 = e^10 scale rows
+  expect_matches(method_of("softmax"), big, oracle_softmax(widen(big)), kTol);
+}
+
+TEST_F(AttentionTransformTest, ReluMaxAndNormRelu) {
+  std::mt19937 rng(4);
+  std::vector<float> s = random_floats(300, rng, -1.0f, 1.0f);  // cosines
+  // relumax: relu(A (c - max c) + B)
+  expect_matches(method_of("relumax"), s, oracle_relu(widen(s), 8.0, 1.0, true, false), kTol, 8.0f, 1.0f);
+  // norm_relu: relu(A (c - 1) + B), e.g. A = 2β², B = 1 (regular seed form)
+  expect_matches(method_of("norm_relu"), s, oracle_relu(widen(s), 6.0, 1.0 - 6.0, false, true), kTol, 6.0f, 1.0f);
+  // Every entry below zero: uniform.
+  std::vector<float> neg(10, -0.5f);
+  expect_matches(method_of("norm_relu"), neg, std::vector<double>(10, 0.1), kTol, 1.0f, 0.0f);
+}
+
+TEST_F(AttentionTransformTest, TopK) {
+  std::mt19937 rng(5);
+  std::vector<float> s = random_floats(200, rng, -5.0f, 5.0f);
+  expect_matches(method_of("top4_softmax"), s, oracle_topk(widen(s), 4, true), kTol);
+  expect_matches(method_of("top7_uniform"), s, oracle_topk(widen(s), 7, false), kTol);
+  std::vector<float> few = {0.5f, 0.25f};  // fewer keys than K
+  expect_matches(method_of("top4_softmax"), few, oracle_topk(widen(few), 4, true), kTol);
+}
+
+}  // namespace
+}  // namespace tessera::vk::test

@@ -1,0 +1,238 @@
+// Each dense shader against a float64 oracle written here: matvec (F32/F16/I8, bias, accumulate,
+// split rows), embedding gather, LayerNorm, leaky scan, per-head L2 norm, value finishing, argmax.
+#include <cmath>
+
+#include "vk_test_util.h"
+#include "vulkan/gpu_tensors.h"
+
+namespace tessera::vk::test {
+namespace {
+
+// fp32 dot products of K terms: rounding stays below ~K·2^-24 of Σ|w x|; 1e-5 relative leaves margin.
+double dot_tolerance(double abs_sum) { return 1e-5 * abs_sum + 1e-6; }
+
+struct MatvecCase {
+  DType dtype;
+  bool bias;
+};
+
+class MatvecTest : public VulkanTest, public ::testing::WithParamInterface<MatvecCase> {};
+
+void check_matvec(VulkanTest* t, Context& ctx, DType dtype, bool with_bias, int64_t M, int64_t K, uint32_t n,
+                  std::function<BufferSlice(const std::vector<float>&)> up,
+                  std::function<std::vector<float>(const BufferSlice&, size_t)> down,
+                  std::function<void(const std::function<Status(Recording&)>&)> run) {
+  std::mt19937 rng(7);
+  std::vector<float> w = random_floats(size_t(M * K), rng), x = random_floats(size_t(n) * K, rng);
+  std::vector<float> bias = random_floats(size_t(M), rng), y0 = random_floats(size_t(n) * M, rng);
+  std::vector<double> wref(w.begin(), w.end());
+  Matrix m;
+  m.rows = M;
+  m.cols = K;
+  if (dtype == DType::kF32) {
+    m.weight = f32_tensor("w", {M, K}, w);
+  } else if (dtype == DType::kF16) {
+    m.weight = f16_tensor("w", {M, K}, w);
+    for (size_t i = 0; i < w.size(); ++i) wref[i] = half_to_float(float_to_half(w[i]));
+  } else {
+    std::vector<int8_t> q(w.size());
+    std::vector<float> scale(static_cast<size_t>(M));
+    for (int64_t r = 0; r < M; ++r) {
+      scale[size_t(r)] = 0.01f + 0.001f * float(r);
+      for (int64_t c = 0; c < K; ++c) {
+        int v = int(std::lround(w[size_t(r * K + c)] * 127));
+        q[size_t(r * K + c)] = int8_t(v);
+        wref[size_t(r * K + c)] = double(v) * double(scale[size_t(r)]);
+      }
+    }
+    m.weight = i8_tensor("w", {M, K}, q);
+    m.scale = f32_tensor("s", {M}, scale);
+  }
+  if (with_bias) m.bias = f32_tensor("b", {M}, bias);
+  auto g = upload_matrix(ctx, m, "test matrix");
+  ASSERT_TRUE(g.ok()) << g.status().to_string();
+  BufferSlice xs = up(x), ys = up(y0);
+  const float out_scale = 0.75f;
+  run([&](Recording& rec) {
+    return record_matvec(rec, ctx, *g, {xs, 0, uint32_t(K)}, {ys, 0, uint32_t(M)}, n, /*accumulate=*/true, out_scale);
+  });
+  std::vector<float> y = down(ys, y0.size());
+  for (uint32_t r = 0; r < n; ++r)
+    for (int64_t o = 0; o < M; ++o) {
+      double s = 0, a = 0;
+      for (int64_t c = 0; c < K; ++c) {
+        s += wref[size_t(o * K + c)] * x[size_t(r * K + c)];
+        a += std::abs(wref[size_t(o * K + c)] * x[size_t(r * K + c)]);
+      }
+      double want = y0[size_t(r * M + o)] + out_scale * (s + (with_bias ? bias[size_t(o)] : 0.0));
+      ASSERT_NEAR(y[size_t(r * M + o)], want, dot_tolerance(a) + 1e-6) << "row " << r << " out " << o;
+    }
+  (void)t;
+}
+
+TEST_P(MatvecTest, MatchesFloat64) {
+  // 7 token rows (not a multiple of the shader's 4-row tile), 37 outputs (not a multiple of a workgroup).
+  check_matvec(
+      this, *ctx_, GetParam().dtype, GetParam().bias, 37, 96, 7, [&](const auto& v) { return upload(v); },
+      [&](const auto& s, size_t n) { return download(s, n); }, [&](const auto& body) { run(body); });
+}
+
+INSTANTIATE_TEST_SUITE_P(Types, MatvecTest,
+                         ::testing::Values(MatvecCase{DType::kF32, false}, MatvecCase{DType::kF32, true},
+                                           MatvecCase{DType::kF16, true}, MatvecCase{DType::kI8, false},
+                                           MatvecCase{DType::kI8, true}));
+
+// A bindable range of 4 KiB forces the matrix into several row parts, and staging uploads.
+class SplitMatvecTest : public VulkanTest {
+  void customize(ContextOptions& o) override {
+    o.max_slice_bytes = 4096;
+    o.force_staging = true;
+  }
+};
+
+TEST_F(SplitMatvecTest, SplitRowsAndStagingMatch) {
+  ASSERT_FALSE(ctx_->direct_upload());
+  check_matvec(
+      this, *ctx_, DType::kF32, true, 50, 64, 3, [&](const auto& v) { return upload(v); },
+      [&](const auto& s, size_t n) { return download(s, n); }, [&](const auto& body) { run(body); });
+  Matrix m;
+  m.rows = 50;
+  m.cols = 64;
+  m.weight = f32_tensor("w", {50, 64}, std::vector<float>(50 * 64, 0.5f));
+  auto g = upload_matrix(*ctx_, m, "split");
+  ASSERT_TRUE(g.ok());
+  EXPECT_EQ(g->parts.size(), 4u);  // 16 rows of 256 bytes per 4 KiB part
+}
+
+using DenseOpsTest = VulkanTest;
+
+TEST_F(DenseOpsTest, EmbeddingGatherI8) {
+  const int64_t V = 11, C = 8;
+  std::vector<int8_t> q(size_t(V * C));
+  std::vector<float> scale(static_cast<size_t>(V));
+  for (size_t i = 0; i < q.size(); ++i) q[i] = int8_t(int(i * 37 % 255) - 127);
+  for (int64_t r = 0; r < V; ++r) scale[size_t(r)] = 0.5f + float(r);
+  Matrix m;
+  m.rows = V;
+  m.cols = C;
+  m.weight = i8_tensor("e", {V, C}, q);
+  m.scale = f32_tensor("s", {V}, scale);
+  auto g = upload_matrix(*ctx_, m, "embd");
+  ASSERT_TRUE(g.ok());
+  std::vector<int32_t> tokens = {3, 0, 10, 3};
+  auto tok = ctx_->upload(std::as_bytes(std::span(tokens)), "tokens");
+  ASSERT_TRUE(tok.ok());
+  BufferSlice out = zeros(tokens.size() * C);
+  run([&](Recording& rec) { return record_embed(rec, *ctx_, *g, *tok, out, uint32_t(tokens.size())); });
+  auto y = download(out, tokens.size() * C);
+  for (size_t r = 0; r < tokens.size(); ++r)
+    for (int64_t c = 0; c < C; ++c)  // exact: one int8 × float product
+      EXPECT_EQ(y[r * C + size_t(c)], float(q[size_t(tokens[r] * C + c)]) * scale[size_t(tokens[r])]);
+}
+
+TEST_F(DenseOpsTest, LayerNormWithWeightAndBias) {
+  const uint32_t C = 40, n = 3;
+  std::mt19937 rng(3);
+  auto x = random_floats(C * n, rng, -3, 5), w = random_floats(C, rng, 0.5, 1.5), b = random_floats(C, rng);
+  Norm norm{f32_tensor("w", {C}, w), f32_tensor("b", {C}, b)};
+  auto g = upload_norm(*ctx_, norm, C, "ln");
+  ASSERT_TRUE(g.ok());
+  BufferSlice xs = upload(x), out = zeros(C * n);
+  run([&](Recording& rec) { return record_layernorm(rec, *ctx_, xs, 0, out, 0, n, C, *g, 1e-5f); });
+  auto y = download(out, C * n);
+  for (uint32_t r = 0; r < n; ++r) {
+    double mean = 0, var = 0;
+    for (uint32_t c = 0; c < C; ++c) mean += x[r * C + c];
+    mean /= C;
+    for (uint32_t c = 0; c < C; ++c) var += (x[r * C + c] - mean) * (x[r * C + c] - mean);
+    var /= C;
+    for (uint32_t c = 0; c < C; ++c) {
+      double want = (x[r * C + c] - mean) / std::sqrt(var + 1e-5) * w[c] + b[c];
+      EXPECT_NEAR(y[r * C + c], want, 2e-6 * (1 + std::abs(want)));  // a few fp32 roundings
+    }
+  }
+}
+
+TEST_F(DenseOpsTest, LeakyScanCarriesState) {
+  const uint32_t C = 12, d = 4, n = 5;
+  std::mt19937 rng(5);
+  auto u = random_floats(C * n, rng), state = random_floats(C, rng);
+  std::vector<float> decay = {0.1f, 0.5f, 0.99f};
+  BufferSlice us = upload(u), ss = upload(state), ds = upload(decay);
+  run([&](Recording& rec) { return record_leaky_scan(rec, *ctx_, us, ss, ds, C, d, n); });
+  auto y = download(us, C * n), s_out = download(ss, C);
+  for (uint32_t c = 0; c < C; ++c) {
+    double s = state[c], a = decay[c / d];
+    for (uint32_t r = 0; r < n; ++r) {
+      s = a * s + (1 - a) * u[r * C + c];
+      EXPECT_NEAR(y[r * C + c], s, 1e-6);
+    }
+    EXPECT_NEAR(s_out[c], s, 1e-6);
+  }
+}
+
+TEST_F(DenseOpsTest, L2NormHeadsToCacheRows) {
+  const uint32_t C = 12, d = 4, n = 2, H = C / d, pos0 = 3;
+  std::mt19937 rng(9);
+  auto x = random_floats(C * n, rng);
+  std::vector<float> scale = {2.0f, 3.0f, 0.5f};
+  BufferSlice step = upload({float(0), float(0)}), xs = upload(x), sc = upload(scale), out = zeros(C * (pos0 + n));
+  uint32_t st[2] = {pos0, n};
+  ASSERT_TRUE(ctx_->write(step, std::as_bytes(std::span(st))).ok());
+  run([&](Recording& rec) { return record_l2norm_heads(rec, *ctx_, step, xs, sc, out, C, d, n, 1 | 2, 1e-6f); });
+  auto y = download(out, C * (pos0 + n));
+  for (uint32_t r = 0; r < n; ++r)
+    for (uint32_t h = 0; h < H; ++h) {
+      double q = 0;
+      for (uint32_t i = 0; i < d; ++i) q += double(x[r * C + h * d + i]) * x[r * C + h * d + i];
+      for (uint32_t i = 0; i < d; ++i)
+        EXPECT_NEAR(y[(pos0 + r) * C + h * d + i], scale[h] * x[r * C + h * d + i] / (std::sqrt(q) + 1e-6), 1e-6);
+    }
+  for (uint32_t i = 0; i < pos0 * C; ++i) EXPECT_EQ(y[i], 0.0f);  // rows before pos0 untouched
+}
+
+TEST_F(DenseOpsTest, ValueFinishSkipsTheFirstTokenAndMixes) {
+  const uint32_t C = 8, d = 4, n = 3, H = 2;
+  std::mt19937 rng(11);
+  auto w = random_floats(C * (n + 1), rng);
+  std::vector<float> mix = {-0.2f, 1.2f}, vs = {1.5f, 0.8f};
+  BufferSlice step = upload({0, 0}), ws = upload(w), ms = upload(mix), vss = upload(vs), vc = zeros(C * 8);
+  for (uint32_t pos0 : {0u, 4u}) {
+    uint32_t st[2] = {pos0, n};
+    ASSERT_TRUE(ctx_->write(step, std::as_bytes(std::span(st))).ok());
+    ASSERT_TRUE(ctx_->fill_zero(vc).ok());
+    run([&](Recording& rec) { return record_value_finish(rec, *ctx_, step, ws, ms, vss, vc, C, d, n, 0.0f); });
+    auto v = download(vc, C * 8);
+    for (uint32_t r = 0; r < n; ++r) {
+      int j = int(pos0) - 1 + int(r);
+      if (j < 0) continue;
+      for (uint32_t h = 0; h < H; ++h) {
+        double t[4], q = 0;
+        for (uint32_t i = 0; i < d; ++i) {
+          t[i] = (1 - mix[h]) * w[(r + 1) * C + h * d + i] + mix[h] * w[r * C + h * d + i];
+          q += t[i] * t[i];
+        }
+        for (uint32_t i = 0; i < d; ++i) EXPECT_NEAR(v[size_t(j) * C + h * d + i], vs[h] * t[i] / std::sqrt(q), 1e-6);
+      }
+    }
+    if (pos0 == 0)
+      for (uint32_t i = (n - 1) * C; i < 8 * C; ++i) EXPECT_EQ(v[i], 0.0f);  // only j = 0, 1 written
+  }
+}
+
+TEST_F(DenseOpsTest, ArgmaxLowestIndexOnTies) {
+  std::vector<float> logits(1000);
+  std::mt19937 rng(1);
+  logits = random_floats(1000, rng);
+  logits[417] = 5.0f;
+  logits[801] = 5.0f;
+  BufferSlice ls = upload(logits), res = zeros(4);
+  run([&](Recording& rec) { return record_argmax(rec, *ctx_, ls, 500, 1, res); });  // row 1 = [500, 1000)
+  std::vector<float> r = download(res, 1);
+  uint32_t idx;
+  std::memcpy(&idx, r.data(), 4);
+  EXPECT_EQ(idx, 301u);
+}
+
+}  // namespace
+}  // namespace tessera::vk::test

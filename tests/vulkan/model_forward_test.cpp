@@ -1,0 +1,142 @@
+// The whole Vulkan forward on random tiny models against the float64 forward of model_oracle.cpp:
+// every transform, F32/F16/I8 weights, biases, pmem_count 2, both mask offsets, prompts longer
+// than one recorded chunk; decode (token by token) equals prefill; pipeline cache round trip.
+#include <filesystem>
+
+#include "model_oracle.h"
+#include "vulkan/vulkan_backend_impl.h"
+
+namespace tessera::vk::test {
+namespace {
+
+HParams tiny_hparams(const char* method) {
+  HParams hp;
+  hp.vocab_size = 37;
+  hp.n_embd = 16;
+  hp.n_head = 4;
+  hp.n_layer = 2;
+  hp.block_size = 32;
+  hp.pmem_size = 12;
+  hp.pmem_count = 2;
+  hp.method = AttentionMethod::parse(method).value();
+  return hp;
+}
+
+std::vector<int32_t> random_tokens(size_t n, int64_t vocab, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::vector<int32_t> t(n);
+  for (auto& x : t) x = int32_t(rng() % uint32_t(vocab));
+  return t;
+}
+
+class ModelForwardTest : public ::testing::Test {
+ protected:
+  void SetUp() override { (void)take_validation_messages(); }
+  void TearDown() override {
+    for (const auto& m : take_validation_messages()) ADD_FAILURE() << "Vulkan validation: " << m;
+  }
+  std::unique_ptr<VulkanBackend> make(const RandomModel& m, ContextOptions o = {}) {
+    o.validation = true;
+    auto b = make_backend_from_view(m.view, o, nullptr);
+    if (!b.ok()) {
+      skipped_ = b.status().to_string();
+      return nullptr;
+    }
+    return std::move(b).value();
+  }
+  // Prefill all rows vs the float64 oracle; then token-by-token decode vs the prefill rows.
+  void check_model(const RandomModel& m, size_t T, double tol) {
+    auto backend = make(m);
+    if (!backend) GTEST_SKIP() << "no usable Vulkan device: " << skipped_;
+    const int64_t V = m.view.hp.vocab_size;
+    auto tokens = random_tokens(T, V, 99);
+    std::vector<double> want = oracle_forward(m, tokens);
+    auto seq = backend->new_sequence(int64_t(T) + 3);
+    ASSERT_TRUE(seq.ok()) << seq.status().to_string();
+    std::vector<float> all(T * size_t(V));
+    Status s = (*seq)->forward(tokens, all, true);
+    ASSERT_TRUE(s.ok()) << s.to_string();
+    double worst = 0;
+    for (size_t i = 0; i < all.size(); ++i) worst = std::max(worst, std::abs(all[i] - want[i]));
+    EXPECT_LE(worst, tol) << m.view.hp.method.name();
+    // Decode: same logits row by row (same kernels, one row per replay).
+    (*seq)->reset();
+    std::vector<float> row(static_cast<size_t>(V));
+    double worst_decode = 0;
+    for (size_t t = 0; t < T; ++t) {
+      ASSERT_TRUE((*seq)->forward({&tokens[t], 1}, row, false).ok());
+      for (int64_t v = 0; v < V; ++v) worst_decode = std::max(worst_decode, double(std::abs(row[size_t(v)] - all[t * size_t(V) + size_t(v)])));
+      // GPU argmax agrees with the host's.
+      auto* vs = static_cast<VulkanSequence*>(seq->get());
+      EXPECT_EQ(vs->greedy_token(), int32_t(std::max_element(row.begin(), row.end()) - row.begin()));
+    }
+    EXPECT_LE(worst_decode, 1e-5) << "decode differs from prefill";
+    EXPECT_EQ((*seq)->position(), int64_t(T));
+    // The cache is full at capacity: a clear error, no crash.
+    std::vector<int32_t> more(4, 1);
+    EXPECT_EQ((*seq)->forward(more, all, true).code(), StatusCode::kOutOfRange);
+  }
+  std::string skipped_;
+};
+
+// fp32 end to end over 2 layers with β² up to 60: ~1e-5 observed; 1e-4 leaves margin.
+constexpr double kF32Tol = 1e-4;
+
+class EveryTransform : public ModelForwardTest, public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(EveryTransform, PrefillMatchesFloat64AndDecodeMatchesPrefill) {
+  check_model(make_random_model(tiny_hparams(GetParam()), DType::kF32, 1234), 20, kF32Tol);
+}
+
+INSTANTIATE_TEST_SUITE_P(Methods, EveryTransform,
+                         ::testing::Values("softmax", "sparsemax", "entmax15", "entmax43", "entmax:1.25", "relumax",
+                                           "norm_relu", "top3_softmax", "top2_uniform"));
+
+TEST_F(ModelForwardTest, F16AndI8WeightsWithBias) {
+  HParams hp = tiny_hparams("entmax15");
+  hp.bias = true;
+  check_model(make_random_model(hp, DType::kF16, 5), 12, kF32Tol);  // the oracle sees the same rounded weights
+  check_model(make_random_model(hp, DType::kI8, 6), 12, kF32Tol);
+}
+
+TEST_F(ModelForwardTest, MaskOffsetTwoAndAttnOnly) {
+  HParams hp = tiny_hparams("norm_relu");
+  hp.mask_offset = 2;
+  hp.attn_only = true;
+  check_model(make_random_model(hp, DType::kF32, 8), 10, kF32Tol);
+}
+
+TEST_F(ModelForwardTest, PromptLongerThanOneRecordedChunk) {
+  HParams hp = tiny_hparams("softmax");
+  hp.n_layer = 1;
+  check_model(make_random_model(hp, DType::kF32, 9), size_t(kMaxRowsPerForward) + 6, kF32Tol);
+}
+
+TEST_F(ModelForwardTest, PipelineCacheIsSavedAndReloaded) {
+  auto dir = std::filesystem::temp_directory_path() / ("tessera_vk_cache_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  ContextOptions o;
+  o.pipeline_cache_path = (dir / "pipelines.bin").string();
+  o.force_staging = true;
+  RandomModel m = make_random_model(tiny_hparams("entmax43"), DType::kF32, 3);
+  {
+    auto b = make(m, o);
+    if (!b) GTEST_SKIP() << skipped_;
+    EXPECT_FALSE(b->context().pipeline_cache_loaded());
+    auto seq = b->new_sequence(4);
+    ASSERT_TRUE(seq.ok());
+    std::vector<float> logits(static_cast<size_t>(m.view.hp.vocab_size));
+    std::vector<int32_t> tok = {1, 2};
+    ASSERT_TRUE((*seq)->forward(tok, logits, false).ok());
+  }
+  ASSERT_TRUE(std::filesystem::exists(o.pipeline_cache_path));
+  EXPECT_GT(std::filesystem::file_size(o.pipeline_cache_path), 0u);
+  auto b2 = make(m, o);
+  ASSERT_TRUE(b2);
+  EXPECT_TRUE(b2->context().pipeline_cache_loaded());
+  b2.reset();
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace tessera::vk::test

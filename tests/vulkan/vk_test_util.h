@@ -1,0 +1,95 @@
+// Shared by the Vulkan tests: a context with VK_LAYER_KHRONOS_validation whose every warning or
+// error fails the test; SKIP when no Vulkan device exists; float upload/readback helpers.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <random>
+#include <vector>
+
+#include "core/dtype.h"
+#include "core/tensor.h"
+#include "vulkan/context.h"
+#include "vulkan/instance.h"
+#include "vulkan/ops.h"
+#include "vulkan/recording.h"
+
+namespace tessera::vk::test {
+
+class VulkanTest : public ::testing::Test {
+ protected:
+  virtual void customize(ContextOptions&) {}
+  void SetUp() override {
+    (void)take_validation_messages();
+    ContextOptions o;
+    o.validation = true;
+    customize(o);
+    auto c = Context::create(o);
+    if (!c.ok()) GTEST_SKIP() << "no usable Vulkan device with validation: " << c.status().to_string();
+    ctx_ = std::move(c).value();
+  }
+  void TearDown() override {
+    ctx_.reset();  // object destruction is validated too
+    for (const auto& m : take_validation_messages()) ADD_FAILURE() << "Vulkan validation: " << m;
+  }
+  BufferSlice upload(const std::vector<float>& v) {
+    auto s = ctx_->upload_floats(v, "test input");
+    EXPECT_TRUE(s.ok()) << s.status().to_string();
+    return s.ok() ? s.value() : BufferSlice{};
+  }
+  BufferSlice zeros(size_t floats) {
+    auto s = ctx_->weights().allocate(std::max<size_t>(floats, 1) * 4, "test output");
+    EXPECT_TRUE(s.ok());
+    EXPECT_TRUE(ctx_->fill_zero(s.value()).ok());
+    return s.value();
+  }
+  std::vector<float> download(const BufferSlice& s, size_t floats) {
+    std::vector<float> out(floats);
+    Status st = ctx_->read(s, std::as_writable_bytes(std::span<float>(out)));
+    EXPECT_TRUE(st.ok()) << st.to_string();
+    return out;
+  }
+  // Records with `body`, submits once, waits.
+  void run(const std::function<Status(Recording&)>& body) {
+    auto rec = Recording::create(*ctx_, 0);
+    ASSERT_TRUE(rec.ok()) << rec.status().to_string();
+    ASSERT_TRUE((*rec)->begin().ok());
+    Status s = body(**rec);
+    ASSERT_TRUE(s.ok()) << s.to_string();
+    ASSERT_TRUE((*rec)->end().ok());
+    Status sub = (*rec)->submit();
+    ASSERT_TRUE(sub.ok()) << sub.to_string();
+  }
+  std::unique_ptr<Context> ctx_;
+};
+
+inline std::vector<float> random_floats(size_t n, std::mt19937& rng, float lo = -1.0f, float hi = 1.0f) {
+  std::uniform_real_distribution<float> u(lo, hi);
+  std::vector<float> v(n);
+  for (float& x : v) x = u(rng);
+  return v;
+}
+
+inline Tensor f32_tensor(const std::string& name, std::vector<int64_t> shape, const std::vector<float>& v) {
+  return make_f32_tensor(name, std::move(shape), v);
+}
+
+inline Tensor f16_tensor(const std::string& name, std::vector<int64_t> shape, const std::vector<float>& v) {
+  std::vector<std::byte> bytes(v.size() * 2);
+  for (size_t i = 0; i < v.size(); ++i) {
+    uint16_t h = float_to_half(v[i]);
+    std::memcpy(bytes.data() + 2 * i, &h, 2);
+  }
+  return make_owned_tensor(name, DType::kF16, std::move(shape), std::move(bytes));
+}
+
+inline Tensor i8_tensor(const std::string& name, std::vector<int64_t> shape, const std::vector<int8_t>& q) {
+  std::vector<std::byte> bytes(q.size());
+  std::memcpy(bytes.data(), q.data(), q.size());
+  return make_owned_tensor(name, DType::kI8, std::move(shape), std::move(bytes));
+}
+
+}  // namespace tessera::vk::test
