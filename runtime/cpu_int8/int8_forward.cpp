@@ -1,6 +1,7 @@
 // The integer-only forward pass (see int8_forward.h and docs/numerics.md "Fixed point").
 #include "cpu_int8/int8_forward.h"
 
+#include "ops/fixed/attention_fixed.h"
 #include "ops/int8/l2norm_fixed.h"
 #include "ops/int8/layernorm_fixed.h"
 #include "ops/int8/leaky_average_fixed.h"
@@ -16,7 +17,7 @@ namespace {
 size_t align64(size_t n) { return (n + 63) & ~size_t(63); }
 
 struct Layout {
-  size_t x, u, w_cur, acc, q8, logits, scores, probs, o_acc, r_acc, key_state, pmem_state, w_prev, key_cache, value_cache,
+  size_t x, u, w_cur, acc, q8, logits, scores, probs, o_acc, r_acc, attn_scratch, key_state, pmem_state, w_prev, key_cache, value_cache,
       total;
 };
 
@@ -42,6 +43,7 @@ Layout layout(const Int8Model& m, int64_t cap) {
   l.probs = take(n_scores * 4);
   l.o_acc = take(size_t(m.head_dim) * 8);
   l.r_acc = take(C * 4);
+  l.attn_scratch = take((size_t(m.attention_scratch_words_per_key) * size_t(cap) + 1) * 4);
   l.key_state = take(L * C * 4);
   l.pmem_state = take(L * C * 4);
   l.w_prev = take(L * C * 4);
@@ -103,7 +105,14 @@ void contextual_memory(const Int8Model& m, const Int8Layer& L, int64_t layer, In
       for (int64_t i = 0; i < d; ++i) cos_q30 += int32_t(q[i]) * int32_t(k[i]);
       s->scores[j] = multiply_by_quantized_multiplier(cos_q30, L.score_multiplier[h]);
     }
-    softmax_fixed_q23(s->scores, n_keys, kScoreFracBits, s->probs);
+    if (m.attention_softmax) {
+      softmax_fixed_q23(s->scores, n_keys, kScoreFracBits, s->probs);
+    } else {
+      // Validated at load (kind, scale, scratch), so the status cannot be an error here.
+      ops::fixed::attention_transform_fixed(m.attention_transform, s->scores, L.transform_scale[h], s->probs,
+                                            size_t(n_keys), nullptr, s->attn_scratch);
+      for (int64_t j = 0; j < n_keys; ++j) s->probs[j] *= 256;  // Q1.15 → Q23
+    }
     for (int64_t i = 0; i < d; ++i) s->o_acc[i] = 0;
     for (int64_t j = 0; j < n_keys; ++j) {
       const int16_t* v = values + j * C + h * d;
@@ -174,6 +183,7 @@ void int8_state_bind(const Int8Model& m, int64_t capacity, void* arena, Int8Stat
   s->probs = reinterpret_cast<int32_t*>(base + l.probs);
   s->o_acc = reinterpret_cast<int64_t*>(base + l.o_acc);
   s->r_acc = reinterpret_cast<int32_t*>(base + l.r_acc);
+  s->attn_scratch = reinterpret_cast<int32_t*>(base + l.attn_scratch);
   s->key_state = reinterpret_cast<int32_t*>(base + l.key_state);
   s->pmem_state = reinterpret_cast<int32_t*>(base + l.pmem_state);
   s->w_prev = reinterpret_cast<int32_t*>(base + l.w_prev);

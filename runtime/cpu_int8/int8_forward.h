@@ -23,6 +23,7 @@ struct Int8State {
   int32_t* probs = nullptr;    // [max(capacity, N)] Q23
   int64_t* o_acc = nullptr;    // [head_dim]
   int32_t* r_acc = nullptr;    // [C]
+  int32_t* attn_scratch = nullptr;  // non-softmax transforms' scratch
   int32_t* logits = nullptr;   // [V] int32 logits of the last position (real = s_logit · logit)
   // Per layer (strided by layer): leaky states, previous w, key and value caches.
   int32_t* key_state = nullptr;   // [L][C]

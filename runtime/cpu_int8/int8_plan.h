@@ -39,6 +39,7 @@ struct Int8Plan {
   std::vector<Int8Layer> layers;
   std::deque<std::vector<QuantizedMultiplier>> multipliers;
   std::deque<std::vector<int32_t>> integers;
+  std::deque<std::vector<ops::fixed::ScoreScale>> score_scales;
   std::shared_ptr<const void> keep_alive;  // the tensors' owner (mapped file)
 };
 
