@@ -213,6 +213,29 @@ TEST(Int8Model, RefusesBadModelsWithClearErrors) {
   EXPECT_EQ(plan_status(t, hp).code(), StatusCode::kNotFound);
 }
 
+TEST(Int8Model, ReportSqnrMatchesTheUniformQuantizerTheory) {
+  // Rows drawn from U(-b, b) quantized with step s = max|row|/127: error ~ U(-s/2, s/2), so
+  // SQNR = 10·log10(E[w²]/E[e²]) = 10·log10((b²/3)/(s²/12)) ≈ 10·log10(4·127²) = 48.1 dB
+  // (a little more: max|row| < b). C = 64 rows of 64 give ±0.6 dB of sampling spread.
+  quant::FloatModel m = random_float_model(50, 64, 4, 1, 8, 12, false, false);
+  m.layers[0].ln1_w.clear();  // no LayerNorm gains: folding leaves the rows uniform
+  m.layers[0].ln2_w.clear();
+  quant::QuantizeOptions opt;
+  opt.mode = quant::QuantMode::kWeightsOnly;
+  auto q = quant::quantize_model(m, opt);
+  ASSERT_TRUE(q.ok());
+  int checked = 0;
+  for (const quant::TensorReport& t : q->report.tensors) {
+    if (t.name != "blk.0.attn_v.weight" && t.name != "blk.0.pmem_k.weight") continue;
+    EXPECT_NEAR(t.sqnr_db, 48.1, 1.5) << t.name;
+    ++checked;
+  }
+  EXPECT_EQ(checked, 2);
+  EXPECT_NE(q->report.text().find("overall SQNR"), std::string::npos);
+  // Weights-only files carry no activation scales.
+  EXPECT_EQ(quant::find_in(q->tensors, "int8.activation_scales"), nullptr);
+}
+
 TEST(Int8Model, CalibrationRejectsOutOfVocabularyTokens) {
   quant::FloatModel m = random_float_model(20, 8, 2, 1, 4, 6);
   quant::QuantizeOptions opt;

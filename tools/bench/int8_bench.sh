@@ -7,11 +7,13 @@ set -euo pipefail
 build=${1:-build} models=${2:-/tmp/tessera-int8-bench}
 bench="$build/bench/int8_decode_bench"
 mkdir -p "$models"
-echo "# $(date -u +%FT%TZ) $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores"
+echo "# $(date -u +%FT%TZ) $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 # First pass creates the model files (not measured).
 for c in 0 1 2; do "$bench" --model_dir="$models" --benchmark_filter="BM_Decode/config:$c/int8:1/threads:1" \
   --benchmark_min_time=0.01 > /dev/null; done
-printf "%-8s %-28s %7s %12s %14s %10s\n" config backend threads "tokens/s" "peak RSS MiB" "file MiB"
+# tokens/s (wall) is what a user sees; tokens/s (CPU) = 1 / CPU seconds of the calling thread per token,
+# less sensitive to other processes on a shared machine (for 2 threads it omits the pool thread's work).
+printf "%-8s %-28s %7s %14s %13s %14s %10s\n" config backend threads "tokens/s wall" "tokens/s CPU" "peak RSS MiB" "file MiB"
 for c in 0 1 2; do
   for int8 in 0 1; do
     for t in 1 2; do
@@ -22,8 +24,9 @@ import csv, sys
 row = next(csv.reader([sys.argv[1]]))
 # name,iterations,real_time,cpu_time,time_unit,bytes_per_second,items_per_second,label,error_occurred,error_message,file_MiB,peak_rss_MiB
 label = row[7]
-print(f"{label.split()[0]:8s} {' '.join(label.split()[1:]):28s} {sys.argv[2]:>7s} {float(row[6]):12.1f} "
-      f"{float(row[11]):14.1f} {float(row[10]):10.2f}")
+cpu_tps = 1e6 / float(row[3])  # cpu_time in microseconds per token
+print(f"{label.split()[0]:8s} {' '.join(label.split()[1:]):28s} {sys.argv[2]:>7s} {float(row[6]):14.1f} "
+      f"{cpu_tps:13.1f} {float(row[11]):14.1f} {float(row[10]):10.2f}")
 PY
     done
   done
