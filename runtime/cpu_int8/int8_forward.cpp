@@ -17,7 +17,7 @@ namespace {
 size_t align64(size_t n) { return (n + 63) & ~size_t(63); }
 
 struct Layout {
-  size_t x, u, w_cur, acc, q8, logits, scores, probs, pmem_scores, pmem_probs, o_acc, r_acc, attn_scratch, key_state, pmem_state, w_prev, key_cache, value_cache,
+  size_t x, u, w_cur, acc, q8, logits, scores, probs, pmem_scores, pmem_probs, pmem_split, o_acc, r_acc, attn_scratch, key_state, pmem_state, w_prev, key_cache, value_cache,
       total;
 };
 
@@ -44,6 +44,7 @@ Layout layout(const Int8Model& m, int64_t cap) {
   l.probs = take(n_scores * 4);
   l.pmem_scores = take(n_slots * 4);
   l.pmem_probs = take(n_slots * 4);
+  l.pmem_split = take(size_t(m.n_head) * 2 * size_t(m.head_dim));
   l.o_acc = take(size_t(m.head_dim) * 8);
   l.r_acc = take(C * 4);
   l.attn_scratch = take((size_t(m.attention_scratch_words_per_key) * size_t(cap) + 1) * 4);
@@ -173,10 +174,21 @@ void pmem_heads(void* ctx, int64_t h_begin, int64_t h_end) {
     for (int64_t i = 0; i < d; ++i) r[i] = 0;
     for (int64_t p = 0; p < P; ++p) {
       const int64_t bank = (p * H + h) * N;
+      // q·M_k[n] for all slots with the int8 matvec kernels: the Q15 query splits exactly into
+      // q = 256·hi + lo + 128 with hi, lo ∈ [-128, 127], so q·m = 256·(hi·m) + lo·m + 128·Σm
+      // (every term exact in int32: |q·m| ≤ 2^15·127·d < 2^31 for d < 512). Same bits as a plain dot.
+      int8_t* hi = j.s->pmem_split + h * 2 * d;
+      int8_t* lo = hi + d;
+      for (int64_t i = 0; i < d; ++i) {
+        const int32_t v = q[i];
+        hi[i] = int8_t(v >> 8);  // arithmetic shift: floor
+        lo[i] = int8_t((v & 255) - 128);
+      }
+      const int8_t* mk = L.mem_k + bank * d;
+      m.matvec(mk, N, d, hi, scores);
+      m.matvec(mk, N, d, lo, probs);
       for (int64_t n = 0; n < N; ++n) {
-        const int8_t* mk = L.mem_k + (bank + n) * d;
-        int32_t dot = 0;  // ≤ 2^15·127·d: fits for d < 512
-        for (int64_t i = 0; i < d; ++i) dot += int32_t(q[i]) * int32_t(mk[i]);
+        const int32_t dot = scores[n] * 256 + probs[n] + 128 * L.mem_k_rowsum[bank + n];
         scores[n] = multiply_by_quantized_multiplier(dot, L.mem_k_score[bank + n]);
       }
       softmax_fixed_q23(scores, N, kScoreFracBits, probs);
@@ -229,6 +241,7 @@ void int8_state_bind(const Int8Model& m, int64_t capacity, void* arena, Int8Stat
   s->probs = reinterpret_cast<int32_t*>(base + l.probs);
   s->pmem_scores = reinterpret_cast<int32_t*>(base + l.pmem_scores);
   s->pmem_probs = reinterpret_cast<int32_t*>(base + l.pmem_probs);
+  s->pmem_split = reinterpret_cast<int8_t*>(base + l.pmem_split);
   s->o_acc = reinterpret_cast<int64_t*>(base + l.o_acc);
   s->r_acc = reinterpret_cast<int32_t*>(base + l.r_acc);
   s->attn_scratch = reinterpret_cast<int32_t*>(base + l.attn_scratch);

@@ -23,6 +23,7 @@ struct Int8State {
   int32_t* probs = nullptr;    // [capacity] Q23
   int32_t* pmem_scores = nullptr;  // [H][N] persistent-memory scores (per head: heads run in parallel)
   int32_t* pmem_probs = nullptr;   // [H][N] Q23
+  int8_t* pmem_split = nullptr;    // [H][2][d] the query's high and low bytes
   int64_t* o_acc = nullptr;    // [head_dim]
   int32_t* r_acc = nullptr;    // [C]
   int32_t* attn_scratch = nullptr;  // non-softmax transforms' scratch

@@ -49,6 +49,7 @@ struct Int8Layer {
   const int32_t* pmem_keep_q31 = nullptr;
   const int8_t* mem_k = nullptr;  // [P, H, N, d] (β'² folded in)
   const int8_t* mem_v = nullptr;  // [P, H, N, d]
+  const int32_t* mem_k_rowsum = nullptr;  // [P·H·N] Σ_i M_k[n][i] (for the split-query dot, int8_forward.cpp)
   const QuantizedMultiplier* mem_k_score = nullptr;  // [P·H·N] s_mk[n]·2^(16-15): Q15·int8 → Q16 score
   const QuantizedMultiplier* mem_v_weight = nullptr; // [P·H·N] s_mv[n] / (P · max s_mv) (≤ 1)
   QuantizedMultiplier r_to_int8;  // Σ p·M_v (Q23 · int8) → int8 at s_r (includes max s_mv)

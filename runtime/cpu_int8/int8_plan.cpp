@@ -237,6 +237,13 @@ class Builder {
       vw[i] = quantize_multiplier((*smv)[i] / (double(P) * max_v));
     }
     L->mem_k_score = ks;
+    int32_t* rowsum = new_integers(slots);
+    for (size_t i = 0; i < slots; ++i) {
+      int32_t sum = 0;
+      for (int64_t j = 0; j < d; ++j) sum += L->mem_k[i * size_t(d) + size_t(j)];
+      rowsum[i] = sum;
+    }
+    L->mem_k_rowsum = rowsum;
     L->mem_v_weight = vw;
     L->r_to_int8 = quantize_multiplier(max_v * std::ldexp(1.0, -ops::int8::kProbabilityFracBits) / s[kR]);
     return {};

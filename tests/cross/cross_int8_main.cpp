@@ -111,6 +111,13 @@ void build(Storage& st, Int8Model& m) {
     y.mem_k = st.weights(P * H * N * D);
     y.mem_v = st.weights(P * H * N * D);
     y.mem_k_score = st.mults(P * H * N, -8, -5);
+    st.i32.emplace_back(size_t(P * H * N));
+    for (int64_t i = 0; i < P * H * N; ++i) {
+      int32_t sum = 0;
+      for (int64_t k = 0; k < D; ++k) sum += y.mem_k[i * D + k];
+      st.i32.back()[size_t(i)] = sum;
+    }
+    y.mem_k_rowsum = st.i32.back().data();
     y.mem_v_weight = st.mults(P * H * N, -1, 0);
     y.r_to_int8 = st.mult(-17, -15);
   }
