@@ -10,6 +10,7 @@
 #include <new>
 #include <sstream>
 
+#include "quant/float_decoder.h"
 #include "quant/model_io.h"
 #include "quant/quantize_model.h"
 #include "random_model.h"
@@ -147,6 +148,44 @@ TEST(Int8Backend, FloatModelIsRefusedWithAClearError) {
   // The same F16 file runs on the float CPU runtime.
   lo.backend = BackendKind::kCpu;
   EXPECT_TRUE(Model::load(path, lo).ok());
+}
+
+TEST(Int8Backend, WeightsOnlyFileRunsOnTheFloatRuntimeAsItsDequantisedModel) {
+  // Oracle: the folded model with every quantized tensor replaced by scale·q, decoded in float64 here.
+  // The float CPU runtime reads the same I8 + scale file; the two may differ by float32 rounding only
+  // (no clamp heads: ~1e-6 of logits ~1, bound 1e-4 as for the float runtime's own oracle tests).
+  quant::FloatModel m = testing_int8::random_float_model(101, 32, 4, 2, 40, 21, false, false);
+  quant::QuantizeOptions o;
+  o.mode = quant::QuantMode::kWeightsOnly;
+  auto q = quant::quantize_model(m, o);
+  ASSERT_TRUE(q.ok());
+  const std::string path = temp_dir() + "/wo.gguf";
+  ASSERT_TRUE(quant::write_quantized_gguf(*q, {}, path).ok());
+  auto folded = quant::fold(m);
+  ASSERT_TRUE(folded.ok());
+  auto dequantise = [](std::vector<double>& w, int64_t rows) {
+    const int64_t cols = int64_t(w.size()) / rows;
+    quant::QuantizedRows r = quant::quantize_rows(w.data(), rows, cols);
+    for (size_t i = 0; i < w.size(); ++i) w[i] = double(r.scale[i / size_t(cols)]) * r.q[i];
+  };
+  quant::FloatModel& f = *folded;
+  dequantise(f.embd.w, f.embd.rows);
+  dequantise(f.output.w, f.output.rows);
+  for (quant::FloatLayer& L : f.layers) {
+    for (quant::FloatMatrix* x : {&L.k, &L.v, &L.o, &L.pk, &L.po}) dequantise(x->w, x->rows);
+    dequantise(L.mem_k, f.hp.n_head * f.hp.pmem_size);
+    dequantise(L.mem_v, f.hp.n_head * f.hp.pmem_size);
+  }
+  LoadOptions lo;
+  lo.backend = BackendKind::kCpu;
+  const std::vector<float> got = run(path, lo);
+  ASSERT_FALSE(got.empty());
+  quant::FloatDecoder ref(f);
+  const std::vector<int32_t> tokens = {5, 17, 99, 3, 3, 42, 0, 100, 7, 64};
+  for (size_t t = 0; t < tokens.size(); ++t) {
+    const std::vector<double>& lr = ref.step(tokens[t]);
+    for (size_t v = 0; v < lr.size(); ++v) ASSERT_NEAR(got[t * 101 + v], lr[v], 1e-4) << t << " " << v;
+  }
 }
 
 TEST(Int8Backend, UnwritableOutputLeavesNothing) {
