@@ -24,11 +24,19 @@ struct Checkpoint {
   std::string path;
 };
 
-// PyTorch zip checkpoint (torch.save of a dict with "model" = state dict, "model_args", ...).
-// Restricted unpickler: only the globals torch.save emits for a state dict are accepted
-// (torch._utils._rebuild_tensor_v2, torch.*Storage for F32/F16/BF16/F64/I64 (+I32/I16/I8/U8),
-// collections.OrderedDict, torch._utils._rebuild_parameter); nothing is ever executed.
-// A bare state dict (no "model" key) is accepted too; then config is empty.
+// PyTorch zip checkpoint (torch.save of a dict with "model" = state dict, "model_args", ...),
+// torch >= 1.6 default format, any top-level folder name (taken from the first entry).
+// Restricted unpickler (format/pickle_reader.h): only the globals torch.save emits for a state dict
+// are accepted (torch._utils._rebuild_tensor_v2, _rebuild_parameter[_with_state],
+// torch.{Float,Half,BFloat16,Double,Long,Int,Short,Char,Byte,Bool}Storage, collections.OrderedDict);
+// nothing is ever executed; any other global is an error naming it.
+// Tensors: in the state dict's order; dtype from the storage class (Bool -> kU8); contiguous
+// tensors view the file's bytes (path variant: the mapped file; bytes variant: one private copy),
+// so tensors sharing a storage share bytes (tied emb/head: same `data`); non-contiguous ones are
+// materialised as row-major copies. Every record's CRC-32, size (numel * itemsize) and every
+// offset/stride are checked. A bare state dict (no "model" key) is accepted too; then config is empty.
+// config = "model_args" as JSON (str/int/float/bool/None/list/tuple->array/dict); ints beyond
+// 64 bits become decimal strings. The legacy pre-zip format is refused (kUnsupported).
 Result<Checkpoint> read_torch_checkpoint(const std::string& path);
 Result<Checkpoint> read_torch_checkpoint_bytes(std::span<const std::byte> bytes, const std::string& name);
 

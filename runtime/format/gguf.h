@@ -40,7 +40,9 @@ constexpr uint32_t kMaxDims = 4;
 constexpr size_t kMaxTensorName = 64;        // bytes (the writer allows 63: GGML's name[64] is NUL-terminated)
 constexpr size_t kMaxKeyLength = 65535;      // bytes
 constexpr int kMaxArrayDepth = 2;            // an array may hold arrays, which may not hold arrays
-constexpr uint64_t kMaxArrayElements = uint64_t(1) << 24;  // all arrays of a file together
+// All arrays of a file together (a 256k-token vocabulary plus its merges fits many times over); bounds the
+// memory a hostile file can make the reader allocate (each element is a Value of ~48 bytes).
+constexpr uint64_t kMaxArrayElements = uint64_t(1) << 22;
 
 struct Value;
 using Array = std::vector<Value>;
@@ -87,6 +89,7 @@ class File {
   std::map<std::string, Value> kv_;
   std::vector<Tensor> tensors_;
   std::vector<uint64_t> offsets_;
+  std::map<std::string, size_t> tensor_index_;  // name -> position in tensors_
 };
 
 // Builds a GGUF file. Metadata keeps insertion order; tensors are written in insertion order,

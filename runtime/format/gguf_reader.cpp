@@ -43,6 +43,25 @@ class Cursor {
     return v;
   }
 
+  // Unchecked reads: the caller has checked remaining().
+  template <class T>
+  T peek() const {
+    T v;
+    std::memcpy(&v, bytes_.data() + pos_, sizeof(T));
+    return v;
+  }
+  template <class T>
+  T take() {
+    T v = peek<T>();
+    pos_ += sizeof(T);
+    return v;
+  }
+  std::string take_string(size_t len) {
+    std::string s(reinterpret_cast<const char*>(bytes_.data() + pos_), len);
+    pos_ += len;
+    return s;
+  }
+
   Result<std::string> string(const std::string& field, uint64_t max_len) {
     TESSERA_ASSIGN_OR_RETURN(uint64_t len, read<uint64_t>(field + " length"));
     if (len > max_len)
@@ -84,32 +103,54 @@ class MetadataParser {
     return ValueType(t);
   }
 
-  Result<Value> value(ValueType type, const std::string& field, int depth) {
+  // A value's field name ("key 'k'", or "key 'k'[7]" for an array element), built only for an error
+  // message: vocabularies hold hundreds of thousands of elements.
+  struct Field {
+    static constexpr uint64_t kNone = ~uint64_t(0);
+    const std::string& base;
+    uint64_t index = kNone;
+    std::string str() const { return index == kNone ? base : base + "[" + std::to_string(index) + "]"; }
+  };
+
+  template <class T, class Stored>
+  Result<Value> fixed(Value& v, const Field& f) {
+    if (c_.remaining() < sizeof(T)) return c_.need(sizeof(T), f.str());
+    v.data = Stored(c_.take<T>());
+    return std::move(v);
+  }
+
+  Result<Value> value(ValueType type, const Field& f, int depth) {
     Value v;
     v.type = type;
     switch (type) {
-      case ValueType::kU8: { TESSERA_ASSIGN_OR_RETURN(auto x, c_.read<uint8_t>(field)); v.data = uint64_t(x); break; }
-      case ValueType::kU16: { TESSERA_ASSIGN_OR_RETURN(auto x, c_.read<uint16_t>(field)); v.data = uint64_t(x); break; }
-      case ValueType::kU32: { TESSERA_ASSIGN_OR_RETURN(auto x, c_.read<uint32_t>(field)); v.data = uint64_t(x); break; }
-      case ValueType::kU64: { TESSERA_ASSIGN_OR_RETURN(auto x, c_.read<uint64_t>(field)); v.data = uint64_t(x); break; }
-      case ValueType::kI8: { TESSERA_ASSIGN_OR_RETURN(auto x, c_.read<int8_t>(field)); v.data = int64_t(x); break; }
-      case ValueType::kI16: { TESSERA_ASSIGN_OR_RETURN(auto x, c_.read<int16_t>(field)); v.data = int64_t(x); break; }
-      case ValueType::kI32: { TESSERA_ASSIGN_OR_RETURN(auto x, c_.read<int32_t>(field)); v.data = int64_t(x); break; }
-      case ValueType::kI64: { TESSERA_ASSIGN_OR_RETURN(auto x, c_.read<int64_t>(field)); v.data = int64_t(x); break; }
-      case ValueType::kF32: { TESSERA_ASSIGN_OR_RETURN(auto x, c_.read<float>(field)); v.data = double(x); break; }
-      case ValueType::kF64: { TESSERA_ASSIGN_OR_RETURN(auto x, c_.read<double>(field)); v.data = x; break; }
+      case ValueType::kU8: return fixed<uint8_t, uint64_t>(v, f);
+      case ValueType::kU16: return fixed<uint16_t, uint64_t>(v, f);
+      case ValueType::kU32: return fixed<uint32_t, uint64_t>(v, f);
+      case ValueType::kU64: return fixed<uint64_t, uint64_t>(v, f);
+      case ValueType::kI8: return fixed<int8_t, int64_t>(v, f);
+      case ValueType::kI16: return fixed<int16_t, int64_t>(v, f);
+      case ValueType::kI32: return fixed<int32_t, int64_t>(v, f);
+      case ValueType::kI64: return fixed<int64_t, int64_t>(v, f);
+      case ValueType::kF32: return fixed<float, double>(v, f);
+      case ValueType::kF64: return fixed<double, double>(v, f);
       case ValueType::kBool: {
-        TESSERA_ASSIGN_OR_RETURN(auto x, c_.read<uint8_t>(field));
-        if (x > 1) return c_.corrupt(field, "a bool (0 or 1)", std::to_string(x));
+        if (c_.remaining() < 1) return c_.need(1, f.str());
+        const uint8_t x = c_.take<uint8_t>();
+        if (x > 1) return c_.corrupt(f.str(), "a bool (0 or 1)", std::to_string(x));
         v.data = x == 1;
-        break;
+        return v;
       }
       case ValueType::kString: {
-        TESSERA_ASSIGN_OR_RETURN(auto s, c_.string(field, std::numeric_limits<uint64_t>::max()));
-        v.data = std::move(s);
-        break;
+        if (c_.remaining() >= 8 && c_.peek<uint64_t>() <= c_.remaining() - 8) {
+          v.data = c_.take_string(size_t(c_.take<uint64_t>()));
+          return v;
+        }
+        auto s = c_.string(f.str(), std::numeric_limits<uint64_t>::max());  // only to report the error
+        if (!s.ok()) return s.status();
+        return internal_error("GGUF reader: string check disagrees");
       }
       case ValueType::kArray: {
+        const std::string field = f.str();
         if (depth >= kMaxArrayDepth)
           return c_.corrupt(field, "arrays nested at most " + std::to_string(kMaxArrayDepth) + " deep",
                             "a deeper array");
@@ -128,14 +169,14 @@ class MetadataParser {
         Array items;
         items.reserve(size_t(n));
         for (uint64_t i = 0; i < n; ++i) {
-          TESSERA_ASSIGN_OR_RETURN(Value e, value(v.array_type, field + "[" + std::to_string(i) + "]", depth + 1));
+          TESSERA_ASSIGN_OR_RETURN(Value e, value(v.array_type, Field{field, i}, depth + 1));
           items.push_back(std::move(e));
         }
         v.data = std::move(items);
-        break;
+        return v;
       }
     }
-    return v;
+    return c_.corrupt(f.str(), "a GGUF value type 0..12", std::to_string(uint32_t(type)));
   }
 
  private:
@@ -161,9 +202,8 @@ uint64_t align_up(uint64_t x, uint64_t a) { return (x + a - 1) / a * a; }
 }  // namespace
 
 const Tensor* File::find_tensor(const std::string& name) const {
-  for (const Tensor& t : tensors_)
-    if (t.name == name) return &t;
-  return nullptr;
+  auto it = tensor_index_.find(name);
+  return it == tensor_index_.end() ? nullptr : &tensors_[it->second];
 }
 
 Result<File> File::open(const std::string& path) {
@@ -212,7 +252,7 @@ Result<File> File::parse(std::span<const std::byte> bytes, std::shared_ptr<const
     const std::string field = "key " + quoted(key);
     if (f.kv_.count(key)) return c.corrupt(field, "each key once", "a duplicate");
     TESSERA_ASSIGN_OR_RETURN(ValueType type, meta.value_type(field + " value type"));
-    TESSERA_ASSIGN_OR_RETURN(Value v, meta.value(type, field, 0));
+    TESSERA_ASSIGN_OR_RETURN(Value v, meta.value(type, MetadataParser::Field{field}, 0));
     f.kv_.emplace(std::move(key), std::move(v));
   }
 
@@ -308,6 +348,7 @@ Result<File> File::parse(std::span<const std::byte> bytes, std::shared_ptr<const
     f.tensors_.push_back(std::move(t));
     f.offsets_.push_back(ti.offset);
   }
+  f.tensor_index_ = std::move(seen);
   return f;
 }
 

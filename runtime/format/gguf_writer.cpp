@@ -248,7 +248,10 @@ Result<std::vector<std::byte>> Writer::serialize() const {
 }
 
 Status Writer::write(const std::string& path) const {
-  return write_file_atomically(path, [&](const ByteSink& sink) { return write_to(sink); });
+  Status st = write_file_atomically(path, [&](const ByteSink& sink) { return write_to(sink); });
+  // I/O errors already name the path; invalid keys/values/tensors do not know it yet.
+  if (!st.ok() && st.code() != StatusCode::kIoError) return st.with_context(path);
+  return st;
 }
 
 }  // namespace tessera::gguf

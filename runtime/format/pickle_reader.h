@@ -81,6 +81,9 @@ class Pickle {
   const PyValue* root_ = nullptr;
 };
 
+// "BINUNICODE", "REDUCE", ... ("?" for bytes that are no opcode).
+const char* pickle_opcode_name(uint8_t op);
+
 // `name` names the stream in errors ("ckpt.pt:ckpt/data.pkl"). Errors: kCorruptFile for malformed
 // streams (unknown opcode, truncation, stack underflow, bad memo index), kUnsupported for valid
 // pickles that use what a state dict never needs (a global outside the allow-list, NEWOBJ_EX, ...).

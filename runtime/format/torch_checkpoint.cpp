@@ -238,6 +238,7 @@ Result<Checkpoint> parse_torch_checkpoint(std::span<const std::byte> bytes, std:
   ck.format = "torch";
   ck.path = name;
   const PyValue* state = root->dict_get("model");
+  if (state && state->kind == PyKind::kTensor) state = nullptr;  // a bare state dict with a tensor named "model"
   if (state) {
     if (state->kind != PyKind::kDict)
       return unsupported(name + ": field 'model' is a " + std::string(py_kind_name(state->kind)) +

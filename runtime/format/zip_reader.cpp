@@ -29,16 +29,21 @@ std::string hex(uint64_t v) {
   return buf;
 }
 
-constexpr std::array<uint32_t, 256> make_crc_table() {
-  std::array<uint32_t, 256> table{};
+// Slice-by-8 tables: table[k][b] is the CRC of byte b followed by k zero bytes, so eight input
+// bytes are folded per step (~5x the byte-at-a-time loop; checkpoints are gigabytes).
+using CrcTables = std::array<std::array<uint32_t, 256>, 8>;
+constexpr CrcTables make_crc_tables() {
+  CrcTables t{};
   for (uint32_t i = 0; i < 256; ++i) {
     uint32_t c = i;
     for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-    table[i] = c;
+    t[0][i] = c;
   }
-  return table;
+  for (uint32_t i = 0; i < 256; ++i)
+    for (size_t k = 1; k < 8; ++k) t[k][i] = (t[k - 1][i] >> 8) ^ t[0][t[k - 1][i] & 0xFF];
+  return t;
 }
-constexpr std::array<uint32_t, 256> kCrcTable = make_crc_table();
+constexpr CrcTables kCrc = make_crc_tables();
 
 // Fields of the ZIP64 extended-information extra field (id 0x0001) replace the 32-bit fields
 // that hold 0xFFFFFFFF, in this order: size, compressed size, local header offset.
@@ -78,7 +83,14 @@ Status apply_zip64_extra(std::span<const std::byte> extra, ZipEntry& e, bool nee
 
 uint32_t crc32_ieee(std::span<const std::byte> bytes, uint32_t crc) {
   crc = ~crc;
-  for (std::byte b : bytes) crc = kCrcTable[(crc ^ uint8_t(b)) & 0xFF] ^ (crc >> 8);
+  const std::byte* p = bytes.data();
+  size_t n = bytes.size();
+  for (; n >= 8; n -= 8, p += 8) {
+    const uint32_t lo = u32(p) ^ crc, hi = u32(p + 4);
+    crc = kCrc[7][lo & 0xFF] ^ kCrc[6][(lo >> 8) & 0xFF] ^ kCrc[5][(lo >> 16) & 0xFF] ^ kCrc[4][lo >> 24] ^
+          kCrc[3][hi & 0xFF] ^ kCrc[2][(hi >> 8) & 0xFF] ^ kCrc[1][(hi >> 16) & 0xFF] ^ kCrc[0][hi >> 24];
+  }
+  for (; n > 0; --n, ++p) crc = kCrc[0][(crc ^ uint8_t(*p)) & 0xFF] ^ (crc >> 8);
   return ~crc;
 }
 

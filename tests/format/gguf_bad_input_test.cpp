@@ -93,6 +93,16 @@ TEST(GgufBadInput, AbsurdArrayLength) {
   expect_error(b, StatusCode::kCorruptFile, {"key 'arr' length: expected at most 10 elements", "found 1099511627776"});
 }
 
+TEST(GgufBadInput, TooManyArrayElementsInTotal) {
+  // Two u8 arrays, each within the file, together one element over kMaxArrayElements.
+  const uint64_t half = kMaxArrayElements / 2;
+  Bytes b;
+  b.header(0, 2).str("a").u32(9).u32(0).u64(half).zeros(size_t(half));
+  b.str("b").u32(9).u32(0).u64(half + 1).zeros(size_t(half + 1));
+  expect_error(b, StatusCode::kUnsupported,
+               {"key 'b' length: expected at most 4194304 array elements in a file", "found 4194305"});
+}
+
 TEST(GgufBadInput, NestedArrayTooDeep) {
   Bytes b;  // array of arrays of arrays of u8
   b.header(0, 1).str("deep").u32(9).u32(9).u64(1).u32(9).u64(1).u32(0).u64(1).u8(1);

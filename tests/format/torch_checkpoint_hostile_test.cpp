@@ -54,6 +54,55 @@ TEST(TorchCheckpointHostile, CraftedArchiveBaseline) {
   ASSERT_TRUE(r.ok()) << r.status().to_string();
   const std::vector<float> want = {1, 4, 2, 5, 3, 6};
   EXPECT_EQ(std::vector<float>(r->tensors[0].as<float>().begin(), r->tensors[0].as<float>().end()), want);
+  // A bare state dict whose first tensor is named "model" is still a bare state dict.
+  FakeTensor named_model{.name = "model"}, other{.name = "x"};
+  r = load(archive(state_dict_pickle({named_model, other}, /*wrap_in_model=*/false), {f32_bytes(4)}));
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  ASSERT_EQ(r->tensors.size(), 2u);
+  EXPECT_EQ(r->tensors[0].name, "model");
+  EXPECT_EQ(r->tensors[1].data, r->tensors[0].data);
+}
+
+TEST(TorchCheckpointHostile, Torch2StyleArchiveIsAccepted) {
+  // torch 2.x: folder "archive", byteorder + .data/serialization_id records, _rebuild_tensor_v2
+  // with a 7th (metadata) argument, and _rebuild_parameter_with_state.
+  PickleBuilder p;
+  p.op('}').str("model").op('}').str("p");
+  p.global("torch._utils", "_rebuild_parameter_with_state").mark();
+  p.global("torch._utils", "_rebuild_tensor_v2").mark();
+  p.mark().str("storage").global("torch", "BFloat16Storage").str("0").str("cuda:0").integer(3).tuple().op('Q');
+  p.integer(1).int_tuple({2}).int_tuple({1}).op('\x88');
+  p.global("collections", "OrderedDict").op(')').op('R').op('}').tuple().op('R');  // 7 arguments
+  p.op('\x88').global("collections", "OrderedDict").op(')').op('R').op('}').tuple().op('R');
+  p.op('s').op('s').stop();
+  // bf16 storage [1.0, 2.0, -3.0]: 0x3f80, 0x4000, 0xc040
+  const std::string storage("\x80\x3f\x00\x40\x40\xc0", 6);
+  const std::string zip = make_zip({{"archive/data.pkl", p.s}, {"archive/byteorder", "little"},
+                                    {"archive/data/0", storage}, {"archive/version", "3\n"},
+                                    {"archive/.data/serialization_id", "0123456789"}});
+  auto r = load(zip);
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  ASSERT_EQ(r->tensors.size(), 1u);
+  const Tensor& t = r->tensors[0];
+  EXPECT_EQ(t.name, "p");
+  EXPECT_EQ(t.dtype, DType::kBF16);
+  EXPECT_EQ(t.shape, std::vector<int64_t>{2});
+  EXPECT_EQ(tensor_to_f32(t), (std::vector<float>{2.0f, -3.0f}));  // the view starts at element 1
+}
+
+TEST(TorchCheckpointHostile, MisalignedStorageIsCopiedOnceAndStaysShared) {
+  // Bytes after STOP are ignored by pickle; use them to put the storage record at an odd offset.
+  FakeTensor a{.name = "a", .numel = 6, .size = {6}, .stride = {1}};
+  FakeTensor b{.name = "b", .numel = 6, .offset = 2, .size = {4}, .stride = {1}};
+  std::string pickle = state_dict_pickle({a, b});
+  // Local header 30 + "m/data.pkl" 10 + pickle, then 30 + "m/data/0" 8 before the storage data.
+  while ((30 + 10 + pickle.size() + 30 + 8) % 8 != 1) pickle.push_back('\0');
+  auto r = load(archive(pickle, {f32_bytes(6)}));
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  const Tensor &ta = r->tensors[0], &tb = r->tensors[1];
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(ta.data) % alignof(float), 0u);
+  EXPECT_EQ(tb.data, ta.data + 2 * sizeof(float));  // one aligned copy, shared
+  EXPECT_EQ(tensor_to_f32(tb), (std::vector<float>{3, 4, 5, 6}));
 }
 
 TEST(TorchCheckpointHostile, TruncatedAtManyCutPoints) {

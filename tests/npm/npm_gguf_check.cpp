@@ -2,7 +2,8 @@
 // parse it, and compares what it saw with what Tessera's own reader reports: tensor names, GGML types,
 // shapes (npm: innermost-first as stored; Tessera: outermost-first), data offsets, the data section start,
 // and every metadata key with its type and value. Also checks the tensor bytes at npm's absolute offsets.
-// Usage: npm_gguf_check NODE SCRIPT OUT.gguf
+// Usage: npm_gguf_check NODE SCRIPT OUT.gguf             (writes the sample file first)
+//        npm_gguf_check NODE SCRIPT --existing FILE.gguf  (e.g. a model from `tessera convert`)
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -90,14 +91,9 @@ std::string shell_quote(const std::string& s) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  if (argc != 4) {
-    std::cerr << "usage: npm_gguf_check NODE SCRIPT OUT.gguf\n";
-    return 2;
-  }
-  const std::string node = argv[1], script = argv[2], path = argv[3];
+// Writes a GGUF with tensors of several types (a 4-dim one included) and metadata of every value type.
+Result<std::vector<Tensor>> write_sample(const std::string& path) {
   using gguf::ValueType;
-
   gguf::Writer w;
   w.set_string("general.architecture", "memory-mosaics");
   w.set_string("general.name", "npm check \xce\xb1");
@@ -129,14 +125,19 @@ int main(int argc, char** argv) {
       patterned("i16.t", DType::kI16, {5}),
       patterned("i64.t", DType::kI64, {2, 1, 1}),
   };
-  for (const Tensor& t : tensors) {
-    Status st = w.add_tensor(t);
-    if (!st.ok()) return std::cerr << st.to_string() << "\n", 1;
-  }
-  if (Status st = w.write(path); !st.ok()) return std::cerr << st.to_string() << "\n", 1;
+  for (const Tensor& t : tensors) TESSERA_RETURN_IF_ERROR(w.add_tensor(t));
+  TESSERA_RETURN_IF_ERROR(w.write(path));
+  return tensors;
+}
 
+// Compares @huggingface/gguf's view of `path` with Tessera's reader; `written`, when given, holds the
+// tensors the file was written from. Returns the process exit code.
+int compare(const std::string& node, const std::string& script, const std::string& path,
+            const std::vector<Tensor>* written) {
+  using gguf::ValueType;
   auto file = gguf::File::open(path);
   if (!file.ok()) return std::cerr << file.status().to_string() << "\n", 1;
+  const std::vector<Tensor>& tensors = written ? *written : file->tensors();
 
   int status = 0;
   const std::string out = run(shell_quote(node) + " " + shell_quote(script) + " " + shell_quote(path), status);
@@ -192,4 +193,15 @@ int main(int argc, char** argv) {
   std::cout << "@huggingface/gguf agrees with Tessera on " << tensors.size() << " tensors and "
             << file->metadata().size() << " metadata keys of " << path << "\n";
   return 0;
+}
+
+int main(int argc, char** argv) {
+  if (argc == 5 && std::string(argv[3]) == "--existing") return compare(argv[1], argv[2], argv[4], nullptr);
+  if (argc != 4) {
+    std::cerr << "usage: npm_gguf_check NODE SCRIPT OUT.gguf | npm_gguf_check NODE SCRIPT --existing FILE.gguf\n";
+    return 2;
+  }
+  auto written = write_sample(argv[3]);
+  if (!written.ok()) return std::cerr << written.status().to_string() << "\n", 1;
+  return compare(argv[1], argv[2], argv[3], &*written);
 }

@@ -63,10 +63,14 @@ int run_generate(const GenerateArgs& a) {
     }
   }
   auto t2 = std::chrono::steady_clock::now();
-  if (tokenizer) std::cout << "\n";
-  std::cout << "tokens:";
-  for (int32_t t : generated) std::cout << " " << t;
-  std::cout << "\n";
+  if (tokenizer) {
+    std::cout << "\n";
+  } else {
+    std::cout << "tokens:";
+    for (int32_t t : generated) std::cout << " " << t;
+    std::cout << "\n";
+  }
+  std::cout.flush();  // the statistics go to stderr, after the text
   const double prefill_s = std::chrono::duration<double>(t1 - t0).count();
   const double decode_s = std::chrono::duration<double>(t2 - t1).count();
   std::fprintf(stderr, "backend %s: prefill %zu tokens in %.1f ms (%.0f tok/s), generated %d tokens at %.0f tok/s\n",
