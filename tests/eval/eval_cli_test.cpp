@@ -94,6 +94,7 @@ TEST_F(EvalCli, BadInputFailsClearlyAndWritesNothing) {
       {"backend", "eval mqmtar " + model("mqmtar-softmax") + " --backend cpu,tpu" + out, "unknown backend 'tpu'"},
       {"transform", "eval mqmtar " + model("mqmtar-softmax") + " --include-csv " + tmp("bad.csv") + out,
        "unknown attention transform 'cosinemax'"},
+      {"no models", "eval mqmtar" + out, "no models given"},
       {"samples", "eval mqmtar " + model("mqmtar-softmax") + " --samples 0" + out, "--samples must be > 0"},
   };
   for (const auto& c : cases) {

@@ -63,3 +63,27 @@ TEST(MqmtarEval, ZeroSamplesIsAnError) {
 
 }  // namespace
 }  // namespace tessera::tasks
+
+namespace tessera::tasks {
+namespace {
+
+// Integer-only CPU runtime vs float PyTorch on the same reduced set: ±1.5 points (the bar for int8).
+// This build's cpu-int8 backend has fixed-point attention for softmax only, so only that model is checked.
+TEST(MqmtarEval, Int8SoftmaxWithinOneAndAHalfPointsOfPyTorch) {
+  LoadOptions o;
+  o.backend = BackendKind::kCpuInt8;
+  auto model = Model::load(kRepo + "/models/mqmtar-softmax/model-int8.gguf", o);
+  ASSERT_TRUE(model.ok()) << model.status().to_string();
+  int checked = 0;
+  for (const auto& want : pytorch_rows()) {
+    if (want.model != "mqmtar-softmax") continue;
+    auto got = evaluate_mqmtar(**model, {want.length, want.samples, 1});
+    ASSERT_TRUE(got.ok()) << got.status().to_string();
+    EXPECT_LE(std::abs(got->pair_accuracy() - want.pair_accuracy), 1.5) << "L=" << want.length;
+    ++checked;
+  }
+  EXPECT_EQ(checked, 2);
+}
+
+}  // namespace
+}  // namespace tessera::tasks

@@ -34,10 +34,13 @@ std::string seed_method_name(const AttentionMethod& m) {
   }
 }
 
+// models/<name>/model.gguf -> <name>; models/<name>/model-int8.gguf -> <name>-int8; x/other.gguf -> x-other.
 std::string model_name(const std::string& path) {
   const std::filesystem::path p(path);
-  const std::string dir = p.parent_path().filename().string();
-  return dir.empty() || dir == "." ? p.stem().string() : dir;
+  const std::string dir = p.parent_path().filename().string(), stem = p.stem().string();
+  if (dir.empty() || dir == ".") return stem;
+  if (stem == "model") return dir;
+  return dir + "-" + (stem.rfind("model-", 0) == 0 ? stem.substr(6) : stem);
 }
 
 Status write_text(const std::string& path, const std::string& text) {
@@ -50,6 +53,8 @@ int run_eval(EvalArgs a) {
   auto lengths = tasks::parse_mqmtar_lengths(a.lengths);
   if (!lengths.ok()) return fail("eval", lengths.status().message());
   if (a.samples <= 0) return fail("eval", "--samples must be > 0, got " + std::to_string(a.samples));
+  if (a.models.empty() && a.include_csv.empty())
+    return fail("eval", "no models given (and no --include-csv results to report)");
   std::vector<std::string> backends;
   for (size_t s = 0; s <= a.backends.size();) {
     size_t e = a.backends.find(',', s);
@@ -78,7 +83,9 @@ int run_eval(EvalArgs a) {
       if (!m.ok()) return fail("eval", path + ": " + m.status().message());
       Status fit = tasks::check_mqmtar_model((*m)->info());
       if (!fit.ok()) return fail("eval", path + ": " + fit.message());
-      loaded.push_back({path, (*m)->info().backend_name, *m});
+      // The CSV names the backend kind asked for (the device, e.g. "vulkan (llvmpipe ...)", goes to stderr).
+      std::cerr << path << ": " << (*m)->info().backend_name << "\n";
+      loaded.push_back({path, b == "auto" ? (*m)->info().backend_name : b, *m});
     }
   const bool tty = isatty(2);
   for (auto& l : loaded) {
@@ -120,7 +127,7 @@ Registration reg("eval", "accuracy of models on a task at several lengths (mqmta
                  [](CLI::App& sub) -> Action {
                    auto a = std::make_shared<EvalArgs>();
                    sub.add_option("task", a->task, "task: mqmtar")->required();
-                   sub.add_option("models", a->models, "model .gguf files")->required();
+                   sub.add_option("models", a->models, "model .gguf files (none: only report --include-csv rows)");
                    sub.add_option("--lengths", a->lengths, "multiples of 64 (1x,2x,...) or token counts")
                        ->capture_default_str();
                    sub.add_option("--samples", a->samples, "samples per length")->capture_default_str();
