@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Cached PyTorch-CUDA decoder of a Memory Mosaics model (the baseline of docs/benchmarks.md, Vulkan).
 
-Same architecture and sizes as Tessera's Vulkan benchmark (bench/vulkan/vulkan_decoder_bench.cpp):
+Same architecture and sizes as Tessera's Vulkan benchmark (tests/bench/vulkan/vulkan_decoder_bench.cpp):
 random weights, F16 matrices, a key/value cache of unit keys and finished values, O(1) leaky states.
 Softmax attention goes through F.scaled_dot_product_attention; alpha = 1.5 through a sort-based exact
 entmax-1.5 written here (the threshold by sorted prefix sums, as in spec/entmax.md).
