@@ -55,7 +55,7 @@ class Cli : public ::testing::Test {
 TEST_F(Cli, HelpListsEveryCommand) {
   CliRun r = run("--help");
   EXPECT_EQ(r.code, 0);
-  for (const char* c : {"convert", "inspect", "logits", "generate"}) EXPECT_NE(r.out.find(c), std::string::npos) << c;
+  for (const char* c : {"convert", "inspect", "logits", "generate", "devices"}) EXPECT_NE(r.out.find(c), std::string::npos) << c;
   for (const char* c : {"convert", "inspect", "logits", "generate"}) EXPECT_EQ(run(std::string(c) + " --help").code, 0);
 }
 
