@@ -7,6 +7,8 @@
 #include <random>
 #include <sstream>
 
+#include "tasks/mqmtar.h"
+
 namespace tessera::quant {
 
 namespace {
@@ -125,6 +127,23 @@ Result<std::vector<std::vector<int32_t>>> read_calibration_file(const std::strin
     if (!seq.empty()) out.push_back(std::move(seq));
   }
   if (out.empty()) return invalid_argument(path + ": no token sequences (expected one sequence per line)");
+  return out;
+}
+
+Result<std::vector<std::vector<int32_t>>> mqmtar_calibration_sequences(int64_t vocab_size, int64_t count,
+                                                                       uint64_t seed) {
+  if (vocab_size != tasks::kMqmtarVocabSize)
+    return invalid_argument("calibration task mqmtar needs a model with vocabulary " +
+                            std::to_string(tasks::kMqmtarVocabSize) + ", found " + std::to_string(vocab_size));
+  tasks::Mqmtar task(seed);
+  std::vector<std::vector<int32_t>> out;
+  for (int64_t i = 0; i < count; ++i) {
+    auto sample = task.sample(48, 16);
+    if (!sample.ok()) return sample.status();
+    std::vector<int32_t> seq = sample->wrapped();
+    seq.pop_back();  // the model reads all but the last token
+    out.push_back(std::move(seq));
+  }
   return out;
 }
 

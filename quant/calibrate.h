@@ -36,6 +36,11 @@ Result<ActivationRanges> calibrate(const FloatModel& folded, const std::vector<s
 // Reads calibration sequences: one sequence per line, whitespace-separated decimal token ids.
 Result<std::vector<std::vector<int32_t>>> read_calibration_file(const std::string& path, int64_t vocab_size);
 
+// MQMTAR training-distribution samples (pairs region 48 ± 16, wrapped [BOS] src [SEP] trg [EOS] minus
+// the last token), from runtime/tasks; the model's vocabulary must be the task's (263).
+Result<std::vector<std::vector<int32_t>>> mqmtar_calibration_sequences(int64_t vocab_size, int64_t count,
+                                                                       uint64_t seed);
+
 // Deterministic uniform random tokens (used when no calibration data is given).
 std::vector<std::vector<int32_t>> random_calibration_sequences(int64_t vocab_size, int64_t count, int64_t length,
                                                                 uint64_t seed);

@@ -1,10 +1,13 @@
-// float64 cached decoder (see float_decoder.h). Contextual attention: softmax (the method the
-// fixed-point core runs); the other transforms belong to ops/ and are not needed for calibration
-// of softmax models.
+// float64 cached decoder (see float_decoder.h). Contextual attention: softmax in float64; the other
+// transforms through the float runtime's own scores + ops::attention_transform (float32 rows), which
+// is precise enough for calibration and as the int8 tests' reference.
 #include "quant/float_decoder.h"
 
 #include <algorithm>
 #include <cmath>
+
+#include "cpu/attention_row.h"
+#include "ops/attention_transform.h"
 
 namespace tessera::quant {
 
@@ -91,21 +94,32 @@ const std::vector<double>& FloatDecoder::step(int32_t token, ActivationObserver*
     S.w_prev = w;
     const int64_t n_keys = t - hp.mask_offset + 1;
     std::fill(o.begin(), o.end(), 0.0);
+    const bool softmax = hp.method.kind == AttentionKind::kSoftmax;
     for (int64_t hh = 0; hh < H && n_keys > 0; ++hh) {
       const double b2 = double(L.key_scale[size_t(hh)]) * L.key_scale[size_t(hh)];
       scores.assign(size_t(n_keys), 0.0);
-      double mx = -1e300;
       for (int64_t j = 0; j < n_keys; ++j) {
         double dot = 0;
         for (int64_t i = 0; i < d; ++i) dot += key[size_t(hh * d + i)] * S.keys[size_t(j)][size_t(hh * d + i)];
-        scores[size_t(j)] = b2 * dot;
-        mx = std::max(mx, scores[size_t(j)]);
+        scores[size_t(j)] = dot;  // cos
       }
-      double z = 0;
-      for (double& s : scores) z += (s = std::exp(s - mx));
+      if (softmax) {
+        double mx = -1e300, z = 0;
+        for (double& s : scores) mx = std::max(mx, s *= b2);
+        for (double& s : scores) z += (s = std::exp(s - mx));
+        for (double& s : scores) s /= z;
+      } else {
+        const size_t nk = static_cast<size_t>(n_keys);
+        std::vector<float> f(nk), pf(nk),
+            scratch(ops::attention_scratch_floats(hp.method, nk) + 1);
+        cpu::make_scores(hp.method, b2, scores.data(), n_keys, f.data());
+        ops::attention_transform(cpu::row_transform_for(hp.method), f.data(), pf.data(), size_t(n_keys), nullptr,
+                                 scratch.data());
+        for (int64_t j = 0; j < n_keys; ++j) scores[size_t(j)] = pf[size_t(j)];
+      }
       for (int64_t j = 0; j < n_keys; ++j)
         for (int64_t i = 0; i < d; ++i)
-          o[size_t(hh * d + i)] += scores[size_t(j)] / z * S.values[size_t(j)][size_t(hh * d + i)];
+          o[size_t(hh * d + i)] += scores[size_t(j)] * S.values[size_t(j)][size_t(hh * d + i)];
     }
     site(Site::kO, o);
     matvec(L.o, o, y);

@@ -11,7 +11,7 @@
 //  * General alpha (r_int = 0): bisection in the bracket [-1, -n^(1-alpha)], then renormalisation.
 #include "common.glsl"
 TESSERA_STEP_BUFFER(0)
-layout(std430, binding = 1) buffer S { float scores[]; };
+layout(std430, binding = 1) restrict buffer S { float scores[]; };
 layout(std430, binding = 2) readonly buffer CM { float chunk_max[]; };
 layout(std430, binding = 3) readonly buffer HS { float head_scale[]; };
 layout(std430, binding = 4) writeonly buffer N { float norm[]; };
@@ -71,12 +71,12 @@ void main() {
   float am1 = pc.alpha_minus_1, inv_am1 = 1.0 / am1;
   float yscale = am1 * head_scale[h];
 
-  // Turn the row into y in place and collect the candidates y > -1.
+  // Collect the candidates y > -1 (the row stays cosines until the final pass: read-only loops keep
+  // many loads in flight).
   if (tid == 0u) { cand_count = 0u; kstar = 0u; }
   barrier();
   for (uint j = tid; j < nk; j += WG) {
     float y = yscale * (scores[base + j] - m);
-    scores[base + j] = y;
     if (y > -1.0) {
       uint slot = atomicAdd(cand_count, 1u);
       if (slot < CAP) cand[slot] = y;
@@ -140,7 +140,7 @@ void main() {
     for (uint it = 0u; it < 40u; ++it) {
       float mid = 0.5 * (lo + hi);
       float f = 0.0;
-      for (uint j = tid; j < nk; j += WG) f += weight_of(scores[base + j], mid, r, inv_am1);
+      for (uint j = tid; j < nk; j += WG) f += weight_of(yscale * (scores[base + j] - m), mid, r, inv_am1);
       f = wg_sum(f);
       if (f >= 1.0) lo = mid; else hi = mid;
     }
@@ -149,7 +149,7 @@ void main() {
       // Exact threshold on the support the bisection found.
       float s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
       for (uint j = tid; j < nk; j += WG) {
-        float y = scores[base + j];
+        float y = yscale * (scores[base + j] - m);
         if (y > tau) { s0 += 1.0; s1 += y; s2 += y * y; s3 += y * y * y; }
       }
       s0 = wg_sum(s0); s1 = wg_sum(s1); s2 = wg_sum(s2); s3 = wg_sum(s3);
@@ -158,7 +158,7 @@ void main() {
   }
   float z = 0.0;
   for (uint j = tid; j < nk; j += WG) {
-    float e = weight_of(scores[base + j], tau, r, inv_am1);
+    float e = weight_of(yscale * (scores[base + j] - m), tau, r, inv_am1);
     scores[base + j] = e;
     z += e;
   }

@@ -1,8 +1,7 @@
 #version 450
-// Attention pass 1: cosines c_j = q · k_j for one (row, head) and one chunk of WG keys, one key per
-// thread, with a compensated (error-free-transform) dot product: heads with beta^2 = e^10 turn
-// 1e-7 relative errors of c into 2e-3 absolute score errors, so the sum keeps ~1 ulp.
-// The score scale (beta^2) is applied by the transform pass on differences c_j - max c.
+// Attention pass 1: cosines c_j = q · k_j for one (row, head) and one chunk of WG keys (cosine.glsl:
+// compensated, coalesced) and the chunk maximum. The score scale (beta^2) is applied by the
+// transform pass on differences c_j - max c.
 #include "common.glsl"
 TESSERA_STEP_BUFFER(0)
 layout(std430, binding = 1) readonly buffer Q { float q[]; };
@@ -17,6 +16,7 @@ layout(push_constant) uniform P {
 #include "attention_common.glsl"
 #include "reduce.glsl"
 shared float qs[WG];
+#include "cosine.glsl"
 
 void main() {
   uint chunk = gl_WorkGroupID.x, h = gl_WorkGroupID.y, rl = gl_WorkGroupID.z;
@@ -26,23 +26,10 @@ void main() {
   uint qrow = ((pc.flags & 1u) != 0u) ? step.pos0 + pc.row_base + rl : pc.row_base + rl;
   if (tid < pc.d) qs[tid] = q[qrow * pc.q_stride + h * pc.d + tid];
   barrier();
+  chunk_cosines(chunk, nk, pc.k_base + h * pc.k_head_stride, pc.k_key_stride, pc.d);
   uint j = chunk * WG + tid;
-  float c = NEG_INF;
-  if (int(j) < nk) {
-    uint kb = pc.k_base + h * pc.k_head_stride + j * pc.k_key_stride;
-    precise float sum = 0.0, err = 0.0;
-    for (uint i = 0u; i < pc.d; ++i) {
-      precise float a = qs[i], b = k[kb + i];
-      precise float p = a * b;
-      precise float pe = fma(a, b, -p);  // exact product error
-      precise float t = sum + p;          // TwoSum(sum, p)
-      precise float z = t - sum;
-      err += (sum - (t - z)) + (p - z) + pe;
-      sum = t;
-    }
-    c = sum + err;
-    scores[(rl * pc.H + h) * pc.s_stride + j] = c;
-  }
+  float c = cs[tid];
+  if (int(j) < nk) scores[(rl * pc.H + h) * pc.s_stride + j] = c;
   float m = wg_max(c);
   if (tid == 0u) chunk_max[(rl * pc.H + h) * pc.nchunks + chunk] = m;
 }

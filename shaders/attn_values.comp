@@ -1,17 +1,18 @@
 #version 450
 // Attention pass 3: partial o = sum_j e_j v_j over one chunk of keys for one (row, head).
-// Threads are (key lane g, channel c); zero weights (outside a sparse support) skip the value read.
+// Threads are (key lane g, channel quad c4); zero weights (outside a sparse support) skip the value
+// read. Head size, bases and strides are multiples of 4 (checked by the host).
 #include "common.glsl"
 TESSERA_STEP_BUFFER(0)
 layout(std430, binding = 1) readonly buffer S { float weights[]; };
-layout(std430, binding = 2) readonly buffer V { float vals[]; };
+layout(std430, binding = 2) readonly buffer V { vec4 vals4[]; };
 layout(std430, binding = 3) writeonly buffer PO { float partial[]; };
 layout(push_constant) uniform P {
   uint d, H, v_base, v_head_stride, v_key_stride;
   uint mask_offset, nkeys_fixed, row_base, s_stride, chunk_keys, nvchunks;
 } pc;
 #include "attention_common.glsl"
-shared float red[WG];
+shared vec4 red4[WG];
 
 void main() {
   uint chunk = gl_WorkGroupID.x, h = gl_WorkGroupID.y, rl = gl_WorkGroupID.z;
@@ -20,21 +21,28 @@ void main() {
   uint start = chunk * pc.chunk_keys;
   if (int(start) >= nk) return;  // uniform; the combine pass reads only chunks below nk
   uint end = min(start + pc.chunk_keys, uint(nk));
-  uint G = WG / pc.d, g = tid / pc.d, c = tid % pc.d;
-  uint row = rl * pc.H + h;
-  float acc = 0.0;
+  uint D4 = pc.d / 4u, G = WG / D4, g = tid / D4, c4 = tid % D4;
+  uint row = rl * pc.H + h, stride4 = pc.v_key_stride / 4u;
+  vec4 acc0 = vec4(0.0), acc1 = vec4(0.0);
   if (g < G) {
-    uint vb = pc.v_base + h * pc.v_head_stride + c;
-    for (uint j = start + g; j < end; j += G) {
-      float e = weights[row * pc.s_stride + j];
-      if (e != 0.0) acc += e * vals[vb + j * pc.v_key_stride];
+    uint vb = (pc.v_base + h * pc.v_head_stride) / 4u + c4;
+    uint j = start + g;
+    for (; j + G < end; j += 2u * G) {  // two independent accumulators: loads in flight
+      float e0 = weights[row * pc.s_stride + j], e1 = weights[row * pc.s_stride + j + G];
+      if (e0 != 0.0) acc0 += e0 * vals4[vb + j * stride4];
+      if (e1 != 0.0) acc1 += e1 * vals4[vb + (j + G) * stride4];
+    }
+    if (j < end) {
+      float e0 = weights[row * pc.s_stride + j];
+      if (e0 != 0.0) acc0 += e0 * vals4[vb + j * stride4];
     }
   }
-  red[tid] = acc;
+  red4[tid] = acc0 + acc1;
   barrier();
-  if (tid < pc.d) {
-    float s = 0.0;
-    for (uint gg = 0u; gg < G; ++gg) s += red[gg * pc.d + tid];
-    partial[(row * pc.nvchunks + chunk) * pc.d + tid] = s;
+  if (tid < D4) {
+    vec4 s = vec4(0.0);
+    for (uint gg = 0u; gg < G; ++gg) s += red4[gg * D4 + tid];
+    uint o = (row * pc.nvchunks + chunk) * pc.d + 4u * tid;
+    partial[o] = s.x; partial[o + 1u] = s.y; partial[o + 2u] = s.z; partial[o + 3u] = s.w;
   }
 }

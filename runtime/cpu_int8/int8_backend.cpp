@@ -4,6 +4,7 @@
 #include <cstring>
 #include <vector>
 
+#include "cpu/thread_pool.h"
 #include "cpu_int8/int8_forward.h"
 #include "cpu_int8/int8_plan.h"
 
@@ -91,6 +92,17 @@ class Int8Backend : public Backend {
   ops::int8::MatvecKernel kernel_;
 };
 
+// Int8Model::parallel_for over the float runtime's thread pool (created once at load).
+void pool_parallel_for(void* executor, int64_t n, int8::Int8Model::RangeFn fn, void* ctx) {
+  struct Forward {
+    int8::Int8Model::RangeFn fn;
+    void* ctx;
+  } f{fn, ctx};
+  static_cast<cpu::ThreadPool*>(executor)->parallel_for(
+      n, [](void* c, int, int64_t b, int64_t e) { static_cast<Forward*>(c)->fn(static_cast<Forward*>(c)->ctx, b, e); },
+      &f);
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Backend>> make_int8_backend(std::shared_ptr<const ModelWeights> weights,
@@ -103,6 +115,12 @@ Result<std::unique_ptr<Backend>> make_int8_backend(std::shared_ptr<const ModelWe
   auto plan = int8::build_int8_plan(
       weights->hparams(), [&file](const std::string& n) { return file.find_tensor(n); }, file.name(), requested);
   if (!plan.ok()) return plan.status();
+  if (options.threads > 1) {
+    auto pool = std::make_shared<cpu::ThreadPool>(options.threads);
+    (*plan)->model.executor = pool.get();
+    (*plan)->model.parallel_for = pool_parallel_for;
+    (*plan)->executor_owner = pool;
+  }
   const ops::int8::MatvecKernel kernel = ops::int8::resolve_matvec_kernel(requested);
   return std::unique_ptr<Backend>(
       new Int8Backend(std::move(weights), std::shared_ptr<const int8::Int8Plan>(std::move(plan).value()), kernel));

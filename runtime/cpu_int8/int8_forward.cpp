@@ -1,6 +1,7 @@
 // The integer-only forward pass (see int8_forward.h and docs/numerics.md "Fixed point").
 #include "cpu_int8/int8_forward.h"
 
+#include "ops/fixed/attention_fixed.h"
 #include "ops/int8/l2norm_fixed.h"
 #include "ops/int8/layernorm_fixed.h"
 #include "ops/int8/leaky_average_fixed.h"
@@ -16,7 +17,7 @@ namespace {
 size_t align64(size_t n) { return (n + 63) & ~size_t(63); }
 
 struct Layout {
-  size_t x, u, w_cur, acc, q8, logits, scores, probs, o_acc, r_acc, key_state, pmem_state, w_prev, key_cache, value_cache,
+  size_t x, u, w_cur, acc, q8, logits, scores, probs, pmem_scores, pmem_probs, pmem_split, o_acc, r_acc, attn_scratch, key_state, pmem_state, w_prev, key_cache, value_cache,
       total;
 };
 
@@ -24,7 +25,8 @@ Layout layout(const Int8Model& m, int64_t cap) {
   const size_t C = size_t(m.n_embd), L = size_t(m.n_layer);
   const size_t V = size_t(m.vocab_size);
   const size_t rows = (V > C ? V : C);
-  const size_t n_scores = size_t(cap) > size_t(m.pmem_size) ? size_t(cap) : size_t(m.pmem_size);
+  const size_t n_scores = size_t(cap);
+  const size_t n_slots = size_t(m.n_head) * size_t(m.pmem_size);
   Layout l{};
   size_t at = 0;
   auto take = [&](size_t bytes) {
@@ -40,8 +42,12 @@ Layout layout(const Int8Model& m, int64_t cap) {
   l.logits = take(V * 4);
   l.scores = take(n_scores * 4);
   l.probs = take(n_scores * 4);
+  l.pmem_scores = take(n_slots * 4);
+  l.pmem_probs = take(n_slots * 4);
+  l.pmem_split = take(size_t(m.n_head) * 2 * size_t(m.head_dim));
   l.o_acc = take(size_t(m.head_dim) * 8);
   l.r_acc = take(C * 4);
+  l.attn_scratch = take((size_t(m.attention_scratch_words_per_key) * size_t(cap) + 1) * 4);
   l.key_state = take(L * C * 4);
   l.pmem_state = take(L * C * 4);
   l.w_prev = take(L * C * 4);
@@ -57,7 +63,28 @@ void embed(const Int8Model& m, int32_t token, int32_t* x) {
   for (int64_t c = 0; c < m.n_embd; ++c) x[c] = multiply_by_quantized_multiplier(row[c], mult);
 }
 
+struct ProjectJob {
+  const Int8Model* m;
+  const Int8Matrix* w;
+  const int8_t* in;
+  int32_t* acc;
+};
+constexpr int64_t kRowsPerTask = 32;
+
+void project_rows(void* ctx, int64_t begin, int64_t end) {
+  const ProjectJob& j = *static_cast<const ProjectJob*>(ctx);
+  const int64_t r0 = begin * kRowsPerTask;
+  int64_t r1 = end * kRowsPerTask;
+  if (r1 > j.w->rows) r1 = j.w->rows;
+  j.m->matvec(j.w->weight + r0 * j.w->cols, r1 - r0, j.w->cols, j.in, j.acc + r0);
+}
+
 void project(const Int8Model& m, const Int8Matrix& w, const int8_t* in, int32_t* acc) {
+  if (m.parallel_for && w.rows >= 2 * kRowsPerTask) {
+    ProjectJob job{&m, &w, in, acc};
+    m.parallel_for(m.executor, (w.rows + kRowsPerTask - 1) / kRowsPerTask, project_rows, &job);
+    return;
+  }
   m.matvec(w.weight, w.rows, w.cols, in, acc);
 }
 
@@ -103,7 +130,14 @@ void contextual_memory(const Int8Model& m, const Int8Layer& L, int64_t layer, In
       for (int64_t i = 0; i < d; ++i) cos_q30 += int32_t(q[i]) * int32_t(k[i]);
       s->scores[j] = multiply_by_quantized_multiplier(cos_q30, L.score_multiplier[h]);
     }
-    softmax_fixed_q23(s->scores, n_keys, kScoreFracBits, s->probs);
+    if (m.attention_softmax) {
+      softmax_fixed_q23(s->scores, n_keys, kScoreFracBits, s->probs);
+    } else {
+      // Validated at load (kind, scale, scratch), so the status cannot be an error here.
+      ops::fixed::attention_transform_fixed(m.attention_transform, s->scores, L.transform_scale[h], s->probs,
+                                            size_t(n_keys), nullptr, s->attn_scratch);
+      for (int64_t j = 0; j < n_keys; ++j) s->probs[j] *= 256;  // Q1.15 → Q23
+    }
     for (int64_t i = 0; i < d; ++i) s->o_acc[i] = 0;
     for (int64_t j = 0; j < n_keys; ++j) {
       const int16_t* v = values + j * C + h * d;
@@ -119,9 +153,59 @@ void contextual_memory(const Int8Model& m, const Int8Layer& L, int64_t layer, In
   requantize_add_to_int32(s->acc, L.attn_out.requant, L.attn_out.bias, C, s->x);
 }
 
-// Persistent memory of one layer: softmax over N slots per head (and pmem_count banks).
+// Persistent memory of one head: softmax over N slots per bank; adds Σ p'·M_v into r_acc[h·d ..).
+struct PmemJob {
+  const Int8Model* m;
+  const Int8Layer* L;
+  const int16_t* query;
+  Int8State* s;
+};
+
+void pmem_heads(void* ctx, int64_t h_begin, int64_t h_end) {
+  const PmemJob& j = *static_cast<const PmemJob*>(ctx);
+  const Int8Model& m = *j.m;
+  const Int8Layer& L = *j.L;
+  const int64_t H = m.n_head, d = m.head_dim, N = m.pmem_size, P = m.pmem_count;
+  for (int64_t h = h_begin; h < h_end; ++h) {
+    int32_t* scores = j.s->pmem_scores + h * N;  // per head: heads may run on different threads
+    int32_t* probs = j.s->pmem_probs + h * N;
+    const int16_t* q = j.query + h * d;
+    int32_t* r = j.s->r_acc + h * d;
+    for (int64_t i = 0; i < d; ++i) r[i] = 0;
+    for (int64_t p = 0; p < P; ++p) {
+      const int64_t bank = (p * H + h) * N;
+      // q·M_k[n] for all slots with the int8 matvec kernels: the Q15 query splits exactly into
+      // q = 256·hi + lo + 128 with hi, lo ∈ [-128, 127], so q·m = 256·(hi·m) + lo·m + 128·Σm
+      // (every term exact in int32: |q·m| ≤ 2^15·127·d < 2^31 for d < 512). Same bits as a plain dot.
+      int8_t* hi = j.s->pmem_split + h * 2 * d;
+      int8_t* lo = hi + d;
+      for (int64_t i = 0; i < d; ++i) {
+        const int32_t v = q[i];
+        hi[i] = int8_t(v >> 8);  // arithmetic shift: floor
+        lo[i] = int8_t((v & 255) - 128);
+      }
+      const int8_t* mk = L.mem_k + bank * d;
+      m.matvec(mk, N, d, hi, scores);
+      m.matvec(mk, N, d, lo, probs);
+      for (int64_t n = 0; n < N; ++n) {
+        const int32_t dot = scores[n] * 256 + probs[n] + 128 * L.mem_k_rowsum[bank + n];
+        scores[n] = multiply_by_quantized_multiplier(dot, L.mem_k_score[bank + n]);
+      }
+      softmax_fixed_q23(scores, N, kScoreFracBits, probs);
+      for (int64_t n = 0; n < N; ++n) {
+        // p'_n = p_n·s_mv[n]/(P·max s_mv) ≤ p_n/P: Σ over banks and slots ≤ 2^23·127 < 2^31.
+        const int32_t pw = multiply_by_quantized_multiplier(probs[n], L.mem_v_weight[bank + n]);
+        if (pw == 0) continue;
+        const int8_t* mv = L.mem_v + (bank + n) * d;
+        for (int64_t i = 0; i < d; ++i) r[i] += pw * int32_t(mv[i]);
+      }
+    }
+  }
+}
+
+// Persistent memory of one layer (all heads, in parallel when an executor is set).
 void persistent_memory(const Int8Model& m, const Int8Layer& L, int64_t layer, Int8State* s) {
-  const int64_t C = m.n_embd, H = m.n_head, d = m.head_dim, N = m.pmem_size, P = m.pmem_count;
+  const int64_t C = m.n_embd, H = m.n_head, d = m.head_dim;
   layernorm_fixed(s->x, C, L.ln2_eps, L.ln2_inv_scale, s->q8);
   project(m, L.pmem_k, s->q8, s->acc);
   requantize_to_int32(s->acc, L.pmem_k.requant, L.pmem_k.bias, C, s->u);
@@ -129,28 +213,11 @@ void persistent_memory(const Int8Model& m, const Int8Layer& L, int64_t layer, In
   leaky_average_fixed(state, s->u, L.pmem_decay_q31, L.pmem_keep_q31, H, d);
   int16_t* query = reinterpret_cast<int16_t*>(s->w_cur);  // C int16 fit in C int32 (w_cur is free here)
   l2norm_fixed_q15(state, H, d, query);
-  for (int64_t i = 0; i < C; ++i) s->r_acc[i] = 0;
-  for (int64_t p = 0; p < P; ++p) {
-    for (int64_t h = 0; h < H; ++h) {
-      const int64_t bank = (p * H + h) * N;
-      const int16_t* q = query + h * d;
-      for (int64_t n = 0; n < N; ++n) {
-        const int8_t* mk = L.mem_k + (bank + n) * d;
-        int32_t dot = 0;  // ≤ 2^15·127·d: fits for d < 512
-        for (int64_t i = 0; i < d; ++i) dot += int32_t(q[i]) * int32_t(mk[i]);
-        s->scores[n] = multiply_by_quantized_multiplier(dot, L.mem_k_score[bank + n]);
-      }
-      softmax_fixed_q23(s->scores, N, kScoreFracBits, s->probs);
-      int32_t* r = s->r_acc + h * d;
-      for (int64_t n = 0; n < N; ++n) {
-        // p'_n = p_n·s_mv[n]/(P·max s_mv) ≤ p_n/P: Σ over banks and slots ≤ 2^23·127 < 2^31.
-        const int32_t pw = multiply_by_quantized_multiplier(s->probs[n], L.mem_v_weight[bank + n]);
-        if (pw == 0) continue;
-        const int8_t* mv = L.mem_v + (bank + n) * d;
-        for (int64_t i = 0; i < d; ++i) r[i] += pw * int32_t(mv[i]);
-      }
-    }
-  }
+  PmemJob job{&m, &L, query, s};
+  if (m.parallel_for && H > 1)
+    m.parallel_for(m.executor, H, pmem_heads, &job);
+  else
+    pmem_heads(&job, 0, H);
   requantize_uniform_to_int8(s->r_acc, L.r_to_int8, C, s->q8);
   project(m, L.pmem_out, s->q8, s->acc);
   requantize_add_to_int32(s->acc, L.pmem_out.requant, L.pmem_out.bias, C, s->x);
@@ -172,8 +239,12 @@ void int8_state_bind(const Int8Model& m, int64_t capacity, void* arena, Int8Stat
   s->logits = reinterpret_cast<int32_t*>(base + l.logits);
   s->scores = reinterpret_cast<int32_t*>(base + l.scores);
   s->probs = reinterpret_cast<int32_t*>(base + l.probs);
+  s->pmem_scores = reinterpret_cast<int32_t*>(base + l.pmem_scores);
+  s->pmem_probs = reinterpret_cast<int32_t*>(base + l.pmem_probs);
+  s->pmem_split = reinterpret_cast<int8_t*>(base + l.pmem_split);
   s->o_acc = reinterpret_cast<int64_t*>(base + l.o_acc);
   s->r_acc = reinterpret_cast<int32_t*>(base + l.r_acc);
+  s->attn_scratch = reinterpret_cast<int32_t*>(base + l.attn_scratch);
   s->key_state = reinterpret_cast<int32_t*>(base + l.key_state);
   s->pmem_state = reinterpret_cast<int32_t*>(base + l.pmem_state);
   s->w_prev = reinterpret_cast<int32_t*>(base + l.w_prev);

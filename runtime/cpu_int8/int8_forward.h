@@ -19,10 +19,14 @@ struct Int8State {
   int32_t* w_cur = nullptr;    // [C]
   int32_t* acc = nullptr;      // [max(C, V)] matvec accumulators
   int8_t* q8 = nullptr;        // [C] int8 activations
-  int32_t* scores = nullptr;   // [max(capacity, N)]
-  int32_t* probs = nullptr;    // [max(capacity, N)] Q23
+  int32_t* scores = nullptr;   // [capacity] contextual scores of one head
+  int32_t* probs = nullptr;    // [capacity] Q23
+  int32_t* pmem_scores = nullptr;  // [H][N] persistent-memory scores (per head: heads run in parallel)
+  int32_t* pmem_probs = nullptr;   // [H][N] Q23
+  int8_t* pmem_split = nullptr;    // [H][2][d] the query's high and low bytes
   int64_t* o_acc = nullptr;    // [head_dim]
   int32_t* r_acc = nullptr;    // [C]
+  int32_t* attn_scratch = nullptr;  // non-softmax transforms' scratch
   int32_t* logits = nullptr;   // [V] int32 logits of the last position (real = s_logit · logit)
   // Per layer (strided by layer): leaky states, previous w, key and value caches.
   int32_t* key_state = nullptr;   // [L][C]

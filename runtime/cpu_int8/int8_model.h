@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>  // C header: the Cortex-M4 build has no C++ library
 
+#include "ops/fixed/attention_fixed.h"
 #include "ops/int8/fixed_point.h"
 #include "ops/int8/matvec_int8.h"
 
@@ -18,8 +19,6 @@ using ops::int8::QuantizedMultiplier;
 // β² ≤ e^10 ≈ 22026 with unit keys; resolution 2^-16.
 inline constexpr int kScoreFracBits = 16;
 
-// Fixed-point attention transforms the core runs (the contextual memory's method).
-enum class FixedAttentionKind : int32_t { kSoftmax = 0 };
 
 struct Int8Matrix {
   const int8_t* weight = nullptr;                 // rows × cols, per-row symmetric int8
@@ -39,6 +38,7 @@ struct Int8Layer {
   const int32_t* key_keep_q31 = nullptr;   // [H] 1 - a_h
   const int32_t* value_mix_q24 = nullptr;  // [H] c_h·2^24 (ṽ_t = (1-c) w_{t+1} + c w_t)
   const QuantizedMultiplier* score_multiplier = nullptr;  // [H] β_h²·2^(16-30): Q30 cos → Q16 score
+  const ops::fixed::ScoreScale* transform_scale = nullptr;  // [H] real input of the non-softmax transforms
   QuantizedMultiplier o_to_int8;        // Q30 attention output → int8 at s_o
   // Persistent memory (absent when attn_only).
   bool has_pmem = false;
@@ -49,6 +49,7 @@ struct Int8Layer {
   const int32_t* pmem_keep_q31 = nullptr;
   const int8_t* mem_k = nullptr;  // [P, H, N, d] (β'² folded in)
   const int8_t* mem_v = nullptr;  // [P, H, N, d]
+  const int32_t* mem_k_rowsum = nullptr;  // [P·H·N] Σ_i M_k[n][i] (for the split-query dot, int8_forward.cpp)
   const QuantizedMultiplier* mem_k_score = nullptr;  // [P·H·N] s_mk[n]·2^(16-15): Q15·int8 → Q16 score
   const QuantizedMultiplier* mem_v_weight = nullptr; // [P·H·N] s_mv[n] / (P · max s_mv) (≤ 1)
   QuantizedMultiplier r_to_int8;  // Σ p·M_v (Q23 · int8) → int8 at s_r (includes max s_mv)
@@ -58,7 +59,11 @@ struct Int8Model {
   int64_t vocab_size = 0, n_embd = 0, n_head = 0, head_dim = 0, n_layer = 0;
   int64_t pmem_size = 0, pmem_count = 0;
   int32_t mask_offset = 1;
-  FixedAttentionKind attention = FixedAttentionKind::kSoftmax;
+  // Contextual attention: softmax runs ops/int8 softmax_fixed_q23 (Q23 weights); every other method
+  // the entmax family's integer kernels (ops/fixed, Q1.15 weights, widened to Q23).
+  bool attention_softmax = true;
+  ops::fixed::FixedRowTransform attention_transform;
+  int64_t attention_scratch_words_per_key = 0;  // scratch = this · capacity (+ 1)
   const int8_t* token_embd = nullptr;                // [V, C]
   const QuantizedMultiplier* embd_requant = nullptr;  // [V] s_e[v] / s_x
   uint64_t out_eps = 0;
@@ -66,6 +71,12 @@ struct Int8Model {
   Int8Matrix output;  // [V, C] → int32 logits at s_logit (a per-model constant)
   const Int8Layer* layers = nullptr;
   ops::int8::MatvecFn matvec = ops::int8::matvec_i8_portable;
+  // Optional executor (the backend's thread pool): runs fn(ctx, begin, end) over disjoint ranges
+  // covering [0, n) and returns when all are done. Null: everything runs on the calling thread.
+  // Results never depend on it (each range writes its own outputs with the same integer math).
+  using RangeFn = void (*)(void* ctx, int64_t begin, int64_t end);
+  void (*parallel_for)(void* executor, int64_t n, RangeFn fn, void* ctx) = nullptr;
+  void* executor = nullptr;
 };
 
 }  // namespace tessera::int8

@@ -87,6 +87,10 @@ class Builder {
     plan_.multipliers.emplace_back(n);
     return plan_.multipliers.back().data();
   }
+  ops::fixed::ScoreScale* new_scales(size_t n) {
+    plan_.score_scales.emplace_back(n);
+    return plan_.score_scales.back().data();
+  }
   int32_t* new_integers(size_t n) {
     plan_.integers.emplace_back(n);
     return plan_.integers.back().data();
@@ -193,6 +197,17 @@ class Builder {
       sm[h] = quantize_multiplier(b2 * std::ldexp(1.0, kScoreFracBits - 30));
     }
     L->score_multiplier = sm;
+    // Input scale of the ops/fixed transforms: Q16 scores, times β² for the regular seed relumax
+    // (its slope: relu(β²(s - max s) + b) with s = β²cos; see cpu/attention_row.h).
+    auto* ts = new_scales(size_t(H));
+    for (int64_t h = 0; h < H; ++h) {
+      double scale = std::ldexp(1.0, -kScoreFracBits);
+      if (hp_.method.kind == AttentionKind::kReluMax && hp_.method.form == SeedForm::kRegular)
+        scale *= double((*beta)[size_t(h)]) * (*beta)[size_t(h)];
+      const QuantizedMultiplier q = quantize_multiplier(scale);
+      ts[h] = {q.multiplier, q.shift};
+    }
+    L->transform_scale = ts;
     L->o_to_int8 = quantize_multiplier(std::ldexp(1.0, -30) / s[kO]);
     L->has_pmem = !hp_.attn_only;
     if (!L->has_pmem) return {};
@@ -222,16 +237,51 @@ class Builder {
       vw[i] = quantize_multiplier((*smv)[i] / (double(P) * max_v));
     }
     L->mem_k_score = ks;
+    int32_t* rowsum = new_integers(slots);
+    for (size_t i = 0; i < slots; ++i) {
+      int32_t sum = 0;
+      for (int64_t j = 0; j < d; ++j) sum += L->mem_k[i * size_t(d) + size_t(j)];
+      rowsum[i] = sum;
+    }
+    L->mem_k_rowsum = rowsum;
     L->mem_v_weight = vw;
     L->r_to_int8 = quantize_multiplier(max_v * std::ldexp(1.0, -ops::int8::kProbabilityFracBits) / s[kR]);
     return {};
   }
 
+  // The contextual memory's transform: softmax (ops/int8, Q23) or an ops/fixed integer kernel.
+  Status attention() {
+    using ops::fixed::FixedKind;
+    Int8Model& m = plan_.model;
+    const AttentionMethod& am = hp_.method;
+    m.attention_softmax = am.kind == AttentionKind::kSoftmax;
+    ops::fixed::FixedRowTransform& t = m.attention_transform;
+    switch (am.kind) {
+      case AttentionKind::kSoftmax: t.kind = FixedKind::kSoftmax; break;
+      case AttentionKind::kSparsemax: t.kind = FixedKind::kSparsemax; break;
+      case AttentionKind::kEntmax15: t.kind = FixedKind::kEntmax15; break;
+      case AttentionKind::kEntmax43: t.kind = FixedKind::kEntmax43; break;
+      case AttentionKind::kReluMax:
+        t.kind = FixedKind::kReluMax;
+        if (!(am.relumax_b > 0 && am.relumax_b < 2048))
+          return error(StatusCode::kUnsupported, "cpu-int8: relumax margin b must lie in (0, 2048) for Q11.20");
+        t.relu_bias_q20 = int32_t(std::nearbyint(am.relumax_b * 1048576.0));
+        break;
+      case AttentionKind::kTopKSoftmax: t.kind = FixedKind::kTopKSoftmax; t.top_k = am.top_k; break;
+      case AttentionKind::kTopKUniform: t.kind = FixedKind::kTopKUniform; t.top_k = am.top_k; break;
+      default:
+        return error(StatusCode::kUnsupported, "cpu-int8 has no integer kernel for attention method '" + am.name() +
+                                                   "' (general entmax α and norm_relu have no exact integer form)");
+    }
+    // Scratch words per key: measured at a large n so the per-key factor covers every row length.
+    const size_t big = 1 << 16;
+    m.attention_scratch_words_per_key = int64_t((ops::fixed::fixed_scratch_words(t.kind, big) + big - 1) / big);
+    return {};
+  }
+
   Status build() {
     if (!hp_.pre_ln) return error(StatusCode::kUnsupported, "cpu-int8 runs pre-LN models only (pre_ln = false)");
-    if (hp_.method.kind != AttentionKind::kSoftmax)
-      return error(StatusCode::kUnsupported, "cpu-int8 has no fixed-point kernel for attention method '" +
-                                                 hp_.method.name() + "' in this build (softmax only)");
+    if (Status st = attention(); !st.ok()) return st;
     const int64_t V = hp_.vocab_size, C = hp_.n_embd;
     auto gs = scales(int8_names::kModelActivationScales, {3});
     if (!gs.ok()) {

@@ -39,7 +39,9 @@ struct Int8Plan {
   std::vector<Int8Layer> layers;
   std::deque<std::vector<QuantizedMultiplier>> multipliers;
   std::deque<std::vector<int32_t>> integers;
+  std::deque<std::vector<ops::fixed::ScoreScale>> score_scales;
   std::shared_ptr<const void> keep_alive;  // the tensors' owner (mapped file)
+  std::shared_ptr<void> executor_owner;    // the thread pool model.executor points to (threads > 1)
 };
 
 using TensorLookup = std::function<const Tensor*(const std::string& name)>;

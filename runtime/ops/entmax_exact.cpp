@@ -5,6 +5,7 @@
 #include <functional>
 
 #include "ops/row_common.h"
+#include "ops/simd8.h"
 
 namespace tessera::ops {
 namespace {
@@ -16,22 +17,33 @@ inline float centred(float s, float m, float inv_r) { return (s - m) * inv_r; }
 float inverse_r(int r) { return r == 1 ? 1.0f : r == 2 ? 0.5f : 1.0f / 3.0f; }
 
 // Keeps z_i = centred(s_i) for usable keys with z_i > limit (compacted to the front of z).
+// Decode rows have few candidates, so blocks of 16 are first tested with a vectorised block max
+// and only blocks holding a candidate run the (scalar) compaction.
 TESSERA_MULTIVERSION
 size_t gather_candidates(const float* s, size_t n, const uint8_t* mask, float m, float inv_r,
                          float limit, float* z) {
-  size_t k = 0;
-  if (mask == nullptr) {
-    for (size_t i = 0; i < n; ++i) {
-      float zi = centred(s[i], m, inv_r);
-      z[k] = zi;
-      k += zi > limit;  // false for NaN
+  constexpr size_t kBlock = 16;
+  size_t k = 0, i = 0;
+  const simd::v8f neg_inf = simd::splat8(-kInf);
+  for (; i + kBlock <= n; i += kBlock) {
+    simd::v8f lanes = neg_inf;
+    for (size_t b = 0; b < kBlock; b += 8) {
+      simd::v8f v = simd::load8(s + i + b);
+      if (mask != nullptr) v = simd::mask8(mask + i + b) ? v : neg_inf;
+      lanes = v > lanes ? v : lanes;  // NaN lanes lose (compare false)
     }
-  } else {
-    for (size_t i = 0; i < n; ++i) {
-      float zi = centred(s[i], m, inv_r);
-      z[k] = zi;
-      k += (zi > limit) & (mask[i] != 0);
+    float bm = simd::hmax8(lanes);
+    if (!(centred(bm, m, inv_r) > limit)) continue;  // centred() is monotone: no candidate here
+    for (size_t j = i; j < i + kBlock; ++j) {
+      float zj = centred(s[j], m, inv_r);
+      z[k] = zj;
+      k += (zj > limit) & (mask == nullptr || mask[j] != 0);  // false for NaN
     }
+  }
+  for (; i < n; ++i) {
+    float zi = centred(s[i], m, inv_r);
+    z[k] = zi;
+    k += (zi > limit) & (mask == nullptr || mask[i] != 0);
   }
   return k;
 }

@@ -5,29 +5,20 @@
 namespace tessera::ops {
 namespace {
 
-// Writes w_i and returns Σw (double across 64-blocks of float partial sums).
 TESSERA_MULTIVERSION
-double relu_pass(const float* s, float* p, size_t n, const uint8_t* mask, float scale, float bias) {
-  double total = 0.0;
-  for (size_t b = 0; b < n; b += 64) {
-    size_t e = b + 64 < n ? b + 64 : n;
-    float part = 0.0f;
-    for (size_t i = b; i < e; ++i) {
-      float w = scale * s[i] + bias;
-      w = w > 0.0f ? w : 0.0f;  // NaN -> 0
-      w = (mask == nullptr || mask[i] != 0) ? w : 0.0f;
-      p[i] = w;
-      part += w;
-    }
-    total += part;
+void relu_pass(const float* s, float* p, size_t n, const uint8_t* mask, float scale, float bias) {
+  for (size_t i = 0; i < n; ++i) {
+    float w = scale * s[i] + bias;
+    w = w > 0.0f ? w : 0.0f;  // NaN -> 0
+    p[i] = (mask == nullptr || mask[i] != 0) ? w : 0.0f;
   }
-  return total;
 }
 
 }  // namespace
 
 void norm_relu_row(const float* s, float* p, size_t n, const uint8_t* mask, float scale, float bias) {
-  double total = relu_pass(s, p, n, mask, scale, bias);
+  relu_pass(s, p, n, mask, scale, bias);
+  double total = sum_row(p, n);
   if (total == 0.0) return fill_uniform_usable(s, p, n, mask);
   if (!(total < 1e300)) {  // an infinite weight (or a float overflow of the sum)
     size_t count = 0;
@@ -41,8 +32,7 @@ void norm_relu_row(const float* s, float* p, size_t n, const uint8_t* mask, floa
     for (size_t i = 0; i < n; ++i) p[i] = p[i] == kInf ? 1.0f / static_cast<float>(count) : 0.0f;
     return;
   }
-  float inv = static_cast<float>(1.0 / (total > 1e-6 ? total : 1e-6));
-  for (size_t i = 0; i < n; ++i) p[i] *= inv;
+  scale_row(p, n, static_cast<float>(1.0 / (total > 1e-6 ? total : 1e-6)));
 }
 
 }  // namespace tessera::ops

@@ -33,6 +33,10 @@ inline bool key_usable(const uint8_t* mask, size_t i, float v) {
 // Max over usable keys; -inf when there is none (or all are -inf).
 float usable_row_max(const float* s, size_t n, const uint8_t* mask);
 
+// Σ p_i in double (vectorised float lanes per block of 64, blocks added in double).
+double sum_row(const float* p, size_t n);
+void scale_row(float* p, size_t n, float factor);
+
 void fill_zero(float* p, size_t n);
 // Uniform weight on the usable keys equal to `value` (+inf rows, argmax ties); zeros elsewhere.
 void fill_uniform_on_value(const float* s, float* p, size_t n, const uint8_t* mask, float value);

@@ -43,11 +43,12 @@ Result<std::vector<PhysicalDeviceInfo>> enumerate_devices(VkInstance instance) {
         break;
       }
     }
-    const VkSubgroupFeatureFlags need = VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_ARITHMETIC_BIT;
+    const VkSubgroupFeatureFlags need =
+        VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_ARITHMETIC_BIT | VK_SUBGROUP_FEATURE_SHUFFLE_BIT;
     if (info.props.apiVersion < VK_API_VERSION_1_1) info.unusable_reason = "needs Vulkan 1.1";
     else if (info.compute_queue_family == UINT32_MAX) info.unusable_reason = "no compute queue";
     else if ((sub.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) == 0 || (sub.supportedOperations & need) != need)
-      info.unusable_reason = "no subgroup arithmetic in compute shaders";
+      info.unusable_reason = "no subgroup arithmetic/shuffle in compute shaders";
     else if (info.subgroup_size == 0 || info.subgroup_size > 128) info.unusable_reason = "odd subgroup size";
     info.usable = info.unusable_reason.empty();
     out.push_back(std::move(info));

@@ -19,7 +19,7 @@ struct PhysicalDeviceInfo {
   VkPhysicalDeviceMemoryProperties memory{};
   uint32_t compute_queue_family = UINT32_MAX;
   uint32_t subgroup_size = 0;
-  bool usable = false;          // Vulkan 1.1, compute queue, subgroup arithmetic in compute shaders
+  bool usable = false;          // Vulkan 1.1, compute queue, subgroup arithmetic + shuffle in compute
   std::string unusable_reason;  // why not, when !usable
   bool timestamps = false;
   const char* type_name() const;

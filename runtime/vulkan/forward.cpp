@@ -26,7 +26,7 @@ Result<std::unique_ptr<SequenceState>> make_sequence_state(Context& ctx, const G
   for (BufferSlice* b : {&s->x, &s->h, &s->u, &s->o, &s->q}) {
     TESSERA_ASSIGN_OR_RETURN(*b, s->device.allocate(R * C * 4, "activations"));
   }
-  TESSERA_ASSIGN_OR_RETURN(s->w_ext, s->device.allocate((R + 1) * C * 4, "value projections"));
+  TESSERA_ASSIGN_OR_RETURN(s->w, s->device.allocate(R * C * 4, "value projections"));
   TESSERA_ASSIGN_OR_RETURN(s->states, s->device.allocate(VkDeviceSize(hp.n_layer) * 3 * C * 4, "recurrent states"));
   for (int64_t l = 0; l < hp.n_layer; ++l) {
     TESSERA_ASSIGN_OR_RETURN(BufferSlice k, s->device.allocate(VkDeviceSize(capacity) * C * 4, "key cache"));
@@ -60,25 +60,25 @@ Status record_context_memory(Recording& rec, Context& ctx, const GpuModel& m, Se
   const HParams& hp = m.hp;
   const GpuLayer& L = m.layers[l];
   const uint32_t C = uint32_t(hp.n_embd), H = uint32_t(hp.n_head), d = uint32_t(hp.head_dim());
-  const BufferSlice hin = hp.pre_ln ? s.h : s.x;
   const VkDeviceSize layer_states = VkDeviceSize(l) * 3 * C * 4;
-  // This layer's w_{pos0-1} into row 0 of w_ext (the value of pos0-1 is finished now).
-  rec.copy(s.states, layer_states + 2 * C * 4, s.w_ext, 0, VkDeviceSize(C) * 4);
-  TESSERA_RETURN_IF_ERROR(record_layernorm(rec, ctx, s.x, 0, hin, 0, n, C, L.attn_norm, hp.layer_norm_eps));
+  // Pre-LN: the projections normalise x on the fly. Post-LN: x = LN(x) in place first.
+  const GpuNorm* ln = hp.pre_ln ? &L.attn_norm : nullptr;
+  if (!hp.pre_ln) {
+    TESSERA_RETURN_IF_ERROR(record_layernorm(rec, ctx, s.x, 0, s.x, 0, n, C, L.attn_norm, hp.layer_norm_eps));
+    rec.barrier();
+  }
+  TESSERA_RETURN_IF_ERROR(record_matvec(rec, ctx, L.attn_k, {s.x, 0, C}, {s.u, 0, C}, n, false, 1.0f, ln,
+                                        hp.layer_norm_eps));
+  TESSERA_RETURN_IF_ERROR(record_matvec(rec, ctx, L.attn_v, {s.x, 0, C}, {s.w, 0, C}, n, false, 1.0f, ln,
+                                        hp.layer_norm_eps));
   rec.barrier();
-  TESSERA_RETURN_IF_ERROR(record_matvec(rec, ctx, L.attn_k, {hin, 0, C}, {s.u, 0, C}, n, false, 1.0f));
-  TESSERA_RETURN_IF_ERROR(record_matvec(rec, ctx, L.attn_v, {hin, 0, C}, {s.w_ext, C, C}, n, false, 1.0f));
+  // Keys (leaky average, unit) and the values finished by this forward's rows: independent.
+  TESSERA_RETURN_IF_ERROR(record_leaky_keys(rec, ctx, s.step, s.u, sub(s.states, layer_states, C * 4), L.key_decay,
+                                            m.ones_h, s.key_cache[l], C, d, n, 2, hp.l2_norm_eps));
+  TESSERA_RETURN_IF_ERROR(record_value_finish(rec, ctx, s.step, s.w, sub(s.states, layer_states + 2 * C * 4, C * 4),
+                                              L.value_mix, L.value_scale, s.value_cache[l], C, d, n,
+                                              hp.l2_norm_eps));
   rec.barrier();
-  BufferSlice state = sub(s.states, layer_states, C * 4);
-  TESSERA_RETURN_IF_ERROR(record_leaky_scan(rec, ctx, s.u, state, L.key_decay, C, d, n));
-  rec.barrier();
-  TESSERA_RETURN_IF_ERROR(
-      record_l2norm_heads(rec, ctx, s.step, s.u, m.ones_h, s.key_cache[l], C, d, n, 2, hp.l2_norm_eps));
-  TESSERA_RETURN_IF_ERROR(record_value_finish(rec, ctx, s.step, s.w_ext, L.value_mix, L.value_scale,
-                                              s.value_cache[l], C, d, n, hp.l2_norm_eps));
-  rec.barrier();
-  // w_{last} becomes this layer's w_{pos0-1} of the next forward.
-  rec.copy(s.w_ext, VkDeviceSize(n) * C * 4, s.states, layer_states + 2 * C * 4, VkDeviceSize(C) * 4);
   AttentionCall a;
   a.method = hp.method;
   a.heads = H;
@@ -110,17 +110,17 @@ Status record_persistent_memory(Recording& rec, Context& ctx, const GpuModel& m,
   const GpuLayer& L = m.layers[l];
   const uint32_t C = uint32_t(hp.n_embd), H = uint32_t(hp.n_head), d = uint32_t(hp.head_dim());
   const uint32_t N = uint32_t(hp.pmem_size);
-  const BufferSlice hin = hp.pre_ln ? s.h : s.x;
-  TESSERA_RETURN_IF_ERROR(record_layernorm(rec, ctx, s.x, 0, hin, 0, n, C, L.pmem_norm, hp.layer_norm_eps));
-  rec.barrier();
-  TESSERA_RETURN_IF_ERROR(record_matvec(rec, ctx, L.pmem_k, {hin, 0, C}, {s.u, 0, C}, n, false, 1.0f));
-  rec.barrier();
-  BufferSlice state = sub(s.states, (VkDeviceSize(l) * 3 + 1) * C * 4, C * 4);
-  TESSERA_RETURN_IF_ERROR(record_leaky_scan(rec, ctx, s.u, state, L.pmem_decay, C, d, n));
+  const GpuNorm* ln = hp.pre_ln ? &L.pmem_norm : nullptr;
+  if (!hp.pre_ln) {
+    TESSERA_RETURN_IF_ERROR(record_layernorm(rec, ctx, s.x, 0, s.x, 0, n, C, L.pmem_norm, hp.layer_norm_eps));
+    rec.barrier();
+  }
+  TESSERA_RETURN_IF_ERROR(record_matvec(rec, ctx, L.pmem_k, {s.x, 0, C}, {s.u, 0, C}, n, false, 1.0f, ln,
+                                        hp.layer_norm_eps));
   rec.barrier();
   // q = β'² k̂' (the squared scale is stored as pmem_query_scale).
-  TESSERA_RETURN_IF_ERROR(
-      record_l2norm_heads(rec, ctx, s.step, s.u, L.pmem_query_scale, s.q, C, d, n, 1, hp.l2_norm_eps));
+  TESSERA_RETURN_IF_ERROR(record_leaky_keys(rec, ctx, s.step, s.u, sub(s.states, (VkDeviceSize(l) * 3 + 1) * C * 4, C * 4),
+                                            L.pmem_decay, L.pmem_query_scale, s.q, C, d, n, 1, hp.l2_norm_eps));
   rec.barrier();
   for (int64_t i = 0; i < hp.pmem_count; ++i) {
     AttentionCall a;

@@ -72,6 +72,8 @@ Result<std::unique_ptr<GpuModel>> upload_model(Context& ctx, const ModelView& m)
   const HParams& hp = m.hp;
   if (hp.n_head <= 0 || hp.n_embd % hp.n_head != 0) return invalid_argument("vulkan: n_embd must divide into heads");
   const uint32_t d = uint32_t(hp.head_dim());
+  if (d % 4 != 0)
+    return unsupported("vulkan: head size " + std::to_string(d) + " is not a multiple of 4 (vectorised value reads)");
   if (attention_workgroup(ctx, d) > ctx.device().limits().maxComputeWorkGroupInvocations)
     return unsupported("vulkan: head size " + std::to_string(d) + " exceeds the device's workgroup size");
   if (int64_t(m.layers.size()) != hp.n_layer) return invalid_argument("vulkan: layer count mismatch");

@@ -97,6 +97,7 @@ Result<BufferSlice> BlockAllocator::allocate(VkDeviceSize size, const std::strin
   MemoryBlock& b = *blocks_.back();
   BufferSlice s{b.buffer(), used_in_last_, size, b.mapped() ? b.mapped() + used_in_last_ : nullptr};
   used_in_last_ += need;
+  allocated_ += need;
   return s;
 }
 

@@ -60,6 +60,7 @@ class BlockAllocator {
   Result<BufferSlice> allocate(VkDeviceSize size, const std::string& what);
   VkDeviceSize max_slice() const { return max_range_; }
   VkDeviceSize bytes_reserved() const;  // sum of block sizes
+  VkDeviceSize bytes_allocated() const { return allocated_; }  // sum of slices handed out
   bool host_visible() const;
 
  private:
@@ -68,7 +69,7 @@ class BlockAllocator {
   VkDeviceSize block_size_, alignment_, max_range_;
   bool want_host_visible_;
   std::vector<std::unique_ptr<MemoryBlock>> blocks_;
-  VkDeviceSize used_in_last_ = 0;
+  VkDeviceSize used_in_last_ = 0, allocated_ = 0;
 };
 
 }  // namespace tessera::vk

@@ -19,21 +19,23 @@ struct RowView {
 
 Status record_embed(Recording& rec, Context& ctx, const GpuMatrix& table, const BufferSlice& tokens,
                     const BufferSlice& out, uint32_t n);
-// y[r, :] (+)= out_scale * (W x[r, :] + bias) for r < n (every part of a split matrix).
+// y[r, :] (+)= out_scale * (W x[r, :] + bias) for r < n (every part of a split matrix);
+// with `ln`, x rows are LayerNorm-ed on the fly (x itself is not modified).
 Status record_matvec(Recording& rec, Context& ctx, const GpuMatrix& w, const RowView& x, const RowView& y,
-                     uint32_t n, bool accumulate, float out_scale);
+                     uint32_t n, bool accumulate, float out_scale, const GpuNorm* ln = nullptr, float ln_eps = 0);
 Status record_layernorm(Recording& rec, Context& ctx, const BufferSlice& in, uint32_t in_row0,
                         const BufferSlice& out, uint32_t out_row0, uint32_t n, uint32_t channels,
                         const GpuNorm& norm, float eps);
-Status record_leaky_scan(Recording& rec, Context& ctx, const BufferSlice& u, const BufferSlice& state,
-                         const BufferSlice& decay, uint32_t channels, uint32_t head_dim, uint32_t n);
+// Leaky average over the n rows of u (state carried) + per-head unit normalisation into `out`.
 // flags: 1 = multiply by head_scale[h], 2 = write rows at pos0 + r (the key cache).
-Status record_l2norm_heads(Recording& rec, Context& ctx, const BufferSlice& step, const BufferSlice& in,
-                           const BufferSlice& head_scale, const BufferSlice& out, uint32_t channels,
-                           uint32_t head_dim, uint32_t n, uint32_t flags, float eps);
-Status record_value_finish(Recording& rec, Context& ctx, const BufferSlice& step, const BufferSlice& w_ext,
-                           const BufferSlice& mix, const BufferSlice& vscale, const BufferSlice& vcache,
-                           uint32_t channels, uint32_t head_dim, uint32_t n, float eps);
+Status record_leaky_keys(Recording& rec, Context& ctx, const BufferSlice& step, const BufferSlice& u,
+                         const BufferSlice& state, const BufferSlice& decay, const BufferSlice& head_scale,
+                         const BufferSlice& out, uint32_t channels, uint32_t head_dim, uint32_t n, uint32_t flags,
+                         float eps);
+// Values v_{pos0-1} .. v_{pos0+n-2} from the value projections w (n rows) and w_prev (updated).
+Status record_value_finish(Recording& rec, Context& ctx, const BufferSlice& step, const BufferSlice& w,
+                           const BufferSlice& w_prev, const BufferSlice& mix, const BufferSlice& vscale,
+                           const BufferSlice& vcache, uint32_t channels, uint32_t head_dim, uint32_t n, float eps);
 Status record_argmax(Recording& rec, Context& ctx, const BufferSlice& logits, uint32_t vocab, uint32_t row,
                      const BufferSlice& result);
 
@@ -47,7 +49,7 @@ struct AttentionScratchShape {
 };
 struct AttentionScratch {
   AttentionScratchShape shape;
-  BufferSlice scores, chunk_max, norm, partial;
+  BufferSlice scores, chunk_max, norm, partial, stats;
 };
 Result<AttentionScratch> make_attention_scratch(Context& ctx, BlockAllocator& alloc, const AttentionScratchShape& s);
 // Workgroup size of the attention kernels for a head size (>= d, power of two).

@@ -19,8 +19,9 @@ Result<AttentionScratch> make_attention_scratch(Context& ctx, BlockAllocator& al
   TESSERA_ASSIGN_OR_RETURN(a.scores, alloc.allocate(rows * std::max(s.max_keys, 1u) * 4, "attention scores"));
   TESSERA_ASSIGN_OR_RETURN(a.chunk_max, alloc.allocate(rows * std::max(s.nchunks(), 1u) * 4, "attention maxima"));
   TESSERA_ASSIGN_OR_RETURN(a.norm, alloc.allocate(rows * 4, "attention normalisers"));
-  TESSERA_ASSIGN_OR_RETURN(a.partial,
-                           alloc.allocate(rows * std::max(s.nvchunks(), 1u) * s.head_dim * 4, "attention partials"));
+  const VkDeviceSize chunks = std::max({s.nvchunks(), s.nchunks(), 1u});
+  TESSERA_ASSIGN_OR_RETURN(a.partial, alloc.allocate(rows * chunks * s.head_dim * 4, "attention partials"));
+  TESSERA_ASSIGN_OR_RETURN(a.stats, alloc.allocate(rows * chunks * 8, "attention chunk statistics"));
   return a;
 }
 
@@ -53,6 +54,10 @@ struct EntmaxPush {
 struct ValuesPush {
   uint32_t d, H, v_base, v_head_stride, v_key_stride, mask_offset, nkeys_fixed, row_base, s_stride, chunk_keys,
       nvchunks;
+};
+struct SoftmaxPartialPush {
+  uint32_t d, H, q_stride, flags, k_base, k_head_stride, k_key_stride, v_base, v_head_stride, v_key_stride,
+      mask_offset, nkeys_fixed, row_base, nchunks;
 };
 struct CombinePush {
   uint32_t d, H, C, mask_offset, nkeys_fixed, row_base, chunk_keys, nvchunks, flags;
@@ -99,8 +104,28 @@ Status record_attention(Recording& rec, Context& ctx, const AttentionCall& c, co
   if (sh.score_chunk != wg) return internal_error("vulkan: attention scratch built for another workgroup size");
   if (c.heads > sh.heads || c.head_dim != sh.head_dim)
     return internal_error("vulkan: attention scratch shape does not match the call");
+  if (c.head_dim % 4 || c.v_base % 4 || c.v_head_stride % 4 || c.v_key_stride % 4)
+    return unsupported("vulkan: attention needs head sizes and value strides that are multiples of 4");
   for (uint32_t row_base = 0; row_base < c.rows; row_base += sh.rows_per_pass) {
     uint32_t rows = std::min(sh.rows_per_pass, c.rows - row_base);
+    if (c.method.kind == AttentionKind::kSoftmax) {
+      // Flash-decoding: scores, chunk softmax and partial values in one pass, then a rescaling merge.
+      SoftmaxPartialPush pp{c.head_dim,      c.heads,         c.q_stride,      c.q_from_cache ? 1u : 0u,
+                            c.k_base,        c.k_head_stride, c.k_key_stride,  c.v_base,
+                            c.v_head_stride, c.v_key_stride,  c.mask_offset,   c.nkeys_fixed,
+                            row_base,        sh.nchunks()};
+      TESSERA_RETURN_IF_ERROR(rec.dispatch("attn_softmax_partial", {wg},
+                                           {c.step, c.q, c.keys, c.values, c.head_scale, s.partial, s.stats}, pp,
+                                           {sh.nchunks(), c.heads, rows}));
+      rec.barrier();
+      CombinePush cp{c.head_dim, c.heads,         c.out_stride,  c.mask_offset,          c.nkeys_fixed,
+                     row_base,   sh.score_chunk,  sh.nchunks(),  c.accumulate ? 1u : 0u, c.scale};
+      TESSERA_RETURN_IF_ERROR(rec.dispatch("attn_softmax_combine", {wg},
+                                           {c.step, s.partial, s.stats, c.head_scale, c.out_scale, c.out}, cp,
+                                           {c.heads, rows, 1}));
+      rec.barrier();
+      continue;
+    }
     ScoresPush sp{c.head_dim, c.heads,      c.q_stride,    c.q_from_cache ? 1u : 0u, c.k_base,
                   c.k_head_stride, c.k_key_stride, c.mask_offset, c.nkeys_fixed,  row_base,
                   sh.max_keys, sh.nchunks()};

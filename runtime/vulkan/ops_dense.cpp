@@ -18,18 +18,21 @@ Status record_embed(Recording& rec, Context& ctx, const GpuMatrix& table, const 
 }
 
 Status record_matvec(Recording& rec, Context& ctx, const GpuMatrix& w, const RowView& x, const RowView& y,
-                     uint32_t n, bool accumulate, float out_scale) {
+                     uint32_t n, bool accumulate, float out_scale, const GpuNorm* ln, float ln_eps) {
   uint32_t wg = ctx.workgroup_size();
   uint32_t rows_per_group = wg / ctx.subgroup_size();
   constexpr uint32_t kRowTile = 4;  // shaders/matvec.comp RT
   for (const auto& p : w.parts) {
     struct {
       uint32_t K, M, n, x_stride, x_offset, y_stride, y_offset, flags;
-      float out_scale;
+      float out_scale, ln_eps;
     } push{uint32_t(w.cols), uint32_t(p.rows), n, x.stride, x.offset, y.stride, y.offset + uint32_t(p.row0),
-           (w.has_bias ? 1u : 0u) | (accumulate ? 2u : 0u), out_scale};
-    TESSERA_RETURN_IF_ERROR(rec.dispatch("matvec", {wg, uint32_t(w.wtype)}, {x.buf, p.weight, p.scale, p.bias, y.buf},
-                                         push, {div_up(uint32_t(p.rows), rows_per_group), div_up(n, kRowTile), 1}));
+           (w.has_bias ? 1u : 0u) | (accumulate ? 2u : 0u) | (ln ? 4u | (ln->flags << 3) : 0u), out_scale, ln_eps};
+    const BufferSlice& lw = ln ? ln->weight : ctx.dummy();
+    const BufferSlice& lb = ln ? ln->bias : ctx.dummy();
+    TESSERA_RETURN_IF_ERROR(rec.dispatch("matvec", {wg, uint32_t(w.wtype)},
+                                         {x.buf, p.weight, p.scale, p.bias, y.buf, lw, lb}, push,
+                                         {div_up(uint32_t(p.rows), rows_per_group), div_up(n, kRowTile), 1}));
   }
   return Status::ok_status();
 }
@@ -41,27 +44,21 @@ Status record_layernorm(Recording& rec, Context& ctx, const BufferSlice& in, uin
   return rec.dispatch("layernorm", {ctx.workgroup_size()}, {in, norm.weight, norm.bias, out}, push, {n, 1, 1});
 }
 
-Status record_leaky_scan(Recording& rec, Context& ctx, const BufferSlice& u, const BufferSlice& state,
-                         const BufferSlice& decay, uint32_t channels, uint32_t head_dim, uint32_t n) {
-  struct { uint32_t C, d, n; } push{channels, head_dim, n};
-  uint32_t wg = ctx.workgroup_size();
-  return rec.dispatch("leaky_scan", {wg}, {u, state, decay}, push, {div_up(channels, wg), 1, 1});
+Status record_leaky_keys(Recording& rec, Context& ctx, const BufferSlice& step, const BufferSlice& u,
+                         const BufferSlice& state, const BufferSlice& decay, const BufferSlice& head_scale,
+                         const BufferSlice& out, uint32_t channels, uint32_t head_dim, uint32_t n, uint32_t flags,
+                         float eps) {
+  struct { uint32_t C, d, n, flags; float eps; } push{channels, head_dim, n, flags, eps};
+  return rec.dispatch("leaky_keys", {attention_workgroup(ctx, head_dim)}, {step, u, state, decay, head_scale, out},
+                      push, {channels / head_dim, 1, 1});
 }
 
-Status record_l2norm_heads(Recording& rec, Context& ctx, const BufferSlice& step, const BufferSlice& in,
-                           const BufferSlice& head_scale, const BufferSlice& out, uint32_t channels,
-                           uint32_t head_dim, uint32_t n, uint32_t flags, float eps) {
-  struct { uint32_t C, d, flags; float eps; } push{channels, head_dim, flags, eps};
-  return rec.dispatch("l2norm_heads", {ctx.workgroup_size()}, {step, in, head_scale, out}, push,
-                      {channels / head_dim, n, 1});
-}
-
-Status record_value_finish(Recording& rec, Context& ctx, const BufferSlice& step, const BufferSlice& w_ext,
-                           const BufferSlice& mix, const BufferSlice& vscale, const BufferSlice& vcache,
-                           uint32_t channels, uint32_t head_dim, uint32_t n, float eps) {
-  struct { uint32_t C, d; float eps; } push{channels, head_dim, eps};
-  return rec.dispatch("value_finish", {ctx.workgroup_size()}, {step, w_ext, mix, vscale, vcache}, push,
-                      {channels / head_dim, n, 1});
+Status record_value_finish(Recording& rec, Context& ctx, const BufferSlice& step, const BufferSlice& w,
+                           const BufferSlice& w_prev, const BufferSlice& mix, const BufferSlice& vscale,
+                           const BufferSlice& vcache, uint32_t channels, uint32_t head_dim, uint32_t n, float eps) {
+  struct { uint32_t C, d, n; float eps; } push{channels, head_dim, n, eps};
+  return rec.dispatch("value_finish", {attention_workgroup(ctx, head_dim)}, {step, w, w_prev, mix, vscale, vcache},
+                      push, {channels / head_dim, 1, 1});
 }
 
 Status record_argmax(Recording& rec, Context& ctx, const BufferSlice& logits, uint32_t vocab, uint32_t row,

@@ -19,7 +19,7 @@ struct SequenceState {
   uint32_t capacity = 0;
   BlockAllocator device, upload, readback;
   BufferSlice step, tokens;          // host-visible: {pos0, n}, n token ids
-  BufferSlice x, h, u, w_ext, o, q;  // [rows, C] scratch (w_ext has one extra leading row)
+  BufferSlice x, h, u, w, o, q;      // [rows, C] scratch
   BufferSlice states;                // per layer [ctx leaky state, pmem leaky state, w_{pos0-1}], C each
   std::vector<BufferSlice> key_cache, value_cache;  // per layer [capacity, C]
   BufferSlice logits;                // [rows, V]

@@ -34,6 +34,8 @@ class VulkanSequence final : public BackendSequence {
   int32_t greedy_token() const;
   // GPU time of the last recorded forward submitted (timestamp queries), in nanoseconds.
   Result<double> last_gpu_ns() const;
+  // Device bytes this sequence allocated (caches, states, scratch).
+  uint64_t device_bytes() const { return state_->device.bytes_allocated(); }
   // Same as forward() but copies no logits to the host (benchmarks: GPU argmax only).
   Status forward_greedy(std::span<const int32_t> tokens);
 

@@ -1,4 +1,4 @@
-// Same bits on every CPU: a deterministic integer-only model (weights and requantisation parameters
+// Same bits on every CPU: deterministic integer-only models (softmax and sparsemax attention) (weights and requantisation parameters
 // from an integer PRNG, no floats anywhere) runs through the fixed-point core; its int32 logits must
 // equal the golden file checked in (generated on x86-64). Built natively (CTest) and by
 // run_cross.sh for aarch64 / armhf under qemu-user. Also checks every matvec variant the CPU runs is
@@ -37,6 +37,7 @@ struct Storage {
   std::vector<std::vector<int8_t>> i8;
   std::vector<std::vector<int32_t>> i32;
   std::vector<std::vector<QuantizedMultiplier>> qm;
+  std::vector<std::vector<ops::fixed::ScoreScale>> scales;
   std::vector<Int8Layer> layers;
   Rng rng;
 
@@ -97,6 +98,8 @@ void build(Storage& st, Int8Model& m) {
     y.key_keep_q31 = st.i32.back().data();
     y.value_mix_q24 = st.ints(H, -3355443, 20132659);  // c ∈ [-0.2, 1.2]
     y.score_multiplier = st.mults(H, -12, -7);
+    st.scales.emplace_back(size_t(H), ops::fixed::ScoreScale{1 << 30, -15});  // 2^-16: Q16 scores
+    y.transform_scale = st.scales.back().data();
     y.o_to_int8 = st.mult(-23, -22);
     y.has_pmem = true;
     y.ln2_eps = 1000;
@@ -108,6 +111,13 @@ void build(Storage& st, Int8Model& m) {
     y.mem_k = st.weights(P * H * N * D);
     y.mem_v = st.weights(P * H * N * D);
     y.mem_k_score = st.mults(P * H * N, -8, -5);
+    st.i32.emplace_back(size_t(P * H * N));
+    for (int64_t i = 0; i < P * H * N; ++i) {
+      int32_t sum = 0;
+      for (int64_t k = 0; k < D; ++k) sum += y.mem_k[i * D + k];
+      st.i32.back()[size_t(i)] = sum;
+    }
+    y.mem_k_rowsum = st.i32.back().data();
     y.mem_v_weight = st.mults(P * H * N, -1, 0);
     y.r_to_int8 = st.mult(-17, -15);
   }
@@ -141,21 +151,29 @@ int main(int argc, char** argv) {
     return 2;
   }
   const bool kernels_ok = kernels_bit_identical();
-  Storage st;
-  Int8Model m;
-  build(st, m);
-  const MatvecKernel kernel = ops::int8::resolve_matvec_kernel(MatvecKernel::kAuto);
-  m.matvec = ops::int8::matvec_function(kernel);
-  std::vector<unsigned char> arena(int8_state_bytes(m, T) + 64);
-  void* base = reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(arena.data()) + 63) & ~uintptr_t(63));
-  Int8State s;
-  int8_state_bind(m, T, base, &s);
-  Rng tokens;
-  tokens.s = 42;
-  std::vector<int32_t> logits(static_cast<size_t>(T * V));
-  for (int64_t t = 0; t < T; ++t) int8_forward_token(m, &s, tokens.range(0, V - 1), logits.data() + t * V);
+  // Two models: softmax contextual attention (ops/int8) and sparsemax (ops/fixed), T rows each.
+  std::vector<int32_t> logits(size_t(2 * T * V));
+  MatvecKernel kernel = MatvecKernel::kPortable;
+  for (int variant = 0; variant < 2; ++variant) {
+    Storage st;
+    Int8Model m;
+    build(st, m);
+    m.attention_softmax = variant == 0;
+    m.attention_transform.kind = ops::fixed::FixedKind::kSparsemax;
+    m.attention_scratch_words_per_key = variant == 0 ? 0 : 1;
+    kernel = ops::int8::resolve_matvec_kernel(MatvecKernel::kAuto);
+    m.matvec = ops::int8::matvec_function(kernel);
+    std::vector<unsigned char> arena(int8_state_bytes(m, T) + 64);
+    void* base = reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(arena.data()) + 63) & ~uintptr_t(63));
+    Int8State s;
+    int8_state_bind(m, T, base, &s);
+    Rng tokens;
+    tokens.s = 42;
+    for (int64_t t = 0; t < T; ++t)
+      int8_forward_token(m, &s, tokens.range(0, V - 1), logits.data() + (variant * T + t) * V);
+  }
   if (std::strcmp(argv[1], "--print") == 0) {
-    for (int64_t t = 0; t < T; ++t) {
+    for (int64_t t = 0; t < 2 * T; ++t) {
       for (int64_t v = 0; v < V; ++v) std::printf("%s%d", v ? " " : "", logits[size_t(t * V + v)]);
       std::printf("\n");
     }
@@ -168,7 +186,7 @@ int main(int argc, char** argv) {
   }
   int64_t mismatches = 0, n = 0;
   long long expected = 0;
-  while (n < T * V && std::fscanf(f, "%lld", &expected) == 1) {
+  while (n < 2 * T * V && std::fscanf(f, "%lld", &expected) == 1) {
     if (expected != logits[size_t(n)]) {
       if (mismatches < 5)
         std::printf("position %lld token-logit %lld: expected %lld, got %d\n", (long long)(n / V), (long long)(n % V),
@@ -178,8 +196,8 @@ int main(int argc, char** argv) {
     ++n;
   }
   std::fclose(f);
-  if (n != T * V) {
-    std::printf("golden file holds %lld values, expected %lld\n", (long long)n, (long long)(T * V));
+  if (n != 2 * T * V) {
+    std::printf("golden file holds %lld values, expected %lld\n", (long long)n, (long long)(2 * T * V));
     return 1;
   }
   std::printf("matvec kernel %s: %lld/%lld int32 logits equal the golden x86-64 values\n",

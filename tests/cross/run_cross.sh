@@ -8,7 +8,9 @@ arch=$1 root=$2 work=$3
 mkdir -p "$work/$arch"
 core=(runtime/ops/int8/rsqrt_fixed.cpp runtime/ops/int8/matvec_int8.cpp runtime/ops/int8/requantize.cpp
       runtime/ops/int8/layernorm_fixed.cpp runtime/ops/int8/leaky_average_fixed.cpp runtime/ops/int8/l2norm_fixed.cpp
-      runtime/ops/int8/softmax_fixed.cpp runtime/cpu_int8/int8_forward.cpp tests/cross/cross_int8_main.cpp)
+      runtime/ops/int8/softmax_fixed.cpp runtime/cpu_int8/int8_forward.cpp
+      runtime/ops/fixed/attention_fixed.cpp runtime/ops/fixed/entmax_fixed.cpp runtime/ops/fixed/fixed_math.cpp
+      runtime/ops/fixed/relumax_fixed.cpp runtime/ops/fixed/softmax_fixed.cpp runtime/ops/fixed/topk_fixed.cpp tests/cross/cross_int8_main.cpp)
 case $arch in
   aarch64) cxx=aarch64-linux-gnu-g++ qemu=(qemu-aarch64 -cpu max) defs=(-DTESSERA_HAVE_NEON_DOT=1)
            extra=(runtime/ops/int8/matvec_int8_neon_dot.cpp) ;;
@@ -17,7 +19,7 @@ case $arch in
 esac
 objs=()
 for src in "${core[@]}" "${extra[@]}"; do
-  obj="$work/$arch/$(basename "${src%.cpp}").o"
+  obj="$work/$arch/$(tr / _ <<<"${src%.cpp}").o"
   flags=(-std=c++20 -O2 -Wall -I"$root/runtime" "${defs[@]}")
   [[ $src == *neon_dot* ]] && flags+=(-march=armv8.2-a+dotprod)
   "$cxx" "${flags[@]}" -c "$root/$src" -o "$obj"

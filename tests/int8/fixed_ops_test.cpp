@@ -27,7 +27,7 @@ QuantizedMultiplier to_multiplier(double m) {
   return {int32_t(q), e};
 }
 
-TEST(LayerNormFixed, MatchesFloat64WithinOneLsb) {
+TEST(Int8LayerNormFixed, MatchesFloat64WithinOneLsb) {
   std::mt19937 rng(11);
   std::normal_distribution<double> nd(0.0, 1.0);
   for (int64_t n : {8, 32, 768}) {
@@ -53,7 +53,7 @@ TEST(LayerNormFixed, MatchesFloat64WithinOneLsb) {
   }
 }
 
-TEST(LeakyAverageFixed, TracksFloat64RecurrenceWithinTwoLsb) {
+TEST(Int8LeakyAverageFixed, TracksFloat64RecurrenceWithinTwoLsb) {
   const int64_t H = 3, d = 4, T = 200;
   const double a[H] = {std::exp(-0.1), std::exp(-1.0), std::exp(-6.0)};
   std::vector<int32_t> decay(H), keep(H);
@@ -79,7 +79,7 @@ TEST(LeakyAverageFixed, TracksFloat64RecurrenceWithinTwoLsb) {
   }
 }
 
-TEST(L2NormFixed, UnitVectorsInQ15WithinOneLsb) {
+TEST(Int8L2NormFixed, UnitVectorsInQ15WithinOneLsb) {
   std::mt19937 rng(13);
   for (int64_t d : {1, 8, 64, 128}) {
     for (int64_t magnitude : {int64_t(3), int64_t(1) << 20, int64_t(2000000000)}) {
@@ -106,7 +106,7 @@ TEST(L2NormFixed, UnitVectorsInQ15WithinOneLsb) {
   for (auto x : out) EXPECT_EQ(x, 0);
 }
 
-TEST(Requantize, PerRowMultipliersBiasAndResidualAdd) {
+TEST(Int8Requantize, PerRowMultipliersBiasAndResidualAdd) {
   const std::vector<int32_t> acc = {1000, -1000, 123456, -7};
   const std::vector<int32_t> bias = {24, 0, -456, 7};
   const std::vector<QuantizedMultiplier> m = {to_multiplier(0.01), to_multiplier(0.5), to_multiplier(1e-3),

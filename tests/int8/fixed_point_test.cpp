@@ -18,7 +18,7 @@ int64_t exact_round_shift(__int128 n, int e) {
   return int64_t(n < 0 ? -q : q);
 }
 
-TEST(FixedPoint, SaturatingRoundingDoublingHighMulMatchesExactRounding) {
+TEST(Int8FixedPoint, SaturatingRoundingDoublingHighMulMatchesExactRounding) {
   std::mt19937_64 rng(1);
   for (int i = 0; i < 200000; ++i) {
     const int32_t a = int32_t(rng()), b = int32_t(rng());
@@ -30,7 +30,7 @@ TEST(FixedPoint, SaturatingRoundingDoublingHighMulMatchesExactRounding) {
   EXPECT_EQ(saturating_rounding_doubling_high_mul(1 << 30, 1 << 30), 1 << 29);  // 0.5·0.5 = 0.25
 }
 
-TEST(FixedPoint, RoundingDivideByPotRoundsHalfAwayFromZero) {
+TEST(Int8FixedPoint, RoundingDivideByPotRoundsHalfAwayFromZero) {
   EXPECT_EQ(rounding_divide_by_pot(5, 1), 3);    // 2.5 → 3
   EXPECT_EQ(rounding_divide_by_pot(-5, 1), -3);  // -2.5 → -3
   EXPECT_EQ(rounding_divide_by_pot(-6, 2), -2);  // -1.5 → -2
@@ -44,7 +44,7 @@ TEST(FixedPoint, RoundingDivideByPotRoundsHalfAwayFromZero) {
   }
 }
 
-TEST(FixedPoint, MultiplyByQuantizedMultiplierApproximatesRealProduct) {
+TEST(Int8FixedPoint, MultiplyByQuantizedMultiplierApproximatesRealProduct) {
   // m = M·2^(shift-31); result within 1 of x·m (two roundings, each ≤ 1/2).
   std::mt19937_64 rng(3);
   for (int i = 0; i < 100000; ++i) {
@@ -60,7 +60,7 @@ TEST(FixedPoint, MultiplyByQuantizedMultiplierApproximatesRealProduct) {
   EXPECT_EQ(multiply_by_quantized_multiplier(-(1 << 20), {1 << 30, 20}), -(1 << 30));
 }
 
-TEST(FixedPoint, IntegerSquareRootIsExactFloor) {
+TEST(Int8FixedPoint, IntegerSquareRootIsExactFloor) {
   std::mt19937_64 rng(4);
   for (uint64_t x : {0ull, 1ull, 2ull, 3ull, 4ull, 15ull, 16ull, 17ull, ~0ull, (1ull << 62), (1ull << 62) - 1})
     ASSERT_TRUE(__int128(isqrt64(x)) * isqrt64(x) <= x &&
@@ -73,7 +73,7 @@ TEST(FixedPoint, IntegerSquareRootIsExactFloor) {
   }
 }
 
-TEST(FixedPoint, ReciprocalSqrtRelativeErrorBelow2PowMinus29) {
+TEST(Int8FixedPoint, ReciprocalSqrtRelativeErrorBelow2PowMinus29) {
   std::mt19937_64 rng(5);
   for (int i = 0; i < 100000; ++i) {
     const uint64_t x = (rng() >> (rng() % 64)) | 1;

@@ -11,18 +11,23 @@
 namespace tessera::ops::int8 {
 namespace {
 
-std::vector<int8_t> random_int8(size_t n, std::mt19937& rng) {
+std::vector<int8_t> random_int8(size_t n, std::mt19937& rng) {  // weights: [-127, 127]
   std::vector<int8_t> v(n);
   for (auto& x : v) x = int8_t(int(rng() % 255) - 127);
+  return v;
+}
+std::vector<int8_t> random_activations(size_t n, std::mt19937& rng) {  // activations: [-128, 127]
+  std::vector<int8_t> v(n);
+  for (auto& x : v) x = int8_t(int(rng() % 256) - 128);
   return v;
 }
 
 const MatvecKernel kVariants[] = {MatvecKernel::kAvx2, MatvecKernel::kAvx512Vnni, MatvecKernel::kNeonDot};
 
-TEST(MatvecInt8, PortableEqualsInt64Reference) {
+TEST(Int8MatvecInt8, PortableEqualsInt64Reference) {
   std::mt19937 rng(7);
   for (auto [rows, cols] : {std::pair<int64_t, int64_t>{1, 1}, {5, 33}, {17, 100}, {64, 768}}) {
-    auto w = random_int8(size_t(rows * cols), rng), x = random_int8(size_t(cols), rng);
+    auto w = random_int8(size_t(rows * cols), rng), x = random_activations(size_t(cols), rng);
     std::vector<int32_t> y(static_cast<size_t>(rows));
     matvec_i8_portable(w.data(), rows, cols, x.data(), y.data());
     for (int64_t r = 0; r < rows; ++r) {
@@ -33,7 +38,7 @@ TEST(MatvecInt8, PortableEqualsInt64Reference) {
   }
 }
 
-TEST(MatvecInt8, SimdVariantsBitIdenticalToPortable) {
+TEST(Int8MatvecInt8, SimdVariantsBitIdenticalToPortable) {
   std::mt19937 rng(8);
   int tested = 0;
   for (MatvecKernel k : kVariants) {
@@ -42,7 +47,7 @@ TEST(MatvecInt8, SimdVariantsBitIdenticalToPortable) {
     MatvecFn fn = matvec_function(k);
     for (int64_t rows : {1, 3, 4, 7, 64, 130})
       for (int64_t cols : {1, 15, 16, 31, 32, 33, 63, 64, 65, 127, 768, 1000}) {
-        auto w = random_int8(size_t(rows * cols), rng), x = random_int8(size_t(cols), rng);
+        auto w = random_int8(size_t(rows * cols), rng), x = random_activations(size_t(cols), rng);
         std::vector<int32_t> ref(static_cast<size_t>(rows)), got(static_cast<size_t>(rows), 12345);
         matvec_i8_portable(w.data(), rows, cols, x.data(), ref.data());
         fn(w.data(), rows, cols, x.data(), got.data());
@@ -52,7 +57,7 @@ TEST(MatvecInt8, SimdVariantsBitIdenticalToPortable) {
     const int64_t rows = 8, cols = 4096;
     std::vector<int8_t> w(static_cast<size_t>(rows * cols)), x(static_cast<size_t>(cols));
     for (size_t i = 0; i < w.size(); ++i) w[i] = (i / cols) % 2 ? -127 : 127;
-    for (size_t i = 0; i < x.size(); ++i) x[i] = i % 3 ? -127 : 127;
+    for (size_t i = 0; i < x.size(); ++i) x[i] = i % 3 ? -128 : 127;
     std::vector<int32_t> ref(rows), got(rows);
     matvec_i8_portable(w.data(), rows, cols, x.data(), ref.data());
     fn(w.data(), rows, cols, x.data(), got.data());
@@ -61,7 +66,7 @@ TEST(MatvecInt8, SimdVariantsBitIdenticalToPortable) {
   std::printf("SIMD variants tested on this CPU: %d\n", tested);
 }
 
-TEST(MatvecInt8, MatmulEqualsMatvecPerToken) {
+TEST(Int8MatvecInt8, MatmulEqualsMatvecPerToken) {
   std::mt19937 rng(9);
   const int64_t rows = 300, cols = 520, tokens = 5;
   auto w = random_int8(size_t(rows * cols), rng), x = random_int8(size_t(cols * tokens), rng);
@@ -74,7 +79,7 @@ TEST(MatvecInt8, MatmulEqualsMatvecPerToken) {
   }
 }
 
-TEST(MatvecInt8, ResolveFallsBackToPortableForUnavailableVariants) {
+TEST(Int8MatvecInt8, ResolveFallsBackToPortableForUnavailableVariants) {
   EXPECT_TRUE(matvec_kernel_available(MatvecKernel::kPortable));
   for (MatvecKernel k : kVariants)
     if (!matvec_kernel_available(k)) EXPECT_EQ(resolve_matvec_kernel(k), MatvecKernel::kPortable);

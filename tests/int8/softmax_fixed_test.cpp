@@ -10,7 +10,7 @@
 namespace tessera::ops::int8 {
 namespace {
 
-TEST(ExpFixed, RelativeErrorBelow2PowMinus19PlusOneLsb) {
+TEST(Int8ExpFixed, RelativeErrorBelow2PowMinus19PlusOneLsb) {
   for (int frac_bits : {10, 16, 26}) {
     for (int64_t k = 0; k < 200000; ++k) {
       const int64_t x = -k * ((int64_t(40) << frac_bits) / 200000);
@@ -26,7 +26,7 @@ TEST(ExpFixed, RelativeErrorBelow2PowMinus19PlusOneLsb) {
   EXPECT_EQ(exp_neg_q30(-(int64_t(100) << 16), 16), 0);
 }
 
-TEST(SoftmaxFixed, MatchesFloat64) {
+TEST(Int8SoftmaxFixed, MatchesFloat64) {
   std::mt19937 rng(21);
   std::normal_distribution<double> nd(0.0, 1.0);
   for (int64_t n : {1, 2, 40, 2688}) {

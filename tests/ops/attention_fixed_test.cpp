@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "attention_oracle.h"
+#include "ops/attention_fixed_method.h"
 #include "ops/fixed/fixed_math.h"
 
 namespace tessera::ops::fixed {
@@ -114,6 +115,29 @@ TEST(AttentionFixed, DenseSupportsWithinTwoLsb) {
     }
 }
 
+TEST(AttentionFixed, LargestRowsKeepExactSumAndBound) {
+  // n = 2^20 (the documented maximum): the weights are pre-shifted so that Σ < 2^48 still holds.
+  const size_t n = size_t{1} << 20;
+  std::mt19937_64 rng(3);
+  Row q = random_scores(n, rng, 0);
+  for (FixedKind kind : {FixedKind::kSoftmax, FixedKind::kReluMax, FixedKind::kSparsemax}) {
+    FixedRowTransform t{kind};
+    Row p = run(t, q, kScale16);
+    int64_t total = 0;
+    for (int32_t v : p) total += v;
+    EXPECT_EQ(total, kFixedProbOne) << static_cast<int>(kind);
+  }
+  expect_within_two_lsb(FixedRowTransform{FixedKind::kSoftmax}, q, kScale16, {}, "n = 2^20 softmax");
+  Row flat(n, 123);  // 1/2^20 each: Q1.15 outputs 0/1 that sum to 32768 exactly
+  Row p = run(FixedRowTransform{FixedKind::kSoftmax}, flat, kScale16);
+  int64_t total = 0;
+  for (int32_t v : p) {
+    ASSERT_TRUE(v == 0 || v == 1);
+    total += v;
+  }
+  EXPECT_EQ(total, kFixedProbOne);
+}
+
 TEST(AttentionFixed, GoldenRows) {
   // sparsemax on s = (1, 0.5, 0): τ = -0.25 in z = s - 1 → p = (0.75, 0.25, 0) exactly.
   Row q = {65536, 32768, 0};
@@ -168,6 +192,23 @@ TEST(AttentionFixed, RejectsBadArguments) {
   EXPECT_EQ(attention_transform_fixed(sparse, q.data(), kScale16, p.data(), 2, nullptr, nullptr),
             FixedStatus::kInvalidArgument);  // scratch required
   EXPECT_EQ(p, (Row{-1, -1}));                // untouched on error
+}
+
+TEST(AttentionFixed, MethodBridgeRefusesInexactTransforms) {
+  for (const char* name : {"entmax:1.25", "norm_relu"}) {
+    auto r = fixed_transform_for(AttentionMethod::parse(name).value());
+    ASSERT_FALSE(r.ok()) << name;
+    EXPECT_EQ(r.status().code(), StatusCode::kUnsupported);
+    EXPECT_NE(r.status().message().find(name), std::string::npos) << r.status().message();
+  }
+  auto top = fixed_transform_for(AttentionMethod::parse("top3_uniform").value());
+  ASSERT_TRUE(top.ok());
+  EXPECT_EQ(top.value().kind, FixedKind::kTopKUniform);
+  EXPECT_EQ(top.value().top_k, 3);
+  auto relu = fixed_transform_for(AttentionMethod::parse("relumax").value());
+  ASSERT_TRUE(relu.ok());
+  EXPECT_EQ(relu.value().relu_bias_q20, 1 << 20);
+  EXPECT_EQ(fixed_transform_for(AttentionMethod::parse("triweight").value()).value().kind, FixedKind::kEntmax43);
 }
 
 // Bound: Taylor remainder < 6e-9 plus ≤ 8 Q0.31 roundings (2^-32 each) < 1e-8.

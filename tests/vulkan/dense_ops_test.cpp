@@ -16,7 +16,7 @@ struct MatvecCase {
   bool bias;
 };
 
-class MatvecTest : public VulkanTest, public ::testing::WithParamInterface<MatvecCase> {};
+class VulkanMatvec : public VulkanTest, public ::testing::WithParamInterface<MatvecCase> {};
 
 void check_matvec(VulkanTest* t, Context& ctx, DType dtype, bool with_bias, int64_t M, int64_t K, uint32_t n,
                   std::function<BufferSlice(const std::vector<float>&)> up,
@@ -70,27 +70,27 @@ void check_matvec(VulkanTest* t, Context& ctx, DType dtype, bool with_bias, int6
   (void)t;
 }
 
-TEST_P(MatvecTest, MatchesFloat64) {
+TEST_P(VulkanMatvec, MatchesFloat64) {
   // 7 token rows (not a multiple of the shader's 4-row tile), 37 outputs (not a multiple of a workgroup).
   check_matvec(
       this, *ctx_, GetParam().dtype, GetParam().bias, 37, 96, 7, [&](const auto& v) { return upload(v); },
       [&](const auto& s, size_t n) { return download(s, n); }, [&](const auto& body) { run(body); });
 }
 
-INSTANTIATE_TEST_SUITE_P(Types, MatvecTest,
+INSTANTIATE_TEST_SUITE_P(Types, VulkanMatvec,
                          ::testing::Values(MatvecCase{DType::kF32, false}, MatvecCase{DType::kF32, true},
                                            MatvecCase{DType::kF16, true}, MatvecCase{DType::kI8, false},
                                            MatvecCase{DType::kI8, true}));
 
 // A bindable range of 4 KiB forces the matrix into several row parts, and staging uploads.
-class SplitMatvecTest : public VulkanTest {
+class VulkanSplitMatvec : public VulkanTest {
   void customize(ContextOptions& o) override {
     o.max_slice_bytes = 4096;
     o.force_staging = true;
   }
 };
 
-TEST_F(SplitMatvecTest, SplitRowsAndStagingMatch) {
+TEST_F(VulkanSplitMatvec, SplitRowsAndStagingMatch) {
   ASSERT_FALSE(ctx_->direct_upload());
   check_matvec(
       this, *ctx_, DType::kF32, true, 50, 64, 3, [&](const auto& v) { return upload(v); },
@@ -104,9 +104,9 @@ TEST_F(SplitMatvecTest, SplitRowsAndStagingMatch) {
   EXPECT_EQ(g->parts.size(), 4u);  // 16 rows of 256 bytes per 4 KiB part
 }
 
-using DenseOpsTest = VulkanTest;
+using VulkanDenseOps = VulkanTest;
 
-TEST_F(DenseOpsTest, EmbeddingGatherI8) {
+TEST_F(VulkanDenseOps, EmbeddingGatherI8) {
   const int64_t V = 11, C = 8;
   std::vector<int8_t> q(size_t(V * C));
   std::vector<float> scale(static_cast<size_t>(V));
@@ -130,7 +130,7 @@ TEST_F(DenseOpsTest, EmbeddingGatherI8) {
       EXPECT_EQ(y[r * C + size_t(c)], float(q[size_t(tokens[r] * C + c)]) * scale[size_t(tokens[r])]);
 }
 
-TEST_F(DenseOpsTest, LayerNormWithWeightAndBias) {
+TEST_F(VulkanDenseOps, LayerNormWithWeightAndBias) {
   const uint32_t C = 40, n = 3;
   std::mt19937 rng(3);
   auto x = random_floats(C * n, rng, -3, 5), w = random_floats(C, rng, 0.5, 1.5), b = random_floats(C, rng);
@@ -153,74 +153,72 @@ TEST_F(DenseOpsTest, LayerNormWithWeightAndBias) {
   }
 }
 
-TEST_F(DenseOpsTest, LeakyScanCarriesState) {
-  const uint32_t C = 12, d = 4, n = 5;
+TEST_F(VulkanDenseOps, LeakyKeysCarryStateAndNormalisePerHead) {
+  const uint32_t C = 12, d = 4, n = 5, H = C / d, pos0 = 3;
   std::mt19937 rng(5);
   auto u = random_floats(C * n, rng), state = random_floats(C, rng);
-  std::vector<float> decay = {0.1f, 0.5f, 0.99f};
-  BufferSlice us = upload(u), ss = upload(state), ds = upload(decay);
-  run([&](Recording& rec) { return record_leaky_scan(rec, *ctx_, us, ss, ds, C, d, n); });
-  auto y = download(us, C * n), s_out = download(ss, C);
-  for (uint32_t c = 0; c < C; ++c) {
-    double s = state[c], a = decay[c / d];
-    for (uint32_t r = 0; r < n; ++r) {
-      s = a * s + (1 - a) * u[r * C + c];
-      EXPECT_NEAR(y[r * C + c], s, 1e-6);
-    }
-    EXPECT_NEAR(s_out[c], s, 1e-6);
+  std::vector<float> decay = {0.1f, 0.5f, 0.99f}, scale = {2.0f, 3.0f, 0.5f};
+  for (uint32_t flags : {1u, 2u}) {  // scaled query rows 0..n-1; unscaled key-cache rows pos0..pos0+n-1
+    BufferSlice step = upload({0, 0}), us = upload(u), ss = upload(state), ds = upload(decay), sc = upload(scale);
+    BufferSlice out = zeros(C * (pos0 + n));
+    uint32_t st[2] = {pos0, n};
+    ASSERT_TRUE(ctx_->write(step, std::as_bytes(std::span(st))).ok());
+    run([&](Recording& rec) { return record_leaky_keys(rec, *ctx_, step, us, ss, ds, sc, out, C, d, n, flags, 1e-6f); });
+    auto y = download(out, C * (pos0 + n)), s_out = download(ss, C);
+    std::vector<double> s(state.begin(), state.end());
+    const uint32_t row0 = flags == 2 ? pos0 : 0;
+    for (uint32_t r = 0; r < n; ++r)
+      for (uint32_t h = 0; h < H; ++h) {
+        double q = 0, a = decay[h];
+        for (uint32_t i = 0; i < d; ++i) {
+          double& si = s[h * d + i];
+          si = a * si + (1 - a) * u[r * C + h * d + i];
+          q += si * si;
+        }
+        for (uint32_t i = 0; i < d; ++i) {
+          double want = (flags == 1 ? scale[h] : 1.0) * s[h * d + i] / (std::sqrt(q) + 1e-6);
+          EXPECT_NEAR(y[(row0 + r) * C + h * d + i], want, 2e-6 * (1 + std::abs(want)));
+        }
+      }
+    for (uint32_t c = 0; c < C; ++c) EXPECT_NEAR(s_out[c], s[c], 1e-6);
+    if (flags == 2)
+      for (uint32_t i = 0; i < pos0 * C; ++i) EXPECT_EQ(y[i], 0.0f);  // rows before pos0 untouched
   }
 }
 
-TEST_F(DenseOpsTest, L2NormHeadsToCacheRows) {
-  const uint32_t C = 12, d = 4, n = 2, H = C / d, pos0 = 3;
-  std::mt19937 rng(9);
-  auto x = random_floats(C * n, rng);
-  std::vector<float> scale = {2.0f, 3.0f, 0.5f};
-  BufferSlice step = upload({float(0), float(0)}), xs = upload(x), sc = upload(scale), out = zeros(C * (pos0 + n));
-  uint32_t st[2] = {pos0, n};
-  ASSERT_TRUE(ctx_->write(step, std::as_bytes(std::span(st))).ok());
-  run([&](Recording& rec) { return record_l2norm_heads(rec, *ctx_, step, xs, sc, out, C, d, n, 1 | 2, 1e-6f); });
-  auto y = download(out, C * (pos0 + n));
-  for (uint32_t r = 0; r < n; ++r)
-    for (uint32_t h = 0; h < H; ++h) {
-      double q = 0;
-      for (uint32_t i = 0; i < d; ++i) q += double(x[r * C + h * d + i]) * x[r * C + h * d + i];
-      for (uint32_t i = 0; i < d; ++i)
-        EXPECT_NEAR(y[(pos0 + r) * C + h * d + i], scale[h] * x[r * C + h * d + i] / (std::sqrt(q) + 1e-6), 1e-6);
-    }
-  for (uint32_t i = 0; i < pos0 * C; ++i) EXPECT_EQ(y[i], 0.0f);  // rows before pos0 untouched
-}
-
-TEST_F(DenseOpsTest, ValueFinishSkipsTheFirstTokenAndMixes) {
+TEST_F(VulkanDenseOps, ValueFinishSkipsTheFirstTokenAndMixes) {
   const uint32_t C = 8, d = 4, n = 3, H = 2;
   std::mt19937 rng(11);
-  auto w = random_floats(C * (n + 1), rng);
+  auto w = random_floats(C * n, rng), w_prev0 = random_floats(C, rng);
   std::vector<float> mix = {-0.2f, 1.2f}, vs = {1.5f, 0.8f};
   BufferSlice step = upload({0, 0}), ws = upload(w), ms = upload(mix), vss = upload(vs), vc = zeros(C * 8);
   for (uint32_t pos0 : {0u, 4u}) {
     uint32_t st[2] = {pos0, n};
     ASSERT_TRUE(ctx_->write(step, std::as_bytes(std::span(st))).ok());
     ASSERT_TRUE(ctx_->fill_zero(vc).ok());
-    run([&](Recording& rec) { return record_value_finish(rec, *ctx_, step, ws, ms, vss, vc, C, d, n, 0.0f); });
-    auto v = download(vc, C * 8);
+    BufferSlice wp = upload(w_prev0);
+    run([&](Recording& rec) { return record_value_finish(rec, *ctx_, step, ws, wp, ms, vss, vc, C, d, n, 0.0f); });
+    auto v = download(vc, C * 8), wp_out = download(wp, C);
     for (uint32_t r = 0; r < n; ++r) {
       int j = int(pos0) - 1 + int(r);
       if (j < 0) continue;
       for (uint32_t h = 0; h < H; ++h) {
         double t[4], q = 0;
         for (uint32_t i = 0; i < d; ++i) {
-          t[i] = (1 - mix[h]) * w[(r + 1) * C + h * d + i] + mix[h] * w[r * C + h * d + i];
+          double prev = r == 0 ? w_prev0[h * d + i] : w[(r - 1) * C + h * d + i];
+          t[i] = (1 - mix[h]) * w[r * C + h * d + i] + mix[h] * prev;
           q += t[i] * t[i];
         }
         for (uint32_t i = 0; i < d; ++i) EXPECT_NEAR(v[size_t(j) * C + h * d + i], vs[h] * t[i] / std::sqrt(q), 1e-6);
       }
     }
+    for (uint32_t c = 0; c < C; ++c) EXPECT_EQ(wp_out[c], w[(n - 1) * C + c]);  // the last row carries over
     if (pos0 == 0)
       for (uint32_t i = (n - 1) * C; i < 8 * C; ++i) EXPECT_EQ(v[i], 0.0f);  // only j = 0, 1 written
   }
 }
 
-TEST_F(DenseOpsTest, ArgmaxLowestIndexOnTies) {
+TEST_F(VulkanDenseOps, ArgmaxLowestIndexOnTies) {
   std::vector<float> logits(1000);
   std::mt19937 rng(1);
   logits = random_floats(1000, rng);

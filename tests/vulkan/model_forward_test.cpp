@@ -1,5 +1,5 @@
 // The whole Vulkan forward on random tiny models against the float64 forward of model_oracle.cpp:
-// every transform, F32/F16/I8 weights, biases, pmem_count 2, both mask offsets, prompts longer
+// every transform, F32/F16/I8 weights, biases, pre- and post-LN, pmem_count 2, both mask offsets, prompts longer
 // than one recorded chunk; decode (token by token) equals prefill; pipeline cache round trip.
 #include <filesystem>
 
@@ -29,7 +29,7 @@ std::vector<int32_t> random_tokens(size_t n, int64_t vocab, uint32_t seed) {
   return t;
 }
 
-class ModelForwardTest : public ::testing::Test {
+class VulkanModelForward : public ::testing::Test {
  protected:
   void SetUp() override { (void)take_validation_messages(); }
   void TearDown() override {
@@ -82,37 +82,54 @@ class ModelForwardTest : public ::testing::Test {
 // fp32 end to end over 2 layers with β² up to 60: ~1e-5 observed; 1e-4 leaves margin.
 constexpr double kF32Tol = 1e-4;
 
-class EveryTransform : public ModelForwardTest, public ::testing::WithParamInterface<const char*> {};
+class VulkanEveryTransform : public VulkanModelForward, public ::testing::WithParamInterface<const char*> {};
 
-TEST_P(EveryTransform, PrefillMatchesFloat64AndDecodeMatchesPrefill) {
+TEST_P(VulkanEveryTransform, PrefillMatchesFloat64AndDecodeMatchesPrefill) {
   check_model(make_random_model(tiny_hparams(GetParam()), DType::kF32, 1234), 20, kF32Tol);
 }
 
-INSTANTIATE_TEST_SUITE_P(Methods, EveryTransform,
+INSTANTIATE_TEST_SUITE_P(Methods, VulkanEveryTransform,
                          ::testing::Values("softmax", "sparsemax", "entmax15", "entmax43", "entmax:1.25", "relumax",
                                            "norm_relu", "top3_softmax", "top2_uniform"));
 
-TEST_F(ModelForwardTest, F16AndI8WeightsWithBias) {
+TEST_F(VulkanModelForward, F16AndI8WeightsWithBias) {
   HParams hp = tiny_hparams("entmax15");
   hp.bias = true;
   check_model(make_random_model(hp, DType::kF16, 5), 12, kF32Tol);  // the oracle sees the same rounded weights
   check_model(make_random_model(hp, DType::kI8, 6), 12, kF32Tol);
 }
 
-TEST_F(ModelForwardTest, MaskOffsetTwoAndAttnOnly) {
+TEST_F(VulkanModelForward, WideHeads) {
+  HParams hp = tiny_hparams("softmax");  // d = 32: each key's cosine spread over several lanes
+  hp.n_embd = 64;
+  hp.n_head = 2;
+  hp.n_layer = 1;
+  check_model(make_random_model(hp, DType::kF32, 12), 16, kF32Tol);
+  hp.method = AttentionMethod::parse("entmax15").value();
+  check_model(make_random_model(hp, DType::kF16, 13), 16, kF32Tol);
+}
+
+TEST_F(VulkanModelForward, PostLayerNormWithBiases) {
+  HParams hp = tiny_hparams("entmax43");
+  hp.pre_ln = false;
+  hp.bias = true;
+  check_model(make_random_model(hp, DType::kF32, 10), 12, kF32Tol);
+}
+
+TEST_F(VulkanModelForward, MaskOffsetTwoAndAttnOnly) {
   HParams hp = tiny_hparams("norm_relu");
   hp.mask_offset = 2;
   hp.attn_only = true;
   check_model(make_random_model(hp, DType::kF32, 8), 10, kF32Tol);
 }
 
-TEST_F(ModelForwardTest, PromptLongerThanOneRecordedChunk) {
+TEST_F(VulkanModelForward, PromptLongerThanOneRecordedChunk) {
   HParams hp = tiny_hparams("softmax");
   hp.n_layer = 1;
   check_model(make_random_model(hp, DType::kF32, 9), size_t(kMaxRowsPerForward) + 6, kF32Tol);
 }
 
-TEST_F(ModelForwardTest, PipelineCacheIsSavedAndReloaded) {
+TEST_F(VulkanModelForward, PipelineCacheIsSavedAndReloaded) {
   auto dir = std::filesystem::temp_directory_path() / ("tessera_vk_cache_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   ContextOptions o;

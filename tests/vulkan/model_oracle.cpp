@@ -6,7 +6,7 @@ namespace {
 
 using Rows = std::vector<std::vector<double>>;
 
-Rows layernorm(const Rows& x, const std::vector<double>& w, double eps) {
+Rows layernorm(const Rows& x, const std::vector<double>& w, double eps, const std::vector<double>& b = {}) {
   Rows out = x;
   for (auto& r : out) {
     double mean = 0, var = 0;
@@ -14,7 +14,7 @@ Rows layernorm(const Rows& x, const std::vector<double>& w, double eps) {
     mean /= double(r.size());
     for (double v : r) var += (v - mean) * (v - mean);
     var /= double(r.size());
-    for (size_t c = 0; c < r.size(); ++c) r[c] = (r[c] - mean) / std::sqrt(var + eps) * w[c];
+    for (size_t c = 0; c < r.size(); ++c) r[c] = (r[c] - mean) / std::sqrt(var + eps) * w[c] + (b.empty() ? 0.0 : b[c]);
   }
   return out;
 }
@@ -57,7 +57,9 @@ std::vector<double> oracle_forward(const RandomModel& m, const std::vector<int32
   for (int64_t t = 0; t < T; ++t)
     x[size_t(t)].assign(m.embd.w.begin() + tokens[size_t(t)] * C, m.embd.w.begin() + (tokens[size_t(t)] + 1) * C);
   for (const auto& L : m.layers) {
-    Rows h = layernorm(x, L.ln1, hp.layer_norm_eps);
+    // Pre-LN: h = LN1(x), x += f(h). Post-LN: x = LN1(x), x += f(x).
+    if (!hp.pre_ln) x = layernorm(x, L.ln1, hp.layer_norm_eps, L.ln1b);
+    Rows h = hp.pre_ln ? layernorm(x, L.ln1, hp.layer_norm_eps, L.ln1b) : x;
     Rows k = leaky_unit(matmul(L.k, h), L.decay, d, hp.l2_norm_eps);
     Rows w = matmul(L.v, h);
     Rows v(static_cast<size_t>(T), std::vector<double>(size_t(C), 0.0));
@@ -93,7 +95,8 @@ std::vector<double> oracle_forward(const RandomModel& m, const std::vector<int32
     for (int64_t t = 0; t < T; ++t)
       for (int64_t c = 0; c < C; ++c) x[size_t(t)][size_t(c)] += y[size_t(t)][size_t(c)];
     if (hp.attn_only) continue;
-    Rows h2 = layernorm(x, L.ln2, hp.layer_norm_eps);
+    if (!hp.pre_ln) x = layernorm(x, L.ln2, hp.layer_norm_eps, L.ln2b);
+    Rows h2 = hp.pre_ln ? layernorm(x, L.ln2, hp.layer_norm_eps, L.ln2b) : x;
     Rows kq = leaky_unit(matmul(L.pk, h2), L.pdecay, d, hp.l2_norm_eps);
     Rows r(static_cast<size_t>(T), std::vector<double>(size_t(C), 0.0));
     for (int64_t t = 0; t < T; ++t)

@@ -18,7 +18,7 @@ struct RandomModel {
   // float64 copies of every weight as the device sees it (after F16/I8 rounding).
   struct Mat { std::vector<double> w, b; int64_t rows = 0, cols = 0; };
   struct Layer {
-    std::vector<double> ln1, ln2;
+    std::vector<double> ln1, ln2, ln1b, ln2b;  // biases empty unless hp.bias
     Mat k, v, o, pk, po;
     std::vector<double> decay, beta, vscale, mix, pdecay, pqscale, pvscale, memk, memv;
   };
@@ -86,6 +86,12 @@ inline RandomModel make_random_model(HParams hp, DType dt, uint32_t seed) {
     w.attn_norm.weight = f32_tensor("ln1", {C}, tmp);
     o.ln2 = make_vec(tmp, size_t(C), rng, 0.5f, 1.5f);
     w.pmem_norm.weight = f32_tensor("ln2", {C}, tmp);
+    if (hp.bias) {
+      o.ln1b = make_vec(tmp, size_t(C), rng, -0.2f, 0.2f);
+      w.attn_norm.bias = f32_tensor("ln1.bias", {C}, tmp);
+      o.ln2b = make_vec(tmp, size_t(C), rng, -0.2f, 0.2f);
+      w.pmem_norm.bias = f32_tensor("ln2.bias", {C}, tmp);
+    }
     o.k = make_matrix(w.attn_k, C, C, dt, rng, wr, hp.bias, "k");
     o.v = make_matrix(w.attn_v, C, C, dt, rng, wr, hp.bias, "v");
     o.o = make_matrix(w.attn_out, C, C, dt, rng, wr, hp.bias, "o");

@@ -14,7 +14,7 @@ namespace tessera::cli {
 namespace {
 
 struct QuantizeArgs {
-  std::string input, output, calib_file, calib_method = "minmax";
+  std::string input, output, calib_file, calib_task, calib_method = "minmax";
   bool int8 = false, weights_only = false, f16 = false, quiet = false;
   double percentile = 99.99;
   int64_t calib_sequences = 16, calib_length = 0;
@@ -58,8 +58,14 @@ int run_quantize(const QuantizeArgs& a) {
       if (!seqs.ok()) return fail("quantize", seqs.status().message());
       o.calibration_sequences = std::move(*seqs);
       o.calibration_source = "file:" + a.calib_file;
+    } else if (a.calib_task == "mqmtar") {
+      auto seqs = quant::mqmtar_calibration_sequences(hp.vocab_size, a.calib_sequences, a.seed);
+      if (!seqs.ok()) return fail("quantize", seqs.status().message());
+      o.calibration_sequences = std::move(*seqs);
+      o.calibration_source = "mqmtar: " + std::to_string(a.calib_sequences) + " training-distribution samples, seed " +
+                             std::to_string(a.seed);
     } else {
-      // The MQMTAR task generator is not in runtime/tasks yet: uniform random tokens instead.
+      // No data given: uniform random tokens of the vocabulary.
       const int64_t len = a.calib_length > 0 ? a.calib_length : std::max<int64_t>(hp.block_size, 16);
       o.calibration_sequences = quant::random_calibration_sequences(hp.vocab_size, a.calib_sequences, len, a.seed);
       o.calibration_source = "random tokens: " + std::to_string(a.calib_sequences) + " x " + std::to_string(len) +
@@ -87,6 +93,8 @@ Registration reg("quantize", "fold and quantize a float model: --int8 (cpu-int8)
                    sub.add_flag("--weights-only", a->weights_only, "int8 weights, float activations (Vulkan)");
                    sub.add_flag("--f16", a->f16, "F16 matrices, not folded");
                    sub.add_option("--calib", a->calib_file, "calibration tokens: one sequence per line, ids");
+                   sub.add_option("--calib-task", a->calib_task, "built-in calibration data: mqmtar (task generator)")
+                       ->check(CLI::IsMember({"mqmtar"}));
                    sub.add_option("--calib-method", a->calib_method, "minmax | percentile")
                        ->check(CLI::IsMember({"minmax", "percentile"}));
                    sub.add_option("--percentile", a->percentile, "percentile of |activation| (percentile method)")

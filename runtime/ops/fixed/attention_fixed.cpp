@@ -8,6 +8,10 @@ size_t fixed_scratch_words(FixedKind kind, size_t n) {
     case FixedKind::kSoftmax:
     case FixedKind::kReluMax:
       return 0;
+    case FixedKind::kSparsemax:
+    case FixedKind::kEntmax15:
+    case FixedKind::kEntmax43:
+      return 2 * n;  // sorted candidates + their indices
     default:
       return n;
   }

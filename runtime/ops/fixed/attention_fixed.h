@@ -53,7 +53,7 @@ struct FixedRowTransform {
   int32_t relu_bias_q20 = 1 << 20;
 };
 
-// int32 words of scratch a row of n keys needs (0 for softmax and ReLUmax).
+// int32 words of scratch a row of n keys needs (0 for softmax and ReLUmax, 2n for entmax, n for top-K).
 size_t fixed_scratch_words(FixedKind kind, size_t n);
 
 // One row: scores q[0..n) with scale → p[0..n) in Q1.15. mask: optional, n bytes, nonzero = usable.
@@ -64,7 +64,7 @@ FixedStatus attention_transform_fixed(const FixedRowTransform& t, const int32_t*
 // The individual transforms (same contracts; scratch as fixed_scratch_words).
 void softmax_fixed(const int32_t* q, ScoreScale scale, int32_t* p, size_t n, const uint8_t* mask);
 void entmax_fixed(int r, const int32_t* q, ScoreScale scale, int32_t* p, size_t n,
-                  const uint8_t* mask, int32_t* scratch);  // r = 1, 2, 3
+                  const uint8_t* mask, int32_t* scratch);  // r = 1, 2, 3; scratch 2n words
 void relumax_fixed(const int32_t* q, ScoreScale scale, int32_t bias_q20, int32_t* p, size_t n,
                    const uint8_t* mask);
 void topk_fixed(bool softmax, int32_t k, const int32_t* q, ScoreScale scale, int32_t* p, size_t n,

@@ -129,12 +129,18 @@ void entmax_fixed(int r, const int32_t* q, ScoreScale scale, int32_t* p, size_t 
     for (size_t i = 0; i < n; ++i) p[i] = 0;
     return;
   }
+  // scratch: sorted candidate values d[0..m), then the candidates' indices in index order.
   uint32_t* d = reinterpret_cast<uint32_t*>(scratch);
+  uint32_t* index = d + n;
   size_t m = 0;
   for (size_t i = 0; i < n; ++i) {
+    p[i] = 0;
     if (!usable_key(mask, i)) continue;
     uint32_t di = centred_q20(qmax, q[i], scale, r);
-    if (di < kOneQ20) d[m++] = di;  // bracket: D ≥ 1 is never in the support
+    if (di < kOneQ20) {  // bracket: D ≥ 1 is never in the support
+      d[m] = di;
+      index[m++] = static_cast<uint32_t>(i);
+    }
   }
   heapsort_u32(d, m);
   size_t lo = 1, hi = m;  // in_support(1) always holds (d[0] = 0: the max)
@@ -149,13 +155,10 @@ void entmax_fixed(int r, const int32_t* q, ScoreScale scale, int32_t* p, size_t 
     uint64_t sum = 0;
     for (size_t j = 0; j < k; ++j) sum += d[j];
     const int64_t base = static_cast<int64_t>(kOneQ20 + sum);
-    CumulativeRounder round{static_cast<uint64_t>(k) * kOneQ20};
-    for (size_t i = 0; i < n; ++i) {
-      int64_t num = 0;
-      if (usable_key(mask, i)) {
-        uint32_t di = centred_q20(qmax, q[i], scale, 1);
-        num = base - static_cast<int64_t>(k) * di;
-      }
+    CumulativeRounder round(static_cast<uint64_t>(k) * kOneQ20);
+    for (size_t c = 0; c < m; ++c) {  // only candidates can be non-zero; p is already 0 elsewhere
+      const size_t i = index[c];
+      int64_t num = base - static_cast<int64_t>(k) * centred_q20(qmax, q[i], scale, 1);
       p[i] = round.next(num > 0 ? static_cast<uint64_t>(num) : 0);
     }
     return;
@@ -165,14 +168,11 @@ void entmax_fixed(int r, const int32_t* q, ScoreScale scale, int32_t* p, size_t 
   const uint64_t t = polish_q31(r, d, k, m, t20);
   uint64_t total = 0;
   for (size_t j = 0; j < k; ++j) total += power_q31(r, t - (static_cast<uint64_t>(d[j]) << 11));
-  CumulativeRounder round{total ? total : 1};
-  for (size_t i = 0; i < n; ++i) {
-    uint64_t num = 0;
-    if (usable_key(mask, i)) {
-      uint64_t di = static_cast<uint64_t>(centred_q20(qmax, q[i], scale, r)) << 11;
-      if (di < t) num = power_q31(r, t - di);
-    }
-    p[i] = round.next(num);
+  CumulativeRounder round(total ? total : 1);
+  for (size_t c = 0; c < m; ++c) {
+    const size_t i = index[c];
+    uint64_t di = static_cast<uint64_t>(centred_q20(qmax, q[i], scale, r)) << 11;
+    p[i] = round.next(di < t ? power_q31(r, t - di) : 0);
   }
 }
 

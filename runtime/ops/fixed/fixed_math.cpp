@@ -57,7 +57,12 @@ bool usable_max(const int32_t* q, size_t n, const uint8_t* mask, int32_t* out_ma
 uint32_t scaled_difference(uint32_t diff, ScoreScale scale, int frac_bits, uint32_t divisor,
                            uint32_t sat) {
   uint64_t prod = static_cast<uint64_t>(diff) * static_cast<uint32_t>(scale.multiplier);  // < 2^63
-  prod /= divisor;
+  switch (divisor) {  // constant divisors: no run-time 64-bit division in the per-key path
+    case 1: break;
+    case 2: prod >>= 1; break;
+    case 3: prod /= 3; break;
+    default: prod /= divisor; break;
+  }
   int amount = 31 - scale.shift - frac_bits;
   uint64_t v;
   if (amount >= 64) {

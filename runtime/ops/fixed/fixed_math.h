@@ -27,18 +27,55 @@ void heapsort_u32(uint32_t* a, size_t m);
 
 // Turns non-negative numerators with a known total into Q1.15 outputs that sum to exactly
 // kFixedProbOne: out_i = floor(C_i·2^15/T) - floor(C_{i-1}·2^15/T), C_i the running sum. Each output is
-// within 1 LSB (strictly) of numerator·2^15/T. Requires total·2^15 < 2^64.
+// within 1 LSB (strictly) of numerator·2^15/T. Requires T < 2^48 (see weight_shift). Zero numerators
+// cost no division (sparse rows).
 struct CumulativeRounder {
-  uint64_t total = 1;
-  uint64_t cum = 0;
-  uint64_t prev_floor = 0;
+  explicit CumulativeRounder(uint64_t t) : total(t) {
+#if defined(__SIZEOF_INT128__)
+    reciprocal = ~uint64_t{0} / total;
+#endif
+  }
   int32_t next(uint64_t numerator) {
+    if (numerator == 0) return 0;
     cum += numerator;
-    uint64_t f = (cum << 15) / total;
+    uint64_t f = floor_div(cum << 15);
     int32_t out = static_cast<int32_t>(f - prev_floor);
     prev_floor = f;
     return out;
   }
+
+ private:
+  // Exact floor(x / total). With 128-bit products (x86-64, AArch64): reciprocal estimate, which is
+  // q or q - 1, plus one correction; elsewhere (Cortex-M) a plain division. Same result either way.
+  uint64_t floor_div(uint64_t x) const {
+#if defined(__SIZEOF_INT128__)
+    uint64_t q = static_cast<uint64_t>((static_cast<unsigned __int128>(x) * reciprocal) >> 64);
+    uint64_t r = x - q * total;
+    while (r >= total) {
+      ++q;
+      r -= total;
+    }
+    return q;
+#else
+    return x / total;
+#endif
+  }
+
+  uint64_t total;
+  uint64_t cum = 0;
+  uint64_t prev_floor = 0;
+#if defined(__SIZEOF_INT128__)
+  uint64_t reciprocal = 0;
+#endif
 };
+
+// Right shift that keeps n weights of `weight_bits` bits summing below 2^48 (CumulativeRounder's
+// bound): 0 up to n = 2^(48 - weight_bits), then one bit per doubling of n.
+inline int weight_shift(size_t n, int weight_bits) {
+  int bits = 0;
+  while (bits < 63 && (size_t{1} << bits) < n) ++bits;  // ceil(log2 n)
+  int excess = bits + weight_bits - 48;
+  return excess > 0 ? excess : 0;
+}
 
 }  // namespace tessera::ops::fixed

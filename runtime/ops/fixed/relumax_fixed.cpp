@@ -13,13 +13,14 @@ void relumax_fixed(const int32_t* q, ScoreScale scale, int32_t bias_q20, int32_t
     return;
   }
   const uint32_t bias = bias_q20 > 0 ? static_cast<uint32_t>(bias_q20) : 0;
+  const int shift = weight_shift(n, 31);  // keeps Σ weights < 2^48 for n > 2^17
   uint64_t total = 0;
   for (size_t i = 0; i < n; ++i) {
     int32_t w = 0;
     if (usable_key(mask, i) && bias > 0) {
       uint32_t diff = static_cast<uint32_t>(static_cast<int64_t>(qmax) - q[i]);
       uint32_t d = scaled_difference(diff, scale, 20, 1, bias);
-      w = static_cast<int32_t>(bias - d);
+      w = static_cast<int32_t>((bias - d) >> shift);
     }
     p[i] = w;
     total += static_cast<uint32_t>(w);
@@ -30,7 +31,7 @@ void relumax_fixed(const int32_t* q, ScoreScale scale, int32_t bias_q20, int32_t
       total += static_cast<uint32_t>(p[i]);
     }
   }
-  CumulativeRounder round{total};
+  CumulativeRounder round(total);
   for (size_t i = 0; i < n; ++i) p[i] = round.next(static_cast<uint32_t>(p[i]));
 }
 

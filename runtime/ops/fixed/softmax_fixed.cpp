@@ -24,12 +24,13 @@ void softmax_fixed(const int32_t* q, ScoreScale scale, int32_t* p, size_t n, con
     for (size_t i = 0; i < n; ++i) p[i] = 0;
     return;
   }
-  uint64_t total = 0;  // ≤ n · 2^31
+  const int shift = weight_shift(n, 31);  // keeps Σ weights < 2^48 for n > 2^17
+  uint64_t total = 0;
   for (size_t i = 0; i < n; ++i) {
-    p[i] = usable_key(mask, i) ? weight(qmax, q[i], scale) : 0;
+    p[i] = usable_key(mask, i) ? (weight(qmax, q[i], scale) >> shift) : 0;
     total += static_cast<uint32_t>(p[i]);
   }
-  CumulativeRounder round{total};
+  CumulativeRounder round(total);
   for (size_t i = 0; i < n; ++i) p[i] = round.next(static_cast<uint32_t>(p[i]));
 }
 

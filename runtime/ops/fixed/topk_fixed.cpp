@@ -64,20 +64,21 @@ void topk_fixed(bool softmax, int32_t k, const int32_t* q, ScoreScale scale, int
     if (take && q[i] > qmax) qmax = q[i];
   }
   if (!softmax) {
-    CumulativeRounder round{kk};
+    CumulativeRounder round(kk);
     for (size_t i = 0; i < n; ++i) p[i] = round.next(static_cast<uint32_t>(p[i]));
     return;
   }
   // Softmax over the selection: the same weights as softmax_fixed.
+  const int shift = weight_shift(kk, 31);
   uint64_t total = 0;
   for (size_t i = 0; i < n; ++i) {
     if (p[i] == 0) continue;
     uint32_t diff = static_cast<uint32_t>(static_cast<int64_t>(qmax) - q[i]);
     uint32_t d = scaled_difference(diff, scale, 26, 1, 32u << 26);
-    p[i] = d >= (32u << 26) ? 0 : exp_on_negative_q26(-static_cast<int32_t>(d));
+    p[i] = d >= (32u << 26) ? 0 : (exp_on_negative_q26(-static_cast<int32_t>(d)) >> shift);
     total += static_cast<uint32_t>(p[i]);
   }
-  CumulativeRounder round{total};
+  CumulativeRounder round(total);
   for (size_t i = 0; i < n; ++i) p[i] = round.next(static_cast<uint32_t>(p[i]));
 }
 

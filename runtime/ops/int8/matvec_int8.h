@@ -1,6 +1,7 @@
 // int8 × int8 → int32 matrix–vector and matrix–matrix products: y[r] = Σ_c W[r][c]·x[c].
-// Operands are symmetric int8 in [-127, 127] (weights by construction, activations by
-// saturate_to_int8), which is what lets the AVX2 maddubs path never saturate. Every variant is
+// Weights are symmetric int8 in [-127, 127] (by construction); activations may use the full
+// [-128, 127]. That is what lets the AVX2 maddubs path never saturate: |x|·|w| pair sums are at most
+// 2·128·127 = 32512 < 2^15. Every variant is
 // exact integer arithmetic, so all variants are bit-identical to the portable one (tested).
 #pragma once
 
@@ -17,8 +18,8 @@ bool matvec_kernel_available(MatvecKernel k);
 // kAuto → the fastest available variant; an unavailable request → kPortable.
 MatvecKernel resolve_matvec_kernel(MatvecKernel requested);
 
-// W: rows × cols, row-major, row stride `cols`. Requires |x[c]| ≤ 127 and |W| ≤ 127, and
-// cols ≤ 2^17 (so the int32 sum cannot overflow: 2^17·127² < 2^31).
+// W: rows × cols, row-major, row stride `cols`. Requires |W| ≤ 127, x ∈ [-128, 127], and
+// cols ≤ 2^17 (so the int32 sum cannot overflow: 2^17·128·127 < 2^31).
 using MatvecFn = void (*)(const int8_t* w, int64_t rows, int64_t cols, const int8_t* x, int32_t* y);
 
 MatvecFn matvec_function(MatvecKernel k);  // k must be resolved (not kAuto)

@@ -1,0 +1,202 @@
+// Vulkan backend benchmarks (issue 4), GPU time from timestamp queries (manual time):
+//   BM_Decode/<weights>/<method>/<context>: greedy decode (argmax on the GPU, no logits read back) of a
+//     GPT-2-small-sized random Memory Mosaics model after a real prefill to <context> tokens; counters:
+//     tok/s (GPU), wall_us (submit + fence per token), prefill_tok/s (GPU, the prefill segment that
+//     reached this context), weights_MiB, sequence_MiB (caches + states + scratch).
+//   BM_Attention/<method>/<n>: one decode attention (1 query, 12 heads, d = 64) over n keys, the four
+//     passes alone.
+// Run: vulkan_decoder_bench --benchmark_counters_tabular=true [--benchmark_filter=...]
+#include <benchmark/benchmark.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+
+#include "random_model.h"
+#include "vulkan/vulkan_backend_impl.h"
+
+namespace tessera::bench {
+namespace {
+
+constexpr int64_t kCapacity = 32768 + 256;
+
+AttentionMethod method_named(int i) {
+  return AttentionMethod::parse(i == 0 ? "softmax" : i == 1 ? "entmax15" : i == 2 ? "entmax43" : "sparsemax").value();
+}
+
+struct DecodeRig {
+  std::unique_ptr<vk::VulkanBackend> backend;
+  std::unique_ptr<BackendSequence> seq;
+  vk::VulkanSequence* vseq = nullptr;
+  std::mt19937 rng{7};
+};
+
+DecodeRig* rig_for(DType dt, int method, std::string* error) {
+  static std::map<std::pair<int, int>, std::unique_ptr<DecodeRig>> rigs;
+  auto key = std::make_pair(int(dt), method);
+  auto it = rigs.find(key);
+  if (it != rigs.end()) return it->second.get();
+  rigs.clear();  // one model on the device at a time
+  auto rig = std::make_unique<DecodeRig>();
+  vk::ModelView view = random_model(method_named(method), dt);
+  auto b = vk::make_backend_from_view(view, {}, nullptr);
+  if (!b.ok()) {
+    *error = b.status().to_string();
+    return nullptr;
+  }
+  rig->backend = std::move(b).value();
+  auto s = rig->backend->new_sequence(kCapacity);
+  if (!s.ok()) {
+    *error = s.status().to_string();
+    return nullptr;
+  }
+  rig->seq = std::move(s).value();
+  rig->vseq = static_cast<vk::VulkanSequence*>(rig->seq.get());
+  DecodeRig* out = rig.get();
+  rigs.emplace(key, std::move(rig));
+  return out;
+}
+
+void BM_Decode(benchmark::State& state) {
+  const DType dt = state.range(0) == 0 ? DType::kF16 : DType::kI8;
+  const int method = int(state.range(1));
+  const int64_t context = state.range(2);
+  std::string error;
+  DecodeRig* rig = rig_for(dt, method, &error);
+  if (!rig) {
+    state.SkipWithError(error.c_str());
+    return;
+  }
+  // Real prefill from the current position to `context` (64-token recorded chunks), GPU-timed.
+  double prefill_ns = 0;
+  int64_t prefilled = 0;
+  std::vector<int32_t> chunk(64);
+  while (rig->seq->position() < context) {
+    size_t n = size_t(std::min<int64_t>(64, context - rig->seq->position()));
+    for (size_t i = 0; i < n; ++i) chunk[i] = int32_t(rig->rng() % 50304);
+    Status s = rig->vseq->forward_greedy({chunk.data(), n});
+    if (!s.ok()) {
+      state.SkipWithError(s.to_string().c_str());
+      return;
+    }
+    prefill_ns += rig->vseq->last_gpu_ns().value();
+    prefilled += int64_t(n);
+  }
+  int32_t tok = rig->vseq->greedy_token();
+  double wall_us = 0, gpu_ns_total = 0;
+  for (auto _ : state) {
+    auto t0 = std::chrono::steady_clock::now();
+    Status s = rig->vseq->forward_greedy({&tok, 1});
+    auto t1 = std::chrono::steady_clock::now();
+    if (!s.ok()) {
+      state.SkipWithError(s.to_string().c_str());
+      return;
+    }
+    tok = rig->vseq->greedy_token();
+    double ns = rig->vseq->last_gpu_ns().value();
+    gpu_ns_total += ns;
+    wall_us += std::chrono::duration<double, std::micro>(t1 - t0).count();
+    state.SetIterationTime(ns * 1e-9);
+  }
+  const double iters = double(state.iterations());
+  state.counters["tok/s"] = iters / (gpu_ns_total * 1e-9);
+  state.counters["wall_us"] = wall_us / iters;
+  state.counters["wall_tok/s"] = 1e6 / (wall_us / iters);
+  if (prefilled > 0) state.counters["prefill_tok/s"] = double(prefilled) / (prefill_ns * 1e-9);
+  state.counters["weights_MiB"] = double(rig->backend->context().weights().bytes_allocated()) / (1 << 20);
+  state.counters["sequence_MiB"] = double(rig->vseq->device_bytes()) / (1 << 20);
+  state.SetLabel(rig->backend->name());
+}
+
+void BM_Attention(benchmark::State& state) {
+  const int method = int(state.range(0));
+  const uint32_t n = uint32_t(state.range(1)), H = 12, d = 64, C = H * d;
+  static std::unique_ptr<vk::Context> ctx;
+  if (!ctx) {
+    auto c = vk::Context::create({});
+    if (!c.ok()) {
+      state.SkipWithError(c.status().to_string().c_str());
+      return;
+    }
+    ctx = std::move(c).value();
+  }
+  std::mt19937 rng(3);
+  std::normal_distribution<float> g(0, 1);
+  std::vector<float> keys(size_t(n) * C), vals(size_t(n) * C), q(C);
+  auto unit = [&](float* v) {
+    double s = 0;
+    for (uint32_t i = 0; i < d; ++i) s += double(v[i]) * v[i];
+    for (uint32_t i = 0; i < d; ++i) v[i] = float(v[i] / std::sqrt(s));
+  };
+  for (auto* buf : {&keys, &vals, &q}) {
+    for (auto& x : *buf) x = g(rng);
+    for (size_t r = 0; r < buf->size() / d; ++r) unit(buf->data() + r * d);
+  }
+  vk::BlockAllocator alloc = ctx->make_device_allocator();
+  auto up = [&](const std::vector<float>& v) {
+    auto s = alloc.allocate(v.size() * 4, "bench");
+    (void)ctx->write(s.value(), std::as_bytes(std::span(v)));
+    return s.value();
+  };
+  std::vector<float> beta2(H, 8.0f), ones(H, 1.0f), zero(4, 0.0f);
+  vk::AttentionCall a;
+  a.method = method_named(method);
+  a.heads = H;
+  a.head_dim = d;
+  a.out_stride = C;
+  a.step = up(zero);
+  a.q = up(q);
+  a.q_stride = C;
+  a.keys = up(keys);
+  a.values = up(vals);
+  a.k_head_stride = a.v_head_stride = d;
+  a.k_key_stride = a.v_key_stride = C;
+  a.mask_offset = 0;
+  a.nkeys_fixed = n;
+  a.head_scale = up(beta2);
+  a.relu_params = up(zero);
+  a.out_scale = up(ones);
+  a.out = alloc.allocate(C * 4, "out").value();
+  vk::AttentionScratchShape shape{H, d, n, 1, vk::attention_workgroup(*ctx, d), 256};
+  auto scratch = vk::make_attention_scratch(*ctx, alloc, shape);
+  auto rec = vk::Recording::create(*ctx, 2);
+  Status s = (*rec)->begin();
+  (*rec)->timestamp(0);
+  s = vk::record_attention(**rec, *ctx, a, *scratch);
+  (*rec)->timestamp(1);
+  if (s.ok()) s = (*rec)->end();
+  if (!s.ok()) {
+    state.SkipWithError(s.to_string().c_str());
+    return;
+  }
+  (void)(*rec)->submit();  // warm-up
+  double total = 0;
+  for (auto _ : state) {
+    (void)(*rec)->submit();
+    double ns = (*rec)->elapsed_ns(0, 1).value();
+    total += ns;
+    state.SetIterationTime(ns * 1e-9);
+  }
+  state.counters["us"] = total / double(state.iterations()) * 1e-3;
+  state.SetLabel(a.method.name());
+}
+
+void decode_args(benchmark::internal::Benchmark* b) {
+  for (int dt : {0, 1})
+    for (int method : {0, 1})
+      for (int64_t ctx : {512, 2048, 8192, 32768}) b->Args({dt, method, ctx});
+}
+
+BENCHMARK(BM_Decode)->Apply(decode_args)->ArgNames({"i8", "method", "context"})->UseManualTime()->Iterations(32)
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Attention)
+    ->ArgsProduct({{0, 1, 2, 3}, {1024, 4096, 16384, 65536}})
+    ->ArgNames({"method", "n"})
+    ->UseManualTime()
+    ->Iterations(50)
+    ->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+}  // namespace tessera::bench
+
+BENCHMARK_MAIN();
