@@ -1,4 +1,7 @@
 #!/bin/bash
+# As run on the H100 through the device tool: the folder it sits in held reference/ (tools/reference/*.py),
+# tasks/ (tools/tasks/mqmtar.py), corpus/ (the three fortunes-min files) and, for round 2, prev/<method>.pt
+# (round 1's checkpoints). Results went to $OUT as one tar per model.
 # Device job: 5 MQMTAR models + 1 text model in parallel on one GPU, then float accuracy at 1x..64x.
 set -u
 cd "$(dirname "$0")"
