@@ -1,5 +1,5 @@
 // The smallest useful program embedding Tessera: load a model, prefill a prompt, decode greedily.
-//   ./build/examples/simple_generate models/fixture-sparsemax/model.gguf 18 37 98 31
+//   ./build/examples/simple_generate examples/models/fixture-sparsemax/model.gguf 18 37 98 31
 #include <cstdio>
 #include <cstdlib>
 #include <vector>

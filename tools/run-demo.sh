@@ -8,6 +8,6 @@ build=${1:-build}
 bash tools/install-deps.sh --minimal
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTESSERA_BUILD_TESTS=OFF -DTESSERA_BUILD_BENCHMARKS=OFF >/dev/null
 cmake --build "$build" -j "$(nproc)" --target tessera_cli
-model=models/fortunes-char/model.gguf
+model=examples/models/fortunes-char/model.gguf
 echo "== tessera generate $model --prompt \"The \" (backend: auto)"
 "$build/tessera" generate "$model" --backend auto --prompt "The " -n 300 --temperature 0.8 --top-p 0.95 --seed 7

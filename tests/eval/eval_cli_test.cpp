@@ -44,7 +44,7 @@ class EvalCli : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
   std::string model(const std::string& name) {
-    return std::string(TESSERA_TEST_DATA) + "/../../models/" + name + "/model.gguf";
+    return std::string(TESSERA_TEST_DATA) + "/../../examples/models/" + name + "/model.gguf";
   }
   std::string tmp(const std::string& name) { return (dir_ / name).string(); }
   fs::path dir_;

@@ -1,7 +1,7 @@
 // Tessera float (CPU) against the float PyTorch reference on a reduced MQMTAR set: the shipped models, 40 samples
 // at 1x and 2x, the same sample streams. tests/data/mqmtar/pytorch_reduced.csv was written by
 //   python3 tools/reference/eval_mqmtar.py --device cpu --samples 40 --multiples 1,2 \
-//     --csv tests/data/mqmtar/pytorch_reduced.csv models/mqmtar-*/ckpt.pt
+//     --csv tests/data/mqmtar/pytorch_reduced.csv examples/models/mqmtar-*/ckpt.pt
 #include "tasks/mqmtar_eval.h"
 
 #include <gtest/gtest.h>
@@ -30,7 +30,7 @@ TEST(MqmtarEval, TesseraFloatEqualsPyTorchWithinHalfAPoint) {
   const auto rows = pytorch_rows();
   ASSERT_EQ(rows.size(), 10u);  // 5 models x (1x, 2x)
   for (const auto& want : rows) {
-    auto model = Model::load(kRepo + "/models/" + want.model + "/model.gguf", {});
+    auto model = Model::load(kRepo + "/examples/models/" + want.model + "/model.gguf", {});
     ASSERT_TRUE(model.ok()) << model.status().to_string();
     auto got = evaluate_mqmtar(**model, {want.length, want.samples, 1});
     ASSERT_TRUE(got.ok()) << got.status().to_string();
@@ -43,7 +43,7 @@ TEST(MqmtarEval, TesseraFloatEqualsPyTorchWithinHalfAPoint) {
 }
 
 TEST(MqmtarEval, RejectsModelsOfAnotherVocabulary) {
-  auto text_model = Model::load(kRepo + "/models/fortunes-char/model.gguf", {});
+  auto text_model = Model::load(kRepo + "/examples/models/fortunes-char/model.gguf", {});
   ASSERT_TRUE(text_model.ok()) << text_model.status().to_string();
   auto r = evaluate_mqmtar(**text_model, {64, 2, 1});
   ASSERT_FALSE(r.ok());
@@ -56,7 +56,7 @@ TEST(MqmtarEval, RejectsModelsOfAnotherVocabulary) {
 }
 
 TEST(MqmtarEval, ZeroSamplesIsAnError) {
-  auto model = Model::load(kRepo + "/models/mqmtar-softmax/model.gguf", {});
+  auto model = Model::load(kRepo + "/examples/models/mqmtar-softmax/model.gguf", {});
   ASSERT_TRUE(model.ok());
   EXPECT_FALSE(evaluate_mqmtar(**model, {64, 0, 1}).ok());
 }
@@ -72,7 +72,7 @@ namespace {
 TEST(MqmtarEval, Int8SoftmaxWithinOneAndAHalfPointsOfPyTorch) {
   LoadOptions o;
   o.backend = BackendKind::kCpuInt8;
-  auto model = Model::load(kRepo + "/models/mqmtar-softmax/model-int8.gguf", o);
+  auto model = Model::load(kRepo + "/examples/models/mqmtar-softmax/model-int8.gguf", o);
   ASSERT_TRUE(model.ok()) << model.status().to_string();
   int checked = 0;
   for (const auto& want : pytorch_rows()) {

@@ -1,7 +1,7 @@
 """Calibration sequences for `tessera quantize --calib FILE` (one sequence of ids per line).
 
   python3 calibration_tokens.py mqmtar > calib.txt      # 48 MQMTAR sequences at 1x, 2x, 4x (seed 4242)
-  python3 calibration_tokens.py text models/fortunes-char/ckpt.pt > calib.txt   # 32 training windows
+  python3 calibration_tokens.py text examples/models/fortunes-char/ckpt.pt > calib.txt   # 32 training windows
 """
 import os
 import sys

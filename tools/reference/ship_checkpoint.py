@@ -1,7 +1,7 @@
 """Writes a repository copy of a training checkpoint: same dict, optimizer state dropped (None, which the
 authors' resume code accepts), tensors on the CPU.
 
-  python3 ship_checkpoint.py runs/mqmtar-softmax/ckpt.pt models/mqmtar-softmax/ckpt.pt
+  python3 ship_checkpoint.py runs/mqmtar-softmax/ckpt.pt examples/models/mqmtar-softmax/ckpt.pt
 """
 import os
 import sys

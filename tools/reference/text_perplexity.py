@@ -2,8 +2,8 @@
 `tessera logits --format json`), over the same held-out text (every --val_every-th fortune) cut into consecutive
 windows of block_size characters.
 
-  python3 text_perplexity.py models/fortunes-char/ckpt.pt --tessera build/tessera \
-      --gguf cpu=models/fortunes-char/model.gguf --gguf cpu-int8=models/fortunes-char/model-int8.gguf
+  python3 text_perplexity.py examples/models/fortunes-char/ckpt.pt --tessera build/tessera \
+      --gguf cpu=examples/models/fortunes-char/model.gguf --gguf cpu-int8=examples/models/fortunes-char/model-int8.gguf
 """
 import argparse
 import json

@@ -34,7 +34,7 @@ std::string seed_method_name(const AttentionMethod& m) {
   }
 }
 
-// models/<name>/model.gguf -> <name>; models/<name>/model-int8.gguf -> <name>-int8; x/other.gguf -> x-other.
+// examples/models/<name>/model.gguf -> <name>; examples/models/<name>/model-int8.gguf -> <name>-int8; x/other.gguf -> x-other.
 std::string model_name(const std::string& path) {
   const std::filesystem::path p(path);
   const std::string dir = p.parent_path().filename().string(), stem = p.stem().string();
