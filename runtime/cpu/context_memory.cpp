@@ -11,12 +11,11 @@
 
 namespace tessera::cpu {
 
-void ContextMemoryState::init(int64_t C, int64_t H, int64_t capacity) {
+void ContextMemoryState::init(int64_t C, int64_t capacity) {
   key_state.assign(size_t(C), 0.0);
   prev_value_proj.assign(size_t(C), 0.0f);
   keys.assign(size_t(C * capacity), 0.0f);
   values.assign(size_t(C * capacity), 0.0f);
-  (void)H;
 }
 
 void ContextMemoryState::reset() {

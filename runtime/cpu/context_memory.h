@@ -17,7 +17,7 @@ struct ContextMemoryState {
   std::vector<float> prev_value_proj;  // [C] W_v h_{t-1}
   std::vector<float> keys;    // [H][capacity][d] unit keys
   std::vector<float> values;  // [H][capacity][d] finished values (scaled)
-  void init(int64_t n_embd, int64_t n_head, int64_t capacity);
+  void init(int64_t n_embd, int64_t capacity);
   void reset();
 };
 

@@ -30,7 +30,7 @@ class CpuSequence final : public BackendSequence {
     const HParams& hp = w_->hparams();
     const size_t C = size_t(hp.n_embd);
     ctx_.resize(size_t(hp.n_layer));
-    for (auto& s : ctx_) s.init(hp.n_embd, hp.n_head, cap_);
+    for (auto& s : ctx_) s.init(hp.n_embd, cap_);
     pmem_state_.assign(size_t(hp.n_layer), std::vector<double>(C, 0.0));
     ctx_scratch_.init(hp, cap_, pool_.threads());
     pmem_scratch_.init(hp, pool_.threads());

@@ -23,7 +23,7 @@ Result<std::shared_ptr<FloatWeights>> FloatWeights::prepare(std::shared_ptr<cons
   auto f = std::shared_ptr<FloatWeights>(new FloatWeights());
   f->w_ = w;
   const HParams& hp = w->hparams();
-  const int64_t C = hp.n_embd, d = hp.head_dim();
+  const int64_t d = hp.head_dim();
   auto mat = [&](const Matrix& m) { return f->view(m.weight, m.scale, m.cols); };
   auto vec = [&](const Tensor& t) { return f->view(t, Tensor{}, 1); };
   f->embd_ = mat(w->token_embd());
@@ -52,7 +52,6 @@ Result<std::shared_ptr<FloatWeights>> FloatWeights::prepare(std::shared_ptr<cons
     o.mem_k = f->view(l.pmem_mem_k, l.pmem_mem_k_scale, d);
     o.mem_v = f->view(l.pmem_mem_v, l.pmem_mem_v_scale, d);
   }
-  (void)C;
   return f;
 }
 
