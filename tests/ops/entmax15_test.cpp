@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include "entmax_family_checks.h"
-#include "ops/entmax_exact.h"
 
 namespace tessera::testing_rows {
 namespace {
@@ -15,13 +14,7 @@ TEST(Entmax15, RandomRowsMatchOracle) { random_suite(kAlpha, ops::entmax15_row, 
 
 TEST(Entmax15, AdversarialRowsMatchOracle) { adversarial_suite(kAlpha, ops::entmax15_row); }
 
-TEST(Entmax15, FullSortBaselineMatchesOracle) {
-  const int r = static_cast<int>(1.0 / (kAlpha - 1.0) + 0.5);
-  RowKernel full_sort = [r](const float* s, float* p, size_t n, const uint8_t* m, float* scratch) {
-    ops::entmax_full_sort_row(r, s, p, n, m, scratch);
-  };
-  random_suite(kAlpha, full_sort, 0x5eed + 2);
-}
+TEST(Entmax15, FullSortBaselineMatchesOracle) { full_sort_suite(kAlpha, 0x5eed + 2); }
 
 }  // namespace
 }  // namespace tessera::testing_rows

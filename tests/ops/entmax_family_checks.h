@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "attention_oracle.h"
+#include "ops/entmax_exact.h"
 #include "row_generators.h"
 
 namespace tessera::testing_rows {
@@ -103,6 +104,16 @@ inline void random_suite(double alpha, const RowKernel& kernel, uint64_t seed) {
       }
     }
   }
+}
+
+// The spec's sorted-prefix algorithm without the bracket filter (the benchmarks' "full sort" baseline),
+// for α = 1 + 1/r, checked like the fast kernels.
+inline void full_sort_suite(double alpha, uint64_t seed) {
+  const int r = static_cast<int>(1.0 / (alpha - 1.0) + 0.5);
+  RowKernel full_sort = [r](const float* s, float* p, size_t n, const uint8_t* m, float* scratch) {
+    ops::entmax_full_sort_row(r, s, p, n, m, scratch);
+  };
+  random_suite(alpha, full_sort, seed);
 }
 
 inline void adversarial_suite(double alpha, const RowKernel& kernel) {
