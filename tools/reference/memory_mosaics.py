@@ -85,6 +85,14 @@ def split_heads(x, nh):
     return x.view(B, T, nh, C // nh).transpose(1, 2)
 
 
+def unit_keys_and_scale(featurizer, x, nh, leaky_key_beta, kernel_beta):
+    """Leaky-averaged, unit-normalised keys (B, nh, T, hs) and the per-head β = exp(min(10·kernel_beta, 5))."""
+    k = leaky_average(split_heads(featurizer(x), nh), leaky_key_beta)
+    k = k / k.norm(dim=-1, keepdim=True)
+    beta = torch.exp(torch.clamp(kernel_beta * EXP_PARAM_SCALE, max=KERNEL_BETA_UPBOUND))
+    return k, beta
+
+
 class InContextAssoMemBlock(nn.Module):
     def __init__(self, method, n_head, n_embd, bias, ic_dropout, hd_dropout, k_kernel_size):
         super().__init__()
@@ -105,9 +113,7 @@ class InContextAssoMemBlock(nn.Module):
     def forward(self, x):
         B, T, C = x.shape
         nh = self.n_head
-        k = leaky_average(split_heads(self.k_featurizer(x), nh), self.leaky_key_beta)
-        k = k / k.norm(dim=-1, keepdim=True)
-        beta = torch.exp(torch.clamp(self.kernel_beta * EXP_PARAM_SCALE, max=KERNEL_BETA_UPBOUND))
+        k, beta = unit_keys_and_scale(self.k_featurizer, x, nh, self.leaky_key_beta, self.kernel_beta)
         k = k * beta.view(1, nh, 1, 1)
         v = self.v_featurizer(x) * torch.exp(self.value_beta * EXP_PARAM_SCALE).view(1, nh, 1, 1)
         y = torch.zeros_like(v)
@@ -163,9 +169,7 @@ class PersistentAssoMemBlock(nn.Module):
     def forward(self, x):
         B, T, C = x.shape
         nh = self.n_head
-        k = leaky_average(split_heads(self.k_featurizer(x), nh), self.leaky_key_beta)
-        k = k / k.norm(dim=-1, keepdim=True)
-        beta = torch.exp(torch.clamp(self.kernel_beta * EXP_PARAM_SCALE, max=KERNEL_BETA_UPBOUND))
+        k, beta = unit_keys_and_scale(self.k_featurizer, x, nh, self.leaky_key_beta, self.kernel_beta)
         k = k * (beta * beta).view(1, nh, 1, 1)  # squared: M_k carries no scale of its own
         y = self.pmem(k) * torch.exp(self.value_beta * EXP_PARAM_SCALE).view(1, nh, 1, 1)
         y = y.transpose(1, 2).contiguous().view(B, T, C)
