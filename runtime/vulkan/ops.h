@@ -79,4 +79,30 @@ struct AttentionCall {
 };
 Status record_attention(Recording& rec, Context& ctx, const AttentionCall& call, const AttentionScratch& scratch);
 
+// Persistent memory (shaders/pmem_partial.comp + pmem_combine.comp): for each of the n rows,
+// q = qscale[h] · s/(||s|| + eps) with s the leaky average of the key projections `u` continued from
+// `state`, softmax over the N slots of q · M_k, out (+)= scale · vscale[h] · Σ p M_v. With
+// update_state, `state` advances over the n rows afterwards (the last pmem_count call only).
+struct PmemSlots {
+  BufferSlice keys, key_scale, values, value_scale;  // [P, H, N, d] in `wtype`; scales per slot (I8)
+  WeightType wtype = WeightType::kF32;
+};
+struct PmemCall {
+  uint32_t channels = 0, heads = 0, head_dim = 0, slots = 0, rows = 1;
+  uint32_t slot_base = 0;  // first slot of this memory (i * H * N)
+  BufferSlice u, state, decay, qscale, vscale, out;
+  bool accumulate = false, update_state = true;
+  float scale = 1.0f, eps = 0.0f;
+};
+struct PmemScratch {
+  uint32_t rows = 0, heads = 0, head_dim = 0, nchunks = 0, chunk = 0;
+  BufferSlice partial, stats;
+};
+// Workgroup (= slots per chunk) of the persistent-memory kernels.
+uint32_t pmem_workgroup(const Context& ctx, uint32_t head_dim);
+Result<PmemScratch> make_pmem_scratch(Context& ctx, BlockAllocator& alloc, uint32_t rows, uint32_t heads,
+                                      uint32_t head_dim, uint32_t slots);
+Status record_pmem(Recording& rec, Context& ctx, const PmemCall& call, const PmemSlots& slots,
+                   const PmemScratch& scratch);
+
 }  // namespace tessera::vk

@@ -13,7 +13,8 @@ namespace tessera::vk {
 // Rows fed per recorded forward; longer prompts run in chunks of this many.
 constexpr uint32_t kMaxRowsPerForward = 64;
 
-enum class LogitsMode { kNone, kLast, kAll };
+// kGreedy: the last row's logits and argmax stay on the device (no host copy in the step).
+enum class LogitsMode { kNone, kLast, kAll, kGreedy };
 
 struct SequenceState {
   uint32_t capacity = 0;
@@ -25,7 +26,8 @@ struct SequenceState {
   BufferSlice logits;                // [rows, V]
   BufferSlice logits_host;           // readback copy
   BufferSlice greedy;                // host-visible: argmax of the last logits row
-  AttentionScratch ctx_scratch, pmem_scratch;
+  AttentionScratch ctx_scratch;
+  PmemScratch pmem_scratch;
 
   explicit SequenceState(Context& ctx)
       : device(ctx.make_device_allocator()),

@@ -1,0 +1,130 @@
+#version 450
+// Persistent memory, pass 1 of 2 (flash-decoding over the N slots; spec: always softmax). One
+// workgroup per (chunk of WG slots, head, row):
+//   q = beta'^2 s / (||s|| + eps), s = the leaky average of the key projections u up to this row,
+//     recomputed here from the carried state (d values per head, a few FMAs per row): this replaces
+//     the leaky-key dispatch and its barrier. pmem_combine.comp writes the new state afterwards.
+//   c_j = q · M_k[j] (compensated fp32 sums, like cosine.glsl: beta'^2 up to e^10 amplifies
+//     rounding), m = max c_j, e_j = exp(c_j - m), z = sum e_j, partial = sum e_j M_v[j].
+// Slots stay in their stored type (specialization constant 1: F32, F16, or I8 with one scale per
+// slot), read in 16-byte units: F16 slots halve the largest per-token read of the model.
+#include "common.glsl"
+#extension GL_KHR_shader_subgroup_shuffle : require
+layout(constant_id = 1) const uint WTYPE = 0;
+layout(constant_id = 2) const uint D = 64;  // head size; D * element bytes % 16 == 0 (host)
+layout(std430, binding = 0) readonly buffer U { float u[]; };          // [n, C] key projections
+layout(std430, binding = 1) readonly buffer St { float state[]; };     // [C] leaky state before this forward
+layout(std430, binding = 2) readonly buffer Dc { float decay[]; };     // [H]
+layout(std430, binding = 3) readonly buffer Qs { float qscale[]; };    // [H] beta'^2
+layout(std430, binding = 4) readonly buffer MK { uvec4 mk[]; };        // [.., N, D] stored type
+layout(std430, binding = 5) readonly buffer MKS { float mk_scale[]; }; // I8: per slot
+layout(std430, binding = 6) readonly buffer MV { uvec4 mv[]; };
+layout(std430, binding = 7) readonly buffer MVS { float mv_scale[]; };
+layout(std430, binding = 8) writeonly buffer PO { vec4 partial4[]; };  // [n, H, nchunks, D]
+layout(std430, binding = 9) writeonly buffer ST { vec2 stats[]; };    // [n, H, nchunks]: (m, z)
+layout(push_constant) uniform P { uint C, H, N, nchunks, slot_base; float eps; } pc;
+#include "reduce.glsl"
+const uint EU = WTYPE == 0u ? 4u : WTYPE == 1u ? 8u : 16u;  // elements per 16-byte unit
+const uint KU = D / EU;                                       // units per slot
+shared float qs[D];
+shared float cs[WG];
+shared float es[WG];
+shared vec4 red[WG * 4u];
+
+// Unit `unit` of slot `slot` as EU/4 vec4s (unused entries 0).
+void load_unit(bool values, uint slot, uint unit, out vec4 w[4]) {
+  w[0] = w[1] = w[2] = w[3] = vec4(0.0);
+  uvec4 p = values ? mv[slot * KU + unit] : mk[slot * KU + unit];
+  if (WTYPE == 0u) {
+    w[0] = uintBitsToFloat(p);
+  } else if (WTYPE == 1u) {
+    w[0] = vec4(unpackHalf2x16(p.x), unpackHalf2x16(p.y));
+    w[1] = vec4(unpackHalf2x16(p.z), unpackHalf2x16(p.w));
+  } else {
+    for (uint i = 0u; i < 4u; ++i) {
+      int q = int(p[i]);
+      w[i] = vec4(bitfieldExtract(q, 0, 8), bitfieldExtract(q, 8, 8), bitfieldExtract(q, 16, 8),
+                  bitfieldExtract(q, 24, 8));
+    }
+  }
+}
+
+void main() {
+  uint chunk = gl_WorkGroupID.x, h = gl_WorkGroupID.y, rl = gl_WorkGroupID.z, tid = gl_LocalInvocationID.x;
+  // The query of row rl (WG >= D, checked by the host).
+  float s = 0.0;
+  if (tid < D) {
+    uint c = h * D + tid;
+    float a = decay[h];
+    s = state[c];
+    for (uint r = 0u; r <= rl; ++r) s = a * s + (1.0 - a) * u[r * pc.C + c];
+  }
+  float norm = sqrt(wg_sum(s * s)) + pc.eps;
+  if (tid < D) qs[tid] = qscale[h] * (s / norm);
+  barrier();
+  // Scores: L lanes per slot (a power of two <= the subgroup), each summing whole units.
+  const uint S = gl_SubgroupSize, lane = gl_SubgroupInvocationID;
+  const uint L = 1u << findMSB(max(1u, min(S, KU)));
+  const uint per = S / L, sub = lane % L, slot_in = lane / L;
+  const uint slot0 = pc.slot_base + h * pc.N + chunk * WG;  // slot index of this chunk's first key
+  const int nk = int(min(WG, pc.N - chunk * WG));
+  for (uint jj0 = gl_SubgroupID * per; jj0 < WG; jj0 += gl_NumSubgroups * per) {  // uniform per subgroup
+    uint jj = jj0 + slot_in;
+    bool valid = int(jj) < nk;
+    precise float sum = 0.0, err = 0.0;
+    if (valid) {
+      for (uint un = sub; un < KU; un += L) {
+        vec4 w[4];
+        load_unit(false, slot0 + jj, un, w);
+        for (uint i = 0u; i < EU; ++i) {
+          precise float a = qs[un * EU + i], b = w[i / 4u][i % 4u];
+          precise float p = a * b;
+          precise float pe = fma(a, b, -p);  // exact product error
+          precise float t = sum + p;          // TwoSum(sum, p)
+          precise float z = t - sum;
+          err += (sum - (t - z)) + (p - z) + pe;
+          sum = t;
+        }
+      }
+    }
+    for (uint off = L >> 1u; off > 0u; off >>= 1u) {  // stays inside each slot's L lanes
+      precise float os = subgroupShuffleXor(sum, off);
+      precise float oe = subgroupShuffleXor(err, off);
+      precise float t = sum + os;
+      precise float z = t - sum;
+      err = err + oe + ((sum - (t - z)) + (os - z));
+      sum = t;
+    }
+    if (sub == 0u && jj < WG) cs[jj] = valid ? (sum + err) * (WTYPE == 2u ? mk_scale[slot0 + jj] : 1.0) : NEG_INF;
+  }
+  barrier();
+  float c = cs[tid];
+  float m = wg_max(c);
+  float e = int(tid) < nk ? exp(c - m) : 0.0;
+  es[tid] = e * (WTYPE == 2u && int(tid) < nk ? mv_scale[slot0 + tid] : 1.0);
+  float z = wg_sum(e);  // its barriers also publish es[]
+  // Values: threads = (group g, unit un); G groups split the chunk's slots.
+  const uint G = WG / KU, g = tid / KU, un = tid % KU;
+  vec4 acc[4];
+  acc[0] = acc[1] = acc[2] = acc[3] = vec4(0.0);
+  if (g < G) {
+    for (uint t = 0u; t < (WG + G - 1u) / G; ++t) {  // compile-time count: unrolled, loads in flight
+      uint jj = g + t * G;
+      if (int(jj) < nk) {
+        vec4 w[4];
+        load_unit(true, slot0 + jj, un, w);
+        for (uint i = 0u; i < EU / 4u; ++i) acc[i] += es[jj] * w[i];
+      }
+    }
+  }
+  for (uint i = 0u; i < 4u; ++i) red[tid * 4u + i] = acc[i];
+  barrier();
+  uint row = (rl * pc.H + h) * pc.nchunks + chunk;
+  if (tid < D / 4u) {  // channel quad tid = unit tid / (EU/4), vec4 tid % (EU/4)
+    uint unit = tid / (EU / 4u), i = tid % (EU / 4u);
+    vec4 t = vec4(0.0);
+    for (uint gg = 0u; gg < G; ++gg) t += red[(gg * KU + unit) * 4u + i];
+    partial4[row * (D / 4u) + tid] = t;
+  }
+  if (tid == 0u) stats[row] = vec2(m, z);
+}
