@@ -44,6 +44,8 @@ Result<std::unique_ptr<SequenceState>> make_sequence_state(Context& ctx, const G
     TESSERA_ASSIGN_OR_RETURN(s->pmem_scratch, make_pmem_scratch(ctx, s->device, uint32_t(R), H, d,
                                                                 uint32_t(hp.pmem_size)));
   }
+  TESSERA_ASSIGN_OR_RETURN(s->argmax_scratch, s->device.allocate(kArgmaxScratchBytes, "argmax scratch"));
+  TESSERA_RETURN_IF_ERROR(ctx.fill_zero(s->argmax_scratch));
   TESSERA_RETURN_IF_ERROR(ctx.fill_zero(s->states));
   return s;
 }
@@ -165,7 +167,7 @@ Status record_forward(Recording& rec, Context& ctx, const GpuModel& m, SequenceS
     TESSERA_RETURN_IF_ERROR(record_matvec(rec, ctx, m.output, {s.h, 0, C}, {s.logits, 0, V}, rows, false,
                                           m.logit_scale));
     rec.barrier();
-    TESSERA_RETURN_IF_ERROR(record_argmax(rec, ctx, s.logits, V, rows - 1, s.greedy));
+    TESSERA_RETURN_IF_ERROR(record_argmax(rec, ctx, s.logits, V, rows - 1, s.greedy, s.argmax_scratch));
     if (mode != LogitsMode::kGreedy) rec.copy(s.logits, 0, s.logits_host, 0, VkDeviceSize(rows) * V * 4);
   }
   rec.timestamp(1);

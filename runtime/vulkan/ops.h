@@ -36,8 +36,11 @@ Status record_leaky_keys(Recording& rec, Context& ctx, const BufferSlice& step, 
 Status record_value_finish(Recording& rec, Context& ctx, const BufferSlice& step, const BufferSlice& w,
                            const BufferSlice& w_prev, const BufferSlice& mix, const BufferSlice& vscale,
                            const BufferSlice& vcache, uint32_t channels, uint32_t head_dim, uint32_t n, float eps);
+// `scratch`: kArgmaxScratchBytes, zero-filled once (the shader leaves its counter at 0 again).
+constexpr uint32_t kArgmaxMaxGroups = 1024;  // shaders/argmax.comp pv[], pi[]
+constexpr VkDeviceSize kArgmaxScratchBytes = 16 + 8 * kArgmaxMaxGroups;
 Status record_argmax(Recording& rec, Context& ctx, const BufferSlice& logits, uint32_t vocab, uint32_t row,
-                     const BufferSlice& result);
+                     const BufferSlice& result, const BufferSlice& scratch);
 
 // Scratch sizes for up to `rows_per_pass` query rows over up to `max_keys` keys.
 struct AttentionScratchShape {

@@ -72,9 +72,13 @@ Status record_value_finish(Recording& rec, Context& ctx, const BufferSlice& step
 }
 
 Status record_argmax(Recording& rec, Context& ctx, const BufferSlice& logits, uint32_t vocab, uint32_t row,
-                     const BufferSlice& result) {
+                     const BufferSlice& result, const BufferSlice& scratch) {
+  if (scratch.size < kArgmaxScratchBytes) return internal_error("vulkan: argmax scratch too small");
   struct { uint32_t V, row; } push{vocab, row};
-  return rec.dispatch("argmax", {ctx.workgroup_size()}, {logits, result}, push, {1, 1, 1});
+  const uint32_t wg = ctx.workgroup_size();
+  // About 4 logits per thread: ~50 workgroups for a 50k vocabulary, all loads in flight at once.
+  const uint32_t groups = std::clamp(div_up(vocab, 4 * wg), 1u, kArgmaxMaxGroups);
+  return rec.dispatch("argmax", {wg}, {logits, result, scratch}, push, {groups, 1, 1});
 }
 
 }  // namespace tessera::vk

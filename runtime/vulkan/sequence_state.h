@@ -26,6 +26,7 @@ struct SequenceState {
   BufferSlice logits;                // [rows, V]
   BufferSlice logits_host;           // readback copy
   BufferSlice greedy;                // host-visible: argmax of the last logits row
+  BufferSlice argmax_scratch;        // per-workgroup maxima + completion counter (zeroed once)
   AttentionScratch ctx_scratch;
   PmemScratch pmem_scratch;
 

@@ -270,17 +270,29 @@ TEST_F(VulkanDenseOps, ValueFinishSkipsTheFirstTokenAndMixes) {
 }
 
 TEST_F(VulkanDenseOps, ArgmaxLowestIndexOnTies) {
-  std::vector<float> logits(1000);
+  // Row 1 of a [2, 20000] matrix: several workgroups; the tie spans two of them; replayed twice
+  // (the completion counter must return to 0), the second time with a new maximum.
+  const uint32_t V = 20000;
   std::mt19937 rng(1);
-  logits = random_floats(1000, rng);
-  logits[417] = 5.0f;
-  logits[801] = 5.0f;
-  BufferSlice ls = upload(logits), res = zeros(4);
-  run([&](Recording& rec) { return record_argmax(rec, *ctx_, ls, 500, 1, res); });  // row 1 = [500, 1000)
-  std::vector<float> r = download(res, 1);
-  uint32_t idx;
-  std::memcpy(&idx, r.data(), 4);
-  EXPECT_EQ(idx, 301u);
+  std::vector<float> logits = random_floats(2 * V, rng);
+  logits[V + 19001] = 5.0f;
+  logits[V + 3417] = 5.0f;
+  logits[V + 18000] = 5.0f;
+  logits[4] = 9.0f;  // row 0 is not looked at
+  BufferSlice ls = upload(logits), res = zeros(4), scratch = zeros(kArgmaxScratchBytes / 4);
+  for (int round = 0; round < 2; ++round) {
+    if (round == 1) {
+      logits[V + 12345] = 6.0f;
+      ls = upload(logits);
+    }
+    run([&](Recording& rec) { return record_argmax(rec, *ctx_, ls, V, 1, res, scratch); });
+    std::vector<float> r = download(res, 1), sc = download(scratch, 1);
+    uint32_t idx, counter;
+    std::memcpy(&idx, r.data(), 4);
+    std::memcpy(&counter, sc.data(), 4);
+    EXPECT_EQ(idx, round == 0 ? 3417u : 12345u);
+    EXPECT_EQ(counter, 0u);
+  }
 }
 
 }  // namespace
