@@ -23,10 +23,10 @@ Result<std::unique_ptr<SequenceState>> make_sequence_state(Context& ctx, const G
   TESSERA_ASSIGN_OR_RETURN(s->step, s->upload.allocate(16, "step record"));
   TESSERA_ASSIGN_OR_RETURN(s->tokens, s->upload.allocate(R * 4, "token ids"));
   TESSERA_ASSIGN_OR_RETURN(s->greedy, s->readback.allocate(16, "greedy token"));
-  for (BufferSlice* b : {&s->x, &s->h, &s->u, &s->o, &s->q}) {
+  for (BufferSlice* b : {&s->x, &s->h, &s->u, &s->o}) {
     TESSERA_ASSIGN_OR_RETURN(*b, s->device.allocate(R * C * 4, "activations"));
   }
-  TESSERA_ASSIGN_OR_RETURN(s->w, s->device.allocate(R * C * 4, "value projections"));
+  TESSERA_ASSIGN_OR_RETURN(s->uw, s->device.allocate(R * 2 * C * 4, "key and value projections"));
   TESSERA_ASSIGN_OR_RETURN(s->states, s->device.allocate(VkDeviceSize(hp.n_layer) * 3 * C * 4, "recurrent states"));
   for (int64_t l = 0; l < hp.n_layer; ++l) {
     TESSERA_ASSIGN_OR_RETURN(BufferSlice k, s->device.allocate(VkDeviceSize(capacity) * C * 4, "key cache"));
@@ -68,17 +68,30 @@ Status record_context_memory(Recording& rec, Context& ctx, const GpuModel& m, Se
     TESSERA_RETURN_IF_ERROR(record_layernorm(rec, ctx, s.x, 0, s.x, 0, n, C, L.attn_norm, hp.layer_norm_eps));
     rec.barrier();
   }
-  TESSERA_RETURN_IF_ERROR(record_matvec(rec, ctx, L.attn_k, {s.x, 0, C}, {s.u, 0, C}, n, false, 1.0f, ln,
-                                        hp.layer_norm_eps));
-  TESSERA_RETURN_IF_ERROR(record_matvec(rec, ctx, L.attn_v, {s.x, 0, C}, {s.w, 0, C}, n, false, 1.0f, ln,
+  TESSERA_RETURN_IF_ERROR(record_matvec(rec, ctx, L.attn_kv, {s.x, 0, C}, {s.uw, 0, 2 * C}, n, false, 1.0f, ln,
                                         hp.layer_norm_eps));
   rec.barrier();
-  // Keys (leaky average, unit) and the values finished by this forward's rows: independent.
-  TESSERA_RETURN_IF_ERROR(record_leaky_keys(rec, ctx, s.step, s.u, sub(s.states, layer_states, C * 4), L.key_decay,
-                                            m.ones_h, s.key_cache[l], C, d, n, 2, hp.l2_norm_eps));
-  TESSERA_RETURN_IF_ERROR(record_value_finish(rec, ctx, s.step, s.w, sub(s.states, layer_states + 2 * C * 4, C * 4),
-                                              L.value_mix, L.value_scale, s.value_cache[l], C, d, n,
-                                              hp.l2_norm_eps));
+  // Keys (leaky average, unit) into the cache, and the values finished by this forward's rows.
+  KvFinish f;
+  f.channels = C;
+  f.head_dim = d;
+  f.n = n;
+  f.eps = hp.l2_norm_eps;
+  f.step = s.step;
+  f.keys = f.values = true;
+  f.u = f.w = s.uw;
+  f.u_stride = f.w_stride = 2 * C;
+  f.w_off = C;
+  f.key_state = sub(s.states, layer_states, C * 4);
+  f.decay = L.key_decay;
+  f.head_scale = m.ones_h;
+  f.key_out = s.key_cache[l];
+  f.key_flags = 2;
+  f.w_prev = sub(s.states, layer_states + 2 * C * 4, C * 4);
+  f.mix = L.value_mix;
+  f.vscale = L.value_scale;
+  f.vcache = s.value_cache[l];
+  TESSERA_RETURN_IF_ERROR(record_kv_finish(rec, ctx, f));
   rec.barrier();
   AttentionCall a;
   a.method = hp.method;

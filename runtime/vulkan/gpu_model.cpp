@@ -45,8 +45,9 @@ Result<GpuLayer> upload_layer(Context& ctx, const ModelView& m, int64_t i) {
   const int64_t H = hp.n_head, C = hp.n_embd;
   GpuLayer g;
   TESSERA_ASSIGN_OR_RETURN(g.attn_norm, upload_norm(ctx, w.attn_norm, C, p + "attn_norm"));
-  TESSERA_ASSIGN_OR_RETURN(g.attn_k, upload_matrix(ctx, w.attn_k, p + "attn_k"));
-  TESSERA_ASSIGN_OR_RETURN(g.attn_v, upload_matrix(ctx, w.attn_v, p + "attn_v"));
+  if (w.attn_k.rows != C || w.attn_v.rows != C) return invalid_argument(p + "attn_k/v: expected C rows");
+  TESSERA_ASSIGN_OR_RETURN(Matrix kv, concat_rows(w.attn_k, w.attn_v, p + "attn_kv"));
+  TESSERA_ASSIGN_OR_RETURN(g.attn_kv, upload_matrix(ctx, kv, p + "attn_kv"));
   TESSERA_ASSIGN_OR_RETURN(g.attn_out, upload_matrix(ctx, w.attn_out, p + "attn_output"));
   TESSERA_ASSIGN_OR_RETURN(g.key_decay, upload_heads(ctx, w.attn_key_decay, H, p + "attn_key_decay"));
   TESSERA_ASSIGN_OR_RETURN(g.value_scale, upload_heads(ctx, w.attn_value_scale, H, p + "attn_value_scale"));

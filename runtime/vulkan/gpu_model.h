@@ -12,7 +12,8 @@ namespace tessera::vk {
 
 struct GpuLayer {
   GpuNorm attn_norm, pmem_norm;
-  GpuMatrix attn_k, attn_v, attn_out, pmem_k, pmem_out;
+  GpuMatrix attn_kv;  // [W_k; W_v]: rows 0..C-1 give u, C..2C-1 give w (one dispatch)
+  GpuMatrix attn_out, pmem_k, pmem_out;
   // Per head: a_h, beta_h^2, value scale, value mix c_h, (A, B) of the ReLU transforms.
   BufferSlice key_decay, key_beta2, value_scale, value_mix, relu_params;
   BufferSlice pmem_decay, pmem_query_scale, pmem_value_scale;

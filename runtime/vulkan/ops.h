@@ -26,13 +26,27 @@ Status record_matvec(Recording& rec, Context& ctx, const GpuMatrix& w, const Row
 Status record_layernorm(Recording& rec, Context& ctx, const BufferSlice& in, uint32_t in_row0,
                         const BufferSlice& out, uint32_t out_row0, uint32_t n, uint32_t channels,
                         const GpuNorm& norm, float eps);
-// Leaky average over the n rows of u (state carried) + per-head unit normalisation into `out`.
-// flags: 1 = multiply by head_scale[h], 2 = write rows at pos0 + r (the key cache).
+// The context memory's keys and values of n fed rows, one dispatch (shaders/kv_finish.comp):
+// keys: leaky average over the rows of u (state carried) + per-head unit normalisation into
+// key_out (key_flags: 1 = multiply by head_scale[h], 2 = write rows at pos0 + r: the key cache);
+// values: v_{pos0-1} .. v_{pos0+n-2} from the value projections w and w_prev (updated).
+// Rows of u / w are [n, *_stride] from element *_off.
+struct KvFinish {
+  uint32_t channels = 0, head_dim = 0, n = 1;
+  float eps = 0;
+  BufferSlice step;
+  bool keys = false, values = false;
+  BufferSlice u, key_state, decay, head_scale, key_out;
+  uint32_t u_off = 0, u_stride = 0, key_flags = 0;
+  BufferSlice w, w_prev, mix, vscale, vcache;
+  uint32_t w_off = 0, w_stride = 0;
+};
+Status record_kv_finish(Recording& rec, Context& ctx, const KvFinish& f);
+// The two halves alone (tests), rows of u / w with stride `channels`.
 Status record_leaky_keys(Recording& rec, Context& ctx, const BufferSlice& step, const BufferSlice& u,
                          const BufferSlice& state, const BufferSlice& decay, const BufferSlice& head_scale,
                          const BufferSlice& out, uint32_t channels, uint32_t head_dim, uint32_t n, uint32_t flags,
                          float eps);
-// Values v_{pos0-1} .. v_{pos0+n-2} from the value projections w (n rows) and w_prev (updated).
 Status record_value_finish(Recording& rec, Context& ctx, const BufferSlice& step, const BufferSlice& w,
                            const BufferSlice& w_prev, const BufferSlice& mix, const BufferSlice& vscale,
                            const BufferSlice& vcache, uint32_t channels, uint32_t head_dim, uint32_t n, float eps);

@@ -54,21 +54,61 @@ Status record_layernorm(Recording& rec, Context& ctx, const BufferSlice& in, uin
   return rec.dispatch("layernorm", {ctx.workgroup_size()}, {in, norm.weight, norm.bias, out}, push, {n, 1, 1});
 }
 
+Status record_kv_finish(Recording& rec, Context& ctx, const KvFinish& f) {
+  const uint32_t H = f.channels / f.head_dim, HK = f.keys ? H : 0, HV = f.values ? H : 0;
+  if (HK + HV == 0) return Status::ok_status();
+  struct {
+    uint32_t C, d, n, flags, u_off, u_stride, w_off, w_stride, HK;
+    float eps;
+  } push{f.channels, f.head_dim, f.n, f.key_flags, f.u_off, f.u_stride, f.w_off, f.w_stride, HK, f.eps};
+  const BufferSlice& dm = ctx.dummy();
+  auto or_dummy = [&](bool on, const BufferSlice& b) -> const BufferSlice& { return on ? b : dm; };
+  return rec.dispatch("kv_finish", {attention_workgroup(ctx, f.head_dim)},
+                      {f.step, or_dummy(f.keys, f.u), or_dummy(f.keys, f.key_state), or_dummy(f.keys, f.decay),
+                       or_dummy(f.keys && (f.key_flags & 1), f.head_scale), or_dummy(f.keys, f.key_out),
+                       or_dummy(f.values, f.w), or_dummy(f.values, f.w_prev), or_dummy(f.values, f.mix),
+                       or_dummy(f.values, f.vscale), or_dummy(f.values, f.vcache)},
+                      push, {HK + HV, 1, 1});
+}
+
 Status record_leaky_keys(Recording& rec, Context& ctx, const BufferSlice& step, const BufferSlice& u,
                          const BufferSlice& state, const BufferSlice& decay, const BufferSlice& head_scale,
                          const BufferSlice& out, uint32_t channels, uint32_t head_dim, uint32_t n, uint32_t flags,
                          float eps) {
-  struct { uint32_t C, d, n, flags; float eps; } push{channels, head_dim, n, flags, eps};
-  return rec.dispatch("leaky_keys", {attention_workgroup(ctx, head_dim)}, {step, u, state, decay, head_scale, out},
-                      push, {channels / head_dim, 1, 1});
+  KvFinish f;
+  f.channels = channels;
+  f.head_dim = head_dim;
+  f.n = n;
+  f.eps = eps;
+  f.step = step;
+  f.keys = true;
+  f.u = u;
+  f.key_state = state;
+  f.decay = decay;
+  f.head_scale = head_scale;
+  f.key_out = out;
+  f.u_stride = channels;
+  f.key_flags = flags;
+  return record_kv_finish(rec, ctx, f);
 }
 
 Status record_value_finish(Recording& rec, Context& ctx, const BufferSlice& step, const BufferSlice& w,
                            const BufferSlice& w_prev, const BufferSlice& mix, const BufferSlice& vscale,
                            const BufferSlice& vcache, uint32_t channels, uint32_t head_dim, uint32_t n, float eps) {
-  struct { uint32_t C, d, n; float eps; } push{channels, head_dim, n, eps};
-  return rec.dispatch("value_finish", {attention_workgroup(ctx, head_dim)}, {step, w, w_prev, mix, vscale, vcache},
-                      push, {channels / head_dim, 1, 1});
+  KvFinish f;
+  f.channels = channels;
+  f.head_dim = head_dim;
+  f.n = n;
+  f.eps = eps;
+  f.step = step;
+  f.values = true;
+  f.w = w;
+  f.w_prev = w_prev;
+  f.mix = mix;
+  f.vscale = vscale;
+  f.vcache = vcache;
+  f.w_stride = channels;
+  return record_kv_finish(rec, ctx, f);
 }
 
 Status record_argmax(Recording& rec, Context& ctx, const BufferSlice& logits, uint32_t vocab, uint32_t row,

@@ -269,6 +269,61 @@ TEST_F(VulkanDenseOps, ValueFinishSkipsTheFirstTokenAndMixes) {
   }
 }
 
+// Keys and values in one dispatch from one [n, 2C] K|V projection buffer (the forward's layout)
+// equal the two halves run alone on de-interleaved rows (each half is checked against float64 above).
+TEST_F(VulkanDenseOps, KvFinishFusedEqualsTheHalves) {
+  const uint32_t C = 8, d = 4, n = 3, pos0 = 2;
+  std::mt19937 rng(3);
+  auto uw = random_floats(2 * C * n, rng), kst = random_floats(C, rng), wp0 = random_floats(C, rng);
+  std::vector<float> u(C * n), w(C * n);
+  for (uint32_t r = 0; r < n; ++r)
+    for (uint32_t c = 0; c < C; ++c) {
+      u[r * C + c] = uw[r * 2 * C + c];
+      w[r * C + c] = uw[r * 2 * C + C + c];
+    }
+  std::vector<float> decay = {0.2f, 0.7f}, ones = {1.0f, 1.0f}, mix = {0.3f, -0.1f}, vs = {1.1f, 0.9f};
+  BufferSlice step = upload({0, 0}), ds = upload(decay), os = upload(ones), ms = upload(mix), vss = upload(vs);
+  uint32_t st[2] = {pos0, n};
+  ASSERT_TRUE(ctx_->write(step, std::as_bytes(std::span(st))).ok());
+  std::vector<float> outs[2][4];  // [fused?][keys, key state, values, w_prev]
+  for (int fused = 0; fused < 2; ++fused) {
+    BufferSlice ks = upload(kst), wp = upload(wp0), kc = zeros(C * (pos0 + n)), vc = zeros(C * (pos0 + n));
+    BufferSlice uws = upload(uw), us = upload(u), wsb = upload(w);
+    run([&](Recording& rec) {
+      if (!fused) {
+        TESSERA_RETURN_IF_ERROR(record_leaky_keys(rec, *ctx_, step, us, ks, ds, os, kc, C, d, n, 2, 1e-6f));
+        return record_value_finish(rec, *ctx_, step, wsb, wp, ms, vss, vc, C, d, n, 1e-6f);
+      }
+      KvFinish f;
+      f.channels = C;
+      f.head_dim = d;
+      f.n = n;
+      f.eps = 1e-6f;
+      f.step = step;
+      f.keys = f.values = true;
+      f.u = f.w = uws;
+      f.u_stride = f.w_stride = 2 * C;
+      f.w_off = C;
+      f.key_state = ks;
+      f.decay = ds;
+      f.head_scale = os;
+      f.key_out = kc;
+      f.key_flags = 2;
+      f.w_prev = wp;
+      f.mix = ms;
+      f.vscale = vss;
+      f.vcache = vc;
+      return record_kv_finish(rec, *ctx_, f);
+    });
+    outs[fused][0] = download(kc, C * (pos0 + n));
+    outs[fused][1] = download(ks, C);
+    outs[fused][2] = download(vc, C * (pos0 + n));
+    outs[fused][3] = download(wp, C);
+  }
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(outs[0][i], outs[1][i]) << "output " << i;
+  EXPECT_NE(outs[1][0][pos0 * C], 0.0f);  // something was written
+}
+
 TEST_F(VulkanDenseOps, ArgmaxLowestIndexOnTies) {
   // Row 1 of a [2, 20000] matrix: several workgroups; the tie spans two of them; replayed twice
   // (the completion counter must return to 0), the second time with a new maximum.
