@@ -152,7 +152,7 @@ Status record_persistent_memory(Recording& rec, Context& ctx, const GpuModel& m,
     p.scale = float(1.0 / double(hp.pmem_count));
     p.eps = hp.l2_norm_eps;
     TESSERA_RETURN_IF_ERROR(record_pmem(rec, ctx, p, L.pmem_slots, s.pmem_scratch));
-    rec.barrier();
+    rec.barrier();  // the next memory accumulates into o; the out projection reads it
   }
   TESSERA_RETURN_IF_ERROR(record_matvec(rec, ctx, L.pmem_out, {s.o, 0, C}, {s.x, 0, C}, n, true, 1.0f));
   rec.barrier();

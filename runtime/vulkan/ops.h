@@ -96,7 +96,7 @@ struct AttentionCall {
 };
 Status record_attention(Recording& rec, Context& ctx, const AttentionCall& call, const AttentionScratch& scratch);
 
-// Persistent memory (shaders/pmem_partial.comp + pmem_combine.comp): for each of the n rows,
+// Persistent memory (shaders/pmem_softmax.comp, one dispatch): for each of the n rows,
 // q = qscale[h] · s/(||s|| + eps) with s the leaky average of the key projections `u` continued from
 // `state`, softmax over the N slots of q · M_k, out (+)= scale · vscale[h] · Σ p M_v. With
 // update_state, `state` advances over the n rows afterwards (the last pmem_count call only).
@@ -113,7 +113,7 @@ struct PmemCall {
 };
 struct PmemScratch {
   uint32_t rows = 0, heads = 0, head_dim = 0, nchunks = 0, chunk = 0;
-  BufferSlice partial, stats;
+  BufferSlice partial, stats, counters;
 };
 // Workgroup (= slots per chunk) of the persistent-memory kernels.
 uint32_t pmem_workgroup(const Context& ctx, uint32_t head_dim);

@@ -1,5 +1,6 @@
-// Recording of the persistent memory: a flash-decoding pair over the N slots (the query's leaky
-// average is folded into the first pass, the state update into the second).
+// Recording of the persistent memory: one dispatch (shaders/pmem_softmax.comp) per memory: the
+// query's leaky average, flash-decoding over the N slots, the merge by the last workgroup of each
+// (row, head), and the state update by the last merge of each head.
 #include <algorithm>
 #include <bit>
 
@@ -23,6 +24,9 @@ Result<PmemScratch> make_pmem_scratch(Context& ctx, BlockAllocator& alloc, uint3
   const VkDeviceSize blocks = VkDeviceSize(rows) * heads * s.nchunks;
   TESSERA_ASSIGN_OR_RETURN(s.partial, alloc.allocate(blocks * head_dim * 4, "pmem partials"));
   TESSERA_ASSIGN_OR_RETURN(s.stats, alloc.allocate(blocks * 8, "pmem chunk statistics"));
+  // Completion counters: [rows, heads] per (row, head), then one per head; zero, and left at zero.
+  TESSERA_ASSIGN_OR_RETURN(s.counters, alloc.allocate(VkDeviceSize(rows + 1) * heads * 4, "pmem counters"));
+  TESSERA_RETURN_IF_ERROR(ctx.fill_zero(s.counters));
   return s;
 }
 
@@ -35,22 +39,16 @@ Status record_pmem(Recording& rec, Context& ctx, const PmemCall& c, const PmemSl
   if ((c.head_dim * bytes) % 16 != 0 || c.slots == 0)
     return internal_error("vulkan: pmem slots must be whole 16-byte units per slot");
   struct {
-    uint32_t C, H, N, nchunks, slot_base;
-    float eps;
-  } pp{c.channels, c.heads, c.slots, nchunks, c.slot_base, c.eps};
+    uint32_t C, H, N, nchunks, slot_base, n, flags;
+    float eps, scale;
+  } pp{c.channels, c.heads, c.slots, nchunks, c.slot_base, c.rows,
+       (c.accumulate ? 1u : 0u) | (c.update_state ? 2u : 0u), c.eps, c.scale};
   const BufferSlice& ks = m.key_scale.valid() ? m.key_scale : ctx.dummy();
   const BufferSlice& vs = m.value_scale.valid() ? m.value_scale : ctx.dummy();
-  TESSERA_RETURN_IF_ERROR(rec.dispatch("pmem_partial", {wg, uint32_t(m.wtype), c.head_dim},
-                                       {c.u, c.state, c.decay, c.qscale, m.keys, ks, m.values, vs,
-                                        s.partial, s.stats},
-                                       pp, {nchunks, c.heads, c.rows}));
-  rec.barrier();
-  struct {
-    uint32_t C, H, n, nchunks, flags;
-    float scale;
-  } cp{c.channels, c.heads, c.rows, nchunks, (c.accumulate ? 1u : 0u) | (c.update_state ? 2u : 0u), c.scale};
-  return rec.dispatch("pmem_combine", {wg, 0, c.head_dim},
-                      {s.partial, s.stats, c.vscale, c.out, c.u, c.state, c.decay}, cp, {c.heads, c.rows, 1});
+  return rec.dispatch("pmem_softmax", {wg, uint32_t(m.wtype), c.head_dim},
+                      {c.u, c.state, c.decay, c.qscale, m.keys, ks, m.values, vs, s.partial, s.stats, c.vscale, c.out,
+                       s.counters},
+                      pp, {nchunks, c.heads, c.rows});
 }
 
 }  // namespace tessera::vk

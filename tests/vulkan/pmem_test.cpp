@@ -1,7 +1,8 @@
-// The persistent-memory kernels (shaders/pmem_partial.comp + pmem_combine.comp) against a float64
-// oracle written here: leaky query from the carried state, softmax over the slots of q · M_k,
-// Σ p M_v, value scale, two memories averaged (accumulate), the state advanced once; slots F32,
-// F16 and I8 (per-slot scales), N not a multiple of the chunk, several rows.
+// The persistent-memory kernel (shaders/pmem_softmax.comp) against a float64 oracle written here:
+// leaky query from the carried state, softmax over the slots of q · M_k, Σ p M_v, value scale, two
+// memories averaged (accumulate), the state advanced once; slots F32, F16 and I8 (per-slot
+// scales), N not a multiple of the chunk, several rows. The second memory's dispatch reuses the
+// completion counters, which must all be back at 0 at the end.
 #include <cmath>
 
 #include "vk_test_util.h"
@@ -88,6 +89,8 @@ TEST_P(VulkanPmem, MatchesFloat64) {
     return Status::ok_status();
   });
   std::vector<float> got = download(out, size_t(n) * C), state = download(ss, C);
+  std::vector<float> counters = download(scratch->counters, size_t(n + 1) * H);
+  for (float c : counters) EXPECT_EQ(c, 0.0f);
   for (uint32_t h = 0; h < H; ++h) {
     std::vector<double> s(state0.begin() + h * d, state0.begin() + (h + 1) * d);
     for (uint32_t r = 0; r < n; ++r) {
