@@ -44,6 +44,8 @@ Result<std::unique_ptr<SequenceState>> make_sequence_state(Context& ctx, const G
     TESSERA_ASSIGN_OR_RETURN(s->pmem_scratch, make_pmem_scratch(ctx, s->device, uint32_t(R), H, d,
                                                                 uint32_t(hp.pmem_size)));
   }
+  TESSERA_ASSIGN_OR_RETURN(s->kv_counters, s->device.allocate(kv_project_counter_bytes(H), "kv counters"));
+  TESSERA_RETURN_IF_ERROR(ctx.fill_zero(s->kv_counters));
   TESSERA_ASSIGN_OR_RETURN(s->argmax_scratch, s->device.allocate(kArgmaxScratchBytes, "argmax scratch"));
   TESSERA_RETURN_IF_ERROR(ctx.fill_zero(s->argmax_scratch));
   TESSERA_RETURN_IF_ERROR(ctx.fill_zero(s->states));
@@ -68,30 +70,25 @@ Status record_context_memory(Recording& rec, Context& ctx, const GpuModel& m, Se
     TESSERA_RETURN_IF_ERROR(record_layernorm(rec, ctx, s.x, 0, s.x, 0, n, C, L.attn_norm, hp.layer_norm_eps));
     rec.barrier();
   }
-  TESSERA_RETURN_IF_ERROR(record_matvec(rec, ctx, L.attn_kv, {s.x, 0, C}, {s.uw, 0, 2 * C}, n, false, 1.0f, ln,
-                                        hp.layer_norm_eps));
-  rec.barrier();
-  // Keys (leaky average, unit) into the cache, and the values finished by this forward's rows.
-  KvFinish f;
-  f.channels = C;
-  f.head_dim = d;
-  f.n = n;
-  f.eps = hp.l2_norm_eps;
-  f.step = s.step;
-  f.keys = f.values = true;
-  f.u = f.w = s.uw;
-  f.u_stride = f.w_stride = 2 * C;
-  f.w_off = C;
-  f.key_state = sub(s.states, layer_states, C * 4);
-  f.decay = L.key_decay;
-  f.head_scale = m.ones_h;
-  f.key_out = s.key_cache[l];
-  f.key_flags = 2;
-  f.w_prev = sub(s.states, layer_states + 2 * C * 4, C * 4);
-  f.mix = L.value_mix;
-  f.vscale = L.value_scale;
-  f.vcache = s.value_cache[l];
-  TESSERA_RETURN_IF_ERROR(record_kv_finish(rec, ctx, f));
+  // Keys (leaky average, unit) and the values finished by this forward's rows, into the caches.
+  KvProject p;
+  p.w = &L.attn_kv;
+  p.x = {s.x, 0, C};
+  p.ln = ln;
+  p.ln_eps = hp.layer_norm_eps;
+  p.eps = hp.l2_norm_eps;
+  p.n = n;
+  p.head_dim = d;
+  p.y = s.uw;
+  p.step = s.step;
+  p.states = sub(s.states, layer_states, 3 * C * 4);
+  p.decay = L.key_decay;
+  p.key_cache = s.key_cache[l];
+  p.mix = L.value_mix;
+  p.vscale = L.value_scale;
+  p.value_cache = s.value_cache[l];
+  p.counters = s.kv_counters;
+  TESSERA_RETURN_IF_ERROR(record_kv_project(rec, ctx, p));
   rec.barrier();
   AttentionCall a;
   a.method = hp.method;
@@ -179,7 +176,7 @@ Status record_forward(Recording& rec, Context& ctx, const GpuModel& m, SequenceS
     rec.barrier();
     TESSERA_RETURN_IF_ERROR(record_matvec(rec, ctx, m.output, {s.h, 0, C}, {s.logits, 0, V}, rows, false,
                                           m.logit_scale));
-    rec.barrier();
+    rec.barrier_with_transfers();  // argmax and the host copy read the logits
     TESSERA_RETURN_IF_ERROR(record_argmax(rec, ctx, s.logits, V, rows - 1, s.greedy, s.argmax_scratch));
     if (mode != LogitsMode::kGreedy) rec.copy(s.logits, 0, s.logits_host, 0, VkDeviceSize(rows) * V * 4);
   }

@@ -26,30 +26,21 @@ Status record_matvec(Recording& rec, Context& ctx, const GpuMatrix& w, const Row
 Status record_layernorm(Recording& rec, Context& ctx, const BufferSlice& in, uint32_t in_row0,
                         const BufferSlice& out, uint32_t out_row0, uint32_t n, uint32_t channels,
                         const GpuNorm& norm, float eps);
-// The context memory's keys and values of n fed rows, one dispatch (shaders/kv_finish.comp):
-// keys: leaky average over the rows of u (state carried) + per-head unit normalisation into
-// key_out (key_flags: 1 = multiply by head_scale[h], 2 = write rows at pos0 + r: the key cache);
-// values: v_{pos0-1} .. v_{pos0+n-2} from the value projections w and w_prev (updated).
-// Rows of u / w are [n, *_stride] from element *_off.
-struct KvFinish {
-  uint32_t channels = 0, head_dim = 0, n = 1;
-  float eps = 0;
-  BufferSlice step;
-  bool keys = false, values = false;
-  BufferSlice u, key_state, decay, head_scale, key_out;
-  uint32_t u_off = 0, u_stride = 0, key_flags = 0;
-  BufferSlice w, w_prev, mix, vscale, vcache;
-  uint32_t w_off = 0, w_stride = 0;
+// The context memory's key and value projections and their finishing, one dispatch
+// (shaders/kv_project.comp): y = [W_k; W_v] LN(x) ([n, 2C]: u | w), then keys = the leaky average of
+// u (state carried in states[0, C)) normalised per head, into key cache rows pos0 + r, and values
+// v_{pos0-1} .. v_{pos0+n-2} from w (w_{pos0-1} carried in states[2C, 3C)) into the value cache.
+struct KvProject {
+  const GpuMatrix* w = nullptr;  // 2C rows, one part
+  RowView x;
+  const GpuNorm* ln = nullptr;   // pre-LN: LayerNorm x on the fly
+  float ln_eps = 0, eps = 0;
+  uint32_t n = 1, head_dim = 0;
+  BufferSlice y, step, states, decay, key_cache, mix, vscale, value_cache;
+  BufferSlice counters;  // kv_project_counter_bytes(), zero-filled once (left at zero)
 };
-Status record_kv_finish(Recording& rec, Context& ctx, const KvFinish& f);
-// The two halves alone (tests), rows of u / w with stride `channels`.
-Status record_leaky_keys(Recording& rec, Context& ctx, const BufferSlice& step, const BufferSlice& u,
-                         const BufferSlice& state, const BufferSlice& decay, const BufferSlice& head_scale,
-                         const BufferSlice& out, uint32_t channels, uint32_t head_dim, uint32_t n, uint32_t flags,
-                         float eps);
-Status record_value_finish(Recording& rec, Context& ctx, const BufferSlice& step, const BufferSlice& w,
-                           const BufferSlice& w_prev, const BufferSlice& mix, const BufferSlice& vscale,
-                           const BufferSlice& vcache, uint32_t channels, uint32_t head_dim, uint32_t n, float eps);
+VkDeviceSize kv_project_counter_bytes(uint32_t heads);
+Status record_kv_project(Recording& rec, Context& ctx, const KvProject& p);
 // `scratch`: kArgmaxScratchBytes, zero-filled once (the shader leaves its counter at 0 again).
 constexpr uint32_t kArgmaxMaxGroups = 1024;  // shaders/argmax.comp pv[], pi[]
 constexpr VkDeviceSize kArgmaxScratchBytes = 16 + 8 * kArgmaxMaxGroups;

@@ -1,6 +1,7 @@
 // Recording of the dense ops: embedding, matvec, LayerNorm, leaky scan, per-head L2 norm,
 // value finishing, argmax.
 #include <algorithm>
+#include <bit>
 
 #include "vulkan/ops.h"
 
@@ -54,61 +55,35 @@ Status record_layernorm(Recording& rec, Context& ctx, const BufferSlice& in, uin
   return rec.dispatch("layernorm", {ctx.workgroup_size()}, {in, norm.weight, norm.bias, out}, push, {n, 1, 1});
 }
 
-Status record_kv_finish(Recording& rec, Context& ctx, const KvFinish& f) {
-  const uint32_t H = f.channels / f.head_dim, HK = f.keys ? H : 0, HV = f.values ? H : 0;
-  if (HK + HV == 0) return Status::ok_status();
+VkDeviceSize kv_project_counter_bytes(uint32_t heads) { return VkDeviceSize(2) * heads * 4; }
+
+Status record_kv_project(Recording& rec, Context& ctx, const KvProject& p) {
+  const GpuMatrix& w = *p.w;
+  const uint32_t M = uint32_t(w.rows), K = uint32_t(w.cols), d = p.head_dim;
+  if (w.parts.size() != 1) return unsupported("vulkan: the stacked K|V projection must fit one buffer");
+  if (d == 0 || M % (2 * d) != 0) return internal_error("vulkan: K|V rows must be 2 x heads x head size");
+  if (p.counters.size < kv_project_counter_bytes(M / (2 * d))) return internal_error("vulkan: kv counters too small");
+  if (p.x.offset % 4 || p.x.stride % 4) return internal_error("vulkan: kv_project inputs must be vec4-aligned");
+  const uint32_t sg = ctx.subgroup_size();
+  // The finishing workgroup needs a thread per channel of a head.
+  const uint32_t wg = std::max({64u, 2 * sg, std::bit_ceil(d)});
+  const uint32_t elem_bytes = w.wtype == WeightType::kF32 ? 4 : w.wtype == WeightType::kF16 ? 2 : 1;
+  const uint32_t vec16 = (K * elem_bytes) % 16 == 0 ? 1 : 0;
   struct {
-    uint32_t C, d, n, flags, u_off, u_stride, w_off, w_stride, HK;
+    uint32_t M, n, x_stride, x_offset, flags;
+    float ln_eps;
+    uint32_t d;
     float eps;
-  } push{f.channels, f.head_dim, f.n, f.key_flags, f.u_off, f.u_stride, f.w_off, f.w_stride, HK, f.eps};
-  const BufferSlice& dm = ctx.dummy();
-  auto or_dummy = [&](bool on, const BufferSlice& b) -> const BufferSlice& { return on ? b : dm; };
-  return rec.dispatch("kv_finish", {attention_workgroup(ctx, f.head_dim)},
-                      {f.step, or_dummy(f.keys, f.u), or_dummy(f.keys, f.key_state), or_dummy(f.keys, f.decay),
-                       or_dummy(f.keys && (f.key_flags & 1), f.head_scale), or_dummy(f.keys, f.key_out),
-                       or_dummy(f.values, f.w), or_dummy(f.values, f.w_prev), or_dummy(f.values, f.mix),
-                       or_dummy(f.values, f.vscale), or_dummy(f.values, f.vcache)},
-                      push, {HK + HV, 1, 1});
-}
-
-Status record_leaky_keys(Recording& rec, Context& ctx, const BufferSlice& step, const BufferSlice& u,
-                         const BufferSlice& state, const BufferSlice& decay, const BufferSlice& head_scale,
-                         const BufferSlice& out, uint32_t channels, uint32_t head_dim, uint32_t n, uint32_t flags,
-                         float eps) {
-  KvFinish f;
-  f.channels = channels;
-  f.head_dim = head_dim;
-  f.n = n;
-  f.eps = eps;
-  f.step = step;
-  f.keys = true;
-  f.u = u;
-  f.key_state = state;
-  f.decay = decay;
-  f.head_scale = head_scale;
-  f.key_out = out;
-  f.u_stride = channels;
-  f.key_flags = flags;
-  return record_kv_finish(rec, ctx, f);
-}
-
-Status record_value_finish(Recording& rec, Context& ctx, const BufferSlice& step, const BufferSlice& w,
-                           const BufferSlice& w_prev, const BufferSlice& mix, const BufferSlice& vscale,
-                           const BufferSlice& vcache, uint32_t channels, uint32_t head_dim, uint32_t n, float eps) {
-  KvFinish f;
-  f.channels = channels;
-  f.head_dim = head_dim;
-  f.n = n;
-  f.eps = eps;
-  f.step = step;
-  f.values = true;
-  f.w = w;
-  f.w_prev = w_prev;
-  f.mix = mix;
-  f.vscale = vscale;
-  f.vcache = vcache;
-  f.w_stride = channels;
-  return record_kv_finish(rec, ctx, f);
+  } push{M, p.n, p.x.stride, p.x.offset, (w.has_bias ? 1u : 0u) | (p.ln ? 4u | (p.ln->flags << 3) : 0u), p.ln_eps, d,
+         p.eps};
+  const auto& part = w.parts[0];
+  const BufferSlice& lw = p.ln ? p.ln->weight : ctx.dummy();
+  const BufferSlice& lb = p.ln ? p.ln->bias : ctx.dummy();
+  constexpr uint32_t kRowTile = 4;  // shaders/matvec_core.glsl RT
+  return rec.dispatch("kv_project", {wg, uint32_t(w.wtype), K, vec16},
+                      {p.x.buf, part.weight, part.scale, part.bias, p.y, lw, lb, p.step, p.states, p.decay,
+                       p.key_cache, p.mix, p.vscale, p.value_cache, p.counters},
+                      push, {div_up(M, wg / sg), div_up(p.n, kRowTile), 1});
 }
 
 Status record_argmax(Recording& rec, Context& ctx, const BufferSlice& logits, uint32_t vocab, uint32_t row,

@@ -29,8 +29,11 @@ class Recording {
     static_assert(sizeof(Push) <= kPushConstantBytes);
     return dispatch_raw(kernel, std::move(spec), buffers, &push, sizeof(Push), groups);
   }
-  // Makes earlier shader/transfer writes visible to later shader/transfer reads and writes.
+  // Makes earlier shader writes visible to later shader reads and writes (compute stage only: no
+  // transfer work is waited for, the cheapest dependency between two dispatches).
   void barrier();
+  // The same, also ordering transfers (copy()) on either side.
+  void barrier_with_transfers();
   void copy(const BufferSlice& src, VkDeviceSize src_off, const BufferSlice& dst, VkDeviceSize dst_off,
             VkDeviceSize size);
   void timestamp(uint32_t slot);

@@ -27,6 +27,7 @@ struct SequenceState {
   BufferSlice logits;                // [rows, V]
   BufferSlice logits_host;           // readback copy
   BufferSlice greedy;                // host-visible: argmax of the last logits row
+  BufferSlice kv_counters;           // shaders/kv_project.comp completion counters (zeroed once)
   BufferSlice argmax_scratch;        // per-workgroup maxima + completion counter (zeroed once)
   AttentionScratch ctx_scratch;
   PmemScratch pmem_scratch;
