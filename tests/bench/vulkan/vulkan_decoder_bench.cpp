@@ -36,8 +36,12 @@ struct DecodeRig {
   std::mt19937 rng{7};
 };
 
+// Device objects live in these statics between cases; main() destroys them before exit (static
+// destruction after the Vulkan driver's own teardown crashed at exit).
+std::map<std::pair<int, int>, std::unique_ptr<DecodeRig>> rigs;
+std::unique_ptr<vk::Context> attention_ctx;
+
 DecodeRig* rig_for(DType dt, int method, std::string* error) {
-  static std::map<std::pair<int, int>, std::unique_ptr<DecodeRig>> rigs;
   auto key = std::make_pair(int(dt), method);
   auto it = rigs.find(key);
   if (it != rigs.end()) return it->second.get();
@@ -148,7 +152,7 @@ void BM_Decode(benchmark::State& state) {
 void BM_Attention(benchmark::State& state) {
   const int method = int(state.range(0));
   const uint32_t n = uint32_t(state.range(1)), H = 12, d = 64, C = H * d;
-  static std::unique_ptr<vk::Context> ctx;
+  std::unique_ptr<vk::Context>& ctx = attention_ctx;
   if (!ctx) {
     auto c = vk::Context::create({});
     if (!c.ok()) {
@@ -234,6 +238,19 @@ BENCHMARK(BM_Attention)
     ->Unit(benchmark::kMicrosecond);
 
 }  // namespace
+
+void release_devices() {
+  rigs.clear();
+  attention_ctx.reset();
+}
+
 }  // namespace tessera::bench
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  tessera::bench::release_devices();
+  benchmark::Shutdown();
+  return 0;
+}
