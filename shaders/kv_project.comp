@@ -68,9 +68,10 @@ void main() {
   const uint RPG = gl_NumSubgroups;  // output rows per workgroup
   uint m = gl_WorkGroupID.x * RPG + gl_SubgroupID;
   uint r0 = gl_WorkGroupID.y * RT;
+  float mean[RT], rstd[RT], acc[RT];
+  ln_statistics(r0, mean, rstd);  // the whole workgroup
   if (m < pc.M) {  // uniform per subgroup
-    float acc[RT];
-    matvec_dots(m, r0, acc);
+    matvec_dots(m, r0, mean, rstd, acc);
     float b = ((pc.flags & 1u) != 0u) ? bias[m] : 0.0;
     for (uint r = 0u; r < RT; ++r)
       if (subgroupElect() && r0 + r < pc.n) y[(r0 + r) * pc.M + m] = acc[r] + b;

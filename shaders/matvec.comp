@@ -23,9 +23,10 @@ layout(push_constant) uniform P {
 void main() {
   uint m = gl_WorkGroupID.x * gl_NumSubgroups + gl_SubgroupID;
   uint r0 = gl_WorkGroupID.y * RT;
+  float mean[RT], rstd[RT], acc[RT];
+  ln_statistics(r0, mean, rstd);  // the whole workgroup
   if (m >= pc.M) return;  // uniform per subgroup; nothing below synchronises the workgroup
-  float acc[RT];
-  matvec_dots(m, r0, acc);
+  matvec_dots(m, r0, mean, rstd, acc);
   float b = ((pc.flags & 1u) != 0u) ? bias[m] : 0.0;
   for (uint r = 0u; r < RT; ++r) {
     if (subgroupElect() && r0 + r < pc.n) {

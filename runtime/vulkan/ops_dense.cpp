@@ -1,5 +1,5 @@
-// Recording of the dense ops: embedding, matvec, LayerNorm, leaky scan, per-head L2 norm,
-// value finishing, argmax.
+// Recording of the dense ops: embedding, matvec (LayerNorm on the fly), LayerNorm, the stacked K|V
+// projection with key / value finishing, argmax.
 #include <algorithm>
 #include <bit>
 
@@ -8,6 +8,13 @@
 namespace tessera::vk {
 namespace {
 uint32_t div_up(uint32_t a, uint32_t b) { return (a + b - 1) / b; }
+
+// Decode: two subgroups per workgroup, so a 768-row matrix is 384 workgroups spread over every SM
+// (8 rows per workgroup left a quarter of the H100's 132 SMs idle). Prefill: 8 rows per workgroup,
+// which share one LayerNorm pass over their token rows (shaders/matvec_core.glsl ln_statistics).
+uint32_t matvec_workgroup(const Context& ctx, uint32_t n) {
+  return std::max(n == 1 ? 64u : 256u, 2 * ctx.subgroup_size());
+}
 }  // namespace
 
 Status record_embed(Recording& rec, Context& ctx, const GpuMatrix& table, const BufferSlice& tokens,
@@ -22,10 +29,8 @@ Status record_embed(Recording& rec, Context& ctx, const GpuMatrix& table, const 
 
 Status record_matvec(Recording& rec, Context& ctx, const GpuMatrix& w, const RowView& x, const RowView& y,
                      uint32_t n, bool accumulate, float out_scale, const GpuNorm* ln, float ln_eps) {
-  // Two subgroups per workgroup: at batch 1 a 768-row matrix is 384 workgroups, spread over every
-  // SM (8 rows per workgroup left a quarter of the H100's 132 SMs idle).
   const uint32_t sg = ctx.subgroup_size();
-  const uint32_t wg = std::max(64u, 2 * sg);
+  const uint32_t wg = matvec_workgroup(ctx, n);
   const uint32_t rows_per_group = wg / sg;
   constexpr uint32_t kRowTile = 4;  // shaders/matvec.comp RT
   const uint32_t K = uint32_t(w.cols);
@@ -66,7 +71,7 @@ Status record_kv_project(Recording& rec, Context& ctx, const KvProject& p) {
   if (p.x.offset % 4 || p.x.stride % 4) return internal_error("vulkan: kv_project inputs must be vec4-aligned");
   const uint32_t sg = ctx.subgroup_size();
   // The finishing workgroup needs a thread per channel of a head.
-  const uint32_t wg = std::max({64u, 2 * sg, std::bit_ceil(d)});
+  const uint32_t wg = std::max(matvec_workgroup(ctx, p.n), std::bit_ceil(d));
   const uint32_t elem_bytes = w.wtype == WeightType::kF32 ? 4 : w.wtype == WeightType::kF16 ? 2 : 1;
   const uint32_t vec16 = (K * elem_bytes) % 16 == 0 ? 1 : 0;
   struct {

@@ -87,10 +87,10 @@ INSTANTIATE_TEST_SUITE_P(Types, VulkanMatvec,
 // LayerNorm on the fly (pre-LN projections): statistics per subgroup in the shader, float64 here.
 // K = 100 (not a whole number of 16-byte F16 units: the 4-element path), then K = 96 (16-byte units).
 TEST_F(VulkanMatvecLn, MatchesFloat64) {
+  for (uint32_t n : {1u, 5u})  // decode (statistics per subgroup) and prefill (shared per workgroup)
   for (int64_t K : {int64_t(100), int64_t(96)})
     for (DType dt : {DType::kF32, DType::kF16}) {
       const int64_t M = 37;
-      const uint32_t n = 5;
       std::mt19937 rng(5);
       std::vector<float> w = random_floats(size_t(M * K), rng), x = random_floats(size_t(n) * K, rng, -3.0f, 5.0f);
       std::vector<float> g = random_floats(size_t(K), rng, 0.5f, 1.5f), b = random_floats(size_t(K), rng);
