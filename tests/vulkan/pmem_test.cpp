@@ -127,5 +127,96 @@ TEST_P(VulkanPmem, MatchesFloat64) {
 
 INSTANTIATE_TEST_SUITE_P(SlotTypes, VulkanPmem, ::testing::Values(DType::kF32, DType::kF16, DType::kI8));
 
+// Decode with the key projection inside the dispatch: u = W LN(x) + b (F16 W, LayerNorm weight and
+// bias), then as above; F16 slots, one memory, one row.
+using VulkanPmemProjection = VulkanTest;
+TEST_F(VulkanPmemProjection, MatchesFloat64) {
+  const uint32_t H = 2, d = 16, C = H * d, N = 300;
+  std::mt19937 rng(17);
+  std::vector<float> mk = random_floats(size_t(H) * N * d, rng), mv = random_floats(size_t(H) * N * d, rng);
+  LayerWeights lw;
+  lw.pmem_mem_k = f16_tensor("mk", {1, H, N, d}, mk);
+  lw.pmem_mem_v = f16_tensor("mv", {1, H, N, d}, mv);
+  auto up = upload_pmem_slots(*ctx_, lw, d, "test ");
+  ASSERT_TRUE(up.ok()) << up.status().to_string();
+  std::vector<float> wv = random_floats(C * C, rng), bias = random_floats(C, rng, -0.1f, 0.1f);
+  std::vector<float> g = random_floats(C, rng, 0.5f, 1.5f), b = random_floats(C, rng, -0.2f, 0.2f);
+  std::vector<float> x = random_floats(C, rng, -2.0f, 3.0f), state0 = random_floats(C, rng);
+  Matrix m;
+  m.rows = m.cols = C;
+  m.weight = f16_tensor("pk", {C, C}, wv);
+  m.bias = f32_tensor("pk.bias", {C}, bias);
+  auto gm = upload_matrix(*ctx_, m, "pk");
+  ASSERT_TRUE(gm.ok()) << gm.status().to_string();
+  Norm nm;
+  nm.weight = f32_tensor("g", {C}, g);
+  nm.bias = f32_tensor("b", {C}, b);
+  auto gn = upload_norm(*ctx_, nm, C, "ln2");
+  ASSERT_TRUE(gn.ok());
+  std::vector<float> decay = {0.4f, 0.75f}, qscale = {5.0f, 2.5f}, vscale = {1.1f, 0.7f};
+  BufferSlice xs = upload(x), ss = upload(state0), ds = upload(decay), qs = upload(qscale), vss = upload(vscale);
+  BufferSlice out = zeros(C);
+  auto scratch = make_pmem_scratch(*ctx_, ctx_->weights(), 1, H, d, N);
+  ASSERT_TRUE(scratch.ok());
+  run([&](Recording& rec) {
+    PmemCall c;
+    c.channels = C;
+    c.heads = H;
+    c.head_dim = d;
+    c.slots = N;
+    c.rows = 1;
+    c.u = ctx_->dummy();
+    c.state = ss;
+    c.decay = ds;
+    c.qscale = qs;
+    c.vscale = vss;
+    c.out = out;
+    c.eps = 1e-6f;
+    c.proj = &*gm;
+    c.x = {xs, 0, C};
+    c.ln = &*gn;
+    c.ln_eps = 1e-5f;
+    return record_pmem(rec, *ctx_, c, *up, *scratch);
+  });
+  std::vector<float> got = download(out, C), state = download(ss, C);
+  double mean = 0, var = 0;
+  for (float v : x) mean += v;
+  mean /= C;
+  for (float v : x) var += (v - mean) * (v - mean);
+  double rstd = 1.0 / std::sqrt(var / C + 1e-5);
+  std::vector<double> u(C);
+  for (uint32_t o = 0; o < C; ++o) {
+    u[o] = bias[o];
+    for (uint32_t k = 0; k < C; ++k)
+      u[o] += double(half_to_float(float_to_half(wv[o * C + k]))) * ((x[k] - mean) * rstd * g[k] + b[k]);
+  }
+  for (uint32_t h = 0; h < H; ++h) {
+    std::vector<double> s(d), q(d), o(d, 0.0);
+    double nn = 0;
+    for (uint32_t i = 0; i < d; ++i) {
+      s[i] = decay[h] * state0[h * d + i] + (1.0 - decay[h]) * u[h * d + i];
+      nn += s[i] * s[i];
+    }
+    for (uint32_t i = 0; i < d; ++i) q[i] = qscale[h] * s[i] / (std::sqrt(nn) + 1e-6);
+    std::vector<double> sc(N);
+    double mx = -1e300, z = 0;
+    for (uint32_t j = 0; j < N; ++j) {
+      double t = 0;
+      for (uint32_t i = 0; i < d; ++i) t += q[i] * half_to_float(float_to_half(mk[(h * N + j) * d + i]));
+      sc[j] = t;
+      mx = std::max(mx, t);
+    }
+    for (uint32_t j = 0; j < N; ++j) z += std::exp(sc[j] - mx);
+    for (uint32_t j = 0; j < N; ++j)
+      for (uint32_t i = 0; i < d; ++i)
+        o[i] += std::exp(sc[j] - mx) / z * half_to_float(float_to_half(mv[(h * N + j) * d + i]));
+    for (uint32_t i = 0; i < d; ++i) {
+      // u carries fp32 dot-product rounding (~1e-6 relative) into q: 5e-5 leaves margin.
+      EXPECT_NEAR(got[h * d + i], vscale[h] * o[i], 5e-5) << "head " << h << " channel " << i;
+      EXPECT_NEAR(state[h * d + i], s[i], 1e-5) << "state " << h * d + i;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace tessera::vk::test
