@@ -12,15 +12,12 @@
 // the carried state (flag 2): by then every workgroup of that head has read the old state.
 // Partials are written, fenced (memoryBarrierBuffer) and then counted; the merging workgroup
 // fences again before reading them through `coherent` buffers. Counters return to 0.
-// Slots stay in their stored type (specialization constant 4: F32, F16, or I8 with one scale per
+// Slots stay in their stored type (specialization constant 1: F32, F16, or I8 with one scale per
 // slot), read in 16-byte units: F16 slots halve the largest per-token read of the model.
-// Decode (flag 32, n = 1): u = W'_k LN(x) (+ bias, flag 64) for this head's D rows is computed here
-// by every workgroup of the head (matvec_core.glsl; the D x C rows come from L2 after the first
-// workgroup), which replaces the projection dispatch and its barrier.
 #include "common.glsl"
 #extension GL_KHR_shader_subgroup_shuffle : require
-layout(constant_id = 4) const uint STYPE = 0;  // slot type: 0 F32, 1 F16, 2 I8
-layout(constant_id = 5) const uint D = 64;      // head size; D * element bytes % 16 == 0 (host)
+layout(constant_id = 1) const uint WTYPE = 0;
+layout(constant_id = 2) const uint D = 64;  // head size; D * element bytes % 16 == 0 (host)
 layout(std430, binding = 0) readonly buffer U { float u[]; };          // [n, C] key projections
 layout(std430, binding = 1) buffer St { float state[]; };              // [C] leaky state before this forward
 layout(std430, binding = 2) readonly buffer Dc { float decay[]; };     // [H]
@@ -34,38 +31,24 @@ layout(std430, binding = 9) coherent buffer ST { vec2 stats[]; };     // [n, H, 
 layout(std430, binding = 10) readonly buffer VS { float vscale[]; };  // [H]
 layout(std430, binding = 11) buffer O { float outv[]; };              // [n, C]
 layout(std430, binding = 12) coherent buffer Cnt { uint row_count[]; };  // [rows * H] then [H]
-layout(std430, binding = 13) readonly buffer X { vec4 x4[]; };        // flag 32: [1, C] residual stream
-layout(std430, binding = 14) readonly buffer W { uint w_raw[]; };      // flag 32: W'_k (weights.glsl type)
-layout(std430, binding = 14) readonly buffer W16 { uvec4 w16[]; };
-layout(std430, binding = 15) readonly buffer WS { float w_scale[]; };
-layout(std430, binding = 16) readonly buffer WB { float wbias[]; };
-layout(std430, binding = 17) readonly buffer LW { vec4 ln_w4[]; };
-layout(std430, binding = 18) readonly buffer LB { vec4 ln_b4[]; };
-layout(push_constant) uniform P {
-  uint C, H, N, nchunks, slot_base, n, flags, x_stride, x_offset;
-  float eps, scale, ln_eps;
-} pc;
-// flags: 1 accumulate into out, 2 advance the state, 4/8/16 LayerNorm (weight, bias) of x,
-// 32 project u here (n = 1), 64 projection bias
-#include "weights.glsl"
-#include "matvec_core.glsl"
+layout(push_constant) uniform P { uint C, H, N, nchunks, slot_base, n, flags; float eps, scale; } pc;
+// flags: 1 accumulate into out, 2 advance the state
 #include "reduce.glsl"
-const uint SEU = STYPE == 0u ? 4u : STYPE == 1u ? 8u : 16u;  // slot elements per 16-byte unit
-const uint SKU = D / SEU;                                       // units per slot
-shared float us[D];  // flag 32: this head's u
+const uint EU = WTYPE == 0u ? 4u : WTYPE == 1u ? 8u : 16u;  // elements per 16-byte unit
+const uint KU = D / EU;                                       // units per slot
 shared float qs[D];
 shared float cs[WG];
 shared float es[WG];
 shared vec4 red[WG * 4u];
 shared bool is_last;
 
-// Unit `unit` of slot `slot` as SEU/4 vec4s (unused entries 0).
-void load_slot(bool values, uint slot, uint unit, out vec4 w[4]) {
+// Unit `unit` of slot `slot` as EU/4 vec4s (unused entries 0).
+void load_unit(bool values, uint slot, uint unit, out vec4 w[4]) {
   w[0] = w[1] = w[2] = w[3] = vec4(0.0);
-  uvec4 p = values ? mv[slot * SKU + unit] : mk[slot * SKU + unit];
-  if (STYPE == 0u) {
+  uvec4 p = values ? mv[slot * KU + unit] : mk[slot * KU + unit];
+  if (WTYPE == 0u) {
     w[0] = uintBitsToFloat(p);
-  } else if (STYPE == 1u) {
+  } else if (WTYPE == 1u) {
     w[0] = vec4(unpackHalf2x16(p.x), unpackHalf2x16(p.y));
     w[1] = vec4(unpackHalf2x16(p.z), unpackHalf2x16(p.w));
   } else {
@@ -79,34 +62,20 @@ void load_slot(bool values, uint slot, uint unit, out vec4 w[4]) {
 
 void main() {
   uint chunk = gl_WorkGroupID.x, h = gl_WorkGroupID.y, rl = gl_WorkGroupID.z, tid = gl_LocalInvocationID.x;
-  bool project = (pc.flags & 32u) != 0u;
-  if (project) {  // uniform
-    float mean[RT], rstd[RT], acc[RT];
-    ln_statistics(0u, mean, rstd);
-    for (uint t = 0u; t < D; t += gl_NumSubgroups) {  // a compile-time count: loads in flight
-      uint i = t + gl_SubgroupID;
-      if (i < D) {  // uniform per subgroup
-        matvec_dots(h * D + i, 0u, mean, rstd, acc);
-        if (subgroupElect()) us[i] = acc[0] + (((pc.flags & 64u) != 0u) ? wbias[h * D + i] : 0.0);
-      }
-    }
-    barrier();
-  }
   // The query of row rl (WG >= D, checked by the host).
   float s = 0.0;
   if (tid < D) {
     uint c = h * D + tid;
     float a = decay[h];
     s = state[c];
-    if (project) s = a * s + (1.0 - a) * us[tid];
-    else for (uint r = 0u; r <= rl; ++r) s = a * s + (1.0 - a) * u[r * pc.C + c];
+    for (uint r = 0u; r <= rl; ++r) s = a * s + (1.0 - a) * u[r * pc.C + c];
   }
   float norm = sqrt(wg_sum(s * s)) + pc.eps;
   if (tid < D) qs[tid] = qscale[h] * (s / norm);
   barrier();
   // Scores: L lanes per slot (a power of two <= the subgroup), each summing whole units.
   const uint S = gl_SubgroupSize, lane = gl_SubgroupInvocationID;
-  const uint L = 1u << findMSB(max(1u, min(S, SKU)));
+  const uint L = 1u << findMSB(max(1u, min(S, KU)));
   const uint per = S / L, sub = lane % L, slot_in = lane / L;
   const uint slot0 = pc.slot_base + h * pc.N + chunk * WG;  // slot index of this chunk's first key
   const int nk = int(min(WG, pc.N - chunk * WG));
@@ -117,11 +86,11 @@ void main() {
     bool valid = int(jj) < nk;
     precise float sum = 0.0, err = 0.0;
     if (valid) {
-      for (uint un = sub; un < SKU; un += L) {
+      for (uint un = sub; un < KU; un += L) {
         vec4 w[4];
-        load_slot(false, slot0 + jj, un, w);
-        for (uint i = 0u; i < SEU; ++i) {
-          precise float a = qs[un * SEU + i], b = w[i / 4u][i % 4u];
+        load_unit(false, slot0 + jj, un, w);
+        for (uint i = 0u; i < EU; ++i) {
+          precise float a = qs[un * EU + i], b = w[i / 4u][i % 4u];
           precise float p = a * b;
           precise float pe = fma(a, b, -p);  // exact product error
           precise float t = sum + p;          // TwoSum(sum, p)
@@ -139,16 +108,16 @@ void main() {
       err = err + oe + ((sum - (t - z)) + (os - z));
       sum = t;
     }
-    if (sub == 0u && jj < WG) cs[jj] = valid ? (sum + err) * (STYPE == 2u ? mk_scale[slot0 + jj] : 1.0) : NEG_INF;
+    if (sub == 0u && jj < WG) cs[jj] = valid ? (sum + err) * (WTYPE == 2u ? mk_scale[slot0 + jj] : 1.0) : NEG_INF;
   }
   barrier();
   float c = cs[tid];
   float m = wg_max(c);
   float e = int(tid) < nk ? exp(c - m) : 0.0;
-  es[tid] = e * (STYPE == 2u && int(tid) < nk ? mv_scale[slot0 + tid] : 1.0);
+  es[tid] = e * (WTYPE == 2u && int(tid) < nk ? mv_scale[slot0 + tid] : 1.0);
   float z = wg_sum(e);  // its barriers also publish es[]
   // Values: threads = (group g, unit un); G groups split the chunk's slots.
-  const uint G = WG / SKU, g = tid / SKU, un = tid % SKU;
+  const uint G = WG / KU, g = tid / KU, un = tid % KU;
   vec4 acc[4];
   acc[0] = acc[1] = acc[2] = acc[3] = vec4(0.0);
   if (g < G) {
@@ -156,18 +125,18 @@ void main() {
       uint jj = g + t * G;
       if (int(jj) < nk) {
         vec4 w[4];
-        load_slot(true, slot0 + jj, un, w);
-        for (uint i = 0u; i < SEU / 4u; ++i) acc[i] += es[jj] * w[i];
+        load_unit(true, slot0 + jj, un, w);
+        for (uint i = 0u; i < EU / 4u; ++i) acc[i] += es[jj] * w[i];
       }
     }
   }
   for (uint i = 0u; i < 4u; ++i) red[tid * 4u + i] = acc[i];
   barrier();
   uint row = (rl * pc.H + h) * pc.nchunks + chunk;
-  if (tid < D / 4u) {  // channel quad tid = unit tid / (SEU/4), vec4 tid % (SEU/4)
-    uint unit = tid / (SEU / 4u), i = tid % (SEU / 4u);
+  if (tid < D / 4u) {  // channel quad tid = unit tid / (EU/4), vec4 tid % (EU/4)
+    uint unit = tid / (EU / 4u), i = tid % (EU / 4u);
     vec4 t = vec4(0.0);
-    for (uint gg = 0u; gg < G; ++gg) t += red[(gg * SKU + unit) * 4u + i];
+    for (uint gg = 0u; gg < G; ++gg) t += red[(gg * KU + unit) * 4u + i];
     partial4[row * (D / 4u) + tid] = t;
   }
   if (tid == 0u) stats[row] = vec2(m, z);
@@ -213,8 +182,7 @@ void main() {
   if (tid < D) {
     uint ch = h * D + tid;
     float a = decay[h], st = state[ch];
-    if (project) st = a * st + (1.0 - a) * us[tid];
-    else for (uint r = 0u; r < pc.n; ++r) st = a * st + (1.0 - a) * u[r * pc.C + ch];
+    for (uint r = 0u; r < pc.n; ++r) st = a * st + (1.0 - a) * u[r * pc.C + ch];
     state[ch] = st;
   }
   if (tid == 0u) row_count[gl_NumWorkGroups.z * pc.H + h] = 0u;

@@ -126,14 +126,10 @@ Status record_persistent_memory(Recording& rec, Context& ctx, const GpuModel& m,
     TESSERA_RETURN_IF_ERROR(record_layernorm(rec, ctx, s.x, 0, s.x, 0, n, C, L.pmem_norm, hp.layer_norm_eps));
     rec.barrier();
   }
-  // Decode: the key projection runs inside the pmem dispatch (one memory, one-part matrix).
-  const bool project_inside = n == 1 && hp.pmem_count == 1 && L.pmem_k.parts.size() == 1;
-  if (!project_inside) {
-    TESSERA_RETURN_IF_ERROR(record_matvec(rec, ctx, L.pmem_k, {s.x, 0, C}, {s.u, 0, C}, n, false, 1.0f, ln,
-                                          hp.layer_norm_eps));
-    rec.barrier();
-  }
-  // q = β'² k̂' is formed inside the pmem dispatch from u and the carried state (pmem_softmax.comp).
+  TESSERA_RETURN_IF_ERROR(record_matvec(rec, ctx, L.pmem_k, {s.x, 0, C}, {s.u, 0, C}, n, false, 1.0f, ln,
+                                        hp.layer_norm_eps));
+  rec.barrier();
+  // q = β'² k̂' is formed inside the partial pass from u and the carried state (pmem_partial.comp).
   for (int64_t i = 0; i < hp.pmem_count; ++i) {
     PmemCall p;
     p.channels = C;
@@ -152,12 +148,6 @@ Status record_persistent_memory(Recording& rec, Context& ctx, const GpuModel& m,
     p.update_state = i + 1 == hp.pmem_count;
     p.scale = float(1.0 / double(hp.pmem_count));
     p.eps = hp.l2_norm_eps;
-    if (project_inside) {
-      p.proj = &L.pmem_k;
-      p.x = {s.x, 0, C};
-      p.ln = ln;
-      p.ln_eps = hp.layer_norm_eps;
-    }
     TESSERA_RETURN_IF_ERROR(record_pmem(rec, ctx, p, L.pmem_slots, s.pmem_scratch));
     rec.barrier();  // the next memory accumulates into o; the out projection reads it
   }

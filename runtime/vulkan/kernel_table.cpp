@@ -10,7 +10,7 @@ uint32_t kernel_binding_count(std::string_view name) {
       {"kv_project", 15}, {"attn_scores", 5}, {"attn_softmax", 6}, {"attn_topk", 5},
       {"attn_entmax", 5}, {"attn_values", 4}, {"attn_combine", 5}, {"attn_softmax_partial", 7},
       {"attn_softmax_combine", 6}, {"argmax", 3},
-      {"pmem_softmax", 19},
+      {"pmem_softmax", 13},
   };
   for (const auto& [n, b] : kTable)
     if (n == name) return b;

@@ -101,12 +101,6 @@ struct PmemCall {
   BufferSlice u, state, decay, qscale, vscale, out;
   bool accumulate = false, update_state = true;
   float scale = 1.0f, eps = 0.0f;
-  // Decode (rows = 1): u = proj · LN(x) is computed inside the dispatch (`u` is then unused);
-  // proj must be one part. Null: u holds the projections.
-  const GpuMatrix* proj = nullptr;
-  RowView x;
-  const GpuNorm* ln = nullptr;
-  float ln_eps = 0;
 };
 struct PmemScratch {
   uint32_t rows = 0, heads = 0, head_dim = 0, nchunks = 0, chunk = 0;

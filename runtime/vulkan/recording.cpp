@@ -5,7 +5,7 @@
 namespace tessera::vk {
 namespace {
 constexpr uint32_t kSetsPerPool = 256;
-constexpr uint32_t kMaxBindings = 20;  // device.cpp requires this many per stage
+constexpr uint32_t kMaxBindings = 16;  // device.cpp requires this many per stage
 constexpr uint32_t kMaxProfiled = 2048;  // dispatches timed in profile mode (a 64-row forward has ~200)
 }  // namespace
 

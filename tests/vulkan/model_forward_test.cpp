@@ -95,7 +95,6 @@ INSTANTIATE_TEST_SUITE_P(Methods, VulkanEveryTransform,
 TEST_F(VulkanModelForward, F16AndI8WeightsWithBias) {
   HParams hp = tiny_hparams("entmax15");
   hp.bias = true;
-  hp.pmem_count = 1;  // decode then projects the pmem keys inside the pmem dispatch (biased, I8 too)
   check_model(make_random_model(hp, DType::kF16, 5), 12, kF32Tol);  // the oracle sees the same rounded weights
   check_model(make_random_model(hp, DType::kI8, 6), 12, kF32Tol);
 }
@@ -105,7 +104,6 @@ TEST_F(VulkanModelForward, WideHeads) {
   hp.n_embd = 64;
   hp.n_head = 2;
   hp.n_layer = 1;
-  hp.pmem_count = 1;  // the in-dispatch pmem key projection with d = 32
   check_model(make_random_model(hp, DType::kF32, 12), 16, kF32Tol);
   hp.method = AttentionMethod::parse("entmax15").value();
   check_model(make_random_model(hp, DType::kF16, 13), 16, kF32Tol);
