@@ -129,7 +129,7 @@ Status record_persistent_memory(Recording& rec, Context& ctx, const GpuModel& m,
   TESSERA_RETURN_IF_ERROR(record_matvec(rec, ctx, L.pmem_k, {s.x, 0, C}, {s.u, 0, C}, n, false, 1.0f, ln,
                                         hp.layer_norm_eps));
   rec.barrier();
-  // q = β'² k̂' is formed inside the partial pass from u and the carried state (pmem_partial.comp).
+  // q = β'² k̂' is formed inside the pmem dispatch from u and the carried state (pmem_softmax.comp).
   for (int64_t i = 0; i < hp.pmem_count; ++i) {
     PmemCall p;
     p.channels = C;
