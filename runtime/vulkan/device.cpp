@@ -50,6 +50,8 @@ Result<std::vector<PhysicalDeviceInfo>> enumerate_devices(VkInstance instance) {
     else if ((sub.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) == 0 || (sub.supportedOperations & need) != need)
       info.unusable_reason = "no subgroup arithmetic/shuffle in compute shaders";
     else if (info.subgroup_size == 0 || info.subgroup_size > 128) info.unusable_reason = "odd subgroup size";
+    else if (info.props.limits.maxPerStageDescriptorStorageBuffers < 16)  // recording.cpp kMaxBindings
+      info.unusable_reason = "fewer than 16 storage buffers per shader stage";
     info.usable = info.unusable_reason.empty();
     out.push_back(std::move(info));
   }

@@ -23,10 +23,10 @@ Result<std::unique_ptr<SequenceState>> make_sequence_state(Context& ctx, const G
   TESSERA_ASSIGN_OR_RETURN(s->step, s->upload.allocate(16, "step record"));
   TESSERA_ASSIGN_OR_RETURN(s->tokens, s->upload.allocate(R * 4, "token ids"));
   TESSERA_ASSIGN_OR_RETURN(s->greedy, s->readback.allocate(16, "greedy token"));
-  for (BufferSlice* b : {&s->x, &s->h, &s->u, &s->o, &s->q}) {
+  for (BufferSlice* b : {&s->x, &s->h, &s->u, &s->o}) {
     TESSERA_ASSIGN_OR_RETURN(*b, s->device.allocate(R * C * 4, "activations"));
   }
-  TESSERA_ASSIGN_OR_RETURN(s->w, s->device.allocate(R * C * 4, "value projections"));
+  TESSERA_ASSIGN_OR_RETURN(s->uw, s->device.allocate(R * 2 * C * 4, "key and value projections"));
   TESSERA_ASSIGN_OR_RETURN(s->states, s->device.allocate(VkDeviceSize(hp.n_layer) * 3 * C * 4, "recurrent states"));
   for (int64_t l = 0; l < hp.n_layer; ++l) {
     TESSERA_ASSIGN_OR_RETURN(BufferSlice k, s->device.allocate(VkDeviceSize(capacity) * C * 4, "key cache"));
@@ -41,10 +41,13 @@ Result<std::unique_ptr<SequenceState>> make_sequence_state(Context& ctx, const G
   AttentionScratchShape cs{H, d, capacity, rows_per_pass(H, capacity), wg, 256};
   TESSERA_ASSIGN_OR_RETURN(s->ctx_scratch, make_attention_scratch(ctx, s->device, cs));
   if (!hp.attn_only) {
-    uint32_t n_slots = uint32_t(hp.pmem_size);
-    AttentionScratchShape ps{H, d, n_slots, rows_per_pass(H, n_slots), wg, 256};
-    TESSERA_ASSIGN_OR_RETURN(s->pmem_scratch, make_attention_scratch(ctx, s->device, ps));
+    TESSERA_ASSIGN_OR_RETURN(s->pmem_scratch, make_pmem_scratch(ctx, s->device, uint32_t(R), H, d,
+                                                                uint32_t(hp.pmem_size)));
   }
+  TESSERA_ASSIGN_OR_RETURN(s->kv_counters, s->device.allocate(kv_project_counter_bytes(H), "kv counters"));
+  TESSERA_RETURN_IF_ERROR(ctx.fill_zero(s->kv_counters));
+  TESSERA_ASSIGN_OR_RETURN(s->argmax_scratch, s->device.allocate(kArgmaxScratchBytes, "argmax scratch"));
+  TESSERA_RETURN_IF_ERROR(ctx.fill_zero(s->argmax_scratch));
   TESSERA_RETURN_IF_ERROR(ctx.fill_zero(s->states));
   return s;
 }
@@ -67,17 +70,25 @@ Status record_context_memory(Recording& rec, Context& ctx, const GpuModel& m, Se
     TESSERA_RETURN_IF_ERROR(record_layernorm(rec, ctx, s.x, 0, s.x, 0, n, C, L.attn_norm, hp.layer_norm_eps));
     rec.barrier();
   }
-  TESSERA_RETURN_IF_ERROR(record_matvec(rec, ctx, L.attn_k, {s.x, 0, C}, {s.u, 0, C}, n, false, 1.0f, ln,
-                                        hp.layer_norm_eps));
-  TESSERA_RETURN_IF_ERROR(record_matvec(rec, ctx, L.attn_v, {s.x, 0, C}, {s.w, 0, C}, n, false, 1.0f, ln,
-                                        hp.layer_norm_eps));
-  rec.barrier();
-  // Keys (leaky average, unit) and the values finished by this forward's rows: independent.
-  TESSERA_RETURN_IF_ERROR(record_leaky_keys(rec, ctx, s.step, s.u, sub(s.states, layer_states, C * 4), L.key_decay,
-                                            m.ones_h, s.key_cache[l], C, d, n, 2, hp.l2_norm_eps));
-  TESSERA_RETURN_IF_ERROR(record_value_finish(rec, ctx, s.step, s.w, sub(s.states, layer_states + 2 * C * 4, C * 4),
-                                              L.value_mix, L.value_scale, s.value_cache[l], C, d, n,
-                                              hp.l2_norm_eps));
+  // Keys (leaky average, unit) and the values finished by this forward's rows, into the caches.
+  KvProject p;
+  p.w = &L.attn_kv;
+  p.x = {s.x, 0, C};
+  p.ln = ln;
+  p.ln_eps = hp.layer_norm_eps;
+  p.eps = hp.l2_norm_eps;
+  p.n = n;
+  p.head_dim = d;
+  p.y = s.uw;
+  p.step = s.step;
+  p.states = sub(s.states, layer_states, 3 * C * 4);
+  p.decay = L.key_decay;
+  p.key_cache = s.key_cache[l];
+  p.mix = L.value_mix;
+  p.vscale = L.value_scale;
+  p.value_cache = s.value_cache[l];
+  p.counters = s.kv_counters;
+  TESSERA_RETURN_IF_ERROR(record_kv_project(rec, ctx, p));
   rec.barrier();
   AttentionCall a;
   a.method = hp.method;
@@ -118,34 +129,27 @@ Status record_persistent_memory(Recording& rec, Context& ctx, const GpuModel& m,
   TESSERA_RETURN_IF_ERROR(record_matvec(rec, ctx, L.pmem_k, {s.x, 0, C}, {s.u, 0, C}, n, false, 1.0f, ln,
                                         hp.layer_norm_eps));
   rec.barrier();
-  // q = β'² k̂' (the squared scale is stored as pmem_query_scale).
-  TESSERA_RETURN_IF_ERROR(record_leaky_keys(rec, ctx, s.step, s.u, sub(s.states, (VkDeviceSize(l) * 3 + 1) * C * 4, C * 4),
-                                            L.pmem_decay, L.pmem_query_scale, s.q, C, d, n, 1, hp.l2_norm_eps));
-  rec.barrier();
+  // q = β'² k̂' is formed inside the pmem dispatch from u and the carried state (pmem_softmax.comp).
   for (int64_t i = 0; i < hp.pmem_count; ++i) {
-    AttentionCall a;
-    a.method = AttentionMethod{};  // always softmax
-    a.heads = H;
-    a.head_dim = d;
-    a.out_stride = C;
-    a.step = s.step;
-    a.q = s.q;
-    a.q_stride = C;
-    a.keys = L.pmem_mem_k;
-    a.values = L.pmem_mem_v;
-    a.k_base = a.v_base = uint32_t(i) * H * N * d;
-    a.k_head_stride = a.v_head_stride = N * d;
-    a.k_key_stride = a.v_key_stride = d;
-    a.mask_offset = 0;
-    a.nkeys_fixed = N;
-    a.rows = n;
-    a.head_scale = m.ones_h;
-    a.relu_params = ctx.dummy();
-    a.out_scale = L.pmem_value_scale;
-    a.out = s.o;
-    a.accumulate = i > 0;
-    a.scale = float(1.0 / double(hp.pmem_count));
-    TESSERA_RETURN_IF_ERROR(record_attention(rec, ctx, a, s.pmem_scratch));
+    PmemCall p;
+    p.channels = C;
+    p.heads = H;
+    p.head_dim = d;
+    p.slots = N;
+    p.rows = n;
+    p.slot_base = uint32_t(i) * H * N;
+    p.u = s.u;
+    p.state = sub(s.states, (VkDeviceSize(l) * 3 + 1) * C * 4, C * 4);
+    p.decay = L.pmem_decay;
+    p.qscale = L.pmem_query_scale;
+    p.vscale = L.pmem_value_scale;
+    p.out = s.o;
+    p.accumulate = i > 0;
+    p.update_state = i + 1 == hp.pmem_count;
+    p.scale = float(1.0 / double(hp.pmem_count));
+    p.eps = hp.l2_norm_eps;
+    TESSERA_RETURN_IF_ERROR(record_pmem(rec, ctx, p, L.pmem_slots, s.pmem_scratch));
+    rec.barrier();  // the next memory accumulates into o; the out projection reads it
   }
   TESSERA_RETURN_IF_ERROR(record_matvec(rec, ctx, L.pmem_out, {s.o, 0, C}, {s.x, 0, C}, n, true, 1.0f));
   rec.barrier();
@@ -172,9 +176,9 @@ Status record_forward(Recording& rec, Context& ctx, const GpuModel& m, SequenceS
     rec.barrier();
     TESSERA_RETURN_IF_ERROR(record_matvec(rec, ctx, m.output, {s.h, 0, C}, {s.logits, 0, V}, rows, false,
                                           m.logit_scale));
-    rec.barrier();
-    TESSERA_RETURN_IF_ERROR(record_argmax(rec, ctx, s.logits, V, rows - 1, s.greedy));
-    rec.copy(s.logits, 0, s.logits_host, 0, VkDeviceSize(rows) * V * 4);
+    rec.barrier_with_transfers();  // argmax and the host copy read the logits
+    TESSERA_RETURN_IF_ERROR(record_argmax(rec, ctx, s.logits, V, rows - 1, s.greedy, s.argmax_scratch));
+    if (mode != LogitsMode::kGreedy) rec.copy(s.logits, 0, s.logits_host, 0, VkDeviceSize(rows) * V * 4);
   }
   rec.timestamp(1);
   return rec.end();

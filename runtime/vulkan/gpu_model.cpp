@@ -17,6 +17,21 @@ ReluParams relu_params_for(const AttentionMethod& m, double beta2) {
 
 namespace {
 
+// The slots' stored type when the shaders read it in whole 16-byte units per slot and keys and
+// values agree, else both widened to F32 (BF16, F64, odd head sizes).
+WeightType slot_type(const Tensor& t, const Tensor& scale, int64_t d) {
+  if (t.dtype == DType::kF32 && d % 4 == 0) return WeightType::kF32;
+  if (t.dtype == DType::kF16 && d % 8 == 0) return WeightType::kF16;
+  if (t.dtype == DType::kI8 && d % 16 == 0 && scale.nbytes) return WeightType::kI8;
+  return WeightType::kF32;
+}
+
+Result<BufferSlice> upload_slot_tensor(Context& ctx, const Tensor& t, const Tensor& scale, int64_t d, WeightType type,
+                                       const std::string& what) {
+  if (type == WeightType::kF32 && t.dtype != DType::kF32) return upload_as_f32(ctx, t, &scale, d, what);
+  return ctx.upload({t.data, t.nbytes}, what);
+}
+
 Result<BufferSlice> upload_heads(Context& ctx, const std::vector<float>& v, int64_t heads, const std::string& what) {
   if (int64_t(v.size()) != heads)
     return invalid_argument(what + ": expected " + std::to_string(heads) + " values, found " + std::to_string(v.size()));
@@ -30,8 +45,9 @@ Result<GpuLayer> upload_layer(Context& ctx, const ModelView& m, int64_t i) {
   const int64_t H = hp.n_head, C = hp.n_embd;
   GpuLayer g;
   TESSERA_ASSIGN_OR_RETURN(g.attn_norm, upload_norm(ctx, w.attn_norm, C, p + "attn_norm"));
-  TESSERA_ASSIGN_OR_RETURN(g.attn_k, upload_matrix(ctx, w.attn_k, p + "attn_k"));
-  TESSERA_ASSIGN_OR_RETURN(g.attn_v, upload_matrix(ctx, w.attn_v, p + "attn_v"));
+  if (w.attn_k.rows != C || w.attn_v.rows != C) return invalid_argument(p + "attn_k/v: expected C rows");
+  TESSERA_ASSIGN_OR_RETURN(Matrix kv, concat_rows(w.attn_k, w.attn_v, p + "attn_kv"));
+  TESSERA_ASSIGN_OR_RETURN(g.attn_kv, upload_matrix(ctx, kv, p + "attn_kv"));
   TESSERA_ASSIGN_OR_RETURN(g.attn_out, upload_matrix(ctx, w.attn_out, p + "attn_output"));
   TESSERA_ASSIGN_OR_RETURN(g.key_decay, upload_heads(ctx, w.attn_key_decay, H, p + "attn_key_decay"));
   TESSERA_ASSIGN_OR_RETURN(g.value_scale, upload_heads(ctx, w.attn_value_scale, H, p + "attn_value_scale"));
@@ -60,13 +76,30 @@ Result<GpuLayer> upload_layer(Context& ctx, const ModelView& m, int64_t i) {
   const int64_t slots = hp.pmem_count * H * hp.pmem_size * hp.head_dim();
   if (w.pmem_mem_k.numel() != slots || w.pmem_mem_v.numel() != slots)
     return invalid_argument(p + "pmem_mem_k/v: expected " + std::to_string(slots) + " elements");
-  const int64_t d = hp.head_dim();
-  TESSERA_ASSIGN_OR_RETURN(g.pmem_mem_k, upload_as_f32(ctx, w.pmem_mem_k, &w.pmem_mem_k_scale, d, p + "pmem_mem_k"));
-  TESSERA_ASSIGN_OR_RETURN(g.pmem_mem_v, upload_as_f32(ctx, w.pmem_mem_v, &w.pmem_mem_v_scale, d, p + "pmem_mem_v"));
+  TESSERA_ASSIGN_OR_RETURN(g.pmem_slots, upload_pmem_slots(ctx, w, hp.head_dim(), p));
   return g;
 }
 
 }  // namespace
+
+Result<PmemSlots> upload_pmem_slots(Context& ctx, const LayerWeights& w, int64_t d, const std::string& p) {
+  PmemSlots s;
+  WeightType tk = slot_type(w.pmem_mem_k, w.pmem_mem_k_scale, d), tv = slot_type(w.pmem_mem_v, w.pmem_mem_v_scale, d);
+  s.wtype = tk == tv ? tk : WeightType::kF32;
+  TESSERA_ASSIGN_OR_RETURN(s.keys, upload_slot_tensor(ctx, w.pmem_mem_k, w.pmem_mem_k_scale, d, s.wtype, p + "pmem_mem_k"));
+  TESSERA_ASSIGN_OR_RETURN(s.values,
+                           upload_slot_tensor(ctx, w.pmem_mem_v, w.pmem_mem_v_scale, d, s.wtype, p + "pmem_mem_v"));
+  s.key_scale = s.value_scale = ctx.dummy();
+  if (s.wtype == WeightType::kI8) {
+    const int64_t slots = w.pmem_mem_k.numel() / d;
+    std::vector<float> ks = tensor_to_f32(w.pmem_mem_k_scale), vs = tensor_to_f32(w.pmem_mem_v_scale);
+    if (int64_t(ks.size()) != slots || int64_t(vs.size()) != slots)
+      return invalid_argument(p + "pmem_mem_k/v: expected one scale per slot");
+    TESSERA_ASSIGN_OR_RETURN(s.key_scale, ctx.upload_floats(ks, p + "pmem_mem_k scale"));
+    TESSERA_ASSIGN_OR_RETURN(s.value_scale, ctx.upload_floats(vs, p + "pmem_mem_v scale"));
+  }
+  return s;
+}
 
 Result<std::unique_ptr<GpuModel>> upload_model(Context& ctx, const ModelView& m) {
   const HParams& hp = m.hp;

@@ -5,17 +5,20 @@
 #include <vector>
 
 #include "vulkan/gpu_tensors.h"
+#include "vulkan/ops.h"
 #include "vulkan/model_view.h"
 
 namespace tessera::vk {
 
 struct GpuLayer {
   GpuNorm attn_norm, pmem_norm;
-  GpuMatrix attn_k, attn_v, attn_out, pmem_k, pmem_out;
+  GpuMatrix attn_kv;  // [W_k; W_v]: rows 0..C-1 give u, C..2C-1 give w (one dispatch)
+  GpuMatrix attn_out, pmem_k, pmem_out;
   // Per head: a_h, beta_h^2, value scale, value mix c_h, (A, B) of the ReLU transforms.
   BufferSlice key_decay, key_beta2, value_scale, value_mix, relu_params;
   BufferSlice pmem_decay, pmem_query_scale, pmem_value_scale;
-  BufferSlice pmem_mem_k, pmem_mem_v;  // [P, H, N, d] float32
+  // [P, H, N, d] in their stored type (F32, F16, or I8 with a scale per slot), else widened to F32.
+  PmemSlots pmem_slots;
 };
 
 struct GpuModel {
@@ -26,6 +29,9 @@ struct GpuModel {
   BufferSlice ones_h;  // H ones
   float logit_scale = 1.0f;
 };
+
+// The persistent-memory slots of one layer (stored type kept where the shaders can read it).
+Result<PmemSlots> upload_pmem_slots(Context& context, const LayerWeights& w, int64_t head_dim, const std::string& what);
 
 // Validates what the shaders assume (head_dim, widths) and uploads every tensor.
 Result<std::unique_ptr<GpuModel>> upload_model(Context& context, const ModelView& model);

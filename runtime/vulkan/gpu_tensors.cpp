@@ -18,6 +18,47 @@ Result<BufferSlice> upload_as_f32(Context& context, const Tensor& t, const Tenso
   return context.upload_floats(v, what);
 }
 
+Result<Matrix> concat_rows(const Matrix& a, const Matrix& b, const std::string& what) {
+  if (a.cols != b.cols) return invalid_argument(what + ": matrices to stack differ in width");
+  Matrix m;
+  m.rows = a.rows + b.rows;
+  m.cols = a.cols;
+  auto floats = [](const Tensor& t, int64_t n, float fill) {
+    return t.nbytes ? tensor_to_f32(t) : std::vector<float>(size_t(n), fill);
+  };
+  const bool same = a.weight.dtype == b.weight.dtype &&
+                    (a.weight.dtype == DType::kF32 || a.weight.dtype == DType::kF16 || a.weight.dtype == DType::kI8);
+  if (same) {
+    std::vector<std::byte> bytes(a.weight.nbytes + b.weight.nbytes);
+    std::memcpy(bytes.data(), a.weight.data, a.weight.nbytes);
+    std::memcpy(bytes.data() + a.weight.nbytes, b.weight.data, b.weight.nbytes);
+    m.weight = make_owned_tensor(what, a.weight.dtype, {m.rows, m.cols}, std::move(bytes));
+    if (a.weight.dtype == DType::kI8) {
+      std::vector<float> sc = floats(a.scale, a.rows, 1.0f), sb = floats(b.scale, b.rows, 1.0f);
+      sc.insert(sc.end(), sb.begin(), sb.end());
+      m.scale = make_f32_tensor(what + ".scale", {m.rows}, sc);
+    }
+  } else {
+    auto widen = [&](const Matrix& x) {
+      std::vector<float> v = tensor_to_f32(x.weight);
+      if (x.weight.dtype == DType::kI8 && x.scale.nbytes) {
+        std::vector<float> sc = tensor_to_f32(x.scale);
+        for (size_t i = 0; i < v.size(); ++i) v[i] *= sc[i / size_t(x.cols)];
+      }
+      return v;
+    };
+    std::vector<float> v = widen(a), vb = widen(b);
+    v.insert(v.end(), vb.begin(), vb.end());
+    m.weight = make_f32_tensor(what, {m.rows, m.cols}, v);
+  }
+  if (a.bias.nbytes || b.bias.nbytes) {
+    std::vector<float> bias = floats(a.bias, a.rows, 0.0f), bb = floats(b.bias, b.rows, 0.0f);
+    bias.insert(bias.end(), bb.begin(), bb.end());
+    m.bias = make_f32_tensor(what + ".bias", {m.rows}, bias);
+  }
+  return m;
+}
+
 Result<GpuMatrix> upload_matrix(Context& context, const Matrix& m, const std::string& what) {
   GpuMatrix g;
   g.rows = m.rows;

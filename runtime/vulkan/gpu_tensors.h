@@ -33,6 +33,9 @@ struct GpuNorm {
 // Validates dtype/shape (cols % 4 == 0 for the vectorised loads) and uploads.
 Result<GpuMatrix> upload_matrix(Context& context, const Matrix& m, const std::string& what);
 Result<GpuNorm> upload_norm(Context& context, const Norm& n, int64_t channels, const std::string& what);
+// [a; b] stacked by rows on the host (one projection dispatch instead of two): same type kept when
+// both share it, else both widened to F32; a missing bias becomes zeros when the other has one.
+Result<Matrix> concat_rows(const Matrix& a, const Matrix& b, const std::string& what);
 // Any float tensor as F32 on the device (F16/BF16 widened; I8 with `scale` per group of
 // `group` elements dequantised).
 Result<BufferSlice> upload_as_f32(Context& context, const Tensor& t, const Tensor* scale, int64_t group,

@@ -6,10 +6,11 @@ namespace tessera::vk {
 
 uint32_t kernel_binding_count(std::string_view name) {
   static constexpr std::pair<std::string_view, uint32_t> kTable[] = {
-      {"embed", 4},       {"matvec", 7},      {"layernorm", 4},  {"leaky_keys", 6},
-      {"value_finish", 6}, {"attn_scores", 5}, {"attn_softmax", 6}, {"attn_topk", 5},
+      {"embed", 4},       {"matvec", 7},      {"layernorm", 4},  
+      {"kv_project", 15}, {"attn_scores", 5}, {"attn_softmax", 6}, {"attn_topk", 5},
       {"attn_entmax", 5}, {"attn_values", 4}, {"attn_combine", 5}, {"attn_softmax_partial", 7},
-      {"attn_softmax_combine", 6}, {"argmax", 2},
+      {"attn_softmax_combine", 6}, {"argmax", 3},
+      {"pmem_softmax", 13},
   };
   for (const auto& [n, b] : kTable)
     if (n == name) return b;

@@ -26,18 +26,26 @@ Status record_matvec(Recording& rec, Context& ctx, const GpuMatrix& w, const Row
 Status record_layernorm(Recording& rec, Context& ctx, const BufferSlice& in, uint32_t in_row0,
                         const BufferSlice& out, uint32_t out_row0, uint32_t n, uint32_t channels,
                         const GpuNorm& norm, float eps);
-// Leaky average over the n rows of u (state carried) + per-head unit normalisation into `out`.
-// flags: 1 = multiply by head_scale[h], 2 = write rows at pos0 + r (the key cache).
-Status record_leaky_keys(Recording& rec, Context& ctx, const BufferSlice& step, const BufferSlice& u,
-                         const BufferSlice& state, const BufferSlice& decay, const BufferSlice& head_scale,
-                         const BufferSlice& out, uint32_t channels, uint32_t head_dim, uint32_t n, uint32_t flags,
-                         float eps);
-// Values v_{pos0-1} .. v_{pos0+n-2} from the value projections w (n rows) and w_prev (updated).
-Status record_value_finish(Recording& rec, Context& ctx, const BufferSlice& step, const BufferSlice& w,
-                           const BufferSlice& w_prev, const BufferSlice& mix, const BufferSlice& vscale,
-                           const BufferSlice& vcache, uint32_t channels, uint32_t head_dim, uint32_t n, float eps);
+// The context memory's key and value projections and their finishing, one dispatch
+// (shaders/kv_project.comp): y = [W_k; W_v] LN(x) ([n, 2C]: u | w), then keys = the leaky average of
+// u (state carried in states[0, C)) normalised per head, into key cache rows pos0 + r, and values
+// v_{pos0-1} .. v_{pos0+n-2} from w (w_{pos0-1} carried in states[2C, 3C)) into the value cache.
+struct KvProject {
+  const GpuMatrix* w = nullptr;  // 2C rows, one part
+  RowView x;
+  const GpuNorm* ln = nullptr;   // pre-LN: LayerNorm x on the fly
+  float ln_eps = 0, eps = 0;
+  uint32_t n = 1, head_dim = 0;
+  BufferSlice y, step, states, decay, key_cache, mix, vscale, value_cache;
+  BufferSlice counters;  // kv_project_counter_bytes(), zero-filled once (left at zero)
+};
+VkDeviceSize kv_project_counter_bytes(uint32_t heads);
+Status record_kv_project(Recording& rec, Context& ctx, const KvProject& p);
+// `scratch`: kArgmaxScratchBytes, zero-filled once (the shader leaves its counter at 0 again).
+constexpr uint32_t kArgmaxMaxGroups = 1024;  // shaders/argmax.comp pv[], pi[]
+constexpr VkDeviceSize kArgmaxScratchBytes = 16 + 8 * kArgmaxMaxGroups;
 Status record_argmax(Recording& rec, Context& ctx, const BufferSlice& logits, uint32_t vocab, uint32_t row,
-                     const BufferSlice& result);
+                     const BufferSlice& result, const BufferSlice& scratch);
 
 // Scratch sizes for up to `rows_per_pass` query rows over up to `max_keys` keys.
 struct AttentionScratchShape {
@@ -78,5 +86,31 @@ struct AttentionCall {
   float scale = 1.0f;
 };
 Status record_attention(Recording& rec, Context& ctx, const AttentionCall& call, const AttentionScratch& scratch);
+
+// Persistent memory (shaders/pmem_softmax.comp, one dispatch): for each of the n rows,
+// q = qscale[h] · s/(||s|| + eps) with s the leaky average of the key projections `u` continued from
+// `state`, softmax over the N slots of q · M_k, out (+)= scale · vscale[h] · Σ p M_v. With
+// update_state, `state` advances over the n rows afterwards (the last pmem_count call only).
+struct PmemSlots {
+  BufferSlice keys, key_scale, values, value_scale;  // [P, H, N, d] in `wtype`; scales per slot (I8)
+  WeightType wtype = WeightType::kF32;
+};
+struct PmemCall {
+  uint32_t channels = 0, heads = 0, head_dim = 0, slots = 0, rows = 1;
+  uint32_t slot_base = 0;  // first slot of this memory (i * H * N)
+  BufferSlice u, state, decay, qscale, vscale, out;
+  bool accumulate = false, update_state = true;
+  float scale = 1.0f, eps = 0.0f;
+};
+struct PmemScratch {
+  uint32_t rows = 0, heads = 0, head_dim = 0, nchunks = 0, chunk = 0;
+  BufferSlice partial, stats, counters;
+};
+// Workgroup (= slots per chunk) of the persistent-memory kernels.
+uint32_t pmem_workgroup(const Context& ctx, uint32_t head_dim);
+Result<PmemScratch> make_pmem_scratch(Context& ctx, BlockAllocator& alloc, uint32_t rows, uint32_t heads,
+                                      uint32_t head_dim, uint32_t slots);
+Status record_pmem(Recording& rec, Context& ctx, const PmemCall& call, const PmemSlots& slots,
+                   const PmemScratch& scratch);
 
 }  // namespace tessera::vk

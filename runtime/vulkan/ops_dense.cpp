@@ -1,10 +1,20 @@
-// Recording of the dense ops: embedding, matvec, LayerNorm, leaky scan, per-head L2 norm,
-// value finishing, argmax.
+// Recording of the dense ops: embedding, matvec (LayerNorm on the fly), LayerNorm, the stacked K|V
+// projection with key / value finishing, argmax.
+#include <algorithm>
+#include <bit>
+
 #include "vulkan/ops.h"
 
 namespace tessera::vk {
 namespace {
 uint32_t div_up(uint32_t a, uint32_t b) { return (a + b - 1) / b; }
+
+// Decode: two subgroups per workgroup, so a 768-row matrix is 384 workgroups spread over every SM
+// (8 rows per workgroup left a quarter of the H100's 132 SMs idle). Prefill: 8 rows per workgroup,
+// which share one LayerNorm pass over their token rows (shaders/matvec_core.glsl ln_statistics).
+uint32_t matvec_workgroup(const Context& ctx, uint32_t n) {
+  return std::max(n == 1 ? 64u : 256u, 2 * ctx.subgroup_size());
+}
 }  // namespace
 
 Status record_embed(Recording& rec, Context& ctx, const GpuMatrix& table, const BufferSlice& tokens,
@@ -19,18 +29,24 @@ Status record_embed(Recording& rec, Context& ctx, const GpuMatrix& table, const 
 
 Status record_matvec(Recording& rec, Context& ctx, const GpuMatrix& w, const RowView& x, const RowView& y,
                      uint32_t n, bool accumulate, float out_scale, const GpuNorm* ln, float ln_eps) {
-  uint32_t wg = ctx.workgroup_size();
-  uint32_t rows_per_group = wg / ctx.subgroup_size();
+  const uint32_t sg = ctx.subgroup_size();
+  const uint32_t wg = matvec_workgroup(ctx, n);
+  const uint32_t rows_per_group = wg / sg;
   constexpr uint32_t kRowTile = 4;  // shaders/matvec.comp RT
+  const uint32_t K = uint32_t(w.cols);
+  if (x.offset % 4 || x.stride % 4)
+    return internal_error("vulkan: matvec inputs must start at multiples of 4 floats (vec4 reads)");
+  const uint32_t elem_bytes = w.wtype == WeightType::kF32 ? 4 : w.wtype == WeightType::kF16 ? 2 : 1;
+  const uint32_t vec16 = (K * elem_bytes) % 16 == 0 ? 1 : 0;
   for (const auto& p : w.parts) {
     struct {
-      uint32_t K, M, n, x_stride, x_offset, y_stride, y_offset, flags;
+      uint32_t M, n, x_stride, x_offset, y_stride, y_offset, flags;
       float out_scale, ln_eps;
-    } push{uint32_t(w.cols), uint32_t(p.rows), n, x.stride, x.offset, y.stride, y.offset + uint32_t(p.row0),
+    } push{uint32_t(p.rows), n, x.stride, x.offset, y.stride, y.offset + uint32_t(p.row0),
            (w.has_bias ? 1u : 0u) | (accumulate ? 2u : 0u) | (ln ? 4u | (ln->flags << 3) : 0u), out_scale, ln_eps};
     const BufferSlice& lw = ln ? ln->weight : ctx.dummy();
     const BufferSlice& lb = ln ? ln->bias : ctx.dummy();
-    TESSERA_RETURN_IF_ERROR(rec.dispatch("matvec", {wg, uint32_t(w.wtype)},
+    TESSERA_RETURN_IF_ERROR(rec.dispatch("matvec", {wg, uint32_t(w.wtype), K, vec16},
                                          {x.buf, p.weight, p.scale, p.bias, y.buf, lw, lb}, push,
                                          {div_up(uint32_t(p.rows), rows_per_group), div_up(n, kRowTile), 1}));
   }
@@ -44,27 +60,45 @@ Status record_layernorm(Recording& rec, Context& ctx, const BufferSlice& in, uin
   return rec.dispatch("layernorm", {ctx.workgroup_size()}, {in, norm.weight, norm.bias, out}, push, {n, 1, 1});
 }
 
-Status record_leaky_keys(Recording& rec, Context& ctx, const BufferSlice& step, const BufferSlice& u,
-                         const BufferSlice& state, const BufferSlice& decay, const BufferSlice& head_scale,
-                         const BufferSlice& out, uint32_t channels, uint32_t head_dim, uint32_t n, uint32_t flags,
-                         float eps) {
-  struct { uint32_t C, d, n, flags; float eps; } push{channels, head_dim, n, flags, eps};
-  return rec.dispatch("leaky_keys", {attention_workgroup(ctx, head_dim)}, {step, u, state, decay, head_scale, out},
-                      push, {channels / head_dim, 1, 1});
-}
+VkDeviceSize kv_project_counter_bytes(uint32_t heads) { return VkDeviceSize(2) * heads * 4; }
 
-Status record_value_finish(Recording& rec, Context& ctx, const BufferSlice& step, const BufferSlice& w,
-                           const BufferSlice& w_prev, const BufferSlice& mix, const BufferSlice& vscale,
-                           const BufferSlice& vcache, uint32_t channels, uint32_t head_dim, uint32_t n, float eps) {
-  struct { uint32_t C, d, n; float eps; } push{channels, head_dim, n, eps};
-  return rec.dispatch("value_finish", {attention_workgroup(ctx, head_dim)}, {step, w, w_prev, mix, vscale, vcache},
-                      push, {channels / head_dim, 1, 1});
+Status record_kv_project(Recording& rec, Context& ctx, const KvProject& p) {
+  const GpuMatrix& w = *p.w;
+  const uint32_t M = uint32_t(w.rows), K = uint32_t(w.cols), d = p.head_dim;
+  if (w.parts.size() != 1) return unsupported("vulkan: the stacked K|V projection must fit one buffer");
+  if (d == 0 || M % (2 * d) != 0) return internal_error("vulkan: K|V rows must be 2 x heads x head size");
+  if (p.counters.size < kv_project_counter_bytes(M / (2 * d))) return internal_error("vulkan: kv counters too small");
+  if (p.x.offset % 4 || p.x.stride % 4) return internal_error("vulkan: kv_project inputs must be vec4-aligned");
+  const uint32_t sg = ctx.subgroup_size();
+  // The finishing workgroup needs a thread per channel of a head.
+  const uint32_t wg = std::max(matvec_workgroup(ctx, p.n), std::bit_ceil(d));
+  const uint32_t elem_bytes = w.wtype == WeightType::kF32 ? 4 : w.wtype == WeightType::kF16 ? 2 : 1;
+  const uint32_t vec16 = (K * elem_bytes) % 16 == 0 ? 1 : 0;
+  struct {
+    uint32_t M, n, x_stride, x_offset, flags;
+    float ln_eps;
+    uint32_t d;
+    float eps;
+  } push{M, p.n, p.x.stride, p.x.offset, (w.has_bias ? 1u : 0u) | (p.ln ? 4u | (p.ln->flags << 3) : 0u), p.ln_eps, d,
+         p.eps};
+  const auto& part = w.parts[0];
+  const BufferSlice& lw = p.ln ? p.ln->weight : ctx.dummy();
+  const BufferSlice& lb = p.ln ? p.ln->bias : ctx.dummy();
+  constexpr uint32_t kRowTile = 4;  // shaders/matvec_core.glsl RT
+  return rec.dispatch("kv_project", {wg, uint32_t(w.wtype), K, vec16},
+                      {p.x.buf, part.weight, part.scale, part.bias, p.y, lw, lb, p.step, p.states, p.decay,
+                       p.key_cache, p.mix, p.vscale, p.value_cache, p.counters},
+                      push, {div_up(M, wg / sg), div_up(p.n, kRowTile), 1});
 }
 
 Status record_argmax(Recording& rec, Context& ctx, const BufferSlice& logits, uint32_t vocab, uint32_t row,
-                     const BufferSlice& result) {
+                     const BufferSlice& result, const BufferSlice& scratch) {
+  if (scratch.size < kArgmaxScratchBytes) return internal_error("vulkan: argmax scratch too small");
   struct { uint32_t V, row; } push{vocab, row};
-  return rec.dispatch("argmax", {ctx.workgroup_size()}, {logits, result}, push, {1, 1, 1});
+  const uint32_t wg = ctx.workgroup_size();
+  // About 4 logits per thread: ~50 workgroups for a 50k vocabulary, all loads in flight at once.
+  const uint32_t groups = std::clamp(div_up(vocab, 4 * wg), 1u, kArgmaxMaxGroups);
+  return rec.dispatch("argmax", {wg}, {logits, result, scratch}, push, {groups, 1, 1});
 }
 
 }  // namespace tessera::vk

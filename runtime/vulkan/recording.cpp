@@ -5,14 +5,17 @@
 namespace tessera::vk {
 namespace {
 constexpr uint32_t kSetsPerPool = 256;
-constexpr uint32_t kMaxBindings = 8;
+constexpr uint32_t kMaxBindings = 16;  // device.cpp requires this many per stage
+constexpr uint32_t kMaxProfiled = 2048;  // dispatches timed in profile mode (a 64-row forward has ~200)
 }  // namespace
 
-Result<std::unique_ptr<Recording>> Recording::create(Context& context, uint32_t timestamps) {
+Result<std::unique_ptr<Recording>> Recording::create(Context& context, uint32_t timestamps, bool profile) {
   std::unique_ptr<Recording> r(new Recording(context));
   TESSERA_ASSIGN_OR_RETURN(r->cb_, CommandBuffer::create(context.device(), context.command_pool()));
   if (timestamps > 0 && context.info().timestamps) {
-    TESSERA_ASSIGN_OR_RETURN(r->queries_, QueryPool::create(context.device(), timestamps));
+    r->profile_ = profile;
+    const uint32_t slots = timestamps + (profile ? kMaxProfiled : 0);
+    TESSERA_ASSIGN_OR_RETURN(r->queries_, QueryPool::create(context.device(), slots));
     r->query_count_ = timestamps;
   }
   return r;
@@ -20,7 +23,9 @@ Result<std::unique_ptr<Recording>> Recording::create(Context& context, uint32_t 
 
 Status Recording::begin() {
   TESSERA_RETURN_IF_ERROR(cb_->begin(false));
-  if (queries_) vkCmdResetQueryPool(cb_->handle(), queries_->handle(), 0, query_count_);
+  if (queries_)
+    vkCmdResetQueryPool(cb_->handle(), queries_->handle(), 0, query_count_ + (profile_ ? kMaxProfiled : 0));
+  labels_.clear();
   return Status::ok_status();
 }
 
@@ -61,11 +66,25 @@ Status Recording::dispatch_raw(const std::string& kernel, std::vector<uint32_t> 
   vkCmdBindDescriptorSets(cb, VK_PIPELINE_BIND_POINT_COMPUTE, k->layout->handle(), 0, 1, &set, 0, nullptr);
   vkCmdPushConstants(cb, k->layout->handle(), VK_SHADER_STAGE_COMPUTE_BIT, 0, uint32_t(push_size), push);
   vkCmdDispatch(cb, groups.x, groups.y, groups.z);
+  if (profile_ && labels_.size() < kMaxProfiled) {
+    vkCmdWriteTimestamp(cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, queries_->handle(),
+                        query_count_ + uint32_t(labels_.size()));
+    labels_.push_back(kernel + " " + std::to_string(groups.x) + "x" + std::to_string(groups.y) + "x" +
+                      std::to_string(groups.z));
+  }
   ++dispatches_;
   return Status::ok_status();
 }
 
 void Recording::barrier() {
+  VkMemoryBarrier mb{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
+  mb.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT;
+  mb.dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT;
+  vkCmdPipelineBarrier(cb_->handle(), VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 1,
+                       &mb, 0, nullptr, 0, nullptr);
+}
+
+void Recording::barrier_with_transfers() {
   VkMemoryBarrier mb{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
   mb.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
   mb.dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_READ_BIT |
@@ -100,6 +119,18 @@ Status Recording::submit() { return submit_and_wait(context_.device(), cb_->hand
 Result<double> Recording::elapsed_ns(uint32_t first, uint32_t second) const {
   if (!queries_) return unavailable("vulkan: the device has no timestamp queries");
   return queries_->elapsed_ns(first, second);
+}
+
+Result<std::vector<Recording::ProfileEntry>> Recording::profile() const {
+  if (!profile_) return unavailable("vulkan: this recording was not made in profile mode");
+  std::vector<ProfileEntry> out;
+  double prev = 0;
+  for (size_t i = 0; i < labels_.size(); ++i) {
+    TESSERA_ASSIGN_OR_RETURN(double t, queries_->elapsed_ns(0, query_count_ + uint32_t(i)));
+    out.push_back({labels_[i], t - prev});
+    prev = t;
+  }
+  return out;
 }
 
 }  // namespace tessera::vk

@@ -20,7 +20,8 @@ struct Groups {
 class Recording {
  public:
   // `timestamps`: number of timestamp slots (0 = none, or the device has no timestamps).
-  static Result<std::unique_ptr<Recording>> create(Context& context, uint32_t timestamps = 2);
+  // `profile`: also a timestamp after every dispatch (slots after `timestamps`), for profile().
+  static Result<std::unique_ptr<Recording>> create(Context& context, uint32_t timestamps = 2, bool profile = false);
   Status begin();
   template <class Push>
   Status dispatch(const std::string& kernel, std::vector<uint32_t> spec, std::initializer_list<BufferSlice> buffers,
@@ -28,8 +29,11 @@ class Recording {
     static_assert(sizeof(Push) <= kPushConstantBytes);
     return dispatch_raw(kernel, std::move(spec), buffers, &push, sizeof(Push), groups);
   }
-  // Makes earlier shader/transfer writes visible to later shader/transfer reads and writes.
+  // Makes earlier shader writes visible to later shader reads and writes (compute stage only: no
+  // transfer work is waited for, the cheapest dependency between two dispatches).
   void barrier();
+  // The same, also ordering transfers (copy()) on either side.
+  void barrier_with_transfers();
   void copy(const BufferSlice& src, VkDeviceSize src_off, const BufferSlice& dst, VkDeviceSize dst_off,
             VkDeviceSize size);
   void timestamp(uint32_t slot);
@@ -39,6 +43,14 @@ class Recording {
   // GPU nanoseconds between two timestamp slots of the last submission.
   Result<double> elapsed_ns(uint32_t first, uint32_t second) const;
   bool has_timestamps() const { return queries_ != nullptr; }
+  // Profile mode: per dispatch, its label (kernel and grid) and the GPU nanoseconds since the
+  // previous dispatch ended (the first: since timestamp slot 0). The timestamps serialise
+  // dispatches that would otherwise overlap, so the sum exceeds elapsed_ns(0, 1) somewhat.
+  struct ProfileEntry {
+    std::string label;
+    double ns = 0;
+  };
+  Result<std::vector<ProfileEntry>> profile() const;
   size_t dispatch_count() const { return dispatches_; }
 
  private:
@@ -51,6 +63,8 @@ class Recording {
   uint32_t query_count_ = 0;
   std::vector<std::unique_ptr<DescriptorPool>> pools_;
   size_t dispatches_ = 0;
+  bool profile_ = false;
+  std::vector<std::string> labels_;  // profile mode: one per dispatch
 };
 
 }  // namespace tessera::vk

@@ -30,7 +30,7 @@ Result<Recording*> VulkanSequence::recording(uint32_t n, LogitsMode mode) {
   auto it = recordings_.find(key);
   if (it != recordings_.end()) return it->second.get();
   Context& ctx = *shared_->context;
-  TESSERA_ASSIGN_OR_RETURN(auto rec, Recording::create(ctx, 2));
+  TESSERA_ASSIGN_OR_RETURN(auto rec, Recording::create(ctx, 2, profiling_));
   TESSERA_RETURN_IF_ERROR(record_forward(*rec, ctx, *shared_->model, *state_, n, mode));
   Recording* out = rec.get();
   recordings_.emplace(key, std::move(rec));
@@ -48,7 +48,10 @@ Status VulkanSequence::run(std::span<const int32_t> tokens, std::span<float> log
   for (size_t done = 0; done < tokens.size();) {
     uint32_t n = uint32_t(std::min<size_t>(kMaxRowsPerForward, tokens.size() - done));
     bool last = done + n == tokens.size();
-    LogitsMode mode = (copy_logits && all_rows) ? LogitsMode::kAll : last ? LogitsMode::kLast : LogitsMode::kNone;
+    LogitsMode mode = (copy_logits && all_rows) ? LogitsMode::kAll
+                      : !last                   ? LogitsMode::kNone
+                      : copy_logits             ? LogitsMode::kLast
+                                                : LogitsMode::kGreedy;
     TESSERA_ASSIGN_OR_RETURN(Recording * rec, recording(n, mode));
     uint32_t step[2] = {uint32_t(position_), n};
     std::memcpy(state_->step.mapped, step, sizeof step);

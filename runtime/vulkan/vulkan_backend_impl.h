@@ -38,6 +38,16 @@ class VulkanSequence final : public BackendSequence {
   uint64_t device_bytes() const { return state_->device.bytes_allocated(); }
   // Same as forward() but copies no logits to the host (benchmarks: GPU argmax only).
   Status forward_greedy(std::span<const int32_t> tokens);
+  // Benchmarks: record later forwards with a timestamp per dispatch (Recording::profile()).
+  void set_profiling(bool on) {
+    if (on != profiling_) recordings_.clear();
+    last_ = nullptr;
+    profiling_ = on;
+  }
+  Result<std::vector<Recording::ProfileEntry>> last_profile() const {
+    if (!last_) return unavailable("vulkan: nothing ran yet");
+    return last_->profile();
+  }
 
  private:
   Status run(std::span<const int32_t> tokens, std::span<float> logits, bool all_rows, bool copy_logits);
@@ -47,6 +57,7 @@ class VulkanSequence final : public BackendSequence {
   std::map<std::pair<uint32_t, int>, std::unique_ptr<Recording>> recordings_;
   Recording* last_ = nullptr;
   int64_t position_ = 0;
+  bool profiling_ = false;
 };
 
 class VulkanBackend final : public Backend {

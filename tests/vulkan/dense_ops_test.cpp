@@ -1,5 +1,6 @@
 // Each dense shader against a float64 oracle written here: matvec (F32/F16/I8, bias, accumulate,
-// split rows), embedding gather, LayerNorm, leaky scan, per-head L2 norm, value finishing, argmax.
+// split rows, LayerNorm on the fly), embedding gather, LayerNorm, the K|V projection with leaky keys
+// and value finishing, argmax.
 #include <cmath>
 
 #include "vk_test_util.h"
@@ -17,6 +18,7 @@ struct MatvecCase {
 };
 
 class VulkanMatvec : public VulkanTest, public ::testing::WithParamInterface<MatvecCase> {};
+using VulkanMatvecLn = VulkanTest;
 
 void check_matvec(VulkanTest* t, Context& ctx, DType dtype, bool with_bias, int64_t M, int64_t K, uint32_t n,
                   std::function<BufferSlice(const std::vector<float>&)> up,
@@ -81,6 +83,56 @@ INSTANTIATE_TEST_SUITE_P(Types, VulkanMatvec,
                          ::testing::Values(MatvecCase{DType::kF32, false}, MatvecCase{DType::kF32, true},
                                            MatvecCase{DType::kF16, true}, MatvecCase{DType::kI8, false},
                                            MatvecCase{DType::kI8, true}));
+
+// LayerNorm on the fly (pre-LN projections): statistics per subgroup in the shader, float64 here.
+// K = 100 (not a whole number of 16-byte F16 units: the 4-element path), then K = 96 (16-byte units).
+TEST_F(VulkanMatvecLn, MatchesFloat64) {
+  for (uint32_t n : {1u, 5u})  // decode (statistics per subgroup) and prefill (shared per workgroup)
+  for (int64_t K : {int64_t(100), int64_t(96)})
+    for (DType dt : {DType::kF32, DType::kF16}) {
+      const int64_t M = 37;
+      std::mt19937 rng(5);
+      std::vector<float> w = random_floats(size_t(M * K), rng), x = random_floats(size_t(n) * K, rng, -3.0f, 5.0f);
+      std::vector<float> g = random_floats(size_t(K), rng, 0.5f, 1.5f), b = random_floats(size_t(K), rng);
+      Matrix m;
+      m.rows = M;
+      m.cols = K;
+      m.weight = dt == DType::kF32 ? f32_tensor("w", {M, K}, w) : f16_tensor("w", {M, K}, w);
+      std::vector<double> wref(w.begin(), w.end());
+      if (dt == DType::kF16)
+        for (size_t i = 0; i < w.size(); ++i) wref[i] = half_to_float(float_to_half(w[i]));
+      auto gm = upload_matrix(*ctx_, m, "ln matrix");
+      ASSERT_TRUE(gm.ok()) << gm.status().to_string();
+      Norm nm;
+      nm.weight = f32_tensor("g", {K}, g);
+      nm.bias = f32_tensor("b", {K}, b);
+      auto gn = upload_norm(*ctx_, nm, K, "ln");
+      ASSERT_TRUE(gn.ok());
+      BufferSlice xs = upload(x), ys = zeros(size_t(n) * M);
+      const float eps = 1e-5f;
+      run([&](Recording& rec) {
+        return record_matvec(rec, *ctx_, *gm, {xs, 0, uint32_t(K)}, {ys, 0, uint32_t(M)}, n, false, 1.0f, &*gn, eps);
+      });
+      std::vector<float> y = download(ys, size_t(n) * M);
+      for (uint32_t r = 0; r < n; ++r) {
+        double mean = 0, var = 0;
+        for (int64_t c = 0; c < K; ++c) mean += x[size_t(r * K + c)];
+        mean /= double(K);
+        for (int64_t c = 0; c < K; ++c) var += (x[size_t(r * K + c)] - mean) * (x[size_t(r * K + c)] - mean);
+        double rstd = 1.0 / std::sqrt(var / double(K) + eps);
+        for (int64_t o = 0; o < M; ++o) {
+          double s = 0, a = 0;
+          for (int64_t c = 0; c < K; ++c) {
+            double xn = (x[size_t(r * K + c)] - mean) * rstd * g[size_t(c)] + b[size_t(c)];
+            s += wref[size_t(o * K + c)] * xn;
+            a += std::abs(wref[size_t(o * K + c)] * xn);
+          }
+          // The normalised inputs carry ~1e-6 relative error from the fp32 statistics.
+          ASSERT_NEAR(y[size_t(r * M + o)], s, dot_tolerance(a) + 2e-6 * a) << "K " << K << " row " << r << " out " << o;
+        }
+      }
+    }
+}
 
 // A bindable range of 4 KiB forces the matrix into several row parts, and staging uploads.
 class VulkanSplitMatvec : public VulkanTest {
@@ -153,83 +205,125 @@ TEST_F(VulkanDenseOps, LayerNormWithWeightAndBias) {
   }
 }
 
-TEST_F(VulkanDenseOps, LeakyKeysCarryStateAndNormalisePerHead) {
-  const uint32_t C = 12, d = 4, n = 5, H = C / d, pos0 = 3;
-  std::mt19937 rng(5);
-  auto u = random_floats(C * n, rng), state = random_floats(C, rng);
-  std::vector<float> decay = {0.1f, 0.5f, 0.99f}, scale = {2.0f, 3.0f, 0.5f};
-  for (uint32_t flags : {1u, 2u}) {  // scaled query rows 0..n-1; unscaled key-cache rows pos0..pos0+n-1
-    BufferSlice step = upload({0, 0}), us = upload(u), ss = upload(state), ds = upload(decay), sc = upload(scale);
-    BufferSlice out = zeros(C * (pos0 + n));
-    uint32_t st[2] = {pos0, n};
-    ASSERT_TRUE(ctx_->write(step, std::as_bytes(std::span(st))).ok());
-    run([&](Recording& rec) { return record_leaky_keys(rec, *ctx_, step, us, ss, ds, sc, out, C, d, n, flags, 1e-6f); });
-    auto y = download(out, C * (pos0 + n)), s_out = download(ss, C);
-    std::vector<double> s(state.begin(), state.end());
-    const uint32_t row0 = flags == 2 ? pos0 : 0;
-    for (uint32_t r = 0; r < n; ++r)
-      for (uint32_t h = 0; h < H; ++h) {
-        double q = 0, a = decay[h];
-        for (uint32_t i = 0; i < d; ++i) {
-          double& si = s[h * d + i];
-          si = a * si + (1 - a) * u[r * C + h * d + i];
-          q += si * si;
-        }
-        for (uint32_t i = 0; i < d; ++i) {
-          double want = (flags == 1 ? scale[h] : 1.0) * s[h * d + i] / (std::sqrt(q) + 1e-6);
-          EXPECT_NEAR(y[(row0 + r) * C + h * d + i], want, 2e-6 * (1 + std::abs(want)));
+// The stacked K|V projection with LayerNorm on the fly and the key / value finishing by the last
+// workgroup of each head group, against float64: leaky keys (state carried) normalised per head
+// into key-cache rows pos0 + r; values v_j = vscale ṽ_j/(||ṽ_j|| + eps), ṽ_j = (1 - c) w_{j+1} + c w_j,
+// the first token's value skipped at pos0 = 0; states updated. Two forwards replay the same
+// recording-free path (counters must return to 0). Head sizes 4 (several heads per workgroup) and 16.
+TEST_F(VulkanDenseOps, KvProjectMatchesFloat64) {
+  for (uint32_t d : {4u, 16u}) {
+    const uint32_t H = 3, C = H * d, n = 5;
+    std::mt19937 rng(5 + d);
+    std::vector<float> wv = random_floats(2 * C * C, rng), g = random_floats(C, rng, 0.5f, 1.5f);
+    std::vector<float> st0 = random_floats(3 * C, rng);
+    std::vector<float> decay = random_floats(H, rng, 0.0f, 0.9f), mix = random_floats(H, rng, -0.2f, 1.2f);
+    std::vector<float> vs = random_floats(H, rng, 0.8f, 1.2f);
+    Matrix m;
+    m.rows = 2 * C;
+    m.cols = C;
+    m.weight = f16_tensor("kv", {2 * C, C}, wv);
+    std::vector<double> wref(wv.size());
+    for (size_t i = 0; i < wv.size(); ++i) wref[i] = half_to_float(float_to_half(wv[i]));
+    auto gm = upload_matrix(*ctx_, m, "kv");
+    ASSERT_TRUE(gm.ok()) << gm.status().to_string();
+    Norm nm;
+    nm.weight = f32_tensor("g", {C}, g);
+    auto gn = upload_norm(*ctx_, nm, C, "ln");
+    ASSERT_TRUE(gn.ok());
+    BufferSlice step = upload({0, 0}), states = upload(st0), ds = upload(decay), ms = upload(mix), vss = upload(vs);
+    BufferSlice kc = zeros(C * 16), vc = zeros(C * 16), y = zeros(2 * C * n), cnt = zeros(2 * H);
+    std::vector<double> s(st0.begin(), st0.end());  // key state | unused | w_prev
+    std::vector<double> kwant(C * 16, 0.0), vwant(C * 16, 0.0);
+    uint32_t pos0 = 0;
+    for (int fwd = 0; fwd < 2; ++fwd) {
+      std::vector<float> x = random_floats(C * n, rng, -2.0f, 3.0f);
+      BufferSlice xs = upload(x);
+      uint32_t stp[2] = {pos0, n};
+      ASSERT_TRUE(ctx_->write(step, std::as_bytes(std::span(stp))).ok());
+      run([&](Recording& rec) {
+        KvProject p;
+        p.w = &*gm;
+        p.x = {xs, 0, C};
+        p.ln = &*gn;
+        p.ln_eps = 1e-5f;
+        p.eps = 1e-6f;
+        p.n = n;
+        p.head_dim = d;
+        p.y = y;
+        p.step = step;
+        p.states = states;
+        p.decay = ds;
+        p.key_cache = kc;
+        p.mix = ms;
+        p.vscale = vss;
+        p.value_cache = vc;
+        p.counters = cnt;
+        return record_kv_project(rec, *ctx_, p);
+      });
+      for (uint32_t r = 0; r < n; ++r) {
+        double mean = 0, var = 0;
+        for (uint32_t c = 0; c < C; ++c) mean += x[r * C + c];
+        mean /= C;
+        for (uint32_t c = 0; c < C; ++c) var += (x[r * C + c] - mean) * (x[r * C + c] - mean);
+        double rstd = 1.0 / std::sqrt(var / C + 1e-5);
+        std::vector<double> uw(2 * C, 0.0);
+        for (uint32_t o = 0; o < 2 * C; ++o)
+          for (uint32_t c = 0; c < C; ++c) uw[o] += wref[o * C + c] * (x[r * C + c] - mean) * rstd * g[c];
+        for (uint32_t h = 0; h < H; ++h) {
+          double kn = 0, vn = 0, v[16];
+          for (uint32_t i = 0; i < d; ++i) {
+            double& si = s[h * d + i];
+            si = decay[h] * si + (1 - decay[h]) * uw[h * d + i];
+            kn += si * si;
+            v[i] = (1 - mix[h]) * uw[C + h * d + i] + mix[h] * s[2 * C + h * d + i];
+            vn += v[i] * v[i];
+          }
+          for (uint32_t i = 0; i < d; ++i) {
+            kwant[(pos0 + r) * C + h * d + i] = s[h * d + i] / (std::sqrt(kn) + 1e-6);
+            if (pos0 + r >= 1) vwant[(pos0 + r - 1) * C + h * d + i] = vs[h] * v[i] / (std::sqrt(vn) + 1e-6);
+            s[2 * C + h * d + i] = uw[C + h * d + i];
+          }
         }
       }
-    for (uint32_t c = 0; c < C; ++c) EXPECT_NEAR(s_out[c], s[c], 1e-6);
-    if (flags == 2)
-      for (uint32_t i = 0; i < pos0 * C; ++i) EXPECT_EQ(y[i], 0.0f);  // rows before pos0 untouched
-  }
-}
-
-TEST_F(VulkanDenseOps, ValueFinishSkipsTheFirstTokenAndMixes) {
-  const uint32_t C = 8, d = 4, n = 3, H = 2;
-  std::mt19937 rng(11);
-  auto w = random_floats(C * n, rng), w_prev0 = random_floats(C, rng);
-  std::vector<float> mix = {-0.2f, 1.2f}, vs = {1.5f, 0.8f};
-  BufferSlice step = upload({0, 0}), ws = upload(w), ms = upload(mix), vss = upload(vs), vc = zeros(C * 8);
-  for (uint32_t pos0 : {0u, 4u}) {
-    uint32_t st[2] = {pos0, n};
-    ASSERT_TRUE(ctx_->write(step, std::as_bytes(std::span(st))).ok());
-    ASSERT_TRUE(ctx_->fill_zero(vc).ok());
-    BufferSlice wp = upload(w_prev0);
-    run([&](Recording& rec) { return record_value_finish(rec, *ctx_, step, ws, wp, ms, vss, vc, C, d, n, 0.0f); });
-    auto v = download(vc, C * 8), wp_out = download(wp, C);
-    for (uint32_t r = 0; r < n; ++r) {
-      int j = int(pos0) - 1 + int(r);
-      if (j < 0) continue;
-      for (uint32_t h = 0; h < H; ++h) {
-        double t[4], q = 0;
-        for (uint32_t i = 0; i < d; ++i) {
-          double prev = r == 0 ? w_prev0[h * d + i] : w[(r - 1) * C + h * d + i];
-          t[i] = (1 - mix[h]) * w[r * C + h * d + i] + mix[h] * prev;
-          q += t[i] * t[i];
-        }
-        for (uint32_t i = 0; i < d; ++i) EXPECT_NEAR(v[size_t(j) * C + h * d + i], vs[h] * t[i] / std::sqrt(q), 1e-6);
-      }
+      pos0 += n;
     }
-    for (uint32_t c = 0; c < C; ++c) EXPECT_EQ(wp_out[c], w[(n - 1) * C + c]);  // the last row carries over
-    if (pos0 == 0)
-      for (uint32_t i = (n - 1) * C; i < 8 * C; ++i) EXPECT_EQ(v[i], 0.0f);  // only j = 0, 1 written
+    std::vector<float> k = download(kc, C * 16), v = download(vc, C * 16), st = download(states, 3 * C);
+    // Unit vectors from fp32 dot products of normalised inputs: ~1e-6; 2e-5 leaves margin.
+    for (size_t i = 0; i < k.size(); ++i) EXPECT_NEAR(k[i], kwant[i], 2e-5) << "key " << i << " d " << d;
+    for (size_t i = 0; i < v.size(); ++i) EXPECT_NEAR(v[i], vwant[i], 2e-5) << "value " << i << " d " << d;
+    for (uint32_t c = 0; c < C; ++c) {
+      EXPECT_NEAR(st[c], s[c], 2e-5 * (1 + std::abs(s[c])));
+      EXPECT_NEAR(st[2 * C + c], s[2 * C + c], 2e-5 * (1 + std::abs(s[2 * C + c])));
+    }
+    std::vector<float> counters = download(cnt, 2 * H);
+    for (float c : counters) EXPECT_EQ(c, 0.0f);
   }
 }
 
 TEST_F(VulkanDenseOps, ArgmaxLowestIndexOnTies) {
-  std::vector<float> logits(1000);
+  // Row 1 of a [2, 20000] matrix: several workgroups; the tie spans two of them; replayed twice
+  // (the completion counter must return to 0), the second time with a new maximum.
+  const uint32_t V = 20000;
   std::mt19937 rng(1);
-  logits = random_floats(1000, rng);
-  logits[417] = 5.0f;
-  logits[801] = 5.0f;
-  BufferSlice ls = upload(logits), res = zeros(4);
-  run([&](Recording& rec) { return record_argmax(rec, *ctx_, ls, 500, 1, res); });  // row 1 = [500, 1000)
-  std::vector<float> r = download(res, 1);
-  uint32_t idx;
-  std::memcpy(&idx, r.data(), 4);
-  EXPECT_EQ(idx, 301u);
+  std::vector<float> logits = random_floats(2 * V, rng);
+  logits[V + 19001] = 5.0f;
+  logits[V + 3417] = 5.0f;
+  logits[V + 18000] = 5.0f;
+  logits[4] = 9.0f;  // row 0 is not looked at
+  BufferSlice ls = upload(logits), res = zeros(4), scratch = zeros(kArgmaxScratchBytes / 4);
+  for (int round = 0; round < 2; ++round) {
+    if (round == 1) {
+      logits[V + 12345] = 6.0f;
+      ls = upload(logits);
+    }
+    run([&](Recording& rec) { return record_argmax(rec, *ctx_, ls, V, 1, res, scratch); });
+    std::vector<float> r = download(res, 1), sc = download(scratch, 1);
+    uint32_t idx, counter;
+    std::memcpy(&idx, r.data(), 4);
+    std::memcpy(&counter, sc.data(), 4);
+    EXPECT_EQ(idx, round == 0 ? 3417u : 12345u);
+    EXPECT_EQ(counter, 0u);
+  }
 }
 
 }  // namespace

@@ -104,6 +104,7 @@ TEST_F(VulkanModelForward, WideHeads) {
   hp.n_embd = 64;
   hp.n_head = 2;
   hp.n_layer = 1;
+  hp.pmem_count = 1;  // one memory (the usual configuration): no accumulation across memories
   check_model(make_random_model(hp, DType::kF32, 12), 16, kF32Tol);
   hp.method = AttentionMethod::parse("entmax15").value();
   check_model(make_random_model(hp, DType::kF16, 13), 16, kF32Tol);

@@ -105,10 +105,15 @@ inline RandomModel make_random_model(HParams hp, DType dt, uint32_t seed) {
     o.pqscale = make_vec(w.pmem_query_scale, size_t(H), rng, 2.0f, 20.0f);
     o.pvscale = make_vec(w.pmem_value_scale, size_t(H), rng, 0.8f, 1.2f);
     const int64_t slots = hp.pmem_count * H * hp.pmem_size * d;
-    o.memk = make_vec(tmp, size_t(slots), rng, -1.0f, 1.0f);
-    w.pmem_mem_k = f32_tensor("mk", {hp.pmem_count, H, hp.pmem_size, d}, tmp);
-    o.memv = make_vec(tmp, size_t(slots), rng, -1.0f, 1.0f);
-    w.pmem_mem_v = f32_tensor("mv", {hp.pmem_count, H, hp.pmem_size, d}, tmp);
+    // Slots in the matrices' type (I8: one scale per slot), as tools/quantize writes them; the
+    // oracle sees the rounded values. Same random draws as uniform [-1, 1] floats.
+    Matrix mk, mv;
+    o.memk = make_matrix(mk, slots / d, d, dt, rng, 1.0f, false, "mk").w;
+    o.memv = make_matrix(mv, slots / d, d, dt, rng, 1.0f, false, "mv").w;
+    w.pmem_mem_k = mk.weight;
+    w.pmem_mem_k_scale = mk.scale;
+    w.pmem_mem_v = mv.weight;
+    w.pmem_mem_v_scale = mv.scale;
     m.view.layers.push_back(std::move(w));
     m.layers.push_back(std::move(o));
   }

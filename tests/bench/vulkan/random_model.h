@@ -2,6 +2,7 @@
 // 12 layers, C = 768, 12 heads, N = 2688 slots, vocab 50304; matrices F16 or I8 (per-row scales).
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -52,6 +53,35 @@ inline std::vector<float> uniform(size_t n, std::mt19937& rng, float lo, float h
   return v;
 }
 
+// [1, H, N, d] slots from float values: F16, or I8 with one scale per slot (max |v| / 127).
+inline Tensor slot_tensor(const std::string& name, const std::vector<float>& v, int64_t H, int64_t N, int64_t d,
+                          DType dt, Tensor* scale) {
+  if (dt == DType::kF16) {
+    std::vector<std::byte> h(v.size() * 2);
+    for (size_t i = 0; i < v.size(); ++i) {
+      uint16_t x = float_to_half(v[i]);
+      std::memcpy(h.data() + 2 * i, &x, 2);
+    }
+    return make_owned_tensor(name, DType::kF16, {1, H, N, d}, std::move(h));
+  }
+  if (dt == DType::kI8) {
+    std::vector<std::byte> q(v.size());
+    std::vector<float> sc(size_t(H * N));
+    for (size_t slot = 0; slot < sc.size(); ++slot) {
+      float mx = 1e-30f;
+      for (int64_t i = 0; i < d; ++i) mx = std::max(mx, std::abs(v[slot * size_t(d) + size_t(i)]));
+      sc[slot] = mx / 127.0f;
+      for (int64_t i = 0; i < d; ++i) {
+        size_t e = slot * size_t(d) + size_t(i);
+        q[e] = std::byte(int8_t(std::lround(v[e] / sc[slot])));
+      }
+    }
+    *scale = make_f32_tensor(name + ".scale", {1, H, N}, sc);
+    return make_owned_tensor(name, DType::kI8, {1, H, N, d}, std::move(q));
+  }
+  return make_f32_tensor(name, {1, H, N, d}, v);
+}
+
 inline vk::ModelView random_model(const AttentionMethod& method, DType dt, const ModelShape& s = {}) {
   std::mt19937 rng(42);
   vk::ModelView m;
@@ -84,8 +114,9 @@ inline vk::ModelView random_model(const AttentionMethod& method, DType dt, const
     w.pmem_value_scale = uniform(H, rng, 0.8f, 1.2f);
     std::vector<float> mk = uniform(H * size_t(s.slots) * d, rng, -1.0f, 1.0f);
     std::vector<float> mv = uniform(H * size_t(s.slots) * d, rng, -1.0f, 1.0f);
-    w.pmem_mem_k = make_f32_tensor("mk", {1, s.H, s.slots, int64_t(d)}, mk);
-    w.pmem_mem_v = make_f32_tensor("mv", {1, s.H, s.slots, int64_t(d)}, mv);
+    // Slots in the matrices' type, as tools/quantize writes them (F16, or I8 with a scale per slot).
+    w.pmem_mem_k = slot_tensor("mk", mk, s.H, s.slots, int64_t(d), dt, &w.pmem_mem_k_scale);
+    w.pmem_mem_v = slot_tensor("mv", mv, s.H, s.slots, int64_t(d), dt, &w.pmem_mem_v_scale);
     m.layers.push_back(std::move(w));
   }
   return m;

@@ -3,12 +3,17 @@
 //     GPT-2-small-sized random Memory Mosaics model after a real prefill to <context> tokens; counters:
 //     tok/s (GPU), wall_us (submit + fence per token), prefill_tok/s (GPU, the prefill segment that
 //     reached this context), weights_MiB, sequence_MiB (caches + states + scratch).
+//     With TESSERA_VK_PROFILE=1 in the environment, each BM_Decode case also prints one decode step's
+//     per-dispatch GPU profile (µs per kernel and grid, summed over the step) to stderr.
 //   BM_Attention/<method>/<n>: one decode attention (1 query, 12 heads, d = 64) over n keys, the four
 //     passes alone.
 // Run: vulkan_decoder_bench --benchmark_counters_tabular=true [--benchmark_filter=...]
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <memory>
 
@@ -31,8 +36,12 @@ struct DecodeRig {
   std::mt19937 rng{7};
 };
 
+// Device objects live in these statics between cases; main() destroys them before exit (static
+// destruction after the Vulkan driver's own teardown crashed at exit).
+std::map<std::pair<int, int>, std::unique_ptr<DecodeRig>> rigs;
+std::unique_ptr<vk::Context> attention_ctx;
+
 DecodeRig* rig_for(DType dt, int method, std::string* error) {
-  static std::map<std::pair<int, int>, std::unique_ptr<DecodeRig>> rigs;
   auto key = std::make_pair(int(dt), method);
   auto it = rigs.find(key);
   if (it != rigs.end()) return it->second.get();
@@ -55,6 +64,36 @@ DecodeRig* rig_for(DType dt, int method, std::string* error) {
   DecodeRig* out = rig.get();
   rigs.emplace(key, std::move(rig));
   return out;
+}
+
+// One decode step with a timestamp after every dispatch: µs per label (kernel + grid), summed.
+void print_decode_profile(DecodeRig* rig, const std::string& name, int32_t tok) {
+  rig->vseq->set_profiling(true);
+  Result<std::vector<vk::Recording::ProfileEntry>> prof = unavailable("not run");
+  for (int i = 0; i < 3; ++i) {  // the first replay pays for pipeline creation
+    if (!rig->vseq->forward_greedy({&tok, 1}).ok()) break;
+    tok = rig->vseq->greedy_token();
+    prof = rig->vseq->last_profile();
+  }
+  rig->vseq->set_profiling(false);
+  if (!prof.ok()) {
+    std::fprintf(stderr, "profile %s: %s\n", name.c_str(), prof.status().to_string().c_str());
+    return;
+  }
+  std::map<std::string, std::pair<double, int>> by_label;
+  double total = 0;
+  for (const auto& e : *prof) {
+    by_label[e.label].first += e.ns;
+    by_label[e.label].second += 1;
+    total += e.ns;
+  }
+  std::vector<std::pair<std::string, std::pair<double, int>>> rows(by_label.begin(), by_label.end());
+  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.second.first > b.second.first; });
+  std::fprintf(stderr, "profile %s: %zu dispatches, %.1f us (serialised by the timestamps)\n", name.c_str(),
+               prof->size(), total * 1e-3);
+  for (const auto& [label, v] : rows)
+    std::fprintf(stderr, "  %9.1f us %4d x %7.2f us  %s\n", v.first * 1e-3, v.second, v.first * 1e-3 / v.second,
+                 label.c_str());
 }
 
 void BM_Decode(benchmark::State& state) {
@@ -83,6 +122,13 @@ void BM_Decode(benchmark::State& state) {
     prefilled += int64_t(n);
   }
   int32_t tok = rig->vseq->greedy_token();
+  // One untimed step: the first decode step records its command buffer (and compiles the batch-1
+  // pipelines, whose workgroup sizes differ from prefill's), which is not per-token work.
+  if (Status s = rig->vseq->forward_greedy({&tok, 1}); !s.ok()) {
+    state.SkipWithError(s.to_string().c_str());
+    return;
+  }
+  tok = rig->vseq->greedy_token();
   double wall_us = 0, gpu_ns_total = 0;
   for (auto _ : state) {
     auto t0 = std::chrono::steady_clock::now();
@@ -98,6 +144,8 @@ void BM_Decode(benchmark::State& state) {
     wall_us += std::chrono::duration<double, std::micro>(t1 - t0).count();
     state.SetIterationTime(ns * 1e-9);
   }
+  if (std::getenv("TESSERA_VK_PROFILE")) print_decode_profile(rig, "i8:" + std::to_string(state.range(0)) + "/method:" + std::to_string(method) +
+                                                       "/context:" + std::to_string(context), tok);
   const double iters = double(state.iterations());
   state.counters["tok/s"] = iters / (gpu_ns_total * 1e-9);
   state.counters["wall_us"] = wall_us / iters;
@@ -111,7 +159,7 @@ void BM_Decode(benchmark::State& state) {
 void BM_Attention(benchmark::State& state) {
   const int method = int(state.range(0));
   const uint32_t n = uint32_t(state.range(1)), H = 12, d = 64, C = H * d;
-  static std::unique_ptr<vk::Context> ctx;
+  std::unique_ptr<vk::Context>& ctx = attention_ctx;
   if (!ctx) {
     auto c = vk::Context::create({});
     if (!c.ok()) {
@@ -197,6 +245,19 @@ BENCHMARK(BM_Attention)
     ->Unit(benchmark::kMicrosecond);
 
 }  // namespace
+
+void release_devices() {
+  rigs.clear();
+  attention_ctx.reset();
+}
+
 }  // namespace tessera::bench
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  tessera::bench::release_devices();
+  benchmark::Shutdown();
+  return 0;
+}

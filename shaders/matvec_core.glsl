@@ -1,0 +1,95 @@
+// The dot products of shaders/matvec.comp, shared with kv_project.comp: one subgroup per output
+// row m, up to RT token rows from r0; x' = x, or LayerNorm(x) with flag 4 of pc.flags (8: LN
+// weight, 16: LN bias). K is specialization constant 2, so each lane's loop has a compile-time
+// trip count and unrolls into independent loads that are all in flight at once (a 768-wide F16
+// row: 3 16-byte loads per lane). Weights are read in 16-byte units (4 F32, 8 F16 or 16 I8
+// elements) when a row is a whole number of them (VEC16 = 1, chosen by the host), else in
+// 4-element units. The LayerNorm statistics use subgroup reductions only: no shared memory and no
+// workgroup barrier at batch 1 (see ln_statistics).
+// The includer declares x4 (vec4), w_raw / w16 (one binding, two views), w_scale, ln_w4, ln_b4
+// and pc.{n, x_stride, x_offset, flags, ln_eps}, and includes weights.glsl first.
+layout(constant_id = 2) const uint KC = 4;     // K, the row length
+layout(constant_id = 3) const uint VEC16 = 0;  // 1: K * element bytes % 16 == 0
+const uint RT = 4u;
+const uint EU = VEC16 == 1u ? (WTYPE == 0u ? 4u : WTYPE == 1u ? 8u : 16u) : 4u;  // elements per unit
+const uint UNITS = KC / EU;
+
+// Unit u of row m as EU/4 vec4s (unused entries stay 0).
+void load_unit(uint m, uint u, out vec4 w[4]) {
+  w[0] = w[1] = w[2] = w[3] = vec4(0.0);
+  if (VEC16 == 0u) {
+    w[0] = load_w4(m, u, KC);
+  } else if (WTYPE == 0u) {
+    w[0] = uintBitsToFloat(w16[(m * KC) / 4u + u]);
+  } else if (WTYPE == 1u) {
+    uvec4 p = w16[(m * KC) / 8u + u];
+    w[0] = vec4(unpackHalf2x16(p.x), unpackHalf2x16(p.y));
+    w[1] = vec4(unpackHalf2x16(p.z), unpackHalf2x16(p.w));
+  } else {
+    uvec4 p = w16[(m * KC) / 16u + u];
+    for (uint i = 0u; i < 4u; ++i) {
+      int q = int(p[i]);
+      w[i] = vec4(bitfieldExtract(q, 0, 8), bitfieldExtract(q, 8, 8), bitfieldExtract(q, 16, 8),
+                  bitfieldExtract(q, 24, 8));
+    }
+  }
+}
+
+shared vec2 ln_shared[RT];
+
+// LayerNorm statistics (mean, 1/sqrt(var + eps)) of x rows r0 .. r0 + RT - 1 (flag 4; else 0, 1).
+// Decode (n = 1): every subgroup computes them itself with subgroup reductions (no barrier).
+// Prefill: each row by one subgroup, shared through shared memory (one barrier), so a workgroup
+// reads each x row twice rather than once per subgroup. Workgroup-uniform control flow required.
+void ln_statistics(uint r0, out float mean[RT], out float rstd[RT]) {
+  for (uint r = 0u; r < RT; ++r) { mean[r] = 0.0; rstd[r] = 1.0; }
+  if ((pc.flags & 4u) == 0u) return;
+  const uint lane = gl_SubgroupInvocationID, S = gl_SubgroupSize, K4 = KC / 4u;
+  bool own = pc.n == 1u;
+  for (uint r = own ? 0u : gl_SubgroupID; r < (own ? 1u : RT); r += (own ? 1u : gl_NumSubgroups)) {
+    if (r0 + r >= pc.n) break;  // uniform per subgroup
+    uint b4 = (pc.x_offset + (r0 + r) * pc.x_stride) / 4u;
+    vec4 s = vec4(0.0);
+    for (uint k = lane; k < K4; k += S) s += x4[b4 + k];
+    float mu = subgroupAdd(s.x + s.y + s.z + s.w) / float(KC);
+    vec4 q = vec4(0.0);
+    for (uint k = lane; k < K4; k += S) { vec4 dv = x4[b4 + k] - mu; q += dv * dv; }
+    float rs = inversesqrt(subgroupAdd(q.x + q.y + q.z + q.w) / float(KC) + pc.ln_eps);
+    if (own) { mean[0] = mu; rstd[0] = rs; }
+    else if (subgroupElect()) ln_shared[r] = vec2(mu, rs);
+  }
+  if (own) return;
+  barrier();
+  for (uint r = 0u; r < RT; ++r) {
+    if (r0 + r < pc.n) { mean[r] = ln_shared[r].x; rstd[r] = ln_shared[r].y; }
+  }
+}
+
+// acc[r] = the full dot product of row m with x' row r0 + r (every lane gets it), times the
+// I8 row scale; rows past pc.n give 0. Subgroup-uniform control flow required.
+void matvec_dots(uint m, uint r0, float mean[RT], float rstd[RT], out float acc[RT]) {
+  const uint lane = gl_SubgroupInvocationID, S = gl_SubgroupSize;
+  bool ln = (pc.flags & 4u) != 0u;
+  for (uint r = 0u; r < RT; ++r) acc[r] = 0.0;
+  for (uint u = lane; u < UNITS; u += S) {
+    vec4 w[4];
+    load_unit(m, u, w);
+    for (uint i = 0u; i < EU / 4u; ++i) {
+      uint k4 = u * (EU / 4u) + i;
+      vec4 g = vec4(1.0), bb = vec4(0.0);
+      if (ln) {
+        if ((pc.flags & 8u) != 0u) g = ln_w4[k4];
+        if ((pc.flags & 16u) != 0u) bb = ln_b4[k4];
+      }
+      for (uint r = 0u; r < RT; ++r) {
+        if (r0 + r < pc.n) {
+          vec4 xv = x4[(pc.x_offset + (r0 + r) * pc.x_stride) / 4u + k4];
+          if (ln) xv = (xv - mean[r]) * rstd[r] * g + bb;
+          acc[r] += dot(w[i], xv);
+        }
+      }
+    }
+  }
+  float row_scale = (WTYPE == 2u) ? w_scale[m] : 1.0;
+  for (uint r = 0u; r < RT; ++r) acc[r] = subgroupAdd(acc[r]) * row_scale;
+}
