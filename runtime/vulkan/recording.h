@@ -32,6 +32,8 @@ class Recording {
   void barrier();
   void copy(const BufferSlice& src, VkDeviceSize src_off, const BufferSlice& dst, VkDeviceSize dst_off,
             VkDeviceSize size);
+  // Fills `dst` (whole slice, size a multiple of 4) with the 32-bit word `value`.
+  void fill(const BufferSlice& dst, uint32_t value);
   void timestamp(uint32_t slot);
   Status end();
   // Submits and waits (replayable any number of times).

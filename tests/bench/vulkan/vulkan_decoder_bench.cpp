@@ -3,8 +3,10 @@
 //     GPT-2-small-sized random Memory Mosaics model after a real prefill to <context> tokens; counters:
 //     tok/s (GPU), wall_us (submit + fence per token), prefill_tok/s (GPU, the prefill segment that
 //     reached this context), weights_MiB, sequence_MiB (caches + states + scratch).
-//   BM_Attention/<method>/<n>: one decode attention (1 query, 12 heads, d = 64) over n keys, the four
-//     passes alone.
+//   BM_Attention/<method>/<n>/<newton>: one decode attention (1 query, 12 heads, d = 64, beta^2 = 8) over
+//     n keys, the attention passes alone; newton:1 forces the multi-workgroup Newton threshold of the
+//     exact entmax kinds (else candidates that fit shared memory are sorted there). Counters: us,
+//     candidates and newton_steps of head 0 (the split entmax state).
 // Run: vulkan_decoder_bench --benchmark_counters_tabular=true [--benchmark_filter=...]
 #include <benchmark/benchmark.h>
 
@@ -111,6 +113,7 @@ void BM_Decode(benchmark::State& state) {
 void BM_Attention(benchmark::State& state) {
   const int method = int(state.range(0));
   const uint32_t n = uint32_t(state.range(1)), H = 12, d = 64, C = H * d;
+  const bool force_newton = state.range(2) != 0;
   static std::unique_ptr<vk::Context> ctx;
   if (!ctx) {
     auto c = vk::Context::create({});
@@ -157,6 +160,7 @@ void BM_Attention(benchmark::State& state) {
   a.relu_params = up(zero);
   a.out_scale = up(ones);
   a.out = alloc.allocate(C * 4, "out").value();
+  if (force_newton) a.entmax_sort_limit = 0;
   vk::AttentionScratchShape shape{H, d, n, 1, vk::attention_workgroup(*ctx, d), 256};
   auto scratch = vk::make_attention_scratch(*ctx, alloc, shape);
   auto rec = vk::Recording::create(*ctx, 2);
@@ -178,6 +182,13 @@ void BM_Attention(benchmark::State& state) {
     state.SetIterationTime(ns * 1e-9);
   }
   state.counters["us"] = total / double(state.iterations()) * 1e-3;
+  if (method != 0) {  // split entmax state of head 0 (entmax_common.glsl: word 3 candidates, word 2 steps)
+    uint32_t words[16] = {};
+    if (ctx->read(scratch->ent_state, std::as_writable_bytes(std::span<uint32_t>(words))).ok()) {
+      state.counters["candidates"] = words[3];
+      state.counters["newton_steps"] = words[2];
+    }
+  }
   state.SetLabel(a.method.name());
 }
 
@@ -190,8 +201,14 @@ void decode_args(benchmark::internal::Benchmark* b) {
 BENCHMARK(BM_Decode)->Apply(decode_args)->ArgNames({"i8", "method", "context"})->UseManualTime()->Iterations(32)
     ->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Attention)
-    ->ArgsProduct({{0, 1, 2, 3}, {1024, 4096, 16384, 65536}})
-    ->ArgNames({"method", "n"})
+    ->ArgsProduct({{0, 1, 2, 3}, {1024, 4096, 16384, 65536}, {0}})
+    ->ArgNames({"method", "n", "newton"})
+    ->UseManualTime()
+    ->Iterations(50)
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Attention)
+    ->ArgsProduct({{1, 2, 3}, {4096, 16384, 65536}, {1}})
+    ->ArgNames({"method", "n", "newton"})
     ->UseManualTime()
     ->Iterations(50)
     ->Unit(benchmark::kMicrosecond);
