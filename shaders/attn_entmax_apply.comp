@@ -3,7 +3,7 @@
 // many workgroups per head (the value pass reads e_j and skips zeros), and norm = 1 / sum e_j over
 // exactly the stored weights, so sum p = 1 up to one rounding even where y_j - tau cancels (a dense
 // tail just above tau). The sum: per workgroup, then the last workgroup to finish (atomic ticket)
-// adds the partial sums in workgroup order (deterministic). y_j is recomputed exactly as the filter
+// adds the partial sums in a fixed order (deterministic). y_j is recomputed exactly as the filter
 // computed it.
 #include "common.glsl"
 TESSERA_STEP_BUFFER(0)
@@ -54,9 +54,11 @@ void main() {
   barrier();
   if (last_group == 0u) return;  // uniform
   memoryBarrierBuffer();
+  // Every thread adds a strided subset (independent loads in flight), then a fixed-order tree.
   float s = 0.0;
+  for (uint g = tid; g < groups; g += WG) s += partial[row * pc.ngroups + g];
+  s = wg_sum(s);
   if (tid == 0u) {
-    for (uint g = 0u; g < groups; ++g) s += partial[row * pc.ngroups + g];
     norm[row] = 1.0 / s;
     state[sb + ES_TICKET] = 0u;
   }

@@ -5,7 +5,7 @@
 //   f(tau) = sum_j [y_j - tau]_+^r is convex and decreasing; tau* solves f = 1 inside [lo, hi].
 //   Each workgroup (one filter segment) evaluates, at P = 8 points tau_i evenly over [lo, hi], the
 //   count c_i and the shifted moments S_k,i = sum_{y > tau_i} (y - tau_i)^k (k = 1..3; f = S_r).
-//   The last workgroup to finish (atomic ticket) adds the partial sums in segment order
+//   The last workgroup to finish (atomic ticket) adds the partial sums in a fixed order
 //   (deterministic) and takes the step: i* = last point with f >= 1, so tau* in [tau_i*, tau_i*+1];
 //   a Newton step from tau_i* stays <= tau* (convexity), the secant to tau_i*+1 stays >= tau*.
 //   Exactness certificate: c_i* == c_i*+1 means no candidate lies in (tau_i*, tau_i*+1], so the
@@ -153,12 +153,12 @@ void main() {
   barrier();
   if (flag == 0u) return;  // uniform: not the last workgroup
   memoryBarrierBuffer();
-  if (tid < NV) {
-    float s = 0.0;
-    for (uint g = 0u; g < nseg; ++g) s += partial[(row * pc.nseg + g) * NV + tid];
-    tot[tid] = s;
-  }
-  barrier();
+  // Partial sums of every segment: each thread a strided subset of segments (32 independent loads
+  // each), then the same fixed-order reduction as above.
+  for (uint k = 0u; k < NV; ++k) acc[k] = 0.0;
+  for (uint g = tid; g < nseg; g += WG)
+    for (uint k = 0u; k < NV; ++k) acc[k] += partial[(row * pc.nseg + g) * NV + k];
+  reduce_acc();
   if (tid == 0u) {
     state[sb + ES_TICKET] = 0u;
     flag = finalize(row, sb, r) ? 1u : 0u;
