@@ -55,6 +55,7 @@ struct AttentionScratch {
   BufferSlice scores, chunk_max, norm, partial, stats;
   // Split exact entmax (attn_entmax_filter/threshold/newton/apply): candidate lists (score layout),
   // per-segment counts, per-(row, head) state (16 words, entmax_common.glsl) and Newton partial sums.
+  // cand may alias `partial` and ent_partial `stats` (make_attention_scratch: never live together).
   BufferSlice cand, seg_count, ent_state, ent_partial;
 };
 // Newton dispatches recorded per exact-entmax attention (each exits at once when tau is final; the

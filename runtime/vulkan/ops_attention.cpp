@@ -22,11 +22,22 @@ Result<AttentionScratch> make_attention_scratch(Context& ctx, BlockAllocator& al
   const VkDeviceSize chunks = std::max({s.nvchunks(), s.nchunks(), 1u});
   TESSERA_ASSIGN_OR_RETURN(a.partial, alloc.allocate(rows * chunks * s.head_dim * 4, "attention partials"));
   TESSERA_ASSIGN_OR_RETURN(a.stats, alloc.allocate(rows * chunks * 8, "attention chunk statistics"));
+  // The candidate list is dead before the value pass writes `partial`, and the Newton sums are never
+  // live with the softmax statistics: alias them when the buffers are large enough (d >= the score
+  // chunk keeps the sequence within its scratch budget), else allocate.
   const VkDeviceSize segs = std::max(s.nsegs(), 1u);
-  TESSERA_ASSIGN_OR_RETURN(a.cand, alloc.allocate(rows * std::max(s.max_keys, 1u) * 4, "entmax candidates"));
+  auto alias_or_allocate = [&](const BufferSlice& host, VkDeviceSize bytes, const char* what) -> Result<BufferSlice> {
+    if (host.size >= bytes) {
+      BufferSlice b = host;
+      b.size = bytes;
+      return b;
+    }
+    return alloc.allocate(bytes, what);
+  };
+  TESSERA_ASSIGN_OR_RETURN(a.cand, alias_or_allocate(a.partial, rows * std::max(s.max_keys, 1u) * 4, "entmax candidates"));
+  TESSERA_ASSIGN_OR_RETURN(a.ent_partial, alias_or_allocate(a.stats, rows * segs * 32 * 4, "entmax Newton sums"));
   TESSERA_ASSIGN_OR_RETURN(a.seg_count, alloc.allocate(rows * segs * 4, "entmax segment counts"));
   TESSERA_ASSIGN_OR_RETURN(a.ent_state, alloc.allocate(rows * 16 * 4, "entmax threshold state"));
-  TESSERA_ASSIGN_OR_RETURN(a.ent_partial, alloc.allocate(rows * segs * 32 * 4, "entmax Newton sums"));
   return a;
 }
 
