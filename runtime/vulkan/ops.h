@@ -90,6 +90,9 @@ struct AttentionCall {
   // Exact entmax (r = 1, 2, 3): most candidates sorted in shared memory (also capped by the device);
   // more go to the multi-workgroup Newton passes. 0 forces the Newton passes (tests, benchmarks).
   uint32_t entmax_sort_limit = UINT32_MAX;
+  // > 0: a timestamp into slots pass_timestamps, +1, ... after every pass (benchmarks; the recording
+  // needs enough slots, extra marks are dropped).
+  uint32_t pass_timestamps = 0;
 };
 Status record_attention(Recording& rec, Context& ctx, const AttentionCall& call, const AttentionScratch& scratch);
 

@@ -103,10 +103,20 @@ struct CombinePush {
   float scale;
 };
 
+// A barrier after each pass; with AttentionCall::pass_timestamps, also a timestamp (benchmarks).
+struct PassMarks {
+  Recording& rec;
+  uint32_t base = 0, next = 0;
+  void done() {
+    rec.barrier();
+    if (base != 0) rec.timestamp(base + next++);
+  }
+};
+
 // Exact entmax for r = 1, 2, 3 split over many workgroups per head (shaders/attn_entmax_*.comp):
 // filter -> threshold (sorted in shared memory when the candidates fit) -> Newton steps -> apply.
 Status record_entmax_split(Recording& rec, Context& ctx, const AttentionCall& c, const AttentionScratch& s,
-                           uint32_t wg, uint32_t row_base, uint32_t rows, uint32_t r) {
+                           uint32_t wg, uint32_t row_base, uint32_t rows, uint32_t r, PassMarks& marks) {
   const auto& sh = s.shape;
   const float am1 = float(1.0 / r);
   const uint32_t nseg = std::max(sh.nsegs(), 1u);
@@ -115,20 +125,20 @@ Status record_entmax_split(Recording& rec, Context& ctx, const AttentionCall& c,
   TESSERA_RETURN_IF_ERROR(rec.dispatch("attn_entmax_filter", {wg, 16},
                                        {c.step, s.scores, s.chunk_max, c.head_scale, s.cand, s.seg_count, s.ent_state},
                                        fp, {nseg, c.heads, rows}));
-  rec.barrier();
+  marks.done();
   const uint32_t twg = threshold_workgroup(ctx, wg);
   ThresholdPush tp{r, c.heads, c.mask_offset, c.nkeys_fixed, row_base, sh.max_keys, nseg, sh.seg_keys(),
                    c.entmax_sort_limit, am1};
   TESSERA_RETURN_IF_ERROR(rec.dispatch("attn_entmax_threshold", {twg, 0, entmax_capacity(ctx, twg)},
                                        {c.step, s.cand, s.seg_count, s.ent_state, s.norm}, tp, {c.heads, rows, 1}));
-  rec.barrier();
+  marks.done();
   for (uint32_t i = 0; i < kEntmaxNewtonSteps; ++i) {
     NewtonPush np{r, c.heads, c.mask_offset, c.nkeys_fixed, row_base, sh.max_keys, nseg, sh.seg_keys(),
                   i + 1 == kEntmaxNewtonSteps ? 1u : 0u};
     TESSERA_RETURN_IF_ERROR(rec.dispatch("attn_entmax_newton", {wg},
                                          {c.step, s.cand, s.seg_count, s.ent_state, s.ent_partial, s.norm}, np,
                                          {nseg, c.heads, rows}));
-    rec.barrier();
+    marks.done();
   }
   // Apply groups of 8 * WG keys (8 per thread, loaded together); their partial sums reuse ent_partial
   // (32 floats per segment of 16 * WG keys, so 2 groups per segment fit with room to spare).
@@ -141,7 +151,7 @@ Status record_entmax_split(Recording& rec, Context& ctx, const AttentionCall& c,
 }
 
 Status record_transform(Recording& rec, Context& ctx, const AttentionCall& c, const AttentionScratch& s,
-                        uint32_t wg, uint32_t row_base, uint32_t rows) {
+                        uint32_t wg, uint32_t row_base, uint32_t rows, PassMarks& marks) {
   const auto& sh = s.shape;
   TransformPush t{0, c.heads, c.mask_offset, c.nkeys_fixed, row_base, sh.max_keys, sh.nchunks(), sh.score_chunk};
   Groups g{c.heads, rows, 1};
@@ -164,7 +174,7 @@ Status record_transform(Recording& rec, Context& ctx, const AttentionCall& c, co
                    : c.method.kind == AttentionKind::kEntmax15 ? 2
                    : c.method.kind == AttentionKind::kEntmax43 ? 3
                                                                : 0;
-      if (r != 0) return record_entmax_split(rec, ctx, c, s, wg, row_base, rows, r);
+      if (r != 0) return record_entmax_split(rec, ctx, c, s, wg, row_base, rows, r, marks);
       EntmaxPush p{r,           c.heads,      c.mask_offset,   c.nkeys_fixed, row_base, sh.max_keys,
                    sh.nchunks(), sh.score_chunk, float(r ? 1.0 / r : alpha - 1.0)};
       return rec.dispatch("attn_entmax", {wg, 0, entmax_capacity(ctx, wg)},
@@ -183,6 +193,7 @@ Status record_attention(Recording& rec, Context& ctx, const AttentionCall& c, co
     return internal_error("vulkan: attention scratch shape does not match the call");
   if (c.head_dim % 4 || c.v_base % 4 || c.v_head_stride % 4 || c.v_key_stride % 4)
     return unsupported("vulkan: attention needs head sizes and value strides that are multiples of 4");
+  PassMarks marks{rec, c.pass_timestamps};
   for (uint32_t row_base = 0; row_base < c.rows; row_base += sh.rows_per_pass) {
     uint32_t rows = std::min(sh.rows_per_pass, c.rows - row_base);
     if (c.method.kind == AttentionKind::kSoftmax) {
@@ -194,13 +205,13 @@ Status record_attention(Recording& rec, Context& ctx, const AttentionCall& c, co
       TESSERA_RETURN_IF_ERROR(rec.dispatch("attn_softmax_partial", {wg},
                                            {c.step, c.q, c.keys, c.values, c.head_scale, s.partial, s.stats}, pp,
                                            {sh.nchunks(), c.heads, rows}));
-      rec.barrier();
+      marks.done();
       CombinePush cp{c.head_dim, c.heads,         c.out_stride,  c.mask_offset,          c.nkeys_fixed,
                      row_base,   sh.score_chunk,  sh.nchunks(),  c.accumulate ? 1u : 0u, c.scale};
       TESSERA_RETURN_IF_ERROR(rec.dispatch("attn_softmax_combine", {wg},
                                            {c.step, s.partial, s.stats, c.head_scale, c.out_scale, c.out}, cp,
                                            {c.heads, rows, 1}));
-      rec.barrier();
+      marks.done();
       continue;
     }
     if (c.method.kind == AttentionKind::kSparsemax || c.method.kind == AttentionKind::kEntmax15 ||
@@ -211,19 +222,19 @@ Status record_attention(Recording& rec, Context& ctx, const AttentionCall& c, co
                   sh.max_keys, sh.nchunks()};
     TESSERA_RETURN_IF_ERROR(rec.dispatch("attn_scores", {wg}, {c.step, c.q, c.keys, s.scores, s.chunk_max}, sp,
                                          {sh.nchunks(), c.heads, rows}));
-    rec.barrier();
-    TESSERA_RETURN_IF_ERROR(record_transform(rec, ctx, c, s, wg, row_base, rows));
-    rec.barrier();
+    marks.done();
+    TESSERA_RETURN_IF_ERROR(record_transform(rec, ctx, c, s, wg, row_base, rows, marks));
+    marks.done();
     ValuesPush vp{c.head_dim,    c.heads,       c.v_base,   c.v_head_stride, c.v_key_stride, c.mask_offset,
                   c.nkeys_fixed, row_base,      sh.max_keys, sh.value_chunk, sh.nvchunks()};
     TESSERA_RETURN_IF_ERROR(rec.dispatch("attn_values", {wg}, {c.step, s.scores, c.values, s.partial}, vp,
                                          {sh.nvchunks(), c.heads, rows}));
-    rec.barrier();
+    marks.done();
     CombinePush cp{c.head_dim,  c.heads,        c.out_stride,   c.mask_offset, c.nkeys_fixed,
                    row_base,    sh.value_chunk, sh.nvchunks(), c.accumulate ? 1u : 0u, c.scale};
     TESSERA_RETURN_IF_ERROR(
         rec.dispatch("attn_combine", {wg}, {c.step, s.partial, s.norm, c.out_scale, c.out}, cp, {c.heads, rows, 1}));
-    rec.barrier();
+    marks.done();
   }
   return Status::ok_status();
 }

@@ -5,8 +5,9 @@
 //     reached this context), weights_MiB, sequence_MiB (caches + states + scratch).
 //   BM_Attention/<method>/<n>/<newton>: one decode attention (1 query, 12 heads, d = 64, beta^2 = 8) over
 //     n keys, the attention passes alone; newton:1 forces the multi-workgroup Newton threshold of the
-//     exact entmax kinds (else candidates that fit shared memory are sorted there). Counters: us,
-//     candidates and newton_steps of head 0 (the split entmax state).
+//     exact entmax kinds (else candidates that fit shared memory are sorted there); passes:1 adds
+//     a timestamp after every pass (counters p0, p1, ...: µs per pass). Counters: us, candidates and
+//     newton_steps of head 0 (the split entmax state).
 // Run: vulkan_decoder_bench --benchmark_counters_tabular=true [--benchmark_filter=...]
 #include <benchmark/benchmark.h>
 
@@ -113,7 +114,7 @@ void BM_Decode(benchmark::State& state) {
 void BM_Attention(benchmark::State& state) {
   const int method = int(state.range(0));
   const uint32_t n = uint32_t(state.range(1)), H = 12, d = 64, C = H * d;
-  const bool force_newton = state.range(2) != 0;
+  const bool force_newton = state.range(2) != 0, per_pass = state.range(3) != 0;
   static std::unique_ptr<vk::Context> ctx;
   if (!ctx) {
     auto c = vk::Context::create({});
@@ -161,9 +162,14 @@ void BM_Attention(benchmark::State& state) {
   a.out_scale = up(ones);
   a.out = alloc.allocate(C * 4, "out").value();
   if (force_newton) a.entmax_sort_limit = 0;
+  constexpr uint32_t kPassSlots = 16;
+  if (per_pass) a.pass_timestamps = 2;
+  // Passes recorded (one row block): softmax 2; split entmax scores, filter, threshold, Newton steps,
+  // apply, values, combine.
+  const uint32_t marks = std::min(kPassSlots, method == 0 ? 2u : 6u + vk::kEntmaxNewtonSteps);
   vk::AttentionScratchShape shape{H, d, n, 1, vk::attention_workgroup(*ctx, d), 256};
   auto scratch = vk::make_attention_scratch(*ctx, alloc, shape);
-  auto rec = vk::Recording::create(*ctx, 2);
+  auto rec = vk::Recording::create(*ctx, per_pass ? 2 + kPassSlots : 2);
   Status s = (*rec)->begin();
   (*rec)->timestamp(0);
   s = vk::record_attention(**rec, *ctx, a, *scratch);
@@ -175,13 +181,23 @@ void BM_Attention(benchmark::State& state) {
   }
   (void)(*rec)->submit();  // warm-up
   double total = 0;
+  std::vector<double> pass_ns(kPassSlots, 0.0);
   for (auto _ : state) {
     (void)(*rec)->submit();
     double ns = (*rec)->elapsed_ns(0, 1).value();
     total += ns;
     state.SetIterationTime(ns * 1e-9);
+    // Per pass: slot 0 -> 2 -> 3 -> ...; only the slots written (an unwritten one would never be ready).
+    for (uint32_t k = 0; per_pass && k < marks; ++k) {
+      auto p = (*rec)->elapsed_ns(k == 0 ? 0 : 1 + k, 2 + k);
+      if (p.ok() && *p >= 0 && *p < 1e9) pass_ns[k] += *p;
+    }
   }
   state.counters["us"] = total / double(state.iterations()) * 1e-3;
+  // Pass order: softmax = partial, combine; split entmax = scores, filter, threshold, newton x4, apply,
+  // values, combine.
+  for (uint32_t k = 0; per_pass && k < kPassSlots; ++k)
+    if (pass_ns[k] > 0) state.counters["p" + std::to_string(k)] = pass_ns[k] / double(state.iterations()) * 1e-3;
   if (method != 0) {  // split entmax state of head 0 (entmax_common.glsl: word 3 candidates, word 2 steps)
     uint32_t words[16] = {};
     if (ctx->read(scratch->ent_state, std::as_writable_bytes(std::span<uint32_t>(words))).ok()) {
@@ -201,14 +217,21 @@ void decode_args(benchmark::internal::Benchmark* b) {
 BENCHMARK(BM_Decode)->Apply(decode_args)->ArgNames({"i8", "method", "context"})->UseManualTime()->Iterations(32)
     ->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Attention)
-    ->ArgsProduct({{0, 1, 2, 3}, {1024, 4096, 16384, 65536}, {0}})
-    ->ArgNames({"method", "n", "newton"})
+    ->ArgsProduct({{0, 1, 2, 3}, {1024, 4096, 16384, 65536}, {0}, {0}})
+    ->ArgNames({"method", "n", "newton", "passes"})
     ->UseManualTime()
     ->Iterations(50)
     ->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Attention)
-    ->ArgsProduct({{1, 2, 3}, {4096, 16384, 65536}, {1}})
-    ->ArgNames({"method", "n", "newton"})
+    ->ArgsProduct({{1, 2, 3}, {4096, 16384, 65536}, {1}, {0}})
+    ->ArgNames({"method", "n", "newton", "passes"})
+    ->UseManualTime()
+    ->Iterations(50)
+    ->Unit(benchmark::kMicrosecond);
+// Per-pass GPU time (a timestamp after every pass's barrier), for finding where the time goes.
+BENCHMARK(BM_Attention)
+    ->ArgsProduct({{0, 1, 2}, {4096, 16384}, {0, 1}, {1}})
+    ->ArgNames({"method", "n", "newton", "passes"})
     ->UseManualTime()
     ->Iterations(50)
     ->Unit(benchmark::kMicrosecond);
