@@ -126,15 +126,17 @@ Status record_entmax_split(Recording& rec, Context& ctx, const AttentionCall& c,
                                        {c.step, s.scores, s.chunk_max, c.head_scale, s.cand, s.seg_count, s.ent_state},
                                        fp, {nseg, c.heads, rows}));
   marks.done();
-  const uint32_t twg = threshold_workgroup(ctx, wg);
+  const uint32_t twg = threshold_workgroup(ctx, wg), cap = entmax_capacity(ctx, twg);
   ThresholdPush tp{r, c.heads, c.mask_offset, c.nkeys_fixed, row_base, sh.max_keys, nseg, sh.seg_keys(),
                    c.entmax_sort_limit, am1};
-  TESSERA_RETURN_IF_ERROR(rec.dispatch("attn_entmax_threshold", {twg, 0, entmax_capacity(ctx, twg)},
+  TESSERA_RETURN_IF_ERROR(rec.dispatch("attn_entmax_threshold", {twg, 0, cap},
                                        {c.step, s.cand, s.seg_count, s.ent_state, s.norm}, tp, {c.heads, rows, 1}));
   marks.done();
-  for (uint32_t i = 0; i < kEntmaxNewtonSteps; ++i) {
+  // With at most min(CAP, sort_limit) keys every row is sorted: no Newton step is ever needed.
+  const uint32_t newton_steps = sh.max_keys > std::min(cap, c.entmax_sort_limit) ? kEntmaxNewtonSteps : 0;
+  for (uint32_t i = 0; i < newton_steps; ++i) {
     NewtonPush np{r, c.heads, c.mask_offset, c.nkeys_fixed, row_base, sh.max_keys, nseg, sh.seg_keys(),
-                  i + 1 == kEntmaxNewtonSteps ? 1u : 0u};
+                  i + 1 == newton_steps ? 1u : 0u};
     TESSERA_RETURN_IF_ERROR(rec.dispatch("attn_entmax_newton", {wg},
                                          {c.step, s.cand, s.seg_count, s.ent_state, s.ent_partial, s.norm}, np,
                                          {nseg, c.heads, rows}));

@@ -41,6 +41,8 @@ class Recording {
   // GPU nanoseconds between two timestamp slots of the last submission.
   Result<double> elapsed_ns(uint32_t first, uint32_t second) const;
   bool has_timestamps() const { return queries_ != nullptr; }
+  // One past the highest timestamp slot recorded so far (a slot never written is never ready).
+  uint32_t timestamps_used() const { return timestamps_used_; }
   size_t dispatch_count() const { return dispatches_; }
 
  private:
@@ -50,7 +52,7 @@ class Recording {
   Context& context_;
   std::unique_ptr<CommandBuffer> cb_;
   std::unique_ptr<QueryPool> queries_;
-  uint32_t query_count_ = 0;
+  uint32_t query_count_ = 0, timestamps_used_ = 0;
   std::vector<std::unique_ptr<DescriptorPool>> pools_;
   size_t dispatches_ = 0;
 };
