@@ -1,7 +1,9 @@
 #version 450
-// Attention pass 2 for general alpha (and the single-workgroup form of the exact kinds, kept for
-// tests and small rows; the split form is attn_entmax_filter/threshold/newton/apply): p_j = [y_j - tau]_+^r with y_j = (alpha-1) beta^2 (c_j - max c)
-// (so max y = 0), r = 1/(alpha-1). Writes unnormalised p over the score row and 1/sum p to `norm`.
+// Attention pass 2, one workgroup per (row, head). The host records it for general alpha only;
+// sparsemax, alpha 1.5 and 4/3 take the split passes (attn_entmax_filter/threshold/newton/apply),
+// the r = 1, 2, 3 branches below are the earlier single-workgroup form of those.
+// p_j = [y_j - tau]_+^r with y_j = (alpha-1) beta^2 (c_j - max c) (so max y = 0), r = 1/(alpha-1).
+// Writes unnormalised p over the score row and 1/sum p to `norm`.
 //  * Exact sorted threshold for r = 1, 2, 3 (sparsemax, alpha 1.5, alpha 4/3): only y_j > -1 can be
 //    in the support (tau >= max - 1); the candidates go to shared memory, are bitonic-sorted
 //    descending, prefix-summed (S1, S2, S3), every prefix rho is tested in parallel and tau comes from
