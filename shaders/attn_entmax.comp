@@ -1,6 +1,9 @@
 #version 450
-// Attention pass 2 for the entmax family: p_j = [y_j - tau]_+^r with y_j = (alpha-1) beta^2 (c_j - max c)
-// (so max y = 0), r = 1/(alpha-1). Writes unnormalised p over the score row and 1/sum p to `norm`.
+// Attention pass 2, one workgroup per (row, head). The host records it for general alpha only;
+// sparsemax, alpha 1.5 and 4/3 take the split passes (attn_entmax_filter/threshold/newton/apply),
+// the r = 1, 2, 3 branches below are the earlier single-workgroup form of those.
+// p_j = [y_j - tau]_+^r with y_j = (alpha-1) beta^2 (c_j - max c) (so max y = 0), r = 1/(alpha-1).
+// Writes unnormalised p over the score row and 1/sum p to `norm`.
 //  * Exact sorted threshold for r = 1, 2, 3 (sparsemax, alpha 1.5, alpha 4/3): only y_j > -1 can be
 //    in the support (tau >= max - 1); the candidates go to shared memory, are bitonic-sorted
 //    descending, prefix-summed (S1, S2, S3), every prefix rho is tested in parallel and tau comes from
@@ -22,40 +25,9 @@ layout(push_constant) uniform P {
 layout(constant_id = 2) const uint CAP = 1024;  // candidates held in shared memory (power of two)
 #include "attention_common.glsl"
 #include "reduce.glsl"
-shared float cand[CAP];
-shared float pre1[CAP];
-shared float pre2[CAP];
-shared float pre3[CAP];
-shared float block_tot[3 * WG];
+#include "entmax_common.glsl"
+#include "entmax_sort.glsl"
 shared uint cand_count;
-shared uint kstar;
-
-float cbrt_pos(float v) { return v > 0.0 ? pow(v, 1.0 / 3.0) : 0.0; }
-
-// tau of the prefix of size rho with moments S1..S3 of its y values, for r = 1, 2, 3.
-float prefix_tau(uint r, float rho, float s1, float s2, float s3) {
-  if (r == 1u) return (s1 - 1.0) / rho;
-  float m1 = s1 / rho;
-  if (r == 2u) {
-    float ss = max(s2 - s1 * m1, 0.0);
-    return m1 - sqrt(max(0.0, (1.0 - ss) / rho));
-  }
-  float v = max(s2 - rho * m1 * m1, 0.0);
-  float w = s3 - 3.0 * m1 * s2 + 2.0 * rho * m1 * m1 * m1;
-  float p = 3.0 * v / rho, q = (w - 1.0) / rho;
-  if (p == 0.0 && q == 0.0) return m1;
-  float a = cbrt_pos(abs(q) * 0.5 + sqrt(q * q * 0.25 + p * p * p / 27.0));
-  float u = -sign(q) * (a - p / (3.0 * a));
-  return m1 - u;
-}
-
-float weight_of(float y, float tau, uint r, float inv_am1) {
-  float t = max(y - tau, 0.0);
-  if (r == 1u) return t;
-  if (r == 2u) return t * t;
-  if (r == 3u) return t * t * t;
-  return t > 0.0 ? pow(t, inv_am1) : 0.0;
-}
 
 void main() {
   uint h = gl_WorkGroupID.x, rl = gl_WorkGroupID.y, tid = gl_LocalInvocationID.x;
@@ -86,54 +58,7 @@ void main() {
   uint count = cand_count;
   float tau;
   if (r != 0u && count <= CAP) {
-    uint p2 = 1u;
-    while (p2 < count) p2 <<= 1u;
-    for (uint i = count + tid; i < p2; i += WG) cand[i] = NEG_INF;
-    barrier();
-    for (uint kb = 2u; kb <= p2; kb <<= 1u) {
-      for (uint jb = kb >> 1u; jb > 0u; jb >>= 1u) {
-        for (uint i = tid; i < p2; i += WG) {
-          uint l = i ^ jb;
-          if (l > i) {
-            float a = cand[i], b = cand[l];
-            bool descending = (i & kb) == 0u;
-            if (descending ? (a < b) : (a > b)) { cand[i] = b; cand[l] = a; }
-          }
-        }
-        barrier();
-      }
-    }
-    // Blocked prefix sums: each thread scans a contiguous block serially, then adds the block offsets.
-    uint blk = (count + WG - 1u) / WG;
-    uint b0 = min(tid * blk, count), b1 = min(b0 + blk, count);
-    float a1 = 0.0, a2 = 0.0, a3 = 0.0;
-    for (uint i = b0; i < b1; ++i) {
-      float y = cand[i];
-      a1 += y; a2 += y * y; a3 += y * y * y;
-      pre1[i] = a1; pre2[i] = a2; pre3[i] = a3;
-    }
-    block_tot[tid] = a1; block_tot[WG + tid] = a2; block_tot[2u * WG + tid] = a3;
-    barrier();
-    if (tid == 0u) {
-      float o1 = 0.0, o2 = 0.0, o3 = 0.0;
-      for (uint t = 0u; t < WG; ++t) {
-        float t1 = block_tot[t], t2 = block_tot[WG + t], t3 = block_tot[2u * WG + t];
-        block_tot[t] = o1; block_tot[WG + t] = o2; block_tot[2u * WG + t] = o3;
-        o1 += t1; o2 += t2; o3 += t3;
-      }
-    }
-    barrier();
-    for (uint i = b0; i < b1; ++i) {
-      pre1[i] += block_tot[tid]; pre2[i] += block_tot[WG + tid]; pre3[i] += block_tot[2u * WG + tid];
-    }
-    barrier();
-    for (uint i = tid; i < count; i += WG) {
-      float rho = float(i + 1u);
-      if (prefix_tau(r, rho, pre1[i], pre2[i], pre3[i]) < cand[i]) atomicMax(kstar, i + 1u);
-    }
-    barrier();
-    uint k = max(kstar, 1u);
-    tau = prefix_tau(r, float(k), pre1[k - 1u], pre2[k - 1u], pre3[k - 1u]);
+    tau = sorted_tau(count, r);
   } else {
     // Multi-pass: bisection on f(tau) = sum [y - tau]_+^r - 1, decreasing in tau.
     float lo = -1.0, hi = -pow(float(nk), -am1);

@@ -14,6 +14,56 @@ const char* PhysicalDeviceInfo::type_name() const {
   }
 }
 
+bool DeviceShaderFeatures::has(std::string_view f) const {
+  if (f == "integer_dot_product") return integer_dot_product;
+  if (f == "cooperative_matrix_khr") return cooperative_matrix_khr;
+  if (f == "cooperative_matrix_nv") return cooperative_matrix_nv;
+  if (f == "float16_arithmetic") return float16_arithmetic;
+  if (f == "int8_arithmetic") return int8_arithmetic;
+  if (f == "subgroup_arithmetic") return subgroup_arithmetic;
+  return false;
+}
+
+namespace {
+
+// Feature structs are chained only when their extension is advertised: the instance asks for
+// Vulkan 1.1, where a 1.2/1.3 struct without its extension is invalid usage.
+DeviceShaderFeatures query_shader_features(VkPhysicalDevice h, const VkPhysicalDeviceSubgroupProperties& sub) {
+  DeviceShaderFeatures f;
+  uint32_t n = 0;
+  std::vector<VkExtensionProperties> exts;
+  if (vkEnumerateDeviceExtensionProperties(h, nullptr, &n, nullptr) == VK_SUCCESS) {
+    exts.resize(n);
+    if (vkEnumerateDeviceExtensionProperties(h, nullptr, &n, exts.data()) != VK_SUCCESS) exts.clear();
+    exts.resize(n);
+  }
+  auto has_ext = [&](std::string_view name) {
+    for (const auto& e : exts)
+      if (name == e.extensionName) return true;
+    return false;
+  };
+  f.cooperative_matrix_khr = has_ext("VK_KHR_cooperative_matrix");
+  f.cooperative_matrix_nv = has_ext("VK_NV_cooperative_matrix");
+  f.subgroup_arithmetic = (sub.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) != 0 &&
+                          (sub.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT) != 0;
+  VkPhysicalDeviceFeatures2 f2{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2};
+  VkPhysicalDeviceShaderFloat16Int8Features f16i8{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES};
+  VkPhysicalDeviceShaderIntegerDotProductFeatures dot{
+      VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_FEATURES};
+  void** next = &f2.pNext;
+  if (has_ext(VK_KHR_SHADER_FLOAT16_INT8_EXTENSION_NAME)) { *next = &f16i8; next = &f16i8.pNext; }
+  if (has_ext(VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME)) { *next = &dot; next = &dot.pNext; }
+  if (f2.pNext != nullptr) {
+    vkGetPhysicalDeviceFeatures2(h, &f2);
+    f.float16_arithmetic = f16i8.shaderFloat16 == VK_TRUE;
+    f.int8_arithmetic = f16i8.shaderInt8 == VK_TRUE;
+    f.integer_dot_product = dot.shaderIntegerDotProduct == VK_TRUE;
+  }
+  return f;
+}
+
+}  // namespace
+
 Result<std::vector<PhysicalDeviceInfo>> enumerate_devices(VkInstance instance) {
   uint32_t n = 0;
   TESSERA_VK(vkEnumeratePhysicalDevices(instance, &n, nullptr), "vkEnumeratePhysicalDevices");
@@ -32,6 +82,7 @@ Result<std::vector<PhysicalDeviceInfo>> enumerate_devices(VkInstance instance) {
     p2.pNext = &sub;
     if (info.props.apiVersion >= VK_API_VERSION_1_1) vkGetPhysicalDeviceProperties2(h, &p2);
     info.subgroup_size = sub.subgroupSize;
+    if (info.props.apiVersion >= VK_API_VERSION_1_1) info.shader_features = query_shader_features(h, sub);
     uint32_t nq = 0;
     vkGetPhysicalDeviceQueueFamilyProperties(h, &nq, nullptr);
     std::vector<VkQueueFamilyProperties> qf(nq);

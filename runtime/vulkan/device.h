@@ -5,11 +5,24 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tessera/status.h"
 
 namespace tessera::vk {
+
+// What the device reports for each optional GLSL feature of shaders/probes/ (same names).
+struct DeviceShaderFeatures {
+  bool integer_dot_product = false;     // shaderIntegerDotProduct (VK_KHR_shader_integer_dot_product)
+  bool cooperative_matrix_khr = false;  // VK_KHR_cooperative_matrix advertised
+  bool cooperative_matrix_nv = false;   // VK_NV_cooperative_matrix advertised
+  bool float16_arithmetic = false;      // shaderFloat16 (VK_KHR_shader_float16_int8)
+  bool int8_arithmetic = false;         // shaderInt8 (VK_KHR_shader_float16_int8)
+  bool subgroup_arithmetic = false;     // VK_SUBGROUP_FEATURE_ARITHMETIC_BIT in compute
+  // By probe name; false for an unknown name.
+  bool has(std::string_view feature) const;
+};
 
 struct PhysicalDeviceInfo {
   VkPhysicalDevice handle = VK_NULL_HANDLE;
@@ -22,6 +35,7 @@ struct PhysicalDeviceInfo {
   bool usable = false;          // Vulkan 1.1, compute queue, subgroup arithmetic + shuffle in compute
   std::string unusable_reason;  // why not, when !usable
   bool timestamps = false;
+  DeviceShaderFeatures shader_features;
   const char* type_name() const;
 };
 

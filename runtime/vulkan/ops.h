@@ -54,11 +54,22 @@ struct AttentionScratchShape {
   uint32_t value_chunk = 256;  // keys per workgroup in pass 3
   uint32_t nchunks() const { return (max_keys + score_chunk - 1) / score_chunk; }
   uint32_t nvchunks() const { return (max_keys + value_chunk - 1) / value_chunk; }
+  // Split exact entmax: keys per filter segment (one workgroup each) and segments per row.
+  uint32_t seg_keys() const { return score_chunk * 16; }
+  uint32_t nsegs() const { return (max_keys + seg_keys() - 1) / seg_keys(); }
 };
 struct AttentionScratch {
   AttentionScratchShape shape;
   BufferSlice scores, chunk_max, norm, partial, stats;
+  // Split exact entmax (attn_entmax_filter/threshold/newton/apply): candidate lists (score layout),
+  // per-segment counts, per-(row, head) state (16 words, entmax_common.glsl) and Newton partial sums.
+  // cand may alias `partial` and ent_partial `stats` (make_attention_scratch: never live together).
+  BufferSlice cand, seg_count, ent_state, ent_partial;
 };
+// Newton dispatches recorded per exact-entmax attention (each exits at once when tau is final; the
+// last one finishes alone if needed). 1-4 steps certify the support on random and flat rows up to
+// 64K candidates (tests/vulkan/attention_entmax_large_test.cpp); each unused one is an empty launch.
+constexpr uint32_t kEntmaxNewtonSteps = 4;
 Result<AttentionScratch> make_attention_scratch(Context& ctx, BlockAllocator& alloc, const AttentionScratchShape& s);
 // Workgroup size of the attention kernels for a head size (>= d, power of two).
 uint32_t attention_workgroup(const Context& ctx, uint32_t head_dim);
@@ -84,6 +95,12 @@ struct AttentionCall {
   BufferSlice out;
   bool accumulate = false;
   float scale = 1.0f;
+  // Exact entmax (r = 1, 2, 3): most candidates sorted in shared memory (also capped by the device);
+  // more go to the multi-workgroup Newton passes. 0 forces the Newton passes (tests, benchmarks).
+  uint32_t entmax_sort_limit = UINT32_MAX;
+  // > 0: a timestamp into slots pass_timestamps, +1, ... after every pass (benchmarks; the recording
+  // needs enough slots, extra marks are dropped).
+  uint32_t pass_timestamps = 0;
 };
 Status record_attention(Recording& rec, Context& ctx, const AttentionCall& call, const AttentionScratch& scratch);
 

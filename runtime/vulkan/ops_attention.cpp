@@ -22,18 +22,42 @@ Result<AttentionScratch> make_attention_scratch(Context& ctx, BlockAllocator& al
   const VkDeviceSize chunks = std::max({s.nvchunks(), s.nchunks(), 1u});
   TESSERA_ASSIGN_OR_RETURN(a.partial, alloc.allocate(rows * chunks * s.head_dim * 4, "attention partials"));
   TESSERA_ASSIGN_OR_RETURN(a.stats, alloc.allocate(rows * chunks * 8, "attention chunk statistics"));
+  // The candidate list is dead before the value pass writes `partial`, and the Newton sums are never
+  // live with the softmax statistics: alias them when the buffers are large enough (d >= the score
+  // chunk keeps the sequence within its scratch budget), else allocate.
+  const VkDeviceSize segs = std::max(s.nsegs(), 1u);
+  auto alias_or_allocate = [&](const BufferSlice& host, VkDeviceSize bytes, const char* what) -> Result<BufferSlice> {
+    if (host.size >= bytes) {
+      BufferSlice b = host;
+      b.size = bytes;
+      return b;
+    }
+    return alloc.allocate(bytes, what);
+  };
+  TESSERA_ASSIGN_OR_RETURN(a.cand, alias_or_allocate(a.partial, rows * std::max(s.max_keys, 1u) * 4, "entmax candidates"));
+  TESSERA_ASSIGN_OR_RETURN(a.ent_partial, alias_or_allocate(a.stats, rows * segs * 32 * 4, "entmax Newton sums"));
+  TESSERA_ASSIGN_OR_RETURN(a.seg_count, alloc.allocate(rows * segs * 4, "entmax segment counts"));
+  TESSERA_ASSIGN_OR_RETURN(a.ent_state, alloc.allocate(rows * 16 * 4, "entmax threshold state"));
   return a;
 }
 
 namespace {
 
-// Candidates the exact entmax threshold sorts in shared memory (shaders/attn_entmax.comp):
-// 4 float arrays of CAP plus 4 of WG must fit maxComputeSharedMemorySize.
+// Candidates the exact entmax threshold sorts in shared memory (shaders/entmax_sort.glsl):
+// 4 float arrays of CAP plus 6 of WG must fit maxComputeSharedMemorySize.
 uint32_t entmax_capacity(const Context& ctx, uint32_t wg) {
   uint32_t limit = ctx.device().limits().maxComputeSharedMemorySize;
   uint32_t cap = 4096;
-  while (cap > 64 && 16 * cap + 16 * wg + 64 > limit) cap /= 2;
+  while (cap > 64 && 16 * cap + 24 * wg + 64 > limit) cap /= 2;
   return cap;
+}
+
+// Workgroup of the single-workgroup threshold pass: wider than the attention workgroup, since one
+// workgroup sorts up to CAP candidates alone (a multiple of the subgroup size, within the limits).
+uint32_t threshold_workgroup(const Context& ctx, uint32_t wg) {
+  const auto& lim = ctx.device().limits();
+  uint32_t t = std::max(wg, std::min({256u, lim.maxComputeWorkGroupSize[0], lim.maxComputeWorkGroupInvocations}));
+  return t / wg * wg;
 }
 
 struct ScoresPush {
@@ -51,6 +75,21 @@ struct EntmaxPush {
   uint32_t r_int, H, mask_offset, nkeys_fixed, row_base, s_stride, nchunks, chunk_size;
   float alpha_minus_1;
 };
+struct FilterPush {
+  uint32_t H, mask_offset, nkeys_fixed, row_base, s_stride, nchunks, chunk_size, nseg;
+  float alpha_minus_1;
+};
+struct ThresholdPush {
+  uint32_t r_int, H, mask_offset, nkeys_fixed, row_base, s_stride, nseg, seg_keys, sort_limit;
+  float alpha_minus_1;
+};
+struct NewtonPush {
+  uint32_t r_int, H, mask_offset, nkeys_fixed, row_base, s_stride, nseg, seg_keys, last;
+};
+struct ApplyPush {
+  uint32_t r_int, H, mask_offset, nkeys_fixed, row_base, s_stride, keys_per_group, ngroups;
+  float alpha_minus_1;
+};
 struct ValuesPush {
   uint32_t d, H, v_base, v_head_stride, v_key_stride, mask_offset, nkeys_fixed, row_base, s_stride, chunk_keys,
       nvchunks;
@@ -64,8 +103,57 @@ struct CombinePush {
   float scale;
 };
 
+// A barrier after each pass; with AttentionCall::pass_timestamps, also a timestamp (benchmarks).
+struct PassMarks {
+  Recording& rec;
+  uint32_t base = 0, next = 0;
+  void done() {
+    rec.barrier();
+    if (base != 0) rec.timestamp(base + next++);
+  }
+};
+
+// Exact entmax for r = 1, 2, 3 split over many workgroups per head (shaders/attn_entmax_*.comp):
+// filter -> threshold (sorted in shared memory when the candidates fit) -> Newton steps -> apply.
+Status record_entmax_split(Recording& rec, Context& ctx, const AttentionCall& c, const AttentionScratch& s,
+                           uint32_t wg, uint32_t row_base, uint32_t rows, uint32_t r, PassMarks& marks) {
+  const auto& sh = s.shape;
+  const float am1 = float(1.0 / r);
+  const uint32_t nseg = std::max(sh.nsegs(), 1u);
+  FilterPush fp{c.heads, c.mask_offset, c.nkeys_fixed, row_base, sh.max_keys, sh.nchunks(), sh.score_chunk, nseg,
+                am1};
+  TESSERA_RETURN_IF_ERROR(rec.dispatch("attn_entmax_filter", {wg, 16},
+                                       {c.step, s.scores, s.chunk_max, c.head_scale, s.cand, s.seg_count, s.ent_state},
+                                       fp, {nseg, c.heads, rows}));
+  marks.done();
+  const uint32_t twg = threshold_workgroup(ctx, wg), cap = entmax_capacity(ctx, twg);
+  ThresholdPush tp{r, c.heads, c.mask_offset, c.nkeys_fixed, row_base, sh.max_keys, nseg, sh.seg_keys(),
+                   c.entmax_sort_limit, am1};
+  TESSERA_RETURN_IF_ERROR(rec.dispatch("attn_entmax_threshold", {twg, 0, cap},
+                                       {c.step, s.cand, s.seg_count, s.ent_state, s.norm}, tp, {c.heads, rows, 1}));
+  marks.done();
+  // With at most min(CAP, sort_limit) keys every row is sorted: no Newton step is ever needed.
+  const uint32_t newton_steps = sh.max_keys > std::min(cap, c.entmax_sort_limit) ? kEntmaxNewtonSteps : 0;
+  for (uint32_t i = 0; i < newton_steps; ++i) {
+    NewtonPush np{r, c.heads, c.mask_offset, c.nkeys_fixed, row_base, sh.max_keys, nseg, sh.seg_keys(),
+                  i + 1 == newton_steps ? 1u : 0u};
+    TESSERA_RETURN_IF_ERROR(rec.dispatch("attn_entmax_newton", {wg},
+                                         {c.step, s.cand, s.seg_count, s.ent_state, s.ent_partial, s.norm}, np,
+                                         {nseg, c.heads, rows}));
+    marks.done();
+  }
+  // Apply groups of 8 * WG keys (8 per thread, loaded together); their partial sums reuse ent_partial
+  // (32 floats per segment of 16 * WG keys, so 2 groups per segment fit with room to spare).
+  constexpr uint32_t kApplyKeysPerThread = 8;
+  const uint32_t per_group = wg * kApplyKeysPerThread,
+                 ngroups = (std::max(sh.max_keys, 1u) + per_group - 1) / per_group;
+  ApplyPush ap{r, c.heads, c.mask_offset, c.nkeys_fixed, row_base, sh.max_keys, per_group, ngroups, am1};
+  return rec.dispatch("attn_entmax_apply", {wg, kApplyKeysPerThread}, {c.step, s.scores, c.head_scale, s.ent_state, s.ent_partial, s.norm},
+                      ap, {ngroups, c.heads, rows});
+}
+
 Status record_transform(Recording& rec, Context& ctx, const AttentionCall& c, const AttentionScratch& s,
-                        uint32_t wg, uint32_t row_base, uint32_t rows) {
+                        uint32_t wg, uint32_t row_base, uint32_t rows, PassMarks& marks) {
   const auto& sh = s.shape;
   TransformPush t{0, c.heads, c.mask_offset, c.nkeys_fixed, row_base, sh.max_keys, sh.nchunks(), sh.score_chunk};
   Groups g{c.heads, rows, 1};
@@ -88,6 +176,7 @@ Status record_transform(Recording& rec, Context& ctx, const AttentionCall& c, co
                    : c.method.kind == AttentionKind::kEntmax15 ? 2
                    : c.method.kind == AttentionKind::kEntmax43 ? 3
                                                                : 0;
+      if (r != 0) return record_entmax_split(rec, ctx, c, s, wg, row_base, rows, r, marks);
       EntmaxPush p{r,           c.heads,      c.mask_offset,   c.nkeys_fixed, row_base, sh.max_keys,
                    sh.nchunks(), sh.score_chunk, float(r ? 1.0 / r : alpha - 1.0)};
       return rec.dispatch("attn_entmax", {wg, 0, entmax_capacity(ctx, wg)},
@@ -106,6 +195,7 @@ Status record_attention(Recording& rec, Context& ctx, const AttentionCall& c, co
     return internal_error("vulkan: attention scratch shape does not match the call");
   if (c.head_dim % 4 || c.v_base % 4 || c.v_head_stride % 4 || c.v_key_stride % 4)
     return unsupported("vulkan: attention needs head sizes and value strides that are multiples of 4");
+  PassMarks marks{rec, c.pass_timestamps};
   for (uint32_t row_base = 0; row_base < c.rows; row_base += sh.rows_per_pass) {
     uint32_t rows = std::min(sh.rows_per_pass, c.rows - row_base);
     if (c.method.kind == AttentionKind::kSoftmax) {
@@ -117,33 +207,36 @@ Status record_attention(Recording& rec, Context& ctx, const AttentionCall& c, co
       TESSERA_RETURN_IF_ERROR(rec.dispatch("attn_softmax_partial", {wg},
                                            {c.step, c.q, c.keys, c.values, c.head_scale, s.partial, s.stats}, pp,
                                            {sh.nchunks(), c.heads, rows}));
-      rec.barrier();
+      marks.done();
       CombinePush cp{c.head_dim, c.heads,         c.out_stride,  c.mask_offset,          c.nkeys_fixed,
                      row_base,   sh.score_chunk,  sh.nchunks(),  c.accumulate ? 1u : 0u, c.scale};
       TESSERA_RETURN_IF_ERROR(rec.dispatch("attn_softmax_combine", {wg},
                                            {c.step, s.partial, s.stats, c.head_scale, c.out_scale, c.out}, cp,
                                            {c.heads, rows, 1}));
-      rec.barrier();
+      marks.done();
       continue;
     }
+    if (c.method.kind == AttentionKind::kSparsemax || c.method.kind == AttentionKind::kEntmax15 ||
+        c.method.kind == AttentionKind::kEntmax43)
+      rec.fill(s.ent_state, 0);  // tickets and status of the split entmax passes; ordered by the next barrier
     ScoresPush sp{c.head_dim, c.heads,      c.q_stride,    c.q_from_cache ? 1u : 0u, c.k_base,
                   c.k_head_stride, c.k_key_stride, c.mask_offset, c.nkeys_fixed,  row_base,
                   sh.max_keys, sh.nchunks()};
     TESSERA_RETURN_IF_ERROR(rec.dispatch("attn_scores", {wg}, {c.step, c.q, c.keys, s.scores, s.chunk_max}, sp,
                                          {sh.nchunks(), c.heads, rows}));
-    rec.barrier();
-    TESSERA_RETURN_IF_ERROR(record_transform(rec, ctx, c, s, wg, row_base, rows));
-    rec.barrier();
+    marks.done();
+    TESSERA_RETURN_IF_ERROR(record_transform(rec, ctx, c, s, wg, row_base, rows, marks));
+    marks.done();
     ValuesPush vp{c.head_dim,    c.heads,       c.v_base,   c.v_head_stride, c.v_key_stride, c.mask_offset,
                   c.nkeys_fixed, row_base,      sh.max_keys, sh.value_chunk, sh.nvchunks()};
     TESSERA_RETURN_IF_ERROR(rec.dispatch("attn_values", {wg}, {c.step, s.scores, c.values, s.partial}, vp,
                                          {sh.nvchunks(), c.heads, rows}));
-    rec.barrier();
+    marks.done();
     CombinePush cp{c.head_dim,  c.heads,        c.out_stride,   c.mask_offset, c.nkeys_fixed,
                    row_base,    sh.value_chunk, sh.nvchunks(), c.accumulate ? 1u : 0u, c.scale};
     TESSERA_RETURN_IF_ERROR(
         rec.dispatch("attn_combine", {wg}, {c.step, s.partial, s.norm, c.out_scale, c.out}, cp, {c.heads, rows, 1}));
-    rec.barrier();
+    marks.done();
   }
   return Status::ok_status();
 }

@@ -1,5 +1,7 @@
 #include "vulkan/recording.h"
 
+#include <algorithm>
+
 #include "vulkan/vk_check.h"
 
 namespace tessera::vk {
@@ -99,9 +101,15 @@ void Recording::copy(const BufferSlice& src, VkDeviceSize src_off, const BufferS
   vkCmdCopyBuffer(cb_->handle(), src.buffer, dst.buffer, 1, &region);
 }
 
+void Recording::fill(const BufferSlice& dst, uint32_t value) {
+  vkCmdFillBuffer(cb_->handle(), dst.buffer, dst.offset, dst.size, value);
+}
+
 void Recording::timestamp(uint32_t slot) {
-  if (queries_ && slot < query_count_)
+  if (queries_ && slot < query_count_) {
     vkCmdWriteTimestamp(cb_->handle(), VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, queries_->handle(), slot);
+    timestamps_used_ = std::max(timestamps_used_, slot + 1);
+  }
 }
 
 Status Recording::end() {

@@ -36,6 +36,8 @@ class Recording {
   void barrier_with_transfers();
   void copy(const BufferSlice& src, VkDeviceSize src_off, const BufferSlice& dst, VkDeviceSize dst_off,
             VkDeviceSize size);
+  // Fills `dst` (whole slice, size a multiple of 4) with the 32-bit word `value`.
+  void fill(const BufferSlice& dst, uint32_t value);
   void timestamp(uint32_t slot);
   Status end();
   // Submits and waits (replayable any number of times).
@@ -51,6 +53,8 @@ class Recording {
     double ns = 0;
   };
   Result<std::vector<ProfileEntry>> profile() const;
+  // One past the highest timestamp slot recorded so far (a slot never written is never ready).
+  uint32_t timestamps_used() const { return timestamps_used_; }
   size_t dispatch_count() const { return dispatches_; }
 
  private:
@@ -60,7 +64,7 @@ class Recording {
   Context& context_;
   std::unique_ptr<CommandBuffer> cb_;
   std::unique_ptr<QueryPool> queries_;
-  uint32_t query_count_ = 0;
+  uint32_t query_count_ = 0, timestamps_used_ = 0;
   std::vector<std::unique_ptr<DescriptorPool>> pools_;
   size_t dispatches_ = 0;
   bool profile_ = false;

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "vulkan/model_view.h"
+#include "vulkan/shader_variants.h"
 #include "vulkan/vulkan_backend_impl.h"
 
 namespace tessera {
@@ -141,6 +142,8 @@ Result<std::vector<std::string>> list_vulkan_devices() {
     std::string line = std::to_string(i) + ": " + d.name + " (" + d.type_name() + ", subgroup " +
                        std::to_string(d.subgroup_size) + ")";
     if (!d.usable) line += " [unusable: " + d.unusable_reason + "]";
+    // Optional GLSL features: a gated shader variant runs only where both say yes.
+    line += "\n   optional GLSL features: " + vk::describe_glsl_features(d.shader_features);
     out.push_back(line);
   }
   return out;

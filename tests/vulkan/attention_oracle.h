@@ -20,7 +20,8 @@ inline std::vector<double> oracle_softmax(const std::vector<double>& s) {
   return p;
 }
 
-inline std::vector<double> oracle_entmax(const std::vector<double>& s, double alpha) {
+// tau of entmax on y = (alpha - 1)(s - max s), by >= 200 bisection halvings in [-1, -n^(1-alpha)].
+inline double oracle_entmax_tau(const std::vector<double>& s, double alpha, std::vector<double>* y_out = nullptr) {
   const double am1 = alpha - 1, r = 1 / am1;
   const double m = *std::max_element(s.begin(), s.end()) * am1;
   std::vector<double> y(s.size());
@@ -35,7 +36,14 @@ inline std::vector<double> oracle_entmax(const std::vector<double>& s, double al
     double mid = 0.5 * (lo + hi);
     (mass(mid) >= 1 ? lo : hi) = mid;
   }
-  double tau = 0.5 * (lo + hi);
+  if (y_out) *y_out = y;
+  return 0.5 * (lo + hi);
+}
+
+inline std::vector<double> oracle_entmax(const std::vector<double>& s, double alpha) {
+  const double r = 1 / (alpha - 1);
+  std::vector<double> y;
+  const double tau = oracle_entmax_tau(s, alpha, &y);
   std::vector<double> p(s.size());
   double z = 0;
   for (size_t i = 0; i < s.size(); ++i) z += p[i] = y[i] > tau ? std::pow(y[i] - tau, r) : 0.0;

@@ -5,8 +5,11 @@
 //     reached this context), weights_MiB, sequence_MiB (caches + states + scratch).
 //     With TESSERA_VK_PROFILE=1 in the environment, each BM_Decode case also prints one decode step's
 //     per-dispatch GPU profile (µs per kernel and grid, summed over the step) to stderr.
-//   BM_Attention/<method>/<n>: one decode attention (1 query, 12 heads, d = 64) over n keys, the four
-//     passes alone.
+//   BM_Attention/<method>/<n>/<newton>: one decode attention (1 query, 12 heads, d = 64, beta^2 = 8) over
+//     n keys, the attention passes alone; newton:1 forces the multi-workgroup Newton threshold of the
+//     exact entmax kinds (else candidates that fit shared memory are sorted there); passes:1 adds
+//     a timestamp after every pass (counters p0, p1, ...: µs per pass). Counters: us, candidates and
+//     newton_steps of head 0 (the split entmax state).
 // Run: vulkan_decoder_bench --benchmark_counters_tabular=true [--benchmark_filter=...]
 #include <benchmark/benchmark.h>
 
@@ -159,6 +162,7 @@ void BM_Decode(benchmark::State& state) {
 void BM_Attention(benchmark::State& state) {
   const int method = int(state.range(0));
   const uint32_t n = uint32_t(state.range(1)), H = 12, d = 64, C = H * d;
+  const bool force_newton = state.range(2) != 0, per_pass = state.range(3) != 0;
   std::unique_ptr<vk::Context>& ctx = attention_ctx;
   if (!ctx) {
     auto c = vk::Context::create({});
@@ -205,12 +209,19 @@ void BM_Attention(benchmark::State& state) {
   a.relu_params = up(zero);
   a.out_scale = up(ones);
   a.out = alloc.allocate(C * 4, "out").value();
+  if (force_newton) a.entmax_sort_limit = 0;
+  constexpr uint32_t kPassSlots = 16;
+  if (per_pass) a.pass_timestamps = 2;
+
   vk::AttentionScratchShape shape{H, d, n, 1, vk::attention_workgroup(*ctx, d), 256};
   auto scratch = vk::make_attention_scratch(*ctx, alloc, shape);
-  auto rec = vk::Recording::create(*ctx, 2);
+  auto rec = vk::Recording::create(*ctx, per_pass ? 2 + kPassSlots : 2);
   Status s = (*rec)->begin();
   (*rec)->timestamp(0);
   s = vk::record_attention(**rec, *ctx, a, *scratch);
+  // Pass marks recorded (slots 2 ...): softmax 2; split entmax scores, filter, threshold, the Newton
+  // steps (none when every row fits shared memory), apply, values, combine.
+  const uint32_t used = (*rec)->timestamps_used(), marks = per_pass && used > 2 ? used - 2 : 0;
   (*rec)->timestamp(1);
   if (s.ok()) s = (*rec)->end();
   if (!s.ok()) {
@@ -219,13 +230,30 @@ void BM_Attention(benchmark::State& state) {
   }
   (void)(*rec)->submit();  // warm-up
   double total = 0;
+  std::vector<double> pass_ns(kPassSlots, 0.0);
   for (auto _ : state) {
     (void)(*rec)->submit();
     double ns = (*rec)->elapsed_ns(0, 1).value();
     total += ns;
     state.SetIterationTime(ns * 1e-9);
+    // Per pass: slot 0 -> 2 -> 3 -> ...; only the slots written (an unwritten one would never be ready).
+    for (uint32_t k = 0; per_pass && k < marks; ++k) {
+      auto p = (*rec)->elapsed_ns(k == 0 ? 0 : 1 + k, 2 + k);
+      if (p.ok() && *p >= 0 && *p < 1e9) pass_ns[k] += *p;
+    }
   }
   state.counters["us"] = total / double(state.iterations()) * 1e-3;
+  // Pass order: softmax = partial, combine; split entmax = scores, filter, threshold, Newton steps, apply,
+  // values, combine.
+  for (uint32_t k = 0; per_pass && k < kPassSlots; ++k)
+    if (pass_ns[k] > 0) state.counters["p" + std::to_string(k)] = pass_ns[k] / double(state.iterations()) * 1e-3;
+  if (method != 0) {  // split entmax state of head 0 (entmax_common.glsl: word 3 candidates, word 2 steps)
+    uint32_t words[16] = {};
+    if (ctx->read(scratch->ent_state, std::as_writable_bytes(std::span<uint32_t>(words))).ok()) {
+      state.counters["candidates"] = words[3];
+      state.counters["newton_steps"] = words[2];
+    }
+  }
   state.SetLabel(a.method.name());
 }
 
@@ -238,8 +266,21 @@ void decode_args(benchmark::internal::Benchmark* b) {
 BENCHMARK(BM_Decode)->Apply(decode_args)->ArgNames({"i8", "method", "context"})->UseManualTime()->Iterations(32)
     ->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Attention)
-    ->ArgsProduct({{0, 1, 2, 3}, {1024, 4096, 16384, 65536}})
-    ->ArgNames({"method", "n"})
+    ->ArgsProduct({{0, 1, 2, 3}, {1024, 4096, 16384, 65536}, {0}, {0}})
+    ->ArgNames({"method", "n", "newton", "passes"})
+    ->UseManualTime()
+    ->Iterations(50)
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Attention)
+    ->ArgsProduct({{1, 2, 3}, {4096, 16384, 65536}, {1}, {0}})
+    ->ArgNames({"method", "n", "newton", "passes"})
+    ->UseManualTime()
+    ->Iterations(50)
+    ->Unit(benchmark::kMicrosecond);
+// Per-pass GPU time (a timestamp after every pass's barrier), for finding where the time goes.
+BENCHMARK(BM_Attention)
+    ->ArgsProduct({{0, 1, 2}, {4096, 16384}, {0, 1}, {1}})
+    ->ArgNames({"method", "n", "newton", "passes"})
     ->UseManualTime()
     ->Iterations(50)
     ->Unit(benchmark::kMicrosecond);
