@@ -268,17 +268,19 @@ void pmem_heads(void* ctx, int64_t h_begin, int64_t h_end) {
         }
       }
       softmax_fixed_q23(scores, N, kScoreFracBits, probs);
+      // p'_n = p_n·s_mv[n]/(P·max s_mv) ≤ p_n/P: Σ over banks and slots ≤ 2^23·127 < 2^31.
+      for (int64_t n = 0; n < N; ++n) probs[n] = multiply_by_quantized_multiplier(probs[n], L.mem_v_weight[bank + n]);
+      const int8_t* mv = L.mem_v + bank * d;
+      if (!L.mem_v_lo) {
+        m.axpy(probs, mv, N, d, r);  // r += Σ_n p'_n·M_v[n] (SIMD, same bits; ops/int8/axpy_int8.h)
+        continue;
+      }
+      const int8_t* mv_lo = L.mem_v_lo + bank * d;
       for (int64_t n = 0; n < N; ++n) {
-        // p'_n = p_n·s_mv[n]/(P·max s_mv) ≤ p_n/P: Σ over banks and slots ≤ 2^23·127 < 2^31.
-        const int32_t pw = multiply_by_quantized_multiplier(probs[n], L.mem_v_weight[bank + n]);
+        const int64_t pw = probs[n];
         if (pw == 0) continue;
-        const int8_t* mv = L.mem_v + (bank + n) * d;
-        if (L.mem_v_lo) {
-          const int8_t* mv_lo = L.mem_v_lo + (bank + n) * d;
-          for (int64_t i = 0; i < d; ++i) r64[i] += int64_t(pw) * (255 * int32_t(mv[i]) + int32_t(mv_lo[i]));
-        } else {
-          for (int64_t i = 0; i < d; ++i) r[i] += pw * int32_t(mv[i]);
-        }
+        for (int64_t i = 0; i < d; ++i)
+          r64[i] += pw * (255 * int32_t(mv[n * d + i]) + int32_t(mv_lo[n * d + i]));
       }
     }
   }

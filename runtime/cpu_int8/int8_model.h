@@ -82,6 +82,7 @@ struct Int8Model {
   Int8Matrix output;  // [V, C] → int32 logits at s_logit (a per-model constant)
   const Int8Layer* layers = nullptr;
   ops::int8::MatvecFn matvec = ops::int8::matvec_i8_portable;
+  ops::int8::AxpyFn axpy = ops::int8::axpy_i8_portable;  // the persistent memory's Σ p'·M_v
   // Optional executor (the backend's thread pool): runs fn(ctx, begin, end) over disjoint ranges
   // covering [0, n) and returns when all are done. Null: everything runs on the calling thread.
   // Results never depend on it (each range writes its own outputs with the same integer math).

@@ -400,7 +400,9 @@ Result<std::unique_ptr<Int8Plan>> build_int8_plan(const HParams& hp, const Tenso
   auto plan = std::make_unique<Int8Plan>();
   Builder b(hp, find, source, *plan);
   if (Status st = b.build(); !st.ok()) return st;
-  plan->model.matvec = ops::int8::matvec_function(ops::int8::resolve_matvec_kernel(kernel));
+  const ops::int8::MatvecKernel resolved = ops::int8::resolve_matvec_kernel(kernel);
+  plan->model.matvec = ops::int8::matvec_function(resolved);
+  plan->model.axpy = ops::int8::axpy_function(resolved);
   return plan;
 }
 

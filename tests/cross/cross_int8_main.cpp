@@ -215,6 +215,7 @@ int main(int argc, char** argv) {
     m.attention_scratch_words_per_key = variant == 1 ? 1 : 0;
     kernel = ops::int8::resolve_matvec_kernel(MatvecKernel::kAuto);
     m.matvec = ops::int8::matvec_function(kernel);
+    m.axpy = ops::int8::axpy_function(kernel);
     std::vector<unsigned char> arena(int8_state_bytes(m, T) + 64);
     void* base = reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(arena.data()) + 63) & ~uintptr_t(63));
     Int8State s;

@@ -117,3 +117,35 @@ TEST(Int8Wide, Requantize64MatchesTheInt32PathWithinOneLsb) {
 
 }  // namespace
 }  // namespace tessera::ops::int8
+
+namespace tessera::ops::int8 {
+namespace {
+
+// The persistent memory's value sum: every axpy variant equals the portable loop bit for bit (exact
+// int32: Σ|a| ≤ 2^23 and |v| ≤ 127 as in int8_forward.cpp; shapes cover the 64-column blocks, the column
+// tail and zero weights, which may be skipped).
+TEST(Int8Axpy, VariantsBitIdenticalToPortable) {
+  std::mt19937 rng(14);
+  int tested = 0;
+  for (MatvecKernel k : {MatvecKernel::kAvx2, MatvecKernel::kAvx512Vnni, MatvecKernel::kNeonDot}) {
+    if (!matvec_kernel_available(k)) continue;
+    const AxpyFn fn = axpy_function(k);
+    ++tested;
+    for (int64_t rows : {1, 5, 40, 896})
+      for (int64_t cols : {1, 7, 16, 64, 65, 100, 128}) {
+        std::vector<int8_t> v(static_cast<size_t>(rows * cols));
+        std::vector<int32_t> a(static_cast<size_t>(rows)), want(static_cast<size_t>(cols));
+        for (auto& x : v) x = int8_t(int(rng() % 255) - 127);
+        for (auto& x : a) x = rng() % 4 == 0 ? 0 : int32_t(rng() % (1u << 23) / uint32_t(rows)) * (rng() % 2 ? 1 : -1);
+        for (auto& x : want) x = int32_t(rng() % (1u << 20)) - (1 << 19);
+        std::vector<int32_t> got = want;
+        axpy_i8_portable(a.data(), v.data(), rows, cols, want.data());
+        fn(a.data(), v.data(), rows, cols, got.data());
+        ASSERT_EQ(got, want) << matvec_kernel_name(k) << " rows=" << rows << " cols=" << cols;
+      }
+  }
+  std::printf("axpy variants tested: %d\n", tested);
+}
+
+}  // namespace
+}  // namespace tessera::ops::int8

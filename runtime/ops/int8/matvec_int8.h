@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>  // C header: the Cortex-M4 build has no C++ library
 
+#include "ops/int8/axpy_int8.h"
+
 namespace tessera::ops::int8 {
 
 enum class MatvecKernel { kAuto, kPortable, kAvx2, kAvx512Vnni, kNeonDot };
@@ -23,6 +25,8 @@ MatvecKernel resolve_matvec_kernel(MatvecKernel requested);
 using MatvecFn = void (*)(const int8_t* w, int64_t rows, int64_t cols, const int8_t* x, int32_t* y);
 
 MatvecFn matvec_function(MatvecKernel k);  // k must be resolved (not kAuto)
+// The axpy (axpy_int8.h) that goes with a resolved kernel: AVX2 for the x86 SIMD kernels, else portable.
+AxpyFn axpy_function(MatvecKernel k);
 
 void matvec_i8_portable(const int8_t* w, int64_t rows, int64_t cols, const int8_t* x, int32_t* y);
 // Defined only in builds for the matching architecture (see runtime/ops/CMakeLists.txt).
