@@ -191,11 +191,7 @@ void contextual_memory(const Int8Model& m, const Int8Layer& L, int64_t layer, In
       for (int64_t j = 0; j < n_keys; ++j) s->probs[j] *= 256;  // Q1.15 → Q23
     }
     for (int64_t i = 0; i < d; ++i) s->o_acc[i] = 0;
-    for (int64_t j = 0; j < n_keys; ++j) {
-      const int16_t* v = values + j * C + h * d;
-      const int64_t p = s->probs[j];
-      for (int64_t i = 0; i < d; ++i) s->o_acc[i] += p * v[i];
-    }
+    m.value_sum(s->probs, values + h * d, n_keys, C, d, s->o_acc);  // Σ_j p_j·v̂_j, exact int64
     for (int64_t i = 0; i < d; ++i) {  // Q38 → Q30 → int8 (or int16) at s_o
       const int32_t o_q30 = saturate_to_int32(rounding_shift_right_64(s->o_acc[i], 8));
       const int32_t o = multiply_by_quantized_multiplier(o_q30, L.o_to_int8);

@@ -403,6 +403,7 @@ Result<std::unique_ptr<Int8Plan>> build_int8_plan(const HParams& hp, const Tenso
   const ops::int8::MatvecKernel resolved = ops::int8::resolve_matvec_kernel(kernel);
   plan->model.matvec = ops::int8::matvec_function(resolved);
   plan->model.axpy = ops::int8::axpy_function(resolved);
+  plan->model.value_sum = ops::int8::value_sum_function(resolved);
   return plan;
 }
 

@@ -216,6 +216,7 @@ int main(int argc, char** argv) {
     kernel = ops::int8::resolve_matvec_kernel(MatvecKernel::kAuto);
     m.matvec = ops::int8::matvec_function(kernel);
     m.axpy = ops::int8::axpy_function(kernel);
+    m.value_sum = ops::int8::value_sum_function(kernel);
     std::vector<unsigned char> arena(int8_state_bytes(m, T) + 64);
     void* base = reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(arena.data()) + 63) & ~uintptr_t(63));
     Int8State s;

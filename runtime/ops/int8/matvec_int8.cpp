@@ -73,6 +73,16 @@ AxpyFn axpy_function(MatvecKernel k) {
   }
 }
 
+ValueSumFn value_sum_function(MatvecKernel k) {
+  switch (k) {
+#if defined(TESSERA_HAVE_X86_SIMD)
+    case MatvecKernel::kAvx2:
+    case MatvecKernel::kAvx512Vnni: return value_sum_i16_avx2;
+#endif
+    default: return value_sum_i16_portable;
+  }
+}
+
 void matmul_i8(MatvecFn fn, const int8_t* w, int64_t rows, int64_t cols, const int8_t* x,
                int64_t n_tokens, int32_t* y) {
   // Block of rows whose weights stay in L2 (~128 KiB) while every token passes over them.
