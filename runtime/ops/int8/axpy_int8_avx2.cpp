@@ -1,6 +1,6 @@
 // AVX2 weighted row sum (compiled with -mavx2; called only when the CPU reports AVX2). Columns go in
-// blocks of 64 whose int32 sums stay in 8 registers while every row passes (the head width of the
-// models, d = 64, is one block); each row: sign-extend 16 int8 at a time, vpmulld by a[k] (low 32
+// blocks of 64 (then 8) whose int32 sums stay in registers while every row passes (a head of d = 64 is
+// one block, d = 16 two narrow ones); each row: sign-extend 16 int8 at a time, vpmulld by a[k] (low 32
 // bits, exact under axpy_int8.h's no-overflow contract), add. Same bits as the portable loop.
 #include <immintrin.h>
 
@@ -26,12 +26,23 @@ void axpy_i8_avx2(const int32_t* a, const int8_t* v, int64_t rows, int64_t cols,
     }
     for (int j = 0; j < 8; ++j) _mm256_storeu_si256(reinterpret_cast<__m256i*>(r + c0 + 8 * j), acc[j]);
   }
-  if (vec_cols == cols) return;
-  for (int64_t k = 0; k < rows; ++k) {  // column tail
+  // Narrower heads (d = 8, 16, 32, or the rest of a wide row): blocks of 8 columns, one register each.
+  const int64_t cols8 = cols & ~int64_t(7);
+  for (int64_t c0 = vec_cols; c0 < cols8; c0 += 8) {
+    __m256i acc = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(r + c0));
+    for (int64_t k = 0; k < rows; ++k) {
+      if (a[k] == 0) continue;
+      const __m128i b = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(v + k * cols + c0));
+      acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(_mm256_cvtepi8_epi32(b), _mm256_set1_epi32(a[k])));
+    }
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(r + c0), acc);
+  }
+  if (cols8 == cols) return;
+  for (int64_t k = 0; k < rows; ++k) {  // column tail (< 8)
     const int32_t w = a[k];
     if (w == 0) continue;
     const int8_t* row = v + k * cols;
-    for (int64_t c = vec_cols; c < cols; ++c) r[c] += w * int32_t(row[c]);
+    for (int64_t c = cols8; c < cols; ++c) r[c] += w * int32_t(row[c]);
   }
 }
 
