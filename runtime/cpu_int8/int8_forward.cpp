@@ -233,33 +233,37 @@ void pmem_heads(void* ctx, int64_t h_begin, int64_t h_end) {
     for (int64_t i = 0; i < d; ++i) r64[i] = 0;
     for (int64_t p = 0; p < P; ++p) {
       const int64_t bank = (p * H + h) * N;
-      // q·M_k[n] for all slots with the int8 matvec kernels: the Q15 query splits exactly into
-      // q = 256·hi + lo + 128 with hi, lo ∈ [-128, 127], so q·m = 256·(hi·m) + lo·m + 128·Σm
-      // (every term exact in int32: |q·m| ≤ 2^15·127·d < 2^31 for d < 512). Same bits as a plain dot.
+      // q·M_k[n] for all slots, exact int32 (|q·m| ≤ 2^15·127·d < 2^31 for d < 512). Heads of d ≥ 32: one
+      // pass of the int8 × int16 kernel (ops/int8/matvec_q16.h). Narrower heads: the int8 matvec kernels
+      // (whose VNNI variant packs narrow rows): the Q15 query splits exactly into q = 256·hi + lo + 128
+      // with hi, lo ∈ [-128, 127], so q·m = 256·(hi·m) + lo·m + 128·Σm. Same bits either way.
+      const bool one_pass = d >= 32;
       int8_t* hi = j.s->pmem_split + h * 2 * d;
       int8_t* lo = hi + d;
-      for (int64_t i = 0; i < d; ++i) {
-        const int32_t v = q[i];
-        hi[i] = int8_t(v >> 8);  // arithmetic shift: floor
-        lo[i] = int8_t((v & 255) - 128);
-      }
-      const int8_t* mk = L.mem_k + bank * d;
-      m.matvec(mk, N, d, hi, scores);
-      m.matvec(mk, N, d, lo, probs);
-      if (!L.mem_k_lo) {
-        for (int64_t n = 0; n < N; ++n) {
-          const int32_t dot = scores[n] * 256 + probs[n] + 128 * L.mem_k_rowsum[bank + n];
-          scores[n] = multiply_by_quantized_multiplier(dot, L.mem_k_score[bank + n]);
+      if (!one_pass)
+        for (int64_t i = 0; i < d; ++i) {
+          const int32_t v = q[i];
+          hi[i] = int8_t(v >> 8);  // arithmetic shift: floor
+          lo[i] = int8_t((v & 255) - 128);
         }
+      auto q_dot = [&](const int8_t* plane, const int32_t* rowsum, int32_t* out) {  // out[n] = q·plane[n]
+        if (one_pass) {
+          m.matvec_q16(plane, N, d, q, out);
+          return;
+        }
+        m.matvec(plane, N, d, hi, out);
+        m.matvec(plane, N, d, lo, probs);
+        for (int64_t n = 0; n < N; ++n) out[n] = out[n] * 256 + probs[n] + 128 * rowsum[bank + n];
+      };
+      q_dot(L.mem_k + bank * d, L.mem_k_rowsum, scores);
+      if (!L.mem_k_lo) {
+        for (int64_t n = 0; n < N; ++n) scores[n] = multiply_by_quantized_multiplier(scores[n], L.mem_k_score[bank + n]);
       } else {
         // int16 M_k = 255·K_hi + K_lo (ops/int8/matvec_wide.h): q·M = 255·(q·K_hi) + q·K_lo in int64.
-        for (int64_t n = 0; n < N; ++n)
-          dot64[n] = 255 * int64_t(scores[n] * 256 + probs[n] + 128 * L.mem_k_rowsum[bank + n]);
-        const int8_t* mk_lo = L.mem_k_lo + bank * d;
-        m.matvec(mk_lo, N, d, hi, scores);
-        m.matvec(mk_lo, N, d, lo, probs);
+        for (int64_t n = 0; n < N; ++n) dot64[n] = 255 * int64_t(scores[n]);
+        q_dot(L.mem_k_lo + bank * d, L.mem_k_lo_rowsum, scores);
         for (int64_t n = 0; n < N; ++n) {
-          dot64[n] += scores[n] * 256 + probs[n] + 128 * L.mem_k_lo_rowsum[bank + n];
+          dot64[n] += scores[n];
           scores[n] = multiply_by_quantized_multiplier_64(dot64[n], L.mem_k_score[bank + n]);
         }
       }

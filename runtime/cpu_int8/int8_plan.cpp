@@ -404,6 +404,7 @@ Result<std::unique_ptr<Int8Plan>> build_int8_plan(const HParams& hp, const Tenso
   plan->model.matvec = ops::int8::matvec_function(resolved);
   plan->model.axpy = ops::int8::axpy_function(resolved);
   plan->model.value_sum = ops::int8::value_sum_function(resolved);
+  plan->model.matvec_q16 = ops::int8::matvec_q16_function(resolved);
   return plan;
 }
 

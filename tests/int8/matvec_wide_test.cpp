@@ -182,3 +182,37 @@ TEST(Int8ValueSum, VariantsBitIdenticalToPortable) {
 
 }  // namespace
 }  // namespace tessera::ops::int8
+
+namespace tessera::ops::int8 {
+namespace {
+
+// q·M_k in one pass: every int8 × int16 variant equals an int64 reference (Q15 queries at ±2^15 included,
+// weights ±127; cols up to 511 keep the sum exact in int32).
+TEST(Int8MatvecQ16, VariantsEqualInt64Reference) {
+  std::mt19937 rng(16);
+  int tested = 0;
+  for (MatvecKernel k : {MatvecKernel::kPortable, MatvecKernel::kAvx2, MatvecKernel::kAvx512Vnni,
+                         MatvecKernel::kNeonDot}) {
+    if (!matvec_kernel_available(k)) continue;
+    const MatvecQ16Fn fn = matvec_q16_function(k);
+    ++tested;
+    for (int64_t rows : {1, 3, 4, 9, 256})
+      for (int64_t cols : {1, 16, 31, 32, 64, 100, 511}) {
+        std::vector<int8_t> w(static_cast<size_t>(rows * cols));
+        std::vector<int16_t> q(static_cast<size_t>(cols));
+        for (auto& x : w) x = rng() % 9 == 0 ? int8_t(rng() % 2 ? 127 : -127) : int8_t(int(rng() % 255) - 127);
+        for (auto& x : q) x = rng() % 9 == 0 ? int16_t(rng() % 2 ? 32767 : -32768) : int16_t(rng());
+        std::vector<int32_t> y(static_cast<size_t>(rows));
+        fn(w.data(), rows, cols, q.data(), y.data());
+        for (int64_t r = 0; r < rows; ++r) {
+          int64_t ref = 0;
+          for (int64_t c = 0; c < cols; ++c) ref += int64_t(w[size_t(r * cols + c)]) * q[size_t(c)];
+          ASSERT_EQ(y[size_t(r)], ref) << matvec_kernel_name(k) << " rows=" << rows << " cols=" << cols;
+        }
+      }
+  }
+  std::printf("int8 x int16 variants tested: %d\n", tested);
+}
+
+}  // namespace
+}  // namespace tessera::ops::int8

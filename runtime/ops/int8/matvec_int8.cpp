@@ -83,6 +83,16 @@ ValueSumFn value_sum_function(MatvecKernel k) {
   }
 }
 
+MatvecQ16Fn matvec_q16_function(MatvecKernel k) {
+  switch (k) {
+#if defined(TESSERA_HAVE_X86_SIMD)
+    case MatvecKernel::kAvx2: return matvec_q16_avx2;
+    case MatvecKernel::kAvx512Vnni: return matvec_q16_avx512;
+#endif
+    default: return matvec_q16_portable;
+  }
+}
+
 void matmul_i8(MatvecFn fn, const int8_t* w, int64_t rows, int64_t cols, const int8_t* x,
                int64_t n_tokens, int32_t* y) {
   // Block of rows whose weights stay in L2 (~128 KiB) while every token passes over them.
