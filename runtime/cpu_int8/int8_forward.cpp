@@ -233,11 +233,11 @@ void pmem_heads(void* ctx, int64_t h_begin, int64_t h_end) {
     for (int64_t i = 0; i < d; ++i) r64[i] = 0;
     for (int64_t p = 0; p < P; ++p) {
       const int64_t bank = (p * H + h) * N;
-      // q·M_k[n] for all slots, exact int32 (|q·m| ≤ 2^15·127·d < 2^31 for d < 512). Heads of d ≥ 32: one
-      // pass of the int8 × int16 kernel (ops/int8/matvec_q16.h). Narrower heads: the int8 matvec kernels
-      // (whose VNNI variant packs narrow rows): the Q15 query splits exactly into q = 256·hi + lo + 128
-      // with hi, lo ∈ [-128, 127], so q·m = 256·(hi·m) + lo·m + 128·Σm. Same bits either way.
-      const bool one_pass = d >= 32;
+      // q·M_k[n] for all slots, exact int32 (|q·m| ≤ 2^15·127·d < 2^31 for d < 512): one pass of the
+      // int8 × int16 kernel (ops/int8/matvec_q16.h), or, where the plan found it faster (VNNI with d = 8
+      // or 16: narrow rows packed per vector), the int8 matvec kernels on the query's exact byte split
+      // q = 256·hi + lo + 128 with hi, lo ∈ [-128, 127]: q·m = 256·(hi·m) + lo·m + 128·Σm. Same bits.
+      const bool one_pass = !m.pmem_byte_split;
       int8_t* hi = j.s->pmem_split + h * 2 * d;
       int8_t* lo = hi + d;
       if (!one_pass)
