@@ -257,7 +257,7 @@ void pmem_heads(void* ctx, int64_t h_begin, int64_t h_end) {
       };
       q_dot(L.mem_k + bank * d, L.mem_k_rowsum, scores);
       if (!L.mem_k_lo) {
-        for (int64_t n = 0; n < N; ++n) scores[n] = multiply_by_quantized_multiplier(scores[n], L.mem_k_score[bank + n]);
+        m.requantize_each(scores, L.mem_k_score + bank, N, scores);  // Q15·int8 → Q16 scores (SIMD, same bits)
       } else {
         // int16 M_k = 255·K_hi + K_lo (ops/int8/matvec_wide.h): q·M = 255·(q·K_hi) + q·K_lo in int64.
         for (int64_t n = 0; n < N; ++n) dot64[n] = 255 * int64_t(scores[n]);
@@ -269,7 +269,7 @@ void pmem_heads(void* ctx, int64_t h_begin, int64_t h_end) {
       }
       softmax_fixed_q23(scores, N, kScoreFracBits, probs);
       // p'_n = p_n·s_mv[n]/(P·max s_mv) ≤ p_n/P: Σ over banks and slots ≤ 2^23·127 < 2^31.
-      for (int64_t n = 0; n < N; ++n) probs[n] = multiply_by_quantized_multiplier(probs[n], L.mem_v_weight[bank + n]);
+      m.requantize_each(probs, L.mem_v_weight + bank, N, probs);
       const int8_t* mv = L.mem_v + bank * d;
       if (!L.mem_v_lo) {
         m.axpy(probs, mv, N, d, r);  // r += Σ_n p'_n·M_v[n] (SIMD, same bits; ops/int8/axpy_int8.h)

@@ -85,6 +85,7 @@ struct Int8Model {
   ops::int8::AxpyFn axpy = ops::int8::axpy_i8_portable;  // the persistent memory's Σ p'·M_v
   ops::int8::ValueSumFn value_sum = ops::int8::value_sum_i16_portable;  // the attention's Σ p·v̂
   ops::int8::MatvecQ16Fn matvec_q16 = ops::int8::matvec_q16_portable;  // q·M_k in one pass
+  ops::int8::RequantizeFn requantize_each = ops::int8::requantize_each_portable;  // per-slot requantisation
   bool pmem_byte_split = false;  // q·M_k on `matvec` with the query's byte split instead (int8_forward.cpp)
   // Optional executor (the backend's thread pool): runs fn(ctx, begin, end) over disjoint ranges
   // covering [0, n) and returns when all are done. Null: everything runs on the calling thread.

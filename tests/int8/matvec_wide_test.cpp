@@ -216,3 +216,41 @@ TEST(Int8MatvecQ16, VariantsEqualInt64Reference) {
 
 }  // namespace
 }  // namespace tessera::ops::int8
+
+namespace tessera::ops::int8 {
+namespace {
+
+// Per-slot requantisation: the SIMD variant equals multiply_by_quantized_multiplier bit for bit over the
+// whole int32 range (extremes included), multipliers in [2^30, 2^31) or 0, shifts in [-31, 31].
+TEST(Int8RequantizeEach, SimdEqualsScalarFunction) {
+  std::mt19937 rng(17);
+  int tested = 0;
+  for (MatvecKernel k : {MatvecKernel::kAvx2, MatvecKernel::kAvx512Vnni, MatvecKernel::kNeonDot}) {
+    if (!matvec_kernel_available(k)) continue;
+    const RequantizeFn fn = requantize_function(k);
+    ++tested;
+    for (int round = 0; round < 2000; ++round) {
+      const int64_t n = 1 + int64_t(rng() % 40);
+      std::vector<int32_t> x(static_cast<size_t>(n)), got(static_cast<size_t>(n));
+      std::vector<QuantizedMultiplier> m(static_cast<size_t>(n));
+      for (auto& v : x) {
+        const uint32_t pick = rng() % 8;
+        v = pick == 0 ? INT32_MIN : pick == 1 ? INT32_MAX : pick == 2 ? int32_t(rng() % 2000) - 1000 : int32_t(rng());
+      }
+      for (auto& q : m) {
+        q.multiplier = rng() % 16 == 0 ? 0 : int32_t((1u << 30) + rng() % (1u << 30));
+        q.shift = int32_t(rng() % 63) - 31;
+        if (rng() % 2) q.shift = int32_t(rng() % 8) - 6;  // the common range
+      }
+      fn(x.data(), m.data(), n, got.data());
+      for (int64_t i = 0; i < n; ++i)
+        ASSERT_EQ(got[size_t(i)], multiply_by_quantized_multiplier(x[size_t(i)], m[size_t(i)]))
+            << matvec_kernel_name(k) << " x=" << x[size_t(i)] << " M=" << m[size_t(i)].multiplier
+            << " shift=" << m[size_t(i)].shift;
+    }
+  }
+  std::printf("requantize variants tested: %d\n", tested);
+}
+
+}  // namespace
+}  // namespace tessera::ops::int8

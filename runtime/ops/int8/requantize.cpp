@@ -12,6 +12,10 @@ void requantize_to_int32(const int32_t* acc, const QuantizedMultiplier* m, const
   for (int64_t r = 0; r < n; ++r) out[r] = multiply_by_quantized_multiplier(biased(acc, bias, r), m[r]);
 }
 
+void requantize_each_portable(const int32_t* x, const QuantizedMultiplier* m, int64_t n, int32_t* out) {
+  for (int64_t r = 0; r < n; ++r) out[r] = multiply_by_quantized_multiplier(x[r], m[r]);
+}
+
 void requantize_to_int8(const int32_t* acc, const QuantizedMultiplier* m, const int32_t* bias, int64_t n,
                         int8_t* out) {
   for (int64_t r = 0; r < n; ++r)
