@@ -227,10 +227,10 @@ void pmem_heads(void* ctx, int64_t h_begin, int64_t h_end) {
     int32_t* probs = j.s->pmem_probs + h * N;
     const int16_t* q = j.query + h * d;
     int32_t* r = j.s->r_acc + h * d;
-    int64_t* r64 = j.s->r_acc64 + h * d;  // int16 M_v: Σ p'·M_v can pass 2^31
+    int64_t* r64 = j.s->r_acc64 + h * d;  // int16 M_v: Σ p'·M_v can pass 2^31 (set after the banks)
     int64_t* dot64 = j.s->pmem_dot64 + h * N;
-    for (int64_t i = 0; i < d; ++i) r[i] = 0;
-    for (int64_t i = 0; i < d; ++i) r64[i] = 0;
+    int32_t* r_lo = j.s->u + h * d;  // free while the heads run (the pmem key projection is consumed)
+    for (int64_t i = 0; i < d; ++i) r[i] = r_lo[i] = 0;
     for (int64_t p = 0; p < P; ++p) {
       const int64_t bank = (p * H + h) * N;
       // q·M_k[n] for all slots, exact int32 (|q·m| ≤ 2^15·127·d < 2^31 for d < 512): one pass of the
@@ -275,14 +275,13 @@ void pmem_heads(void* ctx, int64_t h_begin, int64_t h_end) {
         m.axpy(probs, mv, N, d, r);  // r += Σ_n p'_n·M_v[n] (SIMD, same bits; ops/int8/axpy_int8.h)
         continue;
       }
-      const int8_t* mv_lo = L.mem_v_lo + bank * d;
-      for (int64_t n = 0; n < N; ++n) {
-        const int64_t pw = probs[n];
-        if (pw == 0) continue;
-        for (int64_t i = 0; i < d; ++i)
-          r64[i] += pw * (255 * int32_t(mv[n * d + i]) + int32_t(mv_lo[n * d + i]));
-      }
+      // int16 M_v = 255·V_hi + V_lo: Σ p'·V_hi and Σ p'·V_lo each stay below 2^23·127 (int32, the same
+      // kernel); they are combined in int64 after the last bank.
+      m.axpy(probs, mv, N, d, r);
+      m.axpy(probs, L.mem_v_lo + bank * d, N, d, r_lo);
     }
+    if (L.mem_v_lo)
+      for (int64_t i = 0; i < d; ++i) r64[i] = 255 * int64_t(r[i]) + r_lo[i];
   }
 }
 

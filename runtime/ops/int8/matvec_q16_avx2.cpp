@@ -26,9 +26,19 @@ void matvec_q16_avx2(const int8_t* w, int64_t rows, int64_t cols, const int16_t*
         acc[k] = _mm256_add_epi32(acc[k], _mm256_madd_epi16(_mm256_cvtepi8_epi16(b), qv));
       }
     }
+    int64_t done = vec_cols;
+    if (cols - vec_cols >= 8) {  // an 8-wide step (heads of d = 8, 24, ...) in the low 128 bits
+      const __m128i qv = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + vec_cols));
+      for (int k = 0; k < 4; ++k) {
+        const __m128i b = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(w0 + k * cols + vec_cols));
+        const __m128i part = _mm_madd_epi16(_mm_cvtepi8_epi16(b), qv);
+        acc[k] = _mm256_add_epi32(acc[k], _mm256_set_m128i(_mm_setzero_si128(), part));  // upper half zero
+      }
+      done += 8;
+    }
     for (int k = 0; k < 4; ++k) {
       int32_t s = hsum(acc[k]);
-      for (int64_t c = vec_cols; c < cols; ++c) s += int32_t(w0[k * cols + c]) * int32_t(q[c]);
+      for (int64_t c = done; c < cols; ++c) s += int32_t(w0[k * cols + c]) * int32_t(q[c]);
       y[r + k] = s;
     }
   }
