@@ -48,11 +48,11 @@ class AbsSample {
 class Recorder : public ActivationObserver {
  public:
   explicit Recorder(int64_t layers) : sites_(size_t(layers)) {}
-  void layer_site(int64_t layer, Site site, const double* v, int64_t n) override {
+  void layer_site(int64_t layer, Site site, double* v, int64_t n) override {
     sites_[size_t(layer)][size_t(site)].add(v, n);
   }
   void residual(const double* v, int64_t n) override { residual_.add(v, n); }
-  void final_norm(const double* v, int64_t n) override { final_norm_.add(v, n); }
+  void final_norm(double* v, int64_t n) override { final_norm_.add(v, n); }
   void logits(const double* v, int64_t n) override { logits_.add(v, n); }
 
   std::vector<std::array<AbsSample, kSiteCount>> sites_;

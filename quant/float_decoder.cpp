@@ -65,7 +65,7 @@ const std::vector<double>& FloatDecoder::step(int32_t token, ActivationObserver*
   for (int64_t l = 0; l < hp.n_layer; ++l) {
     const FloatLayer& L = m_.layers[size_t(l)];
     LayerState& S = state_[size_t(l)];
-    auto site = [&](Site s, const std::vector<double>& v) {
+    auto site = [&](Site s, std::vector<double>& v) {
       if (obs) obs->layer_site(l, s, v.data(), int64_t(v.size()));
     };
     layernorm(x, L.ln1_w, L.ln1_b, h);

@@ -15,13 +15,15 @@ enum class Site { kH1 = 0, kU, kW, kO, kH2, kU2, kR, kCount };
 inline constexpr int kSiteCount = int(Site::kCount);
 
 // Receives the activations of every site (per layer), the residual stream after every update and
-// the final LayerNorm output and logits.
+// the final LayerNorm output and logits. layer_site and final_norm may change the values they get
+// (the precision search, quant/precision.h, rounds them as the integer runtime would); the decoder
+// continues with what they leave.
 class ActivationObserver {
  public:
   virtual ~ActivationObserver() = default;
-  virtual void layer_site(int64_t layer, Site site, const double* v, int64_t n) = 0;
+  virtual void layer_site(int64_t layer, Site site, double* v, int64_t n) = 0;
   virtual void residual(const double* v, int64_t n) = 0;
-  virtual void final_norm(const double* v, int64_t n) = 0;
+  virtual void final_norm(double* v, int64_t n) = 0;
   virtual void logits(const double* v, int64_t n) = 0;
 };
 

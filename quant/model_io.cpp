@@ -16,9 +16,9 @@ Result<FloatModel> load_float_model(const std::string& input) {
     auto file = gguf::File::open(input);
     if (!file.ok()) return file.status();
     for (const Tensor& t : file->tensors())
-      if (t.dtype == DType::kI8)
-        return invalid_argument(input + ": already quantized (tensor '" + t.name +
-                                "' is I8); quantize reads float models (ckpt.pt, safetensors or a float GGUF)");
+      if (t.dtype == DType::kI8 || t.dtype == DType::kI16)
+        return invalid_argument(input + ": already quantized (tensor '" + t.name + "' is " +
+                                std::string(dtype_name(t.dtype)) + "); quantize reads float models (ckpt.pt, safetensors or a float GGUF)");
     auto hp = read_hparams(*file);
     if (!hp.ok()) return hp.status();
     const gguf::File& f = *file;

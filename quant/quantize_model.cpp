@@ -40,13 +40,21 @@ Tensor f32(const std::string& name, std::vector<int64_t> shape, const std::vecto
 
 class Emitter {
  public:
-  Emitter(QuantMode mode, QuantizedModel& out) : mode_(mode), out_(out) {}
+  Emitter(QuantMode mode, const PrecisionPlan& precision, QuantizedModel& out)
+      : mode_(mode), precision_(precision), out_(out) {}
 
-  // A matrix-like tensor of `rows` output channels: int8 + scale, or F16, plus its bias (F32).
+  // A matrix-like tensor of `rows` output channels: int8 (int16 when the precision plan widens it)
+  // + scale, or F16, plus its bias (F32). `name` without a ".weight" suffix names the tensor itself.
   void matrix(const std::string& name, const std::vector<double>& w, std::vector<int64_t> shape, int64_t rows,
               const std::vector<double>& bias = {}) {
     const int64_t cols = int64_t(w.size()) / rows;
-    if (mode_ == QuantMode::kF16) {
+    if (mode_ == QuantMode::kInt8 && precision_.is_wide(name)) {
+      QuantizedRows16 q = quantize_rows16(w.data(), rows, cols);
+      out_.report.tensors.push_back(measure_int16(name, w.data(), q, rows, cols));
+      std::vector<int64_t> scale_shape(shape.begin(), shape.end() - 1);
+      out_.tensors.push_back(owned(name, DType::kI16, std::move(shape), q.q));
+      out_.tensors.push_back(owned(name + ".scale", DType::kF32, std::move(scale_shape), q.scale));
+    } else if (mode_ == QuantMode::kF16) {
       std::vector<uint16_t> h(w.size());
       for (size_t i = 0; i < w.size(); ++i) h[i] = float_to_half(float(w[i]));
       out_.report.tensors.push_back(measure_f16(name, w.data(), h));
@@ -69,12 +77,16 @@ class Emitter {
 
  private:
   QuantMode mode_;
+  const PrecisionPlan& precision_;
   QuantizedModel& out_;
 };
 
 // int32 sites: the calibrated max maps to 2^22, leaving 2^9 of headroom before saturation.
 double int32_scale(double max_abs) { return (max_abs > 0 ? max_abs : 1.0) / double(1 << 22); }
-double int8_scale(double clip) { return (clip > 0 ? clip : 1.0) / 127.0; }
+
+Tensor i32(const std::string& name, const std::vector<int32_t>& v) {
+  return owned(name, DType::kI32, {int64_t(v.size())}, v);
+}
 
 }  // namespace
 
@@ -89,7 +101,9 @@ std::string QuantizeReport::text() const {
   std::snprintf(line, sizeof line, "overall SQNR %.2f dB over %zu tensors", overall_sqnr_db, tensors.size());
   s += line;
   if (calibration_tokens > 0) s += "; calibrated on " + std::to_string(calibration_tokens) + " tokens";
-  return s + "\n";
+  s += "\n";
+  if (calibration_tokens > 0) s += precision.text();
+  return s;
 }
 
 Result<QuantizedModel> quantize_model(const FloatModel& model, const QuantizeOptions& options) {
@@ -112,7 +126,19 @@ Result<QuantizedModel> quantize_model(const FloatModel& model, const QuantizeOpt
     ranges = std::move(*r);
     out.report.calibration_tokens = ranges.tokens;
   }
-  Emitter e(options.mode, out);
+  PrecisionPlan precision;
+  if (options.mode == QuantMode::kInt8) {
+    auto p = choose_precision(*m, ranges, options.calibration_sequences, options.precision);
+    if (!p.ok()) return p.status();
+    precision = std::move(*p);
+    out.report.precision = precision.report;
+  }
+  // An int8 activation site's scale: clip/127, or clip/32512 when the plan makes it int16.
+  auto act = [&precision](double clip, const std::string& site) {
+    return activation_scale(clip, precision.is_wide(site));
+  };
+  auto bits = [&precision](const std::string& site) { return precision.is_wide(site) ? 16 : 8; };
+  Emitter e(options.mode, precision, out);
   e.matrix("token_embd.weight", m->embd.w, {V, C}, V);
   if (options.mode == QuantMode::kF16) {
     e.vec("output_norm.weight", m->out_w);
@@ -147,16 +173,22 @@ Result<QuantizedModel> quantize_model(const FloatModel& model, const QuantizeOpt
     }
     if (options.mode == QuantMode::kInt8) {
       const auto& r = ranges.layer[size_t(l)];
-      std::vector<double> s = {int8_scale(r[int(Site::kH1)]), int32_scale(r[int(Site::kU)]),
-                               int32_scale(r[int(Site::kW)]), int8_scale(r[int(Site::kO)]),
-                               int8_scale(r[int(Site::kH2)]), int32_scale(r[int(Site::kU2)]),
-                               int8_scale(r[int(Site::kR)]),  1.0};
+      const std::string h1 = activation_site_name(l, Site::kH1), o = activation_site_name(l, Site::kO),
+                        h2 = activation_site_name(l, Site::kH2), rr = activation_site_name(l, Site::kR);
+      std::vector<double> s = {act(r[int(Site::kH1)], h1), int32_scale(r[int(Site::kU)]),
+                               int32_scale(r[int(Site::kW)]),  act(r[int(Site::kO)], o),
+                               act(r[int(Site::kH2)], h2),     int32_scale(r[int(Site::kU2)]),
+                               act(r[int(Site::kR)], rr),      1.0};
       out.tensors.push_back(f32(b("int8.activation_scales"), {8}, s));
+      out.tensors.push_back(i32(b("int8.activation_bits"), {bits(h1), 32, 32, bits(o), bits(h2), 32, bits(rr), 0}));
     }
   }
-  if (options.mode == QuantMode::kInt8)
+  if (options.mode == QuantMode::kInt8) {
     out.tensors.push_back(f32("int8.activation_scales", {3},
-                              {int32_scale(ranges.residual), int8_scale(ranges.final_norm), int32_scale(ranges.logits)}));
+                              {int32_scale(ranges.residual), act(ranges.final_norm, kFinalNormSite),
+                               int32_scale(ranges.logits)}));
+    out.tensors.push_back(i32("int8.activation_bits", {32, bits(kFinalNormSite), 32}));
+  }
   double signal = 0, noise = 0;
   for (const TensorReport& t : out.report.tensors) {
     signal += t.signal;
@@ -171,6 +203,7 @@ Result<QuantizedModel> quantize_model(const FloatModel& model, const QuantizeOpt
              ? std::string("minmax")
              : "percentile:" + std::to_string(options.calibration.percentile)});
     out.string_metadata.push_back({"memory-mosaics.quantization.calibration_source", options.calibration_source});
+    out.string_metadata.push_back({"memory-mosaics.quantization.precision", precision_mode_name(options.precision.mode)});
   }
   return out;
 }

@@ -9,6 +9,7 @@
 #include "core/tensor.h"
 #include "quant/calibrate.h"
 #include "quant/float_model.h"
+#include "quant/precision.h"
 #include "quant/quantize_tensor.h"
 
 namespace tessera::quant {
@@ -25,6 +26,7 @@ struct QuantizeOptions {
   CalibrationOptions calibration;
   std::vector<std::vector<int32_t>> calibration_sequences;  // kInt8 only
   std::string calibration_source;                           // recorded in the GGUF and the report
+  PrecisionOptions precision;                               // kInt8 only: which tensors/sites are int16
   std::function<void(int64_t done, int64_t total)> progress;
 };
 
@@ -32,6 +34,7 @@ struct QuantizeReport {
   std::vector<TensorReport> tensors;
   double overall_sqnr_db = 0;
   int64_t calibration_tokens = 0;
+  PrecisionReport precision;
   std::string text() const;  // the table the CLI prints
 };
 

@@ -9,22 +9,52 @@
 
 namespace tessera::quant {
 
-QuantizedRows quantize_rows(const double* w, int64_t rows, int64_t cols) {
-  QuantizedRows out;
-  out.q.resize(size_t(rows * cols));
-  out.scale.resize(size_t(rows));
+namespace {
+
+// Row scale max|w_r| / qmax as a float32 (what the file stores) and q = round(w / scale), clamped.
+template <class Q>
+void quantize_grid(const double* w, int64_t rows, int64_t cols, double qmax, std::vector<Q>& q,
+                   std::vector<float>& scale) {
+  q.resize(size_t(rows * cols));
+  scale.resize(size_t(rows));
   for (int64_t r = 0; r < rows; ++r) {
     double mx = 0;
     for (int64_t c = 0; c < cols; ++c) mx = std::max(mx, std::fabs(w[r * cols + c]));
-    float s = mx > 0 ? float(mx / 127.0) : 1.0f;
+    float s = mx > 0 ? float(mx / qmax) : 1.0f;
     if (!(s > 0)) s = std::numeric_limits<float>::min();  // a subnormal row max
-    out.scale[size_t(r)] = s;
+    scale[size_t(r)] = s;
     for (int64_t c = 0; c < cols; ++c) {
-      const double q = std::nearbyint(w[r * cols + c] / double(s));
-      out.q[size_t(r * cols + c)] = int8_t(std::clamp(q, -127.0, 127.0));
+      const double v = std::nearbyint(w[r * cols + c] / double(s));
+      q[size_t(r * cols + c)] = Q(std::clamp(v, -qmax, qmax));
     }
   }
+}
+
+template <class Rows>
+TensorReport measure_rows(const std::string& name, const double* w, const Rows& q, int64_t rows, int64_t cols);
+
+}  // namespace
+
+QuantizedRows quantize_rows(const double* w, int64_t rows, int64_t cols) {
+  QuantizedRows out;
+  quantize_grid(w, rows, cols, 127.0, out.q, out.scale);
   return out;
+}
+
+QuantizedRows16 quantize_rows16(const double* w, int64_t rows, int64_t cols) {
+  QuantizedRows16 out;
+  quantize_grid(w, rows, cols, double(kInt16WeightMax), out.q, out.scale);
+  return out;
+}
+
+void fake_quantize_rows(double* w, int64_t rows, int64_t cols, int bits) {
+  if (bits == 16) {
+    const QuantizedRows16 q = quantize_rows16(w, rows, cols);
+    for (int64_t i = 0; i < rows * cols; ++i) w[i] = double(q.scale[size_t(i / cols)]) * q.q[size_t(i)];
+  } else {
+    const QuantizedRows q = quantize_rows(w, rows, cols);
+    for (int64_t i = 0; i < rows * cols; ++i) w[i] = double(q.scale[size_t(i / cols)]) * q.q[size_t(i)];
+  }
 }
 
 static TensorReport finish(TensorReport t) {
@@ -32,7 +62,9 @@ static TensorReport finish(TensorReport t) {
   return t;
 }
 
-TensorReport measure_int8(const std::string& name, const double* w, const QuantizedRows& q, int64_t rows, int64_t cols) {
+namespace {
+template <class Rows>
+TensorReport measure_rows(const std::string& name, const double* w, const Rows& q, int64_t rows, int64_t cols) {
   TensorReport t;
   t.name = name;
   t.numel = rows * cols;
@@ -44,6 +76,16 @@ TensorReport measure_int8(const std::string& name, const double* w, const Quanti
       t.max_abs_error = std::max(t.max_abs_error, std::fabs(e));
     }
   return finish(t);
+}
+}  // namespace
+
+TensorReport measure_int8(const std::string& name, const double* w, const QuantizedRows& q, int64_t rows, int64_t cols) {
+  return measure_rows(name, w, q, rows, cols);
+}
+
+TensorReport measure_int16(const std::string& name, const double* w, const QuantizedRows16& q, int64_t rows,
+                           int64_t cols) {
+  return measure_rows(name, w, q, rows, cols);
 }
 
 TensorReport measure_f16(const std::string& name, const double* w, const std::vector<uint16_t>& h) {

@@ -16,6 +16,20 @@ struct QuantizedRows {
 // q = round(w / s) with s the stored float32 scale, so scale·q is exactly what a reader dequantises.
 QuantizedRows quantize_rows(const double* w, int64_t rows, int64_t cols);
 
+// int16 rows (the wide tensors the precision search picks, quant/precision.h): q ∈ [-32512, 32512],
+// scale = max|w_r| / 32512. 32512 = 127·256 is the largest grid on which every q splits exactly into
+// q = 255·hi + lo with hi, lo ∈ [-127, 127], so the runtime multiplies it with the int8 kernels
+// (two planes, docs/numerics.md "Wide tensors").
+inline constexpr int32_t kInt16WeightMax = 32512;
+struct QuantizedRows16 {
+  std::vector<int16_t> q;
+  std::vector<float> scale;
+};
+QuantizedRows16 quantize_rows16(const double* w, int64_t rows, int64_t cols);
+
+// w ← scale·q in place, at 8 or 16 bits: exactly the values quantize_rows / quantize_rows16 store.
+void fake_quantize_rows(double* w, int64_t rows, int64_t cols, int bits);
+
 struct TensorReport {
   std::string name;
   int64_t numel = 0;
@@ -25,6 +39,8 @@ struct TensorReport {
 };
 
 TensorReport measure_int8(const std::string& name, const double* w, const QuantizedRows& q, int64_t rows, int64_t cols);
+TensorReport measure_int16(const std::string& name, const double* w, const QuantizedRows16& q, int64_t rows,
+                           int64_t cols);
 TensorReport measure_f16(const std::string& name, const double* w, const std::vector<uint16_t>& h);
 
 }  // namespace tessera::quant

@@ -5,13 +5,13 @@
 
 namespace tessera::cpu {
 
-// `inner`: elements per scale entry for I8 tensors (a row of a matrix, a slot of a memory).
+// `inner`: elements per scale entry for I8 / I16 tensors (a row of a matrix, a slot of a memory).
 const float* FloatWeights::view(const Tensor& t, const Tensor& scale, int64_t inner) {
   if (t.nbytes == 0) return nullptr;
   if (t.dtype == DType::kF32 && reinterpret_cast<uintptr_t>(t.data) % alignof(float) == 0)
     return reinterpret_cast<const float*>(t.data);
   auto v = std::make_unique<std::vector<float>>(tensor_to_f32(t));
-  if (t.dtype == DType::kI8) {
+  if (t.dtype == DType::kI8 || t.dtype == DType::kI16) {
     auto s = scale.as<float>();
     for (size_t i = 0; i < v->size(); ++i) (*v)[i] *= s[i / size_t(inner)];
   }

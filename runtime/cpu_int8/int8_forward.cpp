@@ -5,6 +5,7 @@
 #include "ops/int8/l2norm_fixed.h"
 #include "ops/int8/layernorm_fixed.h"
 #include "ops/int8/leaky_average_fixed.h"
+#include "ops/int8/matvec_wide.h"
 #include "ops/int8/requantize.h"
 #include "ops/int8/softmax_fixed.h"
 
@@ -17,7 +18,7 @@ namespace {
 size_t align64(size_t n) { return (n + 63) & ~size_t(63); }
 
 struct Layout {
-  size_t x, u, w_cur, acc, q8, logits, scores, probs, pmem_scores, pmem_probs, pmem_split, o_acc, r_acc, attn_scratch, key_state, pmem_state, w_prev, key_cache, value_cache,
+  size_t x, u, w_cur, acc, q8, q8_lo, q16, acc64, r_acc64, pmem_dot64, logits, scores, probs, pmem_scores, pmem_probs, pmem_split, o_acc, r_acc, attn_scratch, key_state, pmem_state, w_prev, key_cache, value_cache,
       total;
 };
 
@@ -39,6 +40,11 @@ Layout layout(const Int8Model& m, int64_t cap) {
   l.w_cur = take(C * 4);
   l.acc = take(rows * 4);
   l.q8 = take(C);
+  l.q8_lo = take(C);
+  l.q16 = take(C * 2);
+  l.acc64 = take(rows * 8);
+  l.r_acc64 = take(C * 8);
+  l.pmem_dot64 = take(n_slots * 8);
   l.logits = take(V * 4);
   l.scores = take(n_scores * 4);
   l.probs = take(n_scores * 4);
@@ -58,51 +64,95 @@ Layout layout(const Int8Model& m, int64_t cap) {
 }
 
 void embed(const Int8Model& m, int32_t token, int32_t* x) {
-  const int8_t* row = m.token_embd + int64_t(token) * m.n_embd;
   const QuantizedMultiplier mult = m.embd_requant[token];
+  if (m.token_embd_wide) {
+    const int16_t* row = m.token_embd_wide + int64_t(token) * m.n_embd;
+    for (int64_t c = 0; c < m.n_embd; ++c) x[c] = multiply_by_quantized_multiplier(row[c], mult);
+    return;
+  }
+  const int8_t* row = m.token_embd + int64_t(token) * m.n_embd;
   for (int64_t c = 0; c < m.n_embd; ++c) x[c] = multiply_by_quantized_multiplier(row[c], mult);
+}
+
+// LayerNorm into an int8 site (s->q8), or an int16 site split into s->q8 / s->q8_lo. Returns the low
+// plane (null for int8): the activation operand of the next project().
+const int8_t* norm_site(const Int8Model& m, const int32_t* x, uint64_t eps, QuantizedMultiplier inv, bool wide,
+                        Int8State* s) {
+  if (!wide) {
+    layernorm_fixed(x, m.n_embd, eps, inv, s->q8);
+    return nullptr;
+  }
+  layernorm_fixed_wide(x, m.n_embd, eps, inv, s->q16);
+  split_wide(s->q16, m.n_embd, s->q8, s->q8_lo);
+  return s->q8_lo;
 }
 
 struct ProjectJob {
   const Int8Model* m;
   const Int8Matrix* w;
   const int8_t* in;
+  const int8_t* in_lo;  // low plane of an int16 activation, or null
   int32_t* acc;
+  int64_t* acc64;       // used when the matrix or the activation is wide
 };
 constexpr int64_t kRowsPerTask = 32;
+
+bool is_wide(const Int8Matrix& w, const int8_t* in_lo) { return w.weight_lo != nullptr || in_lo != nullptr; }
 
 void project_rows(void* ctx, int64_t begin, int64_t end) {
   const ProjectJob& j = *static_cast<const ProjectJob*>(ctx);
   const int64_t r0 = begin * kRowsPerTask;
   int64_t r1 = end * kRowsPerTask;
   if (r1 > j.w->rows) r1 = j.w->rows;
-  j.m->matvec(j.w->weight + r0 * j.w->cols, r1 - r0, j.w->cols, j.in, j.acc + r0);
-}
-
-void project(const Int8Model& m, const Int8Matrix& w, const int8_t* in, int32_t* acc) {
-  if (m.parallel_for && w.rows >= 2 * kRowsPerTask) {
-    ProjectJob job{&m, &w, in, acc};
-    m.parallel_for(m.executor, (w.rows + kRowsPerTask - 1) / kRowsPerTask, project_rows, &job);
+  const int64_t cols = j.w->cols;
+  if (is_wide(*j.w, j.in_lo)) {
+    matvec_wide(j.m->matvec, j.w->weight + r0 * cols, j.w->weight_lo ? j.w->weight_lo + r0 * cols : nullptr,
+                r1 - r0, cols, j.in, j.in_lo, j.acc + r0, j.acc64 + r0);
     return;
   }
-  m.matvec(w.weight, w.rows, w.cols, in, acc);
+  j.m->matvec(j.w->weight + r0 * cols, r1 - r0, cols, j.in, j.acc + r0);
+}
+
+// W·in into s->acc (int32: int8 × int8) or s->acc64 (int64: either operand int16); returns true for
+// the wide case. Rows are split over the executor when there are enough of them.
+bool project(const Int8Model& m, const Int8Matrix& w, const int8_t* in, const int8_t* in_lo, Int8State* s) {
+  ProjectJob job{&m, &w, in, in_lo, s->acc, s->acc64};
+  const int64_t tasks = (w.rows + kRowsPerTask - 1) / kRowsPerTask;
+  if (m.parallel_for && w.rows >= 2 * kRowsPerTask)
+    m.parallel_for(m.executor, tasks, project_rows, &job);
+  else
+    project_rows(&job, 0, tasks);
+  return is_wide(w, in_lo);
+}
+
+void project_to_int32(const Int8Model& m, const Int8Matrix& w, const int8_t* in, const int8_t* in_lo, Int8State* s,
+                      int32_t* out) {
+  if (project(m, w, in, in_lo, s))
+    requantize64_to_int32(s->acc64, w.requant, w.bias, w.rows, out);
+  else
+    requantize_to_int32(s->acc, w.requant, w.bias, w.rows, out);
+}
+
+void project_add(const Int8Model& m, const Int8Matrix& w, const int8_t* in, const int8_t* in_lo, Int8State* s) {
+  if (project(m, w, in, in_lo, s))
+    requantize64_add_to_int32(s->acc64, w.requant, w.bias, w.rows, s->x);
+  else
+    requantize_add_to_int32(s->acc, w.requant, w.bias, w.rows, s->x);
 }
 
 // Contextual memory of one layer for the token at s->position; adds W_o·o to the residual.
 void contextual_memory(const Int8Model& m, const Int8Layer& L, int64_t layer, Int8State* s) {
   const int64_t C = m.n_embd, H = m.n_head, d = m.head_dim, t = s->position;
-  layernorm_fixed(s->x, C, L.ln1_eps, L.ln1_inv_scale, s->q8);
+  const int8_t* h_lo = norm_site(m, s->x, L.ln1_eps, L.ln1_inv_scale, L.h1_wide, s);
   // Key: projection, leaky average, unit key appended to the cache (it is also the query).
-  project(m, L.attn_k, s->q8, s->acc);
-  requantize_to_int32(s->acc, L.attn_k.requant, L.attn_k.bias, C, s->u);
+  project_to_int32(m, L.attn_k, s->q8, h_lo, s, s->u);
   int32_t* key_state = s->key_state + layer * C;
   leaky_average_fixed(key_state, s->u, L.key_decay_q31, L.key_keep_q31, H, d);
   int16_t* keys = s->key_cache + layer * s->capacity * C;
   int16_t* query = keys + t * C;
   l2norm_fixed_q15(key_state, H, d, query);
   // Value: w_t; v_{t-1} = unit((1 - c) w_t + c w_{t-1}) is finished now.
-  project(m, L.attn_v, s->q8, s->acc);
-  requantize_to_int32(s->acc, L.attn_v.requant, L.attn_v.bias, C, s->w_cur);
+  project_to_int32(m, L.attn_v, s->q8, h_lo, s, s->w_cur);
   int32_t* w_prev = s->w_prev + layer * C;
   int16_t* values = s->value_cache + layer * s->capacity * C;
   if (t >= 1) {
@@ -119,8 +169,10 @@ void contextual_memory(const Int8Model& m, const Int8Layer& L, int64_t layer, In
   const int64_t n_keys = t - m.mask_offset + 1;
   for (int64_t h = 0; h < H; ++h) {
     int8_t* out = s->q8 + h * d;
+    int16_t* out_wide = s->q16 + h * d;
     if (n_keys <= 0) {
       for (int64_t i = 0; i < d; ++i) out[i] = 0;
+      for (int64_t i = 0; i < d; ++i) out_wide[i] = 0;
       continue;
     }
     const int16_t* q = query + h * d;
@@ -139,18 +191,22 @@ void contextual_memory(const Int8Model& m, const Int8Layer& L, int64_t layer, In
       for (int64_t j = 0; j < n_keys; ++j) s->probs[j] *= 256;  // Q1.15 → Q23
     }
     for (int64_t i = 0; i < d; ++i) s->o_acc[i] = 0;
-    for (int64_t j = 0; j < n_keys; ++j) {
-      const int16_t* v = values + j * C + h * d;
-      const int64_t p = s->probs[j];
-      for (int64_t i = 0; i < d; ++i) s->o_acc[i] += p * v[i];
-    }
-    for (int64_t i = 0; i < d; ++i) {  // Q38 → Q30 → int8 at s_o
+    m.value_sum(s->probs, values + h * d, n_keys, C, d, s->o_acc);  // Σ_j p_j·v̂_j, exact int64
+    for (int64_t i = 0; i < d; ++i) {  // Q38 → Q30 → int8 (or int16) at s_o
       const int32_t o_q30 = saturate_to_int32(rounding_shift_right_64(s->o_acc[i], 8));
-      out[i] = saturate_to_int8(multiply_by_quantized_multiplier(o_q30, L.o_to_int8));
+      const int32_t o = multiply_by_quantized_multiplier(o_q30, L.o_to_int8);
+      if (L.o_wide)
+        out_wide[i] = saturate_to_wide(o);
+      else
+        out[i] = saturate_to_int8(o);
     }
   }
-  project(m, L.attn_out, s->q8, s->acc);
-  requantize_add_to_int32(s->acc, L.attn_out.requant, L.attn_out.bias, C, s->x);
+  const int8_t* o_lo = nullptr;
+  if (L.o_wide) {
+    split_wide(s->q16, C, s->q8, s->q8_lo);
+    o_lo = s->q8_lo;
+  }
+  project_add(m, L.attn_out, s->q8, o_lo, s);
 }
 
 // Persistent memory of one head: softmax over N slots per bank; adds Σ p'·M_v into r_acc[h·d ..).
@@ -171,44 +227,69 @@ void pmem_heads(void* ctx, int64_t h_begin, int64_t h_end) {
     int32_t* probs = j.s->pmem_probs + h * N;
     const int16_t* q = j.query + h * d;
     int32_t* r = j.s->r_acc + h * d;
-    for (int64_t i = 0; i < d; ++i) r[i] = 0;
+    int64_t* r64 = j.s->r_acc64 + h * d;  // int16 M_v: Σ p'·M_v can pass 2^31 (set after the banks)
+    int64_t* dot64 = j.s->pmem_dot64 + h * N;
+    int32_t* r_lo = j.s->u + h * d;  // free while the heads run (the pmem key projection is consumed)
+    for (int64_t i = 0; i < d; ++i) r[i] = r_lo[i] = 0;
     for (int64_t p = 0; p < P; ++p) {
       const int64_t bank = (p * H + h) * N;
-      // q·M_k[n] for all slots with the int8 matvec kernels: the Q15 query splits exactly into
-      // q = 256·hi + lo + 128 with hi, lo ∈ [-128, 127], so q·m = 256·(hi·m) + lo·m + 128·Σm
-      // (every term exact in int32: |q·m| ≤ 2^15·127·d < 2^31 for d < 512). Same bits as a plain dot.
+      // q·M_k[n] for all slots, exact int32 (|q·m| ≤ 2^15·127·d < 2^31 for d < 512): one pass of the
+      // int8 × int16 kernel (ops/int8/matvec_q16.h), or, where the plan found it faster (VNNI with d = 8
+      // or 16: narrow rows packed per vector), the int8 matvec kernels on the query's exact byte split
+      // q = 256·hi + lo + 128 with hi, lo ∈ [-128, 127]: q·m = 256·(hi·m) + lo·m + 128·Σm. Same bits.
+      const bool one_pass = !m.pmem_byte_split;
       int8_t* hi = j.s->pmem_split + h * 2 * d;
       int8_t* lo = hi + d;
-      for (int64_t i = 0; i < d; ++i) {
-        const int32_t v = q[i];
-        hi[i] = int8_t(v >> 8);  // arithmetic shift: floor
-        lo[i] = int8_t((v & 255) - 128);
-      }
-      const int8_t* mk = L.mem_k + bank * d;
-      m.matvec(mk, N, d, hi, scores);
-      m.matvec(mk, N, d, lo, probs);
-      for (int64_t n = 0; n < N; ++n) {
-        const int32_t dot = scores[n] * 256 + probs[n] + 128 * L.mem_k_rowsum[bank + n];
-        scores[n] = multiply_by_quantized_multiplier(dot, L.mem_k_score[bank + n]);
+      if (!one_pass)
+        for (int64_t i = 0; i < d; ++i) {
+          const int32_t v = q[i];
+          hi[i] = int8_t(v >> 8);  // arithmetic shift: floor
+          lo[i] = int8_t((v & 255) - 128);
+        }
+      auto q_dot = [&](const int8_t* plane, const int32_t* rowsum, int32_t* out) {  // out[n] = q·plane[n]
+        if (one_pass) {
+          m.matvec_q16(plane, N, d, q, out);
+          return;
+        }
+        m.matvec(plane, N, d, hi, out);
+        m.matvec(plane, N, d, lo, probs);
+        for (int64_t n = 0; n < N; ++n) out[n] = out[n] * 256 + probs[n] + 128 * rowsum[bank + n];
+      };
+      q_dot(L.mem_k + bank * d, L.mem_k_rowsum, scores);
+      if (!L.mem_k_lo) {
+        m.requantize_each(scores, L.mem_k_score + bank, N, scores);  // Q15·int8 → Q16 scores (SIMD, same bits)
+      } else {
+        // int16 M_k = 255·K_hi + K_lo (ops/int8/matvec_wide.h): q·M = 255·(q·K_hi) + q·K_lo in int64.
+        for (int64_t n = 0; n < N; ++n) dot64[n] = 255 * int64_t(scores[n]);
+        q_dot(L.mem_k_lo + bank * d, L.mem_k_lo_rowsum, scores);
+        for (int64_t n = 0; n < N; ++n) {
+          dot64[n] += scores[n];
+          scores[n] = multiply_by_quantized_multiplier_64(dot64[n], L.mem_k_score[bank + n]);
+        }
       }
       softmax_fixed_q23(scores, N, kScoreFracBits, probs);
-      for (int64_t n = 0; n < N; ++n) {
-        // p'_n = p_n·s_mv[n]/(P·max s_mv) ≤ p_n/P: Σ over banks and slots ≤ 2^23·127 < 2^31.
-        const int32_t pw = multiply_by_quantized_multiplier(probs[n], L.mem_v_weight[bank + n]);
-        if (pw == 0) continue;
-        const int8_t* mv = L.mem_v + (bank + n) * d;
-        for (int64_t i = 0; i < d; ++i) r[i] += pw * int32_t(mv[i]);
+      // p'_n = p_n·s_mv[n]/(P·max s_mv) ≤ p_n/P: Σ over banks and slots ≤ 2^23·127 < 2^31.
+      m.requantize_each(probs, L.mem_v_weight + bank, N, probs);
+      const int8_t* mv = L.mem_v + bank * d;
+      if (!L.mem_v_lo) {
+        m.axpy(probs, mv, N, d, r);  // r += Σ_n p'_n·M_v[n] (SIMD, same bits; ops/int8/axpy_int8.h)
+        continue;
       }
+      // int16 M_v = 255·V_hi + V_lo: Σ p'·V_hi and Σ p'·V_lo each stay below 2^23·127 (int32, the same
+      // kernel); they are combined in int64 after the last bank.
+      m.axpy(probs, mv, N, d, r);
+      m.axpy(probs, L.mem_v_lo + bank * d, N, d, r_lo);
     }
+    if (L.mem_v_lo)
+      for (int64_t i = 0; i < d; ++i) r64[i] = 255 * int64_t(r[i]) + r_lo[i];
   }
 }
 
 // Persistent memory of one layer (all heads, in parallel when an executor is set).
 void persistent_memory(const Int8Model& m, const Int8Layer& L, int64_t layer, Int8State* s) {
   const int64_t C = m.n_embd, H = m.n_head, d = m.head_dim;
-  layernorm_fixed(s->x, C, L.ln2_eps, L.ln2_inv_scale, s->q8);
-  project(m, L.pmem_k, s->q8, s->acc);
-  requantize_to_int32(s->acc, L.pmem_k.requant, L.pmem_k.bias, C, s->u);
+  const int8_t* h_lo = norm_site(m, s->x, L.ln2_eps, L.ln2_inv_scale, L.h2_wide, s);
+  project_to_int32(m, L.pmem_k, s->q8, h_lo, s, s->u);
   int32_t* state = s->pmem_state + layer * C;
   leaky_average_fixed(state, s->u, L.pmem_decay_q31, L.pmem_keep_q31, H, d);
   int16_t* query = reinterpret_cast<int16_t*>(s->w_cur);  // C int16 fit in C int32 (w_cur is free here)
@@ -218,9 +299,20 @@ void persistent_memory(const Int8Model& m, const Int8Layer& L, int64_t layer, In
     m.parallel_for(m.executor, H, pmem_heads, &job);
   else
     pmem_heads(&job, 0, H);
-  requantize_uniform_to_int8(s->r_acc, L.r_to_int8, C, s->q8);
-  project(m, L.pmem_out, s->q8, s->acc);
-  requantize_add_to_int32(s->acc, L.pmem_out.requant, L.pmem_out.bias, C, s->x);
+  const int8_t* r_lo = nullptr;
+  if (L.r_wide) {
+    if (L.mem_v_lo)
+      requantize64_uniform_to_wide(s->r_acc64, L.r_to_int8, C, s->q16);
+    else
+      requantize_uniform_to_wide(s->r_acc, L.r_to_int8, C, s->q16);
+    split_wide(s->q16, C, s->q8, s->q8_lo);
+    r_lo = s->q8_lo;
+  } else if (L.mem_v_lo) {
+    requantize64_uniform_to_int8(s->r_acc64, L.r_to_int8, C, s->q8);
+  } else {
+    requantize_uniform_to_int8(s->r_acc, L.r_to_int8, C, s->q8);
+  }
+  project_add(m, L.pmem_out, s->q8, r_lo, s);
 }
 
 }  // namespace
@@ -236,6 +328,11 @@ void int8_state_bind(const Int8Model& m, int64_t capacity, void* arena, Int8Stat
   s->w_cur = reinterpret_cast<int32_t*>(base + l.w_cur);
   s->acc = reinterpret_cast<int32_t*>(base + l.acc);
   s->q8 = reinterpret_cast<int8_t*>(base + l.q8);
+  s->q8_lo = reinterpret_cast<int8_t*>(base + l.q8_lo);
+  s->q16 = reinterpret_cast<int16_t*>(base + l.q16);
+  s->acc64 = reinterpret_cast<int64_t*>(base + l.acc64);
+  s->r_acc64 = reinterpret_cast<int64_t*>(base + l.r_acc64);
+  s->pmem_dot64 = reinterpret_cast<int64_t*>(base + l.pmem_dot64);
   s->logits = reinterpret_cast<int32_t*>(base + l.logits);
   s->scores = reinterpret_cast<int32_t*>(base + l.scores);
   s->probs = reinterpret_cast<int32_t*>(base + l.probs);
@@ -268,9 +365,8 @@ void int8_forward_token(const Int8Model& m, Int8State* s, int32_t token, int32_t
   }
   ++s->position;
   if (!logits) return;
-  layernorm_fixed(s->x, m.n_embd, m.out_eps, m.out_inv_scale, s->q8);
-  project(m, m.output, s->q8, s->acc);
-  requantize_to_int32(s->acc, m.output.requant, m.output.bias, m.vocab_size, logits);
+  const int8_t* h_lo = norm_site(m, s->x, m.out_eps, m.out_inv_scale, m.out_wide, s);
+  project_to_int32(m, m.output, s->q8, h_lo, s, logits);
 }
 
 }  // namespace tessera::int8

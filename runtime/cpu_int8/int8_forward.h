@@ -18,7 +18,10 @@ struct Int8State {
   int32_t* u = nullptr;        // [C] requantised projections
   int32_t* w_cur = nullptr;    // [C]
   int32_t* acc = nullptr;      // [max(C, V)] matvec accumulators
-  int8_t* q8 = nullptr;        // [C] int8 activations
+  int8_t* q8 = nullptr;        // [C] int8 activations (the high plane of an int16 site)
+  int8_t* q8_lo = nullptr;     // [C] low plane of an int16 activation site
+  int16_t* q16 = nullptr;      // [C] int16 activation site before its split
+  int64_t* acc64 = nullptr;    // [max(C, V)] wide matvec accumulators
   int32_t* scores = nullptr;   // [capacity] contextual scores of one head
   int32_t* probs = nullptr;    // [capacity] Q23
   int32_t* pmem_scores = nullptr;  // [H][N] persistent-memory scores (per head: heads run in parallel)
@@ -26,6 +29,8 @@ struct Int8State {
   int8_t* pmem_split = nullptr;    // [H][2][d] the query's high and low bytes
   int64_t* o_acc = nullptr;    // [head_dim]
   int32_t* r_acc = nullptr;    // [C]
+  int64_t* r_acc64 = nullptr;  // [C] Σ p'·M_v for an int16 M_v
+  int64_t* pmem_dot64 = nullptr;   // [H][N] q·M_k for an int16 M_k
   int32_t* attn_scratch = nullptr;  // non-softmax transforms' scratch
   int32_t* logits = nullptr;   // [V] int32 logits of the last position (real = s_logit · logit)
   // Per layer (strided by layer): leaky states, previous w, key and value caches.

@@ -20,8 +20,11 @@ using ops::int8::QuantizedMultiplier;
 inline constexpr int kScoreFracBits = 16;
 
 
+// A matrix is int8, or int16 ("wide", chosen per tensor by `tessera quantize --precision`) stored as
+// two int8 planes W = 255·weight + weight_lo (ops/int8/matvec_wide.h); its accumulators are then int64.
 struct Int8Matrix {
-  const int8_t* weight = nullptr;                 // rows × cols, per-row symmetric int8
+  const int8_t* weight = nullptr;                 // rows × cols, per-row symmetric int8 (or the high plane)
+  const int8_t* weight_lo = nullptr;              // low plane of an int16 matrix; null for int8
   const QuantizedMultiplier* requant = nullptr;   // per row: s_w[r]·s_in / s_out
   const int32_t* bias = nullptr;                  // per row, at the accumulator scale s_w[r]·s_in; may be null
   int64_t rows = 0, cols = 0;
@@ -39,7 +42,10 @@ struct Int8Layer {
   const int32_t* value_mix_q24 = nullptr;  // [H] c_h·2^24 (ṽ_t = (1-c) w_{t+1} + c w_t)
   const QuantizedMultiplier* score_multiplier = nullptr;  // [H] β_h²·2^(16-30): Q30 cos → Q16 score
   const ops::fixed::ScoreScale* transform_scale = nullptr;  // [H] real input of the non-softmax transforms
-  QuantizedMultiplier o_to_int8;        // Q30 attention output → int8 at s_o
+  QuantizedMultiplier o_to_int8;        // Q30 attention output → int8 (int16 when o_wide) at s_o
+  // int16 activation sites (LN1 output, attention output, LN2 output, persistent-memory output):
+  // their values are int16 in [-32512, 32512] and reach the next matrix as two int8 planes.
+  bool h1_wide = false, o_wide = false, h2_wide = false, r_wide = false;
   // Persistent memory (absent when attn_only).
   bool has_pmem = false;
   uint64_t ln2_eps = 0;
@@ -49,10 +55,13 @@ struct Int8Layer {
   const int32_t* pmem_keep_q31 = nullptr;
   const int8_t* mem_k = nullptr;  // [P, H, N, d] (β'² folded in)
   const int8_t* mem_v = nullptr;  // [P, H, N, d]
+  const int8_t* mem_k_lo = nullptr;        // low planes of int16 M_k / M_v (null: int8)
+  const int32_t* mem_k_lo_rowsum = nullptr;
+  const int8_t* mem_v_lo = nullptr;
   const int32_t* mem_k_rowsum = nullptr;  // [P·H·N] Σ_i M_k[n][i] (for the split-query dot, int8_forward.cpp)
   const QuantizedMultiplier* mem_k_score = nullptr;  // [P·H·N] s_mk[n]·2^(16-15): Q15·int8 → Q16 score
   const QuantizedMultiplier* mem_v_weight = nullptr; // [P·H·N] s_mv[n] / (P · max s_mv) (≤ 1)
-  QuantizedMultiplier r_to_int8;  // Σ p·M_v (Q23 · int8) → int8 at s_r (includes max s_mv)
+  QuantizedMultiplier r_to_int8;  // Σ p·M_v (Q23 · int8) → int8 (int16 when r_wide) at s_r (includes max s_mv)
 };
 
 struct Int8Model {
@@ -65,12 +74,19 @@ struct Int8Model {
   ops::fixed::FixedRowTransform attention_transform;
   int64_t attention_scratch_words_per_key = 0;  // scratch = this · capacity (+ 1)
   const int8_t* token_embd = nullptr;                // [V, C]
+  const int16_t* token_embd_wide = nullptr;          // [V, C] when the embedding is int16 (then token_embd is null)
   const QuantizedMultiplier* embd_requant = nullptr;  // [V] s_e[v] / s_x
   uint64_t out_eps = 0;
   QuantizedMultiplier out_inv_scale;
+  bool out_wide = false;  // final LayerNorm output is an int16 site
   Int8Matrix output;  // [V, C] → int32 logits at s_logit (a per-model constant)
   const Int8Layer* layers = nullptr;
   ops::int8::MatvecFn matvec = ops::int8::matvec_i8_portable;
+  ops::int8::AxpyFn axpy = ops::int8::axpy_i8_portable;  // the persistent memory's Σ p'·M_v
+  ops::int8::ValueSumFn value_sum = ops::int8::value_sum_i16_portable;  // the attention's Σ p·v̂
+  ops::int8::MatvecQ16Fn matvec_q16 = ops::int8::matvec_q16_portable;  // q·M_k in one pass
+  ops::int8::RequantizeFn requantize_each = ops::int8::requantize_each_portable;  // per-slot requantisation
+  bool pmem_byte_split = false;  // q·M_k on `matvec` with the query's byte split instead (int8_forward.cpp)
   // Optional executor (the backend's thread pool): runs fn(ctx, begin, end) over disjoint ranges
   // covering [0, n) and returns when all are done. Null: everything runs on the calling thread.
   // Results never depend on it (each range writes its own outputs with the same integer math).

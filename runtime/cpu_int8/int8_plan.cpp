@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "ops/int8/matvec_wide.h"
 #include "ops/int8/softmax_fixed.h"
 
 namespace tessera::int8 {
@@ -83,6 +84,52 @@ class Builder {
     return reinterpret_cast<const int8_t*>((*r)->data);
   }
 
+  // An int8 tensor, or an int16 one (|q| ≤ 32512) split into two int8 planes q = 255·hi + lo; *lo is
+  // null for int8. Anything else (F32, F16, ...) is "not an int8 model".
+  Status planes(const std::string& name, const std::vector<int64_t>& shape, const int8_t** hi, const int8_t** lo) {
+    const Tensor* t = find_(name);
+    *lo = nullptr;
+    if (!t || t->dtype != DType::kI16) {
+      auto w = int8_weights(name, shape);
+      if (!w.ok()) return w.status();
+      *hi = *w;
+      return {};
+    }
+    auto r = require(name, DType::kI16, shape);
+    if (!r.ok()) return r.status();
+    const int16_t* q = reinterpret_cast<const int16_t*>((*r)->data);
+    const size_t n = size_t((*r)->numel());
+    plan_.planes.emplace_back(n);
+    int8_t* h = plan_.planes.back().data();
+    plan_.planes.emplace_back(n);
+    int8_t* l = plan_.planes.back().data();
+    for (size_t i = 0; i < n; ++i)
+      if (q[i] > ops::int8::kWideMax || q[i] < -ops::int8::kWideMax)
+        return error(StatusCode::kCorruptFile, "tensor '" + name + "': int16 value " + std::to_string(q[i]) +
+                                                   " outside [-32512, 32512]");
+    ops::int8::split_wide(q, int64_t(n), h, l);
+    *hi = h;
+    *lo = l;
+    return {};
+  }
+
+  // The int8/int16 choice of the activation sites (optional tensor; absent: all 8).
+  Result<std::vector<int32_t>> activation_bits(const std::string& name, int64_t count,
+                                               const std::vector<int>& int8_sites) {
+    std::vector<int32_t> bits(size_t(count), 8);
+    if (!find_(name)) return bits;
+    auto t = require(name, DType::kI32, {count});
+    if (!t.ok()) return t.status();
+    auto v = (*t)->as<int32_t>();
+    for (int i : int8_sites) {
+      if (v[size_t(i)] != 8 && v[size_t(i)] != 16)
+        return error(StatusCode::kCorruptFile, "tensor '" + name + "': site " + std::to_string(i) + " has " +
+                                                   std::to_string(v[size_t(i)]) + " bits (expected 8 or 16)");
+      bits[size_t(i)] = v[size_t(i)];
+    }
+    return bits;
+  }
+
   QuantizedMultiplier* new_multipliers(size_t n) {
     plan_.multipliers.emplace_back(n);
     return plan_.multipliers.back().data();
@@ -98,11 +145,9 @@ class Builder {
 
   // A [rows, cols] int8 matrix: requant[r] = s_w[r]·s_in/s_out, bias at s_w[r]·s_in.
   Status matrix(const std::string& name, int64_t rows, int64_t cols, double s_in, double s_out, Int8Matrix* m) {
-    auto w = int8_weights(name, {rows, cols});
-    if (!w.ok()) return w.status();
+    if (Status st = planes(name, {rows, cols}, &m->weight, &m->weight_lo); !st.ok()) return st;
     auto s = scales(name + ".scale", {rows});
     if (!s.ok()) return s.status();
-    m->weight = *w;
     m->rows = rows;
     m->cols = cols;
     QuantizedMultiplier* rq = new_multipliers(size_t(rows));
@@ -165,6 +210,12 @@ class Builder {
     if (!as.ok()) return as.status();
     const std::vector<double>& s = *as;
     using namespace int8_names;
+    auto bits = activation_bits(block_name(l, kActivationBits), kLayerScaleCount, {kH1, kO, kH2, kR});
+    if (!bits.ok()) return bits.status();
+    L->h1_wide = (*bits)[kH1] == 16;
+    L->o_wide = (*bits)[kO] == 16;
+    L->h2_wide = (*bits)[kH2] == 16;
+    L->r_wide = (*bits)[kR] == 16;
     const double eps = hp_.layer_norm_eps;
     L->ln1_eps = uint64_t(std::llround(eps / (s_x_ * s_x_)));
     L->ln1_inv_scale = quantize_multiplier(1.0 / s[kH1]);
@@ -217,16 +268,12 @@ class Builder {
     if (Status st = matrix(block_name(l, "pmem_output.weight"), C, C, s[kR], s_x_, &L->pmem_out); !st.ok()) return st;
     if (Status st = decay(block_name(l, "pmem_key_decay"), &L->pmem_decay_q31, &L->pmem_keep_q31); !st.ok()) return st;
     const std::vector<int64_t> mem_shape = {P, H, N, d}, slot_shape = {P, H, N};
-    auto mk = int8_weights(block_name(l, "pmem_mem_k"), mem_shape);
-    if (!mk.ok()) return mk.status();
-    auto mv = int8_weights(block_name(l, "pmem_mem_v"), mem_shape);
-    if (!mv.ok()) return mv.status();
+    if (Status st = planes(block_name(l, "pmem_mem_k"), mem_shape, &L->mem_k, &L->mem_k_lo); !st.ok()) return st;
+    if (Status st = planes(block_name(l, "pmem_mem_v"), mem_shape, &L->mem_v, &L->mem_v_lo); !st.ok()) return st;
     auto smk = scales(block_name(l, "pmem_mem_k.scale"), slot_shape);
     if (!smk.ok()) return smk.status();
     auto smv = scales(block_name(l, "pmem_mem_v.scale"), slot_shape);
     if (!smv.ok()) return smv.status();
-    L->mem_k = *mk;
-    L->mem_v = *mv;
     const size_t slots = size_t(P * H * N);
     QuantizedMultiplier* ks = new_multipliers(slots);
     QuantizedMultiplier* vw = new_multipliers(slots);
@@ -237,13 +284,17 @@ class Builder {
       vw[i] = quantize_multiplier((*smv)[i] / (double(P) * max_v));
     }
     L->mem_k_score = ks;
-    int32_t* rowsum = new_integers(slots);
-    for (size_t i = 0; i < slots; ++i) {
-      int32_t sum = 0;
-      for (int64_t j = 0; j < d; ++j) sum += L->mem_k[i * size_t(d) + size_t(j)];
-      rowsum[i] = sum;
-    }
-    L->mem_k_rowsum = rowsum;
+    auto rowsums = [&](const int8_t* plane) {
+      int32_t* rowsum = new_integers(slots);
+      for (size_t i = 0; i < slots; ++i) {
+        int32_t sum = 0;
+        for (int64_t j = 0; j < d; ++j) sum += plane[i * size_t(d) + size_t(j)];
+        rowsum[i] = sum;
+      }
+      return rowsum;
+    };
+    L->mem_k_rowsum = rowsums(L->mem_k);
+    if (L->mem_k_lo) L->mem_k_lo_rowsum = rowsums(L->mem_k_lo);
     L->mem_v_weight = vw;
     L->r_to_int8 = quantize_multiplier(max_v * std::ldexp(1.0, -ops::int8::kProbabilityFracBits) / s[kR]);
     return {};
@@ -293,6 +344,9 @@ class Builder {
       return gs.status();
     }
     s_x_ = (*gs)[0];
+    auto gbits = activation_bits(int8_names::kActivationBits, 3, {1});
+    if (!gbits.ok()) return gbits.status();
+    plan_.model.out_wide = (*gbits)[1] == 16;
     const double s_hout = (*gs)[1], s_logit = (*gs)[2];
     Int8Model& m = plan_.model;
     m.vocab_size = V;
@@ -303,11 +357,17 @@ class Builder {
     m.pmem_size = hp_.attn_only ? 0 : hp_.pmem_size;
     m.pmem_count = hp_.attn_only ? 0 : hp_.pmem_count;
     m.mask_offset = hp_.mask_offset;
-    auto e = int8_weights("token_embd.weight", {V, C});
-    if (!e.ok()) return e.status();
+    if (const Tensor* t = find_("token_embd.weight"); t && t->dtype == DType::kI16) {
+      auto e = require("token_embd.weight", DType::kI16, {V, C});
+      if (!e.ok()) return e.status();
+      m.token_embd_wide = reinterpret_cast<const int16_t*>((*e)->data);  // |q| ≤ 32512: any int16 fits int32 math
+    } else {
+      auto e = int8_weights("token_embd.weight", {V, C});
+      if (!e.ok()) return e.status();
+      m.token_embd = *e;
+    }
     auto es = scales("token_embd.weight.scale", {V});
     if (!es.ok()) return es.status();
-    m.token_embd = *e;
     QuantizedMultiplier* er = new_multipliers(size_t(V));
     for (int64_t v = 0; v < V; ++v) er[v] = quantize_multiplier((*es)[size_t(v)] / s_x_);
     m.embd_requant = er;
@@ -340,7 +400,16 @@ Result<std::unique_ptr<Int8Plan>> build_int8_plan(const HParams& hp, const Tenso
   auto plan = std::make_unique<Int8Plan>();
   Builder b(hp, find, source, *plan);
   if (Status st = b.build(); !st.ok()) return st;
-  plan->model.matvec = ops::int8::matvec_function(ops::int8::resolve_matvec_kernel(kernel));
+  const ops::int8::MatvecKernel resolved = ops::int8::resolve_matvec_kernel(kernel);
+  plan->model.matvec = ops::int8::matvec_function(resolved);
+  plan->model.axpy = ops::int8::axpy_function(resolved);
+  plan->model.value_sum = ops::int8::value_sum_function(resolved);
+  plan->model.matvec_q16 = ops::int8::matvec_q16_function(resolved);
+  plan->model.requantize_each = ops::int8::requantize_function(resolved);
+  // The VNNI kernel packs rows of 8 or 16 bytes (matvec_int8_avx512vnni.cpp): for those head widths two
+  // passes of it beat one pass of the int8 × int16 kernel. Same bits either way.
+  const int64_t d = plan->model.head_dim;
+  plan->model.pmem_byte_split = resolved == ops::int8::MatvecKernel::kAvx512Vnni && (d == 8 || d == 16);
   return plan;
 }
 

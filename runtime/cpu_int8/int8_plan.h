@@ -25,6 +25,10 @@ inline constexpr const char* kModelActivationScales = "int8.activation_scales";
 //   s_h1 (LN1 out), s_u (key projection), s_w (value projection), s_o (attention output),
 //   s_h2 (LN2 out), s_u2 (pmem key projection), s_r (pmem output), 1 (reserved).
 inline constexpr const char* kLayerActivationScales = "int8.activation_scales";
+// Optional I32 companions "int8.activation_bits" [3] and "blk.<i>.int8.activation_bits" [8], same
+// order: 8 or 16 at the int8 sites (s_hout; s_h1, s_o, s_h2, s_r), 32 at int32 sites, 0 reserved.
+// Absent: every int8 site is 8 bits (files written before mixed precision).
+inline constexpr const char* kActivationBits = "int8.activation_bits";
 inline constexpr int kLayerScaleCount = 8;
 enum LayerScale { kH1 = 0, kU = 1, kW = 2, kO = 3, kH2 = 4, kU2 = 5, kR = 6 };
 }  // namespace int8_names
@@ -39,6 +43,7 @@ struct Int8Plan {
   std::vector<Int8Layer> layers;
   std::deque<std::vector<QuantizedMultiplier>> multipliers;
   std::deque<std::vector<int32_t>> integers;
+  std::deque<std::vector<int8_t>> planes;  // int8 planes of int16 tensors (ops/int8/matvec_wide.h)
   std::deque<std::vector<ops::fixed::ScoreScale>> score_scales;
   std::shared_ptr<const void> keep_alive;  // the tensors' owner (mapped file)
   std::shared_ptr<void> executor_owner;    // the thread pool model.executor points to (threads > 1)

@@ -25,10 +25,10 @@ class Loader {
       return invalid_argument(f_.name() + ": tensor '" + name + "': expected shape " + shape_str(shape) +
                               ", found " + t->shape_string());
     const bool ok_type = t->dtype == DType::kF32 || t->dtype == DType::kF16 ||
-                         (allow_quantized && t->dtype == DType::kI8);
+                         (allow_quantized && (t->dtype == DType::kI8 || t->dtype == DType::kI16));
     if (!ok_type)
       return invalid_argument(f_.name() + ": tensor '" + name + "': expected type F32 or F16" +
-                              std::string(allow_quantized ? " or I8" : "") + ", found " +
+                              std::string(allow_quantized ? " or I8/I16" : "") + ", found " +
                               std::string(dtype_name(t->dtype)));
     return *t;
   }
@@ -36,9 +36,10 @@ class Loader {
     if (!f_.find_tensor(name)) return Tensor{};
     return tensor(name, shape, false);
   }
-  // Per-row scale of an I8 tensor: "<name>.scale" F32 with the leading dims of `shape`.
+  // Per-row scale of an I8 (or I16, a wide tensor of a mixed-precision int8 file) tensor: "<name>.scale"
+  // F32 with the leading dims of `shape`.
   Result<Tensor> scale_for(const Tensor& w, std::vector<int64_t> rows_shape) {
-    if (w.dtype != DType::kI8) return Tensor{};
+    if (w.dtype != DType::kI8 && w.dtype != DType::kI16) return Tensor{};
     TESSERA_ASSIGN_OR_RETURN(Tensor s, tensor(w.name + ".scale", rows_shape, false));
     if (s.dtype != DType::kF32)
       return invalid_argument(f_.name() + ": tensor '" + s.name + "': expected type F32, found " +

@@ -13,12 +13,13 @@
 
 namespace tessera {
 
-// y = W x (+ bias). weight: [rows, cols] F32/F16, or I8 with a per-row F32 `scale` ([rows]):
-// real W[r][c] = scale[r] · q[r][c]. Absent bias/scale have nbytes == 0.
+// y = W x (+ bias). weight: [rows, cols] F32/F16, or I8 (I16 for the wide tensors of a mixed-precision
+// int8 file) with a per-row F32 `scale` ([rows]): real W[r][c] = scale[r] · q[r][c]. Absent bias/scale
+// have nbytes == 0.
 struct Matrix {
   Tensor weight, scale, bias;
   int64_t rows = 0, cols = 0;
-  bool quantized() const { return weight.dtype == DType::kI8; }
+  bool quantized() const { return weight.dtype == DType::kI8 || weight.dtype == DType::kI16; }
 };
 
 // LayerNorm affine part; an absent weight means ones, an absent bias zeros.

@@ -8,7 +8,7 @@ namespace tessera::vk {
 Result<BufferSlice> upload_as_f32(Context& context, const Tensor& t, const Tensor* scale, int64_t group,
                                   const std::string& what) {
   std::vector<float> v = tensor_to_f32(t);
-  if (t.dtype == DType::kI8 && scale && scale->nbytes) {
+  if ((t.dtype == DType::kI8 || t.dtype == DType::kI16) && scale && scale->nbytes) {
     std::vector<float> s = tensor_to_f32(*scale);
     if (group <= 0 || int64_t(s.size()) * group != int64_t(v.size()))
       return invalid_argument(what + ": scale count " + std::to_string(s.size()) + " does not match " +
@@ -73,8 +73,13 @@ Result<GpuMatrix> upload_matrix(Context& context, const Matrix& m, const std::st
     case DType::kF32: g.wtype = WeightType::kF32; break;
     case DType::kF16: g.wtype = WeightType::kF16; break;
     case DType::kI8: g.wtype = WeightType::kI8; break;
-    default: {  // BF16/F64: widen to F32 once at load
+    default: {  // BF16/F64 (and I16 of a mixed-precision int8 file, times its row scale): F32 once at load
       std::vector<float> f = tensor_to_f32(m.weight);
+      if (m.weight.dtype == DType::kI16 && m.scale.nbytes) {
+        const std::vector<float> s = tensor_to_f32(m.scale);
+        if (int64_t(s.size()) != m.rows) return invalid_argument(what + ": I16 weight needs one scale per row");
+        for (size_t i = 0; i < f.size(); ++i) f[i] *= s[i / size_t(m.cols)];
+      }
       converted.resize(f.size() * 4);
       std::memcpy(converted.data(), f.data(), converted.size());
       data = converted.data();

@@ -22,6 +22,9 @@
 namespace {
 
 std::string g_model_dir = "/tmp/tessera-int8-bench";
+std::string g_shipped_dir = "examples/models";  // --shipped_dir: the repository's trained models
+const char* const kShipped[] = {"mqmtar-softmax", "mqmtar-biweight", "mqmtar-epanechnikov",
+                                "mqmtar-relumax", "mqmtar-triweight", "fortunes-char"};
 
 struct Config {
   const char* name;
@@ -112,18 +115,12 @@ std::string model_path(const Config& c, bool int8) {
   return int8 ? q8 : f32;
 }
 
-// args: config index, int8 (0/1), threads.
-void BM_Decode(benchmark::State& state) {
-  const Config& c = kConfigs[state.range(0)];
-  const bool int8 = state.range(1) != 0;
-  const std::string path = model_path(c, int8);
-  if (path.empty()) {
-    state.SkipWithError("could not create the model");
-    return;
-  }
+// Decodes 128-token windows of `path` (random tokens) on one backend; counters: peak RSS, file size.
+void decode_loop(benchmark::State& state, const std::string& path, bool int8, int threads, int64_t vocab,
+                 const std::string& name) {
   tessera::LoadOptions lo;
   lo.backend = int8 ? tessera::BackendKind::kCpuInt8 : tessera::BackendKind::kCpu;
-  lo.threads = int(state.range(2));
+  lo.threads = threads;
   auto model = tessera::Model::load(path, lo);
   if (!model.ok()) {
     state.SkipWithError(model.status().to_string().c_str());
@@ -142,15 +139,46 @@ void BM_Decode(benchmark::State& state) {
   for (auto _ : state) {
     if ((*session)->position() == window) (*session)->reset();
     if (!(*session)->decode(token).ok()) state.SkipWithError("decode failed");
-    token = int32_t(rng() % uint64_t(c.V));
+    token = int32_t(rng() % uint64_t(vocab));
   }
   state.SetItemsProcessed(state.iterations());
-  state.SetLabel(std::string(c.name) + " " + (*model)->info().backend_name);
+  state.SetLabel(name + " " + (*model)->info().backend_name);
   struct rusage ru {};
   getrusage(RUSAGE_SELF, &ru);
   state.counters["peak_rss_MiB"] = double(ru.ru_maxrss) / 1024.0;
   state.counters["file_MiB"] = double(file_size(path)) / (1024.0 * 1024.0);
 }
+
+// args: config index, int8 (0/1), threads.
+void BM_Decode(benchmark::State& state) {
+  const Config& c = kConfigs[state.range(0)];
+  const bool int8 = state.range(1) != 0;
+  const std::string path = model_path(c, int8);
+  if (path.empty()) {
+    state.SkipWithError("could not create the model");
+    return;
+  }
+  decode_loop(state, path, int8, int(state.range(2)), c.V, c.name);
+}
+
+// The shipped trained models: model.gguf on cpu vs model-int8.gguf (mixed precision as shipped) on
+// cpu-int8, 1 thread. args: model index (kShipped), int8 (0/1).
+void BM_DecodeShipped(benchmark::State& state) {
+  const std::string dir = g_shipped_dir + "/" + kShipped[state.range(0)];
+  const bool int8 = state.range(1) != 0;
+  const std::string path = dir + (int8 ? "/model-int8.gguf" : "/model.gguf");
+  if (!exists(path)) {
+    state.SkipWithError(("missing " + path).c_str());
+    return;
+  }
+  decode_loop(state, path, int8, 1, 1, kShipped[state.range(0)]);  // token 1 only: valid in every vocabulary
+}
+BENCHMARK(BM_DecodeShipped)
+    ->ArgNames({"model", "int8"})
+    ->ArgsProduct({{0, 1, 2, 3, 4, 5}, {0, 1}})
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime()
+    ->MinTime(1.0);
 
 BENCHMARK(BM_Decode)
     ->ArgNames({"config", "int8", "threads"})
@@ -164,6 +192,7 @@ BENCHMARK(BM_Decode)
 int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i)
     if (std::strncmp(argv[i], "--model_dir=", 12) == 0) g_model_dir = argv[i] + 12;
+    else if (std::strncmp(argv[i], "--shipped_dir=", 14) == 0) g_shipped_dir = argv[i] + 14;
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

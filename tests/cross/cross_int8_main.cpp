@@ -1,4 +1,5 @@
-// Same bits on every CPU: deterministic integer-only models (softmax and sparsemax attention) (weights and requantisation parameters
+// Same bits on every CPU: deterministic integer-only models (softmax, sparsemax, and softmax with every
+// tensor and activation site wide: int16 as two int8 planes, ops/int8/matvec_wide.h) (weights and requantisation parameters
 // from an integer PRNG, no floats anywhere) runs through the fixed-point core; its int32 logits must
 // equal the golden file checked in (generated on x86-64). Built natively (CTest) and by
 // run_cross.sh for aarch64 / armhf under qemu-user. Also checks every matvec variant the CPU runs is
@@ -35,6 +36,7 @@ struct Rng {  // xorshift64*: the same sequence on every platform
 
 struct Storage {
   std::vector<std::vector<int8_t>> i8;
+  std::vector<std::vector<int16_t>> i16;
   std::vector<std::vector<int32_t>> i32;
   std::vector<std::vector<QuantizedMultiplier>> qm;
   std::vector<std::vector<ops::fixed::ScoreScale>> scales;
@@ -124,6 +126,52 @@ void build(Storage& st, Int8Model& m) {
   m.layers = st.layers.data();
 }
 
+// The third model: every matrix, the embedding, both memories and every activation site int16. Weight
+// planes add 255× to an accumulator and wide sites carry 256× larger values, so the multipliers that
+// produce a wide site gain 2^8 and those that consume a wide operand lose 2^8 per wide factor (keeps
+// the values in range instead of saturating).
+void widen(Storage& st, Int8Model& m) {
+  auto shifted = [&](const QuantizedMultiplier* p, int64_t n, int ds) {
+    st.qm.emplace_back(p, p + n);
+    for (auto& q : st.qm.back()) q.shift += ds;
+    return st.qm.back().data();
+  };
+  auto wide_matrix = [&](Int8Matrix& w, int ds) {
+    w.weight_lo = st.weights(w.rows * w.cols);
+    w.requant = shifted(w.requant, w.rows, ds - 8);
+  };
+  st.i16.emplace_back(size_t(V * C));  // int16 embedding, values in [-32512, 32512]
+  for (auto& e : st.i16.back()) e = int16_t(st.rng.range(-ops::int8::kWideMax, ops::int8::kWideMax));
+  m.token_embd_wide = st.i16.back().data();
+  m.token_embd = nullptr;
+  m.embd_requant = shifted(m.embd_requant, V, -8);
+  m.out_wide = true;
+  m.out_inv_scale.shift += 8;
+  wide_matrix(m.output, -8);
+  for (Int8Layer& y : st.layers) {
+    y.h1_wide = y.o_wide = y.h2_wide = y.r_wide = true;
+    y.ln1_inv_scale.shift += 8;
+    y.ln2_inv_scale.shift += 8;
+    y.o_to_int8.shift += 8;
+    wide_matrix(y.attn_k, -8);
+    wide_matrix(y.attn_v, -8);
+    wide_matrix(y.attn_out, -8);
+    wide_matrix(y.pmem_k, -8);
+    wide_matrix(y.pmem_out, -8);
+    y.mem_k_lo = st.weights(P * H * N * D);
+    y.mem_v_lo = st.weights(P * H * N * D);
+    st.i32.emplace_back(size_t(P * H * N));
+    for (int64_t i = 0; i < P * H * N; ++i) {
+      int32_t sum = 0;
+      for (int64_t k = 0; k < D; ++k) sum += y.mem_k_lo[i * D + k];
+      st.i32.back()[size_t(i)] = sum;
+    }
+    y.mem_k_lo_rowsum = st.i32.back().data();
+    y.mem_k_score = shifted(y.mem_k_score, P * H * N, -8);
+    // r gains 255× from the wide M_v and must come out 256× larger (wide site): the shift stays.
+  }
+}
+
 bool kernels_bit_identical() {
   Rng rng;
   const int64_t rows = 37, cols = 131;
@@ -151,18 +199,26 @@ int main(int argc, char** argv) {
     return 2;
   }
   const bool kernels_ok = kernels_bit_identical();
-  // Two models: softmax contextual attention (ops/int8) and sparsemax (ops/fixed), T rows each.
-  std::vector<int32_t> logits(size_t(2 * T * V));
+  // Three models: softmax contextual attention (ops/int8), sparsemax (ops/fixed), and the softmax model
+  // widened to int16 everywhere (widen), T rows each.
+  constexpr int kModels = 3;
+  std::vector<int32_t> logits(size_t(kModels * T * V));
   MatvecKernel kernel = MatvecKernel::kPortable;
-  for (int variant = 0; variant < 2; ++variant) {
+  for (int variant = 0; variant < kModels; ++variant) {
     Storage st;
     Int8Model m;
     build(st, m);
-    m.attention_softmax = variant == 0;
+    if (variant == 2) widen(st, m);
+    m.layers = st.layers.data();
+    m.attention_softmax = variant != 1;
     m.attention_transform.kind = ops::fixed::FixedKind::kSparsemax;
-    m.attention_scratch_words_per_key = variant == 0 ? 0 : 1;
+    m.attention_scratch_words_per_key = variant == 1 ? 1 : 0;
     kernel = ops::int8::resolve_matvec_kernel(MatvecKernel::kAuto);
     m.matvec = ops::int8::matvec_function(kernel);
+    m.axpy = ops::int8::axpy_function(kernel);
+    m.value_sum = ops::int8::value_sum_function(kernel);
+    m.matvec_q16 = ops::int8::matvec_q16_function(kernel);
+    m.requantize_each = ops::int8::requantize_function(kernel);
     std::vector<unsigned char> arena(int8_state_bytes(m, T) + 64);
     void* base = reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(arena.data()) + 63) & ~uintptr_t(63));
     Int8State s;
@@ -173,7 +229,7 @@ int main(int argc, char** argv) {
       int8_forward_token(m, &s, tokens.range(0, V - 1), logits.data() + (variant * T + t) * V);
   }
   if (std::strcmp(argv[1], "--print") == 0) {
-    for (int64_t t = 0; t < 2 * T; ++t) {
+    for (int64_t t = 0; t < kModels * T; ++t) {
       for (int64_t v = 0; v < V; ++v) std::printf("%s%d", v ? " " : "", logits[size_t(t * V + v)]);
       std::printf("\n");
     }
@@ -186,7 +242,7 @@ int main(int argc, char** argv) {
   }
   int64_t mismatches = 0, n = 0;
   long long expected = 0;
-  while (n < 2 * T * V && std::fscanf(f, "%lld", &expected) == 1) {
+  while (n < kModels * T * V && std::fscanf(f, "%lld", &expected) == 1) {
     if (expected != logits[size_t(n)]) {
       if (mismatches < 5)
         std::printf("position %lld token-logit %lld: expected %lld, got %d\n", (long long)(n / V), (long long)(n % V),
@@ -196,8 +252,8 @@ int main(int argc, char** argv) {
     ++n;
   }
   std::fclose(f);
-  if (n != 2 * T * V) {
-    std::printf("golden file holds %lld values, expected %lld\n", (long long)n, (long long)(2 * T * V));
+  if (n != kModels * T * V) {
+    std::printf("golden file holds %lld values, expected %lld\n", (long long)n, (long long)(kModels * T * V));
     return 1;
   }
   std::printf("matvec kernel %s: %lld/%lld int32 logits equal the golden x86-64 values\n",

@@ -9,6 +9,7 @@
 #include "cpu_int8/int8_plan.h"
 #include "quant/float_decoder.h"
 #include "quant/quantize_model.h"
+#include "int8_run.h"
 #include "random_model.h"
 
 namespace tessera {
@@ -16,10 +17,7 @@ namespace {
 
 using quant::FloatDecoder;
 using testing_int8::random_float_model;
-
-std::vector<std::vector<int32_t>> sequences(int64_t V, int count, int length, uint64_t seed) {
-  return quant::random_calibration_sequences(V, count, length, seed);
-}
+using namespace testing_int8;
 
 TEST(Int8Fold, FoldedModelComputesTheSameLogits) {
   for (bool biases : {false, true}) {
@@ -46,47 +44,6 @@ TEST(Int8Fold, RefusesPostLnModels) {
   ASSERT_FALSE(f.ok());
   EXPECT_EQ(f.status().code(), StatusCode::kUnsupported);
 }
-
-struct Int8Run {
-  quant::QuantizedModel q;
-  std::unique_ptr<int8::Int8Plan> plan;
-};
-
-Int8Run quantize_and_plan(const quant::FloatModel& m, quant::CalibrationOptions calib = {}) {
-  quant::QuantizeOptions opt;
-  opt.mode = quant::QuantMode::kInt8;
-  opt.calibration = calib;
-  opt.calibration_sequences = sequences(m.hp.vocab_size, 8, 32, 99);
-  auto q = quant::quantize_model(m, opt);
-  EXPECT_TRUE(q.ok()) << q.status().to_string();
-  Int8Run run{std::move(*q), nullptr};
-  const auto& tensors = run.q.tensors;
-  auto plan = int8::build_int8_plan(run.q.hp, [&](const std::string& n) { return quant::find_in(tensors, n); },
-                                    "test", ops::int8::MatvecKernel::kAuto);
-  EXPECT_TRUE(plan.ok()) << plan.status().to_string();
-  if (plan.ok()) run.plan = std::move(*plan);
-  return run;
-}
-
-// Runs tokens through the int8 core; returns dequantised logits per position.
-std::vector<std::vector<double>> run_int8(const int8::Int8Plan& plan, const std::vector<int32_t>& tokens) {
-  const int8::Int8Model& m = plan.model;
-  std::vector<std::byte> arena(int8::int8_state_bytes(m, int64_t(tokens.size())) + 64);
-  void* base = reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(arena.data()) + 63) & ~uintptr_t(63));
-  int8::Int8State s;
-  int8::int8_state_bind(m, int64_t(tokens.size()), base, &s);
-  std::vector<int32_t> logits(static_cast<size_t>(m.vocab_size));
-  std::vector<std::vector<double>> out;
-  for (int32_t tok : tokens) {
-    int8::int8_forward_token(m, &s, tok, logits.data());
-    std::vector<double> row;
-    for (int32_t v : logits) row.push_back(v * plan.logit_scale);
-    out.push_back(row);
-  }
-  return out;
-}
-
-size_t argmax(const std::vector<double>& v) { return size_t(std::max_element(v.begin(), v.end()) - v.begin()); }
 
 TEST(Int8Model, AgreesWithFloatReference) {
   int agree = 0, total = 0;

@@ -31,6 +31,22 @@ PY
     done
   done
 done
+# The shipped trained models (examples/models, 1 thread): model.gguf on cpu, model-int8.gguf (mixed
+# int8/int16 as shipped) on cpu-int8.
+for m in 0 1 2 3 4 5; do
+  for int8 in 0 1; do
+    line=$("$bench" --shipped_dir="$(dirname "$0")/../../examples/models" \
+           --benchmark_filter="BM_DecodeShipped/model:$m/int8:$int8/" --benchmark_format=csv 2>/dev/null |
+           grep '^"BM_DecodeShipped')
+    python3 - "$line" <<'PY'
+import csv, sys
+row = next(csv.reader([sys.argv[1]]))
+label = row[7]
+print(f"{label.split()[0]:20s} {' '.join(label.split()[1:]):16s} {'1':>7s} {float(row[6]):14.1f} "
+      f"{1e6 / float(row[3]):13.1f} {float(row[11]):14.1f} {float(row[10]):10.2f}")
+PY
+  done
+done
 for cfg in fixture mid gpt2; do
   for t in 1 2; do /usr/bin/python3 "$(dirname "$0")/torch_cpu_decoder.py" --config "$cfg" --threads "$t"; done
 done

@@ -14,7 +14,8 @@ namespace tessera::cli {
 namespace {
 
 struct QuantizeArgs {
-  std::string input, output, calib_file, calib_task, calib_method = "minmax";
+  std::string input, output, calib_file, calib_task, calib_method = "minmax", precision = "auto";
+  double precision_target = 99.5;
   bool int8 = false, weights_only = false, f16 = false, quiet = false;
   double percentile = 99.99;
   int64_t calib_sequences = 16, calib_length = 0;
@@ -49,6 +50,10 @@ int run_quantize(const QuantizeArgs& a) {
     o.calibration.method = quant::CalibrationMethod::kPercentile;
     o.calibration.percentile = a.percentile;
   }
+  o.precision.mode = a.precision == "int8"    ? quant::PrecisionMode::kInt8
+                     : a.precision == "int16" ? quant::PrecisionMode::kInt16
+                                              : quant::PrecisionMode::kAuto;
+  o.precision.target_agreement = a.precision_target;
   auto model = quant::load_float_model(a.input);
   if (!model.ok()) return fail("quantize", model.status().message());
   const HParams& hp = model->hp;
@@ -103,6 +108,12 @@ Registration reg("quantize", "fold and quantize a float model: --int8 (cpu-int8)
                        ->check(CLI::PositiveNumber);
                    sub.add_option("--calib-length", a->calib_length, "their length (default: block size)");
                    sub.add_option("--seed", a->seed, "seed of the random calibration tokens");
+                   sub.add_option("--precision", a->precision,
+                                  "int8 | auto (per-tensor sensitivity search picks int16 tensors/sites) | int16")
+                       ->check(CLI::IsMember({"int8", "auto", "int16"}));
+                   sub.add_option("--precision-target", a->precision_target,
+                                  "auto: simulated top-1 agreement (%) with float64 on the calibration data")
+                       ->check(CLI::Range(0.0, 100.0));
                    sub.add_flag("--quiet", a->quiet, "no progress bar, no report");
                    return [a] { return run_quantize(*a); };
                  },

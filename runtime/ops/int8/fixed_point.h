@@ -49,6 +49,39 @@ inline int32_t multiply_by_quantized_multiplier(int32_t x, QuantizedMultiplier m
       saturating_rounding_doubling_high_mul(saturating_left_shift(x, left), m.multiplier), right);
 }
 
+// x · M · 2^(shift-31) for an int64 x (the wide accumulators: int16 weights or activations, whose
+// sums reach ~2^47), rounded once, ties away from zero, saturated to int32. Exact: the 95-bit
+// product |x|·M is formed in two uint64 halves (no __int128: this also builds for 32-bit ARM).
+inline int32_t multiply_by_quantized_multiplier_64(int64_t x, QuantizedMultiplier m) {
+  if (x == 0 || m.multiplier <= 0) return 0;
+  const bool negative = x < 0;
+  const uint64_t ax = negative ? uint64_t(0) - uint64_t(x) : uint64_t(x);
+  const uint64_t mult = uint64_t(m.multiplier);
+  const uint64_t p0 = (ax & 0xFFFFFFFFu) * mult;  // < 2^63
+  const uint64_t p1 = (ax >> 32) * mult;          // < 2^63
+  uint64_t lo = p0 + (p1 << 32);
+  uint64_t hi = (p1 >> 32) + (lo < p0 ? 1 : 0);   // product = hi·2^64 + lo
+  const int r = 31 - m.shift;                     // result = round(product / 2^r)
+  if (r <= 0) return negative ? -INT32_MAX : INT32_MAX;  // multiplier ≥ 2^30: any x ≠ 0 saturates
+  if (r >= 127) return 0;
+  if (r - 1 < 64) {  // + 2^(r-1): round half away from zero on the magnitude
+    const uint64_t half = uint64_t(1) << (r - 1), before = lo;
+    lo += half;
+    hi += lo < before ? 1 : 0;
+  } else {
+    hi += uint64_t(1) << (r - 1 - 64);
+  }
+  uint64_t q;
+  if (r >= 64) {
+    q = r - 64 >= 64 ? 0 : hi >> (r - 64);
+  } else {
+    if ((hi >> r) != 0) return negative ? -INT32_MAX : INT32_MAX;
+    q = (lo >> r) | (hi << (64 - r));
+  }
+  if (q > uint64_t(INT32_MAX)) q = uint64_t(INT32_MAX);
+  return negative ? -int32_t(q) : int32_t(q);
+}
+
 // round(x / 2^e) for 64-bit values, ties away from zero (same rule as RoundingDivideByPOT).
 inline int64_t rounding_shift_right_64(int64_t x, int e) {
   if (e <= 0) return x;
@@ -65,6 +98,12 @@ inline int8_t saturate_to_int8(int32_t x) {  // symmetric range [-127, 127] (see
 }
 inline int16_t saturate_to_int16(int64_t x) {  // symmetric range [-32767, 32767]
   return int16_t(x > 32767 ? 32767 : (x < -32767 ? -32767 : x));
+}
+// The int16 activation range: ±32512 = ±127·256, the largest on which every value splits exactly into
+// two int8 planes x = 255·hi + lo, |hi|, |lo| ≤ 127 (matvec_wide.h).
+inline constexpr int32_t kWideMax = 32512;
+inline int16_t saturate_to_wide(int64_t x) {
+  return int16_t(x > kWideMax ? kWideMax : (x < -kWideMax ? -kWideMax : x));
 }
 
 // Number of leading zero bits of a non-zero 64-bit value (portable; no builtin needed).

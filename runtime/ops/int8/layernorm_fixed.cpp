@@ -3,8 +3,11 @@
 
 namespace tessera::ops::int8 {
 
-void layernorm_fixed(const int32_t* x, int64_t n, uint64_t eps_int, QuantizedMultiplier inv_out_scale,
-                     int8_t* out) {
+namespace {
+
+// Saturation bound: 127 (int8 output) or 32512 (int16 wide output).
+template <class Out, int32_t kMax>
+void layernorm_impl(const int32_t* x, int64_t n, uint64_t eps_int, QuantizedMultiplier inv_out_scale, Out* out) {
   // Centred values are computed twice (no scratch buffer: this op must not allocate).
   int64_t sum = 0;
   for (int64_t i = 0; i < n; ++i) sum += x[i];
@@ -34,11 +37,24 @@ void layernorm_fixed(const int32_t* x, int64_t n, uint64_t eps_int, QuantizedMul
     if (right > 0) {
       q = rounding_shift_right_64(d * mm, right);
     } else {
-      q = (d == 0) ? 0 : (d > 0 ? 127 : -127);  // |d|·2^29·2^(-right) ≫ 127: saturates
+      q = (d == 0) ? 0 : (d > 0 ? kMax : -kMax);  // |d|·2^29·2^(-right) ≫ kMax: saturates
       if (right == 0) q = d * mm;
     }
-    out[i] = saturate_to_int8(saturate_to_int32(q));
+    const int32_t v = saturate_to_int32(q);
+    out[i] = Out(v > kMax ? kMax : (v < -kMax ? -kMax : v));
   }
+}
+
+}  // namespace
+
+void layernorm_fixed(const int32_t* x, int64_t n, uint64_t eps_int, QuantizedMultiplier inv_out_scale,
+                     int8_t* out) {
+  layernorm_impl<int8_t, 127>(x, n, eps_int, inv_out_scale, out);
+}
+
+void layernorm_fixed_wide(const int32_t* x, int64_t n, uint64_t eps_int, QuantizedMultiplier inv_out_scale,
+                          int16_t* out) {
+  layernorm_impl<int16_t, kWideMax>(x, n, eps_int, inv_out_scale, out);
 }
 
 }  // namespace tessera::ops::int8

@@ -63,6 +63,44 @@ MatvecFn matvec_function(MatvecKernel k) {
   }
 }
 
+AxpyFn axpy_function(MatvecKernel k) {
+  switch (k) {
+#if defined(TESSERA_HAVE_X86_SIMD)
+    case MatvecKernel::kAvx2:
+    case MatvecKernel::kAvx512Vnni: return axpy_i8_avx2;  // VNNI CPUs have AVX2
+#endif
+    default: return axpy_i8_portable;
+  }
+}
+
+ValueSumFn value_sum_function(MatvecKernel k) {
+  switch (k) {
+#if defined(TESSERA_HAVE_X86_SIMD)
+    case MatvecKernel::kAvx2:
+    case MatvecKernel::kAvx512Vnni: return value_sum_i16_avx2;
+#endif
+    default: return value_sum_i16_portable;
+  }
+}
+
+MatvecQ16Fn matvec_q16_function(MatvecKernel k) {
+  switch (k) {
+#if defined(TESSERA_HAVE_X86_SIMD)
+    case MatvecKernel::kAvx2: return matvec_q16_avx2;
+    case MatvecKernel::kAvx512Vnni: return matvec_q16_avx512;
+#endif
+    default: return matvec_q16_portable;
+  }
+}
+
+RequantizeFn requantize_function(MatvecKernel k) {
+#if defined(TESSERA_HAVE_X86_SIMD)
+  if (k == MatvecKernel::kAvx512Vnni) return requantize_each_avx512;
+#endif
+  (void)k;
+  return requantize_each_portable;
+}
+
 void matmul_i8(MatvecFn fn, const int8_t* w, int64_t rows, int64_t cols, const int8_t* x,
                int64_t n_tokens, int32_t* y) {
   // Block of rows whose weights stay in L2 (~128 KiB) while every token passes over them.

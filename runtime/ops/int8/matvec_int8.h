@@ -8,6 +8,11 @@
 #include <stddef.h>
 #include <stdint.h>  // C header: the Cortex-M4 build has no C++ library
 
+#include "ops/int8/axpy_int8.h"
+#include "ops/int8/matvec_q16.h"
+#include "ops/int8/requantize.h"
+#include "ops/int8/value_sum_int16.h"
+
 namespace tessera::ops::int8 {
 
 enum class MatvecKernel { kAuto, kPortable, kAvx2, kAvx512Vnni, kNeonDot };
@@ -23,6 +28,11 @@ MatvecKernel resolve_matvec_kernel(MatvecKernel requested);
 using MatvecFn = void (*)(const int8_t* w, int64_t rows, int64_t cols, const int8_t* x, int32_t* y);
 
 MatvecFn matvec_function(MatvecKernel k);  // k must be resolved (not kAuto)
+// The axpy (axpy_int8.h) that goes with a resolved kernel: AVX2 for the x86 SIMD kernels, else portable.
+AxpyFn axpy_function(MatvecKernel k);
+ValueSumFn value_sum_function(MatvecKernel k);  // likewise for value_sum_int16.h
+MatvecQ16Fn matvec_q16_function(MatvecKernel k);  // likewise for matvec_q16.h (AVX-512BW with VNNI)
+RequantizeFn requantize_function(MatvecKernel k);  // requantize_each (requantize.h): AVX-512F with VNNI
 
 void matvec_i8_portable(const int8_t* w, int64_t rows, int64_t cols, const int8_t* x, int32_t* y);
 // Defined only in builds for the matching architecture (see runtime/ops/CMakeLists.txt).

@@ -7,10 +7,60 @@
 
 namespace tessera::ops::int8 {
 
+namespace {
+
+// Narrow rows (cols = 8, 16 or 32: the persistent memory's q·M_k with head widths d ≤ 32) would all fall
+// into the scalar column tail below. Rows are contiguous, so one 64-byte vector holds 64/cols whole rows:
+// x is broadcast to match, vpdpbusd leaves per-row partial sums in 4-byte groups, and two in-lane shuffles
+// add each 128-bit lane's 4 int32 (cols 16/32) or pairs (cols 8); a compress keeps one sum per row (cols
+// 32: two lane sums per row, added after). Exact int32 sums: same bits as the portable kernel. Returns the
+// rows done (a multiple of 256/cols); the caller finishes the rest.
+int64_t narrow_rows(const int8_t* w, int64_t rows, int64_t cols, const int8_t* x, int32_t* y) {
+  if (cols != 8 && cols != 16 && cols != 32) return 0;
+  const __m512i zero = _mm512_setzero_si512();
+  __m512i xv;
+  if (cols == 8) {
+    int64_t x8 = 0;
+    for (int i = 0; i < 8; ++i) x8 |= int64_t(uint8_t(x[i])) << (8 * i);
+    xv = _mm512_set1_epi64(x8);
+  } else if (cols == 16) {
+    xv = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x)));
+  } else {
+    xv = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x)));
+  }
+  const __m512i ax = _mm512_abs_epi8(xv);
+  const __mmask64 negative = _mm512_movepi8_mask(xv);
+  const int64_t per_block = 256 / cols;  // 4 vectors of 64 bytes
+  int64_t r = 0;
+  for (; r + per_block <= rows; r += per_block) {
+    for (int k = 0; k < 4; ++k) {
+      const __m512i wv = _mm512_loadu_si512(w + (r * cols) + 64 * k);
+      __m512i a = _mm512_dpbusd_epi32(zero, ax, _mm512_mask_sub_epi8(wv, negative, zero, wv));
+      a = _mm512_add_epi32(a, _mm512_shuffle_epi32(a, _MM_PERM_CDAB));  // lanes (0+1, 0+1, 2+3, 2+3)
+      if (cols == 8) {  // two rows per 128-bit lane: sums in lanes 0 and 2
+        const __m256i sums = _mm512_castsi512_si256(_mm512_maskz_compress_epi32(0x5555, a));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(y + r + 8 * k), sums);
+        continue;
+      }
+      a = _mm512_add_epi32(a, _mm512_shuffle_epi32(a, _MM_PERM_BADC));  // lane 0 of each 128 bits: its sum
+      const __m128i sums = _mm512_castsi512_si128(_mm512_maskz_compress_epi32(0x1111, a));
+      if (cols == 16) {
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(y + r + 4 * k), sums);
+      } else {  // cols 32: (row0 lo, row0 hi, row1 lo, row1 hi)
+        const __m128i rows2 = _mm_hadd_epi32(sums, sums);
+        _mm_storel_epi64(reinterpret_cast<__m128i*>(y + r + 2 * k), rows2);
+      }
+    }
+  }
+  return r;
+}
+
+}  // namespace
+
 void matvec_i8_avx512vnni(const int8_t* w, int64_t rows, int64_t cols, const int8_t* x, int32_t* y) {
   const int64_t vec_cols = cols & ~int64_t(63);
   const __m512i zero = _mm512_setzero_si512();
-  int64_t r = 0;
+  int64_t r = narrow_rows(w, rows, cols, x, y);
   for (; r + 4 <= rows; r += 4) {
     __m512i acc0 = zero, acc1 = zero, acc2 = zero, acc3 = zero;
     const int8_t* w0 = w + r * cols;

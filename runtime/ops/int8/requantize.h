@@ -20,4 +20,21 @@ void requantize_add_to_int32(const int32_t* acc, const QuantizedMultiplier* m, c
 // One multiplier for all rows (activations at a per-tensor scale), saturated to int8.
 void requantize_uniform_to_int8(const int32_t* x, QuantizedMultiplier m, int64_t n, int8_t* out);
 
+// out[r] = MBQM(x[r], m[r]) for n values, one multiplier each (the persistent memory's per-slot score
+// and value-weight requantisations). Every variant gives exactly multiply_by_quantized_multiplier's bits.
+using RequantizeFn = void (*)(const int32_t* x, const QuantizedMultiplier* m, int64_t n, int32_t* out);
+void requantize_each_portable(const int32_t* x, const QuantizedMultiplier* m, int64_t n, int32_t* out);
+// x86-64 only (AVX-512F); chosen by requantize_function (matvec_int8.cpp) with the VNNI kernel.
+void requantize_each_avx512(const int32_t* x, const QuantizedMultiplier* m, int64_t n, int32_t* out);
+
+// The same for int64 accumulators (matvec_wide): one exact rounding (multiply_by_quantized_multiplier_64).
+void requantize64_to_int32(const int64_t* acc, const QuantizedMultiplier* m, const int32_t* bias, int64_t n,
+                           int32_t* out);
+void requantize64_add_to_int32(const int64_t* acc, const QuantizedMultiplier* m, const int32_t* bias, int64_t n,
+                               int32_t* residual);
+// One multiplier for all rows, saturated to the int16 activation range [-32512, 32512].
+void requantize_uniform_to_wide(const int32_t* x, QuantizedMultiplier m, int64_t n, int16_t* out);
+void requantize64_uniform_to_wide(const int64_t* x, QuantizedMultiplier m, int64_t n, int16_t* out);
+void requantize64_uniform_to_int8(const int64_t* x, QuantizedMultiplier m, int64_t n, int8_t* out);
+
 }  // namespace tessera::ops::int8

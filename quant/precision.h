@@ -1,0 +1,66 @@
+// Mixed precision for the int8 runtime: which weight tensors are stored as int16 and which int8
+// activation sites run at 16 bits. The choice is a per-tensor sensitivity analysis in the float64
+// decoder (quantize one candidate at a time, the rest float64; measure top-1 agreement and logit
+// error against the float64 model), then a greedy promotion of the most sensitive candidates to
+// 16 bits until the simulated all-quantized model reaches the agreement target on the calibration
+// data. Why it is needed: docs/numerics.md "Accuracy, and what needs more bits".
+#pragma once
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "quant/calibrate.h"
+#include "quant/float_model.h"
+
+namespace tessera::quant {
+
+enum class PrecisionMode {
+  kInt8,   // everything int8 (the pre-mixed-precision files)
+  kAuto,   // sensitivity analysis + greedy promotion (the CLI default)
+  kInt16,  // every candidate at 16 bits
+};
+const char* precision_mode_name(PrecisionMode m);  // "int8", "auto", "int16"
+
+struct PrecisionOptions {
+  PrecisionMode mode = PrecisionMode::kInt8;  // the library default; `tessera quantize` defaults to kAuto
+  double target_agreement = 99.5;  // % of simulated calibration positions (top-1 vs the float64 model)
+  int64_t max_positions = 2048;    // calibration positions the search simulates (a prefix of the data)
+};
+
+// Candidate names: weight tensors by their canonical GGUF name ("blk.0.attn_k.weight", "pmem_mem_k"
+// without a suffix as in the file), activation sites as "blk.<i>.act.h1|o|h2|r" and "act.final_norm".
+std::vector<std::string> precision_candidates(const HParams& hp);
+std::string activation_site_name(int64_t layer, Site site);
+inline constexpr const char* kFinalNormSite = "act.final_norm";
+
+struct SensitivityRow {
+  std::string name;
+  int64_t agree = 0;      // positions whose top-1 matches with only this candidate at 8 bits
+  double rel_error = 0;   // RMS logit error / RMS logit
+  bool wide = false;      // chosen for 16 bits
+};
+
+struct PrecisionReport {
+  PrecisionMode mode = PrecisionMode::kAuto;
+  std::vector<SensitivityRow> rows;  // most sensitive first (kAuto only)
+  int64_t positions = 0;
+  int64_t agree_int8 = -1, agree_chosen = -1;  // simulated; -1: not simulated
+  std::string text() const;
+};
+
+struct PrecisionPlan {
+  std::set<std::string> wide;  // candidates at 16 bits
+  PrecisionReport report;
+  bool is_wide(const std::string& name) const { return wide.count(name) != 0; }
+};
+
+Result<PrecisionPlan> choose_precision(const FloatModel& folded, const ActivationRanges& ranges,
+                                       const std::vector<std::vector<int32_t>>& sequences,
+                                       const PrecisionOptions& options);
+
+// The scale of an int8 (qmax 127) or int16 (qmax 32512) activation site for a calibrated clip value.
+double activation_scale(double clip, bool wide);
+
+}  // namespace tessera::quant

@@ -1,0 +1,15 @@
+// Portable int8 × int16 matvec (see matvec_q16.h).
+#include "ops/int8/matvec_q16.h"
+
+namespace tessera::ops::int8 {
+
+void matvec_q16_portable(const int8_t* w, int64_t rows, int64_t cols, const int16_t* q, int32_t* y) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const int8_t* wr = w + r * cols;
+    int32_t acc = 0;
+    for (int64_t c = 0; c < cols; ++c) acc += int32_t(wr[c]) * int32_t(q[c]);
+    y[r] = acc;
+  }
+}
+
+}  // namespace tessera::ops::int8
