@@ -116,12 +116,9 @@ struct CombinePush {
 struct PassMarks {
   Recording& rec;
   uint32_t base = 0, next = 0;
-  // transfers: also orders a fill recorded before the pass (the split entmax state); indirect: the next
-  // dispatch reads its group counts from a buffer this pass wrote.
-  void done(bool transfers = false, bool indirect = false) {
-    if (transfers)
-      rec.barrier_with_transfers();
-    else if (indirect)
+  // indirect: the next dispatch reads its group counts from a buffer this pass wrote.
+  void done(bool indirect = false) {
+    if (indirect)
       rec.barrier_indirect();
     else
       rec.barrier();
@@ -139,7 +136,8 @@ Status record_entmax_split(Recording& rec, Context& ctx, const AttentionCall& c,
   FilterPush fp{c.heads, c.mask_offset, c.nkeys_fixed, row_base, sh.max_keys, sh.nchunks(), sh.score_chunk, nseg,
                 am1};
   TESSERA_RETURN_IF_ERROR(rec.dispatch("attn_entmax_filter", {wg, 16},
-                                       {c.step, s.scores, s.chunk_max, c.head_scale, s.cand, s.seg_count, s.ent_state},
+                                       {c.step, s.scores, s.chunk_max, c.head_scale, s.cand, s.seg_count, s.ent_state,
+                                        s.newton_groups},
                                        fp, {nseg, c.heads, rows}));
   marks.done();
   const uint32_t twg = threshold_workgroup(ctx, wg), cap = entmax_capacity(ctx, twg);
@@ -150,7 +148,7 @@ Status record_entmax_split(Recording& rec, Context& ctx, const AttentionCall& c,
   TESSERA_RETURN_IF_ERROR(rec.dispatch("attn_entmax_threshold", {twg, 0, cap},
                                        {c.step, s.cand, s.seg_count, s.ent_state, s.norm, s.newton_groups}, tp,
                                        {c.heads, rows, 1}));
-  marks.done(false, newton_steps > 0);
+  marks.done(newton_steps > 0);
   // The steps launch the group counts the threshold wrote: (0, 0, 0) when every row was sorted (the
   // usual case at decode lengths), so an unneeded step costs a barrier, not ~nseg x heads workgroups.
   for (uint32_t i = 0; i < newton_steps; ++i) {
@@ -235,18 +233,12 @@ Status record_attention(Recording& rec, Context& ctx, const AttentionCall& c, co
       marks.done();
       continue;
     }
-    const bool split = c.method.kind == AttentionKind::kSparsemax || c.method.kind == AttentionKind::kEntmax15 ||
-                       c.method.kind == AttentionKind::kEntmax43;
-    if (split) {  // tickets, status and Newton group counts of the split entmax passes
-      rec.fill(s.ent_state, 0);
-      rec.fill(s.newton_groups, 0);
-    }
     ScoresPush sp{c.head_dim, c.heads,      c.q_stride,    c.q_from_cache ? 1u : 0u, c.k_base,
                   c.k_head_stride, c.k_key_stride, c.mask_offset, c.nkeys_fixed,  row_base,
                   sh.max_keys, sh.nchunks()};
     TESSERA_RETURN_IF_ERROR(rec.dispatch("attn_scores", {wg, cosine_head_spec(c, wg)}, {c.step, c.q, c.keys, s.scores, s.chunk_max}, sp,
                                          {sh.nchunks(), c.heads, rows}));
-    marks.done(split);  // orders the fills above too
+    marks.done();
     TESSERA_RETURN_IF_ERROR(record_transform(rec, ctx, c, s, wg, row_base, rows, marks));
     marks.done();
     ValuesPush vp{c.head_dim,    c.heads,       c.v_base,   c.v_head_stride, c.v_key_stride, c.mask_offset,
