@@ -11,9 +11,13 @@ layout(std430, binding = 1) readonly buffer CA { float cand_g[]; };
 layout(std430, binding = 2) readonly buffer SC { uint seg_count[]; };
 layout(std430, binding = 3) buffer ST { uint state[]; };
 layout(std430, binding = 4) writeonly buffer N { float norm[]; };
+// Group counts of the Newton steps (zeroed before the filter pass): a row left to Newton raises them
+// to (its segments, heads, rows); rows that were sorted leave them, so no step launches when all were.
+layout(std430, binding = 5) buffer NG { uint newton_groups[]; };
 layout(push_constant) uniform P {
   uint r_int, H, mask_offset, nkeys_fixed, row_base, s_stride, nseg, seg_keys, sort_limit;
   float alpha_minus_1;
+  uint newton_steps;  // 0: no step recorded, the group counts are not written
 } pc;
 layout(constant_id = 2) const uint CAP = 1024;  // candidates held in shared memory (power of two)
 #include "attention_common.glsl"
@@ -51,6 +55,11 @@ void main() {
       state[sb + ES_LO] = floatBitsToUint(lo); state[sb + ES_A] = floatBitsToUint(lo);
       state[sb + ES_HI] = floatBitsToUint(hi); state[sb + ES_B] = floatBitsToUint(hi);
       state[sb + ES_STATUS] = 0u;
+      if (pc.newton_steps != 0u) {  // integer maxima: the same result whichever rows write first
+        atomicMax(newton_groups[0], nseg);
+        atomicMax(newton_groups[1], gl_NumWorkGroups.x);
+        atomicMax(newton_groups[2], gl_NumWorkGroups.y);
+      }
     }
     return;  // uniform
   }

@@ -6,6 +6,7 @@
 TESSERA_STEP_BUFFER(0)
 layout(std430, binding = 1) readonly buffer Q { float q[]; };
 layout(std430, binding = 2) readonly buffer K { float k[]; };
+layout(std430, binding = 2) readonly buffer K4 { vec4 k4[]; };  // the same keys, vec4 (cosine.glsl)
 layout(std430, binding = 3) writeonly buffer S { float scores[]; };
 layout(std430, binding = 4) writeonly buffer CM { float chunk_max[]; };
 layout(push_constant) uniform P {

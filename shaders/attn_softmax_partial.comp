@@ -6,6 +6,7 @@
 TESSERA_STEP_BUFFER(0)
 layout(std430, binding = 1) readonly buffer Q { float q[]; };
 layout(std430, binding = 2) readonly buffer K { float k[]; };
+layout(std430, binding = 2) readonly buffer K4 { vec4 k4[]; };  // the same keys, vec4 (cosine.glsl)
 layout(std430, binding = 3) readonly buffer V { vec4 vals4[]; };  // d, bases, strides % 4 == 0
 layout(std430, binding = 4) readonly buffer HS { float head_scale[]; };
 layout(std430, binding = 5) writeonly buffer PO { float partial[]; };
@@ -42,7 +43,21 @@ void main() {
   uint keys_here = min(WG, uint(nk) - chunk * WG);
   uint stride4 = pc.v_key_stride / 4u;
   vec4 acc0 = vec4(0.0), acc1 = vec4(0.0);
-  if (g < G) {
+  if (DH != 0u) {
+    // Head size known (specialised): WG / G keys per lane, every load issued before the sums use
+    // them (clamped to the last key of the chunk, weight 0 there: no branch around the loads).
+    const uint NPL = (WG + WG / (DH / 4u) - 1u) / (WG / (DH / 4u));  // keys per lane: ceil(WG / G)
+    uint vb = (pc.v_base + h * pc.v_head_stride + chunk * WG * pc.v_key_stride) / 4u + c4;
+    if (g < G) {
+      for (uint i = 0u; i < NPL; i += 2u) {
+        uint ja = g + i * G, jb = ja + G;
+        vec4 va = vals4[vb + min(ja, keys_here - 1u) * stride4];
+        vec4 vb2 = vals4[vb + min(jb, keys_here - 1u) * stride4];
+        acc0 += (ja < keys_here ? es[ja] : 0.0) * va;
+        acc1 += (jb < keys_here ? es[jb] : 0.0) * vb2;
+      }
+    }
+  } else if (g < G) {
     uint vb = (pc.v_base + h * pc.v_head_stride + chunk * WG * pc.v_key_stride) / 4u + c4;
     uint jj = g;
     for (; jj + G < keys_here; jj += 2u * G) {  // two independent accumulators: loads in flight

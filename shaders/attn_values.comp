@@ -26,15 +26,18 @@ void main() {
   vec4 acc0 = vec4(0.0), acc1 = vec4(0.0);
   if (g < G) {
     uint vb = (pc.v_base + h * pc.v_head_stride) / 4u + c4;
-    uint j = start + g;
-    for (; j + G < end; j += 2u * G) {  // two independent accumulators: loads in flight
-      float e0 = weights[row * pc.s_stride + j], e1 = weights[row * pc.s_stride + j + G];
-      if (e0 != 0.0) acc0 += e0 * vals4[vb + j * stride4];
-      if (e1 != 0.0) acc1 += e1 * vals4[vb + (j + G) * stride4];
-    }
-    if (j < end) {
-      float e0 = weights[row * pc.s_stride + j];
-      if (e0 != 0.0) acc0 += e0 * vals4[vb + j * stride4];
+    // Batches of 8 keys per lane: the 8 weights are loaded together, then the nonzero ones' values
+    // (independent loads in flight; a weight-then-value chain per key would serialise 2 latencies).
+    for (uint j0 = start + g; j0 < end; j0 += 8u * G) {
+      float e[8];
+      for (uint u = 0u; u < 8u; ++u) {
+        uint j = j0 + u * G;
+        e[u] = j < end ? weights[row * pc.s_stride + j] : 0.0;
+      }
+      for (uint u = 0u; u < 8u; u += 2u) {
+        if (e[u] != 0.0) acc0 += e[u] * vals4[vb + (j0 + u * G) * stride4];
+        if (e[u + 1u] != 0.0) acc1 += e[u + 1u] * vals4[vb + (j0 + (u + 1u) * G) * stride4];
+      }
     }
   }
   red4[tid] = acc0 + acc1;

@@ -1,14 +1,72 @@
 // Cosines q · k_j for the WG keys of one chunk, into shared cs[] (NEG_INF beyond the visible keys).
-// A subgroup works on several keys at once: KL lanes per key (d/8 rounded down to a power of two,
-// at most the subgroup), each lane reading every KL-th element, so rows are read coalesced and
-// many loads are in flight. Each lane keeps an error-free (TwoProduct + TwoSum) partial sum and the
-// butterfly merge stays compensated: heads with beta^2 = e^10 turn 1e-7 relative errors of c into
-// 2e-3 score errors, so the result keeps ~1 ulp.
-// Needs qs[] (the query, d floats) filled and a barrier before the call.
+// Each lane keeps an error-free (TwoProduct + TwoSum) partial sum and the butterfly merge stays
+// compensated: heads with beta^2 = e^10 turn 1e-7 relative errors of c into 2e-3 score errors, so
+// the result keeps ~1 ulp.
+// Two paths, chosen by specialization constant DH (id 1; the includer must not use id 1 otherwise):
+// - DH = head size (host checks: multiple of 16, <= 128, key base and strides multiples of 4): keys
+//   read as vec4 by KL = 4 lanes each (64 contiguous bytes per key per load), every lane loading all
+//   of its DH/4 vec4 of the chunk with no dependence between loads. Decode is latency-bound (a
+//   handful of workgroups per head), so the number of serialised round trips is what costs.
+// - DH = 0: any head size, float loads, d/8 lanes per key (the portable fallback).
+// Needs qs[] (the query, d floats) filled, a vec4 view k4[] of the key buffer and a barrier before.
 #extension GL_KHR_shader_subgroup_shuffle : require
+layout(constant_id = 1) const uint DH = 0;
 shared float cs[WG];
 
-void chunk_cosines(uint chunk, int nk, uint head_base, uint key_stride, uint d) {
+// TwoProduct + TwoSum of a * b into (sum, err).
+void comp_fma(float a, float b, inout precise float sum, inout precise float err) {
+  precise float p = a * b;
+  precise float pe = fma(a, b, -p);  // exact product error
+  precise float t = sum + p;          // TwoSum(sum, p)
+  precise float z = t - sum;
+  err += (sum - (t - z)) + (p - z) + pe;
+  sum = t;
+}
+
+// Compensated butterfly over the KL lanes of one key (lanes aligned to KL inside the subgroup).
+void comp_merge(uint KL, inout precise float sum, inout precise float err) {
+  for (uint off = KL >> 1u; off > 0u; off >>= 1u) {
+    precise float os = subgroupShuffleXor(sum, off);
+    precise float oe = subgroupShuffleXor(err, off);
+    precise float t = sum + os;
+    precise float z = t - sum;
+    err = err + oe + ((sum - (t - z)) + (os - z));
+    sum = t;
+  }
+}
+
+const uint COS_KL = 4u;                 // lanes per key (vec4 path)
+const uint COS_PER = DH / 4u / COS_KL;  // vec4 per lane per key (<= 8)
+
+void chunk_cosines_vec4(uint chunk, int nk, uint head_base, uint key_stride) {
+  uint tid = gl_LocalInvocationID.x, sub = tid % COS_KL, slot = tid / COS_KL;
+  vec4 qv[8];
+  for (uint i = 0u; i < COS_PER; ++i) {
+    uint e = 4u * (sub + i * COS_KL);
+    qv[i] = vec4(qs[e], qs[e + 1u], qs[e + 2u], qs[e + 3u]);
+  }
+  // Round r covers keys r * (WG / KL) + slot; KL rounds cover the chunk. Loads are clamped to the
+  // last visible key (never out of bounds, no branch around them) and the result masked after.
+  const uint ROUND = WG / COS_KL;
+  for (uint r = 0u; r < COS_KL; ++r) {
+    uint jj = r * ROUND + slot;
+    int j = int(chunk * WG + jj);
+    uint kb4 = (head_base + uint(min(j, nk - 1)) * key_stride) / 4u + sub;
+    vec4 kv[8];
+    for (uint i = 0u; i < COS_PER; ++i) kv[i] = k4[kb4 + i * COS_KL];
+    precise float sum = 0.0, err = 0.0;
+    for (uint i = 0u; i < COS_PER; ++i) {
+      comp_fma(qv[i].x, kv[i].x, sum, err);
+      comp_fma(qv[i].y, kv[i].y, sum, err);
+      comp_fma(qv[i].z, kv[i].z, sum, err);
+      comp_fma(qv[i].w, kv[i].w, sum, err);
+    }
+    comp_merge(COS_KL, sum, err);
+    if (sub == 0u) cs[jj] = j < nk ? sum + err : NEG_INF;
+  }
+}
+
+void chunk_cosines_generic(uint chunk, int nk, uint head_base, uint key_stride, uint d) {
   uint S = gl_SubgroupSize, lane = gl_SubgroupInvocationID;
   uint KL = 1u << findMSB(max(1u, min(S, d / 8u)));
   uint per = S / KL, sub = lane % KL, slot = lane / KL;
@@ -19,25 +77,17 @@ void chunk_cosines(uint chunk, int nk, uint head_base, uint key_stride, uint d) 
     precise float sum = 0.0, err = 0.0;
     if (valid) {
       uint kb = head_base + j * key_stride;
-      for (uint i = sub; i < d; i += KL) {
-        precise float a = qs[i], b = k[kb + i];
-        precise float p = a * b;
-        precise float pe = fma(a, b, -p);  // exact product error
-        precise float t = sum + p;          // TwoSum(sum, p)
-        precise float z = t - sum;
-        err += (sum - (t - z)) + (p - z) + pe;
-        sum = t;
-      }
+      for (uint i = sub; i < d; i += KL) comp_fma(qs[i], k[kb + i], sum, err);
     }
-    for (uint off = KL >> 1u; off > 0u; off >>= 1u) {  // stays inside each key's KL lanes
-      precise float os = subgroupShuffleXor(sum, off);
-      precise float oe = subgroupShuffleXor(err, off);
-      precise float t = sum + os;
-      precise float z = t - sum;
-      err = err + oe + ((sum - (t - z)) + (os - z));
-      sum = t;
-    }
+    comp_merge(KL, sum, err);
     if (sub == 0u && jj < WG) cs[jj] = valid ? sum + err : NEG_INF;
   }
+}
+
+void chunk_cosines(uint chunk, int nk, uint head_base, uint key_stride, uint d) {
+  if (DH != 0u)  // a specialization constant: the other path is compiled out
+    chunk_cosines_vec4(chunk, nk, head_base, key_stride);
+  else
+    chunk_cosines_generic(chunk, nk, head_base, key_stride, d);
   barrier();
 }

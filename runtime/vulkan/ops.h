@@ -65,6 +65,9 @@ struct AttentionScratch {
   // per-segment counts, per-(row, head) state (16 words, entmax_common.glsl) and Newton partial sums.
   // cand may alias `partial` and ent_partial `stats` (make_attention_scratch: never live together).
   BufferSlice cand, seg_count, ent_state, ent_partial;
+  // Group counts (x, y, z) of the Newton steps, written by the threshold pass: x = 0 when every row
+  // was sorted in shared memory, so the recorded steps launch nothing (vkCmdDispatchIndirect).
+  BufferSlice newton_groups;
 };
 // Newton dispatches recorded per exact-entmax attention (each exits at once when tau is final; the
 // last one finishes alone if needed). 1-4 steps certify the support on random and flat rows up to

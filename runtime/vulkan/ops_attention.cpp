@@ -38,6 +38,7 @@ Result<AttentionScratch> make_attention_scratch(Context& ctx, BlockAllocator& al
   TESSERA_ASSIGN_OR_RETURN(a.ent_partial, alias_or_allocate(a.stats, rows * segs * 32 * 4, "entmax Newton sums"));
   TESSERA_ASSIGN_OR_RETURN(a.seg_count, alloc.allocate(rows * segs * 4, "entmax segment counts"));
   TESSERA_ASSIGN_OR_RETURN(a.ent_state, alloc.allocate(rows * 16 * 4, "entmax threshold state"));
+  TESSERA_ASSIGN_OR_RETURN(a.newton_groups, alloc.allocate(16, "entmax Newton group counts"));
   return a;
 }
 
@@ -58,6 +59,13 @@ uint32_t threshold_workgroup(const Context& ctx, uint32_t wg) {
   const auto& lim = ctx.device().limits();
   uint32_t t = std::max(wg, std::min({256u, lim.maxComputeWorkGroupSize[0], lim.maxComputeWorkGroupInvocations}));
   return t / wg * wg;
+}
+
+// Specialization constant 1 of the cosine passes (shaders/cosine.glsl): the head size when the
+// vec4 path applies (keys read as vec4, loops fully unrolled), else 0 = the generic path.
+uint32_t cosine_head_spec(const AttentionCall& c, uint32_t wg) {
+  const bool aligned = c.k_base % 4 == 0 && c.k_head_stride % 4 == 0 && c.k_key_stride % 4 == 0;
+  return aligned && c.head_dim % 16 == 0 && c.head_dim <= 128 && c.head_dim <= wg ? c.head_dim : 0;
 }
 
 struct ScoresPush {
@@ -82,6 +90,7 @@ struct FilterPush {
 struct ThresholdPush {
   uint32_t r_int, H, mask_offset, nkeys_fixed, row_base, s_stride, nseg, seg_keys, sort_limit;
   float alpha_minus_1;
+  uint32_t newton_steps;  // recorded Newton steps (0: the threshold writes no group counts)
 };
 struct NewtonPush {
   uint32_t r_int, H, mask_offset, nkeys_fixed, row_base, s_stride, nseg, seg_keys, last;
@@ -107,8 +116,12 @@ struct CombinePush {
 struct PassMarks {
   Recording& rec;
   uint32_t base = 0, next = 0;
-  void done() {
-    rec.barrier();
+  // indirect: the next dispatch reads its group counts from a buffer this pass wrote.
+  void done(bool indirect = false) {
+    if (indirect)
+      rec.barrier_indirect();
+    else
+      rec.barrier();
     if (base != 0) rec.timestamp(base + next++);
   }
 };
@@ -123,23 +136,27 @@ Status record_entmax_split(Recording& rec, Context& ctx, const AttentionCall& c,
   FilterPush fp{c.heads, c.mask_offset, c.nkeys_fixed, row_base, sh.max_keys, sh.nchunks(), sh.score_chunk, nseg,
                 am1};
   TESSERA_RETURN_IF_ERROR(rec.dispatch("attn_entmax_filter", {wg, 16},
-                                       {c.step, s.scores, s.chunk_max, c.head_scale, s.cand, s.seg_count, s.ent_state},
+                                       {c.step, s.scores, s.chunk_max, c.head_scale, s.cand, s.seg_count, s.ent_state,
+                                        s.newton_groups},
                                        fp, {nseg, c.heads, rows}));
   marks.done();
   const uint32_t twg = threshold_workgroup(ctx, wg), cap = entmax_capacity(ctx, twg);
-  ThresholdPush tp{r, c.heads, c.mask_offset, c.nkeys_fixed, row_base, sh.max_keys, nseg, sh.seg_keys(),
-                   c.entmax_sort_limit, am1};
-  TESSERA_RETURN_IF_ERROR(rec.dispatch("attn_entmax_threshold", {twg, 0, cap},
-                                       {c.step, s.cand, s.seg_count, s.ent_state, s.norm}, tp, {c.heads, rows, 1}));
-  marks.done();
   // With at most min(CAP, sort_limit) keys every row is sorted: no Newton step is ever needed.
   const uint32_t newton_steps = sh.max_keys > std::min(cap, c.entmax_sort_limit) ? kEntmaxNewtonSteps : 0;
+  ThresholdPush tp{r, c.heads, c.mask_offset, c.nkeys_fixed, row_base, sh.max_keys, nseg, sh.seg_keys(),
+                   c.entmax_sort_limit, am1, newton_steps};
+  TESSERA_RETURN_IF_ERROR(rec.dispatch("attn_entmax_threshold", {twg, 0, cap},
+                                       {c.step, s.cand, s.seg_count, s.ent_state, s.norm, s.newton_groups}, tp,
+                                       {c.heads, rows, 1}));
+  marks.done(newton_steps > 0);
+  // The steps launch the group counts the threshold wrote: (0, 0, 0) when every row was sorted (the
+  // usual case at decode lengths), so an unneeded step costs a barrier, not ~nseg x heads workgroups.
   for (uint32_t i = 0; i < newton_steps; ++i) {
     NewtonPush np{r, c.heads, c.mask_offset, c.nkeys_fixed, row_base, sh.max_keys, nseg, sh.seg_keys(),
                   i + 1 == newton_steps ? 1u : 0u};
-    TESSERA_RETURN_IF_ERROR(rec.dispatch("attn_entmax_newton", {wg},
-                                         {c.step, s.cand, s.seg_count, s.ent_state, s.ent_partial, s.norm}, np,
-                                         {nseg, c.heads, rows}));
+    TESSERA_RETURN_IF_ERROR(rec.dispatch_indirect("attn_entmax_newton", {wg},
+                                                  {c.step, s.cand, s.seg_count, s.ent_state, s.ent_partial, s.norm},
+                                                  np, s.newton_groups, {nseg, c.heads, rows}));
     marks.done();
   }
   // Apply groups of 8 * WG keys (8 per thread, loaded together); their partial sums reuse ent_partial
@@ -204,7 +221,7 @@ Status record_attention(Recording& rec, Context& ctx, const AttentionCall& c, co
                             c.k_base,        c.k_head_stride, c.k_key_stride,  c.v_base,
                             c.v_head_stride, c.v_key_stride,  c.mask_offset,   c.nkeys_fixed,
                             row_base,        sh.nchunks()};
-      TESSERA_RETURN_IF_ERROR(rec.dispatch("attn_softmax_partial", {wg},
+      TESSERA_RETURN_IF_ERROR(rec.dispatch("attn_softmax_partial", {wg, cosine_head_spec(c, wg)},
                                            {c.step, c.q, c.keys, c.values, c.head_scale, s.partial, s.stats}, pp,
                                            {sh.nchunks(), c.heads, rows}));
       marks.done();
@@ -216,13 +233,10 @@ Status record_attention(Recording& rec, Context& ctx, const AttentionCall& c, co
       marks.done();
       continue;
     }
-    if (c.method.kind == AttentionKind::kSparsemax || c.method.kind == AttentionKind::kEntmax15 ||
-        c.method.kind == AttentionKind::kEntmax43)
-      rec.fill(s.ent_state, 0);  // tickets and status of the split entmax passes; ordered by the next barrier
     ScoresPush sp{c.head_dim, c.heads,      c.q_stride,    c.q_from_cache ? 1u : 0u, c.k_base,
                   c.k_head_stride, c.k_key_stride, c.mask_offset, c.nkeys_fixed,  row_base,
                   sh.max_keys, sh.nchunks()};
-    TESSERA_RETURN_IF_ERROR(rec.dispatch("attn_scores", {wg}, {c.step, c.q, c.keys, s.scores, s.chunk_max}, sp,
+    TESSERA_RETURN_IF_ERROR(rec.dispatch("attn_scores", {wg, cosine_head_spec(c, wg)}, {c.step, c.q, c.keys, s.scores, s.chunk_max}, sp,
                                          {sh.nchunks(), c.heads, rows}));
     marks.done();
     TESSERA_RETURN_IF_ERROR(record_transform(rec, ctx, c, s, wg, row_base, rows, marks));

@@ -19,12 +19,15 @@ class VulkanAttentionTransform : public VulkanTest {
  protected:
   // Runs one attention row over scores `s` (beta^2 = 1) with values `v` ([n, 4]).
   uint32_t d = 4;  // head size; keys are (s_j, 0, ..., 0), the query (1, 0, ..., 0)
+  // spread: key j is s_j e_(j mod d) and the query all ones (c_j = s_j exactly), so every lane and
+  // vec4 component of the cosine pass carries a nonzero product somewhere.
+  bool spread = false;
   RowResult run_row(const AttentionMethod& method, const std::vector<float>& s, const std::vector<float>& v,
                     float relu_a = 1, float relu_b = 1) {
     const uint32_t n = uint32_t(s.size());
     std::vector<float> keys(size_t(n) * d, 0.0f);
-    for (uint32_t j = 0; j < n; ++j) keys[j * d] = s[j];
-    std::vector<float> qv(d, 0.0f);
+    for (uint32_t j = 0; j < n; ++j) keys[j * d + (spread ? j % d : 0)] = s[j];
+    std::vector<float> qv(d, spread ? 1.0f : 0.0f);
     qv[0] = 1.0f;
     BufferSlice step = upload({0, 0}), q = upload(qv), k = upload(keys), vals = upload(v);
     BufferSlice one = upload({1}), relu = upload({relu_a, relu_b}), out = zeros(d);
@@ -150,11 +153,25 @@ TEST_F(VulkanAttentionTransform, ReluMaxAndNormRelu) {
 }
 
 TEST_F(VulkanAttentionTransform, WideHeadsSplitEachKeyOverSeveralLanes) {
-  d = 64;  // cosine.glsl gives each key d/8 lanes (capped by the subgroup): the compensated butterfly runs
+  d = 64;  // several lanes per key in cosine.glsl: the compensated butterfly runs
   std::mt19937 rng(6);
   std::vector<float> s = random_floats(300, rng, -20.0f, 20.0f);
   expect_matches(method_of("softmax"), s, oracle_softmax(widen(s)), kTol);
   expect_matches(method_of("entmax15"), s, oracle_entmax(widen(s), 1.5), kTol);
+}
+
+// cosine.glsl and attn_softmax_partial are specialised on the head size when it is a multiple of 16
+// up to 128 (vec4 loads, unrolled; 48 and 96 leave a remainder in the lane split), else generic.
+TEST_F(VulkanAttentionTransform, SpecialisedAndGenericHeadSizes) {
+  spread = true;
+  std::mt19937 rng(7);
+  std::vector<float> s = random_floats(300, rng, -20.0f, 20.0f);  // 300: a partial last chunk
+  for (uint32_t dd : {16u, 32u, 48u, 64u, 96u, 128u, 20u, 160u}) {
+    d = dd;
+    SCOPED_TRACE("d = " + std::to_string(d));
+    expect_matches(method_of("softmax"), s, oracle_softmax(widen(s)), kTol);
+    expect_matches(method_of("entmax15"), s, oracle_entmax(widen(s), 1.5), kTol);
+  }
 }
 
 TEST_F(VulkanAttentionTransform, TopK) {

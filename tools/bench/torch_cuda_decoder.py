@@ -182,9 +182,16 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--contexts", type=int, nargs="*", default=[512, 2048, 8192, 32768])
     ap.add_argument("--methods", nargs="*", default=["softmax", "entmax15"])
-    ap.add_argument("--attention", type=int, nargs="*", default=[1024, 4096, 16384, 65536])
+    default_attention = [1024, 4096, 16384, 65536]
+    ap.add_argument("--attention", type=int, nargs="*", default=default_attention,
+                    help="decode-attention lengths (a bare --attention: the defaults; 0: none)")
     ap.add_argument("--json", default="")
     args = ap.parse_args()
+    # A bare `--attention` parses as []: it used to skip the attention rows silently (the vkfinal H100
+    # run lost them that way); it now means the defaults, and `--attention 0` skips them.
+    if args.attention == []:
+        args.attention = default_attention
+    args.attention = [n for n in args.attention if n > 0]
     if not torch.cuda.is_available():
         print("no CUDA device", file=sys.stderr)
         return 1

@@ -247,12 +247,18 @@ void BM_Attention(benchmark::State& state) {
   // values, combine.
   for (uint32_t k = 0; per_pass && k < kPassSlots; ++k)
     if (pass_ns[k] > 0) state.counters["p" + std::to_string(k)] = pass_ns[k] / double(state.iterations()) * 1e-3;
-  if (method != 0) {  // split entmax state of head 0 (entmax_common.glsl: word 3 candidates, word 2 steps)
-    uint32_t words[16] = {};
+  if (method != 0) {  // split entmax state (entmax_common.glsl: word 3 candidates, word 2 steps; 16 per head)
+    std::vector<uint32_t> words(size_t(H) * 16);
     if (ctx->read(scratch->ent_state, std::as_writable_bytes(std::span<uint32_t>(words))).ok()) {
       state.counters["candidates"] = words[3];
       state.counters["newton_steps"] = words[2];
+      uint32_t most = 0;
+      for (uint32_t h = 0; h < H; ++h) most = std::max(most, words[h * 16 + 3]);
+      state.counters["max_cand"] = most;  // a head above shared memory sends every head to Newton
     }
+    uint32_t groups[4] = {};  // Newton group counts the threshold wrote (x = 0: no step launched)
+    if (ctx->read(scratch->newton_groups, std::as_writable_bytes(std::span<uint32_t>(groups))).ok())
+      state.counters["newton_x"] = groups[0];
   }
   state.SetLabel(a.method.name());
 }
