@@ -8,8 +8,10 @@ namespace {
 
 constexpr VkDeviceSize kScoreScratchBytes = 32ull << 20;  // per attention kind; rows per pass adapt
 
-uint32_t rows_per_pass(uint32_t heads, uint32_t max_keys) {
-  VkDeviceSize per_row = VkDeviceSize(heads) * std::max(max_keys, 1u) * 4;
+// The split exact entmax keeps a candidate list the size of the scores (it cannot alias the value
+// partials when the workgroup is wider than the head): both share the budget.
+uint32_t rows_per_pass(uint32_t heads, uint32_t max_keys, bool split_entmax) {
+  VkDeviceSize per_row = VkDeviceSize(heads) * std::max(max_keys, 1u) * 4 * (split_entmax ? 2 : 1);
   return uint32_t(std::clamp<VkDeviceSize>(kScoreScratchBytes / per_row, 1, kMaxRowsPerForward));
 }
 
@@ -38,7 +40,11 @@ Result<std::unique_ptr<SequenceState>> make_sequence_state(Context& ctx, const G
   TESSERA_ASSIGN_OR_RETURN(s->logits_host, s->readback.allocate(R * V * 4, "logits readback"));
   const uint32_t H = uint32_t(hp.n_head), d = uint32_t(hp.head_dim());
   const uint32_t wg = attention_workgroup(ctx, d);
-  AttentionScratchShape cs{H, d, capacity, rows_per_pass(H, capacity), wg, 256};
+  const AttentionKind kind = hp.method.kind;
+  const bool split = kind == AttentionKind::kSparsemax || kind == AttentionKind::kEntmax15 ||
+                     kind == AttentionKind::kEntmax43;
+  AttentionScratchShape cs{H, d, capacity, rows_per_pass(H, capacity, split), wg, 256};
+  cs.split_entmax = split;
   TESSERA_ASSIGN_OR_RETURN(s->ctx_scratch, make_attention_scratch(ctx, s->device, cs));
   if (!hp.attn_only) {
     TESSERA_ASSIGN_OR_RETURN(s->pmem_scratch, make_pmem_scratch(ctx, s->device, uint32_t(R), H, d,

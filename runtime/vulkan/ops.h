@@ -52,6 +52,9 @@ struct AttentionScratchShape {
   uint32_t heads = 0, head_dim = 0, max_keys = 0, rows_per_pass = 1;
   uint32_t score_chunk = 64;   // keys per workgroup in pass 1 (= the attention workgroup size)
   uint32_t value_chunk = 256;  // keys per workgroup in pass 3
+  // Scratch of the split exact entmax (sparsemax, alpha = 1.5, 4/3): a model of another transform
+  // leaves it unallocated (its candidate list can be as large as the scores).
+  bool split_entmax = true;
   uint32_t nchunks() const { return (max_keys + score_chunk - 1) / score_chunk; }
   uint32_t nvchunks() const { return (max_keys + value_chunk - 1) / value_chunk; }
   // Split exact entmax: keys per filter segment (one workgroup each) and segments per row.

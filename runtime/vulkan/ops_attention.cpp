@@ -22,6 +22,7 @@ Result<AttentionScratch> make_attention_scratch(Context& ctx, BlockAllocator& al
   const VkDeviceSize chunks = std::max({s.nvchunks(), s.nchunks(), 1u});
   TESSERA_ASSIGN_OR_RETURN(a.partial, alloc.allocate(rows * chunks * s.head_dim * 4, "attention partials"));
   TESSERA_ASSIGN_OR_RETURN(a.stats, alloc.allocate(rows * chunks * 8, "attention chunk statistics"));
+  if (!s.split_entmax) return a;
   // The candidate list is dead before the value pass writes `partial`, and the Newton sums are never
   // live with the softmax statistics: alias them when the buffers are large enough (d >= the score
   // chunk keeps the sequence within its scratch budget), else allocate.
@@ -193,6 +194,8 @@ Status record_transform(Recording& rec, Context& ctx, const AttentionCall& c, co
                    : c.method.kind == AttentionKind::kEntmax15 ? 2
                    : c.method.kind == AttentionKind::kEntmax43 ? 3
                                                                : 0;
+      if (r != 0 && !sh.split_entmax)
+        return internal_error("vulkan: attention scratch built without the split entmax buffers");
       if (r != 0) return record_entmax_split(rec, ctx, c, s, wg, row_base, rows, r, marks);
       EntmaxPush p{r,           c.heads,      c.mask_offset,   c.nkeys_fixed, row_base, sh.max_keys,
                    sh.nchunks(), sh.score_chunk, float(r ? 1.0 / r : alpha - 1.0)};
