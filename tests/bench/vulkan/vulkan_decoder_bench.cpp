@@ -3,7 +3,7 @@
 //     GPT-2-small-sized random Memory Mosaics model after a real prefill to <context> tokens; counters:
 //     tok/s (GPU), wall_us (submit + fence per token), prefill_tok/s (GPU, the prefill segment that
 //     reached this context), weights_MiB, sequence_MiB (caches + states + scratch).
-//     With TESSERA_VK_PROFILE=1 in the environment, each BM_Decode case also prints one decode step's
+//     With --profile on the command line, each BM_Decode case also prints one decode step's
 //     per-dispatch GPU profile (µs per kernel and grid, summed over the step) to stderr.
 //   BM_Attention/<method>/<n>/<newton>: one decode attention (1 query, 12 heads, d = 64, beta^2 = 8) over
 //     n keys, the attention passes alone; newton:1 forces the multi-workgroup Newton threshold of the
@@ -19,6 +19,7 @@
 #include <cstdlib>
 #include <map>
 #include <memory>
+#include <string_view>
 
 #include "random_model.h"
 #include "vulkan/vulkan_backend_impl.h"
@@ -43,6 +44,7 @@ struct DecodeRig {
 // destruction after the Vulkan driver's own teardown crashed at exit).
 std::map<std::pair<int, int>, std::unique_ptr<DecodeRig>> rigs;
 std::unique_ptr<vk::Context> attention_ctx;
+bool profile_decode = false;  // --profile: one profiled decode step per BM_Decode case
 
 DecodeRig* rig_for(DType dt, int method, std::string* error) {
   auto key = std::make_pair(int(dt), method);
@@ -147,8 +149,9 @@ void BM_Decode(benchmark::State& state) {
     wall_us += std::chrono::duration<double, std::micro>(t1 - t0).count();
     state.SetIterationTime(ns * 1e-9);
   }
-  if (std::getenv("TESSERA_VK_PROFILE")) print_decode_profile(rig, "i8:" + std::to_string(state.range(0)) + "/method:" + std::to_string(method) +
-                                                       "/context:" + std::to_string(context), tok);
+  if (profile_decode)
+    print_decode_profile(rig, "i8:" + std::to_string(state.range(0)) + "/method:" + std::to_string(method) +
+                                  "/context:" + std::to_string(context), tok);
   const double iters = double(state.iterations());
   state.counters["tok/s"] = iters / (gpu_ns_total * 1e-9);
   state.counters["wall_us"] = wall_us / iters;
@@ -301,6 +304,15 @@ void release_devices() {
 }  // namespace tessera::bench
 
 int main(int argc, char** argv) {
+  // Our one flag is taken out before Google Benchmark parses (and rejects) the rest.
+  int kept = 1;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) == "--profile")
+      tessera::bench::profile_decode = true;
+    else
+      argv[kept++] = argv[i];
+  }
+  argc = kept;
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();
