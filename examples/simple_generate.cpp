@@ -1,5 +1,6 @@
 // The smallest useful program embedding Tessera: load a model, prefill a prompt, decode greedily.
-//   ./build/examples/simple_generate examples/models/fixture-sparsemax/model.gguf 18 37 98 31
+//   ./build/tessera convert tests/data/authors/ds-regular-epanechnikov/ckpt.pt /tmp/fixture.gguf
+//   ./build/examples/simple_generate /tmp/fixture.gguf 18 37 98 31
 #include <cstdio>
 #include <cstdlib>
 #include <vector>

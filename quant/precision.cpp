@@ -198,6 +198,15 @@ Result<PrecisionPlan> choose_precision(const FloatModel& folded, const Activatio
   PrecisionPlan plan;
   plan.report.mode = options.mode;
   const std::vector<std::string> all = precision_candidates(folded.hp);
+  for (const std::string& name : options.force_int16) {
+    if (std::find(all.begin(), all.end(), name) == all.end()) {
+      std::string known;
+      for (const std::string& c : all) known += (known.empty() ? "" : ", ") + c;
+      return invalid_argument("--int16: '" + name + "' is not a tensor or activation site of this model (expected one of: " +
+                              known + ")");
+    }
+    plan.wide.insert(name);
+  }
   if (options.mode == PrecisionMode::kInt8) return plan;
   if (options.mode == PrecisionMode::kInt16) {
     plan.wide.insert(all.begin(), all.end());

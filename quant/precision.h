@@ -27,6 +27,8 @@ struct PrecisionOptions {
   PrecisionMode mode = PrecisionMode::kInt8;  // the library default; `tessera quantize` defaults to kAuto
   double target_agreement = 99.5;  // % of simulated calibration positions (top-1 vs the float64 model)
   int64_t max_positions = 2048;    // calibration positions the search simulates (a prefix of the data)
+  // Candidates kept at 16 bits whatever the mode says (int8 and auto modes; names as precision_candidates()).
+  std::vector<std::string> force_int16;
 };
 
 // Candidate names: weight tensors by their canonical GGUF name ("blk.0.attn_k.weight", "pmem_mem_k"

@@ -229,6 +229,26 @@ TEST(Int8Backend, CliQuantizeBadInputs) {
   EXPECT_NE(err.find("tessera quantize: error:"), std::string::npos) << err;
   // The int8 file runs on cpu-int8 through the CLI.
   EXPECT_EQ(cli("logits " + out + " --backend cpu-int8 --tokens \"1 2 3\"", &err), 0) << err;
+  // --int16 names a candidate that does not exist: the error lists what does; nothing is written.
+  const std::string forced = temp_dir() + "/forced.gguf";
+  EXPECT_NE(cli("quantize " + f32 + " " + forced + " --quiet --int16 blk.0.attn_q.weight", &err), 0);
+  EXPECT_NE(err.find("--int16: 'blk.0.attn_q.weight' is not a tensor or activation site of this model"),
+            std::string::npos) << err;
+  EXPECT_NE(err.find("blk.0.attn_k.weight"), std::string::npos) << err;
+  EXPECT_TRUE(read_bytes(forced).empty());
+  // A forced name is stored at 16 bits even with --precision int8 (the inspect listing shows its type).
+  ASSERT_EQ(cli("quantize " + f32 + " " + forced + " --quiet --precision int8 --int16 blk.0.attn_k.weight", &err), 0)
+      << err;
+  auto inspect = [](const std::string& file) {
+    const std::string text = temp_dir() + "/inspect.txt";
+    std::system((std::string(TESSERA_BINARY_DIR) + "/tessera inspect " + file + " > " + text + " 2>&1").c_str());
+    return read_bytes(text);
+  };
+  const std::string listing = inspect(forced);
+  size_t wide = 0;
+  for (size_t at = listing.find("I16"); at != std::string::npos; at = listing.find("I16", at + 1)) ++wide;
+  EXPECT_EQ(wide, 1u) << listing;  // that tensor and nothing else
+  EXPECT_NE(listing.find("blk.0.attn_k.weight"), std::string::npos) << listing;
 }
 
 }  // namespace

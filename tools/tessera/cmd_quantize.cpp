@@ -16,6 +16,7 @@ namespace {
 struct QuantizeArgs {
   std::string input, output, calib_file, calib_task, calib_method = "minmax", precision = "auto";
   double precision_target = 99.5;
+  std::vector<std::string> force_int16;
   bool int8 = false, weights_only = false, f16 = false, quiet = false;
   double percentile = 99.99;
   int64_t calib_sequences = 16, calib_length = 0;
@@ -54,6 +55,7 @@ int run_quantize(const QuantizeArgs& a) {
                      : a.precision == "int16" ? quant::PrecisionMode::kInt16
                                               : quant::PrecisionMode::kAuto;
   o.precision.target_agreement = a.precision_target;
+  o.precision.force_int16 = a.force_int16;
   auto model = quant::load_float_model(a.input);
   if (!model.ok()) return fail("quantize", model.status().message());
   const HParams& hp = model->hp;
@@ -114,6 +116,10 @@ Registration reg("quantize", "fold and quantize a float model: --int8 (cpu-int8)
                    sub.add_option("--precision-target", a->precision_target,
                                   "auto: simulated top-1 agreement (%) with float64 on the calibration data")
                        ->check(CLI::Range(0.0, 100.0));
+                   sub.add_option("--int16", a->force_int16,
+                                  "tensors/activation sites kept at 16 bits whatever --precision picks "
+                                  "(e.g. blk.0.attn_k.weight,blk.1.act.o)")
+                       ->delimiter(',');
                    sub.add_flag("--quiet", a->quiet, "no progress bar, no report");
                    return [a] { return run_quantize(*a); };
                  },
