@@ -66,6 +66,28 @@ class VulkanTest : public ::testing::Test {
   std::unique_ptr<Context> ctx_;
 };
 
+// One query (head 0, d wide) over n fixed keys and values, unit β² and output scale: the decode attention
+// call that the single-row attention tests record.
+inline AttentionCall one_row_attention(const AttentionMethod& method, uint32_t n, uint32_t d, const BufferSlice& step,
+                                       const BufferSlice& q, const BufferSlice& keys, const BufferSlice& values,
+                                       const BufferSlice& one, const BufferSlice& relu, const BufferSlice& out) {
+  AttentionCall a;
+  a.method = method;
+  a.heads = 1;
+  a.head_dim = a.out_stride = a.q_stride = d;
+  a.step = step;
+  a.q = q;
+  a.keys = keys;
+  a.values = values;
+  a.k_key_stride = a.v_key_stride = d;
+  a.mask_offset = 0;
+  a.nkeys_fixed = n;
+  a.head_scale = a.out_scale = one;
+  a.relu_params = relu;
+  a.out = out;
+  return a;
+}
+
 inline std::vector<float> random_floats(size_t n, std::mt19937& rng, float lo = -1.0f, float hi = 1.0f) {
   std::uniform_real_distribution<float> u(lo, hi);
   std::vector<float> v(n);
