@@ -115,11 +115,6 @@ TEST(Int8Wide, Requantize64MatchesTheInt32PathWithinOneLsb) {
   }
 }
 
-}  // namespace
-}  // namespace tessera::ops::int8
-
-namespace tessera::ops::int8 {
-namespace {
 
 // The persistent memory's value sum: every axpy variant equals the portable loop bit for bit (exact
 // int32: Σ|a| ≤ 2^23 and |v| ≤ 127 as in int8_forward.cpp; shapes cover the 64-column blocks, the column
@@ -147,11 +142,6 @@ TEST(Int8Axpy, VariantsBitIdenticalToPortable) {
   std::printf("axpy variants tested: %d\n", tested);
 }
 
-}  // namespace
-}  // namespace tessera::ops::int8
-
-namespace tessera::ops::int8 {
-namespace {
 
 // The attention's value sum: every variant equals the portable int64 loop bit for bit (Q23 weights in
 // [0, 2^23], Q15 values at the int16 extremes included; strided rows as in the key/value cache).
@@ -180,11 +170,6 @@ TEST(Int8ValueSum, VariantsBitIdenticalToPortable) {
   std::printf("value-sum variants tested: %d\n", tested);
 }
 
-}  // namespace
-}  // namespace tessera::ops::int8
-
-namespace tessera::ops::int8 {
-namespace {
 
 // q·M_k in one pass: every int8 × int16 variant equals an int64 reference (Q15 queries at ±2^15 included,
 // weights ±127; cols up to 511 keep the sum exact in int32).
@@ -214,11 +199,6 @@ TEST(Int8MatvecQ16, VariantsEqualInt64Reference) {
   std::printf("int8 x int16 variants tested: %d\n", tested);
 }
 
-}  // namespace
-}  // namespace tessera::ops::int8
-
-namespace tessera::ops::int8 {
-namespace {
 
 // Per-slot requantisation: the SIMD variant equals multiply_by_quantized_multiplier bit for bit over the
 // whole int32 range (extremes included), multipliers in [2^30, 2^31) or 0, shifts in [-31, 31].

@@ -61,11 +61,6 @@ TEST(MqmtarEval, ZeroSamplesIsAnError) {
   EXPECT_FALSE(evaluate_mqmtar(**model, {64, 0, 1}).ok());
 }
 
-}  // namespace
-}  // namespace tessera::tasks
-
-namespace tessera::tasks {
-namespace {
 
 // The shipped quantized files vs float PyTorch on the same reduced set, ±1.5 points (the bar for int8):
 // model-int8.gguf on the integer-only runtime, model-w8.gguf (int8 weights, float activations: the file for the
