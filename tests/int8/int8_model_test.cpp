@@ -19,28 +19,6 @@ using quant::FloatDecoder;
 using testing_int8::random_float_model;
 using namespace testing_int8;
 
-// Top-1 agreement and the worst max|Δlogit| / max|logit| of the integer runtime against the float64 decoder.
-struct Agreement {
-  int agree = 0, total = 0;
-  double worst_rel = 0;
-};
-void add_agreement(Agreement& a, const int8::Int8Plan& plan, const quant::FloatModel& m,
-                   const std::vector<int32_t>& seq) {
-  FloatDecoder ref(m);
-  const auto got = run_int8(plan, seq);
-  for (size_t t = 0; t < seq.size(); ++t) {
-    const std::vector<double>& lr = ref.step(seq[t]);
-    double err = 0, norm = 0;
-    for (size_t v = 0; v < lr.size(); ++v) {
-      err = std::max(err, std::fabs(got[t][v] - lr[v]));
-      norm = std::max(norm, std::fabs(lr[v]));
-    }
-    a.worst_rel = std::max(a.worst_rel, err / norm);
-    a.agree += argmax(got[t]) == argmax(lr);
-    ++a.total;
-  }
-}
-
 TEST(Int8Fold, FoldedModelComputesTheSameLogits) {
   for (bool biases : {false, true}) {
     quant::FloatModel m = random_float_model(101, 32, 4, 2, 40, 7, biases);

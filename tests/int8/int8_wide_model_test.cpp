@@ -15,31 +15,12 @@ namespace tessera {
 namespace {
 
 using namespace testing_int8;
-using quant::FloatDecoder;
 using quant::PrecisionMode;
 
-struct Agreement {
-  int agree = 0, total = 0;
-  double worst_rel = 0;
-};
-
+// Agreement over two random sequences (add_agreement, int8_run.h).
 Agreement measure(const quant::FloatModel& m, const int8::Int8Plan& plan, uint64_t seed) {
   Agreement a;
-  for (const auto& seq : sequences(m.hp.vocab_size, 2, 24, seed)) {
-    FloatDecoder ref(m);
-    const auto got = run_int8(plan, seq);
-    for (size_t t = 0; t < seq.size(); ++t) {
-      const std::vector<double>& lr = ref.step(seq[t]);
-      double err = 0, norm = 0;
-      for (size_t v = 0; v < lr.size(); ++v) {
-        err = std::max(err, std::fabs(got[t][v] - lr[v]));
-        norm = std::max(norm, std::fabs(lr[v]));
-      }
-      a.worst_rel = std::max(a.worst_rel, err / norm);
-      a.agree += argmax(got[t]) == argmax(lr);
-      ++a.total;
-    }
-  }
+  for (const auto& seq : sequences(m.hp.vocab_size, 2, 24, seed)) add_agreement(a, plan, m, seq);
   return a;
 }
 
