@@ -1,5 +1,5 @@
 #version 450
-// Split exact entmax (r = 1, 2, 3), pass 4 of 4: e_j = [y_j - tau]_+^r over the score row in place,
+// Split exact entmax (r = 1, 2, 3), pass 3 of 3: e_j = [y_j - tau]_+^r over the score row in place,
 // many workgroups per head (the value pass reads e_j and skips zeros), and norm = 1 / sum e_j over
 // exactly the stored weights, so sum p = 1 up to one rounding even where y_j - tau cancels (a dense
 // tail just above tau). The sum: per workgroup, then the last workgroup to finish (atomic ticket)

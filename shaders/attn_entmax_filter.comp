@@ -1,5 +1,5 @@
 #version 450
-// Split exact entmax (r = 1, 2, 3), pass 1 of 4: the bracket filter over one segment of SEG = WG * KPT
+// Split exact entmax (r = 1, 2, 3), pass 1 of 3: the bracket filter over one segment of SEG = WG * KPT
 // keys of a (row, head). tau >= max y - 1 (spec entmax.md, bracket), so only y_j > -1 can be in the
 // support; those candidates are compacted, in a fixed order (thread, then its keys), into the
 // segment's slice of `cand` and their number into seg_count. No atomics: the list is deterministic,
@@ -13,8 +13,6 @@ layout(std430, binding = 3) readonly buffer HS { float head_scale[]; };
 layout(std430, binding = 4) writeonly buffer CA { float cand[]; };
 layout(std430, binding = 5) writeonly buffer SC { uint seg_count[]; };
 layout(std430, binding = 6) writeonly buffer ST { uint state[]; };
-// Group counts of the Newton steps: zeroed here, raised by the threshold pass (the next pass).
-layout(std430, binding = 7) writeonly buffer NG { uint newton_groups[]; };
 layout(push_constant) uniform P {
   uint H, mask_offset, nkeys_fixed, row_base, s_stride, nchunks, chunk_size, nseg;
   float alpha_minus_1;
@@ -29,12 +27,11 @@ void main() {
   uint seg = gl_WorkGroupID.x, h = gl_WorkGroupID.y, rl = gl_WorkGroupID.z, tid = gl_LocalInvocationID.x;
   uint row = rl * pc.H + h, base = row * pc.s_stride;
   int nki = row_keys(rl, pc.row_base, pc.mask_offset, pc.nkeys_fixed);
-  // The state of this (row, head) and the Newton group counts start at 0 for every attention. Zeroed
+  // The state of this (row, head) starts at 0 for every attention. Zeroed
   // here rather than by a transfer fill: the fill needed transfer barriers on both sides (the previous
   // attention's passes still read the same scratch), these stores are ordered by compute barriers.
   if (seg == 0u && tid == 0u)
     for (uint w = 0u; w < ES_WORDS; ++w) state[row * ES_WORDS + w] = 0u;
-  if (gl_WorkGroupID == uvec3(0u) && tid < 3u) newton_groups[tid] = 0u;
   uint SEG = WG * KPT, start = seg * SEG;
   if (nki <= 0 || int(start) >= nki) return;  // uniform per workgroup; later passes read nseg(nk) only
   uint nk = uint(nki);

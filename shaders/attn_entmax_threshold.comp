@@ -1,112 +1,187 @@
 #version 450
-// Split exact entmax (r = 1, 2, 3), pass 2 of 4: one workgroup per (row, head) gathers the candidate
-// counts of the filter segments. When they fit shared memory (count <= min(CAP, sort_limit)) the
-// candidates are gathered (segment order) and tau comes from the exact sorted threshold; the norm
-// 1/sum p is taken over the candidates (every other key has weight 0 since tau >= -1). Otherwise the
-// state is set up for the multi-workgroup Newton passes (attn_entmax_newton) with the bracket
-// [-1, -count^(-1/r)] (spec entmax.md, with the candidate count for n) and tau is found there.
+// Split exact entmax (r = 1, 2, 3), pass 2 of 3: one workgroup per (row, head) finds tau exactly,
+// without sorting.
+//   f(t) = sum_j [y_j - t]_+^r is convex and decreasing on [-1, 0]; tau* solves f = 1, and only the
+//   filter's candidates y > -1 can contribute (tau* >= max y - 1 = -1).
+//   Each step evaluates, at one point t, the shifted moments c, S_k = sum_{y > t} (y - t)^k (k = 1..3)
+//   and m = min {y > t}. If f(t) >= 1, t is a verified left point: the closed-form root tau_S of
+//   sum_{y > t} (y - tau)^r = 1 on the set {y > t} is exact when tau_S <= m (every y > t is then in the
+//   support, every other y <= t <= tau_S is not): the certificate. Otherwise a Newton step on
+//   g = f^(1/r) - 1 (the r-norm of [y - t]_+: convex and decreasing too, and linear where the support
+//   is a block of equal keys, so far fewer steps than Newton on f - 1 for flat rows) stays <= tau*,
+//   so t rises and {y > t} shrinks. If rounding
+//   puts t past tau* (f < 1), the root of the smaller set {y > t}, which is <= tau*, is the next point.
+//   Cost: one pass over the surviving candidates per step; they are read from shared memory when they
+//   fit (from the start, or compacted there after a step), else from the filter's segment lists.
+//   All sums are in a fixed order and every thread takes the same decisions from the same totals.
 #include "common.glsl"
 TESSERA_STEP_BUFFER(0)
 layout(std430, binding = 1) readonly buffer CA { float cand_g[]; };
 layout(std430, binding = 2) readonly buffer SC { uint seg_count[]; };
 layout(std430, binding = 3) buffer ST { uint state[]; };
 layout(std430, binding = 4) writeonly buffer N { float norm[]; };
-// Group counts of the Newton steps (zeroed before the filter pass): a row left to Newton raises them
-// to (its segments, heads, rows); rows that were sorted leave them, so no step launches when all were.
-layout(std430, binding = 5) buffer NG { uint newton_groups[]; };
 layout(push_constant) uniform P {
-  uint r_int, H, mask_offset, nkeys_fixed, row_base, s_stride, nseg, seg_keys, sort_limit;
-  float alpha_minus_1;
-  uint newton_steps;  // 0: no step recorded, the group counts are not written
+  uint r_int, H, mask_offset, nkeys_fixed, row_base, s_stride, nseg, seg_keys, shared_limit;
 } pc;
-layout(constant_id = 2) const uint CAP = 1024;  // candidates held in shared memory (power of two)
+layout(constant_id = 1) const uint SHCAP = 4096;  // candidates held in shared memory
+layout(constant_id = 2) const uint SEGMAX = 1024;  // filter segments per row (host-checked)
 #include "attention_common.glsl"
-#include "reduce.glsl"
 #include "entmax_common.glsl"
-#include "entmax_sort.glsl"
-shared uint chunk_cnt[WG];
-shared uint chunk_off[WG];
-shared uint total_sh;
+#define MAX_STEPS 96u
+shared float held[SHCAP];
+shared uint seg_off[SEGMAX];  // first dense index of each segment
+shared float red[5u * WG];
+shared uint scan_tot[WG];
+
+uint tid() { return gl_LocalInvocationID.x; }
+
+// Dense candidate i (segment order) in the filter's lists: the last segment starting at or before i.
+float load_candidate(uint base, uint nseg, uint i) {
+  uint lo = 0u, hi = nseg - 1u;
+  while (lo < hi) {
+    uint mid = (lo + hi + 1u) >> 1u;
+    if (seg_off[mid] <= i) lo = mid; else hi = mid - 1u;
+  }
+  return cand_g[base + lo * pc.seg_keys + (i - seg_off[lo])];
+}
+
+// Moments of one point, per thread: c, S1, S2, S3, min.
+struct Moments { float c, s1, s2, s3, m; };
+
+void add(inout Moments a, float y, float t) {
+  if (y > t) {
+    float d = y - t;
+    a.c += 1.0; a.s1 += d; a.s2 += d * d; a.s3 += d * d * d; a.m = min(a.m, y);
+  }
+}
+
+// Workgroup totals, the same in every thread (fixed order: subgroup, then subgroups in order).
+Moments reduce_moments(Moments a) {
+  float v[5] = float[5](subgroupAdd(a.c), subgroupAdd(a.s1), subgroupAdd(a.s2), subgroupAdd(a.s3), subgroupMin(a.m));
+  if (subgroupElect())
+    for (uint k = 0u; k < 5u; ++k) red[k * WG + gl_SubgroupID] = v[k];
+  barrier();
+  Moments t = Moments(0.0, 0.0, 0.0, 0.0, 1.0);
+  for (uint g = 0u; g < gl_NumSubgroups; ++g) {
+    t.c += red[g]; t.s1 += red[WG + g]; t.s2 += red[2u * WG + g]; t.s3 += red[3u * WG + g];
+    t.m = min(t.m, red[4u * WG + g]);
+  }
+  barrier();
+  return t;
+}
+
+// Root delta of sum (x - delta)^r = 1 over a fixed set with shifted moments (rho, a1, a2, a3):
+// delta >= 0 when the sum at 0 is >= 1, < 0 otherwise.
+float solve_set(uint r, float rho, float a1, float a2, float a3) {
+  if (r == 1u) return (a1 - 1.0) / rho;
+  if (r == 2u) return (a2 - 1.0) / (a1 + sqrt(max(a1 * a1 - rho * (a2 - 1.0), 0.0)));
+  float d = 0.0;  // cubic: Newton, monotone after at most one step (convex, decreasing)
+  for (uint it = 0u; it < 40u; ++it) {
+    float g = a3 - 3.0 * d * a2 + 3.0 * d * d * a1 - rho * d * d * d - 1.0;
+    float gp = -3.0 * (a2 - 2.0 * d * a1 + rho * d * d);
+    float nd = gp < 0.0 ? d - g / gp : d;
+    if (nd == d) break;
+    d = nd;
+  }
+  return d;
+}
+
+// Exclusive prefix of `v` over the workgroup (thread order), and the total.
+uvec2 scan_threads(uint v) {
+  uint before = subgroupExclusiveAdd(v), in_sg = subgroupAdd(v);
+  if (subgroupElect()) scan_tot[gl_SubgroupID] = in_sg;
+  barrier();
+  uint off = before, all = 0u;
+  for (uint g = 0u; g < gl_NumSubgroups; ++g) {
+    if (g < gl_SubgroupID) off += scan_tot[g];
+    all += scan_tot[g];
+  }
+  barrier();
+  return uvec2(off, all);
+}
 
 void main() {
-  uint h = gl_WorkGroupID.x, rl = gl_WorkGroupID.y, tid = gl_LocalInvocationID.x;
-  uint row = rl * pc.H + h, base = row * pc.s_stride, sb = row * ES_WORDS;
+  uint h = gl_WorkGroupID.x, rl = gl_WorkGroupID.y;
+  uint row = rl * pc.H + h, base = row * pc.s_stride, sb = row * ES_WORDS, r = pc.r_int;
   int nki = row_keys(rl, pc.row_base, pc.mask_offset, pc.nkeys_fixed);
   if (nki <= 0) {
-    if (tid == 0u) { norm[row] = 0.0; state[sb + ES_STATUS] = 2u; }
+    if (tid() == 0u) { norm[row] = 0.0; state[sb + ES_STATUS] = 2u; }
     return;
   }
-  uint nk = uint(nki), nseg = (nk + pc.seg_keys - 1u) / pc.seg_keys, r = pc.r_int;
-  // Total candidates (uint sum, fixed order per subgroup slot).
-  uint t = 0u;
-  for (uint s = tid; s < nseg; s += WG) t += seg_count[row * pc.nseg + s];
-  t = subgroupAdd(t);
-  if (tid == 0u) { total_sh = 0u; kstar = 0u; }
-  barrier();
-  if (subgroupElect()) atomicAdd(total_sh, t);  // integer: order-independent
-  barrier();
-  uint count = total_sh;
-  if (tid == 0u) state[sb + ES_COUNT] = count;
-  if (count > min(CAP, pc.sort_limit)) {
-    if (tid == 0u) {
-      // Only candidates carry weight, so f(tau) <= count (-tau)^r: tau* <= -count^(-1/r) (<= the
-      // spec's -n^(-1/r)); tau* >= max y - 1 = -1.
-      float lo = -1.0, hi = -pow(float(count), -pc.alpha_minus_1);
-      state[sb + ES_LO] = floatBitsToUint(lo); state[sb + ES_A] = floatBitsToUint(lo);
-      state[sb + ES_HI] = floatBitsToUint(hi); state[sb + ES_B] = floatBitsToUint(hi);
-      state[sb + ES_STATUS] = 0u;
-      if (pc.newton_steps != 0u) {  // integer maxima: the same result whichever rows write first
-        atomicMax(newton_groups[0], nseg);
-        atomicMax(newton_groups[1], gl_NumWorkGroups.x);
-        atomicMax(newton_groups[2], gl_NumWorkGroups.y);
-      }
-    }
-    return;  // uniform
-  }
-  // Gather, WG segments at a time: their counts are scanned in shared memory, then every thread
-  // copies candidates of any segment (binary search over the offsets), loads batched so that many
-  // are in flight (one segment after another would wait a global-memory latency per segment).
-  uint placed = 0u;
+  uint nseg = (uint(nki) + pc.seg_keys - 1u) / pc.seg_keys;
+  // Segment offsets (exclusive prefix of the filter's counts), WG segments at a time.
+  uint count = 0u;
   for (uint s0 = 0u; s0 < nseg; s0 += WG) {
-    uint s = s0 + tid;
-    uint c = s < nseg ? seg_count[row * pc.nseg + s] : 0u;
-    uint before = subgroupExclusiveAdd(c), in_sg = subgroupAdd(c);
-    if (subgroupElect()) chunk_cnt[gl_SubgroupID] = in_sg;
-    barrier();
-    uint off = placed + before;
-    for (uint g = 0u; g < gl_SubgroupID; ++g) off += chunk_cnt[g];
-    chunk_off[tid] = off;  // first slot of segment s0 + tid (non-decreasing in tid)
-    barrier();
-    uint last = chunk_off[WG - 1u] + (s0 + WG - 1u < nseg ? seg_count[row * pc.nseg + s0 + WG - 1u] : 0u);
-    for (uint k0 = placed; k0 < last; k0 += 4u * WG) {
-      float v[4];
-      uint dst[4];
-      for (uint u = 0u; u < 4u; ++u) {
-        uint k = k0 + u * WG + tid;
-        dst[u] = k < last ? k : CAP;
-        if (k < last) {
-          uint lo = 0u, hi = WG - 1u;  // last i with chunk_off[i] <= k
-          while (lo < hi) {
-            uint mid = (lo + hi + 1u) >> 1u;
-            if (chunk_off[mid] <= k) lo = mid; else hi = mid - 1u;
-          }
-          v[u] = cand_g[base + (s0 + lo) * pc.seg_keys + (k - chunk_off[lo])];
-        }
-      }
-      for (uint u = 0u; u < 4u; ++u)
-        if (dst[u] < CAP) cand[dst[u]] = v[u];
-    }
-    placed = last;
+    uint s = s0 + tid();
+    uvec2 o = scan_threads(s < nseg ? seg_count[row * pc.nseg + s] : 0u);
+    if (s < nseg) seg_off[s] = count + o.x;
+    count += o.y;
+  }
+  barrier();
+  uint held_n = 0u;  // candidates in shared memory (0: read the segment lists)
+  bool fits = count <= min(SHCAP, pc.shared_limit);
+  if (fits) {
+    for (uint i = tid(); i < count; i += WG) held[i] = load_candidate(base, nseg, i);
+    held_n = count;
     barrier();
   }
-  float tau = sorted_tau(count, r);
-  float z = 0.0;
-  for (uint i = tid; i < count; i += WG) z += weight_of(cand[i], tau, r, 1.0);
-  z = wg_sum(z);
-  if (tid == 0u) {
-    norm[row] = 1.0 / z;
-    state[sb + ES_TAU] = floatBitsToUint(tau);
-    state[sb + ES_SORTED] = 1u;
+  float a = -1.0, b = -pow(float(count), -1.0 / float(r));  // f(a) >= 1 >= f(b)
+  float t = a, tau = a;
+  bool done = false;
+  uint steps = 0u;
+  for (; steps < MAX_STEPS && !done; ++steps) {
+    Moments p = Moments(0.0, 0.0, 0.0, 0.0, 1.0);
+    uint mine = 0u;  // this thread's candidates above t (for the compaction below)
+    if (held_n > 0u) {
+      for (uint i = tid(); i < held_n; i += WG) add(p, held[i], t);
+    } else {
+      for (uint i0 = tid(); i0 < count; i0 += 4u * WG) {  // four loads in flight per thread
+        float y[4];
+        for (uint u = 0u; u < 4u; ++u) {
+          uint i = i0 + u * WG;
+          y[u] = i < count ? load_candidate(base, nseg, i) : -2.0;
+        }
+        for (uint u = 0u; u < 4u; ++u) add(p, y[u], t);
+      }
+      mine = uint(p.c);
+    }
+    Moments q = reduce_moments(p);
+    float f = r == 1u ? q.s1 : r == 2u ? q.s2 : q.s3;
+    float fd = r == 1u ? q.c : r == 2u ? q.s1 : q.s2;  // -f'(t) / r = S_{r-1}
+    float root = t + solve_set(r, q.c, q.s1, q.s2, q.s3);
+    if (f >= 1.0) {
+      a = t;
+      // The certificate; f <= 2 keeps the closed form free of cancellation (t close to tau*). A
+      // bracket of a few ulps means ties at tau* that float cannot separate: take the root anyway.
+      bool tiny = b - a <= 4.8e-7 * max(abs(a), abs(b));
+      // t - g / g' with g' = -f^(1/r - 1) S_{r-1}.
+      float next = min(t + (f - pow(f, 1.0 - 1.0 / float(r))) / fd, b);
+      if ((root <= q.m && f <= 2.0) || tiny || next <= t) {
+        tau = root; done = true;
+      } else {
+        // Move the survivors {y > t} (all a later step can count) into shared memory once they fit.
+        if (held_n == 0u && q.c <= float(min(SHCAP, pc.shared_limit))) {
+          uint dst = scan_threads(mine).x;
+          for (uint i0 = tid(); i0 < count; i0 += WG) {
+            float y = load_candidate(base, nseg, i0);
+            if (y > t) held[dst++] = y;
+          }
+          held_n = uint(q.c);
+          barrier();
+        }
+        t = next;
+      }
+    } else {
+      // t overshot tau* (rounding): the root of the smaller set {y > t} is <= tau*.
+      b = t;
+      t = root > a && root < b ? root : 0.5 * (a + b);
+    }
+  }
+  if (tid() == 0u) {
+    state[sb + ES_TAU] = floatBitsToUint(done ? tau : a);
     state[sb + ES_STATUS] = 1u;
+    state[sb + ES_ITER] = steps;
+    state[sb + ES_COUNT] = count;
+    state[sb + ES_IN_SHARED] = fits ? 1u : 0u;
   }
 }

@@ -1,5 +1,5 @@
 // Shared by the entmax passes (attn_entmax*.comp): the exact threshold of a sorted prefix, the
-// weight [y - tau]_+^r, and the per-(row, head) state record of the split threshold passes.
+// weight [y - tau]_+^r, and the per-(row, head) state record of the split entmax passes.
 // y = (alpha - 1) beta^2 (c - max c) <= 0 (max y = 0), r = 1/(alpha - 1); tau is in [-1, 0).
 
 float cbrt_pos(float v) { return v > 0.0 ? pow(v, 1.0 / 3.0) : 0.0; }
@@ -31,14 +31,10 @@ float weight_of(float y, float tau, uint r, float inv_am1) {
 
 // State of one (row, head) in the split passes (16 uints; floats stored as bits):
 #define ES_WORDS 16u
-#define ES_TICKET 0u   // workgroups of the current Newton dispatch that finished (last one resets it)
+#define ES_TICKET 0u   // workgroups of the apply pass that finished (the last one resets it)
 #define ES_STATUS 1u   // 0 = iterate, 1 = tau final, 2 = no visible key
-#define ES_ITER 2u     // Newton dispatches that ran (diagnostics)
+#define ES_ITER 2u     // threshold steps taken (diagnostics)
 #define ES_COUNT 3u    // candidates y > -1
 #define ES_MAX 4u      // max c of the row
-#define ES_LO 5u       // next evaluation interval [lo, hi] (tau* inside up to rounding)
-#define ES_HI 6u
-#define ES_A 7u        // last verified bracket: f(a) >= 1 >= f(b)
-#define ES_B 8u
 #define ES_TAU 9u
-#define ES_SORTED 10u  // 1 when tau came from the shared-memory sort (diagnostics)
+#define ES_IN_SHARED 10u  // 1 when every candidate fitted shared memory from the first step (diagnostics)

@@ -64,18 +64,13 @@ struct AttentionScratchShape {
 struct AttentionScratch {
   AttentionScratchShape shape;
   BufferSlice scores, chunk_max, norm, partial, stats;
-  // Split exact entmax (attn_entmax_filter/threshold/newton/apply): candidate lists (score layout),
-  // per-segment counts, per-(row, head) state (16 words, entmax_common.glsl) and Newton partial sums.
-  // cand may alias `partial` and ent_partial `stats` (make_attention_scratch: never live together).
+  // Split exact entmax (attn_entmax_filter/threshold/apply): candidate lists (score layout),
+  // per-segment counts, per-(row, head) state (16 words, entmax_common.glsl) and the apply pass's
+  // partial sums. cand may alias `partial` and ent_partial `stats` (never live together).
   BufferSlice cand, seg_count, ent_state, ent_partial;
-  // Group counts (x, y, z) of the Newton steps, written by the threshold pass: x = 0 when every row
-  // was sorted in shared memory, so the recorded steps launch nothing (vkCmdDispatchIndirect).
-  BufferSlice newton_groups;
 };
-// Newton dispatches recorded per exact-entmax attention (each exits at once when tau is final; the
-// last one finishes alone if needed). 1-4 steps certify the support on random and flat rows up to
-// 64K candidates (tests/vulkan/attention_entmax_large_test.cpp); each unused one is an empty launch.
-constexpr uint32_t kEntmaxNewtonSteps = 4;
+// Filter segments per row the threshold pass indexes (shared memory; 1M keys at 1024 keys each).
+constexpr uint32_t kEntmaxMaxSegments = 1024;
 Result<AttentionScratch> make_attention_scratch(Context& ctx, BlockAllocator& alloc, const AttentionScratchShape& s);
 // Workgroup size of the attention kernels for a head size (>= d, power of two).
 uint32_t attention_workgroup(const Context& ctx, uint32_t head_dim);
@@ -101,9 +96,9 @@ struct AttentionCall {
   BufferSlice out;
   bool accumulate = false;
   float scale = 1.0f;
-  // Exact entmax (r = 1, 2, 3): most candidates sorted in shared memory (also capped by the device);
-  // more go to the multi-workgroup Newton passes. 0 forces the Newton passes (tests, benchmarks).
-  uint32_t entmax_sort_limit = UINT32_MAX;
+  // Exact entmax (r = 1, 2, 3): most candidates the threshold pass holds in shared memory (also capped
+  // by the device); beyond, its steps read the candidate lists. 0 forces that path (tests, benchmarks).
+  uint32_t entmax_shared_limit = UINT32_MAX;
   // > 0: a timestamp into slots pass_timestamps, +1, ... after every pass (benchmarks; the recording
   // needs enough slots, extra marks are dropped).
   uint32_t pass_timestamps = 0;

@@ -3,6 +3,7 @@
 // value sums per key chunk, and the combine into the output rows.
 #include <algorithm>
 #include <bit>
+#include <string>
 
 #include "vulkan/ops.h"
 
@@ -23,9 +24,13 @@ Result<AttentionScratch> make_attention_scratch(Context& ctx, BlockAllocator& al
   TESSERA_ASSIGN_OR_RETURN(a.partial, alloc.allocate(rows * chunks * s.head_dim * 4, "attention partials"));
   TESSERA_ASSIGN_OR_RETURN(a.stats, alloc.allocate(rows * chunks * 8, "attention chunk statistics"));
   if (!s.split_entmax) return a;
-  // The candidate list is dead before the value pass writes `partial`, and the Newton sums are never
-  // live with the softmax statistics: alias them when the buffers are large enough (d >= the score
-  // chunk keeps the sequence within its scratch budget), else allocate.
+  if (s.nsegs() > kEntmaxMaxSegments)
+    return unsupported("vulkan: exact entmax over " + std::to_string(s.max_keys) + " keys needs more than " +
+                       std::to_string(kEntmaxMaxSegments) + " filter segments of " + std::to_string(s.seg_keys()) +
+                       " keys");
+  // The candidate list is dead before the value pass writes `partial`, and the apply pass's partial
+  // sums are never live with the softmax statistics: alias them when the buffers are large enough
+  // (d >= the score chunk keeps the sequence within its scratch budget), else allocate.
   const VkDeviceSize segs = std::max(s.nsegs(), 1u);
   auto alias_or_allocate = [&](const BufferSlice& host, VkDeviceSize bytes, const char* what) -> Result<BufferSlice> {
     if (host.size >= bytes) {
@@ -36,17 +41,17 @@ Result<AttentionScratch> make_attention_scratch(Context& ctx, BlockAllocator& al
     return alloc.allocate(bytes, what);
   };
   TESSERA_ASSIGN_OR_RETURN(a.cand, alias_or_allocate(a.partial, rows * std::max(s.max_keys, 1u) * 4, "entmax candidates"));
-  TESSERA_ASSIGN_OR_RETURN(a.ent_partial, alias_or_allocate(a.stats, rows * segs * 32 * 4, "entmax Newton sums"));
+  // Apply partial sums: one float per group of 8 * score_chunk keys (2 per segment).
+  TESSERA_ASSIGN_OR_RETURN(a.ent_partial, alias_or_allocate(a.stats, rows * segs * 2 * 4, "entmax apply sums"));
   TESSERA_ASSIGN_OR_RETURN(a.seg_count, alloc.allocate(rows * segs * 4, "entmax segment counts"));
   TESSERA_ASSIGN_OR_RETURN(a.ent_state, alloc.allocate(rows * 16 * 4, "entmax threshold state"));
-  TESSERA_ASSIGN_OR_RETURN(a.newton_groups, alloc.allocate(16, "entmax Newton group counts"));
   return a;
 }
 
 namespace {
 
-// Candidates the exact entmax threshold sorts in shared memory (shaders/entmax_sort.glsl):
-// 4 float arrays of CAP plus 6 of WG must fit maxComputeSharedMemorySize.
+// Candidates the single-workgroup passes hold in shared memory: the general-alpha attn_entmax sorts
+// 4 float arrays of CAP plus 6 of WG (shaders/entmax_sort.glsl).
 uint32_t entmax_capacity(const Context& ctx, uint32_t wg) {
   uint32_t limit = ctx.device().limits().maxComputeSharedMemorySize;
   uint32_t cap = 4096;
@@ -54,8 +59,17 @@ uint32_t entmax_capacity(const Context& ctx, uint32_t wg) {
   return cap;
 }
 
+// attn_entmax_threshold holds up to SHCAP candidates (one float each) next to the segment offsets
+// (kEntmaxMaxSegments words) and 6 words per thread of reductions; at most 8192 (32 KiB).
+uint32_t threshold_capacity(const Context& ctx, uint32_t twg) {
+  uint32_t limit = ctx.device().limits().maxComputeSharedMemorySize;
+  uint32_t cap = 8192;
+  while (cap > 64 && 4 * cap + 4 * kEntmaxMaxSegments + 24 * twg + 64 > limit) cap /= 2;
+  return cap;
+}
+
 // Workgroup of the single-workgroup threshold pass: wider than the attention workgroup, since one
-// workgroup sorts up to CAP candidates alone (a multiple of the subgroup size, within the limits).
+// workgroup sweeps all candidates of a head (a multiple of the subgroup size, within the limits).
 uint32_t threshold_workgroup(const Context& ctx, uint32_t wg) {
   const auto& lim = ctx.device().limits();
   uint32_t t = std::max(wg, std::min({256u, lim.maxComputeWorkGroupSize[0], lim.maxComputeWorkGroupInvocations}));
@@ -89,12 +103,7 @@ struct FilterPush {
   float alpha_minus_1;
 };
 struct ThresholdPush {
-  uint32_t r_int, H, mask_offset, nkeys_fixed, row_base, s_stride, nseg, seg_keys, sort_limit;
-  float alpha_minus_1;
-  uint32_t newton_steps;  // recorded Newton steps (0: the threshold writes no group counts)
-};
-struct NewtonPush {
-  uint32_t r_int, H, mask_offset, nkeys_fixed, row_base, s_stride, nseg, seg_keys, last;
+  uint32_t r_int, H, mask_offset, nkeys_fixed, row_base, s_stride, nseg, seg_keys, shared_limit;
 };
 struct ApplyPush {
   uint32_t r_int, H, mask_offset, nkeys_fixed, row_base, s_stride, keys_per_group, ngroups;
@@ -127,8 +136,9 @@ struct PassMarks {
   }
 };
 
-// Exact entmax for r = 1, 2, 3 split over many workgroups per head (shaders/attn_entmax_*.comp):
-// filter -> threshold (sorted in shared memory when the candidates fit) -> Newton steps -> apply.
+// Exact entmax for r = 1, 2, 3 (shaders/attn_entmax_*.comp): filter (many workgroups per head) ->
+// threshold (one workgroup per head: Newton steps with a support certificate, no sort) -> apply
+// (many workgroups per head).
 Status record_entmax_split(Recording& rec, Context& ctx, const AttentionCall& c, const AttentionScratch& s,
                            uint32_t wg, uint32_t row_base, uint32_t rows, uint32_t r, PassMarks& marks) {
   const auto& sh = s.shape;
@@ -137,31 +147,16 @@ Status record_entmax_split(Recording& rec, Context& ctx, const AttentionCall& c,
   FilterPush fp{c.heads, c.mask_offset, c.nkeys_fixed, row_base, sh.max_keys, sh.nchunks(), sh.score_chunk, nseg,
                 am1};
   TESSERA_RETURN_IF_ERROR(rec.dispatch("attn_entmax_filter", {wg, 16},
-                                       {c.step, s.scores, s.chunk_max, c.head_scale, s.cand, s.seg_count, s.ent_state,
-                                        s.newton_groups},
+                                       {c.step, s.scores, s.chunk_max, c.head_scale, s.cand, s.seg_count, s.ent_state},
                                        fp, {nseg, c.heads, rows}));
   marks.done();
-  const uint32_t twg = threshold_workgroup(ctx, wg), cap = entmax_capacity(ctx, twg);
-  // With at most min(CAP, sort_limit) keys every row is sorted: no Newton step is ever needed.
-  const uint32_t newton_steps = sh.max_keys > std::min(cap, c.entmax_sort_limit) ? kEntmaxNewtonSteps : 0;
+  const uint32_t twg = threshold_workgroup(ctx, wg);
   ThresholdPush tp{r, c.heads, c.mask_offset, c.nkeys_fixed, row_base, sh.max_keys, nseg, sh.seg_keys(),
-                   c.entmax_sort_limit, am1, newton_steps};
-  TESSERA_RETURN_IF_ERROR(rec.dispatch("attn_entmax_threshold", {twg, 0, cap},
-                                       {c.step, s.cand, s.seg_count, s.ent_state, s.norm, s.newton_groups}, tp,
-                                       {c.heads, rows, 1}));
-  marks.done(newton_steps > 0);
-  // The steps launch the group counts the threshold wrote: (0, 0, 0) when every row was sorted (the
-  // usual case at decode lengths), so an unneeded step costs a barrier, not ~nseg x heads workgroups.
-  for (uint32_t i = 0; i < newton_steps; ++i) {
-    NewtonPush np{r, c.heads, c.mask_offset, c.nkeys_fixed, row_base, sh.max_keys, nseg, sh.seg_keys(),
-                  i + 1 == newton_steps ? 1u : 0u};
-    TESSERA_RETURN_IF_ERROR(rec.dispatch_indirect("attn_entmax_newton", {wg},
-                                                  {c.step, s.cand, s.seg_count, s.ent_state, s.ent_partial, s.norm},
-                                                  np, s.newton_groups, {nseg, c.heads, rows}));
-    marks.done();
-  }
-  // Apply groups of 8 * WG keys (8 per thread, loaded together); their partial sums reuse ent_partial
-  // (32 floats per segment of 16 * WG keys, so 2 groups per segment fit with room to spare).
+                   c.entmax_shared_limit};
+  TESSERA_RETURN_IF_ERROR(rec.dispatch("attn_entmax_threshold", {twg, threshold_capacity(ctx, twg), kEntmaxMaxSegments},
+                                       {c.step, s.cand, s.seg_count, s.ent_state, s.norm}, tp, {c.heads, rows, 1}));
+  marks.done();
+  // Apply groups of 8 * WG keys (8 per thread, loaded together); their partial sums use ent_partial.
   constexpr uint32_t kApplyKeysPerThread = 8;
   const uint32_t per_group = wg * kApplyKeysPerThread,
                  ngroups = (std::max(sh.max_keys, 1u) + per_group - 1) / per_group;

@@ -1,12 +1,12 @@
 // Exact entmax (sparsemax, alpha = 1.5, alpha = 4/3) at large n on the split passes (filter ->
-// threshold -> Newton steps -> apply), against the float64 oracle: rows with far more candidates
-// y > -1 than shared memory holds (flat rows: small beta), adversarial rows (all equal, ties sitting
-// exactly at tau, a dominant key over thousands of candidates near -1, two clusters), and the Newton
-// passes forced on small rows (entmax_sort_limit = 0). Keys are (s_j, 0, 0, 0), the query (1, 0, 0, 0)
+// threshold -> apply), against the float64 oracle: rows with far more candidates y > -1 than shared
+// memory holds (flat rows: small beta), adversarial rows (all equal, ties sitting exactly at tau, a
+// dominant key over thousands of candidates near -1, two clusters), and the candidate-list path forced
+// on small rows (entmax_shared_limit = 0). Keys are (s_j, 0, 0, 0), the query (1, 0, 0, 0)
 // and beta^2 = 1, so the cosine pass yields s_j exactly.
 //
 // Tolerances: p within 2e-6 absolute (fp32 scores of magnitude <= 3, fp32 moment sums over <= 64K
-// candidates; the Newton passes stop at a support certificate or an interval of a few ulps, so tau is
+// candidates; the threshold stops at a support certificate or an interval of a few ulps, so tau is
 // within ~1e-7 and |dp| <= r |dtau|); sum p within 1e-5; the support equals the oracle's except
 // for keys with |y - tau| <= 1e-6 (fp32 rounding of y itself is ~1e-7: float cannot decide those).
 #include <cmath>
@@ -18,16 +18,17 @@ namespace tessera::vk::test {
 namespace {
 
 constexpr double kTol = 2e-6;
+constexpr uint32_t kRandomRowSteps = 16;  // measured 4-11 (sparsemax the most: piecewise linear)
 
 struct Outcome {
   std::vector<double> p;
-  uint32_t status = 0, iterations = 0, sorted = 0, count = 0;
+  uint32_t status = 0, steps = 0, in_shared = 0, count = 0;
 };
 
 class VulkanEntmaxLarge : public VulkanTest {
  protected:
   static constexpr uint32_t d = 4;
-  Outcome run_row(const AttentionMethod& method, const std::vector<float>& s, uint32_t sort_limit) {
+  Outcome run_row(const AttentionMethod& method, const std::vector<float>& s, uint32_t shared_limit) {
     const uint32_t n = uint32_t(s.size());
     std::vector<float> keys(size_t(n) * d, 0.0f), vals(size_t(n) * d, 0.0f);
     for (uint32_t j = 0; j < n; ++j) keys[j * d] = s[j];
@@ -37,7 +38,7 @@ class VulkanEntmaxLarge : public VulkanTest {
     auto scratch = make_attention_scratch(*ctx_, ctx_->weights(), shape);
     EXPECT_TRUE(scratch.ok());
     AttentionCall a = one_row_attention(method, n, d, step, q, k, v, one, relu, out);
-    a.entmax_sort_limit = sort_limit;
+    a.entmax_shared_limit = shared_limit;
     run([&](Recording& rec) { return record_attention(rec, *ctx_, a, *scratch); });
     auto e = download(scratch->scores, n);
     auto z = download(scratch->norm, 1);
@@ -45,17 +46,17 @@ class VulkanEntmaxLarge : public VulkanTest {
     auto word = [&](int i) { uint32_t w; std::memcpy(&w, &st[size_t(i)], 4); return w; };
     Outcome o;
     for (float x : e) o.p.push_back(double(x) * z[0]);
-    o.iterations = word(2), o.status = word(1), o.count = word(3), o.sorted = word(10);
+    o.steps = word(2), o.status = word(1), o.count = word(3), o.in_shared = word(10);
     return o;
   }
 
   // Checks p against the oracle; returns the outcome for path assertions.
-  Outcome check(const char* name, const std::vector<float>& s, uint32_t sort_limit = UINT32_MAX) {
+  Outcome check(const char* name, const std::vector<float>& s, uint32_t shared_limit = UINT32_MAX) {
     AttentionMethod m = AttentionMethod::parse(name).value();
     std::vector<double> sd(s.begin(), s.end()), y;
     const double alpha = m.entmax_alpha(), tau = oracle_entmax_tau(sd, alpha, &y);
     const std::vector<double> want = oracle_entmax(sd, alpha);
-    Outcome got = run_row(m, s, sort_limit);
+    Outcome got = run_row(m, s, shared_limit);
     EXPECT_EQ(got.status, 1u) << name;
     double sum = 0;
     size_t bad = 0;
@@ -70,15 +71,15 @@ class VulkanEntmaxLarge : public VulkanTest {
       }
     }
     if (bad == 0)
-      EXPECT_NEAR(sum, 1.0, 1e-5) << name << " n=" << s.size() << " candidates " << got.count << " Newton steps "
-                                  << got.iterations;
+      EXPECT_NEAR(sum, 1.0, 1e-5) << name << " n=" << s.size() << " candidates " << got.count << " steps "
+                                  << got.steps;
     return got;
   }
 };
 
 constexpr const char* kExact[] = {"sparsemax", "entmax15", "entmax43"};
 
-TEST_F(VulkanEntmaxLarge, FlatRowsBeyondSharedMemoryTakeTheNewtonPasses) {
+TEST_F(VulkanEntmaxLarge, FlatRowsBeyondSharedMemoryStepOverTheCandidateLists) {
   // Every score within 0.9 of the max: all n keys are candidates, far beyond shared memory.
   std::mt19937 rng(11);
   for (uint32_t n : {4096u, 16384u, 65536u}) {
@@ -86,9 +87,10 @@ TEST_F(VulkanEntmaxLarge, FlatRowsBeyondSharedMemoryTakeTheNewtonPasses) {
     for (const char* name : kExact) {
       Outcome o = check(name, s);
       EXPECT_EQ(o.count, n) << name;
-      EXPECT_EQ(o.sorted, 0u) << name << ": expected the Newton passes";
-      // Random rows certify their support within the recorded steps (no single-workgroup finish).
-      EXPECT_LE(o.iterations, kEntmaxNewtonSteps) << name << " n=" << n;
+      if (n > 8192) EXPECT_EQ(o.in_shared, 0u) << name << ": beyond any device's threshold capacity";
+      // Newton from the left certifies random rows' support in a handful of steps (each a pass over
+      // the survivors); many more would mean a step that stalls.
+      EXPECT_LE(o.steps, kRandomRowSteps) << name << " n=" << n;
     }
   }
 }
@@ -130,7 +132,7 @@ TEST_F(VulkanEntmaxLarge, AdversarialLargeRows) {
   check("sparsemax", ties);
 }
 
-TEST_F(VulkanEntmaxLarge, NewtonPassesForcedOnSmallAndAdversarialRows) {
+TEST_F(VulkanEntmaxLarge, CandidateListPathForcedOnSmallAndAdversarialRows) {
   std::mt19937 rng(13);
   std::vector<std::vector<float>> rows = {
       std::vector<float>(100, 0.25f), {1.0f, 0.0f, 0.0f, 0.0f}, {2.0f, 2.0f, 1.0f, 1.0f, 1.0f},
@@ -140,16 +142,17 @@ TEST_F(VulkanEntmaxLarge, NewtonPassesForcedOnSmallAndAdversarialRows) {
   for (const auto& s : rows)
     for (const char* name : kExact) {
       Outcome o = check(name, s, 0);
-      EXPECT_EQ(o.sorted, 0u);
+      EXPECT_EQ(o.in_shared, 0u);
     }
 }
 
-TEST_F(VulkanEntmaxLarge, SortedPathStillServesRowsThatFit) {
+TEST_F(VulkanEntmaxLarge, RowsThatFitAreHeldInSharedMemory) {
   std::mt19937 rng(14);
   std::vector<float> s = random_floats(20000, rng, -80.0f, 8.0f);  // few candidates among 20000 keys
   for (const char* name : kExact) {
     Outcome o = check(name, s);
-    EXPECT_EQ(o.sorted, 1u) << name << ": " << o.count << " candidates";
+    EXPECT_EQ(o.in_shared, 1u) << name << ": " << o.count << " candidates";
+    EXPECT_LE(o.steps, kRandomRowSteps) << name;
   }
 }
 

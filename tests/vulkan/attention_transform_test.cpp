@@ -104,8 +104,8 @@ TEST_F(VulkanAttentionTransform, EntmaxAdversarialRows) {
 
 TEST_F(VulkanAttentionTransform, MoreCandidatesThanSharedMemoryTakeTheMultiPassPath) {
   // 3000 scores in [0, 0.5]: every one is within 1 of the max (a candidate), beyond the shared
-  // capacity (<= 4096 on any device, 1024 on lavapipe) on lavapipe; the multi-workgroup Newton steps
-  // run (attn_entmax_newton.comp; larger rows: attention_entmax_large_test.cpp).
+  // capacity of the threshold pass on lavapipe; its steps read the candidate lists
+  // (attn_entmax_threshold.comp; larger rows: attention_entmax_large_test.cpp).
   std::mt19937 rng(2);
   std::vector<float> s = random_floats(3000, rng, 0.0f, 0.5f);
   for (const char* name : {"sparsemax", "entmax15", "entmax43"}) {

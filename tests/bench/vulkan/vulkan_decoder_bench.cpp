@@ -5,9 +5,9 @@
 //     reached this context), weights_MiB, sequence_MiB (caches + states + scratch).
 //     With --profile on the command line, each BM_Decode case also prints one decode step's
 //     per-dispatch GPU profile (µs per kernel and grid, summed over the step) to stderr.
-//   BM_Attention/<method>/<n>/<newton>: one decode attention (1 query, 12 heads, d = 64, beta^2 = 8) over
-//     n keys, the attention passes alone; newton:1 forces the multi-workgroup Newton threshold of the
-//     exact entmax kinds (else candidates that fit shared memory are sorted there); passes:1 adds
+//   BM_Attention/<method>/<n>/<lists>: one decode attention (1 query, 12 heads, d = 64, beta^2 = 8) over
+//     n keys, the attention passes alone; lists:1 makes the exact entmax threshold read every step
+//     from the candidate lists (else candidates that fit shared memory are held there); passes:1 adds
 //     a timestamp after every pass (counters p0, p1, ...: µs per pass). Counters: us, candidates and
 //     newton_steps of head 0 (the split entmax state).
 // Run: vulkan_decoder_bench --benchmark_counters_tabular=true [--benchmark_filter=...]
@@ -165,7 +165,7 @@ void BM_Decode(benchmark::State& state) {
 void BM_Attention(benchmark::State& state) {
   const int method = int(state.range(0));
   const uint32_t n = uint32_t(state.range(1)), H = 12, d = 64, C = H * d;
-  const bool force_newton = state.range(2) != 0, per_pass = state.range(3) != 0;
+  const bool force_lists = state.range(2) != 0, per_pass = state.range(3) != 0;
   std::unique_ptr<vk::Context>& ctx = attention_ctx;
   if (!ctx) {
     auto c = vk::Context::create({});
@@ -212,7 +212,7 @@ void BM_Attention(benchmark::State& state) {
   a.relu_params = up(zero);
   a.out_scale = up(ones);
   a.out = alloc.allocate(C * 4, "out").value();
-  if (force_newton) a.entmax_sort_limit = 0;
+  if (force_lists) a.entmax_shared_limit = 0;
   constexpr uint32_t kPassSlots = 16;
   if (per_pass) a.pass_timestamps = 2;
 
@@ -222,8 +222,8 @@ void BM_Attention(benchmark::State& state) {
   Status s = (*rec)->begin();
   (*rec)->timestamp(0);
   s = vk::record_attention(**rec, *ctx, a, *scratch);
-  // Pass marks recorded (slots 2 ...): softmax 2; split entmax scores, filter, threshold, the Newton
-  // steps (none when every row fits shared memory), apply, values, combine.
+  // Pass marks recorded (slots 2 ...): softmax 2; split entmax scores, filter, threshold, apply, values,
+  // combine.
   const uint32_t used = (*rec)->timestamps_used(), marks = per_pass && used > 2 ? used - 2 : 0;
   (*rec)->timestamp(1);
   if (s.ok()) s = (*rec)->end();
@@ -246,22 +246,22 @@ void BM_Attention(benchmark::State& state) {
     }
   }
   state.counters["us"] = total / double(state.iterations()) * 1e-3;
-  // Pass order: softmax = partial, combine; split entmax = scores, filter, threshold, Newton steps, apply,
-  // values, combine.
+  // Pass order: softmax = partial, combine; split entmax = scores, filter, threshold, apply, values,
+  // combine.
   for (uint32_t k = 0; per_pass && k < kPassSlots; ++k)
     if (pass_ns[k] > 0) state.counters["p" + std::to_string(k)] = pass_ns[k] / double(state.iterations()) * 1e-3;
   if (method != 0) {  // split entmax state (entmax_common.glsl: word 3 candidates, word 2 steps; 16 per head)
     std::vector<uint32_t> words(size_t(H) * 16);
     if (ctx->read(scratch->ent_state, std::as_writable_bytes(std::span<uint32_t>(words))).ok()) {
       state.counters["candidates"] = words[3];
-      state.counters["newton_steps"] = words[2];
-      uint32_t most = 0;
-      for (uint32_t h = 0; h < H; ++h) most = std::max(most, words[h * 16 + 3]);
-      state.counters["max_cand"] = most;  // a head above shared memory sends every head to Newton
+      uint32_t most = 0, steps = 0;
+      for (uint32_t h = 0; h < H; ++h) {
+        most = std::max(most, words[h * 16 + 3]);
+        steps = std::max(steps, words[h * 16 + 2]);
+      }
+      state.counters["max_cand"] = most;
+      state.counters["max_steps"] = steps;  // threshold steps of the slowest head
     }
-    uint32_t groups[4] = {};  // Newton group counts the threshold wrote (x = 0: no step launched)
-    if (ctx->read(scratch->newton_groups, std::as_writable_bytes(std::span<uint32_t>(groups))).ok())
-      state.counters["newton_x"] = groups[0];
   }
   state.SetLabel(a.method.name());
 }
@@ -276,20 +276,20 @@ BENCHMARK(BM_Decode)->Apply(decode_args)->ArgNames({"i8", "method", "context"})-
     ->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Attention)
     ->ArgsProduct({{0, 1, 2, 3}, {1024, 4096, 16384, 65536}, {0}, {0}})
-    ->ArgNames({"method", "n", "newton", "passes"})
+    ->ArgNames({"method", "n", "lists", "passes"})
     ->UseManualTime()
     ->Iterations(50)
     ->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Attention)
     ->ArgsProduct({{1, 2, 3}, {4096, 16384, 65536}, {1}, {0}})
-    ->ArgNames({"method", "n", "newton", "passes"})
+    ->ArgNames({"method", "n", "lists", "passes"})
     ->UseManualTime()
     ->Iterations(50)
     ->Unit(benchmark::kMicrosecond);
 // Per-pass GPU time (a timestamp after every pass's barrier), for finding where the time goes.
 BENCHMARK(BM_Attention)
     ->ArgsProduct({{0, 1, 2}, {4096, 16384}, {0, 1}, {1}})
-    ->ArgNames({"method", "n", "newton", "passes"})
+    ->ArgNames({"method", "n", "lists", "passes"})
     ->UseManualTime()
     ->Iterations(50)
     ->Unit(benchmark::kMicrosecond);
