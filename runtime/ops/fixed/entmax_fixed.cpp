@@ -7,7 +7,9 @@
 //    exact int64 sum of Q(20r) terms (≤ 2^60 each) with early exit; monotone in ρ → binary search.
 //    The test at ρ = m needs no order (it sums over every candidate against the largest), and trained
 //    rows usually pass it (all candidates in the support): then nothing is sorted, since every later
-//    step only sums over the support or reads each key's own D_i.
+//    step only sums over the support or reads each key's own D_i. When it fails, the few largest
+//    distinct D's are tested downwards (support_from_top); only rows with many keys outside the
+//    support are sorted.
 // 2. Threshold on the support: r = 1 exact rational T = (1 + ΣD)/k (one integer division per output);
 //    r = 2 closed form with an integer square root; r = 3 cancellation-free Cardano with an integer
 //    square root and an integer cube root; both then polished by Newton steps in Q.31 (the closed
@@ -27,7 +29,7 @@ uint32_t centred_q20(int32_t qmax, int32_t qi, ScoreScale scale, int r) {
 }
 
 // Σ_{j<count}(top - D_j)^r < 1 for D_j ≤ top. With top = D_ρ (sorted d, count = ρ - 1): the ρ-th
-// smallest candidate is in the support (τ < z_ρ). The terms are ≥ 0, so their order does not matter.
+// smallest candidate is in the support (τ < z_ρ).
 bool mass_below_one(int r, const uint32_t* d, size_t count, uint64_t top) {
   const uint64_t limit = uint64_t{1} << (20 * r);
   uint64_t sum = 0;
@@ -39,6 +41,48 @@ bool mass_below_one(int r, const uint32_t* d, size_t count, uint64_t top) {
   return true;
 }
 bool in_support(int r, const uint32_t* d, size_t rho) { return mass_below_one(r, d, rho - 1, d[rho - 1]); }
+
+// The same test at top = a candidate's D over unsorted d[0..m) (terms of D_j ≤ top only: they are ≥ 0,
+// so their order does not matter, and ties with top add 0), which also
+// returns the largest D below top (the next value to test when this one fails). The sum is clamped at
+// the limit instead of leaving early, so the scan completes without overflow.
+bool mass_below_one_unsorted(int r, const uint32_t* d, size_t m, uint32_t top, uint32_t* below) {
+  const uint64_t limit = uint64_t{1} << (20 * r);
+  uint64_t sum = 0;
+  uint32_t next = 0;
+  for (size_t j = 0; j < m; ++j) {
+    if (d[j] > top) continue;
+    if (d[j] < top) next = d[j] > next ? d[j] : next;
+    uint64_t y = top - d[j];
+    sum += r == 1 ? y : r == 2 ? y * y : y * y * y;
+    sum = sum < limit ? sum : limit;
+  }
+  *below = next;
+  return sum < limit;
+}
+
+// The support when in_support(m) failed, found from the top: the keys outside the support are the
+// largest D's, usually few, so test the distinct values downwards (ties share the verdict) and
+// compact the support to d[0..k). Gives up after kMaxPeel values (then sort and binary search).
+// Returns k (0: gave up).
+// below: the largest D under d_max (from the failed test at d_max).
+size_t support_from_top(int r, uint32_t* d, size_t m, uint32_t d_max, uint32_t below, uint32_t* d_top,
+                        uint64_t* hi_q31) {
+  const int kMaxPeel = 8;
+  uint32_t top = d_max;
+  for (int peel = 0; peel < kMaxPeel; ++peel) {
+    const uint32_t failed = top;
+    top = below;
+    if (!mass_below_one_unsorted(r, d, m, top, &below)) continue;
+    size_t k = 0;
+    for (size_t j = 0; j < m; ++j)
+      if (d[j] <= top) d[k++] = d[j];
+    *d_top = top;
+    *hi_q31 = static_cast<uint64_t>(failed) << 11;
+    return k;
+  }
+  return 0;
+}
 
 // y^r in Q.31 for y in Q.31 (y ≤ 2^31: every product < 2^63).
 inline uint64_t power_q31(int r, uint64_t y) {
@@ -151,7 +195,10 @@ void entmax_fixed(int r, const int32_t* q, ScoreScale scale, int32_t* p, size_t 
   size_t k = m;
   uint32_t d_top = d_max;     // max D over the support
   uint64_t hi_q31 = kOneQ31;  // the first D outside the support (or 1), Q.31
-  if (!mass_below_one(r, d, m, d_max)) {  // in_support(m) fails: sort, binary search below m
+  uint32_t below = 0;
+  if (!mass_below_one_unsorted(r, d, m, d_max, &below))
+    k = support_from_top(r, d, m, d_max, below, &d_top, &hi_q31);
+  if (k == 0) {  // in_support(m) fails and the support is well below m: sort, binary search below m
     heapsort_u32(d, m);
     size_t lo = 1, hi = m - 1;  // in_support(1) always holds (d[0] = 0: the max)
     while (lo < hi) {
