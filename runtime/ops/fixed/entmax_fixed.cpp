@@ -145,12 +145,8 @@ uint64_t polish_q31(int r, const uint32_t* d, size_t k, uint32_t d_top, uint64_t
   uint64_t t = t20 <= 0 ? 0 : static_cast<uint64_t>(t20) << 11;
   if (t <= lo || t > hi) t = lo + (hi - lo + 1) / 2;
   for (int iter = 0; iter < 64; ++iter) {
-    uint64_t mass = 0, slope = 0;  // Σ y^r (Q31) and Σ r·y^(r-1) (Q31)
-    for (size_t j = 0; j < k; ++j) {
-      uint64_t y = t - (static_cast<uint64_t>(d[j]) << 11);
-      mass += power_q31(r, y);
-      slope += r == 2 ? 2 * y : 3 * ((y * y) >> 31);
-    }
+    uint64_t mass, slope;  // Σ y^r (Q31) and Σ r·y^(r-1) (Q31)
+    entmax_power_sums_q31(r, d, k, t, &mass, &slope);
     int64_t h = static_cast<int64_t>(mass) - static_cast<int64_t>(kOneQ31);
     if (h == 0) return t;
     if (h > 0) hi = t;
@@ -229,8 +225,8 @@ void entmax_fixed(int r, const int32_t* q, ScoreScale scale, int32_t* p, size_t 
 
   int64_t t20 = r == 2 ? threshold_r2_q20(d, k) : threshold_r3_q20(d, k);
   const uint64_t t = polish_q31(r, d, k, d_top, hi_q31, t20);
-  uint64_t total = 0;
-  for (size_t j = 0; j < k; ++j) total += power_q31(r, t - (static_cast<uint64_t>(d[j]) << 11));
+  uint64_t total, slope_unused;
+  entmax_power_sums_q31(r, d, k, t, &total, &slope_unused);
   CumulativeRounder round(total ? total : 1);
   for (size_t i = 0; i < n; ++i) {
     if (p[i] < 0) {
