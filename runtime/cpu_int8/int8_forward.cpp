@@ -183,7 +183,7 @@ void contextual_memory(const Int8Model& m, const Int8Layer& L, int64_t layer, In
       s->scores[j] = multiply_by_quantized_multiplier(cos_q30, L.score_multiplier[h]);
     }
     if (m.attention_softmax) {
-      softmax_fixed_q23(s->scores, n_keys, kScoreFracBits, s->probs);
+      m.softmax_q23(s->scores, n_keys, kScoreFracBits, s->probs);
     } else {
       // Validated at load (kind, scale, scratch), so the status cannot be an error here.
       ops::fixed::attention_transform_fixed(m.attention_transform, s->scores, L.transform_scale[h], s->probs,
@@ -267,7 +267,7 @@ void pmem_heads(void* ctx, int64_t h_begin, int64_t h_end) {
           scores[n] = multiply_by_quantized_multiplier_64(dot64[n], L.mem_k_score[bank + n]);
         }
       }
-      softmax_fixed_q23(scores, N, kScoreFracBits, probs);
+      m.softmax_q23(scores, N, kScoreFracBits, probs);
       // p'_n = p_n·s_mv[n]/(P·max s_mv) ≤ p_n/P: Σ over banks and slots ≤ 2^23·127 < 2^31.
       m.requantize_each(probs, L.mem_v_weight + bank, N, probs);
       const int8_t* mv = L.mem_v + bank * d;

@@ -219,6 +219,7 @@ int main(int argc, char** argv) {
     m.value_sum = ops::int8::value_sum_function(kernel);
     m.matvec_q16 = ops::int8::matvec_q16_function(kernel);
     m.requantize_each = ops::int8::requantize_function(kernel);
+    m.softmax_q23 = ops::int8::softmax_function(kernel);
     std::vector<unsigned char> arena(int8_state_bytes(m, T) + 64);
     void* base = reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(arena.data()) + 63) & ~uintptr_t(63));
     Int8State s;

@@ -1,6 +1,8 @@
 // Integer exp (table + interpolation) and fixed-point softmax against float64.
 #include "ops/int8/softmax_fixed.h"
 
+#include "ops/int8/matvec_int8.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -49,6 +51,33 @@ TEST(Int8SoftmaxFixed, MatchesFloat64) {
       EXPECT_LE(std::llabs(total - (int64_t(1) << 23)), n);  // Σp = 1 up to one LSB per entry
     }
   }
+}
+
+// Every softmax variant this machine can run gives the portable kernel's bits: lengths around the SIMD
+// width (tails), peaked rows (one slot holds all the mass: the 2^32 reciprocal), differences beyond the
+// exp's cut-offs (x < -64, 2^-31), the whole int32 score range and other frac_bits.
+TEST(Int8SoftmaxFixed, SimdVariantsBitIdenticalToPortable) {
+  std::mt19937 rng(23);
+  int tested = 0;
+  for (MatvecKernel k : {MatvecKernel::kAvx2, MatvecKernel::kAvx512Vnni, MatvecKernel::kNeonDot}) {
+    if (!matvec_kernel_available(k)) continue;
+    const SoftmaxQ23Fn fn = softmax_function(k);
+    ++tested;
+    for (int round = 0; round < 3000; ++round) {
+      const int64_t n = 1 + int64_t(rng() % (round % 3 == 0 ? 300 : 40));
+      const int fb = round % 5 == 0 ? int(rng() % 27) : 16;
+      const uint32_t spread = round % 7 == 0 ? 0xFFFFFFFFu : (1u << (rng() % 26));
+      std::vector<int32_t> s(static_cast<size_t>(n)), ref(static_cast<size_t>(n)), got(static_cast<size_t>(n));
+      for (auto& v : s) {
+        v = spread == 0xFFFFFFFFu ? int32_t(rng()) : int32_t(rng() % spread) - int32_t(spread / 2);
+        if (rng() % 16 == 0) v = rng() % 2 ? INT32_MIN : INT32_MAX;
+      }
+      softmax_fixed_q23(s.data(), n, fb, ref.data());
+      fn(s.data(), n, fb, got.data());
+      ASSERT_EQ(got, ref) << matvec_kernel_name(k) << " n=" << n << " fb=" << fb << " round=" << round;
+    }
+  }
+  std::printf("softmax variants tested: %d\n", tested);
 }
 
 }  // namespace

@@ -236,5 +236,29 @@ TEST(FixedMath, IntegerRootsAreFloors) {
   EXPECT_EQ(icbrt_u64(UINT64_MAX), 2642245u);
 }
 
+// The entmax polish's power sums: the run-time choice (AVX2 on x86-64 machines that have it) gives the
+// portable loop's sums, for every support length (vector tails) and the extreme y = 2^31 (D = 0 at
+// t = 1) as well as y = 1.
+TEST(FixedMath, EntmaxPowerSumsDispatchEqualsPortable) {
+  std::mt19937 rng(3);
+  for (int round = 0; round < 20000; ++round) {
+    const size_t k = 1 + rng() % 130;
+    std::vector<uint32_t> d(k);
+    for (auto& v : d) v = rng() % (1u << 20);
+    if (round % 3 == 0) d[rng() % k] = 0;
+    uint32_t top = 0;
+    for (auto v : d) top = v > top ? v : top;
+    const uint64_t lo = uint64_t(top) << 11, hi = uint64_t(1) << 31;
+    const uint64_t t = round % 5 == 0 ? hi : round % 5 == 1 ? lo + 1 : lo + 1 + rng() % (hi - lo);
+    for (int r : {2, 3}) {
+      uint64_t m0, s0, m1, s1;
+      entmax_power_sums_q31_portable(r, d.data(), k, t, &m0, &s0);
+      entmax_power_sums_q31(r, d.data(), k, t, &m1, &s1);
+      ASSERT_EQ(m1, m0) << "r=" << r << " k=" << k << " t=" << t;
+      ASSERT_EQ(s1, s0) << "r=" << r << " k=" << k << " t=" << t;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace tessera::ops::fixed

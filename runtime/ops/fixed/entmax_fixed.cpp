@@ -5,6 +5,11 @@
 // can be in the support; the others never enter the sort.
 // 1. Support, exactly: sort candidates ascending; k* = largest ρ with Σ_{j<ρ}(D_ρ - D_j)^r < 1, an
 //    exact int64 sum of Q(20r) terms (≤ 2^60 each) with early exit; monotone in ρ → binary search.
+//    The test at ρ = m needs no order (it sums over every candidate against the largest), and trained
+//    rows usually pass it (all candidates in the support): then nothing is sorted, since every later
+//    step only sums over the support or reads each key's own D_i. When it fails, the few largest
+//    distinct D's are tested downwards (support_from_top); only rows with many keys outside the
+//    support are sorted.
 // 2. Threshold on the support: r = 1 exact rational T = (1 + ΣD)/k (one integer division per output);
 //    r = 2 closed form with an integer square root; r = 3 cancellation-free Cardano with an integer
 //    square root and an integer cube root; both then polished by Newton steps in Q.31 (the closed
@@ -23,17 +28,60 @@ uint32_t centred_q20(int32_t qmax, int32_t qi, ScoreScale scale, int r) {
   return scaled_difference(diff, scale, 20, static_cast<uint32_t>(r), kOneQ20);
 }
 
-// Σ_{j<ρ}(D_ρ - D_j)^r < 1 ⟺ the ρ-th smallest candidate is in the support (τ < z_ρ).
-bool in_support(int r, const uint32_t* d, size_t rho) {
+// Σ_{j<count}(top - D_j)^r < 1 for D_j ≤ top. With top = D_ρ (sorted d, count = ρ - 1): the ρ-th
+// smallest candidate is in the support (τ < z_ρ).
+bool mass_below_one(int r, const uint32_t* d, size_t count, uint64_t top) {
   const uint64_t limit = uint64_t{1} << (20 * r);
-  const uint64_t dr = d[rho - 1];
   uint64_t sum = 0;
-  for (size_t j = 0; j + 1 < rho; ++j) {
-    uint64_t y = dr - d[j];
+  for (size_t j = 0; j < count; ++j) {
+    uint64_t y = top - d[j];
     sum += r == 1 ? y : r == 2 ? y * y : y * y * y;
     if (sum >= limit) return false;
   }
   return true;
+}
+bool in_support(int r, const uint32_t* d, size_t rho) { return mass_below_one(r, d, rho - 1, d[rho - 1]); }
+
+// The same test at top = a candidate's D over unsorted d[0..m) (terms of D_j ≤ top only: they are ≥ 0,
+// so their order does not matter, and ties with top add 0), which also
+// returns the largest D below top (the next value to test when this one fails). The sum is clamped at
+// the limit instead of leaving early, so the scan completes without overflow.
+bool mass_below_one_unsorted(int r, const uint32_t* d, size_t m, uint32_t top, uint32_t* below) {
+  const uint64_t limit = uint64_t{1} << (20 * r);
+  uint64_t sum = 0;
+  uint32_t next = 0;
+  for (size_t j = 0; j < m; ++j) {
+    if (d[j] > top) continue;
+    if (d[j] < top) next = d[j] > next ? d[j] : next;
+    uint64_t y = top - d[j];
+    sum += r == 1 ? y : r == 2 ? y * y : y * y * y;
+    sum = sum < limit ? sum : limit;
+  }
+  *below = next;
+  return sum < limit;
+}
+
+// The support when in_support(m) failed, found from the top: the keys outside the support are the
+// largest D's, usually few, so test the distinct values downwards (ties share the verdict) and
+// compact the support to d[0..k). Gives up after kMaxPeel values (then sort and binary search).
+// Returns k (0: gave up).
+// below: the largest D under d_max (from the failed test at d_max).
+size_t support_from_top(int r, uint32_t* d, size_t m, uint32_t d_max, uint32_t below, uint32_t* d_top,
+                        uint64_t* hi_q31) {
+  const int kMaxPeel = 8;
+  uint32_t top = d_max;
+  for (int peel = 0; peel < kMaxPeel; ++peel) {
+    const uint32_t failed = top;
+    top = below;
+    if (!mass_below_one_unsorted(r, d, m, top, &below)) continue;
+    size_t k = 0;
+    for (size_t j = 0; j < m; ++j)
+      if (d[j] <= top) d[k++] = d[j];
+    *d_top = top;
+    *hi_q31 = static_cast<uint64_t>(failed) << 11;
+    return k;
+  }
+  return 0;
 }
 
 // y^r in Q.31 for y in Q.31 (y ≤ 2^31: every product < 2^63).
@@ -89,20 +137,16 @@ int64_t threshold_r3_q20(const uint32_t* d, size_t k) {
 }
 
 // Safeguarded Newton on h(T) = Σ_{j<k}(T - D_j)^r - 1 in Q.31 inside the support's bracket: h < 0 at
-// lo = D_{k-1} (the support test passed) and h ≥ 0 at hi = D_k (or 1). Bisection whenever the Newton
-// step would leave the bracket or |h| is too large for the 64-bit step.
-uint64_t polish_q31(int r, const uint32_t* d, size_t k, size_t m, int64_t t20) {
-  uint64_t lo = static_cast<uint64_t>(d[k - 1]) << 11;
-  uint64_t hi = k < m ? static_cast<uint64_t>(d[k]) << 11 : kOneQ31;
+// lo = max of the support's D (the support test passed) and h ≥ 0 at hi = the next candidate's D (or 1).
+// Bisection whenever the Newton step would leave the bracket or |h| is too large for the 64-bit step.
+// d[0..k) in any order.
+uint64_t polish_q31(int r, const uint32_t* d, size_t k, uint32_t d_top, uint64_t hi, int64_t t20) {
+  uint64_t lo = static_cast<uint64_t>(d_top) << 11;
   uint64_t t = t20 <= 0 ? 0 : static_cast<uint64_t>(t20) << 11;
   if (t <= lo || t > hi) t = lo + (hi - lo + 1) / 2;
   for (int iter = 0; iter < 64; ++iter) {
-    uint64_t mass = 0, slope = 0;  // Σ y^r (Q31) and Σ r·y^(r-1) (Q31)
-    for (size_t j = 0; j < k; ++j) {
-      uint64_t y = t - (static_cast<uint64_t>(d[j]) << 11);
-      mass += power_q31(r, y);
-      slope += r == 2 ? 2 * y : 3 * ((y * y) >> 31);
-    }
+    uint64_t mass, slope;  // Σ y^r (Q31) and Σ r·y^(r-1) (Q31)
+    entmax_power_sums_q31(r, d, k, t, &mass, &slope);
     int64_t h = static_cast<int64_t>(mass) - static_cast<int64_t>(kOneQ31);
     if (h == 0) return t;
     if (h > 0) hi = t;
@@ -129,49 +173,67 @@ void entmax_fixed(int r, const int32_t* q, ScoreScale scale, int32_t* p, size_t 
     for (size_t i = 0; i < n; ++i) p[i] = 0;
     return;
   }
-  // scratch: sorted candidate values d[0..m), then the candidates' indices in index order.
+  // scratch: the candidates' values d[0..m) (sorted only when the support is not all of them). Until
+  // the output, p[i] holds candidate i's D_i (< 2^20), or -1 for keys that stay 0.
   uint32_t* d = reinterpret_cast<uint32_t*>(scratch);
-  uint32_t* index = d + n;
   size_t m = 0;
+  uint32_t d_max = 0;
   for (size_t i = 0; i < n; ++i) {
-    p[i] = 0;
+    p[i] = -1;
     if (!usable_key(mask, i)) continue;
     uint32_t di = centred_q20(qmax, q[i], scale, r);
     if (di < kOneQ20) {  // bracket: D ≥ 1 is never in the support
-      d[m] = di;
-      index[m++] = static_cast<uint32_t>(i);
+      d[m++] = di;
+      p[i] = static_cast<int32_t>(di);
+      d_max = di > d_max ? di : d_max;
     }
   }
-  heapsort_u32(d, m);
-  size_t lo = 1, hi = m;  // in_support(1) always holds (d[0] = 0: the max)
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo + 1) / 2;
-    if (in_support(r, d, mid)) lo = mid;
-    else hi = mid - 1;
+  size_t k = m;
+  uint32_t d_top = d_max;     // max D over the support
+  uint64_t hi_q31 = kOneQ31;  // the first D outside the support (or 1), Q.31
+  uint32_t below = 0;
+  if (!mass_below_one_unsorted(r, d, m, d_max, &below))
+    k = support_from_top(r, d, m, d_max, below, &d_top, &hi_q31);
+  if (k == 0) {  // in_support(m) fails and the support is well below m: sort, binary search below m
+    heapsort_u32(d, m);
+    size_t lo = 1, hi = m - 1;  // in_support(1) always holds (d[0] = 0: the max)
+    while (lo < hi) {
+      size_t mid = lo + (hi - lo + 1) / 2;
+      if (in_support(r, d, mid)) lo = mid;
+      else hi = mid - 1;
+    }
+    k = lo;
+    d_top = d[k - 1];
+    hi_q31 = static_cast<uint64_t>(d[k]) << 11;
   }
-  const size_t k = lo;
 
   if (r == 1) {  // exact rational: p_i = (1 + ΣD - k D_i)/k
     uint64_t sum = 0;
     for (size_t j = 0; j < k; ++j) sum += d[j];
     const int64_t base = static_cast<int64_t>(kOneQ20 + sum);
     CumulativeRounder round(static_cast<uint64_t>(k) * kOneQ20);
-    for (size_t c = 0; c < m; ++c) {  // only candidates can be non-zero; p is already 0 elsewhere
-      const size_t i = index[c];
-      int64_t num = base - static_cast<int64_t>(k) * centred_q20(qmax, q[i], scale, 1);
+    for (size_t i = 0; i < n; ++i) {  // only candidates can be non-zero (a zero numerator is a no-op)
+      if (p[i] < 0) {
+        p[i] = 0;
+        continue;
+      }
+      int64_t num = base - static_cast<int64_t>(k) * p[i];
       p[i] = round.next(num > 0 ? static_cast<uint64_t>(num) : 0);
     }
     return;
   }
 
   int64_t t20 = r == 2 ? threshold_r2_q20(d, k) : threshold_r3_q20(d, k);
-  const uint64_t t = polish_q31(r, d, k, m, t20);
-  uint64_t total = 0;
-  for (size_t j = 0; j < k; ++j) total += power_q31(r, t - (static_cast<uint64_t>(d[j]) << 11));
+  const uint64_t t = polish_q31(r, d, k, d_top, hi_q31, t20);
+  uint64_t total, slope_unused;
+  entmax_power_sums_q31(r, d, k, t, &total, &slope_unused);
   CumulativeRounder round(total ? total : 1);
-  for (size_t c = 0; c < m; ++c) {
-    const size_t i = index[c];
-    uint64_t di = static_cast<uint64_t>(centred_q20(qmax, q[i], scale, r)) << 11;
+  for (size_t i = 0; i < n; ++i) {
+    if (p[i] < 0) {
+      p[i] = 0;
+      continue;
+    }
+    uint64_t di = static_cast<uint64_t>(p[i]) << 11;
     p[i] = round.next(di < t ? power_q31(r, t - di) : 0);
   }
 }

@@ -22,6 +22,13 @@ uint32_t scaled_difference(uint32_t diff, ScoreScale scale, int frac_bits, uint3
 uint64_t isqrt_u64(uint64_t x);  // floor(sqrt(x))
 uint64_t icbrt_u64(uint64_t x);  // floor(cbrt(x))
 
+// Σ_{j<k} y_j^r and Σ r·y_j^(r-1) in Q.31 at y_j = t - D_j·2^11 ∈ (0, 2^31] (entmax's polish, r = 2 or 3;
+// per term y² → floor(y²/2^31), y³ → floor(floor(y²/2^31)·y/2^31)). entmax_power_sums.cpp: portable,
+// plus an AVX2 variant chosen at run time on x86-64 (same integer results).
+void entmax_power_sums_q31(int r, const uint32_t* d, size_t k, uint64_t t, uint64_t* mass, uint64_t* slope);
+void entmax_power_sums_q31_portable(int r, const uint32_t* d, size_t k, uint64_t t, uint64_t* mass,
+                                    uint64_t* slope);
+
 // Sorts a[0..m) ascending in place (heapsort: O(m log m), no recursion, no allocation).
 void heapsort_u32(uint32_t* a, size_t m);
 

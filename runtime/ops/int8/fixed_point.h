@@ -106,15 +106,20 @@ inline int16_t saturate_to_wide(int64_t x) {
   return int16_t(x > kWideMax ? kWideMax : (x < -kWideMax ? -kWideMax : x));
 }
 
-// Number of leading zero bits of a non-zero 64-bit value (portable; no builtin needed).
+// Number of leading zero bits of a 64-bit value (64 for 0): the compiler's builtin (one instruction on
+// x86-64, AArch64 and Cortex-M4's CLZ), a portable loop elsewhere.
 inline int count_leading_zeros_64(uint64_t x) {
-  int n = 0;
   if (x == 0) return 64;
+#if defined(__GNUC__)
+  return __builtin_clzll(x);
+#else
+  int n = 0;
   while (!(x & (uint64_t(1) << 63))) {
     x <<= 1;
     ++n;
   }
   return n;
+#endif
 }
 
 // floor(sqrt(x)) exactly, bit by bit (no division, no float).
