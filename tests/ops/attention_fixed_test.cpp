@@ -115,6 +115,29 @@ TEST(AttentionFixed, DenseSupportsWithinTwoLsb) {
     }
 }
 
+TEST(AttentionFixed, SupportsMissingAFewKeysWithinTwoLsb) {
+  // The exact entmax kernels find a support that lacks only a few candidates from the top down and
+  // fall back to sorting after 8 exclusions: rows with exactly k keys just outside the support
+  // (k = 0 .. 12, around that switch), in shuffled positions, against the float64 oracle.
+  std::mt19937_64 rng(19);
+  std::uniform_int_distribution<int32_t> near(60000, 65536);  // a flat block near the top (S = 2^-16)
+  for (FixedKind kind : {FixedKind::kSparsemax, FixedKind::kEntmax15, FixedKind::kEntmax43})
+    for (size_t k : {0, 1, 2, 5, 8, 9, 12})
+      for (size_t n : {16, 200, 3000}) {
+        Row q(n);
+        for (auto& v : q) v = near(rng);
+        // Excluded keys: 1 to 1.1 below the top, inside the max - 1 bracket but (for these flat
+        // blocks) under the threshold.
+        for (size_t i = 0; i < k && i < n / 2; ++i) q[i] = 65536 - 65536 - int32_t(i * 600);
+        std::shuffle(q.begin(), q.end(), rng);
+        FixedRowTransform t{kind};
+        expect_within_two_lsb(t, q, kScale16, {}, "few excluded");
+        std::vector<uint8_t> mask(n, 1);
+        mask[n / 3] = 0;
+        expect_within_two_lsb(t, q, kScale16, mask, "few excluded, masked");
+      }
+}
+
 TEST(AttentionFixed, LargestRowsKeepExactSumAndBound) {
   // n = 2^20 (the documented maximum): the weights are pre-shifted so that Σ < 2^48 still holds.
   const size_t n = size_t{1} << 20;

@@ -286,9 +286,16 @@ BENCHMARK(BM_Attention)
     ->UseManualTime()
     ->Iterations(50)
     ->Unit(benchmark::kMicrosecond);
+// Lengths between the table's (and off powers of two: strides), for finding steps in the curve.
+BENCHMARK(BM_Attention)
+    ->ArgsProduct({{0, 1, 2, 3}, {8192, 12288, 16320, 16448, 24576, 32768, 49152}, {0}, {0}})
+    ->ArgNames({"method", "n", "lists", "passes"})
+    ->UseManualTime()
+    ->Iterations(50)
+    ->Unit(benchmark::kMicrosecond);
 // Per-pass GPU time (a timestamp after every pass's barrier), for finding where the time goes.
 BENCHMARK(BM_Attention)
-    ->ArgsProduct({{0, 1, 2}, {4096, 16384}, {0, 1}, {1}})
+    ->ArgsProduct({{0, 1, 2, 3}, {4096, 16384, 65536}, {0}, {1}})
     ->ArgNames({"method", "n", "lists", "passes"})
     ->UseManualTime()
     ->Iterations(50)
