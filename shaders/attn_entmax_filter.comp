@@ -17,6 +17,7 @@ layout(std430, binding = 7) writeonly buffer HI { uint hist[]; };  // [row][seg]
 layout(push_constant) uniform P {
   uint H, mask_offset, nkeys_fixed, row_base, s_stride, nchunks, chunk_size, nseg;
   float alpha_minus_1;
+  uint histogram;  // 1: write the candidate histogram (the threshold starts from it)
 } pc;
 layout(constant_id = 1) const uint KPT = 16;  // keys per thread (strided by WG)
 #include "attention_common.glsl"
@@ -50,9 +51,18 @@ void main() {
   for (uint k = 0u; k < KPT; ++k) {  // coalesced: key start + k * WG + tid
     uint j = start + k * WG + tid;
     y[k] = j < nk ? yscale * (scores[base + j] - m) : -2.0;
-    if (y[k] > -1.0) {
-      ++c;
-      atomicAdd(bins[y_bin(y[k])], 1u);  // integer: the same counts in any order
+    if (y[k] > -1.0) ++c;
+  }
+  if (pc.histogram != 0u) {  // uniform
+    // Per bin: this thread's count, a subgroup sum, one shared atomic per subgroup (integer: the
+    // same counts in any order; one atomic per key contends on the few top bins).
+    uint kb[KPT];
+    for (uint k = 0u; k < KPT; ++k) kb[k] = y[k] > -1.0 ? y_bin(y[k]) : ES_BINS;
+    for (uint b = 0u; b < ES_BINS; ++b) {
+      uint n = 0u;
+      for (uint k = 0u; k < KPT; ++k) n += kb[k] == b ? 1u : 0u;
+      n = subgroupAdd(n);
+      if (subgroupElect() && n != 0u) atomicAdd(bins[b], n);
     }
   }
   // Exclusive scan of the per-thread counts: subgroup scan + per-subgroup totals in order.
@@ -68,7 +78,7 @@ void main() {
   uint dst = base + start + off + before;
   for (uint k = 0u; k < KPT; ++k)
     if (y[k] > -1.0) cand[dst++] = y[k];
-  if (tid < ES_BINS) hist[(row * pc.nseg + seg) * ES_BINS + tid] = bins[tid];
+  if (pc.histogram != 0u && tid < ES_BINS) hist[(row * pc.nseg + seg) * ES_BINS + tid] = bins[tid];
   if (tid == 0u) {
     seg_count[row * pc.nseg + seg] = all;
     if (seg == 0u) state[row * ES_WORDS + ES_MAX] = floatBitsToUint(m);

@@ -26,6 +26,7 @@ layout(std430, binding = 4) writeonly buffer N { float norm[]; };
 layout(std430, binding = 5) readonly buffer HI { uint hist[]; };  // filter's [row][seg][ES_BINS] counts
 layout(push_constant) uniform P {
   uint r_int, H, mask_offset, nkeys_fixed, row_base, s_stride, nseg, seg_keys, shared_limit;
+  uint histogram;  // 1: the filter wrote histograms: start from the bound they give, else from -1
 } pc;
 layout(constant_id = 1) const uint SHCAP = 4096;  // candidates held in shared memory
 layout(constant_id = 2) const uint SEGMAX = 1024;  // filter segments per row (host-checked)
@@ -37,6 +38,7 @@ shared uint seg_off[SEGMAX];  // first dense index of each segment
 shared float red[5u * WG];
 shared uint scan_tot[WG];
 shared uint bin_count[ES_BINS];
+shared float bin_lb[ES_BINS];
 
 uint tid() { return gl_LocalInvocationID.x; }
 
@@ -122,26 +124,32 @@ void main() {
     if (s < nseg) seg_off[s] = count + o.x;
     count += o.y;
   }
-  // Candidate histogram of the row (integer sums: exact) and the start point t0 it certifies.
-  if (tid() < ES_BINS) {
-    uint c = 0u;
-    for (uint s = 0u; s < nseg; ++s) c += hist[(row * pc.nseg + s) * ES_BINS + tid()];
-    bin_count[tid()] = c;
-  }
-  barrier();
+  // Candidate histogram of the row (integer sums: exact) and the start point t0 it certifies: thread
+  // k < ES_BINS bounds f at edge k from below, every thread then takes the highest edge reaching 1.
   float t0 = -1.0;  // f(-1) >= 1 always (the maximum has y = 0)
   uint above = count;  // candidates in the bins from t0 up (a superset of {y > t0})
-  {
-    uint cum = 0u;
-    for (uint k = ES_BINS - 1u; k > 0u; --k) {  // the highest edge whose lower bound reaches 1
-      cum += bin_count[k];
+  if (pc.histogram != 0u) {  // uniform
+    if (tid() < ES_BINS) {
+      uint c = 0u;
+      for (uint s = 0u; s < nseg; ++s) c += hist[(row * pc.nseg + s) * ES_BINS + tid()];
+      bin_count[tid()] = c;
+    }
+    barrier();
+    if (tid() < ES_BINS) {
+      uint k = tid();
       float lb = 0.0;
       for (uint b = k + 1u; b < ES_BINS; ++b) {
         float w = float(b - k) / float(ES_BINS), wr = w;  // (edge_b - edge_k)^r, exact (dyadic)
         for (uint i = 1u; i < r; ++i) wr *= w;
         lb += float(bin_count[b]) * wr;
       }
-      if (lb >= 1.001) {  // margin over the rounding of a 31-term float sum
+      bin_lb[k] = lb;
+    }
+    barrier();
+    uint cum = 0u;
+    for (uint k = ES_BINS - 1u; k > 0u; --k) {
+      cum += bin_count[k];
+      if (bin_lb[k] >= 1.001) {  // margin over the rounding of a 31-term float sum
         t0 = bin_edge(k);
         above = cum;
         break;

@@ -85,6 +85,11 @@ Result<AttentionScratch> make_attention_scratch(Context& ctx, BlockAllocator& al
 // Workgroup size of the attention kernels for a head size (>= d, power of two).
 uint32_t attention_workgroup(const Context& ctx, uint32_t head_dim);
 
+// Whether the exact entmax threshold starts from the filter's candidate histogram (a bound within a
+// bin or two of tau: only the top bins are gathered) or from -1. kAuto: where rows may exceed the
+// threshold pass's shared capacity.
+enum class EntmaxHistogram { kAuto, kOff, kOn };
+
 struct AttentionCall {
   AttentionMethod method;
   uint32_t heads = 0, head_dim = 0, out_stride = 0;  // out rows are [rows, out_stride] (= C)
@@ -109,6 +114,7 @@ struct AttentionCall {
   // Exact entmax (r = 1, 2, 3): most candidates the threshold pass holds in shared memory (also capped
   // by the device); beyond, its steps read the candidate lists. 0 forces that path (tests, benchmarks).
   uint32_t entmax_shared_limit = UINT32_MAX;
+  EntmaxHistogram entmax_histogram = EntmaxHistogram::kAuto;
   // > 0: a timestamp into slots pass_timestamps, +1, ... after every pass (benchmarks; the recording
   // needs enough slots, extra marks are dropped).
   uint32_t pass_timestamps = 0;

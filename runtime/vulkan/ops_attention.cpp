@@ -102,9 +102,10 @@ struct EntmaxPush {
 struct FilterPush {
   uint32_t H, mask_offset, nkeys_fixed, row_base, s_stride, nchunks, chunk_size, nseg;
   float alpha_minus_1;
+  uint32_t histogram;
 };
 struct ThresholdPush {
-  uint32_t r_int, H, mask_offset, nkeys_fixed, row_base, s_stride, nseg, seg_keys, shared_limit;
+  uint32_t r_int, H, mask_offset, nkeys_fixed, row_base, s_stride, nseg, seg_keys, shared_limit, histogram;
 };
 struct ApplyPush {
   uint32_t r_int, H, mask_offset, nkeys_fixed, row_base, s_stride, keys_per_group, ngroups;
@@ -145,17 +146,22 @@ Status record_entmax_split(Recording& rec, Context& ctx, const AttentionCall& c,
   const auto& sh = s.shape;
   const float am1 = float(1.0 / r);
   const uint32_t nseg = std::max(sh.nsegs(), 1u);
+  const uint32_t twg = threshold_workgroup(ctx, wg), cap = threshold_capacity(ctx, twg);
+  // The histogram start pays (an extra filter loop) where rows can exceed the shared capacity.
+  const uint32_t histogram = c.entmax_histogram == EntmaxHistogram::kOn ||
+                                     (c.entmax_histogram == EntmaxHistogram::kAuto && sh.max_keys > cap)
+                                 ? 1u
+                                 : 0u;
   FilterPush fp{c.heads, c.mask_offset, c.nkeys_fixed, row_base, sh.max_keys, sh.nchunks(), sh.score_chunk, nseg,
-                am1};
+                am1, histogram};
   TESSERA_RETURN_IF_ERROR(rec.dispatch("attn_entmax_filter", {wg, 16},
                                        {c.step, s.scores, s.chunk_max, c.head_scale, s.cand, s.seg_count, s.ent_state,
                                         s.ent_hist},
                                        fp, {nseg, c.heads, rows}));
   marks.done();
-  const uint32_t twg = threshold_workgroup(ctx, wg);
   ThresholdPush tp{r, c.heads, c.mask_offset, c.nkeys_fixed, row_base, sh.max_keys, nseg, sh.seg_keys(),
-                   c.entmax_shared_limit};
-  TESSERA_RETURN_IF_ERROR(rec.dispatch("attn_entmax_threshold", {twg, threshold_capacity(ctx, twg), kEntmaxMaxSegments},
+                   c.entmax_shared_limit, histogram};
+  TESSERA_RETURN_IF_ERROR(rec.dispatch("attn_entmax_threshold", {twg, cap, kEntmaxMaxSegments},
                                        {c.step, s.cand, s.seg_count, s.ent_state, s.norm, s.ent_hist}, tp,
                                        {c.heads, rows, 1}));
   marks.done();
