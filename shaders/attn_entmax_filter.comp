@@ -2,8 +2,8 @@
 // Split exact entmax (r = 1, 2, 3), pass 1 of 3: the bracket filter over one segment of SEG = WG * KPT
 // keys of a (row, head). tau >= max y - 1 (spec entmax.md, bracket), so only y_j > -1 can be in the
 // support; those candidates are compacted, in a fixed order (thread, then its keys), into the
-// segment's slice of `cand` and their number into seg_count; their histogram (ES_BINS bins over
-// (-1, 0]) into hist. The list is deterministic (no atomics), so every later sum is too.
+// segment's slice of `cand` and their number into seg_count. No atomics: the list is deterministic,
+// so every later sum is too.
 // Many workgroups per head (the single-workgroup attn_entmax read the whole row alone).
 #include "common.glsl"
 TESSERA_STEP_BUFFER(0)
@@ -13,18 +13,15 @@ layout(std430, binding = 3) readonly buffer HS { float head_scale[]; };
 layout(std430, binding = 4) writeonly buffer CA { float cand[]; };
 layout(std430, binding = 5) writeonly buffer SC { uint seg_count[]; };
 layout(std430, binding = 6) writeonly buffer ST { uint state[]; };
-layout(std430, binding = 7) writeonly buffer HI { uint hist[]; };  // [row][seg][ES_BINS] candidate counts
 layout(push_constant) uniform P {
   uint H, mask_offset, nkeys_fixed, row_base, s_stride, nchunks, chunk_size, nseg;
   float alpha_minus_1;
-  uint histogram;  // 1: write the candidate histogram (the threshold starts from it)
 } pc;
 layout(constant_id = 1) const uint KPT = 16;  // keys per thread (strided by WG)
 #include "attention_common.glsl"
 #include "reduce.glsl"
 #include "entmax_common.glsl"
 shared uint sg_total[WG];
-shared uint bins[ES_BINS];
 
 void main() {
   uint seg = gl_WorkGroupID.x, h = gl_WorkGroupID.y, rl = gl_WorkGroupID.z, tid = gl_LocalInvocationID.x;
@@ -44,26 +41,12 @@ void main() {
   for (uint i = tid; i < nch; i += WG) m = max(m, chunk_max[row * pc.nchunks + i]);
   m = wg_max(m);
   float yscale = pc.alpha_minus_1 * head_scale[h];
-  if (tid < ES_BINS) bins[tid] = 0u;
-  barrier();
   float y[KPT];
   uint c = 0u;
   for (uint k = 0u; k < KPT; ++k) {  // coalesced: key start + k * WG + tid
     uint j = start + k * WG + tid;
     y[k] = j < nk ? yscale * (scores[base + j] - m) : -2.0;
     if (y[k] > -1.0) ++c;
-  }
-  if (pc.histogram != 0u) {  // uniform
-    // Per bin: this thread's count, a subgroup sum, one shared atomic per subgroup (integer: the
-    // same counts in any order; one atomic per key contends on the few top bins).
-    uint kb[KPT];
-    for (uint k = 0u; k < KPT; ++k) kb[k] = y[k] > -1.0 ? y_bin(y[k]) : ES_BINS;
-    for (uint b = 0u; b < ES_BINS; ++b) {
-      uint n = 0u;
-      for (uint k = 0u; k < KPT; ++k) n += kb[k] == b ? 1u : 0u;
-      n = subgroupAdd(n);
-      if (subgroupElect() && n != 0u) atomicAdd(bins[b], n);
-    }
   }
   // Exclusive scan of the per-thread counts: subgroup scan + per-subgroup totals in order.
   uint before = subgroupExclusiveAdd(c);
@@ -78,7 +61,6 @@ void main() {
   uint dst = base + start + off + before;
   for (uint k = 0u; k < KPT; ++k)
     if (y[k] > -1.0) cand[dst++] = y[k];
-  if (pc.histogram != 0u && tid < ES_BINS) hist[(row * pc.nseg + seg) * ES_BINS + tid] = bins[tid];
   if (tid == 0u) {
     seg_count[row * pc.nseg + seg] = all;
     if (seg == 0u) state[row * ES_WORDS + ES_MAX] = floatBitsToUint(m);

@@ -11,9 +11,6 @@
 //   is a block of equal keys, so far fewer steps than Newton on f - 1 for flat rows) stays <= tau*,
 //   so t rises and {y > t} shrinks. If rounding
 //   puts t past tau* (f < 1), the root of the smaller set {y > t}, which is <= tau*, is the next point.
-//   Start: the filter's histogram bounds f from below (every key of bin b has y >= its lower edge), so
-//   the highest bin edge e with sum_b count_b [edge_b - e]_+^r >= 1 is a verified left point, usually
-//   within a bin or two of tau*: only the candidates above it are gathered.
 //   Cost: one pass over the surviving candidates per step; they are read from shared memory when they
 //   fit (from the start, or compacted there after a step), else from the filter's segment lists.
 //   All sums are in a fixed order and every thread takes the same decisions from the same totals.
@@ -23,10 +20,8 @@ layout(std430, binding = 1) readonly buffer CA { float cand_g[]; };
 layout(std430, binding = 2) readonly buffer SC { uint seg_count[]; };
 layout(std430, binding = 3) buffer ST { uint state[]; };
 layout(std430, binding = 4) writeonly buffer N { float norm[]; };
-layout(std430, binding = 5) readonly buffer HI { uint hist[]; };  // filter's [row][seg][ES_BINS] counts
 layout(push_constant) uniform P {
   uint r_int, H, mask_offset, nkeys_fixed, row_base, s_stride, nseg, seg_keys, shared_limit;
-  uint histogram;  // 1: the filter wrote histograms: start from the bound they give, else from -1
 } pc;
 layout(constant_id = 1) const uint SHCAP = 4096;  // candidates held in shared memory
 layout(constant_id = 2) const uint SEGMAX = 1024;  // filter segments per row (host-checked)
@@ -37,8 +32,6 @@ shared float held[SHCAP];
 shared uint seg_off[SEGMAX];  // first dense index of each segment
 shared float red[5u * WG];
 shared uint scan_tot[WG];
-shared uint bin_count[ES_BINS];
-shared float bin_lb[ES_BINS];
 
 uint tid() { return gl_LocalInvocationID.x; }
 
@@ -124,57 +117,15 @@ void main() {
     if (s < nseg) seg_off[s] = count + o.x;
     count += o.y;
   }
-  // Candidate histogram of the row (integer sums: exact) and the start point t0 it certifies: thread
-  // k < ES_BINS bounds f at edge k from below, every thread then takes the highest edge reaching 1.
-  float t0 = -1.0;  // f(-1) >= 1 always (the maximum has y = 0)
-  uint above = count;  // candidates in the bins from t0 up (a superset of {y > t0})
-  if (pc.histogram != 0u) {  // uniform
-    if (tid() < ES_BINS) {
-      uint c = 0u;
-      for (uint s = 0u; s < nseg; ++s) c += hist[(row * pc.nseg + s) * ES_BINS + tid()];
-      bin_count[tid()] = c;
-    }
-    barrier();
-    if (tid() < ES_BINS) {
-      uint k = tid();
-      float lb = 0.0;
-      for (uint b = k + 1u; b < ES_BINS; ++b) {
-        float w = float(b - k) / float(ES_BINS), wr = w;  // (edge_b - edge_k)^r, exact (dyadic)
-        for (uint i = 1u; i < r; ++i) wr *= w;
-        lb += float(bin_count[b]) * wr;
-      }
-      bin_lb[k] = lb;
-    }
-    barrier();
-    uint cum = 0u;
-    for (uint k = ES_BINS - 1u; k > 0u; --k) {
-      cum += bin_count[k];
-      if (bin_lb[k] >= 1.001) {  // margin over the rounding of a 31-term float sum
-        t0 = bin_edge(k);
-        above = cum;
-        break;
-      }
-    }
-  }
+  barrier();
   uint held_n = 0u;  // candidates in shared memory (0: read the segment lists)
-  uint cap = min(SHCAP, pc.shared_limit);
-  bool fits = above <= cap;
-  if (fits && t0 == -1.0) {  // all of them, in list order
+  bool fits = count <= min(SHCAP, pc.shared_limit);
+  if (fits) {
     for (uint i = tid(); i < count; i += WG) held[i] = load_candidate(base, nseg, i);
     held_n = count;
-  } else if (fits) {  // those above t0: count per thread, then place in thread order (deterministic)
-    uint mine = 0u;
-    for (uint i = tid(); i < count; i += WG) mine += load_candidate(base, nseg, i) > t0 ? 1u : 0u;
-    uvec2 o = scan_threads(mine);
-    uint dst = o.x;
-    for (uint i = tid(); i < count; i += WG) {
-      float y = load_candidate(base, nseg, i);
-      if (y > t0) held[dst++] = y;
-    }
-    held_n = o.y;
+    barrier();
   }
-  barrier();
-  float a = t0, b = -pow(float(count), -1.0 / float(r));  // f(a) >= 1 >= f(b)
+  float a = -1.0, b = -pow(float(count), -1.0 / float(r));  // f(a) >= 1 >= f(b)
   float t = a, tau = a;
   bool done = false;
   uint steps = 0u;

@@ -29,16 +29,6 @@ float weight_of(float y, float tau, uint r, float inv_am1) {
   return t > 0.0 ? pow(t, inv_am1) : 0.0;
 }
 
-// Histogram of the candidates y in (-1, 0] (filter pass, per segment): ES_BINS bins of width 1/ES_BINS;
-// bin b holds y >= bin_edge(b) exactly (the float rounding of (y + 1) * ES_BINS is corrected), so
-// counts give exact lower bounds on f (attn_entmax_threshold.comp).
-#define ES_BINS 32u
-float bin_edge(uint b) { return -1.0 + float(b) / float(ES_BINS); }  // exact for b <= ES_BINS
-uint y_bin(float y) {
-  uint b = uint(clamp((y + 1.0) * float(ES_BINS), 0.0, float(ES_BINS - 1u)));
-  return y < bin_edge(b) ? b - 1u : b;
-}
-
 // State of one (row, head) in the split passes (16 uints; floats stored as bits):
 #define ES_WORDS 16u
 #define ES_TICKET 0u   // workgroups of the apply pass that finished (the last one resets it)

@@ -10,7 +10,7 @@ uint32_t kernel_binding_count(std::string_view name) {
       {"kv_project", 15}, {"attn_scores", 5}, {"attn_softmax", 6}, {"attn_topk", 5},
       {"attn_entmax", 5}, {"attn_values", 4}, {"attn_combine", 5}, {"attn_softmax_partial", 7},
       {"attn_softmax_combine", 6}, {"argmax", 3},
-      {"pmem_softmax", 13}, {"attn_entmax_filter", 8}, {"attn_entmax_threshold", 6},
+      {"pmem_softmax", 13}, {"attn_entmax_filter", 7}, {"attn_entmax_threshold", 5},
       {"attn_entmax_apply", 6},
   };
   for (const auto& [n, b] : kTable)

@@ -51,20 +51,12 @@ Status record_argmax(Recording& rec, Context& ctx, const BufferSlice& logits, ui
 struct AttentionScratchShape {
   uint32_t heads = 0, head_dim = 0, max_keys = 0, rows_per_pass = 1;
   uint32_t score_chunk = 64;   // keys per workgroup in pass 1 (= the attention workgroup size)
-  uint32_t value_chunk = 256;  // keys per workgroup in pass 3, at least (value_keys())
+  uint32_t value_chunk = 256;  // keys per workgroup in pass 3
   // Scratch of the split exact entmax (sparsemax, alpha = 1.5, 4/3): a model of another transform
   // leaves it unallocated (its candidate list can be as large as the scores).
   bool split_entmax = true;
   uint32_t nchunks() const { return (max_keys + score_chunk - 1) / score_chunk; }
-  // Keys per value-pass workgroup: value_chunk doubled (up to 8x) until a row has <= 32 chunks, so
-  // long rows launch a few hundred workgroups, not thousands of short ones (their launches and the
-  // combine's chunk loop were most of the sparse value pass at 64K keys).
-  uint32_t value_keys() const {
-    uint32_t k = value_chunk;
-    while (k < 8 * value_chunk && (max_keys + k - 1) / k > 32) k *= 2;
-    return k;
-  }
-  uint32_t nvchunks() const { return (max_keys + value_keys() - 1) / value_keys(); }
+  uint32_t nvchunks() const { return (max_keys + value_chunk - 1) / value_chunk; }
   // Split exact entmax: keys per filter segment (one workgroup each) and segments per row.
   uint32_t seg_keys() const { return score_chunk * 16; }
   uint32_t nsegs() const { return (max_keys + seg_keys() - 1) / seg_keys(); }
@@ -76,19 +68,12 @@ struct AttentionScratch {
   // per-segment counts, per-(row, head) state (16 words, entmax_common.glsl) and the apply pass's
   // partial sums. cand may alias `partial` and ent_partial `stats` (never live together).
   BufferSlice cand, seg_count, ent_state, ent_partial;
-  BufferSlice ent_hist;  // [row][segment][kEntmaxBins] candidate counts (filter -> threshold)
 };
 // Filter segments per row the threshold pass indexes (shared memory; 1M keys at 1024 keys each).
 constexpr uint32_t kEntmaxMaxSegments = 1024;
-constexpr uint32_t kEntmaxBins = 32;  // ES_BINS of shaders/entmax_common.glsl
 Result<AttentionScratch> make_attention_scratch(Context& ctx, BlockAllocator& alloc, const AttentionScratchShape& s);
 // Workgroup size of the attention kernels for a head size (>= d, power of two).
 uint32_t attention_workgroup(const Context& ctx, uint32_t head_dim);
-
-// Whether the exact entmax threshold starts from the filter's candidate histogram (a bound within a
-// bin or two of tau: only the top bins are gathered) or from -1. kAuto: where rows may exceed the
-// threshold pass's shared capacity.
-enum class EntmaxHistogram { kAuto, kOff, kOn };
 
 struct AttentionCall {
   AttentionMethod method;
@@ -114,7 +99,6 @@ struct AttentionCall {
   // Exact entmax (r = 1, 2, 3): most candidates the threshold pass holds in shared memory (also capped
   // by the device); beyond, its steps read the candidate lists. 0 forces that path (tests, benchmarks).
   uint32_t entmax_shared_limit = UINT32_MAX;
-  EntmaxHistogram entmax_histogram = EntmaxHistogram::kAuto;
   // > 0: a timestamp into slots pass_timestamps, +1, ... after every pass (benchmarks; the recording
   // needs enough slots, extra marks are dropped).
   uint32_t pass_timestamps = 0;

@@ -45,7 +45,6 @@ Result<AttentionScratch> make_attention_scratch(Context& ctx, BlockAllocator& al
   TESSERA_ASSIGN_OR_RETURN(a.ent_partial, alias_or_allocate(a.stats, rows * segs * 2 * 4, "entmax apply sums"));
   TESSERA_ASSIGN_OR_RETURN(a.seg_count, alloc.allocate(rows * segs * 4, "entmax segment counts"));
   TESSERA_ASSIGN_OR_RETURN(a.ent_state, alloc.allocate(rows * 16 * 4, "entmax threshold state"));
-  TESSERA_ASSIGN_OR_RETURN(a.ent_hist, alloc.allocate(rows * segs * kEntmaxBins * 4, "entmax candidate histograms"));
   return a;
 }
 
@@ -61,11 +60,11 @@ uint32_t entmax_capacity(const Context& ctx, uint32_t wg) {
 }
 
 // attn_entmax_threshold holds up to SHCAP candidates (one float each) next to the segment offsets
-// (kEntmaxMaxSegments words), the histogram and 6 words per thread of reductions; at most 8192 (32 KiB).
+// (kEntmaxMaxSegments words) and 6 words per thread of reductions; at most 8192 (32 KiB).
 uint32_t threshold_capacity(const Context& ctx, uint32_t twg) {
   uint32_t limit = ctx.device().limits().maxComputeSharedMemorySize;
   uint32_t cap = 8192;
-  while (cap > 64 && 4 * cap + 4 * (kEntmaxMaxSegments + kEntmaxBins) + 24 * twg + 64 > limit) cap /= 2;
+  while (cap > 64 && 4 * cap + 4 * kEntmaxMaxSegments + 24 * twg + 64 > limit) cap /= 2;
   return cap;
 }
 
@@ -102,10 +101,9 @@ struct EntmaxPush {
 struct FilterPush {
   uint32_t H, mask_offset, nkeys_fixed, row_base, s_stride, nchunks, chunk_size, nseg;
   float alpha_minus_1;
-  uint32_t histogram;
 };
 struct ThresholdPush {
-  uint32_t r_int, H, mask_offset, nkeys_fixed, row_base, s_stride, nseg, seg_keys, shared_limit, histogram;
+  uint32_t r_int, H, mask_offset, nkeys_fixed, row_base, s_stride, nseg, seg_keys, shared_limit;
 };
 struct ApplyPush {
   uint32_t r_int, H, mask_offset, nkeys_fixed, row_base, s_stride, keys_per_group, ngroups;
@@ -146,24 +144,17 @@ Status record_entmax_split(Recording& rec, Context& ctx, const AttentionCall& c,
   const auto& sh = s.shape;
   const float am1 = float(1.0 / r);
   const uint32_t nseg = std::max(sh.nsegs(), 1u);
-  const uint32_t twg = threshold_workgroup(ctx, wg), cap = threshold_capacity(ctx, twg);
-  // The histogram start pays (an extra filter loop) where rows can exceed the shared capacity.
-  const uint32_t histogram = c.entmax_histogram == EntmaxHistogram::kOn ||
-                                     (c.entmax_histogram == EntmaxHistogram::kAuto && sh.max_keys > cap)
-                                 ? 1u
-                                 : 0u;
   FilterPush fp{c.heads, c.mask_offset, c.nkeys_fixed, row_base, sh.max_keys, sh.nchunks(), sh.score_chunk, nseg,
-                am1, histogram};
+                am1};
   TESSERA_RETURN_IF_ERROR(rec.dispatch("attn_entmax_filter", {wg, 16},
-                                       {c.step, s.scores, s.chunk_max, c.head_scale, s.cand, s.seg_count, s.ent_state,
-                                        s.ent_hist},
+                                       {c.step, s.scores, s.chunk_max, c.head_scale, s.cand, s.seg_count, s.ent_state},
                                        fp, {nseg, c.heads, rows}));
   marks.done();
+  const uint32_t twg = threshold_workgroup(ctx, wg);
   ThresholdPush tp{r, c.heads, c.mask_offset, c.nkeys_fixed, row_base, sh.max_keys, nseg, sh.seg_keys(),
-                   c.entmax_shared_limit, histogram};
-  TESSERA_RETURN_IF_ERROR(rec.dispatch("attn_entmax_threshold", {twg, cap, kEntmaxMaxSegments},
-                                       {c.step, s.cand, s.seg_count, s.ent_state, s.norm, s.ent_hist}, tp,
-                                       {c.heads, rows, 1}));
+                   c.entmax_shared_limit};
+  TESSERA_RETURN_IF_ERROR(rec.dispatch("attn_entmax_threshold", {twg, threshold_capacity(ctx, twg), kEntmaxMaxSegments},
+                                       {c.step, s.cand, s.seg_count, s.ent_state, s.norm}, tp, {c.heads, rows, 1}));
   marks.done();
   // Apply groups of 8 * WG keys (8 per thread, loaded together); their partial sums use ent_partial.
   constexpr uint32_t kApplyKeysPerThread = 8;
@@ -249,12 +240,12 @@ Status record_attention(Recording& rec, Context& ctx, const AttentionCall& c, co
     TESSERA_RETURN_IF_ERROR(record_transform(rec, ctx, c, s, wg, row_base, rows, marks));
     marks.done();
     ValuesPush vp{c.head_dim,    c.heads,       c.v_base,   c.v_head_stride, c.v_key_stride, c.mask_offset,
-                  c.nkeys_fixed, row_base,      sh.max_keys, sh.value_keys(), sh.nvchunks()};
+                  c.nkeys_fixed, row_base,      sh.max_keys, sh.value_chunk, sh.nvchunks()};
     TESSERA_RETURN_IF_ERROR(rec.dispatch("attn_values", {wg}, {c.step, s.scores, c.values, s.partial}, vp,
                                          {sh.nvchunks(), c.heads, rows}));
     marks.done();
     CombinePush cp{c.head_dim,  c.heads,        c.out_stride,   c.mask_offset, c.nkeys_fixed,
-                   row_base,    sh.value_keys(), sh.nvchunks(), c.accumulate ? 1u : 0u, c.scale};
+                   row_base,    sh.value_chunk, sh.nvchunks(), c.accumulate ? 1u : 0u, c.scale};
     TESSERA_RETURN_IF_ERROR(
         rec.dispatch("attn_combine", {wg}, {c.step, s.partial, s.norm, c.out_scale, c.out}, cp, {c.heads, rows, 1}));
     marks.done();

@@ -103,9 +103,8 @@ TEST_F(VulkanAttentionTransform, EntmaxAdversarialRows) {
 }
 
 TEST_F(VulkanAttentionTransform, EveryKeyACandidate) {
-  // 3000 scores in [0, 0.5]: every one is within 1 of the max (a candidate); the threshold pass
-  // starts from its histogram bound (attn_entmax_threshold.comp; larger rows:
-  // attention_entmax_large_test.cpp).
+  // 3000 scores in [0, 0.5]: every one is within 1 of the max (a candidate) (attn_entmax_threshold.comp;
+  // larger rows: attention_entmax_large_test.cpp).
   std::mt19937 rng(2);
   std::vector<float> s = random_floats(3000, rng, 0.0f, 0.5f);
   for (const char* name : {"sparsemax", "entmax15", "entmax43"}) {
@@ -114,10 +113,9 @@ TEST_F(VulkanAttentionTransform, EveryKeyACandidate) {
   }
 }
 
-TEST_F(VulkanAttentionTransform, LongRowsUseWiderValueChunks) {
-  // 20000 keys: the value pass takes 1024 keys per workgroup (AttentionScratchShape::value_keys) and
-  // the combine adds 20 chunks over several thread groups; outputs against the float64 oracle for a
-  // sparse, a dense-ish and a dense transform. Tolerance: p as above; o sums <= 20000 products.
+TEST_F(VulkanAttentionTransform, LongRowsCombineManyValueChunks) {
+  // 20000 keys: the combine adds 79 value chunks over several thread groups; outputs against the
+  // float64 oracle for a sparse, a dense-ish and a dense transform. Tolerance: p as above.
   std::mt19937 rng(4);
   std::vector<float> s = random_floats(20000, rng, -3.0f, 3.0f);
   expect_matches(method_of("sparsemax"), s, oracle_entmax(widen(s), 2.0), kTol);

@@ -166,7 +166,6 @@ void BM_Attention(benchmark::State& state) {
   const int method = int(state.range(0));
   const uint32_t n = uint32_t(state.range(1)), H = 12, d = 64, C = H * d;
   const bool force_lists = state.range(2) != 0, per_pass = state.range(3) != 0;
-  const int64_t hist = state.range(4);  // 0 auto, 1 off, 2 on
   std::unique_ptr<vk::Context>& ctx = attention_ctx;
   if (!ctx) {
     auto c = vk::Context::create({});
@@ -214,7 +213,6 @@ void BM_Attention(benchmark::State& state) {
   a.out_scale = up(ones);
   a.out = alloc.allocate(C * 4, "out").value();
   if (force_lists) a.entmax_shared_limit = 0;
-  a.entmax_histogram = hist == 1 ? vk::EntmaxHistogram::kOff : hist == 2 ? vk::EntmaxHistogram::kOn : vk::EntmaxHistogram::kAuto;
   constexpr uint32_t kPassSlots = 16;
   if (per_pass) a.pass_timestamps = 2;
 
@@ -277,35 +275,28 @@ void decode_args(benchmark::internal::Benchmark* b) {
 BENCHMARK(BM_Decode)->Apply(decode_args)->ArgNames({"i8", "method", "context"})->UseManualTime()->Iterations(32)
     ->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Attention)
-    ->ArgsProduct({{0, 1, 2, 3}, {1024, 4096, 16384, 65536}, {0}, {0}, {0}})
-    ->ArgNames({"method", "n", "lists", "passes", "hist"})
+    ->ArgsProduct({{0, 1, 2, 3}, {1024, 4096, 16384, 65536}, {0}, {0}})
+    ->ArgNames({"method", "n", "lists", "passes"})
     ->UseManualTime()
     ->Iterations(50)
     ->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Attention)
-    ->ArgsProduct({{1, 2, 3}, {4096, 16384, 65536}, {1}, {0}, {0}})
-    ->ArgNames({"method", "n", "lists", "passes", "hist"})
+    ->ArgsProduct({{1, 2, 3}, {4096, 16384, 65536}, {1}, {0}})
+    ->ArgNames({"method", "n", "lists", "passes"})
     ->UseManualTime()
     ->Iterations(50)
     ->Unit(benchmark::kMicrosecond);
 // Lengths between the table's (and off powers of two: strides), for finding steps in the curve.
 BENCHMARK(BM_Attention)
-    ->ArgsProduct({{0, 1, 2, 3}, {8192, 12288, 16320, 16448, 24576, 32768, 49152}, {0}, {0}, {0}})
-    ->ArgNames({"method", "n", "lists", "passes", "hist"})
-    ->UseManualTime()
-    ->Iterations(50)
-    ->Unit(benchmark::kMicrosecond);
-// The threshold's start side by side: from -1 (hist:1) or from the candidate histogram (hist:2).
-BENCHMARK(BM_Attention)
-    ->ArgsProduct({{1, 2, 3}, {1024, 4096, 16384, 65536}, {0}, {0}, {1, 2}})
-    ->ArgNames({"method", "n", "lists", "passes", "hist"})
+    ->ArgsProduct({{0, 1, 2, 3}, {8192, 12288, 16320, 16448, 24576, 32768, 49152}, {0}, {0}})
+    ->ArgNames({"method", "n", "lists", "passes"})
     ->UseManualTime()
     ->Iterations(50)
     ->Unit(benchmark::kMicrosecond);
 // Per-pass GPU time (a timestamp after every pass's barrier), for finding where the time goes.
 BENCHMARK(BM_Attention)
-    ->ArgsProduct({{0, 1, 2, 3}, {4096, 16384, 65536}, {0}, {1}, {0}})
-    ->ArgNames({"method", "n", "lists", "passes", "hist"})
+    ->ArgsProduct({{0, 1, 2, 3}, {4096, 16384, 65536}, {0}, {1}})
+    ->ArgNames({"method", "n", "lists", "passes"})
     ->UseManualTime()
     ->Iterations(50)
     ->Unit(benchmark::kMicrosecond);
