@@ -27,8 +27,7 @@ Result<std::unique_ptr<MemoryBlock>> MemoryBlock::create(const Device& device, V
   b->size_ = size;
   VkBufferCreateInfo bi{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
   bi.size = size;
-  bi.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT |
-             VK_BUFFER_USAGE_INDIRECT_BUFFER_BIT;  // device-written group counts (entmax Newton steps)
+  bi.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
   bi.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
   TESSERA_VK(vkCreateBuffer(b->device_, &bi, nullptr, &b->buffer_), "vkCreateBuffer");
   VkMemoryRequirements req;

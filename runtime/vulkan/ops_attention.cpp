@@ -126,12 +126,8 @@ struct CombinePush {
 struct PassMarks {
   Recording& rec;
   uint32_t base = 0, next = 0;
-  // indirect: the next dispatch reads its group counts from a buffer this pass wrote.
-  void done(bool indirect = false) {
-    if (indirect)
-      rec.barrier_indirect();
-    else
-      rec.barrier();
+  void done() {
+    rec.barrier();
     if (base != 0) rec.timestamp(base + next++);
   }
 };

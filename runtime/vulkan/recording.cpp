@@ -33,7 +33,7 @@ Status Recording::begin() {
 
 Status Recording::dispatch_raw(const std::string& kernel, std::vector<uint32_t> spec,
                                std::initializer_list<BufferSlice> buffers, const void* push, size_t push_size,
-                               Groups groups, const BufferSlice* indirect) {
+                               Groups groups) {
   TESSERA_ASSIGN_OR_RETURN(const Kernel* k, context_.kernel(kernel, std::move(spec)));
   if (buffers.size() != k->set_layout->bindings())
     return internal_error("vulkan: kernel '" + kernel + "' takes " + std::to_string(k->set_layout->bindings()) +
@@ -67,10 +67,7 @@ Status Recording::dispatch_raw(const std::string& kernel, std::vector<uint32_t> 
   vkCmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_COMPUTE, k->pipeline->handle());
   vkCmdBindDescriptorSets(cb, VK_PIPELINE_BIND_POINT_COMPUTE, k->layout->handle(), 0, 1, &set, 0, nullptr);
   vkCmdPushConstants(cb, k->layout->handle(), VK_SHADER_STAGE_COMPUTE_BIT, 0, uint32_t(push_size), push);
-  if (indirect)
-    vkCmdDispatchIndirect(cb, indirect->buffer, indirect->offset);
-  else
-    vkCmdDispatch(cb, groups.x, groups.y, groups.z);
+  vkCmdDispatch(cb, groups.x, groups.y, groups.z);
   if (profile_ && labels_.size() < kMaxProfiled) {
     vkCmdWriteTimestamp(cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, queries_->handle(),
                         query_count_ + uint32_t(labels_.size()));
@@ -87,15 +84,6 @@ void Recording::barrier() {
   mb.dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT;
   vkCmdPipelineBarrier(cb_->handle(), VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 1,
                        &mb, 0, nullptr, 0, nullptr);
-}
-
-void Recording::barrier_indirect() {
-  VkMemoryBarrier mb{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
-  mb.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT;
-  mb.dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_INDIRECT_COMMAND_READ_BIT;
-  vkCmdPipelineBarrier(cb_->handle(), VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
-                       VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_DRAW_INDIRECT_BIT, 0, 1, &mb, 0,
-                       nullptr, 0, nullptr);
 }
 
 void Recording::barrier_with_transfers() {

@@ -29,23 +29,11 @@ class Recording {
     static_assert(sizeof(Push) <= kPushConstantBytes);
     return dispatch_raw(kernel, std::move(spec), buffers, &push, sizeof(Push), groups);
   }
-  // The same, the group counts read by the device from `args` (3 uint32 at its offset, written by an
-  // earlier pass, then barrier_indirect()): x = 0 launches nothing. `label` names the grid in
-  // profiles (the largest it can be).
-  template <class Push>
-  Status dispatch_indirect(const std::string& kernel, std::vector<uint32_t> spec,
-                           std::initializer_list<BufferSlice> buffers, const Push& push, const BufferSlice& args,
-                           Groups label) {
-    static_assert(sizeof(Push) <= kPushConstantBytes);
-    return dispatch_raw(kernel, std::move(spec), buffers, &push, sizeof(Push), label, &args);
-  }
   // Makes earlier shader writes visible to later shader reads and writes (compute stage only: no
   // transfer work is waited for, the cheapest dependency between two dispatches).
   void barrier();
   // The same, also ordering transfers (copy()) on either side.
   void barrier_with_transfers();
-  // barrier(), also for the group counts of dispatch_indirect() (written by a shader before).
-  void barrier_indirect();
   void copy(const BufferSlice& src, VkDeviceSize src_off, const BufferSlice& dst, VkDeviceSize dst_off,
             VkDeviceSize size);
   // Fills `dst` (whole slice, size a multiple of 4) with the 32-bit word `value`.
@@ -71,7 +59,7 @@ class Recording {
 
  private:
   Status dispatch_raw(const std::string& kernel, std::vector<uint32_t> spec, std::initializer_list<BufferSlice> buffers,
-                      const void* push, size_t push_size, Groups groups, const BufferSlice* indirect = nullptr);
+                      const void* push, size_t push_size, Groups groups);
   explicit Recording(Context& c) : context_(c) {}
   Context& context_;
   std::unique_ptr<CommandBuffer> cb_;
