@@ -49,6 +49,9 @@ def parse_args(argv=None):
     p.add_argument("--task", type=str, default="mqmtar", choices=["mqmtar", "text"])
     p.add_argument("--text_files", type=str, nargs="*", default=[])
     p.add_argument("--val_every", type=int, default=10, help="text: every n-th document is validation")
+    p.add_argument("--collide", type=float, default=0.0,
+                   help="mqmtar: share of training samples where a queried pair's first value token also "
+                        "follows another key (hard examples; validation and evaluation keep the spec's stream)")
     # optimisation
     p.add_argument("--batch_size", type=int, default=128)
     p.add_argument("--learning_rate", type=float, default=2e-3)
@@ -123,11 +126,12 @@ class Progress:
 
 # ---------------------------------------------------------------- MQMTAR data
 class MqmtarBatches:
-    def __init__(self, seed):
+    def __init__(self, seed, collide=0.0):
         self.gen = mqmtar.Mqmtar(seed)
+        self.collide = collide
 
     def batch(self, n, length=mqmtar.TRAIN_LENGTH, vary=mqmtar.TRAIN_VARY):
-        seqs = [mqmtar.wrap(*self.gen.sample(length, vary)) for _ in range(n)]
+        seqs = [mqmtar.wrap(*self.gen.sample(length, vary, self.collide)) for _ in range(n)]
         return collate_mqmtar(seqs)
 
 
@@ -209,7 +213,7 @@ def main(argv=None):
     conf = dict(vars(a))
     if a.task == "mqmtar":
         conf["vocab_size"] = mqmtar.VOCAB_SIZE
-        data = MqmtarBatches(a.seed)
+        data = MqmtarBatches(a.seed, a.collide)
         val_data = MqmtarBatches(a.seed + 7919)
         get_batch = data.batch
         get_val = val_data.batch

@@ -68,6 +68,13 @@ class Mqmtar:
         self.keys = [self._word(i, k_len) for i in distinct(self.rng, abc_size ** k_len, vocab_size)]
         self.values = [self._word(i, v_len) for i in distinct(self.rng, abc_size ** v_len, vocab_size)]
 
+    def _by_first_token(self):
+        if not hasattr(self, "_first_index"):
+            self._first_index = {}
+            for v, word in enumerate(self.values):
+                self._first_index.setdefault(word[0], []).append(v)
+        return self._first_index
+
     def _word(self, index, length):
         digits = []
         for _ in range(length):
@@ -79,8 +86,12 @@ class Mqmtar:
         unit = self.k_len + self.v_len + 2
         return min((seq_len * self.kv_num) // (self.kv_den * unit), len(self.keys))
 
-    def sample(self, length, vary=0):
-        """One (src, trg) pair; the source's pair region has length in [length - vary, length + vary]."""
+    def sample(self, length, vary=0, collide=0.0):
+        """One (src, trg) pair; the source's pair region has length in [length - vary, length + vary].
+
+        collide > 0 (training only; 0 keeps the spec's stream exactly): with that probability two pairs of
+        the sample get values with the same first token and the first query asks for one of them: the
+        case where the key context alone must pick the second value token (hard examples)."""
         seq_len = length - vary + self.rng.below(2 * vary + 1)
         num_kv = self.num_pairs(seq_len)
         unit_len = seq_len // max(num_kv, 1)
@@ -89,6 +100,14 @@ class Mqmtar:
             raise ValueError(f"length {seq_len} is too short for {self.num_q} queries")
         k_ids = distinct(self.rng, len(self.keys), num_kv)
         v_ids = distinct(self.rng, len(self.values), num_kv)
+        forced_q = None
+        if collide > 0 and self.rng.below(1 << 20) < int(collide * (1 << 20)):
+            i = self.rng.below(num_kv)
+            j = (i + 1 + self.rng.below(num_kv - 1)) % num_kv
+            same = [v for v in self._by_first_token()[self.values[v_ids[i]][0]] if v not in v_ids]
+            if same:
+                v_ids[j] = same[self.rng.below(len(same))]
+                forced_q = j if self.rng.below(2) else i
         zeros_len = (unit_len + 1) * 2
         n_before = zeros_len // 2 - kv_len // 2
         n_slots = zeros_len - (kv_len + 1)
@@ -103,8 +122,10 @@ class Mqmtar:
             after = unit_len - (kv_len + 1) - before
             src += [SPACE] * before + self.keys[k_ids[i]] + [KV_SEP] + self.values[v_ids[i]] + [SPACE] * (after + 1)
         trg = []
-        for _ in range(self.num_q):
+        for n in range(self.num_q):
             q = self.rng.below(num_kv)
+            if n == 0 and forced_q is not None:
+                q = forced_q
             src += [Q_SEP] + self.keys[k_ids[q]]
             trg += [Q_SEP] + self.values[v_ids[q]]
         return src, trg
