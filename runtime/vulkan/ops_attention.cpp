@@ -50,15 +50,6 @@ Result<AttentionScratch> make_attention_scratch(Context& ctx, BlockAllocator& al
 
 namespace {
 
-// Candidates the single-workgroup passes hold in shared memory: the general-alpha attn_entmax sorts
-// 4 float arrays of CAP plus 6 of WG (shaders/entmax_sort.glsl).
-uint32_t entmax_capacity(const Context& ctx, uint32_t wg) {
-  uint32_t limit = ctx.device().limits().maxComputeSharedMemorySize;
-  uint32_t cap = 4096;
-  while (cap > 64 && 16 * cap + 24 * wg + 64 > limit) cap /= 2;
-  return cap;
-}
-
 // attn_entmax_threshold holds up to SHCAP candidates (one float each) next to the segment offsets
 // (kEntmaxMaxSegments words) and 6 words per thread of reductions; at most 8192 (32 KiB).
 uint32_t threshold_capacity(const Context& ctx, uint32_t twg) {
@@ -95,7 +86,7 @@ struct TopKPush {
   uint32_t top_k;
 };
 struct EntmaxPush {
-  uint32_t r_int, H, mask_offset, nkeys_fixed, row_base, s_stride, nchunks, chunk_size;
+  uint32_t H, mask_offset, nkeys_fixed, row_base, s_stride, nchunks, chunk_size;
   float alpha_minus_1;
 };
 struct FilterPush {
@@ -188,10 +179,9 @@ Status record_transform(Recording& rec, Context& ctx, const AttentionCall& c, co
       if (r != 0 && !sh.split_entmax)
         return internal_error("vulkan: attention scratch built without the split entmax buffers");
       if (r != 0) return record_entmax_split(rec, ctx, c, s, wg, row_base, rows, r, marks);
-      EntmaxPush p{r,           c.heads,      c.mask_offset,   c.nkeys_fixed, row_base, sh.max_keys,
-                   sh.nchunks(), sh.score_chunk, float(r ? 1.0 / r : alpha - 1.0)};
-      return rec.dispatch("attn_entmax", {wg, 0, entmax_capacity(ctx, wg)},
-                          {c.step, s.scores, s.chunk_max, c.head_scale, s.norm}, p, g);
+      EntmaxPush p{c.heads, c.mask_offset, c.nkeys_fixed, row_base, sh.max_keys, sh.nchunks(), sh.score_chunk,
+                   float(alpha - 1.0)};
+      return rec.dispatch("attn_entmax", {wg}, {c.step, s.scores, s.chunk_max, c.head_scale, s.norm}, p, g);
     }
   }
 }
