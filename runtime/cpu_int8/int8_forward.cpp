@@ -270,15 +270,16 @@ void pmem_heads(void* ctx, int64_t h_begin, int64_t h_end) {
       m.softmax_q23(scores, N, kScoreFracBits, probs);
       // p'_n = p_n·s_mv[n]/(P·max s_mv) ≤ p_n/P: Σ over banks and slots ≤ 2^23·127 < 2^31.
       m.requantize_each(probs, L.mem_v_weight + bank, N, probs);
-      const int8_t* mv = L.mem_v + bank * d;
-      if (!L.mem_v_lo) {
-        m.axpy(probs, mv, N, d, r);  // r += Σ_n p'_n·M_v[n] (SIMD, same bits; ops/int8/axpy_int8.h)
+      // r += Σ_n p'_n·M_v[n] (SIMD, same bits; ops/int8/axpy_int8.h, or axpy_quads.h on the quad layout
+      // made at load). int16 M_v = 255·V_hi + V_lo: Σ p'·V_hi and Σ p'·V_lo each stay below 2^23·127
+      // (int32, the same kernel); they are combined in int64 after the last bank.
+      if (L.mem_v_quads) {
+        m.axpy_quads(probs, L.mem_v_quads + bank * d, N, d, r);
+        if (L.mem_v_lo) m.axpy_quads(probs, L.mem_v_lo_quads + bank * d, N, d, r_lo);
         continue;
       }
-      // int16 M_v = 255·V_hi + V_lo: Σ p'·V_hi and Σ p'·V_lo each stay below 2^23·127 (int32, the same
-      // kernel); they are combined in int64 after the last bank.
-      m.axpy(probs, mv, N, d, r);
-      m.axpy(probs, L.mem_v_lo + bank * d, N, d, r_lo);
+      m.axpy(probs, L.mem_v + bank * d, N, d, r);
+      if (L.mem_v_lo) m.axpy(probs, L.mem_v_lo + bank * d, N, d, r_lo);
     }
     if (L.mem_v_lo)
       for (int64_t i = 0; i < d; ++i) r64[i] = 255 * int64_t(r[i]) + r_lo[i];

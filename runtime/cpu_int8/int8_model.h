@@ -58,6 +58,9 @@ struct Int8Layer {
   const int8_t* mem_k_lo = nullptr;        // low planes of int16 M_k / M_v (null: int8)
   const int32_t* mem_k_lo_rowsum = nullptr;
   const int8_t* mem_v_lo = nullptr;
+  // M_v / its low plane in slot quads (ops/int8/axpy_quads.h), set at load when Int8Model::axpy_quads is.
+  const int8_t* mem_v_quads = nullptr;
+  const int8_t* mem_v_lo_quads = nullptr;
   const int32_t* mem_k_rowsum = nullptr;  // [P·H·N] Σ_i M_k[n][i] (for the split-query dot, int8_forward.cpp)
   const QuantizedMultiplier* mem_k_score = nullptr;  // [P·H·N] s_mk[n]·2^(16-15): Q15·int8 → Q16 score
   const QuantizedMultiplier* mem_v_weight = nullptr; // [P·H·N] s_mv[n] / (P · max s_mv) (≤ 1)
@@ -83,6 +86,7 @@ struct Int8Model {
   const Int8Layer* layers = nullptr;
   ops::int8::MatvecFn matvec = ops::int8::matvec_i8_portable;
   ops::int8::AxpyFn axpy = ops::int8::axpy_i8_portable;  // the persistent memory's Σ p'·M_v
+  ops::int8::AxpyQuadsFn axpy_quads = nullptr;  // the same on M_v in slot quads (VNNI); null: `axpy`
   ops::int8::ValueSumFn value_sum = ops::int8::value_sum_i16_portable;  // the attention's Σ p·v̂
   ops::int8::MatvecQ16Fn matvec_q16 = ops::int8::matvec_q16_portable;  // q·M_k in one pass
   ops::int8::RequantizeFn requantize_each = ops::int8::requantize_each_portable;  // per-slot requantisation

@@ -73,6 +73,14 @@ AxpyFn axpy_function(MatvecKernel k) {
   }
 }
 
+AxpyQuadsFn axpy_quads_function(MatvecKernel k) {
+#if defined(TESSERA_HAVE_X86_SIMD)
+  if (k == MatvecKernel::kAvx512Vnni) return axpy_quads_avx512vnni;
+#endif
+  (void)k;
+  return nullptr;
+}
+
 ValueSumFn value_sum_function(MatvecKernel k) {
   switch (k) {
 #if defined(TESSERA_HAVE_X86_SIMD)

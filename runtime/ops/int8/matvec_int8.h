@@ -9,6 +9,7 @@
 #include <stdint.h>  // C header: the Cortex-M4 build has no C++ library
 
 #include "ops/int8/axpy_int8.h"
+#include "ops/int8/axpy_quads.h"
 #include "ops/int8/matvec_q16.h"
 #include "ops/int8/requantize.h"
 #include "ops/int8/softmax_fixed.h"
@@ -31,6 +32,8 @@ using MatvecFn = void (*)(const int8_t* w, int64_t rows, int64_t cols, const int
 MatvecFn matvec_function(MatvecKernel k);  // k must be resolved (not kAuto)
 // The axpy (axpy_int8.h) that goes with a resolved kernel: AVX2 for the x86 SIMD kernels, else portable.
 AxpyFn axpy_function(MatvecKernel k);
+// The slot-quad value sum (axpy_quads.h) where it beats `axpy` (the VNNI kernel); null elsewhere.
+AxpyQuadsFn axpy_quads_function(MatvecKernel k);
 ValueSumFn value_sum_function(MatvecKernel k);  // likewise for value_sum_int16.h
 MatvecQ16Fn matvec_q16_function(MatvecKernel k);  // likewise for matvec_q16.h (AVX-512BW with VNNI)
 RequantizeFn requantize_function(MatvecKernel k);  // requantize_each (requantize.h): AVX-512F with VNNI
