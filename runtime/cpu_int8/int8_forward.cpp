@@ -175,13 +175,8 @@ void contextual_memory(const Int8Model& m, const Int8Layer& L, int64_t layer, In
       for (int64_t i = 0; i < d; ++i) out_wide[i] = 0;
       continue;
     }
-    const int16_t* q = query + h * d;
-    for (int64_t j = 0; j < n_keys; ++j) {
-      const int16_t* k = keys + j * C + h * d;
-      int32_t cos_q30 = 0;  // |Σ q·k| ≤ ‖q‖‖k‖ ≤ 2^30 for Q15 unit vectors: no overflow
-      for (int64_t i = 0; i < d; ++i) cos_q30 += int32_t(q[i]) * int32_t(k[i]);
-      s->scores[j] = multiply_by_quantized_multiplier(cos_q30, L.score_multiplier[h]);
-    }
+    // β²·cos(q, k_j) in Q16 (ops/int8/cos_scores.h: SIMD, same bits).
+    m.cos_scores(query + h * d, keys + h * d, n_keys, C, d, L.score_multiplier[h], s->scores);
     if (m.attention_softmax) {
       m.softmax_q23(s->scores, n_keys, kScoreFracBits, s->probs);
     } else {

@@ -91,6 +91,7 @@ struct Int8Model {
   ops::int8::MatvecQ16Fn matvec_q16 = ops::int8::matvec_q16_portable;  // q·M_k in one pass
   ops::int8::RequantizeFn requantize_each = ops::int8::requantize_each_portable;  // per-slot requantisation
   ops::int8::SoftmaxQ23Fn softmax_q23 = ops::int8::softmax_fixed_q23;  // persistent-memory and contextual softmax
+  ops::int8::CosScoresFn cos_scores = ops::int8::cos_scores_portable;  // the contextual q·k scores
   bool pmem_byte_split = false;  // q·M_k on `matvec` with the query's byte split instead (int8_forward.cpp)
   // Optional executor (the backend's thread pool): runs fn(ctx, begin, end) over disjoint ranges
   // covering [0, n) and returns when all are done. Null: everything runs on the calling thread.

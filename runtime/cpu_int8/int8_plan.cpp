@@ -424,6 +424,7 @@ Result<std::unique_ptr<Int8Plan>> build_int8_plan(const HParams& hp, const Tenso
   plan->model.matvec_q16 = ops::int8::matvec_q16_function(resolved);
   plan->model.requantize_each = ops::int8::requantize_function(resolved);
   plan->model.softmax_q23 = ops::int8::softmax_function(resolved);
+  plan->model.cos_scores = ops::int8::cos_scores_function(resolved);
   // The VNNI kernel packs rows of 8 or 16 bytes (matvec_int8_avx512vnni.cpp): for those head widths two
   // passes of it beat one pass of the int8 × int16 kernel. Same bits either way.
   const int64_t d = plan->model.head_dim;

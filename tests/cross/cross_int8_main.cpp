@@ -234,6 +234,7 @@ int main(int argc, char** argv) {
     m.requantize_each = ops::int8::requantize_function(kernel);
     m.softmax_q23 = ops::int8::softmax_function(kernel);
     m.axpy_quads = ops::int8::axpy_quads_function(kernel);
+    m.cos_scores = ops::int8::cos_scores_function(kernel);
     if (m.axpy_quads) quad_layout(st, m);  // as int8_plan.cpp does for this kernel
     std::vector<unsigned char> arena(int8_state_bytes(m, T) + 64);
     void* base = reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(arena.data()) + 63) & ~uintptr_t(63));

@@ -117,6 +117,14 @@ SoftmaxQ23Fn softmax_function(MatvecKernel k) {
   return softmax_fixed_q23;
 }
 
+CosScoresFn cos_scores_function(MatvecKernel k) {
+#if defined(TESSERA_HAVE_X86_SIMD)
+  if (k == MatvecKernel::kAvx512Vnni) return cos_scores_avx512;
+#endif
+  (void)k;
+  return cos_scores_portable;
+}
+
 void matmul_i8(MatvecFn fn, const int8_t* w, int64_t rows, int64_t cols, const int8_t* x,
                int64_t n_tokens, int32_t* y) {
   // Block of rows whose weights stay in L2 (~128 KiB) while every token passes over them.
