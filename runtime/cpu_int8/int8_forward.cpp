@@ -232,7 +232,7 @@ void pmem_heads(void* ctx, int64_t h_begin, int64_t h_end) {
       // int8 × int16 kernel (ops/int8/matvec_q16.h), or, where the plan found it faster (VNNI with d = 8
       // or 16: narrow rows packed per vector), the int8 matvec kernels on the query's exact byte split
       // q = 256·hi + lo + 128 with hi, lo ∈ [-128, 127]: q·m = 256·(hi·m) + lo·m + 128·Σm. Same bits.
-      const bool one_pass = !m.pmem_byte_split;
+      const bool one_pass = !m.pmem_byte_split || L.mem_k_quads;
       int8_t* hi = j.s->pmem_split + h * 2 * d;
       int8_t* lo = hi + d;
       if (!one_pass)
@@ -241,7 +241,12 @@ void pmem_heads(void* ctx, int64_t h_begin, int64_t h_end) {
           hi[i] = int8_t(v >> 8);  // arithmetic shift: floor
           lo[i] = int8_t((v & 255) - 128);
         }
-      auto q_dot = [&](const int8_t* plane, const int32_t* rowsum, int32_t* out) {  // out[n] = q·plane[n]
+      // out[n] = q·plane[n]; quads: the same plane in column quads (ops/int8/matvec_q16_quads.h), or null.
+      auto q_dot = [&](const int8_t* plane, const int8_t* quads, const int32_t* rowsum, int32_t* out) {
+        if (quads) {
+          m.matvec_q16_quads(quads + bank * d, N, d, q, out);
+          return;
+        }
         if (one_pass) {
           m.matvec_q16(plane, N, d, q, out);
           return;
@@ -250,13 +255,13 @@ void pmem_heads(void* ctx, int64_t h_begin, int64_t h_end) {
         m.matvec(plane, N, d, lo, probs);
         for (int64_t n = 0; n < N; ++n) out[n] = out[n] * 256 + probs[n] + 128 * rowsum[bank + n];
       };
-      q_dot(L.mem_k + bank * d, L.mem_k_rowsum, scores);
+      q_dot(L.mem_k + bank * d, L.mem_k_quads, L.mem_k_rowsum, scores);
       if (!L.mem_k_lo) {
         m.requantize_each(scores, L.mem_k_score + bank, N, scores);  // Q15·int8 → Q16 scores (SIMD, same bits)
       } else {
         // int16 M_k = 255·K_hi + K_lo (ops/int8/matvec_wide.h): q·M = 255·(q·K_hi) + q·K_lo in int64.
         for (int64_t n = 0; n < N; ++n) dot64[n] = 255 * int64_t(scores[n]);
-        q_dot(L.mem_k_lo + bank * d, L.mem_k_lo_rowsum, scores);
+        q_dot(L.mem_k_lo + bank * d, L.mem_k_lo_quads, L.mem_k_lo_rowsum, scores);
         for (int64_t n = 0; n < N; ++n) {
           dot64[n] += scores[n];
           scores[n] = multiply_by_quantized_multiplier_64(dot64[n], L.mem_k_score[bank + n]);

@@ -61,6 +61,9 @@ struct Int8Layer {
   // M_v / its low plane in slot quads (ops/int8/axpy_quads.h), set at load when Int8Model::axpy_quads is.
   const int8_t* mem_v_quads = nullptr;
   const int8_t* mem_v_lo_quads = nullptr;
+  // M_k / its low plane in column quads (ops/int8/matvec_q16_quads.h), set when Int8Model::matvec_q16_quads is.
+  const int8_t* mem_k_quads = nullptr;
+  const int8_t* mem_k_lo_quads = nullptr;
   const int32_t* mem_k_rowsum = nullptr;  // [P·H·N] Σ_i M_k[n][i] (for the split-query dot, int8_forward.cpp)
   const QuantizedMultiplier* mem_k_score = nullptr;  // [P·H·N] s_mk[n]·2^(16-15): Q15·int8 → Q16 score
   const QuantizedMultiplier* mem_v_weight = nullptr; // [P·H·N] s_mv[n] / (P · max s_mv) (≤ 1)
@@ -91,6 +94,7 @@ struct Int8Model {
   ops::int8::MatvecQ16Fn matvec_q16 = ops::int8::matvec_q16_portable;  // q·M_k in one pass
   ops::int8::RequantizeFn requantize_each = ops::int8::requantize_each_portable;  // per-slot requantisation
   ops::int8::SoftmaxQ23Fn softmax_q23 = ops::int8::softmax_fixed_q23;  // persistent-memory and contextual softmax
+  ops::int8::MatvecQ16QuadsFn matvec_q16_quads = nullptr;  // q·M_k on M_k in column quads (VNNI); null: below
   ops::int8::CosScoresFn cos_scores = ops::int8::cos_scores_portable;  // the contextual q·k scores
   bool pmem_byte_split = false;  // q·M_k on `matvec` with the query's byte split instead (int8_forward.cpp)
   // Optional executor (the backend's thread pool): runs fn(ctx, begin, end) over disjoint ranges

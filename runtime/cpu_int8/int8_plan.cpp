@@ -425,6 +425,25 @@ Result<std::unique_ptr<Int8Plan>> build_int8_plan(const HParams& hp, const Tenso
   plan->model.requantize_each = ops::int8::requantize_function(resolved);
   plan->model.softmax_q23 = ops::int8::softmax_function(resolved);
   plan->model.cos_scores = ops::int8::cos_scores_function(resolved);
+  // q·M_k on VNNI: M_k in column quads (16 slots per vpdpbusd, no row reductions), for d % 4 == 0.
+  if (ops::int8::MatvecQ16QuadsFn quads = ops::int8::matvec_q16_quads_function(resolved);
+      quads && plan->model.head_dim % 4 == 0) {
+    plan->model.matvec_q16_quads = quads;
+    const int64_t banks = plan->model.pmem_count * plan->model.n_head, dd = plan->model.head_dim;
+    const int64_t slots = plan->model.pmem_size;
+    auto relaid = [&](const int8_t* w) -> const int8_t* {
+      if (!w) return nullptr;
+      std::vector<int8_t>& out = plan->planes.emplace_back(size_t(banks * slots * dd));
+      for (int64_t b = 0; b < banks; ++b)
+        ops::int8::matvec_q16_quads_layout(w + b * slots * dd, slots, dd, out.data() + b * slots * dd);
+      return out.data();
+    };
+    for (Int8Layer& L : plan->layers) {
+      if (!L.has_pmem) continue;
+      L.mem_k_quads = relaid(L.mem_k);
+      L.mem_k_lo_quads = relaid(L.mem_k_lo);
+    }
+  }
   // The VNNI kernel packs rows of 8 or 16 bytes (matvec_int8_avx512vnni.cpp): for those head widths two
   // passes of it beat one pass of the int8 × int16 kernel. Same bits either way.
   const int64_t d = plan->model.head_dim;

@@ -197,11 +197,19 @@ bool kernels_bit_identical() {
 void quad_layout(Storage& st, Int8Model& m) {
   for (Int8Layer& y : st.layers)
     for (const int8_t** src : {&y.mem_v, &y.mem_v_lo}) {
-      if (!*src) continue;
+      if (!*src || !m.axpy_quads) continue;
       st.i8.emplace_back(size_t(P * H * N * D));
       for (int64_t b = 0; b < P * H; ++b)
         ops::int8::axpy_quads_layout(*src + b * N * D, N, D, st.i8.back().data() + b * N * D);
       (src == &y.mem_v ? y.mem_v_quads : y.mem_v_lo_quads) = st.i8.back().data();
+    }
+  for (Int8Layer& y : st.layers)  // M_k in column quads for the VNNI q·M_k (ops/int8/matvec_q16_quads.h)
+    for (const int8_t** src : {&y.mem_k, &y.mem_k_lo}) {
+      if (!*src || !m.matvec_q16_quads) continue;
+      st.i8.emplace_back(size_t(P * H * N * D));
+      for (int64_t b = 0; b < P * H; ++b)
+        ops::int8::matvec_q16_quads_layout(*src + b * N * D, N, D, st.i8.back().data() + b * N * D);
+      (src == &y.mem_k ? y.mem_k_quads : y.mem_k_lo_quads) = st.i8.back().data();
     }
   m.layers = st.layers.data();
 }
@@ -235,7 +243,8 @@ int main(int argc, char** argv) {
     m.softmax_q23 = ops::int8::softmax_function(kernel);
     m.axpy_quads = ops::int8::axpy_quads_function(kernel);
     m.cos_scores = ops::int8::cos_scores_function(kernel);
-    if (m.axpy_quads) quad_layout(st, m);  // as int8_plan.cpp does for this kernel
+    m.matvec_q16_quads = ops::int8::matvec_q16_quads_function(kernel);
+    if (m.axpy_quads || m.matvec_q16_quads) quad_layout(st, m);  // as int8_plan.cpp does for this kernel
     std::vector<unsigned char> arena(int8_state_bytes(m, T) + 64);
     void* base = reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(arena.data()) + 63) & ~uintptr_t(63));
     Int8State s;

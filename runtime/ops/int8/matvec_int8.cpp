@@ -125,6 +125,14 @@ CosScoresFn cos_scores_function(MatvecKernel k) {
   return cos_scores_portable;
 }
 
+MatvecQ16QuadsFn matvec_q16_quads_function(MatvecKernel k) {
+#if defined(TESSERA_HAVE_X86_SIMD)
+  if (k == MatvecKernel::kAvx512Vnni) return matvec_q16_quads_avx512vnni;
+#endif
+  (void)k;
+  return nullptr;
+}
+
 void matmul_i8(MatvecFn fn, const int8_t* w, int64_t rows, int64_t cols, const int8_t* x,
                int64_t n_tokens, int32_t* y) {
   // Block of rows whose weights stay in L2 (~128 KiB) while every token passes over them.

@@ -11,6 +11,7 @@
 #include "ops/int8/axpy_int8.h"
 #include "ops/int8/axpy_quads.h"
 #include "ops/int8/cos_scores.h"
+#include "ops/int8/matvec_q16_quads.h"
 #include "ops/int8/matvec_q16.h"
 #include "ops/int8/requantize.h"
 #include "ops/int8/softmax_fixed.h"
@@ -39,7 +40,9 @@ ValueSumFn value_sum_function(MatvecKernel k);  // likewise for value_sum_int16.
 MatvecQ16Fn matvec_q16_function(MatvecKernel k);  // likewise for matvec_q16.h (AVX-512BW with VNNI)
 RequantizeFn requantize_function(MatvecKernel k);  // requantize_each (requantize.h): AVX-512F with VNNI
 SoftmaxQ23Fn softmax_function(MatvecKernel k);
-CosScoresFn cos_scores_function(MatvecKernel k);  // the contextual scores (cos_scores.h): AVX-512F with VNNI    // softmax_fixed_q23 (softmax_fixed.h): AVX-512F with VNNI
+CosScoresFn cos_scores_function(MatvecKernel k);
+// q·M_k on column quads (matvec_q16_quads.h) where it beats the row layout (the VNNI kernel); null elsewhere.
+MatvecQ16QuadsFn matvec_q16_quads_function(MatvecKernel k);  // the contextual scores (cos_scores.h): AVX-512F with VNNI    // softmax_fixed_q23 (softmax_fixed.h): AVX-512F with VNNI
 
 void matvec_i8_portable(const int8_t* w, int64_t rows, int64_t cols, const int8_t* x, int32_t* y);
 // Defined only in builds for the matching architecture (see runtime/ops/CMakeLists.txt).
