@@ -128,14 +128,14 @@ bool project(const Int8Model& m, const Int8Matrix& w, const int8_t* in, const in
 void project_to_int32(const Int8Model& m, const Int8Matrix& w, const int8_t* in, const int8_t* in_lo, Int8State* s,
                       int32_t* out) {
   if (project(m, w, in, in_lo, s))
-    requantize64_to_int32(s->acc64, w.requant, w.bias, w.rows, out);
+    m.requantize64(s->acc64, w.requant, w.bias, w.rows, out);
   else
     requantize_to_int32(s->acc, w.requant, w.bias, w.rows, out);
 }
 
 void project_add(const Int8Model& m, const Int8Matrix& w, const int8_t* in, const int8_t* in_lo, Int8State* s) {
   if (project(m, w, in, in_lo, s))
-    requantize64_add_to_int32(s->acc64, w.requant, w.bias, w.rows, s->x);
+    m.requantize64_add(s->acc64, w.requant, w.bias, w.rows, s->x);
   else
     requantize_add_to_int32(s->acc, w.requant, w.bias, w.rows, s->x);
 }
@@ -262,10 +262,8 @@ void pmem_heads(void* ctx, int64_t h_begin, int64_t h_end) {
         // int16 M_k = 255·K_hi + K_lo (ops/int8/matvec_wide.h): q·M = 255·(q·K_hi) + q·K_lo in int64.
         for (int64_t n = 0; n < N; ++n) dot64[n] = 255 * int64_t(scores[n]);
         q_dot(L.mem_k_lo + bank * d, L.mem_k_lo_quads, L.mem_k_lo_rowsum, scores);
-        for (int64_t n = 0; n < N; ++n) {
-          dot64[n] += scores[n];
-          scores[n] = multiply_by_quantized_multiplier_64(dot64[n], L.mem_k_score[bank + n]);
-        }
+        for (int64_t n = 0; n < N; ++n) dot64[n] += scores[n];
+        m.requantize64(dot64, L.mem_k_score + bank, nullptr, N, scores);  // SIMD, same bits
       }
       m.softmax_q23(scores, N, kScoreFracBits, probs);
       // p'_n = p_n·s_mv[n]/(P·max s_mv) ≤ p_n/P: Σ over banks and slots ≤ 2^23·127 < 2^31.

@@ -133,6 +133,22 @@ MatvecQ16QuadsFn matvec_q16_quads_function(MatvecKernel k) {
   return nullptr;
 }
 
+Requantize64Fn requantize64_function(MatvecKernel k) {
+#if defined(TESSERA_HAVE_X86_SIMD)
+  if (k == MatvecKernel::kAvx512Vnni) return requantize64_to_int32_avx512;
+#endif
+  (void)k;
+  return requantize64_to_int32;
+}
+
+Requantize64Fn requantize64_add_function(MatvecKernel k) {
+#if defined(TESSERA_HAVE_X86_SIMD)
+  if (k == MatvecKernel::kAvx512Vnni) return requantize64_add_to_int32_avx512;
+#endif
+  (void)k;
+  return requantize64_add_to_int32;
+}
+
 void matmul_i8(MatvecFn fn, const int8_t* w, int64_t rows, int64_t cols, const int8_t* x,
                int64_t n_tokens, int32_t* y) {
   // Block of rows whose weights stay in L2 (~128 KiB) while every token passes over them.

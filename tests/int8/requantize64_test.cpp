@@ -1,0 +1,54 @@
+// int64 accumulators → int32 (ops/int8/requantize.h): the dispatched requantize64 / requantize64_add
+// variants equal requantize64_to_int32 / requantize64_add_to_int32 bit for bit — accumulators from 0 to
+// ±2^62, multipliers M ∈ {0} ∪ [2^30, 2^31) with shifts beyond quantize_multiplier's ±31 (the scalar
+// fallback), with and without bias, residuals at the int32 limits (saturation), lengths around 8 lanes.
+#include <gtest/gtest.h>
+
+#include <random>
+#include <vector>
+
+#include "ops/int8/matvec_int8.h"
+#include "ops/int8/requantize.h"
+
+namespace tessera::ops::int8 {
+namespace {
+
+TEST(Int8Requantize64, VariantsBitIdenticalToScalar) {
+  std::mt19937_64 rng(51);
+  int tested = 0;
+  for (MatvecKernel k : {MatvecKernel::kAvx2, MatvecKernel::kAvx512Vnni, MatvecKernel::kNeonDot}) {
+    if (!matvec_kernel_available(k)) continue;
+    const Requantize64Fn to32 = requantize64_function(k), add = requantize64_add_function(k);
+    ++tested;
+    for (int64_t n : {0, 1, 7, 8, 9, 16, 37, 128})
+      for (int trial = 0; trial < 200; ++trial) {
+        std::vector<int64_t> acc(static_cast<size_t>(n));
+        std::vector<QuantizedMultiplier> m(static_cast<size_t>(n));
+        std::vector<int32_t> bias(static_cast<size_t>(n)), res(static_cast<size_t>(n));
+        for (int64_t i = 0; i < n; ++i) {
+          const int bits = int(rng() % 63);
+          int64_t a = int64_t(rng() >> (64 - bits - 1) >> 1);
+          acc[size_t(i)] = rng() % 2 ? -a : a;
+          if (rng() % 16 == 0) acc[size_t(i)] = 0;
+          m[size_t(i)] = {int32_t((1u << 30) + (rng() % (1u << 30))), int32_t(rng() % 41) - 20};
+          if (trial % 7 == 0) m[size_t(i)].shift = int32_t(rng() % 81) - 40;  // scalar fallback groups
+          if (rng() % 32 == 0) m[size_t(i)].multiplier = 0;
+          bias[size_t(i)] = int32_t(rng());
+          res[size_t(i)] = rng() % 4 == 0 ? (rng() % 2 ? INT32_MAX - int32_t(rng() % 5) : INT32_MIN + int32_t(rng() % 5))
+                                          : int32_t(rng());
+        }
+        const int32_t* b = trial % 2 ? bias.data() : nullptr;
+        std::vector<int32_t> want(static_cast<size_t>(n)), got(static_cast<size_t>(n)), want_r = res, got_r = res;
+        requantize64_to_int32(acc.data(), m.data(), b, n, want.data());
+        to32(acc.data(), m.data(), b, n, got.data());
+        ASSERT_EQ(got, want) << matvec_kernel_name(k) << " n=" << n << " trial=" << trial;
+        requantize64_add_to_int32(acc.data(), m.data(), b, n, want_r.data());
+        add(acc.data(), m.data(), b, n, got_r.data());
+        ASSERT_EQ(got_r, want_r) << matvec_kernel_name(k) << " add n=" << n << " trial=" << trial;
+      }
+  }
+  std::printf("requantize64 variants tested: %d\n", tested);
+}
+
+}  // namespace
+}  // namespace tessera::ops::int8
