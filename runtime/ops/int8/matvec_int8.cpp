@@ -84,8 +84,8 @@ AxpyQuadsFn axpy_quads_function(MatvecKernel k) {
 ValueSumFn value_sum_function(MatvecKernel k) {
   switch (k) {
 #if defined(TESSERA_HAVE_X86_SIMD)
-    case MatvecKernel::kAvx2:
-    case MatvecKernel::kAvx512Vnni: return value_sum_i16_avx2;
+    case MatvecKernel::kAvx2: return value_sum_i16_avx2;
+    case MatvecKernel::kAvx512Vnni: return value_sum_i16_avx512;
 #endif
     default: return value_sum_i16_portable;
   }
