@@ -130,14 +130,14 @@ void project_to_int32(const Int8Model& m, const Int8Matrix& w, const int8_t* in,
   if (project(m, w, in, in_lo, s))
     m.requantize64(s->acc64, w.requant, w.bias, w.rows, out);
   else
-    requantize_to_int32(s->acc, w.requant, w.bias, w.rows, out);
+    m.requantize_rows(s->acc, w.requant, w.bias, w.rows, out);
 }
 
 void project_add(const Int8Model& m, const Int8Matrix& w, const int8_t* in, const int8_t* in_lo, Int8State* s) {
   if (project(m, w, in, in_lo, s))
     m.requantize64_add(s->acc64, w.requant, w.bias, w.rows, s->x);
   else
-    requantize_add_to_int32(s->acc, w.requant, w.bias, w.rows, s->x);
+    m.requantize_rows_add(s->acc, w.requant, w.bias, w.rows, s->x);
 }
 
 // Contextual memory of one layer for the token at s->position; adds W_o·o to the residual.

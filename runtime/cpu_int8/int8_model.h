@@ -95,6 +95,9 @@ struct Int8Model {
   ops::int8::RequantizeFn requantize_each = ops::int8::requantize_each_portable;  // per-slot requantisation
   ops::int8::SoftmaxQ23Fn softmax_q23 = ops::int8::softmax_fixed_q23;  // persistent-memory and contextual softmax
   ops::int8::MatvecQ16QuadsFn matvec_q16_quads = nullptr;  // q·M_k on M_k in column quads (VNNI); null: below
+  // int32 accumulators (+ bias) → int32, and → residual += (same bits, SIMD).
+  ops::int8::RequantizeRowsFn requantize_rows = ops::int8::requantize_to_int32;
+  ops::int8::RequantizeRowsFn requantize_rows_add = ops::int8::requantize_add_to_int32;
   // int64 accumulators → int32 (wide projections, int16 M_k scores) and → residual += (same bits, SIMD).
   ops::int8::Requantize64Fn requantize64 = ops::int8::requantize64_to_int32;
   ops::int8::Requantize64Fn requantize64_add = ops::int8::requantize64_add_to_int32;

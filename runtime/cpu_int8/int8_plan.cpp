@@ -426,6 +426,8 @@ Result<std::unique_ptr<Int8Plan>> build_int8_plan(const HParams& hp, const Tenso
   plan->model.softmax_q23 = ops::int8::softmax_function(resolved);
   plan->model.cos_scores = ops::int8::cos_scores_function(resolved);
   plan->model.requantize64 = ops::int8::requantize64_function(resolved);
+  plan->model.requantize_rows = ops::int8::requantize_rows_function(resolved);
+  plan->model.requantize_rows_add = ops::int8::requantize_rows_add_function(resolved);
   plan->model.requantize64_add = ops::int8::requantize64_add_function(resolved);
   // q·M_k on VNNI: M_k in column quads (16 slots per vpdpbusd, no row reductions), for d % 4 == 0.
   if (ops::int8::MatvecQ16QuadsFn quads = ops::int8::matvec_q16_quads_function(resolved);

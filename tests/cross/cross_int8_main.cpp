@@ -244,6 +244,8 @@ int main(int argc, char** argv) {
     m.axpy_quads = ops::int8::axpy_quads_function(kernel);
     m.cos_scores = ops::int8::cos_scores_function(kernel);
     m.requantize64 = ops::int8::requantize64_function(kernel);
+    m.requantize_rows = ops::int8::requantize_rows_function(kernel);
+    m.requantize_rows_add = ops::int8::requantize_rows_add_function(kernel);
     m.requantize64_add = ops::int8::requantize64_add_function(kernel);
     m.matvec_q16_quads = ops::int8::matvec_q16_quads_function(kernel);
     if (m.axpy_quads || m.matvec_q16_quads) quad_layout(st, m);  // as int8_plan.cpp does for this kernel

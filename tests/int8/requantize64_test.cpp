@@ -1,4 +1,4 @@
-// int64 accumulators → int32 (ops/int8/requantize.h): the dispatched requantize64 / requantize64_add
+// int64 and int32 accumulators → int32 (ops/int8/requantize.h): the dispatched requantize64 / requantize64_add
 // variants equal requantize64_to_int32 / requantize64_add_to_int32 bit for bit — accumulators from 0 to
 // ±2^62, multipliers M ∈ {0} ∪ [2^30, 2^31) with shifts beyond quantize_multiplier's ±31 (the scalar
 // fallback), with and without bias, residuals at the int32 limits (saturation), lengths around 8 lanes.
@@ -48,6 +48,43 @@ TEST(Int8Requantize64, VariantsBitIdenticalToScalar) {
       }
   }
   std::printf("requantize64 variants tested: %d\n", tested);
+}
+
+// The int32 per-row requantisations (requantize_rows / requantize_rows_add): accumulators and biases over
+// the whole int32 range (the biased sum saturates), residuals at the limits, shifts beyond ±31 included.
+TEST(Int8RequantizeRows, VariantsBitIdenticalToScalar) {
+  std::mt19937_64 rng(52);
+  int tested = 0;
+  for (MatvecKernel k : {MatvecKernel::kAvx2, MatvecKernel::kAvx512Vnni, MatvecKernel::kNeonDot}) {
+    if (!matvec_kernel_available(k)) continue;
+    const RequantizeRowsFn to32 = requantize_rows_function(k), add = requantize_rows_add_function(k);
+    ++tested;
+    for (int64_t n : {0, 1, 15, 16, 17, 40, 128})
+      for (int trial = 0; trial < 200; ++trial) {
+        std::vector<int32_t> acc(static_cast<size_t>(n)), bias(acc.size()), res(acc.size());
+        std::vector<QuantizedMultiplier> m(acc.size());
+        for (size_t i = 0; i < acc.size(); ++i) {
+          const int bits = int(rng() % 32);
+          acc[i] = int32_t(int64_t(rng() >> (63 - bits)) * (rng() % 2 ? 1 : -1) / 2);
+          if (rng() % 16 == 0) acc[i] = rng() % 2 ? INT32_MAX : INT32_MIN;
+          bias[i] = rng() % 8 == 0 ? int32_t(rng()) : int32_t(rng() % 20001) - 10000;
+          m[i] = {int32_t((1u << 30) + (rng() % (1u << 30))), int32_t(rng() % 63) - 31};
+          if (trial % 9 == 0) m[i].shift = int32_t(rng() % 81) - 40;
+          if (rng() % 32 == 0) m[i].multiplier = 0;
+          res[i] = rng() % 4 == 0 ? (rng() % 2 ? INT32_MAX - int32_t(rng() % 5) : INT32_MIN + int32_t(rng() % 5))
+                                  : int32_t(rng());
+        }
+        const int32_t* b = trial % 2 ? bias.data() : nullptr;
+        std::vector<int32_t> want(acc.size()), got(acc.size()), want_r = res, got_r = res;
+        requantize_to_int32(acc.data(), m.data(), b, n, want.data());
+        to32(acc.data(), m.data(), b, n, got.data());
+        ASSERT_EQ(got, want) << matvec_kernel_name(k) << " n=" << n << " trial=" << trial;
+        requantize_add_to_int32(acc.data(), m.data(), b, n, want_r.data());
+        add(acc.data(), m.data(), b, n, got_r.data());
+        ASSERT_EQ(got_r, want_r) << matvec_kernel_name(k) << " add n=" << n << " trial=" << trial;
+      }
+  }
+  std::printf("requantize_rows variants tested: %d\n", tested);
 }
 
 }  // namespace

@@ -133,6 +133,22 @@ MatvecQ16QuadsFn matvec_q16_quads_function(MatvecKernel k) {
   return nullptr;
 }
 
+RequantizeRowsFn requantize_rows_function(MatvecKernel k) {
+#if defined(TESSERA_HAVE_X86_SIMD)
+  if (k == MatvecKernel::kAvx512Vnni) return requantize_to_int32_avx512;
+#endif
+  (void)k;
+  return requantize_to_int32;
+}
+
+RequantizeRowsFn requantize_rows_add_function(MatvecKernel k) {
+#if defined(TESSERA_HAVE_X86_SIMD)
+  if (k == MatvecKernel::kAvx512Vnni) return requantize_add_to_int32_avx512;
+#endif
+  (void)k;
+  return requantize_add_to_int32;
+}
+
 Requantize64Fn requantize64_function(MatvecKernel k) {
 #if defined(TESSERA_HAVE_X86_SIMD)
   if (k == MatvecKernel::kAvx512Vnni) return requantize64_to_int32_avx512;

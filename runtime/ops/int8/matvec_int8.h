@@ -41,6 +41,8 @@ MatvecQ16Fn matvec_q16_function(MatvecKernel k);  // likewise for matvec_q16.h (
 RequantizeFn requantize_function(MatvecKernel k);  // requantize_each (requantize.h): AVX-512F with VNNI
 SoftmaxQ23Fn softmax_function(MatvecKernel k);
 CosScoresFn cos_scores_function(MatvecKernel k);
+RequantizeRowsFn requantize_rows_function(MatvecKernel k);      // requantize_to_int32: AVX-512F with VNNI
+RequantizeRowsFn requantize_rows_add_function(MatvecKernel k);  // requantize_add_to_int32: likewise
 Requantize64Fn requantize64_function(MatvecKernel k);      // requantize64_to_int32: AVX-512F with VNNI
 Requantize64Fn requantize64_add_function(MatvecKernel k);  // requantize64_add_to_int32: likewise
 // q·M_k on column quads (matvec_q16_quads.h) where it beats the row layout (the VNNI kernel); null elsewhere.
