@@ -54,31 +54,6 @@ bool usable_max(const int32_t* q, size_t n, const uint8_t* mask, int32_t* out_ma
   return any;
 }
 
-uint32_t scaled_difference(uint32_t diff, ScoreScale scale, int frac_bits, uint32_t divisor,
-                           uint32_t sat) {
-  uint64_t prod = static_cast<uint64_t>(diff) * static_cast<uint32_t>(scale.multiplier);  // < 2^63
-  switch (divisor) {  // constant divisors: no run-time 64-bit division in the per-key path
-    case 1: break;
-    case 2: prod >>= 1; break;
-    case 3: prod /= 3; break;
-    default: prod /= divisor; break;
-  }
-  int amount = 31 - scale.shift - frac_bits;
-  uint64_t v;
-  if (amount >= 64) {
-    v = 0;
-  } else if (amount > 0) {
-    v = (prod + (uint64_t{1} << (amount - 1))) >> amount;
-  } else if (amount == 0) {
-    v = prod;
-  } else {
-    int left = -amount;
-    if (left >= 63 || prod > (static_cast<uint64_t>(sat) >> left)) return sat;
-    v = prod << left;
-  }
-  return v > sat ? sat : static_cast<uint32_t>(v);
-}
-
 uint64_t isqrt_u64(uint64_t x) {
   uint64_t r = 0, bit = uint64_t{1} << 62;
   while (bit > x) bit >>= 2;
