@@ -50,6 +50,32 @@ TEST(Int8Requantize64, VariantsBitIdenticalToScalar) {
   std::printf("requantize64 variants tested: %d\n", tested);
 }
 
+// requantize_each on groups where every x ≥ 0 and every shift ≤ 0 (the VNNI variant's short path: the
+// softmax weights, most score groups), with mixed groups around them; x up to INT32_MAX, shifts -31..0.
+TEST(Int8RequantizeEach, NonNegativeGroupsBitIdenticalToScalar) {
+  std::mt19937_64 rng(53);
+  for (MatvecKernel k : {MatvecKernel::kAvx2, MatvecKernel::kAvx512Vnni, MatvecKernel::kNeonDot}) {
+    if (!matvec_kernel_available(k)) continue;
+    const RequantizeFn fn = requantize_function(k);
+    for (int trial = 0; trial < 3000; ++trial) {
+      const int64_t n = 1 + int64_t(rng() % 70);
+      std::vector<int32_t> x(static_cast<size_t>(n)), got(x.size());
+      std::vector<QuantizedMultiplier> m(x.size());
+      for (size_t i = 0; i < x.size(); ++i) {
+        const uint32_t pick = uint32_t(rng() % 6);
+        x[i] = pick == 0 ? INT32_MAX : pick == 1 ? 0 : pick == 2 ? int32_t(rng() % ((1u << 23) + 1)) : int32_t(rng() >> 33);
+        if (trial % 5 == 0 && rng() % 16 == 0) x[i] = -int32_t(rng() % 1000) - 1;  // a mixed group
+        m[i] = {rng() % 16 == 0 ? 0 : int32_t((1u << 30) + rng() % (1u << 30)), -int32_t(rng() % 32)};
+        if (trial % 7 == 0 && rng() % 16 == 0) m[i].shift = int32_t(rng() % 5);
+      }
+      fn(x.data(), m.data(), n, got.data());
+      for (size_t i = 0; i < x.size(); ++i)
+        ASSERT_EQ(got[i], multiply_by_quantized_multiplier(x[i], m[i]))
+            << matvec_kernel_name(k) << " x=" << x[i] << " M=" << m[i].multiplier << " shift=" << m[i].shift;
+    }
+  }
+}
+
 // The int32 per-row requantisations (requantize_rows / requantize_rows_add): accumulators and biases over
 // the whole int32 range (the biased sum saturates), residuals at the limits, shifts beyond ±31 included.
 TEST(Int8RequantizeRows, VariantsBitIdenticalToScalar) {

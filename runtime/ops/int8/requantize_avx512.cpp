@@ -68,6 +68,20 @@ inline __m512i mbqm16(__m512i xv, __m512i mult, __m512i shift) {
   return _mm512_mask_add_epi32(q, up, q, one);
 }
 
+// The same for x ≥ 0 and shift ≤ 0 in every lane (the softmax weights' requantisation, and most score
+// groups): no left shift, the high-mul's nudge is always 2^30 and its quotient a floor, and
+// RoundingDivideByPOT of h ≥ 0 is (h + 2^(e-1)) >> e, which h < 2^31 keeps inside uint32. Same bits.
+inline __m512i mbqm16_nonnegative(__m512i xv, __m512i mult, __m512i shift) {
+  const __m512i nudge = _mm512_set1_epi64(int64_t(1) << 30);
+  const __m512i even = _mm512_srli_epi64(_mm512_add_epi64(_mm512_mul_epu32(xv, mult), nudge), 31);
+  const __m512i odd = _mm512_srli_epi64(
+      _mm512_add_epi64(_mm512_mul_epu32(_mm512_srli_epi64(xv, 32), _mm512_srli_epi64(mult, 32)), nudge), 31);
+  const __m512i h = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
+  const __m512i right = _mm512_sub_epi32(_mm512_setzero_si512(), shift);
+  const __m512i half = _mm512_srli_epi32(_mm512_sllv_epi32(_mm512_set1_epi32(1), right), 1);  // 0 for e = 0
+  return _mm512_srlv_epi32(_mm512_add_epi32(h, half), right);
+}
+
 // saturate_to_int32(int64(a) + b) on 16 lanes: the wrapped sum, replaced where both operands share a sign
 // the sum lacks.
 inline __m512i saturating_add32(__m512i a, __m512i b) {
@@ -94,7 +108,10 @@ void requantize_each_avx512(const int32_t* x, const QuantizedMultiplier* m, int6
       requantize_each_portable(x + i, m + i, 16, out + i);
       continue;
     }
-    _mm512_storeu_si512(out + i, mbqm16(_mm512_loadu_si512(x + i), mult, shift));
+    const __m512i xv = _mm512_loadu_si512(x + i);
+    const __mmask16 simple = _mm512_cmpge_epi32_mask(xv, _mm512_setzero_si512()) &
+                             _mm512_cmple_epi32_mask(shift, _mm512_setzero_si512());
+    _mm512_storeu_si512(out + i, simple == 0xFFFF ? mbqm16_nonnegative(xv, mult, shift) : mbqm16(xv, mult, shift));
   }
   for (; i < n; ++i) out[i] = multiply_by_quantized_multiplier(x[i], m[i]);
 }
