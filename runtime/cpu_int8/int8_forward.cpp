@@ -150,7 +150,7 @@ void contextual_memory(const Int8Model& m, const Int8Layer& L, int64_t layer, In
   leaky_average_fixed(key_state, s->u, L.key_decay_q31, L.key_keep_q31, H, d);
   int16_t* keys = s->key_cache + layer * s->capacity * C;
   int16_t* query = keys + t * C;
-  l2norm_fixed_q15(key_state, H, d, query);
+  m.l2norm(key_state, H, d, query);
   // Value: w_t; v_{t-1} = unit((1 - c) w_t + c w_{t-1}) is finished now.
   project_to_int32(m, L.attn_v, s->q8, h_lo, s, s->w_cur);
   int32_t* w_prev = s->w_prev + layer * C;
@@ -162,7 +162,7 @@ void contextual_memory(const Int8Model& m, const Int8Layer& L, int64_t layer, In
         s->u[i] = saturate_to_int32(rounding_shift_right_64(
             c_q24 * w_prev[i] + ((int64_t(1) << 24) - c_q24) * s->w_cur[i], 24));
     }
-    l2norm_fixed_q15(s->u, H, d, values + (t - 1) * C);
+    m.l2norm(s->u, H, d, values + (t - 1) * C);
   }
   for (int64_t i = 0; i < C; ++i) w_prev[i] = s->w_cur[i];
   // Attention: query t sees keys j ≤ t - mask_offset (their values are finished).
@@ -292,7 +292,7 @@ void persistent_memory(const Int8Model& m, const Int8Layer& L, int64_t layer, In
   int32_t* state = s->pmem_state + layer * C;
   leaky_average_fixed(state, s->u, L.pmem_decay_q31, L.pmem_keep_q31, H, d);
   int16_t* query = reinterpret_cast<int16_t*>(s->w_cur);  // C int16 fit in C int32 (w_cur is free here)
-  l2norm_fixed_q15(state, H, d, query);
+  m.l2norm(state, H, d, query);
   PmemJob job{&m, &L, query, s};
   if (m.parallel_for && H > 1)
     m.parallel_for(m.executor, H, pmem_heads, &job);

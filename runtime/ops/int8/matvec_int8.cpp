@@ -165,6 +165,14 @@ Requantize64Fn requantize64_add_function(MatvecKernel k) {
   return requantize64_add_to_int32;
 }
 
+L2NormFn l2norm_function(MatvecKernel k) {
+#if defined(TESSERA_HAVE_X86_SIMD)
+  if (k == MatvecKernel::kAvx512Vnni) return l2norm_fixed_q15_avx512;
+#endif
+  (void)k;
+  return l2norm_fixed_q15;
+}
+
 void matmul_i8(MatvecFn fn, const int8_t* w, int64_t rows, int64_t cols, const int8_t* x,
                int64_t n_tokens, int32_t* y) {
   // Block of rows whose weights stay in L2 (~128 KiB) while every token passes over them.
