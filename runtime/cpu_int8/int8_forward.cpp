@@ -79,10 +79,10 @@ void embed(const Int8Model& m, int32_t token, int32_t* x) {
 const int8_t* norm_site(const Int8Model& m, const int32_t* x, uint64_t eps, QuantizedMultiplier inv, bool wide,
                         Int8State* s) {
   if (!wide) {
-    layernorm_fixed(x, m.n_embd, eps, inv, s->q8);
+    m.layernorm(x, m.n_embd, eps, inv, s->q8);
     return nullptr;
   }
-  layernorm_fixed_wide(x, m.n_embd, eps, inv, s->q16);
+  m.layernorm_wide(x, m.n_embd, eps, inv, s->q16);
   split_wide(s->q16, m.n_embd, s->q8, s->q8_lo);
   return s->q8_lo;
 }

@@ -101,6 +101,8 @@ struct Int8Model {
   // int64 accumulators → int32 (wide projections, int16 M_k scores) and → residual += (same bits, SIMD).
   ops::int8::Requantize64Fn requantize64 = ops::int8::requantize64_to_int32;
   ops::int8::Requantize64Fn requantize64_add = ops::int8::requantize64_add_to_int32;
+  ops::int8::LayerNormFn layernorm = ops::int8::layernorm_fixed;  // LN1, LN2, the final norm
+  ops::int8::LayerNormWideFn layernorm_wide = ops::int8::layernorm_fixed_wide;
   ops::int8::L2NormFn l2norm = ops::int8::l2norm_fixed_q15;  // per-head unit keys, values, pmem queries
   ops::int8::CosScoresFn cos_scores = ops::int8::cos_scores_portable;  // the contextual q·k scores
   bool pmem_byte_split = false;  // q·M_k on `matvec` with the query's byte split instead (int8_forward.cpp)

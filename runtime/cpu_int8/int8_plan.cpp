@@ -426,6 +426,8 @@ Result<std::unique_ptr<Int8Plan>> build_int8_plan(const HParams& hp, const Tenso
   plan->model.softmax_q23 = ops::int8::softmax_function(resolved);
   plan->model.cos_scores = ops::int8::cos_scores_function(resolved);
   plan->model.l2norm = ops::int8::l2norm_function(resolved);
+  plan->model.layernorm = ops::int8::layernorm_function(resolved);
+  plan->model.layernorm_wide = ops::int8::layernorm_wide_function(resolved);
   plan->model.requantize64 = ops::int8::requantize64_function(resolved);
   plan->model.requantize_rows = ops::int8::requantize_rows_function(resolved);
   plan->model.requantize_rows_add = ops::int8::requantize_rows_add_function(resolved);

@@ -244,6 +244,8 @@ int main(int argc, char** argv) {
     m.axpy_quads = ops::int8::axpy_quads_function(kernel);
     m.cos_scores = ops::int8::cos_scores_function(kernel);
     m.l2norm = ops::int8::l2norm_function(kernel);
+    m.layernorm = ops::int8::layernorm_function(kernel);
+    m.layernorm_wide = ops::int8::layernorm_wide_function(kernel);
     m.requantize64 = ops::int8::requantize64_function(kernel);
     m.requantize_rows = ops::int8::requantize_rows_function(kernel);
     m.requantize_rows_add = ops::int8::requantize_rows_add_function(kernel);

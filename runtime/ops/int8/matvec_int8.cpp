@@ -173,6 +173,22 @@ L2NormFn l2norm_function(MatvecKernel k) {
   return l2norm_fixed_q15;
 }
 
+LayerNormFn layernorm_function(MatvecKernel k) {
+#if defined(TESSERA_HAVE_X86_SIMD)
+  if (k == MatvecKernel::kAvx512Vnni) return layernorm_fixed_avx512;
+#endif
+  (void)k;
+  return layernorm_fixed;
+}
+
+LayerNormWideFn layernorm_wide_function(MatvecKernel k) {
+#if defined(TESSERA_HAVE_X86_SIMD)
+  if (k == MatvecKernel::kAvx512Vnni) return layernorm_fixed_wide_avx512;
+#endif
+  (void)k;
+  return layernorm_fixed_wide;
+}
+
 void matmul_i8(MatvecFn fn, const int8_t* w, int64_t rows, int64_t cols, const int8_t* x,
                int64_t n_tokens, int32_t* y) {
   // Block of rows whose weights stay in L2 (~128 KiB) while every token passes over them.

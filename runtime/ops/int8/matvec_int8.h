@@ -12,6 +12,7 @@
 #include "ops/int8/axpy_quads.h"
 #include "ops/int8/cos_scores.h"
 #include "ops/int8/l2norm_fixed.h"
+#include "ops/int8/layernorm_fixed.h"
 #include "ops/int8/matvec_q16_quads.h"
 #include "ops/int8/matvec_q16.h"
 #include "ops/int8/requantize.h"
@@ -42,7 +43,9 @@ MatvecQ16Fn matvec_q16_function(MatvecKernel k);  // likewise for matvec_q16.h (
 RequantizeFn requantize_function(MatvecKernel k);  // requantize_each (requantize.h): AVX-512F with VNNI
 SoftmaxQ23Fn softmax_function(MatvecKernel k);
 CosScoresFn cos_scores_function(MatvecKernel k);
-L2NormFn l2norm_function(MatvecKernel k);  // l2norm_fixed_q15 (l2norm_fixed.h): AVX-512 with VNNI
+L2NormFn l2norm_function(MatvecKernel k);
+LayerNormFn layernorm_function(MatvecKernel k);           // layernorm_fixed: AVX-512 with VNNI
+LayerNormWideFn layernorm_wide_function(MatvecKernel k);  // layernorm_fixed_wide: likewise  // l2norm_fixed_q15 (l2norm_fixed.h): AVX-512 with VNNI
 RequantizeRowsFn requantize_rows_function(MatvecKernel k);      // requantize_to_int32: AVX-512F with VNNI
 RequantizeRowsFn requantize_rows_add_function(MatvecKernel k);  // requantize_add_to_int32: likewise
 Requantize64Fn requantize64_function(MatvecKernel k);      // requantize64_to_int32: AVX-512F with VNNI
