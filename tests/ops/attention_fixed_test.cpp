@@ -283,5 +283,29 @@ TEST(FixedMath, EntmaxPowerSumsDispatchEqualsPortable) {
   }
 }
 
+// entmax's support scan (entmax_mass_scan.cpp): the dispatched variant gives the portable verdict and `below`
+// for r = 1, 2, 3 — candidates below 2^20 with ties, tops at the max and below it (keys above top skipped),
+// sums just under and over the limit (a few keys near the max, many spread), lengths around 8 lanes.
+TEST(FixedMath, EntmaxMassScanDispatchEqualsPortable) {
+  std::mt19937 rng(4);
+  for (int round = 0; round < 30000; ++round) {
+    const size_t m = 1 + rng() % 140;
+    std::vector<uint32_t> d(m);
+    const uint32_t spread = round % 4 == 0 ? 2000u : round % 4 == 1 ? (1u << 16) : (1u << 20);
+    for (auto& v : d) v = rng() % spread;
+    if (round % 5 == 0) d[rng() % m] = d[0];  // ties
+    uint32_t top = 0;
+    for (auto v : d) top = v > top ? v : top;
+    if (round % 3 == 1) top = d[rng() % m];  // a lower top: keys above it are skipped
+    for (int r : {1, 2, 3}) {
+      uint32_t b0 = 99, b1 = 77;
+      const bool v0 = entmax_mass_below_one_portable(r, d.data(), m, top, &b0);
+      const bool v1 = entmax_mass_below_one(r, d.data(), m, top, &b1);
+      ASSERT_EQ(v1, v0) << "r=" << r << " m=" << m << " top=" << top;
+      ASSERT_EQ(b1, b0) << "r=" << r << " m=" << m << " top=" << top;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace tessera::ops::fixed

@@ -52,6 +52,12 @@ void entmax_power_sums_q31(int r, const uint32_t* d, size_t k, uint64_t t, uint6
 void entmax_power_sums_q31_portable(int r, const uint32_t* d, size_t k, uint64_t t, uint64_t* mass,
                                     uint64_t* slope);
 
+// entmax's support test over unsorted candidates d[0..m) (D_j < 2^20, Q20): Σ_{D_j ≤ top}(top - D_j)^r < 2^(20r)
+// (r = 1, 2, 3), and *below = the largest D_j < top (0 if none). entmax_mass_scan.cpp: portable, plus an
+// AVX-512F variant chosen at run time on x86-64 (same verdict and *below).
+bool entmax_mass_below_one(int r, const uint32_t* d, size_t m, uint32_t top, uint32_t* below);
+bool entmax_mass_below_one_portable(int r, const uint32_t* d, size_t m, uint32_t top, uint32_t* below);
+
 // Sorts a[0..m) ascending in place (heapsort: O(m log m), no recursion, no allocation).
 void heapsort_u32(uint32_t* a, size_t m);
 
