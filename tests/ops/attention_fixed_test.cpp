@@ -257,6 +257,22 @@ TEST(FixedMath, IntegerRootsAreFloors) {
   }
   EXPECT_EQ(isqrt_u64(UINT64_MAX), 4294967295u);
   EXPECT_EQ(icbrt_u64(UINT64_MAX), 2642245u);
+  // Exact squares and cubes and their neighbours (where a Newton stop rule would be off by one).
+  for (int i = 0; i < 200000; ++i) {
+    const uint64_t c = rng() % 2642246, q = rng() >> 32;
+    for (uint64_t x : {c * c * c, c * c * c - 1, c * c * c + 1}) {
+      const uint64_t r = icbrt_u64(x);
+      ASSERT_LE(r * r * r, x) << x;
+      ASSERT_GT((r + 1) * (r + 1) * (r + 1), x) << x;
+    }
+    for (uint64_t x : {q * q, q * q - 1, q * q + 1}) {
+      const uint64_t r = isqrt_u64(x);
+      ASSERT_LE(r * r, x) << x;
+      if (r < 4294967295u) {
+        ASSERT_GT((r + 1) * (r + 1), x) << x;
+      }
+    }
+  }
 }
 
 // The entmax polish's power sums: the run-time choice (AVX2 on x86-64 machines that have it) gives the
