@@ -79,10 +79,10 @@ void embed(const Int8Model& m, int32_t token, int32_t* x) {
 const int8_t* norm_site(const Int8Model& m, const int32_t* x, uint64_t eps, QuantizedMultiplier inv, bool wide,
                         Int8State* s) {
   if (!wide) {
-    layernorm_fixed(x, m.n_embd, eps, inv, s->q8);
+    m.layernorm(x, m.n_embd, eps, inv, s->q8);
     return nullptr;
   }
-  layernorm_fixed_wide(x, m.n_embd, eps, inv, s->q16);
+  m.layernorm_wide(x, m.n_embd, eps, inv, s->q16);
   split_wide(s->q16, m.n_embd, s->q8, s->q8_lo);
   return s->q8_lo;
 }
@@ -128,16 +128,16 @@ bool project(const Int8Model& m, const Int8Matrix& w, const int8_t* in, const in
 void project_to_int32(const Int8Model& m, const Int8Matrix& w, const int8_t* in, const int8_t* in_lo, Int8State* s,
                       int32_t* out) {
   if (project(m, w, in, in_lo, s))
-    requantize64_to_int32(s->acc64, w.requant, w.bias, w.rows, out);
+    m.requantize64(s->acc64, w.requant, w.bias, w.rows, out);
   else
-    requantize_to_int32(s->acc, w.requant, w.bias, w.rows, out);
+    m.requantize_rows(s->acc, w.requant, w.bias, w.rows, out);
 }
 
 void project_add(const Int8Model& m, const Int8Matrix& w, const int8_t* in, const int8_t* in_lo, Int8State* s) {
   if (project(m, w, in, in_lo, s))
-    requantize64_add_to_int32(s->acc64, w.requant, w.bias, w.rows, s->x);
+    m.requantize64_add(s->acc64, w.requant, w.bias, w.rows, s->x);
   else
-    requantize_add_to_int32(s->acc, w.requant, w.bias, w.rows, s->x);
+    m.requantize_rows_add(s->acc, w.requant, w.bias, w.rows, s->x);
 }
 
 // Contextual memory of one layer for the token at s->position; adds W_o·o to the residual.
@@ -150,7 +150,7 @@ void contextual_memory(const Int8Model& m, const Int8Layer& L, int64_t layer, In
   leaky_average_fixed(key_state, s->u, L.key_decay_q31, L.key_keep_q31, H, d);
   int16_t* keys = s->key_cache + layer * s->capacity * C;
   int16_t* query = keys + t * C;
-  l2norm_fixed_q15(key_state, H, d, query);
+  m.l2norm(key_state, H, d, query);
   // Value: w_t; v_{t-1} = unit((1 - c) w_t + c w_{t-1}) is finished now.
   project_to_int32(m, L.attn_v, s->q8, h_lo, s, s->w_cur);
   int32_t* w_prev = s->w_prev + layer * C;
@@ -162,7 +162,7 @@ void contextual_memory(const Int8Model& m, const Int8Layer& L, int64_t layer, In
         s->u[i] = saturate_to_int32(rounding_shift_right_64(
             c_q24 * w_prev[i] + ((int64_t(1) << 24) - c_q24) * s->w_cur[i], 24));
     }
-    l2norm_fixed_q15(s->u, H, d, values + (t - 1) * C);
+    m.l2norm(s->u, H, d, values + (t - 1) * C);
   }
   for (int64_t i = 0; i < C; ++i) w_prev[i] = s->w_cur[i];
   // Attention: query t sees keys j ≤ t - mask_offset (their values are finished).
@@ -175,13 +175,8 @@ void contextual_memory(const Int8Model& m, const Int8Layer& L, int64_t layer, In
       for (int64_t i = 0; i < d; ++i) out_wide[i] = 0;
       continue;
     }
-    const int16_t* q = query + h * d;
-    for (int64_t j = 0; j < n_keys; ++j) {
-      const int16_t* k = keys + j * C + h * d;
-      int32_t cos_q30 = 0;  // |Σ q·k| ≤ ‖q‖‖k‖ ≤ 2^30 for Q15 unit vectors: no overflow
-      for (int64_t i = 0; i < d; ++i) cos_q30 += int32_t(q[i]) * int32_t(k[i]);
-      s->scores[j] = multiply_by_quantized_multiplier(cos_q30, L.score_multiplier[h]);
-    }
+    // β²·cos(q, k_j) in Q16 (ops/int8/cos_scores.h: SIMD, same bits).
+    m.cos_scores(query + h * d, keys + h * d, n_keys, C, d, L.score_multiplier[h], s->scores);
     if (m.attention_softmax) {
       m.softmax_q23(s->scores, n_keys, kScoreFracBits, s->probs);
     } else {
@@ -237,7 +232,7 @@ void pmem_heads(void* ctx, int64_t h_begin, int64_t h_end) {
       // int8 × int16 kernel (ops/int8/matvec_q16.h), or, where the plan found it faster (VNNI with d = 8
       // or 16: narrow rows packed per vector), the int8 matvec kernels on the query's exact byte split
       // q = 256·hi + lo + 128 with hi, lo ∈ [-128, 127]: q·m = 256·(hi·m) + lo·m + 128·Σm. Same bits.
-      const bool one_pass = !m.pmem_byte_split;
+      const bool one_pass = !m.pmem_byte_split || L.mem_k_quads;
       int8_t* hi = j.s->pmem_split + h * 2 * d;
       int8_t* lo = hi + d;
       if (!one_pass)
@@ -246,7 +241,12 @@ void pmem_heads(void* ctx, int64_t h_begin, int64_t h_end) {
           hi[i] = int8_t(v >> 8);  // arithmetic shift: floor
           lo[i] = int8_t((v & 255) - 128);
         }
-      auto q_dot = [&](const int8_t* plane, const int32_t* rowsum, int32_t* out) {  // out[n] = q·plane[n]
+      // out[n] = q·plane[n]; quads: the same plane in column quads (ops/int8/matvec_q16_quads.h), or null.
+      auto q_dot = [&](const int8_t* plane, const int8_t* quads, const int32_t* rowsum, int32_t* out) {
+        if (quads) {
+          m.matvec_q16_quads(quads + bank * d, N, d, q, out);
+          return;
+        }
         if (one_pass) {
           m.matvec_q16(plane, N, d, q, out);
           return;
@@ -255,30 +255,29 @@ void pmem_heads(void* ctx, int64_t h_begin, int64_t h_end) {
         m.matvec(plane, N, d, lo, probs);
         for (int64_t n = 0; n < N; ++n) out[n] = out[n] * 256 + probs[n] + 128 * rowsum[bank + n];
       };
-      q_dot(L.mem_k + bank * d, L.mem_k_rowsum, scores);
+      q_dot(L.mem_k + bank * d, L.mem_k_quads, L.mem_k_rowsum, scores);
       if (!L.mem_k_lo) {
         m.requantize_each(scores, L.mem_k_score + bank, N, scores);  // Q15·int8 → Q16 scores (SIMD, same bits)
       } else {
         // int16 M_k = 255·K_hi + K_lo (ops/int8/matvec_wide.h): q·M = 255·(q·K_hi) + q·K_lo in int64.
         for (int64_t n = 0; n < N; ++n) dot64[n] = 255 * int64_t(scores[n]);
-        q_dot(L.mem_k_lo + bank * d, L.mem_k_lo_rowsum, scores);
-        for (int64_t n = 0; n < N; ++n) {
-          dot64[n] += scores[n];
-          scores[n] = multiply_by_quantized_multiplier_64(dot64[n], L.mem_k_score[bank + n]);
-        }
+        q_dot(L.mem_k_lo + bank * d, L.mem_k_lo_quads, L.mem_k_lo_rowsum, scores);
+        for (int64_t n = 0; n < N; ++n) dot64[n] += scores[n];
+        m.requantize64(dot64, L.mem_k_score + bank, nullptr, N, scores);  // SIMD, same bits
       }
       m.softmax_q23(scores, N, kScoreFracBits, probs);
       // p'_n = p_n·s_mv[n]/(P·max s_mv) ≤ p_n/P: Σ over banks and slots ≤ 2^23·127 < 2^31.
       m.requantize_each(probs, L.mem_v_weight + bank, N, probs);
-      const int8_t* mv = L.mem_v + bank * d;
-      if (!L.mem_v_lo) {
-        m.axpy(probs, mv, N, d, r);  // r += Σ_n p'_n·M_v[n] (SIMD, same bits; ops/int8/axpy_int8.h)
+      // r += Σ_n p'_n·M_v[n] (SIMD, same bits; ops/int8/axpy_int8.h, or axpy_quads.h on the quad layout
+      // made at load). int16 M_v = 255·V_hi + V_lo: Σ p'·V_hi and Σ p'·V_lo each stay below 2^23·127
+      // (int32, the same kernel); they are combined in int64 after the last bank.
+      if (L.mem_v_quads) {
+        m.axpy_quads(probs, L.mem_v_quads + bank * d, N, d, r);
+        if (L.mem_v_lo) m.axpy_quads(probs, L.mem_v_lo_quads + bank * d, N, d, r_lo);
         continue;
       }
-      // int16 M_v = 255·V_hi + V_lo: Σ p'·V_hi and Σ p'·V_lo each stay below 2^23·127 (int32, the same
-      // kernel); they are combined in int64 after the last bank.
-      m.axpy(probs, mv, N, d, r);
-      m.axpy(probs, L.mem_v_lo + bank * d, N, d, r_lo);
+      m.axpy(probs, L.mem_v + bank * d, N, d, r);
+      if (L.mem_v_lo) m.axpy(probs, L.mem_v_lo + bank * d, N, d, r_lo);
     }
     if (L.mem_v_lo)
       for (int64_t i = 0; i < d; ++i) r64[i] = 255 * int64_t(r[i]) + r_lo[i];
@@ -293,7 +292,7 @@ void persistent_memory(const Int8Model& m, const Int8Layer& L, int64_t layer, In
   int32_t* state = s->pmem_state + layer * C;
   leaky_average_fixed(state, s->u, L.pmem_decay_q31, L.pmem_keep_q31, H, d);
   int16_t* query = reinterpret_cast<int16_t*>(s->w_cur);  // C int16 fit in C int32 (w_cur is free here)
-  l2norm_fixed_q15(state, H, d, query);
+  m.l2norm(state, H, d, query);
   PmemJob job{&m, &L, query, s};
   if (m.parallel_for && H > 1)
     m.parallel_for(m.executor, H, pmem_heads, &job);

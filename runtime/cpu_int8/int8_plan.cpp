@@ -404,9 +404,53 @@ Result<std::unique_ptr<Int8Plan>> build_int8_plan(const HParams& hp, const Tenso
   plan->model.matvec = ops::int8::matvec_function(resolved);
   plan->model.axpy = ops::int8::axpy_function(resolved);
   plan->model.value_sum = ops::int8::value_sum_function(resolved);
+  // The VNNI value sum wants M_v in slot quads: re-laid out once here (rows per bank: N, a multiple of 4).
+  const int64_t N = plan->model.pmem_size;
+  if (ops::int8::AxpyQuadsFn quads = ops::int8::axpy_quads_function(resolved); quads && N % 4 == 0) {
+    plan->model.axpy_quads = quads;
+    const int64_t banks = plan->model.pmem_count * plan->model.n_head, dd = plan->model.head_dim;
+    auto relaid = [&](const int8_t* v) -> const int8_t* {
+      if (!v) return nullptr;
+      std::vector<int8_t>& out = plan->planes.emplace_back(size_t(banks * N * dd));
+      for (int64_t b = 0; b < banks; ++b) ops::int8::axpy_quads_layout(v + b * N * dd, N, dd, out.data() + b * N * dd);
+      return out.data();
+    };
+    for (Int8Layer& L : plan->layers) {
+      if (!L.has_pmem) continue;
+      L.mem_v_quads = relaid(L.mem_v);
+      L.mem_v_lo_quads = relaid(L.mem_v_lo);
+    }
+  }
   plan->model.matvec_q16 = ops::int8::matvec_q16_function(resolved);
   plan->model.requantize_each = ops::int8::requantize_function(resolved);
   plan->model.softmax_q23 = ops::int8::softmax_function(resolved);
+  plan->model.cos_scores = ops::int8::cos_scores_function(resolved);
+  plan->model.l2norm = ops::int8::l2norm_function(resolved);
+  plan->model.layernorm = ops::int8::layernorm_function(resolved);
+  plan->model.layernorm_wide = ops::int8::layernorm_wide_function(resolved);
+  plan->model.requantize64 = ops::int8::requantize64_function(resolved);
+  plan->model.requantize_rows = ops::int8::requantize_rows_function(resolved);
+  plan->model.requantize_rows_add = ops::int8::requantize_rows_add_function(resolved);
+  plan->model.requantize64_add = ops::int8::requantize64_add_function(resolved);
+  // q·M_k on VNNI: M_k in column quads (16 slots per vpdpbusd, no row reductions), for d % 4 == 0.
+  if (ops::int8::MatvecQ16QuadsFn quads = ops::int8::matvec_q16_quads_function(resolved);
+      quads && plan->model.head_dim % 4 == 0) {
+    plan->model.matvec_q16_quads = quads;
+    const int64_t banks = plan->model.pmem_count * plan->model.n_head, dd = plan->model.head_dim;
+    const int64_t slots = plan->model.pmem_size;
+    auto relaid = [&](const int8_t* w) -> const int8_t* {
+      if (!w) return nullptr;
+      std::vector<int8_t>& out = plan->planes.emplace_back(size_t(banks * slots * dd));
+      for (int64_t b = 0; b < banks; ++b)
+        ops::int8::matvec_q16_quads_layout(w + b * slots * dd, slots, dd, out.data() + b * slots * dd);
+      return out.data();
+    };
+    for (Int8Layer& L : plan->layers) {
+      if (!L.has_pmem) continue;
+      L.mem_k_quads = relaid(L.mem_k);
+      L.mem_k_lo_quads = relaid(L.mem_k_lo);
+    }
+  }
   // The VNNI kernel packs rows of 8 or 16 bytes (matvec_int8_avx512vnni.cpp): for those head widths two
   // passes of it beat one pass of the int8 × int16 kernel. Same bits either way.
   const int64_t d = plan->model.head_dim;

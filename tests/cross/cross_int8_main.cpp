@@ -193,6 +193,27 @@ bool kernels_bit_identical() {
 
 }  // namespace
 
+// M_v (and its low plane) in slot quads for the VNNI value sum (ops/int8/axpy_quads.h), as at load.
+void quad_layout(Storage& st, Int8Model& m) {
+  for (Int8Layer& y : st.layers)
+    for (const int8_t** src : {&y.mem_v, &y.mem_v_lo}) {
+      if (!*src || !m.axpy_quads) continue;
+      st.i8.emplace_back(size_t(P * H * N * D));
+      for (int64_t b = 0; b < P * H; ++b)
+        ops::int8::axpy_quads_layout(*src + b * N * D, N, D, st.i8.back().data() + b * N * D);
+      (src == &y.mem_v ? y.mem_v_quads : y.mem_v_lo_quads) = st.i8.back().data();
+    }
+  for (Int8Layer& y : st.layers)  // M_k in column quads for the VNNI q·M_k (ops/int8/matvec_q16_quads.h)
+    for (const int8_t** src : {&y.mem_k, &y.mem_k_lo}) {
+      if (!*src || !m.matvec_q16_quads) continue;
+      st.i8.emplace_back(size_t(P * H * N * D));
+      for (int64_t b = 0; b < P * H; ++b)
+        ops::int8::matvec_q16_quads_layout(*src + b * N * D, N, D, st.i8.back().data() + b * N * D);
+      (src == &y.mem_k ? y.mem_k_quads : y.mem_k_lo_quads) = st.i8.back().data();
+    }
+  m.layers = st.layers.data();
+}
+
 int main(int argc, char** argv) {
   if (argc < 2) {
     std::fprintf(stderr, "usage: %s GOLDEN_FILE | --print\n", argv[0]);
@@ -220,6 +241,17 @@ int main(int argc, char** argv) {
     m.matvec_q16 = ops::int8::matvec_q16_function(kernel);
     m.requantize_each = ops::int8::requantize_function(kernel);
     m.softmax_q23 = ops::int8::softmax_function(kernel);
+    m.axpy_quads = ops::int8::axpy_quads_function(kernel);
+    m.cos_scores = ops::int8::cos_scores_function(kernel);
+    m.l2norm = ops::int8::l2norm_function(kernel);
+    m.layernorm = ops::int8::layernorm_function(kernel);
+    m.layernorm_wide = ops::int8::layernorm_wide_function(kernel);
+    m.requantize64 = ops::int8::requantize64_function(kernel);
+    m.requantize_rows = ops::int8::requantize_rows_function(kernel);
+    m.requantize_rows_add = ops::int8::requantize_rows_add_function(kernel);
+    m.requantize64_add = ops::int8::requantize64_add_function(kernel);
+    m.matvec_q16_quads = ops::int8::matvec_q16_quads_function(kernel);
+    if (m.axpy_quads || m.matvec_q16_quads) quad_layout(st, m);  // as int8_plan.cpp does for this kernel
     std::vector<unsigned char> arena(int8_state_bytes(m, T) + 64);
     void* base = reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(arena.data()) + 63) & ~uintptr_t(63));
     Int8State s;

@@ -65,6 +65,16 @@ TEST(Int8FixedPoint, IntegerSquareRootIsExactFloor) {
   for (uint64_t x : {0ull, 1ull, 2ull, 3ull, 4ull, 15ull, 16ull, 17ull, ~0ull, (1ull << 62), (1ull << 62) - 1})
     ASSERT_TRUE(__int128(isqrt64(x)) * isqrt64(x) <= x &&
                 (__int128(isqrt64(x)) + 1) * (__int128(isqrt64(x)) + 1) > x) << x;
+  // Perfect squares and their neighbours (where a Newton start or stop rule would be off by one), and the
+  // edges of isqrt64's start-table buckets.
+  for (int i = 0; i < 100000; ++i) {
+    const uint64_t r = (rng() >> (rng() % 64)) & 0xFFFFFFFFull;
+    for (uint64_t x : {r * r, r * r - 1, r * r + 1, r * r + 2 * r, (rng() % 192 + 64) << (rng() % 55)}) {
+      const uint64_t s = isqrt64(x);
+      ASSERT_LE(__int128(s) * s, __int128(x)) << x;
+      ASSERT_GT(__int128(s + 1) * (s + 1), __int128(x)) << x;
+    }
+  }
   for (int i = 0; i < 100000; ++i) {
     const uint64_t x = rng() >> (rng() % 64);
     const uint64_t s = isqrt64(x);

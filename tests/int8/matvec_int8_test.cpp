@@ -45,8 +45,8 @@ TEST(Int8MatvecInt8, SimdVariantsBitIdenticalToPortable) {
     if (!matvec_kernel_available(k)) continue;
     ++tested;
     MatvecFn fn = matvec_function(k);
-    for (int64_t rows : {1, 3, 4, 7, 64, 130, 256})  // 256 + narrow cols: the VNNI narrow-row path
-      for (int64_t cols : {1, 8, 15, 16, 31, 32, 33, 63, 64, 65, 127, 768, 1000}) {
+    for (int64_t rows : {1, 3, 4, 7, 16, 17, 31, 48, 64, 130, 256})  // 256 + narrow cols: the VNNI narrow-row path
+      for (int64_t cols : {1, 8, 15, 16, 31, 32, 33, 63, 64, 65, 127, 128, 192, 768, 1000}) {  // % 64: 16-row blocks
         auto w = random_int8(size_t(rows * cols), rng), x = random_activations(size_t(cols), rng);
         std::vector<int32_t> ref(static_cast<size_t>(rows)), got(static_cast<size_t>(rows), 12345);
         matvec_i8_portable(w.data(), rows, cols, x.data(), ref.data());

@@ -144,7 +144,8 @@ TEST(Int8Axpy, VariantsBitIdenticalToPortable) {
 
 
 // The attention's value sum: every variant equals the portable int64 loop bit for bit (Q23 weights in
-// [0, 2^23], Q15 values at the int16 extremes included; strided rows as in the key/value cache).
+// [0, 2^23], Q15 values at the int16 extremes included; strided rows as in the key/value cache; head widths
+// 16 and 24 as the shipped models).
 TEST(Int8ValueSum, VariantsBitIdenticalToPortable) {
   std::mt19937 rng(15);
   int tested = 0;
@@ -153,7 +154,7 @@ TEST(Int8ValueSum, VariantsBitIdenticalToPortable) {
     const ValueSumFn fn = value_sum_function(k);
     ++tested;
     for (int64_t rows : {1, 3, 64, 500})
-      for (int64_t cols : {1, 8, 32, 33, 64, 100}) {
+      for (int64_t cols : {1, 8, 16, 24, 32, 33, 40, 64, 100}) {
         const int64_t stride = cols + 5;
         std::vector<int16_t> v(static_cast<size_t>(rows * stride));
         std::vector<int32_t> p(static_cast<size_t>(rows));

@@ -257,6 +257,22 @@ TEST(FixedMath, IntegerRootsAreFloors) {
   }
   EXPECT_EQ(isqrt_u64(UINT64_MAX), 4294967295u);
   EXPECT_EQ(icbrt_u64(UINT64_MAX), 2642245u);
+  // Exact squares and cubes and their neighbours (where a Newton stop rule would be off by one).
+  for (int i = 0; i < 200000; ++i) {
+    const uint64_t c = rng() % 2642246, q = rng() >> 32;
+    for (uint64_t x : {c * c * c, c * c * c - 1, c * c * c + 1}) {
+      const uint64_t r = icbrt_u64(x);
+      ASSERT_LE(r * r * r, x) << x;
+      ASSERT_GT((r + 1) * (r + 1) * (r + 1), x) << x;
+    }
+    for (uint64_t x : {q * q, q * q - 1, q * q + 1}) {
+      const uint64_t r = isqrt_u64(x);
+      ASSERT_LE(r * r, x) << x;
+      if (r < 4294967295u) {
+        ASSERT_GT((r + 1) * (r + 1), x) << x;
+      }
+    }
+  }
 }
 
 // The entmax polish's power sums: the run-time choice (AVX2 on x86-64 machines that have it) gives the
@@ -279,6 +295,30 @@ TEST(FixedMath, EntmaxPowerSumsDispatchEqualsPortable) {
       entmax_power_sums_q31(r, d.data(), k, t, &m1, &s1);
       ASSERT_EQ(m1, m0) << "r=" << r << " k=" << k << " t=" << t;
       ASSERT_EQ(s1, s0) << "r=" << r << " k=" << k << " t=" << t;
+    }
+  }
+}
+
+// entmax's support scan (entmax_mass_scan.cpp): the dispatched variant gives the portable verdict and `below`
+// for r = 1, 2, 3 — candidates below 2^20 with ties, tops at the max and below it (keys above top skipped),
+// sums just under and over the limit (a few keys near the max, many spread), lengths around 8 lanes.
+TEST(FixedMath, EntmaxMassScanDispatchEqualsPortable) {
+  std::mt19937 rng(4);
+  for (int round = 0; round < 30000; ++round) {
+    const size_t m = 1 + rng() % 140;
+    std::vector<uint32_t> d(m);
+    const uint32_t spread = round % 4 == 0 ? 2000u : round % 4 == 1 ? (1u << 16) : (1u << 20);
+    for (auto& v : d) v = rng() % spread;
+    if (round % 5 == 0) d[rng() % m] = d[0];  // ties
+    uint32_t top = 0;
+    for (auto v : d) top = v > top ? v : top;
+    if (round % 3 == 1) top = d[rng() % m];  // a lower top: keys above it are skipped
+    for (int r : {1, 2, 3}) {
+      uint32_t b0 = 99, b1 = 77;
+      const bool v0 = entmax_mass_below_one_portable(r, d.data(), m, top, &b0);
+      const bool v1 = entmax_mass_below_one(r, d.data(), m, top, &b1);
+      ASSERT_EQ(v1, v0) << "r=" << r << " m=" << m << " top=" << top;
+      ASSERT_EQ(b1, b0) << "r=" << r << " m=" << m << " top=" << top;
     }
   }
 }

@@ -42,25 +42,6 @@ bool mass_below_one(int r, const uint32_t* d, size_t count, uint64_t top) {
 }
 bool in_support(int r, const uint32_t* d, size_t rho) { return mass_below_one(r, d, rho - 1, d[rho - 1]); }
 
-// The same test at top = a candidate's D over unsorted d[0..m) (terms of D_j ≤ top only: they are ≥ 0,
-// so their order does not matter, and ties with top add 0), which also
-// returns the largest D below top (the next value to test when this one fails). The sum is clamped at
-// the limit instead of leaving early, so the scan completes without overflow.
-bool mass_below_one_unsorted(int r, const uint32_t* d, size_t m, uint32_t top, uint32_t* below) {
-  const uint64_t limit = uint64_t{1} << (20 * r);
-  uint64_t sum = 0;
-  uint32_t next = 0;
-  for (size_t j = 0; j < m; ++j) {
-    if (d[j] > top) continue;
-    if (d[j] < top) next = d[j] > next ? d[j] : next;
-    uint64_t y = top - d[j];
-    sum += r == 1 ? y : r == 2 ? y * y : y * y * y;
-    sum = sum < limit ? sum : limit;
-  }
-  *below = next;
-  return sum < limit;
-}
-
 // The support when in_support(m) failed, found from the top: the keys outside the support are the
 // largest D's, usually few, so test the distinct values downwards (ties share the verdict) and
 // compact the support to d[0..k). Gives up after kMaxPeel values (then sort and binary search).
@@ -73,7 +54,7 @@ size_t support_from_top(int r, uint32_t* d, size_t m, uint32_t d_max, uint32_t b
   for (int peel = 0; peel < kMaxPeel; ++peel) {
     const uint32_t failed = top;
     top = below;
-    if (!mass_below_one_unsorted(r, d, m, top, &below)) continue;
+    if (!entmax_mass_below_one(r, d, m, top, &below)) continue;
     size_t k = 0;
     for (size_t j = 0; j < m; ++j)
       if (d[j] <= top) d[k++] = d[j];
@@ -192,7 +173,7 @@ void entmax_fixed(int r, const int32_t* q, ScoreScale scale, int32_t* p, size_t 
   uint32_t d_top = d_max;     // max D over the support
   uint64_t hi_q31 = kOneQ31;  // the first D outside the support (or 1), Q.31
   uint32_t below = 0;
-  if (!mass_below_one_unsorted(r, d, m, d_max, &below))
+  if (!entmax_mass_below_one(r, d, m, d_max, &below))
     k = support_from_top(r, d, m, d_max, below, &d_top, &hi_q31);
   if (k == 0) {  // in_support(m) fails and the support is well below m: sort, binary search below m
     heapsort_u32(d, m);

@@ -1,5 +1,7 @@
 #include "ops/fixed/fixed_math.h"
 
+#include "ops/int8/fixed_point.h"  // isqrt64 (freestanding, integer only)
+
 namespace tessera::ops::fixed {
 namespace {
 
@@ -54,58 +56,23 @@ bool usable_max(const int32_t* q, size_t n, const uint8_t* mask, int32_t* out_ma
   return any;
 }
 
-uint32_t scaled_difference(uint32_t diff, ScoreScale scale, int frac_bits, uint32_t divisor,
-                           uint32_t sat) {
-  uint64_t prod = static_cast<uint64_t>(diff) * static_cast<uint32_t>(scale.multiplier);  // < 2^63
-  switch (divisor) {  // constant divisors: no run-time 64-bit division in the per-key path
-    case 1: break;
-    case 2: prod >>= 1; break;
-    case 3: prod /= 3; break;
-    default: prod /= divisor; break;
-  }
-  int amount = 31 - scale.shift - frac_bits;
-  uint64_t v;
-  if (amount >= 64) {
-    v = 0;
-  } else if (amount > 0) {
-    v = (prod + (uint64_t{1} << (amount - 1))) >> amount;
-  } else if (amount == 0) {
-    v = prod;
-  } else {
-    int left = -amount;
-    if (left >= 63 || prod > (static_cast<uint64_t>(sat) >> left)) return sat;
-    v = prod << left;
-  }
-  return v > sat ? sat : static_cast<uint32_t>(v);
-}
+// ops/int8's exact floor square root (two Newton steps from a table, then an r² > x correction) rather
+// than a digit loop of 32 data-dependent branches: the same value.
+uint64_t isqrt_u64(uint64_t x) { return ops::int8::isqrt64(x); }
 
-uint64_t isqrt_u64(uint64_t x) {
-  uint64_t r = 0, bit = uint64_t{1} << 62;
-  while (bit > x) bit >>= 2;
-  while (bit != 0) {
-    if (x >= r + bit) {
-      x -= r + bit;
-      r = (r >> 1) + bit;
-    } else {
-      r >>= 1;
-    }
-    bit >>= 2;
-  }
-  return r;
-}
-
-// Digit-by-digit cube root (three bits of x per result bit), Hacker's Delight style.
 uint64_t icbrt_u64(uint64_t x) {
-  uint64_t y = 0;
-  for (int s = 63; s >= 0; s -= 3) {
-    y <<= 1;
-    uint64_t b = 3 * y * (y + 1) + 1;
-    if ((x >> s) >= b) {
-      x -= b << s;
-      ++y;
-    }
+  // Newton's integer step r ← (2r + x/r²)/3 never goes below floor(cbrt x) from any r ≥ 1 (AM–GM, floors
+  // included) and decreases while r is above it, so the first step that does not decrease ends at the
+  // exact floor. Start: 2^ceil(bits/3) ≥ cbrt(x) (≤ 2^22: r² stays far inside 64 bits).
+  if (x == 0) return 0;
+  int bits = 64;
+  while (!(x >> (bits - 1))) --bits;
+  uint64_t r = uint64_t{1} << ((bits + 2) / 3);
+  for (;;) {
+    const uint64_t y = (2 * r + x / (r * r)) / 3;
+    if (y >= r) return r;
+    r = y;
   }
-  return y;
 }
 
 namespace {

@@ -15,9 +15,32 @@ inline bool usable_key(const uint8_t* mask, size_t i) { return mask == nullptr |
 // Max over usable keys; returns false when there is none.
 bool usable_max(const int32_t* q, size_t n, const uint8_t* mask, int32_t* out_max);
 
-// round(diff · S · 2^frac_bits / divisor), saturated at `sat` (diff = max q - q_i ≥ 0).
-uint32_t scaled_difference(uint32_t diff, ScoreScale scale, int frac_bits, uint32_t divisor,
-                           uint32_t sat);
+// round(diff · S · 2^frac_bits / divisor), saturated at `sat` (diff = max q - q_i ≥ 0). Inline: it runs
+// once per key inside every transform's row loop, where the divisor switch and shift then hoist.
+inline uint32_t scaled_difference(uint32_t diff, ScoreScale scale, int frac_bits, uint32_t divisor,
+                                  uint32_t sat) {
+  uint64_t prod = static_cast<uint64_t>(diff) * static_cast<uint32_t>(scale.multiplier);  // < 2^63
+  switch (divisor) {  // constant divisors: no run-time 64-bit division in the per-key path
+    case 1: break;
+    case 2: prod >>= 1; break;
+    case 3: prod /= 3; break;
+    default: prod /= divisor; break;
+  }
+  int amount = 31 - scale.shift - frac_bits;
+  uint64_t v;
+  if (amount >= 64) {
+    v = 0;
+  } else if (amount > 0) {
+    v = (prod + (uint64_t{1} << (amount - 1))) >> amount;
+  } else if (amount == 0) {
+    v = prod;
+  } else {
+    int left = -amount;
+    if (left >= 63 || prod > (static_cast<uint64_t>(sat) >> left)) return sat;
+    v = prod << left;
+  }
+  return v > sat ? sat : static_cast<uint32_t>(v);
+}
 
 uint64_t isqrt_u64(uint64_t x);  // floor(sqrt(x))
 uint64_t icbrt_u64(uint64_t x);  // floor(cbrt(x))
@@ -28,6 +51,12 @@ uint64_t icbrt_u64(uint64_t x);  // floor(cbrt(x))
 void entmax_power_sums_q31(int r, const uint32_t* d, size_t k, uint64_t t, uint64_t* mass, uint64_t* slope);
 void entmax_power_sums_q31_portable(int r, const uint32_t* d, size_t k, uint64_t t, uint64_t* mass,
                                     uint64_t* slope);
+
+// entmax's support test over unsorted candidates d[0..m) (D_j < 2^20, Q20): Σ_{D_j ≤ top}(top - D_j)^r < 2^(20r)
+// (r = 1, 2, 3), and *below = the largest D_j < top (0 if none). entmax_mass_scan.cpp: portable, plus an
+// AVX-512F variant chosen at run time on x86-64 (same verdict and *below).
+bool entmax_mass_below_one(int r, const uint32_t* d, size_t m, uint32_t top, uint32_t* below);
+bool entmax_mass_below_one_portable(int r, const uint32_t* d, size_t m, uint32_t top, uint32_t* below);
 
 // Sorts a[0..m) ascending in place (heapsort: O(m log m), no recursion, no allocation).
 void heapsort_u32(uint32_t* a, size_t m);

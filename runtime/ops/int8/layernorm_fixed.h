@@ -16,4 +16,15 @@ void layernorm_fixed(const int32_t* x, int64_t n, uint64_t eps_int, QuantizedMul
 void layernorm_fixed_wide(const int32_t* x, int64_t n, uint64_t eps_int, QuantizedMultiplier inv_out_scale,
                           int16_t* out);
 
+// Both chosen at load (layernorm_function / layernorm_wide_function in matvec_int8.cpp); every variant gives
+// the functions' bits. x86-64 only: AVX-512F/BW/VL variants, chosen with the VNNI kernel.
+using LayerNormFn = void (*)(const int32_t* x, int64_t n, uint64_t eps_int, QuantizedMultiplier inv_out_scale,
+                             int8_t* out);
+using LayerNormWideFn = void (*)(const int32_t* x, int64_t n, uint64_t eps_int, QuantizedMultiplier inv_out_scale,
+                                 int16_t* out);
+void layernorm_fixed_avx512(const int32_t* x, int64_t n, uint64_t eps_int, QuantizedMultiplier inv_out_scale,
+                            int8_t* out);
+void layernorm_fixed_wide_avx512(const int32_t* x, int64_t n, uint64_t eps_int, QuantizedMultiplier inv_out_scale,
+                                 int16_t* out);
+
 }  // namespace tessera::ops::int8

@@ -73,11 +73,19 @@ AxpyFn axpy_function(MatvecKernel k) {
   }
 }
 
+AxpyQuadsFn axpy_quads_function(MatvecKernel k) {
+#if defined(TESSERA_HAVE_X86_SIMD)
+  if (k == MatvecKernel::kAvx512Vnni) return axpy_quads_avx512vnni;
+#endif
+  (void)k;
+  return nullptr;
+}
+
 ValueSumFn value_sum_function(MatvecKernel k) {
   switch (k) {
 #if defined(TESSERA_HAVE_X86_SIMD)
-    case MatvecKernel::kAvx2:
-    case MatvecKernel::kAvx512Vnni: return value_sum_i16_avx2;
+    case MatvecKernel::kAvx2: return value_sum_i16_avx2;
+    case MatvecKernel::kAvx512Vnni: return value_sum_i16_avx512;
 #endif
     default: return value_sum_i16_portable;
   }
@@ -107,6 +115,78 @@ SoftmaxQ23Fn softmax_function(MatvecKernel k) {
 #endif
   (void)k;
   return softmax_fixed_q23;
+}
+
+CosScoresFn cos_scores_function(MatvecKernel k) {
+#if defined(TESSERA_HAVE_X86_SIMD)
+  if (k == MatvecKernel::kAvx512Vnni) return cos_scores_avx512;
+#endif
+  (void)k;
+  return cos_scores_portable;
+}
+
+MatvecQ16QuadsFn matvec_q16_quads_function(MatvecKernel k) {
+#if defined(TESSERA_HAVE_X86_SIMD)
+  if (k == MatvecKernel::kAvx512Vnni) return matvec_q16_quads_avx512vnni;
+#endif
+  (void)k;
+  return nullptr;
+}
+
+RequantizeRowsFn requantize_rows_function(MatvecKernel k) {
+#if defined(TESSERA_HAVE_X86_SIMD)
+  if (k == MatvecKernel::kAvx512Vnni) return requantize_to_int32_avx512;
+#endif
+  (void)k;
+  return requantize_to_int32;
+}
+
+RequantizeRowsFn requantize_rows_add_function(MatvecKernel k) {
+#if defined(TESSERA_HAVE_X86_SIMD)
+  if (k == MatvecKernel::kAvx512Vnni) return requantize_add_to_int32_avx512;
+#endif
+  (void)k;
+  return requantize_add_to_int32;
+}
+
+Requantize64Fn requantize64_function(MatvecKernel k) {
+#if defined(TESSERA_HAVE_X86_SIMD)
+  if (k == MatvecKernel::kAvx512Vnni) return requantize64_to_int32_avx512;
+#endif
+  (void)k;
+  return requantize64_to_int32;
+}
+
+Requantize64Fn requantize64_add_function(MatvecKernel k) {
+#if defined(TESSERA_HAVE_X86_SIMD)
+  if (k == MatvecKernel::kAvx512Vnni) return requantize64_add_to_int32_avx512;
+#endif
+  (void)k;
+  return requantize64_add_to_int32;
+}
+
+L2NormFn l2norm_function(MatvecKernel k) {
+#if defined(TESSERA_HAVE_X86_SIMD)
+  if (k == MatvecKernel::kAvx512Vnni) return l2norm_fixed_q15_avx512;
+#endif
+  (void)k;
+  return l2norm_fixed_q15;
+}
+
+LayerNormFn layernorm_function(MatvecKernel k) {
+#if defined(TESSERA_HAVE_X86_SIMD)
+  if (k == MatvecKernel::kAvx512Vnni) return layernorm_fixed_avx512;
+#endif
+  (void)k;
+  return layernorm_fixed;
+}
+
+LayerNormWideFn layernorm_wide_function(MatvecKernel k) {
+#if defined(TESSERA_HAVE_X86_SIMD)
+  if (k == MatvecKernel::kAvx512Vnni) return layernorm_fixed_wide_avx512;
+#endif
+  (void)k;
+  return layernorm_fixed_wide;
 }
 
 void matmul_i8(MatvecFn fn, const int8_t* w, int64_t rows, int64_t cols, const int8_t* x,

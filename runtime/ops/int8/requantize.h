@@ -32,6 +32,22 @@ void requantize64_to_int32(const int64_t* acc, const QuantizedMultiplier* m, con
                            int32_t* out);
 void requantize64_add_to_int32(const int64_t* acc, const QuantizedMultiplier* m, const int32_t* bias, int64_t n,
                                int32_t* residual);
+// The two above chosen at load (requantize64_function / requantize64_add_function in matvec_int8.cpp); every
+// variant gives their bits. x86-64 only: the AVX-512F variants, chosen with the VNNI kernel.
+// requantize_to_int32 / requantize_add_to_int32 chosen at load (requantize_rows_function /
+// requantize_rows_add_function in matvec_int8.cpp): x86-64 AVX-512F variants, chosen with the VNNI kernel.
+using RequantizeRowsFn = void (*)(const int32_t* acc, const QuantizedMultiplier* m, const int32_t* bias, int64_t n,
+                                  int32_t* out);
+void requantize_to_int32_avx512(const int32_t* acc, const QuantizedMultiplier* m, const int32_t* bias, int64_t n,
+                                int32_t* out);
+void requantize_add_to_int32_avx512(const int32_t* acc, const QuantizedMultiplier* m, const int32_t* bias,
+                                    int64_t n, int32_t* residual);
+using Requantize64Fn = void (*)(const int64_t* acc, const QuantizedMultiplier* m, const int32_t* bias, int64_t n,
+                                int32_t* out);
+void requantize64_to_int32_avx512(const int64_t* acc, const QuantizedMultiplier* m, const int32_t* bias, int64_t n,
+                                  int32_t* out);
+void requantize64_add_to_int32_avx512(const int64_t* acc, const QuantizedMultiplier* m, const int32_t* bias,
+                                      int64_t n, int32_t* residual);
 // One multiplier for all rows, saturated to the int16 activation range [-32512, 32512].
 void requantize_uniform_to_wide(const int32_t* x, QuantizedMultiplier m, int64_t n, int16_t* out);
 void requantize64_uniform_to_wide(const int64_t* x, QuantizedMultiplier m, int64_t n, int16_t* out);

@@ -1,0 +1,51 @@
+// VNNI int8 × int16 matvec on the column-quad layout (matvec_q16_quads.h; compiled with -mavx512f
+// -mavx512bw -mavx512vnni, used only with the VNNI matvec kernel). One 64-byte load holds columns
+// 4g..4g+3 of 16 consecutive rows, so each int32 lane accumulates one row: per load, vpdpbusd with the
+// broadcast low bytes of q (unsigned as they are) and vpdpbusd with |hi| against W negated where hi < 0.
+// y = 256·Σ hi·W + Σ lo·W in wrapping int32 equals the exact sum, which fits (matvec_q16.h).
+#include <immintrin.h>
+
+#include "ops/int8/matvec_q16_quads.h"
+
+namespace tessera::ops::int8 {
+
+void matvec_q16_quads_avx512vnni(const int8_t* wq, int64_t rows, int64_t cols, const int16_t* q, int32_t* y) {
+  const int64_t groups = cols / 4;
+  if (groups > 128) {  // beyond matvec_q16.h's contract (cols < 512): no fixed-size split buffers
+    matvec_q16_quads_portable(wq, rows, cols, q, y);
+    return;
+  }
+  uint32_t lo4[128], hi4[128];
+  __mmask64 negative[128];
+  for (int64_t g = 0; g < groups; ++g) {
+    uint32_t lo = 0, hi = 0, sign = 0;
+    for (int t = 0; t < 4; ++t) {
+      const int32_t v = q[4 * g + t], h = v >> 8;  // arithmetic shift: floor; v = 256·h + (v & 255)
+      lo |= uint32_t(v & 255) << (8 * t);
+      hi |= uint32_t(h < 0 ? -h : h) << (8 * t);
+      sign |= uint32_t(h < 0) << t;
+    }
+    lo4[g] = lo;
+    hi4[g] = hi;
+    negative[g] = __mmask64(uint64_t(sign) * 0x1111111111111111ull);  // byte t of every dword
+  }
+  const __m512i zero = _mm512_setzero_si512();
+  int64_t n = 0;
+  for (; n + 16 <= rows; n += 16) {
+    __m512i acc_lo = zero, acc_hi = zero;
+    for (int64_t g = 0; g < groups; ++g) {
+      const __m512i w = _mm512_loadu_si512(wq + (g * rows + n) * 4);
+      acc_lo = _mm512_dpbusd_epi32(acc_lo, _mm512_set1_epi32(int32_t(lo4[g])), w);
+      acc_hi = _mm512_dpbusd_epi32(acc_hi, _mm512_set1_epi32(int32_t(hi4[g])), _mm512_mask_sub_epi8(w, negative[g], zero, w));
+    }
+    _mm512_storeu_si512(y + n, _mm512_add_epi32(_mm512_slli_epi32(acc_hi, 8), acc_lo));
+  }
+  for (; n < rows; ++n) {  // row tail (< 16)
+    int32_t acc = 0;
+    for (int64_t g = 0; g < groups; ++g)
+      for (int64_t t = 0; t < 4; ++t) acc += int32_t(wq[(g * rows + n) * 4 + t]) * int32_t(q[4 * g + t]);
+    y[n] = acc;
+  }
+}
+
+}  // namespace tessera::ops::int8
