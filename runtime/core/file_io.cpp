@@ -44,6 +44,14 @@ Result<std::shared_ptr<MappedFile>> MappedFile::open(const std::string& path) {
   return f;
 }
 
+void MappedFile::release_pages(const void* p, size_t n) const {
+  const auto* b = static_cast<const std::byte*>(p);
+  if (!mapped_ || b < data_ || b + n > data_ + size_) return;
+  const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
+  const uintptr_t first = (uintptr_t(b) + page - 1) / page * page, last = (uintptr_t(b) + n) / page * page;
+  if (first < last) (void)madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+}
+
 MappedFile::~MappedFile() {
   if (mapped_) munmap(const_cast<std::byte*>(data_), size_);
 }

@@ -23,6 +23,10 @@ class MappedFile {
 
   std::span<const std::byte> bytes() const { return {data_, size_}; }
   const std::string& path() const { return path_; }
+  // Drops the whole pages inside [p, p + n) from the process's resident memory (a later read faults
+  // them back in from the file: the data stays valid). For bytes a loader has copied into another
+  // layout; a no-op outside the mapping or for a non-mapped (in-memory) file.
+  void release_pages(const void* p, size_t n) const;
 
  private:
   MappedFile() = default;

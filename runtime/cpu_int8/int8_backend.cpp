@@ -113,7 +113,8 @@ Result<std::unique_ptr<Backend>> make_int8_backend(std::shared_ptr<const ModelWe
     return unavailable(std::string("cpu-int8: the ") + ops::int8::matvec_kernel_name(requested) +
                        " kernel is not available on this CPU/build");
   auto plan = int8::build_int8_plan(
-      weights->hparams(), [&file](const std::string& n) { return file.find_tensor(n); }, file.name(), requested);
+      weights->hparams(), [&file](const std::string& n) { return file.find_tensor(n); }, file.name(), requested,
+      [&file](const void* data, size_t bytes) { file.release_pages(data, bytes); });
   if (!plan.ok()) return plan.status();
   if (options.threads > 1) {
     auto pool = std::make_shared<cpu::ThreadPool>(options.threads);

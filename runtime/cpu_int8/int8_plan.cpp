@@ -396,7 +396,8 @@ class Builder {
 }  // namespace
 
 Result<std::unique_ptr<Int8Plan>> build_int8_plan(const HParams& hp, const TensorLookup& find,
-                                                   const std::string& source, ops::int8::MatvecKernel kernel) {
+                                                   const std::string& source, ops::int8::MatvecKernel kernel,
+                                                   const SupersededFn& superseded) {
   auto plan = std::make_unique<Int8Plan>();
   Builder b(hp, find, source, *plan);
   if (Status st = b.build(); !st.ok()) return st;
@@ -413,6 +414,7 @@ Result<std::unique_ptr<Int8Plan>> build_int8_plan(const HParams& hp, const Tenso
       if (!v) return nullptr;
       std::vector<int8_t>& out = plan->planes.emplace_back(size_t(banks * N * dd));
       for (int64_t b = 0; b < banks; ++b) ops::int8::axpy_quads_layout(v + b * N * dd, N, dd, out.data() + b * N * dd);
+      if (superseded) superseded(v, out.size());
       return out.data();
     };
     for (Int8Layer& L : plan->layers) {
@@ -443,6 +445,7 @@ Result<std::unique_ptr<Int8Plan>> build_int8_plan(const HParams& hp, const Tenso
       std::vector<int8_t>& out = plan->planes.emplace_back(size_t(banks * slots * dd));
       for (int64_t b = 0; b < banks; ++b)
         ops::int8::matvec_q16_quads_layout(w + b * slots * dd, slots, dd, out.data() + b * slots * dd);
+      if (superseded) superseded(w, out.size());
       return out.data();
     };
     for (Int8Layer& L : plan->layers) {

@@ -46,6 +46,7 @@ struct Int8Plan {
   std::deque<std::vector<int8_t>> planes;  // int8 planes of int16 tensors (ops/int8/matvec_wide.h)
   std::deque<std::vector<ops::fixed::ScoreScale>> score_scales;
   std::shared_ptr<const void> keep_alive;  // the tensors' owner (mapped file)
+
   std::shared_ptr<void> executor_owner;    // the thread pool model.executor points to (threads > 1)
 };
 
@@ -54,7 +55,12 @@ using TensorLookup = std::function<const Tensor*(const std::string& name)>;
 // `source` names the model in error messages (a file path). Fails with kInvalidArgument for a
 // float-only model, kNotFound for missing tensors, kCorruptFile for inconsistent ones, kUnsupported
 // for models the fixed-point core cannot run (post-LN, attention methods without a fixed kernel).
+// `superseded` (optional) is told of each file tensor the plan replaces by its own copy (the
+// re-laid-out persistent memories) as soon as the copy exists: the hot path never reads the original,
+// so the loader may drop its pages (resident memory would hold both otherwise).
+using SupersededFn = std::function<void(const void* data, size_t bytes)>;
 Result<std::unique_ptr<Int8Plan>> build_int8_plan(const HParams& hp, const TensorLookup& find,
-                                                   const std::string& source, ops::int8::MatvecKernel kernel);
+                                                   const std::string& source, ops::int8::MatvecKernel kernel,
+                                                   const SupersededFn& superseded = {});
 
 }  // namespace tessera::int8

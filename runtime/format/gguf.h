@@ -71,6 +71,11 @@ class File {
 
   bool has(const std::string& key) const { return kv_.count(key) != 0; }
   const Tensor* find_tensor(const std::string& name) const;
+  // Tensor bytes a backend has copied into its own layout: their pages leave resident memory
+  // (MappedFile::release_pages; files from open() only, a no-op for parse()d bytes).
+  void release_pages(const void* p, size_t n) const {
+    if (mapped_) mapped_->release_pages(p, n);
+  }
   // Typed getters: an error names the file, the key, the expected and the found type.
   // Integer getters accept any integer type whose value fits.
   Result<int64_t> get_int(const std::string& key) const;
@@ -90,6 +95,7 @@ class File {
   std::vector<Tensor> tensors_;
   std::vector<uint64_t> offsets_;
   std::map<std::string, size_t> tensor_index_;  // name -> position in tensors_
+  std::shared_ptr<const MappedFile> mapped_;     // set by open()
 };
 
 // Builds a GGUF file. Metadata keeps insertion order; tensors are written in insertion order,

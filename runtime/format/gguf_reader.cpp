@@ -209,7 +209,9 @@ const Tensor* File::find_tensor(const std::string& name) const {
 Result<File> File::open(const std::string& path) {
   TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<MappedFile> mapped, MappedFile::open(path));
   auto bytes = mapped->bytes();
-  return parse(bytes, std::move(mapped), path);
+  TESSERA_ASSIGN_OR_RETURN(File f, parse(bytes, mapped, path));
+  f.mapped_ = std::move(mapped);
+  return f;
 }
 
 Result<File> File::parse(std::span<const std::byte> bytes, std::shared_ptr<const void> owner,
