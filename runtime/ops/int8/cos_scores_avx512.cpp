@@ -3,56 +3,20 @@
 // vpmaddwd against q (pair sums of two Q15 products stay below 2^31) and land in one 128-bit lane of one
 // of four vectors (key 4L + m in lane L of vector m); two unpack-and-add rounds leave key 4L + m's dot
 // product in int32 lane 4L + m. Wrapping int32 sums equal the exact ones (they fit: cos_scores.h).
-// Then fixed_point.h's multiply_by_quantized_multiplier with one multiplier for all 16 lanes, step by step
-// (as requantize_avx512.cpp, M ∈ [0, 2^31)). Tested bit-exact against the portable kernel.
+// Then fixed_point.h's multiply_by_quantized_multiplier with one multiplier for all 16 lanes
+// (mbqm_avx512.h, shared with requantize_avx512.cpp). Tested bit-exact against the portable kernel.
 #include <immintrin.h>
 
 #include "ops/int8/cos_scores.h"
+#include "ops/int8/mbqm_avx512.h"
 
 namespace tessera::ops::int8 {
 
 namespace {
 
-// round(a·M / 2^31) (SaturatingRoundingDoublingHighMul, M ≥ 0) on the low int32 of each 64-bit lane.
-inline __m512i srdhm_even(__m512i a, __m512i mult) {
-  const __m512i ab = _mm512_mul_epi32(a, mult);
-  const __mmask8 negative = _mm512_cmplt_epi64_mask(ab, _mm512_setzero_si512());
-  const __m512i nudge = _mm512_mask_blend_epi64(negative, _mm512_set1_epi64(int64_t(1) << 30),
-                                                _mm512_set1_epi64(1 - (int64_t(1) << 30)));
-  __m512i v = _mm512_add_epi64(ab, nudge);
-  const __mmask8 v_negative = _mm512_cmplt_epi64_mask(v, _mm512_setzero_si512());
-  v = _mm512_mask_add_epi64(v, v_negative, v, _mm512_set1_epi64((int64_t(1) << 31) - 1));  // truncate toward 0
-  return _mm512_srai_epi64(v, 31);
-}
-
+// One multiplier for all 16 lanes (M ∈ [0, 2^31), shift ∈ [-31, 31]: cos_scores.h).
 inline __m512i requantize_uniform(__m512i x, QuantizedMultiplier m) {
-  const __m512i zero = _mm512_setzero_si512(), one = _mm512_set1_epi32(1);
-  const int left = m.shift > 0 ? m.shift : 0, right = m.shift > 0 ? 0 : -m.shift;
-  __m512i a = x;
-  if (left > 0) {  // saturating left shift (a shift of 31 or more saturates every non-zero x)
-    const __m128i l = _mm_cvtsi32_si128(left);
-    a = _mm512_sll_epi32(x, l);
-    const __mmask16 lost = _mm512_cmpneq_epi32_mask(_mm512_sra_epi32(a, l), x) | (left >= 31 ? __mmask16(0xFFFF) : 0);
-    const __mmask16 x_negative = _mm512_cmplt_epi32_mask(x, zero);
-    const __mmask16 x_zero = _mm512_cmpeq_epi32_mask(x, zero);
-    a = _mm512_mask_mov_epi32(a, lost & ~x_zero, _mm512_mask_blend_epi32(x_negative, _mm512_set1_epi32(INT32_MAX),
-                                                                         _mm512_set1_epi32(INT32_MIN)));
-    a = _mm512_mask_mov_epi32(a, x_zero, zero);
-  }
-  const __m512i mult = _mm512_set1_epi64(m.multiplier);
-  const __m512i even = srdhm_even(a, mult);
-  const __m512i odd = srdhm_even(_mm512_srli_epi64(a, 32), mult);
-  const __m512i h = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
-  if (right <= 0) return h;
-  // RoundingDivideByPOT(h, right), right ≤ 31 (quantize_multiplier's range).
-  const int32_t mask_s = int32_t((int64_t(1) << right) - 1);
-  const __m512i mask = _mm512_set1_epi32(mask_s);
-  const __m512i remainder = _mm512_and_si512(h, mask);
-  const __mmask16 h_negative = _mm512_cmplt_epi32_mask(h, zero);
-  const __m512i threshold = _mm512_mask_add_epi32(_mm512_set1_epi32(mask_s >> 1), h_negative,
-                                                  _mm512_set1_epi32(mask_s >> 1), one);
-  const __m512i q = _mm512_sra_epi32(h, _mm_cvtsi32_si128(right));
-  return _mm512_mask_add_epi32(q, _mm512_cmpgt_epi32_mask(remainder, threshold), q, one);
+  return avx512::mbqm16(x, _mm512_set1_epi32(m.multiplier), _mm512_set1_epi32(m.shift));
 }
 
 }  // namespace

@@ -11,24 +11,14 @@
 // scalar functions (tests/int8/matvec_wide_test.cpp, requantize64_test.cpp).
 #include <immintrin.h>
 
+#include "ops/int8/mbqm_avx512.h"
 #include "ops/int8/requantize.h"
 
 namespace tessera::ops::int8 {
 
 namespace {
 
-// SRDHM on the 64-bit lanes' low halves (a, b sign-extended by vpmuldq): returns the int32 result in the
-// low half of each 64-bit lane.
-inline __m512i srdhm_even(__m512i a, __m512i b) {
-  const __m512i ab = _mm512_mul_epi32(a, b);
-  const __mmask8 negative = _mm512_cmplt_epi64_mask(ab, _mm512_setzero_si512());
-  const __m512i nudge = _mm512_mask_blend_epi64(negative, _mm512_set1_epi64(int64_t(1) << 30),
-                                                _mm512_set1_epi64(1 - (int64_t(1) << 30)));
-  __m512i v = _mm512_add_epi64(ab, nudge);
-  const __mmask8 v_negative = _mm512_cmplt_epi64_mask(v, _mm512_setzero_si512());
-  v = _mm512_mask_add_epi64(v, v_negative, v, _mm512_set1_epi64((int64_t(1) << 31) - 1));  // truncate toward 0
-  return _mm512_srai_epi64(v, 31);
-}
+using avx512::mbqm16;
 
 // The 16 {multiplier, shift} pairs at m as two vectors; false when a shift lies outside [-31, 31] (never from
 // quantize_multiplier: those groups take the scalar function).
@@ -42,30 +32,6 @@ inline bool load_pairs(const QuantizedMultiplier* m, __m512i* mult, __m512i* shi
   const __mmask16 ok = _mm512_cmple_epi32_mask(_mm512_abs_epi32(*shift), _mm512_set1_epi32(31)) &
                        _mm512_cmpge_epi32_mask(*mult, _mm512_setzero_si512());
   return ok == 0xFFFF;
-}
-
-// multiply_by_quantized_multiplier on 16 lanes, one multiplier each.
-inline __m512i mbqm16(__m512i xv, __m512i mult, __m512i shift) {
-  const __m512i zero = _mm512_setzero_si512(), one = _mm512_set1_epi32(1);
-  const __m512i left = _mm512_max_epi32(shift, zero), right = _mm512_max_epi32(_mm512_sub_epi32(zero, shift), zero);
-  // Saturating left shift.
-  __m512i a = _mm512_sllv_epi32(xv, left);
-  const __mmask16 lost = _mm512_cmpneq_epi32_mask(_mm512_srav_epi32(a, left), xv);
-  const __mmask16 x_negative = _mm512_cmplt_epi32_mask(xv, zero);
-  a = _mm512_mask_mov_epi32(a, lost, _mm512_mask_blend_epi32(x_negative, _mm512_set1_epi32(INT32_MAX),
-                                                              _mm512_set1_epi32(INT32_MIN)));
-  // SRDHM: even lanes directly, odd lanes moved down.
-  const __m512i even = srdhm_even(a, mult);
-  const __m512i odd = srdhm_even(_mm512_srli_epi64(a, 32), _mm512_srli_epi64(mult, 32));
-  const __m512i h = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
-  // RoundingDivideByPOT.
-  const __m512i mask = _mm512_sub_epi32(_mm512_sllv_epi32(one, right), one);
-  const __m512i remainder = _mm512_and_si512(h, mask);
-  const __mmask16 h_negative = _mm512_cmplt_epi32_mask(h, zero);
-  const __m512i threshold = _mm512_mask_add_epi32(_mm512_srai_epi32(mask, 1), h_negative, _mm512_srai_epi32(mask, 1), one);
-  const __m512i q = _mm512_srav_epi32(h, right);
-  const __mmask16 up = _mm512_cmpgt_epi32_mask(remainder, threshold);
-  return _mm512_mask_add_epi32(q, up, q, one);
 }
 
 // The same for x ≥ 0 and shift ≤ 0 in every lane (the softmax weights' requantisation, and most score
