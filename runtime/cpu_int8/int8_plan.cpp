@@ -405,22 +405,24 @@ Result<std::unique_ptr<Int8Plan>> build_int8_plan(const HParams& hp, const Tenso
   plan->model.matvec = ops::int8::matvec_function(resolved);
   plan->model.axpy = ops::int8::axpy_function(resolved);
   plan->model.value_sum = ops::int8::value_sum_function(resolved);
-  // The VNNI value sum wants M_v in slot quads: re-laid out once here (rows per bank: N, a multiple of 4).
-  const int64_t N = plan->model.pmem_size;
+  // Persistent memories re-laid out once here for the VNNI kernels: every bank of N slots × head_dim, in
+  // the plan's own storage; the file's copy is then superseded (the hot path reads only the new one).
+  const int64_t N = plan->model.pmem_size, banks = plan->model.pmem_count * plan->model.n_head,
+                dd = plan->model.head_dim;
+  auto relaid = [&](const int8_t* src, void (*layout)(const int8_t*, int64_t, int64_t, int8_t*)) -> const int8_t* {
+    if (!src) return nullptr;
+    std::vector<int8_t>& out = plan->planes.emplace_back(size_t(banks * N * dd));
+    for (int64_t b = 0; b < banks; ++b) layout(src + b * N * dd, N, dd, out.data() + b * N * dd);
+    if (superseded) superseded(src, out.size());
+    return out.data();
+  };
+  // The VNNI value sum wants M_v in slot quads (N a multiple of 4).
   if (ops::int8::AxpyQuadsFn quads = ops::int8::axpy_quads_function(resolved); quads && N % 4 == 0) {
     plan->model.axpy_quads = quads;
-    const int64_t banks = plan->model.pmem_count * plan->model.n_head, dd = plan->model.head_dim;
-    auto relaid = [&](const int8_t* v) -> const int8_t* {
-      if (!v) return nullptr;
-      std::vector<int8_t>& out = plan->planes.emplace_back(size_t(banks * N * dd));
-      for (int64_t b = 0; b < banks; ++b) ops::int8::axpy_quads_layout(v + b * N * dd, N, dd, out.data() + b * N * dd);
-      if (superseded) superseded(v, out.size());
-      return out.data();
-    };
     for (Int8Layer& L : plan->layers) {
       if (!L.has_pmem) continue;
-      L.mem_v_quads = relaid(L.mem_v);
-      L.mem_v_lo_quads = relaid(L.mem_v_lo);
+      L.mem_v_quads = relaid(L.mem_v, ops::int8::axpy_quads_layout);
+      L.mem_v_lo_quads = relaid(L.mem_v_lo, ops::int8::axpy_quads_layout);
     }
   }
   plan->model.matvec_q16 = ops::int8::matvec_q16_function(resolved);
@@ -435,29 +437,17 @@ Result<std::unique_ptr<Int8Plan>> build_int8_plan(const HParams& hp, const Tenso
   plan->model.requantize_rows_add = ops::int8::requantize_rows_add_function(resolved);
   plan->model.requantize64_add = ops::int8::requantize64_add_function(resolved);
   // q·M_k on VNNI: M_k in column quads (16 slots per vpdpbusd, no row reductions), for d % 4 == 0.
-  if (ops::int8::MatvecQ16QuadsFn quads = ops::int8::matvec_q16_quads_function(resolved);
-      quads && plan->model.head_dim % 4 == 0) {
+  if (ops::int8::MatvecQ16QuadsFn quads = ops::int8::matvec_q16_quads_function(resolved); quads && dd % 4 == 0) {
     plan->model.matvec_q16_quads = quads;
-    const int64_t banks = plan->model.pmem_count * plan->model.n_head, dd = plan->model.head_dim;
-    const int64_t slots = plan->model.pmem_size;
-    auto relaid = [&](const int8_t* w) -> const int8_t* {
-      if (!w) return nullptr;
-      std::vector<int8_t>& out = plan->planes.emplace_back(size_t(banks * slots * dd));
-      for (int64_t b = 0; b < banks; ++b)
-        ops::int8::matvec_q16_quads_layout(w + b * slots * dd, slots, dd, out.data() + b * slots * dd);
-      if (superseded) superseded(w, out.size());
-      return out.data();
-    };
     for (Int8Layer& L : plan->layers) {
       if (!L.has_pmem) continue;
-      L.mem_k_quads = relaid(L.mem_k);
-      L.mem_k_lo_quads = relaid(L.mem_k_lo);
+      L.mem_k_quads = relaid(L.mem_k, ops::int8::matvec_q16_quads_layout);
+      L.mem_k_lo_quads = relaid(L.mem_k_lo, ops::int8::matvec_q16_quads_layout);
     }
   }
   // The VNNI kernel packs rows of 8 or 16 bytes (matvec_int8_avx512vnni.cpp): for those head widths two
   // passes of it beat one pass of the int8 × int16 kernel. Same bits either way.
-  const int64_t d = plan->model.head_dim;
-  plan->model.pmem_byte_split = resolved == ops::int8::MatvecKernel::kAvx512Vnni && (d == 8 || d == 16);
+  plan->model.pmem_byte_split = resolved == ops::int8::MatvecKernel::kAvx512Vnni && (dd == 8 || dd == 16);
   return plan;
 }
 
