@@ -16,7 +16,7 @@ namespace {
 
 void check(AxpyQuadsFn fn, const char* name, std::mt19937& rng) {
   for (int64_t rows : {4, 8, 12, 256, 260, 896})
-    for (int64_t cols : {1, 7, 8, 16, 24, 32, 40, 64, 100}) {
+    for (int64_t cols : {1, 7, 8, 16, 24, 32, 40, 64, 100, 136, 192}) {
       for (int trial = 0; trial < 4; ++trial) {
         std::vector<int8_t> v(static_cast<size_t>(rows * cols)), vq(v.size());
         std::vector<int32_t> a(static_cast<size_t>(rows)), want(static_cast<size_t>(cols));

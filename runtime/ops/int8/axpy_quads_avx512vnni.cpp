@@ -30,12 +30,36 @@ void split_planes(const int32_t* a, int64_t quads, int32_t* planes) {
 
 void axpy_quads_avx512vnni(const int32_t* a, const int8_t* vq, int64_t rows, int64_t cols, int32_t* r) {
   alignas(64) int32_t planes[4 * kChunkQuads];
-  const int64_t quads = rows / 4, cols16 = cols & ~int64_t(15), cols8 = cols & ~int64_t(7);
+  const int64_t quads = rows / 4, cols64 = cols & ~int64_t(63), cols16 = cols & ~int64_t(15), cols8 = cols & ~int64_t(7);
   for (int64_t g0 = 0; g0 < quads; g0 += kChunkQuads) {
     const int64_t n = quads - g0 < kChunkQuads ? quads - g0 : kChunkQuads;
     split_planes(a + 4 * g0, n, planes);
     const int8_t* base = vq + g0 * cols * 4;
-    for (int64_t c0 = 0; c0 < cols16; c0 += 16) {
+    // 64 columns at a time (d = 64, 128, ...): a quad's 256 bytes are read in order, each plane broadcast
+    // is shared by four column vectors, and 12 independent vpdpbusd chains hide the latency. Walking 16
+    // columns at a time instead strides the quads by 4·cols bytes and re-broadcasts the planes per vector.
+    for (int64_t c0 = 0; c0 < cols64; c0 += 64) {
+      __m512i acc[3][4];
+      for (auto& plane : acc)
+        for (auto& a4 : plane) a4 = _mm512_setzero_si512();
+      const int8_t* quad = base + c0 * 4;
+      for (int64_t g = 0; g < n; ++g, quad += cols * 4) {
+        const __m512i b0 = _mm512_set1_epi32(planes[4 * g]), b1 = _mm512_set1_epi32(planes[4 * g + 1]),
+                      b2 = _mm512_set1_epi32(planes[4 * g + 2]);
+        for (int j = 0; j < 4; ++j) {
+          const __m512i m = _mm512_loadu_si512(quad + 64 * j);
+          acc[0][j] = _mm512_dpbusd_epi32(acc[0][j], b0, m);
+          acc[1][j] = _mm512_dpbusd_epi32(acc[1][j], b1, m);
+          acc[2][j] = _mm512_dpbusd_epi32(acc[2][j], b2, m);
+        }
+      }
+      for (int j = 0; j < 4; ++j) {
+        const __m512i sum = _mm512_add_epi32(
+            acc[0][j], _mm512_add_epi32(_mm512_slli_epi32(acc[1][j], 8), _mm512_slli_epi32(acc[2][j], 16)));
+        _mm512_storeu_si512(r + c0 + 16 * j, _mm512_add_epi32(_mm512_loadu_si512(r + c0 + 16 * j), sum));
+      }
+    }
+    for (int64_t c0 = cols64; c0 < cols16; c0 += 16) {
       // Two accumulator sets (even / odd quads) so the vpdpbusd chains overlap.
       __m512i e0 = _mm512_setzero_si512(), e1 = e0, e2 = e0, o0 = e0, o1 = e0, o2 = e0;
       int64_t g = 0;
