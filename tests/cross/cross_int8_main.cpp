@@ -61,6 +61,16 @@ struct Storage {
     for (auto& v : i32.back()) v = rng.range(lo, hi);
     return i32.back().data();
   }
+  // Σ_k w[i·d + k] per row (the persistent memory's q·M_k row sums; no random draws).
+  const int32_t* rowsums(const int8_t* w, int64_t rows, int64_t d) {
+    i32.emplace_back(size_t(rows));
+    for (int64_t i = 0; i < rows; ++i) {
+      int32_t sum = 0;
+      for (int64_t k = 0; k < d; ++k) sum += w[i * d + k];
+      i32.back()[size_t(i)] = sum;
+    }
+    return i32.back().data();
+  }
   Int8Matrix matrix(int64_t rows, int64_t cols, int lo_shift, int hi_shift, bool bias) {
     Int8Matrix m;
     m.weight = weights(rows * cols);
@@ -113,13 +123,7 @@ void build(Storage& st, Int8Model& m) {
     y.mem_k = st.weights(P * H * N * D);
     y.mem_v = st.weights(P * H * N * D);
     y.mem_k_score = st.mults(P * H * N, -8, -5);
-    st.i32.emplace_back(size_t(P * H * N));
-    for (int64_t i = 0; i < P * H * N; ++i) {
-      int32_t sum = 0;
-      for (int64_t k = 0; k < D; ++k) sum += y.mem_k[i * D + k];
-      st.i32.back()[size_t(i)] = sum;
-    }
-    y.mem_k_rowsum = st.i32.back().data();
+    y.mem_k_rowsum = st.rowsums(y.mem_k, P * H * N, D);
     y.mem_v_weight = st.mults(P * H * N, -1, 0);
     y.r_to_int8 = st.mult(-17, -15);
   }
@@ -160,13 +164,7 @@ void widen(Storage& st, Int8Model& m) {
     wide_matrix(y.pmem_out, -8);
     y.mem_k_lo = st.weights(P * H * N * D);
     y.mem_v_lo = st.weights(P * H * N * D);
-    st.i32.emplace_back(size_t(P * H * N));
-    for (int64_t i = 0; i < P * H * N; ++i) {
-      int32_t sum = 0;
-      for (int64_t k = 0; k < D; ++k) sum += y.mem_k_lo[i * D + k];
-      st.i32.back()[size_t(i)] = sum;
-    }
-    y.mem_k_lo_rowsum = st.i32.back().data();
+    y.mem_k_lo_rowsum = st.rowsums(y.mem_k_lo, P * H * N, D);
     y.mem_k_score = shifted(y.mem_k_score, P * H * N, -8);
     // r gains 255× from the wide M_v and must come out 256× larger (wide site): the shift stays.
   }
