@@ -117,6 +117,14 @@ SoftmaxQ23Fn softmax_function(MatvecKernel k) {
   return softmax_fixed_q23;
 }
 
+PmemWeightsFn pmem_weights_function(MatvecKernel k) {
+#if defined(TESSERA_HAVE_X86_SIMD)
+  if (k == MatvecKernel::kAvx512Vnni) return pmem_weights_avx512;
+#endif
+  (void)k;
+  return pmem_weights_portable;
+}
+
 CosScoresFn cos_scores_function(MatvecKernel k) {
 #if defined(TESSERA_HAVE_X86_SIMD)
   if (k == MatvecKernel::kAvx512Vnni) return cos_scores_avx512;

@@ -15,6 +15,7 @@
 #include "ops/int8/layernorm_fixed.h"
 #include "ops/int8/matvec_q16_quads.h"
 #include "ops/int8/matvec_q16.h"
+#include "ops/int8/pmem_weights.h"
 #include "ops/int8/requantize.h"
 #include "ops/int8/softmax_fixed.h"
 #include "ops/int8/value_sum_int16.h"
@@ -42,6 +43,7 @@ ValueSumFn value_sum_function(MatvecKernel k);  // likewise for value_sum_int16.
 MatvecQ16Fn matvec_q16_function(MatvecKernel k);  // likewise for matvec_q16.h (AVX-512BW with VNNI)
 RequantizeFn requantize_function(MatvecKernel k);  // requantize_each (requantize.h): AVX-512F with VNNI
 SoftmaxQ23Fn softmax_function(MatvecKernel k);
+PmemWeightsFn pmem_weights_function(MatvecKernel k);
 CosScoresFn cos_scores_function(MatvecKernel k);
 L2NormFn l2norm_function(MatvecKernel k);
 LayerNormFn layernorm_function(MatvecKernel k);           // layernorm_fixed: AVX-512 with VNNI

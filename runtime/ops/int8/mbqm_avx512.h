@@ -1,11 +1,13 @@
 // AVX-512F lanes of fixed_point.h's multiply_by_quantized_multiplier, shared by the kernels compiled with
-// -mavx512f (requantize_avx512.cpp, cos_scores_avx512.cpp); include only from such files. Multipliers lie
+// -mavx512f (requantize_avx512.cpp, cos_scores_avx512.cpp, pmem_weights_avx512.cpp); include only from such files. Multipliers lie
 // in [0, 2^31) and shifts in [-31, 31] (quantize_multiplier's range; callers check or guarantee it).
 #pragma once
 
 #include <immintrin.h>
 
 #include <cstdint>
+
+#include "ops/int8/fixed_point.h"
 
 namespace tessera::ops::int8::avx512 {
 
@@ -44,6 +46,34 @@ inline __m512i mbqm16(__m512i xv, __m512i mult, __m512i shift) {
   const __m512i q = _mm512_srav_epi32(h, right);
   const __mmask16 up = _mm512_cmpgt_epi32_mask(remainder, threshold);
   return _mm512_mask_add_epi32(q, up, q, one);
+}
+
+// The 16 {multiplier, shift} pairs at m as two vectors; false when a shift lies outside [-31, 31] (never from
+// quantize_multiplier: those groups take the scalar function).
+inline bool load_pairs(const QuantizedMultiplier* m, __m512i* mult, __m512i* shift) {
+  const __m512i even_idx = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i odd_idx = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+  const __m512i p0 = _mm512_loadu_si512(reinterpret_cast<const int32_t*>(m));
+  const __m512i p1 = _mm512_loadu_si512(reinterpret_cast<const int32_t*>(m + 8));
+  *mult = _mm512_permutex2var_epi32(p0, even_idx, p1);
+  *shift = _mm512_permutex2var_epi32(p0, odd_idx, p1);
+  const __mmask16 ok = _mm512_cmple_epi32_mask(_mm512_abs_epi32(*shift), _mm512_set1_epi32(31)) &
+                       _mm512_cmpge_epi32_mask(*mult, _mm512_setzero_si512());
+  return ok == 0xFFFF;
+}
+
+// The same for x ≥ 0 and shift ≤ 0 in every lane (the softmax weights' requantisation, and most score
+// groups): no left shift, the high-mul's nudge is always 2^30 and its quotient a floor, and
+// RoundingDivideByPOT of h ≥ 0 is (h + 2^(e-1)) >> e, which h < 2^31 keeps inside uint32. Same bits.
+inline __m512i mbqm16_nonnegative(__m512i xv, __m512i mult, __m512i shift) {
+  const __m512i nudge = _mm512_set1_epi64(int64_t(1) << 30);
+  const __m512i even = _mm512_srli_epi64(_mm512_add_epi64(_mm512_mul_epu32(xv, mult), nudge), 31);
+  const __m512i odd = _mm512_srli_epi64(
+      _mm512_add_epi64(_mm512_mul_epu32(_mm512_srli_epi64(xv, 32), _mm512_srli_epi64(mult, 32)), nudge), 31);
+  const __m512i h = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
+  const __m512i right = _mm512_sub_epi32(_mm512_setzero_si512(), shift);
+  const __m512i half = _mm512_srli_epi32(_mm512_sllv_epi32(_mm512_set1_epi32(1), right), 1);  // 0 for e = 0
+  return _mm512_srlv_epi32(_mm512_add_epi32(h, half), right);
 }
 
 }  // namespace tessera::ops::int8::avx512

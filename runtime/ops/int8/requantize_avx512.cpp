@@ -18,35 +18,9 @@ namespace tessera::ops::int8 {
 
 namespace {
 
+using avx512::load_pairs;
 using avx512::mbqm16;
-
-// The 16 {multiplier, shift} pairs at m as two vectors; false when a shift lies outside [-31, 31] (never from
-// quantize_multiplier: those groups take the scalar function).
-inline bool load_pairs(const QuantizedMultiplier* m, __m512i* mult, __m512i* shift) {
-  const __m512i even_idx = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-  const __m512i odd_idx = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-  const __m512i p0 = _mm512_loadu_si512(reinterpret_cast<const int32_t*>(m));
-  const __m512i p1 = _mm512_loadu_si512(reinterpret_cast<const int32_t*>(m + 8));
-  *mult = _mm512_permutex2var_epi32(p0, even_idx, p1);
-  *shift = _mm512_permutex2var_epi32(p0, odd_idx, p1);
-  const __mmask16 ok = _mm512_cmple_epi32_mask(_mm512_abs_epi32(*shift), _mm512_set1_epi32(31)) &
-                       _mm512_cmpge_epi32_mask(*mult, _mm512_setzero_si512());
-  return ok == 0xFFFF;
-}
-
-// The same for x ≥ 0 and shift ≤ 0 in every lane (the softmax weights' requantisation, and most score
-// groups): no left shift, the high-mul's nudge is always 2^30 and its quotient a floor, and
-// RoundingDivideByPOT of h ≥ 0 is (h + 2^(e-1)) >> e, which h < 2^31 keeps inside uint32. Same bits.
-inline __m512i mbqm16_nonnegative(__m512i xv, __m512i mult, __m512i shift) {
-  const __m512i nudge = _mm512_set1_epi64(int64_t(1) << 30);
-  const __m512i even = _mm512_srli_epi64(_mm512_add_epi64(_mm512_mul_epu32(xv, mult), nudge), 31);
-  const __m512i odd = _mm512_srli_epi64(
-      _mm512_add_epi64(_mm512_mul_epu32(_mm512_srli_epi64(xv, 32), _mm512_srli_epi64(mult, 32)), nudge), 31);
-  const __m512i h = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
-  const __m512i right = _mm512_sub_epi32(_mm512_setzero_si512(), shift);
-  const __m512i half = _mm512_srli_epi32(_mm512_sllv_epi32(_mm512_set1_epi32(1), right), 1);  // 0 for e = 0
-  return _mm512_srlv_epi32(_mm512_add_epi32(h, half), right);
-}
+using avx512::mbqm16_nonnegative;
 
 // saturate_to_int32(int64(a) + b) on 16 lanes: the wrapped sum, replaced where both operands share a sign
 // the sum lacks.
