@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -319,6 +320,50 @@ TEST(FixedMath, EntmaxMassScanDispatchEqualsPortable) {
       const bool v1 = entmax_mass_below_one(r, d.data(), m, top, &b1);
       ASSERT_EQ(v1, v0) << "r=" << r << " m=" << m << " top=" << top;
       ASSERT_EQ(b1, b0) << "r=" << r << " m=" << m << " top=" << top;
+    }
+  }
+}
+
+// entmax's per-key passes (entmax_keys.cpp): the dispatched variant gives the portable D_i, candidate list,
+// d_max and numerators for r = 1, 2, 3 — score spreads that put none / some / all keys below D = 1, scales
+// whose rounding shift is small, typical, or outside the SIMD range (left shifts), masks, lengths around
+// 8 lanes, extreme scores, thresholds across the candidates (and base near 2^32 for r = 1).
+TEST(FixedMath, EntmaxKeyPassesDispatchEqualsPortable) {
+  std::mt19937 rng(9);
+  const ScoreScale scales[] = {{1 << 30, -15}, {(1 << 30) + 12345, -15}, {2147483647, -9}, {1 << 30, 1},
+                               {1500000000, 8}, {1 << 30, 11}, {1 << 30, 12}, {1 << 30, -40}};
+  for (int round = 0; round < 6000; ++round) {
+    const size_t n = 1 + rng() % 70;
+    const ScoreScale scale = scales[rng() % (sizeof(scales) / sizeof(scales[0]))];
+    std::vector<int32_t> q(n);
+    const uint32_t spread = round % 4 == 0 ? 50u : round % 4 == 1 ? (1u << 16) : round % 4 == 2 ? (1u << 22) : 0u;
+    for (auto& v : q) v = spread ? int32_t(rng() % spread) - int32_t(spread / 2) : (rng() % 2 ? INT32_MAX : INT32_MIN);
+    int32_t qmax = q[0];
+    for (auto v : q) qmax = v > qmax ? v : qmax;
+    std::vector<uint8_t> mask(n, 1);
+    for (auto& v : mask) v = rng() % 7 != 0;
+    const bool masked = round % 5 == 0;
+    for (int r : {1, 2, 3}) {
+      std::vector<int32_t> p0(n, 5), p1(n, 6);
+      std::vector<uint32_t> d0(n, 7), d1(n, 8);
+      uint32_t top0 = 1, top1 = 2;
+      const size_t m0 = entmax_candidates_portable(r, q.data(), n, masked ? mask.data() : nullptr, qmax, scale,
+                                                   p0.data(), d0.data(), &top0);
+      const size_t m1 = entmax_candidates(r, q.data(), n, masked ? mask.data() : nullptr, qmax, scale, p1.data(),
+                                          d1.data(), &top1);
+      ASSERT_EQ(m1, m0) << "r=" << r << " n=" << n << " round=" << round;
+      ASSERT_EQ(p1, p0) << "r=" << r << " n=" << n << " round=" << round;
+      ASSERT_EQ(top1, top0) << "r=" << r << " n=" << n << " round=" << round;
+      ASSERT_TRUE(std::equal(d0.begin(), d0.begin() + long(m0), d1.begin())) << "r=" << r << " round=" << round;
+      // Numerators at a threshold among the candidates (r = 2, 3) or a base/k pair (r = 1).
+      const uint64_t t = uint64_t(top0) << 11 | (round % 3 == 0 ? (uint64_t(1) << 31) : uint64_t(rng() % (1u << 31)));
+      const uint64_t tt = t > (uint64_t(1) << 31) ? (uint64_t(1) << 31) : t;
+      const uint64_t k = 1 + rng() % (m0 + 1);
+      const int64_t base = round % 7 == 0 ? (int64_t(1) << 32) - 1 - int64_t(rng() % 5) : int64_t(rng() % (uint64_t(k) << 21));
+      std::vector<int32_t> e0 = p0, e1 = p0;
+      entmax_numerators_portable(r, tt, base, k, e0.data(), n);
+      entmax_numerators(r, tt, base, k, e1.data(), n);
+      ASSERT_EQ(e1, e0) << "numerators r=" << r << " n=" << n << " round=" << round;
     }
   }
 }

@@ -15,6 +15,7 @@
 //    square root and an integer cube root; both then polished by Newton steps in Q.31 (the closed
 //    forms are evaluated in Q20/Q30 to keep every product inside 64 bits).
 // 3. Output: numerators (T - D_i)^r rounded to Q1.15 by CumulativeRounder: Σp = 32768 exactly.
+// The passes over every key (the candidates' D_i, the numerators) are in entmax_keys.cpp (SIMD on x86-64).
 #include "ops/fixed/fixed_math.h"
 
 namespace tessera::ops::fixed {
@@ -22,11 +23,6 @@ namespace {
 
 const uint32_t kOneQ20 = 1u << 20;
 const uint64_t kOneQ31 = uint64_t{1} << 31;
-
-uint32_t centred_q20(int32_t qmax, int32_t qi, ScoreScale scale, int r) {
-  uint32_t diff = static_cast<uint32_t>(static_cast<int64_t>(qmax) - qi);
-  return scaled_difference(diff, scale, 20, static_cast<uint32_t>(r), kOneQ20);
-}
 
 // Σ_{j<count}(top - D_j)^r < 1 for D_j ≤ top. With top = D_ρ (sorted d, count = ρ - 1): the ρ-th
 // smallest candidate is in the support (τ < z_ρ).
@@ -63,13 +59,6 @@ size_t support_from_top(int r, uint32_t* d, size_t m, uint32_t d_max, uint32_t b
     return k;
   }
   return 0;
-}
-
-// y^r in Q.31 for y in Q.31 (y ≤ 2^31: every product < 2^63).
-inline uint64_t power_q31(int r, uint64_t y) {
-  if (r == 1) return y;
-  uint64_t y2 = (y * y) >> 31;
-  return r == 2 ? y2 : (y2 * y) >> 31;
 }
 
 // Closed-form T (Q20) for r = 2 on the support d[0..k).
@@ -157,18 +146,8 @@ void entmax_fixed(int r, const int32_t* q, ScoreScale scale, int32_t* p, size_t 
   // scratch: the candidates' values d[0..m) (sorted only when the support is not all of them). Until
   // the output, p[i] holds candidate i's D_i (< 2^20), or -1 for keys that stay 0.
   uint32_t* d = reinterpret_cast<uint32_t*>(scratch);
-  size_t m = 0;
   uint32_t d_max = 0;
-  for (size_t i = 0; i < n; ++i) {
-    p[i] = -1;
-    if (!usable_key(mask, i)) continue;
-    uint32_t di = centred_q20(qmax, q[i], scale, r);
-    if (di < kOneQ20) {  // bracket: D ≥ 1 is never in the support
-      d[m++] = di;
-      p[i] = static_cast<int32_t>(di);
-      d_max = di > d_max ? di : d_max;
-    }
-  }
+  const size_t m = entmax_candidates(r, q, n, mask, qmax, scale, p, d, &d_max);  // bracket: D ≥ 1 never counts
   size_t k = m;
   uint32_t d_top = d_max;     // max D over the support
   uint64_t hi_q31 = kOneQ31;  // the first D outside the support (or 1), Q.31
@@ -193,6 +172,11 @@ void entmax_fixed(int r, const int32_t* q, ScoreScale scale, int32_t* p, size_t 
     for (size_t j = 0; j < k; ++j) sum += d[j];
     const int64_t base = static_cast<int64_t>(kOneQ20 + sum);
     CumulativeRounder round(static_cast<uint64_t>(k) * kOneQ20);
+    if (base < (int64_t{1} << 32)) {  // the numerators fit 32 bits: one pass computes them (SIMD)
+      entmax_numerators(1, 0, base, k, p, n);
+      for (size_t i = 0; i < n; ++i) p[i] = round.next(static_cast<uint32_t>(p[i]));
+      return;
+    }
     for (size_t i = 0; i < n; ++i) {  // only candidates can be non-zero (a zero numerator is a no-op)
       if (p[i] < 0) {
         p[i] = 0;
@@ -209,14 +193,8 @@ void entmax_fixed(int r, const int32_t* q, ScoreScale scale, int32_t* p, size_t 
   uint64_t total, slope_unused;
   entmax_power_sums_q31(r, d, k, t, &total, &slope_unused);
   CumulativeRounder round(total ? total : 1);
-  for (size_t i = 0; i < n; ++i) {
-    if (p[i] < 0) {
-      p[i] = 0;
-      continue;
-    }
-    uint64_t di = static_cast<uint64_t>(p[i]) << 11;
-    p[i] = round.next(di < t ? power_q31(r, t - di) : 0);
-  }
+  entmax_numerators(r, t, 0, 0, p, n);  // (t - D_i)^r ≤ 2^31 (t ≤ 2^31): uint32 (SIMD)
+  for (size_t i = 0; i < n; ++i) p[i] = round.next(static_cast<uint32_t>(p[i]));
 }
 
 }  // namespace tessera::ops::fixed

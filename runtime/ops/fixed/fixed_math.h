@@ -58,6 +58,20 @@ void entmax_power_sums_q31_portable(int r, const uint32_t* d, size_t k, uint64_t
 bool entmax_mass_below_one(int r, const uint32_t* d, size_t m, uint32_t top, uint32_t* below);
 bool entmax_mass_below_one_portable(int r, const uint32_t* d, size_t m, uint32_t top, uint32_t* below);
 
+// entmax's per-key passes (entmax_keys.cpp: portable, plus an AVX-512F variant chosen at run time on x86-64;
+// same integers). Candidates: p[i] = D_i = scaled_difference(qmax - q_i, scale, 20, r, 2^20) where D_i < 2^20
+// (usable keys), else -1; the D_i < 2^20 also go to d in key order (d: n words); returns their count and
+// *d_max their maximum (0 if none).
+size_t entmax_candidates(int r, const int32_t* q, size_t n, const uint8_t* mask, int32_t qmax, ScoreScale scale,
+                         int32_t* p, uint32_t* d, uint32_t* d_max);
+size_t entmax_candidates_portable(int r, const int32_t* q, size_t n, const uint8_t* mask, int32_t qmax,
+                                  ScoreScale scale, int32_t* p, uint32_t* d, uint32_t* d_max);
+// Numerators in place of the candidates' D_i (p[i] < 0: 0), as uint32 bit patterns: r = 1: max(base - k·D_i, 0)
+// (base < 2^32 for the result to fit: the caller checks); r = 2, 3: (t - D_i·2^11)^r in Q.31 where positive
+// (t ≤ 2^31), else 0.
+void entmax_numerators(int r, uint64_t t, int64_t base, uint64_t k, int32_t* p, size_t n);
+void entmax_numerators_portable(int r, uint64_t t, int64_t base, uint64_t k, int32_t* p, size_t n);
+
 // Sorts a[0..m) ascending in place (heapsort: O(m log m), no recursion, no allocation).
 void heapsort_u32(uint32_t* a, size_t m);
 
