@@ -109,19 +109,33 @@ int64_t threshold_r3_q20(const uint32_t* d, size_t k) {
 // Safeguarded Newton on h(T) = Σ_{j<k}(T - D_j)^r - 1 in Q.31 inside the support's bracket: h < 0 at
 // lo = max of the support's D (the support test passed) and h ≥ 0 at hi = the next candidate's D (or 1).
 // Bisection whenever the Newton step would leave the bracket or |h| is too large for the 64-bit step.
-// d[0..k) in any order.
-uint64_t polish_q31(int r, const uint32_t* d, size_t k, uint32_t d_top, uint64_t hi, int64_t t20) {
+// d[0..k) in any order. *mass_out: Σ y^r at the returned t (from the step that evaluated it, or summed once
+// more when none did).
+uint64_t polish_q31(int r, const uint32_t* d, size_t k, uint32_t d_top, uint64_t hi, int64_t t20,
+                    uint64_t* mass_out) {
   uint64_t lo = static_cast<uint64_t>(d_top) << 11;
   uint64_t t = t20 <= 0 ? 0 : static_cast<uint64_t>(t20) << 11;
   if (t <= lo || t > hi) t = lo + (hi - lo + 1) / 2;
+  bool hi_known = false;  // the initial hi (next D, or 1) was never summed
+  uint64_t mass_hi = 0, slope_unused;
   for (int iter = 0; iter < 64; ++iter) {
     uint64_t mass, slope;  // Σ y^r (Q31) and Σ r·y^(r-1) (Q31)
     entmax_power_sums_q31(r, d, k, t, &mass, &slope);
+    *mass_out = mass;
     int64_t h = static_cast<int64_t>(mass) - static_cast<int64_t>(kOneQ31);
     if (h == 0) return t;
-    if (h > 0) hi = t;
-    else lo = t;
-    if (hi - lo <= 1) return hi;
+    if (h > 0) {
+      hi = t;
+      hi_known = true;
+      mass_hi = mass;
+    } else {
+      lo = t;
+    }
+    if (hi - lo <= 1) {
+      if (hi_known) *mass_out = mass_hi;
+      else entmax_power_sums_q31(r, d, k, hi, mass_out, &slope_unused);
+      return hi;
+    }
     uint64_t next = lo + (hi - lo + 1) / 2;  // bisection unless Newton is safe and inside
     const int64_t kLimit = int64_t{1} << 31;
     if (slope != 0 && h < kLimit && h > -kLimit) {
@@ -131,6 +145,7 @@ uint64_t polish_q31(int r, const uint32_t* d, size_t k, uint32_t d_top, uint64_t
     if (next == t) return t;
     t = next;
   }
+  entmax_power_sums_q31(r, d, k, t, mass_out, &slope_unused);
   return t;
 }
 
@@ -189,9 +204,8 @@ void entmax_fixed(int r, const int32_t* q, ScoreScale scale, int32_t* p, size_t 
   }
 
   int64_t t20 = r == 2 ? threshold_r2_q20(d, k) : threshold_r3_q20(d, k);
-  const uint64_t t = polish_q31(r, d, k, d_top, hi_q31, t20);
-  uint64_t total, slope_unused;
-  entmax_power_sums_q31(r, d, k, t, &total, &slope_unused);
+  uint64_t total;  // Σ (t - D_j)^r over the support, the numerators' sum
+  const uint64_t t = polish_q31(r, d, k, d_top, hi_q31, t20, &total);
   CumulativeRounder round(total ? total : 1);
   entmax_numerators(r, t, 0, 0, p, n);  // (t - D_i)^r ≤ 2^31 (t ≤ 2^31): uint32 (SIMD)
   for (size_t i = 0; i < n; ++i) p[i] = round.next(static_cast<uint32_t>(p[i]));
