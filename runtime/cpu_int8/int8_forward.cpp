@@ -232,13 +232,13 @@ void pmem_heads(void* ctx, int64_t h_begin, int64_t h_end) {
     for (int64_t i = 0; i < d; ++i) r[i] = r_lo[i] = 0;
     for (int64_t p = 0; p < P; ++p) {
       const int64_t bank = (p * H + h) * N;
-      // q·M_k and the slot weights stream halves of this bank's value rows into L2 while they work
+      // The slot weights (compute only) stream this bank's value rows into L2 while they work
       // (ops/int8/prefetch_stream.h; int8 M_v only): the value sum then reads them from the cache, so one
-      // thread keeps memory busy through the weights' compute (-8 % persistent-memory time on gpt2-sized
-      // banks; prefetching the next bank's keys during the value sum as well gained nothing more). A hint:
-      // the bits do not depend on it.
+      // thread keeps memory busy through the weights' compute (gpt2-sized banks, q·M_k + weights + value
+      // sum: 2.37 → 1.99 ms per token; splitting the prefetch with q·M_k: 2.17 ms; also prefetching the next
+      // bank's keys during the value sum: slower). A hint: the bits do not depend on it.
       const int8_t* value_rows = L.mem_v_quads ? L.mem_v_quads + bank * d : L.mem_v + bank * d;
-      const size_t value_bytes = L.mem_v_lo ? 0 : size_t(N * d), first_half = value_bytes / 2;
+      const size_t value_bytes = L.mem_v_lo ? 0 : size_t(N * d);
       // q·M_k[n] for all slots, exact int32 (|q·m| ≤ 2^15·127·d < 2^31 for d < 512): one pass of the
       // int8 × int16 kernel (ops/int8/matvec_q16.h), or, where the plan found it faster (VNNI with d = 8
       // or 16: narrow rows packed per vector), the int8 matvec kernels on the query's exact byte split
@@ -255,7 +255,7 @@ void pmem_heads(void* ctx, int64_t h_begin, int64_t h_end) {
       // out[n] = q·plane[n]; quads: the same plane in column quads (ops/int8/matvec_q16_quads.h), or null.
       auto q_dot = [&](const int8_t* plane, const int8_t* quads, const int32_t* rowsum, int32_t* out) {
         if (quads) {
-          m.matvec_q16_quads(quads + bank * d, N, d, q, out, value_rows, first_half);
+          m.matvec_q16_quads(quads + bank * d, N, d, q, out);
           return;
         }
         if (one_pass) {
@@ -271,7 +271,7 @@ void pmem_heads(void* ctx, int64_t h_begin, int64_t h_end) {
       if (!L.mem_k_lo) {
         // Q15·int8 → Q16 scores → softmax → value weights in one kernel (ops/int8/pmem_weights.h).
         m.pmem_weights(scores, L.mem_k_score + bank, L.mem_v_weight + bank, N, kScoreFracBits, scores, probs,
-                       value_rows + first_half, value_bytes - first_half);
+                       value_rows, value_bytes);
       } else {
         // int16 M_k = 255·K_hi + K_lo (ops/int8/matvec_wide.h): q·M = 255·(q·K_hi) + q·K_lo in int64.
         for (int64_t n = 0; n < N; ++n) dot64[n] = 255 * int64_t(scores[n]);

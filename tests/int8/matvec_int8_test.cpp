@@ -81,8 +81,11 @@ TEST(Int8MatvecInt8, MatmulEqualsMatvecPerToken) {
 
 TEST(Int8MatvecInt8, ResolveFallsBackToPortableForUnavailableVariants) {
   EXPECT_TRUE(matvec_kernel_available(MatvecKernel::kPortable));
-  for (MatvecKernel k : kVariants)
-    if (!matvec_kernel_available(k)) EXPECT_EQ(resolve_matvec_kernel(k), MatvecKernel::kPortable);
+  for (MatvecKernel k : kVariants) {
+    if (!matvec_kernel_available(k)) {
+      EXPECT_EQ(resolve_matvec_kernel(k), MatvecKernel::kPortable);
+    }
+  }
   EXPECT_NE(resolve_matvec_kernel(MatvecKernel::kAuto), MatvecKernel::kAuto);
 }
 

@@ -3,9 +3,9 @@
 # the float32 CPU runtime (same random model) and the cached PyTorch CPU float decoder, plus peak RSS
 # and file sizes; then the shipped models (float32 model.gguf on cpu vs model-int8.gguf on cpu-int8).
 # Each case runs in its own process so its peak RSS is its own. On a shared machine one run's figures move
-# by ±20-30 %, so the whole set runs ROUNDS times and the summary gives, per row, the median tokens/s and
-# the ratios of each round's own figures (min / median / max): int8 and its baselines always ran within
-# the same minute or two.
+# by ±20-30 %, so the whole set runs ROUNDS times and the summary gives, per row, the median tokens/s, the
+# ratio of the medians and the range of each round's own ratio (int8 and its baselines ran within the same
+# minute or two of each other).
 # Usage: tools/bench/int8_bench.sh [BUILD_DIR] [MODEL_DIR] [ROUNDS]   (prints raw rows, then the summary)
 set -euo pipefail
 build=${1:-build} models=${2:-/tmp/tessera-int8-bench} rounds=${3:-3}
@@ -17,7 +17,7 @@ mkdir -p "$models"
 echo "# $(date -u +%FT%TZ) $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $rounds rounds"
 # First pass creates the model files (not measured).
 for c in 0 1 2; do "$bench" --model_dir="$models" --benchmark_filter="BM_Decode/config:$c/int8:1/threads:1" \
-  --benchmark_min_time=0.01 > /dev/null; done
+  --benchmark_min_time=0.01 > /dev/null 2>&1; done
 # One raw row per case: round, row name, backend, threads, tokens/s wall, tokens/s CPU, peak RSS MiB, file MiB.
 # tokens/s (wall) is what a user sees; tokens/s (CPU) = 1 / CPU seconds of the calling thread per token,
 # less sensitive to other processes on a shared machine (for 2 threads it omits the pool thread's work).
@@ -60,7 +60,7 @@ for r in $(seq 1 "$rounds"); do
   done
 done
 echo
-echo "# summary over $rounds rounds: median tokens/s (CPU time; wall for 2 threads) and each round's ratios min / median / max"
+echo "# summary over $rounds rounds: median tokens/s (CPU time; wall for 2 threads); ratios: median ÷ median (range of the rounds' own ratios)"
 python3 - "$raw" <<'PY'
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
@@ -71,6 +71,7 @@ def tps(name, backend, threads, rnd):
     v = fig.get((name, backend, threads), {}).get(rnd)
     return None if v is None else (v[1] if threads == "1" else v[0])
 def ratio_text(name, threads, other):
+    # ratio of the medians (robust to one disturbed sample), then the per-round ratios' range
     rs = []
     for rnd in fig.get((name, "int8", threads), {}):
         a, b = tps(name, "int8", threads, rnd), tps(name, other, threads, rnd)
@@ -78,7 +79,9 @@ def ratio_text(name, threads, other):
             rs.append(a / b)
     if not rs:
         return ""
-    return f"{min(rs):.2f} / {statistics.median(rs):.2f} / {max(rs):.2f}x"
+    a = statistics.median(tps(name, "int8", threads, r) for r in fig[(name, "int8", threads)])
+    b = statistics.median(tps(name, other, threads, r) for r in fig[(name, other, threads)])
+    return f"**{a / b:.2f}x** ({min(rs):.2f}-{max(rs):.2f})"
 def med(name, backend, threads):
     vs = [tps(name, backend, threads, r) for r in fig.get((name, backend, threads), {})]
     return f"{statistics.median(vs):,.1f}" if vs else ""

@@ -6,23 +6,17 @@
 // matvec_q16.h (|W| ≤ 127, |q| ≤ 2^15, cols < 512); every variant gives matvec_q16_portable's bits.
 #pragma once
 
-#include <stddef.h>
 #include <stdint.h>  // C header: the Cortex-M4 build has no C++ library
 
 namespace tessera::ops::int8 {
 
-// prefetch / prefetch_bytes: a range the SIMD variant streams into L2 while it works (prefetch_stream.h), or
-// null. A hint: the results do not depend on it.
-using MatvecQ16QuadsFn = void (*)(const int8_t* wq, int64_t rows, int64_t cols, const int16_t* q, int32_t* y,
-                                  const void* prefetch, size_t prefetch_bytes);
+using MatvecQ16QuadsFn = void (*)(const int8_t* wq, int64_t rows, int64_t cols, const int16_t* q, int32_t* y);
 
 // W (rows × cols, row-major) → the column-quad layout above; cols % 4 == 0. Done once at load.
 void matvec_q16_quads_layout(const int8_t* w, int64_t rows, int64_t cols, int8_t* wq);
 
-void matvec_q16_quads_portable(const int8_t* wq, int64_t rows, int64_t cols, const int16_t* q, int32_t* y,
-                               const void* prefetch, size_t prefetch_bytes);
+void matvec_q16_quads_portable(const int8_t* wq, int64_t rows, int64_t cols, const int16_t* q, int32_t* y);
 // x86-64 only (AVX-512F/BW + VNNI); chosen by matvec_q16_quads_function (matvec_int8.cpp) with VNNI.
-void matvec_q16_quads_avx512vnni(const int8_t* wq, int64_t rows, int64_t cols, const int16_t* q, int32_t* y,
-                                 const void* prefetch, size_t prefetch_bytes);
+void matvec_q16_quads_avx512vnni(const int8_t* wq, int64_t rows, int64_t cols, const int16_t* q, int32_t* y);
 
 }  // namespace tessera::ops::int8

@@ -6,15 +6,13 @@
 #include <immintrin.h>
 
 #include "ops/int8/matvec_q16_quads.h"
-#include "ops/int8/prefetch_stream.h"
 
 namespace tessera::ops::int8 {
 
-void matvec_q16_quads_avx512vnni(const int8_t* wq, int64_t rows, int64_t cols, const int16_t* q, int32_t* y,
-                                 const void* prefetch, size_t prefetch_bytes) {
+void matvec_q16_quads_avx512vnni(const int8_t* wq, int64_t rows, int64_t cols, const int16_t* q, int32_t* y) {
   const int64_t groups = cols / 4;
   if (groups > 128) {  // beyond matvec_q16.h's contract (cols < 512): no fixed-size split buffers
-    matvec_q16_quads_portable(wq, rows, cols, q, y, nullptr, 0);
+    matvec_q16_quads_portable(wq, rows, cols, q, y);
     return;
   }
   uint32_t lo4[128], hi4[128];
@@ -32,7 +30,6 @@ void matvec_q16_quads_avx512vnni(const int8_t* wq, int64_t rows, int64_t cols, c
     negative[g] = __mmask64(uint64_t(sign) * 0x1111111111111111ull);  // byte t of every dword
   }
   const __m512i zero = _mm512_setzero_si512();
-  PrefetchStream ahead(prefetch, prefetch_bytes, (rows / 64) * groups);  // one step per 256-byte block
   int64_t n = 0;
   // The groups are `groups` streams 4·rows bytes apart, too many for the hardware prefetcher to keep
   // ahead of: prefetch each one a few blocks on (a hint; past the end it is harmless).
@@ -45,7 +42,6 @@ void matvec_q16_quads_avx512vnni(const int8_t* wq, int64_t rows, int64_t cols, c
     for (int64_t g = 0; g < groups; ++g) {
       const int8_t* block = wq + (g * rows + n) * 4;
       const __m512i lo = _mm512_set1_epi32(int32_t(lo4[g])), hi = _mm512_set1_epi32(int32_t(hi4[g]));
-      ahead.step();
       for (int j = 0; j < 4; ++j) {
         _mm_prefetch(reinterpret_cast<const char*>(block + kAhead + 64 * j), _MM_HINT_T0);
         const __m512i w = _mm512_loadu_si512(block + 64 * j);

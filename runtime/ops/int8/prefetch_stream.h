@@ -1,7 +1,7 @@
 // Spreads software prefetches of one byte range evenly over a kernel's loop steps (x86-64 SIMD kernels only).
-// The persistent memory's kernels run one after another on one thread: q·M_k and the slot weights
-// (pmem_weights.h, compute only) stream the value sum's operand into L2 meanwhile, so memory stays busy
-// while the thread computes. A hint only: results do not depend on it.
+// The persistent memory's kernels run one after another on one thread: the slot weights (pmem_weights.h,
+// compute only) stream the value sum's operand into L2 meanwhile, so memory stays busy while the thread
+// computes. A hint only: results do not depend on it.
 #pragma once
 
 #include <xmmintrin.h>
