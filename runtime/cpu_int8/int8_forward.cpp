@@ -171,12 +171,10 @@ void contextual_memory(const Int8Model& m, const Int8Layer& L, int64_t layer, In
   for (int64_t i = 0; i < C; ++i) w_prev[i] = s->w_cur[i];
   // Attention: query t sees keys j ≤ t - mask_offset (their values are finished).
   const int64_t n_keys = t - m.mask_offset + 1;
+  int32_t* o_q30 = s->u;  // Σ p·v̂ per channel in Q30 (u is free once the values are finished)
   for (int64_t h = 0; h < H; ++h) {
-    int8_t* out = s->q8 + h * d;
-    int16_t* out_wide = s->q16 + h * d;
     if (n_keys <= 0) {
-      for (int64_t i = 0; i < d; ++i) out[i] = 0;
-      for (int64_t i = 0; i < d; ++i) out_wide[i] = 0;
+      for (int64_t i = h * d; i < (h + 1) * d; ++i) o_q30[i] = 0;
       continue;
     }
     // β²·cos(q, k_j) in Q16 (ops/int8/cos_scores.h: SIMD, same bits).
@@ -191,19 +189,17 @@ void contextual_memory(const Int8Model& m, const Int8Layer& L, int64_t layer, In
     }
     for (int64_t i = 0; i < d; ++i) s->o_acc[i] = 0;
     m.value_sum(s->probs, values + h * d, n_keys, C, d, s->o_acc);  // Σ_j p_j·v̂_j, exact int64
-    for (int64_t i = 0; i < d; ++i) {  // Q38 → Q30 → int8 (or int16) at s_o
-      const int32_t o_q30 = saturate_to_int32(rounding_shift_right_64(s->o_acc[i], 8));
-      const int32_t o = multiply_by_quantized_multiplier(o_q30, L.o_to_int8);
-      if (L.o_wide)
-        out_wide[i] = saturate_to_wide(o);
-      else
-        out[i] = saturate_to_int8(o);
-    }
+    for (int64_t i = 0; i < d; ++i)  // Q38 → Q30
+      o_q30[h * d + i] = saturate_to_int32(rounding_shift_right_64(s->o_acc[i], 8));
   }
+  // → int8 (or int16) at s_o, all heads at once (SIMD, same bits as per value).
   const int8_t* o_lo = nullptr;
   if (L.o_wide) {
+    m.requantize_uniform_wide(o_q30, L.o_to_int8, C, s->q16);
     split_wide(s->q16, C, s->q8, s->q8_lo);
     o_lo = s->q8_lo;
+  } else {
+    m.requantize_uniform_int8(o_q30, L.o_to_int8, C, s->q8);
   }
   project_add(m, L.attn_out, s->q8, o_lo, s);
 }
@@ -316,13 +312,13 @@ void persistent_memory(const Int8Model& m, const Int8Layer& L, int64_t layer, In
     if (L.mem_v_lo)
       requantize64_uniform_to_wide(s->r_acc64, L.r_to_int8, C, s->q16);
     else
-      requantize_uniform_to_wide(s->r_acc, L.r_to_int8, C, s->q16);
+      m.requantize_uniform_wide(s->r_acc, L.r_to_int8, C, s->q16);
     split_wide(s->q16, C, s->q8, s->q8_lo);
     r_lo = s->q8_lo;
   } else if (L.mem_v_lo) {
     requantize64_uniform_to_int8(s->r_acc64, L.r_to_int8, C, s->q8);
   } else {
-    requantize_uniform_to_int8(s->r_acc, L.r_to_int8, C, s->q8);
+    m.requantize_uniform_int8(s->r_acc, L.r_to_int8, C, s->q8);
   }
   project_add(m, L.pmem_out, s->q8, r_lo, s);
 }

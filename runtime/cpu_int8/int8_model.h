@@ -95,6 +95,9 @@ struct Int8Model {
   ops::int8::RequantizeFn requantize_each = ops::int8::requantize_each_portable;  // per-slot requantisation
   ops::int8::SoftmaxQ23Fn softmax_q23 = ops::int8::softmax_fixed_q23;  // persistent-memory and contextual softmax
   ops::int8::PmemWeightsFn pmem_weights = ops::int8::pmem_weights_portable;  // per-bank slot weights (int8 M_k)
+  // One multiplier for all values, saturated to int8 / the int16 range (attention and memory outputs).
+  ops::int8::RequantizeUniformInt8Fn requantize_uniform_int8 = ops::int8::requantize_uniform_to_int8;
+  ops::int8::RequantizeUniformWideFn requantize_uniform_wide = ops::int8::requantize_uniform_to_wide;
   ops::int8::MatvecQ16QuadsFn matvec_q16_quads = nullptr;  // q·M_k on M_k in column quads (VNNI); null: below
   // int32 accumulators (+ bias) → int32, and → residual += (same bits, SIMD).
   ops::int8::RequantizeRowsFn requantize_rows = ops::int8::requantize_to_int32;

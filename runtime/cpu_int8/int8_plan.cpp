@@ -429,6 +429,8 @@ Result<std::unique_ptr<Int8Plan>> build_int8_plan(const HParams& hp, const Tenso
   plan->model.requantize_each = ops::int8::requantize_function(resolved);
   plan->model.softmax_q23 = ops::int8::softmax_function(resolved);
   plan->model.pmem_weights = ops::int8::pmem_weights_function(resolved);
+  plan->model.requantize_uniform_int8 = ops::int8::requantize_uniform_int8_function(resolved);
+  plan->model.requantize_uniform_wide = ops::int8::requantize_uniform_wide_function(resolved);
   plan->model.cos_scores = ops::int8::cos_scores_function(resolved);
   plan->model.l2norm = ops::int8::l2norm_function(resolved);
   plan->model.layernorm = ops::int8::layernorm_function(resolved);

@@ -238,6 +238,9 @@ int main(int argc, char** argv) {
     m.value_sum = ops::int8::value_sum_function(kernel);
     m.matvec_q16 = ops::int8::matvec_q16_function(kernel);
     m.requantize_each = ops::int8::requantize_function(kernel);
+    m.pmem_weights = ops::int8::pmem_weights_function(kernel);
+    m.requantize_uniform_int8 = ops::int8::requantize_uniform_int8_function(kernel);
+    m.requantize_uniform_wide = ops::int8::requantize_uniform_wide_function(kernel);
     m.softmax_q23 = ops::int8::softmax_function(kernel);
     m.axpy_quads = ops::int8::axpy_quads_function(kernel);
     m.cos_scores = ops::int8::cos_scores_function(kernel);

@@ -233,5 +233,40 @@ TEST(Int8RequantizeEach, SimdEqualsScalarFunction) {
   std::printf("requantize variants tested: %d\n", tested);
 }
 
+// One multiplier for all values (attention and memory outputs): every variant equals the portable functions
+// (MBQM, then saturation to [-127, 127] / [-32512, 32512]) over extremes and typical values, lengths around
+// 16 lanes, shifts inside and outside the SIMD range.
+TEST(Int8RequantizeUniform, EveryVariantEqualsPortable) {
+  std::mt19937 rng(23);
+  int tested = 0;
+  for (MatvecKernel k : {MatvecKernel::kPortable, MatvecKernel::kAvx2, MatvecKernel::kAvx512Vnni,
+                         MatvecKernel::kNeonDot}) {
+    if (!matvec_kernel_available(k)) continue;
+    const RequantizeUniformInt8Fn to_int8 = requantize_uniform_int8_function(k);
+    const RequantizeUniformWideFn to_wide = requantize_uniform_wide_function(k);
+    ++tested;
+    for (int round = 0; round < 3000; ++round) {
+      const int64_t n = 1 + int64_t(rng() % 70);
+      std::vector<int32_t> x(static_cast<size_t>(n));
+      for (auto& v : x) {
+        const uint32_t pick = rng() % 8;
+        v = pick == 0 ? INT32_MIN : pick == 1 ? INT32_MAX : pick == 2 ? int32_t(rng() % 200000) - 100000 : int32_t(rng());
+      }
+      QuantizedMultiplier m{rng() % 16 == 0 ? 0 : int32_t((1u << 30) + rng() % (1u << 30)), int32_t(rng() % 25) - 20};
+      if (round % 50 == 0) m.shift = rng() % 2 ? 35 : -40;  // outside [-31, 31]: the scalar path
+      std::vector<int8_t> got8(static_cast<size_t>(n)), want8(static_cast<size_t>(n));
+      std::vector<int16_t> got16(static_cast<size_t>(n)), want16(static_cast<size_t>(n));
+      to_int8(x.data(), m, n, got8.data());
+      requantize_uniform_to_int8(x.data(), m, n, want8.data());
+      to_wide(x.data(), m, n, got16.data());
+      requantize_uniform_to_wide(x.data(), m, n, want16.data());
+      ASSERT_EQ(got8, want8) << matvec_kernel_name(k) << " n=" << n << " round=" << round;
+      ASSERT_EQ(got16, want16) << matvec_kernel_name(k) << " n=" << n << " round=" << round;
+    }
+  }
+  std::printf("uniform requantize variants tested: %d\n", tested);
+  EXPECT_GE(tested, 1);
+}
+
 }  // namespace
 }  // namespace tessera::ops::int8

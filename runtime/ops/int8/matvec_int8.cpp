@@ -117,6 +117,22 @@ SoftmaxQ23Fn softmax_function(MatvecKernel k) {
   return softmax_fixed_q23;
 }
 
+RequantizeUniformInt8Fn requantize_uniform_int8_function(MatvecKernel k) {
+#if defined(TESSERA_HAVE_X86_SIMD)
+  if (k == MatvecKernel::kAvx512Vnni) return requantize_uniform_to_int8_avx512;
+#endif
+  (void)k;
+  return requantize_uniform_to_int8;
+}
+
+RequantizeUniformWideFn requantize_uniform_wide_function(MatvecKernel k) {
+#if defined(TESSERA_HAVE_X86_SIMD)
+  if (k == MatvecKernel::kAvx512Vnni) return requantize_uniform_to_wide_avx512;
+#endif
+  (void)k;
+  return requantize_uniform_to_wide;
+}
+
 PmemWeightsFn pmem_weights_function(MatvecKernel k) {
 #if defined(TESSERA_HAVE_X86_SIMD)
   if (k == MatvecKernel::kAvx512Vnni) return pmem_weights_avx512;

@@ -44,6 +44,8 @@ MatvecQ16Fn matvec_q16_function(MatvecKernel k);  // likewise for matvec_q16.h (
 RequantizeFn requantize_function(MatvecKernel k);  // requantize_each (requantize.h): AVX-512F with VNNI
 SoftmaxQ23Fn softmax_function(MatvecKernel k);
 PmemWeightsFn pmem_weights_function(MatvecKernel k);
+RequantizeUniformInt8Fn requantize_uniform_int8_function(MatvecKernel k);  // requantize.h: AVX-512F with VNNI
+RequantizeUniformWideFn requantize_uniform_wide_function(MatvecKernel k);
 CosScoresFn cos_scores_function(MatvecKernel k);
 L2NormFn l2norm_function(MatvecKernel k);
 LayerNormFn layernorm_function(MatvecKernel k);           // layernorm_fixed: AVX-512 with VNNI

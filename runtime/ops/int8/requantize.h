@@ -50,6 +50,13 @@ void requantize64_add_to_int32_avx512(const int64_t* acc, const QuantizedMultipl
                                       int64_t n, int32_t* residual);
 // One multiplier for all rows, saturated to the int16 activation range [-32512, 32512].
 void requantize_uniform_to_wide(const int32_t* x, QuantizedMultiplier m, int64_t n, int16_t* out);
+// The two uniform requantisations chosen at load (requantize_uniform_int8_function /
+// requantize_uniform_wide_function in matvec_int8.cpp): x86-64 AVX-512F variants with the VNNI kernel; every
+// variant gives their bits.
+using RequantizeUniformInt8Fn = void (*)(const int32_t* x, QuantizedMultiplier m, int64_t n, int8_t* out);
+using RequantizeUniformWideFn = void (*)(const int32_t* x, QuantizedMultiplier m, int64_t n, int16_t* out);
+void requantize_uniform_to_int8_avx512(const int32_t* x, QuantizedMultiplier m, int64_t n, int8_t* out);
+void requantize_uniform_to_wide_avx512(const int32_t* x, QuantizedMultiplier m, int64_t n, int16_t* out);
 void requantize64_uniform_to_wide(const int64_t* x, QuantizedMultiplier m, int64_t n, int16_t* out);
 void requantize64_uniform_to_int8(const int64_t* x, QuantizedMultiplier m, int64_t n, int8_t* out);
 

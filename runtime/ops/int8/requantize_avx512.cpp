@@ -85,4 +85,34 @@ void requantize_add_to_int32_avx512(const int32_t* acc, const QuantizedMultiplie
   if (i < n) requantize_add_to_int32(acc + i, m + i, bias ? bias + i : nullptr, n - i, residual + i);
 }
 
+namespace {
+
+// MBQM(x, m) clamped to [-bound, bound] on 16 lanes (m's shift in [-31, 31]: uniform_in_range).
+inline __m512i uniform16(const int32_t* x, QuantizedMultiplier m, int32_t bound) {
+  const __m512i q = mbqm16(_mm512_loadu_si512(x), _mm512_set1_epi32(m.multiplier), _mm512_set1_epi32(m.shift));
+  return _mm512_min_epi32(_mm512_max_epi32(q, _mm512_set1_epi32(-bound)), _mm512_set1_epi32(bound));
+}
+
+bool uniform_in_range(QuantizedMultiplier m) { return m.shift >= -31 && m.shift <= 31 && m.multiplier >= 0; }
+
+}  // namespace
+
+void requantize_uniform_to_int8_avx512(const int32_t* x, QuantizedMultiplier m, int64_t n, int8_t* out) {
+  int64_t i = 0;
+  if (uniform_in_range(m))
+    for (; i + 16 <= n; i += 16) {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), _mm512_cvtepi32_epi8(uniform16(x + i, m, 127)));
+    }
+  if (i < n) requantize_uniform_to_int8(x + i, m, n - i, out + i);
+}
+
+void requantize_uniform_to_wide_avx512(const int32_t* x, QuantizedMultiplier m, int64_t n, int16_t* out) {
+  int64_t i = 0;
+  if (uniform_in_range(m))
+    for (; i + 16 <= n; i += 16) {
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), _mm512_cvtepi32_epi16(uniform16(x + i, m, kWideMax)));
+    }
+  if (i < n) requantize_uniform_to_wide(x + i, m, n - i, out + i);
+}
+
 }  // namespace tessera::ops::int8
