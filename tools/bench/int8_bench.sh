@@ -6,9 +6,10 @@
 # by ±20-30 %, so the whole set runs ROUNDS times and the summary gives, per row, the median tokens/s, the
 # ratio of the medians and the range of each round's own ratio (int8 and its baselines ran within the same
 # minute or two of each other).
-# Usage: tools/bench/int8_bench.sh [BUILD_DIR] [MODEL_DIR] [ROUNDS]   (prints raw rows, then the summary)
+# Usage: tools/bench/int8_bench.sh [BUILD_DIR] [MODEL_DIR] [ROUNDS] [PYTHON]   (prints raw rows, then the summary)
+# PYTHON: an interpreter with torch (default /usr/bin/python3: Debian's python3-torch).
 set -euo pipefail
-build=${1:-build} models=${2:-/tmp/tessera-int8-bench} rounds=${3:-3}
+build=${1:-build} models=${2:-/tmp/tessera-int8-bench} rounds=${3:-3} python=${4:-/usr/bin/python3}
 bench="$build/bench/int8_decode_bench"
 here="$(cd "$(dirname "$0")" && pwd)"
 raw=$(mktemp)
@@ -54,7 +55,7 @@ for r in $(seq 1 "$rounds"); do
   for cfg in fixture mid gpt2; do
     for t in 1 2; do
       # torch_cpu_decoder.py prints: config, "pytorch", version, "cpu", "f32", threads, tok/s wall, tok/s CPU, RSS, file
-      /usr/bin/python3 "$here/torch_cpu_decoder.py" --config "$cfg" --threads "$t" |
+      "$python" "$here/torch_cpu_decoder.py" --config "$cfg" --threads "$t" |
         awk -v r="$r" '{print r, $1, "pytorch", $6, $7, $8, $9, "-"}' | tee -a "$raw"
     done
   done
