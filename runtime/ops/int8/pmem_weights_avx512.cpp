@@ -21,7 +21,6 @@ namespace tessera::ops::int8 {
 
 namespace {
 
-using avx512::exp_lanes;
 using avx512::load_pairs;
 using avx512::mbqm16;
 using avx512::mbqm16_nonnegative;
@@ -66,38 +65,7 @@ void pmem_weights_avx512(const int32_t* dot, const QuantizedMultiplier* score_m,
   }
 
   // 2. Exponentials and their sum.
-  const __m128i fb = _mm_cvtsi32_si128(frac_bits), fb6 = _mm_cvtsi32_si128(frac_bits + 6);
-  const __m256i vmax8 = _mm256_set1_epi32(max);
-  __m512i vsum = _mm512_setzero_si512(), vsum2 = _mm512_setzero_si512();
-  int64_t i2 = 0;
-  for (; i2 + 16 <= n8; i2 += 16) {  // two independent vectors per step: the gathers overlap
-    const __m256i sa = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(scores + i2));
-    const __m256i sb = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(scores + i2 + 8));
-    const __m512i ea = exp_lanes(_mm512_cvtepu32_epi64(_mm256_sub_epi32(vmax8, sa)), fb, fb6);
-    const __m512i eb = exp_lanes(_mm512_cvtepu32_epi64(_mm256_sub_epi32(vmax8, sb)), fb, fb6);
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(p + i2), _mm512_cvtepi64_epi32(ea));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(p + i2 + 8), _mm512_cvtepi64_epi32(eb));
-    vsum = _mm512_add_epi64(vsum, ea);
-    vsum2 = _mm512_add_epi64(vsum2, eb);
-    ahead.step();
-    ahead.step();
-  }
-  vsum = _mm512_add_epi64(vsum, vsum2);
-  for (int64_t i = i2; i < n8; i += 8) {
-    const __m256i sv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(scores + i));
-    const __m512i e = exp_lanes(_mm512_cvtepu32_epi64(_mm256_sub_epi32(vmax8, sv)), fb, fb6);
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(p + i), _mm512_cvtepi64_epi32(e));
-    vsum = _mm512_add_epi64(vsum, e);
-    ahead.step();
-  }
-  alignas(64) uint64_t sums[8];
-  _mm512_store_si512(sums, vsum);
-  uint64_t sum = 0;
-  for (int l = 0; l < 8; ++l) sum += sums[l];
-  for (int64_t i = n8; i < n; ++i) {
-    p[i] = exp_neg_q30(int64_t(scores[i]) - max, frac_bits);
-    sum += uint64_t(p[i]);
-  }
+  const uint64_t sum = avx512::exp_sum_q30(scores, n, max, frac_bits, p, [&] { ahead.step(); });
 
   // 3. Normalisation (softmax_fixed_q23's rounding) and the value weights.
   const uint64_t recip = (uint64_t(1) << 62) / sum;  // ≤ 2^32 (sum ≥ 2^30)

@@ -11,7 +11,6 @@
 
 namespace tessera::ops::int8 {
 
-using avx512::exp_lanes;
 
 void softmax_fixed_q23_avx512(const int32_t* s, int64_t n, int frac_bits, int32_t* p) {
   int64_t i = 0;
@@ -23,23 +22,7 @@ void softmax_fixed_q23_avx512(const int32_t* s, int64_t n, int frac_bits, int32_
   for (int l = 1; l < 16; ++l) max = lanes[l] > max ? lanes[l] : max;
   for (; i < n; ++i) max = s[i] > max ? s[i] : max;
 
-  const __m128i fb = _mm_cvtsi32_si128(frac_bits), fb6 = _mm_cvtsi32_si128(frac_bits + 6);
-  const __m256i vmax8 = _mm256_set1_epi32(max);
-  __m512i vsum = _mm512_setzero_si512();
-  for (i = 0; i + 8 <= n; i += 8) {
-    const __m256i sv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + i));
-    const __m512i e = exp_lanes(_mm512_cvtepu32_epi64(_mm256_sub_epi32(vmax8, sv)), fb, fb6);
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(p + i), _mm512_cvtepi64_epi32(e));
-    vsum = _mm512_add_epi64(vsum, e);
-  }
-  alignas(64) uint64_t sums[8];
-  _mm512_store_si512(sums, vsum);
-  uint64_t sum = 0;
-  for (int l = 0; l < 8; ++l) sum += sums[l];
-  for (; i < n; ++i) {
-    p[i] = exp_neg_q30(int64_t(s[i]) - max, frac_bits);
-    sum += uint64_t(p[i]);
-  }
+  const uint64_t sum = avx512::exp_sum_q30(s, n, max, frac_bits, p, [] {});
 
   const uint64_t recip = (uint64_t(1) << 62) / sum;  // ≤ 2^32 (sum ≥ 2^30)
   const int out_shift = 62 - kProbabilityFracBits;
