@@ -151,7 +151,7 @@ void contextual_memory(const Int8Model& m, const Int8Layer& L, int64_t layer, In
   // Key: projection, leaky average, unit key appended to the cache (it is also the query).
   project_to_int32(m, L.attn_k, s->q8, h_lo, s, s->u);
   int32_t* key_state = s->key_state + layer * C;
-  leaky_average_fixed(key_state, s->u, L.key_decay_q31, L.key_keep_q31, H, d);
+  m.mix_heads(key_state, s->u, L.key_decay_q31, L.key_keep_q31, 31, H, d, key_state);  // the leaky average
   int16_t* keys = s->key_cache + layer * s->capacity * C;
   int16_t* query = keys + t * C;
   m.l2norm(key_state, H, d, query);
@@ -160,12 +160,7 @@ void contextual_memory(const Int8Model& m, const Int8Layer& L, int64_t layer, In
   int32_t* w_prev = s->w_prev + layer * C;
   int16_t* values = s->value_cache + layer * s->capacity * C;
   if (t >= 1) {
-    for (int64_t h = 0; h < H; ++h) {
-      const int64_t c_q24 = L.value_mix_q24[h];
-      for (int64_t i = h * d; i < (h + 1) * d; ++i)
-        s->u[i] = saturate_to_int32(rounding_shift_right_64(
-            c_q24 * w_prev[i] + ((int64_t(1) << 24) - c_q24) * s->w_cur[i], 24));
-    }
+    m.mix_heads(w_prev, s->w_cur, L.value_mix_q24, L.value_keep_q24, 24, H, d, s->u);
     m.l2norm(s->u, H, d, values + (t - 1) * C);
   }
   for (int64_t i = 0; i < C; ++i) w_prev[i] = s->w_cur[i];
@@ -299,7 +294,7 @@ void persistent_memory(const Int8Model& m, const Int8Layer& L, int64_t layer, In
   const int8_t* h_lo = norm_site(m, s->x, L.ln2_eps, L.ln2_inv_scale, L.h2_wide, s);
   project_to_int32(m, L.pmem_k, s->q8, h_lo, s, s->u);
   int32_t* state = s->pmem_state + layer * C;
-  leaky_average_fixed(state, s->u, L.pmem_decay_q31, L.pmem_keep_q31, H, d);
+  m.mix_heads(state, s->u, L.pmem_decay_q31, L.pmem_keep_q31, 31, H, d, state);  // the leaky average
   int16_t* query = reinterpret_cast<int16_t*>(s->w_cur);  // C int16 fit in C int32 (w_cur is free here)
   m.l2norm(state, H, d, query);
   PmemJob job{&m, &L, query, s};

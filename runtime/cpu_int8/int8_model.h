@@ -39,7 +39,8 @@ struct Int8Layer {
   Int8Matrix attn_out;                  // → added to the residual (scale s_x)
   const int32_t* key_decay_q31 = nullptr;  // [H] a_h
   const int32_t* key_keep_q31 = nullptr;   // [H] 1 - a_h
-  const int32_t* value_mix_q24 = nullptr;  // [H] c_h·2^24 (ṽ_t = (1-c) w_{t+1} + c w_t)
+  const int32_t* value_mix_q24 = nullptr;   // [H] c_h·2^24 (ṽ_t = (1-c) w_{t+1} + c w_t)
+  const int32_t* value_keep_q24 = nullptr;  // [H] 2^24 - c_h·2^24
   const QuantizedMultiplier* score_multiplier = nullptr;  // [H] β_h²·2^(16-30): Q30 cos → Q16 score
   const ops::fixed::ScoreScale* transform_scale = nullptr;  // [H] real input of the non-softmax transforms
   QuantizedMultiplier o_to_int8;        // Q30 attention output → int8 (int16 when o_wide) at s_o
@@ -95,6 +96,7 @@ struct Int8Model {
   ops::int8::RequantizeFn requantize_each = ops::int8::requantize_each_portable;  // per-slot requantisation
   ops::int8::SoftmaxQ23Fn softmax_q23 = ops::int8::softmax_fixed_q23;  // persistent-memory and contextual softmax
   ops::int8::PmemWeightsFn pmem_weights = ops::int8::pmem_weights_portable;  // per-bank slot weights (int8 M_k)
+  ops::int8::MixHeadsFn mix_heads = ops::int8::mix_heads_fixed;  // leaky averages and the value mix
   // One multiplier for all values, saturated to int8 / the int16 range (attention and memory outputs).
   ops::int8::RequantizeUniformInt8Fn requantize_uniform_int8 = ops::int8::requantize_uniform_to_int8;
   ops::int8::RequantizeUniformWideFn requantize_uniform_wide = ops::int8::requantize_uniform_to_wide;

@@ -232,12 +232,15 @@ class Builder {
     auto mix = per_head(block_name(l, "attn_value_mix"));
     if (!mix.ok()) return mix.status();
     int32_t* mix_q24 = new_integers(size_t(H));
+    int32_t* keep_q24 = new_integers(size_t(H));
     for (int64_t h = 0; h < H; ++h) {
       if (std::fabs((*mix)[size_t(h)]) > 100)
         return error(StatusCode::kUnsupported, block_name(l, "attn_value_mix") + ": |c| > 100 does not fit Q24");
       mix_q24[h] = int32_t(std::nearbyint((*mix)[size_t(h)] * 16777216.0));
+      keep_q24[h] = (int32_t(1) << 24) - mix_q24[h];
     }
     L->value_mix_q24 = mix_q24;
+    L->value_keep_q24 = keep_q24;
     auto beta = per_head(block_name(l, "attn_key_scale"));
     if (!beta.ok()) return beta.status();
     QuantizedMultiplier* sm = new_multipliers(size_t(H));
@@ -429,6 +432,7 @@ Result<std::unique_ptr<Int8Plan>> build_int8_plan(const HParams& hp, const Tenso
   plan->model.requantize_each = ops::int8::requantize_function(resolved);
   plan->model.softmax_q23 = ops::int8::softmax_function(resolved);
   plan->model.pmem_weights = ops::int8::pmem_weights_function(resolved);
+  plan->model.mix_heads = ops::int8::mix_heads_function(resolved);
   plan->model.requantize_uniform_int8 = ops::int8::requantize_uniform_int8_function(resolved);
   plan->model.requantize_uniform_wide = ops::int8::requantize_uniform_wide_function(resolved);
   plan->model.cos_scores = ops::int8::cos_scores_function(resolved);

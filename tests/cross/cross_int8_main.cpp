@@ -109,6 +109,9 @@ void build(Storage& st, Int8Model& m) {
     y.key_decay_q31 = decay;
     y.key_keep_q31 = st.i32.back().data();
     y.value_mix_q24 = st.ints(H, -3355443, 20132659);  // c ∈ [-0.2, 1.2]
+    st.i32.emplace_back(size_t(H));
+    for (int64_t h = 0; h < H; ++h) st.i32.back()[size_t(h)] = (int32_t(1) << 24) - y.value_mix_q24[h];
+    y.value_keep_q24 = st.i32.back().data();
     y.score_multiplier = st.mults(H, -12, -7);
     st.scales.emplace_back(size_t(H), ops::fixed::ScoreScale{1 << 30, -15});  // 2^-16: Q16 scores
     y.transform_scale = st.scales.back().data();
@@ -239,6 +242,7 @@ int main(int argc, char** argv) {
     m.matvec_q16 = ops::int8::matvec_q16_function(kernel);
     m.requantize_each = ops::int8::requantize_function(kernel);
     m.pmem_weights = ops::int8::pmem_weights_function(kernel);
+    m.mix_heads = ops::int8::mix_heads_function(kernel);
     m.requantize_uniform_int8 = ops::int8::requantize_uniform_int8_function(kernel);
     m.requantize_uniform_wide = ops::int8::requantize_uniform_wide_function(kernel);
     m.softmax_q23 = ops::int8::softmax_function(kernel);

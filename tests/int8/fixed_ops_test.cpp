@@ -2,6 +2,8 @@
 // oracles written here. Tolerances are in output LSBs and derived in each test.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include <cmath>
 #include <random>
 #include <vector>
@@ -10,6 +12,7 @@
 #include "ops/int8/l2norm_fixed.h"
 #include "ops/int8/layernorm_fixed.h"
 #include "ops/int8/leaky_average_fixed.h"
+#include "ops/int8/matvec_int8.h"
 #include "ops/int8/requantize.h"
 
 namespace tessera::ops::int8 {
@@ -51,6 +54,49 @@ TEST(Int8LayerNormFixed, MatchesFloat64WithinOneLsb) {
       }
     }
   }
+}
+
+// Every variant of the per-head mix gives the portable loop's bits: Q31 leaky-average coefficients and Q24
+// value-mix coefficients with c outside [0, 1] (negative products), extreme inputs (saturation), head sizes
+// around the 8-lane vectors, in place.
+TEST(Int8MixHeadsFixed, EveryVariantEqualsPortable) {
+  std::mt19937 rng(31);
+  int tested = 0;
+  for (MatvecKernel k : {MatvecKernel::kPortable, MatvecKernel::kAvx2, MatvecKernel::kAvx512Vnni,
+                         MatvecKernel::kNeonDot}) {
+    if (!matvec_kernel_available(k)) continue;
+    const MixHeadsFn fn = mix_heads_function(k);
+    ++tested;
+    for (int round = 0; round < 2000; ++round) {
+      const int64_t H = 1 + int64_t(rng() % 5), d = 1 + int64_t(rng() % 40);
+      const bool q31 = round % 2 == 0;
+      std::vector<int32_t> a(static_cast<size_t>(H)), b(static_cast<size_t>(H));
+      for (int64_t h = 0; h < H; ++h) {
+        if (q31) {
+          a[size_t(h)] = int32_t(rng() % 2147483647u);
+          b[size_t(h)] = 2147483647 - a[size_t(h)];
+        } else {  // c ∈ [-100, 100] in Q24
+          a[size_t(h)] = int32_t(int64_t(rng() % 3355443201u) - 1677721600);
+          b[size_t(h)] = (int32_t(1) << 24) - a[size_t(h)];
+        }
+      }
+      std::vector<int32_t> x(static_cast<size_t>(H * d)), y(x.size());
+      for (auto* v : {&x, &y})
+        for (auto& e : *v) {
+          const uint32_t pick = rng() % 6;
+          e = pick == 0 ? INT32_MAX : pick == 1 ? INT32_MIN : pick == 2 ? int32_t(rng() % 2001) - 1000 : int32_t(rng());
+        }
+      const int bits = q31 ? 31 : 24;
+      std::vector<int32_t> want(x.size()), got(x.size()), in_place = x;
+      mix_heads_fixed(x.data(), y.data(), a.data(), b.data(), bits, H, d, want.data());
+      fn(x.data(), y.data(), a.data(), b.data(), bits, H, d, got.data());
+      ASSERT_EQ(got, want) << matvec_kernel_name(k) << " round=" << round;
+      fn(in_place.data(), y.data(), a.data(), b.data(), bits, H, d, in_place.data());
+      ASSERT_EQ(in_place, want) << matvec_kernel_name(k) << " in place, round=" << round;
+    }
+  }
+  std::printf("mix_heads variants tested: %d\n", tested);
+  EXPECT_GE(tested, 1);
 }
 
 TEST(Int8LeakyAverageFixed, TracksFloat64RecurrenceWithinTwoLsb) {

@@ -133,6 +133,14 @@ RequantizeUniformWideFn requantize_uniform_wide_function(MatvecKernel k) {
   return requantize_uniform_to_wide;
 }
 
+MixHeadsFn mix_heads_function(MatvecKernel k) {
+#if defined(TESSERA_HAVE_X86_SIMD)
+  if (k == MatvecKernel::kAvx512Vnni) return mix_heads_fixed_avx512;
+#endif
+  (void)k;
+  return mix_heads_fixed;
+}
+
 PmemWeightsFn pmem_weights_function(MatvecKernel k) {
 #if defined(TESSERA_HAVE_X86_SIMD)
   if (k == MatvecKernel::kAvx512Vnni) return pmem_weights_avx512;

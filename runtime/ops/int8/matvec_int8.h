@@ -13,6 +13,7 @@
 #include "ops/int8/cos_scores.h"
 #include "ops/int8/l2norm_fixed.h"
 #include "ops/int8/layernorm_fixed.h"
+#include "ops/int8/leaky_average_fixed.h"
 #include "ops/int8/matvec_q16_quads.h"
 #include "ops/int8/matvec_q16.h"
 #include "ops/int8/pmem_weights.h"
@@ -44,6 +45,7 @@ MatvecQ16Fn matvec_q16_function(MatvecKernel k);  // likewise for matvec_q16.h (
 RequantizeFn requantize_function(MatvecKernel k);  // requantize_each (requantize.h): AVX-512F with VNNI
 SoftmaxQ23Fn softmax_function(MatvecKernel k);
 PmemWeightsFn pmem_weights_function(MatvecKernel k);
+MixHeadsFn mix_heads_function(MatvecKernel k);  // leaky_average_fixed.h: AVX-512F with VNNI
 RequantizeUniformInt8Fn requantize_uniform_int8_function(MatvecKernel k);  // requantize.h: AVX-512F with VNNI
 RequantizeUniformWideFn requantize_uniform_wide_function(MatvecKernel k);
 CosScoresFn cos_scores_function(MatvecKernel k);
