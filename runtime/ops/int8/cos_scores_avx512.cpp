@@ -30,17 +30,17 @@ void cos_scores_avx512(const int16_t* q, const int16_t* k, int64_t n, int64_t st
   const int64_t chunks = d / 8;
   __m128i qc[16];
   for (int64_t c = 0; c < chunks; ++c) qc[c] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 8 * c));
-  int64_t j = 0;
-  for (; j + 16 <= n; j += 16) {
+  // Keys j .. j + count - 1 (count ≤ 16; the missing ones are zeros, left unstored).
+  auto block = [&](int64_t j, int64_t count) {
     __m512i v[4];
     for (int m = 0; m < 4; ++m) {
       __m128i lane[4];
       for (int L = 0; L < 4; ++L) {  // key 4L + m
+        lane[L] = _mm_setzero_si128();
+        if (4 * L + m >= count) continue;
         const int16_t* kj = k + (j + 4 * L + m) * stride;
-        __m128i s = _mm_madd_epi16(qc[0], _mm_loadu_si128(reinterpret_cast<const __m128i*>(kj)));
-        for (int64_t c = 1; c < chunks; ++c)
-          s = _mm_add_epi32(s, _mm_madd_epi16(qc[c], _mm_loadu_si128(reinterpret_cast<const __m128i*>(kj + 8 * c))));
-        lane[L] = s;
+        for (int64_t c = 0; c < chunks; ++c)
+          lane[L] = _mm_add_epi32(lane[L], _mm_madd_epi16(qc[c], _mm_loadu_si128(reinterpret_cast<const __m128i*>(kj + 8 * c))));
       }
       __m512i x = _mm512_castsi128_si512(lane[0]);
       x = _mm512_inserti32x4(x, lane[1], 1);
@@ -50,9 +50,11 @@ void cos_scores_avx512(const int16_t* q, const int16_t* k, int64_t n, int64_t st
     const __m512i t01 = _mm512_add_epi32(_mm512_unpacklo_epi32(v[0], v[1]), _mm512_unpackhi_epi32(v[0], v[1]));
     const __m512i t23 = _mm512_add_epi32(_mm512_unpacklo_epi32(v[2], v[3]), _mm512_unpackhi_epi32(v[2], v[3]));
     const __m512i dots = _mm512_add_epi32(_mm512_unpacklo_epi64(t01, t23), _mm512_unpackhi_epi64(t01, t23));
-    _mm512_storeu_si512(scores + j, requantize_uniform(dots, mult));
-  }
-  if (j < n) cos_scores_portable(q, k + j * stride, n - j, stride, d, mult, scores + j);
+    _mm512_mask_storeu_epi32(scores + j, __mmask16((1u << count) - 1), requantize_uniform(dots, mult));
+  };
+  int64_t j = 0;
+  for (; j + 16 <= n; j += 16) block(j, 16);
+  if (j < n) block(j, n - j);  // the last keys with the same lanes (no scalar tail)
 }
 
 }  // namespace tessera::ops::int8
