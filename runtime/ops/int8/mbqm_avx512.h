@@ -76,4 +76,19 @@ inline __m512i mbqm16_nonnegative(__m512i xv, __m512i mult, __m512i shift) {
   return _mm512_srlv_epi32(_mm512_add_epi32(h, half), right);
 }
 
+// out[l] = multiply_by_quantized_multiplier(x[l], m[l]) for 16 lanes: the short path where every x ≥ 0 and every
+// shift ≤ 0, the general lanes otherwise, the scalar function where a group's shifts leave [-31, 31].
+inline void requantize_each16(__m512i xv, const QuantizedMultiplier* m, int32_t* out) {
+  __m512i mult, shift;
+  if (!load_pairs(m, &mult, &shift)) {
+    alignas(64) int32_t x[16];
+    _mm512_store_si512(x, xv);
+    for (int l = 0; l < 16; ++l) out[l] = multiply_by_quantized_multiplier(x[l], m[l]);
+    return;
+  }
+  const __mmask16 simple =
+      _mm512_cmpge_epi32_mask(xv, _mm512_setzero_si512()) & _mm512_cmple_epi32_mask(shift, _mm512_setzero_si512());
+  _mm512_storeu_si512(out, simple == 0xFFFF ? mbqm16_nonnegative(xv, mult, shift) : mbqm16(xv, mult, shift));
+}
+
 }  // namespace tessera::ops::int8::avx512

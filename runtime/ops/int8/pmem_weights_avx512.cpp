@@ -19,28 +19,7 @@
 
 namespace tessera::ops::int8 {
 
-namespace {
-
-using avx512::load_pairs;
-using avx512::mbqm16;
-using avx512::mbqm16_nonnegative;
-
-// 16 lanes of multiply_by_quantized_multiplier with 16 multipliers (the short path where every x ≥ 0 and every
-// shift ≤ 0), or the scalar function where a group's shifts leave [-31, 31].
-inline void requantize16(__m512i xv, const QuantizedMultiplier* m, int32_t* out) {
-  __m512i mult, shift;
-  if (!load_pairs(m, &mult, &shift)) {
-    alignas(64) int32_t x[16];
-    _mm512_store_si512(x, xv);
-    for (int l = 0; l < 16; ++l) out[l] = multiply_by_quantized_multiplier(x[l], m[l]);
-    return;
-  }
-  const __mmask16 simple =
-      _mm512_cmpge_epi32_mask(xv, _mm512_setzero_si512()) & _mm512_cmple_epi32_mask(shift, _mm512_setzero_si512());
-  _mm512_storeu_si512(out, simple == 0xFFFF ? mbqm16_nonnegative(xv, mult, shift) : mbqm16(xv, mult, shift));
-}
-
-}  // namespace
+using avx512::requantize_each16;
 
 void pmem_weights_avx512(const int32_t* dot, const QuantizedMultiplier* score_m, const QuantizedMultiplier* value_m,
                          int64_t n, int frac_bits, int32_t* scores, int32_t* p, const void* prefetch,
@@ -51,7 +30,7 @@ void pmem_weights_avx512(const int32_t* dot, const QuantizedMultiplier* score_m,
   // 1. Scores and their maximum.
   __m512i vmax = _mm512_set1_epi32(INT32_MIN);
   for (int64_t i = 0; i < n16; i += 16) {
-    requantize16(_mm512_loadu_si512(dot + i), score_m + i, scores + i);
+    requantize_each16(_mm512_loadu_si512(dot + i), score_m + i, scores + i);
     vmax = _mm512_max_epi32(vmax, _mm512_loadu_si512(scores + i));
     ahead.step();
   }
@@ -79,7 +58,7 @@ void pmem_weights_avx512(const int32_t* dot, const QuantizedMultiplier* score_m,
       const __m512i hi = _mm512_cvtepu32_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i + 8)));
       const __m256i qlo = _mm512_cvtepi64_epi32(_mm512_srli_epi64(_mm512_add_epi64(_mm512_mul_epu32(lo, r), vround), out_shift));
       const __m256i qhi = _mm512_cvtepi64_epi32(_mm512_srli_epi64(_mm512_add_epi64(_mm512_mul_epu32(hi, r), vround), out_shift));
-      requantize16(_mm512_inserti64x4(_mm512_castsi256_si512(qlo), qhi, 1), value_m + i, p + i);
+      requantize_each16(_mm512_inserti64x4(_mm512_castsi256_si512(qlo), qhi, 1), value_m + i, p + i);
       ahead.step();
     }
   }

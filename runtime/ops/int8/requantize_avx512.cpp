@@ -20,7 +20,6 @@ namespace {
 
 using avx512::load_pairs;
 using avx512::mbqm16;
-using avx512::mbqm16_nonnegative;
 
 // saturate_to_int32(int64(a) + b) on 16 lanes: the wrapped sum, replaced where both operands share a sign
 // the sum lacks.
@@ -42,17 +41,7 @@ inline __m512i biased(const int32_t* acc, const int32_t* bias, int64_t i) {
 
 void requantize_each_avx512(const int32_t* x, const QuantizedMultiplier* m, int64_t n, int32_t* out) {
   int64_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    __m512i mult, shift;
-    if (!load_pairs(m + i, &mult, &shift)) {
-      requantize_each_portable(x + i, m + i, 16, out + i);
-      continue;
-    }
-    const __m512i xv = _mm512_loadu_si512(x + i);
-    const __mmask16 simple = _mm512_cmpge_epi32_mask(xv, _mm512_setzero_si512()) &
-                             _mm512_cmple_epi32_mask(shift, _mm512_setzero_si512());
-    _mm512_storeu_si512(out + i, simple == 0xFFFF ? mbqm16_nonnegative(xv, mult, shift) : mbqm16(xv, mult, shift));
-  }
+  for (; i + 16 <= n; i += 16) avx512::requantize_each16(_mm512_loadu_si512(x + i), m + i, out + i);
   for (; i < n; ++i) out[i] = multiply_by_quantized_multiplier(x[i], m[i]);
 }
 
