@@ -2,7 +2,7 @@
 #include <iostream>
 
 #include "command.h"
-#include "vulkan/vulkan_backend.h"
+#include "tessera/tessera.h"
 
 namespace tessera::cli {
 namespace {

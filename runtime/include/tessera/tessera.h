@@ -27,6 +27,11 @@ enum class BackendKind {
   kCpuInt8,  // integer-only CPU runtime (needs a model quantized with `tessera quantize --int8`)
 };
 const char* backend_kind_name(BackendKind k);
+
+// The Vulkan devices this process can see, one description each ("0: NVIDIA H100 (discrete GPU,
+// subgroup 32)" + a line of optional features); the index selects one in LoadOptions. kUnavailable
+// (with the reason) when the build has no Vulkan or no loader/driver exists: a normal answer.
+Result<std::vector<std::string>> list_vulkan_devices();
 Result<BackendKind> parse_backend_kind(const std::string& s);  // "auto", "cpu", "vulkan", "cpu-int8"
 
 // The cpu-int8 matrix kernel (all give bit-identical results; kAuto picks the fastest available).
