@@ -3,10 +3,13 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <random>
 #include <sstream>
 
+#include "core/file_io.h"
+#include "core/resources.h"
+#include "core/hash64.h"
+#include "core/printable.h"
 #include "tasks/mqmtar.h"
 
 namespace tessera::quant {
@@ -59,6 +62,11 @@ class Recorder : public ActivationObserver {
   AbsSample residual_, final_norm_, logits_;
 };
 
+// The float64 decoder keeps a key and a value per layer and position.
+CheckedSize decoder_cache_bytes(const HParams& hp, int64_t length) {
+  return CheckedSize::of(length) * CheckedSize::of(hp.n_layer) * CheckedSize::of(hp.n_embd) * 16;
+}
+
 bool is_int8_site(Site s) { return s == Site::kH1 || s == Site::kO || s == Site::kH2 || s == Site::kR; }
 
 }  // namespace
@@ -67,6 +75,11 @@ Result<ActivationRanges> calibrate(const FloatModel& folded, const std::vector<s
                                    const CalibrationOptions& options,
                                    const std::function<void(int64_t, int64_t)>& progress) {
   if (sequences.empty()) return invalid_argument("calibration: no token sequences");
+  size_t longest = 0;
+  for (const auto& seq : sequences) longest = std::max(longest, seq.size());
+  TESSERA_RETURN_IF_ERROR(check_memory_request(
+      decoder_cache_bytes(folded.hp, int64_t(longest)),
+      "calibration: the float64 decoder's caches for a sequence of " + std::to_string(longest) + " tokens"));
   int64_t total = 0;
   for (size_t s = 0; s < sequences.size(); ++s) {
     for (size_t i = 0; i < sequences[s].size(); ++i) {
@@ -103,9 +116,9 @@ Result<ActivationRanges> calibrate(const FloatModel& folded, const std::vector<s
   return r;
 }
 
-Result<std::vector<std::vector<int32_t>>> read_calibration_file(const std::string& path, int64_t vocab_size) {
-  std::ifstream in(path);
-  if (!in) return not_found(path + ": cannot open calibration file");
+Result<CalibrationFile> read_calibration_file(const std::string& path, int64_t vocab_size) {
+  TESSERA_ASSIGN_OR_RETURN(std::vector<std::byte> bytes, read_file(path));  // regular files only
+  std::istringstream in(std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
   std::vector<std::vector<int32_t>> out;
   std::string line;
   int64_t line_no = 0;
@@ -118,7 +131,7 @@ Result<std::vector<std::vector<int32_t>>> read_calibration_file(const std::strin
       char* end = nullptr;
       const long long v = std::strtoll(word.c_str(), &end, 10);
       if (!end || *end != '\0')
-        return invalid_argument(path + ":" + std::to_string(line_no) + ": '" + word + "' is not a token id");
+        return invalid_argument(path + ":" + std::to_string(line_no) + ": '" + printable_prefix(word, 40) + "' is not a token id");
       if (v < 0 || v >= vocab_size)
         return invalid_argument(path + ":" + std::to_string(line_no) + ": token " + word +
                                 " is outside the vocabulary [0, " + std::to_string(vocab_size) + ")");
@@ -127,7 +140,13 @@ Result<std::vector<std::vector<int32_t>>> read_calibration_file(const std::strin
     if (!seq.empty()) out.push_back(std::move(seq));
   }
   if (out.empty()) return invalid_argument(path + ": no token sequences (expected one sequence per line)");
-  return out;
+  int64_t tokens = 0;
+  for (const auto& seq : out) tokens += int64_t(seq.size());
+  CalibrationFile file;
+  file.source = "file xxh64:" + hash64_hex(hash64(bytes)) + ", " + std::to_string(out.size()) + " sequences, " +
+                std::to_string(tokens) + " tokens";
+  file.sequences = std::move(out);
+  return file;
 }
 
 Result<std::vector<std::vector<int32_t>>> mqmtar_calibration_sequences(int64_t vocab_size, int64_t count,
@@ -145,6 +164,12 @@ Result<std::vector<std::vector<int32_t>>> mqmtar_calibration_sequences(int64_t v
     out.push_back(std::move(seq));
   }
   return out;
+}
+
+Status check_calibration_size(const HParams& hp, int64_t count, int64_t length) {
+  const std::string what = "calibration on " + std::to_string(count) + " sequences of " + std::to_string(length) + " tokens";
+  TESSERA_RETURN_IF_ERROR(check_memory_request(CheckedSize::of(count) * CheckedSize::of(length) * 4, what));
+  return check_memory_request(decoder_cache_bytes(hp, length), what + " (the float64 decoder's caches)");
 }
 
 std::vector<std::vector<int32_t>> random_calibration_sequences(int64_t vocab_size, int64_t count, int64_t length,

@@ -33,13 +33,27 @@ Result<ActivationRanges> calibrate(const FloatModel& folded, const std::vector<s
                                    const CalibrationOptions& options,
                                    const std::function<void(int64_t done, int64_t total)>& progress = {});
 
+struct CalibrationFile {
+  std::vector<std::vector<int32_t>> sequences;
+  // What the quantized GGUF records as its calibration source: the file's content hash and size,
+  // never its path, so the output bytes depend only on the data
+  // ("file xxh64:<16 hex digits>, <n> sequences, <m> tokens"; `xxhsum -H64 FILE` prints the same hash).
+  std::string source;
+};
+
 // Reads calibration sequences: one sequence per line, whitespace-separated decimal token ids.
-Result<std::vector<std::vector<int32_t>>> read_calibration_file(const std::string& path, int64_t vocab_size);
+// A regular file only (a FIFO or device is refused).
+Result<CalibrationFile> read_calibration_file(const std::string& path, int64_t vocab_size);
 
 // MQMTAR training-distribution samples (pairs region 48 ± 16, wrapped [BOS] src [SEP] trg [EOS] minus
 // the last token), from runtime/tasks; the model's vocabulary must be the task's (263).
 Result<std::vector<std::vector<int32_t>>> mqmtar_calibration_sequences(int64_t vocab_size, int64_t count,
                                                                        uint64_t seed);
+
+// kResourceExhausted, with the numbers, when `count` sequences of `length` tokens (and the float64
+// decoder's caches for one) would not fit in this machine's memory: a context_length of 2^31 read
+// from a file is refused here instead of allocating until the process is killed.
+Status check_calibration_size(const HParams& hp, int64_t count, int64_t length);
 
 // Deterministic uniform random tokens (used when no calibration data is given).
 std::vector<std::vector<int32_t>> random_calibration_sequences(int64_t vocab_size, int64_t count, int64_t length,

@@ -4,6 +4,9 @@
 #include "format/gguf.h"
 #include "model/convert.h"
 #include "model/hparams_gguf.h"
+#include "core/hash64.h"
+#include "core/printable.h"
+#include "model/content_hash.h"
 
 namespace tessera::quant {
 
@@ -17,7 +20,7 @@ Result<FloatModel> load_float_model(const std::string& input) {
     if (!file.ok()) return file.status();
     for (const Tensor& t : file->tensors())
       if (t.dtype == DType::kI8 || t.dtype == DType::kI16)
-        return invalid_argument(input + ": already quantized (tensor '" + t.name + "' is " +
+        return invalid_argument(input + ": already quantized (tensor '" + printable_prefix(t.name, 256) + "' is " +
                                 std::string(dtype_name(t.dtype)) + "); quantize reads float models (ckpt.pt, safetensors or a float GGUF)");
     auto hp = read_hparams(*file);
     if (!hp.ok()) return hp.status();
@@ -51,6 +54,7 @@ Status write_quantized_gguf(const QuantizedModel& model, const std::vector<std::
   for (const auto& [key, value] : model.string_metadata) w.set_string(key, value);
   for (const Tensor& t : model.tensors)
     if (Status st = w.add_tensor(t); !st.ok()) return st;
+  w.set_string(keys::kContentHash, hash64_hex(content_hash(model.tensors)));
   return w.write(path);
 }
 

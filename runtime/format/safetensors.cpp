@@ -8,6 +8,7 @@
 
 #include "core/file_io.h"
 #include "format/checkpoint.h"
+#include "core/printable.h"
 
 namespace tessera {
 
@@ -126,12 +127,12 @@ Result<std::vector<Tensor>> parse_safetensors(std::span<const std::byte> bytes, 
       if (!v.is_object()) return err("__metadata__", "an object of strings", std::string(v.type_name()));
       for (auto m = v.begin(); m != v.end(); ++m) {
         if (!m.value().is_string())
-          return err("__metadata__ '" + m.key() + "'", "a string", std::string(m.value().type_name()));
+          return err("__metadata__ '" + printable_prefix(m.key(), 256) + "'", "a string", std::string(m.value().type_name()));
         if (metadata) (*metadata)[m.key()] = m.value().get_ref<const std::string&>();
       }
       continue;
     }
-    const std::string field = "tensor '" + key + "'";
+    const std::string field = "tensor '" + printable_prefix(key, 256) + "'";
     if (!v.is_object()) return err(field, "an object {dtype, shape, data_offsets}", std::string(v.type_name()));
     Entry e;
     e.name = key;
@@ -175,7 +176,7 @@ Result<std::vector<Tensor>> parse_safetensors(std::span<const std::byte> bytes, 
   for (const Entry& e : entries) {
     if (e.begin != expected) {
       const std::string what = e.begin < expected ? " (overlaps the tensor before it)" : " (a hole before it)";
-      return err("tensor '" + e.name + "' data_offsets", "begin " + std::to_string(expected),
+      return err("tensor '" + printable_prefix(e.name, 256) + "' data_offsets", "begin " + std::to_string(expected),
                  std::to_string(e.begin) + what);
     }
     expected = e.end;
@@ -244,14 +245,14 @@ Status write_safetensors(const std::string& file, const std::vector<Tensor>& ten
   if (!metadata.empty()) {
     json m = json::object();
     for (const auto& [k, v] : metadata) {
-      if (!valid_utf8(k) || !valid_utf8(v)) return invalid_argument(who + ": __metadata__ '" + k + "': expected UTF-8");
+      if (!valid_utf8(k) || !valid_utf8(v)) return invalid_argument(who + ": __metadata__ '" + printable_prefix(k, 256) + "': expected UTF-8");
       m[k] = v;
     }
     header["__metadata__"] = std::move(m);
   }
   uint64_t offset = 0;
   for (const Tensor& t : tensors) {
-    const std::string field = who + ": tensor '" + t.name + "'";
+    const std::string field = who + ": tensor '" + printable_prefix(t.name, 256) + "'";
     if (t.name.empty() || t.name == "__metadata__" || !valid_utf8(t.name))
       return invalid_argument(field + ": expected a non-empty UTF-8 name other than __metadata__");
     if (header.contains(t.name)) return invalid_argument(field + ": expected each name once, found a duplicate");

@@ -2,6 +2,10 @@
 // divided by 10 (exp_param_scale); here they become the effective values the forward pass uses.
 #include "model/convert.h"
 
+#include "core/hash64.h"
+#include "core/printable.h"
+#include "model/content_hash.h"
+
 #include <sys/stat.h>
 
 #include <cmath>
@@ -33,6 +37,11 @@ struct Source {
   }
 };
 
+// A model_args value for a message: escaped, cut short, invalid UTF-8 replaced instead of thrown.
+std::string json_text(const nlohmann::json& j) {
+  return printable_prefix(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), 200);
+}
+
 std::string shape_str(const std::vector<int64_t>& s) {
   std::string r = "[";
   for (size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
@@ -41,7 +50,7 @@ std::string shape_str(const std::vector<int64_t>& s) {
 
 Status check_shape(const Source& src, const Tensor& t, const std::vector<int64_t>& want) {
   if (t.shape != want)
-    return invalid_argument(src.file + ": tensor '" + t.name + "': expected shape " + shape_str(want) +
+    return invalid_argument(src.file + ": tensor '" + printable_prefix(t.name, 256) + "': expected shape " + shape_str(want) +
                             ", found " + t.shape_string());
   return Status();
 }
@@ -52,7 +61,7 @@ Result<std::optional<int64_t>> cfg_int(const Source& src, const char* key) {
   if (it == src.config->end() || it->is_null()) return std::optional<int64_t>();
   if (!it->is_number_integer() && !it->is_boolean())
     return invalid_argument(src.file + ": model_args['" + key + "']: expected an integer, found " +
-                            it->dump());
+                            json_text(*it));
   return std::optional<int64_t>(it->is_boolean() ? int64_t(it->get<bool>()) : it->get<int64_t>());
 }
 Result<std::optional<bool>> cfg_bool(const Source& src, const char* key) {
@@ -66,13 +75,13 @@ Result<std::optional<bool>> cfg_bool(const Source& src, const char* key) {
     if (s == "True" || s == "true" || s == "1") return std::optional<bool>(true);
     if (s == "False" || s == "false" || s == "0") return std::optional<bool>(false);
   }
-  return invalid_argument(src.file + ": model_args['" + key + "']: expected a boolean, found " + it->dump());
+  return invalid_argument(src.file + ": model_args['" + key + "']: expected a boolean, found " + json_text(*it));
 }
 Result<std::optional<std::string>> cfg_string(const Source& src, const char* key) {
   auto it = src.config->find(key);
   if (it == src.config->end() || it->is_null()) return std::optional<std::string>();
   if (!it->is_string())
-    return invalid_argument(src.file + ": model_args['" + key + "']: expected a string, found " + it->dump());
+    return invalid_argument(src.file + ": model_args['" + key + "']: expected a string, found " + json_text(*it));
   return std::optional<std::string>(it->get<std::string>());
 }
 
@@ -88,7 +97,7 @@ Status agree(const Source& src, const char* key, int64_t from_shapes, const std:
 Status require_value(const Source& src, const char* key, const char* want) {
   auto it = src.config->find(key);
   if (it == src.config->end() || it->is_null()) return Status();
-  std::string found = it->is_string() ? it->get<std::string>() : it->dump();
+  const std::string found = it->is_string() ? printable_prefix(it->get<std::string>(), 200) : json_text(*it);
   if (found != want)
     return unsupported(src.file + ": model_args['" + key + "'] = " + found + ": Tessera supports only " + want +
                        " (the authors' default)");
@@ -140,7 +149,7 @@ Result<ConvertedModel> convert_checkpoint(const Checkpoint& ckpt, const ConvertO
       prefixed = true;
     }
     if (!src.by_name.emplace(name, &t).second)
-      return corrupt_file(src.file + ": tensor '" + name + "' appears twice");
+      return corrupt_file(src.file + ": tensor '" + printable_prefix(name, 256) + "' appears twice");
   }
   if (prefixed) out.notes.push_back("stripped the torch.compile prefix '_orig_mod.' from tensor names");
 
@@ -373,6 +382,7 @@ Status write_model_gguf(const ConvertedModel& model, const std::string& path) {
   write_hparams(w, model.hparams, "");
   write_tokenizer(w, model.tokenizer);
   for (const Tensor& t : model.tensors) TESSERA_RETURN_IF_ERROR(w.add_tensor(t));
+  w.set_string(keys::kContentHash, hash64_hex(content_hash(model.tensors)));
   return w.write(path);
 }
 

@@ -19,9 +19,22 @@ VulkanSequence::~VulkanSequence() {
 
 std::string VulkanBackend::name() const { return "vulkan (" + shared_->context->info().name + ")"; }
 
+// Positions are uint32 in the shaders' step record and index 32-bit dispatch grids.
+int64_t VulkanBackend::max_sequence_positions() const { return int64_t(1) << 24; }
+
+// Per position: the float key and value caches of every layer and the attention score rows (one
+// float per position for each of the kMaxRowsPerForward rows and heads, at most); plus the
+// activations and the logits of kMaxRowsPerForward rows (device and readback copies).
+CheckedSize VulkanBackend::sequence_state_bytes(int64_t max_tokens) const {
+  const HParams& hp = shared_->model->hp;
+  const CheckedSize C = CheckedSize::of(hp.n_embd), L = CheckedSize::of(hp.n_layer);
+  const CheckedSize H = CheckedSize::of(hp.n_head), V = CheckedSize::of(hp.vocab_size), R(kMaxRowsPerForward);
+  const CheckedSize per_position = L * C * 8 + R * H * 4;
+  const CheckedSize fixed = R * C * 24 + L * C * 12 + R * V * 8;
+  return CheckedSize::of(max_tokens) * per_position + fixed;
+}
+
 Result<std::unique_ptr<BackendSequence>> VulkanBackend::new_sequence(int64_t max_tokens) {
-  if (max_tokens <= 0 || max_tokens > (int64_t(1) << 24))
-    return invalid_argument("vulkan: max_tokens must be in [1, 2^24], got " + std::to_string(max_tokens));
   TESSERA_ASSIGN_OR_RETURN(auto state, make_sequence_state(*shared_->context, *shared_->model, uint32_t(max_tokens)));
   return std::unique_ptr<BackendSequence>(new VulkanSequence(shared_, std::move(state)));
 }
@@ -40,12 +53,6 @@ Result<Recording*> VulkanSequence::recording(uint32_t n, LogitsMode mode) {
 
 Status VulkanSequence::run(std::span<const int32_t> tokens, std::span<float> logits, bool all_rows, bool copy_logits) {
   const size_t V = size_t(shared_->model->hp.vocab_size);
-  if (tokens.empty()) return invalid_argument("vulkan: forward needs at least one token");
-  if (position_ + int64_t(tokens.size()) > int64_t(state_->capacity))
-    return out_of_range("vulkan: the sequence holds " + std::to_string(state_->capacity) + " tokens; " +
-                        std::to_string(position_) + " used, " + std::to_string(tokens.size()) + " more fed");
-  if (copy_logits && logits.size() < (all_rows ? tokens.size() * V : V))
-    return invalid_argument("vulkan: logits span too small");
   for (size_t done = 0; done < tokens.size();) {
     uint32_t n = uint32_t(std::min<size_t>(kMaxRowsPerForward, tokens.size() - done));
     bool last = done + n == tokens.size();
@@ -75,7 +82,14 @@ Status VulkanSequence::forward(std::span<const int32_t> tokens, std::span<float>
   return run(tokens, logits, all_rows, true);
 }
 
-Status VulkanSequence::forward_greedy(std::span<const int32_t> tokens) { return run(tokens, {}, false, false); }
+// Not reached through a Session (tests and benchmarks call it directly), so it makes the capacity
+// check a Session would have made: the shaders would write past the caches.
+Status VulkanSequence::forward_greedy(std::span<const int32_t> tokens) {
+  if (tokens.empty() || position_ + int64_t(tokens.size()) > int64_t(state_->capacity))
+    return out_of_range("vulkan: forward_greedy of " + std::to_string(tokens.size()) + " tokens at position " +
+                        std::to_string(position_) + " in a sequence of " + std::to_string(state_->capacity));
+  return run(tokens, {}, false, false);
+}
 
 int32_t VulkanSequence::greedy_token() const {
   uint32_t t = 0;

@@ -64,6 +64,8 @@ class VulkanBackend final : public Backend {
  public:
   explicit VulkanBackend(std::shared_ptr<BackendShared> shared) : shared_(std::move(shared)) {}
   std::string name() const override;
+  int64_t max_sequence_positions() const override;
+  CheckedSize sequence_state_bytes(int64_t max_tokens) const override;
   Result<std::unique_ptr<BackendSequence>> new_sequence(int64_t max_tokens) override;
   Context& context() { return *shared_->context; }
 

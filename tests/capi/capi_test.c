@@ -168,6 +168,13 @@ int main(int argc, char** argv) {
   CHECK(strstr(tessera_last_error(), "out of the vocabulary") != NULL);
   tessera_session_free(s);
 
+  /* A capacity no machine can hold: an error code with the numbers, not a wrapped size or an abort. */
+  s = NULL;
+  CHECK(tessera_session_create(model, INT64_MAX, &s) == TESSERA_RESOURCE_EXHAUSTED);
+  CHECK(s == NULL);
+  CHECK(strstr(tessera_last_error(), "9223372036854775807 positions") != NULL);
+  CHECK(tessera_session_create(model, -5, &s) == TESSERA_INVALID_ARGUMENT);
+
   tessera_model* missing = NULL;
   CHECK(tessera_model_load("/nonexistent/model.gguf", &o, &missing) == TESSERA_NOT_FOUND);
   CHECK(missing == NULL);

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "cli_common.h"
+#include "core/printable.h"
 #include "command.h"
 #include "tessera/tokenizer.h"
 
@@ -42,11 +43,13 @@ int run_generate(const GenerateArgs& a) {
   }
   if (prompt.empty()) return fail("generate", "the prompt is empty");
   if (a.n < 0) return fail("generate", "-n must be >= 0, found " + std::to_string(a.n));
-  SessionOptions so;
-  so.max_tokens = a.max_tokens > 0 ? a.max_tokens : int64_t(prompt.size()) + a.n;
+  auto sampler_or = Sampler::create(a.sampling);
+  if (!sampler_or.ok()) return fail("generate", sampler_or.status().message());
+  Sampler& sampler = sampler_or.value();
+  SessionOptions so;  // the library checks --max-tokens (sign, backend limit, memory)
+  so.max_tokens = a.max_tokens != 0 ? a.max_tokens : int64_t(prompt.size()) + a.n;
   auto session = Session::create(**model, so);
   if (!session.ok()) return fail("generate", session.status().message());
-  Sampler sampler(a.sampling);
   auto t0 = std::chrono::steady_clock::now();
   Status st = (*session)->prefill(prompt);
   if (!st.ok()) return fail("generate", st.message());
@@ -56,7 +59,7 @@ int run_generate(const GenerateArgs& a) {
   for (int i = 0; i < a.n; ++i) {
     const int32_t tok = sampler.sample((*session)->logits());
     generated.push_back(tok);
-    if (tokenizer) std::cout << tokenizer->decode(tok) << std::flush;
+    if (tokenizer) std::cout << printable_text(tokenizer->decode(tok)) << std::flush;
     if (i + 1 < a.n) {
       st = (*session)->decode(tok);
       if (!st.ok()) return fail("generate", st.message());

@@ -61,10 +61,10 @@ int run_quantize(const QuantizeArgs& a) {
   const HParams& hp = model->hp;
   if (o.mode == quant::QuantMode::kInt8) {
     if (!a.calib_file.empty()) {
-      auto seqs = quant::read_calibration_file(a.calib_file, hp.vocab_size);
-      if (!seqs.ok()) return fail("quantize", seqs.status().message());
-      o.calibration_sequences = std::move(*seqs);
-      o.calibration_source = "file:" + a.calib_file;
+      auto calib = quant::read_calibration_file(a.calib_file, hp.vocab_size);
+      if (!calib.ok()) return fail("quantize", calib.status().message());
+      o.calibration_sequences = std::move(calib->sequences);
+      o.calibration_source = std::move(calib->source);
     } else if (a.calib_task == "mqmtar") {
       auto seqs = quant::mqmtar_calibration_sequences(hp.vocab_size, a.calib_sequences, a.seed);
       if (!seqs.ok()) return fail("quantize", seqs.status().message());
@@ -74,6 +74,8 @@ int run_quantize(const QuantizeArgs& a) {
     } else {
       // No data given: uniform random tokens of the vocabulary.
       const int64_t len = a.calib_length > 0 ? a.calib_length : std::max<int64_t>(hp.block_size, 16);
+      if (Status st = quant::check_calibration_size(hp, a.calib_sequences, len); !st.ok())
+        return fail("quantize", st.message() + " (choose a smaller --calib-length)");
       o.calibration_sequences = quant::random_calibration_sequences(hp.vocab_size, a.calib_sequences, len, a.seed);
       o.calibration_source = "random tokens: " + std::to_string(a.calib_sequences) + " x " + std::to_string(len) +
                              ", seed " + std::to_string(a.seed);

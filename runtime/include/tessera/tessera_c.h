@@ -23,7 +23,8 @@ typedef enum tessera_status {
   TESSERA_UNSUPPORTED = 5,
   TESSERA_UNAVAILABLE = 6,
   TESSERA_OUT_OF_RANGE = 7,
-  TESSERA_INTERNAL = 8
+  TESSERA_INTERNAL = 8,
+  TESSERA_RESOURCE_EXHAUSTED = 9 /* a request larger than the model, backend or machine can hold */
 } tessera_status;
 
 typedef enum tessera_backend {
