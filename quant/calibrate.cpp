@@ -106,6 +106,11 @@ Result<ActivationRanges> calibrate(const FloatModel& folded, const std::vector<s
 Result<std::vector<std::vector<int32_t>>> read_calibration_file(const std::string& path, int64_t vocab_size) {
   std::ifstream in(path);
   if (!in) return not_found(path + ": cannot open calibration file");
+  return parse_calibration_sequences(in, path, vocab_size);
+}
+
+Result<std::vector<std::vector<int32_t>>> parse_calibration_sequences(std::istream& in, const std::string& path,
+                                                                      int64_t vocab_size) {
   std::vector<std::vector<int32_t>> out;
   std::string line;
   int64_t line_no = 0;
@@ -117,7 +122,7 @@ Result<std::vector<std::vector<int32_t>>> read_calibration_file(const std::strin
     while (ss >> word) {
       char* end = nullptr;
       const long long v = std::strtoll(word.c_str(), &end, 10);
-      if (!end || *end != '\0')
+      if (end != word.c_str() + word.size())  // also refuses a NUL inside the word
         return invalid_argument(path + ":" + std::to_string(line_no) + ": '" + word + "' is not a token id");
       if (v < 0 || v >= vocab_size)
         return invalid_argument(path + ":" + std::to_string(line_no) + ": token " + word +
