@@ -5,15 +5,18 @@
 # coverage (libFuzzer's cov = edges, ft = features), corpus size, crashes. A crash stops that target and
 # leaves the input in BUILD/fuzz-campaign/<target>/artifacts/: fix it, then add it to the committed corpus.
 #
-# Usage: tools/fuzz/run_campaign.sh BUILD [RUNS] [TARGET...]
-#   BUILD: a tree configured with CC=clang CXX=clang++ -DTESSERA_BUILD_FUZZERS=ON (tests/fuzz/CMakeLists.txt)
-#   RUNS:  executions per target (default 1000000)
-#   TARGET: default every *_fuzz target
+# Usage: tools/fuzz/run_campaign.sh BUILD [RUNS] [SECONDS] [TARGET...]
+#   BUILD:   a tree configured with CC=clang CXX=clang++ -DTESSERA_BUILD_FUZZERS=ON (tests/fuzz/CMakeLists.txt)
+#   RUNS:    executions per target (default 1000000)
+#   SECONDS: stop a target after this long even if RUNS is not reached (default 0: no limit)
+#   TARGET:  default every *_fuzz target
+# Several targets at once: start one campaign per target (they share nothing but BUILD).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-build=${1:?usage: tools/fuzz/run_campaign.sh BUILD [RUNS] [TARGET...]}
+build=${1:?usage: tools/fuzz/run_campaign.sh BUILD [RUNS] [SECONDS] [TARGET...]}
 runs=${2:-1000000}
-shift $(($# < 2 ? $# : 2))
+seconds_limit=${3:-0}
+shift $(($# < 3 ? $# : 3))
 targets=("$@")
 if ((${#targets[@]} == 0)); then
   for src in tests/fuzz/*_fuzz.cpp; do targets+=("$(basename "$src" .cpp)"); done
@@ -27,7 +30,7 @@ for t in "${targets[@]}"; do
   mkdir -p "$work/corpus" "$work/artifacts"
   start=$(date +%s)
   rc=0
-  "$build/tests/fuzz/$t" -runs="$runs" -timeout=25 -rss_limit_mb=2048 -print_final_stats=1 \
+  "$build/tests/fuzz/$t" -runs="$runs" -max_total_time="$seconds_limit" -max_len=4096 -timeout=25 -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$work/artifacts/" "$work/corpus" "tests/fuzz/corpus/$t" >"$work/log" 2>&1 || rc=$?
   seconds=$(($(date +%s) - start))
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log" | tail -n 1)
