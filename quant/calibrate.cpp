@@ -116,9 +116,8 @@ Result<ActivationRanges> calibrate(const FloatModel& folded, const std::vector<s
   return r;
 }
 
-Result<CalibrationFile> read_calibration_file(const std::string& path, int64_t vocab_size) {
-  TESSERA_ASSIGN_OR_RETURN(std::vector<std::byte> bytes, read_file(path));  // regular files only
-  std::istringstream in(std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+Result<std::vector<std::vector<int32_t>>> parse_calibration_sequences(std::istream& in, const std::string& path,
+                                                                      int64_t vocab_size) {
   std::vector<std::vector<int32_t>> out;
   std::string line;
   int64_t line_no = 0;
@@ -130,7 +129,7 @@ Result<CalibrationFile> read_calibration_file(const std::string& path, int64_t v
     while (ss >> word) {
       char* end = nullptr;
       const long long v = std::strtoll(word.c_str(), &end, 10);
-      if (!end || *end != '\0')
+      if (end != word.c_str() + word.size())  // also refuses a NUL inside the word
         return invalid_argument(path + ":" + std::to_string(line_no) + ": '" + printable_prefix(word, 40) + "' is not a token id");
       if (v < 0 || v >= vocab_size)
         return invalid_argument(path + ":" + std::to_string(line_no) + ": token " + word +
@@ -140,6 +139,13 @@ Result<CalibrationFile> read_calibration_file(const std::string& path, int64_t v
     if (!seq.empty()) out.push_back(std::move(seq));
   }
   if (out.empty()) return invalid_argument(path + ": no token sequences (expected one sequence per line)");
+  return out;
+}
+
+Result<CalibrationFile> read_calibration_file(const std::string& path, int64_t vocab_size) {
+  TESSERA_ASSIGN_OR_RETURN(std::vector<std::byte> bytes, read_file(path));  // regular files only
+  std::istringstream in(std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  TESSERA_ASSIGN_OR_RETURN(std::vector<std::vector<int32_t>> out, parse_calibration_sequences(in, path, vocab_size));
   int64_t tokens = 0;
   for (const auto& seq : out) tokens += int64_t(seq.size());
   CalibrationFile file;

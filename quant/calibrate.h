@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <istream>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,9 @@ struct CalibrationFile {
 // Reads calibration sequences: one sequence per line, whitespace-separated decimal token ids.
 // A regular file only (a FIFO or device is refused).
 Result<CalibrationFile> read_calibration_file(const std::string& path, int64_t vocab_size);
+// The sequences alone, from a stream; `path` names it in the errors.
+Result<std::vector<std::vector<int32_t>>> parse_calibration_sequences(std::istream& in, const std::string& path,
+                                                                      int64_t vocab_size);
 
 // MQMTAR training-distribution samples (pairs region 48 ± 16, wrapped [BOS] src [SEP] trg [EOS] minus
 // the last token), from runtime/tasks; the model's vocabulary must be the task's (263).

@@ -25,8 +25,9 @@ struct LayerRunners {
 class CpuSequence final : public BackendSequence {
  public:
   CpuSequence(std::shared_ptr<const FloatWeights> w, std::shared_ptr<const std::vector<LayerRunners>> runners,
-              int64_t capacity, int threads)
-      : w_(std::move(w)), runners_(std::move(runners)), cap_(capacity), pool_(threads) {
+              int64_t capacity, std::shared_ptr<cpu::ThreadPool> pool)
+      : w_(std::move(w)), runners_(std::move(runners)), cap_(capacity), pool_holder_(std::move(pool)),
+        pool_(*pool_holder_) {
     const HParams& hp = w_->hparams();
     const size_t C = size_t(hp.n_embd);
     ctx_.resize(size_t(hp.n_layer));
@@ -43,6 +44,7 @@ class CpuSequence final : public BackendSequence {
     const HParams& hp = w_->hparams();
     const int64_t n = int64_t(tokens.size());
     const size_t V = size_t(hp.vocab_size);
+    cpu::ThreadPool::DecodingScope decoding;
     for (int64_t i = 0; i < n; ++i) {
       step(tokens[size_t(i)]);
       if (all_rows) write_logits(logits.data() + size_t(i) * V);
@@ -104,7 +106,8 @@ class CpuSequence final : public BackendSequence {
   std::shared_ptr<const FloatWeights> w_;
   std::shared_ptr<const std::vector<LayerRunners>> runners_;
   int64_t cap_;
-  cpu::ThreadPool pool_;
+  std::shared_ptr<cpu::ThreadPool> pool_holder_;  // the model's pool, shared by all its sessions
+  cpu::ThreadPool& pool_;
   int64_t pos_ = 0;
   std::vector<cpu::ContextMemoryState> ctx_;
   std::vector<std::vector<double>> pmem_state_;
@@ -115,7 +118,8 @@ class CpuSequence final : public BackendSequence {
 
 class CpuBackend final : public Backend {
  public:
-  CpuBackend(std::shared_ptr<const FloatWeights> w, int threads) : w_(std::move(w)), threads_(threads) {
+  CpuBackend(std::shared_ptr<const FloatWeights> w, int threads)
+      : w_(std::move(w)), pool_(std::make_shared<cpu::ThreadPool>(threads)) {
     auto runners = std::make_shared<std::vector<LayerRunners>>();
     for (int64_t l = 0; l < w_->hparams().n_layer; ++l)
       runners->push_back(LayerRunners{ContextMemory(*w_, l), PersistentMemory(*w_, l)});
@@ -126,19 +130,19 @@ class CpuBackend final : public Backend {
   // (scores, probabilities, transform scratch: float; cosines: double).
   CheckedSize sequence_state_bytes(int64_t max_tokens) const override {
     const HParams& hp = w_->hparams();
-    const CheckedSize C = CheckedSize::of(hp.n_embd), L = CheckedSize::of(hp.n_layer), T = CheckedSize::of(threads_);
+    const CheckedSize C = CheckedSize::of(hp.n_embd), L = CheckedSize::of(hp.n_layer), T = CheckedSize::of(pool_->threads());
     const CheckedSize per_position = L * C * 8 + T * 20;
     const CheckedSize fixed = L * C * 20 + C * 24 + T * CheckedSize::of(hp.head_dim()) * 8;
     return CheckedSize::of(max_tokens) * per_position + fixed;
   }
   Result<std::unique_ptr<BackendSequence>> new_sequence(int64_t max_tokens) override {
-    return std::unique_ptr<BackendSequence>(new CpuSequence(w_, runners_, max_tokens, threads_));
+    return std::unique_ptr<BackendSequence>(new CpuSequence(w_, runners_, max_tokens, pool_));
   }
 
  private:
   std::shared_ptr<const FloatWeights> w_;
   std::shared_ptr<const std::vector<LayerRunners>> runners_;
-  int threads_;
+  std::shared_ptr<cpu::ThreadPool> pool_;  // one per model: sessions share it (thread_pool.h)
 };
 
 }  // namespace

@@ -36,6 +36,7 @@ class Int8Sequence : public BackendSequence {
   Status forward(std::span<const int32_t> tokens, std::span<float> logits, bool all_rows) override {
     const int8::Int8Model& m = plan_->model;
     const float s_logit = float(plan_->logit_scale);
+    cpu::ThreadPool::DecodingScope decoding;
     for (size_t i = 0; i < tokens.size(); ++i) {
       const bool want = all_rows || i + 1 == tokens.size();
       int8::int8_forward_token(m, &state_, tokens[i], want ? state_.logits : nullptr);
@@ -95,7 +96,8 @@ class Int8Backend : public Backend {
   ops::int8::MatvecKernel kernel_;
 };
 
-// Int8Model::parallel_for over the float runtime's thread pool (created once at load).
+// Int8Model::parallel_for over the float runtime's thread pool (created once at load, shared by every
+// session of the model: ThreadPool::parallel_for is thread-safe).
 void pool_parallel_for(void* executor, int64_t n, int8::Int8Model::RangeFn fn, void* ctx) {
   struct Forward {
     int8::Int8Model::RangeFn fn;

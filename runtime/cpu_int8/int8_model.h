@@ -115,6 +115,7 @@ struct Int8Model {
   // Optional executor (the backend's thread pool): runs fn(ctx, begin, end) over disjoint ranges
   // covering [0, n) and returns when all are done. Null: everything runs on the calling thread.
   // Results never depend on it (each range writes its own outputs with the same integer math).
+  // Every session of the model calls it, possibly at once: it must be thread-safe.
   using RangeFn = void (*)(void* ctx, int64_t begin, int64_t end);
   void (*parallel_for)(void* executor, int64_t n, RangeFn fn, void* ctx) = nullptr;
   void* executor = nullptr;

@@ -1,6 +1,7 @@
 // The CPU runtimes' thread pool (runtime/cpu/thread_pool.h): every index of every call is run exactly once
 // by the chunk that owns it, back-to-back calls (the spinning hand-off) and calls after the workers have gone
-// to sleep (the condition-variable hand-off) both complete, and one thread runs inline.
+// to sleep (the condition-variable hand-off) both complete, one thread runs inline, and many threads
+// calling one pool at once each get every index of their own calls exactly once.
 #include "cpu/thread_pool.h"
 
 #include <gtest/gtest.h>
@@ -62,6 +63,39 @@ TEST(ThreadPool, OneThreadRunsInline) {
     EXPECT_EQ(e, 10);
   });
   EXPECT_EQ(ran, caller);
+}
+
+TEST(ThreadPool, ManyCallersAtOnceEachGetEveryIndexOnce) {
+  ThreadPool pool(3);
+  constexpr int kCallers = 4, kCalls = 3000;
+  std::vector<int> failures(kCallers, 0);
+  std::vector<std::thread> callers;
+  for (int t = 0; t < kCallers; ++t)
+    callers.emplace_back([&, t] {
+      ThreadPool::DecodingScope decoding;
+      for (int call = 0; call < kCalls; ++call) {
+        const int64_t n = 2 + (call * 7 + t) % 41;
+        std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
+        std::atomic<int64_t> chunks{0};
+        Coverage c{&hits, &chunks};
+        pool.parallel_for(n, mark, &c);
+        for (int64_t i = 0; i < n; ++i) failures[size_t(t)] += hits[size_t(i)].load() != 1;
+      }
+    });
+  for (auto& c : callers) c.join();
+  for (int t = 0; t < kCallers; ++t) EXPECT_EQ(failures[size_t(t)], 0) << "caller " << t;
+  EXPECT_EQ(ThreadPool::decoding_threads(), 0);
+}
+
+TEST(ThreadPool, DecodingScopeCountsThreads) {
+  EXPECT_EQ(ThreadPool::decoding_threads(), 0);
+  {
+    ThreadPool::DecodingScope a;
+    ThreadPool::DecodingScope b;
+    EXPECT_EQ(ThreadPool::decoding_threads(), 2);
+  }
+  EXPECT_EQ(ThreadPool::decoding_threads(), 0);
+  EXPECT_GE(ThreadPool::usable_cpus(), 1);
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include "model/convert.h"
 #include "tessera/tessera.h"
 #include "vulkan/instance.h"
+#include "vk_required.h"
 
 namespace tessera {
 namespace {
@@ -88,7 +89,7 @@ double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
 
 TEST_P(VulkanAuthorsFixture, LogitsMatchCpuRuntimeAndAuthors) {
   auto vk32 = load(f32_path_, BackendKind::kVulkan);
-  if (!vk32) GTEST_SKIP() << "no usable Vulkan device: " << error_.to_string();
+  if (!vk32) TESSERA_VK_NO_DEVICE("no usable Vulkan device: " << error_.to_string());
   auto cpu = load(f32_path_, BackendKind::kCpu), cpu16 = load(f16_path_, BackendKind::kCpu);
   ASSERT_TRUE(cpu && cpu16);
   auto vk16 = load(f16_path_, BackendKind::kVulkan);
@@ -115,7 +116,7 @@ TEST_P(VulkanAuthorsFixture, LogitsMatchCpuRuntimeAndAuthors) {
 
 TEST_P(VulkanAuthorsFixture, CachedDecodeEqualsPrefill) {
   auto m = load(f32_path_, BackendKind::kVulkan);
-  if (!m) GTEST_SKIP() << "no usable Vulkan device: " << error_.to_string();
+  if (!m) TESSERA_VK_NO_DEVICE("no usable Vulkan device: " << error_.to_string());
   const auto toks = expected_["tokens"].get<std::vector<int32_t>>();
   const size_t V = size_t(m->info().vocab_size);
   auto all = prefill(*m, toks);

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "model_oracle.h"
+#include "vk_required.h"
 #include "vulkan/vulkan_backend_impl.h"
 
 namespace tessera::vk::test {
@@ -47,7 +48,7 @@ class VulkanModelForward : public ::testing::Test {
   // Prefill all rows vs the float64 oracle; then token-by-token decode vs the prefill rows.
   void check_model(const RandomModel& m, size_t T, double tol) {
     auto backend = make(m);
-    if (!backend) GTEST_SKIP() << "no usable Vulkan device: " << skipped_;
+    if (!backend) TESSERA_VK_NO_DEVICE("no usable Vulkan device: " << skipped_);
     const int64_t V = m.view.hp.vocab_size;
     auto tokens = random_tokens(T, V, 99);
     std::vector<double> want = oracle_forward(m, tokens);
@@ -139,7 +140,7 @@ TEST_F(VulkanModelForward, PipelineCacheIsSavedAndReloaded) {
   RandomModel m = make_random_model(tiny_hparams("entmax43"), DType::kF32, 3);
   {
     auto b = make(m, o);
-    if (!b) GTEST_SKIP() << skipped_;
+    if (!b) TESSERA_VK_NO_DEVICE(skipped_);
     EXPECT_FALSE(b->context().pipeline_cache_loaded());
     auto seq = b->new_sequence(4);
     ASSERT_TRUE(seq.ok());

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "shader_features.h"
+#include "vk_required.h"
 #include "vulkan/instance.h"
 #include "vulkan/kernel_table.h"
 #include "vulkan/shader_variants.h"
@@ -59,10 +60,10 @@ TEST(VulkanShaderVariants, GatedKernelsExistExactlyWhenTheirProbePassed) {
 
 TEST(VulkanShaderVariants, RealDevicesReportTheirFeatures) {
   auto instance = Instance::create(false);
-  if (!instance.ok()) GTEST_SKIP() << instance.status().to_string();
+  if (!instance.ok()) TESSERA_VK_NO_DEVICE(instance.status().to_string());
   auto devices = enumerate_devices((*instance)->handle());
   ASSERT_TRUE(devices.ok());
-  if (devices->empty()) GTEST_SKIP() << "no Vulkan device";
+  if (devices->empty()) TESSERA_VK_NO_DEVICE("no Vulkan device");
   for (const auto& d : *devices)
     if (d.usable) EXPECT_TRUE(d.shader_features.subgroup_arithmetic) << d.name << ": usable needs subgroup arithmetic";
 }

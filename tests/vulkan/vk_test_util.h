@@ -1,5 +1,5 @@
 // Shared by the Vulkan tests: a context with VK_LAYER_KHRONOS_validation whose every warning or
-// error fails the test; SKIP when no Vulkan device exists; float upload/readback helpers.
+// error fails the test; SKIP when no Vulkan device exists (FAIL in CI with lavapipe: vk_required.h); float upload/readback helpers.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -12,6 +12,7 @@
 
 #include "core/dtype.h"
 #include "core/tensor.h"
+#include "vk_required.h"
 #include "vulkan/context.h"
 #include "vulkan/instance.h"
 #include "vulkan/ops.h"
@@ -28,7 +29,7 @@ class VulkanTest : public ::testing::Test {
     o.validation = true;
     customize(o);
     auto c = Context::create(o);
-    if (!c.ok()) GTEST_SKIP() << "no usable Vulkan device with validation: " << c.status().to_string();
+    if (!c.ok()) TESSERA_VK_NO_DEVICE("no usable Vulkan device with validation: " << c.status().to_string());
     ctx_ = std::move(c).value();
   }
   void TearDown() override {
