@@ -151,7 +151,10 @@ const char* tessera_model_backend_name(const tessera_model* model) {
 tessera_status tessera_model_session_arena_bytes(const tessera_model* model, int64_t max_tokens, size_t* bytes) {
   if (!model) return null_argument("model");
   if (!bytes) return null_argument("bytes");
-  *bytes = model->model->session_arena_bytes(max_tokens);
+  *bytes = 0;
+  auto n = model->model->session_arena_bytes(max_tokens);
+  if (!n.ok()) return report(n.status());
+  *bytes = *n;
   return TESSERA_OK;
 }
 
@@ -244,11 +247,9 @@ tessera_status tessera_sampler_create(const tessera_sampler_params* params, tess
   sp.top_p = p.top_p;
   sp.top_k = p.top_k;
   sp.seed = p.seed;
-  if (!(sp.temperature >= 0.0f) || !(sp.top_p > 0.0f && sp.top_p <= 1.0f) || sp.top_k < 0)
-    return report(tessera::invalid_argument(
-        "tessera_sampler_params: expected temperature >= 0, top_p in (0, 1], top_k >= 0; found temperature " +
-        std::to_string(sp.temperature) + ", top_p " + std::to_string(sp.top_p) + ", top_k " + std::to_string(sp.top_k)));
-  *out = new tessera_sampler{tessera::Sampler(sp)};
+  auto sampler = tessera::Sampler::create(sp);
+  if (!sampler.ok()) return report(sampler.status());
+  *out = new tessera_sampler{std::move(sampler).value()};
   return TESSERA_OK;
 }
 
