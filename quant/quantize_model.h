@@ -27,7 +27,16 @@ struct QuantizeOptions {
   std::vector<std::vector<int32_t>> calibration_sequences;  // kInt8 only
   std::string calibration_source;                           // recorded in the GGUF and the report
   PrecisionOptions precision;                               // kInt8 only: which tensors/sites are int16
-  std::function<void(int64_t done, int64_t total)> progress;
+  int threads = 1;  // calibration and search; the output does not depend on it
+  // Called during every phase: "calibrating" (tokens), "searching" (simulated passes), "quantizing" (tensors).
+  std::function<void(const char* phase, int64_t done, int64_t total)> progress;
+};
+
+// Per activation site of an int8 file: the calibrated clip value, the scale and the bits stored.
+struct ActivationReport {
+  std::string name;  // activation_site_name() / kFinalNormSite, or "blk.<i>.act.u|w|u2", "act.residual", "act.logits"
+  double clip = 0, scale = 0, clipped_fraction = 0;
+  int bits = 8;
 };
 
 struct QuantizeReport {
@@ -35,7 +44,10 @@ struct QuantizeReport {
   double overall_sqnr_db = 0;
   int64_t calibration_tokens = 0;
   PrecisionReport precision;
+  std::vector<ActivationReport> activations;  // kInt8 only
+  std::vector<std::pair<std::string, double>> phase_seconds;  // wall time of each phase, in order
   std::string text() const;  // the table the CLI prints
+  std::string json() const;  // the same, and the activation sites, for --report
 };
 
 struct QuantizedModel {

@@ -29,6 +29,8 @@ QuantizedRows16 quantize_rows16(const double* w, int64_t rows, int64_t cols);
 
 // w ← scale·q in place, at 8 or 16 bits: exactly the values quantize_rows / quantize_rows16 store.
 void fake_quantize_rows(double* w, int64_t rows, int64_t cols, int bits);
+// The same values rounded to float32 into `out` (the batched float32 simulation, quant/batched_forward.h).
+void fake_quantize_rows_f32(const double* w, int64_t rows, int64_t cols, int bits, float* out);
 
 struct TensorReport {
   std::string name;
@@ -36,6 +38,7 @@ struct TensorReport {
   double sqnr_db = 0;        // 10·log10(Σw² / Σ(w - ŵ)²); +inf when exact
   double max_abs_error = 0;  // max |w - ŵ|
   double signal = 0, noise = 0;  // Σw², Σ(w - ŵ)² (for the overall figure)
+  const char* precision = "int8";  // "int8", "int16" or "f16" as stored
 };
 
 TensorReport measure_int8(const std::string& name, const double* w, const QuantizedRows& q, int64_t rows, int64_t cols);
