@@ -9,7 +9,7 @@
 
 #include "cpu/attention_row.h"
 #include "ops/attention_transform.h"
-#include "ops/linear.h"
+#include "quant/batched_matmul.h"
 #include "quant/quantize_tensor.h"
 
 namespace tessera::quant {
@@ -59,7 +59,7 @@ constexpr double kNegligibleExponent = -30.0;
 }  // namespace
 
 struct BatchedForward::Layer {
-  std::vector<float> k, kb, v, vb, o, ob, pk, pkb, po, pob, mem_k, mem_v;
+  std::vector<float> k, kb, v, vb, o, ob, pk, pkb, po, pob;
 };
 
 struct BatchedForward::Weights {
@@ -67,8 +67,9 @@ struct BatchedForward::Weights {
   std::vector<Layer> layers;
   // Scratch reused by every run (sized on first use).
   std::vector<float> x, h, u, w, keys, values, o, y, q, r;
-  std::vector<float> fk, fv, fo, fpk, fpo, fmk, fmv, fout;  // fake-quantized weights of one run
+  std::vector<float> fk, fv, fo, fpk, fpo, fout;  // fake-quantized weights of one run
   std::vector<double> row;                                  // one site row for the observer
+  std::vector<double> dq, dr, scores, mix, dmk, dmv, mvt;   // persistent memory in double
 };
 
 BatchedForward::BatchedForward(const FloatModel& folded, int threads)
@@ -81,7 +82,6 @@ BatchedForward::BatchedForward(const FloatModel& folded, int threads)
     f.k = to_float(L.k.w), f.kb = to_float(L.k.b), f.v = to_float(L.v.w), f.vb = to_float(L.v.b);
     f.o = to_float(L.o.w), f.ob = to_float(L.o.b);
     f.pk = to_float(L.pk.w), f.pkb = to_float(L.pk.b), f.po = to_float(L.po.w), f.pob = to_float(L.po.b);
-    f.mem_k = to_float(L.mem_k), f.mem_v = to_float(L.mem_v);
     w_->layers.push_back(std::move(f));
   }
 }
@@ -110,9 +110,8 @@ void BatchedForward::project(const float* X, const float* W, const float* b, flo
   const int64_t blocks = (rows + kRowBlock - 1) / kRowBlock;
   pool_.run(blocks, [&](int, int64_t b0, int64_t b1) {
     for (int64_t blk = b0; blk < b1; ++blk) {
-      const int64_t r0 = blk * kRowBlock, n = std::min(kRowBlock, rows - r0);
-      for (int64_t t = 0; t < T; ++t)
-        ops::linear_f32(W + r0 * cols, b ? b + r0 : nullptr, X + t * cols, Y + t * rows + r0, n, cols);
+      const int64_t r0 = blk * kRowBlock;
+      matmul_rows(X, W, b, Y, T, rows, r0, std::min(rows, r0 + kRowBlock), cols);
     }
   });
 }
@@ -243,12 +242,33 @@ void BatchedForward::run(const std::vector<int32_t>& tokens, const ForwardRun& o
     const int64_t slots = P * H * N;
     const float* Wpk = weight(name("pmem_k.weight"), F.pk, L.pk.w, C, opt.weight_bits, s.fpk);
     const float* Wpo = weight(name("pmem_output.weight"), F.po, L.po.w, C, opt.weight_bits, s.fpo);
-    const float* Mk = weight(name("pmem_mem_k"), F.mem_k, L.mem_k, slots, opt.weight_bits, s.fmk);
-    const float* Mv = weight(name("pmem_mem_v"), F.mem_v, L.mem_v, slots, opt.weight_bits, s.fmv);
+    // Keys, scores and the value mix in double: β'² up to e^10 turns float rounding of a dot into
+    // visible error.
+    const double* Mk = L.mem_k.data();
+    if (const int b = opt.weight_bits ? (*opt.weight_bits)(name("pmem_mem_k")) : 0) {
+      s.dmk = L.mem_k;
+      fake_quantize_rows(s.dmk.data(), slots, d, b);
+      Mk = s.dmk.data();
+    }
+    // M_v transposed per head ([P][H][d][N]) so that the mix is a matrix product over the slots.
+    {
+      const int b = opt.weight_bits ? (*opt.weight_bits)(name("pmem_mem_v")) : 0;
+      const double* mv = L.mem_v.data();
+      if (b) {
+        s.dmv = L.mem_v;
+        fake_quantize_rows(s.dmv.data(), slots, d, b);
+        mv = s.dmv.data();
+      }
+      s.mvt.resize(size_t(slots * d));
+      for (int64_t g = 0; g < P * H; ++g)
+        for (int64_t n = 0; n < N; ++n)
+          for (int64_t i = 0; i < d; ++i) s.mvt[size_t((g * d + i) * N + n)] = mv[(g * N + n) * d + i];
+    }
     for (int64_t t = 0; t < T; ++t) layer_norm_row(x + t * C, L.ln2_w, L.ln2_b, eps, s.h.data() + t * C, C);
     report_site(obs, l, Site::kH2, s.h.data(), T, C);
     project(s.h.data(), Wpk, F.pkb.empty() ? nullptr : F.pkb.data(), s.u.data(), T, C, C);
     report_site(obs, l, Site::kU2, s.u.data(), T, C);
+    s.dq.resize(TC);  // unit queries, [head][position][d]
     {
       std::vector<double> state(size_t(C), 0.0);
       for (int64_t t = 0; t < T; ++t) {
@@ -257,37 +277,53 @@ void BatchedForward::run(const std::vector<int32_t>& tokens, const ForwardRun& o
           const double a = L.pmem_decay[size_t(i / d)];
           state[size_t(i)] = a * state[size_t(i)] + (1 - a) * u[i];
         }
-        unit_heads(state.data(), H, d, l2, s.q.data() + t * C);
-      }
-    }
-    pool_.run(T, [&](int, int64_t t0, int64_t t1) {
-      std::vector<double> scores(static_cast<size_t>(N)), acc(static_cast<size_t>(d));
-      for (int64_t t = t0; t < t1; ++t) {
         for (int64_t hh = 0; hh < H; ++hh) {
-          const float* q = s.q.data() + t * C + hh * d;
-          const double qs = L.pmem_query_scale[size_t(hh)];
-          std::fill(acc.begin(), acc.end(), 0.0);
-          for (int64_t pp = 0; pp < P; ++pp) {
-            const float* mk = Mk + ((pp * H + hh) * N) * d;
-            const float* mv = Mv + ((pp * H + hh) * N) * d;
-            double mx = -1e300, z = 0;
-            for (int64_t n = 0; n < N; ++n) mx = std::max(mx, scores[size_t(n)] = qs * dot_double(q, mk + n * d, d));
-            for (int64_t n = 0; n < N; ++n) {
-              const double e = scores[size_t(n)] - mx;
-              z += (scores[size_t(n)] = e < kNegligibleExponent ? 0.0 : double(std::exp(float(e))));
-            }
-            const double inv = 1.0 / (z * double(P));
-            for (int64_t n = 0; n < N; ++n) {
-              const double pn = scores[size_t(n)] * inv;
-              if (pn == 0.0) continue;
-              for (int64_t i = 0; i < d; ++i) acc[size_t(i)] += pn * mv[n * d + i];
-            }
-          }
-          const double vs = L.pmem_value_scale[size_t(hh)];
-          for (int64_t i = 0; i < d; ++i) s.r[size_t(t * C + hh * d + i)] = float(acc[size_t(i)] * vs);
+          const double* v = state.data() + hh * d;
+          double n2 = 0;
+          for (int64_t i = 0; i < d; ++i) n2 += v[i] * v[i];
+          const double norm = std::sqrt(n2) + l2;
+          double* out = s.dq.data() + (hh * T + t) * d;
+          for (int64_t i = 0; i < d; ++i) out[i] = norm > 0 ? v[i] / norm : 0.0;
         }
       }
-    });
+    }
+    s.dr.assign(TC, 0.0);
+    s.scores.resize(size_t(T * N));
+    s.mix.resize(size_t(T * d));
+    for (int64_t pp = 0; pp < P; ++pp)
+      for (int64_t hh = 0; hh < H; ++hh) {
+        const double* mk = Mk + ((pp * H + hh) * N) * d;
+        const double* mvt = s.mvt.data() + ((pp * H + hh) * d) * N;
+        const double* q = s.dq.data() + hh * T * d;
+        double* S = s.scores.data();
+        double* Y = s.mix.data();
+        pool_.run((N + kRowBlock - 1) / kRowBlock, [&](int, int64_t b0, int64_t b1) {
+          for (int64_t blk = b0; blk < b1; ++blk)
+            matmul_rows(q, mk, nullptr, S, T, N, blk * kRowBlock, std::min(N, (blk + 1) * kRowBlock), d);
+        });
+        const double qs = L.pmem_query_scale[size_t(hh)];
+        pool_.run(T, [&](int, int64_t t0, int64_t t1) {
+          for (int64_t t = t0; t < t1; ++t) {
+            double* row = S + t * N;
+            double mx = -1e300, z = 0;
+            for (int64_t n = 0; n < N; ++n) mx = std::max(mx, row[n] *= qs);
+            for (int64_t n = 0; n < N; ++n) {
+              const double e = row[n] - mx;
+              z += (row[n] = e < kNegligibleExponent ? 0.0 : double(std::exp(float(e))));
+            }
+            const double inv = 1.0 / (z * double(P));
+            for (int64_t n = 0; n < N; ++n) row[n] *= inv;
+          }
+        });
+        pool_.run((d + 7) / 8, [&](int, int64_t b0, int64_t b1) {
+          matmul_rows(S, mvt, nullptr, Y, T, d, b0 * 8, std::min(d, b1 * 8), N);
+        });
+        for (int64_t t = 0; t < T; ++t)
+          for (int64_t i = 0; i < d; ++i) s.dr[size_t(t * C + hh * d + i)] += Y[t * d + i];
+      }
+    for (int64_t t = 0; t < T; ++t)
+      for (int64_t i = 0; i < C; ++i)
+        s.r[size_t(t * C + i)] = float(s.dr[size_t(t * C + i)] * L.pmem_value_scale[size_t(i / d)]);
     report_site(obs, l, Site::kR, s.r.data(), T, C);
     project(s.r.data(), Wpo, F.pob.empty() ? nullptr : F.pob.data(), s.y.data(), T, C, C);
     for (size_t i = 0; i < TC; ++i) x[i] += s.y[i];

@@ -57,7 +57,9 @@ TEST_F(QuantizeCli, SameBytesWhateverTheThreadCountAndAReport) {
   for (const auto& t : r["tensors"]) {
     EXPECT_TRUE(t["precision"] == "int8" || t["precision"] == "int16") << t.dump();
     if (t["name"] == "blk.0.attn_k.weight") saw_k = true;
-    if (!t["sqnr_db"].is_null()) EXPECT_GT(t["sqnr_db"].get<double>(), 20.0) << t.dump();  // 8-bit grid: ~40 dB
+    if (!t["sqnr_db"].is_null()) {
+      EXPECT_GT(t["sqnr_db"].get<double>(), 20.0) << t.dump();  // an 8-bit grid gives ~40 dB
+    }
   }
   EXPECT_TRUE(saw_k);
   bool saw_h1 = false;
@@ -67,7 +69,7 @@ TEST_F(QuantizeCli, SameBytesWhateverTheThreadCountAndAReport) {
     if (s["name"] == "blk.0.act.h1") {
       saw_h1 = true;
       const double want = s["clip"].get<double>() / (s["bits"] == 16 ? 32512.0 : 127.0);
-      EXPECT_NEAR(s["scale"].get<double>(), want, 1e-12 * want);
+      EXPECT_NEAR(s["scale"].get<double>(), want, 1e-8 * want);  // the report prints 9 significant digits
     }
   }
   EXPECT_TRUE(saw_h1);
@@ -82,8 +84,9 @@ TEST_F(QuantizeCli, PercentileCalibrationReportsWhatItClips) {
   ASSERT_EQ(q.code, 0) << q.out;
   const auto r = nlohmann::json::parse(read(tmp("report.json")));
   for (const auto& s : r["activations"])
-    if (s["name"] == "blk.0.act.h1")  // the 99th percentile leaves about 1 % above the clip value
+    if (s["name"] == "blk.0.act.h1") {  // the 99th percentile leaves about 1 % above the clip value
       EXPECT_NEAR(s["clipped_fraction"].get<double>(), 0.01, 0.002) << s.dump();
+    }
 }
 
 TEST_F(QuantizeCli, TextCalibrationGoesThroughTheTokenizer) {
@@ -139,7 +142,7 @@ TEST_F(QuantizeCli, CompareTheShippedInt8ModelOnHeldOutTaskSamples) {
   auto c = run_cli("compare " + dir + "model.gguf " + dir + "model-int8.gguf --format json --quiet");
   ASSERT_EQ(c.code, 0) << c.out;
   const auto r = nlohmann::json::parse(c.out);
-  EXPECT_EQ(r["quant_backend"], "cpu-int8");
+  EXPECT_EQ(r["quant_backend"].get<std::string>().rfind("cpu-int8", 0), 0u) << r["quant_backend"];
   // Same data as tests/int8/shipped_models_int8_test.cpp (10 samples, pairs region 64, seed 7): >= 99 %.
   EXPECT_EQ(r["positions"].get<int>(), 900);
   EXPECT_GE(r["agree"].get<int>(), 891);
