@@ -160,6 +160,10 @@ std::string QuantizeReport::json() const {
 }
 
 Result<QuantizedModel> quantize_model(const FloatModel& model, const QuantizeOptions& options) {
+  return quantize_model(FloatModel(model), options);
+}
+
+Result<QuantizedModel> quantize_model(FloatModel&& model, const QuantizeOptions& options) {
   QuantizedModel out;
   auto phase_start = std::chrono::steady_clock::now();
   auto phase_done = [&](const char* name) {
@@ -167,14 +171,13 @@ Result<QuantizedModel> quantize_model(const FloatModel& model, const QuantizeOpt
     out.report.phase_seconds.push_back({name, std::chrono::duration<double>(now - phase_start).count()});
     phase_start = now;
   };
-  FloatModel folded_storage;
-  const FloatModel* m = &model;
+  FloatModel owned = std::move(model);
   if (options.mode != QuantMode::kF16) {
-    auto f = fold(model);
+    auto f = fold(std::move(owned));
     if (!f.ok()) return f.status();
-    folded_storage = std::move(*f);
-    m = &folded_storage;
+    owned = std::move(*f);
   }
+  const FloatModel* m = &owned;
   out.hp = m->hp;
   const HParams& hp = m->hp;
   const int64_t V = hp.vocab_size, C = hp.n_embd, H = hp.n_head, d = hp.head_dim();

@@ -58,6 +58,8 @@ struct QuantizedModel {
 };
 
 Result<QuantizedModel> quantize_model(const FloatModel& model, const QuantizeOptions& options);
+// The same, folding `model` in place (one float64 copy of the weights instead of two).
+Result<QuantizedModel> quantize_model(FloatModel&& model, const QuantizeOptions& options);
 
 // Finds a tensor by name in a list (for building an Int8Plan straight from a QuantizedModel).
 const Tensor* find_in(const std::vector<Tensor>& tensors, const std::string& name);

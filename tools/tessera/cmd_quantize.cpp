@@ -100,12 +100,13 @@ int run_quantize(const QuantizeArgs& a) {
                                         : std::string(phase) == "searching" ? "passes"
                                                                             : "layers");
   };
-  auto q = quant::quantize_model(*model, o);
+  const std::vector<std::string> tokenizer = model->tokens;
+  auto q = quant::quantize_model(std::move(*model), o);
   if (!q.ok()) return fail("quantize", q.status().message());
   progress.end_line();
   if (!a.quiet) std::cerr << "writing " << a.output << "\n";
   const auto write_start = std::chrono::steady_clock::now();
-  Status st = quant::write_quantized_gguf(*q, model->tokens, a.output);
+  Status st = quant::write_quantized_gguf(*q, tokenizer, a.output);
   if (!st.ok()) return fail("quantize", st.message());
   q->report.phase_seconds.insert(q->report.phase_seconds.begin(), {"load", load_seconds});
   q->report.phase_seconds.push_back(
