@@ -55,7 +55,7 @@ using BitsFn = std::function<int(const std::string&)>;
 
 void fake_quantize_activation(double* v, int64_t n, double clip, int bits) {
   const double s = activation_scale(clip, bits == 16), qmax = bits == 16 ? double(kInt16WeightMax) : 127.0;
-  for (int64_t i = 0; i < n; ++i) v[i] = s * std::clamp(std::nearbyint(v[i] / s), -qmax, qmax);
+  for (int64_t i = 0; i < n; ++i) v[i] = s * round_clamped(v[i] / s, qmax);
 }
 
 class RoundingObserver : public ActivationObserver {

@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include <sys/resource.h>
+
 #include "core/dtype.h"
 #include "quant/batched_forward.h"
 
@@ -111,6 +113,12 @@ std::string QuantizeReport::text() const {
   return s;
 }
 
+double process_cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + 1e-6 * double(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
+
 namespace {
 
 std::string json_number(double v) {
@@ -144,10 +152,12 @@ std::string QuantizeReport::json() const {
          std::to_string(precision.agree_chosen) + ", \"chosen_percent\": " +
          json_number(100.0 * double(precision.agree_chosen) / double(precision.positions)) + "}";
   }
-  s += ",\n  \"phase_seconds\": {";
-  for (size_t i = 0; i < phase_seconds.size(); ++i)
-    s += std::string(i ? ", " : "") + "\"" + phase_seconds[i].first + "\": " + json_number(phase_seconds[i].second);
-  s += "}";
+  for (const auto* phases : {&phase_seconds, &phase_cpu_seconds}) {
+    s += std::string(",\n  \"") + (phases == &phase_seconds ? "phase_seconds" : "phase_cpu_seconds") + "\": {";
+    for (size_t i = 0; i < phases->size(); ++i)
+      s += std::string(i ? ", " : "") + "\"" + (*phases)[i].first + "\": " + json_number((*phases)[i].second);
+    s += "}";
+  }
   s += ",\n  \"precision_mode\": \"" + std::string(precision_mode_name(precision.mode)) + "\"";
   s += ",\n  \"sensitivity\": [";
   for (size_t i = 0; i < precision.rows.size(); ++i) {
@@ -166,10 +176,14 @@ Result<QuantizedModel> quantize_model(const FloatModel& model, const QuantizeOpt
 Result<QuantizedModel> quantize_model(FloatModel&& model, const QuantizeOptions& options) {
   QuantizedModel out;
   auto phase_start = std::chrono::steady_clock::now();
+  double phase_cpu = process_cpu_seconds();
   auto phase_done = [&](const char* name) {
     const auto now = std::chrono::steady_clock::now();
+    const double cpu = process_cpu_seconds();
     out.report.phase_seconds.push_back({name, std::chrono::duration<double>(now - phase_start).count()});
+    out.report.phase_cpu_seconds.push_back({name, cpu - phase_cpu});
     phase_start = now;
+    phase_cpu = cpu;
   };
   FloatModel owned = std::move(model);
   if (options.mode != QuantMode::kF16) {

@@ -32,6 +32,9 @@ struct QuantizeOptions {
   std::function<void(const char* phase, int64_t done, int64_t total)> progress;
 };
 
+// CPU seconds used by the process so far (all threads): the phase figures that a busy machine distorts less.
+double process_cpu_seconds();
+
 // Per activation site of an int8 file: the calibrated clip value, the scale and the bits stored.
 struct ActivationReport {
   std::string name;  // activation_site_name() / kFinalNormSite, or "blk.<i>.act.u|w|u2", "act.residual", "act.logits"
@@ -45,7 +48,8 @@ struct QuantizeReport {
   int64_t calibration_tokens = 0;
   PrecisionReport precision;
   std::vector<ActivationReport> activations;  // kInt8 only
-  std::vector<std::pair<std::string, double>> phase_seconds;  // wall time of each phase, in order
+  std::vector<std::pair<std::string, double>> phase_seconds;      // wall time of each phase, in order
+  std::vector<std::pair<std::string, double>> phase_cpu_seconds;  // CPU time of the process (all threads)
   std::string text() const;  // the table the CLI prints
   std::string json() const;  // the same, and the activation sites, for --report
 };

@@ -29,8 +29,7 @@ void quantize_grid(const double* w, int64_t rows, int64_t cols, double qmax, std
     const float s = row_scale(w + r * cols, cols, qmax);
     scale[size_t(r)] = s;
     for (int64_t c = 0; c < cols; ++c) {
-      const double v = std::nearbyint(w[r * cols + c] / double(s));
-      q[size_t(r * cols + c)] = Q(std::clamp(v, -qmax, qmax));
+      q[size_t(r * cols + c)] = Q(round_clamped(w[r * cols + c] / double(s), qmax));
     }
   }
 }
@@ -67,7 +66,7 @@ void fake_quantize_rows_f32(const double* w, int64_t rows, int64_t cols, int bit
   for (int64_t r = 0; r < rows; ++r) {
     const double s = row_scale(w + r * cols, cols, qmax);
     for (int64_t c = 0; c < cols; ++c)
-      out[r * cols + c] = float(s * std::clamp(std::nearbyint(w[r * cols + c] / s), -qmax, qmax));
+      out[r * cols + c] = float(s * round_clamped(w[r * cols + c] / s, qmax));
   }
 }
 

@@ -32,6 +32,16 @@ void fake_quantize_rows(double* w, int64_t rows, int64_t cols, int bits);
 // The same values rounded to float32 into `out` (the batched float32 simulation, quant/batched_forward.h).
 void fake_quantize_rows_f32(const double* w, int64_t rows, int64_t cols, int bits, float* out);
 
+// clamp(nearbyint(v), -qmax, qmax) for finite v and qmax < 2^50, without a libm call per value (baseline
+// x86-64 has no rounding instruction): adding and subtracting 1.5·2^52 rounds to nearest even exactly as
+// nearbyint does in the default rounding mode.
+inline double round_clamped(double v, double qmax) {
+  constexpr double kMagic = 6755399441055744.0;  // 1.5 · 2^52
+  const double c = v < -qmax - 1 ? -qmax - 1 : (v > qmax + 1 ? qmax + 1 : v);
+  const double r = (c + kMagic) - kMagic;
+  return r < -qmax ? -qmax : (r > qmax ? qmax : r);
+}
+
 struct TensorReport {
   std::string name;
   int64_t numel = 0;

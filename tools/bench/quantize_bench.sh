@@ -4,6 +4,8 @@
 # with the default calibration data, then every shipped MQMTAR model with its README calibration data.
 # Each quantization runs in its own process under /usr/bin/time -v. Also checks that --threads 1 and
 # --threads THREADS write the same bytes.
+# Times: wall seconds, with the process's CPU seconds (all threads) in parentheses: on a shared machine
+# the CPU figure is the one that does not move with other people's load.
 # Usage: tools/bench/quantize_bench.sh [BUILD_DIR] [WORK_DIR] [THREADS]
 # BUILD_DIR must be configured with -DTESSERA_BUILD_BENCHMARKS=ON (for random_float_gguf).
 set -euo pipefail
@@ -30,15 +32,18 @@ rss_mib = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", t).group
 wall = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (\S+)", t).group(1).split(":")
 wall_s = sum(float(x) * 60 ** i for i, x in enumerate(reversed(wall)))
 size_mib = os.path.getsize(path) / 2**20
-ph = r["phase_seconds"]
+ph, cpu = r["phase_seconds"], r["phase_cpu_seconds"]
 agree = r.get("agreement", {})
-print(f"| {label} | {size_mib:.1f} | {n} | {r['calibration_tokens']} | {ph.get('load', 0):.2f} | {ph.get('calibration', 0):.2f} | "
-      f"{ph.get('search', 0):.2f} | {ph.get('quantization', 0):.2f} | {ph.get('write', 0):.2f} | {wall_s:.2f} | "
+cell = lambda k: f"{ph.get(k, 0):.2f} ({cpu.get(k, 0):.2f})"
+user = float(re.search(r"User time \(seconds\): (\S+)", t).group(1))
+system = float(re.search(r"System time \(seconds\): (\S+)", t).group(1))
+print(f"| {label} | {size_mib:.1f} | {n} | {r['calibration_tokens']} | {cell('load')} | {cell('calibration')} | "
+      f"{cell('search')} | {cell('quantization')} | {cell('write')} | {wall_s:.2f} ({user + system:.2f}) | "
       f"{rss_mib:.0f} ({rss_mib / size_mib:.2f}x) | {agree.get('chosen', '-')}/{agree.get('positions', '-')} |")
 PY
 }
 
-echo "| model | input MiB | threads | calib tokens | load s | calibration s | search s | quantize s | write s | wall s | peak RSS MiB (x input) | simulated top-1 |"
+echo "| model | input MiB | threads | calib tokens | load s | calibration s | search s | quantize s | write s | total s | peak RSS MiB (x input) | simulated top-1 |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 quantize gpt2-size "$work/gpt2size.gguf" "$work/gpt2size-int8.gguf" "$threads"
 for m in "$root"/examples/models/mqmtar-*/; do

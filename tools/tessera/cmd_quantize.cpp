@@ -65,9 +65,11 @@ int run_quantize(const QuantizeArgs& a) {
   o.precision.force_int16 = a.force_int16;
   o.threads = a.threads;
   const auto load_start = std::chrono::steady_clock::now();
+  const double load_cpu_start = quant::process_cpu_seconds();
   auto model = quant::load_float_model(a.input);
   if (!model.ok()) return fail("quantize", model.status().message());
   const double load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count();
+  const double load_cpu = quant::process_cpu_seconds() - load_cpu_start;
   const HParams& hp = model->hp;
   if (o.mode == quant::QuantMode::kInt8) {
     if (!a.calib_file.empty()) {
@@ -106,11 +108,14 @@ int run_quantize(const QuantizeArgs& a) {
   progress.end_line();
   if (!a.quiet) std::cerr << "writing " << a.output << "\n";
   const auto write_start = std::chrono::steady_clock::now();
+  const double write_cpu_start = quant::process_cpu_seconds();
   Status st = quant::write_quantized_gguf(*q, tokenizer, a.output);
   if (!st.ok()) return fail("quantize", st.message());
   q->report.phase_seconds.insert(q->report.phase_seconds.begin(), {"load", load_seconds});
   q->report.phase_seconds.push_back(
       {"write", std::chrono::duration<double>(std::chrono::steady_clock::now() - write_start).count()});
+  q->report.phase_cpu_seconds.insert(q->report.phase_cpu_seconds.begin(), {"load", load_cpu});
+  q->report.phase_cpu_seconds.push_back({"write", quant::process_cpu_seconds() - write_cpu_start});
   if (!a.report.empty()) {
     st = write_report(a.report, q->report.json());
     if (!st.ok()) return fail("quantize", st.message());
