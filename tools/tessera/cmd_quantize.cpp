@@ -44,7 +44,7 @@ class ProgressBar {
 
 int run_quantize(const QuantizeArgs& a) {
   const int modes = int(a.int8) + int(a.weights_only) + int(a.f16);
-  if (modes > 1) return fail("quantize", "choose one of --int8, --weights-only, --f16");
+  if (modes > 1) return usage_error("quantize", "choose one of --int8, --weights-only, --f16");
   quant::QuantizeOptions o;
   o.mode = a.weights_only ? quant::QuantMode::kWeightsOnly : a.f16 ? quant::QuantMode::kF16 : quant::QuantMode::kInt8;
   if (a.calib_method == "percentile") {
@@ -84,7 +84,7 @@ int run_quantize(const QuantizeArgs& a) {
   o.progress = [&bar](int64_t done, int64_t total) { bar.update(done, total); };
   auto q = quant::quantize_model(*model, o);
   if (!q.ok()) return fail("quantize", q.status().message());
-  Status st = quant::write_quantized_gguf(*q, model->tokens, a.output);
+  Status st = quant::write_quantized_gguf(*q, model->tokens, a.output, model->name);
   if (!st.ok()) return fail("quantize", st.message());
   if (!a.quiet) std::cout << q->report.text();
   std::cout << "wrote " << a.output << " (" << quant::quant_mode_name(o.mode) << ")\n";
