@@ -49,7 +49,7 @@ Result<FloatModel> load_float_model(const std::string& input) {
 Status write_quantized_gguf(const QuantizedModel& model, const std::vector<std::string>& tokenizer,
                             const std::string& path, const std::string& name) {
   gguf::Writer w;
-  write_hparams(w, model.hp, name.empty() ? model_name_from_path(path) : name, file_type_of(model.tensors));
+  write_hparams(w, model.hp, name, file_type_of(model.tensors));
   write_tokenizer(w, tokenizer);
   for (const auto& [key, value] : model.string_metadata) w.set_string(key, value);
   for (const Tensor& t : model.tensors)
