@@ -36,6 +36,7 @@ struct FloatModel {
   FloatMatrix output;                // [V, C]; a copy of the embedding when tied
   std::vector<FloatLayer> layers;
   std::vector<std::string> tokens;
+  std::string name;  // general.name of the source (or its file/folder name)
   bool folded = false;
 };
 

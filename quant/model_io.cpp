@@ -32,6 +32,8 @@ Result<FloatModel> load_float_model(const std::string& input) {
       if (!tokens.ok()) return tokens.status();
       m->tokens = std::move(*tokens);
     }
+    auto general_name = f.get_string("general.name");
+    m->name = general_name.ok() ? *general_name : model_name_from_path(input);
     return m;
   }
   auto ckpt = read_any_checkpoint(input);
@@ -43,13 +45,14 @@ Result<FloatModel> load_float_model(const std::string& input) {
                                     input);
   if (!m.ok()) return m.status();
   m->tokens = converted->tokenizer;
+  m->name = converted->name;
   return m;
 }
 
 Status write_quantized_gguf(const QuantizedModel& model, const std::vector<std::string>& tokenizer,
-                            const std::string& path) {
+                            const std::string& path, const std::string& name) {
   gguf::Writer w;
-  write_hparams(w, model.hp, "");
+  write_hparams(w, model.hp, name, file_type_of(model.tensors));
   write_tokenizer(w, tokenizer);
   for (const auto& [key, value] : model.string_metadata) w.set_string(key, value);
   for (const Tensor& t : model.tensors)

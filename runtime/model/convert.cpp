@@ -8,6 +8,7 @@
 
 #include <sys/stat.h>
 
+#include <cctype>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -127,6 +128,45 @@ Tensor per_head(std::string name, const Tensor& t, F effective) {
   return make_f32_tensor(std::move(name), {int64_t(out.size())}, out);
 }
 
+// A config.json / model_args naming another architecture is refused before the tensors are looked at.
+Status check_architecture(const Checkpoint& ckpt) {
+  const std::string field =
+      ckpt.config_file.empty() ? ckpt.path + ": model_args['model_type']" : ckpt.config_file + ": model_type";
+  auto accepted = [](std::string v) {
+    for (char& c : v) c = c == '_' ? '-' : char(std::tolower(static_cast<unsigned char>(c)));
+    return v == "memory-mosaics" || v == "memorymosaics";
+  };
+  if (auto it = ckpt.config.find("model_type"); it != ckpt.config.end() && !it->is_null()) {
+    if (!it->is_string() || !accepted(it->get<std::string>()))
+      return unsupported(field + ": expected \"memory-mosaics\", found " + it->dump() +
+                         " (a checkpoint of another architecture)");
+  }
+  return Status();
+}
+
+// save_pretrained wrappers put the state dict under a module name ("model.", "transformer.", ...): the prefix
+// is whatever precedes the one tensor named "<prefix>emb.weight".
+Result<std::string> state_dict_prefix(const Checkpoint& ckpt) {
+  std::set<std::string> prefixes;
+  for (const Tensor& t : ckpt.tensors) {
+    std::string name = t.name;
+    if (name.starts_with(kCompilePrefix)) name = name.substr(std::strlen(kCompilePrefix));
+    if (name == "emb.weight") return std::string();
+    if (name.ends_with(".emb.weight")) prefixes.insert(name.substr(0, name.size() - std::strlen("emb.weight")));
+  }
+  if (prefixes.size() > 1)
+    return invalid_argument(ckpt.path + ": tensor names: expected one '<prefix>emb.weight', found " +
+                            std::to_string(prefixes.size()) + " ('" + *prefixes.begin() + "emb.weight', '" +
+                            *std::next(prefixes.begin()) + "emb.weight')");
+  if (prefixes.empty()) {
+    std::string seen;
+    for (size_t i = 0; i < ckpt.tensors.size() && i < 3; ++i) seen += (i ? "', '" : "'") + ckpt.tensors[i].name;
+    return not_found(ckpt.path + ": tensor 'emb.weight' is missing: not a Memory Mosaics state dict" +
+                     (seen.empty() ? std::string(" (no tensors)") : " (found e.g. " + seen + "')"));
+  }
+  return *prefixes.begin();
+}
+
 }  // namespace
 
 Result<Checkpoint> read_any_checkpoint(const std::string& input) {
@@ -141,17 +181,23 @@ Result<ConvertedModel> convert_checkpoint(const Checkpoint& ckpt, const ConvertO
   Source src;
   src.config = &ckpt.config;
   src.file = ckpt.path;
-  bool prefixed = false;
+  out.name = options.name.value_or(model_name_from_path(ckpt.path));
+  TESSERA_RETURN_IF_ERROR(check_architecture(ckpt));
+  TESSERA_ASSIGN_OR_RETURN(std::string prefix, state_dict_prefix(ckpt));
+  bool compiled = false;
   for (const Tensor& t : ckpt.tensors) {
     std::string name = t.name;
     if (name.starts_with(kCompilePrefix)) {
       name = name.substr(std::strlen(kCompilePrefix));
-      prefixed = true;
+      compiled = true;
     }
+    if (!prefix.empty() && name.starts_with(prefix)) name = name.substr(prefix.size());
     if (!src.by_name.emplace(name, &t).second)
-      return corrupt_file(src.file + ": tensor '" + printable_prefix(name, 256) + "' appears twice");
+      return corrupt_file(src.file + ": tensor '" + printable_prefix(name, 256) + "' appears twice" +
+                          (prefix.empty() ? "" : " (once with the prefix '" + printable_prefix(prefix, 64) + "', once without)"));
   }
-  if (prefixed) out.notes.push_back("stripped the torch.compile prefix '_orig_mod.' from tensor names");
+  if (compiled) out.notes.push_back("stripped the torch.compile prefix '_orig_mod.' from tensor names");
+  if (!prefix.empty()) out.notes.push_back("stripped the prefix '" + prefix + "' from tensor names");
 
   // --- Shapes give the architecture; model_args must agree. ---
   TESSERA_ASSIGN_OR_RETURN(const Tensor* emb, src.need("emb.weight"));
@@ -379,7 +425,7 @@ namespace tessera {
 
 Status write_model_gguf(const ConvertedModel& model, const std::string& path) {
   gguf::Writer w;
-  write_hparams(w, model.hparams, "");
+  write_hparams(w, model.hparams, model.name, file_type_of(model.tensors));
   write_tokenizer(w, model.tokenizer);
   for (const Tensor& t : model.tensors) TESSERA_RETURN_IF_ERROR(w.add_tensor(t));
   w.set_string(keys::kContentHash, hash64_hex(content_hash(model.tensors)));

@@ -49,9 +49,9 @@ Status write_report(const std::string& path, const std::string& text) {
 
 int run_quantize(const QuantizeArgs& a) {
   const int modes = int(a.int8) + int(a.weights_only) + int(a.f16);
-  if (modes > 1) return fail("quantize", "choose one of --int8, --weights-only, --f16");
+  if (modes > 1) return usage_error("quantize", "choose one of --int8, --weights-only, --f16");
   if (a.threads < 1 || a.threads > 256)
-    return fail("quantize", "--threads must be in 1..256, found " + std::to_string(a.threads));
+    return usage_error("quantize", "--threads must be in 1..256, found " + std::to_string(a.threads));
   quant::QuantizeOptions o;
   o.mode = a.weights_only ? quant::QuantMode::kWeightsOnly : a.f16 ? quant::QuantMode::kF16 : quant::QuantMode::kInt8;
   if (a.calib_method == "percentile") {
@@ -105,13 +105,14 @@ int run_quantize(const QuantizeArgs& a) {
                                                                             : "layers");
   };
   const std::vector<std::string> tokenizer = model->tokens;
+  const std::string model_name = model->name;
   auto q = quant::quantize_model(std::move(*model), o);
   if (!q.ok()) return fail("quantize", q.status().message());
   progress.end_line();
   if (!a.quiet) std::cerr << "writing " << a.output << "\n";
   const auto write_start = std::chrono::steady_clock::now();
   const double write_cpu_start = quant::process_cpu_seconds();
-  Status st = quant::write_quantized_gguf(*q, tokenizer, a.output);
+  Status st = quant::write_quantized_gguf(*q, tokenizer, a.output, model_name);
   if (!st.ok()) return fail("quantize", st.message());
   q->report.phase_seconds.insert(q->report.phase_seconds.begin(), {"load", load_seconds});
   q->report.phase_seconds.push_back(
