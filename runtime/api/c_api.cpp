@@ -31,7 +31,7 @@ tessera_status null_argument(const char* what) {
 
 extern "C" {
 
-tessera_load_options tessera_default_load_options(void) { return {TESSERA_BACKEND_AUTO, 1, -1}; }
+tessera_load_options tessera_default_load_options(void) { return {TESSERA_BACKEND_AUTO, 1, -1, nullptr}; }
 
 const char* tessera_last_error(void) { return g_last_error.c_str(); }
 
@@ -50,6 +50,7 @@ tessera_status tessera_model_load(const char* path, const tessera_load_options* 
   }
   lo.threads = o.threads;
   lo.vulkan_device_index = o.vulkan_device_index;
+  if (o.vulkan_profile) lo.vulkan_profile = o.vulkan_profile;
   auto m = tessera::Model::load(path, lo);
   if (!m.ok()) return report(m.status());
   *out = new tessera_model{std::move(m).value()};

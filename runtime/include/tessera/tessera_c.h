@@ -34,6 +34,8 @@ typedef struct tessera_load_options {
   tessera_backend backend;
   int threads;               /* >= 1 */
   int vulkan_device_index;   /* -1: best device */
+  /* Device-limits profile: NULL or "full" (the device as it is), "android-baseline-2022", "raspberry-pi". */
+  const char* vulkan_profile;
 } tessera_load_options;
 
 typedef struct tessera_model tessera_model;
