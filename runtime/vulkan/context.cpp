@@ -142,9 +142,9 @@ Result<const Kernel*> Context::kernel(const std::string& name, std::vector<uint3
                        " storage buffers; the device (profile " + limits_.profile + ") allows " +
                        std::to_string(limits_.max_storage_buffers) + " per stage");
   if (spec.empty() || spec[0] == 0 || spec[0] > limits_.max_workgroup_invocations)
-    return internal_error("vulkan: kernel '" + name + "' asked for a workgroup of " +
-                          std::to_string(spec.empty() ? 0 : spec[0]) + " threads; the limit is " +
-                          std::to_string(limits_.max_workgroup_invocations));
+    return unsupported("vulkan: kernel '" + name + "' needs a workgroup of " +
+                       std::to_string(spec.empty() ? 0 : spec[0]) + " threads; the device (profile " +
+                       limits_.profile + ") allows " + std::to_string(limits_.max_workgroup_invocations));
   // The shared-memory flavour wherever subgroup operations are not to be used.
   const std::string flavour = limits_.subgroups ? name : name + "/shared";
   std::span<const uint32_t> spirv = find_spirv(flavour);
