@@ -4,7 +4,8 @@
 // shared-memory exchange between barriers. Kernels call subgroup operations in subgroup-uniform
 // control flow, which is workgroup-uniform here, so the barriers are legal; the reductions add in a
 // fixed tree order, so results stay deterministic. The host dispatches one subgroup per workgroup
-// (Context::rows_per_workgroup).
+// (Context::rows_per_workgroup). A shader that needs an operation not emulated here marks itself
+// `// requires-subgroups` (no shared flavour is built; the host must not pick it without subgroups).
 #define gl_SubgroupSize WG
 #define gl_SubgroupInvocationID gl_LocalInvocationIndex
 #define gl_SubgroupID 0u
@@ -15,6 +16,11 @@
 #define subgroupMin sgs_min
 #define subgroupExclusiveAdd sgs_exclusive_add
 #define subgroupShuffleXor sgs_shuffle_xor
+#define subgroupInclusiveAdd sgs_inclusive_add
+#define subgroupBroadcast sgs_broadcast
+#define subgroupBroadcastFirst(v) sgs_broadcast(v, 0u)
+#define subgroupBarrier barrier
+#define subgroupMemoryBarrierShared memoryBarrierShared
 
 shared uint sgs_words[WG];
 
@@ -58,6 +64,26 @@ uint sgs_exclusive_add(uint v) {
     barrier();
   }
   uint r = sgs_words[t] - v;
+  barrier();
+  return r;
+}
+
+uint sgs_inclusive_add(uint v) { return sgs_exclusive_add(v) + v; }
+
+float sgs_broadcast(float v, uint lane) {
+  uint t = gl_LocalInvocationIndex;
+  if (t == lane) sgs_words[0] = floatBitsToUint(v);
+  barrier();
+  float r = uintBitsToFloat(sgs_words[0]);
+  barrier();
+  return r;
+}
+
+uint sgs_broadcast(uint v, uint lane) {
+  uint t = gl_LocalInvocationIndex;
+  if (t == lane) sgs_words[0] = v;
+  barrier();
+  uint r = sgs_words[0];
   barrier();
   return r;
 }

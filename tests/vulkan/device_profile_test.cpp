@@ -5,6 +5,7 @@
 
 #include "vk_test_util.h"
 #include "vulkan/device_profile.h"
+#include "vulkan/vulkan_backend.h"
 
 namespace tessera::vk {
 namespace {
@@ -127,6 +128,23 @@ TEST(VulkanDeviceProfile, UnknownProfileIsAnInvalidArgument) {
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(c.status().message().find("android-baseline-2022"), std::string::npos) << c.status().message();
+}
+
+// `tessera devices`: every device line says, for each profile, whether the device meets it.
+TEST(VulkanDeviceProfile, DeviceListingNamesEveryProfile) {
+  auto lines = list_vulkan_devices();
+  if (!lines.ok() || lines->empty()) GTEST_SKIP() << "no Vulkan device";
+  for (const auto& line : *lines) {
+    ASSERT_NE(line.find("profiles:"), std::string::npos) << line;
+    for (const auto& p : device_profiles()) {
+      std::string entry(" ");
+      entry.append(p.name).append(" ");
+      const size_t at = line.find(entry, line.find("profiles:"));
+      ASSERT_NE(at, std::string::npos) << p.name << " in " << line;
+      const std::string verdict = line.substr(at + entry.size(), 3);
+      EXPECT_TRUE(verdict == "yes" || verdict.rfind("no ", 0) == 0) << line;
+    }
+  }
 }
 
 // The context of this run's profile: every planning number within the profile's.
