@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "vulkan/device_profile.h"
 #include "vulkan/model_view.h"
 #include "vulkan/shader_variants.h"
 #include "vulkan/vulkan_backend_impl.h"
@@ -129,6 +130,7 @@ ContextOptions context_options(const LoadOptions& o) {
   c.force_staging = o.vulkan_force_staging;
   c.pipeline_cache_path = o.vulkan_pipeline_cache;
   c.validation = o.vulkan_validation;
+  if (!o.vulkan_profile.empty()) c.profile = o.vulkan_profile;
   return c;
 }
 
@@ -158,6 +160,16 @@ Result<std::vector<std::string>> list_vulkan_devices() {
     if (!d.usable) line += " [unusable: " + d.unusable_reason + "]";
     // Optional GLSL features: a gated shader variant runs only where both say yes.
     line += "\n   optional GLSL features: " + vk::describe_glsl_features(d.shader_features);
+    line += std::string("\n   kernels: ") +
+            (d.subgroup_ops ? "subgroup flavour" : "shared-memory flavour (no subgroup arithmetic + shuffle)");
+    // Which device-limits profiles (--vulkan-profile) it meets, and else the first limit that fails.
+    line += "\n   profiles:";
+    for (const auto& p : vk::device_profiles()) {
+      auto why = vk::profile_shortfall(d, p);
+      auto note = vk::profile_deviation(d, p);
+      line += " " + std::string(p.name) + (why ? " no (" + *why + ");" : note ? " yes (" + *note + ");" : " yes;");
+    }
+    line.pop_back();
     out.push_back(line);
   }
   return out;

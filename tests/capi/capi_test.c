@@ -180,6 +180,15 @@ int main(int argc, char** argv) {
   CHECK(missing == NULL);
   CHECK(strstr(tessera_last_error(), "/nonexistent/model.gguf") != NULL);
   CHECK(tessera_model_load(NULL, &o, &missing) == TESSERA_INVALID_ARGUMENT);
+  /* An unknown Vulkan device-limits profile is refused by name, before any device is touched
+   * (TESSERA_UNAVAILABLE: a build without Vulkan). */
+  tessera_load_options vo = tessera_default_load_options();
+  vo.backend = TESSERA_BACKEND_VULKAN;
+  vo.vulkan_profile = "not-a-profile";
+  tessera_status vs = tessera_model_load(argv[1], &vo, &missing);
+  CHECK(vs == TESSERA_INVALID_ARGUMENT || vs == TESSERA_UNAVAILABLE);
+  CHECK(missing == NULL);
+  if (vs == TESSERA_INVALID_ARGUMENT) CHECK(strstr(tessera_last_error(), "android-baseline-2022") != NULL);
   tessera_model_free(model);
   printf("capi_test: ok\n");
   return 0;

@@ -91,6 +91,28 @@ TEST_F(Cli, GenerateGreedyMatchesTheAuthors) {
   EXPECT_NE(r.out.find("tok/s"), std::string::npos);
 }
 
+// --vulkan-profile: the authors' greedy continuation within each phone/board profile (lavapipe in CI),
+// and an unknown profile named in the error.
+TEST_F(Cli, GenerateWithinAVulkanProfileMatchesTheAuthors) {
+  if (run("devices").out.find("profiles:") == std::string::npos) GTEST_SKIP() << "no Vulkan device";
+  ASSERT_EQ(run("convert " + fixture("ds-regular-epanechnikov") + "/ckpt.pt " + tmp("m.gguf")).code, 0);
+  std::ifstream in(fixture("ds-regular-epanechnikov") + "/expected.json");
+  nlohmann::json want = nlohmann::json::parse(in);
+  std::string prompt, expect = "tokens:";
+  for (int t : want["prompt"]) prompt += std::to_string(t) + ",";
+  for (int t : want["greedy"]) expect += " " + std::to_string(t);
+  for (const char* profile : {"android-baseline-2022", "raspberry-pi"}) {
+    CliRun r = run("generate " + tmp("m.gguf") + " --backend vulkan --vulkan-validation --vulkan-profile " + profile +
+                   " -n 16 --prompt-tokens " + prompt);
+    ASSERT_EQ(r.code, 0) << profile << ": " << r.out;
+    EXPECT_NE(r.out.find(expect), std::string::npos) << profile << ": " << r.out;
+  }
+  CliRun r = run("logits " + tmp("m.gguf") + " --tokens 1 --backend vulkan --vulkan-profile iphone");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.out.find("unknown device profile 'iphone'"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("raspberry-pi"), std::string::npos) << r.out;
+}
+
 TEST_F(Cli, BadInputFailsClearlyAndLeavesNoFile) {
   CliRun r = run("convert " + tmp("missing.pt") + " " + tmp("out.gguf"));
   EXPECT_EQ(r.code, 1);

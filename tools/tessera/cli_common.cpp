@@ -65,6 +65,9 @@ void BackendFlags::add_to(CLI::App& app) {
   app.add_option("--vulkan-device", vulkan_device, "Vulkan device index (-1: best)")->capture_default_str();
   app.add_option("--vulkan-device-name", vulkan_device_name, "Vulkan device name (substring)");
   app.add_flag("--vulkan-validation", vulkan_validation, "enable the Khronos validation layer");
+  app.add_option("--vulkan-profile", vulkan_profile,
+                 "plan within a device-limits profile: full | android-baseline-2022 | raspberry-pi (docs/vulkan.md)")
+      ->capture_default_str();
   app.add_option("--int8-kernel", int8_kernel, "cpu-int8 matvec kernel: auto | portable | avx2 | avx512-vnni | neon-dot")
       ->check(CLI::IsMember({"auto", "portable", "avx2", "avx512-vnni", "neon-dot"}))
       ->capture_default_str();
@@ -77,6 +80,7 @@ Result<LoadOptions> BackendFlags::options() const {
   o.vulkan_device_index = vulkan_device;
   o.vulkan_device_name = vulkan_device_name;
   o.vulkan_validation = vulkan_validation;
+  o.vulkan_profile = vulkan_profile;
   if (int8_kernel == "portable") o.int8_kernel = Int8Kernel::kPortable;
   else if (int8_kernel == "avx2") o.int8_kernel = Int8Kernel::kAvx2;
   else if (int8_kernel == "avx512-vnni") o.int8_kernel = Int8Kernel::kAvx512Vnni;

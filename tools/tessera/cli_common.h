@@ -30,6 +30,7 @@ struct BackendFlags {
   int vulkan_device = -1;
   std::string vulkan_device_name;
   bool vulkan_validation = false;
+  std::string vulkan_profile = "full";
   std::string int8_kernel = "auto";
   void add_to(CLI::App& app);
   Result<LoadOptions> options() const;

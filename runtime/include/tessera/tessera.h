@@ -48,6 +48,10 @@ struct LoadOptions {
   bool vulkan_force_staging = false;
   std::string vulkan_pipeline_cache;  // file path; empty: no disk cache
   bool vulkan_validation = false;     // enable VK_LAYER_KHRONOS_validation
+  // Device-limits profile (docs/vulkan.md): "" or "full" = the device as it is; "android-baseline-2022"
+  // or "raspberry-pi" = plan within that profile's limits and features. A device that does not meet
+  // the profile fails the load (kUnsupported), also under BackendKind::kAuto. CPU backends ignore it.
+  std::string vulkan_profile;
   Int8Kernel int8_kernel = Int8Kernel::kAuto;  // cpu-int8 only; an unavailable kernel fails the load
   // Recompute the tensor-content checksum that convert/quantize record and fail the load on a
   // mismatch (kCorruptFile) or when the file records none (kNotFound). Off: the checksum is not

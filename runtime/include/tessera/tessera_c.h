@@ -42,6 +42,8 @@ typedef struct tessera_load_options {
   int threads;                     /* >= 1 */
   int vulkan_device_index;         /* -1: best device (see tessera_device_count / tessera_device_name) */
   const char* vulkan_device_name;  /* NULL or a substring of a device's name; overrides the index */
+  /* Device-limits profile: NULL or "full" (the device as it is), "android-baseline-2022", "raspberry-pi". */
+  const char* vulkan_profile;
 } tessera_load_options;
 
 typedef struct tessera_session_options {
