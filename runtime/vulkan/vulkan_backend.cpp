@@ -14,6 +14,7 @@ VulkanSequence::VulkanSequence(std::shared_ptr<BackendShared> shared, std::uniqu
     : shared_(std::move(shared)), state_(std::move(state)) {}
 
 VulkanSequence::~VulkanSequence() {
+  std::lock_guard lock(shared_->device_mutex);
   recordings_.clear();
   state_.reset();
 }
@@ -36,6 +37,7 @@ CheckedSize VulkanBackend::sequence_state_bytes(int64_t max_tokens) const {
 }
 
 Result<std::unique_ptr<BackendSequence>> VulkanBackend::new_sequence(int64_t max_tokens) {
+  std::lock_guard lock(shared_->device_mutex);
   TESSERA_ASSIGN_OR_RETURN(auto state, make_sequence_state(*shared_->context, *shared_->model, uint32_t(max_tokens)));
   return std::unique_ptr<BackendSequence>(new VulkanSequence(shared_, std::move(state)));
 }
@@ -53,6 +55,7 @@ Result<Recording*> VulkanSequence::recording(uint32_t n, LogitsMode mode) {
 }
 
 Status VulkanSequence::run(std::span<const int32_t> tokens, std::span<float> logits, bool all_rows, bool copy_logits) {
+  std::lock_guard lock(shared_->device_mutex);
   const size_t V = size_t(shared_->model->hp.vocab_size);
   for (size_t done = 0; done < tokens.size();) {
     uint32_t n = uint32_t(std::min<size_t>(kMaxRowsPerForward, tokens.size() - done));
@@ -104,6 +107,7 @@ Result<double> VulkanSequence::last_gpu_ns() const {
 }
 
 void VulkanSequence::reset() {
+  std::lock_guard lock(shared_->device_mutex);
   position_ = 0;
   // The caches are overwritten as positions refill; only the recurrent states restart at 0.
   Status s = shared_->context->fill_zero(state_->states);

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <utility>
 
 #include "backend/backend.h"
@@ -19,6 +20,9 @@ struct BackendShared {
   std::shared_ptr<const void> keep_alive;  // the ModelWeights the view points into, if any
   std::unique_ptr<Context> context;
   std::unique_ptr<GpuModel> model;
+  // The context's queue, command pool and block allocator are not thread-safe: the sessions of one
+  // model take turns on them, so that sessions on different threads are safe (they do not overlap).
+  std::mutex device_mutex;
   ~BackendShared() { model.reset(); context.reset(); }
 };
 
