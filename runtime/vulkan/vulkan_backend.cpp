@@ -18,7 +18,11 @@ VulkanSequence::~VulkanSequence() {
   state_.reset();
 }
 
-std::string VulkanBackend::name() const { return "vulkan (" + shared_->context->info().name + ")"; }
+std::string VulkanBackend::name() const {
+  const Context& c = *shared_->context;
+  const std::string& profile = c.limits().profile;
+  return "vulkan (" + c.info().name + (profile == "full" ? "" : ", profile " + profile) + ")";
+}
 
 Result<std::unique_ptr<BackendSequence>> VulkanBackend::new_sequence(int64_t max_tokens) {
   if (max_tokens <= 0 || max_tokens > (int64_t(1) << 24))
