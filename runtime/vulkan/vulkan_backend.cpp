@@ -19,7 +19,11 @@ VulkanSequence::~VulkanSequence() {
   state_.reset();
 }
 
-std::string VulkanBackend::name() const { return "vulkan (" + shared_->context->info().name + ")"; }
+std::string VulkanBackend::name() const {
+  const Context& c = *shared_->context;
+  const std::string& profile = c.limits().profile;
+  return "vulkan (" + c.info().name + (profile == "full" ? "" : ", profile " + profile) + ")";
+}
 
 // Positions are uint32 in the shaders' step record and index 32-bit dispatch grids.
 int64_t VulkanBackend::max_sequence_positions() const { return int64_t(1) << 24; }
