@@ -39,7 +39,7 @@ Result<std::unique_ptr<Session>> Session::create(Model& model, const SessionOpti
   return std::unique_ptr<Session>(new Session(std::move(impl)));
 }
 
-Status Session::prefill(std::span<const int32_t> tokens, std::span<float> all_logits) {
+Status Session::prefill(Span<const int32_t> tokens, Span<float> all_logits) {
   if (tokens.empty()) return invalid_argument("prefill: no tokens");
   TESSERA_RETURN_IF_ERROR(impl_->check_tokens(tokens));
   const size_t V = size_t(impl_->vocab);
@@ -64,7 +64,7 @@ Status Session::decode(int32_t token) {
   return Status();
 }
 
-std::span<const float> Session::logits() const { return impl_->last_logits; }
+Span<const float> Session::logits() const { return impl_->last_logits; }
 int64_t Session::position() const { return impl_->seq->position(); }
 int64_t Session::capacity() const { return impl_->seq->capacity(); }
 void Session::reset() {
