@@ -1,7 +1,7 @@
 // Physical device discovery/selection and the logical device (RAII) with one compute queue.
 #pragma once
 
-#include <vulkan/vulkan.h>
+#include <volk.h>
 
 #include <memory>
 #include <string>
