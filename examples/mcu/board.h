@@ -1,0 +1,26 @@
+/* What the generate program needs from where it runs: the bare-metal boards (semihosting.c) or a
+ * host (host_main.c), so that both runs print the same lines. */
+#ifndef TESSERA_MCU_BOARD_H
+#define TESSERA_MCU_BOARD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+void board_print(const char* text);
+/* Instructions retired so far (QEMU -icount shift=0: virtual time counts instructions), 0 on a host. */
+uint64_t board_instructions(void);
+
+/* Runs `tokens` tokens of greedy generation on the blob (first token 1) and prints, per token, the
+ * token fed, the next token, a checksum of the int32 logits and the instructions it took. Returns 0, or
+ * the tm_status that stopped it. */
+int run_generate(const void* blob, size_t blob_bytes, void* arena, size_t arena_bytes, uint32_t tokens);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
