@@ -19,6 +19,11 @@ uint64_t board_instructions(void);
  * the tm_status that stopped it. */
 int run_generate(const void* blob, size_t blob_bytes, void* arena, size_t arena_bytes, uint32_t tokens);
 
+/* Scores MQMTAR samples (mqmtar_samples.cpp's format) teacher-forced and prints the pair accuracy.
+ * Returns 0, the tm_status that stopped it, or 100 for a malformed sample file. */
+int run_mqmtar(const void* blob, size_t blob_bytes, void* arena, size_t arena_bytes, const int32_t* words,
+               size_t word_count);
+
 #ifdef __cplusplus
 }
 #endif

@@ -3,6 +3,7 @@
  * Board constants come from the build (examples/mcu/CMakeLists.txt):
  *   TESSERA_MCU_BLOB        path of the .tmb linked in (.incbin)
  *   TESSERA_MCU_TOKENS      tokens to generate (the arena is sized by tm_arena_bytes for them)
+ *   TESSERA_MCU_SAMPLES     (optional) MQMTAR samples: score them (mqmtar_score.c) instead
  *   TESSERA_MCU_ARENA_BYTES static arena
  *   TESSERA_MCU_NS_PER_TICK_NUM / _DEN   SysTick period in ns (the board's CPU clock in QEMU) */
 #include <stdint.h>
@@ -18,6 +19,17 @@ __asm__(".section .tessera_model,\"a\"\n"
         "tessera_model_blob_end:\n"
         ".text\n");
 extern const unsigned char tessera_model_blob[], tessera_model_blob_end[];
+#ifdef TESSERA_MCU_SAMPLES /* the MQMTAR scoring firmware: samples from tessera_mcu_mqmtar_samples */
+__asm__(".section .tessera_model,\"a\"\n"
+        ".balign 16\n"
+        ".global tessera_mqmtar_samples\n"
+        "tessera_mqmtar_samples:\n"
+        ".incbin \"" TESSERA_MCU_SAMPLES "\"\n"
+        ".global tessera_mqmtar_samples_end\n"
+        "tessera_mqmtar_samples_end:\n"
+        ".text\n");
+extern const int32_t tessera_mqmtar_samples[], tessera_mqmtar_samples_end[];
+#endif
 
 static unsigned char arena[TESSERA_MCU_ARENA_BYTES] __attribute__((aligned(64)));
 
@@ -86,8 +98,14 @@ int main(void) {
   while (SYST_CVR == 0) {
   } /* the first tick loads the reload value; counting starts there */
   print_calibration();
+#ifdef TESSERA_MCU_SAMPLES
+  const int rc = run_mqmtar(tessera_model_blob, (size_t)(tessera_model_blob_end - tessera_model_blob), arena,
+                            sizeof arena, tessera_mqmtar_samples,
+                            (size_t)(tessera_mqmtar_samples_end - tessera_mqmtar_samples));
+#else
   const int rc = run_generate(tessera_model_blob, (size_t)(tessera_model_blob_end - tessera_model_blob), arena,
                               sizeof arena, TESSERA_MCU_TOKENS);
+#endif
   board_print(rc == 0 ? "done\n" : "failed\n");
   return rc;
 }

@@ -3,13 +3,19 @@
 # examples/models/*/model-int8.gguf (tessera pack), runs the generate program on this host, builds the
 # examples/mcu firmware for mps2-an386 (Cortex-M4) and mps3-an547 (Cortex-M55) through CMake with
 # cmake/toolchains/cortex-m*.cmake, runs each under qemu-system-arm with semihosting and requires the
-# same per-token lines (token fed, next token, checksum of the int32 logits) as the host. Then the
-# whole-firmware no-float checks: no float helper in the M4 images (check_cortex_m4.sh), no
-# floating-point instruction in the M55 images.
-# Usage: run_mcu.sh SOURCE_ROOT WORK_DIR TESSERA_CLI HOST_GENERATE TOKENS
+# same per-token lines (token fed, next token, checksum of the int32 logits) as the host. The MQMTAR
+# scoring firmware of mqmtar-softmax must report the pair accuracy `tessera eval mqmtar --backend
+# cpu-int8` reports on x86 for the same samples. Then the whole-firmware no-float checks: no float
+# helper in the M4 images (check_cortex_m4.sh), no floating-point instruction in the M55 images.
+# Usage: run_mcu.sh SOURCE_ROOT WORK_DIR TESSERA_CLI HOST_GENERATE SAMPLES_TOOL TOKENS
 set -euo pipefail
-root=$1 work=$2/mcu cli=$3 host=$4 tokens=$5
+root=$1 work=$2/mcu cli=$3 host=$4 samples_tool=$5 tokens=$6
+mqmtar_model=mqmtar-softmax mqmtar_samples=4 mqmtar_seed=1
 mkdir -p "$work/blobs"
+"$samples_tool" "$work/mqmtar-samples.bin" $mqmtar_samples 64 $mqmtar_seed
+"$cli" eval mqmtar "$root/examples/models/$mqmtar_model/model-int8.gguf" --lengths 64 --samples $mqmtar_samples \
+  --seed $mqmtar_seed --backend cpu-int8 --csv "$work/mqmtar-x86.csv" >/dev/null 2>&1
+x86_accuracy=$(awk -F, 'NR == 2 { print $8 }' "$work/mqmtar-x86.csv")
 models=()
 for gguf in "$root"/examples/models/*/model-int8.gguf; do
   name=$(basename "$(dirname "$gguf")")
@@ -30,7 +36,7 @@ for cpu in cortex-m4 cortex-m55; do
   build="$work/$cpu"
   cmake -S "$root" -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release -DTESSERA_BUILD_TESTS=OFF \
     -DCMAKE_TOOLCHAIN_FILE="$root/cmake/toolchains/$cpu.cmake" -DTESSERA_INT8_CORE_ONLY=ON \
-    -DTESSERA_MCU_MODELS="$list" -DTESSERA_MCU_TOKENS="$tokens" >/dev/null
+    -DTESSERA_MCU_MODELS="$list" -DTESSERA_MCU_TOKENS="$tokens" -DTESSERA_MCU_SAMPLES="$work/mqmtar-samples.bin" >/dev/null
   cmake --build "$build" >/dev/null
   elfs=()
   for blob in "${models[@]}"; do
@@ -50,6 +56,21 @@ for cpu in cortex-m4 cortex-m55; do
     fi
     echo "ok: $name on $machine ($cpu): $tokens tokens bit-identical to x86, $(grep '^mean' "$work/$name.$cpu.log")"
   done
+  elfs+=("$build/examples/mcu/mqmtar_$mqmtar_model.elf")
+  rc=0
+  timeout 120 qemu-system-arm -machine "$machine" -nographic -monitor none -serial none \
+    -semihosting-config enable=on,target=native -icount shift=0 \
+    -kernel "$build/examples/mcu/mqmtar_$mqmtar_model.elf" > "$work/mqmtar.$cpu.log" 2>&1 || rc=$?
+  pairs=$(sed -n 's/^mqmtar pairs \([0-9]*\/[0-9]*\),.*/\1/p' "$work/mqmtar.$cpu.log")
+  board_accuracy=$(awk -v p="$pairs" 'BEGIN { split(p, a, "/"); if (a[2] > 0) printf "%.2f", 100 * a[1] / a[2] }')
+  if [[ $rc -ne 0 || -z $board_accuracy || -z $x86_accuracy ]] ||
+     ! awk -v a="$board_accuracy" -v b="$x86_accuracy" 'BEGIN { exit !(a - b < 0.005 && b - a < 0.005) }'; then
+    echo "FAIL: MQMTAR on $machine: exit $rc, pairs '$pairs' ($board_accuracy %), x86 cpu-int8 $x86_accuracy %"
+    tail -3 "$work/mqmtar.$cpu.log"
+    status=1
+  else
+    echo "ok: MQMTAR $mqmtar_model on $machine: pairs $pairs = $board_accuracy %, x86 cpu-int8 $x86_accuracy % ($mqmtar_samples samples, 1x, seed $mqmtar_seed)"
+  fi
   if [[ $cpu == cortex-m4 ]]; then
     bash "$root/tests/cross/check_cortex_m4.sh" "$root" "$work" "${elfs[@]}" | tail -1
   else
