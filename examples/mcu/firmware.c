@@ -1,7 +1,7 @@
 /* Bare-metal side of the generate firmware (both boards): vector table, reset handler, semihosting
  * output and exit status, SysTick-based instruction counting, and main() over the blob linked in.
  * Board constants come from the build (examples/mcu/CMakeLists.txt):
- *   TESSERA_MCU_BLOB        path of the .tmb linked in (.incbin)
+ *   TESSERA_MCU_BLOB        path of the .tmb linked in (.incbin); none: the kernel check instead
  *   TESSERA_MCU_TOKENS      tokens to generate (the arena is sized by tm_arena_bytes for them)
  *   TESSERA_MCU_SAMPLES     (optional) MQMTAR samples: score them (mqmtar_score.c) instead
  *   TESSERA_MCU_ARENA_BYTES static arena
@@ -10,6 +10,7 @@
 
 #include "board.h"
 
+#ifdef TESSERA_MCU_BLOB
 __asm__(".section .tessera_model,\"a\"\n"
         ".balign 16\n"
         ".global tessera_model_blob\n"
@@ -19,6 +20,9 @@ __asm__(".section .tessera_model,\"a\"\n"
         "tessera_model_blob_end:\n"
         ".text\n");
 extern const unsigned char tessera_model_blob[], tessera_model_blob_end[];
+#else /* no model: the kernel check (tests/cross/mcu_kernel_check.cpp) */
+int run_kernel_check(void);
+#endif
 #ifdef TESSERA_MCU_SAMPLES /* the MQMTAR scoring firmware: samples from tessera_mcu_mqmtar_samples */
 __asm__(".section .tessera_model,\"a\"\n"
         ".balign 16\n"
@@ -31,7 +35,9 @@ __asm__(".section .tessera_model,\"a\"\n"
 extern const int32_t tessera_mqmtar_samples[], tessera_mqmtar_samples_end[];
 #endif
 
+#ifdef TESSERA_MCU_BLOB
 static unsigned char arena[TESSERA_MCU_ARENA_BYTES] __attribute__((aligned(64)));
+#endif
 
 /* Arm semihosting: an operation in r0, its argument block in r1, BKPT 0xAB (Thumb). */
 static int semihost(int op, const void* arg) {
@@ -98,7 +104,9 @@ int main(void) {
   while (SYST_CVR == 0) {
   } /* the first tick loads the reload value; counting starts there */
   print_calibration();
-#ifdef TESSERA_MCU_SAMPLES
+#if !defined(TESSERA_MCU_BLOB)
+  const int rc = run_kernel_check();
+#elif defined(TESSERA_MCU_SAMPLES)
   const int rc = run_mqmtar(tessera_model_blob, (size_t)(tessera_model_blob_end - tessera_model_blob), arena,
                             sizeof arena, tessera_mqmtar_samples,
                             (size_t)(tessera_mqmtar_samples_end - tessera_mqmtar_samples));

@@ -48,7 +48,9 @@ int run_generate(const void* blob, size_t blob_bytes, void* arena, size_t arena_
   at = put_uint(at, need);
   at = put_text(at, " bytes for ");
   at = put_uint(at, tokens);
-  at = put_text(at, " positions\n");
+  at = put_text(at, " positions, kernels ");
+  at = put_text(at, tm_kernel_name());
+  *at++ = '\n';
   *at = 0;
   board_print(line);
   tm_runtime* rt = 0;

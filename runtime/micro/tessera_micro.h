@@ -42,6 +42,10 @@ typedef struct tm_model_info {
 /* A short English sentence for a status (never null). */
 const char* tm_status_message(tm_status status);
 
+/* The int8 kernels this build runs: "portable", or the variant of its CPU ("cortex-m-dsp", "helium",
+ * "avx512-vnni", ...); every one gives the same bits. */
+const char* tm_kernel_name(void);
+
 /* Validates the blob (header, checksum, every offset and size) and fills *info (optional). */
 tm_status tm_check_blob(const void* blob, size_t blob_bytes, tm_model_info* info);
 

@@ -3,7 +3,8 @@
 # examples/models/*/model-int8.gguf (tessera pack), runs the generate program on this host, builds the
 # examples/mcu firmware for mps2-an386 (Cortex-M4) and mps3-an547 (Cortex-M55) through CMake with
 # cmake/toolchains/cortex-m*.cmake, runs each under qemu-system-arm with semihosting and requires the
-# same per-token lines (token fed, next token, checksum of the int32 logits) as the host. The MQMTAR
+# same per-token lines (token fed, next token, checksum of the int32 logits) as the host; the boards run
+# their DSP / Helium kernels, which kernel_check.elf also compares with the portable ones. The MQMTAR
 # scoring firmware of mqmtar-softmax must report the pair accuracy `tessera eval mqmtar --backend
 # cpu-int8` reports on x86 for the same samples. Then the whole-firmware no-float checks: no float
 # helper in the M4 images (check_cortex_m4.sh), no floating-point instruction in the M55 images.
@@ -56,6 +57,14 @@ for cpu in cortex-m4 cortex-m55; do
     fi
     echo "ok: $name on $machine ($cpu): $tokens tokens bit-identical to x86, $(grep '^mean' "$work/$name.$cpu.log")"
   done
+  if timeout 120 qemu-system-arm -machine "$machine" -nographic -monitor none -serial none \
+       -semihosting-config enable=on,target=native -kernel "$build/examples/mcu/kernel_check.elf" \
+       > "$work/kernel_check.$cpu.log" 2>&1; then
+    grep '^ok:' "$work/kernel_check.$cpu.log" | sed "s/\$/ ($machine)/"
+  else
+    echo "FAIL: kernel check on $machine:"; grep -v '^calibration' "$work/kernel_check.$cpu.log"
+    status=1
+  fi
   elfs+=("$build/examples/mcu/mqmtar_$mqmtar_model.elf")
   rc=0
   timeout 120 qemu-system-arm -machine "$machine" -nographic -monitor none -serial none \

@@ -19,6 +19,8 @@ const char* matvec_kernel_name(MatvecKernel k) {
     case MatvecKernel::kAvx2: return "avx2";
     case MatvecKernel::kAvx512Vnni: return "avx512-vnni";
     case MatvecKernel::kNeonDot: return "neon-dot";
+    case MatvecKernel::kCortexMDsp: return "cortex-m-dsp";
+    case MatvecKernel::kHelium: return "helium";
   }
   return "?";
 }
@@ -36,13 +38,20 @@ bool matvec_kernel_available(MatvecKernel k) {
 #if defined(TESSERA_HAVE_NEON_DOT)
     case MatvecKernel::kNeonDot: return neon_dot_supported();
 #endif
+#if defined(TESSERA_HAVE_CORTEX_M_DSP)
+    case MatvecKernel::kCortexMDsp: return true;  // built for a CPU that has it
+#endif
+#if defined(TESSERA_HAVE_HELIUM)
+    case MatvecKernel::kHelium: return true;
+#endif
     default: return false;
   }
 }
 
 MatvecKernel resolve_matvec_kernel(MatvecKernel requested) {
   if (requested == MatvecKernel::kAuto) {
-    const MatvecKernel fastest_first[] = {MatvecKernel::kAvx512Vnni, MatvecKernel::kAvx2, MatvecKernel::kNeonDot};
+    const MatvecKernel fastest_first[] = {MatvecKernel::kAvx512Vnni, MatvecKernel::kAvx2, MatvecKernel::kNeonDot,
+                                          MatvecKernel::kHelium, MatvecKernel::kCortexMDsp};
     for (MatvecKernel k : fastest_first)
       if (matvec_kernel_available(k)) return k;
     return MatvecKernel::kPortable;
@@ -58,6 +67,12 @@ MatvecFn matvec_function(MatvecKernel k) {
 #endif
 #if defined(TESSERA_HAVE_NEON_DOT)
     case MatvecKernel::kNeonDot: return matvec_i8_neon_dot;
+#endif
+#if defined(TESSERA_HAVE_CORTEX_M_DSP)
+    case MatvecKernel::kCortexMDsp: return matvec_i8_cortex_m_dsp;
+#endif
+#if defined(TESSERA_HAVE_HELIUM)
+    case MatvecKernel::kHelium: return matvec_i8_helium;
 #endif
     default: return matvec_i8_portable;
   }

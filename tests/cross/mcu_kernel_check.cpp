@@ -1,0 +1,80 @@
+// Under QEMU on the Cortex-M boards (firmware built by examples/mcu/CMakeLists.txt, run by run_mcu.sh):
+// every int8 kernel variant this build has for its CPU (Cortex-M DSP, Helium) against the portable one
+// on random operands at the extremes of their ranges (weights ±127, activations -128..127) and at
+// every tail length, bit for bit.
+#include "../../examples/mcu/board.h"
+#include "ops/int8/matvec_int8.h"
+
+using namespace tessera::ops::int8;
+
+namespace {
+
+uint32_t g_state = 0x12345678u;
+uint32_t next() {  // xorshift32: deterministic, integer-only
+  g_state ^= g_state << 13;
+  g_state ^= g_state >> 17;
+  g_state ^= g_state << 5;
+  return g_state;
+}
+
+constexpr int kMaxRows = 9, kMaxCols = 70;
+int8_t g_w[kMaxRows * kMaxCols + 3], g_x[kMaxCols + 3];
+int32_t g_expected[kMaxRows], g_got[kMaxRows];
+
+void fill(int8_t* p, int n, int lo) {
+  for (int i = 0; i < n; ++i) {
+    const uint32_t r = next();
+    // A quarter at the extremes, the rest uniform in [lo, 127].
+    p[i] = (r & 3) == 0 ? int8_t((r & 4) ? 127 : lo) : int8_t(lo + int((r >> 8) % uint32_t(128 - lo)));
+  }
+}
+
+char* put(char* at, const char* s) {
+  while (*s) *at++ = *s++;
+  return at;
+}
+
+char* put_int(char* at, int v) {
+  char d[12];
+  int n = 0;
+  do {
+    d[n++] = char('0' + v % 10);
+    v /= 10;
+  } while (v);
+  while (n) *at++ = d[--n];
+  return at;
+}
+
+}  // namespace
+
+extern "C" int run_kernel_check(void) {
+  int failures = 0;
+  const MatvecKernel variants[] = {MatvecKernel::kCortexMDsp, MatvecKernel::kHelium};
+  for (MatvecKernel k : variants) {
+    if (!matvec_kernel_available(k)) continue;
+    const MatvecFn fn = matvec_function(k);
+    int cases = 0, bad = 0;
+    for (int offset = 0; offset < 4; ++offset)  // unaligned rows and activations too
+      for (int rows = 1; rows <= kMaxRows; ++rows)
+        for (int cols = 1; cols <= kMaxCols; ++cols) {
+          fill(g_w + offset, rows * cols, -127);
+          fill(g_x + offset, cols, -128);
+          matvec_i8_portable(g_w + offset, rows, cols, g_x + offset, g_expected);
+          fn(g_w + offset, rows, cols, g_x + offset, g_got);
+          for (int r = 0; r < rows; ++r) bad += g_got[r] != g_expected[r];
+          ++cases;
+        }
+    char line[128];
+    char* at = put(line, bad ? "FAIL: matvec " : "ok: matvec ");
+    at = put(at, matvec_kernel_name(k));
+    at = put(at, ": ");
+    at = put_int(at, cases);
+    at = put(at, " shapes, ");
+    at = put_int(at, bad);
+    at = put(at, " rows differ from portable\n");
+    *at = 0;
+    board_print(line);
+    failures += bad;
+  }
+  return failures ? 1 : 0;
+}
