@@ -84,6 +84,9 @@ AxpyFn axpy_function(MatvecKernel k) {
     case MatvecKernel::kAvx2:
     case MatvecKernel::kAvx512Vnni: return axpy_i8_avx2;  // VNNI CPUs have AVX2
 #endif
+#if defined(TESSERA_HAVE_HELIUM)
+    case MatvecKernel::kHelium: return axpy_i8_helium;
+#endif
     default: return axpy_i8_portable;
   }
 }
@@ -112,6 +115,9 @@ MatvecQ16Fn matvec_q16_function(MatvecKernel k) {
     case MatvecKernel::kAvx2: return matvec_q16_avx2;
     case MatvecKernel::kAvx512Vnni: return matvec_q16_avx512;
 #endif
+#if defined(TESSERA_HAVE_HELIUM)
+    case MatvecKernel::kHelium: return matvec_q16_helium;
+#endif
     default: return matvec_q16_portable;
   }
 }
@@ -119,6 +125,9 @@ MatvecQ16Fn matvec_q16_function(MatvecKernel k) {
 RequantizeFn requantize_function(MatvecKernel k) {
 #if defined(TESSERA_HAVE_X86_SIMD)
   if (k == MatvecKernel::kAvx512Vnni) return requantize_each_avx512;
+#endif
+#if defined(TESSERA_HAVE_HELIUM)
+  if (k == MatvecKernel::kHelium) return requantize_each_helium;
 #endif
   (void)k;
   return requantize_each_portable;
@@ -159,6 +168,9 @@ MixHeadsFn mix_heads_function(MatvecKernel k) {
 PmemWeightsFn pmem_weights_function(MatvecKernel k) {
 #if defined(TESSERA_HAVE_X86_SIMD)
   if (k == MatvecKernel::kAvx512Vnni) return pmem_weights_avx512;
+#endif
+#if defined(TESSERA_HAVE_HELIUM)
+  if (k == MatvecKernel::kHelium) return pmem_weights_helium;
 #endif
   (void)k;
   return pmem_weights_portable;
