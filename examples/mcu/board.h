@@ -15,8 +15,9 @@ void board_print(const char* text);
 uint64_t board_instructions(void);
 
 /* Runs `tokens` tokens of greedy generation on the blob (first token 1) and prints, per token, the
- * token fed, the next token, a checksum of the int32 logits and the instructions it took. Returns 0, or
- * the tm_status that stopped it. */
+ * token fed, the next token, a checksum of the int32 logits and the instructions it took. First checks
+ * the error paths (truncated, misaligned, foreign blob, bad capacity, short arena, bad token, full
+ * context). Returns 0, the tm_status that stopped it, or 101 when an error path gave the wrong status. */
 int run_generate(const void* blob, size_t blob_bytes, void* arena, size_t arena_bytes, uint32_t tokens);
 
 /* Scores MQMTAR samples (mqmtar_samples.cpp's format) teacher-forced and prints the pair accuracy.

@@ -1,6 +1,7 @@
 /* Greedy generation on a packed model through tessera_micro, printing what the CI compares between
  * the boards and x86: per token the token fed, the argmax next token and an FNV-1a checksum of the
- * vocab_size int32 logits (little-endian bytes), then the instructions it took (boards only). */
+ * vocab_size int32 logits (little-endian bytes), then the instructions it took (boards only). First
+ * the error paths (check_bad_input). */
 #include "board.h"
 #include "micro/tessera_micro.h"
 
@@ -37,10 +38,48 @@ static int fail(const char* what, tm_status st) {
   return (int)st;
 }
 
+/* Bad input on the device: each must give its status code (and no fault). The blob is read-only here
+ * (flash), so corrupted bytes are tested on the host (tests/micro); everything else is checked here. */
+static int check_bad_input(const void* blob, size_t blob_bytes, void* arena, size_t arena_bytes) {
+  const unsigned char* bytes = (const unsigned char*)blob;
+  size_t need = 0;
+  tm_runtime* rt = 0;
+  int wrong = 0;
+  wrong += tm_arena_bytes(blob, blob_bytes - 1, 4, &need) != TM_ERR_TRUNCATED;
+  wrong += tm_arena_bytes(blob, 16, 4, &need) != TM_ERR_TRUNCATED;
+  wrong += tm_arena_bytes(bytes + 4, blob_bytes - 4, 4, &need) != TM_ERR_MISALIGNED;
+  wrong += tm_arena_bytes(bytes + 16, blob_bytes - 16, 4, &need) != TM_ERR_BAD_MAGIC;
+  wrong += tm_arena_bytes(blob, blob_bytes, 0, &need) != TM_ERR_BAD_CAPACITY;
+  wrong += tm_arena_bytes(blob, blob_bytes, 1u << 21, &need) != TM_ERR_BAD_CAPACITY;
+  wrong += tm_arena_bytes(0, blob_bytes, 4, &need) != TM_ERR_NULL_ARGUMENT;
+  if (tm_arena_bytes(blob, blob_bytes, 4, &need) != TM_OK) return fail("bad-input check", TM_ERR_BAD_LAYOUT);
+  wrong += tm_init(blob, blob_bytes, arena, need - 1, 4, &rt) != TM_ERR_ARENA_TOO_SMALL;
+  if (tm_init(blob, blob_bytes, arena, arena_bytes, 4, &rt) != TM_OK) return fail("bad-input check", TM_ERR_BAD_LAYOUT);
+  wrong += tm_feed(rt, -1, 1) != TM_ERR_BAD_TOKEN;
+  wrong += tm_feed(rt, (int32_t)tm_vocab_size(rt), 1) != TM_ERR_BAD_TOKEN;
+  for (int t = 0; t < 4; ++t) wrong += tm_feed(rt, 0, 0) != TM_OK;
+  wrong += tm_feed(rt, 0, 1) != TM_ERR_CONTEXT_FULL;
+  wrong += tm_position(rt) != 4;
+  char line[80];
+  char* at = put_text(line, "bad input: ");
+  if (wrong) {
+    at = put_text(at, "FAIL: ");
+    at = put_uint(at, (uint64_t)wrong);
+    at = put_text(at, " calls gave the wrong status\n");
+  } else {
+    at = put_text(at, "every error path gave its status code\n");
+  }
+  *at = 0;
+  board_print(line);
+  return wrong ? 101 : 0;
+}
+
 int run_generate(const void* blob, size_t blob_bytes, void* arena, size_t arena_bytes, uint32_t tokens) {
   size_t need = 0;
   tm_status st = tm_arena_bytes(blob, blob_bytes, tokens, &need);
   if (st != TM_OK) return fail("tm_arena_bytes", st);
+  const int bad = check_bad_input(blob, blob_bytes, arena, arena_bytes);
+  if (bad) return bad;
   char line[160];
   char* at = put_text(line, "blob ");
   at = put_uint(at, blob_bytes);
@@ -53,6 +92,17 @@ int run_generate(const void* blob, size_t blob_bytes, void* arena, size_t arena_
   *at++ = '\n';
   *at = 0;
   board_print(line);
+  size_t arena64 = 0, arena256 = 0;
+  if (tm_arena_bytes(blob, blob_bytes, 64, &arena64) == TM_OK &&
+      tm_arena_bytes(blob, blob_bytes, 256, &arena256) == TM_OK) {
+    at = put_text(line, "arena bytes at 64 positions ");
+    at = put_uint(at, arena64);
+    at = put_text(at, ", at 256 positions ");
+    at = put_uint(at, arena256);
+    *at++ = '\n';
+    *at = 0;
+    board_print(line);
+  }
   tm_runtime* rt = 0;
   const uint64_t init_start = board_instructions();
   st = tm_init(blob, blob_bytes, arena, arena_bytes, tokens, &rt);

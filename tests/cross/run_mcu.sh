@@ -55,7 +55,7 @@ for cpu in cortex-m4 cortex-m55; do
       status=1
       continue
     fi
-    echo "ok: $name on $machine ($cpu): $tokens tokens bit-identical to x86, $(grep '^mean' "$work/$name.$cpu.log")"
+    echo "ok: $name on $machine ($cpu): $(grep '^bad input' "$work/$name.$cpu.log"); $tokens tokens bit-identical to x86, $(grep '^mean' "$work/$name.$cpu.log")"
   done
   if timeout 120 qemu-system-arm -machine "$machine" -nographic -monitor none -serial none \
        -semihosting-config enable=on,target=native -kernel "$build/examples/mcu/kernel_check.elf" \
