@@ -118,6 +118,9 @@ MatvecQ16Fn matvec_q16_function(MatvecKernel k) {
 #if defined(TESSERA_HAVE_HELIUM)
     case MatvecKernel::kHelium: return matvec_q16_helium;
 #endif
+#if defined(TESSERA_HAVE_CORTEX_M_DSP)
+    case MatvecKernel::kCortexMDsp: return matvec_q16_cortex_m_dsp;
+#endif
     default: return matvec_q16_portable;
   }
 }
