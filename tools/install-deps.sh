@@ -9,7 +9,7 @@ core=(cmake g++ ninja-build ccache pkg-config doxygen
       libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev
       nodejs npm)
 extra=(python3-torch python3-numpy clang libclang-rt-14-dev
-       qemu-user g++-aarch64-linux-gnu g++-arm-linux-gnueabihf
+       qemu-user qemu-system-arm g++-aarch64-linux-gnu g++-arm-linux-gnueabihf
        gcc-arm-none-eabi libnewlib-arm-none-eabi fortunes-min)
 
 want=("${core[@]}")
