@@ -2,24 +2,31 @@
 #include "quant/calibrate.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
-#include <fstream>
 #include <random>
 #include <sstream>
 
+#include "core/file_io.h"
+#include "core/resources.h"
+#include "core/hash64.h"
+#include "core/printable.h"
 #include "tasks/mqmtar.h"
+#include "tessera/tokenizer.h"
 
 namespace tessera::quant {
 
 namespace {
 
-// Keeps |values| of one site: all of them up to a cap, then a deterministic reservoir sample.
+// Keeps max |value| of one site and, when a percentile is wanted, its |values|: all of them up to a
+// cap, then a deterministic reservoir sample.
 class AbsSample {
  public:
-  void add(const double* v, int64_t n) {
+  void add(const double* v, int64_t n, bool sample) {
     for (int64_t i = 0; i < n; ++i) {
       const double a = std::fabs(v[i]);
       max_ = std::max(max_, a);
+      if (!sample) continue;
       ++seen_;
       if (values_.size() < kCap) {
         values_.push_back(float(a));
@@ -36,6 +43,13 @@ class AbsSample {
     std::nth_element(values_.begin(), values_.begin() + long(k), values_.end());
     return std::min(max_, double(values_[k]));
   }
+  // Fraction of the sampled |values| above `clip` (0 when nothing was sampled: min-max clips nothing).
+  double clipped(double clip) const {
+    if (values_.empty()) return 0;
+    int64_t above = 0;
+    for (float v : values_) above += double(v) > clip;
+    return double(above) / double(values_.size());
+  }
 
  private:
   static constexpr size_t kCap = 1 << 18;
@@ -45,28 +59,41 @@ class AbsSample {
   std::mt19937_64 rng_{12345};
 };
 
+bool is_int8_site(Site s) { return s == Site::kH1 || s == Site::kO || s == Site::kH2 || s == Site::kR; }
+
 class Recorder : public ActivationObserver {
  public:
-  explicit Recorder(int64_t layers) : sites_(size_t(layers)) {}
+  Recorder(int64_t layers, bool percentile) : sites_(size_t(layers)), percentile_(percentile) {}
   void layer_site(int64_t layer, Site site, double* v, int64_t n) override {
-    sites_[size_t(layer)][size_t(site)].add(v, n);
+    sites_[size_t(layer)][size_t(site)].add(v, n, percentile_ && is_int8_site(site));
   }
-  void residual(const double* v, int64_t n) override { residual_.add(v, n); }
-  void final_norm(double* v, int64_t n) override { final_norm_.add(v, n); }
-  void logits(const double* v, int64_t n) override { logits_.add(v, n); }
+  void residual(const double* v, int64_t n) override { residual_.add(v, n, false); }
+  void final_norm(double* v, int64_t n) override { final_norm_.add(v, n, percentile_); }
+  void logits(const double* v, int64_t n) override { logits_.add(v, n, false); }
 
   std::vector<std::array<AbsSample, kSiteCount>> sites_;
   AbsSample residual_, final_norm_, logits_;
+  bool percentile_;
 };
 
-bool is_int8_site(Site s) { return s == Site::kH1 || s == Site::kO || s == Site::kH2 || s == Site::kR; }
+// The float64 reference keeps a key and a value per layer and position.
+CheckedSize decoder_cache_bytes(const HParams& hp, int64_t length) {
+  return CheckedSize::of(length) * CheckedSize::of(hp.n_layer) * CheckedSize::of(hp.n_embd) * 16;
+}
 
 }  // namespace
 
-Result<ActivationRanges> calibrate(const FloatModel& folded, const std::vector<std::vector<int32_t>>& sequences,
+Result<ActivationRanges> calibrate(BatchedForward& engine, const std::vector<std::vector<int32_t>>& sequences,
                                    const CalibrationOptions& options,
-                                   const std::function<void(int64_t, int64_t)>& progress) {
+                                   const std::function<void(int64_t, int64_t)>& progress,
+                                   int64_t reference_positions, SearchReference* reference) {
+  const FloatModel& folded = engine.model();
   if (sequences.empty()) return invalid_argument("calibration: no token sequences");
+  size_t longest = 0;
+  for (const auto& seq : sequences) longest = std::max(longest, seq.size());
+  TESSERA_RETURN_IF_ERROR(check_memory_request(
+      decoder_cache_bytes(folded.hp, int64_t(longest)),
+      "calibration: the float64 decoder's caches for a sequence of " + std::to_string(longest) + " tokens"));
   int64_t total = 0;
   for (size_t s = 0; s < sequences.size(); ++s) {
     for (size_t i = 0; i < sequences[s].size(); ++i) {
@@ -78,35 +105,48 @@ Result<ActivationRanges> calibrate(const FloatModel& folded, const std::vector<s
     }
     total += int64_t(sequences[s].size());
   }
-  Recorder rec(folded.hp.n_layer);
-  FloatDecoder dec(folded);
+  const bool pct = options.method == CalibrationMethod::kPercentile;
+  Recorder rec(folded.hp.n_layer, pct);
+  const int64_t V = folded.hp.vocab_size, C = folded.hp.n_embd;
   int64_t done = 0;
+  std::vector<float> logits;
+  LayerInputs inputs;
   for (const auto& seq : sequences) {
-    dec.reset();
-    for (int32_t tok : seq) {
-      dec.step(tok, &rec);
-      if (progress) progress(++done, total);
+    const int64_t keep = reference ? std::min<int64_t>(int64_t(seq.size()), reference_positions - reference->positions) : 0;
+    ForwardRun run;
+    run.observer = &rec;
+    run.keep = keep > 0 ? &inputs : nullptr;
+    engine.run(seq, run, logits);
+    if (keep > 0) {
+      reference->sequences.emplace_back(seq.begin(), seq.begin() + long(keep));
+      for (auto& layer : inputs) layer.resize(size_t(keep * C));
+      reference->inputs.push_back(inputs);
+      for (int64_t t = 0; t < keep; ++t) {
+        const float* row = logits.data() + t * V;
+        reference->top1.push_back(int32_t(std::max_element(row, row + V) - row));
+        for (int64_t v = 0; v < V; ++v) reference->logit_power += double(row[v]) * row[v];
+      }
+      reference->logits.insert(reference->logits.end(), logits.begin(), logits.begin() + long(keep * V));
+      reference->positions += keep;
     }
+    done += int64_t(seq.size());
+    if (progress) progress(done, total);
   }
   ActivationRanges r;
   r.tokens = total;
   r.residual = rec.residual_.max();
   r.logits = rec.logits_.max();
-  const bool pct = options.method == CalibrationMethod::kPercentile;
   r.final_norm = pct ? rec.final_norm_.percentile(options.percentile) : rec.final_norm_.max();
+  r.final_norm_clipped = rec.final_norm_.clipped(r.final_norm);
   r.layer.resize(size_t(folded.hp.n_layer));
+  r.clipped.resize(size_t(folded.hp.n_layer));
   for (size_t l = 0; l < r.layer.size(); ++l)
     for (int s = 0; s < kSiteCount; ++s) {
       AbsSample& a = rec.sites_[l][size_t(s)];
       r.layer[l][size_t(s)] = (pct && is_int8_site(Site(s))) ? a.percentile(options.percentile) : a.max();
+      r.clipped[l][size_t(s)] = a.clipped(r.layer[l][size_t(s)]);
     }
   return r;
-}
-
-Result<std::vector<std::vector<int32_t>>> read_calibration_file(const std::string& path, int64_t vocab_size) {
-  std::ifstream in(path);
-  if (!in) return not_found(path + ": cannot open calibration file");
-  return parse_calibration_sequences(in, path, vocab_size);
 }
 
 Result<std::vector<std::vector<int32_t>>> parse_calibration_sequences(std::istream& in, const std::string& path,
@@ -123,7 +163,7 @@ Result<std::vector<std::vector<int32_t>>> parse_calibration_sequences(std::istre
       char* end = nullptr;
       const long long v = std::strtoll(word.c_str(), &end, 10);
       if (end != word.c_str() + word.size())  // also refuses a NUL inside the word
-        return invalid_argument(path + ":" + std::to_string(line_no) + ": '" + word + "' is not a token id");
+        return invalid_argument(path + ":" + std::to_string(line_no) + ": '" + printable_prefix(word, 40) + "' is not a token id");
       if (v < 0 || v >= vocab_size)
         return invalid_argument(path + ":" + std::to_string(line_no) + ": token " + word +
                                 " is outside the vocabulary [0, " + std::to_string(vocab_size) + ")");
@@ -133,6 +173,59 @@ Result<std::vector<std::vector<int32_t>>> parse_calibration_sequences(std::istre
   }
   if (out.empty()) return invalid_argument(path + ": no token sequences (expected one sequence per line)");
   return out;
+}
+
+Result<CalibrationFile> read_calibration_file(const std::string& path, int64_t vocab_size) {
+  TESSERA_ASSIGN_OR_RETURN(std::vector<std::byte> bytes, read_file(path));  // regular files only
+  std::istringstream in(std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  TESSERA_ASSIGN_OR_RETURN(std::vector<std::vector<int32_t>> out, parse_calibration_sequences(in, path, vocab_size));
+  int64_t tokens = 0;
+  for (const auto& seq : out) tokens += int64_t(seq.size());
+  CalibrationFile file;
+  file.source = "file xxh64:" + hash64_hex(hash64(bytes)) + ", " + std::to_string(out.size()) + " sequences, " +
+                std::to_string(tokens) + " tokens";
+  file.sequences = std::move(out);
+  return file;
+}
+
+Result<CalibrationFile> read_calibration_text(const std::string& path, const std::vector<std::string>& vocabulary,
+                                              int64_t length) {
+  if (vocabulary.empty()) return invalid_argument(path + ": the model has no tokenizer vocabulary to encode text with");
+  if (length < 1) return invalid_argument(path + ": calibration sequence length must be >= 1");
+  TESSERA_ASSIGN_OR_RETURN(std::vector<std::byte> bytes, read_file(path));  // regular files only
+  if (bytes.empty()) return invalid_argument(path + ": empty calibration file (expected text or token ids)");
+  const std::string s(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  auto tokenizer = Tokenizer::from_tokens(vocabulary);
+  if (!tokenizer.ok()) return invalid_argument(path + ": " + tokenizer.status().message());
+  auto ids = tokenizer->encode(s);
+  if (!ids.ok()) return invalid_argument(path + ": cannot tokenize the calibration text: " + ids.status().message());
+  CalibrationFile file;
+  for (size_t i = 0; i < ids->size(); i += size_t(length))
+    file.sequences.emplace_back(ids->begin() + long(i), ids->begin() + long(std::min(ids->size(), i + size_t(length))));
+  file.source = "text xxh64:" + hash64_hex(hash64(bytes)) + ", " + std::to_string(ids->size()) + " tokens in sequences of " +
+                std::to_string(length);
+  return file;
+}
+
+Result<CalibrationFile> read_calibration(const std::string& path, CalibrationFormat format,
+                                         const std::vector<std::string>& vocabulary, int64_t vocab_size,
+                                         int64_t text_length) {
+  if (format == CalibrationFormat::kAuto) {
+    TESSERA_ASSIGN_OR_RETURN(std::vector<std::byte> bytes, read_file(path));  // regular files only
+    std::istringstream in(std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+    std::string word;
+    bool any = false, all_ids = true;
+    while (all_ids && in >> word) {
+      any = true;
+      char* end = nullptr;
+      std::strtoll(word.c_str(), &end, 10);
+      all_ids = end && *end == '\0' && (std::isdigit((unsigned char)word[0]) || word[0] == '-' || word[0] == '+');
+    }
+    if (!any) return invalid_argument(path + ": empty calibration file (expected text or token ids)");
+    format = all_ids ? CalibrationFormat::kTokens : CalibrationFormat::kText;
+  }
+  if (format == CalibrationFormat::kTokens) return read_calibration_file(path, vocab_size);
+  return read_calibration_text(path, vocabulary, text_length);
 }
 
 Result<std::vector<std::vector<int32_t>>> mqmtar_calibration_sequences(int64_t vocab_size, int64_t count,
@@ -150,6 +243,12 @@ Result<std::vector<std::vector<int32_t>>> mqmtar_calibration_sequences(int64_t v
     out.push_back(std::move(seq));
   }
   return out;
+}
+
+Status check_calibration_size(const HParams& hp, int64_t count, int64_t length) {
+  const std::string what = "calibration on " + std::to_string(count) + " sequences of " + std::to_string(length) + " tokens";
+  TESSERA_RETURN_IF_ERROR(check_memory_request(CheckedSize::of(count) * CheckedSize::of(length) * 4, what));
+  return check_memory_request(decoder_cache_bytes(hp, length), what + " (the float64 decoder's caches)");
 }
 
 std::vector<std::vector<int32_t>> random_calibration_sequences(int64_t vocab_size, int64_t count, int64_t length,

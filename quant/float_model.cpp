@@ -143,12 +143,11 @@ void fold_head_scales_into_columns(const std::vector<double>& s, int64_t d, Floa
 
 }  // namespace
 
-Result<FloatModel> fold(const FloatModel& in) {
-  if (in.folded) return in;
-  if (!in.hp.pre_ln)
+Result<FloatModel> fold(FloatModel m) {
+  if (m.folded) return m;
+  if (!m.hp.pre_ln)
     return Status(StatusCode::kUnsupported,
                   "folding needs a pre-LN model (with pre_ln = false the LayerNorm output is the residual)");
-  FloatModel m = in;
   const int64_t H = m.hp.n_head, d = m.hp.head_dim(), N = m.hp.pmem_size;
   for (FloatLayer& L : m.layers) {
     fold_norm_into(L.ln1_w, L.ln1_b, &L.k);

@@ -36,6 +36,7 @@ struct FloatModel {
   FloatMatrix output;                // [V, C]; a copy of the embedding when tied
   std::vector<FloatLayer> layers;
   std::vector<std::string> tokens;
+  std::string name;  // general.name of the source (or its file/folder name)
   bool folded = false;
 };
 
@@ -48,7 +49,8 @@ Result<FloatModel> float_model_from_tensors(const HParams& hp, const TensorLooku
 // columns of W_o / W'_o, β'² into M_k, ln_out and logit_scale into an untied output matrix.
 // Afterwards every LayerNorm is plain (no affine), value/query scales are 1, logit_scale is 1.
 // Fails (kUnsupported) for post-LN models, whose LayerNorm output is the residual itself.
-Result<FloatModel> fold(const FloatModel& m);
+// Takes the model by value: pass an rvalue to fold without holding two copies.
+Result<FloatModel> fold(FloatModel m);
 
 std::string block_name(int64_t layer, const std::string& suffix);
 

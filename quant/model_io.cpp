@@ -4,6 +4,9 @@
 #include "format/gguf.h"
 #include "model/convert.h"
 #include "model/hparams_gguf.h"
+#include "core/hash64.h"
+#include "core/printable.h"
+#include "model/content_hash.h"
 
 namespace tessera::quant {
 
@@ -17,7 +20,7 @@ Result<FloatModel> load_float_model(const std::string& input) {
     if (!file.ok()) return file.status();
     for (const Tensor& t : file->tensors())
       if (t.dtype == DType::kI8 || t.dtype == DType::kI16)
-        return invalid_argument(input + ": already quantized (tensor '" + t.name + "' is " +
+        return invalid_argument(input + ": already quantized (tensor '" + printable_prefix(t.name, 256) + "' is " +
                                 std::string(dtype_name(t.dtype)) + "); quantize reads float models (ckpt.pt, safetensors or a float GGUF)");
     auto hp = read_hparams(*file);
     if (!hp.ok()) return hp.status();
@@ -29,6 +32,8 @@ Result<FloatModel> load_float_model(const std::string& input) {
       if (!tokens.ok()) return tokens.status();
       m->tokens = std::move(*tokens);
     }
+    auto general_name = f.get_string("general.name");
+    m->name = general_name.ok() ? *general_name : model_name_from_path(input);
     return m;
   }
   auto ckpt = read_any_checkpoint(input);
@@ -40,17 +45,19 @@ Result<FloatModel> load_float_model(const std::string& input) {
                                     input);
   if (!m.ok()) return m.status();
   m->tokens = converted->tokenizer;
+  m->name = converted->name;
   return m;
 }
 
 Status write_quantized_gguf(const QuantizedModel& model, const std::vector<std::string>& tokenizer,
-                            const std::string& path) {
+                            const std::string& path, const std::string& name) {
   gguf::Writer w;
-  write_hparams(w, model.hp, "");
+  write_hparams(w, model.hp, name, file_type_of(model.tensors));
   write_tokenizer(w, tokenizer);
   for (const auto& [key, value] : model.string_metadata) w.set_string(key, value);
   for (const Tensor& t : model.tensors)
     if (Status st = w.add_tensor(t); !st.ok()) return st;
+  w.set_string(keys::kContentHash, hash64_hex(content_hash(model.tensors)));
   return w.write(path);
 }
 

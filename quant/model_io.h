@@ -12,8 +12,9 @@ namespace tessera::quant {
 // A GGUF that is already quantized (I8 tensors) is refused with a clear error.
 Result<FloatModel> load_float_model(const std::string& input);
 
-// Atomic (temp file + rename): on error nothing is left at `path`.
+// Atomic (temp file + rename): on error nothing is left at `path`. `name` is general.name (FloatModel::name;
+// empty: no general.name, so the bytes never depend on the output path).
 Status write_quantized_gguf(const QuantizedModel& model, const std::vector<std::string>& tokenizer,
-                            const std::string& path);
+                            const std::string& path, const std::string& name = "");
 
 }  // namespace tessera::quant

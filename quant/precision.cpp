@@ -1,6 +1,6 @@
 // Mixed-precision search (see precision.h). The simulation rounds exactly what the integer runtime
 // rounds at the candidate points (weights on their stored grid, activation sites at their calibrated
-// scales with saturation) and keeps everything else in float64: the remaining integer steps (Q15 unit
+// scales with saturation) and keeps everything else in float (quant/batched_forward.h): the remaining integer steps (Q15 unit
 // vectors, Q16 scores, Q23 weights) are 2^-15 or finer and are measured on the real runtime instead
 // (tools/bench/int8_agreement.py, tests/int8).
 #include "quant/precision.h"
@@ -55,7 +55,7 @@ using BitsFn = std::function<int(const std::string&)>;
 
 void fake_quantize_activation(double* v, int64_t n, double clip, int bits) {
   const double s = activation_scale(clip, bits == 16), qmax = bits == 16 ? double(kInt16WeightMax) : 127.0;
-  for (int64_t i = 0; i < n; ++i) v[i] = s * std::clamp(std::nearbyint(v[i] / s), -qmax, qmax);
+  for (int64_t i = 0; i < n; ++i) v[i] = s * round_clamped(v[i] / s, qmax);
 }
 
 class RoundingObserver : public ActivationObserver {
@@ -82,88 +82,63 @@ class RoundingObserver : public ActivationObserver {
   int final_bits_ = 0;
 };
 
+// The layer from which a candidate changes the forward pass (n_layer: only the output side).
+int64_t first_layer_of(const std::string& name, int64_t n_layer) {
+  if (name == "token_embd.weight") return 0;
+  if (name.rfind("blk.", 0) == 0) return std::stoll(name.substr(4));
+  return n_layer;
+}
+
 class Simulator {
  public:
-  Simulator(const FloatModel& folded, const ActivationRanges& ranges, const std::vector<std::vector<int32_t>>& seqs,
-            int64_t max_positions)
-      : model_(folded), ranges_(ranges) {
-    const int64_t V = folded.hp.vocab_size;
-    // Reference logits are kept (float32) for the error figure: at most 2^24 of them.
-    max_positions = std::max<int64_t>(1, std::min<int64_t>(max_positions, (int64_t(1) << 24) / V));
-    for (const auto& s : seqs) {
-      if (positions_ >= max_positions) break;
-      std::vector<int32_t> part(s.begin(), s.begin() + long(std::min<int64_t>(int64_t(s.size()), max_positions - positions_)));
-      positions_ += int64_t(part.size());
-      seqs_.push_back(std::move(part));
-    }
-    FloatDecoder dec(folded);
-    for (const auto& s : seqs_) {
-      dec.reset();
-      for (int32_t tok : s) {
-        const std::vector<double>& l = dec.step(tok);
-        ref_top1_.push_back(int32_t(std::max_element(l.begin(), l.end()) - l.begin()));
-        for (double x : l) {
-          ref_.push_back(float(x));
-          ref_power_ += x * x;
-        }
-      }
-    }
-  }
-  int64_t positions() const { return positions_; }
+  Simulator(BatchedForward& engine, const ActivationRanges& ranges, const SearchReference& ref)
+      : engine_(engine), ranges_(ranges), ref_(ref) {}
+  int64_t positions() const { return ref_.positions; }
 
   struct Result {
     int64_t agree = 0;
     double rel_error = 0;
   };
 
-  Result run(const BitsFn& bits) const {
-    FloatModel m = model_;
-    auto weights = [&](const std::string& name, std::vector<double>& w, int64_t rows) {
-      if (const int b = bits(name)) fake_quantize_rows(w.data(), rows, int64_t(w.size()) / rows, b);
-    };
-    const HParams& hp = m.hp;
-    weights("token_embd.weight", m.embd.w, hp.vocab_size);
-    weights("output.weight", m.output.w, hp.vocab_size);
-    for (int64_t l = 0; l < hp.n_layer; ++l) {
-      FloatLayer& L = m.layers[size_t(l)];
-      weights(block_name(l, "attn_k.weight"), L.k.w, L.k.rows);
-      weights(block_name(l, "attn_v.weight"), L.v.w, L.v.rows);
-      weights(block_name(l, "attn_output.weight"), L.o.w, L.o.rows);
-      if (hp.attn_only) continue;
-      weights(block_name(l, "pmem_k.weight"), L.pk.w, L.pk.rows);
-      weights(block_name(l, "pmem_output.weight"), L.po.w, L.po.rows);
-      const int64_t slots = hp.pmem_count * hp.n_head * hp.pmem_size;
-      weights(block_name(l, "pmem_mem_k"), L.mem_k, slots);
-      weights(block_name(l, "pmem_mem_v"), L.mem_v, slots);
-    }
+  // The first `limit` positions (0: all).
+  Result run(const BitsFn& bits, int64_t first_layer = 0, int64_t limit = 0) {
+    const HParams& hp = engine_.model().hp;
+    const int64_t V = hp.vocab_size;
     RoundingObserver obs(ranges_, bits, hp.n_layer);
-    FloatDecoder dec(m);
+    const WeightBitsFn weight_bits = bits;
     Result r;
-    double noise = 0;
-    size_t at = 0, pos = 0;
-    for (const auto& s : seqs_) {
-      dec.reset();
-      for (int32_t tok : s) {
-        const std::vector<double>& l = dec.step(tok, &obs);
-        r.agree += int32_t(std::max_element(l.begin(), l.end()) - l.begin()) == ref_top1_[pos++];
-        for (double x : l) {
-          const double e = x - double(ref_[at++]);
-          noise += e * e;
+    double noise = 0, power = 0;
+    size_t pos = 0;
+    const size_t end = limit > 0 ? size_t(std::min(limit, ref_.positions)) : size_t(ref_.positions);
+    for (size_t s = 0; s < ref_.sequences.size() && pos < end; ++s) {
+      const size_t n = std::min(ref_.sequences[s].size(), end - pos);
+      // A causal model: the first n positions of a sequence need only its first n tokens.
+      std::vector<int32_t> tokens(ref_.sequences[s].begin(), ref_.sequences[s].begin() + long(n));
+      ForwardRun run;
+      run.observer = &obs;
+      run.weight_bits = &weight_bits;
+      run.first_layer = first_layer;
+      run.start = &ref_.inputs[s];
+      engine_.run(tokens, run, logits_);
+      for (size_t t = 0; t < n; ++t, ++pos) {
+        const float* l = logits_.data() + t * size_t(V);
+        const float* e = ref_.logits.data() + pos * size_t(V);
+        r.agree += int32_t(std::max_element(l, l + V) - l) == ref_.top1[pos];
+        for (int64_t v = 0; v < V; ++v) {
+          noise += (double(l[v]) - e[v]) * (double(l[v]) - e[v]);
+          power += double(e[v]) * e[v];
         }
       }
     }
-    r.rel_error = ref_power_ > 0 ? std::sqrt(noise / ref_power_) : 0.0;
+    r.rel_error = power > 0 ? std::sqrt(noise / power) : 0.0;
     return r;
   }
 
  private:
-  const FloatModel& model_;
+  BatchedForward& engine_;
   const ActivationRanges& ranges_;
-  std::vector<std::vector<int32_t>> seqs_;
-  int64_t positions_ = 0;
-  std::vector<int32_t> ref_top1_;
-  std::vector<float> ref_;
-  double ref_power_ = 0;
+  const SearchReference& ref_;
+  std::vector<float> logits_;
 };
 
 }  // namespace
@@ -172,7 +147,7 @@ std::string PrecisionReport::text() const {
   std::string s = std::string("precision: ") + precision_mode_name(mode);
   char line[256];
   if (agree_int8 >= 0) {
-    std::snprintf(line, sizeof line, "; simulated top-1 vs float64 on %lld calibration positions: all int8 %lld",
+    std::snprintf(line, sizeof line, "; simulated top-1 vs float on %lld calibration positions: all int8 %lld",
                   (long long)positions, (long long)agree_int8);
     s += line;
   }
@@ -192,9 +167,17 @@ std::string PrecisionReport::text() const {
   return s;
 }
 
-Result<PrecisionPlan> choose_precision(const FloatModel& folded, const ActivationRanges& ranges,
-                                       const std::vector<std::vector<int32_t>>& sequences,
-                                       const PrecisionOptions& options) {
+int64_t search_positions(const PrecisionOptions& options, int64_t macs_per_token, int64_t vocab_size) {
+  // Reference logits are kept (float32): at most 2^24 of them.
+  int64_t p = std::min<int64_t>(options.max_positions, (int64_t(1) << 24) / std::max<int64_t>(vocab_size, 1));
+  p = std::min<int64_t>(p, std::max<int64_t>(64, options.max_pass_macs / std::max<int64_t>(macs_per_token, 1)));
+  return std::max<int64_t>(1, p);
+}
+
+Result<PrecisionPlan> choose_precision(BatchedForward& engine, const ActivationRanges& ranges,
+                                       const SearchReference& reference, const PrecisionOptions& options,
+                                       const std::function<void(int64_t, int64_t)>& progress) {
+  const FloatModel& folded = engine.model();
   PrecisionPlan plan;
   plan.report.mode = options.mode;
   const std::vector<std::string> all = precision_candidates(folded.hp);
@@ -207,34 +190,65 @@ Result<PrecisionPlan> choose_precision(const FloatModel& folded, const Activatio
     }
     plan.wide.insert(name);
   }
-  if (options.mode == PrecisionMode::kInt8) return plan;
-  if (options.mode == PrecisionMode::kInt16) {
-    plan.wide.insert(all.begin(), all.end());
+  if (options.mode == PrecisionMode::kInt16) plan.wide.insert(all.begin(), all.end());
+  if (reference.positions == 0) {
+    if (options.mode == PrecisionMode::kAuto) return invalid_argument("precision search: no calibration sequences");
     return plan;
   }
-  if (sequences.empty()) return invalid_argument("precision search: no calibration sequences");
-  Simulator sim(folded, ranges, sequences, options.max_positions);
+  Simulator sim(engine, ranges, reference);
   const int64_t P = sim.positions();
   plan.report.positions = P;
   const int64_t needed = int64_t(std::ceil(options.target_agreement / 100.0 * double(P) - 1e-9));
   auto mixed = [&plan](const std::string& n) { return plan.is_wide(n) ? 16 : 8; };
+  int64_t passes = 0, expected = options.mode == PrecisionMode::kAuto ? 1 + int64_t(all.size()) : 1;
+  auto tick = [&] {
+    if (progress) progress(++passes, std::max(expected, passes));
+  };
   Simulator::Result r = sim.run(mixed);
+  tick();
   plan.report.agree_int8 = plan.report.agree_chosen = r.agree;
-  if (r.agree >= needed) return plan;
+  if (options.mode != PrecisionMode::kAuto || r.agree >= needed) return plan;
   for (const std::string& c : all) {
-    const Simulator::Result one = sim.run([&c](const std::string& n) { return n == c ? 8 : 0; });
+    const Simulator::Result one = sim.run([&c](const std::string& n) { return n == c ? 8 : 0; },
+                                          first_layer_of(c, folded.hp.n_layer), options.sensitivity_positions);
     plan.report.rows.push_back({c, one.agree, one.rel_error, false});
+    tick();
   }
   std::stable_sort(plan.report.rows.begin(), plan.report.rows.end(), [](const SensitivityRow& a, const SensitivityRow& b) {
     return a.agree != b.agree ? a.agree < b.agree : a.rel_error > b.rel_error;
   });
-  for (SensitivityRow& row : plan.report.rows) {
-    plan.wide.insert(row.name);
-    row.wide = true;
-    r = sim.run(mixed);
-    plan.report.agree_chosen = r.agree;
-    if (r.agree >= needed) break;
+  // The fewest most-sensitive candidates at 16 bits that reach the target: k = 1, 2, 4, ... until one
+  // passes, then bisection between the last failure and it.
+  const std::set<std::string> forced = plan.wide;
+  std::map<size_t, int64_t> agree_at;
+  const size_t n = plan.report.rows.size();
+  auto try_prefix = [&](size_t k) {
+    if (auto it = agree_at.find(k); it != agree_at.end()) return it->second >= needed;
+    plan.wide = forced;
+    for (size_t i = 0; i < k; ++i) plan.wide.insert(plan.report.rows[i].name);
+    agree_at[k] = sim.run(mixed).agree;
+    tick();
+    return agree_at[k] >= needed;
+  };
+  expected = passes + 2 * int64_t(std::ceil(std::log2(double(n) + 1)));
+  size_t lo = 0, hi = 1;
+  while (hi < n && !try_prefix(hi)) {
+    lo = hi;
+    hi = std::min(n, 2 * hi);
   }
+  if (try_prefix(hi))
+    while (hi - lo > 1) {
+      const size_t mid = lo + (hi - lo) / 2;
+      (try_prefix(mid) ? hi : lo) = mid;
+    }
+  plan.wide = forced;
+  for (size_t i = 0; i < hi; ++i) {
+    plan.wide.insert(plan.report.rows[i].name);
+    plan.report.rows[i].wide = true;
+  }
+  try_prefix(hi);
+  plan.report.agree_chosen = agree_at[hi];
+  if (progress) progress(passes, passes);
   return plan;
 }
 

@@ -1,12 +1,14 @@
 // Mixed precision for the int8 runtime: which weight tensors are stored as int16 and which int8
-// activation sites run at 16 bits. The choice is a per-tensor sensitivity analysis in the float64
-// decoder (quantize one candidate at a time, the rest float64; measure top-1 agreement and logit
-// error against the float64 model), then a greedy promotion of the most sensitive candidates to
-// 16 bits until the simulated all-quantized model reaches the agreement target on the calibration
-// data. Why it is needed: docs/numerics.md "Accuracy, and what needs more bits".
+// activation sites run at 16 bits. The choice is a per-tensor sensitivity analysis (quantize one
+// candidate at a time, the rest float; measure top-1 agreement and logit error against the float
+// model on the first calibration positions, restarting from the residual stream calibration cached
+// at the candidate's layer), then the shortest prefix of the most sensitive candidates promoted to
+// 16 bits with which the simulated all-quantized model reaches the agreement target (found by
+// doubling, then bisection). Why it is needed: docs/numerics.md "Accuracy, and what needs more bits".
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <set>
 #include <string>
 #include <vector>
@@ -27,6 +29,12 @@ struct PrecisionOptions {
   PrecisionMode mode = PrecisionMode::kInt8;  // the library default; `tessera quantize` defaults to kAuto
   double target_agreement = 99.5;  // % of simulated calibration positions (top-1 vs the float64 model)
   int64_t max_positions = 2048;    // calibration positions the search simulates (a prefix of the data)
+  // ... and at most this many multiply-adds per simulated pass (positions × BatchedForward::macs_per_token),
+  // so that a large model's search stays minutes long; at least 64 positions are kept.
+  int64_t max_pass_macs = int64_t(1) << 34;
+  // The per-candidate sensitivity passes only rank the candidates: they simulate the first this many
+  // positions (the target is still checked on all of them).
+  int64_t sensitivity_positions = 512;
   // Candidates kept at 16 bits whatever the mode says (int8 and auto modes; names as precision_candidates()).
   std::vector<std::string> force_int16;
 };
@@ -58,9 +66,13 @@ struct PrecisionPlan {
   bool is_wide(const std::string& name) const { return wide.count(name) != 0; }
 };
 
-Result<PrecisionPlan> choose_precision(const FloatModel& folded, const ActivationRanges& ranges,
-                                       const std::vector<std::vector<int32_t>>& sequences,
-                                       const PrecisionOptions& options);
+// The calibration positions the search simulates for this model.
+int64_t search_positions(const PrecisionOptions& options, int64_t macs_per_token, int64_t vocab_size);
+
+// progress(done, total) counts simulated passes (total is an estimate until the end).
+Result<PrecisionPlan> choose_precision(BatchedForward& engine, const ActivationRanges& ranges,
+                                       const SearchReference& reference, const PrecisionOptions& options,
+                                       const std::function<void(int64_t done, int64_t total)>& progress = {});
 
 // The scale of an int8 (qmax 127) or int16 (qmax 32512) activation site for a calibrated clip value.
 double activation_scale(double clip, bool wide);

@@ -1,11 +1,16 @@
 // Quantizing a whole model (see quantize_model.h).
 #include "quant/quantize_model.h"
 
+#include <array>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 
+#include <sys/resource.h>
+
 #include "core/dtype.h"
+#include "quant/batched_forward.h"
 
 namespace tessera::quant {
 
@@ -51,6 +56,7 @@ class Emitter {
     if (mode_ == QuantMode::kInt8 && precision_.is_wide(name)) {
       QuantizedRows16 q = quantize_rows16(w.data(), rows, cols);
       out_.report.tensors.push_back(measure_int16(name, w.data(), q, rows, cols));
+      out_.report.tensors.back().precision = "int16";
       std::vector<int64_t> scale_shape(shape.begin(), shape.end() - 1);
       out_.tensors.push_back(owned(name, DType::kI16, std::move(shape), q.q));
       out_.tensors.push_back(owned(name + ".scale", DType::kF32, std::move(scale_shape), q.scale));
@@ -58,6 +64,7 @@ class Emitter {
       std::vector<uint16_t> h(w.size());
       for (size_t i = 0; i < w.size(); ++i) h[i] = float_to_half(float(w[i]));
       out_.report.tensors.push_back(measure_f16(name, w.data(), h));
+      out_.report.tensors.back().precision = "f16";
       out_.tensors.push_back(owned(name, DType::kF16, shape, h));
     } else {
       QuantizedRows q = quantize_rows(w.data(), rows, cols);
@@ -106,32 +113,111 @@ std::string QuantizeReport::text() const {
   return s;
 }
 
-Result<QuantizedModel> quantize_model(const FloatModel& model, const QuantizeOptions& options) {
-  QuantizedModel out;
-  FloatModel folded_storage;
-  const FloatModel* m = &model;
-  if (options.mode != QuantMode::kF16) {
-    auto f = fold(model);
-    if (!f.ok()) return f.status();
-    folded_storage = std::move(*f);
-    m = &folded_storage;
+double process_cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + 1e-6 * double(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
+
+namespace {
+
+std::string json_number(double v) {
+  if (!std::isfinite(v)) return "null";  // the SQNR of an exactly representable tensor
+  char b[64];
+  std::snprintf(b, sizeof b, "%.9g", v);
+  return b;
+}
+
+}  // namespace
+
+std::string QuantizeReport::json() const {
+  std::string s = "{\n  \"tensors\": [";
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    const TensorReport& t = tensors[i];
+    s += std::string(i ? "," : "") + "\n    {\"name\": \"" + t.name + "\", \"precision\": \"" + t.precision +
+         "\", \"elements\": " + std::to_string(t.numel) + ", \"sqnr_db\": " + json_number(t.sqnr_db) +
+         ", \"max_abs_error\": " + json_number(t.max_abs_error) + "}";
   }
+  s += "\n  ],\n  \"overall_sqnr_db\": " + json_number(overall_sqnr_db) + ",\n  \"activations\": [";
+  for (size_t i = 0; i < activations.size(); ++i) {
+    const ActivationReport& a = activations[i];
+    s += std::string(i ? "," : "") + "\n    {\"name\": \"" + a.name + "\", \"bits\": " + std::to_string(a.bits) +
+         ", \"clip\": " + json_number(a.clip) + ", \"scale\": " + json_number(a.scale) +
+         ", \"clipped_fraction\": " + json_number(a.clipped_fraction) + "}";
+  }
+  s += "\n  ],\n  \"calibration_tokens\": " + std::to_string(calibration_tokens);
+  if (precision.positions > 0) {
+    s += ",\n  \"agreement\": {\"positions\": " + std::to_string(precision.positions) +
+         ", \"all_int8\": " + std::to_string(precision.agree_int8) + ", \"chosen\": " +
+         std::to_string(precision.agree_chosen) + ", \"chosen_percent\": " +
+         json_number(100.0 * double(precision.agree_chosen) / double(precision.positions)) + "}";
+  }
+  for (const auto* phases : {&phase_seconds, &phase_cpu_seconds}) {
+    s += std::string(",\n  \"") + (phases == &phase_seconds ? "phase_seconds" : "phase_cpu_seconds") + "\": {";
+    for (size_t i = 0; i < phases->size(); ++i)
+      s += std::string(i ? ", " : "") + "\"" + (*phases)[i].first + "\": " + json_number((*phases)[i].second);
+    s += "}";
+  }
+  s += ",\n  \"precision_mode\": \"" + std::string(precision_mode_name(precision.mode)) + "\"";
+  s += ",\n  \"sensitivity\": [";
+  for (size_t i = 0; i < precision.rows.size(); ++i) {
+    const SensitivityRow& r = precision.rows[i];
+    s += std::string(i ? "," : "") + "\n    {\"name\": \"" + r.name + "\", \"agree\": " + std::to_string(r.agree) +
+         ", \"rel_logit_error\": " + json_number(r.rel_error) + ", \"bits\": " + (r.wide ? "16" : "8") + "}";
+  }
+  s += "\n  ]\n}\n";
+  return s;
+}
+
+Result<QuantizedModel> quantize_model(const FloatModel& model, const QuantizeOptions& options) {
+  return quantize_model(FloatModel(model), options);
+}
+
+Result<QuantizedModel> quantize_model(FloatModel&& model, const QuantizeOptions& options) {
+  QuantizedModel out;
+  auto phase_start = std::chrono::steady_clock::now();
+  double phase_cpu = process_cpu_seconds();
+  auto phase_done = [&](const char* name) {
+    const auto now = std::chrono::steady_clock::now();
+    const double cpu = process_cpu_seconds();
+    out.report.phase_seconds.push_back({name, std::chrono::duration<double>(now - phase_start).count()});
+    out.report.phase_cpu_seconds.push_back({name, cpu - phase_cpu});
+    phase_start = now;
+    phase_cpu = cpu;
+  };
+  FloatModel owned = std::move(model);
+  if (options.mode != QuantMode::kF16) {
+    auto f = fold(std::move(owned));
+    if (!f.ok()) return f.status();
+    owned = std::move(*f);
+  }
+  const FloatModel* m = &owned;
   out.hp = m->hp;
   const HParams& hp = m->hp;
   const int64_t V = hp.vocab_size, C = hp.n_embd, H = hp.n_head, d = hp.head_dim();
   ActivationRanges ranges;
+  PrecisionPlan precision;
   if (options.mode == QuantMode::kInt8) {
-    auto r = calibrate(*m, options.calibration_sequences, options.calibration, options.progress);
+    BatchedForward engine(*m, options.threads);
+    SearchReference reference;
+    const int64_t positions = search_positions(options.precision, engine.macs_per_token(), V);
+    auto calibration_progress = [&options](int64_t done, int64_t total) {
+      if (options.progress) options.progress("calibrating", done, total);
+    };
+    auto r = calibrate(engine, options.calibration_sequences, options.calibration, calibration_progress, positions,
+                       &reference);
     if (!r.ok()) return r.status();
     ranges = std::move(*r);
     out.report.calibration_tokens = ranges.tokens;
-  }
-  PrecisionPlan precision;
-  if (options.mode == QuantMode::kInt8) {
-    auto p = choose_precision(*m, ranges, options.calibration_sequences, options.precision);
+    phase_done("calibration");
+    auto search_progress = [&options](int64_t done, int64_t total) {
+      if (options.progress) options.progress("searching", done, total);
+    };
+    auto p = choose_precision(engine, ranges, reference, options.precision, search_progress);
     if (!p.ok()) return p.status();
     precision = std::move(*p);
     out.report.precision = precision.report;
+    phase_done("search");
   }
   // An int8 activation site's scale: clip/127, or clip/32512 when the plan makes it int16.
   auto act = [&precision](double clip, const std::string& site) {
@@ -171,6 +257,7 @@ Result<QuantizedModel> quantize_model(const FloatModel& model, const QuantizeOpt
       e.matrix(b("pmem_mem_k"), L.mem_k, {P, H, N, d}, P * H * N);
       e.matrix(b("pmem_mem_v"), L.mem_v, {P, H, N, d}, P * H * N);
     }
+    if (options.progress) options.progress("quantizing", l + 1, hp.n_layer);
     if (options.mode == QuantMode::kInt8) {
       const auto& r = ranges.layer[size_t(l)];
       const std::string h1 = activation_site_name(l, Site::kH1), o = activation_site_name(l, Site::kO),
@@ -180,6 +267,12 @@ Result<QuantizedModel> quantize_model(const FloatModel& model, const QuantizeOpt
                                act(r[int(Site::kH2)], h2),     int32_scale(r[int(Site::kU2)]),
                                act(r[int(Site::kR)], rr),      1.0};
       out.tensors.push_back(f32(b("int8.activation_scales"), {8}, s));
+      const std::array<std::string, kSiteCount> names = {h1, b("act.u"), b("act.w"), o, h2, b("act.u2"), rr};
+      const std::array<int, kSiteCount> site_bits = {bits(h1), 32, 32, bits(o), bits(h2), 32, bits(rr)};
+      for (int k = 0; k < kSiteCount; ++k)
+        if (!hp.attn_only || (k != int(Site::kH2) && k != int(Site::kU2) && k != int(Site::kR)))
+          out.report.activations.push_back(
+              {names[size_t(k)], r[size_t(k)], s[size_t(k)], ranges.clipped[size_t(l)][size_t(k)], site_bits[size_t(k)]});
       out.tensors.push_back(i32(b("int8.activation_bits"), {bits(h1), 32, 32, bits(o), bits(h2), 32, bits(rr), 0}));
     }
   }
@@ -188,7 +281,12 @@ Result<QuantizedModel> quantize_model(const FloatModel& model, const QuantizeOpt
                               {int32_scale(ranges.residual), act(ranges.final_norm, kFinalNormSite),
                                int32_scale(ranges.logits)}));
     out.tensors.push_back(i32("int8.activation_bits", {32, bits(kFinalNormSite), 32}));
+    out.report.activations.push_back({"act.residual", ranges.residual, int32_scale(ranges.residual), 0, 32});
+    out.report.activations.push_back({kFinalNormSite, ranges.final_norm, act(ranges.final_norm, kFinalNormSite),
+                                      ranges.final_norm_clipped, bits(kFinalNormSite)});
+    out.report.activations.push_back({"act.logits", ranges.logits, int32_scale(ranges.logits), 0, 32});
   }
+  phase_done("quantization");
   double signal = 0, noise = 0;
   for (const TensorReport& t : out.report.tensors) {
     signal += t.signal;

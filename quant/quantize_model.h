@@ -27,7 +27,19 @@ struct QuantizeOptions {
   std::vector<std::vector<int32_t>> calibration_sequences;  // kInt8 only
   std::string calibration_source;                           // recorded in the GGUF and the report
   PrecisionOptions precision;                               // kInt8 only: which tensors/sites are int16
-  std::function<void(int64_t done, int64_t total)> progress;
+  int threads = 1;  // calibration and search; the output does not depend on it
+  // Called during every phase: "calibrating" (tokens), "searching" (simulated passes), "quantizing" (tensors).
+  std::function<void(const char* phase, int64_t done, int64_t total)> progress;
+};
+
+// CPU seconds used by the process so far (all threads): the phase figures that a busy machine distorts less.
+double process_cpu_seconds();
+
+// Per activation site of an int8 file: the calibrated clip value, the scale and the bits stored.
+struct ActivationReport {
+  std::string name;  // activation_site_name() / kFinalNormSite, or "blk.<i>.act.u|w|u2", "act.residual", "act.logits"
+  double clip = 0, scale = 0, clipped_fraction = 0;
+  int bits = 8;
 };
 
 struct QuantizeReport {
@@ -35,7 +47,11 @@ struct QuantizeReport {
   double overall_sqnr_db = 0;
   int64_t calibration_tokens = 0;
   PrecisionReport precision;
+  std::vector<ActivationReport> activations;  // kInt8 only
+  std::vector<std::pair<std::string, double>> phase_seconds;      // wall time of each phase, in order
+  std::vector<std::pair<std::string, double>> phase_cpu_seconds;  // CPU time of the process (all threads)
   std::string text() const;  // the table the CLI prints
+  std::string json() const;  // the same, and the activation sites, for --report
 };
 
 struct QuantizedModel {
@@ -46,6 +62,8 @@ struct QuantizedModel {
 };
 
 Result<QuantizedModel> quantize_model(const FloatModel& model, const QuantizeOptions& options);
+// The same, folding `model` in place (one float64 copy of the weights instead of two).
+Result<QuantizedModel> quantize_model(FloatModel&& model, const QuantizeOptions& options);
 
 // Finds a tensor by name in a list (for building an Int8Plan straight from a QuantizedModel).
 const Tensor* find_in(const std::vector<Tensor>& tensors, const std::string& name);

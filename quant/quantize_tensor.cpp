@@ -11,6 +11,14 @@ namespace tessera::quant {
 
 namespace {
 
+float row_scale(const double* row, int64_t cols, double qmax) {
+  double mx = 0;
+  for (int64_t c = 0; c < cols; ++c) mx = std::max(mx, std::fabs(row[c]));
+  float s = mx > 0 ? float(mx / qmax) : 1.0f;
+  if (!(s > 0)) s = std::numeric_limits<float>::min();  // a subnormal row max
+  return s;
+}
+
 // Row scale max|w_r| / qmax as a float32 (what the file stores) and q = round(w / scale), clamped.
 template <class Q>
 void quantize_grid(const double* w, int64_t rows, int64_t cols, double qmax, std::vector<Q>& q,
@@ -18,14 +26,10 @@ void quantize_grid(const double* w, int64_t rows, int64_t cols, double qmax, std
   q.resize(size_t(rows * cols));
   scale.resize(size_t(rows));
   for (int64_t r = 0; r < rows; ++r) {
-    double mx = 0;
-    for (int64_t c = 0; c < cols; ++c) mx = std::max(mx, std::fabs(w[r * cols + c]));
-    float s = mx > 0 ? float(mx / qmax) : 1.0f;
-    if (!(s > 0)) s = std::numeric_limits<float>::min();  // a subnormal row max
+    const float s = row_scale(w + r * cols, cols, qmax);
     scale[size_t(r)] = s;
     for (int64_t c = 0; c < cols; ++c) {
-      const double v = std::nearbyint(w[r * cols + c] / double(s));
-      q[size_t(r * cols + c)] = Q(std::clamp(v, -qmax, qmax));
+      q[size_t(r * cols + c)] = Q(round_clamped(w[r * cols + c] / double(s), qmax));
     }
   }
 }
@@ -54,6 +58,15 @@ void fake_quantize_rows(double* w, int64_t rows, int64_t cols, int bits) {
   } else {
     const QuantizedRows q = quantize_rows(w, rows, cols);
     for (int64_t i = 0; i < rows * cols; ++i) w[i] = double(q.scale[size_t(i / cols)]) * q.q[size_t(i)];
+  }
+}
+
+void fake_quantize_rows_f32(const double* w, int64_t rows, int64_t cols, int bits, float* out) {
+  const double qmax = bits == 16 ? double(kInt16WeightMax) : 127.0;
+  for (int64_t r = 0; r < rows; ++r) {
+    const double s = row_scale(w + r * cols, cols, qmax);
+    for (int64_t c = 0; c < cols; ++c)
+      out[r * cols + c] = float(s * round_clamped(w[r * cols + c] / s, qmax));
   }
 }
 

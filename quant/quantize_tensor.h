@@ -29,6 +29,18 @@ QuantizedRows16 quantize_rows16(const double* w, int64_t rows, int64_t cols);
 
 // w ← scale·q in place, at 8 or 16 bits: exactly the values quantize_rows / quantize_rows16 store.
 void fake_quantize_rows(double* w, int64_t rows, int64_t cols, int bits);
+// The same values rounded to float32 into `out` (the batched float32 simulation, quant/batched_forward.h).
+void fake_quantize_rows_f32(const double* w, int64_t rows, int64_t cols, int bits, float* out);
+
+// clamp(nearbyint(v), -qmax, qmax) for finite v and qmax < 2^50, without a libm call per value (baseline
+// x86-64 has no rounding instruction): adding and subtracting 1.5·2^52 rounds to nearest even exactly as
+// nearbyint does in the default rounding mode.
+inline double round_clamped(double v, double qmax) {
+  constexpr double kMagic = 6755399441055744.0;  // 1.5 · 2^52
+  const double c = v < -qmax - 1 ? -qmax - 1 : (v > qmax + 1 ? qmax + 1 : v);
+  const double r = (c + kMagic) - kMagic;
+  return r < -qmax ? -qmax : (r > qmax ? qmax : r);
+}
 
 struct TensorReport {
   std::string name;
@@ -36,6 +48,7 @@ struct TensorReport {
   double sqnr_db = 0;        // 10·log10(Σw² / Σ(w - ŵ)²); +inf when exact
   double max_abs_error = 0;  // max |w - ŵ|
   double signal = 0, noise = 0;  // Σw², Σ(w - ŵ)² (for the overall figure)
+  const char* precision = "int8";  // "int8", "int16" or "f16" as stored
 };
 
 TensorReport measure_int8(const std::string& name, const double* w, const QuantizedRows& q, int64_t rows, int64_t cols);

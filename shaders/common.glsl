@@ -1,10 +1,19 @@
 // Shared prelude of every Tessera compute shader: the workgroup size is specialization
-// constant 0, chosen by the host from the device's subgroup size (8 lavapipe, 32 NVIDIA).
+// constant 0, chosen by the host from the device's subgroup size (8 lavapipe, 32 NVIDIA) and its
+// (profile's) limits. Each shader is compiled twice (shaders/CMakeLists.txt): TESSERA_SUBGROUPS=1
+// uses subgroup operations (Vulkan 1.1), TESSERA_SUBGROUPS=0 the same code on shared memory
+// (subgroup_shared.glsl, Vulkan 1.0).
+#if TESSERA_SUBGROUPS
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_arithmetic : require
+#extension GL_KHR_shader_subgroup_shuffle : require
+#endif
 
 layout(local_size_x_id = 0) in;
 layout(constant_id = 0) const uint WG = 64;
+#if !TESSERA_SUBGROUPS
+#include "subgroup_shared.glsl"
+#endif
 
 #define NEG_INF uintBitsToFloat(0xff800000u)
 

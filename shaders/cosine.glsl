@@ -9,7 +9,6 @@
 //   handful of workgroups per head), so the number of serialised round trips is what costs.
 // - DH = 0: any head size, float loads, d/8 lanes per key (the portable fallback).
 // Needs qs[] (the query, d floats) filled, a vec4 view k4[] of the key buffer and a barrier before.
-#extension GL_KHR_shader_subgroup_shuffle : require
 layout(constant_id = 1) const uint DH = 0;
 shared float cs[WG];
 

@@ -15,7 +15,6 @@
 // Slots stay in their stored type (specialization constant 1: F32, F16, or I8 with one scale per
 // slot), read in 16-byte units: F16 slots halve the largest per-token read of the model.
 #include "common.glsl"
-#extension GL_KHR_shader_subgroup_shuffle : require
 layout(constant_id = 1) const uint WTYPE = 0;
 layout(constant_id = 2) const uint D = 64;  // head size; D * element bytes % 16 == 0 (host)
 layout(std430, binding = 0) readonly buffer U { float u[]; };          // [n, C] key projections

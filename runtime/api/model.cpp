@@ -1,6 +1,10 @@
+#include <new>
+#include <system_error>
+
 #include "api/model_impl.h"
 #include "backend/backend_factory.h"
 #include "core/file_io.h"
+#include "model/content_hash.h"
 
 namespace tessera {
 
@@ -23,12 +27,16 @@ Result<BackendKind> parse_backend_kind(const std::string& s) {
 Model::Model(std::unique_ptr<ModelImpl> impl) : impl_(std::move(impl)) {}
 Model::~Model() = default;
 const ModelInfo& Model::info() const { return impl_->info; }
-size_t Model::session_arena_bytes(int64_t max_tokens) const {
-  return impl_->backend->sequence_arena_bytes(max_tokens > 0 ? max_tokens : impl_->info.block_size);
+Result<size_t> Model::session_arena_bytes(int64_t max_tokens) const {
+  TESSERA_ASSIGN_OR_RETURN(const int64_t cap, session_capacity(*impl_, max_tokens));
+  return size_t(impl_->backend->sequence_arena_bytes(cap).value());
 }
 
 static Result<std::shared_ptr<Model>> finish_load(std::shared_ptr<const gguf::File> file, const LoadOptions& options) {
-  if (options.threads < 1) return invalid_argument("LoadOptions.threads must be >= 1, found " + std::to_string(options.threads));
+  if (options.threads < 1 || options.threads > kMaxThreads)
+    return invalid_argument("LoadOptions.threads must be in 1.." + std::to_string(kMaxThreads) + ", found " +
+                            std::to_string(options.threads));
+  if (options.verify_checksum) TESSERA_RETURN_IF_ERROR(verify_content_hash(*file));
   auto impl = std::make_unique<ModelImpl>();
   impl->file = file;
   TESSERA_ASSIGN_OR_RETURN(impl->weights, ModelWeights::from_gguf(file));
@@ -51,14 +59,32 @@ static Result<std::shared_ptr<Model>> finish_load(std::shared_ptr<const gguf::Fi
   return std::shared_ptr<Model>(new Model(std::move(impl)));
 }
 
+// Nothing thrown while loading (bad_alloc, system_error from starting threads) crosses the API.
+template <class F>
+static Result<std::shared_ptr<Model>> guarded_load(F&& load) {
+  try {
+    return load();
+  } catch (const std::bad_alloc&) {
+    return resource_exhausted("Model::load: out of memory");
+  } catch (const std::system_error& e) {
+    return resource_exhausted(std::string("Model::load: the system refused a resource: ") + e.what());
+  } catch (const std::exception& e) {
+    return internal_error(std::string("Model::load: unexpected exception: ") + e.what());
+  }
+}
+
 Result<std::shared_ptr<Model>> Model::load(const std::string& path, const LoadOptions& options) {
-  TESSERA_ASSIGN_OR_RETURN(gguf::File f, gguf::File::open(path));
-  return finish_load(std::make_shared<const gguf::File>(std::move(f)), options);
+  return guarded_load([&]() -> Result<std::shared_ptr<Model>> {
+    TESSERA_ASSIGN_OR_RETURN(gguf::File f, gguf::File::open(path));
+    return finish_load(std::make_shared<const gguf::File>(std::move(f)), options);
+  });
 }
 
 Result<std::shared_ptr<Model>> Model::load_from_memory(std::span<const std::byte> bytes, const LoadOptions& options) {
-  TESSERA_ASSIGN_OR_RETURN(gguf::File f, gguf::File::parse(bytes, nullptr, "<memory>"));
-  return finish_load(std::make_shared<const gguf::File>(std::move(f)), options);
+  return guarded_load([&]() -> Result<std::shared_ptr<Model>> {
+    TESSERA_ASSIGN_OR_RETURN(gguf::File f, gguf::File::parse(bytes, nullptr, "<memory>"));
+    return finish_load(std::make_shared<const gguf::File>(std::move(f)), options);
+  });
 }
 
 }  // namespace tessera

@@ -18,4 +18,8 @@ class ModelImpl {
   ModelInfo info;
 };
 
+// The capacity a session of `max_tokens` (0: the model's context) gets, after checking it against the
+// backend's position limit and the machine's memory (kResourceExhausted with the numbers).
+Result<int64_t> session_capacity(const ModelImpl& m, int64_t max_tokens);
+
 }  // namespace tessera

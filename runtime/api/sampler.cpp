@@ -5,11 +5,26 @@
 
 namespace tessera {
 
-Sampler::Sampler(const SamplingParams& params) : params_(params), rng_(params.seed) {}
+Status SamplingParams::validate() const {
+  if (!(temperature >= 0.0f) || !std::isfinite(temperature))
+    return invalid_argument("sampling temperature must be a finite value >= 0 (0: greedy), found " +
+                            std::to_string(temperature));
+  if (top_k < 0) return invalid_argument("sampling top_k must be >= 0 (0: off), found " + std::to_string(top_k));
+  if (!(top_p > 0.0f && top_p <= 1.0f))
+    return invalid_argument("sampling top_p must be in (0, 1] (1: off), found " + std::to_string(top_p));
+  return Status();
+}
+
+Result<Sampler> Sampler::create(const SamplingParams& params) {
+  TESSERA_RETURN_IF_ERROR(params.validate());
+  return Sampler(params);
+}
+
+Sampler::Sampler(const SamplingParams& params) : params_(params), valid_(params.validate().ok()), rng_(params.seed) {}
 
 int32_t Sampler::sample(std::span<const float> logits) {
   const int32_t n = int32_t(logits.size());
-  if (n == 0) return -1;
+  if (n == 0 || !valid_) return -1;
   if (params_.temperature <= 0.0f) {  // greedy; the lowest index wins ties
     int32_t best = 0;
     for (int32_t i = 1; i < n; ++i)

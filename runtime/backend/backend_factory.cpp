@@ -37,6 +37,9 @@ Result<BackendChoice> make_backend(std::shared_ptr<const ModelWeights> weights, 
         choice.backend = std::move(vk).value();
         return choice;
       }
+      // A requested profile the device does not meet is an error, not a reason to fall back.
+      const bool profile_asked = !options.vulkan_profile.empty() && options.vulkan_profile != "full";
+      if (profile_asked && vk.status().code() != StatusCode::kUnavailable) return vk.status();
       choice.fallback_reason = vk.status().message();
       TESSERA_ASSIGN_OR_RETURN(choice.backend, make_cpu_backend(weights, options));
       return choice;

@@ -13,7 +13,12 @@
 
 namespace tessera {
 
-// A read-only view of a whole file, memory-mapped where possible. Movable, not copyable.
+// "a directory", "a FIFO (named pipe)", "a character device", ... for a stat st_mode.
+const char* file_kind_name(unsigned mode);
+
+// A read-only view of a whole regular file, memory-mapped where possible. A FIFO, device, socket
+// or directory is refused at open (kInvalidArgument naming what it is) instead of blocking or
+// reading forever. Movable, not copyable.
 class MappedFile {
  public:
   static Result<std::shared_ptr<MappedFile>> open(const std::string& path);
@@ -39,8 +44,11 @@ class MappedFile {
 
 Result<std::vector<std::byte>> read_file(const std::string& path);
 
-// Calls `write(sink)` with a sink appending to "<path>.tmp-XXXX" in the same folder, then fsyncs and
-// renames over `path`. On any error the temp file is removed and `path` is untouched.
+// Calls `write(sink)` with a sink appending to a temporary file in the same folder (an unnamed
+// O_TMPFILE where the file system has them, else ".<name>.tessera-tmp.<pid>.XXXXXX"), then fsyncs
+// it, renames it over `path` and fsyncs the folder. On any error the temp file is removed and
+// `path` is untouched; a temp left by a killed writer (its pid gone) is removed by the next write
+// of the same output.
 using ByteSink = std::function<Status(std::span<const std::byte>)>;
 Status write_file_atomically(const std::string& path, const std::function<Status(const ByteSink&)>& write);
 Status write_file_atomically(const std::string& path, std::span<const std::byte> bytes);

@@ -43,10 +43,6 @@ class CpuSequence final : public BackendSequence {
   Status forward(std::span<const int32_t> tokens, std::span<float> logits, bool all_rows) override {
     const HParams& hp = w_->hparams();
     const int64_t n = int64_t(tokens.size());
-    if (pos_ + n > cap_)
-      return out_of_range("context full: position " + std::to_string(pos_) + " + " + std::to_string(n) +
-                          " tokens exceeds the session capacity of " + std::to_string(cap_) +
-                          " (create the session with a larger max_tokens)");
     const size_t V = size_t(hp.vocab_size);
     cpu::ThreadPool::DecodingScope decoding;
     for (int64_t i = 0; i < n; ++i) {
@@ -130,8 +126,16 @@ class CpuBackend final : public Backend {
     runners_ = runners;
   }
   std::string name() const override { return "cpu"; }
+  // Per position: the key and value caches of every layer (float) and each thread's attention row
+  // (scores, probabilities, transform scratch: float; cosines: double).
+  CheckedSize sequence_state_bytes(int64_t max_tokens) const override {
+    const HParams& hp = w_->hparams();
+    const CheckedSize C = CheckedSize::of(hp.n_embd), L = CheckedSize::of(hp.n_layer), T = CheckedSize::of(pool_->threads());
+    const CheckedSize per_position = L * C * 8 + T * 20;
+    const CheckedSize fixed = L * C * 20 + C * 24 + T * CheckedSize::of(hp.head_dim()) * 8;
+    return CheckedSize::of(max_tokens) * per_position + fixed;
+  }
   Result<std::unique_ptr<BackendSequence>> new_sequence(int64_t max_tokens) override {
-    if (max_tokens < 1) return invalid_argument("max_tokens must be >= 1, found " + std::to_string(max_tokens));
     return std::unique_ptr<BackendSequence>(new CpuSequence(w_, runners_, max_tokens, pool_));
   }
 
@@ -145,8 +149,6 @@ class CpuBackend final : public Backend {
 
 Result<std::unique_ptr<Backend>> make_cpu_backend(std::shared_ptr<const ModelWeights> weights,
                                                   const LoadOptions& options) {
-  if (options.threads < 1 || options.threads > 256)
-    return invalid_argument("threads must be in 1..256, found " + std::to_string(options.threads));
   TESSERA_ASSIGN_OR_RETURN(auto fw, FloatWeights::prepare(std::move(weights)));
   return std::unique_ptr<Backend>(new CpuBackend(std::move(fw), options.threads));
 }

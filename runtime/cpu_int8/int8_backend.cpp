@@ -34,9 +34,6 @@ class Int8Sequence : public BackendSequence {
   }
 
   Status forward(std::span<const int32_t> tokens, std::span<float> logits, bool all_rows) override {
-    if (state_.position + int64_t(tokens.size()) > state_.capacity)
-      return out_of_range("cpu-int8: the sequence holds " + std::to_string(state_.capacity) + " positions; " +
-                          std::to_string(state_.position) + " used, " + std::to_string(tokens.size()) + " more asked");
     const int8::Int8Model& m = plan_->model;
     const float s_logit = float(plan_->logit_scale);
     cpu::ThreadPool::DecodingScope decoding;
@@ -61,6 +58,8 @@ class Int8Sequence : public BackendSequence {
 };
 
 class Int8Backend : public Backend {
+  static constexpr uint64_t kCapacityRegions = 5;  // scores, probs, attention scratch, key cache, value cache
+
  public:
   Int8Backend(std::shared_ptr<const ModelWeights> weights, std::shared_ptr<const int8::Int8Plan> plan,
               ops::int8::MatvecKernel kernel)
@@ -68,22 +67,26 @@ class Int8Backend : public Backend {
 
   std::string name() const override { return std::string("cpu-int8 (") + ops::int8::matvec_kernel_name(kernel_) + ")"; }
 
-  size_t sequence_arena_bytes(int64_t max_tokens) const override {
-    return int8::int8_state_bytes(plan_->model, max_tokens) + 64;  // + alignment slack
+  // The arena is int8_state_bytes(capacity) + 64 bytes of alignment slack. The layout grows by
+  // scores, probabilities, attention scratch and the int16 key/value caches per position; each of
+  // its regions is rounded up to 64 bytes, so a bound is the layout at capacity 0 plus the
+  // per-position bytes plus one 64-byte rounding per capacity-sized region (overflow-checked
+  // here, so the size_t arithmetic of the layout itself cannot wrap for a request that passed).
+  CheckedSize sequence_arena_bytes(int64_t max_tokens) const override {
+    const int8::Int8Model& m = plan_->model;
+    const CheckedSize C = CheckedSize::of(m.n_embd), L = CheckedSize::of(m.n_layer);
+    const CheckedSize per_position = CheckedSize(8) + CheckedSize::of(m.attention_scratch_words_per_key) * 4 + L * C * 4;
+    const CheckedSize fixed = CheckedSize(int8::int8_state_bytes(m, 0)) + kCapacityRegions * 64 + 64;
+    return CheckedSize::of(max_tokens) * per_position + fixed;
   }
+  CheckedSize sequence_state_bytes(int64_t max_tokens) const override { return sequence_arena_bytes(max_tokens); }
 
   Result<std::unique_ptr<BackendSequence>> new_sequence(int64_t max_tokens) override {
-    if (max_tokens <= 0) return invalid_argument("cpu-int8: max_tokens must be > 0");
-    std::vector<std::byte> owned(sequence_arena_bytes(max_tokens));
+    std::vector<std::byte> owned(size_t(sequence_arena_bytes(max_tokens).value()));
     return std::unique_ptr<BackendSequence>(new Int8Sequence(plan_, max_tokens, std::move(owned), {}));
   }
 
   Result<std::unique_ptr<BackendSequence>> new_sequence_in(int64_t max_tokens, std::span<std::byte> arena) override {
-    if (max_tokens <= 0) return invalid_argument("cpu-int8: max_tokens must be > 0");
-    const size_t need = sequence_arena_bytes(max_tokens);
-    if (arena.size() < need)
-      return invalid_argument("cpu-int8: the arena holds " + std::to_string(arena.size()) + " bytes, " +
-                              std::to_string(need) + " needed for " + std::to_string(max_tokens) + " positions");
     return std::unique_ptr<BackendSequence>(new Int8Sequence(plan_, max_tokens, {}, arena));
   }
 

@@ -22,6 +22,7 @@ struct Checkpoint {
   nlohmann::json config = nlohmann::json::object();
   std::string format;  // "torch" or "safetensors"
   std::string path;
+  std::string config_file;  // safetensors: the config.json read, if any
 };
 
 // PyTorch zip checkpoint (torch.save of a dict with "model" = state dict, "model_args", ...),
@@ -40,8 +41,10 @@ struct Checkpoint {
 Result<Checkpoint> read_torch_checkpoint(const std::string& path);
 Result<Checkpoint> read_torch_checkpoint_bytes(std::span<const std::byte> bytes, const std::string& name);
 
-// `path` is a folder holding model.safetensors (+ config.json), or a .safetensors file
-// (config.json looked up beside it).
+// `path` is a folder holding model.safetensors (+ config.json), a Hugging Face sharded folder
+// (model-0000i-of-0000N.safetensors + model.safetensors.index.json, used when there is no
+// model.safetensors; the shards must hold exactly the tensors the index's weight_map gives them, each once),
+// that index file itself, or a .safetensors file (config.json looked up beside it).
 Result<Checkpoint> read_safetensors(const std::string& path);
 // Tensors in file (data offset) order; `metadata`, when given, receives "__metadata__".
 Result<std::vector<Tensor>> parse_safetensors(std::span<const std::byte> bytes,

@@ -4,13 +4,15 @@
 #include <cstring>
 #include <limits>
 
+#include "core/printable.h"
 #include "format/gguf.h"
 
 namespace tessera::gguf {
 
 namespace {
 
-std::string quoted(const std::string& s) { return "'" + s + "'"; }
+// Keys and tensor names come from the file: escaped before they reach a message.
+std::string quoted(const std::string& s) { return "'" + printable_prefix(s, 256) + "'"; }
 
 // A bounds-checked little-endian reader over the file's bytes.
 class Cursor {
@@ -222,11 +224,7 @@ Result<File> File::parse(std::span<const std::byte> bytes, std::shared_ptr<const
 
   TESSERA_RETURN_IF_ERROR(c.need(4, "magic"));
   if (std::memcmp(bytes.data(), "GGUF", 4) != 0) {
-    std::string found;
-    for (int i = 0; i < 4; ++i) {
-      char ch = char(bytes[size_t(i)]);
-      found += (ch >= 32 && ch < 127) ? std::string(1, ch) : "\\x" + std::to_string(int(uint8_t(ch)));
-    }
+    const std::string found = printable({reinterpret_cast<const char*>(bytes.data()), 4});
     return c.corrupt("magic", "\"GGUF\"", "\"" + found + "\" (not a GGUF file)");
   }
   (void)c.read<uint32_t>("magic");

@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "format/pickle_globals.h"
+#include "core/printable.h"
 
 namespace tessera {
 
@@ -209,7 +210,7 @@ Status Unpickler::add_items(PyValue* dict, const std::vector<PyValue*>& kv) {
 Result<PyValue*> Unpickler::make_global(const std::string& module, const std::string& qualname) {
   const std::string full = module + "." + qualname;
   if (!find_allowed_global(full))
-    return refuse("global '" + full +
+    return refuse("global '" + printable_prefix(full, 256) +
                   "' is not allowed: a restricted unpickler accepts only the globals torch.save writes for a "
                   "state dict (tensor rebuilders, torch.*Storage, collections.OrderedDict); nothing is executed");
   return make_text(PyKind::kGlobal, full);
@@ -224,7 +225,7 @@ Result<PyValue*> Unpickler::persistent_load(const PyValue* pid) {
   const AllowedGlobal* g = cls->kind == PyKind::kGlobal ? find_allowed_global(cls->text) : nullptr;
   if (!g || g->role != GlobalRole::kStorageClass)
     return refuse("persistent id names " +
-                  (cls->kind == PyKind::kGlobal ? "'" + cls->text + "'" : std::string("a ") + py_kind_name(cls->kind)) +
+                  (cls->kind == PyKind::kGlobal ? "'" + printable_prefix(cls->text, 256) + "'" : std::string("a ") + py_kind_name(cls->kind)) +
                   " where a torch.*Storage class is expected");
   if (key->kind != PyKind::kStr || loc->kind != PyKind::kStr || numel->kind != PyKind::kInt || numel->int_value < 0)
     return corrupt("persistent id fields: expected (str key, str location, int numel >= 0), found (" +
@@ -234,7 +235,7 @@ Result<PyValue*> Unpickler::persistent_load(const PyValue* pid) {
   if (!fresh) {  // torch reuses one storage object per key: tied weights share it
     const PyStorageRef& s = it->second->storage;
     if (s.dtype != g->dtype || s.numel != numel->int_value)
-      return corrupt("storage '" + key->text + "' is referenced as " + std::string(dtype_name(g->dtype)) + " x " +
+      return corrupt("storage '" + printable_prefix(key->text, 256) + "' is referenced as " + std::string(dtype_name(g->dtype)) + " x " +
                      std::to_string(numel->int_value) + " after " + std::string(dtype_name(s.dtype)) + " x " +
                      std::to_string(s.numel));
     return it->second;
@@ -250,7 +251,7 @@ Result<PyValue*> Unpickler::call(const PyValue* callable, const PyValue* args) {
     return refuse(std::string("REDUCE on a ") + py_kind_name(callable->kind) + " (only allowed globals may be called)");
   const AllowedGlobal* g = find_allowed_global(callable->text);
   if (!g || g->role == GlobalRole::kStorageClass)
-    return refuse("'" + callable->text + "' may not be called");
+    return refuse("'" + printable_prefix(callable->text, 256) + "' may not be called");
   if (args->kind != PyKind::kTuple) return corrupt(std::string("call arguments are a ") + py_kind_name(args->kind) + ", expected a tuple");
   const auto& a = args->items;
   const std::string fn = callable->text;
@@ -372,8 +373,8 @@ Result<Pickle> Unpickler::run() {
         errno = 0;
         char* end = nullptr;
         const long long v = std::strtoll(s.c_str(), &end, 10);
-        if (s.empty() || *end != '\0') return corrupt("malformed integer '" + s.substr(0, 40) + "'");
-        if (errno == ERANGE) return refuse("text integer '" + s.substr(0, 40) + "' does not fit 64 bits");
+        if (s.empty() || *end != '\0') return corrupt("malformed integer '" + printable_prefix(s, 40) + "'");
+        if (errno == ERANGE) return refuse("text integer '" + printable_prefix(s, 40) + "' does not fit 64 bits");
         stack_.push_back(make_int(v));
         break;
       }
@@ -391,7 +392,7 @@ Result<Pickle> Unpickler::run() {
         TESSERA_ASSIGN_OR_RETURN(std::string s, read_line());
         char* end = nullptr;
         const double d = std::strtod(s.c_str(), &end);
-        if (s.empty() || *end != '\0') return corrupt("malformed float '" + s.substr(0, 40) + "'");
+        if (s.empty() || *end != '\0') return corrupt("malformed float '" + printable_prefix(s, 40) + "'");
         PyValue* v = make(PyKind::kFloat);
         v->float_value = d;
         stack_.push_back(v);
@@ -493,7 +494,7 @@ Result<Pickle> Unpickler::run() {
         errno = 0;
         const unsigned long long idx = std::strtoull(s.c_str(), &end, 10);
         if (s.empty() || *end != '\0' || errno == ERANGE || s[0] == '-')
-          return corrupt("malformed memo index '" + s.substr(0, 40) + "'");
+          return corrupt("malformed memo index '" + printable_prefix(s, 40) + "'");
         if (op_ == 'p') {
           TESSERA_RETURN_IF_ERROR(memo_put(idx));
         } else {

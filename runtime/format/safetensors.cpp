@@ -8,6 +8,7 @@
 
 #include "core/file_io.h"
 #include "format/checkpoint.h"
+#include "core/printable.h"
 
 namespace tessera {
 
@@ -34,14 +35,18 @@ class CheckedSax {
   bool binary(json::binary_t& v) { return dom_.binary(v); }
   bool start_object(std::size_t n) {
     if (++depth_ > kMaxJsonDepth) return fail("nesting deeper than " + std::to_string(kMaxJsonDepth));
-    if (depth_ == 1) top_keys_.clear();
+    object_keys_.emplace_back();
     return dom_.start_object(n);
   }
   bool key(json::string_t& k) {
-    if (depth_ == 1 && !top_keys_.insert(k).second) return fail("duplicate key \"" + k + "\"");
+    if (!object_keys_.back().insert(k).second) return fail("duplicate key \"" + k + "\"");
     return dom_.key(k);
   }
-  bool end_object() { --depth_; return dom_.end_object(); }
+  bool end_object() {
+    --depth_;
+    object_keys_.pop_back();
+    return dom_.end_object();
+  }
   bool start_array(std::size_t n) {
     if (++depth_ > kMaxJsonDepth) return fail("nesting deeper than " + std::to_string(kMaxJsonDepth));
     return dom_.start_array(n);
@@ -59,7 +64,7 @@ class CheckedSax {
   }
   nlohmann::detail::json_sax_dom_parser<json> dom_;
   int depth_ = 0;
-  std::set<std::string> top_keys_;
+  std::vector<std::set<std::string>> object_keys_;  // one set per open object: a key twice is ambiguous
 };
 
 Result<json> parse_json(std::string_view text, const std::string& where) {
@@ -126,12 +131,12 @@ Result<std::vector<Tensor>> parse_safetensors(std::span<const std::byte> bytes, 
       if (!v.is_object()) return err("__metadata__", "an object of strings", std::string(v.type_name()));
       for (auto m = v.begin(); m != v.end(); ++m) {
         if (!m.value().is_string())
-          return err("__metadata__ '" + m.key() + "'", "a string", std::string(m.value().type_name()));
+          return err("__metadata__ '" + printable_prefix(m.key(), 256) + "'", "a string", std::string(m.value().type_name()));
         if (metadata) (*metadata)[m.key()] = m.value().get_ref<const std::string&>();
       }
       continue;
     }
-    const std::string field = "tensor '" + key + "'";
+    const std::string field = "tensor '" + printable_prefix(key, 256) + "'";
     if (!v.is_object()) return err(field, "an object {dtype, shape, data_offsets}", std::string(v.type_name()));
     Entry e;
     e.name = key;
@@ -175,7 +180,7 @@ Result<std::vector<Tensor>> parse_safetensors(std::span<const std::byte> bytes, 
   for (const Entry& e : entries) {
     if (e.begin != expected) {
       const std::string what = e.begin < expected ? " (overlaps the tensor before it)" : " (a hole before it)";
-      return err("tensor '" + e.name + "' data_offsets", "begin " + std::to_string(expected),
+      return err("tensor '" + printable_prefix(e.name, 256) + "' data_offsets", "begin " + std::to_string(expected),
                  std::to_string(e.begin) + what);
     }
     expected = e.end;
@@ -205,34 +210,103 @@ Result<std::vector<Tensor>> parse_safetensors(std::span<const std::byte> bytes, 
   return out;
 }
 
+namespace {
+
+constexpr const char* kIndexName = "model.safetensors.index.json";
+
+Result<json> read_json_object(const std::filesystem::path& file) {
+  TESSERA_ASSIGN_OR_RETURN(std::vector<std::byte> text, read_file(file.string()));
+  TESSERA_ASSIGN_OR_RETURN(json j, parse_json(std::string_view(reinterpret_cast<const char*>(text.data()), text.size()),
+                                              file.string()));
+  if (!j.is_object()) return corrupt_file(file.string() + ": expected a JSON object, found " + j.type_name());
+  return j;
+}
+
+// A shard named by the index must be a plain file name inside the folder (no paths, no "..").
+bool plain_shard_name(const std::string& s) {
+  return s.ends_with(".safetensors") && s.find('/') == std::string::npos && s.find('\\') == std::string::npos &&
+         s.front() != '.';
+}
+
+// save_pretrained's sharded layout: the index maps every tensor to its shard; the shards must hold exactly
+// the tensors the index gives them, each tensor once.
+Status read_sharded(const std::filesystem::path& folder, Checkpoint& ck) {
+  const std::filesystem::path index_file = folder / kIndexName;
+  const std::string index = index_file.string();
+  TESSERA_ASSIGN_OR_RETURN(json j, read_json_object(index_file));
+  auto wm = j.find("weight_map");
+  if (wm == j.end() || !wm->is_object() || wm->empty())
+    return corrupt_file(index + ": weight_map: expected an object {tensor: shard file}, found " +
+                        (wm == j.end() ? std::string("none") : wm->dump().substr(0, 80)));
+  std::map<std::string, std::string> shard_of;     // tensor -> shard
+  std::map<std::string, std::vector<std::string>> listed;  // shard -> tensors, shards in name order
+  for (auto it = wm->begin(); it != wm->end(); ++it) {
+    if (!it.value().is_string() || !plain_shard_name(it.value().get_ref<const std::string&>()))
+      return corrupt_file(index + ": weight_map['" + it.key() +
+                          "']: expected a .safetensors file name in the same folder, found " + it.value().dump());
+    shard_of[it.key()] = it.value().get<std::string>();
+    listed[it.value().get<std::string>()].push_back(it.key());
+  }
+  std::map<std::string, std::string> found_in;  // tensor -> shard it was read from
+  for (const auto& [shard, names] : listed) {
+    const std::filesystem::path shard_file = folder / shard;
+    std::error_code ec;
+    if (!std::filesystem::exists(shard_file, ec))
+      return not_found(index + ": weight_map['" + names.front() + "']: shard '" + shard + "' (" +
+                       std::to_string(names.size()) + " tensors) is missing from " + folder.string());
+    TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<MappedFile> mapped, MappedFile::open(shard_file.string()));
+    TESSERA_ASSIGN_OR_RETURN(std::vector<Tensor> tensors, parse_safetensors(mapped->bytes(), mapped, shard_file.string()));
+    for (Tensor& t : tensors) {
+      if (auto seen = found_in.find(t.name); seen != found_in.end())
+        return corrupt_file(shard_file.string() + ": tensor '" + t.name + "': expected once in the checkpoint, found in '" +
+                            seen->second + "' too");
+      auto want = shard_of.find(t.name);
+      if (want == shard_of.end())
+        return corrupt_file(shard_file.string() + ": tensor '" + t.name + "' is not in " + index + " weight_map");
+      if (want->second != shard)
+        return corrupt_file(shard_file.string() + ": tensor '" + t.name + "': " + index + " weight_map puts it in '" +
+                            want->second + "'");
+      found_in[t.name] = shard;
+      ck.tensors.push_back(std::move(t));
+    }
+    for (const std::string& name : names)
+      if (!found_in.contains(name))
+        return corrupt_file(index + ": weight_map['" + name + "'] = '" + shard + "', but " + shard_file.string() +
+                            " has no tensor '" + name + "'");
+  }
+  return Status();
+}
+
+}  // namespace
+
 Result<Checkpoint> read_safetensors(const std::string& path) {
   namespace fs = std::filesystem;
   std::error_code ec;
   fs::path file = path, config;
-  if (fs::is_directory(path, ec)) {
-    file = fs::path(path) / "model.safetensors";
-    config = fs::path(path) / "config.json";
-    if (!fs::exists(file, ec)) {
-      if (fs::exists(fs::path(path) / "model.safetensors.index.json", ec))
-        return unsupported(path + ": sharded safetensors (model.safetensors.index.json) are not supported: "
-                                  "expected one model.safetensors");
-      return not_found(path + ": expected model.safetensors in the folder, found none");
+  Checkpoint ck;
+  ck.format = "safetensors";
+  ck.path = path;
+  const bool is_index = fs::path(path).filename() == kIndexName;
+  if (fs::is_directory(path, ec) || is_index) {
+    const fs::path folder = is_index ? fs::path(path).parent_path() : fs::path(path);
+    file = folder / "model.safetensors";
+    config = folder / "config.json";
+    if (is_index || !fs::exists(file, ec)) {
+      if (!fs::exists(folder / kIndexName, ec))
+        return not_found(path + ": expected model.safetensors or " + kIndexName + " in the folder, found neither");
+      TESSERA_RETURN_IF_ERROR(read_sharded(folder, ck));
+      file.clear();
     }
   } else {
     config = fs::path(path).parent_path() / "config.json";
   }
-  TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<MappedFile> mapped, MappedFile::open(file.string()));
-  Checkpoint ck;
-  ck.format = "safetensors";
-  ck.path = path;
-  auto bytes = mapped->bytes();
-  TESSERA_ASSIGN_OR_RETURN(ck.tensors, parse_safetensors(bytes, mapped, file.string()));
+  if (!file.empty()) {
+    TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<MappedFile> mapped, MappedFile::open(file.string()));
+    TESSERA_ASSIGN_OR_RETURN(ck.tensors, parse_safetensors(mapped->bytes(), mapped, file.string()));
+  }
   if (fs::exists(config, ec)) {
-    TESSERA_ASSIGN_OR_RETURN(std::vector<std::byte> text, read_file(config.string()));
-    TESSERA_ASSIGN_OR_RETURN(ck.config, parse_json(std::string_view(reinterpret_cast<const char*>(text.data()), text.size()),
-                                                   config.string()));
-    if (!ck.config.is_object())
-      return corrupt_file(config.string() + ": expected a JSON object, found " + ck.config.type_name());
+    TESSERA_ASSIGN_OR_RETURN(ck.config, read_json_object(config));
+    ck.config_file = config.string();
   }
   return ck;
 }
@@ -244,14 +318,14 @@ Status write_safetensors(const std::string& file, const std::vector<Tensor>& ten
   if (!metadata.empty()) {
     json m = json::object();
     for (const auto& [k, v] : metadata) {
-      if (!valid_utf8(k) || !valid_utf8(v)) return invalid_argument(who + ": __metadata__ '" + k + "': expected UTF-8");
+      if (!valid_utf8(k) || !valid_utf8(v)) return invalid_argument(who + ": __metadata__ '" + printable_prefix(k, 256) + "': expected UTF-8");
       m[k] = v;
     }
     header["__metadata__"] = std::move(m);
   }
   uint64_t offset = 0;
   for (const Tensor& t : tensors) {
-    const std::string field = who + ": tensor '" + t.name + "'";
+    const std::string field = who + ": tensor '" + printable_prefix(t.name, 256) + "'";
     if (t.name.empty() || t.name == "__metadata__" || !valid_utf8(t.name))
       return invalid_argument(field + ": expected a non-empty UTF-8 name other than __metadata__");
     if (header.contains(t.name)) return invalid_argument(field + ": expected each name once, found a duplicate");

@@ -10,11 +10,22 @@
 #include "format/checkpoint.h"
 #include "format/pickle_reader.h"
 #include "format/zip_reader.h"
+#include "core/printable.h"
 
 namespace tessera {
 namespace {
 
 constexpr int kMaxJsonDepth = 64;
+// model_args is a handful of hyperparameters. Shared pickle references (one list memoised and put
+// twice in the next, 64 levels deep) expand exponentially when copied out as a tree, so the whole
+// conversion has a budget of values and string bytes, not only a depth limit.
+constexpr int64_t kMaxJsonValues = 100000;
+constexpr int64_t kMaxJsonStringBytes = int64_t(16) << 20;
+
+struct JsonBudget {
+  int64_t values = kMaxJsonValues;
+  int64_t string_bytes = kMaxJsonStringBytes;
+};
 
 struct StorageData {
   const std::byte* data = nullptr;
@@ -56,9 +67,15 @@ std::string big_int_to_decimal(const std::string& le) {
 
 // model_args -> JSON. Ints that do not fit 64 bits become decimal strings (JSON numbers cannot
 // carry them faithfully); anything that is not plain data is an error naming the field.
-Result<nlohmann::json> to_json(const PyValue* v, const std::string& field, int depth) {
+Result<nlohmann::json> to_json(const PyValue* v, const std::string& field, int depth, JsonBudget& budget) {
   if (depth > kMaxJsonDepth)
     return unsupported(field + ": nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+  if (--budget.values < 0)
+    return resource_exhausted(field + ": more than " + std::to_string(kMaxJsonValues) +
+                              " values when expanded (shared references?); model_args holds hyperparameters");
+  if (v->kind == PyKind::kStr && (budget.string_bytes -= int64_t(v->text.size())) < 0)
+    return resource_exhausted(field + ": more than " + std::to_string(kMaxJsonStringBytes) +
+                              " bytes of strings when expanded; model_args holds hyperparameters");
   switch (v->kind) {
     case PyKind::kNone: return nlohmann::json(nullptr);
     case PyKind::kBool: return nlohmann::json(v->int_value != 0);
@@ -78,7 +95,7 @@ Result<nlohmann::json> to_json(const PyValue* v, const std::string& field, int d
     case PyKind::kList: {
       nlohmann::json a = nlohmann::json::array();
       for (size_t i = 0; i < v->items.size(); ++i) {
-        TESSERA_ASSIGN_OR_RETURN(auto item, to_json(v->items[i], field + "[" + std::to_string(i) + "]", depth + 1));
+        TESSERA_ASSIGN_OR_RETURN(auto item, to_json(v->items[i], field + "[" + std::to_string(i) + "]", depth + 1, budget));
         a.push_back(std::move(item));
       }
       return a;
@@ -90,7 +107,7 @@ Result<nlohmann::json> to_json(const PyValue* v, const std::string& field, int d
         if (k->kind != PyKind::kStr)
           return unsupported(field + ": dict key " + std::to_string(i) + " is a " + py_kind_name(k->kind) +
                              ", expected str");
-        TESSERA_ASSIGN_OR_RETURN(auto item, to_json(v->dict_value(i), field + "." + k->text, depth + 1));
+        TESSERA_ASSIGN_OR_RETURN(auto item, to_json(v->dict_value(i), field + "." + printable_prefix(k->text, 64), depth + 1, budget));
         o[k->text] = std::move(item);
       }
       return o;
@@ -123,7 +140,7 @@ Result<const StorageData*> TorchCheckpointParser::storage(const PyValue* s) {
   if (auto it = storages_.find(s); it != storages_.end()) return &it->second;
   const PyStorageRef& ref = s->storage;
   const std::string record = folder_ + "/data/" + ref.key;
-  const std::string where = zip_.name() + ": storage record '" + record + "'";
+  const std::string where = zip_.name() + ": storage record '" + printable_prefix(record, 256) + "'";
   const ZipEntry* e = zip_.find(record);
   if (!e) return corrupt_file(where + " is referenced by data.pkl but missing from the archive");
   const size_t item = dtype_size(ref.dtype);
@@ -144,7 +161,7 @@ Result<const StorageData*> TorchCheckpointParser::storage(const PyValue* s) {
 
 Result<Tensor> TorchCheckpointParser::make_tensor(const std::string& tensor_name, const PyTensorRef& ref) {
   TESSERA_ASSIGN_OR_RETURN(const StorageData* st, storage(ref.storage));
-  const std::string where = zip_.name() + ": tensor '" + tensor_name + "'";
+  const std::string where = zip_.name() + ": tensor '" + printable_prefix(tensor_name, 256) + "'";
   const size_t item = dtype_size(st->dtype);
   const size_t rank = ref.size.size();
   int64_t numel = 1, last = ref.storage_offset;  // `last`: highest element index the view touches
@@ -217,16 +234,16 @@ Result<Checkpoint> parse_torch_checkpoint(std::span<const std::byte> bytes, std:
   const std::string& first = zip.entries().front().name;
   const size_t slash = first.find('/');
   if (slash == std::string::npos || slash == 0)
-    return corrupt_file(name + ": first entry '" + first + "' is not inside a top-level folder");
+    return corrupt_file(name + ": first entry '" + printable_prefix(first, 256) + "' is not inside a top-level folder");
   const std::string folder = first.substr(0, slash);
   if (const ZipEntry* bo = zip.find(folder + "/byteorder")) {
     TESSERA_ASSIGN_OR_RETURN(auto order, zip.read(*bo));
     const std::string text(reinterpret_cast<const char*>(order.data()), order.size());
     if (text != "little")
-      return unsupported(name + ": byteorder record says '" + text.substr(0, 16) + "', only 'little' is supported");
+      return unsupported(name + ": byteorder record says '" + printable_prefix(text, 16) + "', only 'little' is supported");
   }
   const ZipEntry* pkl = zip.find(folder + "/data.pkl");
-  if (!pkl) return corrupt_file(name + ": no '" + folder + "/data.pkl' record (not a torch.save checkpoint)");
+  if (!pkl) return corrupt_file(name + ": no '" + printable_prefix(folder, 256) + "/data.pkl' record (not a torch.save checkpoint)");
   TESSERA_ASSIGN_OR_RETURN(auto pkl_bytes, zip.read(*pkl));
   TESSERA_ASSIGN_OR_RETURN(Pickle pickle, unpickle(pkl_bytes, name + ":" + pkl->name));
 
@@ -244,7 +261,8 @@ Result<Checkpoint> parse_torch_checkpoint(std::span<const std::byte> bytes, std:
       return unsupported(name + ": field 'model' is a " + std::string(py_kind_name(state->kind)) +
                          ", expected a state dict");
     if (const PyValue* args = root->dict_get("model_args"); args && args->kind != PyKind::kNone) {
-      TESSERA_ASSIGN_OR_RETURN(ck.config, to_json(args, name + ": model_args", 0));
+      JsonBudget budget;
+      TESSERA_ASSIGN_OR_RETURN(ck.config, to_json(args, name + ": model_args", 0, budget));
       if (!ck.config.is_object())
         return unsupported(name + ": field 'model_args' is a " + std::string(py_kind_name(args->kind)) +
                            ", expected a dict");
@@ -262,10 +280,10 @@ Result<Checkpoint> parse_torch_checkpoint(std::span<const std::byte> bytes, std:
       return unsupported(name + ": key " + std::to_string(i) + " of " + dict_name + " is a " +
                          py_kind_name(k->kind) + ", expected a tensor name (str)");
     if (v->kind != PyKind::kTensor)
-      return unsupported(name + ": entry '" + k->text + "' of " + dict_name + " is a " + py_kind_name(v->kind) +
+      return unsupported(name + ": entry '" + printable_prefix(k->text, 256) + "' of " + dict_name + " is a " + py_kind_name(v->kind) +
                          ", expected a tensor" +
                          (state == root ? " (no 'model' key, so the top-level dict was read as a state dict)" : ""));
-    if (!names.insert(k->text).second) return corrupt_file(name + ": tensor '" + k->text + "' appears twice");
+    if (!names.insert(k->text).second) return corrupt_file(name + ": tensor '" + printable_prefix(k->text, 256) + "' appears twice");
     TESSERA_ASSIGN_OR_RETURN(Tensor t, parser.make_tensor(k->text, v->tensor));
     ck.tensors.push_back(std::move(t));
   }

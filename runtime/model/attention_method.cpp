@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "tessera/attention.h"
+#include "core/printable.h"
 
 namespace tessera {
 
@@ -56,7 +57,7 @@ Result<AttentionMethod> AttentionMethod::parse(std::string_view s) {
     char* end = nullptr;
     double a = std::strtod(v.c_str(), &end);
     if (v.empty() || *end != '\0' || !std::isfinite(a) || a <= 1.0)
-      return invalid_argument("attention method '" + std::string(s) +
+      return invalid_argument("attention method '" + printable_prefix(s, 64) +
                               "': expected entmax:<alpha> with alpha > 1");
     m.kind = AttentionKind::kEntmaxAlpha;
     m.alpha = a;
@@ -64,12 +65,12 @@ Result<AttentionMethod> AttentionMethod::parse(std::string_view s) {
   }
   int k = 0;
   if (parse_top_k(s, "_softmax", &k) || parse_top_k(s, "_uniform", &k)) {
-    if (k < 1) return invalid_argument("attention method '" + std::string(s) + "': K must be >= 1");
+    if (k < 1) return invalid_argument("attention method '" + printable_prefix(s, 64) + "': K must be >= 1");
     m.kind = s.ends_with("_softmax") ? AttentionKind::kTopKSoftmax : AttentionKind::kTopKUniform;
     m.top_k = k;
     return m;
   }
-  return invalid_argument("unknown attention method '" + std::string(s) +
+  return invalid_argument("unknown attention method '" + printable_prefix(s, 64) +
                           "': expected softmax, sparsemax|epanechnikov, entmax15|biweight, "
                           "entmax43|triweight, entmax:<alpha>, relumax, norm_relu, "
                           "top<K>_softmax or top<K>_uniform");

@@ -2,8 +2,13 @@
 // divided by 10 (exp_param_scale); here they become the effective values the forward pass uses.
 #include "model/convert.h"
 
+#include "core/hash64.h"
+#include "core/printable.h"
+#include "model/content_hash.h"
+
 #include <sys/stat.h>
 
+#include <cctype>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -33,6 +38,11 @@ struct Source {
   }
 };
 
+// A model_args value for a message: escaped, cut short, invalid UTF-8 replaced instead of thrown.
+std::string json_text(const nlohmann::json& j) {
+  return printable_prefix(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), 200);
+}
+
 std::string shape_str(const std::vector<int64_t>& s) {
   std::string r = "[";
   for (size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
@@ -41,7 +51,7 @@ std::string shape_str(const std::vector<int64_t>& s) {
 
 Status check_shape(const Source& src, const Tensor& t, const std::vector<int64_t>& want) {
   if (t.shape != want)
-    return invalid_argument(src.file + ": tensor '" + t.name + "': expected shape " + shape_str(want) +
+    return invalid_argument(src.file + ": tensor '" + printable_prefix(t.name, 256) + "': expected shape " + shape_str(want) +
                             ", found " + t.shape_string());
   return Status();
 }
@@ -52,7 +62,7 @@ Result<std::optional<int64_t>> cfg_int(const Source& src, const char* key) {
   if (it == src.config->end() || it->is_null()) return std::optional<int64_t>();
   if (!it->is_number_integer() && !it->is_boolean())
     return invalid_argument(src.file + ": model_args['" + key + "']: expected an integer, found " +
-                            it->dump());
+                            json_text(*it));
   return std::optional<int64_t>(it->is_boolean() ? int64_t(it->get<bool>()) : it->get<int64_t>());
 }
 Result<std::optional<bool>> cfg_bool(const Source& src, const char* key) {
@@ -66,13 +76,13 @@ Result<std::optional<bool>> cfg_bool(const Source& src, const char* key) {
     if (s == "True" || s == "true" || s == "1") return std::optional<bool>(true);
     if (s == "False" || s == "false" || s == "0") return std::optional<bool>(false);
   }
-  return invalid_argument(src.file + ": model_args['" + key + "']: expected a boolean, found " + it->dump());
+  return invalid_argument(src.file + ": model_args['" + key + "']: expected a boolean, found " + json_text(*it));
 }
 Result<std::optional<std::string>> cfg_string(const Source& src, const char* key) {
   auto it = src.config->find(key);
   if (it == src.config->end() || it->is_null()) return std::optional<std::string>();
   if (!it->is_string())
-    return invalid_argument(src.file + ": model_args['" + key + "']: expected a string, found " + it->dump());
+    return invalid_argument(src.file + ": model_args['" + key + "']: expected a string, found " + json_text(*it));
   return std::optional<std::string>(it->get<std::string>());
 }
 
@@ -88,7 +98,7 @@ Status agree(const Source& src, const char* key, int64_t from_shapes, const std:
 Status require_value(const Source& src, const char* key, const char* want) {
   auto it = src.config->find(key);
   if (it == src.config->end() || it->is_null()) return Status();
-  std::string found = it->is_string() ? it->get<std::string>() : it->dump();
+  const std::string found = it->is_string() ? printable_prefix(it->get<std::string>(), 200) : json_text(*it);
   if (found != want)
     return unsupported(src.file + ": model_args['" + key + "'] = " + found + ": Tessera supports only " + want +
                        " (the authors' default)");
@@ -118,6 +128,45 @@ Tensor per_head(std::string name, const Tensor& t, F effective) {
   return make_f32_tensor(std::move(name), {int64_t(out.size())}, out);
 }
 
+// A config.json / model_args naming another architecture is refused before the tensors are looked at.
+Status check_architecture(const Checkpoint& ckpt) {
+  const std::string field =
+      ckpt.config_file.empty() ? ckpt.path + ": model_args['model_type']" : ckpt.config_file + ": model_type";
+  auto accepted = [](std::string v) {
+    for (char& c : v) c = c == '_' ? '-' : char(std::tolower(static_cast<unsigned char>(c)));
+    return v == "memory-mosaics" || v == "memorymosaics";
+  };
+  if (auto it = ckpt.config.find("model_type"); it != ckpt.config.end() && !it->is_null()) {
+    if (!it->is_string() || !accepted(it->get<std::string>()))
+      return unsupported(field + ": expected \"memory-mosaics\", found " + it->dump() +
+                         " (a checkpoint of another architecture)");
+  }
+  return Status();
+}
+
+// save_pretrained wrappers put the state dict under a module name ("model.", "transformer.", ...): the prefix
+// is whatever precedes the one tensor named "<prefix>emb.weight".
+Result<std::string> state_dict_prefix(const Checkpoint& ckpt) {
+  std::set<std::string> prefixes;
+  for (const Tensor& t : ckpt.tensors) {
+    std::string name = t.name;
+    if (name.starts_with(kCompilePrefix)) name = name.substr(std::strlen(kCompilePrefix));
+    if (name == "emb.weight") return std::string();
+    if (name.ends_with(".emb.weight")) prefixes.insert(name.substr(0, name.size() - std::strlen("emb.weight")));
+  }
+  if (prefixes.size() > 1)
+    return invalid_argument(ckpt.path + ": tensor names: expected one '<prefix>emb.weight', found " +
+                            std::to_string(prefixes.size()) + " ('" + *prefixes.begin() + "emb.weight', '" +
+                            *std::next(prefixes.begin()) + "emb.weight')");
+  if (prefixes.empty()) {
+    std::string seen;
+    for (size_t i = 0; i < ckpt.tensors.size() && i < 3; ++i) seen += (i ? "', '" : "'") + ckpt.tensors[i].name;
+    return not_found(ckpt.path + ": tensor 'emb.weight' is missing: not a Memory Mosaics state dict" +
+                     (seen.empty() ? std::string(" (no tensors)") : " (found e.g. " + seen + "')"));
+  }
+  return *prefixes.begin();
+}
+
 }  // namespace
 
 Result<Checkpoint> read_any_checkpoint(const std::string& input) {
@@ -132,17 +181,23 @@ Result<ConvertedModel> convert_checkpoint(const Checkpoint& ckpt, const ConvertO
   Source src;
   src.config = &ckpt.config;
   src.file = ckpt.path;
-  bool prefixed = false;
+  out.name = options.name.value_or(model_name_from_path(ckpt.path));
+  TESSERA_RETURN_IF_ERROR(check_architecture(ckpt));
+  TESSERA_ASSIGN_OR_RETURN(std::string prefix, state_dict_prefix(ckpt));
+  bool compiled = false;
   for (const Tensor& t : ckpt.tensors) {
     std::string name = t.name;
     if (name.starts_with(kCompilePrefix)) {
       name = name.substr(std::strlen(kCompilePrefix));
-      prefixed = true;
+      compiled = true;
     }
+    if (!prefix.empty() && name.starts_with(prefix)) name = name.substr(prefix.size());
     if (!src.by_name.emplace(name, &t).second)
-      return corrupt_file(src.file + ": tensor '" + name + "' appears twice");
+      return corrupt_file(src.file + ": tensor '" + printable_prefix(name, 256) + "' appears twice" +
+                          (prefix.empty() ? "" : " (once with the prefix '" + printable_prefix(prefix, 64) + "', once without)"));
   }
-  if (prefixed) out.notes.push_back("stripped the torch.compile prefix '_orig_mod.' from tensor names");
+  if (compiled) out.notes.push_back("stripped the torch.compile prefix '_orig_mod.' from tensor names");
+  if (!prefix.empty()) out.notes.push_back("stripped the prefix '" + prefix + "' from tensor names");
 
   // --- Shapes give the architecture; model_args must agree. ---
   TESSERA_ASSIGN_OR_RETURN(const Tensor* emb, src.need("emb.weight"));
@@ -370,9 +425,10 @@ namespace tessera {
 
 Status write_model_gguf(const ConvertedModel& model, const std::string& path) {
   gguf::Writer w;
-  write_hparams(w, model.hparams, "");
+  write_hparams(w, model.hparams, model.name, file_type_of(model.tensors));
   write_tokenizer(w, model.tokenizer);
   for (const Tensor& t : model.tensors) TESSERA_RETURN_IF_ERROR(w.add_tensor(t));
+  w.set_string(keys::kContentHash, hash64_hex(content_hash(model.tensors)));
   return w.write(path);
 }
 

@@ -17,9 +17,11 @@ struct ConvertOptions {
   std::optional<std::string> method;  // overrides/supplies model_args["method"]
   std::optional<int> mask_offset;     // overrides the inferred 1 (authors) / 2 (seed EFT variant)
   bool f16 = false;                   // store matrices, embedding and memories as F16
+  std::optional<std::string> name;    // general.name; default: from the input's file or folder name
 };
 
 struct ConvertedModel {
+  std::string name;                     // general.name
   HParams hparams;
   std::vector<Tensor> tensors;          // canonical names (hparams.h), F32 (or F16 when asked)
   std::vector<std::string> tokenizer;   // model_args["tokenizer"] when present
@@ -28,11 +30,10 @@ struct ConvertedModel {
 
 Result<ConvertedModel> convert_checkpoint(const Checkpoint& ckpt, const ConvertOptions& options);
 
-// Reads `input` (a ckpt.pt file, a .safetensors file or a folder with model.safetensors).
+// Reads `input`: a ckpt.pt file, a .safetensors file, or a Hugging Face save_pretrained folder
+// (model.safetensors, or model-0000i-of-0000N.safetensors shards + model.safetensors.index.json).
 Result<Checkpoint> read_any_checkpoint(const std::string& input);
 
 // Writes the GGUF atomically (general.*, memory-mosaics.*, tokenizer, tensors).
 Status write_model_gguf(const ConvertedModel& model, const std::string& path);
-
-// Hyperparameters as GGUF keys (shared by the converter and the quantizer).
 }  // namespace tessera

@@ -64,6 +64,10 @@ inline constexpr const char* kL2Eps = "memory-mosaics.l2_norm_epsilon";
 inline constexpr const char* kVariant = "memory-mosaics.source_variant";
 inline constexpr const char* kLogitScale = "memory-mosaics.logit_scale";
 inline constexpr const char* kTokenizerTokens = "tokenizer.ggml.tokens";  // optional string array
+// "int8" | "weights-only" (LayerNorms folded into the next matrix) | "f16"; absent: float as converted.
+inline constexpr const char* kQuantMode = "memory-mosaics.quantization.mode";
+// XXH64 of the tensor table and data, 16 hex digits, written by convert and quantize (content_hash.h).
+inline constexpr const char* kContentHash = "memory-mosaics.content_xxh64";
 }  // namespace keys
 
 // Canonical tensor names. Shapes are PyTorch order (outermost first); matrices are [out, in].

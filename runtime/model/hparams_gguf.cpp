@@ -1,12 +1,42 @@
 #include "model/hparams_gguf.h"
 
 #include <cmath>
+#include <filesystem>
+
+#include "tessera/version.h"
 
 namespace tessera {
 
-void write_hparams(gguf::Writer& w, const HParams& hp, const std::string& model_name) {
+GgufFileType file_type_of(const std::vector<Tensor>& tensors) {
+  bool f16 = false;
+  for (const Tensor& t : tensors) {
+    if (t.dtype == DType::kI8 || t.dtype == DType::kI16) return GgufFileType::kNotSpecified;
+    f16 |= t.dtype == DType::kF16 && t.shape.size() >= 2;
+  }
+  return f16 ? GgufFileType::kMostlyF16 : GgufFileType::kAllF32;
+}
+
+std::string model_name_from_path(const std::string& path) {
+  namespace fs = std::filesystem;
+  fs::path p = fs::path(path).lexically_normal();
+  if (p.filename().empty()) p = p.parent_path();  // "dir/" -> "dir"
+  std::error_code ec;
+  if (fs::is_directory(p, ec)) return fs::absolute(p, ec).filename().string();
+  // Generic file names (ckpt.pt, model.safetensors, model.gguf) say nothing: the folder names the model.
+  const std::string stem = p.stem().string();
+  if (stem == "ckpt" || stem == "model" || stem == "pytorch_model") {
+    const std::string dir = fs::absolute(p, ec).parent_path().filename().string();
+    if (!dir.empty()) return dir;
+  }
+  return stem;
+}
+
+void write_hparams(gguf::Writer& w, const HParams& hp, const std::string& model_name, GgufFileType file_type) {
   w.set_string("general.architecture", keys::kArchitecture);
   if (!model_name.empty()) w.set_string("general.name", model_name);
+  w.set_u32("general.file_type", uint32_t(file_type));
+  w.set_u32("general.quantization_version", kGgmlQuantizationVersion);
+  w.set_string(kConverterVersionKey, TESSERA_VERSION_STRING);
   w.set_u32("general.alignment", gguf::kDefaultAlignment);
   w.set_u64(keys::kVocabSize, uint64_t(hp.vocab_size));
   w.set_u64(keys::kEmbd, uint64_t(hp.n_embd));

@@ -1,8 +1,11 @@
 // GGUF -> ModelWeights: every name, shape and dtype is checked here, once, at load.
 #include "model/model_weights.h"
 
+#include <algorithm>
 #include <cmath>
+#include <set>
 
+#include "core/printable.h"
 #include "model/hparams_gguf.h"
 
 namespace tessera {
@@ -14,27 +17,86 @@ std::string shape_str(const std::vector<int64_t>& s) {
   return r + "]";
 }
 
+// What the file's quantization mode allows. Matrices, embeddings and memories: F32 or F16 in a
+// float file, I8 (weights-only) or I8/I16 (int8, mixed precision) in a quantized one. Every other
+// tensor (norms, biases, per-head values, scales) is F32. LayerNorms are folded into the next
+// matrix by weights-only and int8 quantization, so their tensors are optional there and required
+// elsewhere.
+struct Architecture {
+  std::string mode;  // keys::kQuantMode, "" when absent
+  bool folded_norms = false;
+  std::vector<DType> matrix_types;
+
+  static Result<Architecture> of(const gguf::File& f) {
+    Architecture a;
+    if (f.has(keys::kQuantMode)) {
+      TESSERA_ASSIGN_OR_RETURN(a.mode, f.get_string(keys::kQuantMode));
+    }
+    if (a.mode.empty() || a.mode == "f16") {
+      a.matrix_types = {DType::kF32, DType::kF16};
+    } else if (a.mode == "weights-only") {
+      a.matrix_types = {DType::kI8};
+      a.folded_norms = true;
+    } else if (a.mode == "int8") {
+      a.matrix_types = {DType::kI8, DType::kI16};
+      a.folded_norms = true;
+    } else {
+      return unsupported(f.name() + ": key " + keys::kQuantMode + ": expected int8, weights-only or f16, found '" +
+                         printable_prefix(a.mode, 64) + "'");
+    }
+    return a;
+  }
+  // Tensors only the cpu-int8 backend reads (activation scales and bit widths), for int8 files.
+  bool is_int8_extra(const std::string& name, int64_t n_layer) const {
+    if (mode != "int8") return false;
+    if (name == "int8.activation_scales" || name == "int8.activation_bits") return true;
+    for (int64_t l = 0; l < n_layer; ++l)
+      if (name == tensor_names::block(l, "int8.activation_scales") ||
+          name == tensor_names::block(l, "int8.activation_bits"))
+        return true;
+    return false;
+  }
+};
+
+std::string types_text(const std::vector<DType>& types) {
+  std::string r;
+  for (size_t i = 0; i < types.size(); ++i) r += (i ? (i + 1 == types.size() ? " or " : ", ") : "") + std::string(dtype_name(types[i]));
+  return r;
+}
+
 class Loader {
  public:
-  explicit Loader(const gguf::File& f) : f_(f) {}
+  Loader(const gguf::File& f, const Architecture& arch) : f_(f), arch_(arch) {}
 
-  Result<Tensor> tensor(const std::string& name, const std::vector<int64_t>& shape, bool allow_quantized) {
+  // `matrix`: a matrix, embedding or memory (the quantizable tensors); else an F32-only tensor.
+  Result<Tensor> tensor(const std::string& name, const std::vector<int64_t>& shape, bool matrix) {
     const Tensor* t = f_.find_tensor(name);
     if (!t) return not_found(f_.name() + ": tensor '" + name + "' is missing");
+    used_.insert(name);
     if (t->shape != shape)
       return invalid_argument(f_.name() + ": tensor '" + name + "': expected shape " + shape_str(shape) +
                               ", found " + t->shape_string());
-    const bool ok_type = t->dtype == DType::kF32 || t->dtype == DType::kF16 ||
-                         (allow_quantized && (t->dtype == DType::kI8 || t->dtype == DType::kI16));
-    if (!ok_type)
-      return invalid_argument(f_.name() + ": tensor '" + name + "': expected type F32 or F16" +
-                              std::string(allow_quantized ? " or I8/I16" : "") + ", found " +
+    static const std::vector<DType> kF32Only = {DType::kF32};
+    const std::vector<DType>& allowed = matrix ? arch_.matrix_types : kF32Only;
+    if (std::find(allowed.begin(), allowed.end(), t->dtype) == allowed.end())
+      return invalid_argument(f_.name() + ": tensor '" + name + "': expected type " + types_text(allowed) +
+                              (arch_.mode.empty() ? "" : " (a " + arch_.mode + " file)") + ", found " +
                               std::string(dtype_name(t->dtype)));
     return *t;
   }
   Result<Tensor> optional(const std::string& name, const std::vector<int64_t>& shape) {
     if (!f_.find_tensor(name)) return Tensor{};
     return tensor(name, shape, false);
+  }
+  // Every tensor of the file must be one the model reads.
+  Status check_no_unknown_tensors(int64_t n_layer) const {
+    for (const Tensor& t : f_.tensors())
+      if (!used_.count(t.name) && !arch_.is_int8_extra(t.name, n_layer))
+        return invalid_argument(f_.name() + ": unknown tensor '" + printable_prefix(t.name, 256) +
+                                "': not part of a memory-mosaics model" +
+                                (arch_.mode.empty() ? std::string() : " quantized as " + arch_.mode) +
+                                " with these hyperparameters");
+    return Status();
   }
   // Per-row scale of an I8 (or I16, a wide tensor of a mixed-precision int8 file) tensor: "<name>.scale"
   // F32 with the leading dims of `shape`.
@@ -59,9 +121,17 @@ class Loader {
   }
   Result<Norm> norm(const std::string& stem, int64_t C, bool bias) {
     Norm n;
-    TESSERA_ASSIGN_OR_RETURN(n.weight, optional(stem + ".weight", {C}));
+    if (arch_.folded_norms) {
+      TESSERA_ASSIGN_OR_RETURN(n.weight, optional(stem + ".weight", {C}));
+    } else {
+      TESSERA_ASSIGN_OR_RETURN(n.weight, tensor(stem + ".weight", {C}, false));
+    }
     if (bias) {
-      TESSERA_ASSIGN_OR_RETURN(n.bias, optional(stem + ".bias", {C}));
+      if (arch_.folded_norms) {
+        TESSERA_ASSIGN_OR_RETURN(n.bias, optional(stem + ".bias", {C}));
+      } else {
+        TESSERA_ASSIGN_OR_RETURN(n.bias, tensor(stem + ".bias", {C}, false));
+      }
     }
     return n;
   }
@@ -78,6 +148,8 @@ class Loader {
 
  private:
   const gguf::File& f_;
+  const Architecture& arch_;
+  std::set<std::string> used_;
 };
 
 }  // namespace
@@ -91,7 +163,8 @@ Result<std::shared_ptr<ModelWeights>> ModelWeights::from_gguf(std::shared_ptr<co
   TESSERA_ASSIGN_OR_RETURN(w->hp_, tessera::read_hparams(f));
   const HParams& hp = w->hp_;
   const int64_t C = hp.n_embd, H = hp.n_head, d = hp.head_dim(), V = hp.vocab_size;
-  Loader L(f);
+  TESSERA_ASSIGN_OR_RETURN(const Architecture arch, Architecture::of(f));
+  Loader L(f, arch);
   TESSERA_ASSIGN_OR_RETURN(w->token_embd_, L.matrix("token_embd", V, C, false));
   TESSERA_ASSIGN_OR_RETURN(w->output_norm_, L.norm("output_norm", C, hp.bias));
   w->tied_ = f.find_tensor(tensor_names::kOutput) == nullptr;
@@ -133,6 +206,7 @@ Result<std::shared_ptr<ModelWeights>> ModelWeights::from_gguf(std::shared_ptr<co
     TESSERA_ASSIGN_OR_RETURN(l.pmem_mem_k_scale, L.scale_for(l.pmem_mem_k, {hp.pmem_count, H, hp.pmem_size}));
     TESSERA_ASSIGN_OR_RETURN(l.pmem_mem_v_scale, L.scale_for(l.pmem_mem_v, {hp.pmem_count, H, hp.pmem_size}));
   }
+  TESSERA_RETURN_IF_ERROR(L.check_no_unknown_tensors(hp.n_layer));
   if (f.has(keys::kTokenizerTokens)) {
     TESSERA_ASSIGN_OR_RETURN(w->tokens_, f.get_string_array(keys::kTokenizerTokens));
     if (int64_t(w->tokens_.size()) != V)

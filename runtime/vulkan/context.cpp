@@ -1,9 +1,11 @@
 #include "vulkan/context.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 
 #include "vulkan/kernel_table.h"
+#include "vulkan/spirv_shared_memory.h"
 #include "vulkan/vk_check.h"
 
 namespace tessera::vk {
@@ -13,15 +15,24 @@ constexpr VkDeviceSize kStagingBytes = 16ull << 20;  // one staging buffer each 
 }  // namespace
 
 Result<std::unique_ptr<Context>> Context::create(const ContextOptions& options) {
+  const DeviceProfile* profile = find_device_profile(options.profile);
+  if (profile == nullptr)
+    return invalid_argument("vulkan: unknown device profile '" + options.profile + "' (expected one of " +
+                            device_profile_names() + ")");
   std::unique_ptr<Context> c(new Context());
   c->options_ = options;
   TESSERA_ASSIGN_OR_RETURN(c->instance_, Instance::create(options.validation));
   TESSERA_ASSIGN_OR_RETURN(auto devices, enumerate_devices(c->instance_->handle()));
   TESSERA_ASSIGN_OR_RETURN(auto chosen, select_device(devices, options.device_index, options.device_name));
-  TESSERA_ASSIGN_OR_RETURN(c->device_, Device::create(chosen));
+  TESSERA_ASSIGN_OR_RETURN(auto planned, apply_profile(chosen, *profile));
+  TESSERA_ASSIGN_OR_RETURN(c->device_, Device::create(planned));
   const auto& info = c->device_->info();
-  c->workgroup_size_ = std::clamp<uint32_t>(8 * info.subgroup_size, 64, 256);
-  c->workgroup_size_ = std::min(c->workgroup_size_, info.props.limits.maxComputeWorkGroupInvocations);
+  c->limits_ = kernel_limits(info, profile->name);
+  if (kPushConstantBytes > c->limits_.max_push_constant_bytes)
+    return unsupported("vulkan: the kernels need " + std::to_string(kPushConstantBytes) +
+                       " bytes of push constants; maxPushConstantsSize is " +
+                       std::to_string(c->limits_.max_push_constant_bytes));
+  c->workgroup_size_ = c->fit_workgroup(std::clamp<uint32_t>(8 * info.subgroup_size, 64, 256));
   // UMA devices (integrated GPUs, CPU drivers) map their device-local memory: no staging copy needed.
   bool uma = info.type == VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU || info.type == VK_PHYSICAL_DEVICE_TYPE_CPU;
   c->direct_upload_ = uma && !options.force_staging;
@@ -44,6 +55,10 @@ Context::~Context() {
   kernels_.clear();
   layouts_.clear();
   if (cache_) (void)cache_->save();  // best effort: a read-only disk only costs the next start
+}
+
+uint32_t Context::fit_workgroup(uint32_t wanted) const {
+  return std::bit_floor(std::max(1u, std::min(wanted, limits_.max_workgroup_invocations)));
 }
 
 BlockAllocator Context::make_device_allocator() const {
@@ -122,6 +137,26 @@ Result<const Kernel*> Context::kernel(const std::string& name, std::vector<uint3
   if (it != kernels_.end()) return it->second.get();
   uint32_t bindings = kernel_binding_count(name);
   if (bindings == 0) return internal_error("vulkan: unknown kernel '" + name + "'");
+  if (bindings > limits_.max_storage_buffers)
+    return unsupported("vulkan: kernel '" + name + "' binds " + std::to_string(bindings) +
+                       " storage buffers; the device (profile " + limits_.profile + ") allows " +
+                       std::to_string(limits_.max_storage_buffers) + " per stage");
+  if (spec.empty() || spec[0] == 0 || spec[0] > limits_.max_workgroup_invocations)
+    return unsupported("vulkan: kernel '" + name + "' needs a workgroup of " +
+                       std::to_string(spec.empty() ? 0 : spec[0]) + " threads; the device (profile " +
+                       limits_.profile + ") allows " + std::to_string(limits_.max_workgroup_invocations));
+  // The shared-memory flavour wherever subgroup operations are not to be used.
+  const std::string flavour = limits_.subgroups ? name : name + "/shared";
+  std::span<const uint32_t> spirv = find_spirv(flavour);
+  if (spirv.empty())
+    return unsupported("vulkan: kernel '" + name + "' has no " +
+                       (limits_.subgroups ? "subgroup" : "shared-memory (no subgroup operations)") +
+                       " flavour in this build");
+  TESSERA_ASSIGN_OR_RETURN(uint64_t shared_bytes, workgroup_memory_bytes(spirv, spec));
+  if (shared_bytes > limits_.max_shared_bytes)
+    return unsupported("vulkan: kernel '" + flavour + "' needs " + std::to_string(shared_bytes) +
+                       " bytes of shared memory with workgroup " + std::to_string(spec[0]) + "; the device (profile " +
+                       limits_.profile + ") has " + std::to_string(limits_.max_shared_bytes));
   auto& lay = layouts_[bindings];
   if (!lay.first) {
     TESSERA_ASSIGN_OR_RETURN(lay.first, DescriptorSetLayout::create(*device_, bindings));
@@ -132,7 +167,7 @@ Result<const Kernel*> Context::kernel(const std::string& name, std::vector<uint3
   k->set_layout = lay.first.get();
   k->layout = lay.second.get();
   TESSERA_ASSIGN_OR_RETURN(k->pipeline,
-                           ComputePipeline::create(*device_, *lay.second, *cache_, find_spirv(name), spec, name));
+                           ComputePipeline::create(*device_, *lay.second, *cache_, spirv, spec, flavour));
   const Kernel* out = k.get();
   kernels_.emplace(std::move(key), std::move(k));
   return out;

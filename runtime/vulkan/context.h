@@ -2,6 +2,7 @@
 // upload/readback paths. Created lazily by make_vulkan_backend (nothing Vulkan happens before).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <map>
 #include <memory>
@@ -12,6 +13,7 @@
 #include "tessera/status.h"
 #include "vulkan/commands.h"
 #include "vulkan/device.h"
+#include "vulkan/device_profile.h"
 #include "vulkan/instance.h"
 #include "vulkan/memory.h"
 #include "vulkan/pipeline.h"
@@ -25,6 +27,8 @@ struct ContextOptions {
   std::string pipeline_cache_path;   // empty: in-memory cache only
   bool validation = false;           // VK_LAYER_KHRONOS_validation + debug messenger
   VkDeviceSize max_slice_bytes = ~VkDeviceSize(0);  // tests lower it below maxStorageBufferRange
+  // Plan as if the device had only this profile's limits and features (device_profile.h).
+  std::string profile = "full";
 };
 
 // One compute kernel (shaders/<name>.comp) specialised with given constants.
@@ -42,11 +46,22 @@ class Context {
   Context(const Context&) = delete;
   Context& operator=(const Context&) = delete;
 
+  // The device as planned: its limits and features under the requested profile.
   const Device& device() const { return *device_; }
   const PhysicalDeviceInfo& info() const { return device_->info(); }
+  // What kernels plan with (workgroup, shared-memory and buffer sizes, subgroup or shared flavour).
+  const KernelLimits& limits() const { return limits_; }
   uint32_t subgroup_size() const { return device_->info().subgroup_size; }
-  // Workgroup size used by the row-parallel kernels: a multiple of the subgroup size, >= 64.
+  // Workgroup size used by the row-parallel kernels: a multiple of the subgroup size, >= 64 where
+  // the limits allow, a power of two.
   uint32_t workgroup_size() const { return workgroup_size_; }
+  // `wanted` lowered to a power of two within the workgroup limits.
+  uint32_t fit_workgroup(uint32_t wanted) const;
+  // Subgroups in a workgroup of `wg` threads: the kernels that give each subgroup its own row
+  // dispatch this many rows per workgroup (1 in the shared flavour, where the subgroup is the workgroup).
+  uint32_t rows_per_workgroup(uint32_t wg) const {
+    return limits_.subgroups ? std::max(1u, wg / limits_.subgroup_size) : 1u;
+  }
   bool direct_upload() const { return direct_upload_; }
   bool pipeline_cache_loaded() const { return cache_->loaded_from_file(); }
   Status save_pipeline_cache() const { return cache_->save(); }
@@ -85,6 +100,7 @@ class Context {
   std::unique_ptr<BlockAllocator> weights_, staging_alloc_, readback_alloc_;
   BufferSlice staging_, readback_, dummy_;
   bool direct_upload_ = false;
+  KernelLimits limits_;
   uint32_t workgroup_size_ = 64;
   std::map<uint32_t, std::pair<std::unique_ptr<DescriptorSetLayout>, std::unique_ptr<PipelineLayout>>> layouts_;
   std::map<std::pair<std::string, std::vector<uint32_t>>, std::unique_ptr<Kernel>> kernels_;

@@ -1,5 +1,6 @@
 #include "vulkan/device.h"
 
+#include "vulkan/kernel_table.h"
 #include "vulkan/vk_check.h"
 
 namespace tessera::vk {
@@ -96,13 +97,16 @@ Result<std::vector<PhysicalDeviceInfo>> enumerate_devices(VkInstance instance) {
     }
     const VkSubgroupFeatureFlags need =
         VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_ARITHMETIC_BIT | VK_SUBGROUP_FEATURE_SHUFFLE_BIT;
-    if (info.props.apiVersion < VK_API_VERSION_1_1) info.unusable_reason = "needs Vulkan 1.1";
-    else if (info.compute_queue_family == UINT32_MAX) info.unusable_reason = "no compute queue";
-    else if ((sub.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) == 0 || (sub.supportedOperations & need) != need)
-      info.unusable_reason = "no subgroup arithmetic/shuffle in compute shaders";
-    else if (info.subgroup_size == 0 || info.subgroup_size > 128) info.unusable_reason = "odd subgroup size";
-    else if (info.props.limits.maxPerStageDescriptorStorageBuffers < 16)  // recording.cpp kMaxBindings
-      info.unusable_reason = "fewer than 16 storage buffers per shader stage";
+    info.subgroup_ops = info.props.apiVersion >= VK_API_VERSION_1_1 &&
+                        (sub.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) != 0 &&
+                        (sub.supportedOperations & need) == need && info.subgroup_size >= 4 &&
+                        info.subgroup_size <= 128;
+    VkPhysicalDeviceFeatures features{};
+    vkGetPhysicalDeviceFeatures(h, &features);
+    info.shader_int16 = features.shaderInt16 == VK_TRUE;
+    if (info.compute_queue_family == UINT32_MAX) info.unusable_reason = "no compute queue";
+    else if (info.props.limits.maxPerStageDescriptorStorageBuffers < kMaxKernelBindings)
+      info.unusable_reason = "fewer than " + std::to_string(kMaxKernelBindings) + " storage buffers per shader stage";
     info.usable = info.unusable_reason.empty();
     out.push_back(std::move(info));
   }

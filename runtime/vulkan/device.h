@@ -32,7 +32,11 @@ struct PhysicalDeviceInfo {
   VkPhysicalDeviceMemoryProperties memory{};
   uint32_t compute_queue_family = UINT32_MAX;
   uint32_t subgroup_size = 0;
-  bool usable = false;          // Vulkan 1.1, compute queue, subgroup arithmetic + shuffle in compute
+  // Vulkan 1.1 with basic, arithmetic and shuffle subgroup operations in compute shaders (size 4..128):
+  // kernels run their subgroup flavour; otherwise their shared-memory flavour (device_profile.h).
+  bool subgroup_ops = false;
+  bool shader_int16 = false;
+  bool usable = false;          // a compute queue and storage buffers enough for every kernel
   std::string unusable_reason;  // why not, when !usable
   bool timestamps = false;
   DeviceShaderFeatures shader_features;

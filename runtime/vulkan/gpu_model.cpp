@@ -107,8 +107,10 @@ Result<std::unique_ptr<GpuModel>> upload_model(Context& ctx, const ModelView& m)
   const uint32_t d = uint32_t(hp.head_dim());
   if (d % 4 != 0)
     return unsupported("vulkan: head size " + std::to_string(d) + " is not a multiple of 4 (vectorised value reads)");
-  if (attention_workgroup(ctx, d) > ctx.device().limits().maxComputeWorkGroupInvocations)
-    return unsupported("vulkan: head size " + std::to_string(d) + " exceeds the device's workgroup size");
+  if (attention_workgroup(ctx, d) > ctx.limits().max_workgroup_invocations)
+    return unsupported("vulkan: head size " + std::to_string(d) + " needs workgroups of " +
+                       std::to_string(attention_workgroup(ctx, d)) + " threads; the device (profile " +
+                       ctx.limits().profile + ") allows " + std::to_string(ctx.limits().max_workgroup_invocations));
   if (int64_t(m.layers.size()) != hp.n_layer) return invalid_argument("vulkan: layer count mismatch");
   auto g = std::make_unique<GpuModel>();
   g->hp = hp;

@@ -51,19 +51,20 @@ Result<AttentionScratch> make_attention_scratch(Context& ctx, BlockAllocator& al
 namespace {
 
 // attn_entmax_threshold holds up to SHCAP candidates (one float each) next to the segment offsets
-// (kEntmaxMaxSegments words) and 6 words per thread of reductions; at most 8192 (32 KiB).
+// (kEntmaxMaxSegments words) and 6 words per thread of reductions (7 in the shared-memory flavour,
+// subgroup_shared.glsl); at most 8192 (32 KiB), within the effective shared-memory limit.
 uint32_t threshold_capacity(const Context& ctx, uint32_t twg) {
-  uint32_t limit = ctx.device().limits().maxComputeSharedMemorySize;
+  const uint32_t limit = ctx.limits().max_shared_bytes;
+  const uint32_t per_thread = ctx.limits().subgroups ? 24 : 28;
   uint32_t cap = 8192;
-  while (cap > 64 && 4 * cap + 4 * kEntmaxMaxSegments + 24 * twg + 64 > limit) cap /= 2;
+  while (cap > 64 && 4 * cap + 4 * kEntmaxMaxSegments + per_thread * twg + 64 > limit) cap /= 2;
   return cap;
 }
 
 // Workgroup of the single-workgroup threshold pass: wider than the attention workgroup, since one
 // workgroup sweeps all candidates of a head (a multiple of the subgroup size, within the limits).
 uint32_t threshold_workgroup(const Context& ctx, uint32_t wg) {
-  const auto& lim = ctx.device().limits();
-  uint32_t t = std::max(wg, std::min({256u, lim.maxComputeWorkGroupSize[0], lim.maxComputeWorkGroupInvocations}));
+  uint32_t t = std::max(wg, ctx.fit_workgroup(256));
   return t / wg * wg;
 }
 

@@ -12,8 +12,10 @@ uint32_t div_up(uint32_t a, uint32_t b) { return (a + b - 1) / b; }
 // Decode: two subgroups per workgroup, so a 768-row matrix is 384 workgroups spread over every SM
 // (8 rows per workgroup left a quarter of the H100's 132 SMs idle). Prefill: 8 rows per workgroup,
 // which share one LayerNorm pass over their token rows (shaders/matvec_core.glsl ln_statistics).
+// The shared-memory flavour gives a workgroup one row: 64 threads keep its reductions short.
 uint32_t matvec_workgroup(const Context& ctx, uint32_t n) {
-  return std::max(n == 1 ? 64u : 256u, 2 * ctx.subgroup_size());
+  if (!ctx.limits().subgroups) return ctx.fit_workgroup(64);
+  return ctx.fit_workgroup(std::max(n == 1 ? 64u : 256u, 2 * ctx.subgroup_size()));
 }
 }  // namespace
 
@@ -29,9 +31,8 @@ Status record_embed(Recording& rec, Context& ctx, const GpuMatrix& table, const 
 
 Status record_matvec(Recording& rec, Context& ctx, const GpuMatrix& w, const RowView& x, const RowView& y,
                      uint32_t n, bool accumulate, float out_scale, const GpuNorm* ln, float ln_eps) {
-  const uint32_t sg = ctx.subgroup_size();
   const uint32_t wg = matvec_workgroup(ctx, n);
-  const uint32_t rows_per_group = wg / sg;
+  const uint32_t rows_per_group = ctx.rows_per_workgroup(wg);
   constexpr uint32_t kRowTile = 4;  // shaders/matvec.comp RT
   const uint32_t K = uint32_t(w.cols);
   if (x.offset % 4 || x.stride % 4)
@@ -69,7 +70,6 @@ Status record_kv_project(Recording& rec, Context& ctx, const KvProject& p) {
   if (d == 0 || M % (2 * d) != 0) return internal_error("vulkan: K|V rows must be 2 x heads x head size");
   if (p.counters.size < kv_project_counter_bytes(M / (2 * d))) return internal_error("vulkan: kv counters too small");
   if (p.x.offset % 4 || p.x.stride % 4) return internal_error("vulkan: kv_project inputs must be vec4-aligned");
-  const uint32_t sg = ctx.subgroup_size();
   // The finishing workgroup needs a thread per channel of a head.
   const uint32_t wg = std::max(matvec_workgroup(ctx, p.n), std::bit_ceil(d));
   const uint32_t elem_bytes = w.wtype == WeightType::kF32 ? 4 : w.wtype == WeightType::kF16 ? 2 : 1;
@@ -88,7 +88,7 @@ Status record_kv_project(Recording& rec, Context& ctx, const KvProject& p) {
   return rec.dispatch("kv_project", {wg, uint32_t(w.wtype), K, vec16},
                       {p.x.buf, part.weight, part.scale, part.bias, p.y, lw, lb, p.step, p.states, p.decay,
                        p.key_cache, p.mix, p.vscale, p.value_cache, p.counters},
-                      push, {div_up(M, wg / sg), div_up(p.n, kRowTile), 1});
+                      push, {div_up(M, ctx.rows_per_workgroup(wg)), div_up(p.n, kRowTile), 1});
 }
 
 Status record_argmax(Recording& rec, Context& ctx, const BufferSlice& logits, uint32_t vocab, uint32_t row,

@@ -10,7 +10,8 @@ namespace tessera::vk {
 
 uint32_t pmem_workgroup(const Context& ctx, uint32_t head_dim) {
   // 128 slots per chunk: 21 chunks x 12 heads = 252 workgroups for N = 2688 (about two per H100 SM).
-  return std::max({128u, ctx.subgroup_size(), std::bit_ceil(head_dim)});
+  // Within the workgroup limit unless the head needs more (the kernel lookup then refuses it).
+  return std::max(ctx.fit_workgroup(std::max(128u, ctx.subgroup_size())), std::bit_ceil(head_dim));
 }
 
 Result<PmemScratch> make_pmem_scratch(Context& ctx, BlockAllocator& alloc, uint32_t rows, uint32_t heads,

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "vulkan/device_profile.h"
 #include "vulkan/model_view.h"
 #include "vulkan/shader_variants.h"
 #include "vulkan/vulkan_backend_impl.h"
@@ -13,15 +14,30 @@ VulkanSequence::VulkanSequence(std::shared_ptr<BackendShared> shared, std::uniqu
     : shared_(std::move(shared)), state_(std::move(state)) {}
 
 VulkanSequence::~VulkanSequence() {
+  std::lock_guard lock(shared_->device_mutex);
   recordings_.clear();
   state_.reset();
 }
 
 std::string VulkanBackend::name() const { return "vulkan (" + shared_->context->info().name + ")"; }
 
+// Positions are uint32 in the shaders' step record and index 32-bit dispatch grids.
+int64_t VulkanBackend::max_sequence_positions() const { return int64_t(1) << 24; }
+
+// Per position: the float key and value caches of every layer and the attention score rows (one
+// float per position for each of the kMaxRowsPerForward rows and heads, at most); plus the
+// activations and the logits of kMaxRowsPerForward rows (device and readback copies).
+CheckedSize VulkanBackend::sequence_state_bytes(int64_t max_tokens) const {
+  const HParams& hp = shared_->model->hp;
+  const CheckedSize C = CheckedSize::of(hp.n_embd), L = CheckedSize::of(hp.n_layer);
+  const CheckedSize H = CheckedSize::of(hp.n_head), V = CheckedSize::of(hp.vocab_size), R(kMaxRowsPerForward);
+  const CheckedSize per_position = L * C * 8 + R * H * 4;
+  const CheckedSize fixed = R * C * 24 + L * C * 12 + R * V * 8;
+  return CheckedSize::of(max_tokens) * per_position + fixed;
+}
+
 Result<std::unique_ptr<BackendSequence>> VulkanBackend::new_sequence(int64_t max_tokens) {
-  if (max_tokens <= 0 || max_tokens > (int64_t(1) << 24))
-    return invalid_argument("vulkan: max_tokens must be in [1, 2^24], got " + std::to_string(max_tokens));
+  std::lock_guard lock(shared_->device_mutex);
   TESSERA_ASSIGN_OR_RETURN(auto state, make_sequence_state(*shared_->context, *shared_->model, uint32_t(max_tokens)));
   return std::unique_ptr<BackendSequence>(new VulkanSequence(shared_, std::move(state)));
 }
@@ -39,13 +55,8 @@ Result<Recording*> VulkanSequence::recording(uint32_t n, LogitsMode mode) {
 }
 
 Status VulkanSequence::run(std::span<const int32_t> tokens, std::span<float> logits, bool all_rows, bool copy_logits) {
+  std::lock_guard lock(shared_->device_mutex);
   const size_t V = size_t(shared_->model->hp.vocab_size);
-  if (tokens.empty()) return invalid_argument("vulkan: forward needs at least one token");
-  if (position_ + int64_t(tokens.size()) > int64_t(state_->capacity))
-    return out_of_range("vulkan: the sequence holds " + std::to_string(state_->capacity) + " tokens; " +
-                        std::to_string(position_) + " used, " + std::to_string(tokens.size()) + " more fed");
-  if (copy_logits && logits.size() < (all_rows ? tokens.size() * V : V))
-    return invalid_argument("vulkan: logits span too small");
   for (size_t done = 0; done < tokens.size();) {
     uint32_t n = uint32_t(std::min<size_t>(kMaxRowsPerForward, tokens.size() - done));
     bool last = done + n == tokens.size();
@@ -75,7 +86,14 @@ Status VulkanSequence::forward(std::span<const int32_t> tokens, std::span<float>
   return run(tokens, logits, all_rows, true);
 }
 
-Status VulkanSequence::forward_greedy(std::span<const int32_t> tokens) { return run(tokens, {}, false, false); }
+// Not reached through a Session (tests and benchmarks call it directly), so it makes the capacity
+// check a Session would have made: the shaders would write past the caches.
+Status VulkanSequence::forward_greedy(std::span<const int32_t> tokens) {
+  if (tokens.empty() || position_ + int64_t(tokens.size()) > int64_t(state_->capacity))
+    return out_of_range("vulkan: forward_greedy of " + std::to_string(tokens.size()) + " tokens at position " +
+                        std::to_string(position_) + " in a sequence of " + std::to_string(state_->capacity));
+  return run(tokens, {}, false, false);
+}
 
 int32_t VulkanSequence::greedy_token() const {
   uint32_t t = 0;
@@ -89,6 +107,7 @@ Result<double> VulkanSequence::last_gpu_ns() const {
 }
 
 void VulkanSequence::reset() {
+  std::lock_guard lock(shared_->device_mutex);
   position_ = 0;
   // The caches are overwritten as positions refill; only the recurrent states restart at 0.
   Status s = shared_->context->fill_zero(state_->states);
@@ -115,6 +134,7 @@ ContextOptions context_options(const LoadOptions& o) {
   c.force_staging = o.vulkan_force_staging;
   c.pipeline_cache_path = o.vulkan_pipeline_cache;
   c.validation = o.vulkan_validation;
+  if (!o.vulkan_profile.empty()) c.profile = o.vulkan_profile;
   return c;
 }
 
@@ -144,6 +164,16 @@ Result<std::vector<std::string>> list_vulkan_devices() {
     if (!d.usable) line += " [unusable: " + d.unusable_reason + "]";
     // Optional GLSL features: a gated shader variant runs only where both say yes.
     line += "\n   optional GLSL features: " + vk::describe_glsl_features(d.shader_features);
+    line += std::string("\n   kernels: ") +
+            (d.subgroup_ops ? "subgroup flavour" : "shared-memory flavour (no subgroup arithmetic + shuffle)");
+    // Which device-limits profiles (--vulkan-profile) it meets, and else the first limit that fails.
+    line += "\n   profiles:";
+    for (const auto& p : vk::device_profiles()) {
+      auto why = vk::profile_shortfall(d, p);
+      auto note = vk::profile_deviation(d, p);
+      line += " " + std::string(p.name) + (why ? " no (" + *why + ");" : note ? " yes (" + *note + ");" : " yes;");
+    }
+    line.pop_back();
     out.push_back(line);
   }
   return out;

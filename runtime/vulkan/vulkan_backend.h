@@ -19,6 +19,6 @@ namespace tessera {
 
 Result<std::unique_ptr<Backend>> make_vulkan_backend(std::shared_ptr<const ModelWeights> weights,
                                                      const LoadOptions& options);
-Result<std::vector<std::string>> list_vulkan_devices();
+// list_vulkan_devices() is declared in the public tessera/tessera.h.
 
 }  // namespace tessera

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <utility>
 
 #include "backend/backend.h"
@@ -19,6 +20,9 @@ struct BackendShared {
   std::shared_ptr<const void> keep_alive;  // the ModelWeights the view points into, if any
   std::unique_ptr<Context> context;
   std::unique_ptr<GpuModel> model;
+  // The context's queue, command pool and block allocator are not thread-safe: the sessions of one
+  // model take turns on them, so that sessions on different threads are safe (they do not overlap).
+  std::mutex device_mutex;
   ~BackendShared() { model.reset(); context.reset(); }
 };
 
@@ -64,6 +68,8 @@ class VulkanBackend final : public Backend {
  public:
   explicit VulkanBackend(std::shared_ptr<BackendShared> shared) : shared_(std::move(shared)) {}
   std::string name() const override;
+  int64_t max_sequence_positions() const override;
+  CheckedSize sequence_state_bytes(int64_t max_tokens) const override;
   Result<std::unique_ptr<BackendSequence>> new_sequence(int64_t max_tokens) override;
   Context& context() { return *shared_->context; }
 

@@ -84,11 +84,33 @@ TEST_F(Cli, GenerateGreedyMatchesTheAuthors) {
   std::string prompt, expect = "tokens:";
   for (int t : want["prompt"]) prompt += std::to_string(t) + ",";
   for (int t : want["greedy"]) expect += " " + std::to_string(t);
-  CliRun r = run("generate " + tmp("m.gguf") + " --backend cpu -n 16 --prompt-tokens " + prompt);
+  CliRun r = run("generate " + tmp("m.gguf") + " --backend cpu -n 16 --tokens " + prompt);
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find(expect), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("backend: cpu"), std::string::npos);
   EXPECT_NE(r.out.find("tok/s"), std::string::npos);
+}
+
+// --vulkan-profile: the authors' greedy continuation within each phone/board profile (lavapipe in CI),
+// and an unknown profile named in the error.
+TEST_F(Cli, GenerateWithinAVulkanProfileMatchesTheAuthors) {
+  if (run("devices").out.find("profiles:") == std::string::npos) GTEST_SKIP() << "no Vulkan device";
+  ASSERT_EQ(run("convert " + fixture("ds-regular-epanechnikov") + "/ckpt.pt " + tmp("m.gguf")).code, 0);
+  std::ifstream in(fixture("ds-regular-epanechnikov") + "/expected.json");
+  nlohmann::json want = nlohmann::json::parse(in);
+  std::string prompt, expect = "tokens:";
+  for (int t : want["prompt"]) prompt += std::to_string(t) + ",";
+  for (int t : want["greedy"]) expect += " " + std::to_string(t);
+  for (const char* profile : {"android-baseline-2022", "raspberry-pi"}) {
+    CliRun r = run("generate " + tmp("m.gguf") + " --backend vulkan --vulkan-validation --vulkan-profile " + profile +
+                   " -n 16 --prompt-tokens " + prompt);
+    ASSERT_EQ(r.code, 0) << profile << ": " << r.out;
+    EXPECT_NE(r.out.find(expect), std::string::npos) << profile << ": " << r.out;
+  }
+  CliRun r = run("logits " + tmp("m.gguf") + " --tokens 1 --backend vulkan --vulkan-profile iphone");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.out.find("unknown device profile 'iphone'"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("raspberry-pi"), std::string::npos) << r.out;
 }
 
 TEST_F(Cli, BadInputFailsClearlyAndLeavesNoFile) {
@@ -113,22 +135,22 @@ TEST_F(Cli, BadInputFailsClearlyAndLeavesNoFile) {
   EXPECT_NE(r.out.find("error"), std::string::npos) << r.out;
 
   ASSERT_EQ(run("convert " + fixture("fb-regular-softmax") + "/ckpt.pt " + tmp("m.gguf")).code, 0);
-  r = run("logits " + tmp("m.gguf") + " --tokens '1 2 500'");
+  r = run("logits " + tmp("m.gguf") + " --backend cpu --tokens '1 2 500'");
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.out.find("500 is out of the vocabulary"), std::string::npos) << r.out;
   r = run("logits " + tmp("m.gguf") + " --tokens '1 x'");
-  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.code, 2);  // a malformed argument is a usage error
   EXPECT_NE(r.out.find("'x' is not an integer"), std::string::npos) << r.out;
   r = run("logits " + tmp("cut.pt") + " --tokens 1");
   EXPECT_EQ(r.code, 1);
   r = run("convert " + fixture("fb-regular-softmax") + "/ckpt.pt " + tmp("x.gguf") + " --method cosine");
-  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.out.find("unknown attention method 'cosine'"), std::string::npos) << r.out;
   r = run("generate " + tmp("m.gguf") + " --prompt hello");
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.out.find("has no tokenizer"), std::string::npos) << r.out;
   r = run("logits " + tmp("m.gguf") + " --tokens 1 --backend tpu");
-  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.out.find("unknown backend 'tpu'"), std::string::npos) << r.out;
 }
 

@@ -41,7 +41,7 @@ class EvalCli : public ::testing::Test {
 
 TEST_F(EvalCli, WritesTableCsvAndSvg) {
   CliRun r = run("eval mqmtar " + model("mqmtar-softmax") + " " + model("mqmtar-epanechnikov") +
-                 " --lengths 1x,2x --samples 8 --csv " + tmp("a.csv") + " --svg " + tmp("a.svg"));
+                 " --backend cpu --lengths 1x,2x --samples 8 --csv " + tmp("a.csv") + " --svg " + tmp("a.svg"));
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("mqmtar-softmax / cpu"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("2x L=128"), std::string::npos);
@@ -58,7 +58,7 @@ TEST_F(EvalCli, WritesTableCsvAndSvg) {
 TEST_F(EvalCli, IncludedCsvJoinsTheTable) {
   std::ofstream(tmp("py.csv")) << "model,method,backend,multiple,length,tokens,samples,pair_accuracy,exact_match\n"
                                   "mqmtar-softmax,softmax,pytorch-float32,1,64,90,300,100,100\n";
-  CliRun r = run("eval mqmtar " + model("mqmtar-softmax") + " --lengths 1x --samples 2 --include-csv " +
+  CliRun r = run("eval mqmtar " + model("mqmtar-softmax") + " --backend cpu --lengths 1x --samples 2 --include-csv " +
                  tmp("py.csv"));
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("mqmtar-softmax / pytorch-float32"), std::string::npos) << r.out;
@@ -68,27 +68,28 @@ struct BadCase {
   const char* name;
   std::string args;
   const char* message;
+  int code;  // 2: the command line is wrong; 1: a file or model is
 };
 
 TEST_F(EvalCli, BadInputFailsClearlyAndWritesNothing) {
   std::ofstream(tmp("bad.csv")) << "m,cosinemax,pytorch-float32,1,64,90,3,50,0\n";
   const std::string out = " --csv " + tmp("out.csv");
   const std::vector<BadCase> cases = {
-      {"missing model", "eval mqmtar " + tmp("nope.gguf") + out, "nope.gguf"},
-      {"unknown task", "eval sorting " + model("mqmtar-softmax") + out, "unknown task 'sorting' (available: mqmtar)"},
-      {"bad length", "eval mqmtar " + model("mqmtar-softmax") + " --lengths 1x,3y" + out, "--lengths item '3y'"},
-      {"too short", "eval mqmtar " + model("mqmtar-softmax") + " --lengths 16" + out, "--lengths item '16'"},
-      {"vocabulary", "eval mqmtar " + model("fortunes-char") + out,
-       "vocabulary has 88 ids but the mqmtar task needs 263"},
-      {"backend", "eval mqmtar " + model("mqmtar-softmax") + " --backend cpu,tpu" + out, "unknown backend 'tpu'"},
-      {"transform", "eval mqmtar " + model("mqmtar-softmax") + " --include-csv " + tmp("bad.csv") + out,
-       "unknown attention transform 'cosinemax'"},
-      {"no models", "eval mqmtar" + out, "no models given"},
-      {"samples", "eval mqmtar " + model("mqmtar-softmax") + " --samples 0" + out, "--samples must be > 0"},
+      {"missing model", "eval mqmtar " + tmp("nope.gguf") + out, "nope.gguf", 1},
+      {"unknown task", "eval sorting " + model("mqmtar-softmax") + out, "unknown task 'sorting' (available: mqmtar)", 2},
+      {"bad length", "eval mqmtar " + model("mqmtar-softmax") + " --lengths 1x,3y" + out, "--lengths item '3y'", 2},
+      {"too short", "eval mqmtar " + model("mqmtar-softmax") + " --lengths 16" + out, "--lengths item '16'", 2},
+      {"vocabulary", "eval mqmtar " + model("fortunes-char") + " --backend cpu" + out,
+       "vocabulary has 88 ids but the mqmtar task needs 263", 1},
+      {"backend", "eval mqmtar " + model("mqmtar-softmax") + " --backend cpu,tpu" + out, "unknown backend 'tpu'", 2},
+      {"transform", "eval mqmtar " + model("mqmtar-softmax") + " --backend cpu --include-csv " + tmp("bad.csv") + out,
+       "unknown attention transform 'cosinemax'", 1},
+      {"no models", "eval mqmtar" + out, "no models given", 2},
+      {"samples", "eval mqmtar " + model("mqmtar-softmax") + " --samples 0" + out, "--samples must be > 0", 2},
   };
   for (const auto& c : cases) {
     CliRun r = run(c.args);
-    EXPECT_EQ(r.code, 1) << c.name << ": " << r.out;
+    EXPECT_EQ(r.code, c.code) << c.name << ": " << r.out;
     EXPECT_NE(r.out.find("tessera eval: error:"), std::string::npos) << c.name << ": " << r.out;
     EXPECT_NE(r.out.find(c.message), std::string::npos) << c.name << ": " << r.out;
     EXPECT_FALSE(fs::exists(tmp("out.csv"))) << c.name;
@@ -96,7 +97,7 @@ TEST_F(EvalCli, BadInputFailsClearlyAndWritesNothing) {
   // An unknown transform name given to the converter is refused too.
   CliRun conv = run("convert " + std::string(TESSERA_TEST_DATA) + "/authors/fb-regular-softmax/ckpt.pt " +
                     tmp("x.gguf") + " --method gaussianmax");
-  EXPECT_EQ(conv.code, 1) << conv.out;
+  EXPECT_EQ(conv.code, 2) << conv.out;
   EXPECT_NE(conv.out.find("gaussianmax"), std::string::npos) << conv.out;
   EXPECT_FALSE(fs::exists(tmp("x.gguf")));
 }

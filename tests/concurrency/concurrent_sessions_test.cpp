@@ -1,10 +1,11 @@
-// Many sessions of one model on many threads, on every CPU backend: each session's logits must be
+// Many sessions of one model on many threads, on every backend: each session's logits must be
 // bit-identical to the same tokens run alone on one thread. The model is wide enough (C = 512) that
 // every projection and every persistent memory takes the thread pool's parallel path (the shipped
 // models are below its threshold), and the model's own thread count is > 1, so the sessions contend for
 // the pool the model shares between them. Several rounds, each with fresh sessions on fresh threads.
 // Bit-identity (no tolerance) because a thread count never changes a result: every row's dot product is
-// computed in the same order whichever thread runs it.
+// computed in the same order whichever thread runs it. On Vulkan the sessions of a model take turns on
+// its device queue, and the GPU computes the same bits whatever ran before.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "../int8/random_model.h"
+#include "../vulkan/vk_required.h"
 #include "quant/calibrate.h"
 #include "quant/model_io.h"
 #include "quant/quantize_model.h"
@@ -92,6 +94,8 @@ void check_concurrent_sessions(BackendKind backend, const std::string& path) {
   alone.backend = backend;
   alone.threads = 1;
   auto single = Model::load(path, alone);
+  if (backend == BackendKind::kVulkan && !single.ok() && single.status().code() == StatusCode::kUnavailable)
+    TESSERA_VK_NO_DEVICE("no usable Vulkan device: " << single.status().to_string());
   ASSERT_TRUE(single.ok()) << single.status().to_string();
   std::vector<std::vector<float>> expect;
   for (int i = 0; i < kSessions; ++i) {
@@ -120,6 +124,10 @@ void check_concurrent_sessions(BackendKind backend, const std::string& path) {
 
 TEST(ConcurrentSessions, FloatCpuSessionsOnManyThreadsMatchOneThreadBitForBit) {
   check_concurrent_sessions(BackendKind::kCpu, write_model(quant::QuantMode::kF16, "wide-f16.gguf"));
+}
+
+TEST(ConcurrentSessions, VulkanSessionsOnManyThreadsMatchOneThreadBitForBit) {
+  check_concurrent_sessions(BackendKind::kVulkan, write_model(quant::QuantMode::kF16, "wide-f16-vk.gguf"));
 }
 
 TEST(ConcurrentSessions, Int8SessionsOnManyThreadsMatchOneThreadBitForBit) {

@@ -241,8 +241,12 @@ TEST(SafetensorsBadInput, FolderProblems) {
   auto r = read_safetensors(dir.string());
   EXPECT_EQ(r.status().code(), StatusCode::kNotFound);
   EXPECT_NE(r.status().message().find("model.safetensors"), std::string::npos);
+  // An index makes it a sharded folder (tests/model/convert_hf_test.cpp has the full cases); an empty one is corrupt.
   gguf_test::write_bytes(dir / "model.safetensors.index.json", {});
-  EXPECT_EQ(read_safetensors(dir.string()).status().code(), StatusCode::kUnsupported);
+  r = read_safetensors(dir.string());
+  EXPECT_EQ(r.status().code(), StatusCode::kCorruptFile);
+  EXPECT_NE(r.status().message().find("model.safetensors.index.json: expected valid JSON"), std::string::npos)
+      << r.status().message();
 
   gguf_test::write_bytes(dir / "model.safetensors", gguf_test::read_bytes(kData + "/model/model.safetensors"));
   std::ofstream(dir / "config.json") << "{\"n_embd\": 8,";

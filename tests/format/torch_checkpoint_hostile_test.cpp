@@ -243,6 +243,52 @@ TEST(TorchCheckpointHostile, ModelArgsDepthAndTypes) {
   expect_error(load(archive(b.s, {})), StatusCode::kUnsupported, "model_args.blob: a bytes value");
 }
 
+TEST(TorchCheckpointHostile, ModelArgsSharedReferencesAreBoundedBySize) {
+  // L0 = [], L(i) = [L(i-1), L(i-1)] through the memo: 40 levels (within the depth limit) are a few
+  // hundred pickle bytes but 2^41 - 1 values when copied out as a tree. The conversion stops at its
+  // value budget instead of allocating until killed.
+  PickleBuilder p;
+  p.op('}').str("model").op('}').op('s').str("model_args").op('}').str("args");
+  // Each level is memoised (BINPUT) and popped; the last is fetched back (BINGET) as the value.
+  p.op(']').raw(std::string("q\x00", 2)).op('0');
+  for (int i = 1; i <= 40; ++i) {
+    const std::string prev(1, char(i - 1)), here(1, char(i));
+    p.mark().raw("h" + prev).raw("h" + prev).op('l').raw("q" + here).op('0');
+  }
+  p.raw(std::string("h\x28", 2)).op('s').op('s').stop();
+  ASSERT_LT(p.s.size(), 512u);
+  expect_error(load(archive(p.s, {})), StatusCode::kResourceExhausted, "more than 100000 values when expanded");
+  // The same shape 10 levels deep (2047 values) is plain data and converts.
+  PickleBuilder small;
+  small.op('}').str("model").op('}').op('s').str("model_args").op('}').str("args");
+  small.op(']').raw(std::string("q\x00", 2)).op('0');
+  for (int i = 1; i <= 10; ++i) {
+    const std::string prev(1, char(i - 1)), here(1, char(i));
+    small.mark().raw("h" + prev).raw("h" + prev).op('l').raw("q" + here).op('0');
+  }
+  small.raw(std::string("h\x0a", 2)).op('s').op('s').stop();
+  auto ok = load(archive(small.s, {}));
+  ASSERT_TRUE(ok.ok()) << ok.status().to_string();
+  const nlohmann::json* j = &ok->config["args"];
+  for (int depth = 0; depth < 10; ++depth) {
+    ASSERT_TRUE(j->is_array());
+    ASSERT_EQ(j->size(), 2u);
+    j = &(*j)[1];
+  }
+  EXPECT_TRUE(j->is_array() && j->empty());
+}
+
+TEST(TorchCheckpointHostile, MetadataInErrorsIsEscaped) {
+  // A model_args key carrying a terminal escape (clear screen) and a NUL: the error quotes it escaped.
+  PickleBuilder b;
+  b.op('}').str("model").op('}').op('s').str("model_args").op('}').str(std::string("\x1b[2J\0x", 6));
+  b.raw(std::string("C\x01z", 3)).op('s').op('s').stop();
+  auto r = load(archive(b.s, {}));
+  expect_error(r, StatusCode::kUnsupported, "model_args.\\x1b[2J\\x00x: a bytes value");
+  EXPECT_EQ(r.status().message().find('\x1b'), std::string::npos);
+  EXPECT_EQ(r.status().message().find('\0'), std::string::npos);
+}
+
 TEST(TorchCheckpointHostile, BigEndianByteorderRecordIsRefused) {
   FakeTensor t{.name = "w"};
   const std::string zip = make_zip({{"m/data.pkl", state_dict_pickle({t})}, {"m/byteorder", "big"},

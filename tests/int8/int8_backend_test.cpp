@@ -97,7 +97,7 @@ TEST(Int8Backend, ThreadsKernelsAndArenaNeverChangeABit) {
   lo.threads = 1;
   auto model = Model::load(path, lo);
   ASSERT_TRUE(model.ok());
-  const size_t bytes = (*model)->session_arena_bytes(32);
+  const size_t bytes = (*model)->session_arena_bytes(32).value();
   EXPECT_GT(bytes, 0u);
   std::vector<std::byte> arena(bytes + 3);
   EXPECT_EQ(run(path, lo, std::span<std::byte>(arena).subspan(3)), ref);  // any alignment
@@ -118,7 +118,7 @@ TEST(Int8Backend, DecodeAllocatesNothing) {
   lo.threads = 2;
   auto model = Model::load(path, lo);
   ASSERT_TRUE(model.ok());
-  std::vector<std::byte> arena((*model)->session_arena_bytes(64));
+  std::vector<std::byte> arena((*model)->session_arena_bytes(64).value());
   SessionOptions so;
   so.max_tokens = 64;
   so.arena = arena;

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "core/dtype.h"
@@ -20,6 +21,15 @@
 
 namespace tessera::vk::test {
 
+// The device-limits profile this run plans under (--vulkan-profile=NAME, test_main.cpp; "full" by default).
+const std::string& test_profile();
+
+// SKIP without a Vulkan device; under a requested profile any other failure (e.g. the device does
+// not meet the profile) fails the test, so a profile run cannot pass by skipping.
+inline bool skip_without_device(const Status& s) {
+  return s.code() == StatusCode::kUnavailable || test_profile() == "full";
+}
+
 class VulkanTest : public ::testing::Test {
  protected:
   virtual void customize(ContextOptions&) {}
@@ -27,9 +37,12 @@ class VulkanTest : public ::testing::Test {
     (void)take_validation_messages();
     ContextOptions o;
     o.validation = true;
+    o.profile = test_profile();
     customize(o);
     auto c = Context::create(o);
-    if (!c.ok()) TESSERA_VK_NO_DEVICE("no usable Vulkan device with validation: " << c.status().to_string());
+    if (!c.ok() && skip_without_device(c.status()))
+      TESSERA_VK_NO_DEVICE("no usable Vulkan device with validation: " << c.status().to_string());
+    ASSERT_TRUE(c.ok()) << "profile " << test_profile() << ": " << c.status().to_string();
     ctx_ = std::move(c).value();
   }
   void TearDown() override {

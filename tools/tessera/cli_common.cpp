@@ -26,15 +26,51 @@ Result<std::vector<int32_t>> parse_token_list(const std::string& text) {
   return out;
 }
 
-void BackendFlags::add_to(CLI::App& app, const std::string& default_backend) {
-  backend = default_backend;
-  app.add_option("--backend", backend, "auto | cpu | vulkan | cpu-int8")->capture_default_str();
-  app.add_option("--threads", threads, "CPU threads")->capture_default_str();
-  app.add_option("--vulkan-device", vulkan_device, "Vulkan device index (-1: best)");
+void add_format_option(CLI::App& app, std::string& format) {
+  app.add_option("--format", format, "output: text | json")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
+}
+
+void add_threads_option(CLI::App& app, int& threads) {
+  app.add_option("--threads", threads, "CPU threads (1..256)")->check(CLI::Range(1, 256))->capture_default_str();
+}
+
+void add_tokens_option(CLI::App& app, std::string& tokens, const std::string& help, const std::string& hidden_alias) {
+  CLI::Option* main = app.add_option("--tokens", tokens, help);
+  if (hidden_alias.empty()) return;
+  // A callback rather than excludes(), which would print the hidden name in --tokens' help line.
+  app.add_option_function<std::string>(
+         hidden_alias,
+         [&tokens, main, hidden_alias](const std::string& value) {
+           if (main->count() > 0) throw CLI::ExcludesError(hidden_alias, "--tokens");
+           tokens = value;
+         },
+         help)
+      ->group("");
+}
+
+CLI::Validator backend_validator() {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        return parse_backend_kind(value).ok() ? std::string()
+                                              : "unknown backend '" + value + "' (auto, cpu, vulkan, cpu-int8)";
+      },
+      "BACKEND");
+}
+
+void BackendFlags::add_to(CLI::App& app) {
+  app.add_option("--backend", backend, "auto (Vulkan if usable, else cpu) | cpu | vulkan | cpu-int8")
+      ->check(backend_validator())
+      ->capture_default_str();
+  add_threads_option(app, threads);
+  app.add_option("--vulkan-device", vulkan_device, "Vulkan device index (-1: best)")->capture_default_str();
   app.add_option("--vulkan-device-name", vulkan_device_name, "Vulkan device name (substring)");
   app.add_flag("--vulkan-validation", vulkan_validation, "enable the Khronos validation layer");
+  app.add_option("--vulkan-profile", vulkan_profile,
+                 "plan within a device-limits profile: full | android-baseline-2022 | raspberry-pi (docs/vulkan.md)")
+      ->capture_default_str();
   app.add_option("--int8-kernel", int8_kernel, "cpu-int8 matvec kernel: auto | portable | avx2 | avx512-vnni | neon-dot")
-      ->check(CLI::IsMember({"auto", "portable", "avx2", "avx512-vnni", "neon-dot"}));
+      ->check(CLI::IsMember({"auto", "portable", "avx2", "avx512-vnni", "neon-dot"}))
+      ->capture_default_str();
 }
 
 Result<LoadOptions> BackendFlags::options() const {
@@ -44,6 +80,7 @@ Result<LoadOptions> BackendFlags::options() const {
   o.vulkan_device_index = vulkan_device;
   o.vulkan_device_name = vulkan_device_name;
   o.vulkan_validation = vulkan_validation;
+  o.vulkan_profile = vulkan_profile;
   if (int8_kernel == "portable") o.int8_kernel = Int8Kernel::kPortable;
   else if (int8_kernel == "avx2") o.int8_kernel = Int8Kernel::kAvx2;
   else if (int8_kernel == "avx512-vnni") o.int8_kernel = Int8Kernel::kAvx512Vnni;

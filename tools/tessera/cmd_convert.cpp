@@ -1,4 +1,5 @@
-// tessera convert IN OUT.gguf: authors' ckpt.pt or a safetensors folder -> Tessera GGUF.
+// tessera convert IN OUT.gguf: authors' ckpt.pt or a Hugging Face safetensors folder (single or sharded,
+// prefixed keys, F32/F16/BF16) -> Tessera GGUF.
 #include <iostream>
 
 #include "command.h"
@@ -8,35 +9,43 @@ namespace tessera::cli {
 namespace {
 
 struct ConvertArgs {
-  std::string input, output, method;
+  std::string input, output, method, name;
   int mask_offset = 0;
   bool f16 = false;
 };
 
 int run_convert(const ConvertArgs& a) {
+  if (!a.method.empty()) {
+    auto method = AttentionMethod::parse(a.method);
+    if (!method.ok()) return usage_error("convert", "--method: " + method.status().message());
+  }
   auto ckpt = read_any_checkpoint(a.input);
   if (!ckpt.ok()) return fail("convert", ckpt.status().message());
   ConvertOptions o;
   if (!a.method.empty()) o.method = a.method;
   if (a.mask_offset != 0) o.mask_offset = a.mask_offset;
   o.f16 = a.f16;
+  if (!a.name.empty()) o.name = a.name;
   auto model = convert_checkpoint(ckpt.value(), o);
   if (!model.ok()) return fail("convert", model.status().message());
   for (const std::string& note : model->notes) std::cerr << "note: " << note << "\n";
   Status st = write_model_gguf(model.value(), a.output);
   if (!st.ok()) return fail("convert", st.message());
   const HParams& hp = model->hparams;
-  std::cout << "wrote " << a.output << ": " << hp.source_variant << " Memory Mosaics, " << hp.n_layer << " layers, C="
+  std::cout << "wrote " << a.output << ": '" << model->name << "', " << hp.source_variant << " Memory Mosaics, " << hp.n_layer << " layers, C="
             << hp.n_embd << ", " << hp.n_head << " heads, vocab " << hp.vocab_size << ", attention "
             << hp.method.name() << " (mask offset " << hp.mask_offset << "), " << model->tensors.size()
             << " tensors" << (a.f16 ? " (F16)" : "") << "\n";
-  return 0;
+  return kExitOk;
 }
 
-Registration reg("convert", "convert an authors' ckpt.pt or a safetensors folder to a Tessera GGUF",
+Registration reg("convert", "convert an authors' ckpt.pt or a Hugging Face safetensors folder to a Tessera GGUF",
                  [](CLI::App& sub) -> Action {
                    auto a = std::make_shared<ConvertArgs>();
-                   sub.add_option("input", a->input, "ckpt.pt, model.safetensors or a folder with it")->required();
+                   sub.add_option("input", a->input,
+                                  "ckpt.pt, a .safetensors file, or a save_pretrained folder (model.safetensors or "
+                                  "shards + model.safetensors.index.json)")
+                       ->required();
                    sub.add_option("output", a->output, "output .gguf (written atomically)")->required();
                    sub.add_option("--method", a->method,
                                   "attention method when the checkpoint does not say (or to override): softmax, "
@@ -47,6 +56,7 @@ Registration reg("convert", "convert an authors' ckpt.pt or a safetensors folder
                                   "inferred automatically)")
                        ->check(CLI::IsMember({1, 2}));
                    sub.add_flag("--f16", a->f16, "store matrices and memories as F16");
+                   sub.add_option("--name", a->name, "general.name (default: the input's folder or file name)");
                    return [a] { return run_convert(*a); };
                  },
                  10);

@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <iostream>
 
+#include <nlohmann/json.hpp>
+
 #include "cli_common.h"
 #include "command.h"
 #include "core/file_io.h"
@@ -17,7 +19,7 @@ namespace tessera::cli {
 namespace {
 
 struct EvalArgs {
-  std::string task, lengths = "1x,2x,4x,8x,16x,32x,64x", backends = "cpu", csv, svg, title;
+  std::string task, lengths = "1x,2x,4x,8x,16x,32x,64x", backends = "auto", csv, svg, title, format = "text";
   std::vector<std::string> models, include_csv;
   int samples = 100;
   uint64_t seed = 1;
@@ -49,19 +51,19 @@ Status write_text(const std::string& path, const std::string& text) {
 }
 
 int run_eval(EvalArgs a) {
-  if (a.task != "mqmtar") return fail("eval", "unknown task '" + a.task + "' (available: mqmtar)");
+  if (a.task != "mqmtar") return usage_error("eval", "unknown task '" + a.task + "' (available: mqmtar)");
   auto lengths = tasks::parse_mqmtar_lengths(a.lengths);
-  if (!lengths.ok()) return fail("eval", lengths.status().message());
-  if (a.samples <= 0) return fail("eval", "--samples must be > 0, got " + std::to_string(a.samples));
+  if (!lengths.ok()) return usage_error("eval", lengths.status().message());
+  if (a.samples <= 0) return usage_error("eval", "--samples must be > 0, got " + std::to_string(a.samples));
   if (a.models.empty() && a.include_csv.empty())
-    return fail("eval", "no models given (and no --include-csv results to report)");
+    return usage_error("eval", "no models given (and no --include-csv results to report)");
   std::vector<std::string> backends;
   for (size_t s = 0; s <= a.backends.size();) {
     size_t e = a.backends.find(',', s);
     if (e == std::string::npos) e = a.backends.size();
     backends.push_back(a.backends.substr(s, e - s));
     if (!parse_backend_kind(backends.back()).ok())
-      return fail("eval", "--backend: unknown backend '" + backends.back() + "' (cpu, cpu-int8, vulkan, auto)");
+      return usage_error("eval", "--backend: unknown backend '" + backends.back() + "' (auto, cpu, vulkan, cpu-int8)");
     s = e + 1;
   }
   std::vector<tasks::EvalRow> rows;
@@ -110,7 +112,18 @@ int run_eval(EvalArgs a) {
                      r->pair_accuracy(), r->exact_match());
     }
   }
-  std::cout << tasks::eval_rows_table(rows);
+  if (a.format == "json") {
+    nlohmann::json out = nlohmann::json::array();
+    for (const tasks::EvalRow& r : rows)
+      out.push_back({{"model", r.model}, {"method", r.method}, {"backend", r.backend}, {"multiple", r.multiple},
+                     {"length", r.length}, {"tokens", r.tokens}, {"samples", r.samples},
+                     {"pair_accuracy", r.pair_accuracy}, {"exact_match", r.exact_match}});
+    std::cout << nlohmann::json{{"task", a.task}, {"rows", std::move(out)}}.dump(
+                     1, ' ', false, nlohmann::json::error_handler_t::replace)
+              << "\n";
+  } else {
+    std::cout << tasks::eval_rows_table(rows);
+  }
   if (!a.csv.empty()) {
     Status st = write_text(a.csv, tasks::eval_rows_to_csv(rows));
     if (!st.ok()) return fail("eval", "--csv " + a.csv + ": " + st.message());
@@ -120,7 +133,7 @@ int run_eval(EvalArgs a) {
     Status st = write_text(a.svg, tasks::eval_rows_svg(rows, title));
     if (!st.ok()) return fail("eval", "--svg " + a.svg + ": " + st.message());
   }
-  return 0;
+  return kExitOk;
 }
 
 Registration reg("eval", "accuracy of models on a task at several lengths (mqmtar): table, CSV, SVG",
@@ -136,10 +149,12 @@ Registration reg("eval", "accuracy of models on a task at several lengths (mqmta
                    sub.add_option("--svg", a->svg, "write an accuracy-vs-length plot");
                    sub.add_option("--title", a->title, "SVG title");
                    sub.add_option("--include-csv", a->include_csv, "earlier results (e.g. PyTorch) to add to the table/plot");
-                   a->backend.add_to(sub, "cpu");
+                   a->backend.add_to(sub);
                    sub.remove_option(sub.get_option("--backend"));
-                   sub.add_option("--backend", a->backends, "comma list: cpu, cpu-int8, vulkan, auto")
+                   sub.add_option("--backend", a->backends,
+                                  "comma list of auto (Vulkan if usable, else cpu), cpu, vulkan, cpu-int8")
                        ->capture_default_str();
+                   add_format_option(sub, a->format);
                    return [a] { return run_eval(*a); };
                  },
                  50);

@@ -1,10 +1,11 @@
-// tessera generate MODEL (--prompt-tokens "..." | --prompt "text") -n N: cached decoding.
+// tessera generate MODEL (--tokens "..." | --prompt "text") -n N: cached decoding.
 #include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <optional>
 
 #include "cli_common.h"
+#include "core/printable.h"
 #include "command.h"
 #include "tessera/tokenizer.h"
 
@@ -20,10 +21,17 @@ struct GenerateArgs {
 };
 
 int run_generate(const GenerateArgs& a) {
+  if (a.prompt_tokens.empty() == a.prompt.empty()) return usage_error("generate", "give one of --tokens or --prompt");
+  if (a.n < 0) return usage_error("generate", "-n must be >= 0, found " + std::to_string(a.n));
+  std::vector<int32_t> prompt;
+  if (!a.prompt_tokens.empty()) {
+    auto ids = parse_token_list(a.prompt_tokens);
+    if (!ids.ok()) return usage_error("generate", "--tokens: " + ids.status().message());
+    prompt = std::move(ids).value();
+  }
   auto model = load_model(a.model, a.backend, true);
   if (!model.ok()) return fail("generate", model.status().message());
   const ModelInfo& info = (*model)->info();
-  std::vector<int32_t> prompt;
   std::optional<Tokenizer> tokenizer;
   if (!info.tokenizer_tokens.empty()) {
     auto t = Tokenizer::from_tokens(info.tokenizer_tokens);
@@ -31,22 +39,20 @@ int run_generate(const GenerateArgs& a) {
     tokenizer = std::move(t).value();
   }
   if (!a.prompt.empty()) {
-    if (!tokenizer) return fail("generate", a.model + " has no tokenizer: pass --prompt-tokens instead of --prompt");
+    if (!tokenizer) return fail("generate", a.model + " has no tokenizer: pass --tokens instead of --prompt");
     auto ids = tokenizer->encode(a.prompt);
     if (!ids.ok()) return fail("generate", "--prompt: " + ids.status().message());
     prompt = std::move(ids).value();
-  } else {
-    auto ids = parse_token_list(a.prompt_tokens);
-    if (!ids.ok()) return fail("generate", "--prompt-tokens: " + ids.status().message());
-    prompt = std::move(ids).value();
   }
-  if (prompt.empty()) return fail("generate", "the prompt is empty");
-  if (a.n < 0) return fail("generate", "-n must be >= 0, found " + std::to_string(a.n));
-  SessionOptions so;
-  so.max_tokens = a.max_tokens > 0 ? a.max_tokens : int64_t(prompt.size()) + a.n;
+  if (prompt.empty()) return usage_error("generate", "the prompt is empty");
+  if (a.n < 0) return usage_error("generate", "-n must be >= 0, found " + std::to_string(a.n));
+  auto sampler_or = Sampler::create(a.sampling);
+  if (!sampler_or.ok()) return usage_error("generate", sampler_or.status().message());
+  Sampler& sampler = sampler_or.value();
+  SessionOptions so;  // the library checks --max-tokens (sign, backend limit, memory)
+  so.max_tokens = a.max_tokens != 0 ? a.max_tokens : int64_t(prompt.size()) + a.n;
   auto session = Session::create(**model, so);
   if (!session.ok()) return fail("generate", session.status().message());
-  Sampler sampler(a.sampling);
   auto t0 = std::chrono::steady_clock::now();
   Status st = (*session)->prefill(prompt);
   if (!st.ok()) return fail("generate", st.message());
@@ -56,7 +62,7 @@ int run_generate(const GenerateArgs& a) {
   for (int i = 0; i < a.n; ++i) {
     const int32_t tok = sampler.sample((*session)->logits());
     generated.push_back(tok);
-    if (tokenizer) std::cout << tokenizer->decode(tok) << std::flush;
+    if (tokenizer) std::cout << printable_text(tokenizer->decode(tok)) << std::flush;
     if (i + 1 < a.n) {
       st = (*session)->decode(tok);
       if (!st.ok()) return fail("generate", st.message());
@@ -76,27 +82,23 @@ int run_generate(const GenerateArgs& a) {
   std::fprintf(stderr, "backend %s: prefill %zu tokens in %.1f ms (%.0f tok/s), generated %d tokens at %.0f tok/s\n",
                info.backend_name.c_str(), prompt.size(), prefill_s * 1e3, double(prompt.size()) / prefill_s, a.n,
                a.n > 1 ? double(a.n - 1) / decode_s : 0.0);
-  return 0;
+  return kExitOk;
 }
 
 Registration reg("generate", "generate tokens from a prompt (cached decoding)",
                  [](CLI::App& sub) -> Action {
                    auto a = std::make_shared<GenerateArgs>();
                    sub.add_option("model", a->model, "model .gguf")->required();
-                   auto* pt = sub.add_option("--prompt-tokens", a->prompt_tokens, "prompt token ids, e.g. \"1 2 3\"");
-                   auto* p = sub.add_option("--prompt", a->prompt, "prompt text (models with a tokenizer)");
-                   pt->excludes(p);
+                   add_tokens_option(sub, a->prompt_tokens, "prompt token ids, e.g. \"1 2 3\" (or --prompt)",
+                                     "--prompt-tokens");
+                   sub.add_option("--prompt", a->prompt, "prompt text, for models with a tokenizer (or --tokens)");
                    sub.add_option("-n,--new-tokens", a->n, "tokens to generate")->capture_default_str();
                    sub.add_option("--max-tokens", a->max_tokens, "session capacity (default: prompt + n)");
                    sub.add_option("--temperature", a->sampling.temperature, "0: greedy")->capture_default_str();
                    sub.add_option("--top-p", a->sampling.top_p, "nucleus sampling")->capture_default_str();
                    sub.add_option("--top-k", a->sampling.top_k, "0: off")->capture_default_str();
                    sub.add_option("--seed", a->sampling.seed, "sampling seed")->capture_default_str();
-                   a->backend.add_to(sub, "auto");
-                   sub.callback([pt, p] {
-                     if (pt->count() == 0 && p->count() == 0)
-                       throw CLI::ValidationError("generate", "one of --prompt-tokens or --prompt is required");
-                   });
+                   a->backend.add_to(sub);
                    return [a] { return run_generate(*a); };
                  },
                  40);

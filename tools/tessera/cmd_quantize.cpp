@@ -3,10 +3,13 @@
 // as F16 (--f16). Prints a per-tensor SQNR report; writes atomically.
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 
 #include "command.h"
+#include "progress.h"
 #include "quant/model_io.h"
 #include "quant/quantize_model.h"
 
@@ -15,6 +18,8 @@ namespace {
 
 struct QuantizeArgs {
   std::string input, output, calib_file, calib_task, calib_method = "minmax", precision = "auto";
+  std::string calib_format = "auto", report, format = "text";
+  int threads = 1;
   double precision_target = 99.5;
   std::vector<std::string> force_int16;
   bool int8 = false, weights_only = false, f16 = false, quiet = false;
@@ -23,28 +28,30 @@ struct QuantizeArgs {
   uint64_t seed = 1;
 };
 
-// A one-line progress bar on a terminal (stderr); nothing when redirected.
-class ProgressBar {
- public:
-  explicit ProgressBar(bool enabled) : enabled_(enabled && isatty(fileno(stderr))) {}
-  void update(int64_t done, int64_t total) {
-    if (!enabled_ || total <= 0) return;
-    const int width = 40, filled = int(width * done / total);
-    if (filled == last_ && done != total) return;
-    last_ = filled;
-    std::fprintf(stderr, "\rcalibrating [%.*s%*s] %lld/%lld tokens", filled, "########################################",
-                 width - filled, "", (long long)done, (long long)total);
-    if (done == total) std::fprintf(stderr, "\n");
+// The report file: written whole to a temporary name, then renamed (nothing half-written on error).
+Status write_report(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return io_error(path + ": cannot write the report");
+    out << text;
+    if (!out.flush()) {
+      std::remove(tmp.c_str());
+      return io_error(path + ": cannot write the report");
+    }
   }
-
- private:
-  bool enabled_;
-  int last_ = -1;
-};
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    return io_error(path + ": cannot write the report");
+  }
+  return Status();
+}
 
 int run_quantize(const QuantizeArgs& a) {
   const int modes = int(a.int8) + int(a.weights_only) + int(a.f16);
-  if (modes > 1) return fail("quantize", "choose one of --int8, --weights-only, --f16");
+  if (modes > 1) return usage_error("quantize", "choose one of --int8, --weights-only, --f16");
+  if (a.threads < 1 || a.threads > 256)
+    return usage_error("quantize", "--threads must be in 1..256, found " + std::to_string(a.threads));
   quant::QuantizeOptions o;
   o.mode = a.weights_only ? quant::QuantMode::kWeightsOnly : a.f16 ? quant::QuantMode::kF16 : quant::QuantMode::kInt8;
   if (a.calib_method == "percentile") {
@@ -56,15 +63,24 @@ int run_quantize(const QuantizeArgs& a) {
                                               : quant::PrecisionMode::kAuto;
   o.precision.target_agreement = a.precision_target;
   o.precision.force_int16 = a.force_int16;
+  o.threads = a.threads;
+  const auto load_start = std::chrono::steady_clock::now();
+  const double load_cpu_start = quant::process_cpu_seconds();
   auto model = quant::load_float_model(a.input);
   if (!model.ok()) return fail("quantize", model.status().message());
+  const double load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count();
+  const double load_cpu = quant::process_cpu_seconds() - load_cpu_start;
   const HParams& hp = model->hp;
   if (o.mode == quant::QuantMode::kInt8) {
     if (!a.calib_file.empty()) {
-      auto seqs = quant::read_calibration_file(a.calib_file, hp.vocab_size);
-      if (!seqs.ok()) return fail("quantize", seqs.status().message());
-      o.calibration_sequences = std::move(*seqs);
-      o.calibration_source = "file:" + a.calib_file;
+      const auto format = a.calib_format == "tokens" ? quant::CalibrationFormat::kTokens
+                          : a.calib_format == "text" ? quant::CalibrationFormat::kText
+                                                     : quant::CalibrationFormat::kAuto;
+      const int64_t len = a.calib_length > 0 ? a.calib_length : std::max<int64_t>(std::min<int64_t>(hp.block_size, 256), 16);
+      auto calib = quant::read_calibration(a.calib_file, format, model->tokens, hp.vocab_size, len);
+      if (!calib.ok()) return fail("quantize", calib.status().message());
+      o.calibration_sequences = std::move(calib->sequences);
+      o.calibration_source = std::move(calib->source);
     } else if (a.calib_task == "mqmtar") {
       auto seqs = quant::mqmtar_calibration_sequences(hp.vocab_size, a.calib_sequences, a.seed);
       if (!seqs.ok()) return fail("quantize", seqs.status().message());
@@ -73,21 +89,43 @@ int run_quantize(const QuantizeArgs& a) {
                              std::to_string(a.seed);
     } else {
       // No data given: uniform random tokens of the vocabulary.
-      const int64_t len = a.calib_length > 0 ? a.calib_length : std::max<int64_t>(hp.block_size, 16);
+      const int64_t len = a.calib_length > 0 ? a.calib_length : std::max<int64_t>(std::min<int64_t>(hp.block_size, 256), 16);
+      if (Status st = quant::check_calibration_size(hp, a.calib_sequences, len); !st.ok())
+        return fail("quantize", st.message() + " (choose a smaller --calib-length)");
       o.calibration_sequences = quant::random_calibration_sequences(hp.vocab_size, a.calib_sequences, len, a.seed);
       o.calibration_source = "random tokens: " + std::to_string(a.calib_sequences) + " x " + std::to_string(len) +
                              ", seed " + std::to_string(a.seed);
       if (!a.quiet) std::cerr << "note: no --calib file: calibrating on " << o.calibration_source << "\n";
     }
   }
-  ProgressBar bar(!a.quiet);
-  o.progress = [&bar](int64_t done, int64_t total) { bar.update(done, total); };
-  auto q = quant::quantize_model(*model, o);
+  PhaseProgress progress(!a.quiet);
+  o.progress = [&progress](const char* phase, int64_t done, int64_t total) {
+    progress.update(phase, done, total, std::string(phase) == "calibrating" ? "tokens"
+                                        : std::string(phase) == "searching" ? "passes"
+                                                                            : "layers");
+  };
+  const std::vector<std::string> tokenizer = model->tokens;
+  const std::string model_name = model->name;
+  auto q = quant::quantize_model(std::move(*model), o);
   if (!q.ok()) return fail("quantize", q.status().message());
-  Status st = quant::write_quantized_gguf(*q, model->tokens, a.output);
+  progress.end_line();
+  if (!a.quiet) std::cerr << "writing " << a.output << "\n";
+  const auto write_start = std::chrono::steady_clock::now();
+  const double write_cpu_start = quant::process_cpu_seconds();
+  Status st = quant::write_quantized_gguf(*q, tokenizer, a.output, model_name);
   if (!st.ok()) return fail("quantize", st.message());
-  if (!a.quiet) std::cout << q->report.text();
-  std::cout << "wrote " << a.output << " (" << quant::quant_mode_name(o.mode) << ")\n";
+  q->report.phase_seconds.insert(q->report.phase_seconds.begin(), {"load", load_seconds});
+  q->report.phase_seconds.push_back(
+      {"write", std::chrono::duration<double>(std::chrono::steady_clock::now() - write_start).count()});
+  q->report.phase_cpu_seconds.insert(q->report.phase_cpu_seconds.begin(), {"load", load_cpu});
+  q->report.phase_cpu_seconds.push_back({"write", quant::process_cpu_seconds() - write_cpu_start});
+  if (!a.report.empty()) {
+    st = write_report(a.report, q->report.json());
+    if (!st.ok()) return fail("quantize", st.message());
+  }
+  if (a.format == "json") std::cout << q->report.json();
+  else if (!a.quiet) std::cout << q->report.text();
+  if (a.format != "json") std::cout << "wrote " << a.output << " (" << quant::quant_mode_name(o.mode) << ")\n";
   return 0;
 }
 
@@ -99,7 +137,13 @@ Registration reg("quantize", "fold and quantize a float model: --int8 (cpu-int8)
                    sub.add_flag("--int8", a->int8, "int8 weights + calibrated activations (default)");
                    sub.add_flag("--weights-only", a->weights_only, "int8 weights, float activations (Vulkan)");
                    sub.add_flag("--f16", a->f16, "F16 matrices, not folded");
-                   sub.add_option("--calib", a->calib_file, "calibration tokens: one sequence per line, ids");
+                   sub.add_option("--calib", a->calib_file,
+                                  "calibration data: token ids (one sequence per line) or text, which the model's "
+                                  "tokenizer encodes and cuts into --calib-length sequences");
+                   sub.add_option("--calib-format", a->calib_format,
+                                  "auto (ids when every word is an integer, else text) | tokens | text")
+                       ->check(CLI::IsMember({"auto", "tokens", "text"}))
+                       ->capture_default_str();
                    sub.add_option("--calib-task", a->calib_task, "built-in calibration data: mqmtar (task generator)")
                        ->check(CLI::IsMember({"mqmtar"}));
                    sub.add_option("--calib-method", a->calib_method, "minmax | percentile")
@@ -108,7 +152,8 @@ Registration reg("quantize", "fold and quantize a float model: --int8 (cpu-int8)
                        ->check(CLI::Range(50.0, 100.0));
                    sub.add_option("--calib-sequences", a->calib_sequences, "random calibration sequences (no --calib)")
                        ->check(CLI::PositiveNumber);
-                   sub.add_option("--calib-length", a->calib_length, "their length (default: block size)");
+                   sub.add_option("--calib-length", a->calib_length,
+                                  "length of the random or text calibration sequences (default: block size, 16..256)");
                    sub.add_option("--seed", a->seed, "seed of the random calibration tokens");
                    sub.add_option("--precision", a->precision,
                                   "int8 | auto (per-tensor sensitivity search picks int16 tensors/sites) | int16")
@@ -120,7 +165,16 @@ Registration reg("quantize", "fold and quantize a float model: --int8 (cpu-int8)
                                   "tensors/activation sites kept at 16 bits whatever --precision picks "
                                   "(e.g. blk.0.attn_k.weight,blk.1.act.o)")
                        ->delimiter(',');
-                   sub.add_flag("--quiet", a->quiet, "no progress bar, no report");
+                   sub.add_option("--threads", a->threads, "CPU threads for calibration and the precision search "
+                                  "(the output file does not depend on it)")
+                       ->capture_default_str();
+                   sub.add_option("--report", a->report,
+                                  "write a JSON report: per tensor precision, SQNR, max error; per activation site "
+                                  "clip, scale, clipped fraction; simulated agreement");
+                   sub.add_option("--format", a->format, "text | json: the report printed on stdout")
+                       ->check(CLI::IsMember({"text", "json"}))
+                       ->capture_default_str();
+                   sub.add_flag("--quiet", a->quiet, "no progress, no report on stdout");
                    return [a] { return run_quantize(*a); };
                  },
                  20);

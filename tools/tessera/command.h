@@ -29,7 +29,15 @@ struct Registration {
   }
 };
 
-// Prints "tessera <command>: error: <message>" to stderr and returns exit code 1.
+// Exit codes, the same for every subcommand (docs/cli.md).
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitRuntimeError = 1,  // the command line was fine but the work failed: a file, a model, a device
+  kExitUsageError = 2,    // the command line itself is wrong: unknown command/flag, missing or malformed value
+};
+
+// Print "tessera <command>: error: <message>" to stderr and return kExitRuntimeError / kExitUsageError.
 int fail(const std::string& command, const std::string& message);
+int usage_error(const std::string& command, const std::string& message);
 
 }  // namespace tessera::cli

@@ -19,6 +19,7 @@ enum class StatusCode {
   kUnavailable,      // a device/backend is not present (a normal outcome)
   kOutOfRange,       // a value outside its allowed range (e.g. context full)
   kInternal,         // a bug in Tessera
+  kResourceExhausted,  // a request larger than the model, the backend or the machine can hold
 };
 
 const char* status_code_name(StatusCode code);
@@ -51,6 +52,7 @@ inline Status unsupported(std::string m) { return {StatusCode::kUnsupported, std
 inline Status unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
 inline Status out_of_range(std::string m) { return {StatusCode::kOutOfRange, std::move(m)}; }
 inline Status internal_error(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
+inline Status resource_exhausted(std::string m) { return {StatusCode::kResourceExhausted, std::move(m)}; }
 
 template <class T>
 class [[nodiscard]] Result {
