@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <iostream>
 #include <map>
+#include <new>
 
 #include "command.h"
 
@@ -36,7 +37,15 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
-  for (auto& [sub, action] : actions)
-    if (sub->parsed()) return action();
+  for (auto& [sub, action] : actions) {
+    if (!sub->parsed()) continue;
+    try {  // the library returns Status; this catches what the CLI's own code could throw
+      return action();
+    } catch (const std::bad_alloc&) {
+      return fail(sub->get_name(), "out of memory");
+    } catch (const std::exception& e) {
+      return fail(sub->get_name(), std::string("unexpected exception: ") + e.what());
+    }
+  }
   return 2;
 }
