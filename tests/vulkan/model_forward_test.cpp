@@ -76,9 +76,8 @@ class VulkanModelForward : public ::testing::Test {
     }
     EXPECT_LE(worst_decode, 1e-5) << "decode differs from prefill";
     EXPECT_EQ((*seq)->position(), int64_t(T));
-    // The cache is full at capacity: a clear error, no crash.
-    std::vector<int32_t> more(4, 1);
-    EXPECT_EQ((*seq)->forward(more, all, true).code(), StatusCode::kOutOfRange);
+    // Feeding past the capacity is refused by the Session, which owns that check for every backend
+    // (tests/model/request_checks_test.cpp); a backend sequence trusts it.
   }
   std::string skipped_;
   bool skip_ = true;
