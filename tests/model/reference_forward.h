@@ -1,5 +1,5 @@
 // An independent float64 Memory Mosaics forward pass for tests, written straight from
-// shared/spec/memory-mosaics.md as a full recompute over all positions (no caches, no shared code
+// docs/model.md as a full recompute over all positions (no caches, no shared code
 // with the runtime). Attention transforms use their defining equations: entmax by 200+ bisection
 // halvings of τ inside the bracket, top-K by a stable sort, ReLU forms as the seed code writes them.
 #pragma once

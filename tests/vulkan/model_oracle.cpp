@@ -1,4 +1,4 @@
-// Float64 forward of a Memory Mosaics model over a whole sequence (no caching), from the spec.
+// Float64 forward of a Memory Mosaics model over a whole sequence (no caching), from docs/model.md.
 #include "model_oracle.h"
 
 namespace tessera::vk::test {

@@ -1,5 +1,5 @@
-// A random tiny Memory Mosaics model and an independent float64 forward written from the spec
-// (shared/spec/memory-mosaics.md), used to check the Vulkan forward end to end.
+// A random tiny Memory Mosaics model and an independent float64 forward written from docs/model.md,
+// used to check the Vulkan forward end to end.
 #pragma once
 
 #include <cmath>
@@ -127,7 +127,7 @@ inline std::vector<double> oracle_row(const AttentionMethod& method, const std::
   switch (method.kind) {
     case AttentionKind::kSoftmax: return oracle_softmax(s);
     case AttentionKind::kReluMax: return oracle_relu(s, beta2, 1.0, true, false);    // regular seed file
-    // Regular seed file: ReLU(2β²·s + 1 - 2β²) with s = β² cos (spec memory-mosaics.md).
+    // Regular seed file: ReLU(2β²·s + 1 - 2β²) with s = β² cos (docs/attention.md).
     case AttentionKind::kNormRelu: return oracle_relu(s, 2 * beta2, 1 - 2 * beta2, false, true);
     case AttentionKind::kTopKSoftmax: return oracle_topk(s, method.top_k, true);
     case AttentionKind::kTopKUniform: return oracle_topk(s, method.top_k, false);
