@@ -1,5 +1,5 @@
 // Per-row time of the attention transforms on decode-like rows (one query over n cached keys,
-// scores β²·cos with β² = 8, as the PyTorch reference figures), n = 64 … 65536:
+// scores β²·cos with β² = 8, as the PyTorch reference figures in docs/benchmarks.md), n = 64 … 65536:
 // Tessera exact vs full sort vs bisection (24 and 50 iterations, entmax_bisect style) vs softmax,
 // float and fixed point. Run: build/bench/attention_transforms_bench
 #include <benchmark/benchmark.h>
