@@ -150,7 +150,6 @@ void run_fixed(benchmark::State& state, tessera::ops::fixed::FixedRowTransform t
   state.SetItemsProcessed(state.iterations());
 }
 using tessera::ops::fixed::FixedKind;
-void BM_FixedSoftmax(benchmark::State& st) { run_fixed(st, {FixedKind::kSoftmax}); }
 void BM_FixedSparsemax(benchmark::State& st) { run_fixed(st, {FixedKind::kSparsemax}); }
 void BM_FixedEntmax15(benchmark::State& st) { run_fixed(st, {FixedKind::kEntmax15}); }
 void BM_FixedEntmax43(benchmark::State& st) { run_fixed(st, {FixedKind::kEntmax43}); }
@@ -174,7 +173,6 @@ BENCHMARK(BM_Bisect<3, 50>)->SIZES;
 BENCHMARK(BM_Relumax)->SIZES;
 BENCHMARK(BM_NormRelu)->SIZES;
 BENCHMARK(BM_Top4Softmax)->SIZES;
-BENCHMARK(BM_FixedSoftmax)->SIZES;
 BENCHMARK(BM_FixedSparsemax)->SIZES;
 BENCHMARK(BM_FixedEntmax15)->SIZES;
 BENCHMARK(BM_FixedEntmax43)->SIZES;

@@ -13,7 +13,7 @@ core=(runtime/ops/int8/rsqrt_fixed.cpp runtime/ops/int8/matvec_int8.cpp runtime/
       runtime/ops/int8/layernorm_fixed.cpp runtime/ops/int8/leaky_average_fixed.cpp runtime/ops/int8/l2norm_fixed.cpp
       runtime/ops/int8/softmax_fixed.cpp runtime/ops/int8/pmem_weights.cpp runtime/ops/int8/matvec_wide.cpp runtime/ops/int8/axpy_int8.cpp runtime/ops/int8/axpy_quads.cpp runtime/ops/int8/cos_scores.cpp runtime/ops/int8/matvec_q16_quads.cpp runtime/ops/int8/value_sum_int16.cpp runtime/ops/int8/matvec_q16.cpp runtime/cpu_int8/int8_forward.cpp
       runtime/ops/fixed/attention_fixed.cpp runtime/ops/fixed/entmax_fixed.cpp runtime/ops/fixed/entmax_power_sums.cpp runtime/ops/fixed/entmax_mass_scan.cpp runtime/ops/fixed/entmax_keys.cpp runtime/ops/fixed/fixed_math.cpp
-      runtime/ops/fixed/relumax_fixed.cpp runtime/ops/fixed/softmax_fixed.cpp runtime/ops/fixed/topk_fixed.cpp)
+      runtime/ops/fixed/relumax_fixed.cpp runtime/ops/fixed/topk_fixed.cpp)
 objs=()
 for src in "${core[@]}"; do
   obj="$work/$(tr / _ <<<"${src%.cpp}").o"
