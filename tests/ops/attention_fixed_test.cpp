@@ -12,7 +12,7 @@
 #include <random>
 #include <vector>
 
-#include "attention_oracle.h"
+#include "support/attention_oracle.h"
 #include "ops/attention_fixed_method.h"
 #include "ops/fixed/fixed_math.h"
 

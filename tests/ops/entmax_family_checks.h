@@ -11,7 +11,7 @@
 #include <sstream>
 #include <vector>
 
-#include "attention_oracle.h"
+#include "support/attention_oracle.h"
 #include "ops/entmax_exact.h"
 #include "row_generators.h"
 
