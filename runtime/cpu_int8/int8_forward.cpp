@@ -228,9 +228,8 @@ void pmem_heads(void* ctx, int64_t h_begin, int64_t h_end) {
       const int64_t bank = (p * H + h) * N;
       // The slot weights (compute only) stream this bank's value rows into L2 while they work
       // (ops/int8/prefetch_stream.h; int8 M_v only): the value sum then reads them from the cache, so one
-      // thread keeps memory busy through the weights' compute (gpt2-sized banks, q·M_k + weights + value
-      // sum: 2.37 → 1.99 ms per token; splitting the prefetch with q·M_k: 2.17 ms; also prefetching the next
-      // bank's keys during the value sum: slower). A hint: the bits do not depend on it.
+      // thread keeps memory busy through the weights' compute (measured best of the placements tried, with
+      // int8_decode_bench). A hint: the bits do not depend on it.
       const int8_t* value_rows = L.mem_v_quads ? L.mem_v_quads + bank * d : L.mem_v + bank * d;
       const size_t value_bytes = L.mem_v_lo ? 0 : size_t(N * d);
       // q·M_k[n] for all slots, exact int32 (|q·m| ≤ 2^15·127·d < 2^31 for d < 512): one pass of the

@@ -1,4 +1,4 @@
-// The Memory Mosaics forward pass as one recorded command buffer (docs: spec memory-mosaics.md).
+// The Memory Mosaics forward pass as one recorded command buffer (docs/model.md).
 #include <algorithm>
 
 #include "vulkan/sequence_state.h"

@@ -251,20 +251,4 @@ LayerNormWideFn layernorm_wide_function(MatvecKernel k) {
   return layernorm_fixed_wide;
 }
 
-void matmul_i8(MatvecFn fn, const int8_t* w, int64_t rows, int64_t cols, const int8_t* x,
-               int64_t n_tokens, int32_t* y) {
-  // Block of rows whose weights stay in L2 (~128 KiB) while every token passes over them.
-  int64_t block = cols > 0 ? (int64_t(128) * 1024) / cols : rows;
-  if (block < 4) block = 4;
-  int32_t column[256];  // one block's outputs for one token, copied into the strided Y
-  if (block > 256) block = 256;
-  for (int64_t r0 = 0; r0 < rows; r0 += block) {
-    const int64_t nr = rows - r0 < block ? rows - r0 : block;
-    for (int64_t t = 0; t < n_tokens; ++t) {
-      fn(w + r0 * cols, nr, cols, x + t * cols, column);
-      for (int64_t r = 0; r < nr; ++r) y[t * rows + r0 + r] = column[r];
-    }
-  }
-}
-
 }  // namespace tessera::ops::int8

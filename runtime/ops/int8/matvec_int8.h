@@ -71,9 +71,4 @@ void matvec_i8_helium(const int8_t* w, int64_t rows, int64_t cols, const int8_t*
 bool neon_dot_supported();  // HWCAP_ASIMDDP (Linux) / compile-time feature elsewhere
 #endif
 
-// Y[t][r] = Σ_c W[r][c]·X[t][c] for t < n_tokens (X: n_tokens × cols, Y: n_tokens × rows).
-// Rows are processed in cache-sized blocks so each weight block is reused across the tokens.
-void matmul_i8(MatvecFn fn, const int8_t* w, int64_t rows, int64_t cols, const int8_t* x,
-               int64_t n_tokens, int32_t* y);
-
 }  // namespace tessera::ops::int8

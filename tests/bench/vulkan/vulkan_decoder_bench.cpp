@@ -1,4 +1,4 @@
-// Vulkan backend benchmarks (issue 4), GPU time from timestamp queries (manual time):
+// Vulkan backend benchmarks, GPU time from timestamp queries (manual time):
 //   BM_Decode/<weights>/<method>/<context>: greedy decode (argmax on the GPU, no logits read back) of a
 //     GPT-2-small-sized random Memory Mosaics model after a real prefill to <context> tokens; counters:
 //     tok/s (GPU), wall_us (submit + fence per token), prefill_tok/s (GPU, the prefill segment that

@@ -1,4 +1,5 @@
-// Random canonical models for tests that need shapes and options the authors' fixtures lack.
+// Random canonical models (the converter's tensor names) for tests that need shapes and options the authors'
+// fixtures lack; `reference_of` gives the same model to the float64 reference forward.
 #pragma once
 
 #include <cmath>
@@ -7,7 +8,7 @@
 #include <vector>
 
 #include "model/convert.h"
-#include "reference_forward.h"
+#include "support/reference_forward.h"
 
 namespace tessera::testing {
 

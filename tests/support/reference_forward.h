@@ -1,7 +1,7 @@
-// An independent float64 Memory Mosaics forward pass for tests, written straight from
-// shared/spec/memory-mosaics.md as a full recompute over all positions (no caches, no shared code
-// with the runtime). Attention transforms use their defining equations: entmax by 200+ bisection
-// halvings of τ inside the bracket, top-K by a stable sort, ReLU forms as the seed code writes them.
+// The float64 Memory Mosaics forward pass of the tests, written straight from docs/model.md as a full
+// recompute over all positions (no caches, no shared code with the runtime). The attention transforms are
+// the float64 oracle's (attention_oracle.h): entmax by 200 bisection halvings of τ inside the bracket,
+// top-K by a stable sort, the ReLU forms as the seed code writes them.
 #pragma once
 
 #include <algorithm>
@@ -13,6 +13,7 @@
 
 #include "core/tensor.h"
 #include "model/hparams.h"
+#include "support/attention_oracle.h"
 
 namespace tessera::testing {
 
@@ -23,99 +24,28 @@ inline std::vector<double> to_f64(const Tensor& t) {
   return {f.begin(), f.end()};
 }
 
-// p = α-entmax(s) by bisection on τ (α > 1), renormalised only by the exact sum it finds.
-inline Vec entmax_bisect(const Vec& s, double alpha) {
-  const size_t n = s.size();
-  const double am1 = alpha - 1.0, r = 1.0 / am1;
-  Vec x(n);
-  for (size_t i = 0; i < n; ++i) x[i] = am1 * s[i];
-  const double mx = *std::max_element(x.begin(), x.end());
-  double lo = mx - 1.0, hi = mx - std::pow(double(n), -am1);
-  auto mass = [&](double tau) {
-    double m = 0;
-    for (double xi : x) m += xi > tau ? std::pow(xi - tau, r) : 0.0;
-    return m;
-  };
-  for (int it = 0; it < 200; ++it) {
-    const double mid = 0.5 * (lo + hi);
-    (mass(mid) >= 1.0 ? lo : hi) = mid;
-  }
-  Vec p(n);
-  for (size_t i = 0; i < n; ++i) p[i] = x[i] > lo ? std::pow(x[i] - lo, r) : 0.0;
-  const double z = std::accumulate(p.begin(), p.end(), 0.0);
-  for (double& v : p) v /= z;
-  return p;
-}
-
-inline Vec softmax(const Vec& s) {
-  const double mx = *std::max_element(s.begin(), s.end());
-  Vec p(s.size());
-  double z = 0;
-  for (size_t i = 0; i < s.size(); ++i) z += (p[i] = std::exp(s[i] - mx));
-  for (double& v : p) v /= z;
-  return p;
-}
-
-// Indices of the K largest scores; ties go to the lower index.
-inline std::vector<size_t> top_indices(const Vec& s, size_t k) {
-  std::vector<size_t> idx(s.size());
-  std::iota(idx.begin(), idx.end(), 0);
-  std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return s[a] > s[b]; });
-  idx.resize(std::min(k, idx.size()));
-  return idx;
-}
-
-// One attention row over cosines `cos` with key scale β (score s = β²·cos).
+// One attention row over cosines `cos` with key scale β (score s = β²·cos), in the seed form the model
+// was trained with (docs/attention.md, "The scores a model feeds the transform").
 inline Vec attention_row(const AttentionMethod& m, double beta, const Vec& cos) {
   const double b2 = beta * beta;
   Vec s(cos.size());
   for (size_t j = 0; j < cos.size(); ++j) s[j] = b2 * cos[j];
-  const double smax = *std::max_element(s.begin(), s.end());
-  Vec p(s.size(), 0.0);
-  auto normalise_relu = [&](Vec raw, bool uniform_if_zero) {
-    for (double& v : raw) v = std::max(v, 0.0);
-    const double z = std::accumulate(raw.begin(), raw.end(), 0.0);
-    if (z == 0) {
-      if (uniform_if_zero) std::fill(raw.begin(), raw.end(), 1.0 / double(raw.size()));
-      return raw;
-    }
-    for (double& v : raw) v /= std::max(z, 1e-6);
-    return raw;
-  };
+  const bool regular = m.form == SeedForm::kRegular;
   switch (m.kind) {
-    case AttentionKind::kSoftmax: return softmax(s);
+    case AttentionKind::kSoftmax: return oracle::softmax(s);
     case AttentionKind::kSparsemax:
     case AttentionKind::kEntmax15:
     case AttentionKind::kEntmax43:
-    case AttentionKind::kEntmaxAlpha: return entmax_bisect(s, m.entmax_alpha());
-    case AttentionKind::kReluMax: {
-      Vec raw(s.size());
-      for (size_t j = 0; j < s.size(); ++j)
-        raw[j] = m.form == SeedForm::kRegular ? b2 * (s[j] - smax) + m.relumax_b
-                                              : b2 * (cos[j] - smax / b2) + m.relumax_b;
-      return normalise_relu(raw, false);
-    }
-    case AttentionKind::kNormRelu: {
-      Vec raw(s.size());
-      for (size_t j = 0; j < s.size(); ++j)
-        raw[j] = m.form == SeedForm::kRegular ? 2 * b2 * s[j] + 1 - 2 * b2 : cos[j];
-      return normalise_relu(raw, true);
-    }
-    case AttentionKind::kTopKSoftmax: {
-      auto idx = top_indices(s, size_t(m.top_k));
-      Vec sub;
-      for (size_t i : idx) sub.push_back(s[i]);
-      Vec q = softmax(sub);
-      for (size_t i = 0; i < idx.size(); ++i) p[idx[i]] = q[i];
-      return p;
-    }
-    case AttentionKind::kTopKUniform: {
-      auto idx = top_indices(s, size_t(m.top_k));
-      for (size_t i : idx) p[i] = 1.0 / double(idx.size());
-      return p;
-    }
+    case AttentionKind::kEntmaxAlpha: return oracle::entmax(m.entmax_alpha(), s).p;
+    // Regular file: relu(β²(s - max s) + b) with s = β²cos; EFT file: relu(β²(cos - max cos) + b).
+    case AttentionKind::kReluMax: return oracle::relu_row(regular ? s : cos, b2, m.relumax_b, true, false);
+    // Regular file: relu(2β²·s + 1 - 2β²); EFT file: relu(cos).
+    case AttentionKind::kNormRelu:
+      return regular ? oracle::relu_row(s, 2 * b2, 1 - 2 * b2, false, true) : oracle::relu_row(cos, 1, 0, false, true);
+    case AttentionKind::kTopKSoftmax: return oracle::top_k(s, m.top_k, true);
+    case AttentionKind::kTopKUniform: return oracle::top_k(s, m.top_k, false);
   }
-  return p;
+  return Vec(s.size(), 0.0);
 }
 
 struct RefModel {
@@ -227,7 +157,7 @@ inline std::vector<Vec> persistent_memory(const RefModel& m, int64_t l, const st
         for (int64_t n = 0; n < N; ++n)
           for (int64_t i = 0; i < d; ++i)
             s[size_t(n)] += qs[size_t(hd)] * k[size_t(hd * d + i)] * MK[size_t(((pi * H + hd) * N + n) * d + i)];
-        Vec pr = softmax(s);
+        Vec pr = oracle::softmax(s);
         for (int64_t n = 0; n < N; ++n)
           for (int64_t i = 0; i < d; ++i)
             r[size_t(hd * d + i)] += vs[size_t(hd)] * pr[size_t(n)] / double(P) * MV[size_t(((pi * H + hd) * N + n) * d + i)];
