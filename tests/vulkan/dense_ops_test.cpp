@@ -209,10 +209,13 @@ TEST_F(VulkanDenseOps, LayerNormWithWeightAndBias) {
 // workgroup of each head group, against float64: leaky keys (state carried) normalised per head
 // into key-cache rows pos0 + r; values v_j = vscale ṽ_j/(||ṽ_j|| + eps), ṽ_j = (1 - c) w_{j+1} + c w_j,
 // the first token's value skipped at pos0 = 0; states updated. Two forwards replay the same
-// recording-free path (counters must return to 0). Head sizes 4 (several heads per workgroup) and 16.
+// recording-free path (counters must return to 0). Head sizes 4 (several heads per workgroup) and 16;
+// 5 rows (decode-style dots) and 20 (a prompt chunk).
 TEST_F(VulkanDenseOps, KvProjectMatchesFloat64) {
+  // n = 20: a prompt chunk (the projections as a tiled matrix product, then the finishing pass).
+  for (uint32_t n : {5u, 20u, 250u})
   for (uint32_t d : {4u, 16u}) {
-    const uint32_t H = 3, C = H * d, n = 5;
+    const uint32_t H = 3, C = H * d;
     std::mt19937 rng(5 + d);
     std::vector<float> wv = random_floats(2 * C * C, rng), g = random_floats(C, rng, 0.5f, 1.5f);
     std::vector<float> st0 = random_floats(3 * C, rng);
@@ -231,9 +234,9 @@ TEST_F(VulkanDenseOps, KvProjectMatchesFloat64) {
     auto gn = upload_norm(*ctx_, nm, C, "ln");
     ASSERT_TRUE(gn.ok());
     BufferSlice step = upload({0, 0}), states = upload(st0), ds = upload(decay), ms = upload(mix), vss = upload(vs);
-    BufferSlice kc = zeros(C * 16), vc = zeros(C * 16), y = zeros(2 * C * n), cnt = zeros(2 * H);
+    BufferSlice kc = zeros(C * 512), vc = zeros(C * 512), y = zeros(2 * C * n), cnt = zeros(2 * H);
     std::vector<double> s(st0.begin(), st0.end());  // key state | unused | w_prev
-    std::vector<double> kwant(C * 16, 0.0), vwant(C * 16, 0.0);
+    std::vector<double> kwant(C * 512, 0.0), vwant(C * 512, 0.0);
     uint32_t pos0 = 0;
     for (int fwd = 0; fwd < 2; ++fwd) {
       std::vector<float> x = random_floats(C * n, rng, -2.0f, 3.0f);
@@ -287,10 +290,10 @@ TEST_F(VulkanDenseOps, KvProjectMatchesFloat64) {
       }
       pos0 += n;
     }
-    std::vector<float> k = download(kc, C * 16), v = download(vc, C * 16), st = download(states, 3 * C);
+    std::vector<float> k = download(kc, C * 512), v = download(vc, C * 512), st = download(states, 3 * C);
     // Unit vectors from fp32 dot products of normalised inputs: ~1e-6; 2e-5 leaves margin.
-    for (size_t i = 0; i < k.size(); ++i) EXPECT_NEAR(k[i], kwant[i], 2e-5) << "key " << i << " d " << d;
-    for (size_t i = 0; i < v.size(); ++i) EXPECT_NEAR(v[i], vwant[i], 2e-5) << "value " << i << " d " << d;
+    for (size_t i = 0; i < k.size(); ++i) EXPECT_NEAR(k[i], kwant[i], 2e-5) << "key " << i << " d " << d << " n " << n;
+    for (size_t i = 0; i < v.size(); ++i) EXPECT_NEAR(v[i], vwant[i], 2e-5) << "value " << i << " d " << d << " n " << n;
     for (uint32_t c = 0; c < C; ++c) {
       EXPECT_NEAR(st[c], s[c], 2e-5 * (1 + std::abs(s[c])));
       EXPECT_NEAR(st[2 * C + c], s[2 * C + c], 2e-5 * (1 + std::abs(s[2 * C + c])));
