@@ -9,7 +9,8 @@
 //     c_h w_j for j = pos0 - 1 + r; w_{pos0-1} is carried in the state.
 // This replaces a separate finishing dispatch and its barrier per layer. Counters return to 0.
 // Flag 32 (prompt chunks): y already holds the projections (the tiled matrix product ran before,
-// ops_dense.cpp); the workgroups only count and the last of each head group finishes it.
+// ops_dense.cpp); workgroup g finishes head group g, no counting (one workgroup finishing many
+// groups of a long chunk runs thousands of barriers in a row, past what llvmpipe executes).
 #include "common.glsl"
 layout(std430, binding = 0) readonly buffer X { vec4 x4[]; };
 layout(std430, binding = 1) readonly buffer W { uint w_raw[]; };
@@ -71,9 +72,15 @@ void main() {
   uint m = gl_WorkGroupID.x * RPG + gl_SubgroupID;
   uint r0 = gl_WorkGroupID.y * RT;
   float mean[RT], rstd[RT], acc[RT];
-  const bool projected = (pc.flags & 32u) != 0u;  // uniform
-  if (!projected) ln_statistics(r0, mean, rstd);  // the whole workgroup
-  if (!projected && m < pc.M) {  // uniform per subgroup
+  if ((pc.flags & 32u) != 0u) {  // uniform
+    uint g = gl_WorkGroupID.x, tid = gl_LocalInvocationID.x, H = pc.M / (2u * pc.d);
+    bool live = tid < pc.d;  // WG >= d (host)
+    if (g < H) finish_keys(g, tid, live);
+    else finish_values(g - H, tid, live);
+    return;
+  }
+  ln_statistics(r0, mean, rstd);  // the whole workgroup
+  if (m < pc.M) {  // uniform per subgroup
     matvec_dots(m, r0, mean, rstd, acc);
     float b = ((pc.flags & 1u) != 0u) ? bias[m] : 0.0;
     for (uint r = 0u; r < RT; ++r)

@@ -88,8 +88,11 @@ DeviceShaderFeatures query_shader_features(VkInstance instance, VkPhysicalDevice
     f.float16_arithmetic = f16i8.shaderFloat16 == VK_TRUE;
     f.int8_arithmetic = f16i8.shaderInt8 == VK_TRUE;
     f.integer_dot_product = dot.shaderIntegerDotProduct == VK_TRUE;
+    // Device scope too: with the memory model enabled, the other kernels' device-scope barriers and
+    // atomics need it.
     f.cooperative_matrix_nv = nv_coop_exts && coop.cooperativeMatrix == VK_TRUE && vmm.vulkanMemoryModel == VK_TRUE &&
-                              f.float16_arithmetic && lists_coop_shape_16x8x16(instance, h);
+                              vmm.vulkanMemoryModelDeviceScope == VK_TRUE && f.float16_arithmetic &&
+                              lists_coop_shape_16x8x16(instance, h);
   }
   return f;
 }
@@ -187,6 +190,7 @@ Result<std::unique_ptr<Device>> Device::create(const PhysicalDeviceInfo& info) {
                   VK_KHR_SHADER_FLOAT16_INT8_EXTENSION_NAME};
     f16.shaderFloat16 = VK_TRUE;
     vmm.vulkanMemoryModel = VK_TRUE;
+    vmm.vulkanMemoryModelDeviceScope = VK_TRUE;
     coop.cooperativeMatrix = VK_TRUE;
     f2.pNext = &f16;
     f16.pNext = &vmm;

@@ -54,6 +54,7 @@ struct KvProject {
   uint32_t n = 1, head_dim = 0;
   BufferSlice y, step, states, decay, key_cache, mix, vscale, value_cache;
   BufferSlice counters;  // kv_project_counter_bytes(), zero-filled once (left at zero)
+  bool allow_coop = true;  // prompt chunks may take the cooperative-matrix product (record_matmul)
 };
 VkDeviceSize kv_project_counter_bytes(uint32_t heads);
 Status record_kv_project(Recording& rec, Context& ctx, const KvProject& p);

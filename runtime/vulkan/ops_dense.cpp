@@ -88,13 +88,14 @@ Status record_kv_project(Recording& rec, Context& ctx, const KvProject& p) {
   constexpr uint32_t kRowTile = 4;  // shaders/matvec_core.glsl RT
   if (p.n >= kMatmulMinRows) {
     // Prompt chunks: the projections as a tiled matrix product into y, then kv_project finishes.
-    TESSERA_RETURN_IF_ERROR(record_matmul(rec, ctx, w, p.x, {p.y, 0, M}, p.n, false, 1.0f, p.ln, p.ln_eps));
+    TESSERA_RETURN_IF_ERROR(
+        record_matmul(rec, ctx, w, p.x, {p.y, 0, M}, p.n, false, 1.0f, p.ln, p.ln_eps, p.allow_coop));
     rec.barrier();
     push.flags |= 32u;
     return rec.dispatch("kv_project", {wg, uint32_t(w.wtype), K, vec16},
                         {p.x.buf, part.weight, part.scale, part.bias, p.y, lw, lb, p.step, p.states, p.decay,
                          p.key_cache, p.mix, p.vscale, p.value_cache, p.counters},
-                        push, {div_up(M, wg / sg), 1, 1});
+                        push, {M / d, 1, 1});  // one workgroup per head group
   }
   return rec.dispatch("kv_project", {wg, uint32_t(w.wtype), K, vec16},
                       {p.x.buf, part.weight, part.scale, part.bias, p.y, lw, lb, p.step, p.states, p.decay,

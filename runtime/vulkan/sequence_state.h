@@ -11,7 +11,8 @@
 namespace tessera::vk {
 
 // Rows fed per recorded forward; longer prompts run in chunks of this many.
-constexpr uint32_t kMaxRowsPerForward = 64;
+constexpr uint32_t kMaxRowsPerForward = 256;
+constexpr uint32_t kMaxLogitRows = 64;
 
 // kGreedy: the last row's logits and argmax stay on the device (no host copy in the step).
 enum class LogitsMode { kNone, kLast, kAll, kGreedy };
