@@ -25,6 +25,9 @@ struct ContextOptions {
   std::string pipeline_cache_path;   // empty: in-memory cache only
   bool validation = false;           // VK_LAYER_KHRONOS_validation + debug messenger
   VkDeviceSize max_slice_bytes = ~VkDeviceSize(0);  // tests lower it below maxStorageBufferRange
+  // Prompt chunks with F16 / I8 weights on NVIDIA cooperative matrices where the device has them
+  // (x rounded to fp16, docs/numerics.md); false keeps every product in fp32.
+  bool cooperative_matrix = true;
 };
 
 // One compute kernel (shaders/<name>.comp) specialised with given constants.

@@ -76,7 +76,9 @@ class VulkanModelForward : public ::testing::Test {
       auto* vs = static_cast<VulkanSequence*>(seq->get());
       EXPECT_EQ(vs->greedy_token(), int32_t(std::max_element(row.begin(), row.end()) - row.begin()));
     }
-    EXPECT_LE(worst_decode, coop ? kCoopTol : 1e-5) << "decode differs from prefill";
+    // Prompt chunks of 16+ rows run the tiled products (another fp32 summation order than decode's
+    // mat-vec): decode is held to the prefill's bound.
+    EXPECT_LE(worst_decode, tol) << "decode differs from prefill";
     EXPECT_EQ((*seq)->position(), int64_t(T));
     // The cache is full at capacity: a clear error, no crash.
     std::vector<int32_t> more(4, 1);

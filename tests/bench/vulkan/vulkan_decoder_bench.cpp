@@ -13,6 +13,7 @@
 //   BM_Prefill/<weights>/<method>/<tokens>: prompt processing of <tokens> random tokens into a fresh
 //     sequence (the backend's recorded chunks), GPU time; counters: tok/s, chunk_rows, coopmat (1 when
 //     the projections ran on NVIDIA cooperative matrices).
+// --no-coopmat: the context leaves NVIDIA cooperative matrices off (fp32 prompt chunks, for A/B runs).
 // Run: vulkan_decoder_bench --benchmark_counters_tabular=true [--benchmark_filter=...]
 #include <benchmark/benchmark.h>
 
@@ -48,6 +49,7 @@ struct DecodeRig {
 std::map<std::pair<int, int>, std::unique_ptr<DecodeRig>> rigs;
 std::unique_ptr<vk::Context> attention_ctx;
 bool profile_decode = false;  // --profile: one profiled decode step per BM_Decode case
+vk::ContextOptions context_options;  // --no-coopmat: cooperative_matrix = false
 
 DecodeRig* rig_for(DType dt, int method, std::string* error) {
   auto key = std::make_pair(int(dt), method);
@@ -56,7 +58,7 @@ DecodeRig* rig_for(DType dt, int method, std::string* error) {
   rigs.clear();  // one model on the device at a time
   auto rig = std::make_unique<DecodeRig>();
   vk::ModelView view = random_model(method_named(method), dt);
-  auto b = vk::make_backend_from_view(view, {}, nullptr);
+  auto b = vk::make_backend_from_view(view, context_options, nullptr);
   if (!b.ok()) {
     *error = b.status().to_string();
     return nullptr;
@@ -226,7 +228,7 @@ void BM_Attention(benchmark::State& state) {
   const bool force_lists = state.range(2) != 0, per_pass = state.range(3) != 0;
   std::unique_ptr<vk::Context>& ctx = attention_ctx;
   if (!ctx) {
-    auto c = vk::Context::create({});
+    auto c = vk::Context::create(context_options);
     if (!c.ok()) {
       state.SkipWithError(c.status().to_string().c_str());
       return;
@@ -375,11 +377,13 @@ void release_devices() {
 }  // namespace tessera::bench
 
 int main(int argc, char** argv) {
-  // Our one flag is taken out before Google Benchmark parses (and rejects) the rest.
+  // Our flags are taken out before Google Benchmark parses (and rejects) the rest.
   int kept = 1;
   for (int i = 1; i < argc; ++i) {
     if (std::string_view(argv[i]) == "--profile")
       tessera::bench::profile_decode = true;
+    else if (std::string_view(argv[i]) == "--no-coopmat")
+      tessera::bench::context_options.cooperative_matrix = false;
     else
       argv[kept++] = argv[i];
   }
