@@ -31,7 +31,7 @@ run_case() {  # <name> <benchmark filter> [more vulkan_decoder_bench flags]
 
 for method in 0 1; do
   for tokens in 512 2048; do
-    run_case "prefill_method${method}_T${tokens}" "^BM_Prefill/i8:0/method:${method}/tokens:${tokens}/"
+    run_case "prefill_method${method}_T${tokens}" "^BM_Prefill/i8:0/method:${method}/tokens:${tokens}/" --profile
   done
 done
 for method in 0 1; do

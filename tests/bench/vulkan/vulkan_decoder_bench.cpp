@@ -12,7 +12,8 @@
 //     newton_steps of head 0 (the split entmax state).
 //   BM_Prefill/<weights>/<method>/<tokens>: prompt processing of <tokens> random tokens into a fresh
 //     sequence (the backend's recorded chunks), GPU time; counters: tok/s, chunk_rows, coopmat (1 when
-//     the projections ran on NVIDIA cooperative matrices).
+//     the projections ran on NVIDIA cooperative matrices); with --profile, one more prefill's GPU time
+//     per kernel to stderr.
 // --no-coopmat: the context leaves NVIDIA cooperative matrices off (fp32 prompt chunks, for A/B runs).
 // Run: vulkan_decoder_bench --benchmark_counters_tabular=true [--benchmark_filter=...]
 #include <benchmark/benchmark.h>
@@ -216,6 +217,31 @@ void BM_Prefill(benchmark::State& state) {
   }
   state.counters["tok/s"] = double(T) * double(state.iterations()) / (total * 1e-9);
   state.counters["chunk_rows"] = vk::kMaxRowsPerForward;
+  if (profile_decode) {
+    // One more prefill with a timestamp after every dispatch: µs per kernel (all grids), summed.
+    vseq->set_profiling(true);
+    std::map<std::string, std::pair<double, int>> by_kernel;
+    double sum = 0;
+    vseq->reset();
+    for (uint32_t done = 0; done < T;) {
+      uint32_t n = std::min(vk::kMaxRowsPerForward, T - done);
+      if (!vseq->forward_greedy({tokens.data() + done, n}).ok()) break;
+      auto prof = vseq->last_profile();
+      if (!prof.ok()) break;
+      for (const auto& e : *prof) {
+        auto& slot = by_kernel[e.label.substr(0, e.label.find(' '))];
+        slot.first += e.ns;
+        slot.second += 1;
+        sum += e.ns;
+      }
+      done += n;
+    }
+    vseq->set_profiling(false);
+    std::fprintf(stderr, "prefill profile (%u tokens): %.1f ms over the dispatches (serialised by the timestamps)\n",
+                 T, sum * 1e-6);
+    for (const auto& [kernel, v] : by_kernel)
+      std::fprintf(stderr, "  %9.2f ms %5d dispatches  %s\n", v.first * 1e-6, v.second, kernel.c_str());
+  }
   state.counters["coopmat"] = vk::matmul_uses_cooperative_matrix(rig->backend->context(),
                                                                  dt == DType::kF16 ? vk::WeightType::kF16
                                                                                    : vk::WeightType::kI8);
