@@ -35,10 +35,13 @@ struct MatmulTile {
 };
 // The portable kernel's tile for this device's limits (invocations, shared memory).
 MatmulTile matmul_tile(const Context& ctx);
+// The same from explicit limits: 256 threads, 128 (Android Baseline) or 64 keeping 64 x 64 / 32 x 64
+// tiles, halved until the tiles fit the shared memory.
+MatmulTile matmul_tile_for(uint32_t max_invocations, uint32_t max_size_x, uint32_t max_shared_bytes);
 bool matmul_uses_cooperative_matrix(const Context& ctx, WeightType wtype);
 Status record_matmul(Recording& rec, Context& ctx, const GpuMatrix& w, const RowView& x, const RowView& y, uint32_t n,
                      bool accumulate, float out_scale, const GpuNorm* ln = nullptr, float ln_eps = 0,
-                     bool allow_coop = true);
+                     bool allow_coop = true, const MatmulTile* tile_override = nullptr);  // tests: another tile
 Status record_layernorm(Recording& rec, Context& ctx, const BufferSlice& in, uint32_t in_row0,
                         const BufferSlice& out, uint32_t out_row0, uint32_t n, uint32_t channels,
                         const GpuNorm& norm, float eps);

@@ -28,7 +28,12 @@ bool coop_usable(const Context& ctx, WeightType wtype) {
 
 MatmulTile matmul_tile(const Context& ctx) {
   const auto& limits = ctx.device().limits();
-  const uint32_t most = std::min(limits.maxComputeWorkGroupInvocations, limits.maxComputeWorkGroupSize[0]);
+  return matmul_tile_for(limits.maxComputeWorkGroupInvocations, limits.maxComputeWorkGroupSize[0],
+                         limits.maxComputeSharedMemorySize);
+}
+
+MatmulTile matmul_tile_for(uint32_t max_invocations, uint32_t max_size_x, uint32_t max_shared_bytes) {
+  const uint32_t most = std::min(max_invocations, max_size_x);
   // 256 threads x 4 x 4 outputs (64 x 64 tile); devices limited to 128 (Android Baseline) or 64
   // invocations keep 8 token rows per thread.
   MatmulTile t{256, 4};
@@ -36,19 +41,20 @@ MatmulTile matmul_tile(const Context& ctx) {
   if (most < 128) t = {64, 8};
   // shaders/matmul.comp: xs[16][BM + 1], ws[16][65], ln_stats[BM], ln_part[WG] (fp32).
   auto shared_bytes = [](MatmulTile s) { return 4 * (16 * (s.rows() + 1) + 16 * 65 + 2 * s.rows() + s.workgroup); };
-  while (t.workgroup > 16 && shared_bytes(t) > limits.maxComputeSharedMemorySize) t = {t.workgroup / 2, t.rows_per_thread};
+  while (t.workgroup > 16 && shared_bytes(t) > max_shared_bytes) t = {t.workgroup / 2, t.rows_per_thread};
   return t;
 }
 
 bool matmul_uses_cooperative_matrix(const Context& ctx, WeightType wtype) { return coop_usable(ctx, wtype); }
 
 Status record_matmul(Recording& rec, Context& ctx, const GpuMatrix& w, const RowView& x, const RowView& y, uint32_t n,
-                     bool accumulate, float out_scale, const GpuNorm* ln, float ln_eps, bool allow_coop) {
+                     bool accumulate, float out_scale, const GpuNorm* ln, float ln_eps, bool allow_coop,
+                     const MatmulTile* tile_override) {
   const uint32_t K = uint32_t(w.cols);
   if (x.offset % 4 || x.stride % 4)
     return internal_error("vulkan: matmul inputs must start at multiples of 4 floats (vec4 reads)");
   const bool coop = allow_coop && coop_usable(ctx, w.wtype);
-  const MatmulTile tile = matmul_tile(ctx);
+  const MatmulTile tile = tile_override ? *tile_override : matmul_tile(ctx);
   for (const auto& p : w.parts) {
     struct {
       uint32_t M, n, x_stride, x_offset, y_stride, y_offset, flags;

@@ -53,7 +53,7 @@ Built make_matrix(DType dtype, bool with_bias, int64_t M, int64_t K, std::mt1993
 class VulkanMatmul : public VulkanTest {
  protected:
   // `rel`: allowed error as a fraction of sum_k |W x'| (plus 1e-6 absolute).
-  void check(DType dtype, bool with_ln, const Problem& p, bool coop, double rel) {
+  void check(DType dtype, bool with_ln, const Problem& p, bool coop, double rel, const MatmulTile* tile = nullptr) {
     const auto [n, M, K] = p;
     std::mt19937 rng(11 + uint32_t(M) + n);
     std::vector<float> bias;
@@ -71,7 +71,7 @@ class VulkanMatmul : public VulkanTest {
     const float out_scale = 0.75f, eps = 1e-5f;
     run([&](Recording& rec) {
       return record_matmul(rec, *ctx_, *gm, {xs, 0, uint32_t(K)}, {ys, 0, uint32_t(M)}, n, true, out_scale,
-                           with_ln ? &*gn : nullptr, eps, coop);
+                           with_ln ? &*gn : nullptr, eps, coop, tile);
     });
     std::vector<float> y = download(ys, y0.size());
     for (uint32_t r = 0; r < n; ++r) {
@@ -124,6 +124,37 @@ TEST_F(VulkanMatmul, CooperativeMatrixMatchesFloat64) {
   for (DType dt : {DType::kF16, DType::kI8})
     for (bool ln : {false, true})
       for (const Problem& p : kProblems) check(dt, ln, p, true, kCoopRel);
+}
+
+// The tiles of devices limited to 128 invocations (Android Baseline 2022) and 64, on this device.
+TEST_F(VulkanMatmul, SmallerTilesMatchFloat64) {
+  for (MatmulTile t : {matmul_tile_for(128, 128, 32768), matmul_tile_for(64, 64, 16384)}) {
+    if (t.workgroup > ctx_->device().limits().maxComputeWorkGroupInvocations) continue;
+    for (const Problem& p : kProblems) check(DType::kI8, true, p, false, kFp32Rel, &t);  // I8: scales too
+  }
+}
+
+// Limits to tiles: whole 16-thread rows, within the invocations and the shared memory.
+TEST(MatmulTileFor, FitsTheLimits) {
+  EXPECT_EQ(matmul_tile_for(1024, 1024, 49152).workgroup, 256u);
+  EXPECT_EQ(matmul_tile_for(1024, 1024, 49152).rows(), 64u);
+  const MatmulTile android = matmul_tile_for(128, 128, 32768);  // Android Baseline 2022
+  EXPECT_EQ(android.workgroup, 128u);
+  EXPECT_EQ(android.rows(), 64u);
+  const MatmulTile pi = matmul_tile_for(256, 256, 16384);  // Raspberry-Pi-class
+  EXPECT_EQ(pi.workgroup, 256u);
+  struct Limits {
+    uint32_t invocations, shared;
+  };
+  for (Limits l : {Limits{128, 32768}, Limits{256, 16384}, Limits{64, 16384}, Limits{256, 8192}}) {
+    const MatmulTile t = matmul_tile_for(l.invocations, l.invocations, l.shared);
+    EXPECT_EQ(t.workgroup % 16, 0u);
+    EXPECT_LE(t.workgroup, l.invocations);
+    // shaders/matmul.comp: xs[16][BM + 1], ws[16][65], ln_stats[BM] (vec2), ln_part[WG], fp32.
+    EXPECT_LE(4 * (16 * (t.rows() + 1) + 16 * 65 + 2 * t.rows() + t.workgroup), l.shared) << l.invocations;
+    // The LayerNorm statistics split rows over threads: one must divide the other.
+    EXPECT_TRUE(t.workgroup % t.rows() == 0 || t.rows() % t.workgroup == 0);
+  }
 }
 
 // The tile fits the device: invocations and shared memory within its limits, whole 16-thread rows.
