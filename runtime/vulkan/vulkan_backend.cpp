@@ -62,7 +62,8 @@ Status VulkanSequence::run(std::span<const int32_t> tokens, std::span<float> log
   std::lock_guard lock(shared_->device_mutex);
   const size_t V = size_t(shared_->model->hp.vocab_size);
   for (size_t done = 0; done < tokens.size();) {
-    uint32_t n = uint32_t(std::min<size_t>(kMaxRowsPerForward, tokens.size() - done));
+    const size_t most = (copy_logits && all_rows) ? kMaxLogitRows : kMaxRowsPerForward;
+    uint32_t n = uint32_t(std::min<size_t>(most, tokens.size() - done));
     bool last = done + n == tokens.size();
     LogitsMode mode = (copy_logits && all_rows) ? LogitsMode::kAll
                       : !last                   ? LogitsMode::kNone
