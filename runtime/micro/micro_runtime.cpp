@@ -33,7 +33,7 @@ uint64_t u64(uint32_t lo, uint32_t hi) { return uint64_t(lo) | (uint64_t(hi) << 
 // Typed views into the blob, each checked for bounds and alignment; `ok` turns false on the first bad one.
 class BlobView {
  public:
-  BlobView(const unsigned char* base, uint32_t size) : base_(base), size_(size) {}
+  BlobView(const unsigned char* base, uint32_t size, bool verify) : base_(base), size_(size), verify_(verify) {}
   bool ok = true;
 
   template <typename T>
@@ -52,14 +52,14 @@ class BlobView {
   // int8 weights must lie in [-127, 127] (the kernels' accumulator bounds assume it).
   const int8_t* weights(uint32_t offset, uint64_t count, bool optional = false) {
     const int8_t* w = array<int8_t>(offset, count, optional);
-    if (w)
+    if (w && verify_)
       for (uint64_t i = 0; i < count; ++i)
         if (w[i] == -128) ok = false;
     return w;
   }
   const QuantizedMultiplier* multipliers(uint32_t offset, uint64_t count, bool optional = false) {
     const QuantizedMultiplier* q = array<QuantizedMultiplier>(offset, count, optional);
-    if (q)
+    if (q && verify_)
       for (uint64_t i = 0; i < count; ++i) check(q[i]);
     return q;
   }
@@ -86,6 +86,7 @@ class BlobView {
   }
   const unsigned char* base_;
   uint32_t size_;
+  bool verify_;
 };
 
 void copy_bytes(void* to, const void* from, size_t n) {
@@ -94,7 +95,7 @@ void copy_bytes(void* to, const void* from, size_t n) {
   for (size_t i = 0; i < n; ++i) d[i] = s[i];
 }
 
-tm_status read_header(const void* blob, size_t blob_bytes, micro::BlobHeader* h) {
+tm_status read_header(const void* blob, size_t blob_bytes, micro::BlobHeader* h, bool verify) {
   if (!blob) return TM_ERR_NULL_ARGUMENT;
   if (reinterpret_cast<uintptr_t>(blob) % micro::kBlobAlignment != 0) return TM_ERR_MISALIGNED;
   if (blob_bytes < sizeof(micro::BlobHeader)) return TM_ERR_TRUNCATED;
@@ -103,16 +104,19 @@ tm_status read_header(const void* blob, size_t blob_bytes, micro::BlobHeader* h)
   if (h->version != micro::kBlobVersion) return TM_ERR_BAD_VERSION;
   if (blob_bytes < h->total_bytes || h->total_bytes < sizeof *h + sizeof(micro::ModelRecord)) return TM_ERR_TRUNCATED;
   const auto* bytes = static_cast<const unsigned char*>(blob);
-  if (micro::blob_checksum(bytes + 16, h->total_bytes - 16) != h->checksum) return TM_ERR_CHECKSUM;
+  if (verify && micro::blob_checksum(bytes + 16, h->total_bytes - 16) != h->checksum) return TM_ERR_CHECKSUM;
   if (h->header_bytes != sizeof *h + sizeof(micro::ModelRecord) || h->layer_record_bytes != sizeof(micro::LayerRecord))
     return TM_ERR_BAD_LAYOUT;
   return TM_OK;
 }
 
 // The model and its layer table (n_layer entries at `layers`, or none when null: validation only).
-tm_status map_model(const void* blob, size_t blob_bytes, Int8Model* m, Int8Layer* layers, tm_model_info* info) {
+// `verify` = false skips the passes over the data (checksum, weight and multiplier ranges) for a blob
+// this call sequence has just verified; offsets, sizes and alignment are always checked.
+tm_status map_model(const void* blob, size_t blob_bytes, Int8Model* m, Int8Layer* layers, tm_model_info* info,
+                    bool verify = true) {
   micro::BlobHeader h;
-  if (tm_status st = read_header(blob, blob_bytes, &h); st != TM_OK) return st;
+  if (tm_status st = read_header(blob, blob_bytes, &h, verify); st != TM_OK) return st;
   const auto* bytes = static_cast<const unsigned char*>(blob);
   micro::ModelRecord r;
   copy_bytes(&r, bytes + sizeof h, sizeof r);
@@ -132,7 +136,7 @@ tm_status map_model(const void* blob, size_t blob_bytes, Int8Model* m, Int8Layer
   if (kind == FixedKind::kReluMax && r.transform_relu_bias_q20 <= 0) return TM_ERR_BAD_LAYOUT;
   if (uint64_t(h.layers_offset) + uint64_t(L) * sizeof(micro::LayerRecord) > h.total_bytes || h.layers_offset % 4)
     return TM_ERR_BAD_LAYOUT;
-  BlobView view(bytes, h.total_bytes);
+  BlobView view(bytes, h.total_bytes, verify);
   *m = Int8Model{};
   m->vocab_size = V;
   m->n_embd = C;
@@ -248,6 +252,14 @@ void select_kernels(Int8Model* m) {
 size_t runtime_bytes() { return align_up(sizeof(tm_runtime), 64); }
 size_t layer_table_bytes(const Int8Model& m) { return align_up(size_t(m.n_layer) * sizeof(Int8Layer), 64); }
 
+tm_status arena_bytes_for(const Int8Model& m, uint32_t capacity, size_t* arena_bytes) {
+  if (capacity == 0 || capacity > kMaxCapacity) return TM_ERR_BAD_CAPACITY;
+  const uint64_t bound = 63 + runtime_bytes() + layer_table_bytes(m) + state_bytes_bound(m, capacity);
+  if (bound >= kMaxArena || bound > uint64_t(size_t(-1))) return TM_ERR_BAD_CAPACITY;
+  *arena_bytes = 63 + runtime_bytes() + layer_table_bytes(m) + tessera::int8::int8_state_bytes(m, capacity);
+  return TM_OK;
+}
+
 }  // namespace
 
 extern "C" {
@@ -281,25 +293,23 @@ tm_status tm_arena_bytes(const void* blob, size_t blob_bytes, uint32_t capacity,
   if (!arena_bytes) return TM_ERR_NULL_ARGUMENT;
   Int8Model m;
   if (tm_status st = map_model(blob, blob_bytes, &m, nullptr, nullptr); st != TM_OK) return st;
-  if (capacity == 0 || capacity > kMaxCapacity) return TM_ERR_BAD_CAPACITY;
-  const uint64_t bound = 63 + runtime_bytes() + layer_table_bytes(m) + state_bytes_bound(m, capacity);
-  if (bound >= kMaxArena || bound > uint64_t(size_t(-1))) return TM_ERR_BAD_CAPACITY;
-  *arena_bytes = 63 + runtime_bytes() + layer_table_bytes(m) + tessera::int8::int8_state_bytes(m, capacity);
-  return TM_OK;
+  return arena_bytes_for(m, capacity, arena_bytes);
 }
 
 tm_status tm_init(const void* blob, size_t blob_bytes, void* arena, size_t arena_bytes, uint32_t capacity,
                   tm_runtime** runtime) {
   if (!arena || !runtime) return TM_ERR_NULL_ARGUMENT;
+  Int8Model checked;
+  if (tm_status st = map_model(blob, blob_bytes, &checked, nullptr, nullptr); st != TM_OK) return st;
   size_t need = 0;
-  if (tm_status st = tm_arena_bytes(blob, blob_bytes, capacity, &need); st != TM_OK) return st;
+  if (tm_status st = arena_bytes_for(checked, capacity, &need); st != TM_OK) return st;
   if (arena_bytes < need) return TM_ERR_ARENA_TOO_SMALL;
   const uintptr_t base = reinterpret_cast<uintptr_t>(arena);
   auto* at = reinterpret_cast<unsigned char*>(align_up(base, 64));
   auto* rt = reinterpret_cast<tm_runtime*>(at);
   *rt = tm_runtime{};
   auto* layers = reinterpret_cast<Int8Layer*>(at + runtime_bytes());
-  if (tm_status st = map_model(blob, blob_bytes, &rt->model, layers, &rt->info); st != TM_OK) return st;
+  if (tm_status st = map_model(blob, blob_bytes, &rt->model, layers, &rt->info, false); st != TM_OK) return st;
   select_kernels(&rt->model);
   tessera::int8::int8_state_bind(rt->model, capacity, at + runtime_bytes() + layer_table_bytes(rt->model), &rt->state);
   *runtime = rt;
