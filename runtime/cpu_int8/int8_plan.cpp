@@ -329,7 +329,8 @@ class Builder {
     }
     // Scratch words per key: measured at a large n so the per-key factor covers every row length.
     const size_t big = 1 << 16;
-    m.attention_scratch_words_per_key = int64_t((ops::fixed::fixed_scratch_words(t.kind, big) + big - 1) / big);
+    m.attention_scratch_words_per_key =
+        m.attention_softmax ? 0 : int64_t((ops::fixed::fixed_scratch_words(t.kind, big) + big - 1) / big);
     return {};
   }
 
