@@ -311,7 +311,7 @@ class Builder {
     m.attention_softmax = am.kind == AttentionKind::kSoftmax;
     ops::fixed::FixedRowTransform& t = m.attention_transform;
     switch (am.kind) {
-      case AttentionKind::kSoftmax: t.kind = FixedKind::kSoftmax; break;
+      case AttentionKind::kSoftmax: break;  // ops/int8 softmax_q23, not an ops/fixed row transform
       case AttentionKind::kSparsemax: t.kind = FixedKind::kSparsemax; break;
       case AttentionKind::kEntmax15: t.kind = FixedKind::kEntmax15; break;
       case AttentionKind::kEntmax43: t.kind = FixedKind::kEntmax43; break;

@@ -117,6 +117,11 @@ TEST_F(QuantizeCli, BadCalibrationFilesAreRefusedAndNothingIsWritten) {
     EXPECT_FALSE(fs::exists(tmp("out.gguf"))) << c.file;
     EXPECT_FALSE(fs::exists(tmp("r.json"))) << c.file;
   }
+  auto r = run_cli("quantize " + in + " " + tmp("out.gguf") + " --int8 --calib-sequences 1 --calib-length 16 --report " +
+                   tmp("no-such-folder/r.json"));
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.out.find("no-such-folder/r.json: cannot write the report"), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(tmp("out.gguf")));
   auto t = run_cli("quantize " + in + " " + tmp("out.gguf") + " --int8 --threads 0");
   EXPECT_NE(t.code, 0);
   EXPECT_NE(t.out.find("--threads must be in 1..256, found 0"), std::string::npos) << t.out;

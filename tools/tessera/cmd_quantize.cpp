@@ -121,7 +121,10 @@ int run_quantize(const QuantizeArgs& a) {
   q->report.phase_cpu_seconds.push_back({"write", quant::process_cpu_seconds() - write_cpu_start});
   if (!a.report.empty()) {
     st = write_report(a.report, q->report.json());
-    if (!st.ok()) return fail("quantize", st.message());
+    if (!st.ok()) {
+      std::remove(a.output.c_str());  // all or nothing: no model without the report asked for
+      return fail("quantize", st.message());
+    }
   }
   if (a.format == "json") std::cout << q->report.json();
   else if (!a.quiet) std::cout << q->report.text();
