@@ -7,8 +7,10 @@
 #   shared        a -DBUILD_SHARED_LIBS=ON build of the runtime alone; find_package + pkg-config; only the
 #                 public API exported (nm -D), no libvulkan in any DT_NEEDED (ldd)
 #   subdirectory  add_subdirectory(<source tree>) from the consumer project (CPU only)
+#   aarch64       cross build of the runtime (no Vulkan, no JSON) + find_package consumers, run under
+#                 qemu-aarch64 on the int8 model: integer-only, so the tokens are those of x86-64 exactly
 # Usage: run_consumer.sh VARIANT SOURCE_DIR MAIN_BUILD_DIR WORK_DIR [LIBRARY_BUILD_DIR]
-#   LIBRARY_BUILD_DIR (shared): where the library is built (default WORK_DIR/lib); an existing one
+#   LIBRARY_BUILD_DIR (shared, aarch64): where the library is built (default WORK_DIR/lib); an existing one
 #   is reused (reconfigured, built incrementally).
 set -euo pipefail
 variant=$1 src=$2 main_build=$3 work=$4 lib_build=${5:-$4/lib}
@@ -102,6 +104,20 @@ case $variant in
           -DTESSERA_ENABLE_VULKAN=OFF >/dev/null
     cmake --build "$work/subdirectory" >/dev/null
     run_both "add_subdirectory" "$work/subdirectory"
+    ;;
+  aarch64)
+    toolchain=$src/cmake/toolchains/aarch64-linux-gnu.cmake
+    cmake -S "$src" -B "$lib_build" "${cmake_gen[@]}" "${runtime_only[@]}" -DCMAKE_TOOLCHAIN_FILE="$toolchain" \
+          -DTESSERA_ENABLE_VULKAN=OFF >/dev/null
+    cmake --build "$lib_build" >/dev/null
+    cmake --install "$lib_build" --prefix "$work/prefix" >/dev/null
+    cmake -S "$src/tests/consumer/app" -B "$work/find_package" "${cmake_gen[@]}" -DCMAKE_TOOLCHAIN_FILE="$toolchain" \
+          -DTessera_DIR="$(dirname "$(find "$work/prefix" -name TesseraConfig.cmake)")" >/dev/null
+    cmake --build "$work/find_package" >/dev/null
+    for prog in consumer_c consumer_cpp; do
+      check "aarch64 find_package $prog cpu-int8" "$want_int8" qemu-aarch64 -L /usr/aarch64-linux-gnu \
+            "$work/find_package/$prog" "$model_dir/model-int8.gguf" cpu-int8 $n $prompt
+    done
     ;;
   *) echo "unknown variant $variant" >&2; exit 2 ;;
 esac
