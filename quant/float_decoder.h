@@ -1,5 +1,5 @@
 // A float64 cached decoder of a FloatModel (folded or not), written from the equations in
-// memory-mosaics.md. The quantizer uses it to calibrate activation ranges (it records every site
+// docs/model.md. The quantizer uses it to calibrate activation ranges (it records every site
 // the int8 runtime quantizes) and the tests use it as the float reference of the int8 runtime.
 #pragma once
 

@@ -1,5 +1,5 @@
 // A float64 copy of a Memory Mosaics model in the canonical layout, the folding that prepares it
-// for quantization (docs: memory-mosaics.md "Folding for inference"), and the lookup that reads it
+// for quantization (docs/model.md, "Folding for inference"), and the lookup that reads it
 // from any source of canonical tensors (a float GGUF via ModelWeights/gguf::File, or tests).
 #pragma once
 

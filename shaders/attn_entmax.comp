@@ -2,7 +2,7 @@
 // Attention pass 2 for general alpha (entmax with r = 1/(alpha-1) not 1, 2 or 3), one workgroup per
 // (row, head); sparsemax, alpha 1.5 and 4/3 take the exact split passes (attn_entmax_filter /
 // threshold / apply). p_j = [y_j - tau]_+^(1/(alpha-1)) with y_j = (alpha-1) beta^2 (c_j - max c)
-// (so max y = 0): tau by 40 bisection steps in the bracket [-1, -n^(1-alpha)] (spec entmax.md), then
+// (so max y = 0): tau by 40 bisection steps in the bracket [-1, -n^(1-alpha)] (docs/attention.md), then
 // the weights are renormalised. Writes unnormalised p over the score row and 1/sum p to `norm`.
 #include "common.glsl"
 TESSERA_STEP_BUFFER(0)

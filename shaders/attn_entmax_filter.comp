@@ -1,6 +1,6 @@
 #version 450
 // Split exact entmax (r = 1, 2, 3), pass 1 of 3: the bracket filter over one segment of SEG = WG * KPT
-// keys of a (row, head). tau >= max y - 1 (spec entmax.md, bracket), so only y_j > -1 can be in the
+// keys of a (row, head). tau >= max y - 1 (docs/attention.md, bracket), so only y_j > -1 can be in the
 // support; those candidates are compacted, in a fixed order (thread, then its keys), into the
 // segment's slice of `cand` and their number into seg_count. No atomics: the list is deterministic,
 // so every later sum is too.

@@ -1,4 +1,4 @@
-# Probing optional GLSL extensions with the glslc this build uses (issue 4: Debian bookworm's glslc
+# Probing optional GLSL extensions with the glslc this build uses (Debian bookworm's glslc
 # rejects GL_EXT_integer_dot_product and GL_KHR_cooperative_matrix). One probe = one tiny shader in
 # shaders/probes/<feature>.comp that uses the extension for real (a builtin or type, not only the
 # #extension line: some glslang versions accept the line but lack the functions). Its header names the

@@ -8,6 +8,9 @@
 //   values (group H + h, peek/lag): v_j = vscale[h] ṽ_j / (||ṽ_j|| + eps), ṽ_j = (1 - c_h) w_{j+1} +
 //     c_h w_j for j = pos0 - 1 + r; w_{pos0-1} is carried in the state.
 // This replaces a separate finishing dispatch and its barrier per layer. Counters return to 0.
+// Flag 32 (prompt chunks): y already holds the projections (the tiled matrix product ran before,
+// ops_dense.cpp); workgroup g finishes head group g, no counting (one workgroup finishing many
+// groups of a long chunk runs thousands of barriers in a row, past what llvmpipe executes).
 #include "common.glsl"
 layout(std430, binding = 0) readonly buffer X { vec4 x4[]; };
 layout(std430, binding = 1) readonly buffer W { uint w_raw[]; };
@@ -26,7 +29,7 @@ layout(std430, binding = 12) readonly buffer Vs { float vscale[]; };
 layout(std430, binding = 13) writeonly buffer VC_ { float vcache[]; };
 layout(std430, binding = 14) coherent buffer Cnt { uint group_count[]; };  // [2H]
 layout(push_constant) uniform P {
-  uint M, n, x_stride, x_offset, flags;  // M = 2C; flags: 1 bias, 4 LN, 8 LN weight, 16 LN bias
+  uint M, n, x_stride, x_offset, flags;  // M = 2C; flags: 1 bias, 4 LN, 8 LN weight, 16 LN bias, 32 projected
   float ln_eps;
   uint d;
   float eps;
@@ -69,6 +72,13 @@ void main() {
   uint m = gl_WorkGroupID.x * RPG + gl_SubgroupID;
   uint r0 = gl_WorkGroupID.y * RT;
   float mean[RT], rstd[RT], acc[RT];
+  if ((pc.flags & 32u) != 0u) {  // uniform
+    uint g = gl_WorkGroupID.x, tid = gl_LocalInvocationID.x, H = pc.M / (2u * pc.d);
+    bool live = tid < pc.d;  // WG >= d (host)
+    if (g < H) finish_keys(g, tid, live);
+    else finish_values(g - H, tid, live);
+    return;
+  }
   ln_statistics(r0, mean, rstd);  // the whole workgroup
   if (m < pc.M) {  // uniform per subgroup
     matvec_dots(m, r0, mean, rstd, acc);

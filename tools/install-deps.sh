@@ -4,12 +4,12 @@
 # Usage: tools/install-deps.sh [--minimal]   (--minimal: build + tests only, no cross/embedded/torch)
 set -euo pipefail
 
-core=(cmake g++ ninja-build ccache pkg-config
-      libvulkan-dev glslc spirv-tools mesa-vulkan-drivers vulkan-validationlayers vulkan-tools
+core=(cmake g++ ninja-build ccache pkg-config doxygen
+      libvulkan-dev libvulkan-volk-dev glslc spirv-tools mesa-vulkan-drivers vulkan-validationlayers vulkan-tools
       libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev
       nodejs npm)
 extra=(python3-torch python3-numpy clang libclang-rt-14-dev
-       qemu-user g++-aarch64-linux-gnu g++-arm-linux-gnueabihf
+       qemu-user qemu-system-arm g++-aarch64-linux-gnu g++-arm-linux-gnueabihf
        gcc-arm-none-eabi libnewlib-arm-none-eabi fortunes-min)
 
 want=("${core[@]}")

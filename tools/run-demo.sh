@@ -6,7 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
 bash tools/install-deps.sh --minimal
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTESSERA_BUILD_TESTS=OFF -DTESSERA_BUILD_BENCHMARKS=OFF >/dev/null
+# Explicit options: the same build directory also serves tools/run-tests.sh, which turns the tests on.
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTESSERA_BUILD_TESTS=OFF -DTESSERA_BUILD_BENCHMARKS=OFF \
+      -DTESSERA_BUILD_TOOLS=ON -DTESSERA_INT8_CORE_ONLY=OFF >/dev/null
 cmake --build "$build" -j "$(nproc)" --target tessera_cli
 model=examples/models/fortunes-char/model.gguf
 echo "== tessera generate $model --prompt \"The \" (backend: auto)"

@@ -80,7 +80,7 @@ Result<std::shared_ptr<Model>> Model::load(const std::string& path, const LoadOp
   });
 }
 
-Result<std::shared_ptr<Model>> Model::load_from_memory(std::span<const std::byte> bytes, const LoadOptions& options) {
+Result<std::shared_ptr<Model>> Model::load_from_memory(Span<const std::byte> bytes, const LoadOptions& options) {
   return guarded_load([&]() -> Result<std::shared_ptr<Model>> {
     TESSERA_ASSIGN_OR_RETURN(gguf::File f, gguf::File::parse(bytes, nullptr, "<memory>"));
     return finish_load(std::make_shared<const gguf::File>(std::move(f)), options);

@@ -22,7 +22,7 @@ Result<Sampler> Sampler::create(const SamplingParams& params) {
 
 Sampler::Sampler(const SamplingParams& params) : params_(params), valid_(params.validate().ok()), rng_(params.seed) {}
 
-int32_t Sampler::sample(std::span<const float> logits) {
+int32_t Sampler::sample(Span<const float> logits) {
   const int32_t n = int32_t(logits.size());
   if (n == 0 || !valid_) return -1;
   if (params_.temperature <= 0.0f) {  // greedy; the lowest index wins ties

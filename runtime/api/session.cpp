@@ -92,7 +92,7 @@ Result<std::unique_ptr<Session>> Session::create(Model& model, const SessionOpti
   });
 }
 
-Status Session::prefill(std::span<const int32_t> tokens, std::span<float> all_logits) {
+Status Session::prefill(Span<const int32_t> tokens, Span<float> all_logits) {
   TESSERA_RETURN_IF_ERROR(impl_->check_request("prefill", tokens));
   const size_t V = size_t(impl_->vocab);
   if (!all_logits.empty() && (all_logits.size() / V != tokens.size() || all_logits.size() % V != 0))
@@ -112,7 +112,7 @@ Status Session::decode(int32_t token) {
   return guarded("decode", [&]() -> Status { return impl_->seq->forward(one, impl_->last_logits, false); });
 }
 
-std::span<const float> Session::logits() const { return impl_->last_logits; }
+Span<const float> Session::logits() const { return impl_->last_logits; }
 int64_t Session::position() const { return impl_->seq->position(); }
 int64_t Session::capacity() const { return impl_->seq->capacity(); }
 void Session::reset() { impl_->seq->reset(); }

@@ -28,7 +28,9 @@ Layout layout(const Int8Model& m, int64_t cap) {
   const size_t V = size_t(m.vocab_size);
   const size_t rows = (V > C ? V : C);
   const size_t n_scores = size_t(cap);
-  const size_t n_slots = size_t(m.n_head) * size_t(m.pmem_size);
+  // Persistent-memory scratch per head only when heads run in parallel (an executor is set).
+  const size_t scratch_heads = m.parallel_for ? size_t(m.n_head) : 1;
+  const size_t n_slots = scratch_heads * size_t(m.pmem_size);
   Layout l{};
   size_t at = 0;
   auto take = [&](size_t bytes) {
@@ -51,7 +53,7 @@ Layout layout(const Int8Model& m, int64_t cap) {
   l.probs = take(n_scores * 4);
   l.pmem_scores = take(n_slots * 4);
   l.pmem_probs = take(n_slots * 4);
-  l.pmem_split = take(size_t(m.n_head) * 2 * size_t(m.head_dim));
+  l.pmem_split = take(scratch_heads * 2 * size_t(m.head_dim));
   l.o_acc = take(size_t(m.head_dim) * 8);
   l.r_acc = take(C * 4);
   l.attn_scratch = take((size_t(m.attention_scratch_words_per_key) * size_t(cap) + 1) * 4);
@@ -213,21 +215,21 @@ void pmem_heads(void* ctx, int64_t h_begin, int64_t h_end) {
   const Int8Layer& L = *j.L;
   const int64_t H = m.n_head, d = m.head_dim, N = m.pmem_size, P = m.pmem_count;
   for (int64_t h = h_begin; h < h_end; ++h) {
-    int32_t* scores = j.s->pmem_scores + h * N;  // per head: heads may run on different threads
-    int32_t* probs = j.s->pmem_probs + h * N;
+    const int64_t slot = m.parallel_for ? h : 0;  // per-head scratch: heads may run on different threads
+    int32_t* scores = j.s->pmem_scores + slot * N;
+    int32_t* probs = j.s->pmem_probs + slot * N;
     const int16_t* q = j.query + h * d;
     int32_t* r = j.s->r_acc + h * d;
     int64_t* r64 = j.s->r_acc64 + h * d;  // int16 M_v: Σ p'·M_v can pass 2^31 (set after the banks)
-    int64_t* dot64 = j.s->pmem_dot64 + h * N;
+    int64_t* dot64 = j.s->pmem_dot64 + slot * N;
     int32_t* r_lo = j.s->u + h * d;  // free while the heads run (the pmem key projection is consumed)
     for (int64_t i = 0; i < d; ++i) r[i] = r_lo[i] = 0;
     for (int64_t p = 0; p < P; ++p) {
       const int64_t bank = (p * H + h) * N;
       // The slot weights (compute only) stream this bank's value rows into L2 while they work
       // (ops/int8/prefetch_stream.h; int8 M_v only): the value sum then reads them from the cache, so one
-      // thread keeps memory busy through the weights' compute (gpt2-sized banks, q·M_k + weights + value
-      // sum: 2.37 → 1.99 ms per token; splitting the prefetch with q·M_k: 2.17 ms; also prefetching the next
-      // bank's keys during the value sum: slower). A hint: the bits do not depend on it.
+      // thread keeps memory busy through the weights' compute (measured best of the placements tried, with
+      // int8_decode_bench). A hint: the bits do not depend on it.
       const int8_t* value_rows = L.mem_v_quads ? L.mem_v_quads + bank * d : L.mem_v + bank * d;
       const size_t value_bytes = L.mem_v_lo ? 0 : size_t(N * d);
       // q·M_k[n] for all slots, exact int32 (|q·m| ≤ 2^15·127·d < 2^31 for d < 512): one pass of the
@@ -235,7 +237,7 @@ void pmem_heads(void* ctx, int64_t h_begin, int64_t h_end) {
       // or 16: narrow rows packed per vector), the int8 matvec kernels on the query's exact byte split
       // q = 256·hi + lo + 128 with hi, lo ∈ [-128, 127]: q·m = 256·(hi·m) + lo·m + 128·Σm. Same bits.
       const bool one_pass = !m.pmem_byte_split || L.mem_k_quads;
-      int8_t* hi = j.s->pmem_split + h * 2 * d;
+      int8_t* hi = j.s->pmem_split + slot * 2 * d;
       int8_t* lo = hi + d;
       if (!one_pass)
         for (int64_t i = 0; i < d; ++i) {

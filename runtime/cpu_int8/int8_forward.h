@@ -24,13 +24,14 @@ struct Int8State {
   int64_t* acc64 = nullptr;    // [max(C, V)] wide matvec accumulators
   int32_t* scores = nullptr;   // [capacity] contextual scores of one head
   int32_t* probs = nullptr;    // [capacity] Q23
-  int32_t* pmem_scores = nullptr;  // [H][N] persistent-memory scores (per head: heads run in parallel)
+  // Persistent-memory scratch, one per head when Int8Model::parallel_for is set (else one: [1][...]).
+  int32_t* pmem_scores = nullptr;  // [H][N] persistent-memory scores
   int32_t* pmem_probs = nullptr;   // [H][N] Q23
   int8_t* pmem_split = nullptr;    // [H][2][d] the query's high and low bytes
   int64_t* o_acc = nullptr;    // [head_dim]
   int32_t* r_acc = nullptr;    // [C]
   int64_t* r_acc64 = nullptr;  // [C] Σ p'·M_v for an int16 M_v
-  int64_t* pmem_dot64 = nullptr;   // [H][N] q·M_k for an int16 M_k
+  int64_t* pmem_dot64 = nullptr;   // [H][N] q·M_k for an int16 M_k (per head as pmem_scores)
   int32_t* attn_scratch = nullptr;  // non-softmax transforms' scratch
   int32_t* logits = nullptr;   // [V] int32 logits of the last position (real = s_logit · logit)
   // Per layer (strided by layer): leaky states, previous w, key and value caches.

@@ -311,7 +311,7 @@ class Builder {
     m.attention_softmax = am.kind == AttentionKind::kSoftmax;
     ops::fixed::FixedRowTransform& t = m.attention_transform;
     switch (am.kind) {
-      case AttentionKind::kSoftmax: t.kind = FixedKind::kSoftmax; break;
+      case AttentionKind::kSoftmax: break;  // ops/int8 softmax_q23, not an ops/fixed row transform
       case AttentionKind::kSparsemax: t.kind = FixedKind::kSparsemax; break;
       case AttentionKind::kEntmax15: t.kind = FixedKind::kEntmax15; break;
       case AttentionKind::kEntmax43: t.kind = FixedKind::kEntmax43; break;
@@ -329,7 +329,8 @@ class Builder {
     }
     // Scratch words per key: measured at a large n so the per-key factor covers every row length.
     const size_t big = 1 << 16;
-    m.attention_scratch_words_per_key = int64_t((ops::fixed::fixed_scratch_words(t.kind, big) + big - 1) / big);
+    m.attention_scratch_words_per_key =
+        m.attention_softmax ? 0 : int64_t((ops::fixed::fixed_scratch_words(t.kind, big) + big - 1) / big);
     return {};
   }
 

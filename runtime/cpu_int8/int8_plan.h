@@ -45,7 +45,6 @@ struct Int8Plan {
   std::deque<std::vector<int32_t>> integers;
   std::deque<std::vector<int8_t>> planes;  // int8 planes of int16 tensors (ops/int8/matvec_wide.h)
   std::deque<std::vector<ops::fixed::ScoreScale>> score_scales;
-  std::shared_ptr<const void> keep_alive;  // the tensors' owner (mapped file)
 
   std::shared_ptr<void> executor_owner;    // the thread pool model.executor points to (threads > 1)
 };

@@ -250,8 +250,11 @@ Result<PyValue*> Unpickler::call(const PyValue* callable, const PyValue* args) {
   if (callable->kind != PyKind::kGlobal)
     return refuse(std::string("REDUCE on a ") + py_kind_name(callable->kind) + " (only allowed globals may be called)");
   const AllowedGlobal* g = find_allowed_global(callable->text);
-  if (!g || g->role == GlobalRole::kStorageClass)
-    return refuse("'" + printable_prefix(callable->text, 256) + "' may not be called");
+  if (!g || g->role == GlobalRole::kStorageClass) {
+    std::string what = "'";
+    what += printable_prefix(callable->text, 256);
+    return refuse(what + "' may not be called");
+  }
   if (args->kind != PyKind::kTuple) return corrupt(std::string("call arguments are a ") + py_kind_name(args->kind) + ", expected a tuple");
   const auto& a = args->items;
   const std::string fn = callable->text;

@@ -8,7 +8,9 @@ Result<fixed::FixedRowTransform> fixed_transform_for(const AttentionMethod& meth
   using fixed::FixedKind;
   fixed::FixedRowTransform t;
   switch (method.kind) {
-    case AttentionKind::kSoftmax: t.kind = FixedKind::kSoftmax; return t;
+    case AttentionKind::kSoftmax:
+      return unsupported("attention method 'softmax' is not an ops/fixed row transform: the integer softmax is "
+                         "ops/int8 softmax_fixed_q23");
     case AttentionKind::kSparsemax: t.kind = FixedKind::kSparsemax; return t;
     case AttentionKind::kEntmax15: t.kind = FixedKind::kEntmax15; return t;
     case AttentionKind::kEntmax43: t.kind = FixedKind::kEntmax43; return t;
@@ -32,7 +34,7 @@ Result<fixed::FixedRowTransform> fixed_transform_for(const AttentionMethod& meth
       break;
   }
   return unsupported("attention method '" + method.name() +
-                     "' has no exact integer-only kernel (fixed point supports softmax, sparsemax, "
+                     "' has no exact integer-only kernel (fixed point supports sparsemax, "
                      "entmax15, entmax43, relumax, top<K>_softmax, top<K>_uniform)");
 }
 

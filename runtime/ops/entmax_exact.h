@@ -9,7 +9,7 @@
 // The threshold is exact, not iterated to a budget: iterations only *discard* entries that are
 // provably outside the support; τ itself is the closed form on the final set, and it is accepted only
 // when that set is exactly {i : z_i > τ} (see entmax_exact.cpp). Any doubt ends in the sorted-prefix
-// algorithm of the spec, which is exact by construction.
+// algorithm (docs/attention.md), which is exact by construction.
 #pragma once
 
 #include <cstddef>
@@ -31,7 +31,7 @@ double closed_form_threshold(int r, const ActiveMoments& m);
 
 // τ for the candidates z[0..m) (centred, max 0, all > -1). Reorders/overwrites z. r ∈ {1, 2, 3}.
 double entmax_threshold_exact(int r, float* z, size_t m);
-// The spec's algorithm: sort descending, prefix moments, support = largest ρ with τ_ρ < z_(ρ).
+// The sorted-prefix definition (docs/attention.md): sort descending, prefix moments, support = largest ρ with τ_ρ < z_(ρ).
 double entmax_threshold_sorted(int r, float* z, size_t m);
 
 // Whole rows. scratch: n floats. `entmax_exact_row` is the fast path the dispatch uses;

@@ -1,5 +1,5 @@
 // MQMTAR (multi-query multi-token associative recall): the seed paper's length-generalisation task, in the format
-// of deep-spin/asentmax (see shared/spec/tasks-and-formats.md). Sequences are bit-identical to
+// of deep-spin/asentmax (see docs/mqmtar.md, "Task format"). Sequences are bit-identical to
 // tools/tasks/mqmtar.py for the same seed: both draw from the same splitmix64 stream in the same order.
 #pragma once
 

@@ -2,7 +2,7 @@
 // timestamp query pool.
 #pragma once
 
-#include <vulkan/vulkan.h>
+#include <volk.h>
 
 #include <memory>
 

@@ -24,6 +24,8 @@ Result<std::unique_ptr<Context>> Context::create(const ContextOptions& options) 
   TESSERA_ASSIGN_OR_RETURN(c->instance_, Instance::create(options.validation));
   TESSERA_ASSIGN_OR_RETURN(auto devices, enumerate_devices(c->instance_->handle()));
   TESSERA_ASSIGN_OR_RETURN(auto chosen, select_device(devices, options.device_index, options.device_name));
+  // Off: the NVIDIA cooperative-matrix extensions are neither enabled nor used (fp32 prompt chunks).
+  if (!options.cooperative_matrix) chosen.shader_features.cooperative_matrix_nv = false;
   TESSERA_ASSIGN_OR_RETURN(auto planned, apply_profile(chosen, *profile));
   TESSERA_ASSIGN_OR_RETURN(c->device_, Device::create(planned));
   const auto& info = c->device_->info();

@@ -29,6 +29,9 @@ struct ContextOptions {
   VkDeviceSize max_slice_bytes = ~VkDeviceSize(0);  // tests lower it below maxStorageBufferRange
   // Plan as if the device had only this profile's limits and features (device_profile.h).
   std::string profile = "full";
+  // Prompt chunks with F16 / I8 weights on NVIDIA cooperative matrices where the device has them
+  // (x rounded to fp16, docs/numerics.md); false keeps every product in fp32.
+  bool cooperative_matrix = true;
 };
 
 // One compute kernel (shaders/<name>.comp) specialised with given constants.

@@ -29,7 +29,26 @@ namespace {
 
 // Feature structs are chained only when their extension is advertised: the instance asks for
 // Vulkan 1.1, where a 1.2/1.3 struct without its extension is invalid usage.
-DeviceShaderFeatures query_shader_features(VkPhysicalDevice h, const VkPhysicalDeviceSubgroupProperties& sub) {
+// The one cooperative-matrix shape shaders/matmul_coopmat_nv.comp uses: 16 x 8 x 16, fp16 inputs,
+// fp32 accumulators, subgroup scope.
+bool lists_coop_shape_16x8x16(VkInstance instance, VkPhysicalDevice h) {
+  auto list = reinterpret_cast<PFN_vkGetPhysicalDeviceCooperativeMatrixPropertiesNV>(
+      vkGetInstanceProcAddr(instance, "vkGetPhysicalDeviceCooperativeMatrixPropertiesNV"));
+  if (list == nullptr) return false;
+  uint32_t n = 0;
+  if (list(h, &n, nullptr) != VK_SUCCESS || n == 0) return false;
+  std::vector<VkCooperativeMatrixPropertiesNV> props(n, {VK_STRUCTURE_TYPE_COOPERATIVE_MATRIX_PROPERTIES_NV});
+  if (list(h, &n, props.data()) != VK_SUCCESS) return false;
+  for (const auto& p : props)
+    if (p.MSize == 16 && p.NSize == 8 && p.KSize == 16 && p.AType == VK_COMPONENT_TYPE_FLOAT16_NV &&
+        p.BType == VK_COMPONENT_TYPE_FLOAT16_NV && p.CType == VK_COMPONENT_TYPE_FLOAT32_NV &&
+        p.DType == VK_COMPONENT_TYPE_FLOAT32_NV && p.scope == VK_SCOPE_SUBGROUP_NV)
+      return true;
+  return false;
+}
+
+DeviceShaderFeatures query_shader_features(VkInstance instance, VkPhysicalDevice h,
+                                           const VkPhysicalDeviceSubgroupProperties& sub) {
   DeviceShaderFeatures f;
   uint32_t n = 0;
   std::vector<VkExtensionProperties> exts;
@@ -44,7 +63,11 @@ DeviceShaderFeatures query_shader_features(VkPhysicalDevice h, const VkPhysicalD
     return false;
   };
   f.cooperative_matrix_khr = has_ext("VK_KHR_cooperative_matrix");
-  f.cooperative_matrix_nv = has_ext("VK_NV_cooperative_matrix");
+  // The NVIDIA variant also needs the Vulkan memory model (GL_KHR_memory_scope_semantics) and fp16
+  // arithmetic in shaders; all three are enabled at device creation when present.
+  const bool nv_coop_exts = has_ext(VK_NV_COOPERATIVE_MATRIX_EXTENSION_NAME) &&
+                            has_ext(VK_KHR_VULKAN_MEMORY_MODEL_EXTENSION_NAME) &&
+                            has_ext(VK_KHR_SHADER_FLOAT16_INT8_EXTENSION_NAME);
   f.subgroup_arithmetic = (sub.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) != 0 &&
                           (sub.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT) != 0;
   VkPhysicalDeviceFeatures2 f2{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2};
@@ -54,11 +77,23 @@ DeviceShaderFeatures query_shader_features(VkPhysicalDevice h, const VkPhysicalD
   void** next = &f2.pNext;
   if (has_ext(VK_KHR_SHADER_FLOAT16_INT8_EXTENSION_NAME)) { *next = &f16i8; next = &f16i8.pNext; }
   if (has_ext(VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME)) { *next = &dot; next = &dot.pNext; }
+  VkPhysicalDeviceVulkanMemoryModelFeatures vmm{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_MEMORY_MODEL_FEATURES};
+  VkPhysicalDeviceCooperativeMatrixFeaturesNV coop{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_NV};
+  if (nv_coop_exts) {
+    *next = &vmm;
+    vmm.pNext = &coop;
+    next = &coop.pNext;
+  }
   if (f2.pNext != nullptr) {
     vkGetPhysicalDeviceFeatures2(h, &f2);
     f.float16_arithmetic = f16i8.shaderFloat16 == VK_TRUE;
     f.int8_arithmetic = f16i8.shaderInt8 == VK_TRUE;
     f.integer_dot_product = dot.shaderIntegerDotProduct == VK_TRUE;
+    // Device scope too: with the memory model enabled, the other kernels' device-scope barriers and
+    // atomics need it.
+    f.cooperative_matrix_nv = nv_coop_exts && coop.cooperativeMatrix == VK_TRUE && vmm.vulkanMemoryModel == VK_TRUE &&
+                              vmm.vulkanMemoryModelDeviceScope == VK_TRUE && f.float16_arithmetic &&
+                              lists_coop_shape_16x8x16(instance, h);
   }
   return f;
 }
@@ -83,7 +118,7 @@ Result<std::vector<PhysicalDeviceInfo>> enumerate_devices(VkInstance instance) {
     p2.pNext = &sub;
     if (info.props.apiVersion >= VK_API_VERSION_1_1) vkGetPhysicalDeviceProperties2(h, &p2);
     info.subgroup_size = sub.subgroupSize;
-    if (info.props.apiVersion >= VK_API_VERSION_1_1) info.shader_features = query_shader_features(h, sub);
+    if (info.props.apiVersion >= VK_API_VERSION_1_1) info.shader_features = query_shader_features(instance, h, sub);
     uint32_t nq = 0;
     vkGetPhysicalDeviceQueueFamilyProperties(h, &nq, nullptr);
     std::vector<VkQueueFamilyProperties> qf(nq);
@@ -148,6 +183,26 @@ Result<std::unique_ptr<Device>> Device::create(const PhysicalDeviceInfo& info) {
   VkDeviceCreateInfo ci{VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO};
   ci.queueCreateInfoCount = 1;
   ci.pQueueCreateInfos = &q;
+  // The NVIDIA cooperative-matrix kernels' requirements (query_shader_features checked them).
+  std::vector<const char*> extensions;
+  VkPhysicalDeviceFeatures2 f2{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2};
+  VkPhysicalDeviceShaderFloat16Int8Features f16{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES};
+  VkPhysicalDeviceVulkanMemoryModelFeatures vmm{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_MEMORY_MODEL_FEATURES};
+  VkPhysicalDeviceCooperativeMatrixFeaturesNV coop{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_NV};
+  if (info.shader_features.cooperative_matrix_nv) {
+    extensions = {VK_NV_COOPERATIVE_MATRIX_EXTENSION_NAME, VK_KHR_VULKAN_MEMORY_MODEL_EXTENSION_NAME,
+                  VK_KHR_SHADER_FLOAT16_INT8_EXTENSION_NAME};
+    f16.shaderFloat16 = VK_TRUE;
+    vmm.vulkanMemoryModel = VK_TRUE;
+    vmm.vulkanMemoryModelDeviceScope = VK_TRUE;
+    coop.cooperativeMatrix = VK_TRUE;
+    f2.pNext = &f16;
+    f16.pNext = &vmm;
+    vmm.pNext = &coop;
+    ci.pNext = &f2;
+    ci.enabledExtensionCount = uint32_t(extensions.size());
+    ci.ppEnabledExtensionNames = extensions.data();
+  }
   std::unique_ptr<Device> dev(new Device());
   dev->info_ = info;
   TESSERA_VK(vkCreateDevice(info.handle, &ci, nullptr, &dev->device_), "vkCreateDevice");

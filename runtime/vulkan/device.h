@@ -1,7 +1,7 @@
 // Physical device discovery/selection and the logical device (RAII) with one compute queue.
 #pragma once
 
-#include <vulkan/vulkan.h>
+#include <volk.h>
 
 #include <memory>
 #include <string>
@@ -16,7 +16,8 @@ namespace tessera::vk {
 struct DeviceShaderFeatures {
   bool integer_dot_product = false;     // shaderIntegerDotProduct (VK_KHR_shader_integer_dot_product)
   bool cooperative_matrix_khr = false;  // VK_KHR_cooperative_matrix advertised
-  bool cooperative_matrix_nv = false;   // VK_NV_cooperative_matrix advertised
+  bool cooperative_matrix_nv = false;   // VK_NV_cooperative_matrix with the 16x8x16 fp16->fp32 shape, the
+                                        // Vulkan memory model and shaderFloat16 (enabled at creation)
   bool float16_arithmetic = false;      // shaderFloat16 (VK_KHR_shader_float16_int8)
   bool int8_arithmetic = false;         // shaderInt8 (VK_KHR_shader_float16_int8)
   bool subgroup_arithmetic = false;     // VK_SUBGROUP_FEATURE_ARITHMETIC_BIT in compute

@@ -1,4 +1,4 @@
-// The Memory Mosaics forward pass as one recorded command buffer (docs: spec memory-mosaics.md).
+// The Memory Mosaics forward pass as one recorded command buffer (docs/model.md).
 #include <algorithm>
 
 #include "vulkan/sequence_state.h"
@@ -36,8 +36,9 @@ Result<std::unique_ptr<SequenceState>> make_sequence_state(Context& ctx, const G
     s->key_cache.push_back(k);
     s->value_cache.push_back(v);
   }
-  TESSERA_ASSIGN_OR_RETURN(s->logits, s->device.allocate(R * V * 4, "logits"));
-  TESSERA_ASSIGN_OR_RETURN(s->logits_host, s->readback.allocate(R * V * 4, "logits readback"));
+  const VkDeviceSize LR = kMaxLogitRows;
+  TESSERA_ASSIGN_OR_RETURN(s->logits, s->device.allocate(LR * V * 4, "logits"));
+  TESSERA_ASSIGN_OR_RETURN(s->logits_host, s->readback.allocate(LR * V * 4, "logits readback"));
   const uint32_t H = uint32_t(hp.n_head), d = uint32_t(hp.head_dim());
   const uint32_t wg = attention_workgroup(ctx, d);
   const AttentionKind kind = hp.method.kind;

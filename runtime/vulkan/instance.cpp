@@ -3,6 +3,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "vulkan/loader.h"
 #include "vulkan/vk_check.h"
 
 namespace tessera::vk {
@@ -39,6 +40,7 @@ std::vector<std::string> take_validation_messages() {
 }
 
 Result<std::unique_ptr<Instance>> Instance::create(bool validation) {
+  TESSERA_RETURN_IF_ERROR(open_vulkan_loader());
   const char* layer = "VK_LAYER_KHRONOS_validation";
   if (validation && !has_layer(layer))
     return unavailable("vulkan: validation requested but VK_LAYER_KHRONOS_validation is not installed");
@@ -67,6 +69,7 @@ Result<std::unique_ptr<Instance>> Instance::create(bool validation) {
     return unavailable(std::string("vulkan: no usable Vulkan loader/driver (vkCreateInstance: ") +
                        vk_result_name(r) + ")");
   }
+  load_instance_functions(inst->instance_);
   if (validation) {
     auto create_fn = reinterpret_cast<PFN_vkCreateDebugUtilsMessengerEXT>(
         vkGetInstanceProcAddr(inst->instance_, "vkCreateDebugUtilsMessengerEXT"));

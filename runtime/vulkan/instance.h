@@ -2,7 +2,7 @@
 // every warning/error in a process-wide log (tests fail on any entry).
 #pragma once
 
-#include <vulkan/vulkan.h>
+#include <volk.h>
 
 #include <memory>
 #include <string>

@@ -11,7 +11,7 @@ uint32_t kernel_binding_count(std::string_view name) {
       {"attn_entmax", 5}, {"attn_values", 4}, {"attn_combine", 5}, {"attn_softmax_partial", 7},
       {"attn_softmax_combine", 6}, {"argmax", 3},
       {"pmem_softmax", 13}, {"attn_entmax_filter", 7}, {"attn_entmax_threshold", 5},
-      {"attn_entmax_apply", 6},
+      {"attn_entmax_apply", 6},       {"matmul", 7},      {"matmul_coopmat_nv", 7},
   };
   for (const auto& [n, b] : kTable)
     if (n == name) return b;

@@ -4,7 +4,7 @@
 // be bound as one storage buffer; offsets honour minStorageBufferOffsetAlignment.
 #pragma once
 
-#include <vulkan/vulkan.h>
+#include <volk.h>
 
 #include <cstddef>
 #include <memory>

@@ -23,6 +23,25 @@ Status record_embed(Recording& rec, Context& ctx, const GpuMatrix& table, const 
 // with `ln`, x rows are LayerNorm-ed on the fly (x itself is not modified).
 Status record_matvec(Recording& rec, Context& ctx, const GpuMatrix& w, const RowView& x, const RowView& y,
                      uint32_t n, bool accumulate, float out_scale, const GpuNorm* ln = nullptr, float ln_eps = 0);
+// Prompt chunks: the same product as record_matvec for many rows as a tiled matrix product
+// (shaders/matmul.comp); F16/I8 weights on the matrix units where the device has NVIDIA cooperative
+// matrices and allow_coop (shaders/matmul_coopmat_nv.comp: x rounded to fp16, see there).
+// record_matvec hands chunks of kMatmulMinRows rows or more to it.
+constexpr uint32_t kMatmulMinRows = 16;
+struct MatmulTile {
+  uint32_t workgroup = 256, rows_per_thread = 4;  // shaders/matmul.comp WG, TM (4 outputs per thread)
+  uint32_t rows() const { return workgroup / 16 * rows_per_thread; }
+  uint32_t cols() const { return 64; }
+};
+// The portable kernel's tile for this device's limits (invocations, shared memory).
+MatmulTile matmul_tile(const Context& ctx);
+// The same from explicit limits: 256 threads, 128 (Android Baseline) or 64 keeping 64 x 64 / 32 x 64
+// tiles, halved until the tiles fit the shared memory.
+MatmulTile matmul_tile_for(uint32_t max_invocations, uint32_t max_size_x, uint32_t max_shared_bytes);
+bool matmul_uses_cooperative_matrix(const Context& ctx, WeightType wtype);
+Status record_matmul(Recording& rec, Context& ctx, const GpuMatrix& w, const RowView& x, const RowView& y, uint32_t n,
+                     bool accumulate, float out_scale, const GpuNorm* ln = nullptr, float ln_eps = 0,
+                     bool allow_coop = true, const MatmulTile* tile_override = nullptr);  // tests: another tile
 Status record_layernorm(Recording& rec, Context& ctx, const BufferSlice& in, uint32_t in_row0,
                         const BufferSlice& out, uint32_t out_row0, uint32_t n, uint32_t channels,
                         const GpuNorm& norm, float eps);
@@ -38,6 +57,7 @@ struct KvProject {
   uint32_t n = 1, head_dim = 0;
   BufferSlice y, step, states, decay, key_cache, mix, vscale, value_cache;
   BufferSlice counters;  // kv_project_counter_bytes(), zero-filled once (left at zero)
+  bool allow_coop = true;  // prompt chunks may take the cooperative-matrix product (record_matmul)
 };
 VkDeviceSize kv_project_counter_bytes(uint32_t heads);
 Status record_kv_project(Recording& rec, Context& ctx, const KvProject& p);

@@ -31,6 +31,7 @@ Status record_embed(Recording& rec, Context& ctx, const GpuMatrix& table, const 
 
 Status record_matvec(Recording& rec, Context& ctx, const GpuMatrix& w, const RowView& x, const RowView& y,
                      uint32_t n, bool accumulate, float out_scale, const GpuNorm* ln, float ln_eps) {
+  if (n >= kMatmulMinRows) return record_matmul(rec, ctx, w, x, y, n, accumulate, out_scale, ln, ln_eps);
   const uint32_t wg = matvec_workgroup(ctx, n);
   const uint32_t rows_per_group = ctx.rows_per_workgroup(wg);
   constexpr uint32_t kRowTile = 4;  // shaders/matvec.comp RT
@@ -85,6 +86,17 @@ Status record_kv_project(Recording& rec, Context& ctx, const KvProject& p) {
   const BufferSlice& lw = p.ln ? p.ln->weight : ctx.dummy();
   const BufferSlice& lb = p.ln ? p.ln->bias : ctx.dummy();
   constexpr uint32_t kRowTile = 4;  // shaders/matvec_core.glsl RT
+  if (p.n >= kMatmulMinRows) {
+    // Prompt chunks: the projections as a tiled matrix product into y, then kv_project finishes.
+    TESSERA_RETURN_IF_ERROR(
+        record_matmul(rec, ctx, w, p.x, {p.y, 0, M}, p.n, false, 1.0f, p.ln, p.ln_eps, p.allow_coop));
+    rec.barrier();
+    push.flags |= 32u;
+    return rec.dispatch("kv_project", {wg, uint32_t(w.wtype), K, vec16},
+                        {p.x.buf, part.weight, part.scale, part.bias, p.y, lw, lb, p.step, p.states, p.decay,
+                         p.key_cache, p.mix, p.vscale, p.value_cache, p.counters},
+                        push, {M / d, 1, 1});  // one workgroup per head group
+  }
   return rec.dispatch("kv_project", {wg, uint32_t(w.wtype), K, vec16},
                       {p.x.buf, part.weight, part.scale, part.bias, p.y, lw, lb, p.step, p.states, p.decay,
                        p.key_cache, p.mix, p.vscale, p.value_cache, p.counters},

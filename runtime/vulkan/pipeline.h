@@ -3,7 +3,7 @@
 // loaded from / saved to a file), descriptor pool.
 #pragma once
 
-#include <vulkan/vulkan.h>
+#include <volk.h>
 
 #include <cstdint>
 #include <memory>

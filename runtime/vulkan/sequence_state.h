@@ -10,8 +10,12 @@
 
 namespace tessera::vk {
 
-// Rows fed per recorded forward; longer prompts run in chunks of this many.
-constexpr uint32_t kMaxRowsPerForward = 64;
+// Rows fed per recorded forward; longer prompts run in chunks of this many (the tiled matrix
+// products of ops_matmul.cpp; 128 keeps a GPT-2-sized sequence's scratch, mostly persistent-memory
+// partials, within 64 MiB beyond weights and caches). A forward that returns every row's logits
+// feeds at most kMaxLogitRows rows (12.9 MB of logits per buffer for a 50k vocabulary).
+constexpr uint32_t kMaxRowsPerForward = 128;
+constexpr uint32_t kMaxLogitRows = 64;
 
 // kGreedy: the last row's logits and argmax stay on the device (no host copy in the step).
 enum class LogitsMode { kNone, kLast, kAll, kGreedy };
@@ -24,7 +28,7 @@ struct SequenceState {
   BufferSlice uw;                    // [rows, 2C]: key | value projections of the context memory
   BufferSlice states;                // per layer [ctx leaky state, pmem leaky state, w_{pos0-1}], C each
   std::vector<BufferSlice> key_cache, value_cache;  // per layer [capacity, C]
-  BufferSlice logits;                // [rows, V]
+  BufferSlice logits;                // [kMaxLogitRows, V]
   BufferSlice logits_host;           // readback copy
   BufferSlice greedy;                // host-visible: argmax of the last logits row
   BufferSlice kv_counters;           // shaders/kv_project.comp completion counters (zeroed once)

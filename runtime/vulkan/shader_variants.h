@@ -1,4 +1,4 @@
-// Optional-feature shader variants (issue 4): a variant that needs a GLSL extension is compiled only
+// Optional-feature shader variants: a variant that needs a GLSL extension is compiled only
 // when this build's glslc accepted the extension's probe (shaders/probes/, shader_features.h), and is
 // dispatched only when the device also reports the feature; otherwise the portable shader runs.
 #pragma once

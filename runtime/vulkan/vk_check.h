@@ -1,7 +1,7 @@
 // VkResult -> Status, and the one macro every Vulkan call site uses.
 #pragma once
 
-#include <vulkan/vulkan.h>
+#include <volk.h>
 
 #include <string>
 

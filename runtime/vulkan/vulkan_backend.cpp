@@ -19,7 +19,11 @@ VulkanSequence::~VulkanSequence() {
   state_.reset();
 }
 
-std::string VulkanBackend::name() const { return "vulkan (" + shared_->context->info().name + ")"; }
+std::string VulkanBackend::name() const {
+  const Context& c = *shared_->context;
+  const std::string& profile = c.limits().profile;
+  return "vulkan (" + c.info().name + (profile == "full" ? "" : ", profile " + profile) + ")";
+}
 
 // Positions are uint32 in the shaders' step record and index 32-bit dispatch grids.
 int64_t VulkanBackend::max_sequence_positions() const { return int64_t(1) << 24; }
@@ -58,7 +62,8 @@ Status VulkanSequence::run(std::span<const int32_t> tokens, std::span<float> log
   std::lock_guard lock(shared_->device_mutex);
   const size_t V = size_t(shared_->model->hp.vocab_size);
   for (size_t done = 0; done < tokens.size();) {
-    uint32_t n = uint32_t(std::min<size_t>(kMaxRowsPerForward, tokens.size() - done));
+    const size_t most = (copy_logits && all_rows) ? kMaxLogitRows : kMaxRowsPerForward;
+    uint32_t n = uint32_t(std::min<size_t>(most, tokens.size() - done));
     bool last = done + n == tokens.size();
     LogitsMode mode = (copy_logits && all_rows) ? LogitsMode::kAll
                       : !last                   ? LogitsMode::kNone

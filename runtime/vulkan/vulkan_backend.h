@@ -1,4 +1,4 @@
-// The Vulkan compute backend (issue 4). Lazy: nothing Vulkan happens before these are called.
+// The Vulkan compute backend. Lazy: nothing Vulkan happens before these are called.
 //
 //   make_vulkan_backend(weights, options)  -> kUnavailable (with the reason) when the build has no
 //                                             Vulkan or no usable device exists; the API then falls

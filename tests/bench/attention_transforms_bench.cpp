@@ -1,5 +1,5 @@
 // Per-row time of the attention transforms on decode-like rows (one query over n cached keys,
-// scores β²·cos with β² = 8, as the PyTorch reference figures), n = 64 … 65536:
+// scores β²·cos with β² = 8, as the PyTorch reference figures in docs/benchmarks.md), n = 64 … 65536:
 // Tessera exact vs full sort vs bisection (24 and 50 iterations, entmax_bisect style) vs softmax,
 // float and fixed point. Run: build/bench/attention_transforms_bench
 #include <benchmark/benchmark.h>
@@ -150,7 +150,6 @@ void run_fixed(benchmark::State& state, tessera::ops::fixed::FixedRowTransform t
   state.SetItemsProcessed(state.iterations());
 }
 using tessera::ops::fixed::FixedKind;
-void BM_FixedSoftmax(benchmark::State& st) { run_fixed(st, {FixedKind::kSoftmax}); }
 void BM_FixedSparsemax(benchmark::State& st) { run_fixed(st, {FixedKind::kSparsemax}); }
 void BM_FixedEntmax15(benchmark::State& st) { run_fixed(st, {FixedKind::kEntmax15}); }
 void BM_FixedEntmax43(benchmark::State& st) { run_fixed(st, {FixedKind::kEntmax43}); }
@@ -174,7 +173,6 @@ BENCHMARK(BM_Bisect<3, 50>)->SIZES;
 BENCHMARK(BM_Relumax)->SIZES;
 BENCHMARK(BM_NormRelu)->SIZES;
 BENCHMARK(BM_Top4Softmax)->SIZES;
-BENCHMARK(BM_FixedSoftmax)->SIZES;
 BENCHMARK(BM_FixedSparsemax)->SIZES;
 BENCHMARK(BM_FixedEntmax15)->SIZES;
 BENCHMARK(BM_FixedEntmax43)->SIZES;

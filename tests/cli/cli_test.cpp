@@ -106,6 +106,7 @@ TEST_F(Cli, GenerateWithinAVulkanProfileMatchesTheAuthors) {
                    " -n 16 --prompt-tokens " + prompt);
     ASSERT_EQ(r.code, 0) << profile << ": " << r.out;
     EXPECT_NE(r.out.find(expect), std::string::npos) << profile << ": " << r.out;
+    EXPECT_NE(r.out.find(std::string("profile ") + profile + ")"), std::string::npos) << r.out;
   }
   CliRun r = run("logits " + tmp("m.gguf") + " --tokens 1 --backend vulkan --vulkan-profile iphone");
   EXPECT_EQ(r.code, 1);

@@ -1,4 +1,4 @@
-// The accuracy bar on the authors' fixtures: quantized with the default mixed-precision search
+// The int8 accuracy bar on the authors' fixtures: quantized with the default mixed-precision search
 // (`tessera quantize` defaults: --precision auto, target 99.5 %, here 64 random calibration sequences of
 // 32 tokens, seed 1, as tools/bench/int8_agreement.py is documented with), the integer-only runtime's
 // top-1 must agree with the authors' float64 logits (expected.json) at every position of every fixture

@@ -66,19 +66,6 @@ TEST(Int8MatvecInt8, SimdVariantsBitIdenticalToPortable) {
   std::printf("SIMD variants tested on this CPU: %d\n", tested);
 }
 
-TEST(Int8MatvecInt8, MatmulEqualsMatvecPerToken) {
-  std::mt19937 rng(9);
-  const int64_t rows = 300, cols = 520, tokens = 5;
-  auto w = random_int8(size_t(rows * cols), rng), x = random_int8(size_t(cols * tokens), rng);
-  const MatvecKernel k = resolve_matvec_kernel(MatvecKernel::kAuto);
-  std::vector<int32_t> y(static_cast<size_t>(rows * tokens)), ref(static_cast<size_t>(rows));
-  matmul_i8(matvec_function(k), w.data(), rows, cols, x.data(), tokens, y.data());
-  for (int64_t t = 0; t < tokens; ++t) {
-    matvec_i8_portable(w.data(), rows, cols, x.data() + t * cols, ref.data());
-    ASSERT_EQ(std::vector<int32_t>(y.begin() + t * rows, y.begin() + (t + 1) * rows), ref) << t;
-  }
-}
-
 TEST(Int8MatvecInt8, ResolveFallsBackToPortableForUnavailableVariants) {
   EXPECT_TRUE(matvec_kernel_available(MatvecKernel::kPortable));
   for (MatvecKernel k : kVariants) {

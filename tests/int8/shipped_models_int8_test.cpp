@@ -1,4 +1,4 @@
-// The accuracy bar on the shipped trained models: the mixed-precision model-int8.gguf files
+// The int8 accuracy bar on the shipped trained models: the mixed-precision model-int8.gguf files
 // (regenerated with their README commands, `--precision auto`) agree with the float32 runtime on the
 // top-1 next token at ≥ 99 % of the positions of 10 MQMTAR samples at 1× (pairs region 64, seed 7 of the
 // C++ task generator: 900 positions per model). All-int8 files measured 98.7–99.4 % here

@@ -7,7 +7,7 @@
 #include <new>
 
 #include "model/convert.h"
-#include "random_model.h"
+#include "support/random_model.h"
 #include "tessera/tessera.h"
 #include "test_util.h"
 

@@ -1,5 +1,5 @@
 // The float CPU runtime against an independent float64 full-recompute forward pass
-// (reference_forward.h) on random models: every attention transform, both seed forms, the
+// (tests/support/reference_forward.h) on random models: every attention transform, both seed forms, the
 // seed-EFT mask, post-LN, attention-only, biases, two persistent memories, untied head, F16.
 // Tolerance 2e-4 on logits of magnitude ~1–5: float32 weights are shared exactly, so the gap is
 // float32 rounding of activations through 2 layers (observed 6e-7–6e-5; the largest is regular
@@ -10,7 +10,7 @@
 
 #include <random>
 
-#include "random_model.h"
+#include "support/random_model.h"
 #include "tessera/tessera.h"
 #include "test_util.h"
 

@@ -1,4 +1,4 @@
-// ops/entmax15.cpp against the float64 bisection oracle (tests/ops/attention_oracle.h).
+// ops/entmax15.cpp against the float64 bisection oracle (tests/support/attention_oracle.h).
 #include "ops/entmax15.h"
 
 #include <gtest/gtest.h>

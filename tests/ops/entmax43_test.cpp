@@ -1,4 +1,4 @@
-// ops/entmax43.cpp against the float64 bisection oracle (tests/ops/attention_oracle.h).
+// ops/entmax43.cpp against the float64 bisection oracle (tests/support/attention_oracle.h).
 #include "ops/entmax43.h"
 
 #include <gtest/gtest.h>

@@ -11,7 +11,7 @@
 #include <sstream>
 #include <vector>
 
-#include "attention_oracle.h"
+#include "support/attention_oracle.h"
 #include "ops/entmax_exact.h"
 #include "row_generators.h"
 
@@ -28,9 +28,9 @@ inline std::vector<float> run_kernel(const RowKernel& k, const std::vector<float
 }
 
 // Tolerances (why):
-// - Σp within 1e-6 of 1: the requirement; τ is exact in double, p is computed in float.
+// - Σp within 1e-6 of 1: the required accuracy; τ is exact in double, p is computed in float.
 // - support equal to the oracle's except for entries within 1e-6 of τ (on the (α-1)s scale): the
-//   issue's requirement; entries that close to τ carry weight ≤ (1e-6)^r.
+//   required accuracy; entries that close to τ carry weight ≤ (1e-6)^r.
 // - |p - p_oracle| ≤ 2e-6·max(1, r): the kernel works on float z = (s - max)/r (≤ 2 ulp, i.e.
 //   ≤ 2.4e-7 absolute on the candidates |z| ≤ 1) and τ inherits errors of the same size; p = y^r
 //   moves by r·y^(r-1)·(Δz + Δτ) ≤ r·5e-7, plus float rounding of p itself.

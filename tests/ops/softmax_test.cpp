@@ -7,7 +7,7 @@
 #include <limits>
 #include <random>
 
-#include "attention_oracle.h"
+#include "support/attention_oracle.h"
 #include "row_generators.h"
 
 namespace tessera::testing_rows {
@@ -22,7 +22,7 @@ std::vector<float> run(const std::vector<float>& s, const std::vector<uint8_t>& 
 // Tolerance per entry, relative: exp_nonpositive < 3e-7, float normalisation ~1e-7, and the float
 // difference d = s - max is rounded by up to 2^-24·|d|, which exp turns into a relative error
 // 2^-24·|d| (intrinsic to float inputs); the normalisation spreads the p-weighted mean of those
-// errors over every entry: 1e-6 + 2^-23·(|d_i| + Σ_j p_j|d_j|). Σp within 1e-6 of 1 (the bound).
+// errors over every entry: 1e-6 + 2^-23·(|d_i| + Σ_j p_j|d_j|). Σp within 1e-6 of 1 (the required bound).
 void expect_matches(const std::vector<float>& s, const std::vector<uint8_t>& mask, const char* what) {
   std::vector<float> p = run(s, mask);
   std::vector<double> o = oracle::softmax(s, mask);

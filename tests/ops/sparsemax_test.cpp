@@ -1,4 +1,4 @@
-// ops/sparsemax.cpp against the float64 bisection oracle (tests/ops/attention_oracle.h).
+// ops/sparsemax.cpp against the float64 bisection oracle (tests/support/attention_oracle.h).
 #include "ops/sparsemax.h"
 
 #include <gtest/gtest.h>

@@ -7,7 +7,7 @@
 #include <limits>
 #include <random>
 
-#include "attention_oracle.h"
+#include "support/attention_oracle.h"
 #include "row_generators.h"
 
 namespace tessera::testing_rows {

@@ -35,7 +35,7 @@ TEST(MqmtarEval, TesseraFloatEqualsPyTorchWithinHalfAPoint) {
     auto got = evaluate_mqmtar(**model, {want.length, want.samples, 1});
     ASSERT_TRUE(got.ok()) << got.status().to_string();
     EXPECT_EQ(got->tokens, want.tokens);
-    // ±0.5 point (the bar): float32 runtime vs float32 PyTorch on identical samples; an argmax may flip
+    // ±0.5 point (the project's bar): float32 runtime vs float32 PyTorch on identical samples; an argmax may flip
     // only where two logits tie within ~1e-5.
     EXPECT_LE(std::abs(got->pair_accuracy() - want.pair_accuracy), 0.5) << want.model << " L=" << want.length;
     EXPECT_LE(std::abs(got->exact_match() - want.exact_match), 2.5) << want.model << " L=" << want.length;
@@ -62,7 +62,7 @@ TEST(MqmtarEval, ZeroSamplesIsAnError) {
 }
 
 
-// The shipped quantized files vs float PyTorch on the same reduced set, ±1.5 points (the bar for int8):
+// The shipped quantized files vs float PyTorch on the same reduced set, ±1.5 points (the project's bar for int8):
 // model-int8.gguf on the integer-only runtime, model-w8.gguf (int8 weights, float activations: the file for the
 // Vulkan path) on the float CPU runtime, which runs it as its dequantised model.
 void expect_quantized_file_within_1_5_points(const std::string& file, BackendKind backend) {

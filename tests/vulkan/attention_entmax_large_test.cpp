@@ -11,7 +11,7 @@
 // for keys with |y - tau| <= 1e-6 (fp32 rounding of y itself is ~1e-7: float cannot decide those).
 #include <cmath>
 
-#include "attention_oracle.h"
+#include "support/attention_oracle.h"
 #include "vk_test_util.h"
 
 namespace tessera::vk::test {
@@ -53,9 +53,10 @@ class VulkanEntmaxLarge : public VulkanTest {
   // Checks p against the oracle; returns the outcome for path assertions.
   Outcome check(const char* name, const std::vector<float>& s, uint32_t shared_limit = UINT32_MAX) {
     AttentionMethod m = AttentionMethod::parse(name).value();
-    std::vector<double> sd(s.begin(), s.end()), y;
-    const double alpha = m.entmax_alpha(), tau = oracle_entmax_tau(sd, alpha, &y);
-    const std::vector<double> want = oracle_entmax(sd, alpha);
+    const oracle::EntmaxResult ref = oracle::entmax(m.entmax_alpha(), s);
+    const std::vector<double>& y = ref.x;  // (alpha - 1)(s - max s)
+    const std::vector<double>& want = ref.p;
+    const double tau = ref.tau;
     Outcome got = run_row(m, s, shared_limit);
     EXPECT_EQ(got.status, 1u) << name;
     double sum = 0;

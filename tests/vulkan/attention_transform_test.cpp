@@ -5,7 +5,7 @@
 // dominant, n = 1, 1e30 / 1e-30 magnitudes, flat rows with more candidates than shared memory).
 #include <cmath>
 
-#include "attention_oracle.h"
+#include "support/attention_oracle.h"
 #include "vk_test_util.h"
 
 namespace tessera::vk::test {
@@ -69,7 +69,7 @@ class VulkanAttentionTransform : public VulkanTest {
 
 AttentionMethod method_of(const char* name) { return AttentionMethod::parse(name).value(); }
 
-std::vector<double> widen(const std::vector<float>& s) { return {s.begin(), s.end()}; }
+using oracle::widen;
 
 // fp32 scores of magnitude <= ~10 and fp32 prefix sums over <= 3000 candidates: 2e-6 absolute on p.
 constexpr double kTol = 2e-6;
@@ -80,7 +80,7 @@ TEST_F(VulkanAttentionTransform, EntmaxFamilyOnRandomCosineRows) {
     std::vector<float> s = random_floats(n, rng, -8.0f, 8.0f);  // β²·cos with β² = 8
     for (const char* name : {"sparsemax", "entmax15", "entmax43", "entmax:1.25", "entmax:3"}) {
       AttentionMethod m = method_of(name);
-      expect_matches(m, s, oracle_entmax(widen(s), m.entmax_alpha()), kTol);
+      expect_matches(m, s, oracle::entmax(m.entmax_alpha(), s).p, kTol);
     }
   }
 }
@@ -98,7 +98,7 @@ TEST_F(VulkanAttentionTransform, EntmaxAdversarialRows) {
   for (const auto& s : rows)
     for (const char* name : {"sparsemax", "entmax15", "entmax43"}) {
       AttentionMethod m = method_of(name);
-      expect_matches(m, s, oracle_entmax(widen(s), m.entmax_alpha()), kTol);
+      expect_matches(m, s, oracle::entmax(m.entmax_alpha(), s).p, kTol);
     }
 }
 
@@ -109,7 +109,7 @@ TEST_F(VulkanAttentionTransform, EveryKeyACandidate) {
   std::vector<float> s = random_floats(3000, rng, 0.0f, 0.5f);
   for (const char* name : {"sparsemax", "entmax15", "entmax43"}) {
     AttentionMethod m = method_of(name);
-    expect_matches(m, s, oracle_entmax(widen(s), m.entmax_alpha()), kTol);
+    expect_matches(m, s, oracle::entmax(m.entmax_alpha(), s).p, kTol);
   }
 }
 
@@ -118,28 +118,28 @@ TEST_F(VulkanAttentionTransform, LongRowsCombineManyValueChunks) {
   // float64 oracle for a sparse, a dense-ish and a dense transform. Tolerance: p as above.
   std::mt19937 rng(4);
   std::vector<float> s = random_floats(20000, rng, -3.0f, 3.0f);
-  expect_matches(method_of("sparsemax"), s, oracle_entmax(widen(s), 2.0), kTol);
-  expect_matches(method_of("entmax15"), s, oracle_entmax(widen(s), 1.5), kTol);
-  expect_matches(method_of("relumax"), s, oracle_relu(widen(s), 0.1, 1.0, true, false), kTol, 0.1f, 1.0f);
+  expect_matches(method_of("sparsemax"), s, oracle::entmax(2.0, s).p, kTol);
+  expect_matches(method_of("entmax15"), s, oracle::entmax(1.5, s).p, kTol);
+  expect_matches(method_of("relumax"), s, oracle::relu_row(widen(s), 0.1, 1.0, true, false), kTol, 0.1f, 1.0f);
 }
 
 TEST_F(VulkanAttentionTransform, SoftmaxIncludingLargeScores) {
   std::mt19937 rng(3);
   for (uint32_t n : {1u, 33u, 700u, 3000u}) {  // 3000: many chunks merged by the combine pass
     std::vector<float> s = random_floats(n, rng, -30.0f, 30.0f);
-    expect_matches(method_of("softmax"), s, oracle_softmax(widen(s)), kTol);
+    expect_matches(method_of("softmax"), s, oracle::softmax(widen(s)), kTol);
   }
   std::vector<float> big = {22026.0f, 22025.5f, 0.0f, 22026.0f};  // beta^2 = e^10 scale rows
-  expect_matches(method_of("softmax"), big, oracle_softmax(widen(big)), kTol);
+  expect_matches(method_of("softmax"), big, oracle::softmax(widen(big)), kTol);
 }
 
 TEST_F(VulkanAttentionTransform, ReluMaxAndNormRelu) {
   std::mt19937 rng(4);
   std::vector<float> s = random_floats(300, rng, -1.0f, 1.0f);  // cosines
   // relumax: relu(A (c - max c) + B)
-  expect_matches(method_of("relumax"), s, oracle_relu(widen(s), 8.0, 1.0, true, false), kTol, 8.0f, 1.0f);
+  expect_matches(method_of("relumax"), s, oracle::relu_row(widen(s), 8.0, 1.0, true, false), kTol, 8.0f, 1.0f);
   // norm_relu: relu(A (c - 1) + B), e.g. A = 2β², B = 1 (regular seed form)
-  expect_matches(method_of("norm_relu"), s, oracle_relu(widen(s), 6.0, 1.0 - 6.0, false, true), kTol, 6.0f, 1.0f);
+  expect_matches(method_of("norm_relu"), s, oracle::relu_row(widen(s), 6.0, 1.0 - 6.0, false, true), kTol, 6.0f, 1.0f);
   // Every entry below zero: uniform.
   std::vector<float> neg(10, -0.5f);
   expect_matches(method_of("norm_relu"), neg, std::vector<double>(10, 0.1), kTol, 1.0f, 0.0f);
@@ -149,8 +149,8 @@ TEST_F(VulkanAttentionTransform, WideHeadsSplitEachKeyOverSeveralLanes) {
   d = 64;  // several lanes per key in cosine.glsl: the compensated butterfly runs
   std::mt19937 rng(6);
   std::vector<float> s = random_floats(300, rng, -20.0f, 20.0f);
-  expect_matches(method_of("softmax"), s, oracle_softmax(widen(s)), kTol);
-  expect_matches(method_of("entmax15"), s, oracle_entmax(widen(s), 1.5), kTol);
+  expect_matches(method_of("softmax"), s, oracle::softmax(widen(s)), kTol);
+  expect_matches(method_of("entmax15"), s, oracle::entmax(1.5, s).p, kTol);
 }
 
 // cosine.glsl and attn_softmax_partial are specialised on the head size when it is a multiple of 16
@@ -172,18 +172,18 @@ TEST_F(VulkanAttentionTransform, SpecialisedAndGenericHeadSizes) {
       EXPECT_EQ(k.status().code(), StatusCode::kUnsupported) << k.status().to_string();
       continue;
     }
-    expect_matches(method_of("softmax"), s, oracle_softmax(widen(s)), kTol);
-    expect_matches(method_of("entmax15"), s, oracle_entmax(widen(s), 1.5), kTol);
+    expect_matches(method_of("softmax"), s, oracle::softmax(widen(s)), kTol);
+    expect_matches(method_of("entmax15"), s, oracle::entmax(1.5, s).p, kTol);
   }
 }
 
 TEST_F(VulkanAttentionTransform, TopK) {
   std::mt19937 rng(5);
   std::vector<float> s = random_floats(200, rng, -5.0f, 5.0f);
-  expect_matches(method_of("top4_softmax"), s, oracle_topk(widen(s), 4, true), kTol);
-  expect_matches(method_of("top7_uniform"), s, oracle_topk(widen(s), 7, false), kTol);
+  expect_matches(method_of("top4_softmax"), s, oracle::top_k(widen(s), 4, true), kTol);
+  expect_matches(method_of("top7_uniform"), s, oracle::top_k(widen(s), 7, false), kTol);
   std::vector<float> few = {0.5f, 0.25f};  // fewer keys than K
-  expect_matches(method_of("top4_softmax"), few, oracle_topk(widen(few), 4, true), kTol);
+  expect_matches(method_of("top4_softmax"), few, oracle::top_k(widen(few), 4, true), kTol);
 }
 
 }  // namespace

@@ -1,8 +1,9 @@
 // Every authors' fixture (tests/data/authors/*) converted to GGUF and run through the public API on
 // the Vulkan backend (validation layer on): logits vs the float CPU runtime on the same file (≤ 1e-3
 // for F32 weights, ≤ 1e-2 for the F16 conversion), vs the authors' float64 logits, and cached decode
-// equal to prefill. (F16 weights themselves move these tiny models' logits by up to ~0.25 where a
-// head sits on the β² = e¹⁰ clamp: the F16 comparison is against the CPU runtime on the F16 file.)
+// vs the authors' logits and vs prefill (within the same bound). (F16 weights themselves move these
+// tiny models' logits by up to ~0.25 where a head sits on the β² = e¹⁰ clamp: the F16 comparison is
+// against the CPU runtime on the F16 file.)
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -126,13 +127,22 @@ TEST_P(VulkanAuthorsFixture, CachedDecodeEqualsPrefill) {
   auto all = prefill(*m, toks);
   auto s = Session::create(*m, {});
   ASSERT_TRUE(s.ok());
-  double worst = 0;
+  const auto& want = expected_["logits"];
+  double worst = 0, worst_auth = 0;
   for (size_t t = 0; t < toks.size(); ++t) {
     ASSERT_TRUE((t == 0 ? (*s)->prefill({&toks[0], 1}) : (*s)->decode(toks[t])).ok());
     auto l = (*s)->logits();
-    for (size_t v = 0; v < V; ++v) worst = std::max(worst, double(std::fabs(l[v] - all[t * V + v])));
+    for (size_t v = 0; v < V; ++v) {
+      worst = std::max(worst, double(std::fabs(l[v] - all[t * V + v])));
+      worst_auth = std::max(worst_auth, std::fabs(double(l[v]) - want[t][v].get<double>()));
+    }
   }
-  EXPECT_LE(worst, 1e-5);  // same kernels per row: float noise only
+  // Prompt chunks run the tiled matrix products, decode the mat-vec kernels: another fp32 summation
+  // order, so both are held to the prefill's bound vs the authors' float64 logits (1e-4, or twice
+  // the authors' own float32 gap, which measures how far fp32 rounding moves these logits).
+  const double tol = std::max(1e-4, 2.0 * expected_["reference_float32_max_abs_dev"].get<double>());
+  EXPECT_LE(worst_auth, tol) << "decode vs authors";
+  EXPECT_LE(worst, tol) << "decode vs prefill";
 }
 
 INSTANTIATE_TEST_SUITE_P(Authors, VulkanAuthorsFixture, ::testing::ValuesIn(fixtures()),

@@ -49,6 +49,7 @@ class VulkanModelForward : public ::testing::Test {
   }
   // Prefill all rows vs the float64 oracle; then token-by-token decode vs the prefill rows.
   void check_model(const RandomModel& m, size_t T, double tol) {
+    constexpr double kCoopTol = 2e-3;
     auto backend = make(m);
     if (!backend && skip_) TESSERA_VK_NO_DEVICE("no usable Vulkan device: " << skipped_);
     ASSERT_TRUE(backend) << skipped_;
@@ -60,6 +61,11 @@ class VulkanModelForward : public ::testing::Test {
     std::vector<float> all(T * size_t(V));
     Status s = (*seq)->forward(tokens, all, true);
     ASSERT_TRUE(s.ok()) << s.to_string();
+    // F16 / I8 weights on NVIDIA cooperative matrices: prompt chunks round x' to fp16 (2^-11 relative
+    // per product term, docs/numerics.md), which these logits carry at ~1e-3 after two layers.
+    const bool coop = m.view.token_embd.weight.dtype != DType::kF32 &&
+                      matmul_uses_cooperative_matrix(backend->context(), WeightType::kF16);
+    if (coop) tol = std::max(tol, kCoopTol);
     double worst = 0;
     for (size_t i = 0; i < all.size(); ++i) worst = std::max(worst, std::abs(all[i] - want[i]));
     EXPECT_LE(worst, tol) << m.view.hp.method.name();
@@ -74,11 +80,12 @@ class VulkanModelForward : public ::testing::Test {
       auto* vs = static_cast<VulkanSequence*>(seq->get());
       EXPECT_EQ(vs->greedy_token(), int32_t(std::max_element(row.begin(), row.end()) - row.begin()));
     }
-    EXPECT_LE(worst_decode, 1e-5) << "decode differs from prefill";
+    // Prompt chunks of 16+ rows run the tiled products (another fp32 summation order than decode's
+    // mat-vec): decode is held to the prefill's bound.
+    EXPECT_LE(worst_decode, tol) << "decode differs from prefill";
     EXPECT_EQ((*seq)->position(), int64_t(T));
-    // The cache is full at capacity: a clear error, no crash.
-    std::vector<int32_t> more(4, 1);
-    EXPECT_EQ((*seq)->forward(more, all, true).code(), StatusCode::kOutOfRange);
+    // Feeding past the capacity is refused by the Session, which owns that check for every backend
+    // (tests/model/request_checks_test.cpp); a backend sequence trusts it.
   }
   std::string skipped_;
   bool skip_ = true;
@@ -132,7 +139,23 @@ TEST_F(VulkanModelForward, MaskOffsetTwoAndAttnOnly) {
 TEST_F(VulkanModelForward, PromptLongerThanOneRecordedChunk) {
   HParams hp = tiny_hparams("softmax");
   hp.n_layer = 1;
-  check_model(make_random_model(hp, DType::kF32, 9), size_t(kMaxRowsPerForward) + 6, kF32Tol);
+  RandomModel m = make_random_model(hp, DType::kF32, 9);
+  const size_t T = size_t(kMaxRowsPerForward) + 6;
+  check_model(m, T, kF32Tol);  // every row's logits: chunks of kMaxLogitRows
+  // Last row only: chunks of kMaxRowsPerForward rows (the largest tiled products), at 250 and T tokens.
+  auto backend = make(m);
+  ASSERT_TRUE(backend);
+  const int64_t V = m.view.hp.vocab_size;
+  for (size_t n : {size_t(250), T}) {
+    auto tokens = random_tokens(n, V, 99);
+    std::vector<double> want = oracle_forward(m, tokens);
+    auto seq = backend->new_sequence(int64_t(n));
+    ASSERT_TRUE(seq.ok());
+    std::vector<float> last(static_cast<size_t>(V));
+    ASSERT_TRUE((*seq)->forward(tokens, last, false).ok());
+    for (int64_t v = 0; v < V; ++v)
+      ASSERT_NEAR(last[size_t(v)], want[(n - 1) * size_t(V) + size_t(v)], kF32Tol) << n << " tokens";
+  }
 }
 
 TEST_F(VulkanModelForward, PipelineCacheIsSavedAndReloaded) {

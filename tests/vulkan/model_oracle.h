@@ -1,12 +1,11 @@
-// A random tiny Memory Mosaics model and an independent float64 forward written from the spec
-// (shared/spec/memory-mosaics.md), used to check the Vulkan forward end to end.
+// A random tiny Memory Mosaics model as a Vulkan ModelView, with float64 copies of its weights for the
+// float64 reference forward, used to check the Vulkan forward end to end.
 #pragma once
 
 #include <cmath>
 #include <random>
 #include <vector>
 
-#include "attention_oracle.h"
 #include "core/dtype.h"
 #include "vk_test_util.h"
 #include "vulkan/model_view.h"
@@ -120,22 +119,8 @@ inline RandomModel make_random_model(HParams hp, DType dt, uint32_t seed) {
   return m;
 }
 
-// The attention row of the seed code for the model's method, on scores s = β² cos.
-inline std::vector<double> oracle_row(const AttentionMethod& method, const std::vector<double>& cos, double beta2) {
-  std::vector<double> s(cos.size());
-  for (size_t i = 0; i < s.size(); ++i) s[i] = beta2 * cos[i];
-  switch (method.kind) {
-    case AttentionKind::kSoftmax: return oracle_softmax(s);
-    case AttentionKind::kReluMax: return oracle_relu(s, beta2, 1.0, true, false);    // regular seed file
-    // Regular seed file: ReLU(2β²·s + 1 - 2β²) with s = β² cos (spec memory-mosaics.md).
-    case AttentionKind::kNormRelu: return oracle_relu(s, 2 * beta2, 1 - 2 * beta2, false, true);
-    case AttentionKind::kTopKSoftmax: return oracle_topk(s, method.top_k, true);
-    case AttentionKind::kTopKUniform: return oracle_topk(s, method.top_k, false);
-    default: return oracle_entmax(s, method.entmax_alpha());
-  }
-}
-
-// logits [T, V] of the whole token sequence, float64.
+// logits [T, V] of the whole token sequence, float64: the tests' reference forward
+// (tests/support/reference_forward.h) on the weights as the device sees them.
 std::vector<double> oracle_forward(const RandomModel& m, const std::vector<int32_t>& tokens);
 
 }  // namespace tessera::vk::test

@@ -1,4 +1,4 @@
-// Gating of optional-extension shader variants (issue 4): the generated shader_features.h is
+// Gating of optional-extension shader variants: the generated shader_features.h is
 // consistent with the compiled kernels, and a variant is picked only when the build has it and the
 // device reports its feature. (Whether the header matches glslc itself is the CTest test
 // vulkan_glsl_feature_probes, which re-runs the probes.)

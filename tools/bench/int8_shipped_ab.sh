@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Shipped models, old vs new int8 binary side by side (issue 5 speed rounds): for each model, the float32
+# Shipped models, old vs new int8 binary side by side (to judge an int8 kernel change): for each model, the float32
 # cpu backend (NEW binary), then cpu-int8 with the OLD binary, then with the NEW one, back to back so all
 # three see the same machine load. Prints tokens/s from CPU time (1e6 / cpu_time µs) per column.
 # Usage: tools/bench/int8_shipped_ab.sh OLD_BENCH NEW_BENCH [ROUNDS]

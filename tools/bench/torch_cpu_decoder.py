@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Cached PyTorch CPU float32 decoder for Memory Mosaics (the comparison point of the int8 benchmark).
 
-Same math and cache policy as Tessera's runtimes (memory-mosaics.md "Cached decoding"): per layer the
+Same math and cache policy as Tessera's runtimes (docs/model.md, "Cached decoding"): per layer the
 leaky-average states, w_prev and the unit key / finished value caches; softmax attention; persistent
 memory with softmax over N slots. Random weights shaped like the benchmark's models. Decodes
 positions 0..127 repeatedly and prints tokens/s and the process's peak RSS.

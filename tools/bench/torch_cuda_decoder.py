@@ -4,7 +4,7 @@
 Same architecture and sizes as Tessera's Vulkan benchmark (tests/bench/vulkan/vulkan_decoder_bench.cpp):
 random weights, F16 matrices, a key/value cache of unit keys and finished values, O(1) leaky states.
 Softmax attention goes through F.scaled_dot_product_attention; alpha = 1.5 through a sort-based exact
-entmax-1.5 written here (the threshold by sorted prefix sums, as in spec/entmax.md).
+entmax-1.5 written here (the threshold by sorted prefix sums, as in docs/attention.md).
 
 Decode is timed two ways at each context length L (cache filled with random unit keys/values):
   eager  - the Python loop as the authors' code would run it (CUDA events around 20 steps);

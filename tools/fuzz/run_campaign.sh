@@ -2,7 +2,8 @@
 # Long libFuzzer campaigns over the fuzz targets (tests/fuzz), one after another, each starting from its
 # committed corpus (tests/fuzz/corpus/<target>) and keeping what it finds in BUILD/fuzz-campaign/<target>/
 # (a later campaign resumes from there). Prints one row per target: executions, seconds, executions/s,
-# coverage (libFuzzer's cov = edges, ft = features), corpus size, crashes. A crash stops that target and
+# coverage (libFuzzer's cov = edges, ft = features), corpus size, crashes (crash, leak, timeout or
+# out-of-memory inputs). A crash stops that target and
 # leaves the input in BUILD/fuzz-campaign/<target>/artifacts/: fix it, then add it to the committed corpus.
 #
 # Usage: tools/fuzz/run_campaign.sh BUILD [RUNS] [SECONDS] [TARGET...]
@@ -38,7 +39,8 @@ for t in "${targets[@]}"; do
   cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
   ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
   corpus=$(sed -n 's/.* corp: \([0-9]*\).*/\1/p' <<<"$last")
-  crashes=$(find "$work/artifacts" -type f | wc -l)
+  # slow-unit-* files are inputs that once took > 10 s (on a loaded machine, often scheduling): not failures.
+  crashes=$(find "$work/artifacts" -type f \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' \) | wc -l)
   printf '%-24s %12s %8s %9s %7s %7s %7s %8s\n' "$t" "${execs:-?}" "$seconds" \
     "$(( ${execs:-0} / (seconds > 0 ? seconds : 1) ))" "${cov:-?}" "${ft:-?}" "${corpus:-?}" "$crashes"
   if ((rc != 0)); then

@@ -1,5 +1,5 @@
 """PyTorch reference model of Memory Mosaics v1 ("regular" file), written for Tessera from the equations in
-shared/spec/memory-mosaics.md. Parameter names and the state_dict layout equal the authors' StackAssoMem
+docs/model.md. Parameter names and the state_dict layout equal the authors' StackAssoMem
 (facebookresearch/MemoryMosaics Library/memory_mosaics/models/memory_mosaics.py and the seed's version with the
 attention `method` switch), so checkpoints load in both directions.
 

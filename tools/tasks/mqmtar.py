@@ -1,6 +1,6 @@
 """MQMTAR: multi-query multi-token associative recall, in the format of deep-spin/asentmax
 scripts/generate_data.py (MultiQueryMultiTokenRecall) as wrapped by the seed code (see
-shared/spec/tasks-and-formats.md).
+docs/mqmtar.md, "Task format").
 
 The random stream is Tessera's own (splitmix64), shared bit-for-bit with runtime/tasks/mqmtar.cpp, so a seed gives
 the same sequences in Python and C++. The *distribution* follows asentmax: 10,000 distinct 2-token keys and values,

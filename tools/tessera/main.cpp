@@ -4,6 +4,7 @@
 #include <exception>
 #include <iostream>
 #include <map>
+#include <new>
 
 #include "command.h"
 #include "tessera/version.h"
@@ -67,8 +68,16 @@ int run(int argc, char** argv) {
     std::cerr << "run 'tessera " << (command.empty() ? "" : command + " ") << "--help' for the options\n";
     return kExitUsageError;
   }
-  for (auto& [sub, action] : actions)
-    if (sub->parsed()) return action();
+  for (auto& [sub, action] : actions) {
+    if (!sub->parsed()) continue;
+    try {  // the library returns Status; this catches what the CLI's own code could throw
+      return action();
+    } catch (const std::bad_alloc&) {
+      return fail(sub->get_name(), "out of memory");
+    } catch (const std::exception& e) {
+      return fail(sub->get_name(), std::string("unexpected exception: ") + e.what());
+    }
+  }
   return usage_error("", "no command given (commands: " + command_list(commands) + ")");
 }
 

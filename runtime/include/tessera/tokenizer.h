@@ -1,5 +1,6 @@
-// A vocabulary tokenizer for models that store their tokens in the GGUF (tokenizer.ggml.tokens):
-// greedy longest match over the token strings (character- or byte-level models).
+/// @file
+/// A vocabulary tokenizer for models that store their tokens in the GGUF (tokenizer.ggml.tokens):
+/// greedy longest match over the token strings (character- or byte-level models).
 #pragma once
 
 #include <cstdint>
@@ -7,16 +8,22 @@
 #include <unordered_map>
 #include <vector>
 
+#include "tessera/export.h"
 #include "tessera/status.h"
 
 namespace tessera {
 
-class Tokenizer {
+/// Text to token ids and back, by greedy longest match over a model's token strings (ModelInfo::tokenizer_tokens).
+class TESSERA_API Tokenizer {
  public:
+  /// A tokenizer over `tokens` (id = index; empty strings are never produced, the first of duplicates
+  /// wins); kInvalidArgument when `tokens` is empty.
   static Result<Tokenizer> from_tokens(std::vector<std::string> tokens);
-  // Fails on text that no token covers, naming the byte offset and the character.
+  /// The ids of `text`; fails on text that no token covers, naming the byte offset and the character.
   Result<std::vector<int32_t>> encode(const std::string& text) const;
-  std::string decode(int32_t id) const;  // "" for ids out of range
+  /// The string of token `id`; "" for ids out of range.
+  std::string decode(int32_t id) const;
+  /// The number of tokens.
   size_t size() const { return tokens_.size(); }
 
  private:

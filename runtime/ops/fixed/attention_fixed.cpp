@@ -5,7 +5,6 @@ namespace tessera::ops::fixed {
 
 size_t fixed_scratch_words(FixedKind kind, size_t n) {
   switch (kind) {
-    case FixedKind::kSoftmax:
     case FixedKind::kReluMax:
       return 0;
     case FixedKind::kSparsemax:
@@ -25,7 +24,6 @@ FixedStatus attention_transform_fixed(const FixedRowTransform& t, const int32_t*
   if (n > (size_t{1} << 20)) return FixedStatus::kInvalidArgument;  // 64-bit bounds of the sums
   if (fixed_scratch_words(t.kind, n) > 0 && scratch == nullptr) return FixedStatus::kInvalidArgument;
   switch (t.kind) {
-    case FixedKind::kSoftmax: softmax_fixed(q, scale, p, n, mask); return FixedStatus::kOk;
     case FixedKind::kSparsemax: entmax_fixed(1, q, scale, p, n, mask, scratch); return FixedStatus::kOk;
     case FixedKind::kEntmax15: entmax_fixed(2, q, scale, p, n, mask, scratch); return FixedStatus::kOk;
     case FixedKind::kEntmax43: entmax_fixed(3, q, scale, p, n, mask, scratch); return FixedStatus::kOk;

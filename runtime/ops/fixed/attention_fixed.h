@@ -10,11 +10,12 @@
 // - Probabilities: int32 p_i in Q1.15, i.e. 1.0 = kFixedProbOne = 32768, p_i ∈ [0, 32768],
 //   Σ p_i == 32768 exactly for every row with a usable key (largest-remainder style cumulative
 //   rounding); a row with every key masked is all zeros.
-// - Internal: score differences max s - s_i in Q5.26 for softmax (TFLite's exp input; differences
-//   ≤ -32 give weight 0), entmax's centred (max s - s_i)/r in Q11.20, the threshold in Q.31.
+// - Internal: score differences max s - s_i in Q5.26 for top-K softmax (TFLite's exp input;
+//   differences ≤ -32 give weight 0), entmax's centred (max s - s_i)/r in Q11.20, the threshold in Q.31.
 //
-// Transforms: softmax, sparsemax (r = 1), entmax α = 1.5 (r = 2), α = 4/3 (r = 3), ReLUmax, top-K
+// Transforms: sparsemax (r = 1), entmax α = 1.5 (r = 2), α = 4/3 (r = 3), ReLUmax, top-K
 // softmax, uniform top-K. General α and norm_relu are refused (kUnsupported): no exact integer form.
+// Full softmax is ops/int8's softmax_fixed_q23 (ops/int8/softmax_fixed.h), which the int8 runtime calls.
 #pragma once
 
 #include <stddef.h>
@@ -30,7 +31,6 @@ struct ScoreScale {
 };
 
 enum class FixedKind : int32_t {
-  kSoftmax,
   kSparsemax,
   kEntmax15,
   kEntmax43,
@@ -46,14 +46,14 @@ enum class FixedStatus : int32_t {
 };
 
 struct FixedRowTransform {
-  FixedKind kind = FixedKind::kSoftmax;
+  FixedKind kind = FixedKind::kSparsemax;
   int32_t top_k = 0;  // kTopK* only, >= 1
   // kReluMax: p ∝ relu(bias - (max s - s_i)) with bias in Q11.20 (the seed's b = 1 → 1 << 20);
   // fold the seed's β² slope into the score scale.
   int32_t relu_bias_q20 = 1 << 20;
 };
 
-// int32 words of scratch a row of n keys needs (0 for softmax and ReLUmax, 2n for entmax, n for top-K).
+// int32 words of scratch a row of n keys needs (0 for ReLUmax, 2n for entmax, n for top-K).
 size_t fixed_scratch_words(FixedKind kind, size_t n);
 
 // One row: scores q[0..n) with scale → p[0..n) in Q1.15. mask: optional, n bytes, nonzero = usable.
@@ -62,7 +62,6 @@ FixedStatus attention_transform_fixed(const FixedRowTransform& t, const int32_t*
                                       int32_t* p, size_t n, const uint8_t* mask, int32_t* scratch);
 
 // The individual transforms (same contracts; scratch as fixed_scratch_words).
-void softmax_fixed(const int32_t* q, ScoreScale scale, int32_t* p, size_t n, const uint8_t* mask);
 void entmax_fixed(int r, const int32_t* q, ScoreScale scale, int32_t* p, size_t n,
                   const uint8_t* mask, int32_t* scratch);  // r = 1, 2, 3; scratch 2n words
 void relumax_fixed(const int32_t* q, ScoreScale scale, int32_t bias_q20, int32_t* p, size_t n,

@@ -68,7 +68,7 @@ void topk_fixed(bool softmax, int32_t k, const int32_t* q, ScoreScale scale, int
     for (size_t i = 0; i < n; ++i) p[i] = round.next(static_cast<uint32_t>(p[i]));
     return;
   }
-  // Softmax over the selection: the same weights as softmax_fixed.
+  // Softmax over the selection: e^{-d} by exp_on_negative_q26, d ≥ 32 cut to weight 0 (invisible in Q1.15).
   const int shift = weight_shift(kk, 31);
   uint64_t total = 0;
   for (size_t i = 0; i < n; ++i) {

@@ -19,6 +19,8 @@ const char* matvec_kernel_name(MatvecKernel k) {
     case MatvecKernel::kAvx2: return "avx2";
     case MatvecKernel::kAvx512Vnni: return "avx512-vnni";
     case MatvecKernel::kNeonDot: return "neon-dot";
+    case MatvecKernel::kCortexMDsp: return "cortex-m-dsp";
+    case MatvecKernel::kHelium: return "helium";
   }
   return "?";
 }
@@ -36,13 +38,20 @@ bool matvec_kernel_available(MatvecKernel k) {
 #if defined(TESSERA_HAVE_NEON_DOT)
     case MatvecKernel::kNeonDot: return neon_dot_supported();
 #endif
+#if defined(TESSERA_HAVE_CORTEX_M_DSP)
+    case MatvecKernel::kCortexMDsp: return true;  // built for a CPU that has it
+#endif
+#if defined(TESSERA_HAVE_HELIUM)
+    case MatvecKernel::kHelium: return true;
+#endif
     default: return false;
   }
 }
 
 MatvecKernel resolve_matvec_kernel(MatvecKernel requested) {
   if (requested == MatvecKernel::kAuto) {
-    const MatvecKernel fastest_first[] = {MatvecKernel::kAvx512Vnni, MatvecKernel::kAvx2, MatvecKernel::kNeonDot};
+    const MatvecKernel fastest_first[] = {MatvecKernel::kAvx512Vnni, MatvecKernel::kAvx2, MatvecKernel::kNeonDot,
+                                          MatvecKernel::kHelium, MatvecKernel::kCortexMDsp};
     for (MatvecKernel k : fastest_first)
       if (matvec_kernel_available(k)) return k;
     return MatvecKernel::kPortable;
@@ -59,6 +68,12 @@ MatvecFn matvec_function(MatvecKernel k) {
 #if defined(TESSERA_HAVE_NEON_DOT)
     case MatvecKernel::kNeonDot: return matvec_i8_neon_dot;
 #endif
+#if defined(TESSERA_HAVE_CORTEX_M_DSP)
+    case MatvecKernel::kCortexMDsp: return matvec_i8_cortex_m_dsp;
+#endif
+#if defined(TESSERA_HAVE_HELIUM)
+    case MatvecKernel::kHelium: return matvec_i8_helium;
+#endif
     default: return matvec_i8_portable;
   }
 }
@@ -68,6 +83,9 @@ AxpyFn axpy_function(MatvecKernel k) {
 #if defined(TESSERA_HAVE_X86_SIMD)
     case MatvecKernel::kAvx2:
     case MatvecKernel::kAvx512Vnni: return axpy_i8_avx2;  // VNNI CPUs have AVX2
+#endif
+#if defined(TESSERA_HAVE_HELIUM)
+    case MatvecKernel::kHelium: return axpy_i8_helium;
 #endif
     default: return axpy_i8_portable;
   }
@@ -97,6 +115,12 @@ MatvecQ16Fn matvec_q16_function(MatvecKernel k) {
     case MatvecKernel::kAvx2: return matvec_q16_avx2;
     case MatvecKernel::kAvx512Vnni: return matvec_q16_avx512;
 #endif
+#if defined(TESSERA_HAVE_HELIUM)
+    case MatvecKernel::kHelium: return matvec_q16_helium;
+#endif
+#if defined(TESSERA_HAVE_CORTEX_M_DSP)
+    case MatvecKernel::kCortexMDsp: return matvec_q16_cortex_m_dsp;
+#endif
     default: return matvec_q16_portable;
   }
 }
@@ -104,6 +128,9 @@ MatvecQ16Fn matvec_q16_function(MatvecKernel k) {
 RequantizeFn requantize_function(MatvecKernel k) {
 #if defined(TESSERA_HAVE_X86_SIMD)
   if (k == MatvecKernel::kAvx512Vnni) return requantize_each_avx512;
+#endif
+#if defined(TESSERA_HAVE_HELIUM)
+  if (k == MatvecKernel::kHelium) return requantize_each_helium;
 #endif
   (void)k;
   return requantize_each_portable;
@@ -144,6 +171,9 @@ MixHeadsFn mix_heads_function(MatvecKernel k) {
 PmemWeightsFn pmem_weights_function(MatvecKernel k) {
 #if defined(TESSERA_HAVE_X86_SIMD)
   if (k == MatvecKernel::kAvx512Vnni) return pmem_weights_avx512;
+#endif
+#if defined(TESSERA_HAVE_HELIUM)
+  if (k == MatvecKernel::kHelium) return pmem_weights_helium;
 #endif
   (void)k;
   return pmem_weights_portable;
@@ -219,22 +249,6 @@ LayerNormWideFn layernorm_wide_function(MatvecKernel k) {
 #endif
   (void)k;
   return layernorm_fixed_wide;
-}
-
-void matmul_i8(MatvecFn fn, const int8_t* w, int64_t rows, int64_t cols, const int8_t* x,
-               int64_t n_tokens, int32_t* y) {
-  // Block of rows whose weights stay in L2 (~128 KiB) while every token passes over them.
-  int64_t block = cols > 0 ? (int64_t(128) * 1024) / cols : rows;
-  if (block < 4) block = 4;
-  int32_t column[256];  // one block's outputs for one token, copied into the strided Y
-  if (block > 256) block = 256;
-  for (int64_t r0 = 0; r0 < rows; r0 += block) {
-    const int64_t nr = rows - r0 < block ? rows - r0 : block;
-    for (int64_t t = 0; t < n_tokens; ++t) {
-      fn(w + r0 * cols, nr, cols, x + t * cols, column);
-      for (int64_t r = 0; r < nr; ++r) y[t * rows + r0 + r] = column[r];
-    }
-  }
 }
 
 }  // namespace tessera::ops::int8

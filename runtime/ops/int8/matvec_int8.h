@@ -23,7 +23,7 @@
 
 namespace tessera::ops::int8 {
 
-enum class MatvecKernel { kAuto, kPortable, kAvx2, kAvx512Vnni, kNeonDot };
+enum class MatvecKernel { kAuto, kPortable, kAvx2, kAvx512Vnni, kNeonDot, kCortexMDsp, kHelium };
 
 const char* matvec_kernel_name(MatvecKernel k);
 // True when this build contains the variant and the running CPU supports it.
@@ -64,14 +64,11 @@ void matvec_i8_portable(const int8_t* w, int64_t rows, int64_t cols, const int8_
 void matvec_i8_avx2(const int8_t* w, int64_t rows, int64_t cols, const int8_t* x, int32_t* y);
 void matvec_i8_avx512vnni(const int8_t* w, int64_t rows, int64_t cols, const int8_t* x, int32_t* y);
 void matvec_i8_neon_dot(const int8_t* w, int64_t rows, int64_t cols, const int8_t* x, int32_t* y);
+void matvec_i8_cortex_m_dsp(const int8_t* w, int64_t rows, int64_t cols, const int8_t* x, int32_t* y);
+void matvec_i8_helium(const int8_t* w, int64_t rows, int64_t cols, const int8_t* x, int32_t* y);
 
 #if defined(TESSERA_HAVE_NEON_DOT)
 bool neon_dot_supported();  // HWCAP_ASIMDDP (Linux) / compile-time feature elsewhere
 #endif
-
-// Y[t][r] = Σ_c W[r][c]·X[t][c] for t < n_tokens (X: n_tokens × cols, Y: n_tokens × rows).
-// Rows are processed in cache-sized blocks so each weight block is reused across the tokens.
-void matmul_i8(MatvecFn fn, const int8_t* w, int64_t rows, int64_t cols, const int8_t* x,
-               int64_t n_tokens, int32_t* y);
 
 }  // namespace tessera::ops::int8

@@ -15,5 +15,8 @@ void matvec_q16_portable(const int8_t* w, int64_t rows, int64_t cols, const int1
 // x86-64 only; chosen by matvec_q16_function (matvec_int8.cpp).
 void matvec_q16_avx2(const int8_t* w, int64_t rows, int64_t cols, const int16_t* q, int32_t* y);
 void matvec_q16_avx512(const int8_t* w, int64_t rows, int64_t cols, const int16_t* q, int32_t* y);
+// Cortex-M only (DSP extension, Helium); chosen at build time.
+void matvec_q16_cortex_m_dsp(const int8_t* w, int64_t rows, int64_t cols, const int16_t* q, int32_t* y);
+void matvec_q16_helium(const int8_t* w, int64_t rows, int64_t cols, const int16_t* q, int32_t* y);
 
 }  // namespace tessera::ops::int8

@@ -27,4 +27,9 @@ void pmem_weights_avx512(const int32_t* dot, const QuantizedMultiplier* score_m,
                          int64_t n, int frac_bits, int32_t* scores, int32_t* p, const void* prefetch,
                          size_t prefetch_bytes);
 
+// Cortex-M with MVE (requantize_helium.cpp); chosen at build time.
+void pmem_weights_helium(const int32_t* dot, const QuantizedMultiplier* score_m, const QuantizedMultiplier* value_m,
+                         int64_t n, int frac_bits, int32_t* scores, int32_t* p, const void* prefetch,
+                         size_t prefetch_bytes);
+
 }  // namespace tessera::ops::int8

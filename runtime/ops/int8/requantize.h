@@ -26,6 +26,7 @@ using RequantizeFn = void (*)(const int32_t* x, const QuantizedMultiplier* m, in
 void requantize_each_portable(const int32_t* x, const QuantizedMultiplier* m, int64_t n, int32_t* out);
 // x86-64 only (AVX-512F); chosen by requantize_function (matvec_int8.cpp) with the VNNI kernel.
 void requantize_each_avx512(const int32_t* x, const QuantizedMultiplier* m, int64_t n, int32_t* out);
+void requantize_each_helium(const int32_t* x, const QuantizedMultiplier* m, int64_t n, int32_t* out);  // Cortex-M MVE
 
 // The same for int64 accumulators (matvec_wide): one exact rounding (multiply_by_quantized_multiplier_64).
 void requantize64_to_int32(const int64_t* acc, const QuantizedMultiplier* m, const int32_t* bias, int64_t n,

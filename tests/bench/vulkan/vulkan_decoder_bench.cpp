@@ -1,4 +1,4 @@
-// Vulkan backend benchmarks (issue 4), GPU time from timestamp queries (manual time):
+// Vulkan backend benchmarks, GPU time from timestamp queries (manual time):
 //   BM_Decode/<weights>/<method>/<context>: greedy decode (argmax on the GPU, no logits read back) of a
 //     GPT-2-small-sized random Memory Mosaics model after a real prefill to <context> tokens; counters:
 //     tok/s (GPU), wall_us (submit + fence per token), prefill_tok/s (GPU, the prefill segment that
@@ -10,6 +10,11 @@
 //     from the candidate lists (else candidates that fit shared memory are held there); passes:1 adds
 //     a timestamp after every pass (counters p0, p1, ...: µs per pass). Counters: us, candidates and
 //     newton_steps of head 0 (the split entmax state).
+//   BM_Prefill/<weights>/<method>/<tokens>: prompt processing of <tokens> random tokens into a fresh
+//     sequence (the backend's recorded chunks), GPU time; counters: tok/s, chunk_rows, coopmat (1 when
+//     the projections ran on NVIDIA cooperative matrices); with --profile, one more prefill's GPU time
+//     per kernel to stderr.
+// --no-coopmat: the context leaves NVIDIA cooperative matrices off (fp32 prompt chunks, for A/B runs).
 // Run: vulkan_decoder_bench --benchmark_counters_tabular=true [--benchmark_filter=...]
 #include <benchmark/benchmark.h>
 
@@ -45,6 +50,7 @@ struct DecodeRig {
 std::map<std::pair<int, int>, std::unique_ptr<DecodeRig>> rigs;
 std::unique_ptr<vk::Context> attention_ctx;
 bool profile_decode = false;  // --profile: one profiled decode step per BM_Decode case
+vk::ContextOptions context_options;  // --no-coopmat: cooperative_matrix = false
 
 DecodeRig* rig_for(DType dt, int method, std::string* error) {
   auto key = std::make_pair(int(dt), method);
@@ -53,7 +59,7 @@ DecodeRig* rig_for(DType dt, int method, std::string* error) {
   rigs.clear();  // one model on the device at a time
   auto rig = std::make_unique<DecodeRig>();
   vk::ModelView view = random_model(method_named(method), dt);
-  auto b = vk::make_backend_from_view(view, {}, nullptr);
+  auto b = vk::make_backend_from_view(view, context_options, nullptr);
   if (!b.ok()) {
     *error = b.status().to_string();
     return nullptr;
@@ -162,13 +168,93 @@ void BM_Decode(benchmark::State& state) {
   state.SetLabel(rig->backend->name());
 }
 
+// Prompt processing alone: T random tokens into a fresh sequence of capacity T, in the backend's
+// recorded chunks (kMaxRowsPerForward rows), GPU time summed over the chunks. The first pass
+// (recording, pipeline creation) is not timed.
+void BM_Prefill(benchmark::State& state) {
+  const DType dt = state.range(0) == 0 ? DType::kF16 : DType::kI8;
+  const int method = int(state.range(1));
+  const uint32_t T = uint32_t(state.range(2));
+  std::string error;
+  DecodeRig* rig = rig_for(dt, method, &error);
+  if (!rig) {
+    state.SkipWithError(error.c_str());
+    return;
+  }
+  auto made = rig->backend->new_sequence(T);
+  if (!made.ok()) {
+    state.SkipWithError(made.status().to_string().c_str());
+    return;
+  }
+  std::unique_ptr<BackendSequence> seq = std::move(made).value();
+  auto* vseq = static_cast<vk::VulkanSequence*>(seq.get());
+  std::vector<int32_t> tokens(T);
+  for (auto& t : tokens) t = int32_t(rig->rng() % 50304);
+  auto prefill = [&](double* ns) -> Status {
+    vseq->reset();
+    *ns = 0;
+    for (uint32_t done = 0; done < T;) {
+      uint32_t n = std::min(vk::kMaxRowsPerForward, T - done);
+      TESSERA_RETURN_IF_ERROR(vseq->forward_greedy({tokens.data() + done, n}));
+      TESSERA_ASSIGN_OR_RETURN(double chunk_ns, vseq->last_gpu_ns());
+      *ns += chunk_ns;
+      done += n;
+    }
+    return Status::ok_status();
+  };
+  double ns = 0, total = 0;
+  if (Status s = prefill(&ns); !s.ok()) {
+    state.SkipWithError(s.to_string().c_str());
+    return;
+  }
+  for (auto _ : state) {
+    if (Status s = prefill(&ns); !s.ok()) {
+      state.SkipWithError(s.to_string().c_str());
+      return;
+    }
+    total += ns;
+    state.SetIterationTime(ns * 1e-9);
+  }
+  state.counters["tok/s"] = double(T) * double(state.iterations()) / (total * 1e-9);
+  state.counters["chunk_rows"] = vk::kMaxRowsPerForward;
+  if (profile_decode) {
+    // One more prefill with a timestamp after every dispatch: µs per kernel (all grids), summed.
+    vseq->set_profiling(true);
+    std::map<std::string, std::pair<double, int>> by_kernel;
+    double sum = 0;
+    vseq->reset();
+    for (uint32_t done = 0; done < T;) {
+      uint32_t n = std::min(vk::kMaxRowsPerForward, T - done);
+      if (!vseq->forward_greedy({tokens.data() + done, n}).ok()) break;
+      auto prof = vseq->last_profile();
+      if (!prof.ok()) break;
+      for (const auto& e : *prof) {
+        auto& slot = by_kernel[e.label.substr(0, e.label.find(' '))];
+        slot.first += e.ns;
+        slot.second += 1;
+        sum += e.ns;
+      }
+      done += n;
+    }
+    vseq->set_profiling(false);
+    std::fprintf(stderr, "prefill profile (%u tokens): %.1f ms over the dispatches (serialised by the timestamps)\n",
+                 T, sum * 1e-6);
+    for (const auto& [kernel, v] : by_kernel)
+      std::fprintf(stderr, "  %9.2f ms %5d dispatches  %s\n", v.first * 1e-6, v.second, kernel.c_str());
+  }
+  state.counters["coopmat"] = vk::matmul_uses_cooperative_matrix(rig->backend->context(),
+                                                                 dt == DType::kF16 ? vk::WeightType::kF16
+                                                                                   : vk::WeightType::kI8);
+  state.SetLabel(rig->backend->name());
+}
+
 void BM_Attention(benchmark::State& state) {
   const int method = int(state.range(0));
   const uint32_t n = uint32_t(state.range(1)), H = 12, d = 64, C = H * d;
   const bool force_lists = state.range(2) != 0, per_pass = state.range(3) != 0;
   std::unique_ptr<vk::Context>& ctx = attention_ctx;
   if (!ctx) {
-    auto c = vk::Context::create({});
+    auto c = vk::Context::create(context_options);
     if (!c.ok()) {
       state.SkipWithError(c.status().to_string().c_str());
       return;
@@ -274,6 +360,12 @@ void decode_args(benchmark::internal::Benchmark* b) {
 
 BENCHMARK(BM_Decode)->Apply(decode_args)->ArgNames({"i8", "method", "context"})->UseManualTime()->Iterations(32)
     ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Prefill)
+    ->ArgsProduct({{0, 1}, {0, 1}, {512, 2048}})
+    ->ArgNames({"i8", "method", "tokens"})
+    ->UseManualTime()
+    ->Iterations(5)
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Attention)
     ->ArgsProduct({{0, 1, 2, 3}, {1024, 4096, 16384, 65536}, {0}, {0}})
     ->ArgNames({"method", "n", "lists", "passes"})
@@ -311,11 +403,13 @@ void release_devices() {
 }  // namespace tessera::bench
 
 int main(int argc, char** argv) {
-  // Our one flag is taken out before Google Benchmark parses (and rejects) the rest.
+  // Our flags are taken out before Google Benchmark parses (and rejects) the rest.
   int kept = 1;
   for (int i = 1; i < argc; ++i) {
     if (std::string_view(argv[i]) == "--profile")
       tessera::bench::profile_decode = true;
+    else if (std::string_view(argv[i]) == "--no-coopmat")
+      tessera::bench::context_options.cooperative_matrix = false;
     else
       argv[kept++] = argv[i];
   }

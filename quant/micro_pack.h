@@ -1,0 +1,21 @@
+// The host side of the microcontroller blob (runtime/micro/micro_format.h, docs/format.md
+// "Microcontroller blob"): an int8 GGUF's plan, built with the portable kernels' layouts, laid out as
+// one flashable little-endian image that tessera_micro reads in place.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "cpu_int8/int8_plan.h"
+#include "tessera/status.h"
+
+namespace tessera::quant {
+
+// The blob of a plan built with MatvecKernel::kPortable (no re-laid-out memories).
+Result<std::vector<uint8_t>> pack_micro_blob(const int8::Int8Plan& plan);
+
+// Reads an int8 GGUF (`tessera quantize --int8`), builds its plan and packs it.
+Result<std::vector<uint8_t>> pack_micro_blob_from_gguf(const std::string& int8_gguf);
+
+}  // namespace tessera::quant

@@ -1,0 +1,81 @@
+// Recording of the tiled matrix product for prompt chunks (shaders/matmul.comp, and
+// shaders/matmul_coopmat_nv.comp on devices with NVIDIA cooperative matrices). Tile sizes come
+// from the effective limits (the device's, or a device-limits profile's): invocations per workgroup
+// and shared memory.
+#include <algorithm>
+
+#include "vulkan/ops.h"
+#include "vulkan/shader_variants.h"
+
+namespace tessera::vk {
+namespace {
+
+uint32_t div_up(uint32_t a, uint32_t b) { return (a + b - 1) / b; }
+
+constexpr uint32_t kCoopRows = 64, kCoopCols = 64;  // shaders/matmul_coopmat_nv.comp BM, BN
+constexpr uint32_t kCoopSubgroups = 4;
+// xs, ws (64 x 40 halves each), cs (64 x 68 floats), LayerNorm statistics and partials.
+constexpr uint32_t kCoopSharedBytes = 2 * 64 * 40 * 2 + 64 * 68 * 4 + 64 * 8 + 128 * 4;
+
+bool coop_usable(const Context& ctx, WeightType wtype) {
+  if (wtype == WeightType::kF32) return false;  // fp16 products would round the weights
+  const KernelLimits& limits = ctx.limits();
+  return limits.subgroups &&
+         pick_kernel_variant("matmul", "matmul_coopmat_nv", limits.features) == "matmul_coopmat_nv" &&
+         ctx.subgroup_size() == 32 && limits.max_workgroup_invocations >= kCoopSubgroups * 32 &&
+         limits.max_shared_bytes >= kCoopSharedBytes;
+}
+
+}  // namespace
+
+MatmulTile matmul_tile(const Context& ctx) {
+  const KernelLimits& limits = ctx.limits();
+  return matmul_tile_for(limits.max_workgroup_invocations, limits.max_workgroup_invocations,
+                         limits.max_shared_bytes);
+}
+
+MatmulTile matmul_tile_for(uint32_t max_invocations, uint32_t max_size_x, uint32_t max_shared_bytes) {
+  const uint32_t most = std::min(max_invocations, max_size_x);
+  // 256 threads x 4 x 4 outputs (64 x 64 tile); devices limited to 128 (Android Baseline) or 64
+  // invocations keep 8 token rows per thread.
+  MatmulTile t{256, 4};
+  if (most < 256) t = {128, 8};
+  if (most < 128) t = {64, 8};
+  // shaders/matmul.comp: xs[16][BM + 1], ws[16][65], ln_stats[BM], ln_part[WG] (fp32).
+  auto shared_bytes = [](MatmulTile s) { return 4 * (16 * (s.rows() + 1) + 16 * 65 + 2 * s.rows() + s.workgroup); };
+  while (t.workgroup > 16 && shared_bytes(t) > max_shared_bytes) t = {t.workgroup / 2, t.rows_per_thread};
+  return t;
+}
+
+bool matmul_uses_cooperative_matrix(const Context& ctx, WeightType wtype) { return coop_usable(ctx, wtype); }
+
+Status record_matmul(Recording& rec, Context& ctx, const GpuMatrix& w, const RowView& x, const RowView& y, uint32_t n,
+                     bool accumulate, float out_scale, const GpuNorm* ln, float ln_eps, bool allow_coop,
+                     const MatmulTile* tile_override) {
+  const uint32_t K = uint32_t(w.cols);
+  if (x.offset % 4 || x.stride % 4)
+    return internal_error("vulkan: matmul inputs must start at multiples of 4 floats (vec4 reads)");
+  const bool coop = allow_coop && coop_usable(ctx, w.wtype);
+  const MatmulTile tile = tile_override ? *tile_override : matmul_tile(ctx);
+  for (const auto& p : w.parts) {
+    struct {
+      uint32_t M, n, x_stride, x_offset, y_stride, y_offset, flags;
+      float out_scale, ln_eps;
+    } push{uint32_t(p.rows), n, x.stride, x.offset, y.stride, y.offset + uint32_t(p.row0),
+           (w.has_bias ? 1u : 0u) | (accumulate ? 2u : 0u) | (ln ? 4u | (ln->flags << 3) : 0u), out_scale, ln_eps};
+    const BufferSlice& lw = ln ? ln->weight : ctx.dummy();
+    const BufferSlice& lb = ln ? ln->bias : ctx.dummy();
+    if (coop) {
+      TESSERA_RETURN_IF_ERROR(rec.dispatch("matmul_coopmat_nv", {kCoopSubgroups * 32, uint32_t(w.wtype), K},
+                                           {x.buf, p.weight, p.scale, p.bias, y.buf, lw, lb}, push,
+                                           {div_up(uint32_t(p.rows), kCoopCols), div_up(n, kCoopRows), 1}));
+    } else {
+      TESSERA_RETURN_IF_ERROR(rec.dispatch("matmul", {tile.workgroup, uint32_t(w.wtype), K, tile.rows_per_thread},
+                                           {x.buf, p.weight, p.scale, p.bias, y.buf, lw, lb}, push,
+                                           {div_up(uint32_t(p.rows), tile.cols()), div_up(n, tile.rows()), 1}));
+    }
+  }
+  return Status::ok_status();
+}
+
+}  // namespace tessera::vk

@@ -1,0 +1,93 @@
+#version 450
+// requires-glsl-feature: cooperative_matrix_nv
+// matmul.comp on the matrix units (GL_NV_cooperative_matrix, 16 x 8 x 16 fp16 products with fp32
+// accumulation, the shape NVIDIA devices list): the same y, for F16 and I8 weights only (both
+// exact in fp16; F32 weights keep the portable kernel). x' (LayerNorm applied while loading) is
+// rounded to fp16 in shared memory: each product term gains a relative error <= 2^-11, so
+// |y - exact| <= 2^-11 * sum_k |W[m, k] x'[r, k]| plus the fp32 accumulation (the tolerance the
+// tests state, docs/numerics.md). A workgroup of 4 subgroups owns 64 token rows x 64 outputs;
+// each subgroup a 32 x 32 block (2 x 4 accumulators). The accumulators go through shared memory
+// for the epilogue (row scale, bias, out_scale, accumulate), which is the same as matmul.comp's.
+// The host dispatches it only where the device lists the shape, has a 32-lane subgroup and enough
+// shared memory (ops_matmul.cpp).
+#extension GL_NV_cooperative_matrix : require
+#extension GL_KHR_memory_scope_semantics : require
+#extension GL_EXT_shader_explicit_arithmetic_types_float16 : require
+#include "common.glsl"
+layout(std430, binding = 0) readonly buffer X { vec4 x4[]; };
+layout(std430, binding = 1) readonly buffer W { uint w_raw[]; };
+layout(std430, binding = 2) readonly buffer S { float w_scale[]; };
+layout(std430, binding = 3) readonly buffer B { float bias[]; };
+layout(std430, binding = 4) buffer Y { float y[]; };
+layout(std430, binding = 5) readonly buffer LW { vec4 ln_w4[]; };
+layout(std430, binding = 6) readonly buffer LB { vec4 ln_b4[]; };
+layout(push_constant) uniform P {
+  uint M, n, x_stride, x_offset, y_stride, y_offset, flags;  // 1 bias, 2 accumulate, 4 LN, 8 LN weight, 16 LN bias
+  float out_scale;
+  float ln_eps;
+} pc;
+#include "weights.glsl"
+layout(constant_id = 2) const uint KC = 4;
+const uint BM = 64u, BN = 64u, BK = 32u;
+const uint K4 = KC / 4u;
+const uint XS = BK + 8u;   // shared row stride in halves (80 bytes: 16-byte aligned rows)
+const uint CS = BN + 4u;   // accumulator staging stride in floats
+shared float16_t xs[BM * XS];
+shared float16_t ws[BN * XS];
+shared float cs[BM * CS];
+#include "tile_layernorm.glsl"
+
+void main() {
+  const uint tid = gl_LocalInvocationID.x, sg = gl_SubgroupID;
+  const uint n0 = gl_WorkGroupID.x * BN, r0 = gl_WorkGroupID.y * BM;
+  const uint row_base = (sg / 2u) * 32u, col_base = (sg % 2u) * 32u;
+  const bool ln = (pc.flags & 4u) != 0u;
+  if (ln) tile_ln_statistics(r0);
+  fcoopmatNV<32, gl_ScopeSubgroup, 16, 8> acc[2][4];
+  for (uint i = 0u; i < 2u; ++i)
+    for (uint j = 0u; j < 4u; ++j) acc[i][j] = fcoopmatNV<32, gl_ScopeSubgroup, 16, 8>(0.0);
+  for (uint k0 = 0u; k0 < K4; k0 += BK / 4u) {
+    for (uint e = tid; e < BM * (BK / 4u); e += WG) {
+      uint rr = e / (BK / 4u), q = e % (BK / 4u), k4 = k0 + q;
+      vec4 v = vec4(0.0);
+      if (r0 + rr < pc.n && k4 < K4) {
+        v = x4[(pc.x_offset + (r0 + rr) * pc.x_stride) / 4u + k4];
+        if (ln) {
+          vec4 g = ((pc.flags & 8u) != 0u) ? ln_w4[k4] : vec4(1.0);
+          vec4 bb = ((pc.flags & 16u) != 0u) ? ln_b4[k4] : vec4(0.0);
+          v = (v - ln_stats[rr].x) * ln_stats[rr].y * g + bb;
+        }
+      }
+      for (uint c = 0u; c < 4u; ++c) xs[rr * XS + 4u * q + c] = float16_t(v[c]);
+    }
+    for (uint e = tid; e < BN * (BK / 4u); e += WG) {
+      uint mm = e / (BK / 4u), q = e % (BK / 4u), k4 = k0 + q;
+      vec4 v = (n0 + mm < pc.M && k4 < K4) ? load_w4(n0 + mm, k4, KC) : vec4(0.0);
+      for (uint c = 0u; c < 4u; ++c) ws[mm * XS + 4u * q + c] = float16_t(v[c]);
+    }
+    barrier();
+    for (uint kk = 0u; kk < BK; kk += 16u) {
+      fcoopmatNV<16, gl_ScopeSubgroup, 16, 16> a[2];
+      fcoopmatNV<16, gl_ScopeSubgroup, 16, 8> b[4];
+      for (uint i = 0u; i < 2u; ++i) coopMatLoadNV(a[i], xs, (row_base + 16u * i) * XS + kk, XS, false);
+      // W rows are the columns of B (k x outputs): column-major with stride XS.
+      for (uint j = 0u; j < 4u; ++j) coopMatLoadNV(b[j], ws, (col_base + 8u * j) * XS + kk, XS, true);
+      for (uint i = 0u; i < 2u; ++i)
+        for (uint j = 0u; j < 4u; ++j) acc[i][j] = coopMatMulAddNV(a[i], b[j], acc[i][j]);
+    }
+    barrier();
+  }
+  for (uint i = 0u; i < 2u; ++i)
+    for (uint j = 0u; j < 4u; ++j)
+      coopMatStoreNV(acc[i][j], cs, (row_base + 16u * i) * CS + col_base + 8u * j, CS, false);
+  barrier();
+  for (uint e = tid; e < BM * BN; e += WG) {
+    uint rr = e / BN, mm = e % BN, r = r0 + rr, m = n0 + mm;
+    if (r >= pc.n || m >= pc.M) continue;
+    float row_scale = (WTYPE == 2u) ? w_scale[m] : 1.0;
+    float b = ((pc.flags & 1u) != 0u) ? bias[m] : 0.0;
+    uint o = pc.y_offset + r * pc.y_stride + m;
+    float v = (cs[rr * CS + mm] * row_scale + b) * pc.out_scale;
+    y[o] = ((pc.flags & 2u) != 0u) ? y[o] + v : v;
+  }
+}
