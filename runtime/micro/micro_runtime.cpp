@@ -125,7 +125,6 @@ tm_status map_model(const void* blob, size_t blob_bytes, Int8Model* m, Int8Layer
   using tessera::ops::fixed::FixedKind;
   const auto kind = FixedKind(r.transform_kind);
   const bool softmax = (r.flags & micro::kAttentionSoftmax) != 0;
-  if (softmax != (kind == FixedKind::kSoftmax)) return TM_ERR_BAD_LAYOUT;
   if ((kind == FixedKind::kTopKSoftmax || kind == FixedKind::kTopKUniform) && r.transform_top_k < 1)
     return TM_ERR_BAD_LAYOUT;
   if (kind == FixedKind::kReluMax && r.transform_relu_bias_q20 <= 0) return TM_ERR_BAD_LAYOUT;
