@@ -141,11 +141,11 @@ std::string human_count(int64_t n) {
 
 void print_rows(const std::string& format, const BenchModel& m, const std::vector<Row>& rows, int repetitions) {
   if (format == "json") {
-    nlohmann::json out = nlohmann::json::array();
+    nlohmann::ordered_json out = nlohmann::ordered_json::array();
     for (const Row& r : rows)
       out.push_back({{"model", m.label}, {"model_size_bytes", m.size_bytes}, {"params", m.params},
                      {"backend", r.backend}, {"device", r.device},
-                     {"threads", r.threads ? nlohmann::json(r.threads) : nlohmann::json(nullptr)}, {"test", r.test},
+                     {"threads", r.threads ? nlohmann::ordered_json(r.threads) : nlohmann::ordered_json(nullptr)}, {"test", r.test},
                      {"n_prompt", r.n_prompt}, {"n_gen", r.n_gen}, {"repetitions", repetitions},
                      {"avg_ts", r.mean()}, {"stddev_ts", r.sd()}, {"samples_ts", r.samples}});
     std::cout << out.dump(2) << "\n";
@@ -252,7 +252,9 @@ int run_bench(const BenchArgs& a) {
       auto run_case = [&](int64_t count, bool generation) -> Status {
         if (count == 0) return Status();
         const std::string test = (generation ? "tg" : "pp") + std::to_string(count);
-        std::cerr << (*model)->info().backend_name << " threads " << t << ": " << test << "\n";
+        std::cerr << (*model)->info().backend_name;
+        if (kind != BackendKind::kVulkan) std::cerr << ", threads " << t;
+        std::cerr << ": " << test << "\n";
         TESSERA_ASSIGN_OR_RETURN(Row row, measure(**model, test, random_tokens(count, bm.vocab, uint64_t(count)),
                                                   generation, a.repetitions));
         row.backend = backend_kind_name(kind);
