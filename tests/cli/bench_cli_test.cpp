@@ -3,6 +3,7 @@
 // lines (2) and missing files (1). Speeds are never compared with anything: they depend on the machine.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -74,6 +75,22 @@ TEST(BenchCli, BadCommandLinesAreUsageErrors) {
     EXPECT_NE(r.err.find("error"), std::string::npos) << args << ": " << r.err;
     EXPECT_EQ(r.out, "") << args;
   }
+}
+
+// A model file: params and size agree with `tessera inspect` and the file system; the model column is general.name.
+TEST(BenchCli, ModelFileRowsDescribeTheFile) {
+  const std::string model = std::string(TESSERA_TEST_DATA) + "/../../examples/models/mqmtar-softmax/model.gguf";
+  CliRun info = run_cli_split("inspect " + model + " --format json");
+  ASSERT_EQ(info.code, 0) << info.err;
+  const json inspected = json::parse(info.out);
+  CliRun r = run_cli_split("bench " + model + " -p 4 -n 0 -r 1 --backend cpu --format json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const json rows = json::parse(r.out);
+  ASSERT_EQ(rows.size(), 1u) << r.out;
+  EXPECT_EQ(rows[0]["params"], inspected["elements"]);
+  EXPECT_EQ(rows[0]["model_size_bytes"].get<int64_t>(), int64_t(std::filesystem::file_size(model)));
+  EXPECT_EQ(rows[0]["model"], inspected["metadata"].value("general.name", model));  // this file has none: its path
+  EXPECT_EQ(rows[0]["test"], "pp4");
 }
 
 TEST(BenchCli, MissingModelFileIsARuntimeError) {

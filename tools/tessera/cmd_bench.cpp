@@ -192,7 +192,9 @@ Result<BenchModel> open_model(const BenchArgs& a, bool needs_int8, int threads) 
   struct stat st{};
   if (::stat(a.model.c_str(), &st) == 0) m.size_bytes = int64_t(st.st_size);
   for (const Tensor& t : f.tensors()) m.params += t.numel();
-  m.label = a.model.substr(a.model.find_last_of('/') + 1);
+  // general.name tells models apart better than the file name (the shipped ones are all model.gguf).
+  auto name = f.get_string("general.name");
+  m.label = name.ok() && !name->empty() ? *name : a.model;
   m.path = a.model;
   return m;
 }
