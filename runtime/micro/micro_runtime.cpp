@@ -264,7 +264,7 @@ tm_status arena_bytes_for(const Int8Model& m, uint32_t capacity, size_t* arena_b
 
 extern "C" {
 
-const char* tm_status_message(tm_status status) {
+const char* tm_status_message(int status) {
   switch (status) {
     case TM_OK: return "ok";
     case TM_ERR_NULL_ARGUMENT: return "a required pointer argument is null";

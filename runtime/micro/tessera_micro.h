@@ -39,8 +39,9 @@ typedef struct tm_model_info {
   uint32_t logit_scale_f32; /* s_logit as IEEE-754 bits: real logit = s_logit * int32 logit */
 } tm_model_info;
 
-/* A short English sentence for a status (never null). */
-const char* tm_status_message(tm_status status);
+/* A short English sentence for a status (never null; "unknown status" for a value that is none). An int,
+ * so that any value a caller holds may be passed. */
+const char* tm_status_message(int status);
 
 /* The int8 kernels this build runs: "portable", or the variant of its CPU ("cortex-m-dsp", "helium",
  * "avx512-vnni", ...); every one gives the same bits. */

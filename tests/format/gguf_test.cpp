@@ -245,7 +245,8 @@ TEST(Gguf, SettingAKeyAgainReplacesItInPlace) {
   w.set_u32("a", 1);
   w.set_u32("b", 2);
   w.set_u32("a", 3);
-  auto f = File::parse(w.serialize().value(), nullptr, "mem");
+  const std::vector<std::byte> bytes = w.serialize().value();
+  auto f = File::parse(bytes, nullptr, "mem");
   ASSERT_TRUE(f.ok());
   EXPECT_EQ(f->get_int("a").value(), 3);
   EXPECT_EQ(f->metadata().size(), 3u);  // a, b, general.alignment
@@ -255,7 +256,8 @@ TEST(Gguf, ScalarTensorIsWrittenWithOneDimension) {
   Writer w;
   const float x = 2.5f;
   ASSERT_TRUE(w.add_tensor(make_f32_tensor("s", {}, std::span<const float>(&x, 1))).ok());
-  auto f = File::parse(w.serialize().value(), nullptr, "mem");
+  const std::vector<std::byte> bytes = w.serialize().value();  // the parsed tensors view these bytes
+  auto f = File::parse(bytes, nullptr, "mem");
   ASSERT_TRUE(f.ok());
   EXPECT_EQ(f->tensors()[0].shape, (std::vector<int64_t>{1}));
   EXPECT_EQ(f->tensors()[0].as<float>()[0], 2.5f);

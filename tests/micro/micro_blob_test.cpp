@@ -227,13 +227,13 @@ TEST_F(BadBlob, ArenaCapacityTokensAndNulls) {
 TEST(MicroStatus, EveryStatusHasItsOwnMessage) {
   std::set<std::string> seen;
   for (int s = TM_OK; s <= TM_ERR_BAD_TOKEN; ++s) {
-    const std::string m = tm_status_message(tm_status(s));
+    const std::string m = tm_status_message(s);
     EXPECT_FALSE(m.empty());
     EXPECT_NE(m, "unknown status");
     seen.insert(m);
   }
   EXPECT_EQ(seen.size(), size_t(TM_ERR_BAD_TOKEN + 1));
-  EXPECT_STREQ(tm_status_message(tm_status(99)), "unknown status");
+  EXPECT_STREQ(tm_status_message(99), "unknown status");
 }
 
 }  // namespace

@@ -26,6 +26,9 @@ inline int32_t saturating_rounding_doubling_high_mul(int32_t a, int32_t b) {
 
 inline int32_t rounding_divide_by_pot(int32_t x, int exponent) {
   if (exponent <= 0) return x;
+  // |x| / 2^e <= 1/2 from e = 32 on: 0, except -2^31 / 2^32 = -1/2, which rounds away from zero. (Shifting
+  // an int32 by 32 or more is undefined; plans keep e <= 31, tests go beyond.)
+  if (exponent >= 32) return exponent == 32 && x == INT32_MIN ? -1 : 0;
   const int32_t mask = int32_t((int64_t(1) << exponent) - 1);
   const int32_t remainder = x & mask;
   const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
