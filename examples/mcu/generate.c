@@ -3,23 +3,8 @@
  * vocab_size int32 logits (little-endian bytes), then the instructions it took (boards only). First
  * the error paths (check_bad_input). */
 #include "board.h"
+#include "text_out.h"
 #include "micro/tessera_micro.h"
-
-static char* put_text(char* at, const char* s) {
-  while (*s) *at++ = *s++;
-  return at;
-}
-
-static char* put_uint(char* at, uint64_t v) {
-  char digits[20];
-  int n = 0;
-  do {
-    digits[n++] = (char)('0' + v % 10);
-    v /= 10;
-  } while (v);
-  while (n) *at++ = digits[--n];
-  return at;
-}
 
 static char* put_hex(char* at, uint32_t v) {
   for (int i = 7; i >= 0; --i) *at++ = "0123456789abcdef"[(v >> (4 * i)) & 15];

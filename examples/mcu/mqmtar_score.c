@@ -3,25 +3,10 @@
  * last 13 positions is compared with the target, a pair counts when both value tokens are right. The
  * samples come from tessera_mcu_mqmtar_samples (format in mqmtar_samples.cpp). */
 #include "board.h"
+#include "text_out.h"
 #include "micro/tessera_micro.h"
 
 enum { kTargetTokens = 13, kTargetWords = 12 };
-
-static char* put_text(char* at, const char* s) {
-  while (*s) *at++ = *s++;
-  return at;
-}
-
-static char* put_uint(char* at, uint64_t v) {
-  char digits[20];
-  int n = 0;
-  do {
-    digits[n++] = (char)('0' + v % 10);
-    v /= 10;
-  } while (v);
-  while (n) *at++ = digits[--n];
-  return at;
-}
 
 static void say(const char* a, uint64_t x, const char* b, uint64_t y, const char* c) {
   char line[160];
