@@ -45,9 +45,9 @@ uint64_t product(uint64_t a, uint64_t b, uint64_t c = 1) {
   return c >= kTooLarge / ab ? kTooLarge : ab * c;
 }
 
-// A model dimension or capacity, clamped so that one of them times a small constant cannot wrap (products of
-// two or more go through product()); a clamped value makes the arena too large to plan.
-uint64_t dim(int64_t v) { return v < 0 || v > (int64_t(1) << 40) ? uint64_t(1) << 40 : uint64_t(v); }
+// A model dimension or capacity; a negative one is as unrepresentable as a too large one. Every size below is a
+// product() of these, so it saturates instead of wrapping.
+uint64_t dim(int64_t v) { return v < 0 || uint64_t(v) > kTooLarge ? kTooLarge : uint64_t(v); }
 
 void describe(const Int8Model& m, int64_t capacity, ArenaRegion* r) {
   const uint64_t C = dim(m.n_embd), L = dim(m.n_layer), V = dim(m.vocab_size);
@@ -66,29 +66,29 @@ void describe(const Int8Model& m, int64_t capacity, ArenaRegion* r) {
   set(kKeyCache, product(L, cap, product(C, 2)), kWholePass);
   set(kValueCache, q7 ? 0 : product(L, cap, product(C, 2)), kWholePass);
   set(kValueCacheQ7, q7 ? product(L, cap, C) : 0, kWholePass);
-  set(kQ8, C, kSite);
-  set(kQ8Lo, C, kSite);
-  set(kQ16, C * 2, kSite);
+  set(kQ8, product(C, 1), kSite);
+  set(kQ8Lo, product(C, 1), kSite);
+  set(kQ16, product(C, 2), kSite);
   set(kAcc, product(rows, 4), kProjection);
   set(kAcc64, product(rows, 8), kProjection);
-  set(kKeyProj, C * 4, kKeyProject | kKeyUnit);
-  set(kWCur, C * 4, kValueProject | kValueUnit);
-  set(kValueMix, C * 4, kValueUnit);
-  set(kValueQ15, q7 ? C * 2 : 0, kValueUnit);
+  set(kKeyProj, product(C, 4), kKeyProject | kKeyUnit);
+  set(kWCur, product(C, 4), kValueProject | kValueUnit);
+  set(kValueMix, product(C, 4), kValueUnit);
+  set(kValueQ15, q7 ? product(C, 2) : 0, kValueUnit);
   set(kScores, product(cap, 4), kAttention);
   set(kProbs, product(cap, 4), kAttention);
-  set(kAttnScratch, product(product(dim(m.attention_scratch_words_per_key), cap) + 1, 4), kAttention);
-  set(kOAcc, dim(m.head_dim) * 8, kAttention);
-  set(kOQ30, C * 4, kAttention | kAttentionOut);
-  set(kPmemProj, C * 4, kPmemProject | kPmemUnit);
-  set(kPmemQuery, C * 2, kPmemUnit | kPmemHeads);
+  set(kAttnScratch, product(product(dim(m.attention_scratch_words_per_key), cap), 4) + 4, kAttention);
+  set(kOAcc, product(dim(m.head_dim), 8), kAttention);
+  set(kOQ30, product(C, 4), kAttention | kAttentionOut);
+  set(kPmemProj, product(C, 4), kPmemProject | kPmemUnit);
+  set(kPmemQuery, product(C, 2), kPmemUnit | kPmemHeads);
   set(kPmemScores, product(slots, 4), kPmemHeads);
   set(kPmemProbs, product(slots, 4), kPmemHeads);
   set(kPmemSplit, product(heads, 2, dim(m.head_dim)), kPmemHeads);
   set(kPmemDot64, product(slots, 8), kPmemHeads);
-  set(kRAcc, C * 4, kPmemHeads | kPmemOut);
-  set(kRLo, C * 4, kPmemHeads);
-  set(kRAcc64, C * 8, kPmemHeads | kPmemOut);
+  set(kRAcc, product(C, 4), kPmemHeads | kPmemOut);
+  set(kRLo, product(C, 4), kPmemHeads);
+  set(kRAcc64, product(C, 8), kPmemHeads | kPmemOut);
 }
 
 }  // namespace
