@@ -143,7 +143,7 @@ Result<std::vector<uint8_t>> pack_micro_blob(const int8::Int8Plan& plan) {
   return std::move(bytes);
 }
 
-Result<std::vector<uint8_t>> pack_micro_blob_from_gguf(const std::string& int8_gguf) {
+Result<std::vector<uint8_t>> pack_micro_blob_from_gguf(const std::string& int8_gguf, ValueCache value_cache) {
   auto file = gguf::File::open(int8_gguf);
   if (!file.ok()) return file.status();
   auto hp = ModelWeights::read_hparams(*file);
@@ -152,6 +152,7 @@ Result<std::vector<uint8_t>> pack_micro_blob_from_gguf(const std::string& int8_g
   auto plan = int8::build_int8_plan(
       *hp, [&f](const std::string& n) { return f.find_tensor(n); }, int8_gguf, ops::int8::MatvecKernel::kPortable);
   if (!plan.ok()) return plan.status();
+  if (value_cache != ValueCache::kAsQuantized) (*plan)->model.value_cache_int8 = value_cache == ValueCache::kInt8;
   return pack_micro_blob(**plan);
 }
 
