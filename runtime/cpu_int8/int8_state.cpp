@@ -37,19 +37,19 @@ static_assert(kRegionCount <= kMaxArenaRegions, "arena_plan.h places at most kMa
 
 constexpr uint64_t kTooLarge = uint64_t(1) << 62;
 
-// a · b · c, saturated at kTooLarge (then plan_arena reports 0: does not fit).
-uint64_t product(uint64_t a, uint64_t b, uint64_t c = 1) {
-  if (a == 0 || b == 0 || c == 0) return 0;
-  if (a >= kTooLarge || b >= kTooLarge / a) return kTooLarge;
-  const uint64_t ab = a * b;
-  return c >= kTooLarge / ab ? kTooLarge : ab * c;
+// a · b · c, saturated at kTooLarge (then plan_arena reports 0: does not fit). No 64-bit division (a Cortex-M
+// has none in hardware); not inlined, as describe(): one copy of the region table keeps the code small in flash.
+__attribute__((noinline)) uint64_t product(uint64_t a, uint64_t b, uint64_t c = 1) {
+  uint64_t ab = 0, abc = 0;
+  if (__builtin_mul_overflow(a, b, &ab) || __builtin_mul_overflow(ab, c, &abc) || abc > kTooLarge) return kTooLarge;
+  return abc;
 }
 
 // A model dimension or capacity; a negative one is as unrepresentable as a too large one. Every size below is a
 // product() of these, so it saturates instead of wrapping.
 uint64_t dim(int64_t v) { return v < 0 || uint64_t(v) > kTooLarge ? kTooLarge : uint64_t(v); }
 
-void describe(const Int8Model& m, int64_t capacity, ArenaRegion* r) {
+__attribute__((noinline)) void describe(const Int8Model& m, int64_t capacity, ArenaRegion* r) {
   const uint64_t C = dim(m.n_embd), L = dim(m.n_layer), V = dim(m.vocab_size);
   const uint64_t cap = dim(capacity);
   const uint64_t rows = V > C ? V : C;
