@@ -127,7 +127,7 @@ tm_status map_model(const void* blob, size_t blob_bytes, Int8Model* m, Int8Layer
       r.transform_kind < 0 || r.transform_kind > int32_t(tessera::ops::fixed::FixedKind::kTopKUniform) ||
       (r.flags & ~micro::kModelFlags) != 0)
     return TM_ERR_BAD_LAYOUT;
-  // The int8 value cache came with version 2: a version 1 blob that claims it was not written by `tessera pack`.
+  // The int8 value cache came with version 2 (a version 1 reader would ignore the flag): never in a version 1 blob.
   if ((r.flags & micro::kValueCacheInt8) && h.version < micro::kBlobVersion) return TM_ERR_BAD_VERSION;
   using tessera::ops::fixed::FixedKind;
   const auto kind = FixedKind(r.transform_kind);
