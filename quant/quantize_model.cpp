@@ -185,6 +185,9 @@ Result<QuantizedModel> quantize_model(FloatModel&& model, const QuantizeOptions&
     phase_start = now;
     phase_cpu = cpu;
   };
+  if (options.value_cache_bits != 16 && (options.mode != QuantMode::kInt8 || options.value_cache_bits != 8))
+    return invalid_argument("value cache of " + std::to_string(options.value_cache_bits) +
+                            " bits: expected 16, or 8 with --int8");
   FloatModel owned = std::move(model);
   if (options.mode != QuantMode::kF16) {
     auto f = fold(std::move(owned));
@@ -281,6 +284,8 @@ Result<QuantizedModel> quantize_model(FloatModel&& model, const QuantizeOptions&
                               {int32_scale(ranges.residual), act(ranges.final_norm, kFinalNormSite),
                                int32_scale(ranges.logits)}));
     out.tensors.push_back(i32("int8.activation_bits", {32, bits(kFinalNormSite), 32}));
+    // Only when not the default, so that files without the option keep their bytes.
+    if (options.value_cache_bits == 8) out.tensors.push_back(i32("int8.value_cache_bits", {8}));
     out.report.activations.push_back({"act.residual", ranges.residual, int32_scale(ranges.residual), 0, 32});
     out.report.activations.push_back({kFinalNormSite, ranges.final_norm, act(ranges.final_norm, kFinalNormSite),
                                       ranges.final_norm_clipped, bits(kFinalNormSite)});
@@ -302,6 +307,7 @@ Result<QuantizedModel> quantize_model(FloatModel&& model, const QuantizeOptions&
              : "percentile:" + std::to_string(options.calibration.percentile)});
     out.string_metadata.push_back({"memory-mosaics.quantization.calibration_source", options.calibration_source});
     out.string_metadata.push_back({"memory-mosaics.quantization.precision", precision_mode_name(options.precision.mode)});
+    if (options.value_cache_bits == 8) out.string_metadata.push_back({"memory-mosaics.quantization.value_cache", "int8"});
   }
   return out;
 }

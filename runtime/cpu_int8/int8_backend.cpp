@@ -58,8 +58,6 @@ class Int8Sequence : public BackendSequence {
 };
 
 class Int8Backend : public Backend {
-  static constexpr uint64_t kCapacityRegions = 5;  // scores, probs, attention scratch, key cache, value cache
-
  public:
   Int8Backend(std::shared_ptr<const ModelWeights> weights, std::shared_ptr<const int8::Int8Plan> plan,
               ops::int8::MatvecKernel kernel)
@@ -67,17 +65,11 @@ class Int8Backend : public Backend {
 
   std::string name() const override { return std::string("cpu-int8 (") + ops::int8::matvec_kernel_name(kernel_) + ")"; }
 
-  // The arena is int8_state_bytes(capacity) + 64 bytes of alignment slack. The layout grows by
-  // scores, probabilities, attention scratch and the int16 key/value caches per position; each of
-  // its regions is rounded up to 64 bytes, so a bound is the layout at capacity 0 plus the
-  // per-position bytes plus one 64-byte rounding per capacity-sized region (overflow-checked
-  // here, so the size_t arithmetic of the layout itself cannot wrap for a request that passed).
+  // The arena is int8_state_bytes(capacity) + 64 bytes of alignment slack; the planner computes in 64 bits
+  // with saturation and reports 0 for a size that cannot exist (then the request is unrepresentable).
   CheckedSize sequence_arena_bytes(int64_t max_tokens) const override {
-    const int8::Int8Model& m = plan_->model;
-    const CheckedSize C = CheckedSize::of(m.n_embd), L = CheckedSize::of(m.n_layer);
-    const CheckedSize per_position = CheckedSize(8) + CheckedSize::of(m.attention_scratch_words_per_key) * 4 + L * C * 4;
-    const CheckedSize fixed = CheckedSize(int8::int8_state_bytes(m, 0)) + kCapacityRegions * 64 + 64;
-    return CheckedSize::of(max_tokens) * per_position + fixed;
+    const uint64_t state = max_tokens < 0 ? 0 : int8::int8_state_bytes(plan_->model, max_tokens);
+    return state == 0 ? CheckedSize::of(-1) : CheckedSize(state) + 64;
   }
   CheckedSize sequence_state_bytes(int64_t max_tokens) const override { return sequence_arena_bytes(max_tokens); }
 

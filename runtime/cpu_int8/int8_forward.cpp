@@ -9,62 +9,13 @@
 #include "ops/int8/pmem_weights.h"
 #include "ops/int8/requantize.h"
 #include "ops/int8/softmax_fixed.h"
+#include "ops/int8/value_sum_int8.h"
 
 namespace tessera::int8 {
 
 using namespace ops::int8;
 
 namespace {
-
-size_t align64(size_t n) { return (n + 63) & ~size_t(63); }
-
-struct Layout {
-  size_t x, u, w_cur, acc, q8, q8_lo, q16, acc64, r_acc64, pmem_dot64, logits, scores, probs, pmem_scores, pmem_probs, pmem_split, o_acc, r_acc, attn_scratch, key_state, pmem_state, w_prev, key_cache, value_cache,
-      total;
-};
-
-Layout layout(const Int8Model& m, int64_t cap) {
-  const size_t C = size_t(m.n_embd), L = size_t(m.n_layer);
-  const size_t V = size_t(m.vocab_size);
-  const size_t rows = (V > C ? V : C);
-  const size_t n_scores = size_t(cap);
-  // Persistent-memory scratch per head only when heads run in parallel (an executor is set).
-  const size_t scratch_heads = m.parallel_for ? size_t(m.n_head) : 1;
-  const size_t n_slots = scratch_heads * size_t(m.pmem_size);
-  Layout l{};
-  size_t at = 0;
-  auto take = [&](size_t bytes) {
-    const size_t here = at;
-    at += align64(bytes);
-    return here;
-  };
-  l.x = take(C * 4);
-  l.u = take(C * 4);
-  l.w_cur = take(C * 4);
-  l.acc = take(rows * 4);
-  l.q8 = take(C);
-  l.q8_lo = take(C);
-  l.q16 = take(C * 2);
-  l.acc64 = take(rows * 8);
-  l.r_acc64 = take(C * 8);
-  l.pmem_dot64 = take(n_slots * 8);
-  l.logits = take(V * 4);
-  l.scores = take(n_scores * 4);
-  l.probs = take(n_scores * 4);
-  l.pmem_scores = take(n_slots * 4);
-  l.pmem_probs = take(n_slots * 4);
-  l.pmem_split = take(scratch_heads * 2 * size_t(m.head_dim));
-  l.o_acc = take(size_t(m.head_dim) * 8);
-  l.r_acc = take(C * 4);
-  l.attn_scratch = take((size_t(m.attention_scratch_words_per_key) * size_t(cap) + 1) * 4);
-  l.key_state = take(L * C * 4);
-  l.pmem_state = take(L * C * 4);
-  l.w_prev = take(L * C * 4);
-  l.key_cache = take(L * size_t(cap) * C * 2);
-  l.value_cache = take(L * size_t(cap) * C * 2);
-  l.total = at;
-  return l;
-}
 
 void embed(const Int8Model& m, int32_t token, int32_t* x) {
   const QuantizedMultiplier mult = m.embd_requant[token];
@@ -151,24 +102,30 @@ void contextual_memory(const Int8Model& m, const Int8Layer& L, int64_t layer, In
   const int64_t C = m.n_embd, H = m.n_head, d = m.head_dim, t = s->position;
   const int8_t* h_lo = norm_site(m, s->x, L.ln1_eps, L.ln1_inv_scale, L.h1_wide, s);
   // Key: projection, leaky average, unit key appended to the cache (it is also the query).
-  project_to_int32(m, L.attn_k, s->q8, h_lo, s, s->u);
+  project_to_int32(m, L.attn_k, s->q8, h_lo, s, s->key_proj);
   int32_t* key_state = s->key_state + layer * C;
-  m.mix_heads(key_state, s->u, L.key_decay_q31, L.key_keep_q31, 31, H, d, key_state);  // the leaky average
+  m.mix_heads(key_state, s->key_proj, L.key_decay_q31, L.key_keep_q31, 31, H, d, key_state);  // the leaky average
   int16_t* keys = s->key_cache + layer * s->capacity * C;
   int16_t* query = keys + t * C;
   m.l2norm(key_state, H, d, query);
   // Value: w_t; v_{t-1} = unit((1 - c) w_t + c w_{t-1}) is finished now.
   project_to_int32(m, L.attn_v, s->q8, h_lo, s, s->w_cur);
   int32_t* w_prev = s->w_prev + layer * C;
-  int16_t* values = s->value_cache + layer * s->capacity * C;
+  int16_t* values = m.value_cache_int8 ? nullptr : s->value_cache + layer * s->capacity * C;
+  int8_t* values_q7 = m.value_cache_int8 ? s->value_cache_q7 + layer * s->capacity * C : nullptr;
   if (t >= 1) {
-    m.mix_heads(w_prev, s->w_cur, L.value_mix_q24, L.value_keep_q24, 24, H, d, s->u);
-    m.l2norm(s->u, H, d, values + (t - 1) * C);
+    m.mix_heads(w_prev, s->w_cur, L.value_mix_q24, L.value_keep_q24, 24, H, d, s->value_mix);
+    if (values_q7) {
+      m.l2norm(s->value_mix, H, d, s->value_q15);
+      unit_q15_to_q7(s->value_q15, C, values_q7 + (t - 1) * C);
+    } else {
+      m.l2norm(s->value_mix, H, d, values + (t - 1) * C);
+    }
   }
   for (int64_t i = 0; i < C; ++i) w_prev[i] = s->w_cur[i];
   // Attention: query t sees keys j ≤ t - mask_offset (their values are finished).
   const int64_t n_keys = t - m.mask_offset + 1;
-  int32_t* o_q30 = s->u;  // Σ p·v̂ per channel in Q30 (u is free once the values are finished)
+  int32_t* o_q30 = s->o_q30;  // Σ p·v̂ per channel in Q30
   for (int64_t h = 0; h < H; ++h) {
     if (n_keys <= 0) {
       for (int64_t i = h * d; i < (h + 1) * d; ++i) o_q30[i] = 0;
@@ -185,6 +142,11 @@ void contextual_memory(const Int8Model& m, const Int8Layer& L, int64_t layer, In
       for (int64_t j = 0; j < n_keys; ++j) s->probs[j] *= 256;  // Q1.15 → Q23
     }
     for (int64_t i = 0; i < d; ++i) s->o_acc[i] = 0;
+    if (values_q7) {
+      m.value_sum_i8(s->probs, values_q7 + h * d, n_keys, C, d, s->o_acc);  // Σ_j p_j·v̂_j, exact: Q23·Q7 = Q30
+      for (int64_t i = 0; i < d; ++i) o_q30[h * d + i] = saturate_to_int32(s->o_acc[i]);
+      continue;
+    }
     m.value_sum(s->probs, values + h * d, n_keys, C, d, s->o_acc);  // Σ_j p_j·v̂_j, exact int64
     for (int64_t i = 0; i < d; ++i)  // Q38 → Q30
       o_q30[h * d + i] = saturate_to_int32(rounding_shift_right_64(s->o_acc[i], 8));
@@ -222,7 +184,7 @@ void pmem_heads(void* ctx, int64_t h_begin, int64_t h_end) {
     int32_t* r = j.s->r_acc + h * d;
     int64_t* r64 = j.s->r_acc64 + h * d;  // int16 M_v: Σ p'·M_v can pass 2^31 (set after the banks)
     int64_t* dot64 = j.s->pmem_dot64 + slot * N;
-    int32_t* r_lo = j.s->u + h * d;  // free while the heads run (the pmem key projection is consumed)
+    int32_t* r_lo = j.s->r_lo + h * d;
     for (int64_t i = 0; i < d; ++i) r[i] = r_lo[i] = 0;
     for (int64_t p = 0; p < P; ++p) {
       const int64_t bank = (p * H + h) * N;
@@ -294,10 +256,10 @@ void pmem_heads(void* ctx, int64_t h_begin, int64_t h_end) {
 void persistent_memory(const Int8Model& m, const Int8Layer& L, int64_t layer, Int8State* s) {
   const int64_t C = m.n_embd, H = m.n_head, d = m.head_dim;
   const int8_t* h_lo = norm_site(m, s->x, L.ln2_eps, L.ln2_inv_scale, L.h2_wide, s);
-  project_to_int32(m, L.pmem_k, s->q8, h_lo, s, s->u);
+  project_to_int32(m, L.pmem_k, s->q8, h_lo, s, s->pmem_proj);
   int32_t* state = s->pmem_state + layer * C;
-  m.mix_heads(state, s->u, L.pmem_decay_q31, L.pmem_keep_q31, 31, H, d, state);  // the leaky average
-  int16_t* query = reinterpret_cast<int16_t*>(s->w_cur);  // C int16 fit in C int32 (w_cur is free here)
+  m.mix_heads(state, s->pmem_proj, L.pmem_decay_q31, L.pmem_keep_q31, 31, H, d, state);  // the leaky average
+  int16_t* query = s->pmem_query;
   m.l2norm(state, H, d, query);
   PmemJob job{&m, &L, query, s};
   if (m.parallel_for && H > 1 && 2 * m.pmem_count * H * m.pmem_size * d >= kMinParallelBytes)
@@ -321,45 +283,6 @@ void persistent_memory(const Int8Model& m, const Int8Layer& L, int64_t layer, In
 }
 
 }  // namespace
-
-size_t int8_state_bytes(const Int8Model& m, int64_t capacity) { return layout(m, capacity).total; }
-
-void int8_state_bind(const Int8Model& m, int64_t capacity, void* arena, Int8State* s) {
-  const Layout l = layout(m, capacity);
-  auto* base = static_cast<unsigned char*>(arena);
-  s->capacity = capacity;
-  s->x = reinterpret_cast<int32_t*>(base + l.x);
-  s->u = reinterpret_cast<int32_t*>(base + l.u);
-  s->w_cur = reinterpret_cast<int32_t*>(base + l.w_cur);
-  s->acc = reinterpret_cast<int32_t*>(base + l.acc);
-  s->q8 = reinterpret_cast<int8_t*>(base + l.q8);
-  s->q8_lo = reinterpret_cast<int8_t*>(base + l.q8_lo);
-  s->q16 = reinterpret_cast<int16_t*>(base + l.q16);
-  s->acc64 = reinterpret_cast<int64_t*>(base + l.acc64);
-  s->r_acc64 = reinterpret_cast<int64_t*>(base + l.r_acc64);
-  s->pmem_dot64 = reinterpret_cast<int64_t*>(base + l.pmem_dot64);
-  s->logits = reinterpret_cast<int32_t*>(base + l.logits);
-  s->scores = reinterpret_cast<int32_t*>(base + l.scores);
-  s->probs = reinterpret_cast<int32_t*>(base + l.probs);
-  s->pmem_scores = reinterpret_cast<int32_t*>(base + l.pmem_scores);
-  s->pmem_probs = reinterpret_cast<int32_t*>(base + l.pmem_probs);
-  s->pmem_split = reinterpret_cast<int8_t*>(base + l.pmem_split);
-  s->o_acc = reinterpret_cast<int64_t*>(base + l.o_acc);
-  s->r_acc = reinterpret_cast<int32_t*>(base + l.r_acc);
-  s->attn_scratch = reinterpret_cast<int32_t*>(base + l.attn_scratch);
-  s->key_state = reinterpret_cast<int32_t*>(base + l.key_state);
-  s->pmem_state = reinterpret_cast<int32_t*>(base + l.pmem_state);
-  s->w_prev = reinterpret_cast<int32_t*>(base + l.w_prev);
-  s->key_cache = reinterpret_cast<int16_t*>(base + l.key_cache);
-  s->value_cache = reinterpret_cast<int16_t*>(base + l.value_cache);
-  int8_state_reset(m, s);
-}
-
-void int8_state_reset(const Int8Model& m, Int8State* s) {
-  const int64_t LC = m.n_layer * m.n_embd;
-  for (int64_t i = 0; i < LC; ++i) s->key_state[i] = s->pmem_state[i] = s->w_prev[i] = 0;
-  s->position = 0;  // caches are overwritten before they are read
-}
 
 void int8_forward_token(const Int8Model& m, Int8State* s, int32_t token, int32_t* logits) {
   embed(m, token, s->x);

@@ -10,6 +10,7 @@
 #include "ops/fixed/attention_fixed.h"
 #include "ops/int8/fixed_point.h"
 #include "ops/int8/matvec_int8.h"
+#include "ops/int8/value_sum_int8.h"
 
 namespace tessera::int8 {
 
@@ -80,6 +81,9 @@ struct Int8Model {
   bool attention_softmax = true;
   ops::fixed::FixedRowTransform attention_transform;
   int64_t attention_scratch_words_per_key = 0;  // scratch = this · capacity (+ 1)
+  // Unit values cached as Q7 int8 (ops/int8/value_sum_int8.h; `tessera quantize --value-cache int8`)
+  // instead of Q15 int16: half the value cache, a different (coarser) numerics.
+  bool value_cache_int8 = false;
   const int8_t* token_embd = nullptr;                // [V, C]
   const int16_t* token_embd_wide = nullptr;          // [V, C] when the embedding is int16 (then token_embd is null)
   const QuantizedMultiplier* embd_requant = nullptr;  // [V] s_e[v] / s_x
@@ -92,6 +96,7 @@ struct Int8Model {
   ops::int8::AxpyFn axpy = ops::int8::axpy_i8_portable;  // the persistent memory's Σ p'·M_v
   ops::int8::AxpyQuadsFn axpy_quads = nullptr;  // the same on M_v in slot quads (VNNI); null: `axpy`
   ops::int8::ValueSumFn value_sum = ops::int8::value_sum_i16_portable;  // the attention's Σ p·v̂
+  ops::int8::ValueSumI8Fn value_sum_i8 = ops::int8::value_sum_i8_portable;  // the same over an int8 value cache
   ops::int8::MatvecQ16Fn matvec_q16 = ops::int8::matvec_q16_portable;  // q·M_k in one pass
   ops::int8::RequantizeFn requantize_each = ops::int8::requantize_each_portable;  // per-slot requantisation
   ops::int8::SoftmaxQ23Fn softmax_q23 = ops::int8::softmax_fixed_q23;  // persistent-memory and contextual softmax

@@ -351,6 +351,11 @@ class Builder {
     auto gbits = activation_bits(int8_names::kActivationBits, 3, {1});
     if (!gbits.ok()) return gbits.status();
     plan_.model.out_wide = (*gbits)[1] == 16;
+    if (find_(int8_names::kValueCacheBits)) {  // absent: Q15 values (16 bits)
+      auto vbits = activation_bits(int8_names::kValueCacheBits, 1, {0});  // checks I32 [1] ∈ {8, 16}
+      if (!vbits.ok()) return vbits.status();
+      plan_.model.value_cache_int8 = (*vbits)[0] == 8;
+    }
     const double s_hout = (*gs)[1], s_logit = (*gs)[2];
     Int8Model& m = plan_.model;
     m.vocab_size = V;

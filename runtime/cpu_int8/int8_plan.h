@@ -29,6 +29,9 @@ inline constexpr const char* kLayerActivationScales = "int8.activation_scales";
 // order: 8 or 16 at the int8 sites (s_hout; s_h1, s_o, s_h2, s_r), 32 at int32 sites, 0 reserved.
 // Absent: every int8 site is 8 bits (files written before mixed precision).
 inline constexpr const char* kActivationBits = "int8.activation_bits";
+// Optional I32 [1] "int8.value_cache_bits": 16 (Q15 unit values, also when absent) or 8 (Q7, half the
+// cache; `tessera quantize --value-cache int8`). No weight depends on it.
+inline constexpr const char* kValueCacheBits = "int8.value_cache_bits";
 inline constexpr int kLayerScaleCount = 8;
 enum LayerScale { kH1 = 0, kU = 1, kW = 2, kO = 3, kH2 = 4, kU2 = 5, kR = 6 };
 }  // namespace int8_names
