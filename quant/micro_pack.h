@@ -12,7 +12,7 @@
 
 namespace tessera::quant {
 
-// The blob of a plan built with MatvecKernel::kPortable (no re-laid-out memories).
+// The blob of a plan built with the portable kernel table (no re-laid-out memories).
 Result<std::vector<uint8_t>> pack_micro_blob(const int8::Int8Plan& plan);
 
 // Reads an int8 GGUF (`tessera quantize --int8`), builds its plan and packs it.

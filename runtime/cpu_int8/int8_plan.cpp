@@ -400,17 +400,15 @@ class Builder {
 }  // namespace
 
 Result<std::unique_ptr<Int8Plan>> build_int8_plan(const HParams& hp, const TensorLookup& find,
-                                                   const std::string& source, ops::int8::MatvecKernel kernel,
+                                                   const std::string& source, const ops::int8::Int8Kernels& kernels,
                                                    const SupersededFn& superseded) {
   auto plan = std::make_unique<Int8Plan>();
   Builder b(hp, find, source, *plan);
   if (Status st = b.build(); !st.ok()) return st;
-  const ops::int8::MatvecKernel resolved = ops::int8::resolve_matvec_kernel(kernel);
-  plan->model.matvec = ops::int8::matvec_function(resolved);
-  plan->model.axpy = ops::int8::axpy_function(resolved);
-  plan->model.value_sum = ops::int8::value_sum_function(resolved);
-  // Persistent memories re-laid out once here for the VNNI kernels: every bank of N slots × head_dim, in
-  // the plan's own storage; the file's copy is then superseded (the hot path reads only the new one).
+  plan->model.kernels = &kernels;
+  // Persistent memories re-laid out once here for the kernels that want another layout: every bank of N
+  // slots × head_dim, in the plan's own storage; the file's copy is then superseded (the hot path reads
+  // only the new one).
   const int64_t N = plan->model.pmem_size, banks = plan->model.pmem_count * plan->model.n_head,
                 dd = plan->model.head_dim;
   auto relaid = [&](const int8_t* src, void (*layout)(const int8_t*, int64_t, int64_t, int8_t*)) -> const int8_t* {
@@ -420,42 +418,21 @@ Result<std::unique_ptr<Int8Plan>> build_int8_plan(const HParams& hp, const Tenso
     if (superseded) superseded(src, out.size());
     return out.data();
   };
-  // The VNNI value sum wants M_v in slot quads (N a multiple of 4).
-  if (ops::int8::AxpyQuadsFn quads = ops::int8::axpy_quads_function(resolved); quads && N % 4 == 0) {
-    plan->model.axpy_quads = quads;
+  // The quads value sum wants M_v in slot quads (N a multiple of 4).
+  if (kernels.axpy_quads && N % 4 == 0)
     for (Int8Layer& L : plan->layers) {
       if (!L.has_pmem) continue;
       L.mem_v_quads = relaid(L.mem_v, ops::int8::axpy_quads_layout);
       L.mem_v_lo_quads = relaid(L.mem_v_lo, ops::int8::axpy_quads_layout);
     }
-  }
-  plan->model.matvec_q16 = ops::int8::matvec_q16_function(resolved);
-  plan->model.requantize_each = ops::int8::requantize_function(resolved);
-  plan->model.softmax_q23 = ops::int8::softmax_function(resolved);
-  plan->model.pmem_weights = ops::int8::pmem_weights_function(resolved);
-  plan->model.mix_heads = ops::int8::mix_heads_function(resolved);
-  plan->model.requantize_uniform_int8 = ops::int8::requantize_uniform_int8_function(resolved);
-  plan->model.requantize_uniform_wide = ops::int8::requantize_uniform_wide_function(resolved);
-  plan->model.cos_scores = ops::int8::cos_scores_function(resolved);
-  plan->model.l2norm = ops::int8::l2norm_function(resolved);
-  plan->model.layernorm = ops::int8::layernorm_function(resolved);
-  plan->model.layernorm_wide = ops::int8::layernorm_wide_function(resolved);
-  plan->model.requantize64 = ops::int8::requantize64_function(resolved);
-  plan->model.requantize_rows = ops::int8::requantize_rows_function(resolved);
-  plan->model.requantize_rows_add = ops::int8::requantize_rows_add_function(resolved);
-  plan->model.requantize64_add = ops::int8::requantize64_add_function(resolved);
-  // q·M_k on VNNI: M_k in column quads (16 slots per vpdpbusd, no row reductions), for d % 4 == 0.
-  if (ops::int8::MatvecQ16QuadsFn quads = ops::int8::matvec_q16_quads_function(resolved); quads && dd % 4 == 0) {
-    plan->model.matvec_q16_quads = quads;
+  // q·M_k on column quads (no row reductions), for d % 4 == 0.
+  if (kernels.matvec_q16_quads && dd % 4 == 0)
     for (Int8Layer& L : plan->layers) {
       if (!L.has_pmem) continue;
       L.mem_k_quads = relaid(L.mem_k, ops::int8::matvec_q16_quads_layout);
       L.mem_k_lo_quads = relaid(L.mem_k_lo, ops::int8::matvec_q16_quads_layout);
     }
-  }
-  // The VNNI kernel packs rows of 8 or 16 bytes (matvec_int8_avx512vnni.cpp): for those head widths two
-  // passes of it beat one pass of the int8 × int16 kernel. Same bits either way.
-  plan->model.pmem_byte_split = resolved == ops::int8::MatvecKernel::kAvx512Vnni && (dd == 8 || dd == 16);
+  plan->model.pmem_byte_split = kernels.matvec_packs_narrow_rows && (dd == 8 || dd == 16);
   return plan;
 }
 

@@ -56,10 +56,11 @@ using TensorLookup = std::function<const Tensor*(const std::string& name)>;
 // for models the fixed-point core cannot run (post-LN, attention methods without a fixed kernel).
 // `superseded` (optional) is told of each file tensor the plan replaces by its own copy (the
 // re-laid-out persistent memories) as soon as the copy exists: the hot path never reads the original,
-// so the loader may drop its pages (resident memory would hold both otherwise).
+// so the loader may drop its pages (resident memory would hold both otherwise). `kernels` is the table the
+// model runs (chosen once by the caller); the memories are re-laid out for its layout-dependent kernels.
 using SupersededFn = std::function<void(const void* data, size_t bytes)>;
 Result<std::unique_ptr<Int8Plan>> build_int8_plan(const HParams& hp, const TensorLookup& find,
-                                                   const std::string& source, ops::int8::MatvecKernel kernel,
+                                                   const std::string& source, const ops::int8::Int8Kernels& kernels,
                                                    const SupersededFn& superseded = {});
 
 }  // namespace tessera::int8
