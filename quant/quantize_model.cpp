@@ -260,27 +260,31 @@ Result<QuantizedModel> quantize_model(FloatModel&& model, const QuantizeOptions&
     if (options.progress) options.progress("quantizing", l + 1, hp.n_layer);
     if (options.mode == QuantMode::kInt8) {
       const auto& r = ranges.layer[size_t(l)];
-      const std::string h1 = activation_site_name(l, Site::kH1), o = activation_site_name(l, Site::kO),
-                        h2 = activation_site_name(l, Site::kH2), rr = activation_site_name(l, Site::kR);
-      std::vector<double> s = {act(r[int(Site::kH1)], h1), int32_scale(r[int(Site::kU)]),
-                               int32_scale(r[int(Site::kW)]),  act(r[int(Site::kO)], o),
-                               act(r[int(Site::kH2)], h2),     int32_scale(r[int(Site::kU2)]),
-                               act(r[int(Site::kR)], rr),      1.0};
-      out.tensors.push_back(f32(b("int8.activation_scales"), {8}, s));
-      const std::array<std::string, kSiteCount> names = {h1, b("act.u"), b("act.w"), o, h2, b("act.u2"), rr};
-      const std::array<int, kSiteCount> site_bits = {bits(h1), 32, 32, bits(o), bits(h2), 32, bits(rr)};
-      for (int k = 0; k < kSiteCount; ++k)
-        if (!hp.attn_only || (k != int(Site::kH2) && k != int(Site::kU2) && k != int(Site::kR)))
-          out.report.activations.push_back(
-              {names[size_t(k)], r[size_t(k)], s[size_t(k)], ranges.clipped[size_t(l)][size_t(k)], site_bits[size_t(k)]});
-      out.tensors.push_back(i32(b("int8.activation_bits"), {bits(h1), 32, 32, bits(o), bits(h2), 32, bits(rr), 0}));
+      // The model description's order; the reserved last entry is scale 1, bits 0.
+      std::vector<double> scales(int8::kLayerScaleCount, 1.0);
+      std::vector<int32_t> site_bits(int8::kLayerScaleCount, 0);
+      for (Site site : int8::kLayerSites) {
+        const size_t k = size_t(site);
+        const std::string name = activation_site_name(l, site);
+        const bool operand = int8::is_operand_site(site);  // int8 or int16; the others are int32
+        scales[k] = operand ? act(r[k], name) : int32_scale(r[k]);
+        site_bits[k] = operand ? bits(name) : 32;
+        if (!hp.attn_only || !int8::is_pmem_site(site))
+          out.report.activations.push_back({name, r[k], scales[k], ranges.clipped[size_t(l)][k], site_bits[k]});
+      }
+      out.tensors.push_back(f32(int8::layer_activation_scales(l), {int8::kLayerScaleCount}, scales));
+      out.tensors.push_back(i32(int8::layer_activation_bits(l), site_bits));
     }
   }
   if (options.mode == QuantMode::kInt8) {
-    out.tensors.push_back(f32("int8.activation_scales", {3},
-                              {int32_scale(ranges.residual), act(ranges.final_norm, kFinalNormSite),
-                               int32_scale(ranges.logits)}));
-    out.tensors.push_back(i32("int8.activation_bits", {32, bits(kFinalNormSite), 32}));
+    std::vector<double> scales(int8::kModelSiteCount);
+    scales[size_t(int8::ModelSite::kResidual)] = int32_scale(ranges.residual);
+    scales[size_t(int8::ModelSite::kFinalNorm)] = act(ranges.final_norm, kFinalNormSite);
+    scales[size_t(int8::ModelSite::kLogits)] = int32_scale(ranges.logits);
+    std::vector<int32_t> site_bits(int8::kModelSiteCount, 32);
+    site_bits[size_t(int8::ModelSite::kFinalNorm)] = bits(kFinalNormSite);
+    out.tensors.push_back(f32(int8::kActivationScales, {int8::kModelSiteCount}, scales));
+    out.tensors.push_back(i32(int8::kActivationBits, site_bits));
     out.report.activations.push_back({"act.residual", ranges.residual, int32_scale(ranges.residual), 0, 32});
     out.report.activations.push_back({kFinalNormSite, ranges.final_norm, act(ranges.final_norm, kFinalNormSite),
                                       ranges.final_norm_clipped, bits(kFinalNormSite)});

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "ops/attention_fixed_method.h"
 #include "ops/int8/matvec_wide.h"
 #include "ops/int8/softmax_fixed.h"
 
@@ -206,28 +207,33 @@ class Builder {
 
   Status layer(int64_t l, Int8Layer* L) {
     const int64_t C = hp_.n_embd, H = hp_.n_head, d = hp_.head_dim(), N = hp_.pmem_size, P = hp_.pmem_count;
-    auto as = scales(block_name(l, int8_names::kLayerActivationScales), {int8_names::kLayerScaleCount});
+    auto as = scales(layer_activation_scales(l), {kLayerScaleCount});
     if (!as.ok()) return as.status();
-    const std::vector<double>& s = *as;
-    using namespace int8_names;
-    auto bits = activation_bits(block_name(l, kActivationBits), kLayerScaleCount, {kH1, kO, kH2, kR});
+    // The layer's scales, by site.
+    const auto s = [&as](LayerSite site) { return (*as)[size_t(site)]; };
+    std::vector<int> operand_sites;
+    for (LayerSite site : kLayerSites)
+      if (is_operand_site(site)) operand_sites.push_back(int(site));
+    auto bits = activation_bits(layer_activation_bits(l), kLayerScaleCount, operand_sites);
     if (!bits.ok()) return bits.status();
-    L->h1_wide = (*bits)[kH1] == 16;
-    L->o_wide = (*bits)[kO] == 16;
-    L->h2_wide = (*bits)[kH2] == 16;
-    L->r_wide = (*bits)[kR] == 16;
+    const auto wide = [&bits](LayerSite site) { return (*bits)[size_t(site)] == 16; };
+    using enum LayerSite;
+    L->h1_wide = wide(kH1);
+    L->o_wide = wide(kO);
+    L->h2_wide = wide(kH2);
+    L->r_wide = wide(kR);
     const double eps = hp_.layer_norm_eps;
     L->ln1_eps = uint64_t(std::llround(eps / (s_x_ * s_x_)));
-    L->ln1_inv_scale = quantize_multiplier(1.0 / s[kH1]);
+    L->ln1_inv_scale = quantize_multiplier(1.0 / s(kH1));
     for (const char* n : {"attn_norm.weight", "attn_value_scale", "pmem_norm.weight", "pmem_query_scale",
                           "pmem_value_scale"})
       if (Status st = must_be_folded(block_name(l, n)); !st.ok()) return st;
     for (const char* n : {"attn_norm.bias", "pmem_norm.bias"})
       if (find_(block_name(l, n)))
         return error(StatusCode::kCorruptFile, "tensor '" + block_name(l, n) + "': LayerNorm bias must be folded");
-    if (Status st = matrix(block_name(l, "attn_k.weight"), C, C, s[kH1], s[kU], &L->attn_k); !st.ok()) return st;
-    if (Status st = matrix(block_name(l, "attn_v.weight"), C, C, s[kH1], s[kW], &L->attn_v); !st.ok()) return st;
-    if (Status st = matrix(block_name(l, "attn_output.weight"), C, C, s[kO], s_x_, &L->attn_out); !st.ok()) return st;
+    if (Status st = matrix(block_name(l, "attn_k.weight"), C, C, s(kH1), s(kU), &L->attn_k); !st.ok()) return st;
+    if (Status st = matrix(block_name(l, "attn_v.weight"), C, C, s(kH1), s(kW), &L->attn_v); !st.ok()) return st;
+    if (Status st = matrix(block_name(l, "attn_output.weight"), C, C, s(kO), s_x_, &L->attn_out); !st.ok()) return st;
     if (Status st = decay(block_name(l, "attn_key_decay"), &L->key_decay_q31, &L->key_keep_q31); !st.ok()) return st;
     auto mix = per_head(block_name(l, "attn_value_mix"));
     if (!mix.ok()) return mix.status();
@@ -262,13 +268,13 @@ class Builder {
       ts[h] = {q.multiplier, q.shift};
     }
     L->transform_scale = ts;
-    L->o_to_int8 = quantize_multiplier(std::ldexp(1.0, -30) / s[kO]);
+    L->o_to_int8 = quantize_multiplier(std::ldexp(1.0, -30) / s(kO));
     L->has_pmem = !hp_.attn_only;
     if (!L->has_pmem) return {};
     L->ln2_eps = L->ln1_eps;
-    L->ln2_inv_scale = quantize_multiplier(1.0 / s[kH2]);
-    if (Status st = matrix(block_name(l, "pmem_k.weight"), C, C, s[kH2], s[kU2], &L->pmem_k); !st.ok()) return st;
-    if (Status st = matrix(block_name(l, "pmem_output.weight"), C, C, s[kR], s_x_, &L->pmem_out); !st.ok()) return st;
+    L->ln2_inv_scale = quantize_multiplier(1.0 / s(kH2));
+    if (Status st = matrix(block_name(l, "pmem_k.weight"), C, C, s(kH2), s(kU2), &L->pmem_k); !st.ok()) return st;
+    if (Status st = matrix(block_name(l, "pmem_output.weight"), C, C, s(kR), s_x_, &L->pmem_out); !st.ok()) return st;
     if (Status st = decay(block_name(l, "pmem_key_decay"), &L->pmem_decay_q31, &L->pmem_keep_q31); !st.ok()) return st;
     const std::vector<int64_t> mem_shape = {P, H, N, d}, slot_shape = {P, H, N};
     if (Status st = planes(block_name(l, "pmem_mem_k"), mem_shape, &L->mem_k, &L->mem_k_lo); !st.ok()) return st;
@@ -299,34 +305,21 @@ class Builder {
     L->mem_k_rowsum = rowsums(L->mem_k);
     if (L->mem_k_lo) L->mem_k_lo_rowsum = rowsums(L->mem_k_lo);
     L->mem_v_weight = vw;
-    L->r_to_int8 = quantize_multiplier(max_v * std::ldexp(1.0, -ops::int8::kProbabilityFracBits) / s[kR]);
+    L->r_to_int8 = quantize_multiplier(max_v * std::ldexp(1.0, -ops::int8::kProbabilityFracBits) / s(kR));
     return {};
   }
 
   // The contextual memory's transform: softmax (ops/int8, Q23) or an ops/fixed integer kernel.
   Status attention() {
-    using ops::fixed::FixedKind;
     Int8Model& m = plan_.model;
     const AttentionMethod& am = hp_.method;
     m.attention_softmax = am.kind == AttentionKind::kSoftmax;
-    ops::fixed::FixedRowTransform& t = m.attention_transform;
-    switch (am.kind) {
-      case AttentionKind::kSoftmax: break;  // ops/int8 softmax_q23, not an ops/fixed row transform
-      case AttentionKind::kSparsemax: t.kind = FixedKind::kSparsemax; break;
-      case AttentionKind::kEntmax15: t.kind = FixedKind::kEntmax15; break;
-      case AttentionKind::kEntmax43: t.kind = FixedKind::kEntmax43; break;
-      case AttentionKind::kReluMax:
-        t.kind = FixedKind::kReluMax;
-        if (!(am.relumax_b > 0 && am.relumax_b < 2048))
-          return error(StatusCode::kUnsupported, "cpu-int8: relumax margin b must lie in (0, 2048) for Q11.20");
-        t.relu_bias_q20 = int32_t(std::nearbyint(am.relumax_b * 1048576.0));
-        break;
-      case AttentionKind::kTopKSoftmax: t.kind = FixedKind::kTopKSoftmax; t.top_k = am.top_k; break;
-      case AttentionKind::kTopKUniform: t.kind = FixedKind::kTopKUniform; t.top_k = am.top_k; break;
-      default:
-        return error(StatusCode::kUnsupported, "cpu-int8 has no integer kernel for attention method '" + am.name() +
-                                                   "' (general entmax α and norm_relu have no exact integer form)");
+    if (!m.attention_softmax) {
+      auto t = ops::fixed_transform_for(am);  // the one method → ops/fixed mapping (range checks included)
+      if (!t.ok()) return error(StatusCode::kUnsupported, "cpu-int8: " + t.status().message());
+      m.attention_transform = *t;
     }
+    const ops::fixed::FixedRowTransform& t = m.attention_transform;
     // Scratch words per key: measured at a large n so the per-key factor covers every row length.
     const size_t big = 1 << 16;
     m.attention_scratch_words_per_key =
@@ -338,7 +331,7 @@ class Builder {
     if (!hp_.pre_ln) return error(StatusCode::kUnsupported, "cpu-int8 runs pre-LN models only (pre_ln = false)");
     if (Status st = attention(); !st.ok()) return st;
     const int64_t V = hp_.vocab_size, C = hp_.n_embd;
-    auto gs = scales(int8_names::kModelActivationScales, {3});
+    auto gs = scales(kActivationScales, {kModelSiteCount});
     if (!gs.ok()) {
       if (find_("token_embd.weight") && find_("token_embd.weight")->dtype != DType::kI8)
         return error(StatusCode::kInvalidArgument,
@@ -347,11 +340,11 @@ class Builder {
                          "); the cpu-int8 backend needs `tessera quantize --int8 IN OUT.gguf`");
       return gs.status();
     }
-    s_x_ = (*gs)[0];
-    auto gbits = activation_bits(int8_names::kActivationBits, 3, {1});
+    s_x_ = (*gs)[size_t(ModelSite::kResidual)];
+    auto gbits = activation_bits(kActivationBits, kModelSiteCount, {int(ModelSite::kFinalNorm)});
     if (!gbits.ok()) return gbits.status();
-    plan_.model.out_wide = (*gbits)[1] == 16;
-    const double s_hout = (*gs)[1], s_logit = (*gs)[2];
+    plan_.model.out_wide = (*gbits)[size_t(ModelSite::kFinalNorm)] == 16;
+    const double s_hout = (*gs)[size_t(ModelSite::kFinalNorm)], s_logit = (*gs)[size_t(ModelSite::kLogits)];
     Int8Model& m = plan_.model;
     m.vocab_size = V;
     m.n_embd = C;
