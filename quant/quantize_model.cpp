@@ -224,38 +224,39 @@ Result<QuantizedModel> quantize_model(FloatModel&& model, const QuantizeOptions&
     return activation_scale(clip, precision.is_wide(site));
   };
   auto bits = [&precision](const std::string& site) { return precision.is_wide(site) ? 16 : 8; };
+  namespace tn = tensor_names;  // the canonical names (model/hparams.h)
   Emitter e(options.mode, precision, out);
-  e.matrix("token_embd.weight", m->embd.w, {V, C}, V);
+  e.matrix(tn::kTokenEmbd, m->embd.w, {V, C}, V);
   if (options.mode == QuantMode::kF16) {
-    e.vec("output_norm.weight", m->out_w);
+    e.vec(tn::kOutputNorm, m->out_w);
     e.vec("output_norm.bias", m->out_b);
-    if (!hp.weight_tying) e.matrix("output.weight", m->output.w, {V, C}, V, m->output.b);
+    if (!hp.weight_tying) e.matrix(tn::kOutput, m->output.w, {V, C}, V, m->output.b);
   } else {
-    e.matrix("output.weight", m->output.w, {V, C}, V, m->output.b);
+    e.matrix(tn::kOutput, m->output.w, {V, C}, V, m->output.b);
   }
   for (int64_t l = 0; l < hp.n_layer; ++l) {
     const FloatLayer& L = m->layers[size_t(l)];
     auto b = [&](const char* s) { return block_name(l, s); };
-    e.vec(b("attn_norm.weight"), L.ln1_w);
+    e.vec(b(tn::kAttnNorm), L.ln1_w);
     e.vec(b("attn_norm.bias"), L.ln1_b);
-    e.matrix(b("attn_k.weight"), L.k.w, {C, C}, C, L.k.b);
-    e.matrix(b("attn_v.weight"), L.v.w, {C, C}, C, L.v.b);
-    e.matrix(b("attn_output.weight"), L.o.w, {C, C}, C, L.o.b);
-    e.vec(b("attn_key_decay"), L.key_decay);
-    e.vec(b("attn_key_scale"), L.key_scale);
-    e.vec(b("attn_value_scale"), L.value_scale);
-    e.vec(b("attn_value_mix"), L.value_mix);
+    e.matrix(b(tn::kAttnK), L.k.w, {C, C}, C, L.k.b);
+    e.matrix(b(tn::kAttnV), L.v.w, {C, C}, C, L.v.b);
+    e.matrix(b(tn::kAttnOut), L.o.w, {C, C}, C, L.o.b);
+    e.vec(b(tn::kAttnDecay), L.key_decay);
+    e.vec(b(tn::kAttnKeyScale), L.key_scale);
+    e.vec(b(tn::kAttnValueScale), L.value_scale);
+    e.vec(b(tn::kAttnValueMix), L.value_mix);
     if (!hp.attn_only) {
-      e.vec(b("pmem_norm.weight"), L.ln2_w);
+      e.vec(b(tn::kPmemNorm), L.ln2_w);
       e.vec(b("pmem_norm.bias"), L.ln2_b);
-      e.matrix(b("pmem_k.weight"), L.pk.w, {C, C}, C, L.pk.b);
-      e.matrix(b("pmem_output.weight"), L.po.w, {C, C}, C, L.po.b);
-      e.vec(b("pmem_key_decay"), L.pmem_decay);
-      e.vec(b("pmem_query_scale"), L.pmem_query_scale);
-      e.vec(b("pmem_value_scale"), L.pmem_value_scale);
+      e.matrix(b(tn::kPmemK), L.pk.w, {C, C}, C, L.pk.b);
+      e.matrix(b(tn::kPmemOut), L.po.w, {C, C}, C, L.po.b);
+      e.vec(b(tn::kPmemDecay), L.pmem_decay);
+      e.vec(b(tn::kPmemQueryScale), L.pmem_query_scale);
+      e.vec(b(tn::kPmemValueScale), L.pmem_value_scale);
       const int64_t P = hp.pmem_count, N = hp.pmem_size;
-      e.matrix(b("pmem_mem_k"), L.mem_k, {P, H, N, d}, P * H * N);
-      e.matrix(b("pmem_mem_v"), L.mem_v, {P, H, N, d}, P * H * N);
+      e.matrix(b(tn::kPmemMemK), L.mem_k, {P, H, N, d}, P * H * N);
+      e.matrix(b(tn::kPmemMemV), L.mem_v, {P, H, N, d}, P * H * N);
     }
     if (options.progress) options.progress("quantizing", l + 1, hp.n_layer);
     if (options.mode == QuantMode::kInt8) {

@@ -25,10 +25,6 @@ QuantizedMultiplier quantize_multiplier(double m) {
 
 namespace {
 
-std::string block_name(int64_t layer, const std::string& suffix) {
-  return "blk." + std::to_string(layer) + "." + suffix;
-}
-
 std::string shape_str(const std::vector<int64_t>& s) {
   std::string out = "[";
   for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
@@ -206,6 +202,8 @@ class Builder {
   }
 
   Status layer(int64_t l, Int8Layer* L) {
+    using namespace tensor_names;
+    const auto name = [l](const char* suffix) { return block(l, suffix); };  // "blk.<l>.<suffix>"
     const int64_t C = hp_.n_embd, H = hp_.n_head, d = hp_.head_dim(), N = hp_.pmem_size, P = hp_.pmem_count;
     auto as = scales(layer_activation_scales(l), {kLayerScaleCount});
     if (!as.ok()) return as.status();
@@ -225,35 +223,34 @@ class Builder {
     const double eps = hp_.layer_norm_eps;
     L->ln1_eps = uint64_t(std::llround(eps / (s_x_ * s_x_)));
     L->ln1_inv_scale = quantize_multiplier(1.0 / s(kH1));
-    for (const char* n : {"attn_norm.weight", "attn_value_scale", "pmem_norm.weight", "pmem_query_scale",
-                          "pmem_value_scale"})
-      if (Status st = must_be_folded(block_name(l, n)); !st.ok()) return st;
+    for (const char* n : {kAttnNorm, kAttnValueScale, kPmemNorm, kPmemQueryScale, kPmemValueScale})
+      if (Status st = must_be_folded(name(n)); !st.ok()) return st;
     for (const char* n : {"attn_norm.bias", "pmem_norm.bias"})
-      if (find_(block_name(l, n)))
-        return error(StatusCode::kCorruptFile, "tensor '" + block_name(l, n) + "': LayerNorm bias must be folded");
-    if (Status st = matrix(block_name(l, "attn_k.weight"), C, C, s(kH1), s(kU), &L->attn_k); !st.ok()) return st;
-    if (Status st = matrix(block_name(l, "attn_v.weight"), C, C, s(kH1), s(kW), &L->attn_v); !st.ok()) return st;
-    if (Status st = matrix(block_name(l, "attn_output.weight"), C, C, s(kO), s_x_, &L->attn_out); !st.ok()) return st;
-    if (Status st = decay(block_name(l, "attn_key_decay"), &L->key_decay_q31, &L->key_keep_q31); !st.ok()) return st;
-    auto mix = per_head(block_name(l, "attn_value_mix"));
+      if (find_(name(n)))
+        return error(StatusCode::kCorruptFile, "tensor '" + name(n) + "': LayerNorm bias must be folded");
+    if (Status st = matrix(name(kAttnK), C, C, s(kH1), s(kU), &L->attn_k); !st.ok()) return st;
+    if (Status st = matrix(name(kAttnV), C, C, s(kH1), s(kW), &L->attn_v); !st.ok()) return st;
+    if (Status st = matrix(name(kAttnOut), C, C, s(kO), s_x_, &L->attn_out); !st.ok()) return st;
+    if (Status st = decay(name(kAttnDecay), &L->key_decay_q31, &L->key_keep_q31); !st.ok()) return st;
+    auto mix = per_head(name(kAttnValueMix));
     if (!mix.ok()) return mix.status();
     int32_t* mix_q24 = new_integers(size_t(H));
     int32_t* keep_q24 = new_integers(size_t(H));
     for (int64_t h = 0; h < H; ++h) {
       if (std::fabs((*mix)[size_t(h)]) > 100)
-        return error(StatusCode::kUnsupported, block_name(l, "attn_value_mix") + ": |c| > 100 does not fit Q24");
+        return error(StatusCode::kUnsupported, name(kAttnValueMix) + ": |c| > 100 does not fit Q24");
       mix_q24[h] = int32_t(std::nearbyint((*mix)[size_t(h)] * 16777216.0));
       keep_q24[h] = (int32_t(1) << 24) - mix_q24[h];
     }
     L->value_mix_q24 = mix_q24;
     L->value_keep_q24 = keep_q24;
-    auto beta = per_head(block_name(l, "attn_key_scale"));
+    auto beta = per_head(name(kAttnKeyScale));
     if (!beta.ok()) return beta.status();
     QuantizedMultiplier* sm = new_multipliers(size_t(H));
     for (int64_t h = 0; h < H; ++h) {
       const double b2 = double((*beta)[size_t(h)]) * (*beta)[size_t(h)];
       if (!(b2 > 0) || b2 >= 32768)
-        return error(StatusCode::kUnsupported, block_name(l, "attn_key_scale") + ": β² must lie in (0, 32768) for Q16 scores");
+        return error(StatusCode::kUnsupported, name(kAttnKeyScale) + ": β² must lie in (0, 32768) for Q16 scores");
       sm[h] = quantize_multiplier(b2 * std::ldexp(1.0, kScoreFracBits - 30));
     }
     L->score_multiplier = sm;
@@ -273,15 +270,15 @@ class Builder {
     if (!L->has_pmem) return {};
     L->ln2_eps = L->ln1_eps;
     L->ln2_inv_scale = quantize_multiplier(1.0 / s(kH2));
-    if (Status st = matrix(block_name(l, "pmem_k.weight"), C, C, s(kH2), s(kU2), &L->pmem_k); !st.ok()) return st;
-    if (Status st = matrix(block_name(l, "pmem_output.weight"), C, C, s(kR), s_x_, &L->pmem_out); !st.ok()) return st;
-    if (Status st = decay(block_name(l, "pmem_key_decay"), &L->pmem_decay_q31, &L->pmem_keep_q31); !st.ok()) return st;
+    if (Status st = matrix(name(kPmemK), C, C, s(kH2), s(kU2), &L->pmem_k); !st.ok()) return st;
+    if (Status st = matrix(name(kPmemOut), C, C, s(kR), s_x_, &L->pmem_out); !st.ok()) return st;
+    if (Status st = decay(name(kPmemDecay), &L->pmem_decay_q31, &L->pmem_keep_q31); !st.ok()) return st;
     const std::vector<int64_t> mem_shape = {P, H, N, d}, slot_shape = {P, H, N};
-    if (Status st = planes(block_name(l, "pmem_mem_k"), mem_shape, &L->mem_k, &L->mem_k_lo); !st.ok()) return st;
-    if (Status st = planes(block_name(l, "pmem_mem_v"), mem_shape, &L->mem_v, &L->mem_v_lo); !st.ok()) return st;
-    auto smk = scales(block_name(l, "pmem_mem_k.scale"), slot_shape);
+    if (Status st = planes(name(kPmemMemK), mem_shape, &L->mem_k, &L->mem_k_lo); !st.ok()) return st;
+    if (Status st = planes(name(kPmemMemV), mem_shape, &L->mem_v, &L->mem_v_lo); !st.ok()) return st;
+    auto smk = scales(name(kPmemMemK) + ".scale", slot_shape);
     if (!smk.ok()) return smk.status();
-    auto smv = scales(block_name(l, "pmem_mem_v.scale"), slot_shape);
+    auto smv = scales(name(kPmemMemV) + ".scale", slot_shape);
     if (!smv.ok()) return smv.status();
     const size_t slots = size_t(P * H * N);
     QuantizedMultiplier* ks = new_multipliers(slots);
@@ -333,10 +330,10 @@ class Builder {
     const int64_t V = hp_.vocab_size, C = hp_.n_embd;
     auto gs = scales(kActivationScales, {kModelSiteCount});
     if (!gs.ok()) {
-      if (find_("token_embd.weight") && find_("token_embd.weight")->dtype != DType::kI8)
+      if (find_(tensor_names::kTokenEmbd) && find_(tensor_names::kTokenEmbd)->dtype != DType::kI8)
         return error(StatusCode::kInvalidArgument,
                      "is not an int8 model (token_embd.weight is " +
-                         std::string(dtype_name(find_("token_embd.weight")->dtype)) +
+                         std::string(dtype_name(find_(tensor_names::kTokenEmbd)->dtype)) +
                          "); the cpu-int8 backend needs `tessera quantize --int8 IN OUT.gguf`");
       return gs.status();
     }
@@ -354,26 +351,26 @@ class Builder {
     m.pmem_size = hp_.attn_only ? 0 : hp_.pmem_size;
     m.pmem_count = hp_.attn_only ? 0 : hp_.pmem_count;
     m.mask_offset = hp_.mask_offset;
-    if (const Tensor* t = find_("token_embd.weight"); t && t->dtype == DType::kI16) {
-      auto e = require("token_embd.weight", DType::kI16, {V, C});
+    if (const Tensor* t = find_(tensor_names::kTokenEmbd); t && t->dtype == DType::kI16) {
+      auto e = require(tensor_names::kTokenEmbd, DType::kI16, {V, C});
       if (!e.ok()) return e.status();
       m.token_embd_wide = reinterpret_cast<const int16_t*>((*e)->data);  // |q| ≤ 32512: any int16 fits int32 math
     } else {
-      auto e = int8_weights("token_embd.weight", {V, C});
+      auto e = int8_weights(tensor_names::kTokenEmbd, {V, C});
       if (!e.ok()) return e.status();
       m.token_embd = *e;
     }
-    auto es = scales("token_embd.weight.scale", {V});
+    auto es = scales(std::string(tensor_names::kTokenEmbd) + ".scale", {V});
     if (!es.ok()) return es.status();
     QuantizedMultiplier* er = new_multipliers(size_t(V));
     for (int64_t v = 0; v < V; ++v) er[v] = quantize_multiplier((*es)[size_t(v)] / s_x_);
     m.embd_requant = er;
-    if (Status st = must_be_folded("output_norm.weight"); !st.ok()) return st;
+    if (Status st = must_be_folded(tensor_names::kOutputNorm); !st.ok()) return st;
     if (find_("output_norm.bias"))
       return error(StatusCode::kCorruptFile, "tensor 'output_norm.bias': LayerNorm bias must be folded");
     m.out_eps = uint64_t(std::llround(hp_.layer_norm_eps / (s_x_ * s_x_)));
     m.out_inv_scale = quantize_multiplier(1.0 / s_hout);
-    if (Status st = matrix("output.weight", V, C, s_hout, s_logit, &m.output); !st.ok()) return st;
+    if (Status st = matrix(tensor_names::kOutput, V, C, s_hout, s_logit, &m.output); !st.ok()) return st;
     plan_.logit_scale = s_logit;
     plan_.layers.resize(size_t(hp_.n_layer));
     for (int64_t l = 0; l < hp_.n_layer; ++l)
