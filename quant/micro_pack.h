@@ -12,7 +12,7 @@
 
 namespace tessera::quant {
 
-// The blob of a plan built with MatvecKernel::kPortable (no re-laid-out memories).
+// The blob of a plan built with the portable kernel table (no re-laid-out memories).
 Result<std::vector<uint8_t>> pack_micro_blob(const int8::Int8Plan& plan);
 
 // The blob's value cache: the GGUF's (int8.value_cache_bits), or chosen at pack time (no weight depends on it;

@@ -11,15 +11,16 @@
 namespace tessera {
 namespace {
 
-ops::int8::MatvecKernel kernel_from_options(const LoadOptions& o) {
+// The instruction set a load asks for; kAuto: the fastest this CPU runs.
+ops::int8::Isa isa_from_options(const LoadOptions& o) {
   switch (o.int8_kernel) {
-    case Int8Kernel::kPortable: return ops::int8::MatvecKernel::kPortable;
-    case Int8Kernel::kAvx2: return ops::int8::MatvecKernel::kAvx2;
-    case Int8Kernel::kAvx512Vnni: return ops::int8::MatvecKernel::kAvx512Vnni;
-    case Int8Kernel::kNeonDot: return ops::int8::MatvecKernel::kNeonDot;
+    case Int8Kernel::kPortable: return ops::int8::Isa::kPortable;
+    case Int8Kernel::kAvx2: return ops::int8::Isa::kAvx2;
+    case Int8Kernel::kAvx512Vnni: return ops::int8::Isa::kAvx512Vnni;
+    case Int8Kernel::kNeonDot: return ops::int8::Isa::kNeonDot;
     case Int8Kernel::kAuto: break;
   }
-  return ops::int8::MatvecKernel::kAuto;
+  return ops::int8::fastest_isa(ops::int8::host_cpu_features());
 }
 
 class Int8Sequence : public BackendSequence {
@@ -59,11 +60,10 @@ class Int8Sequence : public BackendSequence {
 
 class Int8Backend : public Backend {
  public:
-  Int8Backend(std::shared_ptr<const ModelWeights> weights, std::shared_ptr<const int8::Int8Plan> plan,
-              ops::int8::MatvecKernel kernel)
-      : weights_(std::move(weights)), plan_(std::move(plan)), kernel_(kernel) {}
+  Int8Backend(std::shared_ptr<const ModelWeights> weights, std::shared_ptr<const int8::Int8Plan> plan)
+      : weights_(std::move(weights)), plan_(std::move(plan)) {}
 
-  std::string name() const override { return std::string("cpu-int8 (") + ops::int8::matvec_kernel_name(kernel_) + ")"; }
+  std::string name() const override { return std::string("cpu-int8 (") + plan_->model.kernels->name + ")"; }
 
   // The arena is int8_state_bytes(capacity) + 64 bytes of alignment slack; the planner computes in 64 bits
   // with saturation and reports 0 for a size that cannot exist (then the request is unrepresentable).
@@ -85,7 +85,6 @@ class Int8Backend : public Backend {
  private:
   std::shared_ptr<const ModelWeights> weights_;  // owns the mapped file the plan points into
   std::shared_ptr<const int8::Int8Plan> plan_;
-  ops::int8::MatvecKernel kernel_;
 };
 
 // Int8Model::parallel_for over the float runtime's thread pool (created once at load, shared by every
@@ -105,13 +104,13 @@ void pool_parallel_for(void* executor, int64_t n, int8::Int8Model::RangeFn fn, v
 Result<std::unique_ptr<Backend>> make_int8_backend(std::shared_ptr<const ModelWeights> weights,
                                                    const LoadOptions& options) {
   const gguf::File& file = weights->file();
-  const ops::int8::MatvecKernel requested = kernel_from_options(options);
-  if (requested != ops::int8::MatvecKernel::kAuto && !ops::int8::matvec_kernel_available(requested))
-    return unavailable(std::string("cpu-int8: the ") + ops::int8::matvec_kernel_name(requested) +
-                       " kernel is not available on this CPU/build");
+  const ops::int8::Isa isa = isa_from_options(options);
+  if (!ops::int8::isa_supported(isa, ops::int8::host_cpu_features()))
+    return unavailable(std::string("cpu-int8: the ") + ops::int8::isa_name(isa) +
+                       " kernels are not available on this CPU/build");
   auto plan = int8::build_int8_plan(
-      weights->hparams(), [&file](const std::string& n) { return file.find_tensor(n); }, file.name(), requested,
-      [&file](const void* data, size_t bytes) { file.release_pages(data, bytes); });
+      weights->hparams(), [&file](const std::string& n) { return file.find_tensor(n); }, file.name(),
+      ops::int8::int8_kernels_for(isa), [&file](const void* data, size_t bytes) { file.release_pages(data, bytes); });
   if (!plan.ok()) return plan.status();
   if (options.threads > 1) {
     auto pool = std::make_shared<cpu::ThreadPool>(options.threads);
@@ -119,9 +118,8 @@ Result<std::unique_ptr<Backend>> make_int8_backend(std::shared_ptr<const ModelWe
     (*plan)->model.parallel_for = pool_parallel_for;
     (*plan)->executor_owner = pool;
   }
-  const ops::int8::MatvecKernel kernel = ops::int8::resolve_matvec_kernel(requested);
   return std::unique_ptr<Backend>(
-      new Int8Backend(std::move(weights), std::shared_ptr<const int8::Int8Plan>(std::move(plan).value()), kernel));
+      new Int8Backend(std::move(weights), std::shared_ptr<const int8::Int8Plan>(std::move(plan).value())));
 }
 
 }  // namespace tessera

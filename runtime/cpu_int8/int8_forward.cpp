@@ -2,13 +2,7 @@
 #include "cpu_int8/int8_forward.h"
 
 #include "ops/fixed/attention_fixed.h"
-#include "ops/int8/l2norm_fixed.h"
-#include "ops/int8/layernorm_fixed.h"
-#include "ops/int8/leaky_average_fixed.h"
 #include "ops/int8/matvec_wide.h"
-#include "ops/int8/pmem_weights.h"
-#include "ops/int8/requantize.h"
-#include "ops/int8/softmax_fixed.h"
 #include "ops/int8/value_sum_int8.h"
 
 namespace tessera::int8 {
@@ -33,10 +27,10 @@ void embed(const Int8Model& m, int32_t token, int32_t* x) {
 const int8_t* norm_site(const Int8Model& m, const int32_t* x, uint64_t eps, QuantizedMultiplier inv, bool wide,
                         Int8State* s) {
   if (!wide) {
-    m.layernorm(x, m.n_embd, eps, inv, s->q8);
+    m.kernels->layernorm(x, m.n_embd, eps, inv, s->q8);
     return nullptr;
   }
-  m.layernorm_wide(x, m.n_embd, eps, inv, s->q16);
+  m.kernels->layernorm_wide(x, m.n_embd, eps, inv, s->q16);
   split_wide(s->q16, m.n_embd, s->q8, s->q8_lo);
   return s->q8_lo;
 }
@@ -63,11 +57,11 @@ void project_rows(void* ctx, int64_t begin, int64_t end) {
   if (r1 > j.w->rows) r1 = j.w->rows;
   const int64_t cols = j.w->cols;
   if (is_wide(*j.w, j.in_lo)) {
-    matvec_wide(j.m->matvec, j.w->weight + r0 * cols, j.w->weight_lo ? j.w->weight_lo + r0 * cols : nullptr,
+    matvec_wide(j.m->kernels->matvec, j.w->weight + r0 * cols, j.w->weight_lo ? j.w->weight_lo + r0 * cols : nullptr,
                 r1 - r0, cols, j.in, j.in_lo, j.acc + r0, j.acc64 + r0);
     return;
   }
-  j.m->matvec(j.w->weight + r0 * cols, r1 - r0, cols, j.in, j.acc + r0);
+  j.m->kernels->matvec(j.w->weight + r0 * cols, r1 - r0, cols, j.in, j.acc + r0);
 }
 
 // W·in into s->acc (int32: int8 × int8) or s->acc64 (int64: either operand int16); returns true for
@@ -85,16 +79,16 @@ bool project(const Int8Model& m, const Int8Matrix& w, const int8_t* in, const in
 void project_to_int32(const Int8Model& m, const Int8Matrix& w, const int8_t* in, const int8_t* in_lo, Int8State* s,
                       int32_t* out) {
   if (project(m, w, in, in_lo, s))
-    m.requantize64(s->acc64, w.requant, w.bias, w.rows, out);
+    m.kernels->requantize64(s->acc64, w.requant, w.bias, w.rows, out);
   else
-    m.requantize_rows(s->acc, w.requant, w.bias, w.rows, out);
+    m.kernels->requantize_rows(s->acc, w.requant, w.bias, w.rows, out);
 }
 
 void project_add(const Int8Model& m, const Int8Matrix& w, const int8_t* in, const int8_t* in_lo, Int8State* s) {
   if (project(m, w, in, in_lo, s))
-    m.requantize64_add(s->acc64, w.requant, w.bias, w.rows, s->x);
+    m.kernels->requantize64_add(s->acc64, w.requant, w.bias, w.rows, s->x);
   else
-    m.requantize_rows_add(s->acc, w.requant, w.bias, w.rows, s->x);
+    m.kernels->requantize_rows_add(s->acc, w.requant, w.bias, w.rows, s->x);
 }
 
 // Contextual memory of one layer for the token at s->position; adds W_o·o to the residual.
@@ -104,22 +98,22 @@ void contextual_memory(const Int8Model& m, const Int8Layer& L, int64_t layer, In
   // Key: projection, leaky average, unit key appended to the cache (it is also the query).
   project_to_int32(m, L.attn_k, s->q8, h_lo, s, s->key_proj);
   int32_t* key_state = s->key_state + layer * C;
-  m.mix_heads(key_state, s->key_proj, L.key_decay_q31, L.key_keep_q31, 31, H, d, key_state);  // the leaky average
+  m.kernels->mix_heads(key_state, s->key_proj, L.key_decay_q31, L.key_keep_q31, 31, H, d, key_state);  // the leaky average
   int16_t* keys = s->key_cache + layer * s->capacity * C;
   int16_t* query = keys + t * C;
-  m.l2norm(key_state, H, d, query);
+  m.kernels->l2norm(key_state, H, d, query);
   // Value: w_t; v_{t-1} = unit((1 - c) w_t + c w_{t-1}) is finished now.
   project_to_int32(m, L.attn_v, s->q8, h_lo, s, s->w_cur);
   int32_t* w_prev = s->w_prev + layer * C;
   int16_t* values = m.value_cache_int8 ? nullptr : s->value_cache + layer * s->capacity * C;
   int8_t* values_q7 = m.value_cache_int8 ? s->value_cache_q7 + layer * s->capacity * C : nullptr;
   if (t >= 1) {
-    m.mix_heads(w_prev, s->w_cur, L.value_mix_q24, L.value_keep_q24, 24, H, d, s->value_mix);
+    m.kernels->mix_heads(w_prev, s->w_cur, L.value_mix_q24, L.value_keep_q24, 24, H, d, s->value_mix);
     if (values_q7) {
-      m.l2norm(s->value_mix, H, d, s->value_q15);
+      m.kernels->l2norm(s->value_mix, H, d, s->value_q15);
       unit_q15_to_q7(s->value_q15, C, values_q7 + (t - 1) * C);
     } else {
-      m.l2norm(s->value_mix, H, d, values + (t - 1) * C);
+      m.kernels->l2norm(s->value_mix, H, d, values + (t - 1) * C);
     }
   }
   for (int64_t i = 0; i < C; ++i) w_prev[i] = s->w_cur[i];
@@ -132,9 +126,9 @@ void contextual_memory(const Int8Model& m, const Int8Layer& L, int64_t layer, In
       continue;
     }
     // β²·cos(q, k_j) in Q16 (ops/int8/cos_scores.h: SIMD, same bits).
-    m.cos_scores(query + h * d, keys + h * d, n_keys, C, d, L.score_multiplier[h], s->scores);
+    m.kernels->cos_scores(query + h * d, keys + h * d, n_keys, C, d, L.score_multiplier[h], s->scores);
     if (m.attention_softmax) {
-      m.softmax_q23(s->scores, n_keys, kScoreFracBits, s->probs);
+      m.kernels->softmax_q23(s->scores, n_keys, kScoreFracBits, s->probs);
     } else {
       // Validated at load (kind, scale, scratch), so the status cannot be an error here.
       ops::fixed::attention_transform_fixed(m.attention_transform, s->scores, L.transform_scale[h], s->probs,
@@ -143,22 +137,22 @@ void contextual_memory(const Int8Model& m, const Int8Layer& L, int64_t layer, In
     }
     for (int64_t i = 0; i < d; ++i) s->o_acc[i] = 0;
     if (values_q7) {
-      m.value_sum_i8(s->probs, values_q7 + h * d, n_keys, C, d, s->o_acc);  // Σ_j p_j·v̂_j, exact: Q23·Q7 = Q30
+      m.kernels->value_sum_i8(s->probs, values_q7 + h * d, n_keys, C, d, s->o_acc);  // Σ_j p_j·v̂_j, exact: Q23·Q7 = Q30
       for (int64_t i = 0; i < d; ++i) o_q30[h * d + i] = saturate_to_int32(s->o_acc[i]);
       continue;
     }
-    m.value_sum(s->probs, values + h * d, n_keys, C, d, s->o_acc);  // Σ_j p_j·v̂_j, exact int64
+    m.kernels->value_sum(s->probs, values + h * d, n_keys, C, d, s->o_acc);  // Σ_j p_j·v̂_j, exact int64
     for (int64_t i = 0; i < d; ++i)  // Q38 → Q30
       o_q30[h * d + i] = saturate_to_int32(rounding_shift_right_64(s->o_acc[i], 8));
   }
   // → int8 (or int16) at s_o, all heads at once (SIMD, same bits as per value).
   const int8_t* o_lo = nullptr;
   if (L.o_wide) {
-    m.requantize_uniform_wide(o_q30, L.o_to_int8, C, s->q16);
+    m.kernels->requantize_uniform_wide(o_q30, L.o_to_int8, C, s->q16);
     split_wide(s->q16, C, s->q8, s->q8_lo);
     o_lo = s->q8_lo;
   } else {
-    m.requantize_uniform_int8(o_q30, L.o_to_int8, C, s->q8);
+    m.kernels->requantize_uniform_int8(o_q30, L.o_to_int8, C, s->q8);
   }
   project_add(m, L.attn_out, s->q8, o_lo, s);
 }
@@ -210,42 +204,42 @@ void pmem_heads(void* ctx, int64_t h_begin, int64_t h_end) {
       // out[n] = q·plane[n]; quads: the same plane in column quads (ops/int8/matvec_q16_quads.h), or null.
       auto q_dot = [&](const int8_t* plane, const int8_t* quads, const int32_t* rowsum, int32_t* out) {
         if (quads) {
-          m.matvec_q16_quads(quads + bank * d, N, d, q, out);
+          m.kernels->matvec_q16_quads(quads + bank * d, N, d, q, out);
           return;
         }
         if (one_pass) {
-          m.matvec_q16(plane, N, d, q, out);
+          m.kernels->matvec_q16(plane, N, d, q, out);
           return;
         }
-        m.matvec(plane, N, d, hi, out);
-        m.matvec(plane, N, d, lo, probs);
+        m.kernels->matvec(plane, N, d, hi, out);
+        m.kernels->matvec(plane, N, d, lo, probs);
         for (int64_t n = 0; n < N; ++n) out[n] = out[n] * 256 + probs[n] + 128 * rowsum[bank + n];
       };
       q_dot(L.mem_k + bank * d, L.mem_k_quads, L.mem_k_rowsum, scores);
       // p'_n = p_n·s_mv[n]/(P·max s_mv) ≤ p_n/P: Σ over banks and slots ≤ 2^23·127 < 2^31.
       if (!L.mem_k_lo) {
         // Q15·int8 → Q16 scores → softmax → value weights in one kernel (ops/int8/pmem_weights.h).
-        m.pmem_weights(scores, L.mem_k_score + bank, L.mem_v_weight + bank, N, kScoreFracBits, scores, probs,
-                       value_rows, value_bytes);
+        m.kernels->pmem_weights(scores, L.mem_k_score + bank, L.mem_v_weight + bank, N, kScoreFracBits, scores,
+                                probs, value_rows, value_bytes);
       } else {
         // int16 M_k = 255·K_hi + K_lo (ops/int8/matvec_wide.h): q·M = 255·(q·K_hi) + q·K_lo in int64.
         for (int64_t n = 0; n < N; ++n) dot64[n] = 255 * int64_t(scores[n]);
         q_dot(L.mem_k_lo + bank * d, L.mem_k_lo_quads, L.mem_k_lo_rowsum, scores);
         for (int64_t n = 0; n < N; ++n) dot64[n] += scores[n];
-        m.requantize64(dot64, L.mem_k_score + bank, nullptr, N, scores);  // SIMD, same bits
-        m.softmax_q23(scores, N, kScoreFracBits, probs);
-        m.requantize_each(probs, L.mem_v_weight + bank, N, probs);
+        m.kernels->requantize64(dot64, L.mem_k_score + bank, nullptr, N, scores);  // SIMD, same bits
+        m.kernels->softmax_q23(scores, N, kScoreFracBits, probs);
+        m.kernels->requantize_each(probs, L.mem_v_weight + bank, N, probs);
       }
       // r += Σ_n p'_n·M_v[n] (SIMD, same bits; ops/int8/axpy_int8.h, or axpy_quads.h on the quad layout
       // made at load). int16 M_v = 255·V_hi + V_lo: Σ p'·V_hi and Σ p'·V_lo each stay below 2^23·127
       // (int32, the same kernel); they are combined in int64 after the last bank.
       if (L.mem_v_quads) {
-        m.axpy_quads(probs, L.mem_v_quads + bank * d, N, d, r);
-        if (L.mem_v_lo) m.axpy_quads(probs, L.mem_v_lo_quads + bank * d, N, d, r_lo);
+        m.kernels->axpy_quads(probs, L.mem_v_quads + bank * d, N, d, r);
+        if (L.mem_v_lo) m.kernels->axpy_quads(probs, L.mem_v_lo_quads + bank * d, N, d, r_lo);
         continue;
       }
-      m.axpy(probs, L.mem_v + bank * d, N, d, r);
-      if (L.mem_v_lo) m.axpy(probs, L.mem_v_lo + bank * d, N, d, r_lo);
+      m.kernels->axpy(probs, L.mem_v + bank * d, N, d, r);
+      if (L.mem_v_lo) m.kernels->axpy(probs, L.mem_v_lo + bank * d, N, d, r_lo);
     }
     if (L.mem_v_lo)
       for (int64_t i = 0; i < d; ++i) r64[i] = 255 * int64_t(r[i]) + r_lo[i];
@@ -258,9 +252,9 @@ void persistent_memory(const Int8Model& m, const Int8Layer& L, int64_t layer, In
   const int8_t* h_lo = norm_site(m, s->x, L.ln2_eps, L.ln2_inv_scale, L.h2_wide, s);
   project_to_int32(m, L.pmem_k, s->q8, h_lo, s, s->pmem_proj);
   int32_t* state = s->pmem_state + layer * C;
-  m.mix_heads(state, s->pmem_proj, L.pmem_decay_q31, L.pmem_keep_q31, 31, H, d, state);  // the leaky average
+  m.kernels->mix_heads(state, s->pmem_proj, L.pmem_decay_q31, L.pmem_keep_q31, 31, H, d, state);  // the leaky average
   int16_t* query = s->pmem_query;
-  m.l2norm(state, H, d, query);
+  m.kernels->l2norm(state, H, d, query);
   PmemJob job{&m, &L, query, s};
   if (m.parallel_for && H > 1 && 2 * m.pmem_count * H * m.pmem_size * d >= kMinParallelBytes)
     m.parallel_for(m.executor, H, pmem_heads, &job);
@@ -269,15 +263,15 @@ void persistent_memory(const Int8Model& m, const Int8Layer& L, int64_t layer, In
   const int8_t* r_lo = nullptr;
   if (L.r_wide) {
     if (L.mem_v_lo)
-      requantize64_uniform_to_wide(s->r_acc64, L.r_to_int8, C, s->q16);
+      m.kernels->requantize64_uniform_wide(s->r_acc64, L.r_to_int8, C, s->q16);
     else
-      m.requantize_uniform_wide(s->r_acc, L.r_to_int8, C, s->q16);
+      m.kernels->requantize_uniform_wide(s->r_acc, L.r_to_int8, C, s->q16);
     split_wide(s->q16, C, s->q8, s->q8_lo);
     r_lo = s->q8_lo;
   } else if (L.mem_v_lo) {
-    requantize64_uniform_to_int8(s->r_acc64, L.r_to_int8, C, s->q8);
+    m.kernels->requantize64_uniform_int8(s->r_acc64, L.r_to_int8, C, s->q8);
   } else {
-    m.requantize_uniform_int8(s->r_acc, L.r_to_int8, C, s->q8);
+    m.kernels->requantize_uniform_int8(s->r_acc, L.r_to_int8, C, s->q8);
   }
   project_add(m, L.pmem_out, s->q8, r_lo, s);
 }

@@ -212,39 +212,19 @@ tm_status map_model(const void* blob, size_t blob_bytes, Int8Model* m, Int8Layer
   return TM_OK;
 }
 
-// The kernels: the fastest variants this build has for its CPU (a Cortex-M build fixes them at compile
-// time: DSP, Helium), or the portable ones when TESSERA_MICRO_PORTABLE_KERNELS is defined (to measure).
-// Layout-dependent variants (the VNNI quads) are never used: the blob holds the portable layouts.
-tessera::ops::int8::MatvecKernel micro_kernel() {
+// The kernels: the fastest table this build has for its CPU (a Cortex-M build fixes it at compile time:
+// DSP, Helium), or the portable one when TESSERA_MICRO_PORTABLE_KERNELS is defined (to measure). Its
+// layout-dependent kernels (the VNNI quads) are never used: the blob holds the portable layouts.
+const tessera::ops::int8::Int8Kernels& micro_kernels() {
+  using namespace tessera::ops::int8;
 #if defined(TESSERA_MICRO_PORTABLE_KERNELS)
-  return tessera::ops::int8::MatvecKernel::kPortable;
+  return int8_kernels_for(Isa::kPortable);
 #else
-  return tessera::ops::int8::resolve_matvec_kernel(tessera::ops::int8::MatvecKernel::kAuto);
+  return int8_kernels_for(fastest_isa(host_cpu_features()));
 #endif
 }
 
-void select_kernels(Int8Model* m) {
-  using namespace tessera::ops::int8;
-  const MatvecKernel k = micro_kernel();
-  m->matvec = matvec_function(k);
-  m->axpy = axpy_function(k);
-  m->value_sum = value_sum_function(k);
-  m->matvec_q16 = matvec_q16_function(k);
-  m->requantize_each = requantize_function(k);
-  m->softmax_q23 = softmax_function(k);
-  m->pmem_weights = pmem_weights_function(k);
-  m->mix_heads = mix_heads_function(k);
-  m->requantize_uniform_int8 = requantize_uniform_int8_function(k);
-  m->requantize_uniform_wide = requantize_uniform_wide_function(k);
-  m->cos_scores = cos_scores_function(k);
-  m->l2norm = l2norm_function(k);
-  m->layernorm = layernorm_function(k);
-  m->layernorm_wide = layernorm_wide_function(k);
-  m->requantize64 = requantize64_function(k);
-  m->requantize_rows = requantize_rows_function(k);
-  m->requantize_rows_add = requantize_rows_add_function(k);
-  m->requantize64_add = requantize64_add_function(k);
-}
+void select_kernels(Int8Model* m) { m->kernels = &micro_kernels(); }
 
 size_t runtime_bytes() { return align_up(sizeof(tm_runtime), 64); }
 size_t layer_table_bytes(const Int8Model& m) { return align_up(size_t(m.n_layer) * sizeof(Int8Layer), 64); }
@@ -281,7 +261,7 @@ const char* tm_status_message(int status) {
   return "unknown status";
 }
 
-const char* tm_kernel_name(void) { return tessera::ops::int8::matvec_kernel_name(micro_kernel()); }
+const char* tm_kernel_name(void) { return micro_kernels().name; }
 
 tm_status tm_check_blob(const void* blob, size_t blob_bytes, tm_model_info* info) {
   Int8Model m;

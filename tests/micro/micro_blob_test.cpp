@@ -88,8 +88,8 @@ TEST_P(ShippedBlob, PackedLogitsEqualTheCpuInt8PlanBitForBit) {
   auto hp = ModelWeights::read_hparams(*file);
   ASSERT_TRUE(hp.ok());
   const gguf::File& f = *file;
-  auto plan = int8::build_int8_plan(
-      *hp, [&f](const std::string& n) { return f.find_tensor(n); }, path, ops::int8::MatvecKernel::kPortable);
+  auto plan = int8::build_int8_plan(*hp, [&f](const std::string& n) { return f.find_tensor(n); }, path,
+                                    ops::int8::int8_kernels_for(ops::int8::Isa::kPortable));
   ASSERT_TRUE(plan.ok()) << plan.status().to_string();
   auto packed = quant::pack_micro_blob_from_gguf(path);
   ASSERT_TRUE(packed.ok()) << packed.status().to_string();
