@@ -27,15 +27,18 @@ class Recording {
   static Result<std::unique_ptr<Recording>> create(Context& context, uint32_t timestamps = 2, bool profile = false);
   Status begin();
   // One dispatch of kernel K: buffers[i] at binding i, `push` its push-constant block, spec[i] its
-  // specialisation constant i. The buffer count and the push size are checked against K's reflected
-  // contract at compile time (the push struct's members where it is declared: TESSERA_VK_PUSH_CONTRACT).
-  template <KernelId K, class Push, size_t N>
-  Status dispatch(std::vector<uint32_t> spec, const BufferSlice (&buffers)[N], const Push& push, Groups groups) {
+  // specialisation constant i (later ones keep their defaults). The counts of buffers and constants and
+  // the push size are checked against K's reflected contract at compile time (the push struct's members
+  // where it is declared: TESSERA_VK_PUSH_CONTRACT).
+  template <KernelId K, class Push, size_t S, size_t N>
+  Status dispatch(const uint32_t (&spec)[S], const BufferSlice (&buffers)[N], const Push& push, Groups groups) {
     constexpr const KernelContract& contract = kernel_contract(K);
+    static_assert(!contract.built || S <= contract.spec.size(), "more specialisation constants than the kernel has");
     static_assert(!contract.built || N == contract.bindings, "buffer count differs from the kernel's bindings");
     static_assert(!contract.built || sizeof(Push) == contract.push_bytes, "push constants differ from the kernel's");
     static_assert(std::is_trivially_copyable_v<Push>);
-    return dispatch_raw(K, std::move(spec), std::span<const BufferSlice>(buffers, N), &push, sizeof(Push), groups);
+    return dispatch_raw(K, std::vector<uint32_t>(spec, spec + S), std::span<const BufferSlice>(buffers, N), &push,
+                        sizeof(Push), groups);
   }
   // Makes earlier shader writes visible to later shader reads and writes (compute stage only: no
   // transfer work is waited for, the cheapest dependency between two dispatches).
