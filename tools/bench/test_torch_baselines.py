@@ -1,5 +1,5 @@
-"""Checks that the PyTorch benchmark baselines compute the reference model: the fused-kernel decoder
-(torch_cuda_decoder.py) and the prefill (torch_cuda_prefill.py), run on the CPU in float64, against the
+"""Checks that the PyTorch benchmark baselines compute the reference model: the CPU decoder (torch_cpu_decoder.py),
+the fused-kernel decoder (torch_cuda_decoder.py) and the prefill (torch_cuda_prefill.py), run on the CPU in float64, against the
 reference forward (tools/reference/memory_mosaics.py) on the same random model.
 
 Run: /usr/bin/python3 tools/bench/test_torch_baselines.py      Exit status 0 = all checks passed.
@@ -12,6 +12,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from torch_cuda_decoder import REFERENCE_METHOD, FusedDecoder, make_model  # noqa: E402
 from torch_cuda_prefill import Prefill  # noqa: E402
+from torch_cpu_decoder import SoftmaxDecoder  # noqa: E402
 
 # Softmax decode is float64 throughout: the forward's sums in another order. The entmax-1.5 path scores in float32
 # (as on the GPU) and the prefill keeps its leaky averages in float32: weights and keys to ~1e-7 relative, logits
@@ -45,6 +46,11 @@ def main():
         got = torch.stack([dec.step(tokens[i:i + 1]) for i in range(T)])
         dev = (got - want).abs().max().item()
         check(dev <= TOL[method], f"fused decoder {method}: max |dlogit| vs reference = {dev:.2e} (tol {TOL[method]})")
+        if method == "softmax":
+            dec = SoftmaxDecoder(model, T)
+            got = torch.stack([dec.step(int(tok)) for tok in tokens])
+            dev = (got - want).abs().max().item()
+            check(dev <= TOL[method], f"cpu decoder: max |dlogit| vs reference = {dev:.2e} (tol {TOL[method]})")
         with torch.no_grad():
             last = Prefill(model, T, method).forward(tokens)
         dev = (last - want[-1]).abs().max().item()
