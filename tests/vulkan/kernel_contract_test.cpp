@@ -26,7 +26,7 @@ TEST(VulkanKernelContract, BindingCountsAreTheShadersDeclaredBuffers) {
       {"attn_topk_softmax", 5}, {"attn_topk_uniform", 5}, {"attn_entmax", 5},   {"attn_values", 4},
       {"attn_combine", 5},  {"attn_softmax_partial", 7}, {"attn_softmax_combine", 6}, {"argmax", 3},
       {"pmem_softmax", 13}, {"attn_entmax_filter", 7}, {"attn_entmax_threshold", 5}, {"attn_entmax_apply", 6},
-      {"matmul", 7},
+      {"matmul", 7},        {"pmem_prefill", 13},
   };
   for (const auto& [name, bindings] : expected) {
     const KernelContract* k = find(name);
