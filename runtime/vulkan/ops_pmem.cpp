@@ -22,7 +22,7 @@ struct PmemPrefillPush {
 };
 TESSERA_VK_PUSH_CONTRACT(pmem_prefill, PmemPrefillPush);
 
-// Below this many rows the tiles would be mostly empty: the row kernel is as fast.
+// Decode and short chunks keep the row kernel: below this many rows most of a row tile would be empty.
 constexpr uint32_t kPmemTiledMinRows = 16;
 
 uint32_t div_up(uint32_t a, uint32_t b) { return (a + b - 1) / b; }
