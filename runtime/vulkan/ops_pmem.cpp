@@ -24,6 +24,9 @@ TESSERA_VK_PUSH_CONTRACT(pmem_prefill, PmemPrefillPush);
 
 // Decode and short chunks keep the row kernel: below this many rows most of a row tile would be empty.
 constexpr uint32_t kPmemTiledMinRows = 16;
+// Slot tiles per split of the tiled kernel: longer splits amortise the queries and the merge, shorter
+// ones give a large GPU more workgroups at 128 rows.
+constexpr uint32_t kPmemTilesPerSplit = 4;
 
 uint32_t div_up(uint32_t a, uint32_t b) { return (a + b - 1) / b; }
 
@@ -98,11 +101,12 @@ Status record_pmem(Recording& rec, Context& ctx, const PmemCall& c, const PmemSl
   const BufferSlice& ks = m.key_scale.valid() ? m.key_scale : ctx.dummy();
   const BufferSlice& vs = m.value_scale.valid() ? m.value_scale : ctx.dummy();
   if (pmem_uses_tiles(ctx, c)) {
-    // As many splits of the slots as the scratch holds partials for (one per row-kernel chunk),
-    // each a whole number of slot tiles: enough workgroups to fill a large GPU at 128 rows.
+    // The slots split into whole slot tiles, at least kPmemTilesPerSplit each (the queries and the
+    // merge are paid once per split), at most as many splits as the scratch holds partials for.
+    // N = 2688 with 64-slot tiles: 11 splits, x 12 heads x 4 row tiles = 528 workgroups at 128 rows.
     const PmemTile t = pmem_prefill_tile(ctx, c.head_dim);
     const uint32_t tiles = div_up(c.slots, t.slots);
-    const uint32_t split_slots = div_up(tiles, std::min(tiles, s.nchunks)) * t.slots;
+    const uint32_t split_slots = div_up(tiles, std::min(s.nchunks, div_up(tiles, kPmemTilesPerSplit))) * t.slots;
     const uint32_t nsplit = div_up(c.slots, split_slots);
     PmemPrefillPush pt{c.channels, c.heads, c.slots, s.nchunks, c.slot_base, c.rows, pp.flags, split_slots,
                        c.eps, c.scale};
