@@ -1,21 +1,17 @@
-// Attention pass 2 of the dense transforms, one kernel each: attn_softmax.comp, attn_relumax.comp,
-// attn_norm_relu.comp. Writes unnormalised weights e_j over the score row and 1/Z to `norm` (the value
-// pass applies it). The including kernel defines, before including this file:
+// Attention pass 2 of the ReLU transforms, one kernel each: attn_relumax.comp, attn_norm_relu.comp
+// (softmax runs fused: attn_softmax_partial.comp, attn_softmax_combine.comp). Writes unnormalised weights
+// e_j over the score row and 1/Z to `norm` (the value pass applies it). The including kernel defines,
+// before including this file:
 //   TRANSFORM_WEIGHT(c, m)  the weight of cosine c, m being the row's largest cosine; in scope are
-//                           beta2 = head_scale[h] and, with TRANSFORM_RELU_PARAMS, ab = relu_params[h]
-//   TRANSFORM_RELU_PARAMS   1: binds the per-head (A, B) parameters at binding 4 (norm moves to 5)
+//                           beta2 = head_scale[h] and ab = relu_params[h], the per-head (A, B)
 //   TRANSFORM_NORM_RELU     1: 1/max(Z, 1e-6), and uniform weights when Z = 0
 #include "common.glsl"
 TESSERA_STEP_BUFFER(0)
 layout(std430, binding = 1) buffer S { float scores[]; };
 layout(std430, binding = 2) readonly buffer CM { float chunk_max[]; };
 layout(std430, binding = 3) readonly buffer HS { float head_scale[]; };
-#if TRANSFORM_RELU_PARAMS
 layout(std430, binding = 4) readonly buffer RP { vec2 relu_params[]; };
 layout(std430, binding = 5) writeonly buffer N { float norm[]; };
-#else
-layout(std430, binding = 4) writeonly buffer N { float norm[]; };
-#endif
 layout(push_constant) uniform P {
   uint H, mask_offset, nkeys_fixed, row_base, s_stride, nchunks, chunk_size;
 } pc;
@@ -32,9 +28,7 @@ void main() {
   for (uint i = tid; i < nch; i += WG) m = max(m, chunk_max[row * pc.nchunks + i]);
   m = wg_max(m);
   float beta2 = head_scale[h];
-#if TRANSFORM_RELU_PARAMS
   vec2 ab = relu_params[h];
-#endif
   uint base = row * pc.s_stride;
   float z = 0.0;
   for (uint j = tid; j < uint(nk); j += WG) {

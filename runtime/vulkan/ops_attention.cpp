@@ -83,7 +83,6 @@ TESSERA_VK_PUSH_CONTRACT(attn_scores, ScoresPush);
 struct TransformPush {
   uint32_t H, mask_offset, nkeys_fixed, row_base, s_stride, nchunks, chunk_size;
 };
-TESSERA_VK_PUSH_CONTRACT(attn_softmax, TransformPush);
 TESSERA_VK_PUSH_CONTRACT(attn_relumax, TransformPush);
 TESSERA_VK_PUSH_CONTRACT(attn_norm_relu, TransformPush);
 struct TopKPush {
@@ -175,7 +174,7 @@ Status record_transform(Recording& rec, Context& ctx, const AttentionCall& c, co
   const Groups g{c.heads, rows, 1};
   switch (c.method.kind) {
     case AttentionKind::kSoftmax:
-      return rec.dispatch<KernelId::kAttnSoftmax>({wg}, {c.step, s.scores, s.chunk_max, c.head_scale, s.norm}, t, g);
+      return internal_error("vulkan: softmax attention runs fused (attn_softmax_partial, attn_softmax_combine)");
     case AttentionKind::kReluMax:
       return rec.dispatch<KernelId::kAttnRelumax>(
           {wg}, {c.step, s.scores, s.chunk_max, c.head_scale, c.relu_params, s.norm}, t, g);

@@ -22,7 +22,7 @@ TEST(VulkanKernelContract, BindingCountsAreTheShadersDeclaredBuffers) {
   // Counted from the `binding = N` declarations of each shaders/<name>.comp and its includes.
   const std::pair<std::string_view, uint32_t> expected[] = {
       {"embed", 4},         {"matvec", 7},           {"layernorm", 4},          {"kv_project", 15},
-      {"attn_scores", 5},   {"attn_softmax", 5},     {"attn_relumax", 6},       {"attn_norm_relu", 6},
+      {"attn_scores", 5},   {"attn_relumax", 6},       {"attn_norm_relu", 6},
       {"attn_topk_softmax", 5}, {"attn_topk_uniform", 5}, {"attn_entmax", 5},   {"attn_values", 4},
       {"attn_combine", 5},  {"attn_softmax_partial", 7}, {"attn_softmax_combine", 6}, {"argmax", 3},
       {"pmem_softmax", 13}, {"attn_entmax_filter", 7}, {"attn_entmax_threshold", 5}, {"attn_entmax_apply", 6},
@@ -51,8 +51,8 @@ TEST(VulkanKernelContract, PushConstantLayoutsFollowTheGlslBlocks) {
   EXPECT_EQ(kv->push[5].offset, 20u);
   EXPECT_EQ(kv->push[7].name, "eps");
   EXPECT_EQ(kv->push[7].offset, 28u);
-  // The three dense transforms share one block (attn_dense_transform.glsl), without a `kind` selector.
-  for (std::string_view name : {"attn_softmax", "attn_relumax", "attn_norm_relu"}) {
+  // The ReLU transforms share one block (attn_dense_transform.glsl), without a `kind` selector.
+  for (std::string_view name : {"attn_relumax", "attn_norm_relu"}) {
     const KernelContract* k = find(name);
     ASSERT_NE(k, nullptr) << name;
     EXPECT_EQ(k->push_bytes, 28u) << name;

@@ -6,5 +6,5 @@ namespace tessera::vk {
 struct SwappedTransformPush {
   uint32_t mask_offset, H, nkeys_fixed, row_base, s_stride, nchunks, chunk_size;
 };
-TESSERA_VK_PUSH_CONTRACT(attn_softmax, SwappedTransformPush);
+TESSERA_VK_PUSH_CONTRACT(attn_relumax, SwappedTransformPush);
 }  // namespace tessera::vk
