@@ -21,8 +21,8 @@ std::vector<float> to_float(const std::vector<double>& v) { return std::vector<f
 // Output rows per block: one block of W stays in cache while every position streams past it.
 constexpr int64_t kRowBlock = 32;
 
-void layer_norm_row(const float* x, const std::vector<double>& w, const std::vector<double>& b, double eps,
-                    float* out, int64_t n) {
+void layer_norm_row(const float* x, const std::vector<double>& w, const std::vector<double>& b, double eps, float* out,
+                    int64_t n) {
   double mean = 0, var = 0;
   for (int64_t i = 0; i < n; ++i) mean += x[i];
   mean /= double(n);
@@ -67,9 +67,9 @@ struct BatchedForward::Weights {
   std::vector<Layer> layers;
   // Scratch reused by every run (sized on first use).
   std::vector<float> x, h, u, w, keys, values, o, y, q, r;
-  std::vector<float> fk, fv, fo, fpk, fpo, fout;  // fake-quantized weights of one run
-  std::vector<double> row;                                  // one site row for the observer
-  std::vector<double> dq, dr, scores, mix, dmk, dmv, mvt;   // persistent memory in double
+  std::vector<float> fk, fv, fo, fpk, fpo, fout;           // fake-quantized weights of one run
+  std::vector<double> row;                                 // one site row for the observer
+  std::vector<double> dq, dr, scores, mix, dmk, dmv, mvt;  // persistent memory in double
 };
 
 BatchedForward::BatchedForward(const FloatModel& folded, int threads)
@@ -116,8 +116,7 @@ void BatchedForward::project(const float* X, const float* W, const float* b, flo
   });
 }
 
-void BatchedForward::report_site(ActivationObserver* obs, int64_t layer, Site site, float* rows, int64_t T,
-                                 int64_t n) {
+void BatchedForward::report_site(ActivationObserver* obs, int64_t layer, Site site, float* rows, int64_t T, int64_t n) {
   if (!obs) return;
   std::vector<double>& row = w_->row;
   row.resize(size_t(n));

@@ -63,9 +63,9 @@ class Reader {
   const std::string& source_;
 };
 
-#define TQ_TRY(expr)                    \
-  do {                                  \
-    Status tq_status_ = (expr);         \
+#define TQ_TRY(expr)                         \
+  do {                                       \
+    Status tq_status_ = (expr);              \
     if (!tq_status_.ok()) return tq_status_; \
   } while (0)
 

@@ -26,7 +26,7 @@ struct FloatLayer {
   std::vector<double> ln2_w, ln2_b;
   FloatMatrix pk, po;
   std::vector<double> pmem_decay, pmem_query_scale, pmem_value_scale;  // [H]
-  std::vector<double> mem_k, mem_v;  // [P, H, N, d]
+  std::vector<double> mem_k, mem_v;                                    // [P, H, N, d]
 };
 
 struct FloatModel {

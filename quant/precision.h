@@ -27,8 +27,8 @@ const char* precision_mode_name(PrecisionMode m);  // "int8", "auto", "int16"
 
 struct PrecisionOptions {
   PrecisionMode mode = PrecisionMode::kInt8;  // the library default; `tessera quantize` defaults to kAuto
-  double target_agreement = 99.5;  // % of simulated calibration positions (top-1 vs the float64 model)
-  int64_t max_positions = 2048;    // calibration positions the search simulates (a prefix of the data)
+  double target_agreement = 99.5;             // % of simulated calibration positions (top-1 vs the float64 model)
+  int64_t max_positions = 2048;               // calibration positions the search simulates (a prefix of the data)
   // ... and at most this many multiply-adds per simulated pass (positions × BatchedForward::macs_per_token),
   // so that a large model's search stays minutes long; at least 64 positions are kept.
   int64_t max_pass_macs = int64_t(1) << 34;
@@ -47,9 +47,9 @@ inline constexpr const char* kFinalNormSite = "act.final_norm";
 
 struct SensitivityRow {
   std::string name;
-  int64_t agree = 0;      // positions whose top-1 matches with only this candidate at 8 bits
-  double rel_error = 0;   // RMS logit error / RMS logit
-  bool wide = false;      // chosen for 16 bits
+  int64_t agree = 0;     // positions whose top-1 matches with only this candidate at 8 bits
+  double rel_error = 0;  // RMS logit error / RMS logit
+  bool wide = false;     // chosen for 16 bits
 };
 
 struct PrecisionReport {

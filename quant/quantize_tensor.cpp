@@ -65,8 +65,7 @@ void fake_quantize_rows_f32(const double* w, int64_t rows, int64_t cols, int bit
   const double qmax = bits == 16 ? double(kInt16WeightMax) : 127.0;
   for (int64_t r = 0; r < rows; ++r) {
     const double s = row_scale(w + r * cols, cols, qmax);
-    for (int64_t c = 0; c < cols; ++c)
-      out[r * cols + c] = float(s * round_clamped(w[r * cols + c] / s, qmax));
+    for (int64_t c = 0; c < cols; ++c) out[r * cols + c] = float(s * round_clamped(w[r * cols + c] / s, qmax));
   }
 }
 
@@ -92,7 +91,8 @@ TensorReport measure_rows(const std::string& name, const double* w, const Rows& 
 }
 }  // namespace
 
-TensorReport measure_int8(const std::string& name, const double* w, const QuantizedRows& q, int64_t rows, int64_t cols) {
+TensorReport measure_int8(const std::string& name, const double* w, const QuantizedRows& q, int64_t rows,
+                          int64_t cols) {
   return measure_rows(name, w, q, rows, cols);
 }
 

@@ -96,8 +96,9 @@ Status record_pmem(Recording& rec, Context& ctx, const PmemCall& c, const PmemSl
   const uint32_t bytes = m.wtype == WeightType::kF32 ? 4 : m.wtype == WeightType::kF16 ? 2 : 1;
   if ((c.head_dim * bytes) % 16 != 0 || c.slots == 0)
     return internal_error("vulkan: pmem slots must be whole 16-byte units per slot");
-  PmemPush pp{c.channels, c.heads, c.slots, nchunks, c.slot_base, c.rows,
-       (c.accumulate ? 1u : 0u) | (c.update_state ? 2u : 0u), c.eps, c.scale};
+  PmemPush pp{
+      c.channels, c.heads, c.slots, nchunks, c.slot_base, c.rows, (c.accumulate ? 1u : 0u) | (c.update_state ? 2u : 0u),
+      c.eps,      c.scale};
   const BufferSlice& ks = m.key_scale.valid() ? m.key_scale : ctx.dummy();
   const BufferSlice& vs = m.value_scale.valid() ? m.value_scale : ctx.dummy();
   if (pmem_uses_tiles(ctx, c)) {
@@ -108,17 +109,17 @@ Status record_pmem(Recording& rec, Context& ctx, const PmemCall& c, const PmemSl
     const uint32_t tiles = div_up(c.slots, t.slots);
     const uint32_t split_slots = div_up(tiles, std::min(s.nchunks, div_up(tiles, kPmemTilesPerSplit))) * t.slots;
     const uint32_t nsplit = div_up(c.slots, split_slots);
-    PmemPrefillPush pt{c.channels, c.heads, c.slots, s.nchunks, c.slot_base, c.rows, pp.flags, split_slots,
-                       c.eps, c.scale};
+    PmemPrefillPush pt{c.channels, c.heads,  c.slots,     s.nchunks, c.slot_base,
+                       c.rows,     pp.flags, split_slots, c.eps,     c.scale};
     return rec.dispatch<KernelId::kPmemPrefill>({t.workgroup, uint32_t(m.wtype), c.head_dim, t.rows, t.slots},
-                        {c.u, c.state, c.decay, c.qscale, m.keys, ks, m.values, vs, s.partial, s.stats, c.vscale,
-                         c.out, s.counters},
-                        pt, {nsplit, c.heads, div_up(c.rows, t.rows)});
+                                                {c.u, c.state, c.decay, c.qscale, m.keys, ks, m.values, vs, s.partial,
+                                                 s.stats, c.vscale, c.out, s.counters},
+                                                pt, {nsplit, c.heads, div_up(c.rows, t.rows)});
   }
   return rec.dispatch<KernelId::kPmemSoftmax>({wg, uint32_t(m.wtype), c.head_dim},
-                      {c.u, c.state, c.decay, c.qscale, m.keys, ks, m.values, vs, s.partial, s.stats, c.vscale, c.out,
-                       s.counters},
-                      pp, {nchunks, c.heads, c.rows});
+                                              {c.u, c.state, c.decay, c.qscale, m.keys, ks, m.values, vs, s.partial,
+                                               s.stats, c.vscale, c.out, s.counters},
+                                              pp, {nchunks, c.heads, c.rows});
 }
 
 }  // namespace tessera::vk
