@@ -137,7 +137,7 @@ struct AttentionCall {
 };
 Status record_attention(Recording& rec, Context& ctx, const AttentionCall& call, const AttentionScratch& scratch);
 
-// Persistent memory (shaders/pmem_softmax.comp, one dispatch): for each of the n rows,
+// Persistent memory (shaders/pmem_softmax.comp or pmem_prefill.comp, one dispatch): for each of the n rows,
 // q = qscale[h] · s/(||s|| + eps) with s the leaky average of the key projections `u` continued from
 // `state`, softmax over the N slots of q · M_k, out (+)= scale · vscale[h] · Σ p M_v. With
 // update_state, `state` advances over the n rows afterwards (the last pmem_count call only).
@@ -162,5 +162,16 @@ Result<PmemScratch> make_pmem_scratch(Context& ctx, BlockAllocator& alloc, uint3
                                       uint32_t head_dim, uint32_t slots);
 Status record_pmem(Recording& rec, Context& ctx, const PmemCall& call, const PmemSlots& slots,
                    const PmemScratch& scratch);
+// The tiled kernel for prompt chunks (shaders/pmem_prefill.comp): workgroup size, rows per
+// workgroup and slots per tile within the given limits; invalid where the head size is not a
+// multiple of 16 or nothing fits (the row kernel then serves every call).
+struct PmemTile {
+  uint32_t workgroup = 0, rows = 0, slots = 0;
+  bool valid() const { return workgroup != 0; }
+};
+PmemTile pmem_prefill_tile(const Context& ctx, uint32_t head_dim);
+PmemTile pmem_prefill_tile_for(uint32_t max_invocations, uint32_t max_shared_bytes, uint32_t head_dim);
+// Whether record_pmem records `call` with the tiled kernel (prompt chunks) or row by row.
+bool pmem_uses_tiles(const Context& ctx, const PmemCall& call);
 
 }  // namespace tessera::vk

@@ -1,6 +1,8 @@
-// Recording of the persistent memory: one dispatch (shaders/pmem_softmax.comp) per memory: the
-// query's leaky average, flash-decoding over the N slots, the merge by the last workgroup of each
-// (row, head), and the state update by the last merge of each head.
+// Recording of the persistent memory: one dispatch per memory. Decode and short chunks:
+// shaders/pmem_softmax.comp, row by row (the query's leaky average, flash-decoding over the N
+// slots, the merge by the last workgroup of each (row, head), the state update by the last merge
+// of each head). Prompt chunks: shaders/pmem_prefill.comp, the same steps for tiles of rows as
+// matrix products (scores = Q K^T, online softmax, P V), so each slot is read once per tile.
 #include <algorithm>
 #include <bit>
 
@@ -13,7 +15,55 @@ struct PmemPush {
   float eps, scale;
 };
 TESSERA_VK_PUSH_CONTRACT(pmem_softmax, PmemPush);
+
+struct PmemPrefillPush {
+  uint32_t C, H, N, nchunks, slot_base, n, flags, split_slots;
+  float eps, scale;
+};
+TESSERA_VK_PUSH_CONTRACT(pmem_prefill, PmemPrefillPush);
+
+// Decode and short chunks keep the row kernel: below this many rows most of a row tile would be empty.
+constexpr uint32_t kPmemTiledMinRows = 16;
+// Slot tiles per split of the tiled kernel: longer splits amortise the queries and the merge, shorter
+// ones give a large GPU more workgroups at 128 rows.
+constexpr uint32_t kPmemTilesPerSplit = 4;
+
+uint32_t div_up(uint32_t a, uint32_t b) { return (a + b - 1) / b; }
+
 }  // namespace
+
+PmemTile pmem_prefill_tile(const Context& ctx, uint32_t head_dim) {
+  const KernelLimits& limits = ctx.limits();
+  return pmem_prefill_tile_for(limits.max_workgroup_invocations, limits.max_shared_bytes, head_dim);
+}
+
+PmemTile pmem_prefill_tile_for(uint32_t max_invocations, uint32_t max_shared_bytes, uint32_t head_dim) {
+  if (head_dim == 0 || head_dim % 16 != 0) return {};
+  // 256 threads (16 x 16), 2 rows and 4 slots (or channels) per thread: 32 rows x 64 slots per tile.
+  uint32_t wg = std::min(256u, std::bit_floor(std::max(1u, max_invocations)));
+  uint32_t per_thread = 2, slots = 64;
+  // shaders/pmem_prefill.comp: qs[D][BR], kv[BS][D], ps[BR][BS], part[BR][16], two [BR] rows and a
+  // flag; plus the shared flavour's exchange words (WG), in case the compiler keeps them.
+  auto bytes = [&] {
+    const uint64_t br = uint64_t(wg / 16) * per_thread;
+    return 4 * (uint64_t(head_dim) * br + uint64_t(slots) * head_dim + br * slots + br * 16 + 2 * br + 1 + wg);
+  };
+  while (wg >= 16 && bytes() > max_shared_bytes) {
+    if (slots > 16) {
+      slots /= 2;
+    } else if (per_thread > 1) {
+      per_thread /= 2;
+    } else {
+      wg /= 2;
+    }
+  }
+  if (wg < 16) return {};
+  return {wg, wg / 16 * per_thread, slots};
+}
+
+bool pmem_uses_tiles(const Context& ctx, const PmemCall& c) {
+  return c.rows >= kPmemTiledMinRows && pmem_prefill_tile(ctx, c.head_dim).valid();
+}
 
 uint32_t pmem_workgroup(const Context& ctx, uint32_t head_dim) {
   // 128 slots per chunk: 21 chunks x 12 heads = 252 workgroups for N = 2688 (about two per H100 SM).
@@ -51,6 +101,21 @@ Status record_pmem(Recording& rec, Context& ctx, const PmemCall& c, const PmemSl
       c.eps,      c.scale};
   const BufferSlice& ks = m.key_scale.valid() ? m.key_scale : ctx.dummy();
   const BufferSlice& vs = m.value_scale.valid() ? m.value_scale : ctx.dummy();
+  if (pmem_uses_tiles(ctx, c)) {
+    // The slots split into whole slot tiles, at least kPmemTilesPerSplit each (the queries and the
+    // merge are paid once per split), at most as many splits as the scratch holds partials for.
+    // N = 2688 with 64-slot tiles: 11 splits, x 12 heads x 4 row tiles = 528 workgroups at 128 rows.
+    const PmemTile t = pmem_prefill_tile(ctx, c.head_dim);
+    const uint32_t tiles = div_up(c.slots, t.slots);
+    const uint32_t split_slots = div_up(tiles, std::min(s.nchunks, div_up(tiles, kPmemTilesPerSplit))) * t.slots;
+    const uint32_t nsplit = div_up(c.slots, split_slots);
+    PmemPrefillPush pt{c.channels, c.heads,  c.slots,     s.nchunks, c.slot_base,
+                       c.rows,     pp.flags, split_slots, c.eps,     c.scale};
+    return rec.dispatch<KernelId::kPmemPrefill>({t.workgroup, uint32_t(m.wtype), c.head_dim, t.rows, t.slots},
+                                                {c.u, c.state, c.decay, c.qscale, m.keys, ks, m.values, vs, s.partial,
+                                                 s.stats, c.vscale, c.out, s.counters},
+                                                pt, {nsplit, c.heads, div_up(c.rows, t.rows)});
+  }
   return rec.dispatch<KernelId::kPmemSoftmax>({wg, uint32_t(m.wtype), c.head_dim},
                                               {c.u, c.state, c.decay, c.qscale, m.keys, ks, m.values, vs, s.partial,
                                                s.stats, c.vscale, c.out, s.counters},

@@ -41,6 +41,7 @@ TEST(VulkanKernelContract, BindingCountsAreTheShadersDeclaredBuffers) {
       {"attn_entmax_threshold", 5},
       {"attn_entmax_apply", 6},
       {"matmul", 7},
+      {"pmem_prefill", 13},
   };
   for (const auto& [name, bindings] : expected) {
     const KernelContract* k = find(name);

@@ -123,6 +123,19 @@ TEST_F(VulkanModelForward, WideHeads) {
   check_model(make_random_model(hp, DType::kF16, 13), 16, kF32Tol);
 }
 
+TEST_F(VulkanModelForward, PersistentMemoryTiledOverSeveralRowTilesAndSplits) {
+  // d = 16 and 40 rows: the prompt runs the tiled persistent memory (pmem_prefill.comp) over 2 or 3
+  // row tiles (32 or 16 rows per tile, by profile) and 300 slots in several splits; two memories
+  // (accumulate, state advanced once); decode then runs the row kernel and must agree.
+  HParams hp = tiny_hparams("softmax");
+  hp.n_embd = 32;
+  hp.n_head = 2;
+  hp.block_size = 64;
+  hp.pmem_size = 300;
+  check_model(make_random_model(hp, DType::kF32, 21), 40, kF32Tol);
+  check_model(make_random_model(hp, DType::kI8, 22), 40, kF32Tol);  // I8 slots with per-slot scales
+}
+
 TEST_F(VulkanModelForward, PostLayerNormWithBiases) {
   HParams hp = tiny_hparams("entmax43");
   hp.pre_ln = false;

@@ -1,8 +1,9 @@
-// The persistent-memory kernel (shaders/pmem_softmax.comp) against a float64 oracle written here:
-// leaky query from the carried state, softmax over the slots of q · M_k, Σ p M_v, value scale, two
-// memories averaged (accumulate), the state advanced once; slots F32, F16 and I8 (per-slot
-// scales), N not a multiple of the chunk, several rows. The second memory's dispatch reuses the
-// completion counters, which must all be back at 0 at the end.
+// The persistent-memory kernels against a float64 oracle written here: leaky query from the carried
+// state, softmax over the slots of q · M_k, Σ p M_v, value scale, two memories averaged
+// (accumulate), the state advanced once; slots F32, F16 and I8 (per-slot scales), N not a multiple
+// of the chunk or slot tile. 3 rows take the row kernel (shaders/pmem_softmax.comp), 70 rows the
+// tiled one (shaders/pmem_prefill.comp; a partial last row tile). The second memory's dispatch
+// reuses the completion counters, which must all be back at 0 at the end.
 #include <cmath>
 
 #include "vk_test_util.h"
@@ -11,11 +12,11 @@
 namespace tessera::vk::test {
 namespace {
 
-class VulkanPmem : public VulkanTest, public ::testing::WithParamInterface<DType> {};
+class VulkanPmem : public VulkanTest, public ::testing::WithParamInterface<std::tuple<DType, uint32_t>> {};
 
 TEST_P(VulkanPmem, MatchesFloat64) {
-  const DType dt = GetParam();
-  const uint32_t H = 2, d = 16, C = H * d, N = 300, P = 2, n = 3;
+  const auto [dt, n] = GetParam();
+  const uint32_t H = 2, d = 16, C = H * d, N = 300, P = 2;
   std::mt19937 rng(11);
   const size_t slots = size_t(P) * H * N;
   std::vector<float> mk = random_floats(slots * d, rng), mv = random_floats(slots * d, rng);
@@ -84,6 +85,7 @@ TEST_P(VulkanPmem, MatchesFloat64) {
       c.update_state = i + 1 == P;
       c.scale = 1.0f / P;
       c.eps = eps;
+      EXPECT_EQ(pmem_uses_tiles(*ctx_, c), n >= 16) << "rows " << n;
       TESSERA_RETURN_IF_ERROR(record_pmem(rec, *ctx_, c, *up, *scratch));
       rec.barrier();
     }
@@ -117,7 +119,8 @@ TEST_P(VulkanPmem, MatchesFloat64) {
           for (uint32_t i = 0; i < d; ++i) o[i] += std::exp(sc[j] - mx) / z * vref[(base + j) * d + i] / P;
       }
       for (uint32_t i = 0; i < d; ++i) {
-        // fp32 softmax over 300 slots and sums of unit-sized terms: ~1e-6 relative; 2e-5 leaves margin.
+        // fp32 softmax over 300 slots and sums of unit-sized terms (both kernels: compensated scores,
+        // fp32 exp and weighted sums in different orders): ~1e-6 relative; 2e-5 leaves margin.
         double want = vscale[h] * o[i];
         EXPECT_NEAR(got[r * C + h * d + i], want, 2e-5 + 2e-5 * std::abs(want)) << "row " << r << " head " << h;
       }
@@ -126,7 +129,28 @@ TEST_P(VulkanPmem, MatchesFloat64) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(SlotTypes, VulkanPmem, ::testing::Values(DType::kF32, DType::kF16, DType::kI8));
+INSTANTIATE_TEST_SUITE_P(SlotTypesAndRows, VulkanPmem,
+                         ::testing::Combine(::testing::Values(DType::kF32, DType::kF16, DType::kI8),
+                                            ::testing::Values(3u, 70u)));
+
+// The tiled kernel's plan fits each profile's limits (the pipeline's shared memory, read from its
+// SPIR-V, is checked against the effective limit when the tests above run under the profiles).
+TEST(VulkanPmemTile, FitsProfileLimits) {
+  struct Case {
+    uint32_t invocations, shared, head_dim;
+  };
+  for (const Case& k : {Case{1024, 49152, 64}, Case{128, 32768, 64}, Case{256, 16384, 64}, Case{256, 16384, 128},
+                        Case{128, 32768, 16}}) {
+    PmemTile t = pmem_prefill_tile_for(k.invocations, k.shared, k.head_dim);
+    ASSERT_TRUE(t.valid()) << k.invocations << " " << k.shared << " " << k.head_dim;
+    EXPECT_LE(t.workgroup, k.invocations);
+    EXPECT_EQ(t.rows % (t.workgroup / 16), 0u);
+    EXPECT_EQ(t.slots % 16, 0u);
+    const uint32_t bytes = 4 * (k.head_dim * t.rows + t.slots * k.head_dim + t.rows * t.slots + t.rows * 16);
+    EXPECT_LE(bytes, k.shared);
+  }
+  EXPECT_FALSE(pmem_prefill_tile_for(256, 49152, 24).valid()) << "head size not a multiple of 16";
+}
 
 }  // namespace
 }  // namespace tessera::vk::test
