@@ -86,7 +86,7 @@ TEST(BatchedForward, ResultsDoNotDependOnTheThreadCount) {
   EXPECT_EQ(std::memcmp(one.data(), three.data(), one.size() * sizeof(float)), 0);
 }
 
-TEST(BatchedForward, RestartFromACachedLayerInputIsBitIdentical) {
+TEST(BatchedForward, RestartFromEveryCachedPointIsBitIdentical) {
   const quant::FloatModel f = folded_model(AttentionKind::kSoftmax, 5);
   const std::vector<int32_t> seq = sequences(61, 1, 30, 7)[0];
   quant::BatchedForward engine(f, 2);
@@ -95,13 +95,17 @@ TEST(BatchedForward, RestartFromACachedLayerInputIsBitIdentical) {
   keep.keep = &inputs;
   std::vector<float> full, part;
   engine.run(seq, keep, full);
-  ASSERT_EQ(inputs.size(), size_t(f.hp.n_layer + 1));
-  for (int64_t first = 1; first <= f.hp.n_layer; ++first) {
+  const int64_t last = quant::restart_point(f.hp.n_layer, quant::Stage::kLayerInput);
+  ASSERT_EQ(inputs.size(), size_t(last + 1));
+  for (int64_t first = 1; first <= last; ++first) {
     quant::ForwardRun restart;
-    restart.first_layer = first;
+    restart.first_point = first;
     restart.start = &inputs;
     engine.run(seq, restart, part);
-    ASSERT_EQ(std::memcmp(full.data(), part.data(), full.size() * sizeof(float)), 0) << "from layer " << first;
+    ASSERT_EQ(std::memcmp(full.data(), part.data(), full.size() * sizeof(float)), 0) << "from point " << first;
+    // The single-threaded path of a worker gives the same bits.
+    engine.run_on(1, seq, restart, part);
+    ASSERT_EQ(std::memcmp(full.data(), part.data(), full.size() * sizeof(float)), 0) << "worker, point " << first;
   }
 }
 
