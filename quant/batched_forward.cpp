@@ -59,12 +59,13 @@ constexpr double kNegligibleExponent = -30.0;
 
 }  // namespace
 
+// The biases in float32; the matrices are read from the model itself (float32 already).
 struct BatchedForward::Layer {
-  std::vector<float> k, kb, v, vb, o, ob, pk, pkb, po, pob;
+  std::vector<float> kb, vb, ob, pkb, pob;
 };
 
 struct BatchedForward::Weights {
-  std::vector<float> embd, output, output_b;
+  std::vector<float> output_b;
   std::vector<Layer> layers;
 };
 
@@ -79,14 +80,11 @@ struct BatchedForward::Scratch {
 BatchedForward::BatchedForward(const FloatModel& folded, int threads)
     : m_(folded), pool_(std::max(threads, 1)), w_(std::make_unique<Weights>()) {
   for (int i = 0; i < pool_.threads(); ++i) scratch_.push_back(std::make_unique<Scratch>());
-  w_->embd = to_float(folded.embd.w);
-  w_->output = to_float(folded.output.w);
   w_->output_b = to_float(folded.output.b);
   for (const FloatLayer& L : folded.layers) {
     Layer f;
-    f.k = to_float(L.k.w), f.kb = to_float(L.k.b), f.v = to_float(L.v.w), f.vb = to_float(L.v.b);
-    f.o = to_float(L.o.w), f.ob = to_float(L.o.b);
-    f.pk = to_float(L.pk.w), f.pkb = to_float(L.pk.b), f.po = to_float(L.po.w), f.pob = to_float(L.po.b);
+    f.kb = to_float(L.k.b), f.vb = to_float(L.v.b), f.ob = to_float(L.o.b);
+    f.pkb = to_float(L.pk.b), f.pob = to_float(L.po.b);
     w_->layers.push_back(std::move(f));
   }
 }
@@ -100,13 +98,12 @@ int64_t BatchedForward::macs_per_token() const {
   return hp.n_layer * per_layer + hp.vocab_size * C;
 }
 
-const float* BatchedForward::weight(const std::string& name, const std::vector<float>& plain,
-                                    const std::vector<double>& exact, int64_t rows, const WeightBitsFn* bits,
-                                    std::vector<float>& scratch) const {
+const float* BatchedForward::weight(const std::string& name, const std::vector<float>& w, int64_t rows,
+                                    const WeightBitsFn* bits, std::vector<float>& scratch) const {
   const int b = bits ? (*bits)(name) : 0;
-  if (b == 0) return plain.data();
-  scratch.resize(exact.size());
-  fake_quantize_rows_f32(exact.data(), rows, int64_t(exact.size()) / rows, b, scratch.data());
+  if (b == 0) return w.data();
+  scratch.resize(w.size());
+  fake_quantize_rows_f32(w.data(), rows, int64_t(w.size()) / rows, b, scratch.data());
   return scratch.data();
 }
 
@@ -193,7 +190,7 @@ void BatchedForward::run_with(Scratch& s, bool parallel, const std::vector<int32
     for (int64_t t = 0; t < T; ++t) {
       const int64_t tok = tokens[size_t(t)];
       if (embd_bits) fake_quantize_rows_f32(m_.embd.w.data() + tok * C, 1, C, embd_bits, x + t * C);
-      else std::memcpy(x + t * C, W.embd.data() + tok * C, size_t(C) * sizeof(float));
+      else std::memcpy(x + t * C, m_.embd.w.data() + tok * C, size_t(C) * sizeof(float));
     }
     residual();
   }
@@ -210,8 +207,8 @@ void BatchedForward::run_with(Scratch& s, bool parallel, const std::vector<int32
     auto name = [l](const char* n) { return block_name(l, n); };
     keep(restart_point(l, Stage::kLayerInput), x);
     if (stage == int64_t(Stage::kLayerInput)) {
-      const float* Wk = weight(name("attn_k.weight"), F.k, L.k.w, C, opt.weight_bits, s.fk);
-      const float* Wv = weight(name("attn_v.weight"), F.v, L.v.w, C, opt.weight_bits, s.fv);
+      const float* Wk = weight(name("attn_k.weight"), L.k.w, C, opt.weight_bits, s.fk);
+      const float* Wv = weight(name("attn_v.weight"), L.v.w, C, opt.weight_bits, s.fv);
       for (int64_t t = 0; t < T; ++t) layer_norm_row(x + t * C, L.ln1_w, L.ln1_b, eps, s.h.data() + t * C, C);
       report_site(s, obs, l, Site::kH1, s.h.data(), T, C);
       project(parallel, s.h.data(), Wk, F.kb.empty() ? nullptr : F.kb.data(), s.u.data(), T, C, C);
@@ -279,7 +276,7 @@ void BatchedForward::run_with(Scratch& s, bool parallel, const std::vector<int32
     }
     if (stage <= int64_t(Stage::kAttentionOutput)) {
       keep(restart_point(l, Stage::kAttentionOutput), s.o.data());
-      const float* Wo = weight(name("attn_output.weight"), F.o, L.o.w, C, opt.weight_bits, s.fo);
+      const float* Wo = weight(name("attn_output.weight"), L.o.w, C, opt.weight_bits, s.fo);
       report_site(s, obs, l, Site::kO, s.o.data(), T, C);
       project(parallel, s.o.data(), Wo, F.ob.empty() ? nullptr : F.ob.data(), s.y.data(), T, C, C);
       for (size_t i = 0; i < TC; ++i) x[i] += s.y[i];
@@ -290,24 +287,19 @@ void BatchedForward::run_with(Scratch& s, bool parallel, const std::vector<int32
     keep(restart_point(l, Stage::kPmemInput), x);
     if (stage <= int64_t(Stage::kPmemInput)) {
       const int64_t slots = P * H * N;
-      const float* Wpk = weight(name("pmem_k.weight"), F.pk, L.pk.w, C, opt.weight_bits, s.fpk);
+      const float* Wpk = weight(name("pmem_k.weight"), L.pk.w, C, opt.weight_bits, s.fpk);
       // Keys, scores and the value mix in double: β'² up to e^10 turns float rounding of a dot into
       // visible error.
-      const double* Mk = L.mem_k.data();
-      if (const int b = opt.weight_bits ? (*opt.weight_bits)(name("pmem_mem_k")) : 0) {
-        s.dmk = L.mem_k;
+      s.dmk.assign(L.mem_k.begin(), L.mem_k.end());
+      if (const int b = opt.weight_bits ? (*opt.weight_bits)(name("pmem_mem_k")) : 0)
         fake_quantize_rows(s.dmk.data(), slots, d, b);
-        Mk = s.dmk.data();
-      }
+      const double* Mk = s.dmk.data();
       // M_v transposed per head ([P][H][d][N]) so that the mix is a matrix product over the slots.
       {
         const int b = opt.weight_bits ? (*opt.weight_bits)(name("pmem_mem_v")) : 0;
-        const double* mv = L.mem_v.data();
-        if (b) {
-          s.dmv = L.mem_v;
-          fake_quantize_rows(s.dmv.data(), slots, d, b);
-          mv = s.dmv.data();
-        }
+        s.dmv.assign(L.mem_v.begin(), L.mem_v.end());
+        if (b) fake_quantize_rows(s.dmv.data(), slots, d, b);
+        const double* mv = s.dmv.data();
         s.mvt.resize(size_t(slots * d));
         for (int64_t g = 0; g < P * H; ++g)
           for (int64_t n = 0; n < N; ++n)
@@ -377,7 +369,7 @@ void BatchedForward::run_with(Scratch& s, bool parallel, const std::vector<int32
       restore(restart_point(l, Stage::kPmemOutput), s.r.data());
     }
     keep(restart_point(l, Stage::kPmemOutput), s.r.data());
-    const float* Wpo = weight(name("pmem_output.weight"), F.po, L.po.w, C, opt.weight_bits, s.fpo);
+    const float* Wpo = weight(name("pmem_output.weight"), L.po.w, C, opt.weight_bits, s.fpo);
     report_site(s, obs, l, Site::kR, s.r.data(), T, C);
     project(parallel, s.r.data(), Wpo, F.pob.empty() ? nullptr : F.pob.data(), s.y.data(), T, C, C);
     for (size_t i = 0; i < TC; ++i) x[i] += s.y[i];
@@ -386,7 +378,7 @@ void BatchedForward::run_with(Scratch& s, bool parallel, const std::vector<int32
   keep(restart_point(hp.n_layer, Stage::kLayerInput), x);
   for (int64_t t = 0; t < T; ++t) layer_norm_row(x + t * C, m_.out_w, m_.out_b, eps, s.h.data() + t * C, C);
   report_site(s, obs, -1, Site::kH1, s.h.data(), T, C);
-  const float* Wout = weight("output.weight", W.output, m_.output.w, V, opt.weight_bits, s.fout);
+  const float* Wout = weight("output.weight", m_.output.w, V, opt.weight_bits, s.fout);
   logits.resize(size_t(T * V));
   project(parallel, s.h.data(), Wout, W.output_b.empty() ? nullptr : W.output_b.data(), logits.data(), T, V, C);
   const double ls = m_.folded ? 1.0 : (hp.logit_scale > 0 ? hp.logit_scale : 1.0 / std::sqrt(double(C)));

@@ -42,7 +42,7 @@ struct ForwardRun {
 
 class BatchedForward {
  public:
-  // `folded` must outlive this object (weights are copied to float32; scalars are read from it).
+  // `folded` must outlive this object (its float32 matrices are used in place).
   BatchedForward(const FloatModel& folded, int threads);
   ~BatchedForward();
 
@@ -70,8 +70,8 @@ class BatchedForward {
                 std::vector<float>& logits);
   template <class F>
   void split(bool parallel, int64_t n, F&& f);
-  const float* weight(const std::string& name, const std::vector<float>& plain, const std::vector<double>& exact,
-                      int64_t rows, const WeightBitsFn* bits, std::vector<float>& scratch) const;
+  const float* weight(const std::string& name, const std::vector<float>& w, int64_t rows, const WeightBitsFn* bits,
+                      std::vector<float>& scratch) const;
   void project(bool parallel, const float* X, const float* W, const float* b, float* Y, int64_t T, int64_t rows,
                int64_t cols);
   static void report_site(Scratch& s, ActivationObserver* obs, int64_t layer, Site site, float* rows, int64_t T,

@@ -111,12 +111,13 @@ TEST(BatchedForward, RestartFromEveryCachedPointIsBitIdentical) {
 
 TEST(BatchedForward, FakeQuantizedWeightsAreTheStoredGrid) {
   const quant::FloatModel f = folded_model(AttentionKind::kSoftmax, 6);
-  // Reference: the float64 decoder on a copy whose weights were rounded by fake_quantize_rows (the
-  // values quantize_rows stores), every tensor at 8 bits except attn_v of layer 1 at 16.
+  // Reference: the float64 decoder on a copy whose weights were rounded to the grid quantize_rows
+  // stores (scale·q, then to float32 as the model holds its matrices), every tensor at 8 bits except
+  // attn_v of layer 1 at 16.
   auto bits = [](const std::string& n) { return n == "blk.1.attn_v.weight" ? 16 : 8; };
   quant::FloatModel g = f;
-  auto fq = [&](const std::string& n, std::vector<double>& w, int64_t rows) {
-    quant::fake_quantize_rows(w.data(), rows, int64_t(w.size()) / rows, bits(n));
+  auto fq = [&](const std::string& n, std::vector<float>& w, int64_t rows) {
+    quant::fake_quantize_rows_f32(w.data(), rows, int64_t(w.size()) / rows, bits(n), w.data());
   };
   fq("token_embd.weight", g.embd.w, 61);
   fq("output.weight", g.output.w, 61);
