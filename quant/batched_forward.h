@@ -3,7 +3,7 @@
 // (each output computed by one thread in a fixed order, so results do not depend on the thread count).
 // Calibration and the precision search run on it; the float64 FloatDecoder stays the exact reference
 // in the tests. It reports the same activation sites as FloatDecoder (per site, in position order) and
-// can fake-quantize weight tensors and restart from the residual stream cached at a layer.
+// can fake-quantize weight tensors and restart from values cached at a point inside any layer.
 #pragma once
 
 #include <functional>
