@@ -4,6 +4,7 @@
 #include "quant/batched_forward.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <type_traits>
@@ -152,8 +153,11 @@ void BatchedForward::run_on(int worker, const std::vector<int32_t>& tokens, cons
 }
 
 void BatchedForward::for_each(int64_t n, const std::function<void(int64_t, int)>& job) {
-  pool_.run(n, [&](int worker, int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; ++i) job(i, worker);
+  // Each worker takes the next i when it is free (sequences differ in length, so fixed halves would leave
+  // one thread waiting); which worker computes an i does not change its result.
+  std::atomic<int64_t> next{0};
+  pool_.run(pool_.threads(), [&](int worker, int64_t, int64_t) {
+    for (int64_t i = next++; i < n; i = next++) job(i, worker);
   });
 }
 
