@@ -50,6 +50,7 @@ set(tessera_core_include ${CMAKE_INSTALL_INCLUDEDIR}/tessera/int8_core)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/runtime/ops/int8 ${PROJECT_SOURCE_DIR}/runtime/ops/fixed
         DESTINATION ${tessera_core_include}/ops COMPONENT devel FILES_MATCHING PATTERN "*.h")
 install(FILES ${PROJECT_SOURCE_DIR}/runtime/cpu_int8/int8_model.h ${PROJECT_SOURCE_DIR}/runtime/cpu_int8/int8_forward.h
+              ${PROJECT_SOURCE_DIR}/runtime/cpu_int8/int8_state.h
         DESTINATION ${tessera_core_include}/cpu_int8 COMPONENT devel)
 
 if(TARGET tessera_cli)

@@ -61,13 +61,11 @@ class AbsSample {
   std::mt19937_64 rng_{12345};
 };
 
-bool is_int8_site(Site s) { return s == Site::kH1 || s == Site::kO || s == Site::kH2 || s == Site::kR; }
-
 class Recorder : public ActivationObserver {
  public:
   Recorder(int64_t layers, bool percentile) : sites_(size_t(layers)), percentile_(percentile) {}
   void layer_site(int64_t layer, Site site, double* v, int64_t n) override {
-    sites_[size_t(layer)][size_t(site)].add(v, n, percentile_ && is_int8_site(site));
+    sites_[size_t(layer)][size_t(site)].add(v, n, percentile_ && int8::is_operand_site(site));
   }
   void residual(const double* v, int64_t n) override { residual_.add(v, n, false); }
   void final_norm(double* v, int64_t n) override { final_norm_.add(v, n, percentile_); }
@@ -186,7 +184,7 @@ Result<ActivationRanges> calibrate(BatchedForward& engine, const std::vector<std
   for (size_t l = 0; l < r.layer.size(); ++l)
     for (int s = 0; s < kSiteCount; ++s) {
       AbsSample& a = rec.sites_[l][size_t(s)];
-      r.layer[l][size_t(s)] = (pct && is_int8_site(Site(s))) ? a.percentile(options.percentile) : a.max();
+      r.layer[l][size_t(s)] = (pct && int8::is_operand_site(Site(s))) ? a.percentile(options.percentile) : a.max();
       r.clipped[l][size_t(s)] = a.clipped(r.layer[l][size_t(s)]);
     }
   return r;

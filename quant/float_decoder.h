@@ -6,13 +6,14 @@
 #include <cstdint>
 #include <vector>
 
+#include "cpu_int8/int8_format.h"
 #include "quant/float_model.h"
 
 namespace tessera::quant {
 
-// Activation sites the int8 runtime quantizes (per layer) — see docs/format.md "Quantized models".
-enum class Site { kH1 = 0, kU, kW, kO, kH2, kU2, kR, kCount };
-inline constexpr int kSiteCount = int(Site::kCount);
+// Activation sites the int8 runtime quantizes (per layer): the int8 model description's.
+using Site = int8::LayerSite;
+inline constexpr int kSiteCount = int8::kLayerSiteCount;
 
 // Receives the activations of every site (per layer), the residual stream after every update and
 // the final LayerNorm output and logits. layer_site and final_norm may change the values they get

@@ -107,7 +107,7 @@ Result<std::vector<uint8_t>> pack_micro_blob(const int8::Int8Plan& plan) {
   r.pmem_count = uint32_t(m.pmem_count);
   r.mask_offset = m.mask_offset;
   r.flags = (m.attention_softmax ? micro::kAttentionSoftmax : 0) | (m.token_embd_wide ? micro::kEmbeddingWide : 0) |
-            (m.out_wide ? micro::kOutputWide : 0);
+            (m.out_wide ? micro::kOutputWide : 0) | (m.value_cache_int8 ? micro::kValueCacheInt8 : 0);
   r.transform_kind = int32_t(m.attention_transform.kind);
   r.transform_top_k = m.attention_transform.top_k;
   r.transform_relu_bias_q20 = m.attention_transform.relu_bias_q20;
@@ -127,7 +127,9 @@ Result<std::vector<uint8_t>> pack_micro_blob(const int8::Int8Plan& plan) {
     return invalid_argument("micro blob: " + std::to_string(bytes.size()) + " bytes (the format holds < 2 GiB)");
   micro::BlobHeader h{};
   h.magic = micro::kBlobMagic;
-  h.version = micro::kBlobVersion;
+  // The lowest version that describes the blob, so that firmware built before version 2 still reads the blobs
+  // it can run (version 2 only adds the int8 value cache flag).
+  h.version = m.value_cache_int8 ? micro::kBlobVersion : micro::kBlobVersionInt16Values;
   h.total_bytes = uint32_t(bytes.size());
   h.header_bytes = sizeof(micro::BlobHeader) + sizeof(micro::ModelRecord);
   h.layer_record_bytes = sizeof(micro::LayerRecord);
@@ -141,15 +143,16 @@ Result<std::vector<uint8_t>> pack_micro_blob(const int8::Int8Plan& plan) {
   return std::move(bytes);
 }
 
-Result<std::vector<uint8_t>> pack_micro_blob_from_gguf(const std::string& int8_gguf) {
+Result<std::vector<uint8_t>> pack_micro_blob_from_gguf(const std::string& int8_gguf, ValueCache value_cache) {
   auto file = gguf::File::open(int8_gguf);
   if (!file.ok()) return file.status();
   auto hp = ModelWeights::read_hparams(*file);
   if (!hp.ok()) return hp.status();
   const gguf::File& f = *file;
-  auto plan = int8::build_int8_plan(
-      *hp, [&f](const std::string& n) { return f.find_tensor(n); }, int8_gguf, ops::int8::MatvecKernel::kPortable);
+  auto plan = int8::build_int8_plan(*hp, [&f](const std::string& n) { return f.find_tensor(n); }, int8_gguf,
+                                    ops::int8::int8_kernels_for(ops::int8::Isa::kPortable));
   if (!plan.ok()) return plan.status();
+  if (value_cache != ValueCache::kAsQuantized) (*plan)->model.value_cache_int8 = value_cache == ValueCache::kInt8;
   return pack_micro_blob(**plan);
 }
 

@@ -12,10 +12,15 @@
 
 namespace tessera::quant {
 
-// The blob of a plan built with MatvecKernel::kPortable (no re-laid-out memories).
+// The blob of a plan built with the portable kernel table (no re-laid-out memories).
 Result<std::vector<uint8_t>> pack_micro_blob(const int8::Int8Plan& plan);
 
+// The blob's value cache: the GGUF's (int8.value_cache_bits), or chosen at pack time (no weight depends on it;
+// the blob then computes what the GGUF quantized with that choice computes on cpu-int8).
+enum class ValueCache { kAsQuantized, kInt16, kInt8 };
+
 // Reads an int8 GGUF (`tessera quantize --int8`), builds its plan and packs it.
-Result<std::vector<uint8_t>> pack_micro_blob_from_gguf(const std::string& int8_gguf);
+Result<std::vector<uint8_t>> pack_micro_blob_from_gguf(const std::string& int8_gguf,
+                                                       ValueCache value_cache = ValueCache::kAsQuantized);
 
 }  // namespace tessera::quant

@@ -29,8 +29,7 @@ double activation_scale(double clip, bool wide) {
 }
 
 std::string activation_site_name(int64_t layer, Site site) {
-  const char* s = site == Site::kH1 ? "h1" : site == Site::kO ? "o" : site == Site::kH2 ? "h2" : "r";
-  return block_name(layer, std::string("act.") + s);
+  return block_name(layer, std::string("act.") + int8::site_name(site));
 }
 
 std::vector<std::string> precision_candidates(const HParams& hp) {

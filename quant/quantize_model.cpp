@@ -185,6 +185,9 @@ Result<QuantizedModel> quantize_model(FloatModel&& model, const QuantizeOptions&
     phase_start = now;
     phase_cpu = cpu;
   };
+  if (options.value_cache_bits != 16 && (options.mode != QuantMode::kInt8 || options.value_cache_bits != 8))
+    return invalid_argument("value cache of " + std::to_string(options.value_cache_bits) +
+                            " bits: expected 16, or 8 with --int8");
   FloatModel owned = std::move(model);
   if (options.mode != QuantMode::kF16) {
     auto f = fold(std::move(owned));
@@ -224,63 +227,70 @@ Result<QuantizedModel> quantize_model(FloatModel&& model, const QuantizeOptions&
     return activation_scale(clip, precision.is_wide(site));
   };
   auto bits = [&precision](const std::string& site) { return precision.is_wide(site) ? 16 : 8; };
+  namespace tn = tensor_names;  // the canonical names (model/hparams.h)
   Emitter e(options.mode, precision, out);
-  e.matrix("token_embd.weight", m->embd.w, {V, C}, V);
+  e.matrix(tn::kTokenEmbd, m->embd.w, {V, C}, V);
   if (options.mode == QuantMode::kF16) {
-    e.vec("output_norm.weight", m->out_w);
+    e.vec(tn::kOutputNorm, m->out_w);
     e.vec("output_norm.bias", m->out_b);
-    if (!hp.weight_tying) e.matrix("output.weight", m->output.w, {V, C}, V, m->output.b);
+    if (!hp.weight_tying) e.matrix(tn::kOutput, m->output.w, {V, C}, V, m->output.b);
   } else {
-    e.matrix("output.weight", m->output.w, {V, C}, V, m->output.b);
+    e.matrix(tn::kOutput, m->output.w, {V, C}, V, m->output.b);
   }
   for (int64_t l = 0; l < hp.n_layer; ++l) {
     const FloatLayer& L = m->layers[size_t(l)];
     auto b = [&](const char* s) { return block_name(l, s); };
-    e.vec(b("attn_norm.weight"), L.ln1_w);
+    e.vec(b(tn::kAttnNorm), L.ln1_w);
     e.vec(b("attn_norm.bias"), L.ln1_b);
-    e.matrix(b("attn_k.weight"), L.k.w, {C, C}, C, L.k.b);
-    e.matrix(b("attn_v.weight"), L.v.w, {C, C}, C, L.v.b);
-    e.matrix(b("attn_output.weight"), L.o.w, {C, C}, C, L.o.b);
-    e.vec(b("attn_key_decay"), L.key_decay);
-    e.vec(b("attn_key_scale"), L.key_scale);
-    e.vec(b("attn_value_scale"), L.value_scale);
-    e.vec(b("attn_value_mix"), L.value_mix);
+    e.matrix(b(tn::kAttnK), L.k.w, {C, C}, C, L.k.b);
+    e.matrix(b(tn::kAttnV), L.v.w, {C, C}, C, L.v.b);
+    e.matrix(b(tn::kAttnOut), L.o.w, {C, C}, C, L.o.b);
+    e.vec(b(tn::kAttnDecay), L.key_decay);
+    e.vec(b(tn::kAttnKeyScale), L.key_scale);
+    e.vec(b(tn::kAttnValueScale), L.value_scale);
+    e.vec(b(tn::kAttnValueMix), L.value_mix);
     if (!hp.attn_only) {
-      e.vec(b("pmem_norm.weight"), L.ln2_w);
+      e.vec(b(tn::kPmemNorm), L.ln2_w);
       e.vec(b("pmem_norm.bias"), L.ln2_b);
-      e.matrix(b("pmem_k.weight"), L.pk.w, {C, C}, C, L.pk.b);
-      e.matrix(b("pmem_output.weight"), L.po.w, {C, C}, C, L.po.b);
-      e.vec(b("pmem_key_decay"), L.pmem_decay);
-      e.vec(b("pmem_query_scale"), L.pmem_query_scale);
-      e.vec(b("pmem_value_scale"), L.pmem_value_scale);
+      e.matrix(b(tn::kPmemK), L.pk.w, {C, C}, C, L.pk.b);
+      e.matrix(b(tn::kPmemOut), L.po.w, {C, C}, C, L.po.b);
+      e.vec(b(tn::kPmemDecay), L.pmem_decay);
+      e.vec(b(tn::kPmemQueryScale), L.pmem_query_scale);
+      e.vec(b(tn::kPmemValueScale), L.pmem_value_scale);
       const int64_t P = hp.pmem_count, N = hp.pmem_size;
-      e.matrix(b("pmem_mem_k"), L.mem_k, {P, H, N, d}, P * H * N);
-      e.matrix(b("pmem_mem_v"), L.mem_v, {P, H, N, d}, P * H * N);
+      e.matrix(b(tn::kPmemMemK), L.mem_k, {P, H, N, d}, P * H * N);
+      e.matrix(b(tn::kPmemMemV), L.mem_v, {P, H, N, d}, P * H * N);
     }
     if (options.progress) options.progress("quantizing", l + 1, hp.n_layer);
     if (options.mode == QuantMode::kInt8) {
       const auto& r = ranges.layer[size_t(l)];
-      const std::string h1 = activation_site_name(l, Site::kH1), o = activation_site_name(l, Site::kO),
-                        h2 = activation_site_name(l, Site::kH2), rr = activation_site_name(l, Site::kR);
-      std::vector<double> s = {act(r[int(Site::kH1)], h1), int32_scale(r[int(Site::kU)]),
-                               int32_scale(r[int(Site::kW)]),  act(r[int(Site::kO)], o),
-                               act(r[int(Site::kH2)], h2),     int32_scale(r[int(Site::kU2)]),
-                               act(r[int(Site::kR)], rr),      1.0};
-      out.tensors.push_back(f32(b("int8.activation_scales"), {8}, s));
-      const std::array<std::string, kSiteCount> names = {h1, b("act.u"), b("act.w"), o, h2, b("act.u2"), rr};
-      const std::array<int, kSiteCount> site_bits = {bits(h1), 32, 32, bits(o), bits(h2), 32, bits(rr)};
-      for (int k = 0; k < kSiteCount; ++k)
-        if (!hp.attn_only || (k != int(Site::kH2) && k != int(Site::kU2) && k != int(Site::kR)))
-          out.report.activations.push_back(
-              {names[size_t(k)], r[size_t(k)], s[size_t(k)], ranges.clipped[size_t(l)][size_t(k)], site_bits[size_t(k)]});
-      out.tensors.push_back(i32(b("int8.activation_bits"), {bits(h1), 32, 32, bits(o), bits(h2), 32, bits(rr), 0}));
+      // The model description's order; the reserved last entry is scale 1, bits 0.
+      std::vector<double> scales(int8::kLayerScaleCount, 1.0);
+      std::vector<int32_t> site_bits(int8::kLayerScaleCount, 0);
+      for (Site site : int8::kLayerSites) {
+        const size_t k = size_t(site);
+        const std::string name = activation_site_name(l, site);
+        const bool operand = int8::is_operand_site(site);  // int8 or int16; the others are int32
+        scales[k] = operand ? act(r[k], name) : int32_scale(r[k]);
+        site_bits[k] = operand ? bits(name) : 32;
+        if (!hp.attn_only || !int8::is_pmem_site(site))
+          out.report.activations.push_back({name, r[k], scales[k], ranges.clipped[size_t(l)][k], site_bits[k]});
+      }
+      out.tensors.push_back(f32(int8::layer_activation_scales(l), {int8::kLayerScaleCount}, scales));
+      out.tensors.push_back(i32(int8::layer_activation_bits(l), site_bits));
     }
   }
   if (options.mode == QuantMode::kInt8) {
-    out.tensors.push_back(f32("int8.activation_scales", {3},
-                              {int32_scale(ranges.residual), act(ranges.final_norm, kFinalNormSite),
-                               int32_scale(ranges.logits)}));
-    out.tensors.push_back(i32("int8.activation_bits", {32, bits(kFinalNormSite), 32}));
+    std::vector<double> scales(int8::kModelSiteCount);
+    scales[size_t(int8::ModelSite::kResidual)] = int32_scale(ranges.residual);
+    scales[size_t(int8::ModelSite::kFinalNorm)] = act(ranges.final_norm, kFinalNormSite);
+    scales[size_t(int8::ModelSite::kLogits)] = int32_scale(ranges.logits);
+    std::vector<int32_t> site_bits(int8::kModelSiteCount, 32);
+    site_bits[size_t(int8::ModelSite::kFinalNorm)] = bits(kFinalNormSite);
+    out.tensors.push_back(f32(int8::kActivationScales, {int8::kModelSiteCount}, scales));
+    out.tensors.push_back(i32(int8::kActivationBits, site_bits));
+    // Only when not the default, so that files without the option keep their bytes.
+    if (options.value_cache_bits == 8) out.tensors.push_back(i32(int8::kValueCacheBits, {8}));
     out.report.activations.push_back({"act.residual", ranges.residual, int32_scale(ranges.residual), 0, 32});
     out.report.activations.push_back({kFinalNormSite, ranges.final_norm, act(ranges.final_norm, kFinalNormSite),
                                       ranges.final_norm_clipped, bits(kFinalNormSite)});
@@ -302,6 +312,7 @@ Result<QuantizedModel> quantize_model(FloatModel&& model, const QuantizeOptions&
              : "percentile:" + std::to_string(options.calibration.percentile)});
     out.string_metadata.push_back({"memory-mosaics.quantization.calibration_source", options.calibration_source});
     out.string_metadata.push_back({"memory-mosaics.quantization.precision", precision_mode_name(options.precision.mode)});
+    if (options.value_cache_bits == 8) out.string_metadata.push_back({"memory-mosaics.quantization.value_cache", "int8"});
   }
   return out;
 }

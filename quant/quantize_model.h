@@ -28,6 +28,7 @@ struct QuantizeOptions {
   std::string calibration_source;                           // recorded in the GGUF and the report
   PrecisionOptions precision;                               // kInt8 only: which tensors/sites are int16
   int threads = 1;  // calibration and search; the output does not depend on it
+  int value_cache_bits = 16;  // kInt8 only: 8 caches the attention's unit values as Q7 int8 (no weight changes)
   // Called during every phase: "calibrating" (tokens), "searching" (simulated passes), "quantizing" (tensors).
   std::function<void(const char* phase, int64_t done, int64_t total)> progress;
 };

@@ -1,8 +1,10 @@
 #include "quant/random_model.h"
 
 #include <cmath>
+#include <cstring>
 #include <random>
 
+#include "core/dtype.h"
 #include "core/hash64.h"
 #include "format/gguf.h"
 #include "model/content_hash.h"
@@ -56,49 +58,86 @@ Result<HParams> random_model_preset(const std::string& preset, const std::string
   return invalid_argument("unknown random model '" + preset + "' (gpt2-small, small, tiny)");
 }
 
-ConvertedModel make_random_model(const HParams& hparams, uint64_t seed) {
+ConvertedModel make_random_model(const HParams& hparams, const RandomModelOptions& options) {
   ConvertedModel m;
   m.hparams = hparams;
-  const HParams& hp = m.hparams;
-  std::mt19937_64 rng(seed);
+  HParams& hp = m.hparams;
+  if (hp.logit_scale == 0) hp.logit_scale = float(1.0 / std::sqrt(double(hp.n_embd)));
+  std::mt19937_64 rng(options.seed);
   const int64_t C = hp.n_embd, H = hp.n_head, d = hp.head_dim(), V = hp.vocab_size;
-  auto add_normal = [&](const std::string& name, std::vector<int64_t> shape, double sd) {
+  auto normal = [&](const std::vector<int64_t>& shape, double sd) {
     int64_t n = 1;
     for (int64_t s : shape) n *= s;
-    std::normal_distribution<float> g{0.0f, float(sd)};
+    std::normal_distribution<double> g(0, sd);
     std::vector<float> v(static_cast<size_t>(n));
-    for (float& x : v) x = g(rng);
-    m.tensors.push_back(make_f32_tensor(name, std::move(shape), v));
+    for (float& x : v) x = float(g(rng));
+    return v;
   };
-  // Per-head scalars and LayerNorm gains in the ranges of the authors' trained models (effective values).
-  auto add_uniform = [&](const std::string& name, int64_t n, double lo, double hi) {
-    std::uniform_real_distribution<float> u{float(lo), float(hi)};
+  auto uniform = [&](int64_t n, double lo, double hi) {
+    std::uniform_real_distribution<double> u(lo, hi);
     std::vector<float> v(static_cast<size_t>(n));
-    for (float& x : v) x = u(rng);
-    m.tensors.push_back(make_f32_tensor(name, {n}, v));
+    for (float& x : v) x = float(u(rng));
+    return v;
   };
+  auto add = [&](const std::string& name, std::vector<int64_t> shape, const std::vector<float>& v) {
+    if (!options.f16 || shape.size() < 2) {
+      m.tensors.push_back(make_f32_tensor(name, std::move(shape), v));
+      return;
+    }
+    std::vector<std::byte> b(v.size() * 2);
+    for (size_t i = 0; i < v.size(); ++i) {
+      const uint16_t h = float_to_half(v[i]);
+      std::memcpy(b.data() + 2 * i, &h, 2);
+    }
+    m.tensors.push_back(make_owned_tensor(name, DType::kF16, std::move(shape), std::move(b)));
+  };
+  // Matrices ~ N(0, 1/C); per-head scalars and LayerNorm gains in the ranges of the authors' trained models
+  // (effective values).
   const double matrix_sd = 1.0 / std::sqrt(double(C));
   const double memory_sd = 1.0 / std::sqrt(double(d));
-  add_normal("token_embd.weight", {V, C}, 1.0);
+  add("token_embd.weight", {V, C}, normal({V, C}, 1.0));
   for (int64_t l = 0; l < hp.n_layer; ++l) {
     const std::string p = "blk." + std::to_string(l) + ".";
-    add_uniform(p + "attn_norm.weight", C, 0.5, 1.5);
-    for (const char* stem : {"attn_k", "attn_v", "attn_output"}) add_normal(p + stem + ".weight", {C, C}, matrix_sd);
-    add_uniform(p + "attn_key_decay", H, 0.05, 0.95);
-    add_uniform(p + "attn_key_scale", H, 1.2, 7.0);
-    add_uniform(p + "attn_value_scale", H, 0.6, 1.4);
-    add_uniform(p + "attn_value_mix", H, -0.2, 1.2);
+    auto norm = [&](const std::string& stem) {
+      add(p + stem + ".weight", {C}, uniform(C, 0.5, 1.5));
+      if (hp.bias) add(p + stem + ".bias", {C}, normal({C}, 0.1));
+    };
+    auto mat = [&](const std::string& stem) {
+      add(p + stem + ".weight", {C, C}, normal({C, C}, matrix_sd));
+      if (hp.bias) add(p + stem + ".bias", {C}, normal({C}, 0.1));
+    };
+    auto beta = [&](double lo, double hi) {  // β per head; head 0 on the clamp β = e^5 when asked
+      std::vector<float> b = uniform(H, lo, hi);
+      if (options.clamped_head) b[0] = float(std::exp(5.0));
+      return b;
+    };
+    norm("attn_norm");
+    mat("attn_k");
+    mat("attn_v");
+    mat("attn_output");
+    add(p + "attn_key_decay", {H}, uniform(H, 0.05, 0.95));
+    add(p + "attn_key_scale", {H}, beta(1.2, 7.0));
+    add(p + "attn_value_scale", {H}, uniform(H, 0.6, 1.4));
+    add(p + "attn_value_mix", {H}, uniform(H, -0.2, 1.2));
     if (hp.attn_only) continue;
-    add_uniform(p + "pmem_norm.weight", C, 0.5, 1.5);
-    add_normal(p + "pmem_k.weight", {C, C}, matrix_sd);
-    add_normal(p + "pmem_output.weight", {C, C}, matrix_sd);
-    add_uniform(p + "pmem_key_decay", H, 0.05, 0.95);
-    add_uniform(p + "pmem_query_scale", H, 1.44, 49.0);  // β² for β in [1.2, 7]
-    add_uniform(p + "pmem_value_scale", H, 0.6, 1.4);
-    add_normal(p + "pmem_mem_k", {hp.pmem_count, H, hp.pmem_size, d}, memory_sd);
-    add_normal(p + "pmem_mem_v", {hp.pmem_count, H, hp.pmem_size, d}, memory_sd);
+    norm("pmem_norm");
+    mat("pmem_k");
+    mat("pmem_output");
+    add(p + "pmem_key_decay", {H}, uniform(H, 0.05, 0.95));
+    std::vector<float> query_scale = beta(1.2, 7.0);
+    for (float& q : query_scale) q *= q;  // β²
+    add(p + "pmem_query_scale", {H}, query_scale);
+    add(p + "pmem_value_scale", {H}, uniform(H, 0.6, 1.4));
+    const std::vector<int64_t> slots = {hp.pmem_count, H, hp.pmem_size, d};
+    add(p + "pmem_mem_k", slots, normal(slots, memory_sd));
+    add(p + "pmem_mem_v", slots, normal(slots, memory_sd));
   }
-  add_uniform("output_norm.weight", C, 0.5, 1.5);
+  add("output_norm.weight", {C}, uniform(C, 0.5, 1.5));
+  if (hp.bias) add("output_norm.bias", {C}, normal({C}, 0.1));
+  if (options.untied) {
+    add("output.weight", {V, C}, normal({V, C}, 1.0));
+    hp.weight_tying = false;
+  }
   return m;
 }
 

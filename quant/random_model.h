@@ -1,5 +1,5 @@
 // Memory Mosaics models with random weights, built in memory: `tessera bench --random-model` measures a
-// device without a model file, and tests get shapes the authors' fixtures lack. The weights are random
+// device without a model file, and tests get shapes and options the authors' fixtures lack. The weights are random
 // (the outputs mean nothing); the shapes, per-head scalars and arithmetic are those of a real model.
 #pragma once
 
@@ -21,8 +21,20 @@ namespace tessera::quant {
 Result<HParams> random_model_preset(const std::string& preset, const std::string& method);
 const std::vector<std::string>& random_model_preset_names();
 
-// Canonical float32 tensors (the converter's names and effective per-head scalars), seeded.
-ConvertedModel make_random_model(const HParams& hp, uint64_t seed = 7);
+struct RandomModelOptions {
+  uint64_t seed = 7;
+  bool untied = false;        // a separate output matrix (weight_tying off)
+  bool clamped_head = false;  // head 0 of every module on the β clamp (β = e^5, β² = e^10)
+  bool f16 = false;           // matrices stored as F16 (vectors stay F32)
+};
+
+// Canonical tensors (the converter's names and effective per-head scalars), float32 unless options.f16: matrices
+// ~ N(0, 1/C), the embedding (and an untied head) ~ N(0, 1), biases (hp.bias) ~ N(0, 0.01), memory slots
+// ~ N(0, 1/d), LayerNorm gains U(0.5, 1.5), decays U(0.05, 0.95), β U(1.2, 7), value scales U(0.6, 1.4), mixes
+// U(-0.2, 1.2). Seeded (std::mt19937_64; the distributions are the standard library's, so another library may
+// draw other values). hp.logit_scale 0 becomes 1/sqrt(C). The tests build their random models here
+// (tests/support/random_model.h).
+ConvertedModel make_random_model(const HParams& hp, const RandomModelOptions& options = {});
 
 // The GGUF bytes of a float model (what `tessera convert` would write), for Model::load_from_memory.
 Result<std::vector<std::byte>> model_gguf_bytes(const ConvertedModel& model);

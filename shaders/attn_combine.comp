@@ -10,7 +10,7 @@ layout(std430, binding = 2) readonly buffer N { float norm[]; };
 layout(std430, binding = 3) readonly buffer OS { float out_scale[]; };
 layout(std430, binding = 4) buffer O { float outv[]; };
 layout(push_constant) uniform P {
-  uint d, H, C, mask_offset, nkeys_fixed, row_base, chunk_keys, nvchunks, flags;  // 1 accumulate
+  uint d, H, C, mask_offset, nkeys_fixed, row_base, chunk_keys, nchunks, flags;  // flags: 1 accumulate
   float scale;
 } pc;
 #include "attention_common.glsl"
@@ -24,7 +24,7 @@ void main() {
   uint G = WG / pc.d, g = tid / pc.d, c = tid % pc.d;  // host: d <= WG
   float s = 0.0;
   if (g < G) {
-    uint b = row * pc.nvchunks * pc.d + c, i = g;
+    uint b = row * pc.nchunks * pc.d + c, i = g;
     float s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
     for (; i + 3u * G < nch; i += 4u * G) {
       s0 += partial[b + i * pc.d]; s1 += partial[b + (i + G) * pc.d];

@@ -4,7 +4,7 @@
 # Usage: tools/install-deps.sh [--minimal]   (--minimal: build + tests only, no cross/embedded/torch)
 set -euo pipefail
 
-core=(cmake g++ ninja-build ccache pkg-config doxygen
+core=(cmake g++ ninja-build ccache pkg-config doxygen clang-format-14
       libvulkan-dev libvulkan-volk-dev glslc spirv-tools mesa-vulkan-drivers vulkan-validationlayers vulkan-tools
       libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev
       nodejs npm)

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# README command (b): install what is missing, build everything, run the whole test suite; then the
+# README command (b): install what is missing, check the C/C++ formatting (tools/check-format.sh), build
+# everything, run the whole test suite; then the
 # sanitizer stages (clang, Vulkan and benchmarks off):
 #   <build>-asan: ASan + UBSan, the unit and concurrency tests (labels unit, concurrency; not the
 #                 Python/cross/npm ones, which run uninstrumented tools) and every libFuzzer target for
@@ -10,6 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
 bash tools/install-deps.sh
+bash tools/check-format.sh
 jobs=$(nproc)
 # Every option that decides what is tested is explicit, so a build directory configured differently
 # before (e.g. by run-demo.sh) cannot silently drop the tests; zero tests run is a failure.

@@ -11,15 +11,16 @@
 namespace tessera {
 namespace {
 
-ops::int8::MatvecKernel kernel_from_options(const LoadOptions& o) {
+// The instruction set a load asks for; kAuto: the fastest this CPU runs.
+ops::int8::Isa isa_from_options(const LoadOptions& o) {
   switch (o.int8_kernel) {
-    case Int8Kernel::kPortable: return ops::int8::MatvecKernel::kPortable;
-    case Int8Kernel::kAvx2: return ops::int8::MatvecKernel::kAvx2;
-    case Int8Kernel::kAvx512Vnni: return ops::int8::MatvecKernel::kAvx512Vnni;
-    case Int8Kernel::kNeonDot: return ops::int8::MatvecKernel::kNeonDot;
+    case Int8Kernel::kPortable: return ops::int8::Isa::kPortable;
+    case Int8Kernel::kAvx2: return ops::int8::Isa::kAvx2;
+    case Int8Kernel::kAvx512Vnni: return ops::int8::Isa::kAvx512Vnni;
+    case Int8Kernel::kNeonDot: return ops::int8::Isa::kNeonDot;
     case Int8Kernel::kAuto: break;
   }
-  return ops::int8::MatvecKernel::kAuto;
+  return ops::int8::fastest_isa(ops::int8::host_cpu_features());
 }
 
 class Int8Sequence : public BackendSequence {
@@ -58,26 +59,17 @@ class Int8Sequence : public BackendSequence {
 };
 
 class Int8Backend : public Backend {
-  static constexpr uint64_t kCapacityRegions = 5;  // scores, probs, attention scratch, key cache, value cache
-
  public:
-  Int8Backend(std::shared_ptr<const ModelWeights> weights, std::shared_ptr<const int8::Int8Plan> plan,
-              ops::int8::MatvecKernel kernel)
-      : weights_(std::move(weights)), plan_(std::move(plan)), kernel_(kernel) {}
+  Int8Backend(std::shared_ptr<const ModelWeights> weights, std::shared_ptr<const int8::Int8Plan> plan)
+      : weights_(std::move(weights)), plan_(std::move(plan)) {}
 
-  std::string name() const override { return std::string("cpu-int8 (") + ops::int8::matvec_kernel_name(kernel_) + ")"; }
+  std::string name() const override { return std::string("cpu-int8 (") + plan_->model.kernels->name + ")"; }
 
-  // The arena is int8_state_bytes(capacity) + 64 bytes of alignment slack. The layout grows by
-  // scores, probabilities, attention scratch and the int16 key/value caches per position; each of
-  // its regions is rounded up to 64 bytes, so a bound is the layout at capacity 0 plus the
-  // per-position bytes plus one 64-byte rounding per capacity-sized region (overflow-checked
-  // here, so the size_t arithmetic of the layout itself cannot wrap for a request that passed).
+  // The arena is int8_state_bytes(capacity) + 64 bytes of alignment slack; the planner computes in 64 bits
+  // with saturation and reports 0 for a size that cannot exist (then the request is unrepresentable).
   CheckedSize sequence_arena_bytes(int64_t max_tokens) const override {
-    const int8::Int8Model& m = plan_->model;
-    const CheckedSize C = CheckedSize::of(m.n_embd), L = CheckedSize::of(m.n_layer);
-    const CheckedSize per_position = CheckedSize(8) + CheckedSize::of(m.attention_scratch_words_per_key) * 4 + L * C * 4;
-    const CheckedSize fixed = CheckedSize(int8::int8_state_bytes(m, 0)) + kCapacityRegions * 64 + 64;
-    return CheckedSize::of(max_tokens) * per_position + fixed;
+    const uint64_t state = max_tokens < 0 ? 0 : int8::int8_state_bytes(plan_->model, max_tokens);
+    return state == 0 ? CheckedSize::of(-1) : CheckedSize(state) + 64;
   }
   CheckedSize sequence_state_bytes(int64_t max_tokens) const override { return sequence_arena_bytes(max_tokens); }
 
@@ -93,7 +85,6 @@ class Int8Backend : public Backend {
  private:
   std::shared_ptr<const ModelWeights> weights_;  // owns the mapped file the plan points into
   std::shared_ptr<const int8::Int8Plan> plan_;
-  ops::int8::MatvecKernel kernel_;
 };
 
 // Int8Model::parallel_for over the float runtime's thread pool (created once at load, shared by every
@@ -113,13 +104,13 @@ void pool_parallel_for(void* executor, int64_t n, int8::Int8Model::RangeFn fn, v
 Result<std::unique_ptr<Backend>> make_int8_backend(std::shared_ptr<const ModelWeights> weights,
                                                    const LoadOptions& options) {
   const gguf::File& file = weights->file();
-  const ops::int8::MatvecKernel requested = kernel_from_options(options);
-  if (requested != ops::int8::MatvecKernel::kAuto && !ops::int8::matvec_kernel_available(requested))
-    return unavailable(std::string("cpu-int8: the ") + ops::int8::matvec_kernel_name(requested) +
-                       " kernel is not available on this CPU/build");
+  const ops::int8::Isa isa = isa_from_options(options);
+  if (!ops::int8::isa_supported(isa, ops::int8::host_cpu_features()))
+    return unavailable(std::string("cpu-int8: the ") + ops::int8::isa_name(isa) +
+                       " kernels are not available on this CPU/build");
   auto plan = int8::build_int8_plan(
-      weights->hparams(), [&file](const std::string& n) { return file.find_tensor(n); }, file.name(), requested,
-      [&file](const void* data, size_t bytes) { file.release_pages(data, bytes); });
+      weights->hparams(), [&file](const std::string& n) { return file.find_tensor(n); }, file.name(),
+      ops::int8::int8_kernels_for(isa), [&file](const void* data, size_t bytes) { file.release_pages(data, bytes); });
   if (!plan.ok()) return plan.status();
   if (options.threads > 1) {
     auto pool = std::make_shared<cpu::ThreadPool>(options.threads);
@@ -127,9 +118,8 @@ Result<std::unique_ptr<Backend>> make_int8_backend(std::shared_ptr<const ModelWe
     (*plan)->model.parallel_for = pool_parallel_for;
     (*plan)->executor_owner = pool;
   }
-  const ops::int8::MatvecKernel kernel = ops::int8::resolve_matvec_kernel(requested);
   return std::unique_ptr<Backend>(
-      new Int8Backend(std::move(weights), std::shared_ptr<const int8::Int8Plan>(std::move(plan).value()), kernel));
+      new Int8Backend(std::move(weights), std::shared_ptr<const int8::Int8Plan>(std::move(plan).value())));
 }
 
 }  // namespace tessera

@@ -8,7 +8,6 @@
 
 #include "backend/backend.h"
 #include "model/model_weights.h"
-#include "ops/int8/matvec_int8.h"
 #include "tessera/tessera.h"
 
 namespace tessera {

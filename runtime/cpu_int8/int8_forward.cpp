@@ -2,69 +2,14 @@
 #include "cpu_int8/int8_forward.h"
 
 #include "ops/fixed/attention_fixed.h"
-#include "ops/int8/l2norm_fixed.h"
-#include "ops/int8/layernorm_fixed.h"
-#include "ops/int8/leaky_average_fixed.h"
 #include "ops/int8/matvec_wide.h"
-#include "ops/int8/pmem_weights.h"
-#include "ops/int8/requantize.h"
-#include "ops/int8/softmax_fixed.h"
+#include "ops/int8/value_sum_int8.h"
 
 namespace tessera::int8 {
 
 using namespace ops::int8;
 
 namespace {
-
-size_t align64(size_t n) { return (n + 63) & ~size_t(63); }
-
-struct Layout {
-  size_t x, u, w_cur, acc, q8, q8_lo, q16, acc64, r_acc64, pmem_dot64, logits, scores, probs, pmem_scores, pmem_probs, pmem_split, o_acc, r_acc, attn_scratch, key_state, pmem_state, w_prev, key_cache, value_cache,
-      total;
-};
-
-Layout layout(const Int8Model& m, int64_t cap) {
-  const size_t C = size_t(m.n_embd), L = size_t(m.n_layer);
-  const size_t V = size_t(m.vocab_size);
-  const size_t rows = (V > C ? V : C);
-  const size_t n_scores = size_t(cap);
-  // Persistent-memory scratch per head only when heads run in parallel (an executor is set).
-  const size_t scratch_heads = m.parallel_for ? size_t(m.n_head) : 1;
-  const size_t n_slots = scratch_heads * size_t(m.pmem_size);
-  Layout l{};
-  size_t at = 0;
-  auto take = [&](size_t bytes) {
-    const size_t here = at;
-    at += align64(bytes);
-    return here;
-  };
-  l.x = take(C * 4);
-  l.u = take(C * 4);
-  l.w_cur = take(C * 4);
-  l.acc = take(rows * 4);
-  l.q8 = take(C);
-  l.q8_lo = take(C);
-  l.q16 = take(C * 2);
-  l.acc64 = take(rows * 8);
-  l.r_acc64 = take(C * 8);
-  l.pmem_dot64 = take(n_slots * 8);
-  l.logits = take(V * 4);
-  l.scores = take(n_scores * 4);
-  l.probs = take(n_scores * 4);
-  l.pmem_scores = take(n_slots * 4);
-  l.pmem_probs = take(n_slots * 4);
-  l.pmem_split = take(scratch_heads * 2 * size_t(m.head_dim));
-  l.o_acc = take(size_t(m.head_dim) * 8);
-  l.r_acc = take(C * 4);
-  l.attn_scratch = take((size_t(m.attention_scratch_words_per_key) * size_t(cap) + 1) * 4);
-  l.key_state = take(L * C * 4);
-  l.pmem_state = take(L * C * 4);
-  l.w_prev = take(L * C * 4);
-  l.key_cache = take(L * size_t(cap) * C * 2);
-  l.value_cache = take(L * size_t(cap) * C * 2);
-  l.total = at;
-  return l;
-}
 
 void embed(const Int8Model& m, int32_t token, int32_t* x) {
   const QuantizedMultiplier mult = m.embd_requant[token];
@@ -82,10 +27,10 @@ void embed(const Int8Model& m, int32_t token, int32_t* x) {
 const int8_t* norm_site(const Int8Model& m, const int32_t* x, uint64_t eps, QuantizedMultiplier inv, bool wide,
                         Int8State* s) {
   if (!wide) {
-    m.layernorm(x, m.n_embd, eps, inv, s->q8);
+    m.kernels->layernorm(x, m.n_embd, eps, inv, s->q8);
     return nullptr;
   }
-  m.layernorm_wide(x, m.n_embd, eps, inv, s->q16);
+  m.kernels->layernorm_wide(x, m.n_embd, eps, inv, s->q16);
   split_wide(s->q16, m.n_embd, s->q8, s->q8_lo);
   return s->q8_lo;
 }
@@ -112,11 +57,11 @@ void project_rows(void* ctx, int64_t begin, int64_t end) {
   if (r1 > j.w->rows) r1 = j.w->rows;
   const int64_t cols = j.w->cols;
   if (is_wide(*j.w, j.in_lo)) {
-    matvec_wide(j.m->matvec, j.w->weight + r0 * cols, j.w->weight_lo ? j.w->weight_lo + r0 * cols : nullptr,
+    matvec_wide(j.m->kernels->matvec, j.w->weight + r0 * cols, j.w->weight_lo ? j.w->weight_lo + r0 * cols : nullptr,
                 r1 - r0, cols, j.in, j.in_lo, j.acc + r0, j.acc64 + r0);
     return;
   }
-  j.m->matvec(j.w->weight + r0 * cols, r1 - r0, cols, j.in, j.acc + r0);
+  j.m->kernels->matvec(j.w->weight + r0 * cols, r1 - r0, cols, j.in, j.acc + r0);
 }
 
 // W·in into s->acc (int32: int8 × int8) or s->acc64 (int64: either operand int16); returns true for
@@ -134,16 +79,16 @@ bool project(const Int8Model& m, const Int8Matrix& w, const int8_t* in, const in
 void project_to_int32(const Int8Model& m, const Int8Matrix& w, const int8_t* in, const int8_t* in_lo, Int8State* s,
                       int32_t* out) {
   if (project(m, w, in, in_lo, s))
-    m.requantize64(s->acc64, w.requant, w.bias, w.rows, out);
+    m.kernels->requantize64(s->acc64, w.requant, w.bias, w.rows, out);
   else
-    m.requantize_rows(s->acc, w.requant, w.bias, w.rows, out);
+    m.kernels->requantize_rows(s->acc, w.requant, w.bias, w.rows, out);
 }
 
 void project_add(const Int8Model& m, const Int8Matrix& w, const int8_t* in, const int8_t* in_lo, Int8State* s) {
   if (project(m, w, in, in_lo, s))
-    m.requantize64_add(s->acc64, w.requant, w.bias, w.rows, s->x);
+    m.kernels->requantize64_add(s->acc64, w.requant, w.bias, w.rows, s->x);
   else
-    m.requantize_rows_add(s->acc, w.requant, w.bias, w.rows, s->x);
+    m.kernels->requantize_rows_add(s->acc, w.requant, w.bias, w.rows, s->x);
 }
 
 // Contextual memory of one layer for the token at s->position; adds W_o·o to the residual.
@@ -151,33 +96,39 @@ void contextual_memory(const Int8Model& m, const Int8Layer& L, int64_t layer, In
   const int64_t C = m.n_embd, H = m.n_head, d = m.head_dim, t = s->position;
   const int8_t* h_lo = norm_site(m, s->x, L.ln1_eps, L.ln1_inv_scale, L.h1_wide, s);
   // Key: projection, leaky average, unit key appended to the cache (it is also the query).
-  project_to_int32(m, L.attn_k, s->q8, h_lo, s, s->u);
+  project_to_int32(m, L.attn_k, s->q8, h_lo, s, s->key_proj);
   int32_t* key_state = s->key_state + layer * C;
-  m.mix_heads(key_state, s->u, L.key_decay_q31, L.key_keep_q31, 31, H, d, key_state);  // the leaky average
+  m.kernels->mix_heads(key_state, s->key_proj, L.key_decay_q31, L.key_keep_q31, 31, H, d, key_state);  // the leaky average
   int16_t* keys = s->key_cache + layer * s->capacity * C;
   int16_t* query = keys + t * C;
-  m.l2norm(key_state, H, d, query);
+  m.kernels->l2norm(key_state, H, d, query);
   // Value: w_t; v_{t-1} = unit((1 - c) w_t + c w_{t-1}) is finished now.
   project_to_int32(m, L.attn_v, s->q8, h_lo, s, s->w_cur);
   int32_t* w_prev = s->w_prev + layer * C;
-  int16_t* values = s->value_cache + layer * s->capacity * C;
+  int16_t* values = m.value_cache_int8 ? nullptr : s->value_cache + layer * s->capacity * C;
+  int8_t* values_q7 = m.value_cache_int8 ? s->value_cache_q7 + layer * s->capacity * C : nullptr;
   if (t >= 1) {
-    m.mix_heads(w_prev, s->w_cur, L.value_mix_q24, L.value_keep_q24, 24, H, d, s->u);
-    m.l2norm(s->u, H, d, values + (t - 1) * C);
+    m.kernels->mix_heads(w_prev, s->w_cur, L.value_mix_q24, L.value_keep_q24, 24, H, d, s->value_mix);
+    if (values_q7) {
+      m.kernels->l2norm(s->value_mix, H, d, s->value_q15);
+      unit_q15_to_q7(s->value_q15, C, values_q7 + (t - 1) * C);
+    } else {
+      m.kernels->l2norm(s->value_mix, H, d, values + (t - 1) * C);
+    }
   }
   for (int64_t i = 0; i < C; ++i) w_prev[i] = s->w_cur[i];
   // Attention: query t sees keys j ≤ t - mask_offset (their values are finished).
   const int64_t n_keys = t - m.mask_offset + 1;
-  int32_t* o_q30 = s->u;  // Σ p·v̂ per channel in Q30 (u is free once the values are finished)
+  int32_t* o_q30 = s->o_q30;  // Σ p·v̂ per channel in Q30
   for (int64_t h = 0; h < H; ++h) {
     if (n_keys <= 0) {
       for (int64_t i = h * d; i < (h + 1) * d; ++i) o_q30[i] = 0;
       continue;
     }
     // β²·cos(q, k_j) in Q16 (ops/int8/cos_scores.h: SIMD, same bits).
-    m.cos_scores(query + h * d, keys + h * d, n_keys, C, d, L.score_multiplier[h], s->scores);
+    m.kernels->cos_scores(query + h * d, keys + h * d, n_keys, C, d, L.score_multiplier[h], s->scores);
     if (m.attention_softmax) {
-      m.softmax_q23(s->scores, n_keys, kScoreFracBits, s->probs);
+      m.kernels->softmax_q23(s->scores, n_keys, kScoreFracBits, s->probs);
     } else {
       // Validated at load (kind, scale, scratch), so the status cannot be an error here.
       ops::fixed::attention_transform_fixed(m.attention_transform, s->scores, L.transform_scale[h], s->probs,
@@ -185,18 +136,23 @@ void contextual_memory(const Int8Model& m, const Int8Layer& L, int64_t layer, In
       for (int64_t j = 0; j < n_keys; ++j) s->probs[j] *= 256;  // Q1.15 → Q23
     }
     for (int64_t i = 0; i < d; ++i) s->o_acc[i] = 0;
-    m.value_sum(s->probs, values + h * d, n_keys, C, d, s->o_acc);  // Σ_j p_j·v̂_j, exact int64
+    if (values_q7) {
+      m.kernels->value_sum_i8(s->probs, values_q7 + h * d, n_keys, C, d, s->o_acc);  // Σ_j p_j·v̂_j, exact: Q23·Q7 = Q30
+      for (int64_t i = 0; i < d; ++i) o_q30[h * d + i] = saturate_to_int32(s->o_acc[i]);
+      continue;
+    }
+    m.kernels->value_sum(s->probs, values + h * d, n_keys, C, d, s->o_acc);  // Σ_j p_j·v̂_j, exact int64
     for (int64_t i = 0; i < d; ++i)  // Q38 → Q30
       o_q30[h * d + i] = saturate_to_int32(rounding_shift_right_64(s->o_acc[i], 8));
   }
   // → int8 (or int16) at s_o, all heads at once (SIMD, same bits as per value).
   const int8_t* o_lo = nullptr;
   if (L.o_wide) {
-    m.requantize_uniform_wide(o_q30, L.o_to_int8, C, s->q16);
+    m.kernels->requantize_uniform_wide(o_q30, L.o_to_int8, C, s->q16);
     split_wide(s->q16, C, s->q8, s->q8_lo);
     o_lo = s->q8_lo;
   } else {
-    m.requantize_uniform_int8(o_q30, L.o_to_int8, C, s->q8);
+    m.kernels->requantize_uniform_int8(o_q30, L.o_to_int8, C, s->q8);
   }
   project_add(m, L.attn_out, s->q8, o_lo, s);
 }
@@ -222,7 +178,7 @@ void pmem_heads(void* ctx, int64_t h_begin, int64_t h_end) {
     int32_t* r = j.s->r_acc + h * d;
     int64_t* r64 = j.s->r_acc64 + h * d;  // int16 M_v: Σ p'·M_v can pass 2^31 (set after the banks)
     int64_t* dot64 = j.s->pmem_dot64 + slot * N;
-    int32_t* r_lo = j.s->u + h * d;  // free while the heads run (the pmem key projection is consumed)
+    int32_t* r_lo = j.s->r_lo + h * d;
     for (int64_t i = 0; i < d; ++i) r[i] = r_lo[i] = 0;
     for (int64_t p = 0; p < P; ++p) {
       const int64_t bank = (p * H + h) * N;
@@ -248,42 +204,42 @@ void pmem_heads(void* ctx, int64_t h_begin, int64_t h_end) {
       // out[n] = q·plane[n]; quads: the same plane in column quads (ops/int8/matvec_q16_quads.h), or null.
       auto q_dot = [&](const int8_t* plane, const int8_t* quads, const int32_t* rowsum, int32_t* out) {
         if (quads) {
-          m.matvec_q16_quads(quads + bank * d, N, d, q, out);
+          m.kernels->matvec_q16_quads(quads + bank * d, N, d, q, out);
           return;
         }
         if (one_pass) {
-          m.matvec_q16(plane, N, d, q, out);
+          m.kernels->matvec_q16(plane, N, d, q, out);
           return;
         }
-        m.matvec(plane, N, d, hi, out);
-        m.matvec(plane, N, d, lo, probs);
+        m.kernels->matvec(plane, N, d, hi, out);
+        m.kernels->matvec(plane, N, d, lo, probs);
         for (int64_t n = 0; n < N; ++n) out[n] = out[n] * 256 + probs[n] + 128 * rowsum[bank + n];
       };
       q_dot(L.mem_k + bank * d, L.mem_k_quads, L.mem_k_rowsum, scores);
       // p'_n = p_n·s_mv[n]/(P·max s_mv) ≤ p_n/P: Σ over banks and slots ≤ 2^23·127 < 2^31.
       if (!L.mem_k_lo) {
         // Q15·int8 → Q16 scores → softmax → value weights in one kernel (ops/int8/pmem_weights.h).
-        m.pmem_weights(scores, L.mem_k_score + bank, L.mem_v_weight + bank, N, kScoreFracBits, scores, probs,
-                       value_rows, value_bytes);
+        m.kernels->pmem_weights(scores, L.mem_k_score + bank, L.mem_v_weight + bank, N, kScoreFracBits, scores,
+                                probs, value_rows, value_bytes);
       } else {
         // int16 M_k = 255·K_hi + K_lo (ops/int8/matvec_wide.h): q·M = 255·(q·K_hi) + q·K_lo in int64.
         for (int64_t n = 0; n < N; ++n) dot64[n] = 255 * int64_t(scores[n]);
         q_dot(L.mem_k_lo + bank * d, L.mem_k_lo_quads, L.mem_k_lo_rowsum, scores);
         for (int64_t n = 0; n < N; ++n) dot64[n] += scores[n];
-        m.requantize64(dot64, L.mem_k_score + bank, nullptr, N, scores);  // SIMD, same bits
-        m.softmax_q23(scores, N, kScoreFracBits, probs);
-        m.requantize_each(probs, L.mem_v_weight + bank, N, probs);
+        m.kernels->requantize64(dot64, L.mem_k_score + bank, nullptr, N, scores);  // SIMD, same bits
+        m.kernels->softmax_q23(scores, N, kScoreFracBits, probs);
+        m.kernels->requantize_each(probs, L.mem_v_weight + bank, N, probs);
       }
       // r += Σ_n p'_n·M_v[n] (SIMD, same bits; ops/int8/axpy_int8.h, or axpy_quads.h on the quad layout
       // made at load). int16 M_v = 255·V_hi + V_lo: Σ p'·V_hi and Σ p'·V_lo each stay below 2^23·127
       // (int32, the same kernel); they are combined in int64 after the last bank.
       if (L.mem_v_quads) {
-        m.axpy_quads(probs, L.mem_v_quads + bank * d, N, d, r);
-        if (L.mem_v_lo) m.axpy_quads(probs, L.mem_v_lo_quads + bank * d, N, d, r_lo);
+        m.kernels->axpy_quads(probs, L.mem_v_quads + bank * d, N, d, r);
+        if (L.mem_v_lo) m.kernels->axpy_quads(probs, L.mem_v_lo_quads + bank * d, N, d, r_lo);
         continue;
       }
-      m.axpy(probs, L.mem_v + bank * d, N, d, r);
-      if (L.mem_v_lo) m.axpy(probs, L.mem_v_lo + bank * d, N, d, r_lo);
+      m.kernels->axpy(probs, L.mem_v + bank * d, N, d, r);
+      if (L.mem_v_lo) m.kernels->axpy(probs, L.mem_v_lo + bank * d, N, d, r_lo);
     }
     if (L.mem_v_lo)
       for (int64_t i = 0; i < d; ++i) r64[i] = 255 * int64_t(r[i]) + r_lo[i];
@@ -294,11 +250,11 @@ void pmem_heads(void* ctx, int64_t h_begin, int64_t h_end) {
 void persistent_memory(const Int8Model& m, const Int8Layer& L, int64_t layer, Int8State* s) {
   const int64_t C = m.n_embd, H = m.n_head, d = m.head_dim;
   const int8_t* h_lo = norm_site(m, s->x, L.ln2_eps, L.ln2_inv_scale, L.h2_wide, s);
-  project_to_int32(m, L.pmem_k, s->q8, h_lo, s, s->u);
+  project_to_int32(m, L.pmem_k, s->q8, h_lo, s, s->pmem_proj);
   int32_t* state = s->pmem_state + layer * C;
-  m.mix_heads(state, s->u, L.pmem_decay_q31, L.pmem_keep_q31, 31, H, d, state);  // the leaky average
-  int16_t* query = reinterpret_cast<int16_t*>(s->w_cur);  // C int16 fit in C int32 (w_cur is free here)
-  m.l2norm(state, H, d, query);
+  m.kernels->mix_heads(state, s->pmem_proj, L.pmem_decay_q31, L.pmem_keep_q31, 31, H, d, state);  // the leaky average
+  int16_t* query = s->pmem_query;
+  m.kernels->l2norm(state, H, d, query);
   PmemJob job{&m, &L, query, s};
   if (m.parallel_for && H > 1 && 2 * m.pmem_count * H * m.pmem_size * d >= kMinParallelBytes)
     m.parallel_for(m.executor, H, pmem_heads, &job);
@@ -307,59 +263,20 @@ void persistent_memory(const Int8Model& m, const Int8Layer& L, int64_t layer, In
   const int8_t* r_lo = nullptr;
   if (L.r_wide) {
     if (L.mem_v_lo)
-      requantize64_uniform_to_wide(s->r_acc64, L.r_to_int8, C, s->q16);
+      m.kernels->requantize64_uniform_wide(s->r_acc64, L.r_to_int8, C, s->q16);
     else
-      m.requantize_uniform_wide(s->r_acc, L.r_to_int8, C, s->q16);
+      m.kernels->requantize_uniform_wide(s->r_acc, L.r_to_int8, C, s->q16);
     split_wide(s->q16, C, s->q8, s->q8_lo);
     r_lo = s->q8_lo;
   } else if (L.mem_v_lo) {
-    requantize64_uniform_to_int8(s->r_acc64, L.r_to_int8, C, s->q8);
+    m.kernels->requantize64_uniform_int8(s->r_acc64, L.r_to_int8, C, s->q8);
   } else {
-    m.requantize_uniform_int8(s->r_acc, L.r_to_int8, C, s->q8);
+    m.kernels->requantize_uniform_int8(s->r_acc, L.r_to_int8, C, s->q8);
   }
   project_add(m, L.pmem_out, s->q8, r_lo, s);
 }
 
 }  // namespace
-
-size_t int8_state_bytes(const Int8Model& m, int64_t capacity) { return layout(m, capacity).total; }
-
-void int8_state_bind(const Int8Model& m, int64_t capacity, void* arena, Int8State* s) {
-  const Layout l = layout(m, capacity);
-  auto* base = static_cast<unsigned char*>(arena);
-  s->capacity = capacity;
-  s->x = reinterpret_cast<int32_t*>(base + l.x);
-  s->u = reinterpret_cast<int32_t*>(base + l.u);
-  s->w_cur = reinterpret_cast<int32_t*>(base + l.w_cur);
-  s->acc = reinterpret_cast<int32_t*>(base + l.acc);
-  s->q8 = reinterpret_cast<int8_t*>(base + l.q8);
-  s->q8_lo = reinterpret_cast<int8_t*>(base + l.q8_lo);
-  s->q16 = reinterpret_cast<int16_t*>(base + l.q16);
-  s->acc64 = reinterpret_cast<int64_t*>(base + l.acc64);
-  s->r_acc64 = reinterpret_cast<int64_t*>(base + l.r_acc64);
-  s->pmem_dot64 = reinterpret_cast<int64_t*>(base + l.pmem_dot64);
-  s->logits = reinterpret_cast<int32_t*>(base + l.logits);
-  s->scores = reinterpret_cast<int32_t*>(base + l.scores);
-  s->probs = reinterpret_cast<int32_t*>(base + l.probs);
-  s->pmem_scores = reinterpret_cast<int32_t*>(base + l.pmem_scores);
-  s->pmem_probs = reinterpret_cast<int32_t*>(base + l.pmem_probs);
-  s->pmem_split = reinterpret_cast<int8_t*>(base + l.pmem_split);
-  s->o_acc = reinterpret_cast<int64_t*>(base + l.o_acc);
-  s->r_acc = reinterpret_cast<int32_t*>(base + l.r_acc);
-  s->attn_scratch = reinterpret_cast<int32_t*>(base + l.attn_scratch);
-  s->key_state = reinterpret_cast<int32_t*>(base + l.key_state);
-  s->pmem_state = reinterpret_cast<int32_t*>(base + l.pmem_state);
-  s->w_prev = reinterpret_cast<int32_t*>(base + l.w_prev);
-  s->key_cache = reinterpret_cast<int16_t*>(base + l.key_cache);
-  s->value_cache = reinterpret_cast<int16_t*>(base + l.value_cache);
-  int8_state_reset(m, s);
-}
-
-void int8_state_reset(const Int8Model& m, Int8State* s) {
-  const int64_t LC = m.n_layer * m.n_embd;
-  for (int64_t i = 0; i < LC; ++i) s->key_state[i] = s->pmem_state[i] = s->w_prev[i] = 0;
-  s->position = 0;  // caches are overwritten before they are read
-}
 
 void int8_forward_token(const Int8Model& m, Int8State* s, int32_t token, int32_t* logits) {
   embed(m, token, s->x);

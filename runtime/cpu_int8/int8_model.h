@@ -9,7 +9,7 @@
 
 #include "ops/fixed/attention_fixed.h"
 #include "ops/int8/fixed_point.h"
-#include "ops/int8/matvec_int8.h"
+#include "ops/int8/int8_kernels.h"
 
 namespace tessera::int8 {
 
@@ -59,10 +59,10 @@ struct Int8Layer {
   const int8_t* mem_k_lo = nullptr;        // low planes of int16 M_k / M_v (null: int8)
   const int32_t* mem_k_lo_rowsum = nullptr;
   const int8_t* mem_v_lo = nullptr;
-  // M_v / its low plane in slot quads (ops/int8/axpy_quads.h), set at load when Int8Model::axpy_quads is.
+  // M_v / its low plane in slot quads (ops/int8/axpy_quads.h), set at load when the kernels have axpy_quads.
   const int8_t* mem_v_quads = nullptr;
   const int8_t* mem_v_lo_quads = nullptr;
-  // M_k / its low plane in column quads (ops/int8/matvec_q16_quads.h), set when Int8Model::matvec_q16_quads is.
+  // M_k / its low plane in column quads (ops/int8/matvec_q16_quads.h), set when the kernels have matvec_q16_quads.
   const int8_t* mem_k_quads = nullptr;
   const int8_t* mem_k_lo_quads = nullptr;
   const int32_t* mem_k_rowsum = nullptr;  // [P·H·N] Σ_i M_k[n][i] (for the split-query dot, int8_forward.cpp)
@@ -80,6 +80,9 @@ struct Int8Model {
   bool attention_softmax = true;
   ops::fixed::FixedRowTransform attention_transform;
   int64_t attention_scratch_words_per_key = 0;  // scratch = this · capacity (+ 1)
+  // Unit values cached as Q7 int8 (ops/int8/value_sum_int8.h; `tessera quantize --value-cache int8`)
+  // instead of Q15 int16: half the value cache, a different (coarser) numerics.
+  bool value_cache_int8 = false;
   const int8_t* token_embd = nullptr;                // [V, C]
   const int16_t* token_embd_wide = nullptr;          // [V, C] when the embedding is int16 (then token_embd is null)
   const QuantizedMultiplier* embd_requant = nullptr;  // [V] s_e[v] / s_x
@@ -88,30 +91,11 @@ struct Int8Model {
   bool out_wide = false;  // final LayerNorm output is an int16 site
   Int8Matrix output;  // [V, C] → int32 logits at s_logit (a per-model constant)
   const Int8Layer* layers = nullptr;
-  ops::int8::MatvecFn matvec = ops::int8::matvec_i8_portable;
-  ops::int8::AxpyFn axpy = ops::int8::axpy_i8_portable;  // the persistent memory's Σ p'·M_v
-  ops::int8::AxpyQuadsFn axpy_quads = nullptr;  // the same on M_v in slot quads (VNNI); null: `axpy`
-  ops::int8::ValueSumFn value_sum = ops::int8::value_sum_i16_portable;  // the attention's Σ p·v̂
-  ops::int8::MatvecQ16Fn matvec_q16 = ops::int8::matvec_q16_portable;  // q·M_k in one pass
-  ops::int8::RequantizeFn requantize_each = ops::int8::requantize_each_portable;  // per-slot requantisation
-  ops::int8::SoftmaxQ23Fn softmax_q23 = ops::int8::softmax_fixed_q23;  // persistent-memory and contextual softmax
-  ops::int8::PmemWeightsFn pmem_weights = ops::int8::pmem_weights_portable;  // per-bank slot weights (int8 M_k)
-  ops::int8::MixHeadsFn mix_heads = ops::int8::mix_heads_fixed;  // leaky averages and the value mix
-  // One multiplier for all values, saturated to int8 / the int16 range (attention and memory outputs).
-  ops::int8::RequantizeUniformInt8Fn requantize_uniform_int8 = ops::int8::requantize_uniform_to_int8;
-  ops::int8::RequantizeUniformWideFn requantize_uniform_wide = ops::int8::requantize_uniform_to_wide;
-  ops::int8::MatvecQ16QuadsFn matvec_q16_quads = nullptr;  // q·M_k on M_k in column quads (VNNI); null: below
-  // int32 accumulators (+ bias) → int32, and → residual += (same bits, SIMD).
-  ops::int8::RequantizeRowsFn requantize_rows = ops::int8::requantize_to_int32;
-  ops::int8::RequantizeRowsFn requantize_rows_add = ops::int8::requantize_add_to_int32;
-  // int64 accumulators → int32 (wide projections, int16 M_k scores) and → residual += (same bits, SIMD).
-  ops::int8::Requantize64Fn requantize64 = ops::int8::requantize64_to_int32;
-  ops::int8::Requantize64Fn requantize64_add = ops::int8::requantize64_add_to_int32;
-  ops::int8::LayerNormFn layernorm = ops::int8::layernorm_fixed;  // LN1, LN2, the final norm
-  ops::int8::LayerNormWideFn layernorm_wide = ops::int8::layernorm_fixed_wide;
-  ops::int8::L2NormFn l2norm = ops::int8::l2norm_fixed_q15;  // per-head unit keys, values, pmem queries
-  ops::int8::CosScoresFn cos_scores = ops::int8::cos_scores_portable;  // the contextual q·k scores
-  bool pmem_byte_split = false;  // q·M_k on `matvec` with the query's byte split instead (int8_forward.cpp)
+  // The kernels of one instruction set (ops/int8/int8_kernels.h), chosen once at load; every call of the
+  // forward goes through them. The axpy_quads / matvec_q16_quads entries run only on memories the plan
+  // re-laid out for them (Int8Layer::mem_v_quads, mem_k_quads).
+  const ops::int8::Int8Kernels* kernels = &ops::int8::int8_kernels_for(ops::int8::Isa::kPortable);
+  bool pmem_byte_split = false;  // q·M_k on `kernels->matvec` with the query's byte split instead (int8_forward.cpp)
   // Optional executor (the backend's thread pool): runs fn(ctx, begin, end) over disjoint ranges
   // covering [0, n) and returns when all are done. Null: everything runs on the calling thread.
   // Results never depend on it (each range writes its own outputs with the same integer math).

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "ops/attention_fixed_method.h"
 #include "ops/int8/matvec_wide.h"
 #include "ops/int8/softmax_fixed.h"
 
@@ -23,10 +24,6 @@ QuantizedMultiplier quantize_multiplier(double m) {
 }
 
 namespace {
-
-std::string block_name(int64_t layer, const std::string& suffix) {
-  return "blk." + std::to_string(layer) + "." + suffix;
-}
 
 std::string shape_str(const std::vector<int64_t>& s) {
   std::string out = "[";
@@ -205,49 +202,55 @@ class Builder {
   }
 
   Status layer(int64_t l, Int8Layer* L) {
+    using namespace tensor_names;
+    const auto name = [l](const char* suffix) { return block(l, suffix); };  // "blk.<l>.<suffix>"
     const int64_t C = hp_.n_embd, H = hp_.n_head, d = hp_.head_dim(), N = hp_.pmem_size, P = hp_.pmem_count;
-    auto as = scales(block_name(l, int8_names::kLayerActivationScales), {int8_names::kLayerScaleCount});
+    auto as = scales(layer_activation_scales(l), {kLayerScaleCount});
     if (!as.ok()) return as.status();
-    const std::vector<double>& s = *as;
-    using namespace int8_names;
-    auto bits = activation_bits(block_name(l, kActivationBits), kLayerScaleCount, {kH1, kO, kH2, kR});
+    // The layer's scales, by site.
+    const auto s = [&as](LayerSite site) { return (*as)[size_t(site)]; };
+    std::vector<int> operand_sites;
+    for (LayerSite site : kLayerSites)
+      if (is_operand_site(site)) operand_sites.push_back(int(site));
+    auto bits = activation_bits(layer_activation_bits(l), kLayerScaleCount, operand_sites);
     if (!bits.ok()) return bits.status();
-    L->h1_wide = (*bits)[kH1] == 16;
-    L->o_wide = (*bits)[kO] == 16;
-    L->h2_wide = (*bits)[kH2] == 16;
-    L->r_wide = (*bits)[kR] == 16;
+    const auto wide = [&bits](LayerSite site) { return (*bits)[size_t(site)] == 16; };
+    using enum LayerSite;
+    L->h1_wide = wide(kH1);
+    L->o_wide = wide(kO);
+    L->h2_wide = wide(kH2);
+    L->r_wide = wide(kR);
     const double eps = hp_.layer_norm_eps;
     L->ln1_eps = uint64_t(std::llround(eps / (s_x_ * s_x_)));
-    L->ln1_inv_scale = quantize_multiplier(1.0 / s[kH1]);
-    for (const char* n : {"attn_norm.weight", "attn_value_scale", "pmem_norm.weight", "pmem_query_scale",
-                          "pmem_value_scale"})
-      if (Status st = must_be_folded(block_name(l, n)); !st.ok()) return st;
+    L->ln1_inv_scale = quantize_multiplier(1.0 / s(kH1));
+    for (const char* n : {kAttnNorm, kAttnValueScale, kPmemNorm, kPmemQueryScale, kPmemValueScale})
+      if (Status st = must_be_folded(name(n)); !st.ok()) return st;
     for (const char* n : {"attn_norm.bias", "pmem_norm.bias"})
-      if (find_(block_name(l, n)))
-        return error(StatusCode::kCorruptFile, "tensor '" + block_name(l, n) + "': LayerNorm bias must be folded");
-    if (Status st = matrix(block_name(l, "attn_k.weight"), C, C, s[kH1], s[kU], &L->attn_k); !st.ok()) return st;
-    if (Status st = matrix(block_name(l, "attn_v.weight"), C, C, s[kH1], s[kW], &L->attn_v); !st.ok()) return st;
-    if (Status st = matrix(block_name(l, "attn_output.weight"), C, C, s[kO], s_x_, &L->attn_out); !st.ok()) return st;
-    if (Status st = decay(block_name(l, "attn_key_decay"), &L->key_decay_q31, &L->key_keep_q31); !st.ok()) return st;
-    auto mix = per_head(block_name(l, "attn_value_mix"));
+      if (find_(name(n)))
+        return error(StatusCode::kCorruptFile, "tensor '" + name(n) + "': LayerNorm bias must be folded");
+    if (Status st = matrix(name(kAttnK), C, C, s(kH1), s(kU), &L->attn_k); !st.ok()) return st;
+    if (Status st = matrix(name(kAttnV), C, C, s(kH1), s(kW), &L->attn_v); !st.ok()) return st;
+    if (Status st = matrix(name(kAttnOut), C, C, s(kO), s_x_, &L->attn_out); !st.ok()) return st;
+    if (Status st = decay(name(kAttnDecay), &L->key_decay_q31, &L->key_keep_q31); !st.ok()) return st;
+    auto mix = per_head(name(kAttnValueMix));
     if (!mix.ok()) return mix.status();
     int32_t* mix_q24 = new_integers(size_t(H));
     int32_t* keep_q24 = new_integers(size_t(H));
     for (int64_t h = 0; h < H; ++h) {
       if (std::fabs((*mix)[size_t(h)]) > 100)
-        return error(StatusCode::kUnsupported, block_name(l, "attn_value_mix") + ": |c| > 100 does not fit Q24");
+        return error(StatusCode::kUnsupported, name(kAttnValueMix) + ": |c| > 100 does not fit Q24");
       mix_q24[h] = int32_t(std::nearbyint((*mix)[size_t(h)] * 16777216.0));
       keep_q24[h] = (int32_t(1) << 24) - mix_q24[h];
     }
     L->value_mix_q24 = mix_q24;
     L->value_keep_q24 = keep_q24;
-    auto beta = per_head(block_name(l, "attn_key_scale"));
+    auto beta = per_head(name(kAttnKeyScale));
     if (!beta.ok()) return beta.status();
     QuantizedMultiplier* sm = new_multipliers(size_t(H));
     for (int64_t h = 0; h < H; ++h) {
       const double b2 = double((*beta)[size_t(h)]) * (*beta)[size_t(h)];
       if (!(b2 > 0) || b2 >= 32768)
-        return error(StatusCode::kUnsupported, block_name(l, "attn_key_scale") + ": β² must lie in (0, 32768) for Q16 scores");
+        return error(StatusCode::kUnsupported, name(kAttnKeyScale) + ": β² must lie in (0, 32768) for Q16 scores");
       sm[h] = quantize_multiplier(b2 * std::ldexp(1.0, kScoreFracBits - 30));
     }
     L->score_multiplier = sm;
@@ -262,20 +265,20 @@ class Builder {
       ts[h] = {q.multiplier, q.shift};
     }
     L->transform_scale = ts;
-    L->o_to_int8 = quantize_multiplier(std::ldexp(1.0, -30) / s[kO]);
+    L->o_to_int8 = quantize_multiplier(std::ldexp(1.0, -30) / s(kO));
     L->has_pmem = !hp_.attn_only;
     if (!L->has_pmem) return {};
     L->ln2_eps = L->ln1_eps;
-    L->ln2_inv_scale = quantize_multiplier(1.0 / s[kH2]);
-    if (Status st = matrix(block_name(l, "pmem_k.weight"), C, C, s[kH2], s[kU2], &L->pmem_k); !st.ok()) return st;
-    if (Status st = matrix(block_name(l, "pmem_output.weight"), C, C, s[kR], s_x_, &L->pmem_out); !st.ok()) return st;
-    if (Status st = decay(block_name(l, "pmem_key_decay"), &L->pmem_decay_q31, &L->pmem_keep_q31); !st.ok()) return st;
+    L->ln2_inv_scale = quantize_multiplier(1.0 / s(kH2));
+    if (Status st = matrix(name(kPmemK), C, C, s(kH2), s(kU2), &L->pmem_k); !st.ok()) return st;
+    if (Status st = matrix(name(kPmemOut), C, C, s(kR), s_x_, &L->pmem_out); !st.ok()) return st;
+    if (Status st = decay(name(kPmemDecay), &L->pmem_decay_q31, &L->pmem_keep_q31); !st.ok()) return st;
     const std::vector<int64_t> mem_shape = {P, H, N, d}, slot_shape = {P, H, N};
-    if (Status st = planes(block_name(l, "pmem_mem_k"), mem_shape, &L->mem_k, &L->mem_k_lo); !st.ok()) return st;
-    if (Status st = planes(block_name(l, "pmem_mem_v"), mem_shape, &L->mem_v, &L->mem_v_lo); !st.ok()) return st;
-    auto smk = scales(block_name(l, "pmem_mem_k.scale"), slot_shape);
+    if (Status st = planes(name(kPmemMemK), mem_shape, &L->mem_k, &L->mem_k_lo); !st.ok()) return st;
+    if (Status st = planes(name(kPmemMemV), mem_shape, &L->mem_v, &L->mem_v_lo); !st.ok()) return st;
+    auto smk = scales(name(kPmemMemK) + ".scale", slot_shape);
     if (!smk.ok()) return smk.status();
-    auto smv = scales(block_name(l, "pmem_mem_v.scale"), slot_shape);
+    auto smv = scales(name(kPmemMemV) + ".scale", slot_shape);
     if (!smv.ok()) return smv.status();
     const size_t slots = size_t(P * H * N);
     QuantizedMultiplier* ks = new_multipliers(slots);
@@ -299,34 +302,21 @@ class Builder {
     L->mem_k_rowsum = rowsums(L->mem_k);
     if (L->mem_k_lo) L->mem_k_lo_rowsum = rowsums(L->mem_k_lo);
     L->mem_v_weight = vw;
-    L->r_to_int8 = quantize_multiplier(max_v * std::ldexp(1.0, -ops::int8::kProbabilityFracBits) / s[kR]);
+    L->r_to_int8 = quantize_multiplier(max_v * std::ldexp(1.0, -ops::int8::kProbabilityFracBits) / s(kR));
     return {};
   }
 
   // The contextual memory's transform: softmax (ops/int8, Q23) or an ops/fixed integer kernel.
   Status attention() {
-    using ops::fixed::FixedKind;
     Int8Model& m = plan_.model;
     const AttentionMethod& am = hp_.method;
     m.attention_softmax = am.kind == AttentionKind::kSoftmax;
-    ops::fixed::FixedRowTransform& t = m.attention_transform;
-    switch (am.kind) {
-      case AttentionKind::kSoftmax: break;  // ops/int8 softmax_q23, not an ops/fixed row transform
-      case AttentionKind::kSparsemax: t.kind = FixedKind::kSparsemax; break;
-      case AttentionKind::kEntmax15: t.kind = FixedKind::kEntmax15; break;
-      case AttentionKind::kEntmax43: t.kind = FixedKind::kEntmax43; break;
-      case AttentionKind::kReluMax:
-        t.kind = FixedKind::kReluMax;
-        if (!(am.relumax_b > 0 && am.relumax_b < 2048))
-          return error(StatusCode::kUnsupported, "cpu-int8: relumax margin b must lie in (0, 2048) for Q11.20");
-        t.relu_bias_q20 = int32_t(std::nearbyint(am.relumax_b * 1048576.0));
-        break;
-      case AttentionKind::kTopKSoftmax: t.kind = FixedKind::kTopKSoftmax; t.top_k = am.top_k; break;
-      case AttentionKind::kTopKUniform: t.kind = FixedKind::kTopKUniform; t.top_k = am.top_k; break;
-      default:
-        return error(StatusCode::kUnsupported, "cpu-int8 has no integer kernel for attention method '" + am.name() +
-                                                   "' (general entmax α and norm_relu have no exact integer form)");
+    if (!m.attention_softmax) {
+      auto t = ops::fixed_transform_for(am);  // the one method → ops/fixed mapping (range checks included)
+      if (!t.ok()) return error(StatusCode::kUnsupported, "cpu-int8: " + t.status().message());
+      m.attention_transform = *t;
     }
+    const ops::fixed::FixedRowTransform& t = m.attention_transform;
     // Scratch words per key: measured at a large n so the per-key factor covers every row length.
     const size_t big = 1 << 16;
     m.attention_scratch_words_per_key =
@@ -338,20 +328,25 @@ class Builder {
     if (!hp_.pre_ln) return error(StatusCode::kUnsupported, "cpu-int8 runs pre-LN models only (pre_ln = false)");
     if (Status st = attention(); !st.ok()) return st;
     const int64_t V = hp_.vocab_size, C = hp_.n_embd;
-    auto gs = scales(int8_names::kModelActivationScales, {3});
+    auto gs = scales(kActivationScales, {kModelSiteCount});
     if (!gs.ok()) {
-      if (find_("token_embd.weight") && find_("token_embd.weight")->dtype != DType::kI8)
+      if (find_(tensor_names::kTokenEmbd) && find_(tensor_names::kTokenEmbd)->dtype != DType::kI8)
         return error(StatusCode::kInvalidArgument,
                      "is not an int8 model (token_embd.weight is " +
-                         std::string(dtype_name(find_("token_embd.weight")->dtype)) +
+                         std::string(dtype_name(find_(tensor_names::kTokenEmbd)->dtype)) +
                          "); the cpu-int8 backend needs `tessera quantize --int8 IN OUT.gguf`");
       return gs.status();
     }
-    s_x_ = (*gs)[0];
-    auto gbits = activation_bits(int8_names::kActivationBits, 3, {1});
+    s_x_ = (*gs)[size_t(ModelSite::kResidual)];
+    auto gbits = activation_bits(kActivationBits, kModelSiteCount, {int(ModelSite::kFinalNorm)});
     if (!gbits.ok()) return gbits.status();
-    plan_.model.out_wide = (*gbits)[1] == 16;
-    const double s_hout = (*gs)[1], s_logit = (*gs)[2];
+    plan_.model.out_wide = (*gbits)[size_t(ModelSite::kFinalNorm)] == 16;
+    if (find_(kValueCacheBits)) {  // absent: Q15 values (16 bits)
+      auto vbits = activation_bits(kValueCacheBits, 1, {0});  // checks I32 [1] ∈ {8, 16}
+      if (!vbits.ok()) return vbits.status();
+      plan_.model.value_cache_int8 = (*vbits)[0] == 8;
+    }
+    const double s_hout = (*gs)[size_t(ModelSite::kFinalNorm)], s_logit = (*gs)[size_t(ModelSite::kLogits)];
     Int8Model& m = plan_.model;
     m.vocab_size = V;
     m.n_embd = C;
@@ -361,26 +356,26 @@ class Builder {
     m.pmem_size = hp_.attn_only ? 0 : hp_.pmem_size;
     m.pmem_count = hp_.attn_only ? 0 : hp_.pmem_count;
     m.mask_offset = hp_.mask_offset;
-    if (const Tensor* t = find_("token_embd.weight"); t && t->dtype == DType::kI16) {
-      auto e = require("token_embd.weight", DType::kI16, {V, C});
+    if (const Tensor* t = find_(tensor_names::kTokenEmbd); t && t->dtype == DType::kI16) {
+      auto e = require(tensor_names::kTokenEmbd, DType::kI16, {V, C});
       if (!e.ok()) return e.status();
       m.token_embd_wide = reinterpret_cast<const int16_t*>((*e)->data);  // |q| ≤ 32512: any int16 fits int32 math
     } else {
-      auto e = int8_weights("token_embd.weight", {V, C});
+      auto e = int8_weights(tensor_names::kTokenEmbd, {V, C});
       if (!e.ok()) return e.status();
       m.token_embd = *e;
     }
-    auto es = scales("token_embd.weight.scale", {V});
+    auto es = scales(std::string(tensor_names::kTokenEmbd) + ".scale", {V});
     if (!es.ok()) return es.status();
     QuantizedMultiplier* er = new_multipliers(size_t(V));
     for (int64_t v = 0; v < V; ++v) er[v] = quantize_multiplier((*es)[size_t(v)] / s_x_);
     m.embd_requant = er;
-    if (Status st = must_be_folded("output_norm.weight"); !st.ok()) return st;
+    if (Status st = must_be_folded(tensor_names::kOutputNorm); !st.ok()) return st;
     if (find_("output_norm.bias"))
       return error(StatusCode::kCorruptFile, "tensor 'output_norm.bias': LayerNorm bias must be folded");
     m.out_eps = uint64_t(std::llround(hp_.layer_norm_eps / (s_x_ * s_x_)));
     m.out_inv_scale = quantize_multiplier(1.0 / s_hout);
-    if (Status st = matrix("output.weight", V, C, s_hout, s_logit, &m.output); !st.ok()) return st;
+    if (Status st = matrix(tensor_names::kOutput, V, C, s_hout, s_logit, &m.output); !st.ok()) return st;
     plan_.logit_scale = s_logit;
     plan_.layers.resize(size_t(hp_.n_layer));
     for (int64_t l = 0; l < hp_.n_layer; ++l)
@@ -400,17 +395,15 @@ class Builder {
 }  // namespace
 
 Result<std::unique_ptr<Int8Plan>> build_int8_plan(const HParams& hp, const TensorLookup& find,
-                                                   const std::string& source, ops::int8::MatvecKernel kernel,
+                                                   const std::string& source, const ops::int8::Int8Kernels& kernels,
                                                    const SupersededFn& superseded) {
   auto plan = std::make_unique<Int8Plan>();
   Builder b(hp, find, source, *plan);
   if (Status st = b.build(); !st.ok()) return st;
-  const ops::int8::MatvecKernel resolved = ops::int8::resolve_matvec_kernel(kernel);
-  plan->model.matvec = ops::int8::matvec_function(resolved);
-  plan->model.axpy = ops::int8::axpy_function(resolved);
-  plan->model.value_sum = ops::int8::value_sum_function(resolved);
-  // Persistent memories re-laid out once here for the VNNI kernels: every bank of N slots × head_dim, in
-  // the plan's own storage; the file's copy is then superseded (the hot path reads only the new one).
+  plan->model.kernels = &kernels;
+  // Persistent memories re-laid out once here for the kernels that want another layout: every bank of N
+  // slots × head_dim, in the plan's own storage; the file's copy is then superseded (the hot path reads
+  // only the new one).
   const int64_t N = plan->model.pmem_size, banks = plan->model.pmem_count * plan->model.n_head,
                 dd = plan->model.head_dim;
   auto relaid = [&](const int8_t* src, void (*layout)(const int8_t*, int64_t, int64_t, int8_t*)) -> const int8_t* {
@@ -420,42 +413,21 @@ Result<std::unique_ptr<Int8Plan>> build_int8_plan(const HParams& hp, const Tenso
     if (superseded) superseded(src, out.size());
     return out.data();
   };
-  // The VNNI value sum wants M_v in slot quads (N a multiple of 4).
-  if (ops::int8::AxpyQuadsFn quads = ops::int8::axpy_quads_function(resolved); quads && N % 4 == 0) {
-    plan->model.axpy_quads = quads;
+  // The quads value sum wants M_v in slot quads (N a multiple of 4).
+  if (kernels.axpy_quads && N % 4 == 0)
     for (Int8Layer& L : plan->layers) {
       if (!L.has_pmem) continue;
       L.mem_v_quads = relaid(L.mem_v, ops::int8::axpy_quads_layout);
       L.mem_v_lo_quads = relaid(L.mem_v_lo, ops::int8::axpy_quads_layout);
     }
-  }
-  plan->model.matvec_q16 = ops::int8::matvec_q16_function(resolved);
-  plan->model.requantize_each = ops::int8::requantize_function(resolved);
-  plan->model.softmax_q23 = ops::int8::softmax_function(resolved);
-  plan->model.pmem_weights = ops::int8::pmem_weights_function(resolved);
-  plan->model.mix_heads = ops::int8::mix_heads_function(resolved);
-  plan->model.requantize_uniform_int8 = ops::int8::requantize_uniform_int8_function(resolved);
-  plan->model.requantize_uniform_wide = ops::int8::requantize_uniform_wide_function(resolved);
-  plan->model.cos_scores = ops::int8::cos_scores_function(resolved);
-  plan->model.l2norm = ops::int8::l2norm_function(resolved);
-  plan->model.layernorm = ops::int8::layernorm_function(resolved);
-  plan->model.layernorm_wide = ops::int8::layernorm_wide_function(resolved);
-  plan->model.requantize64 = ops::int8::requantize64_function(resolved);
-  plan->model.requantize_rows = ops::int8::requantize_rows_function(resolved);
-  plan->model.requantize_rows_add = ops::int8::requantize_rows_add_function(resolved);
-  plan->model.requantize64_add = ops::int8::requantize64_add_function(resolved);
-  // q·M_k on VNNI: M_k in column quads (16 slots per vpdpbusd, no row reductions), for d % 4 == 0.
-  if (ops::int8::MatvecQ16QuadsFn quads = ops::int8::matvec_q16_quads_function(resolved); quads && dd % 4 == 0) {
-    plan->model.matvec_q16_quads = quads;
+  // q·M_k on column quads (no row reductions), for d % 4 == 0.
+  if (kernels.matvec_q16_quads && dd % 4 == 0)
     for (Int8Layer& L : plan->layers) {
       if (!L.has_pmem) continue;
       L.mem_k_quads = relaid(L.mem_k, ops::int8::matvec_q16_quads_layout);
       L.mem_k_lo_quads = relaid(L.mem_k_lo, ops::int8::matvec_q16_quads_layout);
     }
-  }
-  // The VNNI kernel packs rows of 8 or 16 bytes (matvec_int8_avx512vnni.cpp): for those head widths two
-  // passes of it beat one pass of the int8 × int16 kernel. Same bits either way.
-  plan->model.pmem_byte_split = resolved == ops::int8::MatvecKernel::kAvx512Vnni && (dd == 8 || dd == 16);
+  plan->model.pmem_byte_split = kernels.matvec_packs_narrow_rows && (dd == 8 || dd == 16);
   return plan;
 }
 

@@ -1,7 +1,7 @@
 // Builds the integer-only Int8Model from a quantized model's tensors (host side, at load): checks
 // every tensor (presence, dtype, shape, finite positive scales, |q| ≤ 127) and derives the integer
 // requantisation parameters from the stored float scales. Floats are used here, never per token.
-// The GGUF layout it reads is documented in docs/format.md ("Quantized models").
+// The GGUF layout it reads is the int8 model description (int8_format.h).
 #pragma once
 
 #include <deque>
@@ -11,27 +11,12 @@
 #include <vector>
 
 #include "core/tensor.h"
+#include "cpu_int8/int8_format.h"
 #include "cpu_int8/int8_model.h"
 #include "model/hparams.h"
 #include "tessera/status.h"
 
 namespace tessera::int8 {
-
-// Extra tensor names of an --int8 GGUF (besides the canonical ones, with I8 weights + ".scale").
-namespace int8_names {
-// F32 [3]: s_x (residual stream), s_hout (final LayerNorm output), s_logit (int32 logits).
-inline constexpr const char* kModelActivationScales = "int8.activation_scales";
-// Per block "blk.<i>.int8.activation_scales", F32 [8]:
-//   s_h1 (LN1 out), s_u (key projection), s_w (value projection), s_o (attention output),
-//   s_h2 (LN2 out), s_u2 (pmem key projection), s_r (pmem output), 1 (reserved).
-inline constexpr const char* kLayerActivationScales = "int8.activation_scales";
-// Optional I32 companions "int8.activation_bits" [3] and "blk.<i>.int8.activation_bits" [8], same
-// order: 8 or 16 at the int8 sites (s_hout; s_h1, s_o, s_h2, s_r), 32 at int32 sites, 0 reserved.
-// Absent: every int8 site is 8 bits (files written before mixed precision).
-inline constexpr const char* kActivationBits = "int8.activation_bits";
-inline constexpr int kLayerScaleCount = 8;
-enum LayerScale { kH1 = 0, kU = 1, kW = 2, kO = 3, kH2 = 4, kU2 = 5, kR = 6 };
-}  // namespace int8_names
 
 // Real multiplier m > 0 → (M ∈ [2^30, 2^31), shift) with m ≈ M·2^(shift-31). m == 0 → {0, 0}.
 QuantizedMultiplier quantize_multiplier(double m);
@@ -39,7 +24,7 @@ QuantizedMultiplier quantize_multiplier(double m);
 struct Int8Plan {
   Int8Model model;
   double logit_scale = 0;  // s_logit: real logit = s_logit · int32 logit
-  // Owned storage the model points into (deque: element addresses never move).
+  // Owned storage the model points into (the kernel table is static) (deque: element addresses never move).
   std::vector<Int8Layer> layers;
   std::deque<std::vector<QuantizedMultiplier>> multipliers;
   std::deque<std::vector<int32_t>> integers;
@@ -56,10 +41,11 @@ using TensorLookup = std::function<const Tensor*(const std::string& name)>;
 // for models the fixed-point core cannot run (post-LN, attention methods without a fixed kernel).
 // `superseded` (optional) is told of each file tensor the plan replaces by its own copy (the
 // re-laid-out persistent memories) as soon as the copy exists: the hot path never reads the original,
-// so the loader may drop its pages (resident memory would hold both otherwise).
+// so the loader may drop its pages (resident memory would hold both otherwise). `kernels` is the table the
+// model runs (chosen once by the caller); the memories are re-laid out for its layout-dependent kernels.
 using SupersededFn = std::function<void(const void* data, size_t bytes)>;
 Result<std::unique_ptr<Int8Plan>> build_int8_plan(const HParams& hp, const TensorLookup& find,
-                                                   const std::string& source, ops::int8::MatvecKernel kernel,
+                                                   const std::string& source, const ops::int8::Int8Kernels& kernels,
                                                    const SupersededFn& superseded = {});
 
 }  // namespace tessera::int8

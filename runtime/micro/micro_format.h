@@ -10,7 +10,10 @@
 namespace tessera::micro {
 
 inline constexpr uint32_t kBlobMagic = 0x424D5354;  // "TSMB" read as a little-endian word
-inline constexpr uint32_t kBlobVersion = 1;
+// Version 2 adds ModelRecord::flags kValueCacheInt8; a blob without it is written as version 1 (the records
+// are the same), and this library reads both.
+inline constexpr uint32_t kBlobVersion = 2;
+inline constexpr uint32_t kBlobVersionInt16Values = 1;
 inline constexpr uint32_t kBlobAlignment = 16;  // the blob's start, and where the packer places arrays
 
 // Words [0, 4) of the header; the checksum covers every byte from offset 16 to total_bytes.
@@ -38,11 +41,13 @@ struct MatrixRecord {
 inline constexpr uint32_t kAttentionSoftmax = 1u << 0;
 inline constexpr uint32_t kEmbeddingWide = 1u << 1;  // token_embd is int16 [V, C]
 inline constexpr uint32_t kOutputWide = 1u << 2;
+inline constexpr uint32_t kValueCacheInt8 = 1u << 3;  // unit values cached as Q7 int8 (version 2 only)
+inline constexpr uint32_t kModelFlags = kAttentionSoftmax | kEmbeddingWide | kOutputWide | kValueCacheInt8;
 
 struct ModelRecord {
   uint32_t vocab_size, n_embd, n_head, head_dim, n_layer, pmem_size, pmem_count;
   int32_t mask_offset;
-  uint32_t flags;  // kAttentionSoftmax | kEmbeddingWide | kOutputWide
+  uint32_t flags;  // kAttentionSoftmax | kEmbeddingWide | kOutputWide | kValueCacheInt8; any other bit: invalid
   int32_t transform_kind, transform_top_k, transform_relu_bias_q20;  // ops::fixed::FixedRowTransform
   uint32_t token_embd, embd_requant;  // int8 or int16 [V, C]; QM [V]
   uint32_t out_eps_lo, out_eps_hi;
@@ -56,6 +61,7 @@ inline constexpr uint32_t kOWide = 1u << 1;
 inline constexpr uint32_t kH2Wide = 1u << 2;
 inline constexpr uint32_t kRWide = 1u << 3;
 inline constexpr uint32_t kHasPmem = 1u << 4;
+inline constexpr uint32_t kLayerFlags = kH1Wide | kOWide | kH2Wide | kRWide | kHasPmem;
 
 struct LayerRecord {
   uint32_t flags;  // kH1Wide | kOWide | kH2Wide | kRWide | kHasPmem

@@ -101,7 +101,7 @@ tm_status read_header(const void* blob, size_t blob_bytes, micro::BlobHeader* h,
   if (blob_bytes < sizeof(micro::BlobHeader)) return TM_ERR_TRUNCATED;
   copy_bytes(h, blob, sizeof *h);
   if (h->magic != micro::kBlobMagic) return TM_ERR_BAD_MAGIC;
-  if (h->version != micro::kBlobVersion) return TM_ERR_BAD_VERSION;
+  if (h->version != micro::kBlobVersion && h->version != micro::kBlobVersionInt16Values) return TM_ERR_BAD_VERSION;
   if (blob_bytes < h->total_bytes || h->total_bytes < sizeof *h + sizeof(micro::ModelRecord)) return TM_ERR_TRUNCATED;
   const auto* bytes = static_cast<const unsigned char*>(blob);
   if (verify && micro::blob_checksum(bytes + 16, h->total_bytes - 16) != h->checksum) return TM_ERR_CHECKSUM;
@@ -124,8 +124,11 @@ tm_status map_model(const void* blob, size_t blob_bytes, Int8Model* m, Int8Layer
   const uint32_t N = r.pmem_size, P = r.pmem_count;
   if (V == 0 || V > kMaxVocab || C == 0 || C > kMaxEmbd || H == 0 || d == 0 || uint64_t(H) * d != C || L == 0 ||
       L > kMaxLayers || uint64_t(N) * P * H > kMaxSlots || (r.mask_offset != 0 && r.mask_offset != 1) ||
-      r.transform_kind < 0 || r.transform_kind > int32_t(tessera::ops::fixed::FixedKind::kTopKUniform))
+      r.transform_kind < 0 || r.transform_kind > int32_t(tessera::ops::fixed::FixedKind::kTopKUniform) ||
+      (r.flags & ~micro::kModelFlags) != 0)
     return TM_ERR_BAD_LAYOUT;
+  // The int8 value cache came with version 2 (a version 1 reader would ignore the flag): never in a version 1 blob.
+  if ((r.flags & micro::kValueCacheInt8) && h.version < micro::kBlobVersion) return TM_ERR_BAD_VERSION;
   using tessera::ops::fixed::FixedKind;
   const auto kind = FixedKind(r.transform_kind);
   const bool softmax = (r.flags & micro::kAttentionSoftmax) != 0;
@@ -147,6 +150,7 @@ tm_status map_model(const void* blob, size_t blob_bytes, Int8Model* m, Int8Layer
   m->pmem_count = P;
   m->mask_offset = r.mask_offset;
   m->attention_softmax = softmax;
+  m->value_cache_int8 = (r.flags & micro::kValueCacheInt8) != 0;
   m->attention_transform.kind = kind;
   m->attention_transform.top_k = r.transform_top_k;
   m->attention_transform.relu_bias_q20 = r.transform_relu_bias_q20;
@@ -165,6 +169,7 @@ tm_status map_model(const void* blob, size_t blob_bytes, Int8Model* m, Int8Layer
   for (uint32_t l = 0; l < L && view.ok; ++l) {
     micro::LayerRecord lr;
     copy_bytes(&lr, bytes + h.layers_offset + l * sizeof lr, sizeof lr);
+    if ((lr.flags & ~micro::kLayerFlags) != 0) return TM_ERR_BAD_LAYOUT;
     Int8Layer y;
     y.h1_wide = lr.flags & micro::kH1Wide;
     y.o_wide = lr.flags & micro::kOWide;
@@ -207,56 +212,30 @@ tm_status map_model(const void* blob, size_t blob_bytes, Int8Model* m, Int8Layer
   return TM_OK;
 }
 
-// An upper bound of int8_state_bytes computed in 64 bits, so that the size_t one cannot wrap.
-uint64_t state_bytes_bound(const Int8Model& m, uint64_t cap) {
-  const uint64_t C = uint64_t(m.n_embd), V = uint64_t(m.vocab_size), L = uint64_t(m.n_layer);
-  const uint64_t slots = uint64_t(m.n_head) * uint64_t(m.pmem_size);
-  return 64 * 32 + C * 64 + (V > C ? V : C) * 12 + V * 4 + slots * 16 + uint64_t(m.head_dim) * 8 + cap * 8 +
-         (uint64_t(m.attention_scratch_words_per_key) * cap + 1) * 4 + L * C * 12 + L * cap * C * 4;
-}
-
-// The kernels: the fastest variants this build has for its CPU (a Cortex-M build fixes them at compile
-// time: DSP, Helium), or the portable ones when TESSERA_MICRO_PORTABLE_KERNELS is defined (to measure).
-// Layout-dependent variants (the VNNI quads) are never used: the blob holds the portable layouts.
-tessera::ops::int8::MatvecKernel micro_kernel() {
+// The kernels: the fastest table this build has for its CPU (a Cortex-M build fixes it at compile time:
+// DSP, Helium), or the portable one when TESSERA_MICRO_PORTABLE_KERNELS is defined (to measure). Its
+// layout-dependent kernels (the VNNI quads) are never used: the blob holds the portable layouts.
+const tessera::ops::int8::Int8Kernels& micro_kernels() {
+  using namespace tessera::ops::int8;
 #if defined(TESSERA_MICRO_PORTABLE_KERNELS)
-  return tessera::ops::int8::MatvecKernel::kPortable;
+  return int8_kernels_for(Isa::kPortable);
 #else
-  return tessera::ops::int8::resolve_matvec_kernel(tessera::ops::int8::MatvecKernel::kAuto);
+  return int8_kernels_for(fastest_isa(host_cpu_features()));
 #endif
 }
 
-void select_kernels(Int8Model* m) {
-  using namespace tessera::ops::int8;
-  const MatvecKernel k = micro_kernel();
-  m->matvec = matvec_function(k);
-  m->axpy = axpy_function(k);
-  m->value_sum = value_sum_function(k);
-  m->matvec_q16 = matvec_q16_function(k);
-  m->requantize_each = requantize_function(k);
-  m->softmax_q23 = softmax_function(k);
-  m->pmem_weights = pmem_weights_function(k);
-  m->mix_heads = mix_heads_function(k);
-  m->requantize_uniform_int8 = requantize_uniform_int8_function(k);
-  m->requantize_uniform_wide = requantize_uniform_wide_function(k);
-  m->cos_scores = cos_scores_function(k);
-  m->l2norm = l2norm_function(k);
-  m->layernorm = layernorm_function(k);
-  m->layernorm_wide = layernorm_wide_function(k);
-  m->requantize64 = requantize64_function(k);
-  m->requantize_rows = requantize_rows_function(k);
-  m->requantize_rows_add = requantize_rows_add_function(k);
-  m->requantize64_add = requantize64_add_function(k);
-}
+void select_kernels(Int8Model* m) { m->kernels = &micro_kernels(); }
 
 size_t runtime_bytes() { return align_up(sizeof(tm_runtime), 64); }
 size_t layer_table_bytes(const Int8Model& m) { return align_up(size_t(m.n_layer) * sizeof(Int8Layer), 64); }
 
 tm_status arena_bytes_for(const Int8Model& m, uint32_t capacity, size_t* arena_bytes) {
   if (capacity == 0 || capacity > kMaxCapacity) return TM_ERR_BAD_CAPACITY;
-  const uint64_t bound = 63 + runtime_bytes() + layer_table_bytes(m) + state_bytes_bound(m, capacity);
-  if (bound >= kMaxArena || bound > uint64_t(size_t(-1))) return TM_ERR_BAD_CAPACITY;
-  *arena_bytes = 63 + runtime_bytes() + layer_table_bytes(m) + tessera::int8::int8_state_bytes(m, capacity);
+  // The planner computes in 64 bits (0: too large), so nothing here can wrap on a 32-bit target.
+  const uint64_t state = tessera::int8::int8_state_bytes(m, capacity);
+  const uint64_t total = 63 + uint64_t(runtime_bytes()) + uint64_t(layer_table_bytes(m)) + state;
+  if (state == 0 || total >= kMaxArena || total > uint64_t(size_t(-1))) return TM_ERR_BAD_CAPACITY;
+  *arena_bytes = size_t(total);
   return TM_OK;
 }
 
@@ -270,7 +249,7 @@ const char* tm_status_message(int status) {
     case TM_ERR_NULL_ARGUMENT: return "a required pointer argument is null";
     case TM_ERR_TRUNCATED: return "the blob is shorter than its header says (truncated)";
     case TM_ERR_BAD_MAGIC: return "not a Tessera micro blob (magic is not TSMB)";
-    case TM_ERR_BAD_VERSION: return "unsupported blob version (this library reads version 1)";
+    case TM_ERR_BAD_VERSION: return "unsupported blob version (this library reads versions 1 and 2; the int8 value cache needs 2)";
     case TM_ERR_CHECKSUM: return "blob checksum mismatch (corrupted bytes)";
     case TM_ERR_BAD_LAYOUT: return "blob record out of range (size, offset, alignment or value)";
     case TM_ERR_MISALIGNED: return "the blob must start on a 16-byte boundary";
@@ -282,7 +261,7 @@ const char* tm_status_message(int status) {
   return "unknown status";
 }
 
-const char* tm_kernel_name(void) { return tessera::ops::int8::matvec_kernel_name(micro_kernel()); }
+const char* tm_kernel_name(void) { return micro_kernels().name; }
 
 tm_status tm_check_blob(const void* blob, size_t blob_bytes, tm_model_info* info) {
   Int8Model m;

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "core/printable.h"
+#include "cpu_int8/int8_format.h"
 #include "model/hparams_gguf.h"
 
 namespace tessera {
@@ -46,15 +47,9 @@ struct Architecture {
     }
     return a;
   }
-  // Tensors only the cpu-int8 backend reads (activation scales and bit widths), for int8 files.
+  // Tensors only the cpu-int8 backend reads (activation scales and bit widths, the value cache's bits), for int8 files.
   bool is_int8_extra(const std::string& name, int64_t n_layer) const {
-    if (mode != "int8") return false;
-    if (name == "int8.activation_scales" || name == "int8.activation_bits") return true;
-    for (int64_t l = 0; l < n_layer; ++l)
-      if (name == tensor_names::block(l, "int8.activation_scales") ||
-          name == tensor_names::block(l, "int8.activation_bits"))
-        return true;
-    return false;
+    return mode == "int8" && int8::is_int8_activation_tensor(name, n_layer);
   }
 };
 

@@ -4,7 +4,6 @@
 #include <bit>
 #include <cstring>
 
-#include "vulkan/kernel_table.h"
 #include "vulkan/spirv_shared_memory.h"
 #include "vulkan/vk_check.h"
 
@@ -133,23 +132,30 @@ Status Context::fill_zero(const BufferSlice& dst) {
   return submit_and_wait(*device_, cb->handle(), *fence_);
 }
 
-Result<const Kernel*> Context::kernel(const std::string& name, std::vector<uint32_t> spec) {
-  auto key = std::make_pair(name, spec);
+Result<const Kernel*> Context::kernel(KernelId id, std::vector<uint32_t> spec) {
+  auto key = std::make_pair(id, spec);
   auto it = kernels_.find(key);
   if (it != kernels_.end()) return it->second.get();
-  uint32_t bindings = kernel_binding_count(name);
-  if (bindings == 0) return internal_error("vulkan: unknown kernel '" + name + "'");
+  const KernelContract& contract = kernel_contract(id);
+  const std::string name(contract.name);
+  if (!contract.built)
+    return unsupported("vulkan: kernel '" + name + "' is not in this build (glslc rejects " +
+                       std::string(contract.feature) + ")");
+  const uint32_t bindings = contract.bindings;
   if (bindings > limits_.max_storage_buffers)
     return unsupported("vulkan: kernel '" + name + "' binds " + std::to_string(bindings) +
                        " storage buffers; the device (profile " + limits_.profile + ") allows " +
                        std::to_string(limits_.max_storage_buffers) + " per stage");
+  if (spec.size() > contract.spec.size())
+    return internal_error("vulkan: kernel '" + name + "' has " + std::to_string(contract.spec.size()) +
+                          " specialisation constants, got " + std::to_string(spec.size()));
   if (spec.empty() || spec[0] == 0 || spec[0] > limits_.max_workgroup_invocations)
     return unsupported("vulkan: kernel '" + name + "' needs a workgroup of " +
                        std::to_string(spec.empty() ? 0 : spec[0]) + " threads; the device (profile " +
                        limits_.profile + ") allows " + std::to_string(limits_.max_workgroup_invocations));
   // The shared-memory flavour wherever subgroup operations are not to be used.
   const std::string flavour = limits_.subgroups ? name : name + "/shared";
-  std::span<const uint32_t> spirv = find_spirv(flavour);
+  std::span<const uint32_t> spirv = kernel_spirv(id, limits_.subgroups);
   if (spirv.empty())
     return unsupported("vulkan: kernel '" + name + "' has no " +
                        (limits_.subgroups ? "subgroup" : "shared-memory (no subgroup operations)") +
@@ -165,7 +171,7 @@ Result<const Kernel*> Context::kernel(const std::string& name, std::vector<uint3
     TESSERA_ASSIGN_OR_RETURN(lay.second, PipelineLayout::create(*device_, *lay.first));
   }
   auto k = std::make_unique<Kernel>();
-  k->name = name;
+  k->id = id;
   k->set_layout = lay.first.get();
   k->layout = lay.second.get();
   TESSERA_ASSIGN_OR_RETURN(k->pipeline,

@@ -15,6 +15,7 @@
 #include "vulkan/device.h"
 #include "vulkan/device_profile.h"
 #include "vulkan/instance.h"
+#include "vulkan/kernels.h"
 #include "vulkan/memory.h"
 #include "vulkan/pipeline.h"
 
@@ -36,7 +37,7 @@ struct ContextOptions {
 
 // One compute kernel (shaders/<name>.comp) specialised with given constants.
 struct Kernel {
-  std::string name;
+  KernelId id;
   const DescriptorSetLayout* set_layout = nullptr;
   const PipelineLayout* layout = nullptr;
   std::unique_ptr<ComputePipeline> pipeline;
@@ -85,7 +86,9 @@ class Context {
   Status read(const BufferSlice& src, std::span<std::byte> out, VkDeviceSize src_offset = 0);
   Status fill_zero(const BufferSlice& dst);
 
-  Result<const Kernel*> kernel(const std::string& name, std::vector<uint32_t> spec);
+  // The pipeline of `id` in the flavour the limits call for, specialised with spec[i] for constant id i
+  // (ids past spec.size() keep their defaults), built on first use.
+  Result<const Kernel*> kernel(KernelId id, std::vector<uint32_t> spec);
 
   CommandPool& command_pool() { return *pool_; }
   Fence& fence() { return *fence_; }
@@ -106,7 +109,7 @@ class Context {
   KernelLimits limits_;
   uint32_t workgroup_size_ = 64;
   std::map<uint32_t, std::pair<std::unique_ptr<DescriptorSetLayout>, std::unique_ptr<PipelineLayout>>> layouts_;
-  std::map<std::pair<std::string, std::vector<uint32_t>>, std::unique_ptr<Kernel>> kernels_;
+  std::map<std::pair<KernelId, std::vector<uint32_t>>, std::unique_ptr<Kernel>> kernels_;
 };
 
 }  // namespace tessera::vk

@@ -1,6 +1,6 @@
 #include "vulkan/device.h"
 
-#include "vulkan/kernel_table.h"
+#include "vulkan/kernels.h"
 #include "vulkan/vk_check.h"
 
 namespace tessera::vk {

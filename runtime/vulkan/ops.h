@@ -1,5 +1,6 @@
 // Recording one op = one shader dispatch (or a few, for attention) into a Recording. The forward
-// pass and the per-op tests both use these; push-constant layouts mirror shaders/<name>.comp.
+// pass and the per-op tests both use these. Each push-constant struct is checked against its kernel's
+// block as the shader declares it (TESSERA_VK_PUSH_CONTRACT, vulkan/kernel_contracts.h).
 #pragma once
 
 #include <cstdint>
@@ -7,9 +8,21 @@
 #include "tessera/attention.h"
 #include "tessera/status.h"
 #include "vulkan/gpu_tensors.h"
+#include "vulkan/kernels.h"
 #include "vulkan/recording.h"
 
 namespace tessera::vk {
+
+// Push constants of the matrix products (shaders/matvec.comp, matmul.comp, matmul_coopmat_nv.comp):
+// y rows [y_offset + r * y_stride] (+)= out_scale * (W x + bias); flags: 1 bias, 2 accumulate, 4 LN,
+// 8 LN weight, 16 LN bias.
+struct ProductPush {
+  uint32_t M, n, x_stride, x_offset, y_stride, y_offset, flags;
+  float out_scale, ln_eps;
+};
+TESSERA_VK_PUSH_CONTRACT(matvec, ProductPush);
+TESSERA_VK_PUSH_CONTRACT(matmul, ProductPush);
+TESSERA_VK_PUSH_CONTRACT(matmul_coopmat_nv, ProductPush);
 
 // Rows of a [rows, stride] float matrix starting at element `offset` of `buf`.
 struct RowView {

@@ -79,40 +79,52 @@ struct ScoresPush {
   uint32_t d, H, q_stride, flags, k_base, k_head_stride, k_key_stride, mask_offset, nkeys_fixed, row_base, s_stride,
       nchunks;
 };
+TESSERA_VK_PUSH_CONTRACT(attn_scores, ScoresPush);
 struct TransformPush {
-  uint32_t kind, H, mask_offset, nkeys_fixed, row_base, s_stride, nchunks, chunk_size;
+  uint32_t H, mask_offset, nkeys_fixed, row_base, s_stride, nchunks, chunk_size;
 };
+TESSERA_VK_PUSH_CONTRACT(attn_relumax, TransformPush);
+TESSERA_VK_PUSH_CONTRACT(attn_norm_relu, TransformPush);
 struct TopKPush {
-  TransformPush t;
-  uint32_t top_k;
+  uint32_t H, mask_offset, nkeys_fixed, row_base, s_stride, nchunks, chunk_size, top_k;
 };
+TESSERA_VK_PUSH_CONTRACT(attn_topk_softmax, TopKPush);
+TESSERA_VK_PUSH_CONTRACT(attn_topk_uniform, TopKPush);
 struct EntmaxPush {
   uint32_t H, mask_offset, nkeys_fixed, row_base, s_stride, nchunks, chunk_size;
   float alpha_minus_1;
 };
+TESSERA_VK_PUSH_CONTRACT(attn_entmax, EntmaxPush);
 struct FilterPush {
   uint32_t H, mask_offset, nkeys_fixed, row_base, s_stride, nchunks, chunk_size, nseg;
   float alpha_minus_1;
 };
+TESSERA_VK_PUSH_CONTRACT(attn_entmax_filter, FilterPush);
 struct ThresholdPush {
   uint32_t r_int, H, mask_offset, nkeys_fixed, row_base, s_stride, nseg, seg_keys, shared_limit;
 };
+TESSERA_VK_PUSH_CONTRACT(attn_entmax_threshold, ThresholdPush);
 struct ApplyPush {
   uint32_t r_int, H, mask_offset, nkeys_fixed, row_base, s_stride, keys_per_group, ngroups;
   float alpha_minus_1;
 };
+TESSERA_VK_PUSH_CONTRACT(attn_entmax_apply, ApplyPush);
 struct ValuesPush {
   uint32_t d, H, v_base, v_head_stride, v_key_stride, mask_offset, nkeys_fixed, row_base, s_stride, chunk_keys,
       nvchunks;
 };
+TESSERA_VK_PUSH_CONTRACT(attn_values, ValuesPush);
 struct SoftmaxPartialPush {
   uint32_t d, H, q_stride, flags, k_base, k_head_stride, k_key_stride, v_base, v_head_stride, v_key_stride,
       mask_offset, nkeys_fixed, row_base, nchunks;
 };
+TESSERA_VK_PUSH_CONTRACT(attn_softmax_partial, SoftmaxPartialPush);
 struct CombinePush {
-  uint32_t d, H, C, mask_offset, nkeys_fixed, row_base, chunk_keys, nvchunks, flags;
+  uint32_t d, H, C, mask_offset, nkeys_fixed, row_base, chunk_keys, nchunks, flags;
   float scale;
 };
+TESSERA_VK_PUSH_CONTRACT(attn_combine, CombinePush);
+TESSERA_VK_PUSH_CONTRACT(attn_softmax_combine, CombinePush);
 
 // A barrier after each pass; with AttentionCall::pass_timestamps, also a timestamp (benchmarks).
 struct PassMarks {
@@ -134,14 +146,14 @@ Status record_entmax_split(Recording& rec, Context& ctx, const AttentionCall& c,
   const uint32_t nseg = std::max(sh.nsegs(), 1u);
   FilterPush fp{c.heads, c.mask_offset, c.nkeys_fixed, row_base, sh.max_keys, sh.nchunks(), sh.score_chunk, nseg,
                 am1};
-  TESSERA_RETURN_IF_ERROR(rec.dispatch("attn_entmax_filter", {wg, 16},
+  TESSERA_RETURN_IF_ERROR(rec.dispatch<KernelId::kAttnEntmaxFilter>({wg, 16},
                                        {c.step, s.scores, s.chunk_max, c.head_scale, s.cand, s.seg_count, s.ent_state},
                                        fp, {nseg, c.heads, rows}));
   marks.done();
   const uint32_t twg = threshold_workgroup(ctx, wg);
   ThresholdPush tp{r, c.heads, c.mask_offset, c.nkeys_fixed, row_base, sh.max_keys, nseg, sh.seg_keys(),
                    c.entmax_shared_limit};
-  TESSERA_RETURN_IF_ERROR(rec.dispatch("attn_entmax_threshold", {twg, threshold_capacity(ctx, twg), kEntmaxMaxSegments},
+  TESSERA_RETURN_IF_ERROR(rec.dispatch<KernelId::kAttnEntmaxThreshold>({twg, threshold_capacity(ctx, twg), kEntmaxMaxSegments},
                                        {c.step, s.cand, s.seg_count, s.ent_state, s.norm}, tp, {c.heads, rows, 1}));
   marks.done();
   // Apply groups of 8 * WG keys (8 per thread, loaded together); their partial sums use ent_partial.
@@ -149,28 +161,32 @@ Status record_entmax_split(Recording& rec, Context& ctx, const AttentionCall& c,
   const uint32_t per_group = wg * kApplyKeysPerThread,
                  ngroups = (std::max(sh.max_keys, 1u) + per_group - 1) / per_group;
   ApplyPush ap{r, c.heads, c.mask_offset, c.nkeys_fixed, row_base, sh.max_keys, per_group, ngroups, am1};
-  return rec.dispatch("attn_entmax_apply", {wg, kApplyKeysPerThread}, {c.step, s.scores, c.head_scale, s.ent_state, s.ent_partial, s.norm},
+  return rec.dispatch<KernelId::kAttnEntmaxApply>({wg, kApplyKeysPerThread}, {c.step, s.scores, c.head_scale, s.ent_state, s.ent_partial, s.norm},
                       ap, {ngroups, c.heads, rows});
 }
 
 Status record_transform(Recording& rec, Context& ctx, const AttentionCall& c, const AttentionScratch& s,
                         uint32_t wg, uint32_t row_base, uint32_t rows, PassMarks& marks) {
   const auto& sh = s.shape;
-  TransformPush t{0, c.heads, c.mask_offset, c.nkeys_fixed, row_base, sh.max_keys, sh.nchunks(), sh.score_chunk};
-  Groups g{c.heads, rows, 1};
+  const TransformPush t{c.heads, c.mask_offset, c.nkeys_fixed, row_base, sh.max_keys, sh.nchunks(), sh.score_chunk};
+  const TopKPush top{c.heads,     c.mask_offset,   c.nkeys_fixed, row_base, sh.max_keys, sh.nchunks(),
+                     sh.score_chunk, uint32_t(c.method.top_k)};
+  const Groups g{c.heads, rows, 1};
   switch (c.method.kind) {
     case AttentionKind::kSoftmax:
+      return internal_error("vulkan: softmax attention runs fused (attn_softmax_partial, attn_softmax_combine)");
     case AttentionKind::kReluMax:
+      return rec.dispatch<KernelId::kAttnRelumax>(
+          {wg}, {c.step, s.scores, s.chunk_max, c.head_scale, c.relu_params, s.norm}, t, g);
     case AttentionKind::kNormRelu:
-      t.kind = c.method.kind == AttentionKind::kSoftmax ? 0 : c.method.kind == AttentionKind::kReluMax ? 1 : 2;
-      return rec.dispatch("attn_softmax", {wg}, {c.step, s.scores, s.chunk_max, c.head_scale, c.relu_params, s.norm},
-                          t, g);
+      return rec.dispatch<KernelId::kAttnNormRelu>(
+          {wg}, {c.step, s.scores, s.chunk_max, c.head_scale, c.relu_params, s.norm}, t, g);
     case AttentionKind::kTopKSoftmax:
-    case AttentionKind::kTopKUniform: {
-      t.kind = c.method.kind == AttentionKind::kTopKSoftmax ? 0 : 1;
-      TopKPush p{t, uint32_t(c.method.top_k)};
-      return rec.dispatch("attn_topk", {wg}, {c.step, s.scores, s.chunk_max, c.head_scale, s.norm}, p, g);
-    }
+      return rec.dispatch<KernelId::kAttnTopkSoftmax>({wg}, {c.step, s.scores, s.chunk_max, c.head_scale, s.norm},
+                                                       top, g);
+    case AttentionKind::kTopKUniform:
+      return rec.dispatch<KernelId::kAttnTopkUniform>({wg}, {c.step, s.scores, s.chunk_max, c.head_scale, s.norm},
+                                                       top, g);
     default: {
       double alpha = c.method.entmax_alpha();
       uint32_t r = c.method.kind == AttentionKind::kSparsemax  ? 1
@@ -182,7 +198,7 @@ Status record_transform(Recording& rec, Context& ctx, const AttentionCall& c, co
       if (r != 0) return record_entmax_split(rec, ctx, c, s, wg, row_base, rows, r, marks);
       EntmaxPush p{c.heads, c.mask_offset, c.nkeys_fixed, row_base, sh.max_keys, sh.nchunks(), sh.score_chunk,
                    float(alpha - 1.0)};
-      return rec.dispatch("attn_entmax", {wg}, {c.step, s.scores, s.chunk_max, c.head_scale, s.norm}, p, g);
+      return rec.dispatch<KernelId::kAttnEntmax>({wg}, {c.step, s.scores, s.chunk_max, c.head_scale, s.norm}, p, g);
     }
   }
 }
@@ -206,13 +222,13 @@ Status record_attention(Recording& rec, Context& ctx, const AttentionCall& c, co
                             c.k_base,        c.k_head_stride, c.k_key_stride,  c.v_base,
                             c.v_head_stride, c.v_key_stride,  c.mask_offset,   c.nkeys_fixed,
                             row_base,        sh.nchunks()};
-      TESSERA_RETURN_IF_ERROR(rec.dispatch("attn_softmax_partial", {wg, cosine_head_spec(c, wg)},
+      TESSERA_RETURN_IF_ERROR(rec.dispatch<KernelId::kAttnSoftmaxPartial>({wg, cosine_head_spec(c, wg)},
                                            {c.step, c.q, c.keys, c.values, c.head_scale, s.partial, s.stats}, pp,
                                            {sh.nchunks(), c.heads, rows}));
       marks.done();
       CombinePush cp{c.head_dim, c.heads,         c.out_stride,  c.mask_offset,          c.nkeys_fixed,
                      row_base,   sh.score_chunk,  sh.nchunks(),  c.accumulate ? 1u : 0u, c.scale};
-      TESSERA_RETURN_IF_ERROR(rec.dispatch("attn_softmax_combine", {wg},
+      TESSERA_RETURN_IF_ERROR(rec.dispatch<KernelId::kAttnSoftmaxCombine>({wg},
                                            {c.step, s.partial, s.stats, c.head_scale, c.out_scale, c.out}, cp,
                                            {c.heads, rows, 1}));
       marks.done();
@@ -221,20 +237,20 @@ Status record_attention(Recording& rec, Context& ctx, const AttentionCall& c, co
     ScoresPush sp{c.head_dim, c.heads,      c.q_stride,    c.q_from_cache ? 1u : 0u, c.k_base,
                   c.k_head_stride, c.k_key_stride, c.mask_offset, c.nkeys_fixed,  row_base,
                   sh.max_keys, sh.nchunks()};
-    TESSERA_RETURN_IF_ERROR(rec.dispatch("attn_scores", {wg, cosine_head_spec(c, wg)}, {c.step, c.q, c.keys, s.scores, s.chunk_max}, sp,
+    TESSERA_RETURN_IF_ERROR(rec.dispatch<KernelId::kAttnScores>({wg, cosine_head_spec(c, wg)}, {c.step, c.q, c.keys, s.scores, s.chunk_max}, sp,
                                          {sh.nchunks(), c.heads, rows}));
     marks.done();
     TESSERA_RETURN_IF_ERROR(record_transform(rec, ctx, c, s, wg, row_base, rows, marks));
     marks.done();
     ValuesPush vp{c.head_dim,    c.heads,       c.v_base,   c.v_head_stride, c.v_key_stride, c.mask_offset,
                   c.nkeys_fixed, row_base,      sh.max_keys, sh.value_chunk, sh.nvchunks()};
-    TESSERA_RETURN_IF_ERROR(rec.dispatch("attn_values", {wg}, {c.step, s.scores, c.values, s.partial}, vp,
+    TESSERA_RETURN_IF_ERROR(rec.dispatch<KernelId::kAttnValues>({wg}, {c.step, s.scores, c.values, s.partial}, vp,
                                          {sh.nvchunks(), c.heads, rows}));
     marks.done();
     CombinePush cp{c.head_dim,  c.heads,        c.out_stride,   c.mask_offset, c.nkeys_fixed,
                    row_base,    sh.value_chunk, sh.nvchunks(), c.accumulate ? 1u : 0u, c.scale};
     TESSERA_RETURN_IF_ERROR(
-        rec.dispatch("attn_combine", {wg}, {c.step, s.partial, s.norm, c.out_scale, c.out}, cp, {c.heads, rows, 1}));
+        rec.dispatch<KernelId::kAttnCombine>({wg}, {c.step, s.partial, s.norm, c.out_scale, c.out}, cp, {c.heads, rows, 1}));
     marks.done();
   }
   return Status::ok_status();

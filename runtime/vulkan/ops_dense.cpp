@@ -9,6 +9,27 @@ namespace tessera::vk {
 namespace {
 uint32_t div_up(uint32_t a, uint32_t b) { return (a + b - 1) / b; }
 
+struct EmbedPush {
+  uint32_t C, n;
+};
+TESSERA_VK_PUSH_CONTRACT(embed, EmbedPush);
+struct LayerNormPush {
+  uint32_t C, in_row0, out_row0, flags;  // flags: 1 weight, 2 bias
+  float eps;
+};
+TESSERA_VK_PUSH_CONTRACT(layernorm, LayerNormPush);
+struct KvProjectPush {
+  uint32_t M, n, x_stride, x_offset, flags;  // flags: 1 bias, 4 LN, 8 LN weight, 16 LN bias, 32 projected
+  float ln_eps;
+  uint32_t d;
+  float eps;
+};
+TESSERA_VK_PUSH_CONTRACT(kv_project, KvProjectPush);
+struct ArgmaxPush {
+  uint32_t V, row;
+};
+TESSERA_VK_PUSH_CONTRACT(argmax, ArgmaxPush);
+
 // Decode: two subgroups per workgroup, so a 768-row matrix is 384 workgroups spread over every SM
 // (8 rows per workgroup left a quarter of the H100's 132 SMs idle). Prefill: 8 rows per workgroup,
 // which share one LayerNorm pass over their token rows (shaders/matvec_core.glsl ln_statistics).
@@ -22,10 +43,10 @@ uint32_t matvec_workgroup(const Context& ctx, uint32_t n) {
 Status record_embed(Recording& rec, Context& ctx, const GpuMatrix& table, const BufferSlice& tokens,
                     const BufferSlice& out, uint32_t n) {
   if (table.parts.size() != 1) return unsupported("vulkan: the embedding table must fit one buffer");
-  struct { uint32_t C, n; } push{uint32_t(table.cols), n};
+  EmbedPush push{uint32_t(table.cols), n};
   uint32_t wg = ctx.workgroup_size();
   const auto& p = table.parts[0];
-  return rec.dispatch("embed", {wg, uint32_t(table.wtype)}, {tokens, p.weight, p.scale, out}, push,
+  return rec.dispatch<KernelId::kEmbed>({wg, uint32_t(table.wtype)}, {tokens, p.weight, p.scale, out}, push,
                       {div_up(uint32_t(table.cols) / 4, wg), n, 1});
 }
 
@@ -41,14 +62,11 @@ Status record_matvec(Recording& rec, Context& ctx, const GpuMatrix& w, const Row
   const uint32_t elem_bytes = w.wtype == WeightType::kF32 ? 4 : w.wtype == WeightType::kF16 ? 2 : 1;
   const uint32_t vec16 = (K * elem_bytes) % 16 == 0 ? 1 : 0;
   for (const auto& p : w.parts) {
-    struct {
-      uint32_t M, n, x_stride, x_offset, y_stride, y_offset, flags;
-      float out_scale, ln_eps;
-    } push{uint32_t(p.rows), n, x.stride, x.offset, y.stride, y.offset + uint32_t(p.row0),
+    ProductPush push{uint32_t(p.rows), n, x.stride, x.offset, y.stride, y.offset + uint32_t(p.row0),
            (w.has_bias ? 1u : 0u) | (accumulate ? 2u : 0u) | (ln ? 4u | (ln->flags << 3) : 0u), out_scale, ln_eps};
     const BufferSlice& lw = ln ? ln->weight : ctx.dummy();
     const BufferSlice& lb = ln ? ln->bias : ctx.dummy();
-    TESSERA_RETURN_IF_ERROR(rec.dispatch("matvec", {wg, uint32_t(w.wtype), K, vec16},
+    TESSERA_RETURN_IF_ERROR(rec.dispatch<KernelId::kMatvec>({wg, uint32_t(w.wtype), K, vec16},
                                          {x.buf, p.weight, p.scale, p.bias, y.buf, lw, lb}, push,
                                          {div_up(uint32_t(p.rows), rows_per_group), div_up(n, kRowTile), 1}));
   }
@@ -58,8 +76,8 @@ Status record_matvec(Recording& rec, Context& ctx, const GpuMatrix& w, const Row
 Status record_layernorm(Recording& rec, Context& ctx, const BufferSlice& in, uint32_t in_row0,
                         const BufferSlice& out, uint32_t out_row0, uint32_t n, uint32_t channels,
                         const GpuNorm& norm, float eps) {
-  struct { uint32_t C, in_row0, out_row0, flags; float eps; } push{channels, in_row0, out_row0, norm.flags, eps};
-  return rec.dispatch("layernorm", {ctx.workgroup_size()}, {in, norm.weight, norm.bias, out}, push, {n, 1, 1});
+  LayerNormPush push{channels, in_row0, out_row0, norm.flags, eps};
+  return rec.dispatch<KernelId::kLayernorm>({ctx.workgroup_size()}, {in, norm.weight, norm.bias, out}, push, {n, 1, 1});
 }
 
 VkDeviceSize kv_project_counter_bytes(uint32_t heads) { return VkDeviceSize(2) * heads * 4; }
@@ -75,12 +93,7 @@ Status record_kv_project(Recording& rec, Context& ctx, const KvProject& p) {
   const uint32_t wg = std::max(matvec_workgroup(ctx, p.n), std::bit_ceil(d));
   const uint32_t elem_bytes = w.wtype == WeightType::kF32 ? 4 : w.wtype == WeightType::kF16 ? 2 : 1;
   const uint32_t vec16 = (K * elem_bytes) % 16 == 0 ? 1 : 0;
-  struct {
-    uint32_t M, n, x_stride, x_offset, flags;
-    float ln_eps;
-    uint32_t d;
-    float eps;
-  } push{M, p.n, p.x.stride, p.x.offset, (w.has_bias ? 1u : 0u) | (p.ln ? 4u | (p.ln->flags << 3) : 0u), p.ln_eps, d,
+  KvProjectPush push{M, p.n, p.x.stride, p.x.offset, (w.has_bias ? 1u : 0u) | (p.ln ? 4u | (p.ln->flags << 3) : 0u), p.ln_eps, d,
          p.eps};
   const auto& part = w.parts[0];
   const BufferSlice& lw = p.ln ? p.ln->weight : ctx.dummy();
@@ -92,12 +105,12 @@ Status record_kv_project(Recording& rec, Context& ctx, const KvProject& p) {
         record_matmul(rec, ctx, w, p.x, {p.y, 0, M}, p.n, false, 1.0f, p.ln, p.ln_eps, p.allow_coop));
     rec.barrier();
     push.flags |= 32u;
-    return rec.dispatch("kv_project", {wg, uint32_t(w.wtype), K, vec16},
+    return rec.dispatch<KernelId::kKvProject>({wg, uint32_t(w.wtype), K, vec16},
                         {p.x.buf, part.weight, part.scale, part.bias, p.y, lw, lb, p.step, p.states, p.decay,
                          p.key_cache, p.mix, p.vscale, p.value_cache, p.counters},
                         push, {M / d, 1, 1});  // one workgroup per head group
   }
-  return rec.dispatch("kv_project", {wg, uint32_t(w.wtype), K, vec16},
+  return rec.dispatch<KernelId::kKvProject>({wg, uint32_t(w.wtype), K, vec16},
                       {p.x.buf, part.weight, part.scale, part.bias, p.y, lw, lb, p.step, p.states, p.decay,
                        p.key_cache, p.mix, p.vscale, p.value_cache, p.counters},
                       push, {div_up(M, ctx.rows_per_workgroup(wg)), div_up(p.n, kRowTile), 1});
@@ -106,11 +119,11 @@ Status record_kv_project(Recording& rec, Context& ctx, const KvProject& p) {
 Status record_argmax(Recording& rec, Context& ctx, const BufferSlice& logits, uint32_t vocab, uint32_t row,
                      const BufferSlice& result, const BufferSlice& scratch) {
   if (scratch.size < kArgmaxScratchBytes) return internal_error("vulkan: argmax scratch too small");
-  struct { uint32_t V, row; } push{vocab, row};
+  ArgmaxPush push{vocab, row};
   const uint32_t wg = ctx.workgroup_size();
   // About 4 logits per thread: ~50 workgroups for a 50k vocabulary, all loads in flight at once.
   const uint32_t groups = std::clamp(div_up(vocab, 4 * wg), 1u, kArgmaxMaxGroups);
-  return rec.dispatch("argmax", {wg}, {logits, result, scratch}, push, {groups, 1, 1});
+  return rec.dispatch<KernelId::kArgmax>({wg}, {logits, result, scratch}, push, {groups, 1, 1});
 }
 
 }  // namespace tessera::vk

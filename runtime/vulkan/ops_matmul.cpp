@@ -21,7 +21,8 @@ bool coop_usable(const Context& ctx, WeightType wtype) {
   if (wtype == WeightType::kF32) return false;  // fp16 products would round the weights
   const KernelLimits& limits = ctx.limits();
   return limits.subgroups &&
-         pick_kernel_variant("matmul", "matmul_coopmat_nv", limits.features) == "matmul_coopmat_nv" &&
+         pick_kernel_variant(KernelId::kMatmul, KernelId::kMatmulCoopmatNv, limits.features) ==
+             KernelId::kMatmulCoopmatNv &&
          ctx.subgroup_size() == 32 && limits.max_workgroup_invocations >= kCoopSubgroups * 32 &&
          limits.max_shared_bytes >= kCoopSharedBytes;
 }
@@ -58,19 +59,16 @@ Status record_matmul(Recording& rec, Context& ctx, const GpuMatrix& w, const Row
   const bool coop = allow_coop && coop_usable(ctx, w.wtype);
   const MatmulTile tile = tile_override ? *tile_override : matmul_tile(ctx);
   for (const auto& p : w.parts) {
-    struct {
-      uint32_t M, n, x_stride, x_offset, y_stride, y_offset, flags;
-      float out_scale, ln_eps;
-    } push{uint32_t(p.rows), n, x.stride, x.offset, y.stride, y.offset + uint32_t(p.row0),
+    ProductPush push{uint32_t(p.rows), n, x.stride, x.offset, y.stride, y.offset + uint32_t(p.row0),
            (w.has_bias ? 1u : 0u) | (accumulate ? 2u : 0u) | (ln ? 4u | (ln->flags << 3) : 0u), out_scale, ln_eps};
     const BufferSlice& lw = ln ? ln->weight : ctx.dummy();
     const BufferSlice& lb = ln ? ln->bias : ctx.dummy();
     if (coop) {
-      TESSERA_RETURN_IF_ERROR(rec.dispatch("matmul_coopmat_nv", {kCoopSubgroups * 32, uint32_t(w.wtype), K},
+      TESSERA_RETURN_IF_ERROR(rec.dispatch<KernelId::kMatmulCoopmatNv>({kCoopSubgroups * 32, uint32_t(w.wtype), K},
                                            {x.buf, p.weight, p.scale, p.bias, y.buf, lw, lb}, push,
                                            {div_up(uint32_t(p.rows), kCoopCols), div_up(n, kCoopRows), 1}));
     } else {
-      TESSERA_RETURN_IF_ERROR(rec.dispatch("matmul", {tile.workgroup, uint32_t(w.wtype), K, tile.rows_per_thread},
+      TESSERA_RETURN_IF_ERROR(rec.dispatch<KernelId::kMatmul>({tile.workgroup, uint32_t(w.wtype), K, tile.rows_per_thread},
                                            {x.buf, p.weight, p.scale, p.bias, y.buf, lw, lb}, push,
                                            {div_up(uint32_t(p.rows), tile.cols()), div_up(n, tile.rows()), 1}));
     }

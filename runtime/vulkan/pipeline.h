@@ -13,11 +13,9 @@
 
 #include "tessera/status.h"
 #include "vulkan/device.h"
+#include "vulkan/kernels.h"
 
 namespace tessera::vk {
-
-// Every kernel's push constants fit the guaranteed minimum.
-constexpr uint32_t kPushConstantBytes = 128;
 
 class DescriptorSetLayout {
  public:

@@ -7,7 +7,6 @@
 namespace tessera::vk {
 namespace {
 constexpr uint32_t kSetsPerPool = 256;
-constexpr uint32_t kMaxBindings = 16;  // device.cpp requires this many per stage
 constexpr uint32_t kMaxProfiled = 2048;  // dispatches timed in profile mode (a 64-row forward has ~200)
 }  // namespace
 
@@ -31,10 +30,10 @@ Status Recording::begin() {
   return Status::ok_status();
 }
 
-Status Recording::dispatch_raw(const std::string& kernel, std::vector<uint32_t> spec,
-                               std::initializer_list<BufferSlice> buffers, const void* push, size_t push_size,
-                               Groups groups) {
-  TESSERA_ASSIGN_OR_RETURN(const Kernel* k, context_.kernel(kernel, std::move(spec)));
+Status Recording::dispatch_raw(KernelId id, std::vector<uint32_t> spec, std::span<const BufferSlice> buffers,
+                               const void* push, size_t push_size, Groups groups) {
+  const std::string kernel(kernel_name(id));
+  TESSERA_ASSIGN_OR_RETURN(const Kernel* k, context_.kernel(id, std::move(spec)));
   if (buffers.size() != k->set_layout->bindings())
     return internal_error("vulkan: kernel '" + kernel + "' takes " + std::to_string(k->set_layout->bindings()) +
                           " buffers, got " + std::to_string(buffers.size()));
@@ -42,13 +41,13 @@ Status Recording::dispatch_raw(const std::string& kernel, std::vector<uint32_t> 
   VkResult r = pools_.empty() ? VK_ERROR_OUT_OF_POOL_MEMORY : pools_.back()->allocate(k->set_layout->handle(), &set);
   if (r == VK_ERROR_OUT_OF_POOL_MEMORY || r == VK_ERROR_FRAGMENTED_POOL) {
     TESSERA_ASSIGN_OR_RETURN(auto pool,
-                             DescriptorPool::create(context_.device(), kSetsPerPool, kSetsPerPool * kMaxBindings));
+                             DescriptorPool::create(context_.device(), kSetsPerPool, kSetsPerPool * kMaxKernelBindings));
     pools_.push_back(std::move(pool));
     r = pools_.back()->allocate(k->set_layout->handle(), &set);
   }
   TESSERA_VK(r, "vkAllocateDescriptorSets");
-  VkDescriptorBufferInfo infos[kMaxBindings];
-  VkWriteDescriptorSet writes[kMaxBindings];
+  VkDescriptorBufferInfo infos[kMaxKernelBindings];
+  VkWriteDescriptorSet writes[kMaxKernelBindings];
   uint32_t i = 0;
   for (const BufferSlice& b : buffers) {
     if (!b.valid()) return internal_error("vulkan: kernel '" + kernel + "' got an unset buffer at binding " +

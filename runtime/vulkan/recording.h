@@ -2,14 +2,17 @@
 // sets, barriers, copies and timestamps. Owns everything it references except the buffers.
 #pragma once
 
-#include <initializer_list>
+#include <cstddef>
 #include <memory>
+#include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "tessera/status.h"
 #include "vulkan/commands.h"
 #include "vulkan/context.h"
+#include "vulkan/kernels.h"
 
 namespace tessera::vk {
 
@@ -23,11 +26,19 @@ class Recording {
   // `profile`: also a timestamp after every dispatch (slots after `timestamps`), for profile().
   static Result<std::unique_ptr<Recording>> create(Context& context, uint32_t timestamps = 2, bool profile = false);
   Status begin();
-  template <class Push>
-  Status dispatch(const std::string& kernel, std::vector<uint32_t> spec, std::initializer_list<BufferSlice> buffers,
-                  const Push& push, Groups groups) {
-    static_assert(sizeof(Push) <= kPushConstantBytes);
-    return dispatch_raw(kernel, std::move(spec), buffers, &push, sizeof(Push), groups);
+  // One dispatch of kernel K: buffers[i] at binding i, `push` its push-constant block, spec[i] its
+  // specialisation constant i (later ones keep their defaults). The counts of buffers and constants and
+  // the push size are checked against K's reflected contract at compile time (the push struct's members
+  // where it is declared: TESSERA_VK_PUSH_CONTRACT).
+  template <KernelId K, class Push, size_t S, size_t N>
+  Status dispatch(const uint32_t (&spec)[S], const BufferSlice (&buffers)[N], const Push& push, Groups groups) {
+    constexpr const KernelContract& contract = kernel_contract(K);
+    static_assert(!contract.built || S <= contract.spec.size(), "more specialisation constants than the kernel has");
+    static_assert(!contract.built || N == contract.bindings, "buffer count differs from the kernel's bindings");
+    static_assert(!contract.built || sizeof(Push) == contract.push_bytes, "push constants differ from the kernel's");
+    static_assert(std::is_trivially_copyable_v<Push>);
+    return dispatch_raw(K, std::vector<uint32_t>(spec, spec + S), std::span<const BufferSlice>(buffers, N), &push,
+                        sizeof(Push), groups);
   }
   // Makes earlier shader writes visible to later shader reads and writes (compute stage only: no
   // transfer work is waited for, the cheapest dependency between two dispatches).
@@ -58,7 +69,7 @@ class Recording {
   size_t dispatch_count() const { return dispatches_; }
 
  private:
-  Status dispatch_raw(const std::string& kernel, std::vector<uint32_t> spec, std::initializer_list<BufferSlice> buffers,
+  Status dispatch_raw(KernelId kernel, std::vector<uint32_t> spec, std::span<const BufferSlice> buffers,
                       const void* push, size_t push_size, Groups groups);
   explicit Recording(Context& c) : context_(c) {}
   Context& context_;

@@ -12,16 +12,13 @@ std::vector<GlslFeatureStatus> glsl_feature_status(const DeviceShaderFeatures& d
 
 bool variant_selectable(bool built, bool glslc_accepts, bool device_has) { return built && glslc_accepts && device_has; }
 
-std::string_view pick_kernel_variant(std::string_view portable, std::string_view variant,
-                                     const DeviceShaderFeatures& device) {
-  for (const auto& g : kGatedKernels) {
-    if (g.kernel != variant) continue;
-    bool accepted = false;
-    for (const auto& p : kGlslFeatureProbes)
-      if (p.name == g.feature) accepted = p.glslc_accepts;
-    return variant_selectable(g.built, accepted, device.has(g.feature)) ? variant : portable;
-  }
-  return portable;
+KernelId pick_kernel_variant(KernelId portable, KernelId variant, const DeviceShaderFeatures& device) {
+  const KernelContract& v = kernel_contract(variant);
+  if (v.feature.empty()) return portable;
+  bool accepted = false;
+  for (const auto& p : kGlslFeatureProbes)
+    if (p.name == v.feature) accepted = p.glslc_accepts;
+  return variant_selectable(v.built, accepted, device.has(v.feature)) ? variant : portable;
 }
 
 std::string describe_glsl_features(const DeviceShaderFeatures& device) {

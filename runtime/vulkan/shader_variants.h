@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "vulkan/device.h"
+#include "vulkan/kernels.h"
 
 namespace tessera::vk {
 
@@ -21,10 +22,9 @@ struct GlslFeatureStatus {
 // Every probed feature, for `tessera devices` and for picking variants.
 std::vector<GlslFeatureStatus> glsl_feature_status(const DeviceShaderFeatures& device);
 
-// `variant` when it was built (kGatedKernels) and the device has its feature, else `portable`.
-// A variant not listed in kGatedKernels is never picked (it may not exist in this build).
-std::string_view pick_kernel_variant(std::string_view portable, std::string_view variant,
-                                     const DeviceShaderFeatures& device);
+// `variant` when it was built (its contract: vulkan/kernel_contracts.h) and the device has the feature it
+// needs, else `portable`. A variant that needs no optional feature is no variant: never picked.
+KernelId pick_kernel_variant(KernelId portable, KernelId variant, const DeviceShaderFeatures& device);
 
 // The same decision from explicit inputs (unit-tested): built && feature probe passed && device has it.
 bool variant_selectable(bool built, bool glslc_accepts, bool device_has);

@@ -6,17 +6,17 @@
 #include <random>
 #include <vector>
 
-#include "ops/int8/matvec_int8.h"
+#include "ops/int8/int8_kernels.h"
 
 namespace {
 
-using tessera::ops::int8::MatvecKernel;
+using tessera::ops::int8::Isa;
 
 void BM_Matvec(benchmark::State& state) {
-  const auto kernel = MatvecKernel(state.range(0));
+  const auto isa = Isa(state.range(0));
   const int64_t rows = state.range(1), cols = state.range(2);
-  if (!tessera::ops::int8::matvec_kernel_available(kernel)) {
-    state.SkipWithError("kernel not available on this CPU");
+  if (!tessera::ops::int8::isa_supported(isa, tessera::ops::int8::host_cpu_features())) {
+    state.SkipWithError("kernel table not available on this CPU");
     return;
   }
   std::mt19937 rng(1);
@@ -24,19 +24,18 @@ void BM_Matvec(benchmark::State& state) {
   for (auto& v : w) v = int8_t(int(rng() % 255) - 127);
   for (auto& v : x) v = int8_t(int(rng() % 256) - 128);
   std::vector<int32_t> y(static_cast<size_t>(rows));
-  const auto fn = tessera::ops::int8::matvec_function(kernel);
+  const auto fn = tessera::ops::int8::int8_kernels_for(isa).matvec;
   for (auto _ : state) {
     fn(w.data(), rows, cols, x.data(), y.data());
     benchmark::DoNotOptimize(y.data());
   }
   state.SetItemsProcessed(state.iterations() * rows * cols);  // multiply-adds
-  state.SetLabel(tessera::ops::int8::matvec_kernel_name(kernel));
+  state.SetLabel(tessera::ops::int8::isa_name(isa));
 }
 
 BENCHMARK(BM_Matvec)
     ->ArgNames({"kernel", "rows", "cols"})
-    ->ArgsProduct({{int(MatvecKernel::kPortable), int(MatvecKernel::kAvx2), int(MatvecKernel::kAvx512Vnni),
-                    int(MatvecKernel::kNeonDot)},
+    ->ArgsProduct({{int(Isa::kPortable), int(Isa::kAvx2), int(Isa::kAvx512Vnni), int(Isa::kNeonDot)},
                    {768, 50304},
                    {768}})
     ->Unit(benchmark::kMicrosecond);

@@ -13,11 +13,12 @@
 
 #include "cpu_int8/int8_forward.h"
 #include "cpu_int8/int8_model.h"
-#include "ops/int8/matvec_int8.h"
+#include "ops/int8/int8_kernels.h"
 
 using namespace tessera;
 using namespace tessera::int8;
-using ops::int8::MatvecKernel;
+using ops::int8::Int8Kernels;
+using ops::int8::Isa;
 
 namespace {
 
@@ -182,11 +183,12 @@ bool kernels_bit_identical() {
   std::vector<int32_t> ref(static_cast<size_t>(rows)), got(static_cast<size_t>(rows));
   ops::int8::matvec_i8_portable(w.data(), rows, cols, x.data(), ref.data());
   bool ok = true;
-  for (MatvecKernel k : {MatvecKernel::kAvx2, MatvecKernel::kAvx512Vnni, MatvecKernel::kNeonDot}) {
-    if (!ops::int8::matvec_kernel_available(k)) continue;
-    ops::int8::matvec_function(k)(w.data(), rows, cols, x.data(), got.data());
+  for (Isa isa : ops::int8::kAllIsas) {
+    if (isa == Isa::kPortable || !ops::int8::isa_supported(isa, ops::int8::host_cpu_features())) continue;
+    const Int8Kernels& k = ops::int8::int8_kernels_for(isa);
+    k.matvec(w.data(), rows, cols, x.data(), got.data());
     const bool same = got == ref;
-    std::fprintf(stderr, "kernel %s: %s\n", ops::int8::matvec_kernel_name(k), same ? "bit-identical" : "DIFFERS");
+    std::fprintf(stderr, "kernel %s: %s\n", k.name, same ? "bit-identical" : "DIFFERS");
     ok = ok && same;
   }
   return ok;
@@ -198,7 +200,7 @@ bool kernels_bit_identical() {
 void quad_layout(Storage& st, Int8Model& m) {
   for (Int8Layer& y : st.layers)
     for (const int8_t** src : {&y.mem_v, &y.mem_v_lo}) {
-      if (!*src || !m.axpy_quads) continue;
+      if (!*src || !m.kernels->axpy_quads) continue;
       st.i8.emplace_back(size_t(P * H * N * D));
       for (int64_t b = 0; b < P * H; ++b)
         ops::int8::axpy_quads_layout(*src + b * N * D, N, D, st.i8.back().data() + b * N * D);
@@ -206,7 +208,7 @@ void quad_layout(Storage& st, Int8Model& m) {
     }
   for (Int8Layer& y : st.layers)  // M_k in column quads for the VNNI q·M_k (ops/int8/matvec_q16_quads.h)
     for (const int8_t** src : {&y.mem_k, &y.mem_k_lo}) {
-      if (!*src || !m.matvec_q16_quads) continue;
+      if (!*src || !m.kernels->matvec_q16_quads) continue;
       st.i8.emplace_back(size_t(P * H * N * D));
       for (int64_t b = 0; b < P * H; ++b)
         ops::int8::matvec_q16_quads_layout(*src + b * N * D, N, D, st.i8.back().data() + b * N * D);
@@ -225,7 +227,7 @@ int main(int argc, char** argv) {
   // widened to int16 everywhere (widen), T rows each.
   constexpr int kModels = 3;
   std::vector<int32_t> logits(size_t(kModels * T * V));
-  MatvecKernel kernel = MatvecKernel::kPortable;
+  const Int8Kernels& kernels = ops::int8::int8_kernels_for(ops::int8::fastest_isa(ops::int8::host_cpu_features()));
   for (int variant = 0; variant < kModels; ++variant) {
     Storage st;
     Int8Model m;
@@ -235,28 +237,8 @@ int main(int argc, char** argv) {
     m.attention_softmax = variant != 1;
     m.attention_transform.kind = ops::fixed::FixedKind::kSparsemax;
     m.attention_scratch_words_per_key = variant == 1 ? 1 : 0;
-    kernel = ops::int8::resolve_matvec_kernel(MatvecKernel::kAuto);
-    m.matvec = ops::int8::matvec_function(kernel);
-    m.axpy = ops::int8::axpy_function(kernel);
-    m.value_sum = ops::int8::value_sum_function(kernel);
-    m.matvec_q16 = ops::int8::matvec_q16_function(kernel);
-    m.requantize_each = ops::int8::requantize_function(kernel);
-    m.pmem_weights = ops::int8::pmem_weights_function(kernel);
-    m.mix_heads = ops::int8::mix_heads_function(kernel);
-    m.requantize_uniform_int8 = ops::int8::requantize_uniform_int8_function(kernel);
-    m.requantize_uniform_wide = ops::int8::requantize_uniform_wide_function(kernel);
-    m.softmax_q23 = ops::int8::softmax_function(kernel);
-    m.axpy_quads = ops::int8::axpy_quads_function(kernel);
-    m.cos_scores = ops::int8::cos_scores_function(kernel);
-    m.l2norm = ops::int8::l2norm_function(kernel);
-    m.layernorm = ops::int8::layernorm_function(kernel);
-    m.layernorm_wide = ops::int8::layernorm_wide_function(kernel);
-    m.requantize64 = ops::int8::requantize64_function(kernel);
-    m.requantize_rows = ops::int8::requantize_rows_function(kernel);
-    m.requantize_rows_add = ops::int8::requantize_rows_add_function(kernel);
-    m.requantize64_add = ops::int8::requantize64_add_function(kernel);
-    m.matvec_q16_quads = ops::int8::matvec_q16_quads_function(kernel);
-    if (m.axpy_quads || m.matvec_q16_quads) quad_layout(st, m);  // as int8_plan.cpp does for this kernel
+    m.kernels = &kernels;
+    if (kernels.axpy_quads || kernels.matvec_q16_quads) quad_layout(st, m);  // as int8_plan.cpp does for this kernel
     std::vector<unsigned char> arena(int8_state_bytes(m, T) + 64);
     void* base = reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(arena.data()) + 63) & ~uintptr_t(63));
     Int8State s;
@@ -294,7 +276,7 @@ int main(int argc, char** argv) {
     std::printf("golden file holds %lld values, expected %lld\n", (long long)n, (long long)(kModels * T * V));
     return 1;
   }
-  std::printf("matvec kernel %s: %lld/%lld int32 logits equal the golden x86-64 values\n",
-              ops::int8::matvec_kernel_name(kernel), (long long)(n - mismatches), (long long)n);
+  std::printf("kernel table %s: %lld/%lld int32 logits equal the golden x86-64 values\n", kernels.name,
+              (long long)(n - mismatches), (long long)n);
   return (mismatches == 0 && kernels_ok) ? 0 : 1;
 }

@@ -3,7 +3,7 @@
 // on random operands at the extremes of their ranges (weights ±127, activations -128..127, int16 queries
 // ±32767, int32 values up to INT32_MIN/MAX, every multiplier shift) and at every tail length, bit for bit.
 #include "../../examples/mcu/board.h"
-#include "ops/int8/matvec_int8.h"
+#include "ops/int8/int8_kernels.h"
 
 using namespace tessera::ops::int8;
 
@@ -61,10 +61,11 @@ char* put_int(char* at, int v) {
 
 extern "C" int run_kernel_check(void) {
   int failures = 0;
-  const MatvecKernel variants[] = {MatvecKernel::kCortexMDsp, MatvecKernel::kHelium};
-  for (MatvecKernel k : variants) {
-    if (!matvec_kernel_available(k)) continue;
-    const MatvecFn fn = matvec_function(k);
+  const Isa variants[] = {Isa::kCortexMDsp, Isa::kHelium};
+  for (Isa isa : variants) {
+    if (!isa_supported(isa, host_cpu_features())) continue;
+    const Int8Kernels& k = int8_kernels_for(isa);
+    const MatvecFn fn = k.matvec;
     int cases = 0, bad = 0;
     for (int offset = 0; offset < 4; ++offset)  // unaligned rows and activations too
       for (int rows = 1; rows <= kMaxRows; ++rows)
@@ -78,7 +79,7 @@ extern "C" int run_kernel_check(void) {
         }
     char line[128];
     char* at = put(line, bad ? "FAIL: matvec " : "ok: matvec ");
-    at = put(at, matvec_kernel_name(k));
+    at = put(at, k.name);
     at = put(at, ": ");
     at = put_int(at, cases);
     at = put(at, " shapes, ");
@@ -110,9 +111,10 @@ extern "C" int run_kernel_check(void) {
     }
   };
   // int8 × int16 matvec (the persistent memory's q·M_k): every Arm variant has one.
-  for (MatvecKernel k : variants) {
-    if (!matvec_kernel_available(k)) continue;
-    const MatvecQ16Fn q16 = matvec_q16_function(k);
+  for (Isa isa : variants) {
+    if (!isa_supported(isa, host_cpu_features())) continue;
+    const Int8Kernels& k = int8_kernels_for(isa);
+    const MatvecQ16Fn q16 = k.matvec_q16;
     int cases = 0, bad = 0;
     for (int offset = 0; offset < 4; ++offset)
       for (int rows = 1; rows <= kMaxRows; ++rows)
@@ -125,12 +127,12 @@ extern "C" int run_kernel_check(void) {
           for (int r = 0; r < rows; ++r) bad += g_got[r] != g_expected[r];
         }
     char what[48];
-    *put(put(what, "matvec_q16 "), matvec_kernel_name(k)) = 0;
+    *put(put(what, "matvec_q16 "), k.name) = 0;
     report(what, cases, bad);
   }
-  if (matvec_kernel_available(MatvecKernel::kHelium)) {
-    const AxpyFn axpy = axpy_function(MatvecKernel::kHelium);
-    const RequantizeFn requantize = requantize_function(MatvecKernel::kHelium);
+  if (isa_supported(Isa::kHelium, host_cpu_features())) {
+    const AxpyFn axpy = int8_kernels_for(Isa::kHelium).axpy;
+    const RequantizeFn requantize = int8_kernels_for(Isa::kHelium).requantize_each;
     int cases = 0, bad_axpy = 0, bad_rq = 0;
     for (int offset = 0; offset < 4; ++offset)
       for (int rows = 1; rows <= kMaxRows; ++rows)

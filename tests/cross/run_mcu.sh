@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every shipped int8 model on Arm's reference boards under QEMU, bit for bit against x86: packs each
-# examples/models/*/model-int8.gguf (tessera pack), runs the generate program on this host, builds the
+# examples/models/*/model-int8.gguf (tessera pack; the MQMTAR models also with --value-cache int8, whose
+# arena at 64 positions must be at most 64,000 bytes), runs the generate program on this host, builds the
 # examples/mcu firmware for mps2-an386 (Cortex-M4) and mps3-an547 (Cortex-M55) through CMake with
 # cmake/toolchains/cortex-m*.cmake, runs each under qemu-system-arm with semihosting and requires the
 # same per-token lines (token fed, next token, checksum of the int32 logits) as the host; the boards run
@@ -18,12 +19,17 @@ mkdir -p "$work/blobs"
   --seed $mqmtar_seed --backend cpu-int8 --csv "$work/mqmtar-x86.csv" >/dev/null 2>&1
 x86_accuracy=$(awk -F, 'NR == 2 { print $8 }' "$work/mqmtar-x86.csv")
 models=()
+pack() {  # gguf name [pack options]
+  "$cli" pack "$1" "$work/blobs/$2.tmb" "${@:3}" >/dev/null
+  "$host" "$work/blobs/$2.tmb" "$tokens" | grep '^token ' | sed 's/ | instructions.*//' > "$work/$2.x86.txt"
+  [[ $(wc -l < "$work/$2.x86.txt") -eq $tokens ]] || { echo "FAIL: x86 run of $2"; exit 1; }
+  models+=("$work/blobs/$2.tmb")
+}
 for gguf in "$root"/examples/models/*/model-int8.gguf; do
   name=$(basename "$(dirname "$gguf")")
-  "$cli" pack "$gguf" "$work/blobs/$name.tmb" >/dev/null
-  "$host" "$work/blobs/$name.tmb" "$tokens" | grep '^token ' | sed 's/ | instructions.*//' > "$work/$name.x86.txt"
-  [[ $(wc -l < "$work/$name.x86.txt") -eq $tokens ]] || { echo "FAIL: x86 run of $name"; exit 1; }
-  models+=("$work/blobs/$name.tmb")
+  pack "$gguf" "$name"
+  # The int8 value cache (blob version 2): the MQMTAR models must fit a 64,000-byte arena at 64 positions.
+  [[ $name == mqmtar-* ]] && pack "$gguf" "int8values-$name" --value-cache int8
 done
 list=$(IFS=';'; echo "${models[*]}")
 generator=()
@@ -55,7 +61,13 @@ for cpu in cortex-m4 cortex-m55; do
       status=1
       continue
     fi
-    echo "ok: $name on $machine ($cpu): $(grep '^bad input' "$work/$name.$cpu.log"); $tokens tokens bit-identical to x86, $(grep '^mean' "$work/$name.$cpu.log")"
+    arena64=$(sed -n 's/^arena bytes at 64 positions \([0-9]*\),.*/\1/p' "$work/$name.$cpu.log")
+    if [[ $name == int8values-* ]] && ! [[ -n $arena64 && $arena64 -le 64000 ]]; then
+      echo "FAIL: $name on $machine: arena at 64 positions '$arena64' bytes, more than 64,000"
+      status=1
+      continue
+    fi
+    echo "ok: $name on $machine ($cpu): $(grep '^bad input' "$work/$name.$cpu.log"); $tokens tokens bit-identical to x86, arena $arena64 bytes at 64 positions, $(grep '^mean' "$work/$name.$cpu.log")"
   done
   if timeout 120 qemu-system-arm -machine "$machine" -nographic -monitor none -serial none \
        -semihosting-config enable=on,target=native -kernel "$build/examples/mcu/kernel_check.elf" \

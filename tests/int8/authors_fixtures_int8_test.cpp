@@ -30,7 +30,8 @@ TEST_P(AuthorsFixtureInt8, MixedPrecisionAgreesWithTheAuthorsFloat64AtEveryPosit
   ASSERT_TRUE(q.ok()) << q.status().to_string();
   const auto& tensors = q->tensors;
   auto plan = int8::build_int8_plan(q->hp, [&](const std::string& n) { return quant::find_in(tensors, n); },
-                                    GetParam(), ops::int8::MatvecKernel::kAuto);
+                                    GetParam(),
+                                    ops::int8::int8_kernels_for(ops::int8::fastest_isa(ops::int8::host_cpu_features())));
   if (model->hp.method.kind == AttentionKind::kNormRelu) {
     EXPECT_EQ(plan.status().code(), StatusCode::kUnsupported);
     return;

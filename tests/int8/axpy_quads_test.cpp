@@ -9,7 +9,7 @@
 
 #include "ops/int8/axpy_int8.h"
 #include "ops/int8/axpy_quads.h"
-#include "ops/int8/matvec_int8.h"
+#include "host_kernel_tables.h"
 
 namespace tessera::ops::int8 {
 namespace {
@@ -42,10 +42,9 @@ TEST(Int8AxpyQuads, PortableEqualsRowLayoutAxpy) {
 TEST(Int8AxpyQuads, DispatchedVariantEqualsRowLayoutAxpy) {
   std::mt19937 rng(22);
   int tested = 0;
-  for (MatvecKernel k : {MatvecKernel::kAvx2, MatvecKernel::kAvx512Vnni, MatvecKernel::kNeonDot}) {
-    if (!matvec_kernel_available(k)) continue;
-    if (AxpyQuadsFn fn = axpy_quads_function(k)) {
-      check(fn, matvec_kernel_name(k), rng);
+  for (const Int8Kernels* k : host_kernel_tables()) {
+    if (AxpyQuadsFn fn = k->axpy_quads) {
+      check(fn, k->name, rng);
       ++tested;
     }
   }

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "ops/int8/cos_scores.h"
-#include "ops/int8/matvec_int8.h"
+#include "host_kernel_tables.h"
 
 namespace tessera::ops::int8 {
 namespace {
@@ -29,9 +29,8 @@ void unit_q15(std::mt19937& rng, int16_t* v, int64_t d) {
 TEST(Int8CosScores, VariantsBitIdenticalToPortable) {
   std::mt19937 rng(31);
   int tested = 0;
-  for (MatvecKernel k : {MatvecKernel::kAvx2, MatvecKernel::kAvx512Vnni, MatvecKernel::kNeonDot}) {
-    if (!matvec_kernel_available(k)) continue;
-    const CosScoresFn fn = cos_scores_function(k);
+  for (const Int8Kernels* k : host_kernel_tables()) {
+    const CosScoresFn fn = k->cos_scores;
     ++tested;
     for (int64_t d : {4, 7, 8, 12, 16, 24, 32, 64, 128})
       for (int64_t n : {0, 1, 15, 16, 17, 33, 64, 129})
@@ -56,7 +55,7 @@ TEST(Int8CosScores, VariantsBitIdenticalToPortable) {
           std::vector<int32_t> want(static_cast<size_t>(n) + 1, 7), got(want);
           cos_scores_portable(q.data(), keys.data(), n, stride, d, m, want.data());
           fn(q.data(), keys.data(), n, stride, d, m, got.data());
-          ASSERT_EQ(got, want) << matvec_kernel_name(k) << " d=" << d << " n=" << n << " trial=" << trial
+          ASSERT_EQ(got, want) << k->name << " d=" << d << " n=" << n << " trial=" << trial
                                << " shift=" << m.shift;
         }
   }

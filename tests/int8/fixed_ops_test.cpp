@@ -12,7 +12,7 @@
 #include "ops/int8/l2norm_fixed.h"
 #include "ops/int8/layernorm_fixed.h"
 #include "ops/int8/leaky_average_fixed.h"
-#include "ops/int8/matvec_int8.h"
+#include "host_kernel_tables.h"
 #include "ops/int8/requantize.h"
 
 namespace tessera::ops::int8 {
@@ -62,10 +62,8 @@ TEST(Int8LayerNormFixed, MatchesFloat64WithinOneLsb) {
 TEST(Int8MixHeadsFixed, EveryVariantEqualsPortable) {
   std::mt19937 rng(31);
   int tested = 0;
-  for (MatvecKernel k : {MatvecKernel::kPortable, MatvecKernel::kAvx2, MatvecKernel::kAvx512Vnni,
-                         MatvecKernel::kNeonDot}) {
-    if (!matvec_kernel_available(k)) continue;
-    const MixHeadsFn fn = mix_heads_function(k);
+  for (const Int8Kernels* k : host_kernel_tables()) {
+    const MixHeadsFn fn = k->mix_heads;
     ++tested;
     for (int round = 0; round < 2000; ++round) {
       const int64_t H = 1 + int64_t(rng() % 5), d = 1 + int64_t(rng() % 40);
@@ -90,9 +88,9 @@ TEST(Int8MixHeadsFixed, EveryVariantEqualsPortable) {
       std::vector<int32_t> want(x.size()), got(x.size()), in_place = x;
       mix_heads_fixed(x.data(), y.data(), a.data(), b.data(), bits, H, d, want.data());
       fn(x.data(), y.data(), a.data(), b.data(), bits, H, d, got.data());
-      ASSERT_EQ(got, want) << matvec_kernel_name(k) << " round=" << round;
+      ASSERT_EQ(got, want) << k->name << " round=" << round;
       fn(in_place.data(), y.data(), a.data(), b.data(), bits, H, d, in_place.data());
-      ASSERT_EQ(in_place, want) << matvec_kernel_name(k) << " in place, round=" << round;
+      ASSERT_EQ(in_place, want) << k->name << " in place, round=" << round;
     }
   }
   std::printf("mix_heads variants tested: %d\n", tested);

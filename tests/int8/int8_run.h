@@ -28,7 +28,7 @@ struct Int8Run {
 
 inline Int8Run quantize_and_plan(const quant::FloatModel& m, quant::CalibrationOptions calib = {},
                                  quant::PrecisionOptions precision = {},
-                                 ops::int8::MatvecKernel kernel = ops::int8::MatvecKernel::kAuto) {
+                                 ops::int8::Isa isa = ops::int8::fastest_isa(ops::int8::host_cpu_features())) {
   quant::QuantizeOptions opt;
   opt.mode = quant::QuantMode::kInt8;
   opt.calibration = calib;
@@ -39,7 +39,7 @@ inline Int8Run quantize_and_plan(const quant::FloatModel& m, quant::CalibrationO
   Int8Run run{std::move(*q), nullptr};
   const auto& tensors = run.q.tensors;
   auto plan = int8::build_int8_plan(run.q.hp, [&](const std::string& n) { return quant::find_in(tensors, n); },
-                                    "test", kernel);
+                                    "test", ops::int8::int8_kernels_for(isa));
   EXPECT_TRUE(plan.ok()) << plan.status().to_string();
   if (plan.ok()) run.plan = std::move(*plan);
   return run;

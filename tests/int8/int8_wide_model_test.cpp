@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "host_kernel_tables.h"
 #include "int8_run.h"
 #include "quant/float_decoder.h"
 #include "random_model.h"
@@ -78,15 +79,13 @@ TEST(Int8Wide, FileRecordsInt16TensorsAndSiteBits) {
 TEST(Int8Wide, SameBitsOnEveryKernel) {
   quant::FloatModel m = random_float_model(101, 32, 4, 2, 40, 3);
   const auto seq = sequences(101, 1, 20, 4)[0];
-  Int8Run ref = quantize_and_plan(m, {}, precision(PrecisionMode::kInt16), ops::int8::MatvecKernel::kPortable);
+  Int8Run ref = quantize_and_plan(m, {}, precision(PrecisionMode::kInt16), ops::int8::Isa::kPortable);
   ASSERT_TRUE(ref.plan);
   const auto want = run_int8(*ref.plan, seq);
-  for (auto k : {ops::int8::MatvecKernel::kAvx2, ops::int8::MatvecKernel::kAvx512Vnni,
-                 ops::int8::MatvecKernel::kNeonDot}) {
-    if (!ops::int8::matvec_kernel_available(k)) continue;
-    Int8Run run = quantize_and_plan(m, {}, precision(PrecisionMode::kInt16), k);
+  for (const ops::int8::Int8Kernels* k : ops::int8::host_kernel_tables()) {
+    Int8Run run = quantize_and_plan(m, {}, precision(PrecisionMode::kInt16), k->isa);
     ASSERT_TRUE(run.plan);
-    EXPECT_EQ(run_int8(*run.plan, seq), want) << ops::int8::matvec_kernel_name(k);
+    EXPECT_EQ(run_int8(*run.plan, seq), want) << k->name;
   }
 }
 
@@ -118,7 +117,7 @@ TEST(Int8Wide, RefusesOutOfRangeInt16AndBadSiteBits) {
   Int8Run run = quantize_and_plan(m, {}, precision(PrecisionMode::kInt16));
   auto status = [&](std::vector<Tensor> t) {
     return int8::build_int8_plan(run.q.hp, [&](const std::string& n) { return quant::find_in(t, n); }, "bad.gguf",
-                                 ops::int8::MatvecKernel::kPortable)
+                                 ops::int8::int8_kernels_for(ops::int8::Isa::kPortable))
         .status();
   };
   std::vector<Tensor> t = run.q.tensors;

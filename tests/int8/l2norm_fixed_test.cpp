@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "ops/int8/l2norm_fixed.h"
-#include "ops/int8/matvec_int8.h"
+#include "host_kernel_tables.h"
 
 namespace tessera::ops::int8 {
 namespace {
@@ -15,9 +15,8 @@ namespace {
 TEST(Int8L2Norm, VariantsBitIdenticalToPortable) {
   std::mt19937_64 rng(61);
   int tested = 0;
-  for (MatvecKernel k : {MatvecKernel::kAvx2, MatvecKernel::kAvx512Vnni, MatvecKernel::kNeonDot}) {
-    if (!matvec_kernel_available(k)) continue;
-    const L2NormFn fn = l2norm_function(k);
+  for (const Int8Kernels* k : host_kernel_tables()) {
+    const L2NormFn fn = k->l2norm;
     ++tested;
     for (int64_t d : {1, 8, 12, 16, 24, 32, 64})
       for (int trial = 0; trial < 400; ++trial) {
@@ -36,7 +35,7 @@ TEST(Int8L2Norm, VariantsBitIdenticalToPortable) {
         std::vector<int16_t> want(v.size(), 7), got(v.size(), 7);
         l2norm_fixed_q15(v.data(), H, d, want.data());
         fn(v.data(), H, d, got.data());
-        ASSERT_EQ(got, want) << matvec_kernel_name(k) << " d=" << d << " trial=" << trial;
+        ASSERT_EQ(got, want) << k->name << " d=" << d << " trial=" << trial;
       }
   }
   std::printf("l2norm variants tested: %d\n", tested);

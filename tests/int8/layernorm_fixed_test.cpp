@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "ops/int8/layernorm_fixed.h"
-#include "ops/int8/matvec_int8.h"
+#include "host_kernel_tables.h"
 
 namespace tessera::ops::int8 {
 namespace {
@@ -15,10 +15,9 @@ namespace {
 TEST(Int8LayerNorm, VariantsBitIdenticalToPortable) {
   std::mt19937_64 rng(71);
   int tested = 0;
-  for (MatvecKernel k : {MatvecKernel::kAvx2, MatvecKernel::kAvx512Vnni, MatvecKernel::kNeonDot}) {
-    if (!matvec_kernel_available(k)) continue;
-    const LayerNormFn fn = layernorm_function(k);
-    const LayerNormWideFn fn_wide = layernorm_wide_function(k);
+  for (const Int8Kernels* k : host_kernel_tables()) {
+    const LayerNormFn fn = k->layernorm;
+    const LayerNormWideFn fn_wide = k->layernorm_wide;
     ++tested;
     for (int64_t n : {1, 7, 8, 9, 33, 128, 192, 200})
       for (int trial = 0; trial < 300; ++trial) {
@@ -35,10 +34,10 @@ TEST(Int8LayerNorm, VariantsBitIdenticalToPortable) {
         std::vector<int16_t> want_w(x.size(), 7), got_w(x.size(), 7);
         layernorm_fixed(x.data(), n, eps, inv, want.data());
         fn(x.data(), n, eps, inv, got.data());
-        ASSERT_EQ(got, want) << matvec_kernel_name(k) << " n=" << n << " trial=" << trial;
+        ASSERT_EQ(got, want) << k->name << " n=" << n << " trial=" << trial;
         layernorm_fixed_wide(x.data(), n, eps, inv, want_w.data());
         fn_wide(x.data(), n, eps, inv, got_w.data());
-        ASSERT_EQ(got_w, want_w) << matvec_kernel_name(k) << " wide n=" << n << " trial=" << trial;
+        ASSERT_EQ(got_w, want_w) << k->name << " wide n=" << n << " trial=" << trial;
       }
   }
   std::printf("layernorm variants tested: %d\n", tested);

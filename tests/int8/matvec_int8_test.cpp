@@ -1,12 +1,12 @@
-// Every int8 matvec variant this machine can run is bit-identical to the portable kernel, which in
+// The matvec of every kernel table this machine can run is bit-identical to the portable kernel, which in
 // turn equals an int64 reference sum. Shapes cover SIMD tails (cols not a multiple of 64, rows not
 // a multiple of 4) and the extreme values ±127.
-#include "ops/int8/matvec_int8.h"
-
 #include <gtest/gtest.h>
 
 #include <random>
 #include <vector>
+
+#include "host_kernel_tables.h"
 
 namespace tessera::ops::int8 {
 namespace {
@@ -21,8 +21,6 @@ std::vector<int8_t> random_activations(size_t n, std::mt19937& rng) {  // activa
   for (auto& x : v) x = int8_t(int(rng() % 256) - 128);
   return v;
 }
-
-const MatvecKernel kVariants[] = {MatvecKernel::kAvx2, MatvecKernel::kAvx512Vnni, MatvecKernel::kNeonDot};
 
 TEST(Int8MatvecInt8, PortableEqualsInt64Reference) {
   std::mt19937 rng(7);
@@ -41,17 +39,16 @@ TEST(Int8MatvecInt8, PortableEqualsInt64Reference) {
 TEST(Int8MatvecInt8, SimdVariantsBitIdenticalToPortable) {
   std::mt19937 rng(8);
   int tested = 0;
-  for (MatvecKernel k : kVariants) {
-    if (!matvec_kernel_available(k)) continue;
+  for (const Int8Kernels* k : host_kernel_tables()) {
     ++tested;
-    MatvecFn fn = matvec_function(k);
+    MatvecFn fn = k->matvec;
     for (int64_t rows : {1, 3, 4, 7, 16, 17, 31, 48, 64, 130, 256})  // 256 + narrow cols: the VNNI narrow-row path
       for (int64_t cols : {1, 8, 15, 16, 31, 32, 33, 63, 64, 65, 127, 128, 192, 768, 1000}) {  // % 64: 16-row blocks
         auto w = random_int8(size_t(rows * cols), rng), x = random_activations(size_t(cols), rng);
         std::vector<int32_t> ref(static_cast<size_t>(rows)), got(static_cast<size_t>(rows), 12345);
         matvec_i8_portable(w.data(), rows, cols, x.data(), ref.data());
         fn(w.data(), rows, cols, x.data(), got.data());
-        ASSERT_EQ(got, ref) << matvec_kernel_name(k) << " rows=" << rows << " cols=" << cols;
+        ASSERT_EQ(got, ref) << k->name << " rows=" << rows << " cols=" << cols;
       }
     // Worst case for maddubs saturation: all ±127 with matching/opposite signs.
     const int64_t rows = 8, cols = 4096;
@@ -61,19 +58,9 @@ TEST(Int8MatvecInt8, SimdVariantsBitIdenticalToPortable) {
     std::vector<int32_t> ref(rows), got(rows);
     matvec_i8_portable(w.data(), rows, cols, x.data(), ref.data());
     fn(w.data(), rows, cols, x.data(), got.data());
-    ASSERT_EQ(got, ref) << matvec_kernel_name(k) << " extremes";
+    ASSERT_EQ(got, ref) << k->name << " extremes";
   }
-  std::printf("SIMD variants tested on this CPU: %d\n", tested);
-}
-
-TEST(Int8MatvecInt8, ResolveFallsBackToPortableForUnavailableVariants) {
-  EXPECT_TRUE(matvec_kernel_available(MatvecKernel::kPortable));
-  for (MatvecKernel k : kVariants) {
-    if (!matvec_kernel_available(k)) {
-      EXPECT_EQ(resolve_matvec_kernel(k), MatvecKernel::kPortable);
-    }
-  }
-  EXPECT_NE(resolve_matvec_kernel(MatvecKernel::kAuto), MatvecKernel::kAuto);
+  std::printf("kernel tables tested on this CPU: %d\n", tested);
 }
 
 }  // namespace

@@ -7,7 +7,7 @@
 #include <random>
 #include <vector>
 
-#include "ops/int8/matvec_int8.h"
+#include "host_kernel_tables.h"
 #include "ops/int8/matvec_q16.h"
 #include "ops/int8/matvec_q16_quads.h"
 
@@ -40,10 +40,9 @@ TEST(Int8MatvecQ16Quads, PortableEqualsRowLayout) {
 TEST(Int8MatvecQ16Quads, DispatchedVariantEqualsRowLayout) {
   std::mt19937 rng(42);
   int tested = 0;
-  for (MatvecKernel k : {MatvecKernel::kAvx2, MatvecKernel::kAvx512Vnni, MatvecKernel::kNeonDot}) {
-    if (!matvec_kernel_available(k)) continue;
-    if (MatvecQ16QuadsFn fn = matvec_q16_quads_function(k)) {
-      check(fn, matvec_kernel_name(k), rng);
+  for (const Int8Kernels* k : host_kernel_tables()) {
+    if (MatvecQ16QuadsFn fn = k->matvec_q16_quads) {
+      check(fn, k->name, rng);
       ++tested;
     }
   }

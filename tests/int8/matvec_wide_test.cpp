@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "ops/int8/fixed_point.h"
+#include "host_kernel_tables.h"
 #include "ops/int8/matvec_wide.h"
 #include "ops/int8/requantize.h"
 
@@ -38,11 +39,9 @@ std::vector<int16_t> random_wide(size_t n, std::mt19937& rng, bool extremes) {
 TEST(Int8Wide, MatvecEqualsInt64ReferenceOnEveryKernel) {
   std::mt19937 rng(11);
   int kernels = 0;
-  for (MatvecKernel k : {MatvecKernel::kPortable, MatvecKernel::kAvx2, MatvecKernel::kAvx512Vnni,
-                         MatvecKernel::kNeonDot}) {
-    if (!matvec_kernel_available(k)) continue;
+  for (const Int8Kernels* k : host_kernel_tables()) {
     ++kernels;
-    const MatvecFn fn = matvec_function(k);
+    const MatvecFn fn = k->matvec;
     for (bool extremes : {false, true})
       for (auto [rows, cols] : {std::pair<int64_t, int64_t>{1, 1}, {7, 33}, {64, 768}, {5, 4096}})
         for (int wide_w = 0; wide_w < 2; ++wide_w)
@@ -64,7 +63,7 @@ TEST(Int8Wide, MatvecEqualsInt64ReferenceOnEveryKernel) {
             for (int64_t r = 0; r < rows; ++r) {
               int64_t ref = 0;
               for (int64_t c = 0; c < cols; ++c) ref += int64_t(w[size_t(r * cols + c)]) * x[size_t(c)];
-              ASSERT_EQ(y[size_t(r)], ref) << matvec_kernel_name(k) << " rows=" << rows << " cols=" << cols
+              ASSERT_EQ(y[size_t(r)], ref) << k->name << " rows=" << rows << " cols=" << cols
                                            << " wide_w=" << wide_w << " wide_x=" << wide_x;
             }
           }
@@ -122,9 +121,8 @@ TEST(Int8Wide, Requantize64MatchesTheInt32PathWithinOneLsb) {
 TEST(Int8Axpy, VariantsBitIdenticalToPortable) {
   std::mt19937 rng(14);
   int tested = 0;
-  for (MatvecKernel k : {MatvecKernel::kAvx2, MatvecKernel::kAvx512Vnni, MatvecKernel::kNeonDot}) {
-    if (!matvec_kernel_available(k)) continue;
-    const AxpyFn fn = axpy_function(k);
+  for (const Int8Kernels* k : host_kernel_tables()) {
+    const AxpyFn fn = k->axpy;
     ++tested;
     for (int64_t rows : {1, 5, 40, 896})
       for (int64_t cols : {1, 7, 16, 64, 65, 100, 128}) {
@@ -136,7 +134,7 @@ TEST(Int8Axpy, VariantsBitIdenticalToPortable) {
         std::vector<int32_t> got = want;
         axpy_i8_portable(a.data(), v.data(), rows, cols, want.data());
         fn(a.data(), v.data(), rows, cols, got.data());
-        ASSERT_EQ(got, want) << matvec_kernel_name(k) << " rows=" << rows << " cols=" << cols;
+        ASSERT_EQ(got, want) << k->name << " rows=" << rows << " cols=" << cols;
       }
   }
   std::printf("axpy variants tested: %d\n", tested);
@@ -149,9 +147,8 @@ TEST(Int8Axpy, VariantsBitIdenticalToPortable) {
 TEST(Int8ValueSum, VariantsBitIdenticalToPortable) {
   std::mt19937 rng(15);
   int tested = 0;
-  for (MatvecKernel k : {MatvecKernel::kAvx2, MatvecKernel::kAvx512Vnni, MatvecKernel::kNeonDot}) {
-    if (!matvec_kernel_available(k)) continue;
-    const ValueSumFn fn = value_sum_function(k);
+  for (const Int8Kernels* k : host_kernel_tables()) {
+    const ValueSumFn fn = k->value_sum;
     ++tested;
     for (int64_t rows : {1, 3, 64, 500})
       for (int64_t cols : {1, 8, 16, 24, 32, 33, 40, 64, 100}) {
@@ -165,7 +162,7 @@ TEST(Int8ValueSum, VariantsBitIdenticalToPortable) {
         std::vector<int64_t> got = want;
         value_sum_i16_portable(p.data(), v.data(), rows, stride, cols, want.data());
         fn(p.data(), v.data(), rows, stride, cols, got.data());
-        ASSERT_EQ(got, want) << matvec_kernel_name(k) << " rows=" << rows << " cols=" << cols;
+        ASSERT_EQ(got, want) << k->name << " rows=" << rows << " cols=" << cols;
       }
   }
   std::printf("value-sum variants tested: %d\n", tested);
@@ -177,10 +174,8 @@ TEST(Int8ValueSum, VariantsBitIdenticalToPortable) {
 TEST(Int8MatvecQ16, VariantsEqualInt64Reference) {
   std::mt19937 rng(16);
   int tested = 0;
-  for (MatvecKernel k : {MatvecKernel::kPortable, MatvecKernel::kAvx2, MatvecKernel::kAvx512Vnni,
-                         MatvecKernel::kNeonDot}) {
-    if (!matvec_kernel_available(k)) continue;
-    const MatvecQ16Fn fn = matvec_q16_function(k);
+  for (const Int8Kernels* k : host_kernel_tables()) {
+    const MatvecQ16Fn fn = k->matvec_q16;
     ++tested;
     for (int64_t rows : {1, 3, 4, 9, 256})
       for (int64_t cols : {1, 8, 16, 24, 31, 32, 64, 100, 511}) {
@@ -193,7 +188,7 @@ TEST(Int8MatvecQ16, VariantsEqualInt64Reference) {
         for (int64_t r = 0; r < rows; ++r) {
           int64_t ref = 0;
           for (int64_t c = 0; c < cols; ++c) ref += int64_t(w[size_t(r * cols + c)]) * q[size_t(c)];
-          ASSERT_EQ(y[size_t(r)], ref) << matvec_kernel_name(k) << " rows=" << rows << " cols=" << cols;
+          ASSERT_EQ(y[size_t(r)], ref) << k->name << " rows=" << rows << " cols=" << cols;
         }
       }
   }
@@ -206,9 +201,8 @@ TEST(Int8MatvecQ16, VariantsEqualInt64Reference) {
 TEST(Int8RequantizeEach, SimdEqualsScalarFunction) {
   std::mt19937 rng(17);
   int tested = 0;
-  for (MatvecKernel k : {MatvecKernel::kAvx2, MatvecKernel::kAvx512Vnni, MatvecKernel::kNeonDot}) {
-    if (!matvec_kernel_available(k)) continue;
-    const RequantizeFn fn = requantize_function(k);
+  for (const Int8Kernels* k : host_kernel_tables()) {
+    const RequantizeFn fn = k->requantize_each;
     ++tested;
     for (int round = 0; round < 2000; ++round) {
       const int64_t n = 1 + int64_t(rng() % 40);
@@ -226,7 +220,7 @@ TEST(Int8RequantizeEach, SimdEqualsScalarFunction) {
       fn(x.data(), m.data(), n, got.data());
       for (int64_t i = 0; i < n; ++i)
         ASSERT_EQ(got[size_t(i)], multiply_by_quantized_multiplier(x[size_t(i)], m[size_t(i)]))
-            << matvec_kernel_name(k) << " x=" << x[size_t(i)] << " M=" << m[size_t(i)].multiplier
+            << k->name << " x=" << x[size_t(i)] << " M=" << m[size_t(i)].multiplier
             << " shift=" << m[size_t(i)].shift;
     }
   }
@@ -239,11 +233,9 @@ TEST(Int8RequantizeEach, SimdEqualsScalarFunction) {
 TEST(Int8RequantizeUniform, EveryVariantEqualsPortable) {
   std::mt19937 rng(23);
   int tested = 0;
-  for (MatvecKernel k : {MatvecKernel::kPortable, MatvecKernel::kAvx2, MatvecKernel::kAvx512Vnni,
-                         MatvecKernel::kNeonDot}) {
-    if (!matvec_kernel_available(k)) continue;
-    const RequantizeUniformInt8Fn to_int8 = requantize_uniform_int8_function(k);
-    const RequantizeUniformWideFn to_wide = requantize_uniform_wide_function(k);
+  for (const Int8Kernels* k : host_kernel_tables()) {
+    const RequantizeUniformInt8Fn to_int8 = k->requantize_uniform_int8;
+    const RequantizeUniformWideFn to_wide = k->requantize_uniform_wide;
     ++tested;
     for (int round = 0; round < 3000; ++round) {
       const int64_t n = 1 + int64_t(rng() % 70);
@@ -260,8 +252,8 @@ TEST(Int8RequantizeUniform, EveryVariantEqualsPortable) {
       requantize_uniform_to_int8(x.data(), m, n, want8.data());
       to_wide(x.data(), m, n, got16.data());
       requantize_uniform_to_wide(x.data(), m, n, want16.data());
-      ASSERT_EQ(got8, want8) << matvec_kernel_name(k) << " n=" << n << " round=" << round;
-      ASSERT_EQ(got16, want16) << matvec_kernel_name(k) << " n=" << n << " round=" << round;
+      ASSERT_EQ(got8, want8) << k->name << " n=" << n << " round=" << round;
+      ASSERT_EQ(got16, want16) << k->name << " n=" << n << " round=" << round;
     }
   }
   std::printf("uniform requantize variants tested: %d\n", tested);

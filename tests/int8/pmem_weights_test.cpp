@@ -11,7 +11,7 @@
 #include <random>
 #include <vector>
 
-#include "ops/int8/matvec_int8.h"
+#include "host_kernel_tables.h"
 #include "ops/int8/requantize.h"
 #include "ops/int8/softmax_fixed.h"
 
@@ -48,10 +48,8 @@ TEST(Int8PmemWeights, PortableIsTheThreeSteps) {
 TEST(Int8PmemWeights, EveryVariantEqualsPortable) {
   std::mt19937 rng(17);
   int tested = 0;
-  for (MatvecKernel k : {MatvecKernel::kPortable, MatvecKernel::kAvx2, MatvecKernel::kAvx512Vnni,
-                         MatvecKernel::kNeonDot}) {
-    if (!matvec_kernel_available(k)) continue;
-    const PmemWeightsFn fn = pmem_weights_function(k);
+  for (const Int8Kernels* k : host_kernel_tables()) {
+    const PmemWeightsFn fn = k->pmem_weights;
     ++tested;
     for (int64_t n : {1, 7, 8, 9, 15, 16, 17, 31, 33, 100, 256, 2688}) {
       for (int trial = 0; trial < 6; ++trial) {
@@ -76,8 +74,8 @@ TEST(Int8PmemWeights, EveryVariantEqualsPortable) {
         pmem_weights_portable(dot.data(), sm.data(), vm.data(), n, 16, s_want.data(), want.data(), nullptr, 0);
         fn(dot.data(), sm.data(), vm.data(), n, 16, s_got.data(), got.data(), trial % 2 ? ahead.data() : nullptr,
            ahead.size());
-        ASSERT_EQ(s_got, s_want) << "kernel " << int(k) << " n=" << n << " trial=" << trial;
-        ASSERT_EQ(got, want) << "kernel " << int(k) << " n=" << n << " trial=" << trial;
+        ASSERT_EQ(s_got, s_want) << k->name << " n=" << n << " trial=" << trial;
+        ASSERT_EQ(got, want) << k->name << " n=" << n << " trial=" << trial;
       }
     }
     // In place: the scores may overwrite the dots (the runtime's call).
@@ -87,7 +85,7 @@ TEST(Int8PmemWeights, EveryVariantEqualsPortable) {
     copy = dot;
     pmem_weights_portable(dot.data(), m.data(), m.data(), 100, 16, s.data(), want.data(), nullptr, 0);
     fn(copy.data(), m.data(), m.data(), 100, 16, copy.data(), got.data(), nullptr, 0);
-    ASSERT_EQ(got, want) << "in place, kernel " << int(k);
+    ASSERT_EQ(got, want) << "in place, " << k->name;
   }
   std::printf("pmem_weights variants tested: %d\n", tested);
   EXPECT_GE(tested, 1);

@@ -7,7 +7,7 @@
 #include <random>
 #include <vector>
 
-#include "ops/int8/matvec_int8.h"
+#include "host_kernel_tables.h"
 #include "ops/int8/requantize.h"
 
 namespace tessera::ops::int8 {
@@ -16,9 +16,8 @@ namespace {
 TEST(Int8Requantize64, VariantsBitIdenticalToScalar) {
   std::mt19937_64 rng(51);
   int tested = 0;
-  for (MatvecKernel k : {MatvecKernel::kAvx2, MatvecKernel::kAvx512Vnni, MatvecKernel::kNeonDot}) {
-    if (!matvec_kernel_available(k)) continue;
-    const Requantize64Fn to32 = requantize64_function(k), add = requantize64_add_function(k);
+  for (const Int8Kernels* k : host_kernel_tables()) {
+    const Requantize64Fn to32 = k->requantize64, add = k->requantize64_add;
     ++tested;
     for (int64_t n : {0, 1, 7, 8, 9, 16, 37, 128})
       for (int trial = 0; trial < 200; ++trial) {
@@ -41,10 +40,10 @@ TEST(Int8Requantize64, VariantsBitIdenticalToScalar) {
         std::vector<int32_t> want(static_cast<size_t>(n)), got(static_cast<size_t>(n)), want_r = res, got_r = res;
         requantize64_to_int32(acc.data(), m.data(), b, n, want.data());
         to32(acc.data(), m.data(), b, n, got.data());
-        ASSERT_EQ(got, want) << matvec_kernel_name(k) << " n=" << n << " trial=" << trial;
+        ASSERT_EQ(got, want) << k->name << " n=" << n << " trial=" << trial;
         requantize64_add_to_int32(acc.data(), m.data(), b, n, want_r.data());
         add(acc.data(), m.data(), b, n, got_r.data());
-        ASSERT_EQ(got_r, want_r) << matvec_kernel_name(k) << " add n=" << n << " trial=" << trial;
+        ASSERT_EQ(got_r, want_r) << k->name << " add n=" << n << " trial=" << trial;
       }
   }
   std::printf("requantize64 variants tested: %d\n", tested);
@@ -54,9 +53,8 @@ TEST(Int8Requantize64, VariantsBitIdenticalToScalar) {
 // softmax weights, most score groups), with mixed groups around them; x up to INT32_MAX, shifts -31..0.
 TEST(Int8RequantizeEach, NonNegativeGroupsBitIdenticalToScalar) {
   std::mt19937_64 rng(53);
-  for (MatvecKernel k : {MatvecKernel::kAvx2, MatvecKernel::kAvx512Vnni, MatvecKernel::kNeonDot}) {
-    if (!matvec_kernel_available(k)) continue;
-    const RequantizeFn fn = requantize_function(k);
+  for (const Int8Kernels* k : host_kernel_tables()) {
+    const RequantizeFn fn = k->requantize_each;
     for (int trial = 0; trial < 3000; ++trial) {
       const int64_t n = 1 + int64_t(rng() % 70);
       std::vector<int32_t> x(static_cast<size_t>(n)), got(x.size());
@@ -71,7 +69,7 @@ TEST(Int8RequantizeEach, NonNegativeGroupsBitIdenticalToScalar) {
       fn(x.data(), m.data(), n, got.data());
       for (size_t i = 0; i < x.size(); ++i)
         ASSERT_EQ(got[i], multiply_by_quantized_multiplier(x[i], m[i]))
-            << matvec_kernel_name(k) << " x=" << x[i] << " M=" << m[i].multiplier << " shift=" << m[i].shift;
+            << k->name << " x=" << x[i] << " M=" << m[i].multiplier << " shift=" << m[i].shift;
     }
   }
 }
@@ -81,9 +79,8 @@ TEST(Int8RequantizeEach, NonNegativeGroupsBitIdenticalToScalar) {
 TEST(Int8RequantizeRows, VariantsBitIdenticalToScalar) {
   std::mt19937_64 rng(52);
   int tested = 0;
-  for (MatvecKernel k : {MatvecKernel::kAvx2, MatvecKernel::kAvx512Vnni, MatvecKernel::kNeonDot}) {
-    if (!matvec_kernel_available(k)) continue;
-    const RequantizeRowsFn to32 = requantize_rows_function(k), add = requantize_rows_add_function(k);
+  for (const Int8Kernels* k : host_kernel_tables()) {
+    const RequantizeRowsFn to32 = k->requantize_rows, add = k->requantize_rows_add;
     ++tested;
     for (int64_t n : {0, 1, 15, 16, 17, 40, 128})
       for (int trial = 0; trial < 200; ++trial) {
@@ -104,10 +101,10 @@ TEST(Int8RequantizeRows, VariantsBitIdenticalToScalar) {
         std::vector<int32_t> want(acc.size()), got(acc.size()), want_r = res, got_r = res;
         requantize_to_int32(acc.data(), m.data(), b, n, want.data());
         to32(acc.data(), m.data(), b, n, got.data());
-        ASSERT_EQ(got, want) << matvec_kernel_name(k) << " n=" << n << " trial=" << trial;
+        ASSERT_EQ(got, want) << k->name << " n=" << n << " trial=" << trial;
         requantize_add_to_int32(acc.data(), m.data(), b, n, want_r.data());
         add(acc.data(), m.data(), b, n, got_r.data());
-        ASSERT_EQ(got_r, want_r) << matvec_kernel_name(k) << " add n=" << n << " trial=" << trial;
+        ASSERT_EQ(got_r, want_r) << k->name << " add n=" << n << " trial=" << trial;
       }
   }
   std::printf("requantize_rows variants tested: %d\n", tested);

@@ -1,7 +1,7 @@
 // Integer exp (table + interpolation) and fixed-point softmax against float64.
 #include "ops/int8/softmax_fixed.h"
 
-#include "ops/int8/matvec_int8.h"
+#include "host_kernel_tables.h"
 
 #include <gtest/gtest.h>
 
@@ -59,9 +59,8 @@ TEST(Int8SoftmaxFixed, MatchesFloat64) {
 TEST(Int8SoftmaxFixed, SimdVariantsBitIdenticalToPortable) {
   std::mt19937 rng(23);
   int tested = 0;
-  for (MatvecKernel k : {MatvecKernel::kAvx2, MatvecKernel::kAvx512Vnni, MatvecKernel::kNeonDot}) {
-    if (!matvec_kernel_available(k)) continue;
-    const SoftmaxQ23Fn fn = softmax_function(k);
+  for (const Int8Kernels* k : host_kernel_tables()) {
+    const SoftmaxQ23Fn fn = k->softmax_q23;
     ++tested;
     for (int round = 0; round < 3000; ++round) {
       const int64_t n = 1 + int64_t(rng() % (round % 3 == 0 ? 300 : 40));
@@ -74,7 +73,7 @@ TEST(Int8SoftmaxFixed, SimdVariantsBitIdenticalToPortable) {
       }
       softmax_fixed_q23(s.data(), n, fb, ref.data());
       fn(s.data(), n, fb, got.data());
-      ASSERT_EQ(got, ref) << matvec_kernel_name(k) << " n=" << n << " fb=" << fb << " round=" << round;
+      ASSERT_EQ(got, ref) << k->name << " n=" << n << " fb=" << fb << " round=" << round;
     }
   }
   std::printf("softmax variants tested: %d\n", tested);

@@ -45,26 +45,15 @@ std::vector<int32_t> walk(int64_t vocab, int n) {
 
 class ShippedBlob : public ::testing::TestWithParam<std::string> {};
 
-TEST_P(ShippedBlob, PackedLogitsEqualTheCpuInt8PlanBitForBit) {
-  const std::string path = kModels + GetParam() + "/model-int8.gguf";
-  auto file = gguf::File::open(path);
-  ASSERT_TRUE(file.ok()) << file.status().to_string();
-  auto hp = ModelWeights::read_hparams(*file);
-  ASSERT_TRUE(hp.ok());
-  const gguf::File& f = *file;
-  auto plan = int8::build_int8_plan(
-      *hp, [&f](const std::string& n) { return f.find_tensor(n); }, path, ops::int8::MatvecKernel::kPortable);
-  ASSERT_TRUE(plan.ok()) << plan.status().to_string();
-  auto packed = quant::pack_micro_blob_from_gguf(path);
-  ASSERT_TRUE(packed.ok()) << packed.status().to_string();
-  Aligned blob(*packed);
-
+// The packed blob's logits through tessera_micro against the plan's through int8_forward_token.
+void expect_blob_matches_plan(const int8::Int8Plan& plan, const std::vector<uint8_t>& packed, const std::string& name) {
+  Aligned blob(packed);
   const int T = 40;
-  const int64_t V = (*plan)->model.vocab_size;
+  const int64_t V = plan.model.vocab_size;
   const std::vector<int32_t> tokens = walk(V, T);
-  std::vector<unsigned char> ref_arena(int8::int8_state_bytes((*plan)->model, T) + 64);
+  std::vector<unsigned char> ref_arena(int8::int8_state_bytes(plan.model, T) + 64);
   int8::Int8State ref;
-  int8::int8_state_bind((*plan)->model, T, reinterpret_cast<void*>((uintptr_t(ref_arena.data()) + 63) & ~uintptr_t(63)),
+  int8::int8_state_bind(plan.model, T, reinterpret_cast<void*>((uintptr_t(ref_arena.data()) + 63) & ~uintptr_t(63)),
                         &ref);
 
   size_t need = 0;
@@ -77,10 +66,10 @@ TEST_P(ShippedBlob, PackedLogitsEqualTheCpuInt8PlanBitForBit) {
   std::vector<int32_t> expected(static_cast<size_t>(V));
   std::vector<std::vector<int32_t>> first_pass;
   for (int t = 0; t < T; ++t) {
-    int8::int8_forward_token((*plan)->model, &ref, tokens[size_t(t)], expected.data());
+    int8::int8_forward_token(plan.model, &ref, tokens[size_t(t)], expected.data());
     ASSERT_EQ(tm_feed(rt, tokens[size_t(t)], 1), TM_OK);
     const int32_t* got = tm_logits(rt);
-    ASSERT_EQ(0, std::memcmp(got, expected.data(), size_t(V) * 4)) << GetParam() << ": position " << t;
+    ASSERT_EQ(0, std::memcmp(got, expected.data(), size_t(V) * 4)) << name << ": position " << t;
     first_pass.emplace_back(got, got + V);
   }
   EXPECT_EQ(tm_position(rt), uint32_t(T));
@@ -90,6 +79,39 @@ TEST_P(ShippedBlob, PackedLogitsEqualTheCpuInt8PlanBitForBit) {
     ASSERT_EQ(tm_feed(rt, tokens[size_t(t)], 1), TM_OK);
     ASSERT_EQ(0, std::memcmp(tm_logits(rt), first_pass[size_t(t)].data(), size_t(V) * 4));
   }
+}
+
+TEST_P(ShippedBlob, PackedLogitsEqualTheCpuInt8PlanBitForBit) {
+  const std::string path = kModels + GetParam() + "/model-int8.gguf";
+  auto file = gguf::File::open(path);
+  ASSERT_TRUE(file.ok()) << file.status().to_string();
+  auto hp = ModelWeights::read_hparams(*file);
+  ASSERT_TRUE(hp.ok());
+  const gguf::File& f = *file;
+  auto plan = int8::build_int8_plan(*hp, [&f](const std::string& n) { return f.find_tensor(n); }, path,
+                                    ops::int8::int8_kernels_for(ops::int8::Isa::kPortable));
+  ASSERT_TRUE(plan.ok()) << plan.status().to_string();
+  auto packed = quant::pack_micro_blob_from_gguf(path);
+  ASSERT_TRUE(packed.ok()) << packed.status().to_string();
+  uint32_t version = 0;
+  std::memcpy(&version, packed->data() + 4, 4);
+  EXPECT_EQ(version, micro::kBlobVersionInt16Values);  // what firmware built before the int8 value cache reads
+  expect_blob_matches_plan(**plan, *packed, GetParam());
+
+  // The same model with the int8 value cache (`tessera quantize --value-cache int8` sets it): version 2, the
+  // same bits on both sides, and an arena smaller by half the value cache.
+  (*plan)->model.value_cache_int8 = true;
+  auto packed_q7 = quant::pack_micro_blob(**plan);
+  ASSERT_TRUE(packed_q7.ok()) << packed_q7.status().to_string();
+  std::memcpy(&version, packed_q7->data() + 4, 4);
+  EXPECT_EQ(version, micro::kBlobVersion);
+  expect_blob_matches_plan(**plan, *packed_q7, GetParam() + " (int8 value cache)");
+  Aligned a16(*packed), a8(*packed_q7);
+  size_t bytes16 = 0, bytes8 = 0;
+  ASSERT_EQ(tm_arena_bytes(a16.data.get(), a16.size, 64, &bytes16), TM_OK);
+  ASSERT_EQ(tm_arena_bytes(a8.data.get(), a8.size, 64, &bytes8), TM_OK);
+  const auto& m = (*plan)->model;
+  EXPECT_LE(bytes8 + size_t(m.n_layer * 64 * m.n_embd) - 64, bytes16);  // one 64-byte rounding either way
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, ShippedBlob,
@@ -165,6 +187,26 @@ TEST_F(BadBlob, WrongMagicAndVersion) {
   b = *good_;
   b[0] = 'G';
   EXPECT_EQ(check(b), TM_ERR_BAD_MAGIC);
+}
+
+TEST_F(BadBlob, FlagsThisVersionDoesNotDefine) {
+  std::vector<uint8_t> b = *good_;
+  const size_t model_flags = kModelAt + offsetof(micro::ModelRecord, flags);
+  set_word(b, model_flags, word(b, model_flags) | micro::kValueCacheInt8);  // the int8 value cache in a version 1 blob
+  reseal(b);
+  EXPECT_EQ(check(b), TM_ERR_BAD_VERSION);
+  set_word(b, 4, micro::kBlobVersion);  // as version 2 it is a valid blob
+  reseal(b);
+  EXPECT_EQ(check(b), TM_OK);
+  b = *good_;
+  set_word(b, model_flags, word(b, model_flags) | (1u << 9));  // no such model flag
+  reseal(b);
+  EXPECT_EQ(check(b), TM_ERR_BAD_LAYOUT);
+  b = *good_;
+  const size_t layer_flags = word(b, offsetof(micro::BlobHeader, layers_offset));
+  set_word(b, layer_flags, word(b, layer_flags) | (1u << 7));  // no such layer flag
+  reseal(b);
+  EXPECT_EQ(check(b), TM_ERR_BAD_LAYOUT);
 }
 
 TEST_F(BadBlob, OutOfRangeRecordsBehindAValidChecksum) {

@@ -167,7 +167,7 @@ TEST_F(VulkanAttentionTransform, SpecialisedAndGenericHeadSizes) {
       // A head wider than the profile's workgroups (160 under Android Baseline 2022's 128): the kernel
       // is refused (and a model with such heads at load), never run past the limit.
       EXPECT_NE(ctx_->limits().profile, "full");
-      auto k = ctx_->kernel("attn_softmax_partial", {wg, 0});
+      auto k = ctx_->kernel(KernelId::kAttnSoftmaxPartial, {wg, 0});
       ASSERT_FALSE(k.ok());
       EXPECT_EQ(k.status().code(), StatusCode::kUnsupported) << k.status().to_string();
       continue;

@@ -1,13 +1,14 @@
 # CTest (script mode): the generated shader_features.h must say exactly what glslc accepts now.
 # Re-runs every probe of shaders/probes/ with the build's glslc (the same function the configure
 # step used) and compares each TESSERA_GLSL_HAS_<FEATURE> line of the header; also checks that every
-# probe has a line (no stale or missing feature) and that no gated kernel is marked built while its
-# probe fails. Fails on any difference (e.g. glslc upgraded without reconfiguring).
+# probe has a line (no stale or missing feature) and that no gated kernel is marked built in
+# vulkan/kernel_contracts.h while its probe fails. Fails on any difference (e.g. glslc upgraded without reconfiguring).
 # -D GLSLC=... -D PROBES=<shaders/probes> -D SCRATCH=<dir> -D HEADER=<build/shaders/shader_features.h>
-#    -D FEATURES_CMAKE=<shaders/glsl_features.cmake>
+#    -D FEATURES_CMAKE=<shaders/glsl_features.cmake> -D CONTRACTS=<build/include/vulkan/kernel_contracts.h>
 include(${FEATURES_CMAKE})
 tessera_probe_glsl_features(${GLSLC} ${PROBES} ${SCRATCH} NOW)
 file(READ ${HEADER} header)
+file(READ ${CONTRACTS} contracts)
 set(failures "")
 set(accepted 0)
 foreach(f ${NOW_NAMES})
@@ -24,7 +25,7 @@ foreach(f ${NOW_NAMES})
     math(EXPR accepted "${accepted} + 1")
   endif()
   string(TOLOWER ${f} lower)
-  if(NOT NOW_${f}_OK AND header MATCHES "GatedKernel{\"[a-z0-9_]+\", \"${lower}\", true}")
+  if(NOT NOW_${f}_OK AND contracts MATCHES "{\"[a-z0-9_]+\", \"${lower}\", true,")
     string(APPEND failures "\n  a kernel gated on ${lower} is marked built but glslc rejects ${lower}")
   endif()
 endforeach()

@@ -2,13 +2,23 @@
 // the shaders this build embeds: sizes follow from the arrays the GLSL declares.
 #include <gtest/gtest.h>
 
+#include <string_view>
 #include <vector>
 
-#include "vulkan/kernel_table.h"
+#include "vulkan/kernels.h"
 #include "vulkan/spirv_shared_memory.h"
 
 namespace tessera::vk {
 namespace {
+
+// "name" is the subgroup flavour, "name/shared" the shared-memory one.
+std::span<const uint32_t> find_spirv(std::string_view flavour) {
+  const bool shared = flavour.ends_with("/shared");
+  if (shared) flavour.remove_suffix(7);
+  for (uint32_t i = 0; i < kKernelCount; ++i)
+    if (kernel_name(KernelId(i)) == flavour) return kernel_spirv(KernelId(i), !shared);
+  return {};
+}
 
 uint64_t bytes_of(const char* kernel, std::vector<uint32_t> spec) {
   auto spirv = find_spirv(kernel);

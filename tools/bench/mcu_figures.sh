@@ -4,7 +4,7 @@
 # and TESSERA_MICRO_PORTABLE_KERNELS=ON), runs each under qemu-system-arm -icount shift=0 and prints one
 # markdown row per board and model: flash (blob) bytes, arena bytes at 64 / 256 positions, code bytes
 # (.text of the generate firmware, blob excluded), instructions per token (mean of TOKENS greedy tokens)
-# portable and with the CPU's kernels.
+# portable and with the CPU's kernels. The MQMTAR models also packed with --value-cache int8 (int8values-*).
 # Usage: tools/bench/mcu_figures.sh TESSERA_CLI WORK_DIR [TOKENS]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -15,6 +15,10 @@ for gguf in "$root"/examples/models/*/model-int8.gguf; do
   name=$(basename "$(dirname "$gguf")")
   "$cli" pack "$gguf" "$work/blobs/$name.tmb" >/dev/null
   models+=("$work/blobs/$name.tmb")
+  if [[ $name == mqmtar-* ]]; then  # and with the int8 value cache (rows named int8values-<model>)
+    "$cli" pack "$gguf" "$work/blobs/int8values-$name.tmb" --value-cache int8 >/dev/null
+    models+=("$work/blobs/int8values-$name.tmb")
+  fi
 done
 list=$(IFS=';'; echo "${models[*]}")
 generator=()

@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Cached PyTorch-CUDA decoder of a Memory Mosaics model (the baseline of docs/benchmarks.md, Vulkan).
 
-Same architecture and sizes as Tessera's Vulkan benchmark (tests/bench/vulkan/vulkan_decoder_bench.cpp):
-random weights, F16 matrices, a key/value cache of unit keys and finished values, O(1) leaky states.
-Softmax attention goes through F.scaled_dot_product_attention; alpha = 1.5 through a sort-based exact
-entmax-1.5 written here (the threshold by sorted prefix sums, as in docs/attention.md).
+The reference model (tools/reference/memory_mosaics.py) at the sizes of Tessera's Vulkan benchmark
+(tests/bench/vulkan/vulkan_decoder_bench.cpp): random weights (the authors' initialisation, seeded), F16 on the
+GPU, decoded by the reference cached decoder (tools/reference/cached_decoder.py: a key/value cache of unit keys
+and finished values, O(1) leaky states kept in F32). This file only swaps in PyTorch's fused kernels: softmax
+attention and the persistent-memory read through F.scaled_dot_product_attention; alpha = 1.5 through a
+sort-based exact entmax-1.5 written here (the threshold by sorted prefix sums, as in docs/attention.md).
 
 Decode is timed two ways at each context length L (cache filled with random unit keys/values):
   eager  - the Python loop as the authors' code would run it (CUDA events around 20 steps);
@@ -15,17 +17,28 @@ Usage: python3 tools/bench/torch_cuda_decoder.py [--contexts 512 2048 8192 32768
 """
 import argparse
 import json
-import math
+import os
 import sys
 
 import torch
 import torch.nn.functional as F
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "reference"))
+from cached_decoder import CachedDecoder  # noqa: E402
+from memory_mosaics import StackAssoMem  # noqa: E402
 
-if not hasattr(F, "scaled_dot_product_attention"):  # torch < 2.0 (CPU smoke tests only)
-    def _sdpa(q, k, v, scale=1.0):
-        return torch.softmax((q @ k.transpose(-1, -2)) * scale, dim=-1) @ v
+
+if not hasattr(F, "scaled_dot_product_attention"):  # torch < 2.0 (CPU checks only)
+    def _sdpa(q, k, v, is_causal=False, scale=1.0):
+        scores = (q @ k.transpose(-1, -2)) * scale
+        if is_causal:
+            n, m = scores.shape[-2:]
+            scores = scores.masked_fill(torch.ones(n, m, dtype=torch.bool).triu(1), float("-inf"))
+        return torch.softmax(scores, dim=-1) @ v
     F.scaled_dot_product_attention = _sdpa
+
+# Benchmark method names and the reference's names for them.
+REFERENCE_METHOD = {"softmax": "softmax", "entmax15": "biweight"}
 
 
 def entmax15_sorted(scores):
@@ -44,74 +57,46 @@ def entmax15_sorted(scores):
     return torch.clamp(x - tau_star, min=0) ** 2
 
 
-class Model:
-    def __init__(self, V=50304, C=768, H=12, L=12, N=2688, device="cuda", dtype=torch.float16, seed=0):
-        g = torch.Generator(device="cpu").manual_seed(seed)
-        d = C // H
-        self.V, self.C, self.H, self.L, self.N, self.d = V, C, H, L, N, d
+def entmax15_attend(scores, values):
+    """Weights of entmax15_sorted (scores in F32), renormalised, times values in their dtype."""
+    p = entmax15_sorted(scores.float())
+    return (p / p.sum(-1, keepdim=True)).to(values.dtype) @ values
 
-        def mat(r, c):
-            return (torch.randn(r, c, generator=g) / math.sqrt(c)).to(device, dtype)
 
-        def heads(lo, hi):
-            return (lo + (hi - lo) * torch.rand(H, generator=g)).to(device, torch.float32)
+def make_model(V=50304, C=768, H=12, L=12, N=2688, device="cuda", dtype=torch.float16, seed=0):
+    """The reference model with seeded random weights, on `device` in `dtype`."""
+    torch.manual_seed(seed)
+    model = StackAssoMem(vocab_size=V, n_head=H, n_embd=C, n_layer=L, pmem_size=N, ic_dropout=0.0, hd_dropout=0.0)
+    return model.to(device=device, dtype=dtype).eval()
 
-        self.emb = mat(V, C)
-        self.layers = []
-        for _ in range(L):
-            self.layers.append(dict(
-                ln1=torch.ones(C, device=device, dtype=dtype), ln2=torch.ones(C, device=device, dtype=dtype),
-                k=mat(C, C), v=mat(C, C), o=mat(C, C), pk=mat(C, C), po=mat(C, C),
-                decay=heads(0.0, 0.9), beta2=heads(2.0, 60.0), vscale=heads(0.8, 1.2), mix=heads(-0.2, 1.2),
-                pdecay=heads(0.0, 0.9), pq=heads(2.0, 20.0), pvs=heads(0.8, 1.2),
-                mk=torch.randn(H, N, d, generator=g).to(device, dtype),
-                mv=torch.randn(H, N, d, generator=g).to(device, dtype)))
-        self.ln_out = torch.ones(C, device=device, dtype=dtype)
-        self.device, self.dtype = device, dtype
 
-    def new_state(self, capacity):
-        H, d, C = self.H, self.d, self.C
-        st = []
-        for _ in range(self.L):
-            k = F.normalize(torch.randn(H, capacity, d, device=self.device), dim=-1).to(self.dtype)
-            v = F.normalize(torch.randn(H, capacity, d, device=self.device), dim=-1).to(self.dtype)
-            st.append(dict(k=k, v=v, s=torch.zeros(C, device=self.device), sp=torch.zeros(C, device=self.device),
-                           wprev=torch.zeros(C, device=self.device, dtype=self.dtype)))
-        return st
+class FusedDecoder(CachedDecoder):
+    """The reference cached decoder with SDPA (softmax, memory read) or entmax15_sorted (`method` "entmax15")."""
 
-    def step(self, tok, t, state, method):
-        """One cached decode step at position t (keys 0..t-1 visible). tok: int64 tensor [1]."""
-        H, d, C = self.H, self.d, self.C
-        x = self.emb[tok].view(C)
-        for p, s in zip(self.layers, state):
-            h = F.layer_norm(x, (C,), p["ln1"])
-            u = (p["k"] @ h).float()
-            w = p["v"] @ h
-            a = p["decay"].repeat_interleave(d)
-            s["s"].mul_(a).add_((1 - a) * u)
-            kh = F.normalize(s["s"].view(H, d), dim=-1)
-            s["k"][:, t] = kh.to(self.dtype)
-            c = p["mix"].view(H, 1)
-            vt = F.normalize(((1 - c) * w.view(H, d).float() + c * s["wprev"].view(H, d).float()), dim=-1)
-            s["v"][:, t - 1] = (p["vscale"].view(H, 1) * vt).to(self.dtype)
-            s["wprev"].copy_(w)
-            q = (p["beta2"].view(H, 1) * kh).to(self.dtype).view(H, 1, d)
-            keys, vals = s["k"][:, :t], s["v"][:, :t]
-            if method == "softmax":
-                o = F.scaled_dot_product_attention(q, keys, vals, scale=1.0)
-            else:
-                pr = entmax15_sorted((q.float() @ keys.float().transpose(1, 2)))
-                o = (pr / pr.sum(-1, keepdim=True)).to(self.dtype) @ vals
-            x = x + p["o"] @ o.reshape(C)
-            h2 = F.layer_norm(x, (C,), p["ln2"])
-            u2 = (p["pk"] @ h2).float()
-            a2 = p["pdecay"].repeat_interleave(d)
-            s["sp"].mul_(a2).add_((1 - a2) * u2)
-            q2 = (p["pq"].view(H, 1) * F.normalize(s["sp"].view(H, d), dim=-1)).to(self.dtype).view(H, 1, d)
-            r = F.scaled_dot_product_attention(q2, p["mk"], p["mv"], scale=1.0) * p["pvs"].view(H, 1, 1).to(self.dtype)
-            x = x + p["po"] @ r.reshape(C)
-        logits = self.emb @ F.layer_norm(x, (C,), self.ln_out)
-        return torch.argmax(logits)
+    def __init__(self, model, capacity, method):
+        super().__init__(model, capacity)
+        self.method = REFERENCE_METHOD[method]
+
+    def attend(self, layer, query, keys, values):
+        if self.method == "softmax":
+            return F.scaled_dot_product_attention(query, keys, values, scale=1.0)
+        return entmax15_attend(query.float() @ keys.float().transpose(1, 2), values)
+
+    def read_memory(self, query, mem_k, mem_v):
+        return F.scaled_dot_product_attention(query, mem_k, mem_v, scale=1.0)
+
+    def fill_random(self, length):
+        """Cache rows 0..length-1 get random unit keys and values (a context of `length` without decoding it)."""
+        H, d = self.H, self.d
+        for st in self.state:
+            for name in ("keys", "values"):
+                rows = F.normalize(torch.randn(H, length, d, device=self.device), dim=-1)
+                st[name][:, :length] = rows.to(self.dtype)
+
+    def step_at(self, token, t):
+        """One decode step at position t (keys 0..t-1 visible), however often it is repeated."""
+        self.t = t
+        return self.step(token)
 
 
 def time_cuda(fn, iters):
@@ -130,25 +115,26 @@ def bench_decoder(model, contexts, methods):
     rows = []
     for method in methods:
         for L in contexts:
-            state = model.new_state(L + 2)
-            tok = torch.zeros(1, dtype=torch.long, device=model.device)
+            dec = FusedDecoder(model, L + 2, method)
+            dec.fill_random(L)
+            tok = torch.zeros(1, dtype=torch.long, device=dec.device)
             with torch.no_grad():
-                eager_us = time_cuda(lambda: model.step(tok, L, state, method), 10)
+                eager_us = time_cuda(lambda: torch.argmax(dec.step_at(tok, L)), 10)
                 g = torch.cuda.CUDAGraph()
                 s = torch.cuda.Stream()
                 s.wait_stream(torch.cuda.current_stream())
                 with torch.cuda.stream(s):
                     for _ in range(2):
-                        model.step(tok, L, state, method)
+                        torch.argmax(dec.step_at(tok, L))
                 torch.cuda.current_stream().wait_stream(s)
                 with torch.cuda.graph(g):
-                    model.step(tok, L, state, method)
+                    torch.argmax(dec.step_at(tok, L))
                 graph_us = time_cuda(g.replay, 20)
             rows.append(dict(kind="decode", method=method, context=L, eager_us=eager_us, graph_us=graph_us,
                              eager_tok_s=1e6 / eager_us, graph_tok_s=1e6 / graph_us))
             print(f"decode {method:8s} L={L:6d}: eager {eager_us:9.1f} us ({1e6/eager_us:7.1f} tok/s), "
                   f"graph {graph_us:9.1f} us ({1e6/graph_us:7.1f} tok/s)", flush=True)
-            del state
+            del dec, g
             torch.cuda.empty_cache()
     return rows
 
@@ -197,7 +183,7 @@ def main():
         return 1
     print(f"torch {torch.__version__}, {torch.cuda.get_device_name()}", flush=True)
     torch.backends.cuda.matmul.allow_tf32 = True
-    model = Model()
+    model = make_model()
     rows = bench_decoder(model, args.contexts, args.methods) + bench_attention(args.attention)
     if args.json:
         with open(args.json, "w") as f:

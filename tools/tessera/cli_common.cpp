@@ -68,7 +68,8 @@ void BackendFlags::add_to(CLI::App& app) {
   app.add_option("--vulkan-profile", vulkan_profile,
                  "plan within a device-limits profile: full | android-baseline-2022 | raspberry-pi (docs/vulkan.md)")
       ->capture_default_str();
-  app.add_option("--int8-kernel", int8_kernel, "cpu-int8 matvec kernel: auto | portable | avx2 | avx512-vnni | neon-dot")
+  app.add_option("--int8-kernel", int8_kernel,
+                 "cpu-int8 kernel table (instruction set): auto | portable | avx2 | avx512-vnni | neon-dot")
       ->check(CLI::IsMember({"auto", "portable", "avx2", "avx512-vnni", "neon-dot"}))
       ->capture_default_str();
 }

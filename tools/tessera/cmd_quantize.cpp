@@ -21,6 +21,7 @@ struct QuantizeArgs {
   std::string calib_format = "auto", report, format = "text";
   int threads = 1;
   double precision_target = 99.5;
+  std::string value_cache = "int16";
   std::vector<std::string> force_int16;
   bool int8 = false, weights_only = false, f16 = false, quiet = false;
   double percentile = 99.99;
@@ -64,6 +65,9 @@ int run_quantize(const QuantizeArgs& a) {
   o.precision.target_agreement = a.precision_target;
   o.precision.force_int16 = a.force_int16;
   o.threads = a.threads;
+  if (a.value_cache == "int8" && o.mode != quant::QuantMode::kInt8)
+    return usage_error("quantize", "--value-cache int8 needs --int8 (the int8 value cache is the cpu-int8 runtime's)");
+  o.value_cache_bits = a.value_cache == "int8" ? 8 : 16;
   const auto load_start = std::chrono::steady_clock::now();
   const double load_cpu_start = quant::process_cpu_seconds();
   auto model = quant::load_float_model(a.input);
@@ -161,6 +165,10 @@ Registration reg("quantize", "fold and quantize a float model: --int8 (cpu-int8)
                    sub.add_option("--precision", a->precision,
                                   "int8 | auto (per-tensor sensitivity search picks int16 tensors/sites) | int16")
                        ->check(CLI::IsMember({"int8", "auto", "int16"}));
+                   sub.add_option("--value-cache", a->value_cache,
+                                  "int16 | int8: the attention's unit values as Q15 int16 (default) or Q7 int8 "
+                                  "(half the value cache, e.g. for microcontrollers; docs/quantization.md)")
+                       ->check(CLI::IsMember({"int16", "int8"}));
                    sub.add_option("--precision-target", a->precision_target,
                                   "auto: simulated top-1 agreement (%) with float64 on the calibration data")
                        ->check(CLI::Range(0.0, 100.0));

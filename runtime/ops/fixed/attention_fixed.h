@@ -10,7 +10,7 @@
 // - Probabilities: int32 p_i in Q1.15, i.e. 1.0 = kFixedProbOne = 32768, p_i ∈ [0, 32768],
 //   Σ p_i == 32768 exactly for every row with a usable key (largest-remainder style cumulative
 //   rounding); a row with every key masked is all zeros.
-// - Internal: score differences max s - s_i in Q5.26 for top-K softmax (TFLite's exp input;
+// - Internal: score differences max s - s_i in Q5.26 for top-K softmax (the input of ops/int8's exp_neg_q30;
 //   differences ≤ -32 give weight 0), entmax's centred (max s - s_i)/r in Q11.20, the threshold in Q.31.
 //
 // Transforms: sparsemax (r = 1), entmax α = 1.5 (r = 2), α = 4/3 (r = 3), ReLUmax, top-K
@@ -68,9 +68,5 @@ void relumax_fixed(const int32_t* q, ScoreScale scale, int32_t bias_q20, int32_t
                    const uint8_t* mask);
 void topk_fixed(bool softmax, int32_t k, const int32_t* q, ScoreScale scale, int32_t* p, size_t n,
                 const uint8_t* mask, int32_t* scratch);
-
-// Q0.31 e^x for x ≤ 0 given in Q5.26 (gemmlowp's exp_on_negative_values, re-derived): exact at 0
-// (returns 2^31 - 1), error < 1e-8 absolute elsewhere (see fixed_math.cpp).
-int32_t exp_on_negative_q26(int32_t x_q26);
 
 }  // namespace tessera::ops::fixed

@@ -1,7 +1,8 @@
 // Fixed-point top-K: the K' = min(K, #usable) largest usable integer scores (ties to the lowest
-// indices, as the float path), then the fixed softmax over them or 1/K' each, rounded to Q1.15 with
+// indices, as the float path), then the softmax over them or 1/K' each, rounded to Q1.15 with
 // Σp = 1 exactly (uniform: entries differ by at most 1 LSB).
 #include "ops/fixed/fixed_math.h"
+#include "ops/int8/softmax_fixed.h"
 
 namespace tessera::ops::fixed {
 namespace {
@@ -68,14 +69,15 @@ void topk_fixed(bool softmax, int32_t k, const int32_t* q, ScoreScale scale, int
     for (size_t i = 0; i < n; ++i) p[i] = round.next(static_cast<uint32_t>(p[i]));
     return;
   }
-  // Softmax over the selection: e^{-d} by exp_on_negative_q26, d ≥ 32 cut to weight 0 (invisible in Q1.15).
-  const int shift = weight_shift(kk, 31);
+  // Softmax over the selection: e^{-d} in Q30 by ops/int8's exp_neg_q30 (the one integer exp: the full softmax's),
+  // d ≥ 32 cut to weight 0 (invisible in Q1.15).
+  const int shift = weight_shift(kk, 30);
   uint64_t total = 0;
   for (size_t i = 0; i < n; ++i) {
     if (p[i] == 0) continue;
     uint32_t diff = static_cast<uint32_t>(static_cast<int64_t>(qmax) - q[i]);
     uint32_t d = scaled_difference(diff, scale, 26, 1, 32u << 26);
-    p[i] = d >= (32u << 26) ? 0 : (exp_on_negative_q26(-static_cast<int32_t>(d)) >> shift);
+    p[i] = d >= (32u << 26) ? 0 : (ops::int8::exp_neg_q30(-static_cast<int64_t>(d), 26) >> shift);
     total += static_cast<uint32_t>(p[i]);
   }
   CumulativeRounder round(total);

@@ -12,7 +12,7 @@ namespace tessera::ops::int8 {
 using AxpyFn = void (*)(const int32_t* a, const int8_t* v, int64_t rows, int64_t cols, int32_t* r);
 
 void axpy_i8_portable(const int32_t* a, const int8_t* v, int64_t rows, int64_t cols, int32_t* r);
-// x86-64 only (runtime/ops/CMakeLists.txt); chosen by axpy_function (matvec_int8.cpp) when AVX2 is there.
+// x86-64 only (runtime/ops/CMakeLists.txt); in the AVX2 and AVX-512 VNNI kernel tables (int8_kernels.h).
 void axpy_i8_avx2(const int32_t* a, const int8_t* v, int64_t rows, int64_t cols, int32_t* r);
 // Cortex-M only (Helium); chosen at build time.
 void axpy_i8_helium(const int32_t* a, const int8_t* v, int64_t rows, int64_t cols, int32_t* r);

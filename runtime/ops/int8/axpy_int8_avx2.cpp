@@ -1,4 +1,4 @@
-// AVX2 weighted row sum (compiled with -mavx2; called only when the CPU reports AVX2). Columns go in
+// AVX2 weighted row sum (AVX2 and AVX-512 VNNI kernel tables). Columns go in
 // blocks of 64 (then 8) whose int32 sums stay in registers while every row passes (a head of d = 64 is
 // one block, d = 16 two narrow ones); each row: sign-extend 16 int8 at a time, vpmulld by a[k] (low 32
 // bits, exact under axpy_int8.h's no-overflow contract), add. Same bits as the portable loop.

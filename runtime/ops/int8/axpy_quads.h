@@ -16,7 +16,7 @@ using AxpyQuadsFn = void (*)(const int32_t* a, const int8_t* vq, int64_t rows, i
 void axpy_quads_layout(const int8_t* v, int64_t rows, int64_t cols, int8_t* vq);
 
 void axpy_quads_portable(const int32_t* a, const int8_t* vq, int64_t rows, int64_t cols, int32_t* r);
-// x86-64 only (AVX-512F/BW/VL + VNNI); chosen by axpy_quads_function (matvec_int8.cpp) with the VNNI kernel.
+// x86-64 only; in the AVX-512 VNNI kernel table (int8_kernels.h).
 void axpy_quads_avx512vnni(const int32_t* a, const int8_t* vq, int64_t rows, int64_t cols, int32_t* r);
 
 }  // namespace tessera::ops::int8

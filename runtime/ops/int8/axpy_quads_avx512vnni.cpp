@@ -1,5 +1,5 @@
-// VNNI value sum on the slot-quad layout (axpy_quads.h; compiled with -mavx512f -mavx512bw -mavx512vl
-// -mavx512vnni, used only with the VNNI matvec kernel). Each weight a < 2^24 splits exactly into three
+// VNNI value sum on the slot-quad layout (axpy_quads.h; in the AVX-512 VNNI
+// kernel table). Each weight a < 2^24 splits exactly into three
 // unsigned bytes a = b0 + 256·b1 + 65536·b2; vpdpbusd multiplies one plane's four bytes (slots 4g..4g+3,
 // broadcast) by the quad's signed bytes for 16 columns at once and adds the four products into the
 // column's int32 lane: three vpdpbusd per four slots instead of four vpmulld per slot and 8 columns.

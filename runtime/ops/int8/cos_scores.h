@@ -16,7 +16,7 @@ using CosScoresFn = void (*)(const int16_t* q, const int16_t* k, int64_t n, int6
 
 void cos_scores_portable(const int16_t* q, const int16_t* k, int64_t n, int64_t stride, int64_t d,
                          QuantizedMultiplier mult, int32_t* scores);
-// x86-64 only (AVX-512F); chosen by cos_scores_function (matvec_int8.cpp) with the VNNI kernel.
+// x86-64 only; in the AVX-512 VNNI kernel table (int8_kernels.h).
 void cos_scores_avx512(const int16_t* q, const int16_t* k, int64_t n, int64_t stride, int64_t d,
                        QuantizedMultiplier mult, int32_t* scores);
 

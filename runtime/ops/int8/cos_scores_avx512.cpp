@@ -1,4 +1,4 @@
-// AVX-512F contextual scores (compiled with -mavx512f; used with the VNNI kernel), for head widths
+// AVX-512F contextual scores (in the AVX-512 VNNI kernel table), for head widths
 // d % 8 == 0 (others: the portable loop). 16 keys at a time: each key's d int16 go through 128-bit
 // vpmaddwd against q (pair sums of two Q15 products stay below 2^31) and land in one 128-bit lane of one
 // of four vectors (key 4L + m in lane L of vector m); two unpack-and-add rounds leave key 4L + m's dot

@@ -1,5 +1,5 @@
-// AVX-512F lanes of softmax_fixed.cpp's exp_neg_q30, shared by the kernels compiled with -mavx512f
-// (softmax_fixed_avx512.cpp, pmem_weights_avx512.cpp); include only from such files.
+// AVX-512F lanes of softmax_fixed.cpp's exp_neg_q30, shared by the AVX-512 table's kernels
+// (softmax_fixed_avx512.cpp, pmem_weights_avx512.cpp); include only from files compiled for that table.
 // - max - s_i as uint32 is exact (max ≥ s_i), so every product below is the scalar's uint64 product.
 // - One gather per lane from a table of (a_i, a_i - a_{i+1}) pairs instead of two table loads.
 #pragma once

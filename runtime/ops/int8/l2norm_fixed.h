@@ -9,9 +9,9 @@ namespace tessera::ops::int8 {
 
 void l2norm_fixed_q15(const int32_t* v, int64_t n_head, int64_t head_dim, int16_t* out);
 
-// The same chosen at load (l2norm_function in matvec_int8.cpp); every variant gives l2norm_fixed_q15's bits.
+// A kernel-table entry (int8_kernels.h); every variant gives l2norm_fixed_q15's bits.
 using L2NormFn = void (*)(const int32_t* v, int64_t n_head, int64_t head_dim, int16_t* out);
-// x86-64 only (AVX-512F/BW/VL: masked int32 loads and int16 stores); chosen with the VNNI kernel.
+// x86-64 only (AVX-512F/BW/VL: masked int32 loads and int16 stores); in the AVX-512 VNNI kernel table.
 void l2norm_fixed_q15_avx512(const int32_t* v, int64_t n_head, int64_t head_dim, int16_t* out);
 
 }  // namespace tessera::ops::int8

@@ -1,4 +1,4 @@
-// AVX-512 per-head L2 normalisation (compiled with -mavx512f/bw/vl; chosen with the VNNI kernel): l2norm_fixed.cpp
+// AVX-512 per-head L2 normalisation (in the AVX-512 VNNI kernel table): l2norm_fixed.cpp
 // on 16 lanes per step (masked for the last chunk of a head: d = 24 is 16 + 8). For heads whose
 // max |v| < 2^24 (the portable kernel's shift is then 0) Σ v² (each < 2^48) is summed in int64 lanes,
 // the reciprocal square root is the same scalar call, and each output is rounding_shift_right_64(v·m,

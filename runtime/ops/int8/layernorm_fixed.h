@@ -16,8 +16,8 @@ void layernorm_fixed(const int32_t* x, int64_t n, uint64_t eps_int, QuantizedMul
 void layernorm_fixed_wide(const int32_t* x, int64_t n, uint64_t eps_int, QuantizedMultiplier inv_out_scale,
                           int16_t* out);
 
-// Both chosen at load (layernorm_function / layernorm_wide_function in matvec_int8.cpp); every variant gives
-// the functions' bits. x86-64 only: AVX-512F/BW/VL variants, chosen with the VNNI kernel.
+// Both kernel-table entries (int8_kernels.h); every variant gives the functions' bits. x86-64 only: the
+// AVX-512 variants, in the AVX-512 VNNI table.
 using LayerNormFn = void (*)(const int32_t* x, int64_t n, uint64_t eps_int, QuantizedMultiplier inv_out_scale,
                              int8_t* out);
 using LayerNormWideFn = void (*)(const int32_t* x, int64_t n, uint64_t eps_int, QuantizedMultiplier inv_out_scale,

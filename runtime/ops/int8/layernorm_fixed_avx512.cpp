@@ -1,4 +1,4 @@
-// AVX-512 LayerNorm (compiled with -mavx512f/bw/vl; chosen with the VNNI kernel): layernorm_fixed.cpp on 8
+// AVX-512 LayerNorm (in the AVX-512 VNNI kernel table): layernorm_fixed.cpp on 8
 // int64 lanes per step. The scalar kernel's passes (sum; max |x - mean|; Σ(x - mean)²; outputs) stay, with
 // max and Σ fused into one pass: when max |x - mean| < 2^24 its shift is 0 and Σ d² (each < 2^48) is what it
 // sums; otherwise (or for an output exponent ≤ 0 or ≥ 63) the row runs the portable kernel. Outputs are

@@ -14,7 +14,7 @@ using MixHeadsFn = void (*)(const int32_t* x, const int32_t* y, const int32_t* a
                             int64_t n_head, int64_t head_dim, int32_t* out);
 void mix_heads_fixed(const int32_t* x, const int32_t* y, const int32_t* a, const int32_t* b, int frac_bits,
                      int64_t n_head, int64_t head_dim, int32_t* out);
-// x86-64 only (AVX-512F); chosen by mix_heads_function (matvec_int8.cpp) with the VNNI kernel.
+// x86-64 only; in the AVX-512 VNNI kernel table (int8_kernels.h).
 void mix_heads_fixed_avx512(const int32_t* x, const int32_t* y, const int32_t* a, const int32_t* b, int frac_bits,
                             int64_t n_head, int64_t head_dim, int32_t* out);
 

@@ -1,4 +1,4 @@
-// AVX-512F per-head mixes (compiled with -mavx512f; used with the VNNI kernel): mix_heads_fixed on 8 int64
+// AVX-512F per-head mixes (in the AVX-512 VNNI kernel table): mix_heads_fixed on 8 int64
 // lanes — vpmuldq gives the exact signed 32 × 32 products, the sum fits 64 bits (the contract), the rounding is
 // fixed_point.h's rounding_shift_right_64 (half away from zero: on |sum|, sign restored) and vpmovsqd is
 // saturate_to_int32. Tested bit-exact against the portable loop (tests/int8/fixed_ops_test.cpp).

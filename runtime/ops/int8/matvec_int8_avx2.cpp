@@ -1,4 +1,4 @@
-// AVX2 int8 matvec (compiled with -mavx2 -mfma; called only when the CPU reports AVX2).
+// AVX2 int8 matvec (in the AVX2 kernel table).
 // maddubs needs one unsigned operand: multiply |x| (unsigned; x = -128 gives 0x80 = 128) by
 // sign(x)·w (signed). With w ∈ [-127, 127] and x ∈ [-128, 127] each 16-bit pair sum is ≤ 2·128·127 =
 // 32512 < 2^15, so maddubs never saturates and the result equals the portable kernel exactly.

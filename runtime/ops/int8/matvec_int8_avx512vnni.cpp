@@ -1,6 +1,6 @@
-// AVX-512 VNNI int8 matvec (compiled with -mavx512f -mavx512bw -mavx512vnni; used only when the CPU
-// reports all three). vpdpbusd multiplies unsigned × signed bytes into int32 without any 16-bit
-// intermediate, so |x| · (sign(x)·w) summed in int32 is exact: bit-identical to the portable kernel.
+// AVX-512 VNNI int8 matvec (in the AVX-512 VNNI kernel table, used only when the CPU reports every
+// feature its files are compiled with). vpdpbusd multiplies unsigned × signed bytes into int32 without any
+// 16-bit intermediate, so |x| · (sign(x)·w) summed in int32 is exact: bit-identical to the portable kernel.
 #include <immintrin.h>
 
 #include "ops/int8/matvec_int8.h"

@@ -1,24 +1,11 @@
 // aarch64 NEON dot-product int8 matvec (compiled with -march=armv8.2-a+dotprod; used only when the
-// CPU reports asimddp). sdot sums four int8×int8 products into each int32 lane exactly, so the
-// result is bit-identical to the portable kernel.
+// CPU reports asimddp: int8_kernels.cpp). sdot sums four int8×int8 products into each int32 lane
+// exactly, so the result is bit-identical to the portable kernel.
 #include <arm_neon.h>
-
-#if defined(__linux__)
-#include <asm/hwcap.h>
-#include <sys/auxv.h>
-#endif
 
 #include "ops/int8/matvec_int8.h"
 
 namespace tessera::ops::int8 {
-
-bool neon_dot_supported() {
-#if defined(__linux__) && defined(HWCAP_ASIMDDP)
-  return (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) != 0;
-#else
-  return true;  // built with +dotprod for a target that has it
-#endif
-}
 
 void matvec_i8_neon_dot(const int8_t* w, int64_t rows, int64_t cols, const int8_t* x, int32_t* y) {
   const int64_t vec_cols = cols & ~int64_t(15);

@@ -12,7 +12,7 @@ namespace tessera::ops::int8 {
 using MatvecQ16Fn = void (*)(const int8_t* w, int64_t rows, int64_t cols, const int16_t* q, int32_t* y);
 
 void matvec_q16_portable(const int8_t* w, int64_t rows, int64_t cols, const int16_t* q, int32_t* y);
-// x86-64 only; chosen by matvec_q16_function (matvec_int8.cpp).
+// x86-64 only; in the AVX2 and AVX-512 VNNI kernel tables (int8_kernels.h).
 void matvec_q16_avx2(const int8_t* w, int64_t rows, int64_t cols, const int16_t* q, int32_t* y);
 void matvec_q16_avx512(const int8_t* w, int64_t rows, int64_t cols, const int16_t* q, int32_t* y);
 // Cortex-M only (DSP extension, Helium); chosen at build time.

@@ -1,4 +1,4 @@
-// AVX2 int8 × int16 matvec (compiled with -mavx2): 16 weights sign-extended to int16, vpmaddwd with the
+// AVX2 int8 × int16 matvec (in the AVX2 kernel table): 16 weights sign-extended to int16, vpmaddwd with the
 // query (exact pairwise int32, matvec_q16.h), 4 rows per pass so each query load is shared.
 #include <immintrin.h>
 

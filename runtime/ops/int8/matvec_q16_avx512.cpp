@@ -1,4 +1,4 @@
-// AVX-512BW int8 × int16 matvec (compiled with -mavx512f -mavx512bw; used on the VNNI machines): 32
+// AVX-512BW int8 × int16 matvec (in the AVX-512 VNNI kernel table): 32
 // weights sign-extended to int16 per vpmaddwd with the query (exact pairwise int32, matvec_q16.h),
 // 4 rows per pass; rows narrower than 32 use the AVX2 kernel.
 #include <immintrin.h>

@@ -16,7 +16,7 @@ using MatvecQ16QuadsFn = void (*)(const int8_t* wq, int64_t rows, int64_t cols, 
 void matvec_q16_quads_layout(const int8_t* w, int64_t rows, int64_t cols, int8_t* wq);
 
 void matvec_q16_quads_portable(const int8_t* wq, int64_t rows, int64_t cols, const int16_t* q, int32_t* y);
-// x86-64 only (AVX-512F/BW + VNNI); chosen by matvec_q16_quads_function (matvec_int8.cpp) with VNNI.
+// x86-64 only; in the AVX-512 VNNI kernel table (int8_kernels.h).
 void matvec_q16_quads_avx512vnni(const int8_t* wq, int64_t rows, int64_t cols, const int16_t* q, int32_t* y);
 
 }  // namespace tessera::ops::int8

@@ -1,5 +1,5 @@
-// VNNI int8 × int16 matvec on the column-quad layout (matvec_q16_quads.h; compiled with -mavx512f
-// -mavx512bw -mavx512vnni, used only with the VNNI matvec kernel). One 64-byte load holds columns
+// VNNI int8 × int16 matvec on the column-quad layout (matvec_q16_quads.h; in the
+// AVX-512 VNNI kernel table). One 64-byte load holds columns
 // 4g..4g+3 of 16 consecutive rows, so each int32 lane accumulates one row: per load, vpdpbusd with the
 // broadcast low bytes of q (unsigned as they are) and vpdpbusd with |hi| against W negated where hi < 0.
 // y = 256·Σ hi·W + Σ lo·W in wrapping int32 equals the exact sum, which fits (matvec_q16.h).

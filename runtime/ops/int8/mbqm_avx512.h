@@ -1,6 +1,7 @@
-// AVX-512F lanes of fixed_point.h's multiply_by_quantized_multiplier, shared by the kernels compiled with
-// -mavx512f (requantize_avx512.cpp, cos_scores_avx512.cpp, pmem_weights_avx512.cpp); include only from such files. Multipliers lie
-// in [0, 2^31) and shifts in [-31, 31] (quantize_multiplier's range; callers check or guarantee it).
+// AVX-512F lanes of fixed_point.h's multiply_by_quantized_multiplier, shared by the AVX-512 table's kernels
+// (requantize_avx512.cpp, cos_scores_avx512.cpp, pmem_weights_avx512.cpp); include only from files compiled
+// for that table. Multipliers lie in [0, 2^31) and shifts in [-31, 31] (quantize_multiplier's range;
+// callers check or guarantee it).
 #pragma once
 
 #include <immintrin.h>

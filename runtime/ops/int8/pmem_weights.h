@@ -22,7 +22,7 @@ using PmemWeightsFn = void (*)(const int32_t* dot, const QuantizedMultiplier* sc
 void pmem_weights_portable(const int32_t* dot, const QuantizedMultiplier* score_m, const QuantizedMultiplier* value_m,
                            int64_t n, int frac_bits, int32_t* scores, int32_t* p, const void* prefetch,
                            size_t prefetch_bytes);
-// x86-64 only (AVX-512F); chosen by pmem_weights_function (matvec_int8.cpp) with the VNNI kernel.
+// x86-64 only; in the AVX-512 VNNI kernel table (int8_kernels.h).
 void pmem_weights_avx512(const int32_t* dot, const QuantizedMultiplier* score_m, const QuantizedMultiplier* value_m,
                          int64_t n, int frac_bits, int32_t* scores, int32_t* p, const void* prefetch,
                          size_t prefetch_bytes);

@@ -1,4 +1,4 @@
-// AVX-512F persistent-memory slot weights (compiled with -mavx512f; used with the VNNI kernel): the same
+// AVX-512F persistent-memory slot weights (in the AVX-512 VNNI kernel table): the same
 // three steps as pmem_weights_portable, fused into three passes, with the same lanes as the separate kernels
 // (mbqm_avx512.h for both requantisations, exp_avx512.h for the exponentials):
 //   1. scores = MBQM(dot, score_m), and their maximum;

@@ -24,7 +24,7 @@ void requantize_uniform_to_int8(const int32_t* x, QuantizedMultiplier m, int64_t
 // and value-weight requantisations). Every variant gives exactly multiply_by_quantized_multiplier's bits.
 using RequantizeFn = void (*)(const int32_t* x, const QuantizedMultiplier* m, int64_t n, int32_t* out);
 void requantize_each_portable(const int32_t* x, const QuantizedMultiplier* m, int64_t n, int32_t* out);
-// x86-64 only (AVX-512F); chosen by requantize_function (matvec_int8.cpp) with the VNNI kernel.
+// x86-64 only (AVX-512); in the AVX-512 VNNI kernel table (int8_kernels.h).
 void requantize_each_avx512(const int32_t* x, const QuantizedMultiplier* m, int64_t n, int32_t* out);
 void requantize_each_helium(const int32_t* x, const QuantizedMultiplier* m, int64_t n, int32_t* out);  // Cortex-M MVE
 
@@ -33,10 +33,8 @@ void requantize64_to_int32(const int64_t* acc, const QuantizedMultiplier* m, con
                            int32_t* out);
 void requantize64_add_to_int32(const int64_t* acc, const QuantizedMultiplier* m, const int32_t* bias, int64_t n,
                                int32_t* residual);
-// The two above chosen at load (requantize64_function / requantize64_add_function in matvec_int8.cpp); every
-// variant gives their bits. x86-64 only: the AVX-512F variants, chosen with the VNNI kernel.
-// requantize_to_int32 / requantize_add_to_int32 chosen at load (requantize_rows_function /
-// requantize_rows_add_function in matvec_int8.cpp): x86-64 AVX-512F variants, chosen with the VNNI kernel.
+// The four above as kernel-table entries (int8_kernels.h); every variant gives their bits. x86-64 only:
+// the AVX-512 variants, in the AVX-512 VNNI table.
 using RequantizeRowsFn = void (*)(const int32_t* acc, const QuantizedMultiplier* m, const int32_t* bias, int64_t n,
                                   int32_t* out);
 void requantize_to_int32_avx512(const int32_t* acc, const QuantizedMultiplier* m, const int32_t* bias, int64_t n,
@@ -51,13 +49,15 @@ void requantize64_add_to_int32_avx512(const int64_t* acc, const QuantizedMultipl
                                       int64_t n, int32_t* residual);
 // One multiplier for all rows, saturated to the int16 activation range [-32512, 32512].
 void requantize_uniform_to_wide(const int32_t* x, QuantizedMultiplier m, int64_t n, int16_t* out);
-// The two uniform requantisations chosen at load (requantize_uniform_int8_function /
-// requantize_uniform_wide_function in matvec_int8.cpp): x86-64 AVX-512F variants with the VNNI kernel; every
-// variant gives their bits.
+// The two uniform requantisations as kernel-table entries (int8_kernels.h): x86-64 AVX-512 variants in the
+// AVX-512 VNNI table; every variant gives their bits.
 using RequantizeUniformInt8Fn = void (*)(const int32_t* x, QuantizedMultiplier m, int64_t n, int8_t* out);
 using RequantizeUniformWideFn = void (*)(const int32_t* x, QuantizedMultiplier m, int64_t n, int16_t* out);
 void requantize_uniform_to_int8_avx512(const int32_t* x, QuantizedMultiplier m, int64_t n, int8_t* out);
 void requantize_uniform_to_wide_avx512(const int32_t* x, QuantizedMultiplier m, int64_t n, int16_t* out);
+// The same for int64 values (the persistent memory's output with an int16 M_v); portable only.
+using Requantize64UniformInt8Fn = void (*)(const int64_t* x, QuantizedMultiplier m, int64_t n, int8_t* out);
+using Requantize64UniformWideFn = void (*)(const int64_t* x, QuantizedMultiplier m, int64_t n, int16_t* out);
 void requantize64_uniform_to_wide(const int64_t* x, QuantizedMultiplier m, int64_t n, int16_t* out);
 void requantize64_uniform_to_int8(const int64_t* x, QuantizedMultiplier m, int64_t n, int8_t* out);
 

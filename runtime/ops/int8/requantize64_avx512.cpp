@@ -1,4 +1,4 @@
-// AVX-512F requantisation of int64 accumulators (compiled with -mavx512f; used with the VNNI kernel): 8
+// AVX-512F requantisation of int64 accumulators (in the AVX-512 VNNI kernel table): 8
 // lanes of exactly fixed_point.h's multiply_by_quantized_multiplier_64, step by step — |x|·M as a 96-bit
 // (hi, lo) pair from two vpmuludq (|x| < 2^63, M < 2^31), + 2^(r-1), shift right by r = 31 - shift, saturate
 // to ±INT32_MAX, sign restored. Groups holding a lane with r outside [1, 63] (multipliers ≥ 2^31 or below

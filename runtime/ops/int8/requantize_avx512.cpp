@@ -1,4 +1,4 @@
-// AVX-512F per-value requantisation (compiled with -mavx512f; used with the VNNI kernel): 16 lanes of
+// AVX-512F per-value requantisation (in the AVX-512 VNNI kernel table): 16 lanes of
 // exactly fixed_point.h's multiply_by_quantized_multiplier, step by step —
 //   saturating left shift (vpsllvd, saturated where shifting back does not restore x),
 //   SaturatingRoundingDoublingHighMul: 64-bit products (vpmuldq on even lanes, then the odd lanes shifted

@@ -17,10 +17,10 @@ int32_t exp_neg_q30(int64_t x, int frac_bits);
 // each p within 2^-20 relative + 1 LSB of the exact value). n ≥ 1.
 void softmax_fixed_q23(const int32_t* s, int64_t n, int frac_bits, int32_t* p);
 
-// The same softmax, chosen at load like the matvec kernels (softmax_function in matvec_int8.h); every
+// The same softmax as a kernel-table entry (int8_kernels.h); every
 // variant gives exactly softmax_fixed_q23's bits.
 using SoftmaxQ23Fn = void (*)(const int32_t* s, int64_t n, int frac_bits, int32_t* p);
-// x86-64 only (AVX-512F); chosen with the VNNI kernel.
+// x86-64 only; in the AVX-512 VNNI kernel table (int8_kernels.h).
 void softmax_fixed_q23_avx512(const int32_t* s, int64_t n, int frac_bits, int32_t* p);
 
 inline constexpr int kProbabilityFracBits = 23;

@@ -1,4 +1,4 @@
-// AVX-512F fixed-point softmax (compiled with -mavx512f; used with the VNNI kernel): softmax_fixed.cpp's
+// AVX-512F fixed-point softmax (in the AVX-512 VNNI kernel table): softmax_fixed.cpp's
 // exp_neg_q30 on 8 int64 lanes, step by step, then the same reciprocal normalisation. It is the
 // persistent memory's per-slot softmax (N slots × heads × banks per token) and the contextual softmax.
 // The exp lanes live in exp_avx512.h (shared with pmem_weights_avx512.cpp).

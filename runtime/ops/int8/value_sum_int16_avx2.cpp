@@ -1,4 +1,4 @@
-// AVX2 attention value sum (compiled with -mavx2; called only when the CPU reports AVX2). Columns in
+// AVX2 attention value sum (in the AVX2 kernel table). Columns in
 // blocks of 32 (then 4) whose int64 sums stay in registers across all rows; int16 → int64 sign extension,
 // then vpmuldq (signed 32×32 → 64 on each 64-bit lane: exact for |p| ≤ 2^23, |v| ≤ 2^15). Same bits
 // as the portable loop (exact int64 sums).

@@ -1,4 +1,4 @@
-// AVX-512F attention value sum (compiled with -mavx512f; chosen with the VNNI kernel): value_sum_int16_avx2's
+// AVX-512F attention value sum (in the AVX-512 VNNI kernel table): value_sum_int16_avx2's
 // scheme on 8 int64 lanes — columns in blocks of 32 (four registers) then 8, int16 → int64 sign extension,
 // vpmuldq by p_j (exact: |p| ≤ 2^23, |v| ≤ 2^15), exact int64 sums. A head of d = 16 is two registers per
 // key instead of four. Same bits as the portable loop.

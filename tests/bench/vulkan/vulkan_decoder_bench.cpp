@@ -24,6 +24,7 @@
 #include <cstdlib>
 #include <map>
 #include <memory>
+#include <random>
 #include <string_view>
 
 #include "random_model.h"

@@ -1,6 +1,6 @@
-#version 450
-// Attention pass 2 for top-K: K rounds of a (value desc, index asc) arg-max find the K-th key;
-// softmax (kind 0) or uniform (kind 1) weights on the K largest cosines, 0 elsewhere.
+// Attention pass 2 for top-K, one kernel per weighting (attn_topk_softmax.comp, attn_topk_uniform.comp):
+// K rounds of a (value desc, index asc) arg-max find the K-th key; TOPK_WEIGHT(c, m) (m the row's largest
+// cosine, beta2 in scope) weights the K largest cosines, 0 elsewhere.
 #include "common.glsl"
 TESSERA_STEP_BUFFER(0)
 layout(std430, binding = 1) buffer S { float scores[]; };
@@ -8,7 +8,7 @@ layout(std430, binding = 2) readonly buffer CM { float chunk_max[]; };
 layout(std430, binding = 3) readonly buffer HS { float head_scale[]; };
 layout(std430, binding = 4) writeonly buffer N { float norm[]; };
 layout(push_constant) uniform P {
-  uint kind, H, mask_offset, nkeys_fixed, row_base, s_stride, nchunks, chunk_size, top_k;
+  uint H, mask_offset, nkeys_fixed, row_base, s_stride, nchunks, chunk_size, top_k;
 } pc;
 #include "attention_common.glsl"
 #include "reduce.glsl"
@@ -56,7 +56,7 @@ void main() {
   for (uint j = tid; j < uint(nk); j += WG) {
     float c = scores[base + j];
     bool sel = !before(prev_v, prev_i, c, j);  // (c, j) at or before the K-th
-    float e = sel ? (pc.kind == 0u ? exp(beta2 * (c - m)) : 1.0) : 0.0;
+    float e = sel ? TOPK_WEIGHT(c, m) : 0.0;
     scores[base + j] = e;
     z += e;
   }
