@@ -23,8 +23,8 @@ std::vector<float> to_float(const std::vector<double>& v) { return std::vector<f
 // Output rows per block: one block of W stays in cache while every position streams past it.
 constexpr int64_t kRowBlock = 32;
 
-void layer_norm_row(const float* x, const std::vector<double>& w, const std::vector<double>& b, double eps,
-                    float* out, int64_t n) {
+void layer_norm_row(const float* x, const std::vector<double>& w, const std::vector<double>& b, double eps, float* out,
+                    int64_t n) {
   double mean = 0, var = 0;
   for (int64_t i = 0; i < n; ++i) mean += x[i];
   mean /= double(n);
@@ -73,9 +73,9 @@ struct BatchedForward::Weights {
 // Scratch of one worker, reused by every run (sized on first use).
 struct BatchedForward::Scratch {
   std::vector<float> x, h, u, w, keys, values, o, y, q, r;
-  std::vector<float> fk, fv, fo, fpk, fpo, fout;  // fake-quantized weights of one run
-  std::vector<double> row;                                  // one site row for the observer
-  std::vector<double> dq, dr, scores, mix, dmk, dmv, mvt;   // persistent memory in double
+  std::vector<float> fk, fv, fo, fpk, fpo, fout;           // fake-quantized weights of one run
+  std::vector<double> row;                                 // one site row for the observer
+  std::vector<double> dq, dr, scores, mix, dmk, dmv, mvt;  // persistent memory in double
 };
 
 BatchedForward::BatchedForward(const FloatModel& folded, int threads)
@@ -129,8 +129,8 @@ void BatchedForward::project(bool parallel, const float* X, const float* W, cons
   });
 }
 
-void BatchedForward::report_site(Scratch& s, ActivationObserver* obs, int64_t layer, Site site, float* rows,
-                                 int64_t T, int64_t n) {
+void BatchedForward::report_site(Scratch& s, ActivationObserver* obs, int64_t layer, Site site, float* rows, int64_t T,
+                                 int64_t n) {
   if (!obs) return;
   std::vector<double>& row = s.row;
   row.resize(size_t(n));

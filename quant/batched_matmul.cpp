@@ -73,13 +73,13 @@ void matmul(const S* X, const S* W, const S* bias, S* Y, int64_t T, int64_t rows
 
 }  // namespace
 
-void matmul_rows(const float* X, const float* W, const float* bias, float* Y, int64_t T, int64_t rows,
-                 int64_t r0, int64_t r1, int64_t cols) {
+void matmul_rows(const float* X, const float* W, const float* bias, float* Y, int64_t T, int64_t rows, int64_t r0,
+                 int64_t r1, int64_t cols) {
   matmul<v4f>(X, W, bias, Y, T, rows, r0, r1, cols);
 }
 
-void matmul_rows(const double* X, const double* W, const double* bias, double* Y, int64_t T, int64_t rows,
-                 int64_t r0, int64_t r1, int64_t cols) {
+void matmul_rows(const double* X, const double* W, const double* bias, double* Y, int64_t T, int64_t rows, int64_t r0,
+                 int64_t r1, int64_t cols) {
   matmul<v2d>(X, W, bias, Y, T, rows, r0, r1, cols);
 }
 

@@ -93,15 +93,15 @@ CheckedSize decoder_cache_bytes(const HParams& hp, int64_t length) {
 
 Result<ActivationRanges> calibrate(BatchedForward& engine, const std::vector<std::vector<int32_t>>& sequences,
                                    const CalibrationOptions& options,
-                                   const std::function<void(int64_t, int64_t)>& progress,
-                                   int64_t reference_positions, SearchReference* reference) {
+                                   const std::function<void(int64_t, int64_t)>& progress, int64_t reference_positions,
+                                   SearchReference* reference) {
   const FloatModel& folded = engine.model();
   if (sequences.empty()) return invalid_argument("calibration: no token sequences");
   size_t longest = 0;
   for (const auto& seq : sequences) longest = std::max(longest, seq.size());
-  TESSERA_RETURN_IF_ERROR(check_memory_request(
-      decoder_cache_bytes(folded.hp, int64_t(longest)),
-      "calibration: the float64 decoder's caches for a sequence of " + std::to_string(longest) + " tokens"));
+  TESSERA_RETURN_IF_ERROR(check_memory_request(decoder_cache_bytes(folded.hp, int64_t(longest)),
+                                               "calibration: the float64 decoder's caches for a sequence of " +
+                                                   std::to_string(longest) + " tokens"));
   int64_t total = 0;
   for (size_t s = 0; s < sequences.size(); ++s) {
     for (size_t i = 0; i < sequences[s].size(); ++i) {
@@ -204,7 +204,8 @@ Result<std::vector<std::vector<int32_t>>> parse_calibration_sequences(std::istre
       char* end = nullptr;
       const long long v = std::strtoll(word.c_str(), &end, 10);
       if (end != word.c_str() + word.size())  // also refuses a NUL inside the word
-        return invalid_argument(path + ":" + std::to_string(line_no) + ": '" + printable_prefix(word, 40) + "' is not a token id");
+        return invalid_argument(path + ":" + std::to_string(line_no) + ": '" + printable_prefix(word, 40) +
+                                "' is not a token id");
       if (v < 0 || v >= vocab_size)
         return invalid_argument(path + ":" + std::to_string(line_no) + ": token " + word +
                                 " is outside the vocabulary [0, " + std::to_string(vocab_size) + ")");
@@ -243,8 +244,8 @@ Result<CalibrationFile> read_calibration_text(const std::string& path, const std
   CalibrationFile file;
   for (size_t i = 0; i < ids->size(); i += size_t(length))
     file.sequences.emplace_back(ids->begin() + long(i), ids->begin() + long(std::min(ids->size(), i + size_t(length))));
-  file.source = "text xxh64:" + hash64_hex(hash64(bytes)) + ", " + std::to_string(ids->size()) + " tokens in sequences of " +
-                std::to_string(length);
+  file.source = "text xxh64:" + hash64_hex(hash64(bytes)) + ", " + std::to_string(ids->size()) +
+                " tokens in sequences of " + std::to_string(length);
   return file;
 }
 
@@ -287,13 +288,14 @@ Result<std::vector<std::vector<int32_t>>> mqmtar_calibration_sequences(int64_t v
 }
 
 Status check_calibration_size(const HParams& hp, int64_t count, int64_t length) {
-  const std::string what = "calibration on " + std::to_string(count) + " sequences of " + std::to_string(length) + " tokens";
+  const std::string what = "calibration on " + std::to_string(count) + " sequences of " + std::to_string(length) +
+                           " tokens";
   TESSERA_RETURN_IF_ERROR(check_memory_request(CheckedSize::of(count) * CheckedSize::of(length) * 4, what));
   return check_memory_request(decoder_cache_bytes(hp, length), what + " (the float64 decoder's caches)");
 }
 
 std::vector<std::vector<int32_t>> random_calibration_sequences(int64_t vocab_size, int64_t count, int64_t length,
-                                                                uint64_t seed) {
+                                                               uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::vector<std::vector<int32_t>> out(static_cast<size_t>(count), std::vector<int32_t>(static_cast<size_t>(length)));
   for (auto& s : out)

@@ -1,6 +1,6 @@
 // Activation ranges for the int8 runtime: the folded model runs over calibration token sequences
-// (batched float32, quant/batched_forward.h) and every quantized site records its |values|. int8 sites use min-max (the largest
-// |value|) or a percentile of |value| (clipping rare outliers); int32 sites always use the max.
+// (batched float32, quant/batched_forward.h) and every quantized site records its |values|. int8 sites use min-max (the
+// largest |value|) or a percentile of |value| (clipping rare outliers); int32 sites always use the max.
 #pragma once
 
 #include <array>
@@ -91,6 +91,6 @@ Status check_calibration_size(const HParams& hp, int64_t count, int64_t length);
 
 // Deterministic uniform random tokens (used when no calibration data is given).
 std::vector<std::vector<int32_t>> random_calibration_sequences(int64_t vocab_size, int64_t count, int64_t length,
-                                                                uint64_t seed);
+                                                               uint64_t seed);
 
 }  // namespace tessera::quant

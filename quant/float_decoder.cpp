@@ -16,12 +16,13 @@ FloatDecoder::FloatDecoder(const FloatModel& m) : m_(m) { reset(); }
 void FloatDecoder::reset() {
   t_ = 0;
   const size_t C = size_t(m_.hp.n_embd);
-  state_.assign(size_t(m_.hp.n_layer), LayerState{std::vector<double>(C, 0.0), std::vector<double>(C, 0.0),
-                                                  std::vector<double>(C, 0.0), {}, {}});
+  state_.assign(
+      size_t(m_.hp.n_layer),
+      LayerState{std::vector<double>(C, 0.0), std::vector<double>(C, 0.0), std::vector<double>(C, 0.0), {}, {}});
 }
 
-void FloatDecoder::layernorm(const std::vector<double>& x, const std::vector<double>& w,
-                             const std::vector<double>& b, std::vector<double>& out) const {
+void FloatDecoder::layernorm(const std::vector<double>& x, const std::vector<double>& w, const std::vector<double>& b,
+                             std::vector<double>& out) const {
   const size_t n = x.size();
   double mean = 0, var = 0;
   for (double v : x) mean += v;
@@ -30,8 +31,7 @@ void FloatDecoder::layernorm(const std::vector<double>& x, const std::vector<dou
   var /= double(n);
   const double inv = 1.0 / std::sqrt(var + m_.hp.layer_norm_eps);
   out.resize(n);
-  for (size_t i = 0; i < n; ++i)
-    out[i] = (x[i] - mean) * inv * (w.empty() ? 1.0 : w[i]) + (b.empty() ? 0.0 : b[i]);
+  for (size_t i = 0; i < n; ++i) out[i] = (x[i] - mean) * inv * (w.empty() ? 1.0 : w[i]) + (b.empty() ? 0.0 : b[i]);
 }
 
 void FloatDecoder::matvec(const FloatMatrix& m, const std::vector<double>& x, std::vector<double>& y) const {
@@ -110,8 +110,7 @@ const std::vector<double>& FloatDecoder::step(int32_t token, ActivationObserver*
         for (double& s : scores) s /= z;
       } else {
         const size_t nk = static_cast<size_t>(n_keys);
-        std::vector<float> f(nk), pf(nk),
-            scratch(ops::attention_scratch_floats(hp.method, nk) + 1);
+        std::vector<float> f(nk), pf(nk), scratch(ops::attention_scratch_floats(hp.method, nk) + 1);
         cpu::make_scores(hp.method, b2, scores.data(), n_keys, f.data());
         ops::attention_transform(cpu::row_transform_for(hp.method), f.data(), pf.data(), size_t(n_keys), nullptr,
                                  scratch.data());

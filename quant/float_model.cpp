@@ -22,7 +22,8 @@ class Reader {
     return std::vector<double>(f->begin(), f->end());
   }
 
-  Result<std::vector<float>> read_f32(const std::string& name, const std::vector<int64_t>& shape, bool optional = false) {
+  Result<std::vector<float>> read_f32(const std::string& name, const std::vector<int64_t>& shape,
+                                      bool optional = false) {
     const Tensor* t = find_(name);
     if (!t) {
       if (optional) return std::vector<float>{};
@@ -71,9 +72,9 @@ class Reader {
   const std::function<void(const Tensor&)>& copied_;
 };
 
-#define TQ_TRY(expr)                    \
-  do {                                  \
-    Status tq_status_ = (expr);         \
+#define TQ_TRY(expr)                         \
+  do {                                       \
+    Status tq_status_ = (expr);              \
     if (!tq_status_.ok()) return tq_status_; \
   } while (0)
 

@@ -27,7 +27,7 @@ struct FloatLayer {
   std::vector<double> ln2_w, ln2_b;
   FloatMatrix pk, po;
   std::vector<double> pmem_decay, pmem_query_scale, pmem_value_scale;  // [H]
-  std::vector<float> mem_k, mem_v;  // [P, H, N, d]
+  std::vector<float> mem_k, mem_v;                                     // [P, H, N, d]
 };
 
 struct FloatModel {
@@ -49,8 +49,8 @@ using TensorLookup = std::function<const Tensor*(const std::string& name)>;
 Result<FloatModel> float_model_from_tensors(const HParams& hp, const TensorLookup& find, const std::string& source,
                                             const std::function<void(const Tensor&)>& copied = {});
 
-// Folding, computed in float64 and rounded once to the float32 matrices: LN gains/biases into the next projections, value scales into the
-// columns of W_o / W'_o, β'² into M_k, ln_out and logit_scale into an untied output matrix.
+// Folding, computed in float64 and rounded once to the float32 matrices: LN gains/biases into the next projections,
+// value scales into the columns of W_o / W'_o, β'² into M_k, ln_out and logit_scale into an untied output matrix.
 // Afterwards every LayerNorm is plain (no affine), value/query scales are 1, logit_scale is 1.
 // Fails (kUnsupported) for post-LN models, whose LayerNorm output is the residual itself.
 // Takes the model by value: pass an rvalue to fold without holding two copies.

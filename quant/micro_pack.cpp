@@ -149,8 +149,9 @@ Result<std::vector<uint8_t>> pack_micro_blob_from_gguf(const std::string& int8_g
   auto hp = ModelWeights::read_hparams(*file);
   if (!hp.ok()) return hp.status();
   const gguf::File& f = *file;
-  auto plan = int8::build_int8_plan(*hp, [&f](const std::string& n) { return f.find_tensor(n); }, int8_gguf,
-                                    ops::int8::int8_kernels_for(ops::int8::Isa::kPortable));
+  auto plan = int8::build_int8_plan(
+      *hp, [&f](const std::string& n) { return f.find_tensor(n); }, int8_gguf,
+      ops::int8::int8_kernels_for(ops::int8::Isa::kPortable));
   if (!plan.ok()) return plan.status();
   if (value_cache != ValueCache::kAsQuantized) (*plan)->model.value_cache_int8 = value_cache == ValueCache::kInt8;
   return pack_micro_blob(**plan);

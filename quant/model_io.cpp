@@ -21,7 +21,8 @@ Result<FloatModel> load_float_model(const std::string& input) {
     for (const Tensor& t : file->tensors())
       if (t.dtype == DType::kI8 || t.dtype == DType::kI16)
         return invalid_argument(input + ": already quantized (tensor '" + printable_prefix(t.name, 256) + "' is " +
-                                std::string(dtype_name(t.dtype)) + "); quantize reads float models (ckpt.pt, safetensors or a float GGUF)");
+                                std::string(dtype_name(t.dtype)) +
+                                "); quantize reads float models (ckpt.pt, safetensors or a float GGUF)");
     auto hp = read_hparams(*file);
     if (!hp.ok()) return hp.status();
     const gguf::File& f = *file;
@@ -43,8 +44,8 @@ Result<FloatModel> load_float_model(const std::string& input) {
   auto converted = convert_checkpoint(*ckpt, ConvertOptions{});
   if (!converted.ok()) return converted.status();
   const std::vector<Tensor>& tensors = converted->tensors;
-  auto m = float_model_from_tensors(converted->hparams, [&](const std::string& n) { return find_in(tensors, n); },
-                                    input);
+  auto m = float_model_from_tensors(
+      converted->hparams, [&](const std::string& n) { return find_in(tensors, n); }, input);
   if (!m.ok()) return m.status();
   m->tokens = converted->tokenizer;
   m->name = converted->name;

@@ -1,7 +1,7 @@
 // Mixed-precision search (see precision.h). The simulation rounds exactly what the integer runtime
 // rounds at the candidate points (weights on their stored grid, activation sites at their calibrated
-// scales with saturation) and keeps everything else in float (quant/batched_forward.h): the remaining integer steps (Q15 unit
-// vectors, Q16 scores, Q23 weights) are 2^-15 or finer and are measured on the real runtime instead
+// scales with saturation) and keeps everything else in float (quant/batched_forward.h): the remaining integer steps
+// (Q15 unit vectors, Q16 scores, Q23 weights) are 2^-15 or finer and are measured on the real runtime instead
 // (tools/bench/int8_agreement.py, tests/int8).
 #include "quant/precision.h"
 
@@ -61,7 +61,8 @@ class RoundingObserver : public ActivationObserver {
  public:
   RoundingObserver(const ActivationRanges& r, const BitsFn& bits, int64_t layers) : ranges_(r) {
     for (int64_t l = 0; l < layers; ++l)
-      for (Site s : {Site::kH1, Site::kO, Site::kH2, Site::kR}) site_bits_[{l, int(s)}] = bits(activation_site_name(l, s));
+      for (Site s : {Site::kH1, Site::kO, Site::kH2, Site::kR})
+        site_bits_[{l, int(s)}] = bits(activation_site_name(l, s));
     final_bits_ = bits(kFinalNormSite);
   }
   void layer_site(int64_t layer, Site site, double* v, int64_t n) override {
@@ -215,8 +216,8 @@ Result<PrecisionPlan> choose_precision(BatchedForward& engine, const ActivationR
     if (std::find(all.begin(), all.end(), name) == all.end()) {
       std::string known;
       for (const std::string& c : all) known += (known.empty() ? "" : ", ") + c;
-      return invalid_argument("--int16: '" + name + "' is not a tensor or activation site of this model (expected one of: " +
-                              known + ")");
+      return invalid_argument("--int16: '" + name +
+                              "' is not a tensor or activation site of this model (expected one of: " + known + ")");
     }
     plan.wide.insert(name);
   }
@@ -244,9 +245,10 @@ Result<PrecisionPlan> choose_precision(BatchedForward& engine, const ActivationR
     plan.report.rows.push_back({c, one.agree, one.rel_error, false});
     tick();
   }
-  std::stable_sort(plan.report.rows.begin(), plan.report.rows.end(), [](const SensitivityRow& a, const SensitivityRow& b) {
-    return a.agree != b.agree ? a.agree < b.agree : a.rel_error > b.rel_error;
-  });
+  std::stable_sort(plan.report.rows.begin(), plan.report.rows.end(),
+                   [](const SensitivityRow& a, const SensitivityRow& b) {
+                     return a.agree != b.agree ? a.agree < b.agree : a.rel_error > b.rel_error;
+                   });
   // The fewest most-sensitive candidates at 16 bits that reach the target: k = 1, 2, 4, ... until one
   // passes, then bisection between the last failure and it.
   const std::set<std::string> forced = plan.wide;

@@ -2,9 +2,9 @@
 // activation sites run at 16 bits. The choice is a per-tensor sensitivity analysis (quantize one
 // candidate at a time, the rest float; measure top-1 agreement and logit error against the float
 // model on the calibration positions, restarting from the values calibration cached at the first
-// point of the forward pass the candidate changes), then the shortest prefix of the most sensitive candidates promoted to
-// 16 bits with which the simulated all-quantized model reaches the agreement target (found by
-// doubling, then bisection). Why it is needed: docs/numerics.md "Accuracy, and what needs more bits".
+// point of the forward pass the candidate changes), then the shortest prefix of the most sensitive candidates promoted
+// to 16 bits with which the simulated all-quantized model reaches the agreement target (found by doubling, then
+// bisection). Why it is needed: docs/numerics.md "Accuracy, and what needs more bits".
 #pragma once
 
 #include <cstdint>
@@ -27,8 +27,8 @@ const char* precision_mode_name(PrecisionMode m);  // "int8", "auto", "int16"
 
 struct PrecisionOptions {
   PrecisionMode mode = PrecisionMode::kInt8;  // the library default; `tessera quantize` defaults to kAuto
-  double target_agreement = 99.5;  // % of simulated calibration positions (top-1 vs the float64 model)
-  int64_t max_positions = 2048;    // calibration positions the search simulates (a prefix of the data)
+  double target_agreement = 99.5;             // % of simulated calibration positions (top-1 vs the float64 model)
+  int64_t max_positions = 2048;               // calibration positions the search simulates (a prefix of the data)
   // ... and at most this many multiply-adds per simulated pass (positions × BatchedForward::macs_per_token),
   // so that a large model's search stays minutes long; at least 64 positions are kept.
   int64_t max_pass_macs = int64_t(1) << 34;
@@ -47,9 +47,9 @@ inline constexpr const char* kFinalNormSite = "act.final_norm";
 
 struct SensitivityRow {
   std::string name;
-  int64_t agree = 0;      // positions whose top-1 matches with only this candidate at 8 bits
-  double rel_error = 0;   // RMS logit error / RMS logit
-  bool wide = false;      // chosen for 16 bits
+  int64_t agree = 0;     // positions whose top-1 matches with only this candidate at 8 bits
+  double rel_error = 0;  // RMS logit error / RMS logit
+  bool wide = false;     // chosen for 16 bits
 };
 
 struct PrecisionReport {

@@ -148,9 +148,10 @@ std::string QuantizeReport::json() const {
   s += "\n  ],\n  \"calibration_tokens\": " + std::to_string(calibration_tokens);
   if (precision.positions > 0) {
     s += ",\n  \"agreement\": {\"positions\": " + std::to_string(precision.positions) +
-         ", \"all_int8\": " + std::to_string(precision.agree_int8) + ", \"chosen\": " +
-         std::to_string(precision.agree_chosen) + ", \"chosen_percent\": " +
-         json_number(100.0 * double(precision.agree_chosen) / double(precision.positions)) + "}";
+         ", \"all_int8\": " + std::to_string(precision.agree_int8) +
+         ", \"chosen\": " + std::to_string(precision.agree_chosen) +
+         ", \"chosen_percent\": " + json_number(100.0 * double(precision.agree_chosen) / double(precision.positions)) +
+         "}";
   }
   for (const auto* phases : {&phase_seconds, &phase_cpu_seconds}) {
     s += std::string(",\n  \"") + (phases == &phase_seconds ? "phase_seconds" : "phase_cpu_seconds") + "\": {";
@@ -305,14 +306,15 @@ Result<QuantizedModel> quantize_model(FloatModel&& model, const QuantizeOptions&
   out.report.overall_sqnr_db = noise > 0 ? 10 * std::log10(signal / noise) : INFINITY;
   out.string_metadata.push_back({"memory-mosaics.quantization.mode", quant_mode_name(options.mode)});
   if (options.mode == QuantMode::kInt8) {
-    out.string_metadata.push_back(
-        {"memory-mosaics.quantization.calibration",
-         options.calibration.method == CalibrationMethod::kMinMax
-             ? std::string("minmax")
-             : "percentile:" + std::to_string(options.calibration.percentile)});
+    out.string_metadata.push_back({"memory-mosaics.quantization.calibration",
+                                   options.calibration.method == CalibrationMethod::kMinMax
+                                       ? std::string("minmax")
+                                       : "percentile:" + std::to_string(options.calibration.percentile)});
     out.string_metadata.push_back({"memory-mosaics.quantization.calibration_source", options.calibration_source});
-    out.string_metadata.push_back({"memory-mosaics.quantization.precision", precision_mode_name(options.precision.mode)});
-    if (options.value_cache_bits == 8) out.string_metadata.push_back({"memory-mosaics.quantization.value_cache", "int8"});
+    out.string_metadata.push_back(
+        {"memory-mosaics.quantization.precision", precision_mode_name(options.precision.mode)});
+    if (options.value_cache_bits == 8)
+      out.string_metadata.push_back({"memory-mosaics.quantization.value_cache", "int8"});
   }
   return out;
 }

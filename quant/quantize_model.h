@@ -27,7 +27,7 @@ struct QuantizeOptions {
   std::vector<std::vector<int32_t>> calibration_sequences;  // kInt8 only
   std::string calibration_source;                           // recorded in the GGUF and the report
   PrecisionOptions precision;                               // kInt8 only: which tensors/sites are int16
-  int threads = 1;  // calibration and search; the output does not depend on it
+  int threads = 1;                                          // calibration and search; the output does not depend on it
   int value_cache_bits = 16;  // kInt8 only: 8 caches the attention's unit values as Q7 int8 (no weight changes)
   // Called during every phase: "calibrating" (tokens), "searching" (simulated passes), "quantizing" (tensors).
   std::function<void(const char* phase, int64_t done, int64_t total)> progress;
@@ -48,16 +48,16 @@ struct QuantizeReport {
   double overall_sqnr_db = 0;
   int64_t calibration_tokens = 0;
   PrecisionReport precision;
-  std::vector<ActivationReport> activations;  // kInt8 only
+  std::vector<ActivationReport> activations;                      // kInt8 only
   std::vector<std::pair<std::string, double>> phase_seconds;      // wall time of each phase, in order
   std::vector<std::pair<std::string, double>> phase_cpu_seconds;  // CPU time of the process (all threads)
-  std::string text() const;  // the table the CLI prints
-  std::string json() const;  // the same, and the activation sites, for --report
+  std::string text() const;                                       // the table the CLI prints
+  std::string json() const;                                       // the same, and the activation sites, for --report
 };
 
 struct QuantizedModel {
-  HParams hp;                  // logit_scale 1 and untied when folded
-  std::vector<Tensor> tensors; // canonical names + ".scale" + activation scales
+  HParams hp;                                                        // logit_scale 1 and untied when folded
+  std::vector<Tensor> tensors;                                       // canonical names + ".scale" + activation scales
   std::vector<std::pair<std::string, std::string>> string_metadata;  // extra keys (quantization.*)
   QuantizeReport report;
 };

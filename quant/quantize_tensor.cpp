@@ -22,8 +22,7 @@ float row_scale(const S* row, int64_t cols, double qmax) {
 
 // Row scale max|w_r| / qmax as a float32 (what the file stores) and q = round(w / scale), clamped.
 template <class Q, class S>
-void quantize_grid(const S* w, int64_t rows, int64_t cols, double qmax, std::vector<Q>& q,
-                   std::vector<float>& scale) {
+void quantize_grid(const S* w, int64_t rows, int64_t cols, double qmax, std::vector<Q>& q, std::vector<float>& scale) {
   q.resize(size_t(rows * cols));
   scale.resize(size_t(rows));
   for (int64_t r = 0; r < rows; ++r) {
@@ -80,8 +79,7 @@ void fake_quantize_to_f32(const S* w, int64_t rows, int64_t cols, int bits, floa
   const double qmax = bits == 16 ? double(kInt16WeightMax) : 127.0;
   for (int64_t r = 0; r < rows; ++r) {
     const double s = row_scale(w + r * cols, cols, qmax);
-    for (int64_t c = 0; c < cols; ++c)
-      out[r * cols + c] = float(s * round_clamped(double(w[r * cols + c]) / s, qmax));
+    for (int64_t c = 0; c < cols; ++c) out[r * cols + c] = float(s * round_clamped(double(w[r * cols + c]) / s, qmax));
   }
 }
 }  // namespace
@@ -116,7 +114,8 @@ TensorReport measure_rows(const std::string& name, const S* w, const Rows& q, in
 }
 }  // namespace
 
-TensorReport measure_int8(const std::string& name, const double* w, const QuantizedRows& q, int64_t rows, int64_t cols) {
+TensorReport measure_int8(const std::string& name, const double* w, const QuantizedRows& q, int64_t rows,
+                          int64_t cols) {
   return measure_rows(name, w, q, rows, cols);
 }
 

@@ -9,8 +9,8 @@
 namespace tessera::quant {
 
 struct QuantizedRows {
-  std::vector<int8_t> q;      // rows × cols
-  std::vector<float> scale;   // rows: max|w_r| / 127 (1 for an all-zero row)
+  std::vector<int8_t> q;     // rows × cols
+  std::vector<float> scale;  // rows: max|w_r| / 127 (1 for an all-zero row)
 };
 
 // q = round(w / s) with s the stored float32 scale, so scale·q is exactly what a reader dequantises.
@@ -48,9 +48,9 @@ inline double round_clamped(double v, double qmax) {
 struct TensorReport {
   std::string name;
   int64_t numel = 0;
-  double sqnr_db = 0;        // 10·log10(Σw² / Σ(w - ŵ)²); +inf when exact
-  double max_abs_error = 0;  // max |w - ŵ|
-  double signal = 0, noise = 0;  // Σw², Σ(w - ŵ)² (for the overall figure)
+  double sqnr_db = 0;              // 10·log10(Σw² / Σ(w - ŵ)²); +inf when exact
+  double max_abs_error = 0;        // max |w - ŵ|
+  double signal = 0, noise = 0;    // Σw², Σ(w - ŵ)² (for the overall figure)
   const char* precision = "int8";  // "int8", "int16" or "f16" as stored
 };
 

@@ -153,10 +153,9 @@ Result<std::vector<std::byte>> model_gguf_bytes(const ConvertedModel& model) {
 Result<std::vector<std::byte>> quantized_int8_gguf_bytes(const ConvertedModel& model, int64_t calibration_sequences,
                                                          int64_t calibration_length, int threads) {
   const std::vector<Tensor>& tensors = model.tensors;
-  TESSERA_ASSIGN_OR_RETURN(
-      FloatModel f,
-      float_model_from_tensors(model.hparams, [&](const std::string& n) { return find_in(tensors, n); },
-                               "random model"));
+  TESSERA_ASSIGN_OR_RETURN(FloatModel f, float_model_from_tensors(
+                                             model.hparams, [&](const std::string& n) { return find_in(tensors, n); },
+                                             "random model"));
   QuantizeOptions o;
   o.mode = QuantMode::kInt8;
   o.threads = threads;

@@ -11,27 +11,31 @@
 #include "board.h"
 
 #ifdef TESSERA_MCU_BLOB
-__asm__(".section .tessera_model,\"a\"\n"
-        ".balign 16\n"
-        ".global tessera_model_blob\n"
-        "tessera_model_blob:\n"
-        ".incbin \"" TESSERA_MCU_BLOB "\"\n"
-        ".global tessera_model_blob_end\n"
-        "tessera_model_blob_end:\n"
-        ".text\n");
+__asm__(
+    ".section .tessera_model,\"a\"\n"
+    ".balign 16\n"
+    ".global tessera_model_blob\n"
+    "tessera_model_blob:\n"
+    ".incbin \"" TESSERA_MCU_BLOB
+    "\"\n"
+    ".global tessera_model_blob_end\n"
+    "tessera_model_blob_end:\n"
+    ".text\n");
 extern const unsigned char tessera_model_blob[], tessera_model_blob_end[];
 #else /* no model: the kernel check (tests/cross/mcu_kernel_check.cpp) */
 int run_kernel_check(void);
 #endif
 #ifdef TESSERA_MCU_SAMPLES /* the MQMTAR scoring firmware: samples from tessera_mcu_mqmtar_samples */
-__asm__(".section .tessera_model,\"a\"\n"
-        ".balign 16\n"
-        ".global tessera_mqmtar_samples\n"
-        "tessera_mqmtar_samples:\n"
-        ".incbin \"" TESSERA_MCU_SAMPLES "\"\n"
-        ".global tessera_mqmtar_samples_end\n"
-        "tessera_mqmtar_samples_end:\n"
-        ".text\n");
+__asm__(
+    ".section .tessera_model,\"a\"\n"
+    ".balign 16\n"
+    ".global tessera_mqmtar_samples\n"
+    "tessera_mqmtar_samples:\n"
+    ".incbin \"" TESSERA_MCU_SAMPLES
+    "\"\n"
+    ".global tessera_mqmtar_samples_end\n"
+    "tessera_mqmtar_samples_end:\n"
+    ".text\n");
 extern const int32_t tessera_mqmtar_samples[], tessera_mqmtar_samples_end[];
 #endif
 
@@ -136,7 +140,19 @@ static void Fault_Handler(void) {
   board_exit(255);
 }
 
-__attribute__((section(".vectors"), used)) static void* const vectors[16] = {
-    __stack_top, (void*)Reset_Handler, (void*)Fault_Handler, (void*)Fault_Handler, (void*)Fault_Handler,
-    (void*)Fault_Handler, (void*)Fault_Handler, (void*)Fault_Handler, 0, 0, 0, (void*)Fault_Handler,
-    (void*)Fault_Handler, 0, (void*)Fault_Handler, (void*)SysTick_Handler};
+__attribute__((section(".vectors"), used)) static void* const vectors[16] = {__stack_top,
+                                                                             (void*)Reset_Handler,
+                                                                             (void*)Fault_Handler,
+                                                                             (void*)Fault_Handler,
+                                                                             (void*)Fault_Handler,
+                                                                             (void*)Fault_Handler,
+                                                                             (void*)Fault_Handler,
+                                                                             (void*)Fault_Handler,
+                                                                             0,
+                                                                             0,
+                                                                             0,
+                                                                             (void*)Fault_Handler,
+                                                                             (void*)Fault_Handler,
+                                                                             0,
+                                                                             (void*)Fault_Handler,
+                                                                             (void*)SysTick_Handler};

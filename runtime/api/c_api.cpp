@@ -45,7 +45,8 @@ tessera_status read_options(const T* given, T defaults, const char* what, T* out
   if (!given) return TESSERA_OK;
   const size_t size = given->struct_size;
   if (size < sizeof(size_t) || size > (size_t(1) << 16))
-    return report(tessera::invalid_argument(std::string(what) + ".struct_size: expected the value its "
+    return report(tessera::invalid_argument(std::string(what) +
+                                            ".struct_size: expected the value its "
                                             "tessera_default_* function sets, found " +
                                             std::to_string(given->struct_size)));
   std::memcpy(out, given, std::min(size, sizeof(T)));
@@ -61,7 +62,9 @@ tessera_status to_load_options(const tessera_load_options* options, tessera::Loa
     case TESSERA_BACKEND_CPU: lo->backend = tessera::BackendKind::kCpu; break;
     case TESSERA_BACKEND_VULKAN: lo->backend = tessera::BackendKind::kVulkan; break;
     case TESSERA_BACKEND_CPU_INT8: lo->backend = tessera::BackendKind::kCpuInt8; break;
-    default: return report(tessera::invalid_argument("tessera_load_options.backend: unknown backend " + std::to_string(int(o.backend))));
+    default:
+      return report(
+          tessera::invalid_argument("tessera_load_options.backend: unknown backend " + std::to_string(int(o.backend))));
   }
   lo->threads = o.threads;
   lo->vulkan_device_index = o.vulkan_device_index;
@@ -137,8 +140,7 @@ tessera_status tessera_model_load_from_memory(const void* data, size_t size, con
   *out = nullptr;
   tessera::LoadOptions lo;
   if (auto st = to_load_options(options, &lo)) return st;
-  return finish_model_load(
-      tessera::Model::load_from_memory({static_cast<const std::byte*>(data), size}, lo), out);
+  return finish_model_load(tessera::Model::load_from_memory({static_cast<const std::byte*>(data), size}, lo), out);
 }
 
 void tessera_model_free(tessera_model* model) { delete model; }
@@ -258,7 +260,8 @@ tessera_status tessera_sampler_sample(tessera_sampler* sampler, const float* log
   if (!sampler) return null_argument("sampler");
   if (!logits) return null_argument("logits");
   if (!token) return null_argument("token");
-  if (n <= 0) return report(tessera::invalid_argument("tessera_sampler_sample: n must be > 0, found " + std::to_string(n)));
+  if (n <= 0)
+    return report(tessera::invalid_argument("tessera_sampler_sample: n must be > 0, found " + std::to_string(n)));
   *token = sampler->sampler.sample({logits, size_t(n)});
   return TESSERA_OK;
 }

@@ -33,7 +33,9 @@ int32_t Sampler::sample(Span<const float> logits) {
   }
   scratch_.resize(size_t(n));  // allocates only when the vocabulary grows
   for (int32_t i = 0; i < n; ++i) scratch_[size_t(i)] = {logits[size_t(i)], i};
-  auto by_logit = [](const auto& a, const auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; };
+  auto by_logit = [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first > b.first : a.second < b.second;
+  };
   size_t keep = size_t(n);
   if (params_.top_k > 0 && size_t(params_.top_k) < keep) {
     keep = size_t(params_.top_k);
@@ -52,7 +54,10 @@ int32_t Sampler::sample(Span<const float> logits) {
     size_t cut = keep;
     for (size_t i = 0; i < keep; ++i) {
       cum += w[i] / total;
-      if (cum >= double(params_.top_p)) { cut = i + 1; break; }
+      if (cum >= double(params_.top_p)) {
+        cut = i + 1;
+        break;
+      }
     }
     keep = std::max<size_t>(cut, 1);
     total = 0;

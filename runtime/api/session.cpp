@@ -19,9 +19,8 @@ class SessionImpl {
     if (tokens.empty()) return invalid_argument(std::string(call) + ": no tokens");
     for (size_t i = 0; i < tokens.size(); ++i)
       if (tokens[i] < 0 || tokens[i] >= vocab)
-        return invalid_argument(std::string(call) + ": token " + std::to_string(i) + " = " +
-                                std::to_string(tokens[i]) + " is out of the vocabulary [0, " + std::to_string(vocab) +
-                                ")");
+        return invalid_argument(std::string(call) + ": token " + std::to_string(i) + " = " + std::to_string(tokens[i]) +
+                                " is out of the vocabulary [0, " + std::to_string(vocab) + ")");
     const int64_t pos = seq->position(), cap = seq->capacity();
     if (int64_t(tokens.size()) > cap - pos)
       return out_of_range(std::string(call) + ": context full: position " + std::to_string(pos) + " + " +
@@ -60,10 +59,10 @@ Result<int64_t> session_capacity(const ModelImpl& m, int64_t max_tokens) {
     return resource_exhausted("a session of " + std::to_string(cap) + " positions" +
                               (max_tokens > 0 ? "" : " (the model's context_length)") + " exceeds the " +
                               std::to_string(most) + " the " + m.backend->name() + " backend supports");
-  TESSERA_RETURN_IF_ERROR(check_memory_request(
-      m.backend->sequence_state_bytes(cap),
-      "a session of " + std::to_string(cap) + " positions" + (max_tokens > 0 ? "" : " (the model's context_length)") +
-          " on " + m.backend->name()));
+  TESSERA_RETURN_IF_ERROR(check_memory_request(m.backend->sequence_state_bytes(cap),
+                                               "a session of " + std::to_string(cap) + " positions" +
+                                                   (max_tokens > 0 ? "" : " (the model's context_length)") + " on " +
+                                                   m.backend->name()));
   return cap;
 }
 

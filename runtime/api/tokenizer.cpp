@@ -10,7 +10,7 @@ Result<Tokenizer> Tokenizer::from_tokens(std::vector<std::string> tokens) {
   t.tokens_ = std::move(tokens);
   for (size_t i = 0; i < t.tokens_.size(); ++i) {
     const std::string& s = t.tokens_[i];
-    if (s.empty()) continue;  // special/unused ids
+    if (s.empty()) continue;          // special/unused ids
     t.index_.emplace(s, int32_t(i));  // the first id wins duplicates
     t.max_len_ = std::max(t.max_len_, s.size());
   }

@@ -21,8 +21,8 @@ std::string_view dtype_name(DType t) {
 }
 
 std::optional<DType> dtype_from_name(std::string_view n) {
-  for (DType t : {DType::kF32, DType::kF16, DType::kBF16, DType::kF64, DType::kI8, DType::kI16,
-                  DType::kI32, DType::kI64, DType::kU8})
+  for (DType t : {DType::kF32, DType::kF16, DType::kBF16, DType::kF64, DType::kI8, DType::kI16, DType::kI32,
+                  DType::kI64, DType::kU8})
     if (dtype_name(t) == n) return t;
   return std::nullopt;
 }
@@ -37,7 +37,10 @@ float half_to_float(uint16_t h) {
       bits = sign;
     } else {  // subnormal: renormalise
       int e = -1;
-      do { ++e; man <<= 1; } while ((man & 0x400u) == 0);
+      do {
+        ++e;
+        man <<= 1;
+      } while ((man & 0x400u) == 0);
       bits = sign | uint32_t(127 - 15 - e) << 23 | (man & 0x3ffu) << 13;
     }
   } else if (exp == 31) {

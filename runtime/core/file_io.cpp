@@ -123,8 +123,7 @@ Status fsync_directory(const std::string& dir, const std::string& path) {
 // write window leaves nothing behind), else to ".<name>.tessera-tmp.<pid>.XXXXXX" beside the output,
 // which the next write of that output removes once its pid is gone. Either way: fsync the file,
 // give it the temp name, rename it over `path`, fsync the folder so the rename itself is durable.
-Status write_file_atomically(const std::string& path,
-                             const std::function<Status(const ByteSink&)>& write) {
+Status write_file_atomically(const std::string& path, const std::function<Status(const ByteSink&)>& write) {
   const PathParts parts = split_path(path);
   if (parts.base.empty()) return invalid_argument(path + ": expected a file name, found a folder path");
   remove_stale_temps(parts);
@@ -170,8 +169,7 @@ Status write_file_atomically(const std::string& path,
       const std::string self = "/proc/self/fd/" + std::to_string(fd);
       if (linkat(AT_FDCWD, self.c_str(), AT_FDCWD, tmp.c_str(), AT_SYMLINK_FOLLOW) != 0)
         st = io_error(path + ": cannot give the written file a name: " + errno_text());
-      else
-        named = true;
+      else named = true;
     }
   }
   if (::close(fd) != 0 && st.ok()) st = io_error(path + ": close failed: " + errno_text());

@@ -14,7 +14,7 @@ namespace tessera {
 class CheckedSize {
  public:
   constexpr CheckedSize(uint64_t v = 0) : value_(v) {}  // NOLINT: implicit by design
-  static CheckedSize of(int64_t v) {  // a negative count is as unrepresentable as an overflow
+  static CheckedSize of(int64_t v) {                    // a negative count is as unrepresentable as an overflow
     CheckedSize s(v < 0 ? 0 : uint64_t(v));
     s.overflow_ = v < 0;
     return s;

@@ -10,8 +10,7 @@ std::string Tensor::shape_string() const {
   return s + "]";
 }
 
-Tensor make_owned_tensor(std::string name, DType dtype, std::vector<int64_t> shape,
-                         std::vector<std::byte> bytes) {
+Tensor make_owned_tensor(std::string name, DType dtype, std::vector<int64_t> shape, std::vector<std::byte> bytes) {
   auto holder = std::make_shared<std::vector<std::byte>>(std::move(bytes));
   Tensor t;
   t.name = std::move(name);

@@ -37,8 +37,7 @@ struct Tensor {
 };
 
 // A tensor that owns a fresh copy of `bytes`.
-Tensor make_owned_tensor(std::string name, DType dtype, std::vector<int64_t> shape,
-                         std::vector<std::byte> bytes);
+Tensor make_owned_tensor(std::string name, DType dtype, std::vector<int64_t> shape, std::vector<std::byte> bytes);
 // A float32 tensor owning a copy of `values`.
 Tensor make_f32_tensor(std::string name, std::vector<int64_t> shape, std::span<const float> values);
 

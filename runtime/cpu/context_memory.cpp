@@ -39,11 +39,13 @@ void ContextMemoryScratch::init(const HParams& hp, int64_t capacity, int threads
 }
 
 ContextMemory::ContextMemory(const FloatWeights& weights, int64_t layer)
-    : hp_(weights.hparams()), w_(weights.layer(layer)), lw_(weights.model().layer(layer)),
+    : hp_(weights.hparams()),
+      w_(weights.layer(layer)),
+      lw_(weights.model().layer(layer)),
       transform_(row_transform_for(weights.hparams().method)) {}
 
-void ContextMemory::step(ThreadPool& pool, ContextMemoryState& st, ContextMemoryScratch& sc, int64_t t,
-                         int64_t cap, const float* h, float* out) const {
+void ContextMemory::step(ThreadPool& pool, ContextMemoryState& st, ContextMemoryScratch& sc, int64_t t, int64_t cap,
+                         const float* h, float* out) const {
   const int64_t C = hp_.n_embd, H = hp_.n_head, d = hp_.head_dim();
   float* u = sc.u.data();
   float* w = sc.w.data();
@@ -83,24 +85,24 @@ void ContextMemory::step(ThreadPool& pool, ContextMemoryState& st, ContextMemory
   std::fill(o, o + C, 0.0f);
   if (n > 0) {
     pool.run(H, [&](int chunk, int64_t h0, int64_t h1) {
-    HeadScratch& hs = sc.heads[size_t(chunk)];
-    for (int64_t hd = h0; hd < h1; ++hd) {
-      const float* kh = &keys[size_t(hd * cap * d)];
-      const float* q = kh + t * d;
-      for (int64_t j = 0; j < n; ++j) hs.cos[size_t(j)] = ops::dot_f64(q, kh + j * d, d);
-      const double beta = lw_.attn_key_scale[size_t(hd)];
-      make_scores(hp_.method, beta * beta, hs.cos.data(), n, hs.scores.data());
-      ops::attention_transform(transform_, hs.scores.data(), hs.probs.data(), size_t(n), nullptr,
-                               hs.transform.data());
-      const float* vh = &st.values[size_t(hd * cap * d)];
-      float* oh = o + hd * d;
-      for (int64_t j = 0; j < n; ++j) {
-        const float p = hs.probs[size_t(j)];
-        if (p == 0.0f) continue;  // sparse transforms: most rows are mostly zeros
-        const float* v = vh + j * d;
-        for (int64_t i = 0; i < d; ++i) oh[i] += p * v[i];
+      HeadScratch& hs = sc.heads[size_t(chunk)];
+      for (int64_t hd = h0; hd < h1; ++hd) {
+        const float* kh = &keys[size_t(hd * cap * d)];
+        const float* q = kh + t * d;
+        for (int64_t j = 0; j < n; ++j) hs.cos[size_t(j)] = ops::dot_f64(q, kh + j * d, d);
+        const double beta = lw_.attn_key_scale[size_t(hd)];
+        make_scores(hp_.method, beta * beta, hs.cos.data(), n, hs.scores.data());
+        ops::attention_transform(transform_, hs.scores.data(), hs.probs.data(), size_t(n), nullptr,
+                                 hs.transform.data());
+        const float* vh = &st.values[size_t(hd * cap * d)];
+        float* oh = o + hd * d;
+        for (int64_t j = 0; j < n; ++j) {
+          const float p = hs.probs[size_t(j)];
+          if (p == 0.0f) continue;  // sparse transforms: most rows are mostly zeros
+          const float* v = vh + j * d;
+          for (int64_t i = 0; i < d; ++i) oh[i] += p * v[i];
+        }
       }
-    }
     });
   }
   parallel_linear(pool, w_.attn_out, w_.attn_out_b, o, out, C, C);

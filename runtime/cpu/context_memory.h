@@ -13,10 +13,10 @@
 namespace tessera::cpu {
 
 struct ContextMemoryState {
-  std::vector<double> key_state;  // [C]
+  std::vector<double> key_state;       // [C]
   std::vector<float> prev_value_proj;  // [C] W_v h_{t-1}
-  std::vector<float> keys;    // [H][capacity][d] unit keys
-  std::vector<float> values;  // [H][capacity][d] finished values (scaled)
+  std::vector<float> keys;             // [H][capacity][d] unit keys
+  std::vector<float> values;           // [H][capacity][d] finished values (scaled)
   void init(int64_t n_embd, int64_t capacity);
   void reset();
 };

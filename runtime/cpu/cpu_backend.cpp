@@ -26,7 +26,10 @@ class CpuSequence final : public BackendSequence {
  public:
   CpuSequence(std::shared_ptr<const FloatWeights> w, std::shared_ptr<const std::vector<LayerRunners>> runners,
               int64_t capacity, std::shared_ptr<cpu::ThreadPool> pool)
-      : w_(std::move(w)), runners_(std::move(runners)), cap_(capacity), pool_holder_(std::move(pool)),
+      : w_(std::move(w)),
+        runners_(std::move(runners)),
+        cap_(capacity),
+        pool_holder_(std::move(pool)),
         pool_(*pool_holder_) {
     const HParams& hp = w_->hparams();
     const size_t C = size_t(hp.n_embd);
@@ -130,7 +133,8 @@ class CpuBackend final : public Backend {
   // (scores, probabilities, transform scratch: float; cosines: double).
   CheckedSize sequence_state_bytes(int64_t max_tokens) const override {
     const HParams& hp = w_->hparams();
-    const CheckedSize C = CheckedSize::of(hp.n_embd), L = CheckedSize::of(hp.n_layer), T = CheckedSize::of(pool_->threads());
+    const CheckedSize C = CheckedSize::of(hp.n_embd), L = CheckedSize::of(hp.n_layer),
+                      T = CheckedSize::of(pool_->threads());
     const CheckedSize per_position = L * C * 8 + T * 20;
     const CheckedSize fixed = L * C * 20 + C * 24 + T * CheckedSize::of(hp.head_dim()) * 8;
     return CheckedSize::of(max_tokens) * per_position + fixed;

@@ -40,7 +40,8 @@ class ThreadPool {
   // Convenience for lambdas (no allocation: the lambda lives on the caller's stack).
   template <class F>
   void run(int64_t n, F&& f) {
-    parallel_for(n, [](void* c, int chunk, int64_t b, int64_t e) { (*static_cast<F*>(c))(chunk, b, e); }, &f);
+    parallel_for(
+        n, [](void* c, int chunk, int64_t b, int64_t e) { (*static_cast<F*>(c))(chunk, b, e); }, &f);
   }
 
   // Counts the calling thread as decoding while it lives (a session's forward pass, whichever backend,

@@ -41,7 +41,7 @@ struct ProjectJob {
   const int8_t* in;
   const int8_t* in_lo;  // low plane of an int16 activation, or null
   int32_t* acc;
-  int64_t* acc64;       // used when the matrix or the activation is wide
+  int64_t* acc64;  // used when the matrix or the activation is wide
 };
 constexpr int64_t kRowsPerTask = 32;
 // Work below which a hand-off to the pool costs more than it saves (~1-2 µs per call even when the workers
@@ -71,24 +71,19 @@ bool project(const Int8Model& m, const Int8Matrix& w, const int8_t* in, const in
   const int64_t tasks = (w.rows + kRowsPerTask - 1) / kRowsPerTask;
   if (m.parallel_for && w.rows >= 2 * kRowsPerTask && w.rows * w.cols >= kMinParallelBytes)
     m.parallel_for(m.executor, tasks, project_rows, &job);
-  else
-    project_rows(&job, 0, tasks);
+  else project_rows(&job, 0, tasks);
   return is_wide(w, in_lo);
 }
 
 void project_to_int32(const Int8Model& m, const Int8Matrix& w, const int8_t* in, const int8_t* in_lo, Int8State* s,
                       int32_t* out) {
-  if (project(m, w, in, in_lo, s))
-    m.kernels->requantize64(s->acc64, w.requant, w.bias, w.rows, out);
-  else
-    m.kernels->requantize_rows(s->acc, w.requant, w.bias, w.rows, out);
+  if (project(m, w, in, in_lo, s)) m.kernels->requantize64(s->acc64, w.requant, w.bias, w.rows, out);
+  else m.kernels->requantize_rows(s->acc, w.requant, w.bias, w.rows, out);
 }
 
 void project_add(const Int8Model& m, const Int8Matrix& w, const int8_t* in, const int8_t* in_lo, Int8State* s) {
-  if (project(m, w, in, in_lo, s))
-    m.kernels->requantize64_add(s->acc64, w.requant, w.bias, w.rows, s->x);
-  else
-    m.kernels->requantize_rows_add(s->acc, w.requant, w.bias, w.rows, s->x);
+  if (project(m, w, in, in_lo, s)) m.kernels->requantize64_add(s->acc64, w.requant, w.bias, w.rows, s->x);
+  else m.kernels->requantize_rows_add(s->acc, w.requant, w.bias, w.rows, s->x);
 }
 
 // Contextual memory of one layer for the token at s->position; adds W_o·o to the residual.
@@ -98,7 +93,8 @@ void contextual_memory(const Int8Model& m, const Int8Layer& L, int64_t layer, In
   // Key: projection, leaky average, unit key appended to the cache (it is also the query).
   project_to_int32(m, L.attn_k, s->q8, h_lo, s, s->key_proj);
   int32_t* key_state = s->key_state + layer * C;
-  m.kernels->mix_heads(key_state, s->key_proj, L.key_decay_q31, L.key_keep_q31, 31, H, d, key_state);  // the leaky average
+  m.kernels->mix_heads(key_state, s->key_proj, L.key_decay_q31, L.key_keep_q31, 31, H, d,
+                       key_state);  // the leaky average
   int16_t* keys = s->key_cache + layer * s->capacity * C;
   int16_t* query = keys + t * C;
   m.kernels->l2norm(key_state, H, d, query);
@@ -142,7 +138,7 @@ void contextual_memory(const Int8Model& m, const Int8Layer& L, int64_t layer, In
       continue;
     }
     m.kernels->value_sum(s->probs, values + h * d, n_keys, C, d, s->o_acc);  // Σ_j p_j·v̂_j, exact int64
-    for (int64_t i = 0; i < d; ++i)  // Q38 → Q30
+    for (int64_t i = 0; i < d; ++i)                                          // Q38 → Q30
       o_q30[h * d + i] = saturate_to_int32(rounding_shift_right_64(s->o_acc[i], 8));
   }
   // → int8 (or int16) at s_o, all heads at once (SIMD, same bits as per value).
@@ -219,8 +215,8 @@ void pmem_heads(void* ctx, int64_t h_begin, int64_t h_end) {
       // p'_n = p_n·s_mv[n]/(P·max s_mv) ≤ p_n/P: Σ over banks and slots ≤ 2^23·127 < 2^31.
       if (!L.mem_k_lo) {
         // Q15·int8 → Q16 scores → softmax → value weights in one kernel (ops/int8/pmem_weights.h).
-        m.kernels->pmem_weights(scores, L.mem_k_score + bank, L.mem_v_weight + bank, N, kScoreFracBits, scores,
-                                probs, value_rows, value_bytes);
+        m.kernels->pmem_weights(scores, L.mem_k_score + bank, L.mem_v_weight + bank, N, kScoreFracBits, scores, probs,
+                                value_rows, value_bytes);
       } else {
         // int16 M_k = 255·K_hi + K_lo (ops/int8/matvec_wide.h): q·M = 255·(q·K_hi) + q·K_lo in int64.
         for (int64_t n = 0; n < N; ++n) dot64[n] = 255 * int64_t(scores[n]);
@@ -258,14 +254,11 @@ void persistent_memory(const Int8Model& m, const Int8Layer& L, int64_t layer, In
   PmemJob job{&m, &L, query, s};
   if (m.parallel_for && H > 1 && 2 * m.pmem_count * H * m.pmem_size * d >= kMinParallelBytes)
     m.parallel_for(m.executor, H, pmem_heads, &job);
-  else
-    pmem_heads(&job, 0, H);
+  else pmem_heads(&job, 0, H);
   const int8_t* r_lo = nullptr;
   if (L.r_wide) {
-    if (L.mem_v_lo)
-      m.kernels->requantize64_uniform_wide(s->r_acc64, L.r_to_int8, C, s->q16);
-    else
-      m.kernels->requantize_uniform_wide(s->r_acc, L.r_to_int8, C, s->q16);
+    if (L.mem_v_lo) m.kernels->requantize64_uniform_wide(s->r_acc64, L.r_to_int8, C, s->q16);
+    else m.kernels->requantize_uniform_wide(s->r_acc, L.r_to_int8, C, s->q16);
     split_wide(s->q16, C, s->q8, s->q8_lo);
     r_lo = s->q8_lo;
   } else if (L.mem_v_lo) {

@@ -61,8 +61,8 @@ class Builder {
     std::vector<double> out;
     for (float v : (*t)->as<float>()) {
       if (!(std::isfinite(v) && v > 0))
-        return error(StatusCode::kCorruptFile, "tensor '" + name + "': scale " + std::to_string(v) +
-                                                   " is not a finite positive number");
+        return error(StatusCode::kCorruptFile,
+                     "tensor '" + name + "': scale " + std::to_string(v) + " is not a finite positive number");
       out.push_back(v);
     }
     return out;
@@ -77,7 +77,8 @@ class Builder {
     auto r = require(name, DType::kI8, shape);
     if (!r.ok()) return r.status();
     for (int8_t q : (*r)->as<int8_t>())
-      if (q == -128) return error(StatusCode::kCorruptFile, "tensor '" + name + "': int8 value -128 (expected [-127, 127])");
+      if (q == -128)
+        return error(StatusCode::kCorruptFile, "tensor '" + name + "': int8 value -128 (expected [-127, 127])");
     return reinterpret_cast<const int8_t*>((*r)->data);
   }
 
@@ -102,8 +103,8 @@ class Builder {
     int8_t* l = plan_.planes.back().data();
     for (size_t i = 0; i < n; ++i)
       if (q[i] > ops::int8::kWideMax || q[i] < -ops::int8::kWideMax)
-        return error(StatusCode::kCorruptFile, "tensor '" + name + "': int16 value " + std::to_string(q[i]) +
-                                                   " outside [-32512, 32512]");
+        return error(StatusCode::kCorruptFile,
+                     "tensor '" + name + "': int16 value " + std::to_string(q[i]) + " outside [-32512, 32512]");
     ops::int8::split_wide(q, int64_t(n), h, l);
     *hi = h;
     *lo = l;
@@ -158,7 +159,8 @@ class Builder {
       auto bv = b->as<float>();
       for (int64_t r = 0; r < rows; ++r) {
         const double q = std::nearbyint(double(bv[size_t(r)]) / ((*s)[size_t(r)] * s_in));
-        if (!(std::fabs(q) < 2e9)) return error(StatusCode::kCorruptFile, "tensor '" + bias_name + "': bias overflows int32");
+        if (!(std::fabs(q) < 2e9))
+          return error(StatusCode::kCorruptFile, "tensor '" + bias_name + "': bias overflows int32");
         bi[r] = int32_t(q);
       }
       m->bias = bi;
@@ -180,8 +182,8 @@ class Builder {
     if (!t) return {};
     for (float x : tensor_to_f32(*t))
       if (x != 1.0f)
-        return error(StatusCode::kCorruptFile, "tensor '" + name +
-                                                   "' is not all ones: an int8 model must be folded (tessera quantize)");
+        return error(StatusCode::kCorruptFile,
+                     "tensor '" + name + "' is not all ones: an int8 model must be folded (tessera quantize)");
     return {};
   }
 
@@ -341,7 +343,7 @@ class Builder {
     auto gbits = activation_bits(kActivationBits, kModelSiteCount, {int(ModelSite::kFinalNorm)});
     if (!gbits.ok()) return gbits.status();
     plan_.model.out_wide = (*gbits)[size_t(ModelSite::kFinalNorm)] == 16;
-    if (find_(kValueCacheBits)) {  // absent: Q15 values (16 bits)
+    if (find_(kValueCacheBits)) {                             // absent: Q15 values (16 bits)
       auto vbits = activation_bits(kValueCacheBits, 1, {0});  // checks I32 [1] ∈ {8, 16}
       if (!vbits.ok()) return vbits.status();
       plan_.model.value_cache_int8 = (*vbits)[0] == 8;
@@ -395,8 +397,8 @@ class Builder {
 }  // namespace
 
 Result<std::unique_ptr<Int8Plan>> build_int8_plan(const HParams& hp, const TensorLookup& find,
-                                                   const std::string& source, const ops::int8::Int8Kernels& kernels,
-                                                   const SupersededFn& superseded) {
+                                                  const std::string& source, const ops::int8::Int8Kernels& kernels,
+                                                  const SupersededFn& superseded) {
   auto plan = std::make_unique<Int8Plan>();
   Builder b(hp, find, source, *plan);
   if (Status st = b.build(); !st.ok()) return st;

@@ -31,7 +31,7 @@ struct Int8Plan {
   std::deque<std::vector<int8_t>> planes;  // int8 planes of int16 tensors (ops/int8/matvec_wide.h)
   std::deque<std::vector<ops::fixed::ScoreScale>> score_scales;
 
-  std::shared_ptr<void> executor_owner;    // the thread pool model.executor points to (threads > 1)
+  std::shared_ptr<void> executor_owner;  // the thread pool model.executor points to (threads > 1)
 };
 
 using TensorLookup = std::function<const Tensor*(const std::string& name)>;
@@ -45,7 +45,7 @@ using TensorLookup = std::function<const Tensor*(const std::string& name)>;
 // model runs (chosen once by the caller); the memories are re-laid out for its layout-dependent kernels.
 using SupersededFn = std::function<void(const void* data, size_t bytes)>;
 Result<std::unique_ptr<Int8Plan>> build_int8_plan(const HParams& hp, const TensorLookup& find,
-                                                   const std::string& source, const ops::int8::Int8Kernels& kernels,
-                                                   const SupersededFn& superseded = {});
+                                                  const std::string& source, const ops::int8::Int8Kernels& kernels,
+                                                  const SupersededFn& superseded = {});
 
 }  // namespace tessera::int8

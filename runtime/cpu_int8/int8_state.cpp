@@ -10,27 +10,54 @@ namespace {
 // The steps of one layer's pass (int8_forward.cpp) and the final projection. A region is live in every step
 // from its write to its last read; scratch does not carry from one layer to the next.
 enum Step : uint32_t {
-  kKeyProject = 1u << 0,     // LayerNorm 1 → site; W_k → key_proj
-  kKeyUnit = 1u << 1,        // key_proj → leaky average → unit key (the site waits for W_v)
-  kValueProject = 1u << 2,   // W_v → w_cur
-  kValueUnit = 1u << 3,      // w_cur, w_prev → value_mix → unit value into the cache
-  kAttention = 1u << 4,      // per head: scores → probs → Σ p·v → o_q30
-  kAttentionOut = 1u << 5,   // o_q30 → site → W_o added to x
-  kPmemProject = 1u << 6,    // LayerNorm 2 → site; W_k' → pmem_proj
-  kPmemUnit = 1u << 7,       // pmem_proj → leaky average → pmem_query
-  kPmemHeads = 1u << 8,      // per head: scores → slot weights → r
-  kPmemOut = 1u << 9,        // r → site → W_o' added to x
-  kOutput = 1u << 10,        // final LayerNorm → site → output projection → logits
+  kKeyProject = 1u << 0,    // LayerNorm 1 → site; W_k → key_proj
+  kKeyUnit = 1u << 1,       // key_proj → leaky average → unit key (the site waits for W_v)
+  kValueProject = 1u << 2,  // W_v → w_cur
+  kValueUnit = 1u << 3,     // w_cur, w_prev → value_mix → unit value into the cache
+  kAttention = 1u << 4,     // per head: scores → probs → Σ p·v → o_q30
+  kAttentionOut = 1u << 5,  // o_q30 → site → W_o added to x
+  kPmemProject = 1u << 6,   // LayerNorm 2 → site; W_k' → pmem_proj
+  kPmemUnit = 1u << 7,      // pmem_proj → leaky average → pmem_query
+  kPmemHeads = 1u << 8,     // per head: scores → slot weights → r
+  kPmemOut = 1u << 9,       // r → site → W_o' added to x
+  kOutput = 1u << 10,       // final LayerNorm → site → output projection → logits
 };
 constexpr uint32_t kWholePass = ~0u;
 constexpr uint32_t kSite = kKeyProject | kKeyUnit | kValueProject | kAttentionOut | kPmemProject | kPmemOut | kOutput;
 constexpr uint32_t kProjection = kKeyProject | kValueProject | kAttentionOut | kPmemProject | kPmemOut | kOutput;
 
 enum Region {
-  kX, kLogits, kKeyState, kPmemState, kWPrev, kKeyCache, kValueCache, kValueCacheQ7,
-  kQ8, kQ8Lo, kQ16, kAcc, kAcc64,
-  kKeyProj, kWCur, kValueMix, kValueQ15, kScores, kProbs, kAttnScratch, kOAcc, kOQ30,
-  kPmemProj, kPmemQuery, kPmemScores, kPmemProbs, kPmemSplit, kPmemDot64, kRAcc, kRLo, kRAcc64,
+  kX,
+  kLogits,
+  kKeyState,
+  kPmemState,
+  kWPrev,
+  kKeyCache,
+  kValueCache,
+  kValueCacheQ7,
+  kQ8,
+  kQ8Lo,
+  kQ16,
+  kAcc,
+  kAcc64,
+  kKeyProj,
+  kWCur,
+  kValueMix,
+  kValueQ15,
+  kScores,
+  kProbs,
+  kAttnScratch,
+  kOAcc,
+  kOQ30,
+  kPmemProj,
+  kPmemQuery,
+  kPmemScores,
+  kPmemProbs,
+  kPmemSplit,
+  kPmemDot64,
+  kRAcc,
+  kRLo,
+  kRAcc64,
   kRegionCount
 };
 static_assert(kRegionCount <= kMaxArenaRegions, "arena_plan.h places at most kMaxArenaRegions regions");

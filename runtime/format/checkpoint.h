@@ -47,8 +47,7 @@ Result<Checkpoint> read_torch_checkpoint_bytes(std::span<const std::byte> bytes,
 // that index file itself, or a .safetensors file (config.json looked up beside it).
 Result<Checkpoint> read_safetensors(const std::string& path);
 // Tensors in file (data offset) order; `metadata`, when given, receives "__metadata__".
-Result<std::vector<Tensor>> parse_safetensors(std::span<const std::byte> bytes,
-                                              std::shared_ptr<const void> owner,
+Result<std::vector<Tensor>> parse_safetensors(std::span<const std::byte> bytes, std::shared_ptr<const void> owner,
                                               const std::string& name,
                                               std::map<std::string, std::string>* metadata = nullptr);
 // Writes model.safetensors (atomically); metadata goes to "__metadata__".

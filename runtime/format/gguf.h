@@ -22,12 +22,32 @@ constexpr uint32_t kDefaultAlignment = 256;
 
 // GGUF metadata value types (wire values).
 enum class ValueType : uint32_t {
-  kU8 = 0, kI8 = 1, kU16 = 2, kI16 = 3, kU32 = 4, kI32 = 5, kF32 = 6, kBool = 7,
-  kString = 8, kArray = 9, kU64 = 10, kI64 = 11, kF64 = 12,
+  kU8 = 0,
+  kI8 = 1,
+  kU16 = 2,
+  kI16 = 3,
+  kU32 = 4,
+  kI32 = 5,
+  kF32 = 6,
+  kBool = 7,
+  kString = 8,
+  kArray = 9,
+  kU64 = 10,
+  kI64 = 11,
+  kF64 = 12,
 };
 
 // GGML tensor types Tessera reads/writes (wire values).
-enum class TensorType : uint32_t { kF32 = 0, kF16 = 1, kI8 = 24, kI16 = 25, kI32 = 26, kI64 = 27, kF64 = 28, kBF16 = 30 };
+enum class TensorType : uint32_t {
+  kF32 = 0,
+  kF16 = 1,
+  kI8 = 24,
+  kI16 = 25,
+  kI32 = 26,
+  kI64 = 27,
+  kF64 = 28,
+  kBF16 = 30
+};
 
 // Wire names ("u8", "string", "array", ...) and the GGML <-> Tessera type mappings.
 const char* value_type_name(ValueType t);
@@ -37,9 +57,9 @@ std::optional<TensorType> tensor_type_of(DType t);  // none for U8 (GGML has no 
 
 // Limits the reader enforces on hostile files (docs/format.md).
 constexpr uint32_t kMaxDims = 4;
-constexpr size_t kMaxTensorName = 64;        // bytes (the writer allows 63: GGML's name[64] is NUL-terminated)
-constexpr size_t kMaxKeyLength = 65535;      // bytes
-constexpr int kMaxArrayDepth = 2;            // an array may hold arrays, which may not hold arrays
+constexpr size_t kMaxTensorName = 64;    // bytes (the writer allows 63: GGML's name[64] is NUL-terminated)
+constexpr size_t kMaxKeyLength = 65535;  // bytes
+constexpr int kMaxArrayDepth = 2;        // an array may hold arrays, which may not hold arrays
 // All arrays of a file together (a 256k-token vocabulary plus its merges fits many times over); bounds the
 // memory a hostile file can make the reader allocate (each element is a Value of ~48 bytes).
 constexpr uint64_t kMaxArrayElements = uint64_t(1) << 22;
@@ -95,7 +115,7 @@ class File {
   std::vector<Tensor> tensors_;
   std::vector<uint64_t> offsets_;
   std::map<std::string, size_t> tensor_index_;  // name -> position in tensors_
-  std::shared_ptr<const MappedFile> mapped_;     // set by open()
+  std::shared_ptr<const MappedFile> mapped_;    // set by open()
 };
 
 // Builds a GGUF file. Metadata keeps insertion order; tensors are written in insertion order,

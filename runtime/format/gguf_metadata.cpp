@@ -71,11 +71,15 @@ namespace {
 
 bool is_integer(ValueType t) {
   switch (t) {
-    case ValueType::kU8: case ValueType::kI8: case ValueType::kU16: case ValueType::kI16:
-    case ValueType::kU32: case ValueType::kI32: case ValueType::kU64: case ValueType::kI64:
-      return true;
-    default:
-      return false;
+    case ValueType::kU8:
+    case ValueType::kI8:
+    case ValueType::kU16:
+    case ValueType::kI16:
+    case ValueType::kU32:
+    case ValueType::kI32:
+    case ValueType::kU64:
+    case ValueType::kI64: return true;
+    default: return false;
   }
 }
 
@@ -104,12 +108,12 @@ double as_double(const Value& v) {
 
 }  // namespace
 
-#define TESSERA_GGUF_LOOKUP(key, expected)                                                         \
-  auto it = kv_.find(key);                                                                         \
+#define TESSERA_GGUF_LOOKUP(key, expected)                                                                            \
+  auto it = kv_.find(key);                                                                                            \
   if (it == kv_.end()) return not_found(name_ + ": key '" + key + "': expected " + expected + ", found no such key"); \
-  const Value& v = it->second;                                                                     \
-  auto wrong_type = [&]() {                                                                        \
-    return corrupt_file(name_ + ": key '" + key + "': expected " + expected + ", found " + found_type(v)); \
+  const Value& v = it->second;                                                                                        \
+  auto wrong_type = [&]() {                                                                                           \
+    return corrupt_file(name_ + ": key '" + key + "': expected " + expected + ", found " + found_type(v));            \
   }
 
 Result<int64_t> File::get_int(const std::string& key) const {
@@ -117,8 +121,9 @@ Result<int64_t> File::get_int(const std::string& key) const {
   if (!is_integer(v.type)) return wrong_type();
   bool ok;
   int64_t x = as_int(v, ok);
-  if (!ok) return out_of_range(name_ + ": key '" + key + "': expected a value below 2^63, found " +
-                               std::to_string(std::get<uint64_t>(v.data)));
+  if (!ok)
+    return out_of_range(name_ + ": key '" + key + "': expected a value below 2^63, found " +
+                        std::to_string(std::get<uint64_t>(v.data)));
   return x;
 }
 
@@ -163,8 +168,9 @@ Result<std::vector<int64_t>> File::get_int_array(const std::string& key) const {
   for (const Value& e : std::get<Array>(v.data)) {
     bool ok;
     out.push_back(as_int(e, ok));
-    if (!ok) return out_of_range(name_ + ": key '" + key + "': expected elements below 2^63, found " +
-                                 std::to_string(std::get<uint64_t>(e.data)));
+    if (!ok)
+      return out_of_range(name_ + ": key '" + key + "': expected elements below 2^63, found " +
+                          std::to_string(std::get<uint64_t>(e.data)));
   }
   return out;
 }

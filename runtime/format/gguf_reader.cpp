@@ -27,8 +27,7 @@ class Cursor {
   size_t pos() const { return pos_; }
   size_t remaining() const { return bytes_.size() - pos_; }
 
-  Status error(StatusCode code, const std::string& field, const std::string& expected,
-               const std::string& found) const {
+  Status error(StatusCode code, const std::string& field, const std::string& expected, const std::string& found) const {
     return Status(code, file_ + ": " + field + ": expected " + expected + ", found " + found);
   }
   Status corrupt(const std::string& field, const std::string& expected, const std::string& found) const {
@@ -90,10 +89,18 @@ class Cursor {
 // The fewest bytes one value of type `t` occupies: bounds array lengths before anything is allocated.
 uint64_t min_value_size(ValueType t) {
   switch (t) {
-    case ValueType::kU8: case ValueType::kI8: case ValueType::kBool: return 1;
-    case ValueType::kU16: case ValueType::kI16: return 2;
-    case ValueType::kU32: case ValueType::kI32: case ValueType::kF32: return 4;
-    case ValueType::kU64: case ValueType::kI64: case ValueType::kF64: case ValueType::kString: return 8;
+    case ValueType::kU8:
+    case ValueType::kI8:
+    case ValueType::kBool: return 1;
+    case ValueType::kU16:
+    case ValueType::kI16: return 2;
+    case ValueType::kU32:
+    case ValueType::kI32:
+    case ValueType::kF32: return 4;
+    case ValueType::kU64:
+    case ValueType::kI64:
+    case ValueType::kF64:
+    case ValueType::kString: return 8;
     case ValueType::kArray: return 12;
   }
   return 1;
@@ -105,8 +112,7 @@ class MetadataParser {
 
   Result<ValueType> value_type(const std::string& field) {
     TESSERA_ASSIGN_OR_RETURN(uint32_t t, c_.read<uint32_t>(field));
-    if (t > uint32_t(ValueType::kF64))
-      return c_.corrupt(field, "a GGUF value type 0..12", std::to_string(t));
+    if (t > uint32_t(ValueType::kF64)) return c_.corrupt(field, "a GGUF value type 0..12", std::to_string(t));
     return ValueType(t);
   }
 
@@ -221,8 +227,7 @@ Result<File> File::open(const std::string& path) {
   return f;
 }
 
-Result<File> File::parse(std::span<const std::byte> bytes, std::shared_ptr<const void> owner,
-                         const std::string& name) {
+Result<File> File::parse(std::span<const std::byte> bytes, std::shared_ptr<const void> owner, const std::string& name) {
   File f;
   f.name_ = name;
   Cursor c(bytes, name);
@@ -319,10 +324,9 @@ Result<File> File::parse(std::span<const std::byte> bytes, std::shared_ptr<const
   for (const TensorInfo& ti : infos) {
     const std::string field = "tensor " + quoted(ti.name);
     uint64_t begin = 0, end = 0;
-    if (__builtin_add_overflow(f.data_offset_, ti.offset, &begin) ||
-        __builtin_add_overflow(begin, ti.nbytes, &end) || end > file_size)
-      return c.corrupt(field + " offset",
-                       "data within the file (" + std::to_string(file_size) + " bytes)",
+    if (__builtin_add_overflow(f.data_offset_, ti.offset, &begin) || __builtin_add_overflow(begin, ti.nbytes, &end) ||
+        end > file_size)
+      return c.corrupt(field + " offset", "data within the file (" + std::to_string(file_size) + " bytes)",
                        "offset " + std::to_string(ti.offset) + " + " + std::to_string(ti.nbytes) +
                            " bytes after the data section at " + std::to_string(f.data_offset_));
   }

@@ -9,7 +9,8 @@
 
 namespace tessera::gguf {
 
-static_assert(std::endian::native == std::endian::little, "GGUF is little-endian; so is every target Tessera builds for");
+static_assert(std::endian::native == std::endian::little,
+              "GGUF is little-endian; so is every target Tessera builds for");
 
 namespace {
 
@@ -52,19 +53,52 @@ Status encode_value(Buffer& out, const Value& v, const std::string& key, int dep
     return *i;
   };
   switch (v.type) {
-    case ValueType::kU8: { TESSERA_ASSIGN_OR_RETURN(auto x, need_u(UINT8_MAX)); out.put(uint8_t(x)); break; }
-    case ValueType::kU16: { TESSERA_ASSIGN_OR_RETURN(auto x, need_u(UINT16_MAX)); out.put(uint16_t(x)); break; }
-    case ValueType::kU32: { TESSERA_ASSIGN_OR_RETURN(auto x, need_u(UINT32_MAX)); out.put(uint32_t(x)); break; }
-    case ValueType::kU64: { TESSERA_ASSIGN_OR_RETURN(auto x, need_u(UINT64_MAX)); out.put(uint64_t(x)); break; }
-    case ValueType::kI8: { TESSERA_ASSIGN_OR_RETURN(auto x, need_i(INT8_MIN, INT8_MAX)); out.put(int8_t(x)); break; }
-    case ValueType::kI16: { TESSERA_ASSIGN_OR_RETURN(auto x, need_i(INT16_MIN, INT16_MAX)); out.put(int16_t(x)); break; }
-    case ValueType::kI32: { TESSERA_ASSIGN_OR_RETURN(auto x, need_i(INT32_MIN, INT32_MAX)); out.put(int32_t(x)); break; }
-    case ValueType::kI64: { TESSERA_ASSIGN_OR_RETURN(auto x, need_i(INT64_MIN, INT64_MAX)); out.put(int64_t(x)); break; }
+    case ValueType::kU8: {
+      TESSERA_ASSIGN_OR_RETURN(auto x, need_u(UINT8_MAX));
+      out.put(uint8_t(x));
+      break;
+    }
+    case ValueType::kU16: {
+      TESSERA_ASSIGN_OR_RETURN(auto x, need_u(UINT16_MAX));
+      out.put(uint16_t(x));
+      break;
+    }
+    case ValueType::kU32: {
+      TESSERA_ASSIGN_OR_RETURN(auto x, need_u(UINT32_MAX));
+      out.put(uint32_t(x));
+      break;
+    }
+    case ValueType::kU64: {
+      TESSERA_ASSIGN_OR_RETURN(auto x, need_u(UINT64_MAX));
+      out.put(uint64_t(x));
+      break;
+    }
+    case ValueType::kI8: {
+      TESSERA_ASSIGN_OR_RETURN(auto x, need_i(INT8_MIN, INT8_MAX));
+      out.put(int8_t(x));
+      break;
+    }
+    case ValueType::kI16: {
+      TESSERA_ASSIGN_OR_RETURN(auto x, need_i(INT16_MIN, INT16_MAX));
+      out.put(int16_t(x));
+      break;
+    }
+    case ValueType::kI32: {
+      TESSERA_ASSIGN_OR_RETURN(auto x, need_i(INT32_MIN, INT32_MAX));
+      out.put(int32_t(x));
+      break;
+    }
+    case ValueType::kI64: {
+      TESSERA_ASSIGN_OR_RETURN(auto x, need_i(INT64_MIN, INT64_MAX));
+      out.put(int64_t(x));
+      break;
+    }
     case ValueType::kF32:
     case ValueType::kF64: {
       const double* d = held<double>(v);
       if (!d) return bad_value(key, std::string("a ") + value_type_name(v.type) + " value must hold a double");
-      if (v.type == ValueType::kF32) out.put(float(*d)); else out.put(*d);
+      if (v.type == ValueType::kF32) out.put(float(*d));
+      else out.put(*d);
       break;
     }
     case ValueType::kBool: {
@@ -95,8 +129,7 @@ Status encode_value(Buffer& out, const Value& v, const std::string& key, int dep
       }
       break;
     }
-    default:
-      return bad_value(key, "unknown value type " + std::to_string(uint32_t(v.type)));
+    default: return bad_value(key, "unknown value type " + std::to_string(uint32_t(v.type)));
   }
   return Status();
 }
@@ -157,8 +190,8 @@ Status Writer::add_tensor(const Tensor& t) {
   const std::string field = "GGUF writer: tensor '" + t.name + "'";
   if (t.name.empty()) return invalid_argument("GGUF writer: a tensor has an empty name");
   if (t.name.size() > kMaxTensorName - 1)
-    return invalid_argument(field + " name: expected at most " + std::to_string(kMaxTensorName - 1) +
-                            " bytes, found " + std::to_string(t.name.size()));
+    return invalid_argument(field + " name: expected at most " + std::to_string(kMaxTensorName - 1) + " bytes, found " +
+                            std::to_string(t.name.size()));
   for (const Tensor& other : tensors_)
     if (other.name == t.name) return invalid_argument(field + ": expected each tensor name once, found a duplicate");
   if (!tensor_type_of(t.dtype))
@@ -183,7 +216,8 @@ Status Writer::add_tensor(const Tensor& t) {
 
 Status Writer::write_to(const ByteSink& sink) const {
   if (alignment_ < 8 || (alignment_ & (alignment_ - 1)) != 0)
-    return invalid_argument("GGUF writer: alignment: expected a power of two >= 8, found " + std::to_string(alignment_));
+    return invalid_argument("GGUF writer: alignment: expected a power of two >= 8, found " +
+                            std::to_string(alignment_));
   bool has_alignment_key = false;
   for (const auto& [key, v] : kv_) {
     if (key.empty() || key.size() > kMaxKeyLength)

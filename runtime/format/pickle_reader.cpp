@@ -73,7 +73,8 @@ class Unpickler {
  private:
   // --- errors -------------------------------------------------------------------------------
   Status fail(StatusCode code, const std::string& msg) const {
-    return Status(code, name_ + ": offset " + std::to_string(op_pos_) + " (opcode " + pickle_opcode_name(op_) + "): " + msg);
+    return Status(code,
+                  name_ + ": offset " + std::to_string(op_pos_) + " (opcode " + pickle_opcode_name(op_) + "): " + msg);
   }
   Status corrupt(const std::string& msg) const { return fail(StatusCode::kCorruptFile, msg); }
   Status refuse(const std::string& msg) const { return fail(StatusCode::kUnsupported, msg); }
@@ -225,7 +226,8 @@ Result<PyValue*> Unpickler::persistent_load(const PyValue* pid) {
   const AllowedGlobal* g = cls->kind == PyKind::kGlobal ? find_allowed_global(cls->text) : nullptr;
   if (!g || g->role != GlobalRole::kStorageClass)
     return refuse("persistent id names " +
-                  (cls->kind == PyKind::kGlobal ? "'" + printable_prefix(cls->text, 256) + "'" : std::string("a ") + py_kind_name(cls->kind)) +
+                  (cls->kind == PyKind::kGlobal ? "'" + printable_prefix(cls->text, 256) + "'"
+                                                : std::string("a ") + py_kind_name(cls->kind)) +
                   " where a torch.*Storage class is expected");
   if (key->kind != PyKind::kStr || loc->kind != PyKind::kStr || numel->kind != PyKind::kInt || numel->int_value < 0)
     return corrupt("persistent id fields: expected (str key, str location, int numel >= 0), found (" +
@@ -235,9 +237,9 @@ Result<PyValue*> Unpickler::persistent_load(const PyValue* pid) {
   if (!fresh) {  // torch reuses one storage object per key: tied weights share it
     const PyStorageRef& s = it->second->storage;
     if (s.dtype != g->dtype || s.numel != numel->int_value)
-      return corrupt("storage '" + printable_prefix(key->text, 256) + "' is referenced as " + std::string(dtype_name(g->dtype)) + " x " +
-                     std::to_string(numel->int_value) + " after " + std::string(dtype_name(s.dtype)) + " x " +
-                     std::to_string(s.numel));
+      return corrupt("storage '" + printable_prefix(key->text, 256) + "' is referenced as " +
+                     std::string(dtype_name(g->dtype)) + " x " + std::to_string(numel->int_value) + " after " +
+                     std::string(dtype_name(s.dtype)) + " x " + std::to_string(s.numel));
     return it->second;
   }
   PyValue* v = make(PyKind::kStorage);
@@ -255,7 +257,8 @@ Result<PyValue*> Unpickler::call(const PyValue* callable, const PyValue* args) {
     what += printable_prefix(callable->text, 256);
     return refuse(what + "' may not be called");
   }
-  if (args->kind != PyKind::kTuple) return corrupt(std::string("call arguments are a ") + py_kind_name(args->kind) + ", expected a tuple");
+  if (args->kind != PyKind::kTuple)
+    return corrupt(std::string("call arguments are a ") + py_kind_name(args->kind) + ", expected a tuple");
   const auto& a = args->items;
   const std::string fn = callable->text;
 
@@ -280,7 +283,8 @@ Result<PyValue*> Unpickler::call(const PyValue* callable, const PyValue* args) {
     const size_t want = fn.ends_with("_with_state") ? 4 : 3;
     if (a.size() != want || a[0]->kind != PyKind::kTensor || a[1]->kind != PyKind::kBool)
       return corrupt(fn + ": expected (tensor, bool" + (want == 4 ? ", hooks, state)" : ", hooks)") + ", found " +
-                     std::to_string(a.size()) + " arguments" + (a.empty() ? "" : std::string(" starting with a ") + py_kind_name(a[0]->kind)));
+                     std::to_string(a.size()) + " arguments" +
+                     (a.empty() ? "" : std::string(" starting with a ") + py_kind_name(a[0]->kind)));
     PyValue* t = make(PyKind::kTensor);
     t->tensor = a[0]->tensor;
     t->tensor.requires_grad = a[1]->int_value != 0;
@@ -290,14 +294,15 @@ Result<PyValue*> Unpickler::call(const PyValue* callable, const PyValue* args) {
   // _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])
   if (a.size() != 6 && a.size() != 7)
     return corrupt(fn + ": expected 6 or 7 arguments, found " + std::to_string(a.size()));
-  if (a[0]->kind != PyKind::kStorage) return corrupt(fn + ": argument 0 is a " + py_kind_name(a[0]->kind) + ", expected a storage (persistent id)");
-  if (a[1]->kind != PyKind::kInt || a[1]->int_value < 0)
-    return corrupt(fn + ": storage_offset must be an int >= 0");
+  if (a[0]->kind != PyKind::kStorage)
+    return corrupt(fn + ": argument 0 is a " + py_kind_name(a[0]->kind) + ", expected a storage (persistent id)");
+  if (a[1]->kind != PyKind::kInt || a[1]->int_value < 0) return corrupt(fn + ": storage_offset must be an int >= 0");
   if (a[2]->kind != PyKind::kTuple || a[3]->kind != PyKind::kTuple || a[2]->items.size() != a[3]->items.size())
     return corrupt(fn + ": size and stride must be tuples of equal length");
   constexpr size_t kMaxDims = 64;
   if (a[2]->items.size() > kMaxDims)
-    return corrupt(fn + ": " + std::to_string(a[2]->items.size()) + " dimensions, at most " + std::to_string(kMaxDims) + " supported");
+    return corrupt(fn + ": " + std::to_string(a[2]->items.size()) + " dimensions, at most " + std::to_string(kMaxDims) +
+                   " supported");
   PyValue* t = make(PyKind::kTensor);
   t->tensor.storage = a[0];
   t->tensor.storage_offset = a[1]->int_value;
@@ -353,20 +358,28 @@ Result<Pickle> Unpickler::run() {
       case 'N': stack_.push_back(none_); break;
       case 0x88: stack_.push_back(true_); break;
       case 0x89: stack_.push_back(false_); break;
-      case 'K': TESSERA_RETURN_IF_ERROR(need(1, "BININT1")); stack_.push_back(make_int(int64_t(read_le(1)))); break;
-      case 'M': TESSERA_RETURN_IF_ERROR(need(2, "BININT2")); stack_.push_back(make_int(int64_t(read_le(2)))); break;
+      case 'K':
+        TESSERA_RETURN_IF_ERROR(need(1, "BININT1"));
+        stack_.push_back(make_int(int64_t(read_le(1))));
+        break;
+      case 'M':
+        TESSERA_RETURN_IF_ERROR(need(2, "BININT2"));
+        stack_.push_back(make_int(int64_t(read_le(2))));
+        break;
       case 'J':
         TESSERA_RETURN_IF_ERROR(need(4, "BININT"));
         stack_.push_back(make_int(int64_t(int32_t(uint32_t(read_le(4))))));
         break;
-      case 0x8a: case 0x8b: {  // LONG1, LONG4
+      case 0x8a:
+      case 0x8b: {  // LONG1, LONG4
         const size_t w = op_ == 0x8a ? 1 : 4;
         TESSERA_RETURN_IF_ERROR(need(w, "LONG length"));
         TESSERA_ASSIGN_OR_RETURN(std::string b, read_bytes(read_le(w), "LONG body"));
         stack_.push_back(b.empty() ? make_int(0) : make_long(b));
         break;
       }
-      case 'I': case 'L': {  // INT / LONG (text): decimal; "I01"/"I00" are True/False
+      case 'I':
+      case 'L': {  // INT / LONG (text): decimal; "I01"/"I00" are True/False
         TESSERA_ASSIGN_OR_RETURN(std::string s, read_line());
         if (op_ == 'I' && (s == "01" || s == "00")) {
           stack_.push_back(s == "01" ? true_ : false_);
@@ -401,7 +414,9 @@ Result<Pickle> Unpickler::run() {
         stack_.push_back(v);
         break;
       }
-      case 'X': case 0x8c: case 0x8d: {  // BINUNICODE, SHORT_BINUNICODE, BINUNICODE8
+      case 'X':
+      case 0x8c:
+      case 0x8d: {  // BINUNICODE, SHORT_BINUNICODE, BINUNICODE8
         const size_t w = op_ == 'X' ? 4 : op_ == 0x8c ? 1 : 8;
         TESSERA_RETURN_IF_ERROR(need(w, "string length"));
         TESSERA_ASSIGN_OR_RETURN(std::string s, read_bytes(read_le(w), "string body"));
@@ -409,7 +424,8 @@ Result<Pickle> Unpickler::run() {
         stack_.push_back(v);
         break;
       }
-      case 'T': case 'U': {  // BINSTRING, SHORT_BINSTRING (Python 2 str): text if UTF-8, else bytes
+      case 'T':
+      case 'U': {  // BINSTRING, SHORT_BINSTRING (Python 2 str): text if UTF-8, else bytes
         const size_t w = op_ == 'T' ? 4 : 1;
         TESSERA_RETURN_IF_ERROR(need(w, "string length"));
         TESSERA_ASSIGN_OR_RETURN(std::string s, read_bytes(read_le(w), "string body"));
@@ -417,7 +433,10 @@ Result<Pickle> Unpickler::run() {
         stack_.push_back(make_text(text ? PyKind::kStr : PyKind::kBytes, std::move(s)));
         break;
       }
-      case 'B': case 'C': case 0x8e: case 0x96: {  // BINBYTES, SHORT_BINBYTES, BINBYTES8, BYTEARRAY8
+      case 'B':
+      case 'C':
+      case 0x8e:
+      case 0x96: {  // BINBYTES, SHORT_BINBYTES, BINBYTES8, BYTEARRAY8
         const size_t w = op_ == 'C' ? 1 : op_ == 'B' ? 4 : 8;
         TESSERA_RETURN_IF_ERROR(need(w, "bytes length"));
         TESSERA_ASSIGN_OR_RETURN(std::string s, read_bytes(read_le(w), "bytes body"));
@@ -427,14 +446,17 @@ Result<Pickle> Unpickler::run() {
       case ')': stack_.push_back(make(PyKind::kTuple)); break;
       case ']': stack_.push_back(make(PyKind::kList)); break;
       case '}': stack_.push_back(make(PyKind::kDict)); break;
-      case 't': case 'l': {  // TUPLE, LIST from the mark
+      case 't':
+      case 'l': {  // TUPLE, LIST from the mark
         TESSERA_ASSIGN_OR_RETURN(auto items, pop_mark());
         PyValue* v = make(op_ == 't' ? PyKind::kTuple : PyKind::kList);
         v->items = std::move(items);
         stack_.push_back(v);
         break;
       }
-      case 0x85: case 0x86: case 0x87: {  // TUPLE1..3
+      case 0x85:
+      case 0x86:
+      case 0x87: {  // TUPLE1..3
         const size_t n = size_t(op_ - 0x84);
         if (stack_.size() < n + (marks_.empty() ? 0 : marks_.back())) return corrupt("stack underflow");
         PyValue* v = make(PyKind::kTuple);
@@ -477,21 +499,24 @@ Result<Pickle> Unpickler::run() {
         TESSERA_RETURN_IF_ERROR(add_items(dict, items));
         break;
       }
-      case 'h': case 'j': {  // BINGET, LONG_BINGET
+      case 'h':
+      case 'j': {  // BINGET, LONG_BINGET
         const size_t w = op_ == 'h' ? 1 : 4;
         TESSERA_RETURN_IF_ERROR(need(w, "memo index"));
         TESSERA_ASSIGN_OR_RETURN(PyValue * v, memo_get(read_le(w)));
         stack_.push_back(v);
         break;
       }
-      case 'q': case 'r': {  // BINPUT, LONG_BINPUT
+      case 'q':
+      case 'r': {  // BINPUT, LONG_BINPUT
         const size_t w = op_ == 'q' ? 1 : 4;
         TESSERA_RETURN_IF_ERROR(need(w, "memo index"));
         TESSERA_RETURN_IF_ERROR(memo_put(read_le(w)));
         break;
       }
       case 0x94: TESSERA_RETURN_IF_ERROR(memo_put(memo_.size())); break;  // MEMOIZE
-      case 'g': case 'p': {  // GET, PUT (text index)
+      case 'g':
+      case 'p': {  // GET, PUT (text index)
         TESSERA_ASSIGN_OR_RETURN(std::string s, read_line());
         char* end = nullptr;
         errno = 0;
@@ -522,7 +547,8 @@ Result<Pickle> Unpickler::run() {
         stack_.push_back(g);
         break;
       }
-      case 'R': case 0x81: {  // REDUCE, NEWOBJ: cls(*args) for allowed globals only
+      case 'R':
+      case 0x81: {  // REDUCE, NEWOBJ: cls(*args) for allowed globals only
         TESSERA_ASSIGN_OR_RETURN(PyValue * args, pop());
         TESSERA_ASSIGN_OR_RETURN(PyValue * callable, pop());
         if (op_ == 0x81 && !(callable->kind == PyKind::kGlobal && callable->text == "collections.OrderedDict"))
@@ -535,7 +561,8 @@ Result<Pickle> Unpickler::run() {
         TESSERA_ASSIGN_OR_RETURN(PyValue * state, pop());
         TESSERA_ASSIGN_OR_RETURN(PyValue * obj, top());
         if (obj->kind != PyKind::kDict)
-          return refuse(std::string("BUILD (set state) on a ") + py_kind_name(obj->kind) + "; only dict state is accepted");
+          return refuse(std::string("BUILD (set state) on a ") + py_kind_name(obj->kind) +
+                        "; only dict state is accepted");
         obj->attributes = state;
         break;
       }
@@ -545,9 +572,20 @@ Result<Pickle> Unpickler::run() {
         stack_.push_back(storage);
         break;
       }
-      case 'P': case 'S': case 'V': case 'i': case 'o': case 0x82: case 0x83: case 0x84: case 0x8f: case 0x90:
-      case 0x91: case 0x92: case 0x97: case 0x98:
-        return refuse("opcode is valid pickle but never written by torch.save for a state dict");
+      case 'P':
+      case 'S':
+      case 'V':
+      case 'i':
+      case 'o':
+      case 0x82:
+      case 0x83:
+      case 0x84:
+      case 0x8f:
+      case 0x90:
+      case 0x91:
+      case 0x92:
+      case 0x97:
+      case 0x98: return refuse("opcode is valid pickle but never written by torch.save for a state dict");
       default: {
         char buf[8];
         std::snprintf(buf, sizeof buf, "0x%02x", op_);

@@ -20,7 +20,16 @@
 namespace tessera {
 
 enum class PyKind : uint8_t {
-  kNone, kBool, kInt, kBigInt, kFloat, kStr, kBytes, kTuple, kList, kDict,
+  kNone,
+  kBool,
+  kInt,
+  kBigInt,
+  kFloat,
+  kStr,
+  kBytes,
+  kTuple,
+  kList,
+  kDict,
   kGlobal,   // an accepted global (a class or function), not called yet
   kStorage,  // persistent id ('storage', <torch.*Storage>, key, location, numel)
   kTensor,   // result of torch._utils._rebuild_tensor_v2 / _rebuild_parameter
@@ -40,7 +49,7 @@ struct PyTensorRef {
   const PyValue* storage = nullptr;  // kind kStorage
   int64_t storage_offset = 0;        // in elements
   std::vector<int64_t> size;
-  std::vector<int64_t> stride;       // in elements
+  std::vector<int64_t> stride;  // in elements
   bool requires_grad = false;
 };
 
@@ -87,7 +96,6 @@ const char* pickle_opcode_name(uint8_t op);
 // `name` names the stream in errors ("ckpt.pt:ckpt/data.pkl"). Errors: kCorruptFile for malformed
 // streams (unknown opcode, truncation, stack underflow, bad memo index), kUnsupported for valid
 // pickles that use what a state dict never needs (a global outside the allow-list, NEWOBJ_EX, ...).
-Result<Pickle> unpickle(std::span<const std::byte> bytes, const std::string& name,
-                        const UnpickleLimits& limits = {});
+Result<Pickle> unpickle(std::span<const std::byte> bytes, const std::string& name, const UnpickleLimits& limits = {});
 
 }  // namespace tessera

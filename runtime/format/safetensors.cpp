@@ -51,7 +51,10 @@ class CheckedSax {
     if (++depth_ > kMaxJsonDepth) return fail("nesting deeper than " + std::to_string(kMaxJsonDepth));
     return dom_.start_array(n);
   }
-  bool end_array() { --depth_; return dom_.end_array(); }
+  bool end_array() {
+    --depth_;
+    return dom_.end_array();
+  }
   bool parse_error(std::size_t position, const std::string& last_token, const nlohmann::detail::exception& ex) {
     if (error.empty()) error = std::string(ex.what()) + " (byte " + std::to_string(position) + ")";
     return false;
@@ -105,12 +108,12 @@ struct Entry {
 }  // namespace
 
 Result<std::vector<Tensor>> parse_safetensors(std::span<const std::byte> bytes, std::shared_ptr<const void> owner,
-                                              const std::string& name,
-                                              std::map<std::string, std::string>* metadata) {
+                                              const std::string& name, std::map<std::string, std::string>* metadata) {
   auto err = [&](const std::string& field, const std::string& expected, const std::string& found) {
     return corrupt_file(name + ": " + field + ": expected " + expected + ", found " + found);
   };
-  if (bytes.size() < 8) return err("header length", "8 bytes", std::to_string(bytes.size()) + " (the file is truncated)");
+  if (bytes.size() < 8)
+    return err("header length", "8 bytes", std::to_string(bytes.size()) + " (the file is truncated)");
   uint64_t n;
   std::memcpy(&n, bytes.data(), 8);
   if (n > kMaxHeaderBytes) return err("header length", "at most " + std::to_string(kMaxHeaderBytes), std::to_string(n));
@@ -131,7 +134,8 @@ Result<std::vector<Tensor>> parse_safetensors(std::span<const std::byte> bytes, 
       if (!v.is_object()) return err("__metadata__", "an object of strings", std::string(v.type_name()));
       for (auto m = v.begin(); m != v.end(); ++m) {
         if (!m.value().is_string())
-          return err("__metadata__ '" + printable_prefix(m.key(), 256) + "'", "a string", std::string(m.value().type_name()));
+          return err("__metadata__ '" + printable_prefix(m.key(), 256) + "'", "a string",
+                     std::string(m.value().type_name()));
         if (metadata) (*metadata)[m.key()] = m.value().get_ref<const std::string&>();
       }
       continue;
@@ -141,14 +145,17 @@ Result<std::vector<Tensor>> parse_safetensors(std::span<const std::byte> bytes, 
     Entry e;
     e.name = key;
     auto dt = v.find("dtype");
-    if (dt == v.end() || !dt->is_string()) return err(field + " dtype", "a string", dt == v.end() ? "none" : dt->type_name());
+    if (dt == v.end() || !dt->is_string())
+      return err(field + " dtype", "a string", dt == v.end() ? "none" : dt->type_name());
     const std::string& dts = dt->get_ref<const std::string&>();
     auto dtype = dtype_from_safetensors(dts);
     if (!dtype)
-      return unsupported(name + ": " + field + " dtype: expected F32, F16, BF16, F64, I64, I32, I16, I8, U8 or BOOL, found " + dts);
+      return unsupported(name + ": " + field +
+                         " dtype: expected F32, F16, BF16, F64, I64, I32, I16, I8, U8 or BOOL, found " + dts);
     e.dtype = *dtype;
     auto sh = v.find("shape");
-    if (sh == v.end() || !sh->is_array()) return err(field + " shape", "an array", sh == v.end() ? "none" : sh->type_name());
+    if (sh == v.end() || !sh->is_array())
+      return err(field + " shape", "an array", sh == v.end() ? "none" : sh->type_name());
     uint64_t nbytes = dtype_size(e.dtype);
     for (const json& d : *sh) {
       if (!d.is_number_unsigned() || d.get<uint64_t>() > uint64_t(INT64_MAX))
@@ -160,15 +167,17 @@ Result<std::vector<Tensor>> parse_safetensors(std::span<const std::byte> bytes, 
     auto off = v.find("data_offsets");
     if (off == v.end() || !off->is_array() || off->size() != 2 || !(*off)[0].is_number_unsigned() ||
         !(*off)[1].is_number_unsigned())
-      return err(field + " data_offsets", "[begin, end] (two non-negative integers)", off == v.end() ? "none" : off->dump());
+      return err(field + " data_offsets", "[begin, end] (two non-negative integers)",
+                 off == v.end() ? "none" : off->dump());
     e.begin = (*off)[0].get<uint64_t>();
     e.end = (*off)[1].get<uint64_t>();
     if (e.end < e.begin) return err(field + " data_offsets", "begin <= end", off->dump());
     if (e.end > data_size)
       return err(field + " data_offsets", "within the " + std::to_string(data_size) + " data bytes", off->dump());
     if (e.end - e.begin != nbytes)
-      return err(field + " data_offsets", std::to_string(nbytes) + " bytes (shape " + sh->dump() + " × " +
-                                             std::to_string(dtype_size(e.dtype)) + "-byte " + dts + ")",
+      return err(field + " data_offsets",
+                 std::to_string(nbytes) + " bytes (shape " + sh->dump() + " × " + std::to_string(dtype_size(e.dtype)) +
+                     "-byte " + dts + ")",
                  std::to_string(e.end - e.begin) + " bytes " + off->dump());
     entries.push_back(std::move(e));
   }
@@ -238,7 +247,7 @@ Status read_sharded(const std::filesystem::path& folder, Checkpoint& ck) {
   if (wm == j.end() || !wm->is_object() || wm->empty())
     return corrupt_file(index + ": weight_map: expected an object {tensor: shard file}, found " +
                         (wm == j.end() ? std::string("none") : wm->dump().substr(0, 80)));
-  std::map<std::string, std::string> shard_of;     // tensor -> shard
+  std::map<std::string, std::string> shard_of;             // tensor -> shard
   std::map<std::string, std::vector<std::string>> listed;  // shard -> tensors, shards in name order
   for (auto it = wm->begin(); it != wm->end(); ++it) {
     if (!it.value().is_string() || !plain_shard_name(it.value().get_ref<const std::string&>()))
@@ -255,11 +264,12 @@ Status read_sharded(const std::filesystem::path& folder, Checkpoint& ck) {
       return not_found(index + ": weight_map['" + names.front() + "']: shard '" + shard + "' (" +
                        std::to_string(names.size()) + " tensors) is missing from " + folder.string());
     TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<MappedFile> mapped, MappedFile::open(shard_file.string()));
-    TESSERA_ASSIGN_OR_RETURN(std::vector<Tensor> tensors, parse_safetensors(mapped->bytes(), mapped, shard_file.string()));
+    TESSERA_ASSIGN_OR_RETURN(std::vector<Tensor> tensors,
+                             parse_safetensors(mapped->bytes(), mapped, shard_file.string()));
     for (Tensor& t : tensors) {
       if (auto seen = found_in.find(t.name); seen != found_in.end())
-        return corrupt_file(shard_file.string() + ": tensor '" + t.name + "': expected once in the checkpoint, found in '" +
-                            seen->second + "' too");
+        return corrupt_file(shard_file.string() + ": tensor '" + t.name +
+                            "': expected once in the checkpoint, found in '" + seen->second + "' too");
       auto want = shard_of.find(t.name);
       if (want == shard_of.end())
         return corrupt_file(shard_file.string() + ": tensor '" + t.name + "' is not in " + index + " weight_map");
@@ -318,7 +328,8 @@ Status write_safetensors(const std::string& file, const std::vector<Tensor>& ten
   if (!metadata.empty()) {
     json m = json::object();
     for (const auto& [k, v] : metadata) {
-      if (!valid_utf8(k) || !valid_utf8(v)) return invalid_argument(who + ": __metadata__ '" + printable_prefix(k, 256) + "': expected UTF-8");
+      if (!valid_utf8(k) || !valid_utf8(v))
+        return invalid_argument(who + ": __metadata__ '" + printable_prefix(k, 256) + "': expected UTF-8");
       m[k] = v;
     }
     header["__metadata__"] = std::move(m);

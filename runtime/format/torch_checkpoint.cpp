@@ -95,7 +95,8 @@ Result<nlohmann::json> to_json(const PyValue* v, const std::string& field, int d
     case PyKind::kList: {
       nlohmann::json a = nlohmann::json::array();
       for (size_t i = 0; i < v->items.size(); ++i) {
-        TESSERA_ASSIGN_OR_RETURN(auto item, to_json(v->items[i], field + "[" + std::to_string(i) + "]", depth + 1, budget));
+        TESSERA_ASSIGN_OR_RETURN(auto item,
+                                 to_json(v->items[i], field + "[" + std::to_string(i) + "]", depth + 1, budget));
         a.push_back(std::move(item));
       }
       return a;
@@ -107,7 +108,8 @@ Result<nlohmann::json> to_json(const PyValue* v, const std::string& field, int d
         if (k->kind != PyKind::kStr)
           return unsupported(field + ": dict key " + std::to_string(i) + " is a " + py_kind_name(k->kind) +
                              ", expected str");
-        TESSERA_ASSIGN_OR_RETURN(auto item, to_json(v->dict_value(i), field + "." + printable_prefix(k->text, 64), depth + 1, budget));
+        TESSERA_ASSIGN_OR_RETURN(auto item, to_json(v->dict_value(i), field + "." + printable_prefix(k->text, 64),
+                                                    depth + 1, budget));
         o[k->text] = std::move(item);
       }
       return o;
@@ -146,7 +148,8 @@ Result<const StorageData*> TorchCheckpointParser::storage(const PyValue* s) {
   const size_t item = dtype_size(ref.dtype);
   if (uint64_t(ref.numel) > UINT64_MAX / item || e->size != uint64_t(ref.numel) * item)
     return corrupt_file(where + ": expected " + std::to_string(ref.numel) + " x " + std::string(dtype_name(ref.dtype)) +
-                        " = " + std::to_string(uint64_t(ref.numel) * item) + " bytes, found " + std::to_string(e->size));
+                        " = " + std::to_string(uint64_t(ref.numel) * item) + " bytes, found " +
+                        std::to_string(e->size));
   TESSERA_ASSIGN_OR_RETURN(auto bytes, zip_.read(*e));
   StorageData d{bytes.data(), ref.numel, ref.dtype, owner_};
   if (reinterpret_cast<uintptr_t>(bytes.data()) % item != 0) {
@@ -168,8 +171,8 @@ Result<Tensor> TorchCheckpointParser::make_tensor(const std::string& tensor_name
   for (size_t d = 0; d < rank; ++d) {
     int64_t reach = 0;
     if (mul_overflows(numel, ref.size[d], &numel) ||
-        (ref.size[d] > 0 && (mul_overflows(ref.size[d] - 1, ref.stride[d], &reach) ||
-                             __builtin_add_overflow(last, reach, &last))))
+        (ref.size[d] > 0 &&
+         (mul_overflows(ref.size[d] - 1, ref.stride[d], &reach) || __builtin_add_overflow(last, reach, &last))))
       return corrupt_file(where + ": size/stride overflow 64 bits");
   }
   Tensor t;
@@ -182,8 +185,8 @@ Result<Tensor> TorchCheckpointParser::make_tensor(const std::string& tensor_name
     return t;
   }
   if (last >= st->numel)
-    return corrupt_file(where + ": storage offset " + std::to_string(ref.storage_offset) + ", size " + t.shape_string() +
-                        " and strides reach element " + std::to_string(last) + ", but storage '" +
+    return corrupt_file(where + ": storage offset " + std::to_string(ref.storage_offset) + ", size " +
+                        t.shape_string() + " and strides reach element " + std::to_string(last) + ", but storage '" +
                         ref.storage->storage.key + "' has " + std::to_string(st->numel) + " elements");
   bool contiguous = true;
   for (int64_t expect = 1, d = int64_t(rank) - 1; d >= 0; --d) {
@@ -223,8 +226,9 @@ Result<Checkpoint> parse_torch_checkpoint(std::span<const std::byte> bytes, std:
   if constexpr (std::endian::native != std::endian::little)
     return unsupported(name + ": reading torch checkpoints needs a little-endian host");
   if (bytes.size() >= 2 && uint8_t(bytes[0]) == 0x80 && uint8_t(bytes[1]) <= 5)
-    return unsupported(name + ": legacy (pre-zip) torch.save format; re-save it with torch >= 1.6 defaults "
-                              "(_use_new_zipfile_serialization=True)");
+    return unsupported(name +
+                       ": legacy (pre-zip) torch.save format; re-save it with torch >= 1.6 defaults "
+                       "(_use_new_zipfile_serialization=True)");
   if (bytes.size() < 4 || std::memcmp(bytes.data(), "PK\x03\x04", 4) != 0)
     return corrupt_file(name + ": not a torch zip checkpoint (expected the ZIP signature 'PK\\x03\\x04' at offset 0)");
   TESSERA_ASSIGN_OR_RETURN(ZipArchive zip, ZipArchive::open(bytes, name));
@@ -240,10 +244,13 @@ Result<Checkpoint> parse_torch_checkpoint(std::span<const std::byte> bytes, std:
     TESSERA_ASSIGN_OR_RETURN(auto order, zip.read(*bo));
     const std::string text(reinterpret_cast<const char*>(order.data()), order.size());
     if (text != "little")
-      return unsupported(name + ": byteorder record says '" + printable_prefix(text, 16) + "', only 'little' is supported");
+      return unsupported(name + ": byteorder record says '" + printable_prefix(text, 16) +
+                         "', only 'little' is supported");
   }
   const ZipEntry* pkl = zip.find(folder + "/data.pkl");
-  if (!pkl) return corrupt_file(name + ": no '" + printable_prefix(folder, 256) + "/data.pkl' record (not a torch.save checkpoint)");
+  if (!pkl)
+    return corrupt_file(name + ": no '" + printable_prefix(folder, 256) +
+                        "/data.pkl' record (not a torch.save checkpoint)");
   TESSERA_ASSIGN_OR_RETURN(auto pkl_bytes, zip.read(*pkl));
   TESSERA_ASSIGN_OR_RETURN(Pickle pickle, unpickle(pkl_bytes, name + ":" + pkl->name));
 
@@ -277,13 +284,14 @@ Result<Checkpoint> parse_torch_checkpoint(std::span<const std::byte> bytes, std:
   for (size_t i = 0; i < state->dict_size(); ++i) {
     const PyValue *k = state->dict_key(i), *v = state->dict_value(i);
     if (k->kind != PyKind::kStr)
-      return unsupported(name + ": key " + std::to_string(i) + " of " + dict_name + " is a " +
-                         py_kind_name(k->kind) + ", expected a tensor name (str)");
+      return unsupported(name + ": key " + std::to_string(i) + " of " + dict_name + " is a " + py_kind_name(k->kind) +
+                         ", expected a tensor name (str)");
     if (v->kind != PyKind::kTensor)
-      return unsupported(name + ": entry '" + printable_prefix(k->text, 256) + "' of " + dict_name + " is a " + py_kind_name(v->kind) +
-                         ", expected a tensor" +
+      return unsupported(name + ": entry '" + printable_prefix(k->text, 256) + "' of " + dict_name + " is a " +
+                         py_kind_name(v->kind) + ", expected a tensor" +
                          (state == root ? " (no 'model' key, so the top-level dict was read as a state dict)" : ""));
-    if (!names.insert(k->text).second) return corrupt_file(name + ": tensor '" + printable_prefix(k->text, 256) + "' appears twice");
+    if (!names.insert(k->text).second)
+      return corrupt_file(name + ": tensor '" + printable_prefix(k->text, 256) + "' appears twice");
     TESSERA_ASSIGN_OR_RETURN(Tensor t, parser.make_tensor(k->text, v->tensor));
     ck.tensors.push_back(std::move(t));
   }

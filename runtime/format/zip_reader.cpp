@@ -3,7 +3,6 @@
 #include <array>
 #include <cstring>
 
-
 namespace tessera {
 namespace {
 
@@ -54,8 +53,8 @@ Status apply_zip64_extra(std::span<const std::byte> extra, ZipEntry& e, bool nee
     const uint16_t id = u16(extra.data() + pos);
     const uint16_t len = u16(extra.data() + pos + 2);
     if (pos + 4 + len > extra.size())
-      return corrupt_file(where + ": extra field overruns its area (" + std::to_string(pos + 4 + len) +
-                          " > " + std::to_string(extra.size()) + " bytes)");
+      return corrupt_file(where + ": extra field overruns its area (" + std::to_string(pos + 4 + len) + " > " +
+                          std::to_string(extra.size()) + " bytes)");
     if (id == 0x0001) {
       const std::byte* f = extra.data() + pos + 4;
       size_t used = 0;
@@ -122,12 +121,11 @@ Result<ZipArchive> ZipArchive::open(std::span<const std::byte> bytes, std::strin
     const std::byte* loc = base + eocd - kZip64LocatorSize;
     const uint64_t z64 = u64(loc + 8);
     if (z64 > eocd - kZip64LocatorSize || eocd - kZip64LocatorSize - z64 < kZip64EocdSize)
-      return corrupt_file(name + ": ZIP64 end-of-central-directory offset " + std::to_string(z64) +
-                          " is outside the file (expected at most " +
-                          std::to_string(eocd >= kZip64LocatorSize + kZip64EocdSize
-                                             ? eocd - kZip64LocatorSize - kZip64EocdSize
-                                             : 0) +
-                          ")");
+      return corrupt_file(
+          name + ": ZIP64 end-of-central-directory offset " + std::to_string(z64) +
+          " is outside the file (expected at most " +
+          std::to_string(eocd >= kZip64LocatorSize + kZip64EocdSize ? eocd - kZip64LocatorSize - kZip64EocdSize : 0) +
+          ")");
     const std::byte* z = base + z64;
     if (u32(z) != kZip64EocdSig)
       return corrupt_file(name + ": ZIP64 end-of-central-directory signature at offset " + std::to_string(z64) +
@@ -143,8 +141,7 @@ Result<ZipArchive> ZipArchive::open(std::span<const std::byte> bytes, std::strin
     return unsupported(name + ": multi-disk ZIP archives are not supported");
   if (cd_offset > n || cd_size > n - cd_offset)
     return corrupt_file(name + ": central directory (offset " + std::to_string(cd_offset) + ", " +
-                        std::to_string(cd_size) + " bytes) lies outside the file of " + std::to_string(n) +
-                        " bytes");
+                        std::to_string(cd_size) + " bytes) lies outside the file of " + std::to_string(n) + " bytes");
   if (count > cd_size / kCentralHeaderSize)
     return corrupt_file(name + ": central directory claims " + std::to_string(count) + " entries but holds only " +
                         std::to_string(cd_size) + " bytes (at least " + std::to_string(kCentralHeaderSize) +
@@ -160,8 +157,7 @@ Result<ZipArchive> ZipArchive::open(std::span<const std::byte> bytes, std::strin
   const size_t cd_end = size_t(cd_offset + cd_size);
   for (uint64_t i = 0; i < count; ++i) {
     const std::string where = zname + ": central directory entry " + std::to_string(i);
-    if (cd_end - pos < kCentralHeaderSize)
-      return corrupt_file(where + ": runs past the end of the central directory");
+    if (cd_end - pos < kCentralHeaderSize) return corrupt_file(where + ": runs past the end of the central directory");
     const std::byte* h = base + pos;
     if (u32(h) != kCentralHeaderSig)
       return corrupt_file(where + " at offset " + std::to_string(pos) + ": signature expected " +
@@ -186,7 +182,8 @@ Result<ZipArchive> ZipArchive::open(std::span<const std::byte> bytes, std::strin
     const std::string ewhere = zname + ": entry '" + e.name + "'";
     if (e.name.empty() || e.name.find('\0') != std::string::npos)
       return corrupt_file(where + ": empty name or a name holding a NUL byte");
-    if (!zip.index_.emplace(e.name, zip.entries_.size()).second) return corrupt_file(ewhere + ": appears twice in the central directory");
+    if (!zip.index_.emplace(e.name, zip.entries_.size()).second)
+      return corrupt_file(ewhere + ": appears twice in the central directory");
 
     // The local header must lie before the central directory and agree on the name.
     const uint64_t lh = e.local_header_offset;

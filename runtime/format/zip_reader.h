@@ -18,13 +18,13 @@ namespace tessera {
 
 struct ZipEntry {
   std::string name;
-  uint16_t method = 0;           // 0 = stored; anything else is refused by read()
+  uint16_t method = 0;  // 0 = stored; anything else is refused by read()
   uint16_t flags = 0;
   uint32_t crc32 = 0;
   uint64_t compressed_size = 0;
-  uint64_t size = 0;             // uncompressed
+  uint64_t size = 0;  // uncompressed
   uint64_t local_header_offset = 0;
-  uint64_t data_offset = 0;      // first byte of the entry's data (validated to lie in the file)
+  uint64_t data_offset = 0;  // first byte of the entry's data (validated to lie in the file)
 };
 
 class ZipArchive {

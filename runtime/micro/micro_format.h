@@ -21,11 +21,11 @@ struct BlobHeader {
   uint32_t magic;
   uint32_t version;
   uint32_t total_bytes;
-  uint32_t checksum;  // FNV-1a (32-bit) of bytes [16, total_bytes)
-  uint32_t header_bytes;  // sizeof(BlobHeader) + sizeof(ModelRecord)
+  uint32_t checksum;            // FNV-1a (32-bit) of bytes [16, total_bytes)
+  uint32_t header_bytes;        // sizeof(BlobHeader) + sizeof(ModelRecord)
   uint32_t layer_record_bytes;  // sizeof(LayerRecord)
-  uint32_t layers_offset;  // n_layer LayerRecords
-  uint32_t logit_scale_f32;  // s_logit as IEEE-754 bits (real logit = s_logit · int32 logit); for hosts
+  uint32_t layers_offset;       // n_layer LayerRecords
+  uint32_t logit_scale_f32;     // s_logit as IEEE-754 bits (real logit = s_logit · int32 logit); for hosts
 };
 
 struct MultiplierRecord {
@@ -49,7 +49,7 @@ struct ModelRecord {
   int32_t mask_offset;
   uint32_t flags;  // kAttentionSoftmax | kEmbeddingWide | kOutputWide | kValueCacheInt8; any other bit: invalid
   int32_t transform_kind, transform_top_k, transform_relu_bias_q20;  // ops::fixed::FixedRowTransform
-  uint32_t token_embd, embd_requant;  // int8 or int16 [V, C]; QM [V]
+  uint32_t token_embd, embd_requant;                                 // int8 or int16 [V, C]; QM [V]
   uint32_t out_eps_lo, out_eps_hi;
   MultiplierRecord out_inv_scale;
   MatrixRecord output;
@@ -69,17 +69,16 @@ struct LayerRecord {
   MultiplierRecord ln1_inv_scale;
   MatrixRecord attn_k, attn_v, attn_out;
   uint32_t key_decay_q31, key_keep_q31, value_mix_q24, value_keep_q24;  // int32 [H]
-  uint32_t score_multiplier, transform_scale;  // QM [H], ScoreScale [H]
+  uint32_t score_multiplier, transform_scale;                           // QM [H], ScoreScale [H]
   MultiplierRecord o_to_int8;
   uint32_t ln2_eps_lo, ln2_eps_hi;
   MultiplierRecord ln2_inv_scale;
   MatrixRecord pmem_k, pmem_out;
-  uint32_t pmem_decay_q31, pmem_keep_q31;  // int32 [H]
+  uint32_t pmem_decay_q31, pmem_keep_q31;     // int32 [H]
   uint32_t mem_k, mem_v, mem_k_lo, mem_v_lo;  // int8 [P·H·N·d]
-  uint32_t mem_k_score, mem_v_weight;  // QM [P·H·N]
+  uint32_t mem_k_score, mem_v_weight;         // QM [P·H·N]
   MultiplierRecord r_to_int8;
 };
-
 
 static_assert(sizeof(BlobHeader) == 32 && sizeof(ModelRecord) == 96 && sizeof(LayerRecord) == 228,
               "the blob's records are fixed: changing one is a new kBlobVersion");

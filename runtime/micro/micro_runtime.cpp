@@ -156,10 +156,8 @@ tm_status map_model(const void* blob, size_t blob_bytes, Int8Model* m, Int8Layer
   m->attention_transform.relu_bias_q20 = r.transform_relu_bias_q20;
   const size_t big = size_t(1) << 16;  // per-key scratch measured at a large n, as the host plan does
   m->attention_scratch_words_per_key = int64_t((tessera::ops::fixed::fixed_scratch_words(kind, big) + big - 1) / big);
-  if (r.flags & micro::kEmbeddingWide)
-    m->token_embd_wide = view.array<int16_t>(r.token_embd, uint64_t(V) * C);
-  else
-    m->token_embd = view.weights(r.token_embd, uint64_t(V) * C);
+  if (r.flags & micro::kEmbeddingWide) m->token_embd_wide = view.array<int16_t>(r.token_embd, uint64_t(V) * C);
+  else m->token_embd = view.weights(r.token_embd, uint64_t(V) * C);
   m->embd_requant = view.multipliers(r.embd_requant, V);
   m->out_eps = u64(r.out_eps_lo, r.out_eps_hi);
   m->out_inv_scale = view.multiplier(r.out_inv_scale);
@@ -249,7 +247,8 @@ const char* tm_status_message(int status) {
     case TM_ERR_NULL_ARGUMENT: return "a required pointer argument is null";
     case TM_ERR_TRUNCATED: return "the blob is shorter than its header says (truncated)";
     case TM_ERR_BAD_MAGIC: return "not a Tessera micro blob (magic is not TSMB)";
-    case TM_ERR_BAD_VERSION: return "unsupported blob version (this library reads versions 1 and 2; the int8 value cache needs 2)";
+    case TM_ERR_BAD_VERSION:
+      return "unsupported blob version (this library reads versions 1 and 2; the int8 value cache needs 2)";
     case TM_ERR_CHECKSUM: return "blob checksum mismatch (corrupted bytes)";
     case TM_ERR_BAD_LAYOUT: return "blob record out of range (size, offset, alignment or value)";
     case TM_ERR_MISALIGNED: return "the blob must start on a 16-byte boundary";

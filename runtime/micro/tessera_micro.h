@@ -19,17 +19,17 @@ extern "C" {
 
 typedef enum tm_status {
   TM_OK = 0,
-  TM_ERR_NULL_ARGUMENT,      /* a required pointer is null */
-  TM_ERR_TRUNCATED,          /* fewer bytes than the header says (or than a header) */
-  TM_ERR_BAD_MAGIC,          /* not a Tessera micro blob */
-  TM_ERR_BAD_VERSION,        /* a blob version this library does not read */
-  TM_ERR_CHECKSUM,           /* the bytes do not match the header's checksum (corrupted) */
-  TM_ERR_BAD_LAYOUT,         /* a size, offset, alignment or value out of range */
-  TM_ERR_MISALIGNED,         /* the blob does not start on a 16-byte boundary */
-  TM_ERR_BAD_CAPACITY,       /* capacity is 0 or its arena size overflows */
-  TM_ERR_ARENA_TOO_SMALL,    /* tm_arena_bytes() says how much is needed */
-  TM_ERR_CONTEXT_FULL,       /* every position of the context is used: tm_reset() */
-  TM_ERR_BAD_TOKEN           /* token outside [0, vocab_size) */
+  TM_ERR_NULL_ARGUMENT,   /* a required pointer is null */
+  TM_ERR_TRUNCATED,       /* fewer bytes than the header says (or than a header) */
+  TM_ERR_BAD_MAGIC,       /* not a Tessera micro blob */
+  TM_ERR_BAD_VERSION,     /* a blob version this library does not read */
+  TM_ERR_CHECKSUM,        /* the bytes do not match the header's checksum (corrupted) */
+  TM_ERR_BAD_LAYOUT,      /* a size, offset, alignment or value out of range */
+  TM_ERR_MISALIGNED,      /* the blob does not start on a 16-byte boundary */
+  TM_ERR_BAD_CAPACITY,    /* capacity is 0 or its arena size overflows */
+  TM_ERR_ARENA_TOO_SMALL, /* tm_arena_bytes() says how much is needed */
+  TM_ERR_CONTEXT_FULL,    /* every position of the context is used: tm_reset() */
+  TM_ERR_BAD_TOKEN        /* token outside [0, vocab_size) */
 } tm_status;
 
 typedef struct tm_runtime tm_runtime;

@@ -46,12 +46,30 @@ static bool parse_top_k(std::string_view s, std::string_view suffix, int* k) {
 
 Result<AttentionMethod> AttentionMethod::parse(std::string_view s) {
   AttentionMethod m;
-  if (s == "softmax") { m.kind = AttentionKind::kSoftmax; return m; }
-  if (s == "sparsemax" || s == "epanechnikov") { m.kind = AttentionKind::kSparsemax; return m; }
-  if (s == "entmax15" || s == "biweight") { m.kind = AttentionKind::kEntmax15; return m; }
-  if (s == "entmax43" || s == "triweight") { m.kind = AttentionKind::kEntmax43; return m; }
-  if (s == "relumax") { m.kind = AttentionKind::kReluMax; return m; }
-  if (s == "norm_relu") { m.kind = AttentionKind::kNormRelu; return m; }
+  if (s == "softmax") {
+    m.kind = AttentionKind::kSoftmax;
+    return m;
+  }
+  if (s == "sparsemax" || s == "epanechnikov") {
+    m.kind = AttentionKind::kSparsemax;
+    return m;
+  }
+  if (s == "entmax15" || s == "biweight") {
+    m.kind = AttentionKind::kEntmax15;
+    return m;
+  }
+  if (s == "entmax43" || s == "triweight") {
+    m.kind = AttentionKind::kEntmax43;
+    return m;
+  }
+  if (s == "relumax") {
+    m.kind = AttentionKind::kReluMax;
+    return m;
+  }
+  if (s == "norm_relu") {
+    m.kind = AttentionKind::kNormRelu;
+    return m;
+  }
   if (s.starts_with("entmax:")) {
     std::string v(s.substr(7));
     char* end = nullptr;

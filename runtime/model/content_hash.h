@@ -14,8 +14,8 @@
 namespace tessera {
 
 // XXH64 (seed 0) over, for every tensor in order: u64 name length, the name, u64 dtype-name length,
-// the dtype name ("F32", "I8", ...), u64 rank, each dimension as u64 (outermost first; a scalar is rank 1, [1]), u64 byte
-// count, the bytes. Integers little-endian.
+// the dtype name ("F32", "I8", ...), u64 rank, each dimension as u64 (outermost first; a scalar is rank 1, [1]), u64
+// byte count, the bytes. Integers little-endian.
 uint64_t content_hash(std::span<const Tensor> tensors);
 
 // ok when the recorded checksum matches the file's tensors; kNotFound "no checksum recorded" when

@@ -53,8 +53,8 @@ std::string shape_str(const std::vector<int64_t>& s) {
 
 Status check_shape(const Source& src, const Tensor& t, const std::vector<int64_t>& want) {
   if (t.shape != want)
-    return invalid_argument(src.file + ": tensor '" + printable_prefix(t.name, 256) + "': expected shape " + shape_str(want) +
-                            ", found " + t.shape_string());
+    return invalid_argument(src.file + ": tensor '" + printable_prefix(t.name, 256) + "': expected shape " +
+                            shape_str(want) + ", found " + t.shape_string());
   return Status();
 }
 
@@ -63,8 +63,7 @@ Result<std::optional<int64_t>> cfg_int(const Source& src, const char* key) {
   auto it = src.config->find(key);
   if (it == src.config->end() || it->is_null()) return std::optional<int64_t>();
   if (!it->is_number_integer() && !it->is_boolean())
-    return invalid_argument(src.file + ": model_args['" + key + "']: expected an integer, found " +
-                            json_text(*it));
+    return invalid_argument(src.file + ": model_args['" + key + "']: expected an integer, found " + json_text(*it));
   return std::optional<int64_t>(it->is_boolean() ? int64_t(it->get<bool>()) : it->get<int64_t>());
 }
 Result<std::optional<bool>> cfg_bool(const Source& src, const char* key) {
@@ -92,8 +91,8 @@ Result<std::optional<std::string>> cfg_string(const Source& src, const char* key
 Status agree(const Source& src, const char* key, int64_t from_shapes, const std::string& shape_source) {
   TESSERA_ASSIGN_OR_RETURN(auto v, cfg_int(src, key));
   if (v && *v != from_shapes)
-    return invalid_argument(src.file + ": model_args['" + key + "'] = " + std::to_string(*v) + " but " +
-                            shape_source + " implies " + std::to_string(from_shapes));
+    return invalid_argument(src.file + ": model_args['" + key + "'] = " + std::to_string(*v) + " but " + shape_source +
+                            " implies " + std::to_string(from_shapes));
   return Status();
 }
 
@@ -132,8 +131,8 @@ Tensor per_head(std::string name, const Tensor& t, F effective) {
 
 // A config.json / model_args naming another architecture is refused before the tensors are looked at.
 Status check_architecture(const Checkpoint& ckpt) {
-  const std::string field =
-      ckpt.config_file.empty() ? ckpt.path + ": model_args['model_type']" : ckpt.config_file + ": model_type";
+  const std::string field = ckpt.config_file.empty() ? ckpt.path + ": model_args['model_type']"
+                                                     : ckpt.config_file + ": model_type";
   auto accepted = [](std::string v) {
     for (char& c : v) c = c == '_' ? '-' : char(std::tolower(static_cast<unsigned char>(c)));
     return v == "memory-mosaics" || v == "memorymosaics";
@@ -195,8 +194,9 @@ Result<ConvertedModel> convert_checkpoint(const Checkpoint& ckpt, const ConvertO
     }
     if (!prefix.empty() && name.starts_with(prefix)) name = name.substr(prefix.size());
     if (!src.by_name.emplace(name, &t).second)
-      return corrupt_file(src.file + ": tensor '" + printable_prefix(name, 256) + "' appears twice" +
-                          (prefix.empty() ? "" : " (once with the prefix '" + printable_prefix(prefix, 64) + "', once without)"));
+      return corrupt_file(
+          src.file + ": tensor '" + printable_prefix(name, 256) + "' appears twice" +
+          (prefix.empty() ? "" : " (once with the prefix '" + printable_prefix(prefix, 64) + "', once without)"));
   }
   if (compiled) out.notes.push_back("stripped the torch.compile prefix '_orig_mod.' from tensor names");
   if (!prefix.empty()) out.notes.push_back("stripped the prefix '" + prefix + "' from tensor names");
@@ -243,8 +243,8 @@ Result<ConvertedModel> convert_checkpoint(const Checkpoint& ckpt, const ConvertO
     hp.pmem_count = count;
     const Tensor* mk = src.find("blocks.0.pmem.pmem.M_k0");
     if (mk->shape.size() != 4 || mk->shape[0] != 1 || mk->shape[1] != H || mk->shape[3] != d)
-      return invalid_argument(src.file + ": tensor 'blocks.0.pmem.pmem.M_k0': expected shape [1, " +
-                              std::to_string(H) + ", N, " + std::to_string(d) + "], found " + mk->shape_string());
+      return invalid_argument(src.file + ": tensor 'blocks.0.pmem.pmem.M_k0': expected shape [1, " + std::to_string(H) +
+                              ", N, " + std::to_string(d) + "], found " + mk->shape_string());
     hp.pmem_size = mk->shape[2];
   }
   TESSERA_RETURN_IF_ERROR(agree(src, "vocab_size", hp.vocab_size, "emb.weight's shape"));
@@ -257,9 +257,9 @@ Result<ConvertedModel> convert_checkpoint(const Checkpoint& ckpt, const ConvertO
   }
   TESSERA_RETURN_IF_ERROR(agree(src, "attn_only", hp.attn_only, "the presence of ln2/pmem tensors"));
   TESSERA_RETURN_IF_ERROR(agree(src, "bias", hp.bias, "the presence of ln1.bias"));
-  for (auto [key, want] : {std::pair{"k_fe_type", "linearconv"}, std::pair{"v_fe_type", "lowrlinearconv"},
-                           std::pair{"k_kernel_size", "1"}, std::pair{"v_kernel_size", "2"},
-                           std::pair{"v_shift", "1"}, std::pair{"att_shift", "0"}})
+  for (auto [key, want] :
+       {std::pair{"k_fe_type", "linearconv"}, std::pair{"v_fe_type", "lowrlinearconv"}, std::pair{"k_kernel_size", "1"},
+        std::pair{"v_kernel_size", "2"}, std::pair{"v_shift", "1"}, std::pair{"att_shift", "0"}})
     TESSERA_RETURN_IF_ERROR(require_value(src, key, want));
 
   TESSERA_ASSIGN_OR_RETURN(auto pre_ln, cfg_bool(src, "pre_ln"));
@@ -277,16 +277,17 @@ Result<ConvertedModel> convert_checkpoint(const Checkpoint& ckpt, const ConvertO
     method_name = *cfg_method;
   } else {
     method_name = "softmax";
-    out.notes.push_back("model_args has no 'method' (facebookresearch code: softmax only): using softmax; "
-                        "pass --method to override");
+    out.notes.push_back(
+        "model_args has no 'method' (facebookresearch code: softmax only): using softmax; "
+        "pass --method to override");
   }
   TESSERA_ASSIGN_OR_RETURN(hp.method, AttentionMethod::parse(method_name));
   hp.method.form = eft ? SeedForm::kEft : SeedForm::kRegular;
   // Only the seed's EFT file computes relumax / norm_relu / uniform top-K, and it slices the causal
   // mask without the value-shift offset: query t sees keys j <= t-2.
-  const bool seed_eft_mask = eft && (hp.method.kind == AttentionKind::kReluMax ||
-                                     hp.method.kind == AttentionKind::kNormRelu ||
-                                     hp.method.kind == AttentionKind::kTopKUniform);
+  const bool seed_eft_mask = eft &&
+                             (hp.method.kind == AttentionKind::kReluMax || hp.method.kind == AttentionKind::kNormRelu ||
+                              hp.method.kind == AttentionKind::kTopKUniform);
   hp.mask_offset = options.mask_offset.value_or(seed_eft_mask ? 2 : 1);
   if (seed_eft_mask && !options.mask_offset)
     out.notes.push_back("EFT key names with " + hp.method.name() +
@@ -327,7 +328,10 @@ Result<ConvertedModel> convert_checkpoint(const Checkpoint& ckpt, const ConvertO
   };
   const auto decay = [](double b) { return std::exp(-10.0 * std::fabs(b)); };
   const auto key_scale = [](double b) { return std::exp(std::min(10.0 * b, 5.0)); };
-  const auto query_scale = [](double b) { double s = std::exp(std::min(10.0 * b, 5.0)); return s * s; };
+  const auto query_scale = [](double b) {
+    double s = std::exp(std::min(10.0 * b, 5.0));
+    return s * s;
+  };
   const auto value_scale = [](double b) { return std::exp(10.0 * b); };
   const auto value_scale_eft_ctx = [](double b) { return std::exp(std::min(10.0 * b, 5.0)); };
   const auto value_scale_eft_pmem = [](double b) { return std::min(std::exp(10.0 * b), 5.0); };
@@ -351,9 +355,11 @@ Result<ConvertedModel> convert_checkpoint(const Checkpoint& ckpt, const ConvertO
     TESSERA_RETURN_IF_ERROR(mat(b + "attn.v_featurizer.linear", stem(tensor_names::kAttnV), false));
     TESSERA_RETURN_IF_ERROR(mat(b + "attn.c_proj", stem(tensor_names::kAttnOut), false));
     TESSERA_RETURN_IF_ERROR(head(b + "attn.kernel_beta", name(tensor_names::kAttnKeyScale), key_scale));
-    if (eft) TESSERA_RETURN_IF_ERROR(head(b + "attn.value_beta", name(tensor_names::kAttnValueScale), value_scale_eft_ctx));
+    if (eft)
+      TESSERA_RETURN_IF_ERROR(head(b + "attn.value_beta", name(tensor_names::kAttnValueScale), value_scale_eft_ctx));
     else TESSERA_RETURN_IF_ERROR(head(b + "attn.value_beta", name(tensor_names::kAttnValueScale), value_scale));
-    TESSERA_RETURN_IF_ERROR(head(b + "attn.v_featurizer.coef", name(tensor_names::kAttnValueMix), [](double c) { return c; }));
+    TESSERA_RETURN_IF_ERROR(
+        head(b + "attn.v_featurizer.coef", name(tensor_names::kAttnValueMix), [](double c) { return c; }));
     if (hp.attn_only) {
       if (options.progress) options.progress(i + 1, hp.n_layer);
       continue;
@@ -403,7 +409,8 @@ Result<ConvertedModel> convert_checkpoint(const Checkpoint& ckpt, const ConvertO
       if (t.name.ends_with(tensor_names::kAttnKeyScale))
         for (float beta : t.as<float>())
           if (double(beta) * beta < 0.5) {
-            out.notes.push_back("warning: " + t.name + " has β² < 1/2: the authors' norm_relu would weight future "
+            out.notes.push_back("warning: " + t.name +
+                                " has β² < 1/2: the authors' norm_relu would weight future "
                                 "keys there; Tessera stays causal");
             break;
           }

@@ -24,11 +24,11 @@ struct ConvertOptions {
 };
 
 struct ConvertedModel {
-  std::string name;                     // general.name
+  std::string name;  // general.name
   HParams hparams;
-  std::vector<Tensor> tensors;          // canonical names (hparams.h), F32 (or F16 when asked)
-  std::vector<std::string> tokenizer;   // model_args["tokenizer"] when present
-  std::vector<std::string> notes;       // what was inferred or defaulted, for the user
+  std::vector<Tensor> tensors;         // canonical names (hparams.h), F32 (or F16 when asked)
+  std::vector<std::string> tokenizer;  // model_args["tokenizer"] when present
+  std::vector<std::string> notes;      // what was inferred or defaulted, for the user
 };
 
 Result<ConvertedModel> convert_checkpoint(const Checkpoint& ckpt, const ConvertOptions& options);

@@ -14,11 +14,11 @@ namespace tessera {
 
 struct HParams {
   int64_t vocab_size = 0;
-  int64_t n_embd = 0;       // C
-  int64_t n_head = 0;       // H
+  int64_t n_embd = 0;  // C
+  int64_t n_head = 0;  // H
   int64_t n_layer = 0;
-  int64_t block_size = 0;   // training context (informational: the cached runtime goes beyond it)
-  int64_t pmem_size = 0;    // N slots per head
+  int64_t block_size = 0;  // training context (informational: the cached runtime goes beyond it)
+  int64_t pmem_size = 0;   // N slots per head
   int64_t pmem_count = 1;
   bool bias = false;
   bool pre_ln = true;
@@ -28,7 +28,7 @@ struct HParams {
   // Query t sees keys j <= t - mask_offset: 1 (authors' files) or 2 (seed EFT relumax/norm_relu/uniform).
   int mask_offset = 1;
   float layer_norm_eps = 1e-5f;
-  float l2_norm_eps = 0.0f;  // added to ‖·‖ of keys and values (0 regular, 1e-6 EFT)
+  float l2_norm_eps = 0.0f;                // added to ‖·‖ of keys and values (0 regular, 1e-6 EFT)
   std::string source_variant = "regular";  // "regular" | "eft" (informational)
   // Multiplies the final logits. The converter writes 1/sqrt(C); a folded (quantized) model writes 1
   // because the scale already sits in output.weight.
@@ -74,7 +74,7 @@ inline constexpr const char* kContentHash = "memory-mosaics.content_xxh64";
 namespace tensor_names {
 inline constexpr const char* kTokenEmbd = "token_embd.weight";    // [V, C]
 inline constexpr const char* kOutputNorm = "output_norm.weight";  // [C] (+ output_norm.bias)
-inline constexpr const char* kOutput = "output.weight";          // [V, C], only when untied
+inline constexpr const char* kOutput = "output.weight";           // [V, C], only when untied
 // Per block: "blk.<i>.<suffix>".
 inline constexpr const char* kAttnNorm = "attn_norm.weight";        // [C]   ln1 (+ .bias)
 inline constexpr const char* kAttnK = "attn_k.weight";              // [C, C] W_k   (+ attn_k.bias)

@@ -95,7 +95,8 @@ Result<HParams> read_hparams(const gguf::File& f) {
   if (f.has(keys::kSeedForm)) {
     TESSERA_ASSIGN_OR_RETURN(std::string form, f.get_string(keys::kSeedForm));
     if (form != "regular" && form != "eft")
-      return invalid_argument(f.name() + ": " + keys::kSeedForm + ": expected \"regular\" or \"eft\", found \"" + form + "\"");
+      return invalid_argument(f.name() + ": " + keys::kSeedForm + ": expected \"regular\" or \"eft\", found \"" + form +
+                              "\"");
     hp.method.form = form == "eft" ? SeedForm::kEft : SeedForm::kRegular;
   }
   if (f.has(keys::kReluMaxB)) {

@@ -55,7 +55,8 @@ struct Architecture {
 
 std::string types_text(const std::vector<DType>& types) {
   std::string r;
-  for (size_t i = 0; i < types.size(); ++i) r += (i ? (i + 1 == types.size() ? " or " : ", ") : "") + std::string(dtype_name(types[i]));
+  for (size_t i = 0; i < types.size(); ++i)
+    r += (i ? (i + 1 == types.size() ? " or " : ", ") : "") + std::string(dtype_name(types[i]));
   return r;
 }
 
@@ -69,8 +70,8 @@ class Loader {
     if (!t) return not_found(f_.name() + ": tensor '" + name + "' is missing");
     used_.insert(name);
     if (t->shape != shape)
-      return invalid_argument(f_.name() + ": tensor '" + name + "': expected shape " + shape_str(shape) +
-                              ", found " + t->shape_string());
+      return invalid_argument(f_.name() + ": tensor '" + name + "': expected shape " + shape_str(shape) + ", found " +
+                              t->shape_string());
     static const std::vector<DType> kF32Only = {DType::kF32};
     const std::vector<DType>& allowed = matrix ? arch_.matrix_types : kF32Only;
     if (std::find(allowed.begin(), allowed.end(), t->dtype) == allowed.end())
@@ -87,10 +88,9 @@ class Loader {
   Status check_no_unknown_tensors(int64_t n_layer) const {
     for (const Tensor& t : f_.tensors())
       if (!used_.count(t.name) && !arch_.is_int8_extra(t.name, n_layer))
-        return invalid_argument(f_.name() + ": unknown tensor '" + printable_prefix(t.name, 256) +
-                                "': not part of a memory-mosaics model" +
-                                (arch_.mode.empty() ? std::string() : " quantized as " + arch_.mode) +
-                                " with these hyperparameters");
+        return invalid_argument(
+            f_.name() + ": unknown tensor '" + printable_prefix(t.name, 256) + "': not part of a memory-mosaics model" +
+            (arch_.mode.empty() ? std::string() : " quantized as " + arch_.mode) + " with these hyperparameters");
     return Status();
   }
   // Per-row scale of an I8 (or I16, a wide tensor of a mixed-precision int8 file) tensor: "<name>.scale"

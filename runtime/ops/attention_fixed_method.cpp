@@ -9,8 +9,9 @@ Result<fixed::FixedRowTransform> fixed_transform_for(const AttentionMethod& meth
   fixed::FixedRowTransform t;
   switch (method.kind) {
     case AttentionKind::kSoftmax:
-      return unsupported("attention method 'softmax' is not an ops/fixed row transform: the integer softmax is "
-                         "ops/int8 softmax_fixed_q23");
+      return unsupported(
+          "attention method 'softmax' is not an ops/fixed row transform: the integer softmax is "
+          "ops/int8 softmax_fixed_q23");
     case AttentionKind::kSparsemax: t.kind = FixedKind::kSparsemax; return t;
     case AttentionKind::kEntmax15: t.kind = FixedKind::kEntmax15; return t;
     case AttentionKind::kEntmax43: t.kind = FixedKind::kEntmax43; return t;
@@ -30,8 +31,7 @@ Result<fixed::FixedRowTransform> fixed_transform_for(const AttentionMethod& meth
       t.top_k = method.top_k;
       return t;
     case AttentionKind::kEntmaxAlpha:
-    case AttentionKind::kNormRelu:
-      break;
+    case AttentionKind::kNormRelu: break;
   }
   return unsupported("attention method '" + method.name() +
                      "' has no exact integer-only kernel (fixed point supports sparsemax, "

@@ -16,21 +16,19 @@ size_t attention_scratch_floats(const AttentionMethod& method, size_t n) {
   switch (method.kind) {
     case AttentionKind::kSoftmax:
     case AttentionKind::kReluMax:
-    case AttentionKind::kNormRelu:
-      return 0;
+    case AttentionKind::kNormRelu: return 0;
     case AttentionKind::kSparsemax:
     case AttentionKind::kEntmax15:
     case AttentionKind::kEntmax43:
     case AttentionKind::kEntmaxAlpha:
     case AttentionKind::kTopKSoftmax:
-    case AttentionKind::kTopKUniform:
-      return n;  // candidate / selection buffer
+    case AttentionKind::kTopKUniform: return n;  // candidate / selection buffer
   }
   return n;
 }
 
-void attention_transform(const RowTransform& t, const float* s, float* p, size_t n,
-                         const uint8_t* mask, float* scratch) {
+void attention_transform(const RowTransform& t, const float* s, float* p, size_t n, const uint8_t* mask,
+                         float* scratch) {
   switch (t.method.kind) {
     case AttentionKind::kSoftmax: return softmax_row(s, p, n, mask);
     case AttentionKind::kSparsemax: return sparsemax_row(s, p, n, mask, scratch);

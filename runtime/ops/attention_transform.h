@@ -27,7 +27,7 @@ struct RowTransform {
 
 size_t attention_scratch_floats(const AttentionMethod& method, size_t n);
 
-void attention_transform(const RowTransform& t, const float* s, float* p, size_t n,
-                         const uint8_t* mask, float* scratch);
+void attention_transform(const RowTransform& t, const float* s, float* p, size_t n, const uint8_t* mask,
+                         float* scratch);
 
 }  // namespace tessera::ops

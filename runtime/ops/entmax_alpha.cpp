@@ -55,8 +55,7 @@ double entmax_alpha_threshold_sorted(double r, const float* z, size_t m) {
   return tau;
 }
 
-void entmax_alpha_row(double alpha, const float* s, float* p, size_t n, const uint8_t* mask,
-                      float* scratch) {
+void entmax_alpha_row(double alpha, const float* s, float* p, size_t n, const uint8_t* mask, float* scratch) {
   float m = usable_row_max(s, n, mask);
   if (m == -kInf) return fill_zero(p, n);
   if (m == kInf) return fill_uniform_on_value(s, p, n, mask, kInf);

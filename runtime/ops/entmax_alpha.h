@@ -9,8 +9,7 @@
 namespace tessera::ops {
 
 // scratch: n floats. alpha > 1 (validated at load).
-void entmax_alpha_row(double alpha, const float* s, float* p, size_t n, const uint8_t* mask,
-                      float* scratch);
+void entmax_alpha_row(double alpha, const float* s, float* p, size_t n, const uint8_t* mask, float* scratch);
 
 // τ for sorted-descending candidates z[0..m) (max 0, all > -1), exponent r = 1/(α-1).
 double entmax_alpha_threshold_sorted(double r, const float* z, size_t m);

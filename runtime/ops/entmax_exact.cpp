@@ -20,8 +20,7 @@ float inverse_r(int r) { return r == 1 ? 1.0f : r == 2 ? 0.5f : 1.0f / 3.0f; }
 // Decode rows have few candidates, so blocks of 16 are first tested with a vectorised block max
 // and only blocks holding a candidate run the (scalar) compaction.
 TESSERA_MULTIVERSION
-size_t gather_candidates(const float* s, size_t n, const uint8_t* mask, float m, float inv_r,
-                         float limit, float* z) {
+size_t gather_candidates(const float* s, size_t n, const uint8_t* mask, float m, float inv_r, float limit, float* z) {
   constexpr size_t kBlock = 16;
   size_t k = 0, i = 0;
   const simd::v8f neg_inf = simd::splat8(-kInf);
@@ -52,8 +51,8 @@ size_t gather_candidates(const float* s, size_t n, const uint8_t* mask, float m,
 // error of about 1 ulp in y even when y ≪ |τ|, which a single float τ would not (its rounding alone,
 // ~3e-8·|τ|, would shift Σp by support·3e-8).
 template <int R>
-TESSERA_MULTIVERSION void power_output(const float* s, float* p, size_t n, const uint8_t* mask,
-                                       float m, float inv_r, float tau_hi, float tau_lo) {
+TESSERA_MULTIVERSION void power_output(const float* s, float* p, size_t n, const uint8_t* mask, float m, float inv_r,
+                                       float tau_hi, float tau_lo) {
   for (size_t i = 0; i < n; ++i) {
     float y = (centred(s[i], m, inv_r) - tau_hi) - tau_lo;
     y = y > 0.0f ? y : 0.0f;  // NaN -> 0
@@ -62,8 +61,7 @@ TESSERA_MULTIVERSION void power_output(const float* s, float* p, size_t n, const
   }
 }
 
-void write_output(int r, const float* s, float* p, size_t n, const uint8_t* mask, float m,
-                  float inv_r, double tau) {
+void write_output(int r, const float* s, float* p, size_t n, const uint8_t* mask, float m, float inv_r, double tau) {
   float hi = static_cast<float>(tau);
   float lo = static_cast<float>(tau - static_cast<double>(hi));
   if (r == 1) power_output<1>(s, p, n, mask, m, inv_r, hi, lo);
@@ -158,8 +156,7 @@ double entmax_threshold_sorted(int r, float* z, size_t m) {
   return best;
 }
 
-void entmax_exact_row(int r, const float* s, float* p, size_t n, const uint8_t* mask,
-                      float* scratch) {
+void entmax_exact_row(int r, const float* s, float* p, size_t n, const uint8_t* mask, float* scratch) {
   float m = usable_row_max(s, n, mask);
   if (m == -kInf) return fill_zero(p, n);
   if (m == kInf) return fill_uniform_on_value(s, p, n, mask, kInf);
@@ -169,8 +166,7 @@ void entmax_exact_row(int r, const float* s, float* p, size_t n, const uint8_t* 
   write_output(r, s, p, n, mask, m, inv_r, tau);
 }
 
-void entmax_full_sort_row(int r, const float* s, float* p, size_t n, const uint8_t* mask,
-                          float* scratch) {
+void entmax_full_sort_row(int r, const float* s, float* p, size_t n, const uint8_t* mask, float* scratch) {
   float m = usable_row_max(s, n, mask);
   if (m == -kInf) return fill_zero(p, n);
   if (m == kInf) return fill_uniform_on_value(s, p, n, mask, kInf);

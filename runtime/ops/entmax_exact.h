@@ -31,13 +31,13 @@ double closed_form_threshold(int r, const ActiveMoments& m);
 
 // τ for the candidates z[0..m) (centred, max 0, all > -1). Reorders/overwrites z. r ∈ {1, 2, 3}.
 double entmax_threshold_exact(int r, float* z, size_t m);
-// The sorted-prefix definition (docs/attention.md): sort descending, prefix moments, support = largest ρ with τ_ρ < z_(ρ).
+// The sorted-prefix definition (docs/attention.md): sort descending, prefix moments, support = largest ρ with τ_ρ <
+// z_(ρ).
 double entmax_threshold_sorted(int r, float* z, size_t m);
 
 // Whole rows. scratch: n floats. `entmax_exact_row` is the fast path the dispatch uses;
 // `entmax_full_sort_row` sorts every usable key (no bracket filter): a baseline for tests/benchmarks.
 void entmax_exact_row(int r, const float* s, float* p, size_t n, const uint8_t* mask, float* scratch);
-void entmax_full_sort_row(int r, const float* s, float* p, size_t n, const uint8_t* mask,
-                          float* scratch);
+void entmax_full_sort_row(int r, const float* s, float* p, size_t n, const uint8_t* mask, float* scratch);
 
 }  // namespace tessera::ops

@@ -26,9 +26,7 @@ namespace tessera::ops {
 
 inline constexpr float kInf = std::numeric_limits<float>::infinity();
 
-inline bool key_usable(const uint8_t* mask, size_t i, float v) {
-  return (mask == nullptr || mask[i] != 0) && v == v;
-}
+inline bool key_usable(const uint8_t* mask, size_t i, float v) { return (mask == nullptr || mask[i] != 0) && v == v; }
 
 // Max over usable keys; -inf when there is none (or all are -inf).
 float usable_row_max(const float* s, size_t n, const uint8_t* mask);
@@ -48,9 +46,9 @@ void fill_uniform_usable(const float* s, float* p, size_t n, const uint8_t* mask
 // 2^k built in the exponent bits. Branch-free so that loops calling it auto-vectorise.
 inline float exp_nonpositive(float x) {
   const float kLog2e = 1.44269504088896341f;
-  const float kLn2Hi = 0.693359375f;           // 8 significant bits: k*kLn2Hi is exact for |k| < 2^16
-  const float kLn2Lo = -2.12194440e-4f;        // ln2 - kLn2Hi
-  const float kRound = 12582912.0f;            // 1.5 * 2^23: adding it rounds to an integer
+  const float kLn2Hi = 0.693359375f;     // 8 significant bits: k*kLn2Hi is exact for |k| < 2^16
+  const float kLn2Lo = -2.12194440e-4f;  // ln2 - kLn2Hi
+  const float kRound = 12582912.0f;      // 1.5 * 2^23: adding it rounds to an integer
   float xc = x < -87.3f ? -87.3f : x;
   float kr = xc * kLog2e + kRound;
   float k = kr - kRound;

@@ -5,9 +5,7 @@
 namespace tessera::ops {
 
 // Σ_{set}(z - τ) = 1  ⇒  τ = (Σz - 1)/k.
-double sparsemax_threshold(const ActiveMoments& m) {
-  return (m.s1 - 1.0) / static_cast<double>(m.count);
-}
+double sparsemax_threshold(const ActiveMoments& m) { return (m.s1 - 1.0) / static_cast<double>(m.count); }
 
 void sparsemax_row(const float* s, float* p, size_t n, const uint8_t* mask, float* scratch) {
   entmax_exact_row(1, s, p, n, mask, scratch);

@@ -12,8 +12,7 @@ namespace {
 // K'-th largest usable score for small K: the K best values kept ascending in `best` (insertion),
 // and blocks of 16 whose vectorised max cannot enter the list are skipped: O(n) vector work.
 TESSERA_MULTIVERSION
-size_t kth_largest_small_k(size_t k, const float* s, size_t n, const uint8_t* mask, float* best,
-                           float* kth) {
+size_t kth_largest_small_k(size_t k, const float* s, size_t n, const uint8_t* mask, float* best, float* kth) {
   size_t count = 0;
   auto offer = [&](float v) {
     if (count < k) {
@@ -102,11 +101,10 @@ void topk_softmax_row(int k, const float* s, float* p, size_t n, const uint8_t* 
   size_t kk = select_top_k(k, s, p, n, mask, scratch);
   if (kk == 0) return;
   float m = usable_row_max(s, n, mask);  // the top-1 key is always selected
-  if (m == kInf || m == -kInf) {  // uniform on the selected keys equal to m
+  if (m == kInf || m == -kInf) {         // uniform on the selected keys equal to m
     size_t count = 0;
     for (size_t i = 0; i < n; ++i) count += p[i] != 0.0f && s[i] == m;
-    for (size_t i = 0; i < n; ++i)
-      p[i] = (p[i] != 0.0f && s[i] == m) ? 1.0f / static_cast<float>(count) : 0.0f;
+    for (size_t i = 0; i < n; ++i) p[i] = (p[i] != 0.0f && s[i] == m) ? 1.0f / static_cast<float>(count) : 0.0f;
     return;
   }
   double total = 0.0;

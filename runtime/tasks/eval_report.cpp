@@ -84,8 +84,8 @@ std::string eval_rows_to_csv(const std::vector<EvalRow>& rows) {
   std::string s = std::string(kHeader) + "\n";
   for (const auto& r : rows)
     s += r.model + "," + r.method + "," + r.backend + "," + fmt(r.multiple) + "," + std::to_string(r.length) + "," +
-         std::to_string(r.tokens) + "," + std::to_string(r.samples) + "," + fmt(std::round(r.pair_accuracy * 100) / 100) +
-         "," + fmt(std::round(r.exact_match * 100) / 100) + "\n";
+         std::to_string(r.tokens) + "," + std::to_string(r.samples) + "," +
+         fmt(std::round(r.pair_accuracy * 100) / 100) + "," + fmt(std::round(r.exact_match * 100) / 100) + "\n";
   return s;
 }
 
@@ -103,7 +103,8 @@ Result<std::vector<EvalRow>> eval_rows_from_csv(const std::string& text, const s
     if (f.size() != 9)
       return invalid_argument(where + "expected 9 comma-separated fields (" + kHeader + "), found " +
                               std::to_string(f.size()));
-    if (!AttentionMethod::parse(f[1]).ok()) return invalid_argument(where + "unknown attention transform '" + f[1] + "'");
+    if (!AttentionMethod::parse(f[1]).ok())
+      return invalid_argument(where + "unknown attention transform '" + f[1] + "'");
     double v[6];
     for (int i = 0; i < 6; ++i)
       if (!parse_number(f[static_cast<size_t>(3 + i)], v[i]))

@@ -6,8 +6,8 @@
 namespace tessera::tasks {
 namespace {
 constexpr int kAbcSize = 256, kKeyLen = 2, kValueLen = 2, kQueries = 4, kVocabulary = 10000;
-constexpr int kKvLen = kKeyLen + kValueLen + 1;  // k1 k2 1 v1 v2
-constexpr int kUnit = kKeyLen + kValueLen + 2;   // ... plus the separating space
+constexpr int kKvLen = kKeyLen + kValueLen + 1;      // k1 k2 1 v1 v2
+constexpr int kUnit = kKeyLen + kValueLen + 2;       // ... plus the separating space
 constexpr int kPairShareNum = 4, kPairShareDen = 5;  // 0.8 of the source holds pairs
 
 // `count` distinct integers from [0, n) in draw order (rejects repeats), as mqmtar.py's distinct().
@@ -68,8 +68,8 @@ Mqmtar::Mqmtar(uint64_t seed) : rng_(seed) {
 
 Result<MqmtarSample> Mqmtar::sample(int length, int vary) {
   if (vary < 0 || vary >= length)
-    return invalid_argument("mqmtar: vary must be in [0, length), got length " + std::to_string(length) +
-                            " vary " + std::to_string(vary));
+    return invalid_argument("mqmtar: vary must be in [0, length), got length " + std::to_string(length) + " vary " +
+                            std::to_string(vary));
   const int seq_len = length - vary + static_cast<int>(rng_.below(2 * static_cast<uint64_t>(vary) + 1));
   int num_kv = static_cast<int>((int64_t{seq_len} * kPairShareNum) / (kPairShareDen * kUnit));
   if (num_kv > static_cast<int>(keys_.size())) num_kv = static_cast<int>(keys_.size());

@@ -14,7 +14,7 @@ namespace tessera::tasks {
 inline constexpr int32_t kMqmtarSpace = 0, kMqmtarKvSep = 1, kMqmtarQuerySep = 2, kMqmtarAlphabetStart = 3;
 inline constexpr int32_t kMqmtarBos = 259, kMqmtarSep = 260, kMqmtarEos = 261, kMqmtarPad = 262;
 inline constexpr int32_t kMqmtarVocabSize = 263;
-inline constexpr int kMqmtarTargetTokens = 13;  // 4 x (2 v1 v2) + EOS, read teacher-forced
+inline constexpr int kMqmtarTargetTokens = 13;    // 4 x (2 v1 v2) + EOS, read teacher-forced
 inline constexpr int kMqmtarEvalBaseLength = 64;  // 1x
 
 // splitmix64 (Steele, Lea, Flood 2014): small, fast, and trivially the same in Python.

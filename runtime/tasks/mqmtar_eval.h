@@ -12,7 +12,7 @@
 namespace tessera::tasks {
 
 struct MqmtarEvalOptions {
-  int length = 64;   // pairs region L (64 = 1x)
+  int length = 64;  // pairs region L (64 = 1x)
   int samples = 100;
   uint64_t seed = 1;
 };

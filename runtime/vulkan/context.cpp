@@ -70,8 +70,8 @@ BlockAllocator Context::make_host_allocator(MemoryKind kind) const {
   return BlockAllocator(*device_, kind, 1ull << 20, false, options_.max_slice_bytes);
 }
 
-Status Context::copy_region(const BufferSlice& src, VkDeviceSize src_off, const BufferSlice& dst,
-                            VkDeviceSize dst_off, VkDeviceSize size) {
+Status Context::copy_region(const BufferSlice& src, VkDeviceSize src_off, const BufferSlice& dst, VkDeviceSize dst_off,
+                            VkDeviceSize size) {
   TESSERA_ASSIGN_OR_RETURN(auto cb, CommandBuffer::create(*device_, *pool_));
   TESSERA_RETURN_IF_ERROR(cb->begin(true));
   VkBufferCopy region{src.offset + src_off, dst.offset + dst_off, size};
@@ -151,8 +151,8 @@ Result<const Kernel*> Context::kernel(KernelId id, std::vector<uint32_t> spec) {
                           " specialisation constants, got " + std::to_string(spec.size()));
   if (spec.empty() || spec[0] == 0 || spec[0] > limits_.max_workgroup_invocations)
     return unsupported("vulkan: kernel '" + name + "' needs a workgroup of " +
-                       std::to_string(spec.empty() ? 0 : spec[0]) + " threads; the device (profile " +
-                       limits_.profile + ") allows " + std::to_string(limits_.max_workgroup_invocations));
+                       std::to_string(spec.empty() ? 0 : spec[0]) + " threads; the device (profile " + limits_.profile +
+                       ") allows " + std::to_string(limits_.max_workgroup_invocations));
   // The shared-memory flavour wherever subgroup operations are not to be used.
   const std::string flavour = limits_.subgroups ? name : name + "/shared";
   std::span<const uint32_t> spirv = kernel_spirv(id, limits_.subgroups);
@@ -174,8 +174,7 @@ Result<const Kernel*> Context::kernel(KernelId id, std::vector<uint32_t> spec) {
   k->id = id;
   k->set_layout = lay.first.get();
   k->layout = lay.second.get();
-  TESSERA_ASSIGN_OR_RETURN(k->pipeline,
-                           ComputePipeline::create(*device_, *lay.second, *cache_, spirv, spec, flavour));
+  TESSERA_ASSIGN_OR_RETURN(k->pipeline, ComputePipeline::create(*device_, *lay.second, *cache_, spirv, spec, flavour));
   const Kernel* out = k.get();
   kernels_.emplace(std::move(key), std::move(k));
   return out;

@@ -24,9 +24,9 @@ namespace tessera::vk {
 struct ContextOptions {
   int device_index = -1;
   std::string device_name;
-  bool force_staging = false;        // upload through a staging buffer even on host-visible memory
-  std::string pipeline_cache_path;   // empty: in-memory cache only
-  bool validation = false;           // VK_LAYER_KHRONOS_validation + debug messenger
+  bool force_staging = false;                       // upload through a staging buffer even on host-visible memory
+  std::string pipeline_cache_path;                  // empty: in-memory cache only
+  bool validation = false;                          // VK_LAYER_KHRONOS_validation + debug messenger
   VkDeviceSize max_slice_bytes = ~VkDeviceSize(0);  // tests lower it below maxStorageBufferRange
   // Plan as if the device had only this profile's limits and features (device_profile.h).
   std::string profile = "full";

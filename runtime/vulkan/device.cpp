@@ -75,8 +75,14 @@ DeviceShaderFeatures query_shader_features(VkInstance instance, VkPhysicalDevice
   VkPhysicalDeviceShaderIntegerDotProductFeatures dot{
       VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_FEATURES};
   void** next = &f2.pNext;
-  if (has_ext(VK_KHR_SHADER_FLOAT16_INT8_EXTENSION_NAME)) { *next = &f16i8; next = &f16i8.pNext; }
-  if (has_ext(VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME)) { *next = &dot; next = &dot.pNext; }
+  if (has_ext(VK_KHR_SHADER_FLOAT16_INT8_EXTENSION_NAME)) {
+    *next = &f16i8;
+    next = &f16i8.pNext;
+  }
+  if (has_ext(VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME)) {
+    *next = &dot;
+    next = &dot.pNext;
+  }
   VkPhysicalDeviceVulkanMemoryModelFeatures vmm{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_MEMORY_MODEL_FEATURES};
   VkPhysicalDeviceCooperativeMatrixFeaturesNV coop{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_NV};
   if (nv_coop_exts) {
@@ -130,8 +136,8 @@ Result<std::vector<PhysicalDeviceInfo>> enumerate_devices(VkInstance instance) {
         break;
       }
     }
-    const VkSubgroupFeatureFlags need =
-        VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_ARITHMETIC_BIT | VK_SUBGROUP_FEATURE_SHUFFLE_BIT;
+    const VkSubgroupFeatureFlags need = VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_ARITHMETIC_BIT |
+                                        VK_SUBGROUP_FEATURE_SHUFFLE_BIT;
     info.subgroup_ops = info.props.apiVersion >= VK_API_VERSION_1_1 &&
                         (sub.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) != 0 &&
                         (sub.supportedOperations & need) == need && info.subgroup_size >= 4 &&
@@ -166,9 +172,9 @@ Result<PhysicalDeviceInfo> select_device(const std::vector<PhysicalDeviceInfo>& 
                               std::to_string(devices.size()) + " devices)");
     return check(devices[size_t(index)]);
   }
-  for (VkPhysicalDeviceType t : {VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU, VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU,
-                                 VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU, VK_PHYSICAL_DEVICE_TYPE_CPU,
-                                 VK_PHYSICAL_DEVICE_TYPE_OTHER})
+  for (VkPhysicalDeviceType t :
+       {VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU, VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU,
+        VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU, VK_PHYSICAL_DEVICE_TYPE_CPU, VK_PHYSICAL_DEVICE_TYPE_OTHER})
     for (const auto& d : devices)
       if (d.type == t && d.usable) return d;
   return check(devices.front());

@@ -11,8 +11,9 @@ constexpr uint32_t kNoAlignmentCap = 0;
 // limits and features; its graphics requirements do not concern a compute backend).
 constexpr DeviceProfile kAndroidBaseline2022{
     .name = "android-baseline-2022",
-    .description = "Khronos Android Baseline 2022: Vulkan 1.0 without subgroup operations, 32 KiB shared memory, "
-                   "128 invocations, 256 MiB buffers, no shaderFloat16",
+    .description =
+        "Khronos Android Baseline 2022: Vulkan 1.0 without subgroup operations, 32 KiB shared memory, "
+        "128 invocations, 256 MiB buffers, no shaderFloat16",
     .max_compute_shared_memory_size = 32768,
     .max_compute_workgroup_invocations = 128,
     .max_compute_workgroup_size = 128,
@@ -26,8 +27,9 @@ constexpr DeviceProfile kAndroidBaseline2022{
 // A Raspberry Pi 4/5-class board (V3D): 16-wide subgroups without arithmetic, small shared memory.
 constexpr DeviceProfile kRaspberryPi{
     .name = "raspberry-pi",
-    .description = "Raspberry-Pi-class board: 16 KiB shared memory, 256 invocations, subgroup size 16 without "
-                   "arithmetic, 128 MiB buffers, no fp16/int8 arithmetic, integer dot product or cooperative matrix",
+    .description =
+        "Raspberry-Pi-class board: 16 KiB shared memory, 256 invocations, subgroup size 16 without "
+        "arithmetic, 128 MiB buffers, no fp16/int8 arithmetic, integer dot product or cooperative matrix",
     .max_compute_shared_memory_size = 16384,
     .max_compute_workgroup_invocations = 256,
     .max_compute_workgroup_size = 256,
@@ -119,7 +121,8 @@ Result<PhysicalDeviceInfo> apply_profile(const PhysicalDeviceInfo& d, const Devi
   for (auto& s : l.maxComputeWorkGroupSize) s = std::min(s, p.max_compute_workgroup_size);
   l.maxStorageBufferRange = uint32_t(std::min<uint64_t>(l.maxStorageBufferRange, p.max_storage_buffer_range));
   l.maxPushConstantsSize = p.max_push_constants_size;
-  l.maxPerStageDescriptorStorageBuffers = std::min(l.maxPerStageDescriptorStorageBuffers, p.max_per_stage_storage_buffers);
+  l.maxPerStageDescriptorStorageBuffers =
+      std::min(l.maxPerStageDescriptorStorageBuffers, p.max_per_stage_storage_buffers);
   l.minStorageBufferOffsetAlignment =
       std::max<VkDeviceSize>(l.minStorageBufferOffsetAlignment, p.min_storage_buffer_offset_alignment);
   e.subgroup_ops = d.subgroup_ops && p.subgroup_operations;

@@ -56,12 +56,12 @@ struct KernelLimits {
   uint32_t max_shared_bytes = 0;           // maxComputeSharedMemorySize
   VkDeviceSize max_storage_buffer_range = 0;
   uint32_t max_push_constant_bytes = 0;
-  uint32_t max_storage_buffers = 0;        // per stage, i.e. per kernel
-  uint32_t subgroup_size = 0;              // the device's (the planning one when subgroups is false)
+  uint32_t max_storage_buffers = 0;  // per stage, i.e. per kernel
+  uint32_t subgroup_size = 0;        // the device's (the planning one when subgroups is false)
   // Kernels run their subgroup flavour (subgroup arithmetic/shuffle); else the shared-memory
   // flavour, where every subgroup operation is a workgroup-wide shared-memory one.
   bool subgroups = false;
-  DeviceShaderFeatures features;           // optional GLSL features kernels may use
+  DeviceShaderFeatures features;  // optional GLSL features kernels may use
 };
 
 // Why `device` cannot run under `profile` (the first limit or feature that fails), or nullopt.

@@ -48,8 +48,8 @@ Result<std::unique_ptr<SequenceState>> make_sequence_state(Context& ctx, const G
   cs.split_entmax = split;
   TESSERA_ASSIGN_OR_RETURN(s->ctx_scratch, make_attention_scratch(ctx, s->device, cs));
   if (!hp.attn_only) {
-    TESSERA_ASSIGN_OR_RETURN(s->pmem_scratch, make_pmem_scratch(ctx, s->device, uint32_t(R), H, d,
-                                                                uint32_t(hp.pmem_size)));
+    TESSERA_ASSIGN_OR_RETURN(s->pmem_scratch,
+                             make_pmem_scratch(ctx, s->device, uint32_t(R), H, d, uint32_t(hp.pmem_size)));
   }
   TESSERA_ASSIGN_OR_RETURN(s->kv_counters, s->device.allocate(kv_project_counter_bytes(H), "kv counters"));
   TESSERA_RETURN_IF_ERROR(ctx.fill_zero(s->kv_counters));
@@ -65,8 +65,7 @@ BufferSlice sub(const BufferSlice& b, VkDeviceSize offset, VkDeviceSize size) {
   return {b.buffer, b.offset + offset, size, b.mapped ? b.mapped + offset : nullptr};
 }
 
-Status record_context_memory(Recording& rec, Context& ctx, const GpuModel& m, SequenceState& s, size_t l,
-                             uint32_t n) {
+Status record_context_memory(Recording& rec, Context& ctx, const GpuModel& m, SequenceState& s, size_t l, uint32_t n) {
   const HParams& hp = m.hp;
   const GpuLayer& L = m.layers[l];
   const uint32_t C = uint32_t(hp.n_embd), H = uint32_t(hp.n_head), d = uint32_t(hp.head_dim());
@@ -133,8 +132,8 @@ Status record_persistent_memory(Recording& rec, Context& ctx, const GpuModel& m,
     TESSERA_RETURN_IF_ERROR(record_layernorm(rec, ctx, s.x, 0, s.x, 0, n, C, L.pmem_norm, hp.layer_norm_eps));
     rec.barrier();
   }
-  TESSERA_RETURN_IF_ERROR(record_matvec(rec, ctx, L.pmem_k, {s.x, 0, C}, {s.u, 0, C}, n, false, 1.0f, ln,
-                                        hp.layer_norm_eps));
+  TESSERA_RETURN_IF_ERROR(
+      record_matvec(rec, ctx, L.pmem_k, {s.x, 0, C}, {s.u, 0, C}, n, false, 1.0f, ln, hp.layer_norm_eps));
   rec.barrier();
   // q = β'² k̂' is formed inside the pmem dispatch from u and the carried state (pmem_softmax.comp).
   for (int64_t i = 0; i < hp.pmem_count; ++i) {
@@ -165,8 +164,7 @@ Status record_persistent_memory(Recording& rec, Context& ctx, const GpuModel& m,
 
 }  // namespace
 
-Status record_forward(Recording& rec, Context& ctx, const GpuModel& m, SequenceState& s, uint32_t n,
-                      LogitsMode mode) {
+Status record_forward(Recording& rec, Context& ctx, const GpuModel& m, SequenceState& s, uint32_t n, LogitsMode mode) {
   const HParams& hp = m.hp;
   const uint32_t C = uint32_t(hp.n_embd), V = uint32_t(hp.vocab_size);
   TESSERA_RETURN_IF_ERROR(rec.begin());
@@ -181,8 +179,8 @@ Status record_forward(Recording& rec, Context& ctx, const GpuModel& m, SequenceS
     uint32_t rows = mode == LogitsMode::kAll ? n : 1, row0 = mode == LogitsMode::kAll ? 0 : n - 1;
     TESSERA_RETURN_IF_ERROR(record_layernorm(rec, ctx, s.x, row0, s.h, 0, rows, C, m.output_norm, hp.layer_norm_eps));
     rec.barrier();
-    TESSERA_RETURN_IF_ERROR(record_matvec(rec, ctx, m.output, {s.h, 0, C}, {s.logits, 0, V}, rows, false,
-                                          m.logit_scale));
+    TESSERA_RETURN_IF_ERROR(
+        record_matvec(rec, ctx, m.output, {s.h, 0, C}, {s.logits, 0, V}, rows, false, m.logit_scale));
     rec.barrier_with_transfers();  // argmax and the host copy read the logits
     TESSERA_RETURN_IF_ERROR(record_argmax(rec, ctx, s.logits, V, rows - 1, s.greedy, s.argmax_scratch));
     if (mode != LogitsMode::kGreedy) rec.copy(s.logits, 0, s.logits_host, 0, VkDeviceSize(rows) * V * 4);

@@ -34,7 +34,8 @@ Result<BufferSlice> upload_slot_tensor(Context& ctx, const Tensor& t, const Tens
 
 Result<BufferSlice> upload_heads(Context& ctx, const std::vector<float>& v, int64_t heads, const std::string& what) {
   if (int64_t(v.size()) != heads)
-    return invalid_argument(what + ": expected " + std::to_string(heads) + " values, found " + std::to_string(v.size()));
+    return invalid_argument(what + ": expected " + std::to_string(heads) + " values, found " +
+                            std::to_string(v.size()));
   return ctx.upload_floats(v, what);
 }
 
@@ -86,7 +87,8 @@ Result<PmemSlots> upload_pmem_slots(Context& ctx, const LayerWeights& w, int64_t
   PmemSlots s;
   WeightType tk = slot_type(w.pmem_mem_k, w.pmem_mem_k_scale, d), tv = slot_type(w.pmem_mem_v, w.pmem_mem_v_scale, d);
   s.wtype = tk == tv ? tk : WeightType::kF32;
-  TESSERA_ASSIGN_OR_RETURN(s.keys, upload_slot_tensor(ctx, w.pmem_mem_k, w.pmem_mem_k_scale, d, s.wtype, p + "pmem_mem_k"));
+  TESSERA_ASSIGN_OR_RETURN(s.keys,
+                           upload_slot_tensor(ctx, w.pmem_mem_k, w.pmem_mem_k_scale, d, s.wtype, p + "pmem_mem_k"));
   TESSERA_ASSIGN_OR_RETURN(s.values,
                            upload_slot_tensor(ctx, w.pmem_mem_v, w.pmem_mem_v_scale, d, s.wtype, p + "pmem_mem_v"));
   s.key_scale = s.value_scale = ctx.dummy();

@@ -107,11 +107,12 @@ Result<GpuMatrix> upload_matrix(Context& context, const Matrix& m, const std::st
     p.row0 = r0;
     p.rows = std::min(rows_per_part, m.rows - r0);
     std::string part_name = what + " rows " + std::to_string(r0) + "+" + std::to_string(p.rows);
-    TESSERA_ASSIGN_OR_RETURN(p.weight, context.upload({data + size_t(r0) * row_bytes, size_t(p.rows) * row_bytes},
-                                                      part_name));
+    TESSERA_ASSIGN_OR_RETURN(p.weight,
+                             context.upload({data + size_t(r0) * row_bytes, size_t(p.rows) * row_bytes}, part_name));
     p.scale = p.bias = context.dummy();
     if (!scale.empty()) {
-      TESSERA_ASSIGN_OR_RETURN(p.scale, context.upload_floats({scale.data() + r0, size_t(p.rows)}, part_name + " scale"));
+      TESSERA_ASSIGN_OR_RETURN(p.scale,
+                               context.upload_floats({scale.data() + r0, size_t(p.rows)}, part_name + " scale"));
     }
     if (!bias.empty()) {
       TESSERA_ASSIGN_OR_RETURN(p.bias, context.upload_floats({bias.data() + r0, size_t(p.rows)}, part_name + " bias"));

@@ -66,8 +66,8 @@ Result<std::unique_ptr<Instance>> Instance::create(bool validation) {
   VkResult r = vkCreateInstance(&ci, nullptr, &inst->instance_);
   if (r != VK_SUCCESS) {
     inst->instance_ = VK_NULL_HANDLE;
-    return unavailable(std::string("vulkan: no usable Vulkan loader/driver (vkCreateInstance: ") +
-                       vk_result_name(r) + ")");
+    return unavailable(std::string("vulkan: no usable Vulkan loader/driver (vkCreateInstance: ") + vk_result_name(r) +
+                       ")");
   }
   load_instance_functions(inst->instance_);
   if (validation) {

@@ -39,7 +39,8 @@ Result<std::unique_ptr<MemoryBlock>> MemoryBlock::create(const Device& device, V
       if (want_host_visible)
         type = find_memory_type(mem, req.memoryTypeBits,
                                 VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT | VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
-                                    VK_MEMORY_PROPERTY_HOST_COHERENT_BIT, 0);
+                                    VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
+                                0);
       if (type < 0) type = find_memory_type(mem, req.memoryTypeBits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, 0);
       if (type < 0) type = find_memory_type(mem, req.memoryTypeBits, 0, 0);
       break;

@@ -59,7 +59,7 @@ class BlockAllocator {
                  VkDeviceSize max_range = ~VkDeviceSize(0));
   Result<BufferSlice> allocate(VkDeviceSize size, const std::string& what);
   VkDeviceSize max_slice() const { return max_range_; }
-  VkDeviceSize bytes_reserved() const;  // sum of block sizes
+  VkDeviceSize bytes_reserved() const;                         // sum of block sizes
   VkDeviceSize bytes_allocated() const { return allocated_; }  // sum of slices handed out
   bool host_visible() const;
 

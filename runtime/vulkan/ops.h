@@ -34,8 +34,8 @@ Status record_embed(Recording& rec, Context& ctx, const GpuMatrix& table, const 
                     const BufferSlice& out, uint32_t n);
 // y[r, :] (+)= out_scale * (W x[r, :] + bias) for r < n (every part of a split matrix);
 // with `ln`, x rows are LayerNorm-ed on the fly (x itself is not modified).
-Status record_matvec(Recording& rec, Context& ctx, const GpuMatrix& w, const RowView& x, const RowView& y,
-                     uint32_t n, bool accumulate, float out_scale, const GpuNorm* ln = nullptr, float ln_eps = 0);
+Status record_matvec(Recording& rec, Context& ctx, const GpuMatrix& w, const RowView& x, const RowView& y, uint32_t n,
+                     bool accumulate, float out_scale, const GpuNorm* ln = nullptr, float ln_eps = 0);
 // Prompt chunks: the same product as record_matvec for many rows as a tiled matrix product
 // (shaders/matmul.comp); F16/I8 weights on the matrix units where the device has NVIDIA cooperative
 // matrices and allow_coop (shaders/matmul_coopmat_nv.comp: x rounded to fp16, see there).
@@ -55,9 +55,8 @@ bool matmul_uses_cooperative_matrix(const Context& ctx, WeightType wtype);
 Status record_matmul(Recording& rec, Context& ctx, const GpuMatrix& w, const RowView& x, const RowView& y, uint32_t n,
                      bool accumulate, float out_scale, const GpuNorm* ln = nullptr, float ln_eps = 0,
                      bool allow_coop = true, const MatmulTile* tile_override = nullptr);  // tests: another tile
-Status record_layernorm(Recording& rec, Context& ctx, const BufferSlice& in, uint32_t in_row0,
-                        const BufferSlice& out, uint32_t out_row0, uint32_t n, uint32_t channels,
-                        const GpuNorm& norm, float eps);
+Status record_layernorm(Recording& rec, Context& ctx, const BufferSlice& in, uint32_t in_row0, const BufferSlice& out,
+                        uint32_t out_row0, uint32_t n, uint32_t channels, const GpuNorm& norm, float eps);
 // The context memory's key and value projections and their finishing, one dispatch
 // (shaders/kv_project.comp): y = [W_k; W_v] LN(x) ([n, 2C]: u | w), then keys = the leaky average of
 // u (state carried in states[0, C)) normalised per head, into key cache rows pos0 + r, and values
@@ -65,11 +64,11 @@ Status record_layernorm(Recording& rec, Context& ctx, const BufferSlice& in, uin
 struct KvProject {
   const GpuMatrix* w = nullptr;  // 2C rows, one part
   RowView x;
-  const GpuNorm* ln = nullptr;   // pre-LN: LayerNorm x on the fly
+  const GpuNorm* ln = nullptr;  // pre-LN: LayerNorm x on the fly
   float ln_eps = 0, eps = 0;
   uint32_t n = 1, head_dim = 0;
   BufferSlice y, step, states, decay, key_cache, mix, vscale, value_cache;
-  BufferSlice counters;  // kv_project_counter_bytes(), zero-filled once (left at zero)
+  BufferSlice counters;    // kv_project_counter_bytes(), zero-filled once (left at zero)
   bool allow_coop = true;  // prompt chunks may take the cooperative-matrix product (record_matmul)
 };
 VkDeviceSize kv_project_counter_bytes(uint32_t heads);

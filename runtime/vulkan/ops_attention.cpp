@@ -40,7 +40,8 @@ Result<AttentionScratch> make_attention_scratch(Context& ctx, BlockAllocator& al
     }
     return alloc.allocate(bytes, what);
   };
-  TESSERA_ASSIGN_OR_RETURN(a.cand, alias_or_allocate(a.partial, rows * std::max(s.max_keys, 1u) * 4, "entmax candidates"));
+  TESSERA_ASSIGN_OR_RETURN(a.cand,
+                           alias_or_allocate(a.partial, rows * std::max(s.max_keys, 1u) * 4, "entmax candidates"));
   // Apply partial sums: one float per group of 8 * score_chunk keys (2 per segment).
   TESSERA_ASSIGN_OR_RETURN(a.ent_partial, alias_or_allocate(a.stats, rows * segs * 2 * 4, "entmax apply sums"));
   TESSERA_ASSIGN_OR_RETURN(a.seg_count, alloc.allocate(rows * segs * 4, "entmax segment counts"));
@@ -115,8 +116,8 @@ struct ValuesPush {
 };
 TESSERA_VK_PUSH_CONTRACT(attn_values, ValuesPush);
 struct SoftmaxPartialPush {
-  uint32_t d, H, q_stride, flags, k_base, k_head_stride, k_key_stride, v_base, v_head_stride, v_key_stride,
-      mask_offset, nkeys_fixed, row_base, nchunks;
+  uint32_t d, H, q_stride, flags, k_base, k_head_stride, k_key_stride, v_base, v_head_stride, v_key_stride, mask_offset,
+      nkeys_fixed, row_base, nchunks;
 };
 TESSERA_VK_PUSH_CONTRACT(attn_softmax_partial, SoftmaxPartialPush);
 struct CombinePush {
@@ -139,54 +140,59 @@ struct PassMarks {
 // Exact entmax for r = 1, 2, 3 (shaders/attn_entmax_*.comp): filter (many workgroups per head) ->
 // threshold (one workgroup per head: Newton steps with a support certificate, no sort) -> apply
 // (many workgroups per head).
-Status record_entmax_split(Recording& rec, Context& ctx, const AttentionCall& c, const AttentionScratch& s,
-                           uint32_t wg, uint32_t row_base, uint32_t rows, uint32_t r, PassMarks& marks) {
+Status record_entmax_split(Recording& rec, Context& ctx, const AttentionCall& c, const AttentionScratch& s, uint32_t wg,
+                           uint32_t row_base, uint32_t rows, uint32_t r, PassMarks& marks) {
   const auto& sh = s.shape;
   const float am1 = float(1.0 / r);
   const uint32_t nseg = std::max(sh.nsegs(), 1u);
-  FilterPush fp{c.heads, c.mask_offset, c.nkeys_fixed, row_base, sh.max_keys, sh.nchunks(), sh.score_chunk, nseg,
-                am1};
+  FilterPush fp{c.heads, c.mask_offset, c.nkeys_fixed, row_base, sh.max_keys, sh.nchunks(), sh.score_chunk, nseg, am1};
   TESSERA_RETURN_IF_ERROR(rec.dispatch<KernelId::kAttnEntmaxFilter>({wg, 16},
-                                       {c.step, s.scores, s.chunk_max, c.head_scale, s.cand, s.seg_count, s.ent_state},
-                                       fp, {nseg, c.heads, rows}));
+                                                                    {c.step, s.scores, s.chunk_max, c.head_scale,
+                                                                     s.cand, s.seg_count, s.ent_state},
+                                                                    fp, {nseg, c.heads, rows}));
   marks.done();
   const uint32_t twg = threshold_workgroup(ctx, wg);
-  ThresholdPush tp{r, c.heads, c.mask_offset, c.nkeys_fixed, row_base, sh.max_keys, nseg, sh.seg_keys(),
-                   c.entmax_shared_limit};
-  TESSERA_RETURN_IF_ERROR(rec.dispatch<KernelId::kAttnEntmaxThreshold>({twg, threshold_capacity(ctx, twg), kEntmaxMaxSegments},
-                                       {c.step, s.cand, s.seg_count, s.ent_state, s.norm}, tp, {c.heads, rows, 1}));
+  ThresholdPush tp{r,           c.heads, c.mask_offset, c.nkeys_fixed,        row_base,
+                   sh.max_keys, nseg,    sh.seg_keys(), c.entmax_shared_limit};
+  TESSERA_RETURN_IF_ERROR(
+      rec.dispatch<KernelId::kAttnEntmaxThreshold>({twg, threshold_capacity(ctx, twg), kEntmaxMaxSegments},
+                                                   {c.step, s.cand, s.seg_count, s.ent_state, s.norm}, tp,
+                                                   {c.heads, rows, 1}));
   marks.done();
   // Apply groups of 8 * WG keys (8 per thread, loaded together); their partial sums use ent_partial.
   constexpr uint32_t kApplyKeysPerThread = 8;
   const uint32_t per_group = wg * kApplyKeysPerThread,
                  ngroups = (std::max(sh.max_keys, 1u) + per_group - 1) / per_group;
   ApplyPush ap{r, c.heads, c.mask_offset, c.nkeys_fixed, row_base, sh.max_keys, per_group, ngroups, am1};
-  return rec.dispatch<KernelId::kAttnEntmaxApply>({wg, kApplyKeysPerThread}, {c.step, s.scores, c.head_scale, s.ent_state, s.ent_partial, s.norm},
-                      ap, {ngroups, c.heads, rows});
+  return rec.dispatch<KernelId::kAttnEntmaxApply>({wg, kApplyKeysPerThread},
+                                                  {c.step, s.scores, c.head_scale, s.ent_state, s.ent_partial, s.norm},
+                                                  ap, {ngroups, c.heads, rows});
 }
 
-Status record_transform(Recording& rec, Context& ctx, const AttentionCall& c, const AttentionScratch& s,
-                        uint32_t wg, uint32_t row_base, uint32_t rows, PassMarks& marks) {
+Status record_transform(Recording& rec, Context& ctx, const AttentionCall& c, const AttentionScratch& s, uint32_t wg,
+                        uint32_t row_base, uint32_t rows, PassMarks& marks) {
   const auto& sh = s.shape;
   const TransformPush t{c.heads, c.mask_offset, c.nkeys_fixed, row_base, sh.max_keys, sh.nchunks(), sh.score_chunk};
-  const TopKPush top{c.heads,     c.mask_offset,   c.nkeys_fixed, row_base, sh.max_keys, sh.nchunks(),
-                     sh.score_chunk, uint32_t(c.method.top_k)};
+  const TopKPush top{c.heads,     c.mask_offset, c.nkeys_fixed,  row_base,
+                     sh.max_keys, sh.nchunks(),  sh.score_chunk, uint32_t(c.method.top_k)};
   const Groups g{c.heads, rows, 1};
   switch (c.method.kind) {
     case AttentionKind::kSoftmax:
       return internal_error("vulkan: softmax attention runs fused (attn_softmax_partial, attn_softmax_combine)");
     case AttentionKind::kReluMax:
-      return rec.dispatch<KernelId::kAttnRelumax>(
-          {wg}, {c.step, s.scores, s.chunk_max, c.head_scale, c.relu_params, s.norm}, t, g);
+      return rec.dispatch<KernelId::kAttnRelumax>({wg},
+                                                  {c.step, s.scores, s.chunk_max, c.head_scale, c.relu_params, s.norm},
+                                                  t, g);
     case AttentionKind::kNormRelu:
-      return rec.dispatch<KernelId::kAttnNormRelu>(
-          {wg}, {c.step, s.scores, s.chunk_max, c.head_scale, c.relu_params, s.norm}, t, g);
+      return rec.dispatch<KernelId::kAttnNormRelu>({wg},
+                                                   {c.step, s.scores, s.chunk_max, c.head_scale, c.relu_params, s.norm},
+                                                   t, g);
     case AttentionKind::kTopKSoftmax:
-      return rec.dispatch<KernelId::kAttnTopkSoftmax>({wg}, {c.step, s.scores, s.chunk_max, c.head_scale, s.norm},
-                                                       top, g);
+      return rec.dispatch<KernelId::kAttnTopkSoftmax>({wg}, {c.step, s.scores, s.chunk_max, c.head_scale, s.norm}, top,
+                                                      g);
     case AttentionKind::kTopKUniform:
-      return rec.dispatch<KernelId::kAttnTopkUniform>({wg}, {c.step, s.scores, s.chunk_max, c.head_scale, s.norm},
-                                                       top, g);
+      return rec.dispatch<KernelId::kAttnTopkUniform>({wg}, {c.step, s.scores, s.chunk_max, c.head_scale, s.norm}, top,
+                                                      g);
     default: {
       double alpha = c.method.entmax_alpha();
       uint32_t r = c.method.kind == AttentionKind::kSparsemax  ? 1
@@ -196,8 +202,8 @@ Status record_transform(Recording& rec, Context& ctx, const AttentionCall& c, co
       if (r != 0 && !sh.split_entmax)
         return internal_error("vulkan: attention scratch built without the split entmax buffers");
       if (r != 0) return record_entmax_split(rec, ctx, c, s, wg, row_base, rows, r, marks);
-      EntmaxPush p{c.heads, c.mask_offset, c.nkeys_fixed, row_base, sh.max_keys, sh.nchunks(), sh.score_chunk,
-                   float(alpha - 1.0)};
+      EntmaxPush p{c.heads,     c.mask_offset, c.nkeys_fixed,  row_base,
+                   sh.max_keys, sh.nchunks(),  sh.score_chunk, float(alpha - 1.0)};
       return rec.dispatch<KernelId::kAttnEntmax>({wg}, {c.step, s.scores, s.chunk_max, c.head_scale, s.norm}, p, g);
     }
   }
@@ -218,39 +224,40 @@ Status record_attention(Recording& rec, Context& ctx, const AttentionCall& c, co
     uint32_t rows = std::min(sh.rows_per_pass, c.rows - row_base);
     if (c.method.kind == AttentionKind::kSoftmax) {
       // Flash-decoding: scores, chunk softmax and partial values in one pass, then a rescaling merge.
-      SoftmaxPartialPush pp{c.head_dim,      c.heads,         c.q_stride,      c.q_from_cache ? 1u : 0u,
-                            c.k_base,        c.k_head_stride, c.k_key_stride,  c.v_base,
-                            c.v_head_stride, c.v_key_stride,  c.mask_offset,   c.nkeys_fixed,
+      SoftmaxPartialPush pp{c.head_dim,      c.heads,         c.q_stride,     c.q_from_cache ? 1u : 0u,
+                            c.k_base,        c.k_head_stride, c.k_key_stride, c.v_base,
+                            c.v_head_stride, c.v_key_stride,  c.mask_offset,  c.nkeys_fixed,
                             row_base,        sh.nchunks()};
-      TESSERA_RETURN_IF_ERROR(rec.dispatch<KernelId::kAttnSoftmaxPartial>({wg, cosine_head_spec(c, wg)},
-                                           {c.step, c.q, c.keys, c.values, c.head_scale, s.partial, s.stats}, pp,
-                                           {sh.nchunks(), c.heads, rows}));
+      TESSERA_RETURN_IF_ERROR(
+          rec.dispatch<KernelId::kAttnSoftmaxPartial>({wg, cosine_head_spec(c, wg)},
+                                                      {c.step, c.q, c.keys, c.values, c.head_scale, s.partial, s.stats},
+                                                      pp, {sh.nchunks(), c.heads, rows}));
       marks.done();
-      CombinePush cp{c.head_dim, c.heads,         c.out_stride,  c.mask_offset,          c.nkeys_fixed,
-                     row_base,   sh.score_chunk,  sh.nchunks(),  c.accumulate ? 1u : 0u, c.scale};
-      TESSERA_RETURN_IF_ERROR(rec.dispatch<KernelId::kAttnSoftmaxCombine>({wg},
-                                           {c.step, s.partial, s.stats, c.head_scale, c.out_scale, c.out}, cp,
-                                           {c.heads, rows, 1}));
+      CombinePush cp{c.head_dim, c.heads,        c.out_stride, c.mask_offset,          c.nkeys_fixed,
+                     row_base,   sh.score_chunk, sh.nchunks(), c.accumulate ? 1u : 0u, c.scale};
+      TESSERA_RETURN_IF_ERROR(rec.dispatch<KernelId::kAttnSoftmaxCombine>(
+          {wg}, {c.step, s.partial, s.stats, c.head_scale, c.out_scale, c.out}, cp, {c.heads, rows, 1}));
       marks.done();
       continue;
     }
-    ScoresPush sp{c.head_dim, c.heads,      c.q_stride,    c.q_from_cache ? 1u : 0u, c.k_base,
-                  c.k_head_stride, c.k_key_stride, c.mask_offset, c.nkeys_fixed,  row_base,
-                  sh.max_keys, sh.nchunks()};
-    TESSERA_RETURN_IF_ERROR(rec.dispatch<KernelId::kAttnScores>({wg, cosine_head_spec(c, wg)}, {c.step, c.q, c.keys, s.scores, s.chunk_max}, sp,
-                                         {sh.nchunks(), c.heads, rows}));
+    ScoresPush sp{c.head_dim,    c.heads,         c.q_stride,     c.q_from_cache ? 1u : 0u,
+                  c.k_base,      c.k_head_stride, c.k_key_stride, c.mask_offset,
+                  c.nkeys_fixed, row_base,        sh.max_keys,    sh.nchunks()};
+    TESSERA_RETURN_IF_ERROR(rec.dispatch<KernelId::kAttnScores>({wg, cosine_head_spec(c, wg)},
+                                                                {c.step, c.q, c.keys, s.scores, s.chunk_max}, sp,
+                                                                {sh.nchunks(), c.heads, rows}));
     marks.done();
     TESSERA_RETURN_IF_ERROR(record_transform(rec, ctx, c, s, wg, row_base, rows, marks));
     marks.done();
-    ValuesPush vp{c.head_dim,    c.heads,       c.v_base,   c.v_head_stride, c.v_key_stride, c.mask_offset,
-                  c.nkeys_fixed, row_base,      sh.max_keys, sh.value_chunk, sh.nvchunks()};
+    ValuesPush vp{c.head_dim,    c.heads,  c.v_base,    c.v_head_stride, c.v_key_stride, c.mask_offset,
+                  c.nkeys_fixed, row_base, sh.max_keys, sh.value_chunk,  sh.nvchunks()};
     TESSERA_RETURN_IF_ERROR(rec.dispatch<KernelId::kAttnValues>({wg}, {c.step, s.scores, c.values, s.partial}, vp,
-                                         {sh.nvchunks(), c.heads, rows}));
+                                                                {sh.nvchunks(), c.heads, rows}));
     marks.done();
-    CombinePush cp{c.head_dim,  c.heads,        c.out_stride,   c.mask_offset, c.nkeys_fixed,
-                   row_base,    sh.value_chunk, sh.nvchunks(), c.accumulate ? 1u : 0u, c.scale};
-    TESSERA_RETURN_IF_ERROR(
-        rec.dispatch<KernelId::kAttnCombine>({wg}, {c.step, s.partial, s.norm, c.out_scale, c.out}, cp, {c.heads, rows, 1}));
+    CombinePush cp{c.head_dim, c.heads,        c.out_stride,  c.mask_offset,          c.nkeys_fixed,
+                   row_base,   sh.value_chunk, sh.nvchunks(), c.accumulate ? 1u : 0u, c.scale};
+    TESSERA_RETURN_IF_ERROR(rec.dispatch<KernelId::kAttnCombine>({wg}, {c.step, s.partial, s.norm, c.out_scale, c.out},
+                                                                 cp, {c.heads, rows, 1}));
     marks.done();
   }
   return Status::ok_status();

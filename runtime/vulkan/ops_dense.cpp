@@ -47,11 +47,11 @@ Status record_embed(Recording& rec, Context& ctx, const GpuMatrix& table, const 
   uint32_t wg = ctx.workgroup_size();
   const auto& p = table.parts[0];
   return rec.dispatch<KernelId::kEmbed>({wg, uint32_t(table.wtype)}, {tokens, p.weight, p.scale, out}, push,
-                      {div_up(uint32_t(table.cols) / 4, wg), n, 1});
+                                        {div_up(uint32_t(table.cols) / 4, wg), n, 1});
 }
 
-Status record_matvec(Recording& rec, Context& ctx, const GpuMatrix& w, const RowView& x, const RowView& y,
-                     uint32_t n, bool accumulate, float out_scale, const GpuNorm* ln, float ln_eps) {
+Status record_matvec(Recording& rec, Context& ctx, const GpuMatrix& w, const RowView& x, const RowView& y, uint32_t n,
+                     bool accumulate, float out_scale, const GpuNorm* ln, float ln_eps) {
   if (n >= kMatmulMinRows) return record_matmul(rec, ctx, w, x, y, n, accumulate, out_scale, ln, ln_eps);
   const uint32_t wg = matvec_workgroup(ctx, n);
   const uint32_t rows_per_group = ctx.rows_per_workgroup(wg);
@@ -62,20 +62,27 @@ Status record_matvec(Recording& rec, Context& ctx, const GpuMatrix& w, const Row
   const uint32_t elem_bytes = w.wtype == WeightType::kF32 ? 4 : w.wtype == WeightType::kF16 ? 2 : 1;
   const uint32_t vec16 = (K * elem_bytes) % 16 == 0 ? 1 : 0;
   for (const auto& p : w.parts) {
-    ProductPush push{uint32_t(p.rows), n, x.stride, x.offset, y.stride, y.offset + uint32_t(p.row0),
-           (w.has_bias ? 1u : 0u) | (accumulate ? 2u : 0u) | (ln ? 4u | (ln->flags << 3) : 0u), out_scale, ln_eps};
+    ProductPush push{uint32_t(p.rows),
+                     n,
+                     x.stride,
+                     x.offset,
+                     y.stride,
+                     y.offset + uint32_t(p.row0),
+                     (w.has_bias ? 1u : 0u) | (accumulate ? 2u : 0u) | (ln ? 4u | (ln->flags << 3) : 0u),
+                     out_scale,
+                     ln_eps};
     const BufferSlice& lw = ln ? ln->weight : ctx.dummy();
     const BufferSlice& lb = ln ? ln->bias : ctx.dummy();
-    TESSERA_RETURN_IF_ERROR(rec.dispatch<KernelId::kMatvec>({wg, uint32_t(w.wtype), K, vec16},
-                                         {x.buf, p.weight, p.scale, p.bias, y.buf, lw, lb}, push,
-                                         {div_up(uint32_t(p.rows), rows_per_group), div_up(n, kRowTile), 1}));
+    TESSERA_RETURN_IF_ERROR(
+        rec.dispatch<KernelId::kMatvec>({wg, uint32_t(w.wtype), K, vec16},
+                                        {x.buf, p.weight, p.scale, p.bias, y.buf, lw, lb}, push,
+                                        {div_up(uint32_t(p.rows), rows_per_group), div_up(n, kRowTile), 1}));
   }
   return Status::ok_status();
 }
 
-Status record_layernorm(Recording& rec, Context& ctx, const BufferSlice& in, uint32_t in_row0,
-                        const BufferSlice& out, uint32_t out_row0, uint32_t n, uint32_t channels,
-                        const GpuNorm& norm, float eps) {
+Status record_layernorm(Recording& rec, Context& ctx, const BufferSlice& in, uint32_t in_row0, const BufferSlice& out,
+                        uint32_t out_row0, uint32_t n, uint32_t channels, const GpuNorm& norm, float eps) {
   LayerNormPush push{channels, in_row0, out_row0, norm.flags, eps};
   return rec.dispatch<KernelId::kLayernorm>({ctx.workgroup_size()}, {in, norm.weight, norm.bias, out}, push, {n, 1, 1});
 }
@@ -93,8 +100,9 @@ Status record_kv_project(Recording& rec, Context& ctx, const KvProject& p) {
   const uint32_t wg = std::max(matvec_workgroup(ctx, p.n), std::bit_ceil(d));
   const uint32_t elem_bytes = w.wtype == WeightType::kF32 ? 4 : w.wtype == WeightType::kF16 ? 2 : 1;
   const uint32_t vec16 = (K * elem_bytes) % 16 == 0 ? 1 : 0;
-  KvProjectPush push{M, p.n, p.x.stride, p.x.offset, (w.has_bias ? 1u : 0u) | (p.ln ? 4u | (p.ln->flags << 3) : 0u), p.ln_eps, d,
-         p.eps};
+  KvProjectPush push{
+      M,        p.n, p.x.stride, p.x.offset, (w.has_bias ? 1u : 0u) | (p.ln ? 4u | (p.ln->flags << 3) : 0u),
+      p.ln_eps, d,   p.eps};
   const auto& part = w.parts[0];
   const BufferSlice& lw = p.ln ? p.ln->weight : ctx.dummy();
   const BufferSlice& lb = p.ln ? p.ln->bias : ctx.dummy();
@@ -106,14 +114,15 @@ Status record_kv_project(Recording& rec, Context& ctx, const KvProject& p) {
     rec.barrier();
     push.flags |= 32u;
     return rec.dispatch<KernelId::kKvProject>({wg, uint32_t(w.wtype), K, vec16},
-                        {p.x.buf, part.weight, part.scale, part.bias, p.y, lw, lb, p.step, p.states, p.decay,
-                         p.key_cache, p.mix, p.vscale, p.value_cache, p.counters},
-                        push, {M / d, 1, 1});  // one workgroup per head group
+                                              {p.x.buf, part.weight, part.scale, part.bias, p.y, lw, lb, p.step,
+                                               p.states, p.decay, p.key_cache, p.mix, p.vscale, p.value_cache,
+                                               p.counters},
+                                              push, {M / d, 1, 1});  // one workgroup per head group
   }
   return rec.dispatch<KernelId::kKvProject>({wg, uint32_t(w.wtype), K, vec16},
-                      {p.x.buf, part.weight, part.scale, part.bias, p.y, lw, lb, p.step, p.states, p.decay,
-                       p.key_cache, p.mix, p.vscale, p.value_cache, p.counters},
-                      push, {div_up(M, ctx.rows_per_workgroup(wg)), div_up(p.n, kRowTile), 1});
+                                            {p.x.buf, part.weight, part.scale, part.bias, p.y, lw, lb, p.step, p.states,
+                                             p.decay, p.key_cache, p.mix, p.vscale, p.value_cache, p.counters},
+                                            push, {div_up(M, ctx.rows_per_workgroup(wg)), div_up(p.n, kRowTile), 1});
 }
 
 Status record_argmax(Recording& rec, Context& ctx, const BufferSlice& logits, uint32_t vocab, uint32_t row,

@@ -31,8 +31,7 @@ bool coop_usable(const Context& ctx, WeightType wtype) {
 
 MatmulTile matmul_tile(const Context& ctx) {
   const KernelLimits& limits = ctx.limits();
-  return matmul_tile_for(limits.max_workgroup_invocations, limits.max_workgroup_invocations,
-                         limits.max_shared_bytes);
+  return matmul_tile_for(limits.max_workgroup_invocations, limits.max_workgroup_invocations, limits.max_shared_bytes);
 }
 
 MatmulTile matmul_tile_for(uint32_t max_invocations, uint32_t max_size_x, uint32_t max_shared_bytes) {
@@ -59,18 +58,27 @@ Status record_matmul(Recording& rec, Context& ctx, const GpuMatrix& w, const Row
   const bool coop = allow_coop && coop_usable(ctx, w.wtype);
   const MatmulTile tile = tile_override ? *tile_override : matmul_tile(ctx);
   for (const auto& p : w.parts) {
-    ProductPush push{uint32_t(p.rows), n, x.stride, x.offset, y.stride, y.offset + uint32_t(p.row0),
-           (w.has_bias ? 1u : 0u) | (accumulate ? 2u : 0u) | (ln ? 4u | (ln->flags << 3) : 0u), out_scale, ln_eps};
+    ProductPush push{uint32_t(p.rows),
+                     n,
+                     x.stride,
+                     x.offset,
+                     y.stride,
+                     y.offset + uint32_t(p.row0),
+                     (w.has_bias ? 1u : 0u) | (accumulate ? 2u : 0u) | (ln ? 4u | (ln->flags << 3) : 0u),
+                     out_scale,
+                     ln_eps};
     const BufferSlice& lw = ln ? ln->weight : ctx.dummy();
     const BufferSlice& lb = ln ? ln->bias : ctx.dummy();
     if (coop) {
-      TESSERA_RETURN_IF_ERROR(rec.dispatch<KernelId::kMatmulCoopmatNv>({kCoopSubgroups * 32, uint32_t(w.wtype), K},
-                                           {x.buf, p.weight, p.scale, p.bias, y.buf, lw, lb}, push,
-                                           {div_up(uint32_t(p.rows), kCoopCols), div_up(n, kCoopRows), 1}));
+      TESSERA_RETURN_IF_ERROR(
+          rec.dispatch<KernelId::kMatmulCoopmatNv>({kCoopSubgroups * 32, uint32_t(w.wtype), K},
+                                                   {x.buf, p.weight, p.scale, p.bias, y.buf, lw, lb}, push,
+                                                   {div_up(uint32_t(p.rows), kCoopCols), div_up(n, kCoopRows), 1}));
     } else {
-      TESSERA_RETURN_IF_ERROR(rec.dispatch<KernelId::kMatmul>({tile.workgroup, uint32_t(w.wtype), K, tile.rows_per_thread},
-                                           {x.buf, p.weight, p.scale, p.bias, y.buf, lw, lb}, push,
-                                           {div_up(uint32_t(p.rows), tile.cols()), div_up(n, tile.rows()), 1}));
+      TESSERA_RETURN_IF_ERROR(
+          rec.dispatch<KernelId::kMatmul>({tile.workgroup, uint32_t(w.wtype), K, tile.rows_per_thread},
+                                          {x.buf, p.weight, p.scale, p.bias, y.buf, lw, lb}, push,
+                                          {div_up(uint32_t(p.rows), tile.cols()), div_up(n, tile.rows()), 1}));
     }
   }
   return Status::ok_status();

@@ -46,14 +46,15 @@ Status record_pmem(Recording& rec, Context& ctx, const PmemCall& c, const PmemSl
   const uint32_t bytes = m.wtype == WeightType::kF32 ? 4 : m.wtype == WeightType::kF16 ? 2 : 1;
   if ((c.head_dim * bytes) % 16 != 0 || c.slots == 0)
     return internal_error("vulkan: pmem slots must be whole 16-byte units per slot");
-  PmemPush pp{c.channels, c.heads, c.slots, nchunks, c.slot_base, c.rows,
-       (c.accumulate ? 1u : 0u) | (c.update_state ? 2u : 0u), c.eps, c.scale};
+  PmemPush pp{
+      c.channels, c.heads, c.slots, nchunks, c.slot_base, c.rows, (c.accumulate ? 1u : 0u) | (c.update_state ? 2u : 0u),
+      c.eps,      c.scale};
   const BufferSlice& ks = m.key_scale.valid() ? m.key_scale : ctx.dummy();
   const BufferSlice& vs = m.value_scale.valid() ? m.value_scale : ctx.dummy();
   return rec.dispatch<KernelId::kPmemSoftmax>({wg, uint32_t(m.wtype), c.head_dim},
-                      {c.u, c.state, c.decay, c.qscale, m.keys, ks, m.values, vs, s.partial, s.stats, c.vscale, c.out,
-                       s.counters},
-                      pp, {nchunks, c.heads, c.rows});
+                                              {c.u, c.state, c.decay, c.qscale, m.keys, ks, m.values, vs, s.partial,
+                                               s.stats, c.vscale, c.out, s.counters},
+                                              pp, {nchunks, c.heads, c.rows});
 }
 
 }  // namespace tessera::vk

@@ -73,8 +73,7 @@ class ComputePipeline {
  public:
   // spec[i] is specialization constant id i (uint32).
   static Result<std::unique_ptr<ComputePipeline>> create(const Device& device, const PipelineLayout& layout,
-                                                         const PipelineCache& cache,
-                                                         std::span<const uint32_t> spirv,
+                                                         const PipelineCache& cache, std::span<const uint32_t> spirv,
                                                          std::span<const uint32_t> spec, const std::string& name);
   ~ComputePipeline();
   ComputePipeline(const ComputePipeline&) = delete;
@@ -89,8 +88,7 @@ class ComputePipeline {
 
 class DescriptorPool {
  public:
-  static Result<std::unique_ptr<DescriptorPool>> create(const Device& device, uint32_t max_sets,
-                                                        uint32_t max_buffers);
+  static Result<std::unique_ptr<DescriptorPool>> create(const Device& device, uint32_t max_sets, uint32_t max_buffers);
   ~DescriptorPool();
   DescriptorPool(const DescriptorPool&) = delete;
   DescriptorPool& operator=(const DescriptorPool&) = delete;

@@ -24,8 +24,7 @@ Result<std::unique_ptr<Recording>> Recording::create(Context& context, uint32_t 
 
 Status Recording::begin() {
   TESSERA_RETURN_IF_ERROR(cb_->begin(false));
-  if (queries_)
-    vkCmdResetQueryPool(cb_->handle(), queries_->handle(), 0, query_count_ + (profile_ ? kMaxProfiled : 0));
+  if (queries_) vkCmdResetQueryPool(cb_->handle(), queries_->handle(), 0, query_count_ + (profile_ ? kMaxProfiled : 0));
   labels_.clear();
   return Status::ok_status();
 }
@@ -40,8 +39,8 @@ Status Recording::dispatch_raw(KernelId id, std::vector<uint32_t> spec, std::spa
   VkDescriptorSet set = VK_NULL_HANDLE;
   VkResult r = pools_.empty() ? VK_ERROR_OUT_OF_POOL_MEMORY : pools_.back()->allocate(k->set_layout->handle(), &set);
   if (r == VK_ERROR_OUT_OF_POOL_MEMORY || r == VK_ERROR_FRAGMENTED_POOL) {
-    TESSERA_ASSIGN_OR_RETURN(auto pool,
-                             DescriptorPool::create(context_.device(), kSetsPerPool, kSetsPerPool * kMaxKernelBindings));
+    TESSERA_ASSIGN_OR_RETURN(auto pool, DescriptorPool::create(context_.device(), kSetsPerPool,
+                                                               kSetsPerPool * kMaxKernelBindings));
     pools_.push_back(std::move(pool));
     r = pools_.back()->allocate(k->set_layout->handle(), &set);
   }
@@ -50,8 +49,8 @@ Status Recording::dispatch_raw(KernelId id, std::vector<uint32_t> spec, std::spa
   VkWriteDescriptorSet writes[kMaxKernelBindings];
   uint32_t i = 0;
   for (const BufferSlice& b : buffers) {
-    if (!b.valid()) return internal_error("vulkan: kernel '" + kernel + "' got an unset buffer at binding " +
-                                          std::to_string(i));
+    if (!b.valid())
+      return internal_error("vulkan: kernel '" + kernel + "' got an unset buffer at binding " + std::to_string(i));
     infos[i] = {b.buffer, b.offset, b.size};
     writes[i] = {VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET};
     writes[i].dstSet = set;

@@ -23,16 +23,16 @@ enum class LogitsMode { kNone, kLast, kAll, kGreedy };
 struct SequenceState {
   uint32_t capacity = 0;
   BlockAllocator device, upload, readback;
-  BufferSlice step, tokens;          // host-visible: {pos0, n}, n token ids
-  BufferSlice x, h, u, o;            // [rows, C] scratch
-  BufferSlice uw;                    // [rows, 2C]: key | value projections of the context memory
-  BufferSlice states;                // per layer [ctx leaky state, pmem leaky state, w_{pos0-1}], C each
+  BufferSlice step, tokens;                         // host-visible: {pos0, n}, n token ids
+  BufferSlice x, h, u, o;                           // [rows, C] scratch
+  BufferSlice uw;                                   // [rows, 2C]: key | value projections of the context memory
+  BufferSlice states;                               // per layer [ctx leaky state, pmem leaky state, w_{pos0-1}], C each
   std::vector<BufferSlice> key_cache, value_cache;  // per layer [capacity, C]
-  BufferSlice logits;                // [kMaxLogitRows, V]
-  BufferSlice logits_host;           // readback copy
-  BufferSlice greedy;                // host-visible: argmax of the last logits row
-  BufferSlice kv_counters;           // shaders/kv_project.comp completion counters (zeroed once)
-  BufferSlice argmax_scratch;        // per-workgroup maxima + completion counter (zeroed once)
+  BufferSlice logits;                               // [kMaxLogitRows, V]
+  BufferSlice logits_host;                          // readback copy
+  BufferSlice greedy;                               // host-visible: argmax of the last logits row
+  BufferSlice kv_counters;                          // shaders/kv_project.comp completion counters (zeroed once)
+  BufferSlice argmax_scratch;                       // per-workgroup maxima + completion counter (zeroed once)
   AttentionScratch ctx_scratch;
   PmemScratch pmem_scratch;
 

@@ -10,7 +10,9 @@ std::vector<GlslFeatureStatus> glsl_feature_status(const DeviceShaderFeatures& d
   return out;
 }
 
-bool variant_selectable(bool built, bool glslc_accepts, bool device_has) { return built && glslc_accepts && device_has; }
+bool variant_selectable(bool built, bool glslc_accepts, bool device_has) {
+  return built && glslc_accepts && device_has;
+}
 
 KernelId pick_kernel_variant(KernelId portable, KernelId variant, const DeviceShaderFeatures& device) {
   const KernelContract& v = kernel_contract(variant);

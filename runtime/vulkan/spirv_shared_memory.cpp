@@ -11,17 +11,31 @@ namespace {
 
 // SPIR-V opcodes and enumerants (SPIR-V 1.0 specification, section 3).
 enum : uint32_t {
-  kOpTypeBool = 20, kOpTypeInt = 21, kOpTypeFloat = 22, kOpTypeVector = 23, kOpTypeMatrix = 24,
-  kOpTypeArray = 28, kOpTypeStruct = 30, kOpTypePointer = 32, kOpConstantTrue = 41, kOpConstantFalse = 42,
-  kOpConstant = 43, kOpSpecConstantTrue = 48, kOpSpecConstantFalse = 49, kOpSpecConstant = 50,
-  kOpSpecConstantOp = 52, kOpVariable = 59, kOpDecorate = 71,
-  kDecorationSpecId = 1, kStorageClassWorkgroup = 4,
+  kOpTypeBool = 20,
+  kOpTypeInt = 21,
+  kOpTypeFloat = 22,
+  kOpTypeVector = 23,
+  kOpTypeMatrix = 24,
+  kOpTypeArray = 28,
+  kOpTypeStruct = 30,
+  kOpTypePointer = 32,
+  kOpConstantTrue = 41,
+  kOpConstantFalse = 42,
+  kOpConstant = 43,
+  kOpSpecConstantTrue = 48,
+  kOpSpecConstantFalse = 49,
+  kOpSpecConstant = 50,
+  kOpSpecConstantOp = 52,
+  kOpVariable = 59,
+  kOpDecorate = 71,
+  kDecorationSpecId = 1,
+  kStorageClassWorkgroup = 4,
 };
 
 struct Module {
   std::unordered_map<uint32_t, std::vector<uint32_t>> defs;  // result id -> its whole instruction
-  std::unordered_map<uint32_t, uint32_t> spec_ids;            // result id -> SpecId
-  std::vector<uint32_t> workgroup_pointer_types;              // pointee type of each Workgroup variable
+  std::unordered_map<uint32_t, uint32_t> spec_ids;           // result id -> SpecId
+  std::vector<uint32_t> workgroup_pointer_types;             // pointee type of each Workgroup variable
 };
 
 // Result id position per opcode: types have it first, values second.
@@ -57,25 +71,63 @@ std::optional<uint64_t> evaluate(const Module& m, uint32_t id, std::span<const u
   auto need = [&](size_t n) { return a.size() == n; };
   const uint64_t mask = 0xffffffffu;
   switch (sub) {
-    case 128: if (need(2)) return (a[0] + a[1]) & mask; break;                    // OpIAdd
-    case 130: if (need(2)) return (a[0] - a[1]) & mask; break;                    // OpISub
-    case 132: if (need(2)) return (a[0] * a[1]) & mask; break;                    // OpIMul
-    case 134: if (need(2) && a[1] != 0) return a[0] / a[1]; break;               // OpUDiv
-    case 137: if (need(2) && a[1] != 0) return a[0] % a[1]; break;               // OpUMod
-    case 166: if (need(2)) return uint64_t(a[0] || a[1]); break;                  // OpLogicalOr
-    case 167: if (need(2)) return uint64_t(a[0] && a[1]); break;                  // OpLogicalAnd
-    case 168: if (need(1)) return uint64_t(!a[0]); break;                         // OpLogicalNot
-    case 169: if (need(3)) return a[0] ? a[1] : a[2]; break;                      // OpSelect
-    case 170: if (need(2)) return uint64_t(a[0] == a[1]); break;                  // OpIEqual
-    case 171: if (need(2)) return uint64_t(a[0] != a[1]); break;                  // OpINotEqual
-    case 172: if (need(2)) return uint64_t(a[0] > a[1]); break;                   // OpUGreaterThan
-    case 174: if (need(2)) return uint64_t(a[0] >= a[1]); break;                  // OpUGreaterThanEqual
-    case 176: if (need(2)) return uint64_t(a[0] < a[1]); break;                   // OpULessThan
-    case 178: if (need(2)) return uint64_t(a[0] <= a[1]); break;                  // OpULessThanEqual
-    case 194: if (need(2)) return (a[0] >> (a[1] & 31)) & mask; break;            // OpShiftRightLogical
-    case 196: if (need(2)) return (a[0] << (a[1] & 31)) & mask; break;            // OpShiftLeftLogical
-    case 197: if (need(2)) return a[0] | a[1]; break;                             // OpBitwiseOr
-    case 199: if (need(2)) return a[0] & a[1]; break;                             // OpBitwiseAnd
+    case 128:
+      if (need(2)) return (a[0] + a[1]) & mask;
+      break;  // OpIAdd
+    case 130:
+      if (need(2)) return (a[0] - a[1]) & mask;
+      break;  // OpISub
+    case 132:
+      if (need(2)) return (a[0] * a[1]) & mask;
+      break;  // OpIMul
+    case 134:
+      if (need(2) && a[1] != 0) return a[0] / a[1];
+      break;  // OpUDiv
+    case 137:
+      if (need(2) && a[1] != 0) return a[0] % a[1];
+      break;  // OpUMod
+    case 166:
+      if (need(2)) return uint64_t(a[0] || a[1]);
+      break;  // OpLogicalOr
+    case 167:
+      if (need(2)) return uint64_t(a[0] && a[1]);
+      break;  // OpLogicalAnd
+    case 168:
+      if (need(1)) return uint64_t(!a[0]);
+      break;  // OpLogicalNot
+    case 169:
+      if (need(3)) return a[0] ? a[1] : a[2];
+      break;  // OpSelect
+    case 170:
+      if (need(2)) return uint64_t(a[0] == a[1]);
+      break;  // OpIEqual
+    case 171:
+      if (need(2)) return uint64_t(a[0] != a[1]);
+      break;  // OpINotEqual
+    case 172:
+      if (need(2)) return uint64_t(a[0] > a[1]);
+      break;  // OpUGreaterThan
+    case 174:
+      if (need(2)) return uint64_t(a[0] >= a[1]);
+      break;  // OpUGreaterThanEqual
+    case 176:
+      if (need(2)) return uint64_t(a[0] < a[1]);
+      break;  // OpULessThan
+    case 178:
+      if (need(2)) return uint64_t(a[0] <= a[1]);
+      break;  // OpULessThanEqual
+    case 194:
+      if (need(2)) return (a[0] >> (a[1] & 31)) & mask;
+      break;  // OpShiftRightLogical
+    case 196:
+      if (need(2)) return (a[0] << (a[1] & 31)) & mask;
+      break;  // OpShiftLeftLogical
+    case 197:
+      if (need(2)) return a[0] | a[1];
+      break;  // OpBitwiseOr
+    case 199:
+      if (need(2)) return a[0] & a[1];
+      break;  // OpBitwiseAnd
     default: break;
   }
   return std::nullopt;
@@ -128,7 +180,8 @@ Result<uint64_t> workgroup_memory_bytes(std::span<const uint32_t> spirv, std::sp
     if (op == kOpVariable && words >= 4 && in[3] == kStorageClassWorkgroup) workgroup_vars.push_back(in[1]);
     if (is_type(op) && words >= 2) m.defs[in[1]] = in;
     else if ((op == kOpConstant || op == kOpConstantTrue || op == kOpConstantFalse || op == kOpSpecConstant ||
-              op == kOpSpecConstantTrue || op == kOpSpecConstantFalse || op == kOpSpecConstantOp) && words >= 3)
+              op == kOpSpecConstantTrue || op == kOpSpecConstantFalse || op == kOpSpecConstantOp) &&
+             words >= 3)
       m.defs[in[2]] = in;
     i += words;
   }
@@ -138,7 +191,8 @@ Result<uint64_t> workgroup_memory_bytes(std::span<const uint32_t> spirv, std::sp
     if (p == m.defs.end() || (p->second[0] & 0xffffu) != kOpTypePointer || p->second.size() < 4)
       return internal_error("vulkan: a Workgroup variable without a pointer type");
     auto bytes = type_bytes(m, p->second[3], spec);
-    if (!bytes) return internal_error("vulkan: cannot size a Workgroup variable (type %" + std::to_string(p->second[3]) + ")");
+    if (!bytes)
+      return internal_error("vulkan: cannot size a Workgroup variable (type %" + std::to_string(p->second[3]) + ")");
     total += *bytes;
   }
   return total;

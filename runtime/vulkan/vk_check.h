@@ -13,8 +13,7 @@ const char* vk_result_name(VkResult r);
 
 inline Status vk_status(VkResult r, const std::string& what) {
   if (r == VK_SUCCESS) return Status::ok_status();
-  StatusCode code = (r == VK_ERROR_OUT_OF_DEVICE_MEMORY || r == VK_ERROR_OUT_OF_HOST_MEMORY)
-                        ? StatusCode::kOutOfRange
+  StatusCode code = (r == VK_ERROR_OUT_OF_DEVICE_MEMORY || r == VK_ERROR_OUT_OF_HOST_MEMORY) ? StatusCode::kOutOfRange
                     : (r == VK_ERROR_INITIALIZATION_FAILED || r == VK_ERROR_INCOMPATIBLE_DRIVER)
                         ? StatusCode::kUnavailable
                         : StatusCode::kInternal;

@@ -77,8 +77,8 @@ Status VulkanSequence::run(std::span<const int32_t> tokens, std::span<float> log
     last_ = rec;
     position_ += n;
     if (copy_logits && mode == LogitsMode::kAll)
-      TESSERA_RETURN_IF_ERROR(shared_->context->read(state_->logits_host,
-                                                     std::as_writable_bytes(logits.subspan(done * V, n * V))));
+      TESSERA_RETURN_IF_ERROR(
+          shared_->context->read(state_->logits_host, std::as_writable_bytes(logits.subspan(done * V, n * V))));
     else if (copy_logits && mode == LogitsMode::kLast)
       TESSERA_RETURN_IF_ERROR(
           shared_->context->read(state_->logits_host, std::as_writable_bytes(logits.subspan(0, V))));

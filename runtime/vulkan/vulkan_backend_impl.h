@@ -23,7 +23,10 @@ struct BackendShared {
   // The context's queue, command pool and block allocator are not thread-safe: the sessions of one
   // model take turns on them, so that sessions on different threads are safe (they do not overlap).
   std::mutex device_mutex;
-  ~BackendShared() { model.reset(); context.reset(); }
+  ~BackendShared() {
+    model.reset();
+    context.reset();
+  }
 };
 
 class VulkanSequence final : public BackendSequence {

@@ -25,11 +25,26 @@ namespace {
 
 // SPIR-V opcodes, decorations and storage classes used here (SPIR-V specification, section 3).
 enum : uint32_t {
-  kOpName = 5, kOpMemberName = 6, kOpEntryPoint = 15, kOpTypeInt = 21, kOpTypeFloat = 22, kOpTypeStruct = 30,
-  kOpTypePointer = 32, kOpSpecConstantTrue = 48, kOpSpecConstantFalse = 49, kOpSpecConstant = 50,
-  kOpVariable = 59, kOpDecorate = 71, kOpMemberDecorate = 72,
-  kDecorationSpecId = 1, kDecorationBinding = 33, kDecorationDescriptorSet = 34, kDecorationOffset = 35,
-  kStorageUniform = 2, kStoragePushConstant = 9, kStorageStorageBuffer = 12,
+  kOpName = 5,
+  kOpMemberName = 6,
+  kOpEntryPoint = 15,
+  kOpTypeInt = 21,
+  kOpTypeFloat = 22,
+  kOpTypeStruct = 30,
+  kOpTypePointer = 32,
+  kOpSpecConstantTrue = 48,
+  kOpSpecConstantFalse = 49,
+  kOpSpecConstant = 50,
+  kOpVariable = 59,
+  kOpDecorate = 71,
+  kOpMemberDecorate = 72,
+  kDecorationSpecId = 1,
+  kDecorationBinding = 33,
+  kDecorationDescriptorSet = 34,
+  kDecorationOffset = 35,
+  kStorageUniform = 2,
+  kStoragePushConstant = 9,
+  kStorageStorageBuffer = 12,
 };
 
 struct Member {
@@ -72,8 +87,8 @@ std::vector<uint32_t> read_words(const std::string& path) {
 
 Interface reflect(const std::string& path) {
   const std::vector<uint32_t> words = read_words(path);
-  std::map<uint32_t, std::vector<uint32_t>> types;                // result id -> instruction
-  std::map<uint32_t, std::string> names;                          // id -> OpName
+  std::map<uint32_t, std::vector<uint32_t>> types;  // result id -> instruction
+  std::map<uint32_t, std::string> names;            // id -> OpName
   std::map<std::pair<uint32_t, uint32_t>, std::string> member_names;
   std::map<std::pair<uint32_t, uint32_t>, uint32_t> member_offsets;
   std::map<uint32_t, uint32_t> binding, set, spec_id;
@@ -146,7 +161,10 @@ std::string enum_name(const std::string& kernel) {
   std::string s = "k";
   bool upper = true;
   for (char c : kernel) {
-    if (c == '_') { upper = true; continue; }
+    if (c == '_') {
+      upper = true;
+      continue;
+    }
     s += upper ? char(std::toupper(static_cast<unsigned char>(c))) : c;
     upper = false;
   }
@@ -177,7 +195,8 @@ Kernel parse_entry(const std::string& entry) {
   for (size_t i = 3; i < parts.size(); ++i) {
     const Interface f = reflect(parts[i]);
     for (uint32_t b : f.bindings)
-      if (!k.iface.bindings.count(b)) throw std::runtime_error(parts[i] + ": binding " + std::to_string(b) + " not declared");
+      if (!k.iface.bindings.count(b))
+        throw std::runtime_error(parts[i] + ": binding " + std::to_string(b) + " not declared");
     if (f.push_bytes != k.iface.push_bytes || f.push.size() != k.iface.push.size())
       throw std::runtime_error(parts[i] + ": push-constant block differs from the unoptimised compile");
     for (size_t m = 0; m < f.push.size(); ++m)
@@ -222,9 +241,8 @@ std::string header(const std::vector<Kernel>& kernels) {
   for (const Kernel& k : kernels) {
     const std::string e = enum_name(k.name);
     o << "    {\"" << k.name << "\", \"" << k.feature << "\", " << (k.built ? "true" : "false") << ", " << k.bindings
-      << ", " << k.iface.push_bytes << ", "
-      << (k.iface.push.empty() ? "{}" : "kernel_contract_detail::" + e + "Push") << ", "
-      << (k.iface.spec.empty() ? "{}" : "kernel_contract_detail::" + e + "Spec") << "},\n";
+      << ", " << k.iface.push_bytes << ", " << (k.iface.push.empty() ? "{}" : "kernel_contract_detail::" + e + "Push")
+      << ", " << (k.iface.spec.empty() ? "{}" : "kernel_contract_detail::" + e + "Spec") << "},\n";
     max_bindings = std::max(max_bindings, k.bindings);
     max_push = std::max(max_push, k.iface.push_bytes);
   }
@@ -246,9 +264,9 @@ std::string header(const std::vector<Kernel>& kernels) {
     o << " \\\n  static_assert(sizeof(T) == " << k.iface.push_bytes << ", #T \": push constants of " << k.name
       << " are " << k.iface.push_bytes << " bytes\")";
     for (const Member& m : k.iface.push)
-      o << "; \\\n  static_assert(offsetof(T, " << m.name << ") == " << m.offset << " && std::is_same_v<decltype(T::"
-        << m.name << "), " << m.type << ">, #T \"::" << m.name << ": " << k.name << " has " << m.type << " "
-        << m.name << " at offset " << m.offset << "\")";
+      o << "; \\\n  static_assert(offsetof(T, " << m.name << ") == " << m.offset
+        << " && std::is_same_v<decltype(T::" << m.name << "), " << m.type << ">, #T \"::" << m.name << ": " << k.name
+        << " has " << m.type << " " << m.name << " at offset " << m.offset << "\")";
     o << "\n";
   }
   o << "\n}  // namespace tessera::vk\n";

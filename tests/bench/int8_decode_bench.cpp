@@ -23,7 +23,7 @@ namespace {
 
 std::string g_model_dir = "/tmp/tessera-int8-bench";
 std::string g_shipped_dir = "examples/models";  // --shipped_dir: the repository's trained models
-const char* const kShipped[] = {"mqmtar-softmax", "mqmtar-biweight", "mqmtar-epanechnikov",
+const char* const kShipped[] = {"mqmtar-softmax", "mqmtar-biweight",  "mqmtar-epanechnikov",
                                 "mqmtar-relumax", "mqmtar-triweight", "fortunes-char"};
 
 struct Config {

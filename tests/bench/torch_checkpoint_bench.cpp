@@ -20,10 +20,14 @@ std::string synthetic_checkpoint() {
   std::vector<tessera::testing::FakeTensor> tensors;
   std::vector<std::pair<std::string, std::string>> entries;
   for (int i = 0; i < kTensors; ++i)
-    tensors.push_back({.name = "layer." + std::to_string(i) + ".weight", .key = std::to_string(i),
-                       .numel = kElements, .size = {512, 512}, .stride = {512, 1}});
+    tensors.push_back({.name = "layer." + std::to_string(i) + ".weight",
+                       .key = std::to_string(i),
+                       .numel = kElements,
+                       .size = {512, 512},
+                       .stride = {512, 1}});
   entries.emplace_back("ckpt/data.pkl", tessera::testing::state_dict_pickle(tensors));
-  for (int i = 0; i < kTensors; ++i) entries.emplace_back("ckpt/data/" + std::to_string(i), tessera::testing::f32_bytes(kElements));
+  for (int i = 0; i < kTensors; ++i)
+    entries.emplace_back("ckpt/data/" + std::to_string(i), tessera::testing::f32_bytes(kElements));
   return tessera::testing::make_zip(entries);
 }
 

@@ -7,12 +7,12 @@
 
 #include "tessera/tessera_c.h"
 
-#define CHECK(cond)                                                 \
-  do {                                                              \
-    if (!(cond)) {                                                  \
+#define CHECK(cond)                                                            \
+  do {                                                                         \
+    if (!(cond)) {                                                             \
       fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-      return 1;                                                     \
-    }                                                               \
+      return 1;                                                                \
+    }                                                                          \
   } while (0)
 
 static int read_file(const char* path, unsigned char** data, size_t* size) {

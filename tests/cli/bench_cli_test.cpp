@@ -18,8 +18,9 @@ using tessera::testing::run_cli_split;
 // The tiny preset (docs/cli.md): 2 layers, C = 128, 4 heads, N = 64 slots, vocab 512, tied embedding.
 int64_t tiny_parameters() {
   const int64_t L = 2, C = 128, H = 4, N = 64, V = 512, d = C / H;
-  const int64_t per_layer = 2 * C + 5 * C * C + 7 * H + 2 * H * N * d;  // 2 LayerNorm gains, 5 matrices, scalars, M_k/M_v
-  return V * C + L * per_layer + C;                                     // embedding, layers, final LayerNorm gain
+  const int64_t per_layer = 2 * C + 5 * C * C + 7 * H +
+                            2 * H * N * d;  // 2 LayerNorm gains, 5 matrices, scalars, M_k/M_v
+  return V * C + L * per_layer + C;         // embedding, layers, final LayerNorm gain
 }
 
 TEST(BenchCli, JsonHasOneRowPerBackendAndTestWithTheAskedRepetitions) {
@@ -52,8 +53,10 @@ TEST(BenchCli, JsonHasOneRowPerBackendAndTestWithTheAskedRepetitions) {
       EXPECT_EQ(row["n_gen"], 4);
     }
   }
-  const std::set<std::pair<std::string, std::string>> expected = {
-      {"cpu", "pp16"}, {"cpu", "tg4"}, {"cpu-int8", "pp16"}, {"cpu-int8", "tg4"}};
+  const std::set<std::pair<std::string, std::string>> expected = {{"cpu", "pp16"},
+                                                                  {"cpu", "tg4"},
+                                                                  {"cpu-int8", "pp16"},
+                                                                  {"cpu-int8", "tg4"}};
   EXPECT_EQ(seen, expected);
 }
 

@@ -219,8 +219,10 @@ TEST_F(CliConventions, LogitsJsonMatchesTheAuthors) {
 }
 
 TEST_F(CliConventions, EvalJsonEqualsItsCsv) {
-  CliRun r = run_cli_split("eval mqmtar " + shipped("mqmtar-softmax") + " --backend cpu --lengths 1x,2x --samples 6 "
-                           "--format json --csv " + tmp("e.csv"));
+  CliRun r = run_cli_split("eval mqmtar " + shipped("mqmtar-softmax") +
+                           " --backend cpu --lengths 1x,2x --samples 6 "
+                           "--format json --csv " +
+                           tmp("e.csv"));
   ASSERT_EQ(r.code, 0) << r.err;
   const json j = json::parse(r.out);
   EXPECT_EQ(j["task"], "mqmtar");

@@ -28,7 +28,9 @@ inline CliRun run_cli_command(const std::string& cmd) {
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out, {}};
 }
 
-inline CliRun run_cli(const std::string& args) { return run_cli_command(std::string(TESSERA_CLI) + " " + args + " 2>&1"); }
+inline CliRun run_cli(const std::string& args) {
+  return run_cli_command(std::string(TESSERA_CLI) + " " + args + " 2>&1");
+}
 
 // stdout and stderr apart: results must be on stdout, messages on stderr.
 inline CliRun run_cli_split(const std::string& args) {

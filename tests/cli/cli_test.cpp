@@ -44,7 +44,8 @@ class Cli : public ::testing::Test {
 TEST_F(Cli, HelpListsEveryCommand) {
   CliRun r = run("--help");
   EXPECT_EQ(r.code, 0);
-  for (const char* c : {"convert", "inspect", "logits", "generate", "devices"}) EXPECT_NE(r.out.find(c), std::string::npos) << c;
+  for (const char* c : {"convert", "inspect", "logits", "generate", "devices"})
+    EXPECT_NE(r.out.find(c), std::string::npos) << c;
   for (const char* c : {"convert", "inspect", "logits", "generate"}) EXPECT_EQ(run(std::string(c) + " --help").code, 0);
 }
 
@@ -56,8 +57,7 @@ TEST_F(Cli, ConvertThenLogitsMatchTheAuthors) {
   nlohmann::json want = nlohmann::json::parse(in);
   std::string toks;
   for (int t : want["tokens"]) toks += std::to_string(t) + " ";
-  CliRun l = run("logits " + tmp("m.gguf") +
-              " --format json --backend cpu --tokens '" + toks + "'");
+  CliRun l = run("logits " + tmp("m.gguf") + " --format json --backend cpu --tokens '" + toks + "'");
   ASSERT_EQ(l.code, 0) << l.out;
   auto got = nlohmann::json::parse(l.out.substr(l.out.find('{')));
   EXPECT_EQ(got["backend"], "cpu");
@@ -72,8 +72,8 @@ TEST_F(Cli, InspectShowsHyperparametersAndTensors) {
   ASSERT_EQ(run("convert " + fixture("fb-eft-softmax") + "/ckpt.pt " + tmp("m.gguf")).code, 0);
   CliRun r = run("inspect " + tmp("m.gguf"));
   ASSERT_EQ(r.code, 0) << r.out;
-  for (const char* s : {"memory-mosaics.attention.method", "2 layers, C=32, 4 heads", "blk.1.pmem_mem_k",
-                        "[1, 4, 40, 8]", "tensors,"})
+  for (const char* s :
+       {"memory-mosaics.attention.method", "2 layers, C=32, 4 heads", "blk.1.pmem_mem_k", "[1, 4, 40, 8]", "tensors,"})
     EXPECT_NE(r.out.find(s), std::string::npos) << s << "\n" << r.out;
 }
 

@@ -76,7 +76,8 @@ TEST_F(EvalCli, BadInputFailsClearlyAndWritesNothing) {
   const std::string out = " --csv " + tmp("out.csv");
   const std::vector<BadCase> cases = {
       {"missing model", "eval mqmtar " + tmp("nope.gguf") + out, "nope.gguf", 1},
-      {"unknown task", "eval sorting " + model("mqmtar-softmax") + out, "unknown task 'sorting' (available: mqmtar)", 2},
+      {"unknown task", "eval sorting " + model("mqmtar-softmax") + out, "unknown task 'sorting' (available: mqmtar)",
+       2},
       {"bad length", "eval mqmtar " + model("mqmtar-softmax") + " --lengths 1x,3y" + out, "--lengths item '3y'", 2},
       {"too short", "eval mqmtar " + model("mqmtar-softmax") + " --lengths 16" + out, "--lengths item '16'", 2},
       {"vocabulary", "eval mqmtar " + model("fortunes-char") + " --backend cpu" + out,

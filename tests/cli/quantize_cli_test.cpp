@@ -45,8 +45,8 @@ TEST_F(QuantizeCli, SameBytesWhateverTheThreadCountAndAReport) {
   const std::string in = kModels + "mqmtar-softmax/model.gguf";
   auto a = run_cli("quantize " + in + " " + tmp("t1.gguf") + " --int8 --calib-task mqmtar --quiet --threads 1");
   ASSERT_EQ(a.code, 0) << a.out;
-  auto b = run_cli("quantize " + in + " " + tmp("t3.gguf") + " --int8 --calib-task mqmtar --quiet --threads 3 --report " +
-                   tmp("report.json"));
+  auto b = run_cli("quantize " + in + " " + tmp("t3.gguf") +
+                   " --int8 --calib-task mqmtar --quiet --threads 3 --report " + tmp("report.json"));
   ASSERT_EQ(b.code, 0) << b.out;
   const std::string one = read(tmp("t1.gguf")), three = read(tmp("t3.gguf"));
   ASSERT_GT(one.size(), 100000u);
@@ -80,7 +80,8 @@ TEST_F(QuantizeCli, SameBytesWhateverTheThreadCountAndAReport) {
 TEST_F(QuantizeCli, PercentileCalibrationReportsWhatItClips) {
   auto q = run_cli("quantize " + kModels + "mqmtar-softmax/model.gguf " + tmp("p.gguf") +
                    " --int8 --calib-task mqmtar --calib-method percentile --percentile 99 --precision int8 --quiet"
-                   " --report " + tmp("report.json"));
+                   " --report " +
+                   tmp("report.json"));
   ASSERT_EQ(q.code, 0) << q.out;
   const auto r = nlohmann::json::parse(read(tmp("report.json")));
   for (const auto& s : r["activations"])
@@ -91,7 +92,8 @@ TEST_F(QuantizeCli, PercentileCalibrationReportsWhatItClips) {
 
 TEST_F(QuantizeCli, TextCalibrationGoesThroughTheTokenizer) {
   const std::string in = kModels + "fortunes-char/model.gguf";
-  const std::string text = write("calib.txt", "A fool and his money are soon parted.\nThe early bird catches the worm.\n");
+  const std::string text =
+      write("calib.txt", "A fool and his money are soon parted.\nThe early bird catches the worm.\n");
   auto q = run_cli("quantize " + in + " " + tmp("q.gguf") + " --int8 --calib " + text + " --calib-length 32 --report " +
                    tmp("r.json") + " --quiet");
   ASSERT_EQ(q.code, 0) << q.out;
@@ -110,15 +112,16 @@ TEST_F(QuantizeCli, BadCalibrationFilesAreRefusedAndNothingIsWritten) {
   };
   for (const Case& c : cases) {
     const std::string path = write(c.file, c.content);
-    auto q = run_cli("quantize " + in + " " + tmp("out.gguf") + " --int8 --calib " + path + " --report " + tmp("r.json"));
+    auto q =
+        run_cli("quantize " + in + " " + tmp("out.gguf") + " --int8 --calib " + path + " --report " + tmp("r.json"));
     EXPECT_NE(q.code, 0) << c.file;
     EXPECT_NE(q.out.find(path), std::string::npos) << "the error names the file: " << q.out;
     EXPECT_NE(q.out.find(c.expect), std::string::npos) << q.out;
     EXPECT_FALSE(fs::exists(tmp("out.gguf"))) << c.file;
     EXPECT_FALSE(fs::exists(tmp("r.json"))) << c.file;
   }
-  auto r = run_cli("quantize " + in + " " + tmp("out.gguf") + " --int8 --calib-sequences 1 --calib-length 16 --report " +
-                   tmp("no-such-folder/r.json"));
+  auto r = run_cli("quantize " + in + " " + tmp("out.gguf") +
+                   " --int8 --calib-sequences 1 --calib-length 16 --report " + tmp("no-such-folder/r.json"));
   EXPECT_NE(r.code, 0);
   EXPECT_NE(r.out.find("no-such-folder/r.json: cannot write the report"), std::string::npos) << r.out;
   EXPECT_FALSE(fs::exists(tmp("out.gguf")));

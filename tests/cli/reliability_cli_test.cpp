@@ -81,11 +81,11 @@ TEST_F(ReliabilityCli, HugeRequestsAreErrorsWithTheNumbers) {
   expect_failure("generate " + int8 + " --backend cpu-int8 --prompt 'The ' -n 4 --max-tokens 1152921504606846976",
                  "a session of 1152921504606846976 positions");
   const std::string f32 = kModels + "fortunes-char/model.gguf";
-  expect_failure("generate " + f32 + " --backend cpu --prompt 'The ' -n 2147483647", "a session of 2147483651 positions");
+  expect_failure("generate " + f32 + " --backend cpu --prompt 'The ' -n 2147483647",
+                 "a session of 2147483651 positions");
   expect_failure("generate " + f32 + " --backend cpu --prompt 'The ' -n 4 --max-tokens 2147483647",
                  "a session of 2147483647 positions");
-  expect_failure("generate " + int8 + " --backend cpu-int8 --prompt 'The ' -n 4 --threads 100000",
-                 "not in range", 2);
+  expect_failure("generate " + int8 + " --backend cpu-int8 --prompt 'The ' -n 4 --threads 100000", "not in range", 2);
 }
 
 TEST_F(ReliabilityCli, OutOfRangeOptionsAreRejectedNotSilentlyUsed) {

@@ -27,7 +27,7 @@ constexpr int64_t kVocab = 256;
 constexpr int kSessions = 4;      // threads decoding at once
 constexpr int kModelThreads = 2;  // the model's pool
 constexpr int kRounds = 3;
-constexpr int kPrompt = 6;        // prefilled, then the rest decoded one by one
+constexpr int kPrompt = 6;  // prefilled, then the rest decoded one by one
 constexpr int kTokens = 14;
 
 std::string temp_dir() {
@@ -78,7 +78,8 @@ Run run_session(Model& model, const std::vector<int32_t>& tokens) {
   if (!s.ok()) return {{}, s.status().to_string()};
   const size_t V = size_t(kVocab);
   r.logits.resize(tokens.size() * V);
-  Status st = (*s)->prefill(std::span<const int32_t>(tokens).first(kPrompt), std::span<float>(r.logits).first(kPrompt * V));
+  Status st =
+      (*s)->prefill(std::span<const int32_t>(tokens).first(kPrompt), std::span<float>(r.logits).first(kPrompt * V));
   if (!st.ok()) return {{}, st.to_string()};
   for (size_t t = kPrompt; t < tokens.size(); ++t) {
     st = (*s)->decode(tokens[t]);
@@ -119,7 +120,8 @@ void check_concurrent_sessions(BackendKind backend, const std::string& path) {
       threads.emplace_back([&, i] { got[size_t(i)] = run_session(**model, tokens_of(i)); });
     for (auto& t : threads) t.join();
     for (int i = 0; i < kSessions; ++i) {
-      ASSERT_TRUE(got[size_t(i)].error.empty()) << "round " << round << " session " << i << ": " << got[size_t(i)].error;
+      ASSERT_TRUE(got[size_t(i)].error.empty())
+          << "round " << round << " session " << i << ": " << got[size_t(i)].error;
       ASSERT_EQ(got[size_t(i)].logits, expect[size_t(i)]) << "round " << round << " session " << i;
     }
   }

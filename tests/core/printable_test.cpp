@@ -13,7 +13,10 @@ TEST(Printable, ControlCharactersNulAndInvalidUtf8AreEscaped) {
   EXPECT_EQ(printable("\x1b[2J\x1b[H"), "\\x1b[2J\\x1b[H");
   EXPECT_EQ(printable("a\0b"s), "a\\x00b");
   EXPECT_EQ(printable("tab\there\nline\r\x7f\\"), "tab\\there\\nline\\r\\x7f\\\\");
-  EXPECT_EQ(printable("\xc2\x9b" "31m"), "\\u009b31m") << "C1 CSI encoded as UTF-8";
+  EXPECT_EQ(printable("\xc2\x9b"
+                      "31m"),
+            "\\u009b31m")
+      << "C1 CSI encoded as UTF-8";
   EXPECT_EQ(printable("\xff\xfe"), "\\xff\\xfe");
   EXPECT_EQ(printable("\xe2\x82"), "\\xe2\\x82") << "a truncated sequence";
   EXPECT_EQ(printable("\xc0\xaf"), "\\xc0\\xaf") << "an overlong '/'";

@@ -1,9 +1,9 @@
 // Same bits on every CPU: deterministic integer-only models (softmax, sparsemax, and softmax with every
-// tensor and activation site wide: int16 as two int8 planes, ops/int8/matvec_wide.h) (weights and requantisation parameters
-// from an integer PRNG, no floats anywhere) runs through the fixed-point core; its int32 logits must
-// equal the golden file checked in (generated on x86-64). Built natively (CTest) and by
-// run_cross.sh for aarch64 / armhf under qemu-user. Also checks every matvec variant the CPU runs is
-// bit-identical to the portable one. No gtest: the cross toolchains have none.
+// tensor and activation site wide: int16 as two int8 planes, ops/int8/matvec_wide.h) (weights and requantisation
+// parameters from an integer PRNG, no floats anywhere) runs through the fixed-point core; its int32 logits must equal
+// the golden file checked in (generated on x86-64). Built natively (CTest) and by run_cross.sh for aarch64 / armhf
+// under qemu-user. Also checks every matvec variant the CPU runs is bit-identical to the portable one. No gtest: the
+// cross toolchains have none.
 //   cross_int8_golden GOLDEN_FILE       compare (exit 1 on any difference)
 //   cross_int8_golden --print           write the logits (to regenerate the golden file)
 #include <cstdint>

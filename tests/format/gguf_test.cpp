@@ -58,12 +58,15 @@ TEST(Gguf, RoundTripEveryValueType) {
   w.set_string_array("t.strings", {"a", "", "longer string"});
   w.set_f32_array("t.f32s", {1.5f, -2.25f, 3e-8f});
   w.set_i32_array("t.i32s", {1, -2, 2147483647});
-  w.set(std::string("t.u8s"), array(ValueType::kU8, {scalar(ValueType::kU8, uint64_t(0)), scalar(ValueType::kU8, uint64_t(255))}));
+  w.set(std::string("t.u8s"),
+        array(ValueType::kU8, {scalar(ValueType::kU8, uint64_t(0)), scalar(ValueType::kU8, uint64_t(255))}));
   w.set(std::string("t.f64s"), array(ValueType::kF64, {scalar(ValueType::kF64, 1e300)}));
-  w.set(std::string("t.bools"), array(ValueType::kBool, {scalar(ValueType::kBool, true), scalar(ValueType::kBool, false)}));
+  w.set(std::string("t.bools"),
+        array(ValueType::kBool, {scalar(ValueType::kBool, true), scalar(ValueType::kBool, false)}));
   w.set(std::string("t.empty_array"), array(ValueType::kI64, {}));
-  w.set(std::string("t.nested"), array(ValueType::kArray, {array(ValueType::kU16, {scalar(ValueType::kU16, uint64_t(7))}),
-                                                           array(ValueType::kString, {scalar(ValueType::kString, std::string("x"))})}));
+  w.set(std::string("t.nested"),
+        array(ValueType::kArray, {array(ValueType::kU16, {scalar(ValueType::kU16, uint64_t(7))}),
+                                  array(ValueType::kString, {scalar(ValueType::kString, std::string("x"))})}));
   auto dir = gguf_test::scratch_dir("gguf");
   const std::string path = (dir / "values.gguf").string();
   ASSERT_TRUE(w.write(path).ok());

@@ -117,21 +117,20 @@ TEST(Unpickler, RefusesOsSystemAndNeverRunsIt) {
 }
 
 TEST(Unpickler, RefusesBuiltinsEvalViaStackGlobal) {
-  std::string s = std::string("\x80\x04", 2) + "\x8c\x08" + "builtins" + "\x8c\x04" + "eval" + "\x93" +
-                  "\x8c\x05" + "1+1)." + "\x85R.";
+  std::string s = std::string("\x80\x04", 2) + "\x8c\x08" + "builtins" + "\x8c\x04" + "eval" + "\x93" + "\x8c\x05" +
+                  "1+1)." + "\x85R.";
   expect_error(load(s), StatusCode::kUnsupported, "global 'builtins.eval' is not allowed");
   // Python 2 spelling, and a look-alike of an allowed name.
   expect_error(load(PickleBuilder().global("__builtin__", "eval").stop().s), StatusCode::kUnsupported,
                "__builtin__.eval");
-  expect_error(load(PickleBuilder().global("torch._utils", "_rebuild_tensor_v2x").stop().s),
-               StatusCode::kUnsupported, "_rebuild_tensor_v2x");
+  expect_error(load(PickleBuilder().global("torch._utils", "_rebuild_tensor_v2x").stop().s), StatusCode::kUnsupported,
+               "_rebuild_tensor_v2x");
 }
 
 TEST(Unpickler, RefusesCallingStorageClassesAndNonGlobals) {
-  expect_error(load(PickleBuilder().global("torch", "FloatStorage").op(')').op('R').stop().s),
-               StatusCode::kUnsupported, "'torch.FloatStorage' may not be called");
-  expect_error(load(PickleBuilder().op(')').op(')').op('R').stop().s), StatusCode::kUnsupported,
-               "REDUCE on a tuple");
+  expect_error(load(PickleBuilder().global("torch", "FloatStorage").op(')').op('R').stop().s), StatusCode::kUnsupported,
+               "'torch.FloatStorage' may not be called");
+  expect_error(load(PickleBuilder().op(')').op(')').op('R').stop().s), StatusCode::kUnsupported, "REDUCE on a tuple");
   expect_error(load(PickleBuilder().op(']').op('}').op('b').stop().s), StatusCode::kUnsupported,
                "BUILD (set state) on a list");
   expect_error(load(PickleBuilder().global("torch._utils", "_rebuild_tensor_v2").op(')').raw("\x81").stop().s),
@@ -161,7 +160,10 @@ TEST(Unpickler, MalformedStreams) {
   expect_error(load(std::string("\x80\x02NNa.", 6)), StatusCode::kCorruptFile, "APPEND to a None");
   expect_error(load(std::string("\x80\x02}(Nu.", 7)), StatusCode::kCorruptFile, "odd number");
   expect_error(load(std::string("\x80\x02X\x02\x00\x00\x00\xc3\x28.", 10)), StatusCode::kCorruptFile, "UTF-8");
-  expect_error(load(std::string("\x80\x02" "cos\nsys", 9)), StatusCode::kCorruptFile, "newline");
+  expect_error(load(std::string("\x80\x02"
+                                "cos\nsys",
+                                9)),
+               StatusCode::kCorruptFile, "newline");
   expect_error(load(std::string("\x80\x02S'x'\n.", 8)), StatusCode::kUnsupported, "opcode STRING");
   expect_error(load(std::string("\x80\x02\x8f.", 4)), StatusCode::kUnsupported, "EMPTY_SET");
 }
@@ -200,7 +202,10 @@ TEST(Unpickler, DeepNestingAndCyclesDoNotRecurse) {
   ASSERT_TRUE(r.ok()) << r.status().to_string();
   EXPECT_EQ(r->root()->items.size(), 1u);
   // A list that contains itself.
-  auto c = load(std::string("\x80\x02]q\x00h\x00" "a.", 9));
+  auto c =
+      load(std::string("\x80\x02]q\x00h\x00"
+                       "a.",
+                       9));
   ASSERT_TRUE(c.ok()) << c.status().to_string();
   EXPECT_EQ(c->root()->items[0], c->root());
 }

@@ -204,8 +204,8 @@ TEST(SafetensorsBadInput, BadTensorEntries) {
                StatusCode::kCorruptFile, {"tensor 'w' shape: expected a byte size that fits in 64 bits"});
   expect_error(file_of(R"({"w": {"dtype": "F32", "shape": [1], "data_offsets": [0]}})", 4), StatusCode::kCorruptFile,
                {"tensor 'w' data_offsets: expected [begin, end]"});
-  expect_error(file_of(R"({"w": {"dtype": "F32", "shape": [1], "data_offsets": [4, 0]}})", 4),
-               StatusCode::kCorruptFile, {"tensor 'w' data_offsets: expected begin <= end"});
+  expect_error(file_of(R"({"w": {"dtype": "F32", "shape": [1], "data_offsets": [4, 0]}})", 4), StatusCode::kCorruptFile,
+               {"tensor 'w' data_offsets: expected begin <= end"});
   expect_error(file_of(R"({"__metadata__": {"k": 1}})", 0), StatusCode::kCorruptFile,
                {"__metadata__ 'k': expected a string, found number"});
 }
@@ -216,8 +216,8 @@ TEST(SafetensorsBadInput, SizeMismatchWithShapeTimesDtype) {
 }
 
 TEST(SafetensorsBadInput, OutOfRangeOffsets) {
-  expect_error(file_of(R"({"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}})", 7),
-               StatusCode::kCorruptFile, {"tensor 'w' data_offsets: expected within the 7 data bytes, found [0,8]"});
+  expect_error(file_of(R"({"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}})", 7), StatusCode::kCorruptFile,
+               {"tensor 'w' data_offsets: expected within the 7 data bytes, found [0,8]"});
 }
 
 TEST(SafetensorsBadInput, OverlapsHolesAndTrailingBytes) {
@@ -255,7 +255,8 @@ TEST(SafetensorsBadInput, FolderProblems) {
   EXPECT_NE(r.status().message().find("config.json: expected valid JSON"), std::string::npos) << r.status().message();
   std::ofstream(dir / "config.json") << "[8]";
   r = read_safetensors(dir.string());
-  EXPECT_NE(r.status().message().find("config.json: expected a JSON object"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("config.json: expected a JSON object"), std::string::npos)
+      << r.status().message();
 }
 
 TEST(SafetensorsWriter, RejectsBadTensorsAndLeavesNoPartialFile) {

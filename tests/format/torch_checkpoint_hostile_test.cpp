@@ -77,8 +77,10 @@ TEST(TorchCheckpointHostile, Torch2StyleArchiveIsAccepted) {
   p.op('s').op('s').stop();
   // bf16 storage [1.0, 2.0, -3.0]: 0x3f80, 0x4000, 0xc040
   const std::string storage("\x80\x3f\x00\x40\x40\xc0", 6);
-  const std::string zip = make_zip({{"archive/data.pkl", p.s}, {"archive/byteorder", "little"},
-                                    {"archive/data/0", storage}, {"archive/version", "3\n"},
+  const std::string zip = make_zip({{"archive/data.pkl", p.s},
+                                    {"archive/byteorder", "little"},
+                                    {"archive/data/0", storage},
+                                    {"archive/version", "3\n"},
                                     {"archive/.data/serialization_id", "0123456789"}});
   auto r = load(zip);
   ASSERT_TRUE(r.ok()) << r.status().to_string();
@@ -154,7 +156,7 @@ TEST(TorchCheckpointHostile, BadZipOffsetsInFixture) {
   // First central directory entry's local header offset moved into the middle of a record.
   bad = good;
   const size_t cd = size_t(uint8_t(bad[eocd + 16])) | size_t(uint8_t(bad[eocd + 17])) << 8 |
-                   size_t(uint8_t(bad[eocd + 18])) << 16 | size_t(uint8_t(bad[eocd + 19])) << 24;
+                    size_t(uint8_t(bad[eocd + 18])) << 16 | size_t(uint8_t(bad[eocd + 19])) << 24;
   ASSERT_EQ(bad.substr(cd, 4), std::string("PK\x01\x02", 4));
   bad.replace(cd + 42, 4, std::string("\x10\x00\x00\x00", 4));
   expect_error(load(bad), StatusCode::kCorruptFile, "local header signature at offset 16");
@@ -182,8 +184,7 @@ TEST(TorchCheckpointHostile, OutOfRangeOffsetOrStride) {
   expect_error(load(archive(state_dict_pickle({off}), {f32_bytes(4)})), StatusCode::kCorruptFile,
                "tensor 'w': storage offset 2, size [4] and strides reach element 5, but storage '0' has 4 elements");
   FakeTensor stride{.name = "w", .numel = 6, .size = {2, 3}, .stride = {4, 1}};
-  expect_error(load(archive(state_dict_pickle({stride}), {f32_bytes(6)})), StatusCode::kCorruptFile,
-               "reach element 6");
+  expect_error(load(archive(state_dict_pickle({stride}), {f32_bytes(6)})), StatusCode::kCorruptFile, "reach element 6");
   FakeTensor huge{.name = "w", .numel = 4, .size = {0x7fffffff, 0x7fffffff, 0x7fffffff}, .stride = {1, 1, 1}};
   expect_error(load(archive(state_dict_pickle({huge}), {f32_bytes(4)})), StatusCode::kCorruptFile, "overflow");
   FakeTensor neg{.name = "w", .numel = 4, .offset = -1};
@@ -291,8 +292,8 @@ TEST(TorchCheckpointHostile, MetadataInErrorsIsEscaped) {
 
 TEST(TorchCheckpointHostile, BigEndianByteorderRecordIsRefused) {
   FakeTensor t{.name = "w"};
-  const std::string zip = make_zip({{"m/data.pkl", state_dict_pickle({t})}, {"m/byteorder", "big"},
-                                    {"m/data/0", f32_bytes(4)}});
+  const std::string zip =
+      make_zip({{"m/data.pkl", state_dict_pickle({t})}, {"m/byteorder", "big"}, {"m/data/0", f32_bytes(4)}});
   expect_error(load(zip), StatusCode::kUnsupported, "byteorder record says 'big'");
 }
 

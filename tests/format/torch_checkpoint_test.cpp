@@ -70,8 +70,7 @@ void expect_matches_summary(const Checkpoint& ck, const nlohmann::json& summary)
     for (size_t i = 0; i < first.size(); ++i) {
       if (t.dtype == DType::kI64)
         EXPECT_EQ(element(t, i), double(first[i].get<int64_t>())) << "element " << i;  // test ints are < 2^53 or exact
-      else
-        EXPECT_EQ(element(t, i), first[i].get<double>()) << "element " << i;
+      else EXPECT_EQ(element(t, i), first[i].get<double>()) << "element " << i;
     }
     // The summary's sum is math.fsum (correctly rounded); a naive float64 sum differs by at most
     // n * 2^-53 * sum|x| (standard error bound of recursive summation).
@@ -96,10 +95,8 @@ void expect_matches_summary(const Checkpoint& ck, const nlohmann::json& summary)
       EXPECT_EQ(ck.tensors[b].data - ck.tensors[a].data, expect)
           << ck.tensors[a].name << " and " << ck.tensors[b].name << " should share one storage";
     }
-  if (summary["model_args"].is_null())
-    EXPECT_EQ(ck.config, nlohmann::json::object());
-  else
-    EXPECT_EQ(ck.config, summary["model_args"]);
+  if (summary["model_args"].is_null()) EXPECT_EQ(ck.config, nlohmann::json::object());
+  else EXPECT_EQ(ck.config, summary["model_args"]);
 }
 
 const char* const kFixtures[] = {"ds-regular-biweight", "ds-regular-epanechnikov", "ds-regular-norm_relu",
@@ -133,13 +130,12 @@ TEST_P(AuthorsFixture, InMemoryReadEqualsFileRead) {
   EXPECT_EQ(from_file->config, from_mem->config);
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixtures, AuthorsFixture, ::testing::ValuesIn(kFixtures),
-                         [](const auto& info) {
-                           std::string s = info.param;
-                           for (char& c : s)
-                             if (c == '-') c = '_';
-                           return s;
-                         });
+INSTANTIATE_TEST_SUITE_P(Fixtures, AuthorsFixture, ::testing::ValuesIn(kFixtures), [](const auto& info) {
+  std::string s = info.param;
+  for (char& c : s)
+    if (c == '-') c = '_';
+  return s;
+});
 
 TEST(TorchCheckpoint, TiedEmbeddingAndHeadShareBytes) {
   auto ck = read_torch_checkpoint(kData + "/authors/ds-regular-biweight/ckpt.pt");

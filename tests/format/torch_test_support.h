@@ -47,11 +47,11 @@ inline std::string make_zip(const std::vector<std::pair<std::string, std::string
     put_le(cd, data.size(), 4);
     put_le(cd, data.size(), 4);
     put_le(cd, name.size(), 2);
-    put_le(cd, 0, 2);   // extra
-    put_le(cd, 0, 2);   // comment
-    put_le(cd, 0, 2);   // disk
-    put_le(cd, 0, 2);   // internal attributes
-    put_le(cd, 0, 4);   // external attributes
+    put_le(cd, 0, 2);  // extra
+    put_le(cd, 0, 2);  // comment
+    put_le(cd, 0, 2);  // disk
+    put_le(cd, 0, 2);  // internal attributes
+    put_le(cd, 0, 4);  // external attributes
     put_le(cd, offset, 4);
     cd += name;
   }
@@ -70,10 +70,25 @@ inline std::string make_zip(const std::vector<std::pair<std::string, std::string
 // Pickle opcodes, protocol 2 unless said otherwise.
 struct PickleBuilder {
   std::string s = std::string("\x80\x02", 2);
-  PickleBuilder& op(char c) { s.push_back(c); return *this; }
-  PickleBuilder& raw(const std::string& r) { s += r; return *this; }
-  PickleBuilder& str(const std::string& v) { s.push_back('X'); put_le(s, v.size(), 4); s += v; return *this; }
-  PickleBuilder& integer(int32_t v) { s.push_back('J'); put_le(s, uint32_t(v), 4); return *this; }
+  PickleBuilder& op(char c) {
+    s.push_back(c);
+    return *this;
+  }
+  PickleBuilder& raw(const std::string& r) {
+    s += r;
+    return *this;
+  }
+  PickleBuilder& str(const std::string& v) {
+    s.push_back('X');
+    put_le(s, v.size(), 4);
+    s += v;
+    return *this;
+  }
+  PickleBuilder& integer(int32_t v) {
+    s.push_back('J');
+    put_le(s, uint32_t(v), 4);
+    return *this;
+  }
   PickleBuilder& global(const std::string& module, const std::string& name) {
     s += "c" + module + "\n" + name + "\n";
     return *this;

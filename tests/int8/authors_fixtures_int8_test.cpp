@@ -29,9 +29,9 @@ TEST_P(AuthorsFixtureInt8, MixedPrecisionAgreesWithTheAuthorsFloat64AtEveryPosit
   auto q = quant::quantize_model(*model, opt);
   ASSERT_TRUE(q.ok()) << q.status().to_string();
   const auto& tensors = q->tensors;
-  auto plan = int8::build_int8_plan(q->hp, [&](const std::string& n) { return quant::find_in(tensors, n); },
-                                    GetParam(),
-                                    ops::int8::int8_kernels_for(ops::int8::fastest_isa(ops::int8::host_cpu_features())));
+  auto plan = int8::build_int8_plan(
+      q->hp, [&](const std::string& n) { return quant::find_in(tensors, n); }, GetParam(),
+      ops::int8::int8_kernels_for(ops::int8::fastest_isa(ops::int8::host_cpu_features())));
   if (model->hp.method.kind == AttentionKind::kNormRelu) {
     EXPECT_EQ(plan.status().code(), StatusCode::kUnsupported);
     return;
@@ -42,8 +42,7 @@ TEST_P(AuthorsFixtureInt8, MixedPrecisionAgreesWithTheAuthorsFloat64AtEveryPosit
   if (ref[0][0].is_array()) ref = ref[0];
   const auto got = run_int8(**plan, tokens);
   int agree = 0;
-  for (size_t t = 0; t < tokens.size(); ++t)
-    agree += argmax(got[t]) == argmax(ref[t].get<std::vector<double>>());
+  for (size_t t = 0; t < tokens.size(); ++t) agree += argmax(got[t]) == argmax(ref[t].get<std::vector<double>>());
   std::printf("%s: top-1 %d/%zu; %s", GetParam().c_str(), agree, tokens.size(), q->report.precision.text().c_str());
   EXPECT_EQ(agree, int(tokens.size()));
 }

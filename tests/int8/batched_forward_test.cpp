@@ -24,7 +24,8 @@ class MaxSites : public quant::ActivationObserver {
  public:
   explicit MaxSites(int64_t layers) : sites(size_t(layers), std::vector<double>(quant::kSiteCount, 0.0)) {}
   void layer_site(int64_t layer, quant::Site site, double* v, int64_t n) override {
-    for (int64_t i = 0; i < n; ++i) sites[size_t(layer)][size_t(site)] = std::max(sites[size_t(layer)][size_t(site)], std::fabs(v[i]));
+    for (int64_t i = 0; i < n; ++i)
+      sites[size_t(layer)][size_t(site)] = std::max(sites[size_t(layer)][size_t(site)], std::fabs(v[i]));
   }
   void residual(const double*, int64_t) override {}
   void final_norm(double* v, int64_t n) override {

@@ -50,13 +50,12 @@ TEST(Int8CosScores, VariantsBitIdenticalToPortable) {
             for (int64_t i = 0; i < d; ++i) q[size_t(i)] = int16_t((rng() % 2 ? 1 : -1) * keys[size_t(i)]);
           QuantizedMultiplier m{int32_t((1u << 30) + rng() % (1u << 30)), int32_t(rng() % 63) - 31};
           if (trial == 3) m = {0, 0};
-          if (trial == 4) m.shift = int32_t(rng() % 4) + 28;  // left shifts that saturate
+          if (trial == 4) m.shift = int32_t(rng() % 4) + 28;   // left shifts that saturate
           if (trial == 5) m.shift = -int32_t(rng() % 3) - 14;  // the forward pass's range (Q30 → Q16)
           std::vector<int32_t> want(static_cast<size_t>(n) + 1, 7), got(want);
           cos_scores_portable(q.data(), keys.data(), n, stride, d, m, want.data());
           fn(q.data(), keys.data(), n, stride, d, m, got.data());
-          ASSERT_EQ(got, want) << k->name << " d=" << d << " n=" << n << " trial=" << trial
-                               << " shift=" << m.shift;
+          ASSERT_EQ(got, want) << k->name << " d=" << d << " n=" << n << " trial=" << trial << " shift=" << m.shift;
         }
   }
   std::printf("cos_scores variants tested: %d\n", tested);

@@ -63,8 +63,8 @@ TEST(Int8FixedPoint, MultiplyByQuantizedMultiplierApproximatesRealProduct) {
 TEST(Int8FixedPoint, IntegerSquareRootIsExactFloor) {
   std::mt19937_64 rng(4);
   for (uint64_t x : {0ull, 1ull, 2ull, 3ull, 4ull, 15ull, 16ull, 17ull, ~0ull, (1ull << 62), (1ull << 62) - 1})
-    ASSERT_TRUE(__int128(isqrt64(x)) * isqrt64(x) <= x &&
-                (__int128(isqrt64(x)) + 1) * (__int128(isqrt64(x)) + 1) > x) << x;
+    ASSERT_TRUE(__int128(isqrt64(x)) * isqrt64(x) <= x && (__int128(isqrt64(x)) + 1) * (__int128(isqrt64(x)) + 1) > x)
+        << x;
   // Perfect squares and their neighbours (where a Newton start or stop rule would be off by one), and the
   // edges of isqrt64's start-table buckets.
   for (int i = 0; i < 100000; ++i) {

@@ -203,7 +203,8 @@ TEST(Int8Backend, UnwritableOutputLeavesNothing) {
 
 int cli(const std::string& args, std::string* err) {
   const std::string errfile = temp_dir() + "/stderr.txt";
-  const int rc = std::system((std::string(TESSERA_BINARY_DIR) + "/tessera " + args + " 2> " + errfile + " > /dev/null").c_str());
+  const int rc =
+      std::system((std::string(TESSERA_BINARY_DIR) + "/tessera " + args + " 2> " + errfile + " > /dev/null").c_str());
   *err = read_bytes(errfile);
   return rc;
 }
@@ -214,7 +215,9 @@ TEST(Int8Backend, CliQuantizeBadInputs) {
 #endif
   const std::string f32 = std::string(TESSERA_BINARY_DIR) + "/int8-cli-f32.gguf";
   ASSERT_EQ(std::system((std::string(TESSERA_BINARY_DIR) + "/tessera convert " + TESSERA_TEST_DATA +
-                         "/authors/fb-regular-softmax/ckpt.pt " + f32 + " > /dev/null 2>&1").c_str()), 0);
+                         "/authors/fb-regular-softmax/ckpt.pt " + f32 + " > /dev/null 2>&1")
+                            .c_str()),
+            0);
   std::string err;
   // Out-of-vocabulary calibration token (vocab 101).
   const std::string calib = temp_dir() + "/calib.txt";
@@ -236,7 +239,8 @@ TEST(Int8Backend, CliQuantizeBadInputs) {
   const std::string forced = temp_dir() + "/forced.gguf";
   EXPECT_NE(cli("quantize " + f32 + " " + forced + " --quiet --int16 blk.0.attn_q.weight", &err), 0);
   EXPECT_NE(err.find("--int16: 'blk.0.attn_q.weight' is not a tensor or activation site of this model"),
-            std::string::npos) << err;
+            std::string::npos)
+      << err;
   EXPECT_NE(err.find("blk.0.attn_k.weight"), std::string::npos) << err;
   EXPECT_TRUE(read_bytes(forced).empty());
   // A forced name is stored at 16 bits even with --precision int8 (the inspect listing shows its type).

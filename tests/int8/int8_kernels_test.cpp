@@ -63,13 +63,26 @@ TEST(Int8Kernels, EveryTableIsCompleteAndNamed) {
     const Int8Kernels& k = int8_kernels_for(isa);
     EXPECT_EQ(k.isa, isa);
     EXPECT_STREQ(k.name, isa_name(isa));
-    const bool entries[] = {k.matvec,          k.matvec_q16,          k.axpy,
-                            k.value_sum,       k.cos_scores,          k.softmax_q23,
-                            k.pmem_weights,    k.mix_heads,           k.l2norm,
-                            k.layernorm,       k.layernorm_wide,      k.requantize_each,
-                            k.requantize_rows, k.requantize_rows_add, k.requantize64,
-                            k.requantize64_add, k.requantize_uniform_int8, k.requantize_uniform_wide,
-                            k.requantize64_uniform_int8, k.requantize64_uniform_wide};
+    const bool entries[] = {k.matvec,
+                            k.matvec_q16,
+                            k.axpy,
+                            k.value_sum,
+                            k.cos_scores,
+                            k.softmax_q23,
+                            k.pmem_weights,
+                            k.mix_heads,
+                            k.l2norm,
+                            k.layernorm,
+                            k.layernorm_wide,
+                            k.requantize_each,
+                            k.requantize_rows,
+                            k.requantize_rows_add,
+                            k.requantize64,
+                            k.requantize64_add,
+                            k.requantize_uniform_int8,
+                            k.requantize_uniform_wide,
+                            k.requantize64_uniform_int8,
+                            k.requantize64_uniform_wide};
     for (size_t i = 0; i < sizeof(entries) / sizeof(entries[0]); ++i)
       EXPECT_TRUE(entries[i]) << k.name << ": entry " << i << " is null";
   }

@@ -105,8 +105,9 @@ TEST(Int8Model, DeterministicAndResettable) {
 }
 
 Status plan_status(std::vector<Tensor> tensors, const HParams& hp) {
-  auto p = int8::build_int8_plan(hp, [&](const std::string& n) { return quant::find_in(tensors, n); }, "bad.gguf",
-                                 ops::int8::int8_kernels_for(ops::int8::Isa::kPortable));
+  auto p = int8::build_int8_plan(
+      hp, [&](const std::string& n) { return quant::find_in(tensors, n); }, "bad.gguf",
+      ops::int8::int8_kernels_for(ops::int8::Isa::kPortable));
   return p.status();
 }
 

@@ -38,8 +38,9 @@ inline Int8Run quantize_and_plan(const quant::FloatModel& m, quant::CalibrationO
   EXPECT_TRUE(q.ok()) << q.status().to_string();
   Int8Run run{std::move(*q), nullptr};
   const auto& tensors = run.q.tensors;
-  auto plan = int8::build_int8_plan(run.q.hp, [&](const std::string& n) { return quant::find_in(tensors, n); },
-                                    "test", ops::int8::int8_kernels_for(isa));
+  auto plan = int8::build_int8_plan(
+      run.q.hp, [&](const std::string& n) { return quant::find_in(tensors, n); }, "test",
+      ops::int8::int8_kernels_for(isa));
   EXPECT_TRUE(plan.ok()) << plan.status().to_string();
   if (plan.ok()) run.plan = std::move(*plan);
   return run;
@@ -63,9 +64,7 @@ inline std::vector<std::vector<double>> run_int8(const int8::Int8Plan& plan, con
   return out;
 }
 
-inline size_t argmax(const std::vector<double>& v) {
-  return size_t(std::max_element(v.begin(), v.end()) - v.begin());
-}
+inline size_t argmax(const std::vector<double>& v) { return size_t(std::max_element(v.begin(), v.end()) - v.begin()); }
 
 // Top-1 agreement and the worst max|Δlogit| / max|logit| of the integer runtime against the float64 decoder.
 struct Agreement {

@@ -55,8 +55,8 @@ TEST(Int8Wide, FileRecordsInt16TensorsAndSiteBits) {
   quant::FloatModel m = random_float_model(50, 16, 2, 1, 8, 5);
   Int8Run run = quantize_and_plan(m, {}, precision(PrecisionMode::kInt16));
   ASSERT_TRUE(run.plan);
-  for (const char* name : {"token_embd.weight", "output.weight", "blk.0.attn_k.weight", "blk.0.pmem_mem_k",
-                           "blk.0.pmem_mem_v"}) {
+  for (const char* name :
+       {"token_embd.weight", "output.weight", "blk.0.attn_k.weight", "blk.0.pmem_mem_k", "blk.0.pmem_mem_v"}) {
     const Tensor* t = quant::find_in(run.q.tensors, name);
     ASSERT_NE(t, nullptr) << name;
     EXPECT_EQ(t->dtype, DType::kI16) << name;
@@ -116,14 +116,16 @@ TEST(Int8Wide, RefusesOutOfRangeInt16AndBadSiteBits) {
   quant::FloatModel m = random_float_model(20, 8, 2, 1, 4, 6);
   Int8Run run = quantize_and_plan(m, {}, precision(PrecisionMode::kInt16));
   auto status = [&](std::vector<Tensor> t) {
-    return int8::build_int8_plan(run.q.hp, [&](const std::string& n) { return quant::find_in(t, n); }, "bad.gguf",
-                                 ops::int8::int8_kernels_for(ops::int8::Isa::kPortable))
+    return int8::build_int8_plan(
+               run.q.hp, [&](const std::string& n) { return quant::find_in(t, n); }, "bad.gguf",
+               ops::int8::int8_kernels_for(ops::int8::Isa::kPortable))
         .status();
   };
   std::vector<Tensor> t = run.q.tensors;
   for (Tensor& x : t)
     if (x.name == "blk.0.attn_v.weight") {
-      std::vector<std::byte> bytes(static_cast<const std::byte*>(x.data), static_cast<const std::byte*>(x.data) + x.nbytes);
+      std::vector<std::byte> bytes(static_cast<const std::byte*>(x.data),
+                                   static_cast<const std::byte*>(x.data) + x.nbytes);
       const int16_t bad = 32767;
       std::memcpy(bytes.data(), &bad, 2);
       x = make_owned_tensor(x.name, x.dtype, x.shape, std::move(bytes));

@@ -63,8 +63,8 @@ TEST(Int8Wide, MatvecEqualsInt64ReferenceOnEveryKernel) {
             for (int64_t r = 0; r < rows; ++r) {
               int64_t ref = 0;
               for (int64_t c = 0; c < cols; ++c) ref += int64_t(w[size_t(r * cols + c)]) * x[size_t(c)];
-              ASSERT_EQ(y[size_t(r)], ref) << k->name << " rows=" << rows << " cols=" << cols
-                                           << " wide_w=" << wide_w << " wide_x=" << wide_x;
+              ASSERT_EQ(y[size_t(r)], ref)
+                  << k->name << " rows=" << rows << " cols=" << cols << " wide_w=" << wide_w << " wide_x=" << wide_x;
             }
           }
   }
@@ -114,7 +114,6 @@ TEST(Int8Wide, Requantize64MatchesTheInt32PathWithinOneLsb) {
   }
 }
 
-
 // The persistent memory's value sum: every axpy variant equals the portable loop bit for bit (exact
 // int32: Σ|a| ≤ 2^23 and |v| ≤ 127 as in int8_forward.cpp; shapes cover the 64-column blocks, the column
 // tail and zero weights, which may be skipped).
@@ -139,7 +138,6 @@ TEST(Int8Axpy, VariantsBitIdenticalToPortable) {
   }
   std::printf("axpy variants tested: %d\n", tested);
 }
-
 
 // The attention's value sum: every variant equals the portable int64 loop bit for bit (Q23 weights in
 // [0, 2^23], Q15 values at the int16 extremes included; strided rows as in the key/value cache; head widths
@@ -168,7 +166,6 @@ TEST(Int8ValueSum, VariantsBitIdenticalToPortable) {
   std::printf("value-sum variants tested: %d\n", tested);
 }
 
-
 // q·M_k in one pass: every int8 × int16 variant equals an int64 reference (Q15 queries at ±2^15 included,
 // weights ±127; cols up to 511 keep the sum exact in int32).
 TEST(Int8MatvecQ16, VariantsEqualInt64Reference) {
@@ -195,7 +192,6 @@ TEST(Int8MatvecQ16, VariantsEqualInt64Reference) {
   std::printf("int8 x int16 variants tested: %d\n", tested);
 }
 
-
 // Per-slot requantisation: the SIMD variant equals multiply_by_quantized_multiplier bit for bit over the
 // whole int32 range (extremes included), multipliers in [2^30, 2^31) or 0, shifts in [-31, 31].
 TEST(Int8RequantizeEach, SimdEqualsScalarFunction) {
@@ -220,8 +216,7 @@ TEST(Int8RequantizeEach, SimdEqualsScalarFunction) {
       fn(x.data(), m.data(), n, got.data());
       for (int64_t i = 0; i < n; ++i)
         ASSERT_EQ(got[size_t(i)], multiply_by_quantized_multiplier(x[size_t(i)], m[size_t(i)]))
-            << k->name << " x=" << x[size_t(i)] << " M=" << m[size_t(i)].multiplier
-            << " shift=" << m[size_t(i)].shift;
+            << k->name << " x=" << x[size_t(i)] << " M=" << m[size_t(i)].multiplier << " shift=" << m[size_t(i)].shift;
     }
   }
   std::printf("requantize variants tested: %d\n", tested);
@@ -242,7 +237,10 @@ TEST(Int8RequantizeUniform, EveryVariantEqualsPortable) {
       std::vector<int32_t> x(static_cast<size_t>(n));
       for (auto& v : x) {
         const uint32_t pick = rng() % 8;
-        v = pick == 0 ? INT32_MIN : pick == 1 ? INT32_MAX : pick == 2 ? int32_t(rng() % 200000) - 100000 : int32_t(rng());
+        v = pick == 0   ? INT32_MIN
+            : pick == 1 ? INT32_MAX
+            : pick == 2 ? int32_t(rng() % 200000) - 100000
+                        : int32_t(rng());
       }
       QuantizedMultiplier m{rng() % 16 == 0 ? 0 : int32_t((1u << 30) + rng() % (1u << 30)), int32_t(rng() % 25) - 20};
       if (round % 50 == 0) m.shift = rng() % 2 ? 35 : -40;  // outside [-31, 31]: the scalar path

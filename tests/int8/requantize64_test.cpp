@@ -33,8 +33,9 @@ TEST(Int8Requantize64, VariantsBitIdenticalToScalar) {
           if (trial % 7 == 0) m[size_t(i)].shift = int32_t(rng() % 81) - 40;  // scalar fallback groups
           if (rng() % 32 == 0) m[size_t(i)].multiplier = 0;
           bias[size_t(i)] = int32_t(rng());
-          res[size_t(i)] = rng() % 4 == 0 ? (rng() % 2 ? INT32_MAX - int32_t(rng() % 5) : INT32_MIN + int32_t(rng() % 5))
-                                          : int32_t(rng());
+          res[size_t(i)] = rng() % 4 == 0
+                               ? (rng() % 2 ? INT32_MAX - int32_t(rng() % 5) : INT32_MIN + int32_t(rng() % 5))
+                               : int32_t(rng());
         }
         const int32_t* b = trial % 2 ? bias.data() : nullptr;
         std::vector<int32_t> want(static_cast<size_t>(n)), got(static_cast<size_t>(n)), want_r = res, got_r = res;
@@ -61,7 +62,10 @@ TEST(Int8RequantizeEach, NonNegativeGroupsBitIdenticalToScalar) {
       std::vector<QuantizedMultiplier> m(x.size());
       for (size_t i = 0; i < x.size(); ++i) {
         const uint32_t pick = uint32_t(rng() % 6);
-        x[i] = pick == 0 ? INT32_MAX : pick == 1 ? 0 : pick == 2 ? int32_t(rng() % ((1u << 23) + 1)) : int32_t(rng() >> 33);
+        x[i] = pick == 0   ? INT32_MAX
+               : pick == 1 ? 0
+               : pick == 2 ? int32_t(rng() % ((1u << 23) + 1))
+                           : int32_t(rng() >> 33);
         if (trial % 5 == 0 && rng() % 16 == 0) x[i] = -int32_t(rng() % 1000) - 1;  // a mixed group
         m[i] = {rng() % 16 == 0 ? 0 : int32_t((1u << 30) + rng() % (1u << 30)), -int32_t(rng() % 32)};
         if (trial % 7 == 0 && rng() % 16 == 0) m[i].shift = int32_t(rng() % 5);

@@ -25,7 +25,8 @@ std::vector<std::vector<float>> all_logits(Model& model, const std::vector<int32
   std::vector<float> flat(tokens.size() * V);
   EXPECT_TRUE((*session)->prefill(tokens, flat).ok());
   std::vector<std::vector<float>> rows;
-  for (size_t t = 0; t < tokens.size(); ++t) rows.emplace_back(flat.begin() + long(t * V), flat.begin() + long((t + 1) * V));
+  for (size_t t = 0; t < tokens.size(); ++t)
+    rows.emplace_back(flat.begin() + long(t * V), flat.begin() + long((t + 1) * V));
   return rows;
 }
 
@@ -58,8 +59,8 @@ TEST_P(ShippedInt8, MixedPrecisionAgreesWithFloatAtNinetyNinePercentOfPositions)
 }
 
 INSTANTIATE_TEST_SUITE_P(Mqmtar, ShippedInt8,
-                         ::testing::Values("mqmtar-softmax", "mqmtar-biweight", "mqmtar-epanechnikov",
-                                           "mqmtar-relumax", "mqmtar-triweight"),
+                         ::testing::Values("mqmtar-softmax", "mqmtar-biweight", "mqmtar-epanechnikov", "mqmtar-relumax",
+                                           "mqmtar-triweight"),
                          [](const ::testing::TestParamInfo<std::string>& i) {
                            std::string n = i.param;
                            std::replace(n.begin(), n.end(), '-', '_');

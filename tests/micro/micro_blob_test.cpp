@@ -88,8 +88,9 @@ TEST_P(ShippedBlob, PackedLogitsEqualTheCpuInt8PlanBitForBit) {
   auto hp = ModelWeights::read_hparams(*file);
   ASSERT_TRUE(hp.ok());
   const gguf::File& f = *file;
-  auto plan = int8::build_int8_plan(*hp, [&f](const std::string& n) { return f.find_tensor(n); }, path,
-                                    ops::int8::int8_kernels_for(ops::int8::Isa::kPortable));
+  auto plan = int8::build_int8_plan(
+      *hp, [&f](const std::string& n) { return f.find_tensor(n); }, path,
+      ops::int8::int8_kernels_for(ops::int8::Isa::kPortable));
   ASSERT_TRUE(plan.ok()) << plan.status().to_string();
   auto packed = quant::pack_micro_blob_from_gguf(path);
   ASSERT_TRUE(packed.ok()) << packed.status().to_string();
@@ -115,8 +116,8 @@ TEST_P(ShippedBlob, PackedLogitsEqualTheCpuInt8PlanBitForBit) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, ShippedBlob,
-                         ::testing::Values("fortunes-char", "mqmtar-softmax", "mqmtar-biweight",
-                                           "mqmtar-epanechnikov", "mqmtar-relumax", "mqmtar-triweight"),
+                         ::testing::Values("fortunes-char", "mqmtar-softmax", "mqmtar-biweight", "mqmtar-epanechnikov",
+                                           "mqmtar-relumax", "mqmtar-triweight"),
                          [](const ::testing::TestParamInfo<std::string>& i) {
                            std::string n = i.param;
                            for (char& c : n)

@@ -43,9 +43,7 @@ class AuthorsFixture : public ::testing::TestWithParam<std::string> {
     ASSERT_TRUE(m.ok()) << m.status().to_string();
     model_ = m.value();
   }
-  double tolerance() const {
-    return std::max(1e-4, 2.0 * expected_["reference_float32_max_abs_dev"].get<double>());
-  }
+  double tolerance() const { return std::max(1e-4, 2.0 * expected_["reference_float32_max_abs_dev"].get<double>()); }
   std::vector<int32_t> tokens() const { return expected_["tokens"].get<std::vector<int32_t>>(); }
 
   std::unique_ptr<TempDir> dir_;

@@ -27,7 +27,8 @@ Checkpoint fixture(const std::string& name) {
 }
 
 // Logits at every position of the fixture's token sequence, float32 CPU backend.
-std::vector<float> logits_of(const ConvertedModel& m, const std::string& gguf_path, const std::vector<int32_t>& tokens) {
+std::vector<float> logits_of(const ConvertedModel& m, const std::string& gguf_path,
+                             const std::vector<int32_t>& tokens) {
   EXPECT_TRUE(write_model_gguf(m, gguf_path).ok());
   auto model = Model::load(gguf_path, {});
   EXPECT_TRUE(model.ok()) << model.status().to_string();
@@ -130,7 +131,8 @@ TEST(ConvertHf, ShardsThatDisagreeWithTheIndexAreRefusedByName) {
          wm["model.emb.weight"] = "model-00002-of-00002.safetensors";
          testing::write_hf_index(dir, wm);
        },
-       {"model-00001-of-00002.safetensors: tensor 'model.emb.weight'", "puts it in 'model-00002-of-00002.safetensors'"}},
+       {"model-00001-of-00002.safetensors: tensor 'model.emb.weight'",
+        "puts it in 'model-00002-of-00002.safetensors'"}},
       {"tensor duplicated in two shards",
        [&](const std::string& dir, auto& wm) {
          // Shard 2 rewritten with shard 1's first tensor added.
@@ -143,7 +145,8 @@ TEST(ConvertHf, ShardsThatDisagreeWithTheIndexAreRefusedByName) {
          fs::rename(dir + "/dup.safetensors", dir + "/model-00002-of-00002.safetensors");
          (void)wm;
        },
-       {"model-00002-of-00002.safetensors: tensor '", "expected once in the checkpoint, found in 'model-00001-of-00002.safetensors' too"}},
+       {"model-00002-of-00002.safetensors: tensor '",
+        "expected once in the checkpoint, found in 'model-00001-of-00002.safetensors' too"}},
       {"shard outside the folder",
        [&](const std::string& dir, auto& wm) {
          wm["model.emb.weight"] = "../model-00001-of-00002.safetensors";
@@ -151,7 +154,9 @@ TEST(ConvertHf, ShardsThatDisagreeWithTheIndexAreRefusedByName) {
        },
        {index, "weight_map['model.emb.weight']", "expected a .safetensors file name in the same folder"}},
       {"index without weight_map",
-       [](const std::string& dir, auto&) { std::ofstream(dir + "/model.safetensors.index.json") << "{\"metadata\": {}}"; },
+       [](const std::string& dir, auto&) {
+         std::ofstream(dir + "/model.safetensors.index.json") << "{\"metadata\": {}}";
+       },
        {index, "weight_map: expected an object"}},
       {"index with a key twice",
        [](const std::string& dir, auto&) {
@@ -187,15 +192,18 @@ TEST(ConvertHf, AnotherArchitectureIsRefusedByName) {
   auto r = convert_folder(dir.path().string());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kUnsupported);
-  EXPECT_NE(r.status().message().find(dir.file("config.json") + ": model_type: expected \"memory-mosaics\", found \"llama\""),
-            std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find(dir.file("config.json") +
+                                      ": model_type: expected \"memory-mosaics\", found \"llama\""),
+            std::string::npos)
+      << r.status().message();
   // Without config.json the tensor names give it away.
   fs::remove(dir.file("config.json"));
   r = convert_folder(dir.path().string());
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("tensor 'emb.weight' is missing: not a Memory Mosaics state dict (found e.g. "
                                       "'model.embed_tokens.weight'"),
-            std::string::npos) << r.status().message();
+            std::string::npos)
+      << r.status().message();
 }
 
 TEST(ConvertHf, GgufCarriesGeneralKeys) {
@@ -211,7 +219,7 @@ TEST(ConvertHf, GgufCarriesGeneralKeys) {
     ASSERT_TRUE(f.ok());
     EXPECT_EQ(f->get_string("general.architecture").value(), "memory-mosaics");
     EXPECT_EQ(f->get_string("general.name").value(), "ds-regular-epanechnikov");  // the fixture's folder
-    EXPECT_EQ(f->get_int("general.file_type").value(), f16 ? 1 : 0);  // llama.cpp: ALL_F32 / MOSTLY_F16
+    EXPECT_EQ(f->get_int("general.file_type").value(), f16 ? 1 : 0);              // llama.cpp: ALL_F32 / MOSTLY_F16
     EXPECT_EQ(f->get_int("general.quantization_version").value(), 2);
     EXPECT_EQ(f->get_string("tessera.converter_version").value(), TESSERA_VERSION_STRING);
   }

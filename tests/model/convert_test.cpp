@@ -92,7 +92,8 @@ TEST(Convert, SeedEftVariantMaskIsInferredAndOverridable) {
 }
 
 TEST(Convert, MethodComesFromModelArgsOrOption) {
-  EXPECT_EQ(convert_checkpoint(load_fixture("ds-regular-triweight"), {})->hparams.method.kind, AttentionKind::kEntmax43);
+  EXPECT_EQ(convert_checkpoint(load_fixture("ds-regular-triweight"), {})->hparams.method.kind,
+            AttentionKind::kEntmax43);
   auto fb = convert_checkpoint(load_fixture("fb-regular-softmax"), {});
   ASSERT_TRUE(fb.ok());
   EXPECT_EQ(fb->hparams.method.kind, AttentionKind::kSoftmax);

@@ -71,7 +71,10 @@ TEST_P(FloatRuntimeOracle, LogitsMatchFloat64Reference) {
 }
 
 std::vector<Case> cases() {
-  auto form_eft = [](testing::RandomModelSpec& s) { s.hp.method.form = SeedForm::kEft; s.hp.l2_norm_eps = 1e-6f; };
+  auto form_eft = [](testing::RandomModelSpec& s) {
+    s.hp.method.form = SeedForm::kEft;
+    s.hp.l2_norm_eps = 1e-6f;
+  };
   return {
       {"softmax", "softmax", nullptr},
       {"sparsemax", "sparsemax", nullptr},
@@ -80,15 +83,27 @@ std::vector<Case> cases() {
       {"entmax_alpha_1_25", "entmax:1.25", nullptr},
       {"entmax_alpha_3", "entmax:3", nullptr},
       {"relumax_regular", "relumax", nullptr},
-      {"relumax_eft_mask2", "relumax", [=](auto& s) { form_eft(s); s.hp.mask_offset = 2; }},
+      {"relumax_eft_mask2", "relumax",
+       [=](auto& s) {
+         form_eft(s);
+         s.hp.mask_offset = 2;
+       }},
       {"norm_relu_regular", "norm_relu", nullptr},
-      {"norm_relu_eft_mask2", "norm_relu", [=](auto& s) { form_eft(s); s.hp.mask_offset = 2; }},
+      {"norm_relu_eft_mask2", "norm_relu",
+       [=](auto& s) {
+         form_eft(s);
+         s.hp.mask_offset = 2;
+       }},
       {"top3_softmax", "top3_softmax", nullptr},
       {"top3_uniform_mask2", "top3_uniform", [](auto& s) { s.hp.mask_offset = 2; }},
       {"post_ln", "entmax15", [](auto& s) { s.hp.pre_ln = false; }},
       {"attn_only", "sparsemax", [](auto& s) { s.hp.attn_only = true; }},
       {"bias", "softmax", [](auto& s) { s.hp.bias = true; }},
-      {"two_memories_untied", "entmax15", [](auto& s) { s.hp.pmem_count = 2; s.untied = true; }},
+      {"two_memories_untied", "entmax15",
+       [](auto& s) {
+         s.hp.pmem_count = 2;
+         s.untied = true;
+       }},
       {"f16_weights", "entmax43", [](auto& s) { s.f16 = true; }},
       {"clamped_head_softmax", "softmax", [](auto& s) { s.clamped_head = true; }},
       {"clamped_head_entmax15", "entmax15", [](auto& s) { s.clamped_head = true; }},

@@ -62,7 +62,8 @@ inline std::map<std::string, std::string> write_hf_folder(const Checkpoint& ckpt
   for (const Tensor& t : ckpt.tensors)
     if (t.name == "emb.weight") emb = &t;
   for (const Tensor& t : ckpt.tensors)
-    if (!(t.name == "head.weight" && emb && t.data == emb->data)) tensors.push_back(stored_as(t, o.dtype, o.prefix + t.name));
+    if (!(t.name == "head.weight" && emb && t.data == emb->data))
+      tensors.push_back(stored_as(t, o.dtype, o.prefix + t.name));
   nlohmann::json config = ckpt.config;
   config["model_type"] = o.model_type;
   std::ofstream(dir + "/config.json") << config.dump(1);

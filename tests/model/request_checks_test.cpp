@@ -111,7 +111,8 @@ TEST_F(RequestChecks, ContextLengthFromAFileIsCheckedWhenItBecomesTheCapacity) {
   ASSERT_TRUE(m.ok()) << m.status().to_string();
   auto s = Session::create(**m, {});  // max_tokens 0: the model's context
   ASSERT_FALSE(s.ok());
-  expect_status(s.status(), StatusCode::kResourceExhausted, "a session of 2147483648 positions (the model's context_length)");
+  expect_status(s.status(), StatusCode::kResourceExhausted,
+                "a session of 2147483648 positions (the model's context_length)");
   SessionOptions small;
   small.max_tokens = 8;
   EXPECT_TRUE(Session::create(**m, small).ok()) << "an explicit capacity still works";
@@ -127,8 +128,8 @@ TEST_F(RequestChecks, NegativeCapacityAndThreadCountsAreInvalidInTheLibrary) {
     LoadOptions o;
     o.backend = kind;
     o.threads = 100000;
-    expect_status(Model::load(kind == BackendKind::kCpu ? path_ : kInt8Model, o).status(),
-                  StatusCode::kInvalidArgument, "threads must be in 1..256, found 100000");
+    expect_status(Model::load(kind == BackendKind::kCpu ? path_ : kInt8Model, o).status(), StatusCode::kInvalidArgument,
+                  "threads must be in 1..256, found 100000");
   }
 }
 
@@ -157,7 +158,8 @@ TEST_F(RequestChecks, TheSessionOwnsTheRequestChecksWithOneMessageForEveryBacken
                   "decode: token 0 = " + std::to_string(vocab) + " is out of the vocabulary");
     std::vector<float> wrong(size_t(vocab) * 2 - 1);
     expect_status((*s)->prefill(std::vector<int32_t>{1, 2}, wrong), StatusCode::kInvalidArgument,
-                  "all_logits holds " + std::to_string(wrong.size()) + " floats, expected 2 x " + std::to_string(vocab));
+                  "all_logits holds " + std::to_string(wrong.size()) + " floats, expected 2 x " +
+                      std::to_string(vocab));
     EXPECT_EQ((*s)->position(), 0) << "rejected calls must not advance the sequence";
     ASSERT_TRUE((*s)->prefill(std::vector<int32_t>{1, 2, 3}).ok());
     expect_status((*s)->decode(1), StatusCode::kOutOfRange,
@@ -171,9 +173,12 @@ TEST(SamplingOptions, OutOfRangeValuesAreRejectedByTheLibrary) {
     const char* needle;
   };
   const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
-  std::vector<Case> bad = {{{-1.0f, 1.0f, 0, 0}, "temperature"}, {{nan, 1.0f, 0, 0}, "temperature"},
-                           {{inf, 1.0f, 0, 0}, "temperature"},   {{1.0f, 0.0f, 0, 0}, "top_p must be in (0, 1]"},
-                           {{1.0f, 1.5f, 0, 0}, "top_p"},        {{1.0f, nan, 0, 0}, "top_p"},
+  std::vector<Case> bad = {{{-1.0f, 1.0f, 0, 0}, "temperature"},
+                           {{nan, 1.0f, 0, 0}, "temperature"},
+                           {{inf, 1.0f, 0, 0}, "temperature"},
+                           {{1.0f, 0.0f, 0, 0}, "top_p must be in (0, 1]"},
+                           {{1.0f, 1.5f, 0, 0}, "top_p"},
+                           {{1.0f, nan, 0, 0}, "top_p"},
                            {{1.0f, 1.0f, -3, 0}, "top_k must be >= 0 (0: off), found -3"}};
   for (const Case& c : bad) {
     auto s = Sampler::create(c.p);

@@ -47,9 +47,14 @@ json to_json(const gguf::Value& v) {
   switch (v.type) {
     case ValueType::kU64: return std::to_string(std::get<uint64_t>(v.data));
     case ValueType::kI64: return std::to_string(std::get<int64_t>(v.data));
-    case ValueType::kU8: case ValueType::kU16: case ValueType::kU32: return std::get<uint64_t>(v.data);
-    case ValueType::kI8: case ValueType::kI16: case ValueType::kI32: return std::get<int64_t>(v.data);
-    case ValueType::kF32: case ValueType::kF64: return std::get<double>(v.data);
+    case ValueType::kU8:
+    case ValueType::kU16:
+    case ValueType::kU32: return std::get<uint64_t>(v.data);
+    case ValueType::kI8:
+    case ValueType::kI16:
+    case ValueType::kI32: return std::get<int64_t>(v.data);
+    case ValueType::kF32:
+    case ValueType::kF64: return std::get<double>(v.data);
     case ValueType::kBool: return std::get<bool>(v.data);
     case ValueType::kString: return std::get<std::string>(v.data);
     case ValueType::kArray: {
@@ -112,8 +117,10 @@ Result<std::vector<Tensor>> write_sample(const std::string& path) {
   w.set_f32_array("t.f32s", {1.5f, -0.2f, 3e-20f});
   w.set_i32_array("t.i32s", {-1, 0, 2147483647});
   w.set(std::string("t.u64s"), array(ValueType::kU64, {scalar(ValueType::kU64, uint64_t(1) << 63)}));
-  w.set(std::string("t.bools"), array(ValueType::kBool, {scalar(ValueType::kBool, false), scalar(ValueType::kBool, true)}));
-  w.set(std::string("t.nested"), array(ValueType::kArray, {array(ValueType::kI16, {scalar(ValueType::kI16, int64_t(-5))})}));
+  w.set(std::string("t.bools"),
+        array(ValueType::kBool, {scalar(ValueType::kBool, false), scalar(ValueType::kBool, true)}));
+  w.set(std::string("t.nested"),
+        array(ValueType::kArray, {array(ValueType::kI16, {scalar(ValueType::kI16, int64_t(-5))})}));
 
   const std::vector<Tensor> tensors = {
       patterned("blk.0.attn_k.weight", DType::kF32, {4, 3, 2, 5}),
@@ -160,7 +167,8 @@ int compare(const std::string& node, const std::string& script, const std::strin
     const json& m = npm["metadata"][key];
     check(m["type"] == uint32_t(v.type), "key '" + key + "' type");
     if (v.type == ValueType::kArray) check(m["sub_type"] == uint32_t(v.array_type), "key '" + key + "' element type");
-    check(m["value"] == to_json(v), "key '" + key + "' value: npm " + m["value"].dump() + ", tessera " + to_json(v).dump());
+    check(m["value"] == to_json(v),
+          "key '" + key + "' value: npm " + m["value"].dump() + ", tessera " + to_json(v).dump());
   }
 
   // Tensors: names, types, shapes (reversed), offsets, and the bytes at npm's absolute offsets.
@@ -175,7 +183,8 @@ int compare(const std::string& node, const std::string& script, const std::strin
     check(nt[i]["type"] == uint32_t(*gguf::tensor_type_of(mine.dtype)), what + " type");
     json shape = json::array();
     for (auto d = mine.shape.rbegin(); d != mine.shape.rend(); ++d) shape.push_back(std::to_string(*d));
-    check(nt[i]["shape"] == shape, what + " shape: npm " + nt[i]["shape"].dump() + ", tessera reversed " + shape.dump());
+    check(nt[i]["shape"] == shape,
+          what + " shape: npm " + nt[i]["shape"].dump() + ", tessera reversed " + shape.dump());
     check(mine.shape == tensors[i].shape, what + " shape round trip");
     check(nt[i]["offset"] == std::to_string(file->tensor_offsets()[i]), what + " offset");
     const uint64_t abs = std::stoull(npm["tensor_data_offset"].get<std::string>()) +

@@ -52,11 +52,12 @@ std::vector<double> reference(const FixedRowTransform& t, const Row& q, ScoreSca
 
 // Error budget (LSB = 2^-15): cumulative rounding < 1 LSB; input quantisation of the differences to
 // Q20 (entmax) or Q26 (top-K softmax) moves p by ≤ r·2^-20 ≈ 0.1 LSB; the Q.31 threshold (< 1e-8) and the
-// exp (< 2^-20 relative, < 0.07 LSB) are below that; float conversion of the oracle's scores ≤ 1e-7 relative. Target: ≤ 2 LSB.
+// exp (< 2^-20 relative, < 0.07 LSB) are below that; float conversion of the oracle's scores ≤ 1e-7 relative. Target: ≤
+// 2 LSB.
 double g_worst_lsb = 0.0;  // reported by the tests below (docs/numerics.md quotes it)
 
-void expect_within_two_lsb(const FixedRowTransform& t, const Row& q, ScoreScale scale,
-                           const std::vector<uint8_t>& mask, const char* what) {
+void expect_within_two_lsb(const FixedRowTransform& t, const Row& q, ScoreScale scale, const std::vector<uint8_t>& mask,
+                           const char* what) {
   Row p = run(t, q, scale, mask);
   std::vector<double> o = reference(t, q, scale, mask);
   int64_t total = 0;
@@ -202,8 +203,7 @@ TEST(AttentionFixed, GoldenRows) {
   // entmax 1.5 on s = (0, 0): z = (0, 0) → (z - τ)² = 1/2 each → (0.5, 0.5).
   EXPECT_EQ(run(FixedRowTransform{FixedKind::kEntmax15}, Row{5, 5}, kScale16), (Row{16384, 16384}));
   // entmax 4/3 on four equal keys: 1/4 each.
-  EXPECT_EQ(run(FixedRowTransform{FixedKind::kEntmax43}, Row{9, 9, 9, 9}, kScale16),
-            (Row{8192, 8192, 8192, 8192}));
+  EXPECT_EQ(run(FixedRowTransform{FixedKind::kEntmax43}, Row{9, 9, 9, 9}, kScale16), (Row{8192, 8192, 8192, 8192}));
   // Three equal keys: 32768/3 is not an integer; cumulative rounding gives 10922, 10923, 10923.
   EXPECT_EQ(run(FixedRowTransform{FixedKind::kReluMax}, Row{1, 1, 1}, kScale16), (Row{10922, 10923, 10923}));
   // One dominant key (≥ 1 on the entmax scale): one-hot.
@@ -226,8 +226,8 @@ TEST(AttentionFixed, GoldenRows) {
 TEST(AttentionFixed, MasksAndDegenerateRows) {
   for (FixedKind k : {FixedKind::kSparsemax, FixedKind::kEntmax15, FixedKind::kEntmax43, FixedKind::kReluMax}) {
     FixedRowTransform t{k, 3};
-    EXPECT_EQ(run(t, Row{4, 5, 6}, kScale16, {0, 0, 0}), (Row{0, 0, 0}));          // all masked
-    EXPECT_EQ(run(t, Row{4, 5, 6}, kScale16, {0, 1, 0}), (Row{0, 32768, 0}));      // all but one
+    EXPECT_EQ(run(t, Row{4, 5, 6}, kScale16, {0, 0, 0}), (Row{0, 0, 0}));           // all masked
+    EXPECT_EQ(run(t, Row{4, 5, 6}, kScale16, {0, 1, 0}), (Row{0, 32768, 0}));       // all but one
     EXPECT_EQ(run(t, Row{-77}, kScale16), (Row{32768}));                            // n = 1
     EXPECT_EQ(run(t, Row{INT32_MIN, INT32_MAX}, kScale16), (Row{0, 32768}));        // extreme range
     EXPECT_EQ(run(t, Row{1, 2, 3}, ScoreScale{0, 0}), (Row{10922, 10923, 10923}));  // S = 0: all equal
@@ -247,7 +247,7 @@ TEST(AttentionFixed, RejectsBadArguments) {
   FixedRowTransform sparse{FixedKind::kSparsemax};
   EXPECT_EQ(attention_transform_fixed(sparse, q.data(), kScale16, p.data(), 2, nullptr, nullptr),
             FixedStatus::kInvalidArgument);  // scratch required
-  EXPECT_EQ(p, (Row{-1, -1}));                // untouched on error
+  EXPECT_EQ(p, (Row{-1, -1}));               // untouched on error
 }
 
 TEST(AttentionFixed, MethodBridgeRefusesInexactTransforms) {
@@ -351,8 +351,10 @@ TEST(FixedMath, EntmaxMassScanDispatchEqualsPortable) {
 // 8 lanes, extreme scores, thresholds across the candidates (and base near 2^32 for r = 1).
 TEST(FixedMath, EntmaxKeyPassesDispatchEqualsPortable) {
   std::mt19937 rng(9);
-  const ScoreScale scales[] = {{1 << 30, -15}, {(1 << 30) + 12345, -15}, {2147483647, -9}, {1 << 30, 1},
-                               {1500000000, 8}, {1 << 30, 11}, {1 << 30, 12}, {1 << 30, -40}};
+  const ScoreScale scales[] = {{1 << 30, -15},   {(1 << 30) + 12345, -15},
+                               {2147483647, -9}, {1 << 30, 1},
+                               {1500000000, 8},  {1 << 30, 11},
+                               {1 << 30, 12},    {1 << 30, -40}};
   for (int round = 0; round < 6000; ++round) {
     const size_t n = 1 + rng() % 70;
     const ScoreScale scale = scales[rng() % (sizeof(scales) / sizeof(scales[0]))];
@@ -370,8 +372,8 @@ TEST(FixedMath, EntmaxKeyPassesDispatchEqualsPortable) {
       uint32_t top0 = 1, top1 = 2;
       const size_t m0 = entmax_candidates_portable(r, q.data(), n, masked ? mask.data() : nullptr, qmax, scale,
                                                    p0.data(), d0.data(), &top0);
-      const size_t m1 = entmax_candidates(r, q.data(), n, masked ? mask.data() : nullptr, qmax, scale, p1.data(),
-                                          d1.data(), &top1);
+      const size_t m1 =
+          entmax_candidates(r, q.data(), n, masked ? mask.data() : nullptr, qmax, scale, p1.data(), d1.data(), &top1);
       ASSERT_EQ(m1, m0) << "r=" << r << " n=" << n << " round=" << round;
       ASSERT_EQ(p1, p0) << "r=" << r << " n=" << n << " round=" << round;
       ASSERT_EQ(top1, top0) << "r=" << r << " n=" << n << " round=" << round;
@@ -380,7 +382,8 @@ TEST(FixedMath, EntmaxKeyPassesDispatchEqualsPortable) {
       const uint64_t t = uint64_t(top0) << 11 | (round % 3 == 0 ? (uint64_t(1) << 31) : uint64_t(rng() % (1u << 31)));
       const uint64_t tt = t > (uint64_t(1) << 31) ? (uint64_t(1) << 31) : t;
       const uint64_t k = 1 + rng() % (m0 + 1);
-      const int64_t base = round % 7 == 0 ? (int64_t(1) << 32) - 1 - int64_t(rng() % 5) : int64_t(rng() % (uint64_t(k) << 21));
+      const int64_t base = round % 7 == 0 ? (int64_t(1) << 32) - 1 - int64_t(rng() % 5)
+                                          : int64_t(rng() % (uint64_t(k) << 21));
       std::vector<int32_t> e0 = p0, e1 = p0;
       entmax_numerators_portable(r, tt, base, k, e0.data(), n);
       entmax_numerators(r, tt, base, k, e1.data(), n);

@@ -12,8 +12,7 @@
 namespace tessera::testing_rows {
 namespace {
 
-std::vector<float> dispatch(const ops::RowTransform& t, const std::vector<float>& s,
-                            const std::vector<uint8_t>& mask) {
+std::vector<float> dispatch(const ops::RowTransform& t, const std::vector<float>& s, const std::vector<uint8_t>& mask) {
   size_t need = ops::attention_scratch_floats(t.method, s.size());
   std::vector<float> scratch(need + 1, 0.0f), p(s.size(), -1.0f);
   scratch[need] = 12345.0f;  // canary just past the promised scratch size
@@ -78,8 +77,8 @@ TEST(AttentionTransform, EveryKindMatchesItsOracle) {
 TEST(AttentionTransform, AllMaskedRowIsZeroForEveryKind) {
   std::vector<float> s = {1.0f, 2.0f, 3.0f};
   std::vector<uint8_t> none(3, 0);
-  for (const char* name : {"softmax", "sparsemax", "entmax15", "entmax43", "entmax:1.7", "relumax",
-                           "top2_softmax", "top2_uniform"}) {
+  for (const char* name :
+       {"softmax", "sparsemax", "entmax15", "entmax43", "entmax:1.7", "relumax", "top2_softmax", "top2_uniform"}) {
     ops::RowTransform t{AttentionMethod::parse(name).value()};
     std::vector<float> p = dispatch(t, s, none);
     EXPECT_EQ(p, (std::vector<float>{0, 0, 0})) << name;

@@ -18,9 +18,7 @@ class EntmaxAlpha : public ::testing::TestWithParam<double> {};
 
 TEST_P(EntmaxAlpha, RandomRowsMatchOracle) { random_suite(GetParam(), alpha_kernel(GetParam()), 77); }
 
-TEST_P(EntmaxAlpha, AdversarialRowsMatchOracle) {
-  adversarial_suite(GetParam(), alpha_kernel(GetParam()));
-}
+TEST_P(EntmaxAlpha, AdversarialRowsMatchOracle) { adversarial_suite(GetParam(), alpha_kernel(GetParam())); }
 
 // α = 2, 1.5 and 4/3 through the general path cover the closed forms' cases; 1.25, 1.75, 3 are
 // general (non-integer exponent, and r < 1 where f is concave in τ).

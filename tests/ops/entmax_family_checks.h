@@ -17,8 +17,7 @@
 
 namespace tessera::testing_rows {
 
-using RowKernel = std::function<void(const float* s, float* p, size_t n, const uint8_t* mask,
-                                     float* scratch)>;
+using RowKernel = std::function<void(const float* s, float* p, size_t n, const uint8_t* mask, float* scratch)>;
 
 inline std::vector<float> run_kernel(const RowKernel& k, const std::vector<float>& s,
                                      const std::vector<uint8_t>& mask = {}) {
@@ -35,8 +34,7 @@ inline std::vector<float> run_kernel(const RowKernel& k, const std::vector<float
 //   ≤ 2.4e-7 absolute on the candidates |z| ≤ 1) and τ inherits errors of the same size; p = y^r
 //   moves by r·y^(r-1)·(Δz + Δτ) ≤ r·5e-7, plus float rounding of p itself.
 inline ::testing::AssertionResult matches_entmax_oracle(double alpha, const std::vector<float>& s,
-                                                        const std::vector<uint8_t>& mask,
-                                                        const std::vector<float>& p) {
+                                                        const std::vector<uint8_t>& mask, const std::vector<float>& p) {
   const double r = 1.0 / (alpha - 1.0);
   oracle::EntmaxResult o = oracle::entmax(alpha, s, mask);
   bool any_posinf = false, any_usable_finite = false;
@@ -55,9 +53,11 @@ inline ::testing::AssertionResult matches_entmax_oracle(double alpha, const std:
   }
   if (any_posinf) {  // documented: uniform on the +inf keys
     size_t count = 0;
-    for (size_t i = 0; i < s.size(); ++i) count += oracle::usable(mask, i, s[i]) && s[i] == std::numeric_limits<float>::infinity();
+    for (size_t i = 0; i < s.size(); ++i)
+      count += oracle::usable(mask, i, s[i]) && s[i] == std::numeric_limits<float>::infinity();
     for (size_t i = 0; i < s.size(); ++i) {
-      double want = (oracle::usable(mask, i, s[i]) && s[i] == std::numeric_limits<float>::infinity()) ? 1.0 / count : 0.0;
+      double want = (oracle::usable(mask, i, s[i]) && s[i] == std::numeric_limits<float>::infinity()) ? 1.0 / count
+                                                                                                      : 0.0;
       if (std::fabs(p[i] - want) > 1e-7)
         return ::testing::AssertionFailure() << "+inf row: p[" << i << "] = " << p[i] << " want " << want;
     }
@@ -73,12 +73,11 @@ inline ::testing::AssertionResult matches_entmax_oracle(double alpha, const std:
   for (size_t i = 0; i < s.size(); ++i) {
     bool in_oracle = o.x[i] > o.tau, in_kernel = p[i] > 0.0f;
     if (in_oracle != in_kernel && std::fabs(o.x[i] - o.tau) > 1e-6)
-      return ::testing::AssertionFailure()
-             << "support differs at " << i << ": x - τ = " << o.x[i] - o.tau << ", p = " << p[i]
-             << ", n = " << s.size();
+      return ::testing::AssertionFailure() << "support differs at " << i << ": x - τ = " << o.x[i] - o.tau
+                                           << ", p = " << p[i] << ", n = " << s.size();
     if (std::fabs(p[i] - o.p[i]) > tol)
-      return ::testing::AssertionFailure() << "p[" << i << "] = " << p[i] << " oracle " << o.p[i]
-                                           << " (tol " << tol << "), n = " << s.size();
+      return ::testing::AssertionFailure()
+             << "p[" << i << "] = " << p[i] << " oracle " << o.p[i] << " (tol " << tol << "), n = " << s.size();
   }
   return ::testing::AssertionSuccess();
 }
@@ -99,8 +98,7 @@ inline void random_suite(double alpha, const RowKernel& kernel, uint64_t seed) {
           for (auto& m : mask) m = keep(rng);
         }
         std::vector<float> p = run_kernel(kernel, s, mask);
-        ASSERT_TRUE(matches_entmax_oracle(alpha, s, mask, p))
-            << dist_name(d) << " n=" << n << " rep=" << rep;
+        ASSERT_TRUE(matches_entmax_oracle(alpha, s, mask, p)) << dist_name(d) << " n=" << n << " rep=" << rep;
       }
     }
   }

@@ -13,8 +13,7 @@
 namespace tessera::testing_rows {
 namespace {
 
-std::vector<float> run(const std::vector<float>& s, const std::vector<uint8_t>& mask, float scale,
-                       float bias) {
+std::vector<float> run(const std::vector<float>& s, const std::vector<uint8_t>& mask, float scale, float bias) {
   std::vector<float> p(s.size(), -1.0f);
   ops::norm_relu_row(s.data(), p.data(), s.size(), mask.empty() ? nullptr : mask.data(), scale, bias);
   return p;

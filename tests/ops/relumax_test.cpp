@@ -26,8 +26,7 @@ std::vector<double> reference(const std::vector<float>& s, const std::vector<uin
   return w;
 }
 
-std::vector<float> run(const std::vector<float>& s, const std::vector<uint8_t>& mask, float scale,
-                       float bias) {
+std::vector<float> run(const std::vector<float>& s, const std::vector<uint8_t>& mask, float scale, float bias) {
   std::vector<float> p(s.size(), -1.0f);
   ops::relumax_row(s.data(), p.data(), s.size(), mask.empty() ? nullptr : mask.data(), scale, bias);
   return p;

@@ -131,7 +131,8 @@ inline std::vector<Vec> context_memory(const RefModel& m, int64_t l, const std::
     for (int64_t hd = 0; hd < H && n > 0; ++hd) {
       Vec cos(static_cast<size_t>(n));
       for (int64_t j = 0; j < n; ++j)
-        for (int64_t i = 0; i < d; ++i) cos[size_t(j)] += keys[size_t(t)][size_t(hd * d + i)] * keys[size_t(j)][size_t(hd * d + i)];
+        for (int64_t i = 0; i < d; ++i)
+          cos[size_t(j)] += keys[size_t(t)][size_t(hd * d + i)] * keys[size_t(j)][size_t(hd * d + i)];
       Vec pr = attention_row(hp.method, beta[size_t(hd)], cos);
       for (int64_t j = 0; j < n; ++j)
         for (int64_t i = 0; i < d; ++i) o[size_t(hd * d + i)] += pr[size_t(j)] * v[size_t(j)][size_t(hd * d + i)];
@@ -160,7 +161,8 @@ inline std::vector<Vec> persistent_memory(const RefModel& m, int64_t l, const st
         Vec pr = oracle::softmax(s);
         for (int64_t n = 0; n < N; ++n)
           for (int64_t i = 0; i < d; ++i)
-            r[size_t(hd * d + i)] += vs[size_t(hd)] * pr[size_t(n)] / double(P) * MV[size_t(((pi * H + hd) * N + n) * d + i)];
+            r[size_t(hd * d + i)] += vs[size_t(hd)] * pr[size_t(n)] / double(P) *
+                                     MV[size_t(((pi * H + hd) * N + n) * d + i)];
       }
     out.push_back(linear(m, p + "pmem_output", r));
   }
@@ -176,7 +178,8 @@ inline std::vector<Vec> reference_logits(const RefModel& m, const std::vector<in
   for (int32_t tok : tokens) x.emplace_back(E.begin() + tok * C, E.begin() + (tok + 1) * C);
   auto ln_all = [&](const std::vector<Vec>& xs, const std::string& stem) {
     std::vector<Vec> r;
-    for (const Vec& v : xs) r.push_back(layer_norm(v, m.find(stem + ".weight"), m.find(stem + ".bias"), hp.layer_norm_eps));
+    for (const Vec& v : xs)
+      r.push_back(layer_norm(v, m.find(stem + ".weight"), m.find(stem + ".bias"), hp.layer_norm_eps));
     return r;
   };
   auto add = [](std::vector<Vec>& a, const std::vector<Vec>& b) {

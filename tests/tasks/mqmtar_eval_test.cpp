@@ -61,7 +61,6 @@ TEST(MqmtarEval, ZeroSamplesIsAnError) {
   EXPECT_FALSE(evaluate_mqmtar(**model, {64, 0, 1}).ok());
 }
 
-
 // The shipped quantized files vs float PyTorch on the same reduced set, ±1.5 points (the project's bar for int8):
 // model-int8.gguf on the integer-only runtime, model-w8.gguf (int8 weights, float activations: the file for the
 // Vulkan path) on the float CPU runtime, which runs it as its dequantised model.
@@ -74,8 +73,8 @@ void expect_quantized_file_within_1_5_points(const std::string& file, BackendKin
     ASSERT_TRUE(model.ok()) << model.status().to_string();
     auto got = evaluate_mqmtar(**model, {want.length, want.samples, 1});
     ASSERT_TRUE(got.ok()) << got.status().to_string();
-    EXPECT_LE(std::abs(got->pair_accuracy() - want.pair_accuracy), 1.5) << want.model << "/" << file << " L="
-                                                                        << want.length;
+    EXPECT_LE(std::abs(got->pair_accuracy() - want.pair_accuracy), 1.5)
+        << want.model << "/" << file << " L=" << want.length;
     ++checked;
   }
   EXPECT_EQ(checked, 10);

@@ -90,8 +90,8 @@ TEST(Mqmtar, ScoreCountsPairsWithBothTokensRight) {
   auto r = mqmtar_score(pred, target);
   EXPECT_EQ(r.pairs_right, 4);
   EXPECT_TRUE(r.exact);
-  pred[2] = 99;   // pair 0: second value token wrong
-  pred[3] = 99;   // a separator wrong does not count against pair 1
+  pred[2] = 99;  // pair 0: second value token wrong
+  pred[3] = 99;  // a separator wrong does not count against pair 1
   r = mqmtar_score(pred, target);
   EXPECT_EQ(r.pairs_right, 3);
   EXPECT_FALSE(r.exact);

@@ -43,7 +43,11 @@ class VulkanEntmaxLarge : public VulkanTest {
     auto e = download(scratch->scores, n);
     auto z = download(scratch->norm, 1);
     auto st = download(scratch->ent_state, 16);
-    auto word = [&](int i) { uint32_t w; std::memcpy(&w, &st[size_t(i)], 4); return w; };
+    auto word = [&](int i) {
+      uint32_t w;
+      std::memcpy(&w, &st[size_t(i)], 4);
+      return w;
+    };
     Outcome o;
     for (float x : e) o.p.push_back(double(x) * z[0]);
     o.steps = word(2), o.status = word(1), o.count = word(3), o.in_shared = word(10);
@@ -64,16 +68,14 @@ class VulkanEntmaxLarge : public VulkanTest {
     for (size_t j = 0; j < s.size() && bad < 5; ++j) {
       sum += got.p[j];
       bool near_tau = std::abs(y[j] - tau) <= 1e-6;
-      if (std::abs(got.p[j] - want[j]) > kTol ||
-          (!near_tau && (want[j] == 0.0) != (got.p[j] == 0.0))) {
+      if (std::abs(got.p[j] - want[j]) > kTol || (!near_tau && (want[j] == 0.0) != (got.p[j] == 0.0))) {
         ++bad;
         ADD_FAILURE() << name << " n=" << s.size() << " j=" << j << " got " << got.p[j] << " want " << want[j]
                       << " (y - tau = " << y[j] - tau << ")";
       }
     }
     if (bad == 0)
-      EXPECT_NEAR(sum, 1.0, 1e-5) << name << " n=" << s.size() << " candidates " << got.count << " steps "
-                                  << got.steps;
+      EXPECT_NEAR(sum, 1.0, 1e-5) << name << " n=" << s.size() << " candidates " << got.count << " steps " << got.steps;
     return got;
   }
 };
@@ -135,10 +137,13 @@ TEST_F(VulkanEntmaxLarge, AdversarialLargeRows) {
 
 TEST_F(VulkanEntmaxLarge, CandidateListPathForcedOnSmallAndAdversarialRows) {
   std::mt19937 rng(13);
-  std::vector<std::vector<float>> rows = {
-      std::vector<float>(100, 0.25f), {1.0f, 0.0f, 0.0f, 0.0f}, {2.0f, 2.0f, 1.0f, 1.0f, 1.0f},
-      {100.0f, 0.0f, -3.0f, 0.5f},     {0.3f},                   {1e30f, 0.0f, -1e30f, 5e29f},
-      {1e-30f, 0.0f, -1e-30f, 2e-30f, 0.0f}};
+  std::vector<std::vector<float>> rows = {std::vector<float>(100, 0.25f),
+                                          {1.0f, 0.0f, 0.0f, 0.0f},
+                                          {2.0f, 2.0f, 1.0f, 1.0f, 1.0f},
+                                          {100.0f, 0.0f, -3.0f, 0.5f},
+                                          {0.3f},
+                                          {1e30f, 0.0f, -1e30f, 5e29f},
+                                          {1e-30f, 0.0f, -1e-30f, 2e-30f, 0.0f}};
   for (uint32_t n : {7u, 64u, 65u, 500u, 3000u}) rows.push_back(random_floats(n, rng, -8.0f, 8.0f));
   for (const auto& s : rows)
     for (const char* name : kExact) {

@@ -1,8 +1,8 @@
 // The attention shaders (scores -> transform -> values -> combine) on chosen score rows, every
 // transform, against the float64 oracles: the keys are (s_j, 0, 0, 0) and the query (1, 0, 0, 0), so
 // the cosine pass yields exactly s_j; p_j is read back from the transform pass (e_j · 1/Z) and the
-// output o = Σ p_j v_j is checked too (softmax: o only, its fused pass never stores p). Includes adversarial rows (ties at tau, all equal, one
-// dominant, n = 1, 1e30 / 1e-30 magnitudes, flat rows with more candidates than shared memory).
+// output o = Σ p_j v_j is checked too (softmax: o only, its fused pass never stores p). Includes adversarial rows (ties
+// at tau, all equal, one dominant, n = 1, 1e30 / 1e-30 magnitudes, flat rows with more candidates than shared memory).
 #include <cmath>
 
 #include "support/attention_oracle.h"
@@ -87,13 +87,13 @@ TEST_F(VulkanAttentionTransform, EntmaxFamilyOnRandomCosineRows) {
 
 TEST_F(VulkanAttentionTransform, EntmaxAdversarialRows) {
   std::vector<std::vector<float>> rows = {
-      std::vector<float>(100, 0.25f),            // all equal: uniform
-      {1.0f, 0.0f, 0.0f, 0.0f},                  // sparsemax: the others sit exactly at tau
-      {2.0f, 2.0f, 1.0f, 1.0f, 1.0f},            // ties on both sides
-      {100.0f, 0.0f, -3.0f, 0.5f},               // one dominant entry
-      {0.3f},                                    // n = 1
-      {1e30f, 0.0f, -1e30f, 5e29f},              // huge magnitudes
-      {1e-30f, 0.0f, -1e-30f, 2e-30f, 0.0f},     // tiny: indistinguishable, uniform
+      std::vector<float>(100, 0.25f),         // all equal: uniform
+      {1.0f, 0.0f, 0.0f, 0.0f},               // sparsemax: the others sit exactly at tau
+      {2.0f, 2.0f, 1.0f, 1.0f, 1.0f},         // ties on both sides
+      {100.0f, 0.0f, -3.0f, 0.5f},            // one dominant entry
+      {0.3f},                                 // n = 1
+      {1e30f, 0.0f, -1e30f, 5e29f},           // huge magnitudes
+      {1e-30f, 0.0f, -1e-30f, 2e-30f, 0.0f},  // tiny: indistinguishable, uniform
   };
   for (const auto& s : rows)
     for (const char* name : {"sparsemax", "entmax15", "entmax43"}) {

@@ -35,7 +35,8 @@ class VulkanAuthorsFixture : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     (void)vk::take_validation_messages();
-    dir_ = std::filesystem::path(TESSERA_BINARY_DIR) / "test-tmp" / ("vk-" + GetParam() + "-" + std::to_string(::getpid()));
+    dir_ = std::filesystem::path(TESSERA_BINARY_DIR) / "test-tmp" /
+           ("vk-" + GetParam() + "-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir_);
     const std::string base = std::string(TESSERA_TEST_DATA) + "/authors/" + GetParam();
     std::ifstream in(base + "/expected.json");
@@ -92,7 +93,8 @@ double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
 
 TEST_P(VulkanAuthorsFixture, LogitsMatchCpuRuntimeAndAuthors) {
   auto vk32 = load(f32_path_, BackendKind::kVulkan);
-  if (!vk32 && vk::test::skip_without_device(error_)) TESSERA_VK_NO_DEVICE("no usable Vulkan device: " << error_.to_string());
+  if (!vk32 && vk::test::skip_without_device(error_))
+    TESSERA_VK_NO_DEVICE("no usable Vulkan device: " << error_.to_string());
   ASSERT_TRUE(vk32) << error_.to_string();
   auto cpu = load(f32_path_, BackendKind::kCpu), cpu16 = load(f16_path_, BackendKind::kCpu);
   ASSERT_TRUE(cpu && cpu16);
@@ -110,17 +112,20 @@ TEST_P(VulkanAuthorsFixture, LogitsMatchCpuRuntimeAndAuthors) {
   const size_t V = size_t(vk32->info().vocab_size);
   double d_auth = 0;
   for (size_t t = 0; t < toks.size(); ++t)
-    for (size_t v = 0; v < V; ++v) d_auth = std::max(d_auth, std::fabs(double(got32[t * V + v]) - want[t][v].get<double>()));
+    for (size_t v = 0; v < V; ++v)
+      d_auth = std::max(d_auth, std::fabs(double(got32[t * V + v]) - want[t][v].get<double>()));
   const double tol = std::max(1e-4, 2.0 * expected_["reference_float32_max_abs_dev"].get<double>());
   EXPECT_LE(d_auth, tol) << "vs authors";
-  std::printf("[ %s ] vulkan vs cpu: f32 %.3g, f16 %.3g; vulkan f32 vs authors %.3g (tol %.3g); "
-              "f16 file vs f32 file on the cpu %.3g; %s\n",
-              GetParam().c_str(), d32, d16, d_auth, tol, max_abs_diff(ref16, ref), vk32->info().backend_name.c_str());
+  std::printf(
+      "[ %s ] vulkan vs cpu: f32 %.3g, f16 %.3g; vulkan f32 vs authors %.3g (tol %.3g); "
+      "f16 file vs f32 file on the cpu %.3g; %s\n",
+      GetParam().c_str(), d32, d16, d_auth, tol, max_abs_diff(ref16, ref), vk32->info().backend_name.c_str());
 }
 
 TEST_P(VulkanAuthorsFixture, CachedDecodeEqualsPrefill) {
   auto m = load(f32_path_, BackendKind::kVulkan);
-  if (!m && vk::test::skip_without_device(error_)) TESSERA_VK_NO_DEVICE("no usable Vulkan device: " << error_.to_string());
+  if (!m && vk::test::skip_without_device(error_))
+    TESSERA_VK_NO_DEVICE("no usable Vulkan device: " << error_.to_string());
   ASSERT_TRUE(m) << error_.to_string();
   const auto toks = expected_["tokens"].get<std::vector<int32_t>>();
   const size_t V = size_t(m->info().vocab_size);
@@ -145,13 +150,12 @@ TEST_P(VulkanAuthorsFixture, CachedDecodeEqualsPrefill) {
   EXPECT_LE(worst, tol) << "decode vs prefill";
 }
 
-INSTANTIATE_TEST_SUITE_P(Authors, VulkanAuthorsFixture, ::testing::ValuesIn(fixtures()),
-                         [](const auto& info) {
-                           std::string n = info.param;
-                           for (char& c : n)
-                             if (!isalnum(static_cast<unsigned char>(c))) c = '_';
-                           return n;
-                         });
+INSTANTIATE_TEST_SUITE_P(Authors, VulkanAuthorsFixture, ::testing::ValuesIn(fixtures()), [](const auto& info) {
+  std::string n = info.param;
+  for (char& c : n)
+    if (!isalnum(static_cast<unsigned char>(c))) c = '_';
+  return n;
+});
 
 }  // namespace
 }  // namespace tessera

@@ -21,11 +21,25 @@ const KernelContract* find(std::string_view name) {
 TEST(VulkanKernelContract, BindingCountsAreTheShadersDeclaredBuffers) {
   // Counted from the `binding = N` declarations of each shaders/<name>.comp and its includes.
   const std::pair<std::string_view, uint32_t> expected[] = {
-      {"embed", 4},         {"matvec", 7},           {"layernorm", 4},          {"kv_project", 15},
-      {"attn_scores", 5},   {"attn_relumax", 6},       {"attn_norm_relu", 6},
-      {"attn_topk_softmax", 5}, {"attn_topk_uniform", 5}, {"attn_entmax", 5},   {"attn_values", 4},
-      {"attn_combine", 5},  {"attn_softmax_partial", 7}, {"attn_softmax_combine", 6}, {"argmax", 3},
-      {"pmem_softmax", 13}, {"attn_entmax_filter", 7}, {"attn_entmax_threshold", 5}, {"attn_entmax_apply", 6},
+      {"embed", 4},
+      {"matvec", 7},
+      {"layernorm", 4},
+      {"kv_project", 15},
+      {"attn_scores", 5},
+      {"attn_relumax", 6},
+      {"attn_norm_relu", 6},
+      {"attn_topk_softmax", 5},
+      {"attn_topk_uniform", 5},
+      {"attn_entmax", 5},
+      {"attn_values", 4},
+      {"attn_combine", 5},
+      {"attn_softmax_partial", 7},
+      {"attn_softmax_combine", 6},
+      {"argmax", 3},
+      {"pmem_softmax", 13},
+      {"attn_entmax_filter", 7},
+      {"attn_entmax_threshold", 5},
+      {"attn_entmax_apply", 6},
       {"matmul", 7},
   };
   for (const auto& [name, bindings] : expected) {

@@ -75,7 +75,8 @@ class VulkanModelForward : public ::testing::Test {
     double worst_decode = 0;
     for (size_t t = 0; t < T; ++t) {
       ASSERT_TRUE((*seq)->forward({&tokens[t], 1}, row, false).ok());
-      for (int64_t v = 0; v < V; ++v) worst_decode = std::max(worst_decode, double(std::abs(row[size_t(v)] - all[t * size_t(V) + size_t(v)])));
+      for (int64_t v = 0; v < V; ++v)
+        worst_decode = std::max(worst_decode, double(std::abs(row[size_t(v)] - all[t * size_t(V) + size_t(v)])));
       // GPU argmax agrees with the host's.
       auto* vs = static_cast<VulkanSequence*>(seq->get());
       EXPECT_EQ(vs->greedy_token(), int32_t(std::max_element(row.begin(), row.end()) - row.begin()));

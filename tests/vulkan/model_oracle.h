@@ -15,7 +15,10 @@ namespace tessera::vk::test {
 struct RandomModel {
   ModelView view;
   // float64 copies of every weight as the device sees it (after F16/I8 rounding).
-  struct Mat { std::vector<double> w, b; int64_t rows = 0, cols = 0; };
+  struct Mat {
+    std::vector<double> w, b;
+    int64_t rows = 0, cols = 0;
+  };
   struct Layer {
     std::vector<double> ln1, ln2, ln1b, ln2b;  // biases empty unless hp.bias
     Mat k, v, o, pk, po;

@@ -54,8 +54,9 @@ TEST_P(VulkanPmem, MatchesFloat64) {
   }
   auto up = upload_pmem_slots(*ctx_, w, d, "test ");
   ASSERT_TRUE(up.ok()) << up.status().to_string();
-  EXPECT_EQ(int(up->wtype), int(dt == DType::kF32 ? WeightType::kF32 : dt == DType::kF16 ? WeightType::kF16
-                                                                                          : WeightType::kI8));
+  EXPECT_EQ(int(up->wtype), int(dt == DType::kF32   ? WeightType::kF32
+                                : dt == DType::kF16 ? WeightType::kF16
+                                                    : WeightType::kI8));
   std::vector<float> u = random_floats(size_t(n) * C, rng), state0 = random_floats(C, rng);
   std::vector<float> decay = {0.3f, 0.85f}, qscale = {3.0f, 7.5f}, vscale = {0.9f, 1.3f};
   std::vector<float> y0 = random_floats(size_t(n) * C, rng);

@@ -24,8 +24,7 @@ TEST(VulkanShaderVariants, SelectableOnlyWhenBuildProbeAndDeviceAgree) {
   for (int built = 0; built < 2; ++built)
     for (int glslc = 0; glslc < 2; ++glslc)
       for (int device = 0; device < 2; ++device)
-        EXPECT_EQ(variant_selectable(built, glslc, device), built && glslc && device)
-            << built << glslc << device;
+        EXPECT_EQ(variant_selectable(built, glslc, device), built && glslc && device) << built << glslc << device;
 }
 
 TEST(VulkanShaderVariants, EveryProbeIsReportedAndKnownToTheDeviceQuery) {
@@ -74,7 +73,8 @@ TEST(VulkanShaderVariants, RealDevicesReportTheirFeatures) {
   ASSERT_TRUE(devices.ok());
   if (devices->empty()) TESSERA_VK_NO_DEVICE("no Vulkan device");
   for (const auto& d : *devices) {
-    if (d.subgroup_ops) EXPECT_TRUE(d.shader_features.subgroup_arithmetic) << d.name << ": the subgroup flavour needs it";
+    if (d.subgroup_ops)
+      EXPECT_TRUE(d.shader_features.subgroup_arithmetic) << d.name << ": the subgroup flavour needs it";
   }
 }
 

@@ -30,10 +30,9 @@ inline bool vulkan_device_required() {
 }  // namespace tessera::vk::test
 
 // Use where a test finds no Vulkan device: TESSERA_VK_NO_DEVICE("no device: " << why);
-#define TESSERA_VK_NO_DEVICE(message)                                                                     \
-  do {                                                                                                    \
-    if (::tessera::vk::test::vulkan_device_required())                                                    \
-      FAIL() << "CI is set and lavapipe is installed, so a Vulkan device must exist: " << message;       \
-    else                                                                                                  \
-      GTEST_SKIP() << message;                                                                            \
+#define TESSERA_VK_NO_DEVICE(message)                                                              \
+  do {                                                                                             \
+    if (::tessera::vk::test::vulkan_device_required())                                             \
+      FAIL() << "CI is set and lavapipe is installed, so a Vulkan device must exist: " << message; \
+    else GTEST_SKIP() << message;                                                                  \
   } while (0)

@@ -1,5 +1,6 @@
 // Shared by the Vulkan tests: a context with VK_LAYER_KHRONOS_validation whose every warning or
-// error fails the test; SKIP when no Vulkan device exists (FAIL in CI with lavapipe: vk_required.h); float upload/readback helpers.
+// error fails the test; SKIP when no Vulkan device exists (FAIL in CI with lavapipe: vk_required.h); float
+// upload/readback helpers.
 #pragma once
 
 #include <gtest/gtest.h>

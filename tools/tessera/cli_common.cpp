@@ -27,7 +27,9 @@ Result<std::vector<int32_t>> parse_token_list(const std::string& text) {
 }
 
 void add_format_option(CLI::App& app, std::string& format) {
-  app.add_option("--format", format, "output: text | json")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
+  app.add_option("--format", format, "output: text | json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
 }
 
 void add_threads_option(CLI::App& app, int& threads) {

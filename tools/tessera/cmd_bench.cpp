@@ -143,19 +143,28 @@ void print_rows(const std::string& format, const BenchModel& m, const std::vecto
   if (format == "json") {
     nlohmann::ordered_json out = nlohmann::ordered_json::array();
     for (const Row& r : rows)
-      out.push_back({{"model", m.label}, {"model_size_bytes", m.size_bytes}, {"params", m.params},
-                     {"backend", r.backend}, {"device", r.device},
-                     {"threads", r.threads ? nlohmann::ordered_json(r.threads) : nlohmann::ordered_json(nullptr)}, {"test", r.test},
-                     {"n_prompt", r.n_prompt}, {"n_gen", r.n_gen}, {"repetitions", repetitions},
-                     {"avg_ts", r.mean()}, {"stddev_ts", r.sd()}, {"samples_ts", r.samples}});
+      out.push_back({{"model", m.label},
+                     {"model_size_bytes", m.size_bytes},
+                     {"params", m.params},
+                     {"backend", r.backend},
+                     {"device", r.device},
+                     {"threads", r.threads ? nlohmann::ordered_json(r.threads) : nlohmann::ordered_json(nullptr)},
+                     {"test", r.test},
+                     {"n_prompt", r.n_prompt},
+                     {"n_gen", r.n_gen},
+                     {"repetitions", repetitions},
+                     {"avg_ts", r.mean()},
+                     {"stddev_ts", r.sd()},
+                     {"samples_ts", r.samples}});
     std::cout << out.dump(2) << "\n";
     return;
   }
   if (format == "csv") {
-    std::cout << "model,model_size_bytes,params,backend,device,threads,test,n_prompt,n_gen,repetitions,avg_ts,stddev_ts\n";
+    std::cout
+        << "model,model_size_bytes,params,backend,device,threads,test,n_prompt,n_gen,repetitions,avg_ts,stddev_ts\n";
     for (const Row& r : rows) {
-      std::printf("\"%s\",%lld,%lld,%s,\"%s\",%s,%s,%lld,%lld,%d,%.3f,%.3f\n", m.label.c_str(),
-                  (long long)m.size_bytes, (long long)m.params, r.backend.c_str(), r.device.c_str(),
+      std::printf("\"%s\",%lld,%lld,%s,\"%s\",%s,%s,%lld,%lld,%d,%.3f,%.3f\n", m.label.c_str(), (long long)m.size_bytes,
+                  (long long)m.params, r.backend.c_str(), r.device.c_str(),
                   r.threads ? std::to_string(r.threads).c_str() : "", r.test.c_str(), (long long)r.n_prompt,
                   (long long)r.n_gen, repetitions, r.mean(), r.sd());
     }
@@ -189,7 +198,7 @@ Result<BenchModel> open_model(const BenchArgs& a, bool needs_int8, int threads) 
     return m;
   }
   TESSERA_ASSIGN_OR_RETURN(gguf::File f, gguf::File::open(a.model));
-  struct stat st{};
+  struct stat st {};
   if (::stat(a.model.c_str(), &st) == 0) m.size_bytes = int64_t(st.st_size);
   for (const Tensor& t : f.tensors()) m.params += t.numel();
   // general.name tells models apart better than the file name (the shipped ones are all model.gguf).
@@ -277,34 +286,32 @@ int run_bench(const BenchArgs& a) {
   return kExitOk;
 }
 
-Registration reg("bench", "measure prompt-processing and generation speed (tokens/s) per backend",
-                 [](CLI::App& sub) -> Action {
-                   auto a = std::make_shared<BenchArgs>();
-                   sub.add_option("model", a->model, "model .gguf (or --random-model)");
-                   sub.add_option("--random-model", a->random_model,
-                                  "benchmark a random model built in memory: gpt2-small | small | tiny");
-                   sub.add_option("--method", a->method, "attention of the random model (softmax, entmax15, ...)")
-                       ->capture_default_str();
-                   sub.add_option("-p,--n-prompt", a->prompts, "prompt lengths (comma list; 0: none)")
-                       ->capture_default_str();
-                   sub.add_option("-n,--n-gen", a->generations, "generated tokens (comma list; 0: none)")
-                       ->capture_default_str();
-                   sub.add_option("--backend", a->backends,
-                                  "comma list of cpu, cpu-int8, vulkan (default: the CPU backends, and vulkan when "
-                                  "a device exists)");
-                   sub.add_option("--threads", a->threads, "CPU threads, 1..256 (comma list)")->capture_default_str();
-                   sub.add_option("-r,--repetitions", a->repetitions, "timed repetitions (after one warm-up)")
-                       ->check(CLI::Range(1, 1000))
-                       ->capture_default_str();
-                   sub.add_option("--format", a->format, "output: md | csv | json")
-                       ->check(CLI::IsMember({"md", "csv", "json"}))
-                       ->capture_default_str();
-                   sub.add_option("--vulkan-device", a->vulkan_device, "Vulkan device index (-1: best)")
-                       ->capture_default_str();
-                   sub.add_option("--vulkan-device-name", a->vulkan_device_name, "Vulkan device name (substring)");
-                   return [a] { return run_bench(*a); };
-                 },
-                 75);
+Registration reg(
+    "bench", "measure prompt-processing and generation speed (tokens/s) per backend",
+    [](CLI::App& sub) -> Action {
+      auto a = std::make_shared<BenchArgs>();
+      sub.add_option("model", a->model, "model .gguf (or --random-model)");
+      sub.add_option("--random-model", a->random_model,
+                     "benchmark a random model built in memory: gpt2-small | small | tiny");
+      sub.add_option("--method", a->method, "attention of the random model (softmax, entmax15, ...)")
+          ->capture_default_str();
+      sub.add_option("-p,--n-prompt", a->prompts, "prompt lengths (comma list; 0: none)")->capture_default_str();
+      sub.add_option("-n,--n-gen", a->generations, "generated tokens (comma list; 0: none)")->capture_default_str();
+      sub.add_option("--backend", a->backends,
+                     "comma list of cpu, cpu-int8, vulkan (default: the CPU backends, and vulkan when "
+                     "a device exists)");
+      sub.add_option("--threads", a->threads, "CPU threads, 1..256 (comma list)")->capture_default_str();
+      sub.add_option("-r,--repetitions", a->repetitions, "timed repetitions (after one warm-up)")
+          ->check(CLI::Range(1, 1000))
+          ->capture_default_str();
+      sub.add_option("--format", a->format, "output: md | csv | json")
+          ->check(CLI::IsMember({"md", "csv", "json"}))
+          ->capture_default_str();
+      sub.add_option("--vulkan-device", a->vulkan_device, "Vulkan device index (-1: best)")->capture_default_str();
+      sub.add_option("--vulkan-device-name", a->vulkan_device_name, "Vulkan device name (substring)");
+      return [a] { return run_bench(*a); };
+    },
+    75);
 
 }  // namespace
 }  // namespace tessera::cli

@@ -121,33 +121,34 @@ int run_compare(const CompareArgs& a) {
   return 0;
 }
 
-Registration reg("compare", "accuracy of a quantized model against its float model on held-out data",
-                 [](CLI::App& sub) -> Action {
-                   auto a = std::make_shared<CompareArgs>();
-                   sub.add_option("base", a->base, "float model .gguf (runs on the float CPU runtime)")->required();
-                   sub.add_option("quant", a->quant, "quantized model .gguf")->required();
-                   sub.add_option("--data", a->data,
-                                  "held-out data: token ids (one sequence per line) or text (the model's tokenizer)");
-                   sub.add_option("--data-format", a->data_format, "auto | tokens | text")
-                       ->check(CLI::IsMember({"auto", "tokens", "text"}))
-                       ->capture_default_str();
-                   sub.add_option("--tokens", a->tokens, "one token sequence, e.g. \"1 2 3\"");
-                   sub.add_option("--length", a->length, "text: tokens per sequence (default: block size, 16..256)");
-                   sub.add_option("--samples", a->samples, "no data, MQMTAR models: task samples (pairs region 64)")
-                       ->capture_default_str();
-                   sub.add_option("--seed", a->seed, "their seed (not the calibration seed)")->capture_default_str();
-                   sub.add_option("--backend", a->backend,
-                                  "QUANT's backend: auto (cpu-int8 for int8 activations, else cpu) | cpu | cpu-int8 | "
-                                  "vulkan")
-                       ->capture_default_str();
-                   sub.add_option("--threads", a->threads, "CPU threads")->capture_default_str();
-                   sub.add_option("--format", a->format, "text | json")
-                       ->check(CLI::IsMember({"text", "json"}))
-                       ->capture_default_str();
-                   sub.add_flag("--quiet", a->quiet, "no progress");
-                   return [a] { return run_compare(*a); };
-                 },
-                 25);
+Registration reg(
+    "compare", "accuracy of a quantized model against its float model on held-out data",
+    [](CLI::App& sub) -> Action {
+      auto a = std::make_shared<CompareArgs>();
+      sub.add_option("base", a->base, "float model .gguf (runs on the float CPU runtime)")->required();
+      sub.add_option("quant", a->quant, "quantized model .gguf")->required();
+      sub.add_option("--data", a->data,
+                     "held-out data: token ids (one sequence per line) or text (the model's tokenizer)");
+      sub.add_option("--data-format", a->data_format, "auto | tokens | text")
+          ->check(CLI::IsMember({"auto", "tokens", "text"}))
+          ->capture_default_str();
+      sub.add_option("--tokens", a->tokens, "one token sequence, e.g. \"1 2 3\"");
+      sub.add_option("--length", a->length, "text: tokens per sequence (default: block size, 16..256)");
+      sub.add_option("--samples", a->samples, "no data, MQMTAR models: task samples (pairs region 64)")
+          ->capture_default_str();
+      sub.add_option("--seed", a->seed, "their seed (not the calibration seed)")->capture_default_str();
+      sub.add_option("--backend", a->backend,
+                     "QUANT's backend: auto (cpu-int8 for int8 activations, else cpu) | cpu | cpu-int8 | "
+                     "vulkan")
+          ->capture_default_str();
+      sub.add_option("--threads", a->threads, "CPU threads")->capture_default_str();
+      sub.add_option("--format", a->format, "text | json")
+          ->check(CLI::IsMember({"text", "json"}))
+          ->capture_default_str();
+      sub.add_flag("--quiet", a->quiet, "no progress");
+      return [a] { return run_compare(*a); };
+    },
+    25);
 
 }  // namespace
 }  // namespace tessera::cli

@@ -39,35 +39,36 @@ int run_convert(const ConvertArgs& a) {
   progress.end_line();
   if (!st.ok()) return fail("convert", st.message());
   const HParams& hp = model->hparams;
-  std::cout << "wrote " << a.output << ": '" << model->name << "', " << hp.source_variant << " Memory Mosaics, " << hp.n_layer << " layers, C="
-            << hp.n_embd << ", " << hp.n_head << " heads, vocab " << hp.vocab_size << ", attention "
-            << hp.method.name() << " (mask offset " << hp.mask_offset << "), " << model->tensors.size()
-            << " tensors" << (a.f16 ? " (F16)" : "") << "\n";
+  std::cout << "wrote " << a.output << ": '" << model->name << "', " << hp.source_variant << " Memory Mosaics, "
+            << hp.n_layer << " layers, C=" << hp.n_embd << ", " << hp.n_head << " heads, vocab " << hp.vocab_size
+            << ", attention " << hp.method.name() << " (mask offset " << hp.mask_offset << "), "
+            << model->tensors.size() << " tensors" << (a.f16 ? " (F16)" : "") << "\n";
   return kExitOk;
 }
 
-Registration reg("convert", "convert an authors' ckpt.pt or a Hugging Face safetensors folder to a Tessera GGUF",
-                 [](CLI::App& sub) -> Action {
-                   auto a = std::make_shared<ConvertArgs>();
-                   sub.add_option("input", a->input,
-                                  "ckpt.pt, a .safetensors file, or a save_pretrained folder (model.safetensors or "
-                                  "shards + model.safetensors.index.json)")
-                       ->required();
-                   sub.add_option("output", a->output, "output .gguf (written atomically)")->required();
-                   sub.add_option("--method", a->method,
-                                  "attention method when the checkpoint does not say (or to override): softmax, "
-                                  "sparsemax|epanechnikov, entmax15|biweight, entmax43|triweight, entmax:<alpha>, "
-                                  "relumax, norm_relu, top<K>_softmax, top<K>_uniform");
-                   sub.add_option("--mask-offset", a->mask_offset,
-                                  "query t sees keys j <= t - offset (1: authors' files; 2: the seed's EFT variant, "
-                                  "inferred automatically)")
-                       ->check(CLI::IsMember({1, 2}));
-                   sub.add_flag("--f16", a->f16, "store matrices and memories as F16");
-                   sub.add_flag("--quiet", a->quiet, "no progress lines on stderr");
-                   sub.add_option("--name", a->name, "general.name (default: the input's folder or file name)");
-                   return [a] { return run_convert(*a); };
-                 },
-                 10);
+Registration reg(
+    "convert", "convert an authors' ckpt.pt or a Hugging Face safetensors folder to a Tessera GGUF",
+    [](CLI::App& sub) -> Action {
+      auto a = std::make_shared<ConvertArgs>();
+      sub.add_option("input", a->input,
+                     "ckpt.pt, a .safetensors file, or a save_pretrained folder (model.safetensors or "
+                     "shards + model.safetensors.index.json)")
+          ->required();
+      sub.add_option("output", a->output, "output .gguf (written atomically)")->required();
+      sub.add_option("--method", a->method,
+                     "attention method when the checkpoint does not say (or to override): softmax, "
+                     "sparsemax|epanechnikov, entmax15|biweight, entmax43|triweight, entmax:<alpha>, "
+                     "relumax, norm_relu, top<K>_softmax, top<K>_uniform");
+      sub.add_option("--mask-offset", a->mask_offset,
+                     "query t sees keys j <= t - offset (1: authors' files; 2: the seed's EFT variant, "
+                     "inferred automatically)")
+          ->check(CLI::IsMember({1, 2}));
+      sub.add_flag("--f16", a->f16, "store matrices and memories as F16");
+      sub.add_flag("--quiet", a->quiet, "no progress lines on stderr");
+      sub.add_option("--name", a->name, "general.name (default: the input's folder or file name)");
+      return [a] { return run_convert(*a); };
+    },
+    10);
 
 }  // namespace
 }  // namespace tessera::cli

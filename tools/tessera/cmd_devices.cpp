@@ -29,13 +29,14 @@ int run_devices(const std::string& format) {
   return kExitOk;
 }
 
-Registration reg("devices", "list the Vulkan devices (select one with --vulkan-device / --vulkan-device-name)",
-                 [](CLI::App& sub) -> Action {
-                   auto format = std::make_shared<std::string>("text");
-                   add_format_option(sub, *format);
-                   return [format] { return run_devices(*format); };
-                 },
-                 60);
+Registration reg(
+    "devices", "list the Vulkan devices (select one with --vulkan-device / --vulkan-device-name)",
+    [](CLI::App& sub) -> Action {
+      auto format = std::make_shared<std::string>("text");
+      add_format_option(sub, *format);
+      return [format] { return run_devices(*format); };
+    },
+    60);
 
 }  // namespace
 }  // namespace tessera::cli

@@ -36,7 +36,8 @@ std::string seed_method_name(const AttentionMethod& m) {
   }
 }
 
-// examples/models/<name>/model.gguf -> <name>; examples/models/<name>/model-int8.gguf -> <name>-int8; x/other.gguf -> x-other.
+// examples/models/<name>/model.gguf -> <name>; examples/models/<name>/model-int8.gguf -> <name>-int8; x/other.gguf ->
+// x-other.
 std::string model_name(const std::string& path) {
   const std::filesystem::path p(path);
   const std::string dir = p.parent_path().filename().string(), stem = p.stem().string();
@@ -75,7 +76,10 @@ int run_eval(EvalArgs a) {
     rows.insert(rows.end(), more->begin(), more->end());
   }
   // Load everything first: a missing model or a vocabulary mismatch fails before any long run.
-  struct Loaded { std::string path, backend; std::shared_ptr<Model> model; };
+  struct Loaded {
+    std::string path, backend;
+    std::shared_ptr<Model> model;
+  };
   std::vector<Loaded> loaded;
   for (const auto& path : a.models)
     for (const auto& b : backends) {
@@ -105,8 +109,8 @@ int run_eval(EvalArgs a) {
       auto r = tasks::evaluate_mqmtar(*l.model, {L, a.samples, a.seed}, progress);
       if (tty) std::fprintf(stderr, "\n");
       if (!r.ok()) return fail("eval", l.path + " at L=" + std::to_string(L) + ": " + r.status().message());
-      rows.push_back({name, method, l.backend, L / 64.0, L, r->tokens, r->samples, r->pair_accuracy(),
-                      r->exact_match()});
+      rows.push_back(
+          {name, method, l.backend, L / 64.0, L, r->tokens, r->samples, r->pair_accuracy(), r->exact_match()});
       if (!tty)
         std::fprintf(stderr, "%s %s L=%d: pair %.2f%% exact %.2f%%\n", name.c_str(), l.backend.c_str(), L,
                      r->pair_accuracy(), r->exact_match());
@@ -115,9 +119,15 @@ int run_eval(EvalArgs a) {
   if (a.format == "json") {
     nlohmann::json out = nlohmann::json::array();
     for (const tasks::EvalRow& r : rows)
-      out.push_back({{"model", r.model}, {"method", r.method}, {"backend", r.backend}, {"multiple", r.multiple},
-                     {"length", r.length}, {"tokens", r.tokens}, {"samples", r.samples},
-                     {"pair_accuracy", r.pair_accuracy}, {"exact_match", r.exact_match}});
+      out.push_back({{"model", r.model},
+                     {"method", r.method},
+                     {"backend", r.backend},
+                     {"multiple", r.multiple},
+                     {"length", r.length},
+                     {"tokens", r.tokens},
+                     {"samples", r.samples},
+                     {"pair_accuracy", r.pair_accuracy},
+                     {"exact_match", r.exact_match}});
     std::cout << nlohmann::json{{"task", a.task}, {"rows", std::move(out)}}.dump(
                      1, ' ', false, nlohmann::json::error_handler_t::replace)
               << "\n";
@@ -136,28 +146,27 @@ int run_eval(EvalArgs a) {
   return kExitOk;
 }
 
-Registration reg("eval", "accuracy of models on a task at several lengths (mqmtar): table, CSV, SVG",
-                 [](CLI::App& sub) -> Action {
-                   auto a = std::make_shared<EvalArgs>();
-                   sub.add_option("task", a->task, "task: mqmtar")->required();
-                   sub.add_option("models", a->models, "model .gguf files (none: only report --include-csv rows)");
-                   sub.add_option("--lengths", a->lengths, "multiples of 64 (1x,2x,...) or token counts")
-                       ->capture_default_str();
-                   sub.add_option("--samples", a->samples, "samples per length")->capture_default_str();
-                   sub.add_option("--seed", a->seed, "base seed of the sample streams")->capture_default_str();
-                   sub.add_option("--csv", a->csv, "write the results as CSV");
-                   sub.add_option("--svg", a->svg, "write an accuracy-vs-length plot");
-                   sub.add_option("--title", a->title, "SVG title");
-                   sub.add_option("--include-csv", a->include_csv, "earlier results (e.g. PyTorch) to add to the table/plot");
-                   a->backend.add_to(sub);
-                   sub.remove_option(sub.get_option("--backend"));
-                   sub.add_option("--backend", a->backends,
-                                  "comma list of auto (Vulkan if usable, else cpu), cpu, vulkan, cpu-int8")
-                       ->capture_default_str();
-                   add_format_option(sub, a->format);
-                   return [a] { return run_eval(*a); };
-                 },
-                 50);
+Registration reg(
+    "eval", "accuracy of models on a task at several lengths (mqmtar): table, CSV, SVG",
+    [](CLI::App& sub) -> Action {
+      auto a = std::make_shared<EvalArgs>();
+      sub.add_option("task", a->task, "task: mqmtar")->required();
+      sub.add_option("models", a->models, "model .gguf files (none: only report --include-csv rows)");
+      sub.add_option("--lengths", a->lengths, "multiples of 64 (1x,2x,...) or token counts")->capture_default_str();
+      sub.add_option("--samples", a->samples, "samples per length")->capture_default_str();
+      sub.add_option("--seed", a->seed, "base seed of the sample streams")->capture_default_str();
+      sub.add_option("--csv", a->csv, "write the results as CSV");
+      sub.add_option("--svg", a->svg, "write an accuracy-vs-length plot");
+      sub.add_option("--title", a->title, "SVG title");
+      sub.add_option("--include-csv", a->include_csv, "earlier results (e.g. PyTorch) to add to the table/plot");
+      a->backend.add_to(sub);
+      sub.remove_option(sub.get_option("--backend"));
+      sub.add_option("--backend", a->backends, "comma list of auto (Vulkan if usable, else cpu), cpu, vulkan, cpu-int8")
+          ->capture_default_str();
+      add_format_option(sub, a->format);
+      return [a] { return run_eval(*a); };
+    },
+    50);
 
 }  // namespace
 }  // namespace tessera::cli

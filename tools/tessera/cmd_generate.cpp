@@ -85,23 +85,23 @@ int run_generate(const GenerateArgs& a) {
   return kExitOk;
 }
 
-Registration reg("generate", "generate tokens from a prompt (cached decoding)",
-                 [](CLI::App& sub) -> Action {
-                   auto a = std::make_shared<GenerateArgs>();
-                   sub.add_option("model", a->model, "model .gguf")->required();
-                   add_tokens_option(sub, a->prompt_tokens, "prompt token ids, e.g. \"1 2 3\" (or --prompt)",
-                                     "--prompt-tokens");
-                   sub.add_option("--prompt", a->prompt, "prompt text, for models with a tokenizer (or --tokens)");
-                   sub.add_option("-n,--new-tokens", a->n, "tokens to generate")->capture_default_str();
-                   sub.add_option("--max-tokens", a->max_tokens, "session capacity (default: prompt + n)");
-                   sub.add_option("--temperature", a->sampling.temperature, "0: greedy")->capture_default_str();
-                   sub.add_option("--top-p", a->sampling.top_p, "nucleus sampling")->capture_default_str();
-                   sub.add_option("--top-k", a->sampling.top_k, "0: off")->capture_default_str();
-                   sub.add_option("--seed", a->sampling.seed, "sampling seed")->capture_default_str();
-                   a->backend.add_to(sub);
-                   return [a] { return run_generate(*a); };
-                 },
-                 40);
+Registration reg(
+    "generate", "generate tokens from a prompt (cached decoding)",
+    [](CLI::App& sub) -> Action {
+      auto a = std::make_shared<GenerateArgs>();
+      sub.add_option("model", a->model, "model .gguf")->required();
+      add_tokens_option(sub, a->prompt_tokens, "prompt token ids, e.g. \"1 2 3\" (or --prompt)", "--prompt-tokens");
+      sub.add_option("--prompt", a->prompt, "prompt text, for models with a tokenizer (or --tokens)");
+      sub.add_option("-n,--new-tokens", a->n, "tokens to generate")->capture_default_str();
+      sub.add_option("--max-tokens", a->max_tokens, "session capacity (default: prompt + n)");
+      sub.add_option("--temperature", a->sampling.temperature, "0: greedy")->capture_default_str();
+      sub.add_option("--top-p", a->sampling.top_p, "nucleus sampling")->capture_default_str();
+      sub.add_option("--top-k", a->sampling.top_k, "0: off")->capture_default_str();
+      sub.add_option("--seed", a->sampling.seed, "sampling seed")->capture_default_str();
+      a->backend.add_to(sub);
+      return [a] { return run_generate(*a); };
+    },
+    40);
 
 }  // namespace
 }  // namespace tessera::cli

@@ -79,9 +79,9 @@ int run_inspect(const std::string& path, const std::string& format, bool verify)
     out["metadata"] = std::move(meta);
     if (hp.ok()) {
       const HParams& h = hp.value();
-      out["model"] = {{"n_layer", h.n_layer},       {"n_embd", h.n_embd},         {"n_head", h.n_head},
-                      {"head_dim", h.head_dim()},   {"vocab_size", h.vocab_size}, {"block_size", h.block_size},
-                      {"pmem_count", h.pmem_count}, {"pmem_size", h.pmem_size},   {"method", h.method.name()},
+      out["model"] = {{"n_layer", h.n_layer},        {"n_embd", h.n_embd},         {"n_head", h.n_head},
+                      {"head_dim", h.head_dim()},    {"vocab_size", h.vocab_size}, {"block_size", h.block_size},
+                      {"pmem_count", h.pmem_count},  {"pmem_size", h.pmem_size},   {"method", h.method.name()},
                       {"mask_offset", h.mask_offset}};
     } else {
       out["model"] = nullptr;
@@ -89,8 +89,8 @@ int run_inspect(const std::string& path, const std::string& format, bool verify)
     }
     json tensors = json::array();
     for (const Tensor& t : f->tensors())
-      tensors.push_back({{"name", t.name}, {"dtype", std::string(dtype_name(t.dtype))}, {"shape", t.shape},
-                         {"bytes", t.nbytes}});
+      tensors.push_back(
+          {{"name", t.name}, {"dtype", std::string(dtype_name(t.dtype))}, {"shape", t.shape}, {"bytes", t.nbytes}});
     out["tensors"] = std::move(tensors);
     out["tensor_count"] = f->tensors().size();
     out["elements"] = params;
@@ -108,16 +108,17 @@ int run_inspect(const std::string& path, const std::string& format, bool verify)
     }
     if (hp.ok()) {
       const HParams& h = hp.value();
-      std::cout << "\nmodel: " << h.n_layer << " layers, C=" << h.n_embd << ", " << h.n_head << " heads (d="
-                << h.head_dim() << "), vocab " << h.vocab_size << ", block " << h.block_size << ", pmem "
-                << h.pmem_count << "x" << h.pmem_size << ", attention " << h.method.name() << ", mask offset "
-                << h.mask_offset << "\n";
+      std::cout << "\nmodel: " << h.n_layer << " layers, C=" << h.n_embd << ", " << h.n_head
+                << " heads (d=" << h.head_dim() << "), vocab " << h.vocab_size << ", block " << h.block_size
+                << ", pmem " << h.pmem_count << "x" << h.pmem_size << ", attention " << h.method.name()
+                << ", mask offset " << h.mask_offset << "\n";
     }
     std::cout << "\ntensors:\n";
     for (const Tensor& t : f->tensors())
       std::printf("  %-32s %-5s %-20s %12s\n", printable(t.name).c_str(), std::string(dtype_name(t.dtype)).c_str(),
                   t.shape_string().c_str(), human_bytes(t.nbytes).c_str());
-    std::cout << "\n" << f->tensors().size() << " tensors, " << params << " elements, " << human_bytes(total)
+    std::cout << "\n"
+              << f->tensors().size() << " tensors, " << params << " elements, " << human_bytes(total)
               << " of tensor data\n";
     if (!verify)
       std::cout << "checksum: " << (f->has(keys::kContentHash) ? "recorded (check it with --verify)" : "none recorded")
@@ -133,19 +134,20 @@ int run_inspect(const std::string& path, const std::string& format, bool verify)
   return kExitOk;
 }
 
-Registration reg("inspect", "print a GGUF model's metadata, hyperparameters and tensors",
-                 [](CLI::App& sub) -> Action {
-                   auto path = std::make_shared<std::string>();
-                   auto format = std::make_shared<std::string>("text");
-                   auto verify = std::make_shared<bool>(false);
-                   sub.add_option("file", *path, "model .gguf")->required();
-                   add_format_option(sub, *format);
-                   sub.add_flag("--verify", *verify,
-                                "recompute the tensor checksum recorded at convert/quantize time (fails when it "
-                                "differs or none is recorded)");
-                   return [path, format, verify] { return run_inspect(*path, *format, *verify); };
-                 },
-                 20);
+Registration reg(
+    "inspect", "print a GGUF model's metadata, hyperparameters and tensors",
+    [](CLI::App& sub) -> Action {
+      auto path = std::make_shared<std::string>();
+      auto format = std::make_shared<std::string>("text");
+      auto verify = std::make_shared<bool>(false);
+      sub.add_option("file", *path, "model .gguf")->required();
+      add_format_option(sub, *format);
+      sub.add_flag("--verify", *verify,
+                   "recompute the tensor checksum recorded at convert/quantize time (fails when it "
+                   "differs or none is recorded)");
+      return [path, format, verify] { return run_inspect(*path, *format, *verify); };
+    },
+    20);
 
 }  // namespace
 }  // namespace tessera::cli

@@ -52,8 +52,8 @@ int run_logits(const LogitsArgs& a) {
   Status st = (*session)->prefill(tokens, logits);
   if (!st.ok()) return fail("logits", st.message());
   if (a.format == "json") {
-    const std::string backend = nlohmann::json((*model)->info().backend_name)
-                                    .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    const std::string backend =
+        nlohmann::json((*model)->info().backend_name).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     std::printf("{\"backend\": %s, \"vocab_size\": %zu, \"tokens\": [", backend.c_str(), V);
     for (size_t t = 0; t < T; ++t) std::printf("%s%d", t ? ", " : "", tokens[t]);
     std::printf("], \"logits\": [");
@@ -79,17 +79,18 @@ int run_logits(const LogitsArgs& a) {
   return kExitOk;
 }
 
-Registration reg("logits", "print the next-token logits at every position of a token sequence",
-                 [](CLI::App& sub) -> Action {
-                   auto a = std::make_shared<LogitsArgs>();
-                   sub.add_option("model", a->model, "model .gguf")->required();
-                   add_tokens_option(sub, a->tokens, "token ids, e.g. \"1 2 3\" (or --prompt)");
-                   sub.add_option("--prompt", a->prompt, "text, for models with a tokenizer (or --tokens)");
-                   add_format_option(sub, a->format);
-                   a->backend.add_to(sub);
-                   return [a] { return run_logits(*a); };
-                 },
-                 30);
+Registration reg(
+    "logits", "print the next-token logits at every position of a token sequence",
+    [](CLI::App& sub) -> Action {
+      auto a = std::make_shared<LogitsArgs>();
+      sub.add_option("model", a->model, "model .gguf")->required();
+      add_tokens_option(sub, a->tokens, "token ids, e.g. \"1 2 3\" (or --prompt)");
+      sub.add_option("--prompt", a->prompt, "text, for models with a tokenizer (or --tokens)");
+      add_format_option(sub, a->format);
+      a->backend.add_to(sub);
+      return [a] { return run_logits(*a); };
+    },
+    30);
 
 }  // namespace
 }  // namespace tessera::cli

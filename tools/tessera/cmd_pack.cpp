@@ -18,8 +18,8 @@ struct PackArgs {
 
 int run_pack(const PackArgs& a) {
   const quant::ValueCache value_cache = a.value_cache == "int8"    ? quant::ValueCache::kInt8
-                                       : a.value_cache == "int16" ? quant::ValueCache::kInt16
-                                                                  : quant::ValueCache::kAsQuantized;
+                                        : a.value_cache == "int16" ? quant::ValueCache::kInt16
+                                                                   : quant::ValueCache::kAsQuantized;
   auto blob = quant::pack_micro_blob_from_gguf(a.input, value_cache);
   if (!blob.ok()) return fail("pack", blob.status().message());
   // The device library checks what the device will check, before anything is written.
@@ -33,19 +33,19 @@ int run_pack(const PackArgs& a) {
   return 0;
 }
 
-Registration reg("pack", "int8 GGUF -> flashable microcontroller blob (.tmb) for tessera_micro",
-                 [](CLI::App& sub) -> Action {
-                   auto a = std::make_shared<PackArgs>();
-                   sub.add_option("input", a->input, "int8 .gguf (tessera quantize --int8)")->required();
-                   sub.add_option("output", a->output, "output .tmb (written atomically)")->required();
-                   sub.add_option("--context", a->context, "positions for the arena size printed")
-                       ->check(CLI::Range(1, 1 << 20));
-                   sub.add_option("--value-cache", a->value_cache,
-                                  "int16 | int8: the attention's unit values as Q15 or Q7 (default: as the GGUF was "
-                                  "quantized, tessera quantize --value-cache; int8 halves the value cache)")
-                       ->check(CLI::IsMember({"int16", "int8"}));
-                   return [a] { return run_pack(*a); };
-                 },
-                 25);
+Registration reg(
+    "pack", "int8 GGUF -> flashable microcontroller blob (.tmb) for tessera_micro",
+    [](CLI::App& sub) -> Action {
+      auto a = std::make_shared<PackArgs>();
+      sub.add_option("input", a->input, "int8 .gguf (tessera quantize --int8)")->required();
+      sub.add_option("output", a->output, "output .tmb (written atomically)")->required();
+      sub.add_option("--context", a->context, "positions for the arena size printed")->check(CLI::Range(1, 1 << 20));
+      sub.add_option("--value-cache", a->value_cache,
+                     "int16 | int8: the attention's unit values as Q15 or Q7 (default: as the GGUF was "
+                     "quantized, tessera quantize --value-cache; int8 halves the value cache)")
+          ->check(CLI::IsMember({"int16", "int8"}));
+      return [a] { return run_pack(*a); };
+    },
+    25);
 }  // namespace
 }  // namespace tessera::cli

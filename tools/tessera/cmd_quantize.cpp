@@ -80,7 +80,8 @@ int run_quantize(const QuantizeArgs& a) {
       const auto format = a.calib_format == "tokens" ? quant::CalibrationFormat::kTokens
                           : a.calib_format == "text" ? quant::CalibrationFormat::kText
                                                      : quant::CalibrationFormat::kAuto;
-      const int64_t len = a.calib_length > 0 ? a.calib_length : std::max<int64_t>(std::min<int64_t>(hp.block_size, 256), 16);
+      const int64_t len = a.calib_length > 0 ? a.calib_length
+                                             : std::max<int64_t>(std::min<int64_t>(hp.block_size, 256), 16);
       auto calib = quant::read_calibration(a.calib_file, format, model->tokens, hp.vocab_size, len);
       if (!calib.ok()) return fail("quantize", calib.status().message());
       o.calibration_sequences = std::move(calib->sequences);
@@ -93,7 +94,8 @@ int run_quantize(const QuantizeArgs& a) {
                              std::to_string(a.seed);
     } else {
       // No data given: uniform random tokens of the vocabulary.
-      const int64_t len = a.calib_length > 0 ? a.calib_length : std::max<int64_t>(std::min<int64_t>(hp.block_size, 256), 16);
+      const int64_t len = a.calib_length > 0 ? a.calib_length
+                                             : std::max<int64_t>(std::min<int64_t>(hp.block_size, 256), 16);
       if (Status st = quant::check_calibration_size(hp, a.calib_sequences, len); !st.ok())
         return fail("quantize", st.message() + " (choose a smaller --calib-length)");
       o.calibration_sequences = quant::random_calibration_sequences(hp.vocab_size, a.calib_sequences, len, a.seed);
@@ -104,9 +106,10 @@ int run_quantize(const QuantizeArgs& a) {
   }
   PhaseProgress progress(!a.quiet);
   o.progress = [&progress](const char* phase, int64_t done, int64_t total) {
-    progress.update(phase, done, total, std::string(phase) == "calibrating" ? "tokens"
-                                        : std::string(phase) == "searching" ? "passes"
-                                                                            : "layers");
+    progress.update(phase, done, total,
+                    std::string(phase) == "calibrating" ? "tokens"
+                    : std::string(phase) == "searching" ? "passes"
+                                                        : "layers");
   };
   const std::vector<std::string> tokenizer = model->tokens;
   const std::string model_name = model->name;
@@ -136,59 +139,61 @@ int run_quantize(const QuantizeArgs& a) {
   return 0;
 }
 
-Registration reg("quantize", "fold and quantize a float model: --int8 (cpu-int8), --weights-only, --f16",
-                 [](CLI::App& sub) -> Action {
-                   auto a = std::make_shared<QuantizeArgs>();
-                   sub.add_option("input", a->input, "ckpt.pt, safetensors folder/file or float .gguf")->required();
-                   sub.add_option("output", a->output, "output .gguf (written atomically)")->required();
-                   sub.add_flag("--int8", a->int8, "int8 weights + calibrated activations (default)");
-                   sub.add_flag("--weights-only", a->weights_only, "int8 weights, float activations (Vulkan)");
-                   sub.add_flag("--f16", a->f16, "F16 matrices, not folded");
-                   sub.add_option("--calib", a->calib_file,
-                                  "calibration data: token ids (one sequence per line) or text, which the model's "
-                                  "tokenizer encodes and cuts into --calib-length sequences");
-                   sub.add_option("--calib-format", a->calib_format,
-                                  "auto (ids when every word is an integer, else text) | tokens | text")
-                       ->check(CLI::IsMember({"auto", "tokens", "text"}))
-                       ->capture_default_str();
-                   sub.add_option("--calib-task", a->calib_task, "built-in calibration data: mqmtar (task generator)")
-                       ->check(CLI::IsMember({"mqmtar"}));
-                   sub.add_option("--calib-method", a->calib_method, "minmax | percentile")
-                       ->check(CLI::IsMember({"minmax", "percentile"}));
-                   sub.add_option("--percentile", a->percentile, "percentile of |activation| (percentile method)")
-                       ->check(CLI::Range(50.0, 100.0));
-                   sub.add_option("--calib-sequences", a->calib_sequences, "random calibration sequences (no --calib)")
-                       ->check(CLI::PositiveNumber);
-                   sub.add_option("--calib-length", a->calib_length,
-                                  "length of the random or text calibration sequences (default: block size, 16..256)");
-                   sub.add_option("--seed", a->seed, "seed of the random calibration tokens");
-                   sub.add_option("--precision", a->precision,
-                                  "int8 | auto (per-tensor sensitivity search picks int16 tensors/sites) | int16")
-                       ->check(CLI::IsMember({"int8", "auto", "int16"}));
-                   sub.add_option("--value-cache", a->value_cache,
-                                  "int16 | int8: the attention's unit values as Q15 int16 (default) or Q7 int8 "
-                                  "(half the value cache, e.g. for microcontrollers; docs/quantization.md)")
-                       ->check(CLI::IsMember({"int16", "int8"}));
-                   sub.add_option("--precision-target", a->precision_target,
-                                  "auto: simulated top-1 agreement (%) with float64 on the calibration data")
-                       ->check(CLI::Range(0.0, 100.0));
-                   sub.add_option("--int16", a->force_int16,
-                                  "tensors/activation sites kept at 16 bits whatever --precision picks "
-                                  "(e.g. blk.0.attn_k.weight,blk.1.act.o)")
-                       ->delimiter(',');
-                   sub.add_option("--threads", a->threads, "CPU threads for calibration and the precision search "
-                                  "(the output file does not depend on it)")
-                       ->capture_default_str();
-                   sub.add_option("--report", a->report,
-                                  "write a JSON report: per tensor precision, SQNR, max error; per activation site "
-                                  "clip, scale, clipped fraction; simulated agreement");
-                   sub.add_option("--format", a->format, "text | json: the report printed on stdout")
-                       ->check(CLI::IsMember({"text", "json"}))
-                       ->capture_default_str();
-                   sub.add_flag("--quiet", a->quiet, "no progress, no report on stdout");
-                   return [a] { return run_quantize(*a); };
-                 },
-                 20);
+Registration reg(
+    "quantize", "fold and quantize a float model: --int8 (cpu-int8), --weights-only, --f16",
+    [](CLI::App& sub) -> Action {
+      auto a = std::make_shared<QuantizeArgs>();
+      sub.add_option("input", a->input, "ckpt.pt, safetensors folder/file or float .gguf")->required();
+      sub.add_option("output", a->output, "output .gguf (written atomically)")->required();
+      sub.add_flag("--int8", a->int8, "int8 weights + calibrated activations (default)");
+      sub.add_flag("--weights-only", a->weights_only, "int8 weights, float activations (Vulkan)");
+      sub.add_flag("--f16", a->f16, "F16 matrices, not folded");
+      sub.add_option("--calib", a->calib_file,
+                     "calibration data: token ids (one sequence per line) or text, which the model's "
+                     "tokenizer encodes and cuts into --calib-length sequences");
+      sub.add_option("--calib-format", a->calib_format,
+                     "auto (ids when every word is an integer, else text) | tokens | text")
+          ->check(CLI::IsMember({"auto", "tokens", "text"}))
+          ->capture_default_str();
+      sub.add_option("--calib-task", a->calib_task, "built-in calibration data: mqmtar (task generator)")
+          ->check(CLI::IsMember({"mqmtar"}));
+      sub.add_option("--calib-method", a->calib_method, "minmax | percentile")
+          ->check(CLI::IsMember({"minmax", "percentile"}));
+      sub.add_option("--percentile", a->percentile, "percentile of |activation| (percentile method)")
+          ->check(CLI::Range(50.0, 100.0));
+      sub.add_option("--calib-sequences", a->calib_sequences, "random calibration sequences (no --calib)")
+          ->check(CLI::PositiveNumber);
+      sub.add_option("--calib-length", a->calib_length,
+                     "length of the random or text calibration sequences (default: block size, 16..256)");
+      sub.add_option("--seed", a->seed, "seed of the random calibration tokens");
+      sub.add_option("--precision", a->precision,
+                     "int8 | auto (per-tensor sensitivity search picks int16 tensors/sites) | int16")
+          ->check(CLI::IsMember({"int8", "auto", "int16"}));
+      sub.add_option("--value-cache", a->value_cache,
+                     "int16 | int8: the attention's unit values as Q15 int16 (default) or Q7 int8 "
+                     "(half the value cache, e.g. for microcontrollers; docs/quantization.md)")
+          ->check(CLI::IsMember({"int16", "int8"}));
+      sub.add_option("--precision-target", a->precision_target,
+                     "auto: simulated top-1 agreement (%) with float64 on the calibration data")
+          ->check(CLI::Range(0.0, 100.0));
+      sub.add_option("--int16", a->force_int16,
+                     "tensors/activation sites kept at 16 bits whatever --precision picks "
+                     "(e.g. blk.0.attn_k.weight,blk.1.act.o)")
+          ->delimiter(',');
+      sub.add_option("--threads", a->threads,
+                     "CPU threads for calibration and the precision search "
+                     "(the output file does not depend on it)")
+          ->capture_default_str();
+      sub.add_option("--report", a->report,
+                     "write a JSON report: per tensor precision, SQNR, max error; per activation site "
+                     "clip, scale, clipped fraction; simulated agreement");
+      sub.add_option("--format", a->format, "text | json: the report printed on stdout")
+          ->check(CLI::IsMember({"text", "json"}))
+          ->capture_default_str();
+      sub.add_flag("--quiet", a->quiet, "no progress, no report on stdout");
+      return [a] { return run_quantize(*a); };
+    },
+    20);
 
 }  // namespace
 }  // namespace tessera::cli

@@ -40,8 +40,9 @@ int run(int argc, char** argv) {
   app.require_subcommand(1);
   app.footer("Exit codes: 0 ok, 1 runtime error, 2 usage error. Run 'tessera <command> --help' for its options.");
   auto commands = registry();
-  std::sort(commands.begin(), commands.end(),
-            [](const Command& a, const Command& b) { return a.order != b.order ? a.order < b.order : a.name < b.name; });
+  std::sort(commands.begin(), commands.end(), [](const Command& a, const Command& b) {
+    return a.order != b.order ? a.order < b.order : a.name < b.name;
+  });
   // The top level has only flags, so the first word that is not one names the command.
   for (int i = 1; i < argc; ++i) {
     const std::string word = argv[i];

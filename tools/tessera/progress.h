@@ -32,9 +32,8 @@ class PhaseProgress {
     if (!finished && seconds(now - last_) < (tty_ ? 0.2 : 5.0)) return;
     last_ = now;
     const double eta = done > 0 ? elapsed * double(total - done) / double(done) : 0.0;
-    std::fprintf(stderr, "%s%-12s %lld/%lld %s  %3.0f%%  elapsed %s", tty_ ? "\r" : "", phase.c_str(),
-                 (long long)done, (long long)total, unit, 100.0 * double(done) / double(total),
-                 duration(elapsed).c_str());
+    std::fprintf(stderr, "%s%-12s %lld/%lld %s  %3.0f%%  elapsed %s", tty_ ? "\r" : "", phase.c_str(), (long long)done,
+                 (long long)total, unit, 100.0 * double(done) / double(total), duration(elapsed).c_str());
     if (!finished) std::fprintf(stderr, "  ETA %s", duration(eta).c_str());
     std::fprintf(stderr, tty_ ? "\033[K" : "\n");
     drawn_ = tty_;

@@ -32,10 +32,10 @@ enum class SeedForm {
 /// An attention transform with its parameters, as stored in a model.
 struct TESSERA_API AttentionMethod {
   AttentionKind kind = AttentionKind::kSoftmax;  ///< which transform
-  double alpha = 1.0;   ///< kEntmaxAlpha only (α > 1); implied for the others
-  int top_k = 0;        ///< kTopK* only
-  SeedForm form = SeedForm::kRegular;  ///< kReluMax / kNormRelu only
-  double relumax_b = 1.0;              ///< kReluMax margin b > 0
+  double alpha = 1.0;                            ///< kEntmaxAlpha only (α > 1); implied for the others
+  int top_k = 0;                                 ///< kTopK* only
+  SeedForm form = SeedForm::kRegular;            ///< kReluMax / kNormRelu only
+  double relumax_b = 1.0;                        ///< kReluMax margin b > 0
 
   /// Canonical name, as stored in GGUF: "softmax", "sparsemax", "entmax15", "entmax43",
   /// "entmax:1.25", "relumax", "norm_relu", "top4_softmax", "top4_uniform".

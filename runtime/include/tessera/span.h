@@ -21,10 +21,10 @@ namespace tessera {
 template <class T>
 class Span {
  public:
-  using element_type = T;                      ///< the element type, with its const
-  using value_type = std::remove_cv_t<T>;      ///< the element type without const
-  using size_type = std::size_t;               ///< sizes and indices
-  using iterator = T*;                         ///< a pointer into the elements
+  using element_type = T;                  ///< the element type, with its const
+  using value_type = std::remove_cv_t<T>;  ///< the element type without const
+  using size_type = std::size_t;           ///< sizes and indices
+  using iterator = T*;                     ///< a pointer into the elements
 
   /// An empty view.
   constexpr Span() noexcept = default;
@@ -34,11 +34,11 @@ class Span {
   template <std::size_t N>
   constexpr Span(T (&array)[N]) noexcept : data_(array), size_(N) {}  // NOLINT: implicit by design
   /// Any contiguous container with data() and size(): std::vector, std::array, std::span, another Span.
-  template <class Container,
-            class = std::enable_if_t<
-                !std::is_array_v<std::remove_reference_t<Container>> &&
-                std::is_convertible_v<std::remove_pointer_t<decltype(std::declval<Container&>().data())> (*)[],
-                                    T (*)[]>>>
+  template <
+      class Container,
+      class = std::enable_if_t<
+          !std::is_array_v<std::remove_reference_t<Container>> &&
+          std::is_convertible_v<std::remove_pointer_t<decltype(std::declval<Container&>().data())> (*)[], T (*)[]>>>
   constexpr Span(Container&& c) noexcept : data_(c.data()), size_(c.size()) {}  // NOLINT: implicit
 
   /// The first element (nullptr when empty and default-constructed).

@@ -15,15 +15,15 @@ namespace tessera {
 
 /// What kind of failure a Status reports.
 enum class StatusCode {
-  kOk = 0,           ///< success
-  kInvalidArgument,  ///< the caller passed something wrong (shape, token, option)
-  kNotFound,         ///< a file, tensor or key is missing
-  kIoError,          ///< the OS refused a read/write
-  kCorruptFile,      ///< a file's bytes contradict its own format
-  kUnsupported,      ///< valid input this build or device cannot run
-  kUnavailable,      ///< a device/backend is not present (a normal outcome)
-  kOutOfRange,       ///< a value outside its allowed range (e.g. context full)
-  kInternal,         ///< a bug in Tessera
+  kOk = 0,             ///< success
+  kInvalidArgument,    ///< the caller passed something wrong (shape, token, option)
+  kNotFound,           ///< a file, tensor or key is missing
+  kIoError,            ///< the OS refused a read/write
+  kCorruptFile,        ///< a file's bytes contradict its own format
+  kUnsupported,        ///< valid input this build or device cannot run
+  kUnavailable,        ///< a device/backend is not present (a normal outcome)
+  kOutOfRange,         ///< a value outside its allowed range (e.g. context full)
+  kInternal,           ///< a bug in Tessera
   kResourceExhausted,  ///< a request larger than the model, the backend or the machine can hold
 };
 
@@ -85,7 +85,7 @@ template <class T>
 class [[nodiscard]] Result {
  public:
   /// A result holding `value`.
-  Result(T value) : v_(std::move(value)) {}                       // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
   /// A failed result; `status` must not be ok.
   Result(Status status) : v_(std::move(status)) { assert(!std::get<Status>(v_).ok()); }  // NOLINT
 
@@ -121,9 +121,9 @@ class [[nodiscard]] Result {
 #define TESSERA_CONCAT(a, b) TESSERA_CONCAT_INNER(a, b)
 
 /// Returns the Status from the enclosing function if `expr` is an error.
-#define TESSERA_RETURN_IF_ERROR(expr)            \
-  do {                                           \
-    ::tessera::Status tessera_status_ = (expr);  \
+#define TESSERA_RETURN_IF_ERROR(expr)                  \
+  do {                                                 \
+    ::tessera::Status tessera_status_ = (expr);        \
     if (!tessera_status_.ok()) return tessera_status_; \
   } while (0)
 

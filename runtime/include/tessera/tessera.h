@@ -54,12 +54,12 @@ enum class Int8Kernel {
 /// How Model::load runs a model.
 struct LoadOptions {
   BackendKind backend = BackendKind::kCpu;  ///< the runtime (kAuto: Vulkan if usable, else CPU)
-  int threads = 1;                  ///< CPU backends: worker threads, 1..kMaxThreads
-  int vulkan_device_index = -1;     ///< -1: pick the best device
-  std::string vulkan_device_name;   ///< substring match; overrides the index when set
-  bool vulkan_force_staging = false;  ///< upload through a staging buffer even on host-visible memory
-  std::string vulkan_pipeline_cache;  ///< file path; empty: no disk cache
-  bool vulkan_validation = false;     ///< enable VK_LAYER_KHRONOS_validation
+  int threads = 1;                          ///< CPU backends: worker threads, 1..kMaxThreads
+  int vulkan_device_index = -1;             ///< -1: pick the best device
+  std::string vulkan_device_name;           ///< substring match; overrides the index when set
+  bool vulkan_force_staging = false;        ///< upload through a staging buffer even on host-visible memory
+  std::string vulkan_pipeline_cache;        ///< file path; empty: no disk cache
+  bool vulkan_validation = false;           ///< enable VK_LAYER_KHRONOS_validation
   /// Device-limits profile (docs/vulkan.md): "" or "full" = the device as it is; "android-baseline-2022"
   /// or "raspberry-pi" = plan within that profile's limits and features. A device that does not meet
   /// the profile fails the load (kUnsupported), also under BackendKind::kAuto. CPU backends ignore it.
@@ -73,16 +73,16 @@ struct LoadOptions {
 
 /// What a loaded model is and where it runs.
 struct ModelInfo {
-  int64_t vocab_size;  ///< token ids are 0 .. vocab_size-1
-  int64_t n_embd;      ///< embedding width C
-  int64_t n_head;      ///< heads per layer
-  int64_t n_layer;     ///< layers
-  int64_t block_size;  ///< the training context length (the cached runtime goes beyond it)
-  int64_t pmem_size;   ///< persistent-memory slots per head
-  int64_t pmem_count;  ///< persistent memories (the authors' pmem_count hyperparameter)
-  AttentionMethod method;  ///< the attention transform
-  int mask_offset;         ///< query t sees keys j <= t - mask_offset (1, or 2 for the seed EFT forms)
-  std::string backend_name;  ///< the backend that actually runs
+  int64_t vocab_size;           ///< token ids are 0 .. vocab_size-1
+  int64_t n_embd;               ///< embedding width C
+  int64_t n_head;               ///< heads per layer
+  int64_t n_layer;              ///< layers
+  int64_t block_size;           ///< the training context length (the cached runtime goes beyond it)
+  int64_t pmem_size;            ///< persistent-memory slots per head
+  int64_t pmem_count;           ///< persistent memories (the authors' pmem_count hyperparameter)
+  AttentionMethod method;       ///< the attention transform
+  int mask_offset;              ///< query t sees keys j <= t - mask_offset (1, or 2 for the seed EFT forms)
+  std::string backend_name;     ///< the backend that actually runs
   std::string fallback_reason;  ///< why kAuto did not pick Vulkan (empty otherwise)
   std::vector<std::string> tokenizer_tokens;  ///< empty when the GGUF has no tokenizer
 };
@@ -94,8 +94,7 @@ class TESSERA_API Model {
   /// Loads and validates the GGUF file at `path`.
   static Result<std::shared_ptr<Model>> load(const std::string& path, const LoadOptions& options);
   /// Loads a GGUF held in memory; `bytes` must stay alive as long as the model (no copy is made).
-  static Result<std::shared_ptr<Model>> load_from_memory(Span<const std::byte> bytes,
-                                                         const LoadOptions& options);
+  static Result<std::shared_ptr<Model>> load_from_memory(Span<const std::byte> bytes, const LoadOptions& options);
   ~Model();
   /// Hyperparameters, attention method, backend and tokenizer tokens.
   const ModelInfo& info() const;

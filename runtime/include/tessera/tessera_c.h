@@ -33,42 +33,42 @@ typedef enum tessera_status {
 
 /** Which runtime executes a model. */
 typedef enum tessera_backend {
-  TESSERA_BACKEND_AUTO = 0,     /**< Vulkan when a usable device exists, else CPU float32 */
-  TESSERA_BACKEND_CPU = 1,      /**< float32 CPU reference runtime */
-  TESSERA_BACKEND_VULKAN = 2,   /**< Vulkan compute */
-  TESSERA_BACKEND_CPU_INT8 = 3  /**< integer-only CPU runtime (int8 models) */
+  TESSERA_BACKEND_AUTO = 0,    /**< Vulkan when a usable device exists, else CPU float32 */
+  TESSERA_BACKEND_CPU = 1,     /**< float32 CPU reference runtime */
+  TESSERA_BACKEND_VULKAN = 2,  /**< Vulkan compute */
+  TESSERA_BACKEND_CPU_INT8 = 3 /**< integer-only CPU runtime (int8 models) */
 } tessera_backend;
 
 /** Option structs begin with their own size so that the library can grow them without breaking callers
  * built against an older header: always start from the tessera_default_* function, which fills it. */
 typedef struct tessera_load_options {
-  size_t struct_size;              /**< sizeof(tessera_load_options), set by tessera_default_load_options() */
-  tessera_backend backend;         /**< the runtime */
-  int threads;                     /**< CPU backends: worker threads, 1..256 */
-  int vulkan_device_index;         /**< -1: best device (see tessera_device_count / tessera_device_name) */
-  const char* vulkan_device_name;  /**< NULL or a substring of a device's name; overrides the index */
+  size_t struct_size;             /**< sizeof(tessera_load_options), set by tessera_default_load_options() */
+  tessera_backend backend;        /**< the runtime */
+  int threads;                    /**< CPU backends: worker threads, 1..256 */
+  int vulkan_device_index;        /**< -1: best device (see tessera_device_count / tessera_device_name) */
+  const char* vulkan_device_name; /**< NULL or a substring of a device's name; overrides the index */
   /** Device-limits profile: NULL or "full" (the device as it is), "android-baseline-2022", "raspberry-pi". */
   const char* vulkan_profile;
 } tessera_load_options;
 
 /** How tessera_session_create_with_options sizes a sequence; start from tessera_default_session_options(). */
 typedef struct tessera_session_options {
-  size_t struct_size;  /**< sizeof(tessera_session_options), set by tessera_default_session_options() */
-  int64_t max_tokens;  /**< cache capacity; 0: the model's training context */
+  size_t struct_size; /**< sizeof(tessera_session_options), set by tessera_default_session_options() */
+  int64_t max_tokens; /**< cache capacity; 0: the model's training context */
   /** cpu-int8: caller-owned memory for the whole sequence state, at least
    * tessera_model_session_arena_bytes(model, max_tokens) bytes, any alignment, outliving the session.
    * NULL: the session allocates it once at creation. Other backends take no arena (size 0). */
   void* arena;
-  size_t arena_size;   /**< bytes at `arena` */
+  size_t arena_size; /**< bytes at `arena` */
 } tessera_session_options;
 
 /** How a tessera_sampler picks a token; start from tessera_default_sampler_params(). */
 typedef struct tessera_sampler_params {
-  size_t struct_size;  /**< sizeof(tessera_sampler_params), set by tessera_default_sampler_params() */
-  float temperature;   /**< >= 0 and finite; 0: greedy (argmax, lowest index on ties) */
-  float top_p;         /**< nucleus, in (0, 1]; 1 disables */
-  int top_k;           /**< >= 0; 0 disables */
-  uint64_t seed;       /**< the random generator's seed (same seed, same tokens) */
+  size_t struct_size; /**< sizeof(tessera_sampler_params), set by tessera_default_sampler_params() */
+  float temperature;  /**< >= 0 and finite; 0: greedy (argmax, lowest index on ties) */
+  float top_p;        /**< nucleus, in (0, 1]; 1 disables */
+  int top_k;          /**< >= 0; 0 disables */
+  uint64_t seed;      /**< the random generator's seed (same seed, same tokens) */
 } tessera_sampler_params;
 
 /** A loaded model (tessera::Model). */

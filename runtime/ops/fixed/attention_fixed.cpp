@@ -5,19 +5,16 @@ namespace tessera::ops::fixed {
 
 size_t fixed_scratch_words(FixedKind kind, size_t n) {
   switch (kind) {
-    case FixedKind::kReluMax:
-      return 0;
+    case FixedKind::kReluMax: return 0;
     case FixedKind::kSparsemax:
     case FixedKind::kEntmax15:
-    case FixedKind::kEntmax43:
-      return 2 * n;  // sorted candidates + their indices
-    default:
-      return n;
+    case FixedKind::kEntmax43: return 2 * n;  // sorted candidates + their indices
+    default: return n;
   }
 }
 
-FixedStatus attention_transform_fixed(const FixedRowTransform& t, const int32_t* q, ScoreScale scale,
-                                      int32_t* p, size_t n, const uint8_t* mask, int32_t* scratch) {
+FixedStatus attention_transform_fixed(const FixedRowTransform& t, const int32_t* q, ScoreScale scale, int32_t* p,
+                                      size_t n, const uint8_t* mask, int32_t* scratch) {
   const bool scale_ok = scale.multiplier == 0 || scale.multiplier >= (1 << 30);
   if (n == 0 || q == nullptr || p == nullptr || !scale_ok || scale.shift < -32 || scale.shift > 32)
     return FixedStatus::kInvalidArgument;
@@ -27,9 +24,7 @@ FixedStatus attention_transform_fixed(const FixedRowTransform& t, const int32_t*
     case FixedKind::kSparsemax: entmax_fixed(1, q, scale, p, n, mask, scratch); return FixedStatus::kOk;
     case FixedKind::kEntmax15: entmax_fixed(2, q, scale, p, n, mask, scratch); return FixedStatus::kOk;
     case FixedKind::kEntmax43: entmax_fixed(3, q, scale, p, n, mask, scratch); return FixedStatus::kOk;
-    case FixedKind::kReluMax:
-      relumax_fixed(q, scale, t.relu_bias_q20, p, n, mask);
-      return FixedStatus::kOk;
+    case FixedKind::kReluMax: relumax_fixed(q, scale, t.relu_bias_q20, p, n, mask); return FixedStatus::kOk;
     case FixedKind::kTopKSoftmax:
     case FixedKind::kTopKUniform:
       if (t.top_k < 1) return FixedStatus::kInvalidArgument;

@@ -58,15 +58,14 @@ size_t fixed_scratch_words(FixedKind kind, size_t n);
 
 // One row: scores q[0..n) with scale → p[0..n) in Q1.15. mask: optional, n bytes, nonzero = usable.
 // Validation is cheap (O(1)) and returns kInvalidArgument without touching p.
-FixedStatus attention_transform_fixed(const FixedRowTransform& t, const int32_t* q, ScoreScale scale,
-                                      int32_t* p, size_t n, const uint8_t* mask, int32_t* scratch);
+FixedStatus attention_transform_fixed(const FixedRowTransform& t, const int32_t* q, ScoreScale scale, int32_t* p,
+                                      size_t n, const uint8_t* mask, int32_t* scratch);
 
 // The individual transforms (same contracts; scratch as fixed_scratch_words).
-void entmax_fixed(int r, const int32_t* q, ScoreScale scale, int32_t* p, size_t n,
-                  const uint8_t* mask, int32_t* scratch);  // r = 1, 2, 3; scratch 2n words
-void relumax_fixed(const int32_t* q, ScoreScale scale, int32_t bias_q20, int32_t* p, size_t n,
-                   const uint8_t* mask);
-void topk_fixed(bool softmax, int32_t k, const int32_t* q, ScoreScale scale, int32_t* p, size_t n,
-                const uint8_t* mask, int32_t* scratch);
+void entmax_fixed(int r, const int32_t* q, ScoreScale scale, int32_t* p, size_t n, const uint8_t* mask,
+                  int32_t* scratch);  // r = 1, 2, 3; scratch 2n words
+void relumax_fixed(const int32_t* q, ScoreScale scale, int32_t bias_q20, int32_t* p, size_t n, const uint8_t* mask);
+void topk_fixed(bool softmax, int32_t k, const int32_t* q, ScoreScale scale, int32_t* p, size_t n, const uint8_t* mask,
+                int32_t* scratch);
 
 }  // namespace tessera::ops::fixed

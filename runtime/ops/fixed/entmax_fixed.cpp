@@ -93,13 +93,13 @@ int64_t threshold_r3_q20(const uint32_t* d, size_t k) {
     w40 += e3 >= 0 ? (e3 >> 20) : -((-e3) >> 20);
   }
   const int64_t kk = static_cast<int64_t>(k);
-  int64_t p3 = static_cast<int64_t>((v / k) >> 10);           // p/3 = V/k in Q30, ≤ 2^30
-  int64_t q30 = -((w40 + (int64_t{1} << 40)) / kk) / 1024;   // Q30, |q| ≤ 2
+  int64_t p3 = static_cast<int64_t>((v / k) >> 10);         // p/3 = V/k in Q30, ≤ 2^30
+  int64_t q30 = -((w40 + (int64_t{1} << 40)) / kk) / 1024;  // Q30, |q| ≤ 2
   uint64_t aq = static_cast<uint64_t>(q30 < 0 ? -q30 : q30);
   uint64_t disc60 = aq * aq / 4 + ((static_cast<uint64_t>(p3 * p3) >> 30) * static_cast<uint64_t>(p3));
   uint64_t a_cubed_q30 = aq / 2 + isqrt_u64(disc60);
   uint64_t a30 = icbrt_u64(a_cubed_q30 << 30) << 10;  // cube root of Q60 is Q20; back to Q30
-  if (a30 == 0) return mu;                             // p = q = 0
+  if (a30 == 0) return mu;                            // p = q = 0
   uint64_t a2 = (a30 * a30) >> 30;
   uint64_t den = a2 + static_cast<uint64_t>(p3) + (a2 ? static_cast<uint64_t>(p3 * p3) / a2 : 0);
   int64_t x30 = (-q30) * (int64_t{1} << 30) / static_cast<int64_t>(den);
@@ -111,8 +111,7 @@ int64_t threshold_r3_q20(const uint32_t* d, size_t k) {
 // Bisection whenever the Newton step would leave the bracket or |h| is too large for the 64-bit step.
 // d[0..k) in any order. *mass_out: Σ y^r at the returned t (from the step that evaluated it, or summed once
 // more when none did).
-uint64_t polish_q31(int r, const uint32_t* d, size_t k, uint32_t d_top, uint64_t hi, int64_t t20,
-                    uint64_t* mass_out) {
+uint64_t polish_q31(int r, const uint32_t* d, size_t k, uint32_t d_top, uint64_t hi, int64_t t20, uint64_t* mass_out) {
   uint64_t lo = static_cast<uint64_t>(d_top) << 11;
   uint64_t t = t20 <= 0 ? 0 : static_cast<uint64_t>(t20) << 11;
   if (t <= lo || t > hi) t = lo + (hi - lo + 1) / 2;
@@ -151,8 +150,8 @@ uint64_t polish_q31(int r, const uint32_t* d, size_t k, uint32_t d_top, uint64_t
 
 }  // namespace
 
-void entmax_fixed(int r, const int32_t* q, ScoreScale scale, int32_t* p, size_t n,
-                  const uint8_t* mask, int32_t* scratch) {
+void entmax_fixed(int r, const int32_t* q, ScoreScale scale, int32_t* p, size_t n, const uint8_t* mask,
+                  int32_t* scratch) {
   int32_t qmax;
   if (!usable_max(q, n, mask, &qmax)) {
     for (size_t i = 0; i < n; ++i) p[i] = 0;
@@ -167,8 +166,7 @@ void entmax_fixed(int r, const int32_t* q, ScoreScale scale, int32_t* p, size_t 
   uint32_t d_top = d_max;     // max D over the support
   uint64_t hi_q31 = kOneQ31;  // the first D outside the support (or 1), Q.31
   uint32_t below = 0;
-  if (!entmax_mass_below_one(r, d, m, d_max, &below))
-    k = support_from_top(r, d, m, d_max, below, &d_top, &hi_q31);
+  if (!entmax_mass_below_one(r, d, m, d_max, &below)) k = support_from_top(r, d, m, d_max, below, &d_top, &hi_q31);
   if (k == 0) {  // in_support(m) fails and the support is well below m: sort, binary search below m
     heapsort_u32(d, m);
     size_t lo = 1, hi = m - 1;  // in_support(1) always holds (d[0] = 0: the max)

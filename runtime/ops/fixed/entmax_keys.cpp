@@ -63,8 +63,8 @@ namespace {
 // (nested floor divisions); w ≥ 3·2^20 means D ≥ 2^20 (not a candidate), else w < 2^32 and
 // ⌊w/3⌋ = (w·0xAAAAAAAB) >> 33 exactly. Candidates (D < 2^20) are compressed into d in key order.
 __attribute__((target("avx512f"))) size_t candidates_avx512(int r, const int32_t* q, size_t n, int32_t qmax,
-                                                           ScoreScale scale, int a, int32_t* p, uint32_t* d,
-                                                           uint32_t* d_max) {
+                                                            ScoreScale scale, int a, int32_t* p, uint32_t* d,
+                                                            uint32_t* d_max) {
   const __m256i qmax8 = _mm256_set1_epi32(qmax);
   const __m512i mult = _mm512_set1_epi64(static_cast<uint32_t>(scale.multiplier));
   const __m512i one_q20 = _mm512_set1_epi64(kOneQ20), three_q20 = _mm512_set1_epi64(3 * int64_t{kOneQ20});
@@ -108,7 +108,7 @@ __attribute__((target("avx512f"))) size_t candidates_avx512(int r, const int32_t
 // The numerators on 8 lanes: y ≤ 2^31 and y² >> 31 ≤ 2^31, so y², y²·y are vpmuludq products; r = 1:
 // k·D < 2^52 on vpmuludq (k < 2^32), signed base - k·D clamped at 0 (base < 2^32: the caller checks).
 __attribute__((target("avx512f"))) void numerators_avx512(int r, uint64_t t, int64_t base, uint64_t k, int32_t* p,
-                                                         size_t n) {
+                                                          size_t n) {
   const __m512i tv = _mm512_set1_epi64(static_cast<int64_t>(t)), basev = _mm512_set1_epi64(base);
   const __m512i kv = _mm512_set1_epi64(static_cast<int64_t>(k)), zero = _mm512_setzero_si512();
   size_t i = 0;
@@ -126,7 +126,8 @@ __attribute__((target("avx512f"))) void numerators_avx512(int r, uint64_t t, int
       if (r == 3) num = _mm512_srli_epi64(_mm512_mul_epu32(num, y), 31);
       num = _mm512_maskz_mov_epi64(inside, num);
     }
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(p + i), _mm512_cvtepi64_epi32(_mm512_maskz_mov_epi64(candidate, num)));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(p + i),
+                        _mm512_cvtepi64_epi32(_mm512_maskz_mov_epi64(candidate, num)));
   }
   entmax_numerators_portable(r, t, base, k, p + i, n - i);
 }

@@ -12,8 +12,9 @@
 namespace tessera::ops::fixed {
 
 // The support test at top = a candidate's D over unsorted d[0..m) (terms of D_j ≤ top only: they are ≥ 0,
-// so their order does not matter, and ties with top add 0), which also returns the largest D below top (the next value to test when this one fails). The sum is clamped at
-// the limit instead of leaving early, so the scan completes without overflow.
+// so their order does not matter, and ties with top add 0), which also returns the largest D below top (the next value
+// to test when this one fails). The sum is clamped at the limit instead of leaving early, so the scan completes without
+// overflow.
 bool entmax_mass_below_one_portable(int r, const uint32_t* d, size_t m, uint32_t top, uint32_t* below) {
   const uint64_t limit = uint64_t{1} << (20 * r);
   uint64_t sum = 0;
@@ -37,8 +38,8 @@ namespace {
 // sum), the tail and the verdict as the scalar loop. y < 2^20: y² and y²·y from 32 × 32-bit vpmuludq.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC 12 false positive inside avx512fintrin.h
-__attribute__((target("avx512f"))) bool mass_below_one_unsorted_avx512(int r, const uint32_t* d, size_t m,
-                                                                      uint32_t top, uint32_t* below) {
+__attribute__((target("avx512f"))) bool mass_below_one_unsorted_avx512(int r, const uint32_t* d, size_t m, uint32_t top,
+                                                                       uint32_t* below) {
   const uint64_t limit = uint64_t{1} << (20 * r);
   const __m512i topv = _mm512_set1_epi64(top), limitv = _mm512_set1_epi64(static_cast<int64_t>(limit));
   __m512i sum = _mm512_setzero_si512(), next = _mm512_setzero_si512();
@@ -51,7 +52,8 @@ __attribute__((target("avx512f"))) bool mass_below_one_unsorted_avx512(int r, co
     __m512i term = y;
     if (r >= 2) term = _mm512_mul_epu32(y, y);  // < 2^40
     if (r == 3)
-      term = _mm512_add_epi64(_mm512_mul_epu32(term, y), _mm512_slli_epi64(_mm512_mul_epu32(_mm512_srli_epi64(term, 32), y), 32));
+      term = _mm512_add_epi64(_mm512_mul_epu32(term, y),
+                              _mm512_slli_epi64(_mm512_mul_epu32(_mm512_srli_epi64(term, 32), y), 32));
     sum = _mm512_min_epu64(_mm512_add_epi64(sum, term), limitv);
   }
   alignas(64) uint64_t lanes_s[8], lanes_n[8];
@@ -78,7 +80,6 @@ __attribute__((target("avx512f"))) bool mass_below_one_unsorted_avx512(int r, co
 
 }  // namespace
 #endif
-
 
 bool entmax_mass_below_one(int r, const uint32_t* d, size_t m, uint32_t top, uint32_t* below) {
 #if defined(TESSERA_ENTMAX_SCAN_AVX512)

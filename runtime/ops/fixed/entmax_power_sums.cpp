@@ -1,8 +1,8 @@
 // The entmax polish's power sums (fixed_math.h): every Newton step of entmax_fixed.cpp sums y^r and
 // r·y^(r-1) over the whole support, the kernel's hottest loop on dense rows. With y ≤ 2^31 every
 // product is 32 × 32 → 64 bits, so on x86-64 an AVX2 variant (vpmuludq on 4 lanes, exact) is chosen
-// at run time (AVX-512F, 8 lanes, where present); the portable loop is the reference and the only code on other targets. Integer sums
-// are exact, so the lane order does not change the result.
+// at run time (AVX-512F, 8 lanes, where present); the portable loop is the reference and the only code on other
+// targets. Integer sums are exact, so the lane order does not change the result.
 #include "ops/fixed/fixed_math.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -12,8 +12,7 @@
 
 namespace tessera::ops::fixed {
 
-void entmax_power_sums_q31_portable(int r, const uint32_t* d, size_t k, uint64_t t, uint64_t* mass,
-                                    uint64_t* slope) {
+void entmax_power_sums_q31_portable(int r, const uint32_t* d, size_t k, uint64_t t, uint64_t* mass, uint64_t* slope) {
   uint64_t m = 0, s = 0;
   for (size_t j = 0; j < k; ++j) {
     const uint64_t y = t - (static_cast<uint64_t>(d[j]) << 11);
@@ -28,8 +27,8 @@ void entmax_power_sums_q31_portable(int r, const uint32_t* d, size_t k, uint64_t
 #if defined(TESSERA_ENTMAX_SUMS_AVX2)
 namespace {
 
-__attribute__((target("avx2"))) void power_sums_avx2(int r, const uint32_t* d, size_t k, uint64_t t,
-                                                     uint64_t* mass, uint64_t* slope) {
+__attribute__((target("avx2"))) void power_sums_avx2(int r, const uint32_t* d, size_t k, uint64_t t, uint64_t* mass,
+                                                     uint64_t* slope) {
   const __m256i tv = _mm256_set1_epi64x(static_cast<int64_t>(t));
   __m256i m = _mm256_setzero_si256(), s = _mm256_setzero_si256();
   size_t j = 0;
@@ -58,7 +57,7 @@ __attribute__((target("avx2"))) void power_sums_avx2(int r, const uint32_t* d, s
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC 12 false positive inside avx512fintrin.h
 __attribute__((target("avx512f"))) void power_sums_avx512(int r, const uint32_t* d, size_t k, uint64_t t,
-                                                         uint64_t* mass, uint64_t* slope) {
+                                                          uint64_t* mass, uint64_t* slope) {
   const __m512i tv = _mm512_set1_epi64(static_cast<int64_t>(t));
   __m512i m = _mm512_setzero_si512(), s = _mm512_setzero_si512();
   size_t j = 0;

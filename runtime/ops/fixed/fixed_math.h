@@ -17,8 +17,7 @@ bool usable_max(const int32_t* q, size_t n, const uint8_t* mask, int32_t* out_ma
 
 // round(diff · S · 2^frac_bits / divisor), saturated at `sat` (diff = max q - q_i ≥ 0). Inline: it runs
 // once per key inside every transform's row loop, where the divisor switch and shift then hoist.
-inline uint32_t scaled_difference(uint32_t diff, ScoreScale scale, int frac_bits, uint32_t divisor,
-                                  uint32_t sat) {
+inline uint32_t scaled_difference(uint32_t diff, ScoreScale scale, int frac_bits, uint32_t divisor, uint32_t sat) {
   uint64_t prod = static_cast<uint64_t>(diff) * static_cast<uint32_t>(scale.multiplier);  // < 2^63
   switch (divisor) {  // constant divisors: no run-time 64-bit division in the per-key path
     case 1: break;
@@ -49,8 +48,7 @@ uint64_t icbrt_u64(uint64_t x);  // floor(cbrt(x))
 // per term y² → floor(y²/2^31), y³ → floor(floor(y²/2^31)·y/2^31)). entmax_power_sums.cpp: portable,
 // plus an AVX2 variant chosen at run time on x86-64 (same integer results).
 void entmax_power_sums_q31(int r, const uint32_t* d, size_t k, uint64_t t, uint64_t* mass, uint64_t* slope);
-void entmax_power_sums_q31_portable(int r, const uint32_t* d, size_t k, uint64_t t, uint64_t* mass,
-                                    uint64_t* slope);
+void entmax_power_sums_q31_portable(int r, const uint32_t* d, size_t k, uint64_t t, uint64_t* mass, uint64_t* slope);
 
 // entmax's support test over unsorted candidates d[0..m) (D_j < 2^20, Q20): Σ_{D_j ≤ top}(top - D_j)^r < 2^(20r)
 // (r = 1, 2, 3), and *below = the largest D_j < top (0 if none). entmax_mass_scan.cpp: portable, plus an

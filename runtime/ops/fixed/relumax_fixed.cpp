@@ -5,8 +5,7 @@
 
 namespace tessera::ops::fixed {
 
-void relumax_fixed(const int32_t* q, ScoreScale scale, int32_t bias_q20, int32_t* p, size_t n,
-                   const uint8_t* mask) {
+void relumax_fixed(const int32_t* q, ScoreScale scale, int32_t bias_q20, int32_t* p, size_t n, const uint8_t* mask) {
   int32_t qmax;
   if (!usable_max(q, n, mask, &qmax)) {
     for (size_t i = 0; i < n; ++i) p[i] = 0;

@@ -12,8 +12,7 @@ inline uint32_t key_of(int32_t v) { return static_cast<uint32_t>(v) ^ 0x80000000
 
 // The K' largest usable keys, kept ascending in `best` (insertion; O(n) when K is small, as
 // attention top-K is); returns K' and the K'-th largest key.
-size_t kth_largest(int32_t k, const int32_t* q, size_t n, const uint8_t* mask, uint32_t* best,
-                   uint32_t* kth) {
+size_t kth_largest(int32_t k, const int32_t* q, size_t n, const uint8_t* mask, uint32_t* best, uint32_t* kth) {
   size_t kk = 0;
   const size_t cap = static_cast<size_t>(k);
   for (size_t i = 0; i < n; ++i) {
@@ -41,8 +40,8 @@ size_t kth_largest(int32_t k, const int32_t* q, size_t n, const uint8_t* mask, u
 
 }  // namespace
 
-void topk_fixed(bool softmax, int32_t k, const int32_t* q, ScoreScale scale, int32_t* p, size_t n,
-                const uint8_t* mask, int32_t* scratch) {
+void topk_fixed(bool softmax, int32_t k, const int32_t* q, ScoreScale scale, int32_t* p, size_t n, const uint8_t* mask,
+                int32_t* scratch) {
   uint32_t kth = 0;
   size_t kk = kth_largest(k, q, n, mask, reinterpret_cast<uint32_t*>(scratch), &kth);
   if (kk == 0) {

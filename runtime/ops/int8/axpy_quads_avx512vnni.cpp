@@ -30,7 +30,8 @@ void split_planes(const int32_t* a, int64_t quads, int32_t* planes) {
 
 void axpy_quads_avx512vnni(const int32_t* a, const int8_t* vq, int64_t rows, int64_t cols, int32_t* r) {
   alignas(64) int32_t planes[4 * kChunkQuads];
-  const int64_t quads = rows / 4, cols64 = cols & ~int64_t(63), cols16 = cols & ~int64_t(15), cols8 = cols & ~int64_t(7);
+  const int64_t quads = rows / 4, cols64 = cols & ~int64_t(63), cols16 = cols & ~int64_t(15),
+                cols8 = cols & ~int64_t(7);
   for (int64_t g0 = 0; g0 < quads; g0 += kChunkQuads) {
     const int64_t n = quads - g0 < kChunkQuads ? quads - g0 : kChunkQuads;
     split_planes(a + 4 * g0, n, planes);
@@ -54,8 +55,8 @@ void axpy_quads_avx512vnni(const int32_t* a, const int8_t* vq, int64_t rows, int
         }
       }
       for (int j = 0; j < 4; ++j) {
-        const __m512i sum = _mm512_add_epi32(
-            acc[0][j], _mm512_add_epi32(_mm512_slli_epi32(acc[1][j], 8), _mm512_slli_epi32(acc[2][j], 16)));
+        const __m512i sum = _mm512_add_epi32(acc[0][j], _mm512_add_epi32(_mm512_slli_epi32(acc[1][j], 8),
+                                                                         _mm512_slli_epi32(acc[2][j], 16)));
         _mm512_storeu_si512(r + c0 + 16 * j, _mm512_add_epi32(_mm512_loadu_si512(r + c0 + 16 * j), sum));
       }
     }

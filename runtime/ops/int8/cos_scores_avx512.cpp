@@ -40,7 +40,8 @@ void cos_scores_avx512(const int16_t* q, const int16_t* k, int64_t n, int64_t st
         if (4 * L + m >= count) continue;
         const int16_t* kj = k + (j + 4 * L + m) * stride;
         for (int64_t c = 0; c < chunks; ++c)
-          lane[L] = _mm_add_epi32(lane[L], _mm_madd_epi16(qc[c], _mm_loadu_si128(reinterpret_cast<const __m128i*>(kj + 8 * c))));
+          lane[L] = _mm_add_epi32(lane[L],
+                                  _mm_madd_epi16(qc[c], _mm_loadu_si128(reinterpret_cast<const __m128i*>(kj + 8 * c))));
       }
       __m512i x = _mm512_castsi128_si512(lane[0]);
       x = _mm512_inserti32x4(x, lane[1], 1);

@@ -18,8 +18,7 @@ struct PairTable {
 };
 constexpr PairTable make_pairs() {
   PairTable t{};
-  for (int i = 0; i < 256; ++i)
-    t.v[i] = int64_t(kExp2NegQ30[i]) | (int64_t(kExp2NegQ30[i] - kExp2NegQ30[i + 1]) << 32);
+  for (int i = 0; i < 256; ++i) t.v[i] = int64_t(kExp2NegQ30[i]) | (int64_t(kExp2NegQ30[i] - kExp2NegQ30[i + 1]) << 32);
   return t;
 }
 constexpr PairTable kPairs = make_pairs();
@@ -27,8 +26,8 @@ constexpr PairTable kPairs = make_pairs();
 // exp_neg_q30(s_i - max, frac_bits) for 8 lanes; ax = max - s_i zero-extended to 64 bits.
 inline __m512i exp_lanes(__m512i ax, __m128i fb, __m128i fb6) {
   const __m512i zero = _mm512_setzero_si512();
-  const __mmask8 at_max = _mm512_cmpeq_epi64_mask(ax, zero);                        // x = 0: 2^30
-  const __mmask8 tiny = _mm512_cmpneq_epi64_mask(_mm512_srl_epi64(ax, fb6), zero);  // x < -64: 0
+  const __mmask8 at_max = _mm512_cmpeq_epi64_mask(ax, zero);                                   // x = 0: 2^30
+  const __mmask8 tiny = _mm512_cmpneq_epi64_mask(_mm512_srl_epi64(ax, fb6), zero);             // x < -64: 0
   const __m512i y = _mm512_srl_epi64(_mm512_mul_epu32(ax, _mm512_set1_epi64(kLog2EQ30)), fb);  // Q30
   const __m512i whole = _mm512_srli_epi64(y, 30);
   const __mmask8 beyond = _mm512_cmpge_epu64_mask(whole, _mm512_set1_epi64(31));  // 2^-31 and less: 0
@@ -37,8 +36,8 @@ inline __m512i exp_lanes(__m512i ax, __m128i fb, __m128i fb6) {
   const __m512i pair = _mm512_i64gather_epi64(index, kPairs.v, 8);
   const __m512i a = _mm512_and_si512(pair, _mm512_set1_epi64(0xFFFFFFFF));
   const __m512i diff = _mm512_srli_epi64(pair, 32);
-  const __m512i step = _mm512_srli_epi64(
-      _mm512_add_epi64(_mm512_mul_epu32(diff, rest), _mm512_set1_epi64(int64_t(1) << 21)), 22);
+  const __m512i step =
+      _mm512_srli_epi64(_mm512_add_epi64(_mm512_mul_epu32(diff, rest), _mm512_set1_epi64(int64_t(1) << 21)), 22);
   const __m512i interpolated = _mm512_sub_epi64(a, step);
   const __m512i half = _mm512_srli_epi64(_mm512_sllv_epi64(_mm512_set1_epi64(1), whole), 1);
   __m512i e = _mm512_srlv_epi64(_mm512_add_epi64(interpolated, half), whole);

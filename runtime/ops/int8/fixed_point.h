@@ -48,8 +48,8 @@ inline int32_t saturating_left_shift(int32_t x, int shift) {
 inline int32_t multiply_by_quantized_multiplier(int32_t x, QuantizedMultiplier m) {
   const int left = m.shift > 0 ? m.shift : 0;
   const int right = m.shift > 0 ? 0 : -m.shift;
-  return rounding_divide_by_pot(
-      saturating_rounding_doubling_high_mul(saturating_left_shift(x, left), m.multiplier), right);
+  return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(saturating_left_shift(x, left), m.multiplier),
+                                right);
 }
 
 // x · M · 2^(shift-31) for an int64 x (the wide accumulators: int16 weights or activations, whose
@@ -63,8 +63,8 @@ inline int32_t multiply_by_quantized_multiplier_64(int64_t x, QuantizedMultiplie
   const uint64_t p0 = (ax & 0xFFFFFFFFu) * mult;  // < 2^63
   const uint64_t p1 = (ax >> 32) * mult;          // < 2^63
   uint64_t lo = p0 + (p1 << 32);
-  uint64_t hi = (p1 >> 32) + (lo < p0 ? 1 : 0);   // product = hi·2^64 + lo
-  const int r = 31 - m.shift;                     // result = round(product / 2^r)
+  uint64_t hi = (p1 >> 32) + (lo < p0 ? 1 : 0);          // product = hi·2^64 + lo
+  const int r = 31 - m.shift;                            // result = round(product / 2^r)
   if (r <= 0) return negative ? -INT32_MAX : INT32_MAX;  // multiplier ≥ 2^30: any x ≠ 0 saturates
   if (r >= 127) return 0;
   if (r - 1 < 64) {  // + 2^(r-1): round half away from zero on the magnitude

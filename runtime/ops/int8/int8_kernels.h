@@ -28,7 +28,7 @@ namespace tessera::ops::int8 {
 
 // The instruction set a kernel table is built for.
 enum class Isa : uint8_t { kPortable, kAvx2, kAvx512Vnni, kNeonDot, kCortexMDsp, kHelium };
-inline constexpr Isa kAllIsas[] = {Isa::kPortable, Isa::kAvx2, Isa::kAvx512Vnni,
+inline constexpr Isa kAllIsas[] = {Isa::kPortable, Isa::kAvx2,       Isa::kAvx512Vnni,
                                    Isa::kNeonDot,  Isa::kCortexMDsp, Isa::kHelium};
 
 // CPU features as bits, named as the compilers spell them (-mavx512vl, +dotprod, ...).
@@ -46,20 +46,20 @@ inline constexpr CpuFeatures mve = 1u << 7;      // Cortex-M Helium (M-profile v
 
 struct Int8Kernels {
   Isa isa;
-  const char* name;  // "portable", "avx2", "avx512-vnni", "neon-dot", "cortex-m-dsp", "helium"
-  MatvecFn matvec;                  // int8 projections (matvec_int8.h)
-  MatvecQ16Fn matvec_q16;           // q·M_k in one pass (matvec_q16.h)
-  AxpyFn axpy;                      // the persistent memory's Σ p'·M_v (axpy_int8.h)
-  ValueSumFn value_sum;             // the attention's Σ p·v̂ (value_sum_int16.h)
-  ValueSumI8Fn value_sum_i8;        // the same over an int8 value cache (value_sum_int8.h)
-  CosScoresFn cos_scores;           // the contextual q·k scores (cos_scores.h)
-  SoftmaxQ23Fn softmax_q23;         // contextual and persistent-memory softmax (softmax_fixed.h)
-  PmemWeightsFn pmem_weights;       // per-bank slot weights of an int8 M_k (pmem_weights.h)
-  MixHeadsFn mix_heads;             // leaky averages and the value mix (leaky_average_fixed.h)
-  L2NormFn l2norm;                  // per-head unit keys, values, queries (l2norm_fixed.h)
-  LayerNormFn layernorm;            // LN1, LN2, the final norm into int8 (layernorm_fixed.h)
-  LayerNormWideFn layernorm_wide;   // the same into an int16 site
-  RequantizeFn requantize_each;     // one multiplier per value (requantize.h)
+  const char* name;                      // "portable", "avx2", "avx512-vnni", "neon-dot", "cortex-m-dsp", "helium"
+  MatvecFn matvec;                       // int8 projections (matvec_int8.h)
+  MatvecQ16Fn matvec_q16;                // q·M_k in one pass (matvec_q16.h)
+  AxpyFn axpy;                           // the persistent memory's Σ p'·M_v (axpy_int8.h)
+  ValueSumFn value_sum;                  // the attention's Σ p·v̂ (value_sum_int16.h)
+  ValueSumI8Fn value_sum_i8;             // the same over an int8 value cache (value_sum_int8.h)
+  CosScoresFn cos_scores;                // the contextual q·k scores (cos_scores.h)
+  SoftmaxQ23Fn softmax_q23;              // contextual and persistent-memory softmax (softmax_fixed.h)
+  PmemWeightsFn pmem_weights;            // per-bank slot weights of an int8 M_k (pmem_weights.h)
+  MixHeadsFn mix_heads;                  // leaky averages and the value mix (leaky_average_fixed.h)
+  L2NormFn l2norm;                       // per-head unit keys, values, queries (l2norm_fixed.h)
+  LayerNormFn layernorm;                 // LN1, LN2, the final norm into int8 (layernorm_fixed.h)
+  LayerNormWideFn layernorm_wide;        // the same into an int16 site
+  RequantizeFn requantize_each;          // one multiplier per value (requantize.h)
   RequantizeRowsFn requantize_rows;      // int32 accumulators (+ bias) → int32
   RequantizeRowsFn requantize_rows_add;  // the same added to the residual
   Requantize64Fn requantize64;           // int64 accumulators (+ bias) → int32

@@ -47,8 +47,7 @@ void layernorm_impl(const int32_t* x, int64_t n, uint64_t eps_int, QuantizedMult
 
 }  // namespace
 
-void layernorm_fixed(const int32_t* x, int64_t n, uint64_t eps_int, QuantizedMultiplier inv_out_scale,
-                     int8_t* out) {
+void layernorm_fixed(const int32_t* x, int64_t n, uint64_t eps_int, QuantizedMultiplier inv_out_scale, int8_t* out) {
   layernorm_impl<int8_t, 127>(x, n, eps_int, inv_out_scale, out);
 }
 

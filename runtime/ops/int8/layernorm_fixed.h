@@ -10,8 +10,7 @@
 
 namespace tessera::ops::int8 {
 
-void layernorm_fixed(const int32_t* x, int64_t n, uint64_t eps_int, QuantizedMultiplier inv_out_scale,
-                     int8_t* out);
+void layernorm_fixed(const int32_t* x, int64_t n, uint64_t eps_int, QuantizedMultiplier inv_out_scale, int8_t* out);
 // The same normalisation with an int16 output saturated to [-32512, 32512] (a wide site, matvec_wide.h).
 void layernorm_fixed_wide(const int32_t* x, int64_t n, uint64_t eps_int, QuantizedMultiplier inv_out_scale,
                           int16_t* out);

@@ -69,16 +69,17 @@ bool layernorm_lanes(const int32_t* x, int64_t n, uint64_t eps_int, QuantizedMul
 void layernorm_fixed_avx512(const int32_t* x, int64_t n, uint64_t eps_int, QuantizedMultiplier inv_out_scale,
                             int8_t* out) {
   const bool done = n > 0 && layernorm_lanes(x, n, eps_int, inv_out_scale, 127, [&](int64_t i, __mmask8 k, __m512i q) {
-    _mm_mask_storeu_epi8(out + i, __mmask16(k), _mm512_cvtepi64_epi8(q));
-  });
+                      _mm_mask_storeu_epi8(out + i, __mmask16(k), _mm512_cvtepi64_epi8(q));
+                    });
   if (!done) layernorm_fixed(x, n, eps_int, inv_out_scale, out);
 }
 
 void layernorm_fixed_wide_avx512(const int32_t* x, int64_t n, uint64_t eps_int, QuantizedMultiplier inv_out_scale,
                                  int16_t* out) {
-  const bool done = n > 0 && layernorm_lanes(x, n, eps_int, inv_out_scale, kWideMax, [&](int64_t i, __mmask8 k, __m512i q) {
-    _mm_mask_storeu_epi16(out + i, k, _mm512_cvtepi64_epi16(q));
-  });
+  const bool done = n > 0 &&
+                    layernorm_lanes(x, n, eps_int, inv_out_scale, kWideMax, [&](int64_t i, __mmask8 k, __m512i q) {
+                      _mm_mask_storeu_epi16(out + i, k, _mm512_cvtepi64_epi16(q));
+                    });
   if (!done) layernorm_fixed_wide(x, n, eps_int, inv_out_scale, out);
 }
 

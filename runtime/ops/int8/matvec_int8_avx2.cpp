@@ -47,8 +47,9 @@ void matvec_i8_avx2(const int8_t* w, int64_t rows, int64_t cols, const int8_t* x
     for (int64_t c = 0; c < vec_cols; c += 32) {
       const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + c));
       const __m256i wv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wr + c));
-      acc = _mm256_add_epi32(
-          acc, _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(xv, xv), _mm256_sign_epi8(wv, xv)), ones));
+      acc = _mm256_add_epi32(acc,
+                             _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(xv, xv), _mm256_sign_epi8(wv, xv)),
+                                               ones));
     }
     int32_t s = horizontal_sum(acc);
     for (int64_t c = vec_cols; c < cols; ++c) s += int32_t(wr[c]) * int32_t(x[c]);

@@ -86,10 +86,13 @@ int64_t rows16(const int8_t* w, int64_t rows, int64_t cols, const int8_t* x, int
       t[k] = _mm512_add_epi32(_mm512_unpacklo_epi32(acc[2 * k], acc[2 * k + 1]),
                               _mm512_unpackhi_epi32(acc[2 * k], acc[2 * k + 1]));
     for (int k = 0; k < 4; ++k)  // each 128-bit lane: that lane's sums of rows 4k..4k+3
-      u[k] = _mm512_add_epi32(_mm512_unpacklo_epi64(t[2 * k], t[2 * k + 1]), _mm512_unpackhi_epi64(t[2 * k], t[2 * k + 1]));
+      u[k] = _mm512_add_epi32(_mm512_unpacklo_epi64(t[2 * k], t[2 * k + 1]),
+                              _mm512_unpackhi_epi64(t[2 * k], t[2 * k + 1]));
     for (int k = 0; k < 2; ++k)  // lanes (0+1 of u[2k], 2+3 of u[2k], 0+1 of u[2k+1], 2+3 of u[2k+1])
-      v[k] = _mm512_add_epi32(_mm512_shuffle_i32x4(u[2 * k], u[2 * k + 1], 0x88), _mm512_shuffle_i32x4(u[2 * k], u[2 * k + 1], 0xDD));
-    _mm512_storeu_si512(y + r, _mm512_add_epi32(_mm512_shuffle_i32x4(v[0], v[1], 0x88), _mm512_shuffle_i32x4(v[0], v[1], 0xDD)));
+      v[k] = _mm512_add_epi32(_mm512_shuffle_i32x4(u[2 * k], u[2 * k + 1], 0x88),
+                              _mm512_shuffle_i32x4(u[2 * k], u[2 * k + 1], 0xDD));
+    _mm512_storeu_si512(y + r, _mm512_add_epi32(_mm512_shuffle_i32x4(v[0], v[1], 0x88),
+                                                _mm512_shuffle_i32x4(v[0], v[1], 0xDD)));
   }
   return r;
 }
@@ -117,8 +120,8 @@ void matvec_i8_avx512vnni(const int8_t* w, int64_t rows, int64_t cols, const int
       acc2 = _mm512_dpbusd_epi32(acc2, ax, signed_w(w0 + 2 * cols));
       acc3 = _mm512_dpbusd_epi32(acc3, ax, signed_w(w0 + 3 * cols));
     }
-    int32_t s[4] = {_mm512_reduce_add_epi32(acc0), _mm512_reduce_add_epi32(acc1),
-                    _mm512_reduce_add_epi32(acc2), _mm512_reduce_add_epi32(acc3)};
+    int32_t s[4] = {_mm512_reduce_add_epi32(acc0), _mm512_reduce_add_epi32(acc1), _mm512_reduce_add_epi32(acc2),
+                    _mm512_reduce_add_epi32(acc3)};
     for (int k = 0; k < 4; ++k) {
       const int8_t* wr = w0 + k * cols;
       for (int64_t c = vec_cols; c < cols; ++c) s[k] += int32_t(wr[c]) * int32_t(x[c]);

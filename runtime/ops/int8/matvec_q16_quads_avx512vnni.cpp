@@ -57,7 +57,8 @@ void matvec_q16_quads_avx512vnni(const int8_t* wq, int64_t rows, int64_t cols, c
     for (int64_t g = 0; g < groups; ++g) {
       const __m512i w = _mm512_loadu_si512(wq + (g * rows + n) * 4);
       acc_lo = _mm512_dpbusd_epi32(acc_lo, _mm512_set1_epi32(int32_t(lo4[g])), w);
-      acc_hi = _mm512_dpbusd_epi32(acc_hi, _mm512_set1_epi32(int32_t(hi4[g])), _mm512_mask_sub_epi8(w, negative[g], zero, w));
+      acc_hi = _mm512_dpbusd_epi32(acc_hi, _mm512_set1_epi32(int32_t(hi4[g])),
+                                   _mm512_mask_sub_epi8(w, negative[g], zero, w));
     }
     _mm512_storeu_si512(y + n, _mm512_add_epi32(_mm512_slli_epi32(acc_hi, 8), acc_lo));
   }

@@ -17,8 +17,8 @@ void split_wide(const int16_t* x, int64_t n, int8_t* hi, int8_t* lo) {
   }
 }
 
-void matvec_wide(MatvecFn fn, const int8_t* w_hi, const int8_t* w_lo, int64_t rows, int64_t cols,
-                 const int8_t* x_hi, const int8_t* x_lo, int32_t* scratch, int64_t* y) {
+void matvec_wide(MatvecFn fn, const int8_t* w_hi, const int8_t* w_lo, int64_t rows, int64_t cols, const int8_t* x_hi,
+                 const int8_t* x_lo, int32_t* scratch, int64_t* y) {
   const int64_t fw = w_lo ? 255 : 1, fx = x_lo ? 255 : 1;
   fn(w_hi, rows, cols, x_hi, scratch);
   for (int64_t r = 0; r < rows; ++r) y[r] = fw * fx * int64_t(scratch[r]);

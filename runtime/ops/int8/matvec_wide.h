@@ -21,7 +21,7 @@ void split_wide(const int16_t* x, int64_t n, int8_t* hi, int8_t* lo);
 
 // y[r] = Σ_c W[r][c]·x[c] with W = 255·w_hi + w_lo (w_lo null: W = w_hi) and x = 255·x_hi + x_lo
 // (x_lo null: x = x_hi). `scratch` holds `rows` int32. Requires cols ≤ 2^17.
-void matvec_wide(MatvecFn fn, const int8_t* w_hi, const int8_t* w_lo, int64_t rows, int64_t cols,
-                 const int8_t* x_hi, const int8_t* x_lo, int32_t* scratch, int64_t* y);
+void matvec_wide(MatvecFn fn, const int8_t* w_hi, const int8_t* w_lo, int64_t rows, int64_t cols, const int8_t* x_hi,
+                 const int8_t* x_lo, int32_t* scratch, int64_t* y);
 
 }  // namespace tessera::ops::int8

@@ -17,8 +17,8 @@ namespace tessera::ops::int8::avx512 {
 inline __m512i srdhm_even(__m512i a, __m512i b) {
   const __m512i ab = _mm512_mul_epi32(a, b);
   const __mmask8 negative = _mm512_cmplt_epi64_mask(ab, _mm512_setzero_si512());
-  const __m512i nudge = _mm512_mask_blend_epi64(negative, _mm512_set1_epi64(int64_t(1) << 30),
-                                                _mm512_set1_epi64(1 - (int64_t(1) << 30)));
+  const __m512i nudge =
+      _mm512_mask_blend_epi64(negative, _mm512_set1_epi64(int64_t(1) << 30), _mm512_set1_epi64(1 - (int64_t(1) << 30)));
   __m512i v = _mm512_add_epi64(ab, nudge);
   const __mmask8 v_negative = _mm512_cmplt_epi64_mask(v, _mm512_setzero_si512());
   v = _mm512_mask_add_epi64(v, v_negative, v, _mm512_set1_epi64((int64_t(1) << 31) - 1));  // truncate toward 0
@@ -33,8 +33,9 @@ inline __m512i mbqm16(__m512i xv, __m512i mult, __m512i shift) {
   __m512i a = _mm512_sllv_epi32(xv, left);
   const __mmask16 lost = _mm512_cmpneq_epi32_mask(_mm512_srav_epi32(a, left), xv);
   const __mmask16 x_negative = _mm512_cmplt_epi32_mask(xv, zero);
-  a = _mm512_mask_mov_epi32(a, lost, _mm512_mask_blend_epi32(x_negative, _mm512_set1_epi32(INT32_MAX),
-                                                              _mm512_set1_epi32(INT32_MIN)));
+  a = _mm512_mask_mov_epi32(a, lost,
+                            _mm512_mask_blend_epi32(x_negative, _mm512_set1_epi32(INT32_MAX),
+                                                    _mm512_set1_epi32(INT32_MIN)));
   // SRDHM: even lanes directly, odd lanes moved down.
   const __m512i even = srdhm_even(a, mult);
   const __m512i odd = srdhm_even(_mm512_srli_epi64(a, 32), _mm512_srli_epi64(mult, 32));
@@ -43,7 +44,8 @@ inline __m512i mbqm16(__m512i xv, __m512i mult, __m512i shift) {
   const __m512i mask = _mm512_sub_epi32(_mm512_sllv_epi32(one, right), one);
   const __m512i remainder = _mm512_and_si512(h, mask);
   const __mmask16 h_negative = _mm512_cmplt_epi32_mask(h, zero);
-  const __m512i threshold = _mm512_mask_add_epi32(_mm512_srai_epi32(mask, 1), h_negative, _mm512_srai_epi32(mask, 1), one);
+  const __m512i threshold =
+      _mm512_mask_add_epi32(_mm512_srai_epi32(mask, 1), h_negative, _mm512_srai_epi32(mask, 1), one);
   const __m512i q = _mm512_srav_epi32(h, right);
   const __mmask16 up = _mm512_cmpgt_epi32_mask(remainder, threshold);
   return _mm512_mask_add_epi32(q, up, q, one);
@@ -87,8 +89,8 @@ inline void requantize_each16(__m512i xv, const QuantizedMultiplier* m, int32_t*
     for (int l = 0; l < 16; ++l) out[l] = multiply_by_quantized_multiplier(x[l], m[l]);
     return;
   }
-  const __mmask16 simple =
-      _mm512_cmpge_epi32_mask(xv, _mm512_setzero_si512()) & _mm512_cmple_epi32_mask(shift, _mm512_setzero_si512());
+  const __mmask16 simple = _mm512_cmpge_epi32_mask(xv, _mm512_setzero_si512()) &
+                           _mm512_cmple_epi32_mask(shift, _mm512_setzero_si512());
   _mm512_storeu_si512(out, simple == 0xFFFF ? mbqm16_nonnegative(xv, mult, shift) : mbqm16(xv, mult, shift));
 }
 

@@ -56,8 +56,10 @@ void pmem_weights_avx512(const int32_t* dot, const QuantizedMultiplier* score_m,
     for (; i < n16; i += 16) {
       const __m512i lo = _mm512_cvtepu32_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i)));
       const __m512i hi = _mm512_cvtepu32_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i + 8)));
-      const __m256i qlo = _mm512_cvtepi64_epi32(_mm512_srli_epi64(_mm512_add_epi64(_mm512_mul_epu32(lo, r), vround), out_shift));
-      const __m256i qhi = _mm512_cvtepi64_epi32(_mm512_srli_epi64(_mm512_add_epi64(_mm512_mul_epu32(hi, r), vround), out_shift));
+      const __m256i qlo =
+          _mm512_cvtepi64_epi32(_mm512_srli_epi64(_mm512_add_epi64(_mm512_mul_epu32(lo, r), vround), out_shift));
+      const __m256i qhi =
+          _mm512_cvtepi64_epi32(_mm512_srli_epi64(_mm512_add_epi64(_mm512_mul_epu32(hi, r), vround), out_shift));
       requantize_each16(_mm512_inserti64x4(_mm512_castsi256_si512(qlo), qhi, 1), value_m + i, p + i);
       ahead.step();
     }

@@ -16,8 +16,7 @@ void requantize_each_portable(const int32_t* x, const QuantizedMultiplier* m, in
   for (int64_t r = 0; r < n; ++r) out[r] = multiply_by_quantized_multiplier(x[r], m[r]);
 }
 
-void requantize_to_int8(const int32_t* acc, const QuantizedMultiplier* m, const int32_t* bias, int64_t n,
-                        int8_t* out) {
+void requantize_to_int8(const int32_t* acc, const QuantizedMultiplier* m, const int32_t* bias, int64_t n, int8_t* out) {
   for (int64_t r = 0; r < n; ++r)
     out[r] = saturate_to_int8(multiply_by_quantized_multiplier(biased(acc, bias, r), m[r]));
 }
@@ -25,8 +24,8 @@ void requantize_to_int8(const int32_t* acc, const QuantizedMultiplier* m, const 
 void requantize_add_to_int32(const int32_t* acc, const QuantizedMultiplier* m, const int32_t* bias, int64_t n,
                              int32_t* residual) {
   for (int64_t r = 0; r < n; ++r)
-    residual[r] = saturate_to_int32(int64_t(residual[r]) +
-                                    multiply_by_quantized_multiplier(biased(acc, bias, r), m[r]));
+    residual[r] =
+        saturate_to_int32(int64_t(residual[r]) + multiply_by_quantized_multiplier(biased(acc, bias, r), m[r]));
 }
 
 void requantize_uniform_to_int8(const int32_t* x, QuantizedMultiplier m, int64_t n, int8_t* out) {

@@ -12,8 +12,7 @@ namespace tessera::ops::int8 {
 void requantize_to_int32(const int32_t* acc, const QuantizedMultiplier* m, const int32_t* bias, int64_t n,
                          int32_t* out);
 // Same, saturated to [-127, 127].
-void requantize_to_int8(const int32_t* acc, const QuantizedMultiplier* m, const int32_t* bias, int64_t n,
-                        int8_t* out);
+void requantize_to_int8(const int32_t* acc, const QuantizedMultiplier* m, const int32_t* bias, int64_t n, int8_t* out);
 // residual[r] = sat32(residual[r] + MBQM(acc[r] + bias[r], m[r])): the residual-stream update.
 void requantize_add_to_int32(const int32_t* acc, const QuantizedMultiplier* m, const int32_t* bias, int64_t n,
                              int32_t* residual);
@@ -39,14 +38,14 @@ using RequantizeRowsFn = void (*)(const int32_t* acc, const QuantizedMultiplier*
                                   int32_t* out);
 void requantize_to_int32_avx512(const int32_t* acc, const QuantizedMultiplier* m, const int32_t* bias, int64_t n,
                                 int32_t* out);
-void requantize_add_to_int32_avx512(const int32_t* acc, const QuantizedMultiplier* m, const int32_t* bias,
-                                    int64_t n, int32_t* residual);
+void requantize_add_to_int32_avx512(const int32_t* acc, const QuantizedMultiplier* m, const int32_t* bias, int64_t n,
+                                    int32_t* residual);
 using Requantize64Fn = void (*)(const int64_t* acc, const QuantizedMultiplier* m, const int32_t* bias, int64_t n,
                                 int32_t* out);
 void requantize64_to_int32_avx512(const int64_t* acc, const QuantizedMultiplier* m, const int32_t* bias, int64_t n,
                                   int32_t* out);
-void requantize64_add_to_int32_avx512(const int64_t* acc, const QuantizedMultiplier* m, const int32_t* bias,
-                                      int64_t n, int32_t* residual);
+void requantize64_add_to_int32_avx512(const int64_t* acc, const QuantizedMultiplier* m, const int32_t* bias, int64_t n,
+                                      int32_t* residual);
 // One multiplier for all rows, saturated to the int16 activation range [-32512, 32512].
 void requantize_uniform_to_wide(const int32_t* x, QuantizedMultiplier m, int64_t n, int16_t* out);
 // The two uniform requantisations as kernel-table entries (int8_kernels.h): x86-64 AVX-512 variants in the

@@ -19,7 +19,8 @@ inline bool lanes_in_range(const QuantizedMultiplier* m, __m512i* mult, __m512i*
   *mult = _mm512_and_si512(pairs, _mm512_set1_epi64(0xFFFFFFFF));  // M ≥ 0 (checked below)
   *r = _mm512_sub_epi64(_mm512_set1_epi64(31), _mm512_srai_epi64(pairs, 32));
   const __m512i signed_mult = _mm512_srai_epi64(_mm512_slli_epi64(pairs, 32), 32);
-  const __mmask8 ok = _mm512_cmpge_epi64_mask(*r, _mm512_set1_epi64(1)) & _mm512_cmple_epi64_mask(*r, _mm512_set1_epi64(63)) &
+  const __mmask8 ok = _mm512_cmpge_epi64_mask(*r, _mm512_set1_epi64(1)) &
+                      _mm512_cmple_epi64_mask(*r, _mm512_set1_epi64(63)) &
                       _mm512_cmpge_epi64_mask(signed_mult, _mm512_setzero_si512());
   return ok == 0xFF;
 }
@@ -29,16 +30,17 @@ inline __m512i mbqm64(__m512i x, __m512i mult, __m512i r) {
   const __m512i one = _mm512_set1_epi64(1);
   const __mmask8 negative = _mm512_cmplt_epi64_mask(x, _mm512_setzero_si512());
   const __m512i ax = _mm512_abs_epi64(x);
-  const __m512i p0 = _mm512_mul_epu32(ax, mult);                       // < 2^63
+  const __m512i p0 = _mm512_mul_epu32(ax, mult);                         // < 2^63
   const __m512i p1 = _mm512_mul_epu32(_mm512_srli_epi64(ax, 32), mult);  // < 2^63
   __m512i lo = _mm512_add_epi64(p0, _mm512_slli_epi64(p1, 32));
-  __m512i hi = _mm512_mask_add_epi64(_mm512_srli_epi64(p1, 32), _mm512_cmplt_epu64_mask(lo, p0),
-                                     _mm512_srli_epi64(p1, 32), one);
+  __m512i hi =
+      _mm512_mask_add_epi64(_mm512_srli_epi64(p1, 32), _mm512_cmplt_epu64_mask(lo, p0), _mm512_srli_epi64(p1, 32), one);
   const __m512i before = lo;
   lo = _mm512_add_epi64(lo, _mm512_sllv_epi64(one, _mm512_sub_epi64(r, one)));  // + 2^(r-1)
   hi = _mm512_mask_add_epi64(hi, _mm512_cmplt_epu64_mask(lo, before), hi, one);
   const __mmask8 saturated = _mm512_cmpneq_epi64_mask(_mm512_srlv_epi64(hi, r), _mm512_setzero_si512());
-  __m512i q = _mm512_or_si512(_mm512_srlv_epi64(lo, r), _mm512_sllv_epi64(hi, _mm512_sub_epi64(_mm512_set1_epi64(64), r)));
+  __m512i q =
+      _mm512_or_si512(_mm512_srlv_epi64(lo, r), _mm512_sllv_epi64(hi, _mm512_sub_epi64(_mm512_set1_epi64(64), r)));
   q = _mm512_min_epu64(q, _mm512_set1_epi64(INT32_MAX));
   q = _mm512_mask_mov_epi64(q, saturated, _mm512_set1_epi64(INT32_MAX));
   return _mm512_mask_sub_epi64(q, negative, _mm512_setzero_si512(), q);
@@ -61,13 +63,14 @@ void requantize64_to_int32_avx512(const int64_t* acc, const QuantizedMultiplier*
       requantize64_to_int32(acc + i, m + i, bias ? bias + i : nullptr, 8, out + i);
       continue;
     }
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), _mm512_cvtepi64_epi32(mbqm64(biased(acc, bias, i), mult, r)));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i),
+                        _mm512_cvtepi64_epi32(mbqm64(biased(acc, bias, i), mult, r)));
   }
   if (i < n) requantize64_to_int32(acc + i, m + i, bias ? bias + i : nullptr, n - i, out + i);
 }
 
-void requantize64_add_to_int32_avx512(const int64_t* acc, const QuantizedMultiplier* m, const int32_t* bias,
-                                      int64_t n, int32_t* residual) {
+void requantize64_add_to_int32_avx512(const int64_t* acc, const QuantizedMultiplier* m, const int32_t* bias, int64_t n,
+                                      int32_t* residual) {
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
     __m512i mult, r;
@@ -76,7 +79,8 @@ void requantize64_add_to_int32_avx512(const int64_t* acc, const QuantizedMultipl
       continue;
     }
     __m256i* res = reinterpret_cast<__m256i*>(residual + i);
-    const __m512i sum = _mm512_add_epi64(_mm512_cvtepi32_epi64(_mm256_loadu_si256(res)), mbqm64(biased(acc, bias, i), mult, r));
+    const __m512i sum =
+        _mm512_add_epi64(_mm512_cvtepi32_epi64(_mm256_loadu_si256(res)), mbqm64(biased(acc, bias, i), mult, r));
     _mm256_storeu_si256(res, _mm512_cvtsepi64_epi32(sum));  // saturate_to_int32
   }
   if (i < n) requantize64_add_to_int32(acc + i, m + i, bias ? bias + i : nullptr, n - i, residual + i);

@@ -26,7 +26,8 @@ using avx512::mbqm16;
 inline __m512i saturating_add32(__m512i a, __m512i b) {
   const __m512i sum = _mm512_add_epi32(a, b);
   const __mmask16 overflow =
-      _mm512_cmplt_epi32_mask(_mm512_and_si512(_mm512_xor_si512(a, sum), _mm512_xor_si512(b, sum)), _mm512_setzero_si512());
+      _mm512_cmplt_epi32_mask(_mm512_and_si512(_mm512_xor_si512(a, sum), _mm512_xor_si512(b, sum)),
+                              _mm512_setzero_si512());
   const __m512i bound = _mm512_mask_blend_epi32(_mm512_cmplt_epi32_mask(a, _mm512_setzero_si512()),
                                                 _mm512_set1_epi32(INT32_MAX), _mm512_set1_epi32(INT32_MIN));
   return _mm512_mask_mov_epi32(sum, overflow, bound);
@@ -59,8 +60,8 @@ void requantize_to_int32_avx512(const int32_t* acc, const QuantizedMultiplier* m
   if (i < n) requantize_to_int32(acc + i, m + i, bias ? bias + i : nullptr, n - i, out + i);
 }
 
-void requantize_add_to_int32_avx512(const int32_t* acc, const QuantizedMultiplier* m, const int32_t* bias,
-                                    int64_t n, int32_t* residual) {
+void requantize_add_to_int32_avx512(const int32_t* acc, const QuantizedMultiplier* m, const int32_t* bias, int64_t n,
+                                    int32_t* residual) {
   int64_t i = 0;
   for (; i + 16 <= n; i += 16) {
     __m512i mult, shift;

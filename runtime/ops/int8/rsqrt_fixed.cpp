@@ -72,7 +72,7 @@ ReciprocalSqrt reciprocal_sqrt(uint64_t x) {
     xn = x >> (-up);
     k = up / 2;  // negative
   }
-  const uint64_t s = isqrt64(xn);  // ∈ [2^30, 2^31)
+  const uint64_t s = isqrt64(xn);        // ∈ [2^30, 2^31)
   uint64_t m = (uint64_t(1) << 61) / s;  // ∈ (2^30, 2^31]
   int e = 61;
   if (m >= (uint64_t(1) << 31)) {

@@ -9,13 +9,13 @@ int32_t exp_neg_q30(int64_t x, int frac_bits) {
   if (x >= 0) return int32_t(1) << 30;
   // y = -x·log2(e) in Q(frac_bits + 30) → keep 8 + 22 = 30 fraction bits: Q30.
   const uint64_t ax = uint64_t(-x);
-  if (ax >> (frac_bits + 6) != 0) return 0;  // x < -64: e^x < 2^-92, rounds to 0
+  if (ax >> (frac_bits + 6) != 0) return 0;                    // x < -64: e^x < 2^-92, rounds to 0
   const uint64_t y = (ax * uint64_t(kLog2EQ30)) >> frac_bits;  // Q30, ≤ 64·1.45·2^30 < 2^37
   const uint64_t whole = y >> 30;
   if (whole >= 31) return 0;
   const uint32_t frac = uint32_t(y & ((uint64_t(1) << 30) - 1));  // Q30 fraction of one octave
-  const uint32_t index = frac >> 22;                                // top 8 bits
-  const uint32_t rest = frac & ((1u << 22) - 1);                   // Q22 between table entries
+  const uint32_t index = frac >> 22;                              // top 8 bits
+  const uint32_t rest = frac & ((1u << 22) - 1);                  // Q22 between table entries
   const int64_t a = kExp2NegQ30[index], b = kExp2NegQ30[index + 1];
   const int64_t interpolated = a - (((a - b) * int64_t(rest) + (int64_t(1) << 21)) >> 22);
   return int32_t((interpolated + ((int64_t(1) << whole) >> 1)) >> whole);

@@ -11,7 +11,6 @@
 
 namespace tessera::ops::int8 {
 
-
 void softmax_fixed_q23_avx512(const int32_t* s, int64_t n, int frac_bits, int32_t* p) {
   int64_t i = 0;
   __m512i vmax = _mm512_set1_epi32(INT32_MIN);

@@ -14,10 +14,8 @@ using ValueSumFn = void (*)(const int32_t* p, const int16_t* v, int64_t rows, in
 void value_sum_i16_portable(const int32_t* p, const int16_t* v, int64_t rows, int64_t stride, int64_t cols,
                             int64_t* out);
 // x86-64 only; in the AVX2 and AVX-512 VNNI kernel tables (int8_kernels.h).
-void value_sum_i16_avx2(const int32_t* p, const int16_t* v, int64_t rows, int64_t stride, int64_t cols,
-                        int64_t* out);
+void value_sum_i16_avx2(const int32_t* p, const int16_t* v, int64_t rows, int64_t stride, int64_t cols, int64_t* out);
 // x86-64 only; in the AVX-512 VNNI kernel table (int8_kernels.h).
-void value_sum_i16_avx512(const int32_t* p, const int16_t* v, int64_t rows, int64_t stride, int64_t cols,
-                          int64_t* out);
+void value_sum_i16_avx512(const int32_t* p, const int16_t* v, int64_t rows, int64_t stride, int64_t cols, int64_t* out);
 
 }  // namespace tessera::ops::int8

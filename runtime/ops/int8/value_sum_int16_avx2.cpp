@@ -8,8 +8,7 @@
 
 namespace tessera::ops::int8 {
 
-void value_sum_i16_avx2(const int32_t* p, const int16_t* v, int64_t rows, int64_t stride, int64_t cols,
-                        int64_t* out) {
+void value_sum_i16_avx2(const int32_t* p, const int16_t* v, int64_t rows, int64_t stride, int64_t cols, int64_t* out) {
   const int64_t vec_cols = cols & ~int64_t(31);
   for (int64_t c0 = 0; c0 < vec_cols; c0 += 32) {
     __m256i acc[8];

@@ -13,8 +13,7 @@ namespace tessera::ops::int8 {
 using ValueSumI8Fn = void (*)(const int32_t* p, const int8_t* v, int64_t rows, int64_t stride, int64_t cols,
                               int64_t* out);
 
-void value_sum_i8_portable(const int32_t* p, const int8_t* v, int64_t rows, int64_t stride, int64_t cols,
-                           int64_t* out);
+void value_sum_i8_portable(const int32_t* p, const int8_t* v, int64_t rows, int64_t stride, int64_t cols, int64_t* out);
 
 // Q15 → Q7 with rounding half up, (v + 128) >> 8, saturated to [-127, 127]: a unit vector's components lie
 // in [-32767, 32767] (ops/int8/l2norm_fixed.h), so only 32640..32767 saturate (they would round to 128).

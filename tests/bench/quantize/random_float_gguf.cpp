@@ -29,8 +29,9 @@ Tensor f32(const std::string& name, std::vector<int64_t> shape, const std::vecto
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: random_float_gguf OUT.gguf [--vocab V] [--embd C] [--heads H] [--layers L] "
-                         "[--slots N] [--block B] [--seed S]\n");
+    std::fprintf(stderr,
+                 "usage: random_float_gguf OUT.gguf [--vocab V] [--embd C] [--heads H] [--layers L] "
+                 "[--slots N] [--block B] [--seed S]\n");
     return 2;
   }
   int64_t V = 50304, C = 768, H = 12, L = 12, N = 2688, B = 1024, seed = 1;
@@ -97,7 +98,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "random_float_gguf: %s\n", st.message().c_str());
     return 1;
   }
-  std::printf("wrote %s (V %lld, C %lld, H %lld, L %lld, N %lld)\n", argv[1], (long long)V, (long long)C,
-              (long long)H, (long long)L, (long long)N);
+  std::printf("wrote %s (V %lld, C %lld, H %lld, L %lld, N %lld)\n", argv[1], (long long)V, (long long)C, (long long)H,
+              (long long)L, (long long)N);
   return 0;
 }

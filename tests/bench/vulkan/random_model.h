@@ -23,8 +23,8 @@ struct ModelShape {
 };
 
 // `rows` rows of values[i·cols ..]: F16, or I8 with one scale per row (max |v| / 127).
-inline Tensor rows_tensor(const std::string& name, std::span<const float> v, std::vector<int64_t> shape,
-                          int64_t rows, DType dt, Tensor* scale) {
+inline Tensor rows_tensor(const std::string& name, std::span<const float> v, std::vector<int64_t> shape, int64_t rows,
+                          DType dt, Tensor* scale) {
   if (dt == DType::kF16) {
     std::vector<std::byte> h(v.size() * 2);
     for (size_t i = 0; i < v.size(); ++i) {
@@ -102,10 +102,10 @@ inline vk::ModelView random_model(const AttentionMethod& method, DType dt, const
     w.pmem_query_scale = heads(p + "pmem_query_scale");
     w.pmem_value_scale = heads(p + "pmem_value_scale");
     const std::vector<int64_t> slots = {1, s.H, s.slots, d};
-    w.pmem_mem_k = rows_tensor(p + "pmem_mem_k", values(p + "pmem_mem_k"), slots, s.H * s.slots, dt,
-                               &w.pmem_mem_k_scale);
-    w.pmem_mem_v = rows_tensor(p + "pmem_mem_v", values(p + "pmem_mem_v"), slots, s.H * s.slots, dt,
-                               &w.pmem_mem_v_scale);
+    w.pmem_mem_k =
+        rows_tensor(p + "pmem_mem_k", values(p + "pmem_mem_k"), slots, s.H * s.slots, dt, &w.pmem_mem_k_scale);
+    w.pmem_mem_v =
+        rows_tensor(p + "pmem_mem_v", values(p + "pmem_mem_v"), slots, s.H * s.slots, dt, &w.pmem_mem_v_scale);
     m.layers.push_back(std::move(w));
   }
   return m;

@@ -50,7 +50,7 @@ struct DecodeRig {
 // destruction after the Vulkan driver's own teardown crashed at exit).
 std::map<std::pair<int, int>, std::unique_ptr<DecodeRig>> rigs;
 std::unique_ptr<vk::Context> attention_ctx;
-bool profile_decode = false;  // --profile: one profiled decode step per BM_Decode case
+bool profile_decode = false;         // --profile: one profiled decode step per BM_Decode case
 vk::ContextOptions context_options;  // --no-coopmat: cooperative_matrix = false
 
 DecodeRig* rig_for(DType dt, int method, std::string* error) {
@@ -157,8 +157,10 @@ void BM_Decode(benchmark::State& state) {
     state.SetIterationTime(ns * 1e-9);
   }
   if (profile_decode)
-    print_decode_profile(rig, "i8:" + std::to_string(state.range(0)) + "/method:" + std::to_string(method) +
-                                  "/context:" + std::to_string(context), tok);
+    print_decode_profile(rig,
+                         "i8:" + std::to_string(state.range(0)) + "/method:" + std::to_string(method) +
+                             "/context:" + std::to_string(context),
+                         tok);
   const double iters = double(state.iterations());
   state.counters["tok/s"] = iters / (gpu_ns_total * 1e-9);
   state.counters["wall_us"] = wall_us / iters;
@@ -238,14 +240,14 @@ void BM_Prefill(benchmark::State& state) {
       done += n;
     }
     vseq->set_profiling(false);
-    std::fprintf(stderr, "prefill profile (%u tokens): %.1f ms over the dispatches (serialised by the timestamps)\n",
-                 T, sum * 1e-6);
+    std::fprintf(stderr, "prefill profile (%u tokens): %.1f ms over the dispatches (serialised by the timestamps)\n", T,
+                 sum * 1e-6);
     for (const auto& [kernel, v] : by_kernel)
       std::fprintf(stderr, "  %9.2f ms %5d dispatches  %s\n", v.first * 1e-6, v.second, kernel.c_str());
   }
-  state.counters["coopmat"] = vk::matmul_uses_cooperative_matrix(rig->backend->context(),
-                                                                 dt == DType::kF16 ? vk::WeightType::kF16
-                                                                                   : vk::WeightType::kI8);
+  state.counters["coopmat"] = vk::matmul_uses_cooperative_matrix(rig->backend->context(), dt == DType::kF16
+                                                                                              ? vk::WeightType::kF16
+                                                                                              : vk::WeightType::kI8);
   state.SetLabel(rig->backend->name());
 }
 
@@ -359,7 +361,11 @@ void decode_args(benchmark::internal::Benchmark* b) {
       for (int64_t ctx : {512, 2048, 8192, 32768}) b->Args({dt, method, ctx});
 }
 
-BENCHMARK(BM_Decode)->Apply(decode_args)->ArgNames({"i8", "method", "context"})->UseManualTime()->Iterations(32)
+BENCHMARK(BM_Decode)
+    ->Apply(decode_args)
+    ->ArgNames({"i8", "method", "context"})
+    ->UseManualTime()
+    ->Iterations(32)
     ->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Prefill)
     ->ArgsProduct({{0, 1}, {0, 1}, {512, 2048}})
@@ -407,12 +413,9 @@ int main(int argc, char** argv) {
   // Our flags are taken out before Google Benchmark parses (and rejects) the rest.
   int kept = 1;
   for (int i = 1; i < argc; ++i) {
-    if (std::string_view(argv[i]) == "--profile")
-      tessera::bench::profile_decode = true;
-    else if (std::string_view(argv[i]) == "--no-coopmat")
-      tessera::bench::context_options.cooperative_matrix = false;
-    else
-      argv[kept++] = argv[i];
+    if (std::string_view(argv[i]) == "--profile") tessera::bench::profile_decode = true;
+    else if (std::string_view(argv[i]) == "--no-coopmat") tessera::bench::context_options.cooperative_matrix = false;
+    else argv[kept++] = argv[i];
   }
   argc = kept;
   benchmark::Initialize(&argc, argv);
