@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <mutex>
 #include <random>
 #include <sstream>
 
@@ -37,6 +38,7 @@ class AbsSample {
     }
   }
   double max() const { return max_; }
+  void merge_max(const AbsSample& o) { max_ = std::max(max_, o.max_); }
   double percentile(double pct) {
     if (values_.empty()) return 0;
     const size_t k = std::min(values_.size() - 1, size_t(std::ceil(pct / 100.0 * double(values_.size()))) - 1);
@@ -68,6 +70,14 @@ class Recorder : public ActivationObserver {
   void residual(const double* v, int64_t n) override { residual_.add(v, n, false); }
   void final_norm(double* v, int64_t n) override { final_norm_.add(v, n, percentile_); }
   void logits(const double* v, int64_t n) override { logits_.add(v, n, false); }
+  // Min-max only: takes the other recorder's maxima.
+  void merge_max(const Recorder& o) {
+    for (size_t l = 0; l < sites_.size(); ++l)
+      for (size_t s = 0; s < sites_[l].size(); ++s) sites_[l][s].merge_max(o.sites_[l][s]);
+    residual_.merge_max(o.residual_);
+    final_norm_.merge_max(o.final_norm_);
+    logits_.merge_max(o.logits_);
+  }
 
   std::vector<std::array<AbsSample, kSiteCount>> sites_;
   AbsSample residual_, final_norm_, logits_;
@@ -104,33 +114,65 @@ Result<ActivationRanges> calibrate(BatchedForward& engine, const std::vector<std
     total += int64_t(sequences[s].size());
   }
   const bool pct = options.method == CalibrationMethod::kPercentile;
-  Recorder rec(folded.hp.n_layer, pct);
   const int64_t V = folded.hp.vocab_size, C = folded.hp.n_embd;
+  const int64_t S = int64_t(sequences.size());
+  // Positions of each sequence the search keeps: a prefix of the data.
+  std::vector<int64_t> keep(size_t(S), 0);
+  if (reference)
+    for (int64_t s = 0, left = reference_positions - reference->positions; s < S && left > 0; ++s) {
+      keep[size_t(s)] = std::min<int64_t>(int64_t(sequences[size_t(s)].size()), left);
+      left -= keep[size_t(s)];
+    }
+  // Min-max ranges do not depend on the order the values arrive in, so the sequences run in parallel,
+  // one per thread, each thread with its own recorder (merged below). A percentile samples the values
+  // in order: then one sequence at a time, every step split across the threads.
+  const bool per_sequence = !pct && S >= engine.threads();
+  const int workers = per_sequence ? engine.threads() : 1;
+  std::vector<Recorder> recs;
+  for (int i = 0; i < workers; ++i) recs.emplace_back(folded.hp.n_layer, pct);
+  std::vector<std::vector<float>> logits(static_cast<size_t>(workers));
+  std::vector<LayerInputs> inputs(static_cast<size_t>(S));
+  std::vector<std::vector<float>> kept_logits(static_cast<size_t>(S));
+  std::mutex progress_mu;
   int64_t done = 0;
-  std::vector<float> logits;
-  LayerInputs inputs;
-  for (const auto& seq : sequences) {
-    const int64_t keep = reference ? std::min<int64_t>(int64_t(seq.size()), reference_positions - reference->positions)
-                                   : 0;
+  auto one = [&](int64_t s, int worker) {
+    const int w = std::max(worker, 0);
+    const std::vector<int32_t>& seq = sequences[size_t(s)];
+    const int64_t k = keep[size_t(s)];
     ForwardRun run;
-    run.observer = &rec;
-    run.keep = keep > 0 ? &inputs : nullptr;
-    engine.run(seq, run, logits);
-    if (keep > 0) {
-      reference->sequences.emplace_back(seq.begin(), seq.begin() + long(keep));
-      for (auto& layer : inputs) layer.resize(size_t(keep * C));
-      reference->inputs.push_back(inputs);
-      for (int64_t t = 0; t < keep; ++t) {
-        const float* row = logits.data() + t * V;
+    run.observer = &recs[size_t(w)];
+    run.keep = k > 0 ? &inputs[size_t(s)] : nullptr;
+    if (worker < 0) engine.run(seq, run, logits[0]);
+    else engine.run_on(worker, seq, run, logits[size_t(w)]);
+    if (k > 0) {
+      for (auto& point : inputs[size_t(s)]) point.resize(std::min(point.size(), size_t(k * C)));
+      kept_logits[size_t(s)].assign(logits[size_t(w)].begin(), logits[size_t(w)].begin() + long(k * V));
+    }
+    std::lock_guard<std::mutex> lock(progress_mu);
+    done += int64_t(seq.size());
+    if (progress) progress(done, total);
+  };
+  if (per_sequence) engine.for_each(S, one);
+  else
+    for (int64_t s = 0; s < S; ++s) one(s, -1);
+  if (reference)
+    for (int64_t s = 0; s < S && keep[size_t(s)] > 0; ++s) {
+      const int64_t k = keep[size_t(s)];
+      const std::vector<int32_t>& seq = sequences[size_t(s)];
+      reference->sequences.emplace_back(seq.begin(), seq.begin() + long(k));
+      reference->inputs.push_back(std::move(inputs[size_t(s)]));
+      const std::vector<float>& l = kept_logits[size_t(s)];
+      for (int64_t t = 0; t < k; ++t) {
+        const float* row = l.data() + t * V;
         reference->top1.push_back(int32_t(std::max_element(row, row + V) - row));
         for (int64_t v = 0; v < V; ++v) reference->logit_power += double(row[v]) * row[v];
       }
-      reference->logits.insert(reference->logits.end(), logits.begin(), logits.begin() + long(keep * V));
-      reference->positions += keep;
+      reference->logits.insert(reference->logits.end(), l.begin(), l.end());
+      reference->positions += k;
+      std::vector<float>().swap(kept_logits[size_t(s)]);
     }
-    done += int64_t(seq.size());
-    if (progress) progress(done, total);
-  }
+  Recorder& rec = recs[0];
+  for (size_t i = 1; i < recs.size(); ++i) rec.merge_max(recs[i]);
   ActivationRanges r;
   r.tokens = total;
   r.residual = rec.residual_.max();

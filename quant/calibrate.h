@@ -33,7 +33,8 @@ struct ActivationRanges {
 };
 
 // What the precision search reuses from calibration: the first positions of the calibration data
-// (whole sequences, the last one cut), their float logits and the residual stream entering every layer.
+// (whole sequences, the last one cut), their float logits and the values at every restart point
+// (quant/batched_forward.h).
 struct SearchReference {
   std::vector<std::vector<int32_t>> sequences;
   std::vector<LayerInputs> inputs;  // per sequence

@@ -38,8 +38,8 @@ void FloatDecoder::matvec(const FloatMatrix& m, const std::vector<double>& x, st
   y.assign(size_t(m.rows), 0.0);
   for (int64_t r = 0; r < m.rows; ++r) {
     double acc = m.b.empty() ? 0.0 : m.b[size_t(r)];
-    const double* w = m.w.data() + r * m.cols;
-    for (int64_t c = 0; c < m.cols; ++c) acc += w[c] * x[size_t(c)];
+    const float* w = m.w.data() + r * m.cols;
+    for (int64_t c = 0; c < m.cols; ++c) acc += double(w[c]) * x[size_t(c)];
     y[size_t(r)] = acc;
   }
 }
@@ -138,8 +138,8 @@ const std::vector<double>& FloatDecoder::step(int32_t token, ActivationObserver*
     std::vector<double> r(static_cast<size_t>(C), 0.0);
     for (int64_t pp = 0; pp < P; ++pp)
       for (int64_t hh = 0; hh < H; ++hh) {
-        const double* mk = L.mem_k.data() + ((pp * H + hh) * N) * d;
-        const double* mv = L.mem_v.data() + ((pp * H + hh) * N) * d;
+        const float* mk = L.mem_k.data() + ((pp * H + hh) * N) * d;
+        const float* mv = L.mem_v.data() + ((pp * H + hh) * N) * d;
         const double qs = L.pmem_query_scale[size_t(hh)];
         scores.assign(size_t(N), 0.0);
         double mx = -1e300;

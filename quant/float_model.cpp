@@ -13,12 +13,20 @@ namespace {
 
 class Reader {
  public:
-  Reader(const TensorLookup& find, const std::string& source) : find_(find), source_(source) {}
+  Reader(const TensorLookup& find, const std::string& source, const std::function<void(const Tensor&)>& copied)
+      : find_(find), source_(source), copied_(copied) {}
 
   Result<std::vector<double>> read(const std::string& name, const std::vector<int64_t>& shape, bool optional = false) {
+    auto f = read_f32(name, shape, optional);
+    if (!f.ok()) return f.status();
+    return std::vector<double>(f->begin(), f->end());
+  }
+
+  Result<std::vector<float>> read_f32(const std::string& name, const std::vector<int64_t>& shape,
+                                      bool optional = false) {
     const Tensor* t = find_(name);
     if (!t) {
-      if (optional) return std::vector<double>{};
+      if (optional) return std::vector<float>{};
       return Status(StatusCode::kNotFound, source_ + ": tensor '" + name + "' not found");
     }
     if (t->dtype != DType::kF32 && t->dtype != DType::kF16 && t->dtype != DType::kBF16 && t->dtype != DType::kF64)
@@ -31,16 +39,16 @@ class Reader {
       return Status(StatusCode::kCorruptFile, source_ + ": tensor '" + name + "': expected shape " +
                                                   want.shape_string() + ", found " + t->shape_string());
     }
-    std::vector<float> f = tensor_to_f32(*t);
-    std::vector<double> out(f.begin(), f.end());
-    for (double x : out)
+    std::vector<float> out = tensor_to_f32(*t);
+    if (copied_) copied_(*t);
+    for (float x : out)
       if (!std::isfinite(x))
         return Status(StatusCode::kCorruptFile, source_ + ": tensor '" + name + "' holds a non-finite value");
     return out;
   }
 
   Status matrix(const std::string& name, int64_t rows, int64_t cols, FloatMatrix* m) {
-    auto w = read(name, {rows, cols});
+    auto w = read_f32(name, {rows, cols});
     if (!w.ok()) return w.status();
     auto b = read(name.substr(0, name.size() - 6) + "bias", {rows}, true);
     if (!b.ok()) return b.status();
@@ -61,6 +69,7 @@ class Reader {
  private:
   const TensorLookup& find_;
   const std::string& source_;
+  const std::function<void(const Tensor&)>& copied_;
 };
 
 #define TQ_TRY(expr)                         \
@@ -71,8 +80,9 @@ class Reader {
 
 }  // namespace
 
-Result<FloatModel> float_model_from_tensors(const HParams& hp, const TensorLookup& find, const std::string& source) {
-  Reader r(find, source);
+Result<FloatModel> float_model_from_tensors(const HParams& hp, const TensorLookup& find, const std::string& source,
+                                            const std::function<void(const Tensor&)>& copied) {
+  Reader r(find, source, copied);
   FloatModel m;
   m.hp = hp;
   const int64_t V = hp.vocab_size, C = hp.n_embd, H = hp.n_head, d = hp.head_dim();
@@ -106,9 +116,9 @@ Result<FloatModel> float_model_from_tensors(const HParams& hp, const TensorLooku
       TQ_TRY(r.vec(b("pmem_query_scale"), H, &L.pmem_query_scale));
       TQ_TRY(r.vec(b("pmem_value_scale"), H, &L.pmem_value_scale));
       const std::vector<int64_t> mem = {hp.pmem_count, H, hp.pmem_size, d};
-      auto mk = r.read(b("pmem_mem_k"), mem);
+      auto mk = r.read_f32(b("pmem_mem_k"), mem);
       if (!mk.ok()) return mk.status();
-      auto mv = r.read(b("pmem_mem_v"), mem);
+      auto mv = r.read_f32(b("pmem_mem_v"), mem);
       if (!mv.ok()) return mv.status();
       L.mem_k = std::move(*mk);
       L.mem_v = std::move(*mv);
@@ -126,19 +136,25 @@ void fold_norm_into(const std::vector<double>& g, const std::vector<double>& bet
     if (m->b.empty()) m->b.assign(size_t(m->rows), 0.0);
     for (int64_t r = 0; r < m->rows; ++r) {
       double acc = 0;
-      for (int64_t c = 0; c < m->cols; ++c) acc += m->w[size_t(r * m->cols + c)] * beta[size_t(c)];
+      for (int64_t c = 0; c < m->cols; ++c) acc += double(m->w[size_t(r * m->cols + c)]) * beta[size_t(c)];
       m->b[size_t(r)] += acc;
     }
   }
   if (!g.empty())
     for (int64_t r = 0; r < m->rows; ++r)
-      for (int64_t c = 0; c < m->cols; ++c) m->w[size_t(r * m->cols + c)] *= g[size_t(c)];
+      for (int64_t c = 0; c < m->cols; ++c) {
+        float& w = m->w[size_t(r * m->cols + c)];
+        w = float(double(w) * g[size_t(c)]);
+      }
 }
 
 // Column block of head h scaled by s[h] (value scales into W_o / W'_o).
 void fold_head_scales_into_columns(const std::vector<double>& s, int64_t d, FloatMatrix* m) {
   for (int64_t r = 0; r < m->rows; ++r)
-    for (int64_t c = 0; c < m->cols; ++c) m->w[size_t(r * m->cols + c)] *= s[size_t(c / d)];
+    for (int64_t c = 0; c < m->cols; ++c) {
+      float& w = m->w[size_t(r * m->cols + c)];
+      w = float(double(w) * s[size_t(c / d)]);
+    }
 }
 
 }  // namespace
@@ -164,14 +180,17 @@ Result<FloatModel> fold(FloatModel m) {
     L.pmem_value_scale.assign(size_t(H), 1.0);
     for (int64_t p = 0; p < m.hp.pmem_count; ++p)
       for (int64_t h = 0; h < H; ++h)
-        for (int64_t i = 0; i < N * d; ++i) L.mem_k[size_t(((p * H + h) * N) * d + i)] *= L.pmem_query_scale[size_t(h)];
+        for (int64_t i = 0; i < N * d; ++i) {
+          float& k = L.mem_k[size_t(((p * H + h) * N) * d + i)];
+          k = float(double(k) * L.pmem_query_scale[size_t(h)]);
+        }
     L.pmem_query_scale.assign(size_t(H), 1.0);
   }
   // Untied head: logits = (LN(x)·g + β)·Eᵀ·logit_scale = LN(x)·(E·diag(g)·ls)ᵀ + E·β·ls.
   // logit_scale 0 means "not set": the authors' model always divides by √C.
   const double ls = m.hp.logit_scale > 0 ? m.hp.logit_scale : 1.0 / std::sqrt(double(m.hp.n_embd));
   fold_norm_into(m.out_w, m.out_b, &m.output);
-  for (double& w : m.output.w) w *= ls;
+  for (float& w : m.output.w) w = float(double(w) * ls);
   for (double& b : m.output.b) b *= ls;
   m.out_w.clear();
   m.out_b.clear();

@@ -1,4 +1,5 @@
-// A float64 copy of a Memory Mosaics model in the canonical layout, the folding that prepares it
+// A copy of a Memory Mosaics model in the canonical layout (matrices in float32, as the files store
+// them, so that a large model is held once; vectors and scalars in float64), the folding that prepares it
 // for quantization (docs/model.md, "Folding for inference"), and the lookup that reads it
 // from any source of canonical tensors (a float GGUF via ModelWeights/gguf::File, or tests).
 #pragma once
@@ -14,7 +15,7 @@
 namespace tessera::quant {
 
 struct FloatMatrix {
-  std::vector<double> w;  // rows × cols, row-major
+  std::vector<float> w;   // rows × cols, row-major
   std::vector<double> b;  // rows, or empty
   int64_t rows = 0, cols = 0;
 };
@@ -26,7 +27,7 @@ struct FloatLayer {
   std::vector<double> ln2_w, ln2_b;
   FloatMatrix pk, po;
   std::vector<double> pmem_decay, pmem_query_scale, pmem_value_scale;  // [H]
-  std::vector<double> mem_k, mem_v;                                    // [P, H, N, d]
+  std::vector<float> mem_k, mem_v;                                     // [P, H, N, d]
 };
 
 struct FloatModel {
@@ -42,11 +43,14 @@ struct FloatModel {
 
 using TensorLookup = std::function<const Tensor*(const std::string& name)>;
 
-// Reads the canonical tensors (F32/F16/BF16 weights). `source` names the input in errors.
-Result<FloatModel> float_model_from_tensors(const HParams& hp, const TensorLookup& find, const std::string& source);
+// Reads the canonical tensors (F32/F16/BF16 weights). `source` names the input in errors. `copied`
+// (optional) is called with each tensor once its values are copied: a mapped file can drop its pages,
+// so that the file and the copy are not resident together.
+Result<FloatModel> float_model_from_tensors(const HParams& hp, const TensorLookup& find, const std::string& source,
+                                            const std::function<void(const Tensor&)>& copied = {});
 
-// Exact folding (in float64): LN gains/biases into the next projections, value scales into the
-// columns of W_o / W'_o, β'² into M_k, ln_out and logit_scale into an untied output matrix.
+// Folding, computed in float64 and rounded once to the float32 matrices: LN gains/biases into the next projections,
+// value scales into the columns of W_o / W'_o, β'² into M_k, ln_out and logit_scale into an untied output matrix.
 // Afterwards every LayerNorm is plain (no affine), value/query scales are 1, logit_scale is 1.
 // Fails (kUnsupported) for post-LN models, whose LayerNorm output is the residual itself.
 // Takes the model by value: pass an rvalue to fold without holding two copies.

@@ -27,7 +27,8 @@ Result<FloatModel> load_float_model(const std::string& input) {
     if (!hp.ok()) return hp.status();
     const gguf::File& f = *file;
     auto m = float_model_from_tensors(
-        *hp, [&f](const std::string& n) { return f.find_tensor(n); }, input);
+        *hp, [&f](const std::string& n) { return f.find_tensor(n); }, input,
+        [&f](const Tensor& t) { f.release_pages(t.data, t.nbytes); });
     if (!m.ok()) return m.status();
     if (f.has(keys::kTokenizerTokens)) {
       auto tokens = f.get_string_array(keys::kTokenizerTokens);

@@ -82,17 +82,24 @@ class RoundingObserver : public ActivationObserver {
   int final_bits_ = 0;
 };
 
-// The layer from which a candidate changes the forward pass (n_layer: only the output side).
-int64_t first_layer_of(const std::string& name, int64_t n_layer) {
+// The first restart point (quant/batched_forward.h) whose values a candidate changes.
+int64_t first_point_of(const std::string& name, int64_t n_layer) {
   if (name == "token_embd.weight") return 0;
-  if (name.rfind("blk.", 0) == 0) return std::stoll(name.substr(4));
-  return n_layer;
+  if (name.rfind("blk.", 0) != 0) return restart_point(n_layer, Stage::kLayerInput);  // the output side
+  const int64_t layer = std::stoll(name.substr(4));
+  const std::string what = name.substr(name.find('.', 4) + 1);
+  Stage stage = Stage::kLayerInput;  // act.h1, attn_k, attn_v
+  if (what == "act.o" || what == "attn_output.weight") stage = Stage::kAttentionOutput;
+  if (what == "act.h2" || what == "pmem_k.weight" || what == "pmem_mem_k" || what == "pmem_mem_v")
+    stage = Stage::kPmemInput;
+  if (what == "act.r" || what == "pmem_output.weight") stage = Stage::kPmemOutput;
+  return restart_point(layer, stage);
 }
 
 class Simulator {
  public:
   Simulator(BatchedForward& engine, const ActivationRanges& ranges, const SearchReference& ref)
-      : engine_(engine), ranges_(ranges), ref_(ref) {}
+      : engine_(engine), ranges_(ranges), ref_(ref), logits_(size_t(engine.threads())) {}
   int64_t positions() const { return ref_.positions; }
 
   struct Result {
@@ -100,35 +107,59 @@ class Simulator {
     double rel_error = 0;
   };
 
-  // The first `limit` positions (0: all).
-  Result run(const BitsFn& bits, int64_t first_layer = 0, int64_t limit = 0) {
+  // The first `limit` positions (0: all). Sequences run in parallel, one per thread; their sums are
+  // added in sequence order, so the result does not depend on the thread count.
+  Result run(const BitsFn& bits, int64_t first_point = 0, int64_t limit = 0) {
     const HParams& hp = engine_.model().hp;
     const int64_t V = hp.vocab_size;
     RoundingObserver obs(ranges_, bits, hp.n_layer);
     const WeightBitsFn weight_bits = bits;
-    Result r;
-    double noise = 0, power = 0;
-    size_t pos = 0;
-    const size_t end = limit > 0 ? size_t(std::min(limit, ref_.positions)) : size_t(ref_.positions);
-    for (size_t s = 0; s < ref_.sequences.size() && pos < end; ++s) {
-      const size_t n = std::min(ref_.sequences[s].size(), end - pos);
+    const int64_t end = limit > 0 ? std::min(limit, ref_.positions) : ref_.positions;
+    struct Part {
+      int64_t agree = 0;
+      double noise = 0, power = 0;
+    };
+    std::vector<int64_t> offset;  // first position of each simulated sequence
+    for (int64_t s = 0, pos = 0; size_t(s) < ref_.sequences.size() && pos < end; ++s) {
+      offset.push_back(pos);
+      pos += int64_t(ref_.sequences[size_t(s)].size());
+    }
+    std::vector<Part> parts(offset.size());
+    auto one = [&](int64_t s, int worker) {
+      const int64_t pos0 = offset[size_t(s)];
+      const size_t n = size_t(std::min<int64_t>(int64_t(ref_.sequences[size_t(s)].size()), end - pos0));
       // A causal model: the first n positions of a sequence need only its first n tokens.
-      std::vector<int32_t> tokens(ref_.sequences[s].begin(), ref_.sequences[s].begin() + long(n));
+      const std::vector<int32_t> tokens(ref_.sequences[size_t(s)].begin(), ref_.sequences[size_t(s)].begin() + long(n));
       ForwardRun run;
       run.observer = &obs;
       run.weight_bits = &weight_bits;
-      run.first_layer = first_layer;
-      run.start = &ref_.inputs[s];
-      engine_.run(tokens, run, logits_);
-      for (size_t t = 0; t < n; ++t, ++pos) {
-        const float* l = logits_.data() + t * size_t(V);
-        const float* e = ref_.logits.data() + pos * size_t(V);
-        r.agree += int32_t(std::max_element(l, l + V) - l) == ref_.top1[pos];
+      run.first_point = first_point;
+      run.start = &ref_.inputs[size_t(s)];
+      std::vector<float>& out = logits_[size_t(std::max(worker, 0))];
+      if (worker < 0) engine_.run(tokens, run, out);
+      else engine_.run_on(worker, tokens, run, out);
+      Part& part = parts[size_t(s)];
+      for (size_t t = 0; t < n; ++t) {
+        const float* l = out.data() + t * size_t(V);
+        const float* e = ref_.logits.data() + (size_t(pos0) + t) * size_t(V);
+        part.agree += int32_t(std::max_element(l, l + V) - l) == ref_.top1[size_t(pos0) + t];
         for (int64_t v = 0; v < V; ++v) {
-          noise += (double(l[v]) - e[v]) * (double(l[v]) - e[v]);
-          power += double(e[v]) * e[v];
+          part.noise += (double(l[v]) - e[v]) * (double(l[v]) - e[v]);
+          part.power += double(e[v]) * e[v];
         }
       }
+    };
+    const int64_t S = int64_t(offset.size());
+    // Fewer sequences than threads (a large model's few search positions): split every step instead.
+    if (S >= engine_.threads()) engine_.for_each(S, one);
+    else
+      for (int64_t s = 0; s < S; ++s) one(s, -1);
+    Result r;
+    double noise = 0, power = 0;
+    for (const Part& p : parts) {
+      r.agree += p.agree;
+      noise += p.noise;
+      power += p.power;
     }
     r.rel_error = power > 0 ? std::sqrt(noise / power) : 0.0;
     return r;
@@ -138,7 +169,7 @@ class Simulator {
   BatchedForward& engine_;
   const ActivationRanges& ranges_;
   const SearchReference& ref_;
-  std::vector<float> logits_;
+  std::vector<std::vector<float>> logits_;  // per worker
 };
 
 }  // namespace
@@ -210,7 +241,7 @@ Result<PrecisionPlan> choose_precision(BatchedForward& engine, const ActivationR
   if (options.mode != PrecisionMode::kAuto || r.agree >= needed) return plan;
   for (const std::string& c : all) {
     const Simulator::Result one = sim.run([&c](const std::string& n) { return n == c ? 8 : 0; },
-                                          first_layer_of(c, folded.hp.n_layer), options.sensitivity_positions);
+                                          first_point_of(c, folded.hp.n_layer), options.sensitivity_positions);
     plan.report.rows.push_back({c, one.agree, one.rel_error, false});
     tick();
   }

@@ -1,10 +1,10 @@
 // Mixed precision for the int8 runtime: which weight tensors are stored as int16 and which int8
 // activation sites run at 16 bits. The choice is a per-tensor sensitivity analysis (quantize one
 // candidate at a time, the rest float; measure top-1 agreement and logit error against the float
-// model on the calibration positions, restarting from the residual stream calibration cached
-// at the candidate's layer), then the shortest prefix of the most sensitive candidates promoted to
-// 16 bits with which the simulated all-quantized model reaches the agreement target (found by
-// doubling, then bisection). Why it is needed: docs/numerics.md "Accuracy, and what needs more bits".
+// model on the calibration positions, restarting from the values calibration cached at the first
+// point of the forward pass the candidate changes), then the shortest prefix of the most sensitive candidates promoted
+// to 16 bits with which the simulated all-quantized model reaches the agreement target (found by doubling, then
+// bisection). Why it is needed: docs/numerics.md "Accuracy, and what needs more bits".
 #pragma once
 
 #include <cstdint>

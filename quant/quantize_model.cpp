@@ -50,7 +50,7 @@ class Emitter {
 
   // A matrix-like tensor of `rows` output channels: int8 (int16 when the precision plan widens it)
   // + scale, or F16, plus its bias (F32). `name` without a ".weight" suffix names the tensor itself.
-  void matrix(const std::string& name, const std::vector<double>& w, std::vector<int64_t> shape, int64_t rows,
+  void matrix(const std::string& name, const std::vector<float>& w, std::vector<int64_t> shape, int64_t rows,
               const std::vector<double>& bias = {}) {
     const int64_t cols = int64_t(w.size()) / rows;
     if (mode_ == QuantMode::kInt8 && precision_.is_wide(name)) {
@@ -62,7 +62,7 @@ class Emitter {
       out_.tensors.push_back(owned(name + ".scale", DType::kF32, std::move(scale_shape), q.scale));
     } else if (mode_ == QuantMode::kF16) {
       std::vector<uint16_t> h(w.size());
-      for (size_t i = 0; i < w.size(); ++i) h[i] = float_to_half(float(w[i]));
+      for (size_t i = 0; i < w.size(); ++i) h[i] = float_to_half(w[i]);
       out_.report.tensors.push_back(measure_f16(name, w.data(), h));
       out_.report.tensors.back().precision = "f16";
       out_.tensors.push_back(owned(name, DType::kF16, shape, h));

@@ -15,6 +15,7 @@ struct QuantizedRows {
 
 // q = round(w / s) with s the stored float32 scale, so scale·q is exactly what a reader dequantises.
 QuantizedRows quantize_rows(const double* w, int64_t rows, int64_t cols);
+QuantizedRows quantize_rows(const float* w, int64_t rows, int64_t cols);
 
 // int16 rows (the wide tensors the precision search picks, quant/precision.h): q ∈ [-32512, 32512],
 // scale = max|w_r| / 32512. 32512 = 127·256 is the largest grid on which every q splits exactly into
@@ -26,11 +27,13 @@ struct QuantizedRows16 {
   std::vector<float> scale;
 };
 QuantizedRows16 quantize_rows16(const double* w, int64_t rows, int64_t cols);
+QuantizedRows16 quantize_rows16(const float* w, int64_t rows, int64_t cols);
 
 // w ← scale·q in place, at 8 or 16 bits: exactly the values quantize_rows / quantize_rows16 store.
 void fake_quantize_rows(double* w, int64_t rows, int64_t cols, int bits);
 // The same values rounded to float32 into `out` (the batched float32 simulation, quant/batched_forward.h).
 void fake_quantize_rows_f32(const double* w, int64_t rows, int64_t cols, int bits, float* out);
+void fake_quantize_rows_f32(const float* w, int64_t rows, int64_t cols, int bits, float* out);
 
 // clamp(nearbyint(v), -qmax, qmax) for finite v and qmax < 2^50, without a libm call per value (baseline
 // x86-64 has no rounding instruction): adding and subtracting 1.5·2^52 rounds to nearest even exactly as
@@ -51,9 +54,11 @@ struct TensorReport {
   const char* precision = "int8";  // "int8", "int16" or "f16" as stored
 };
 
+// w: the float32 weights the file was made from (double inputs for tests).
 TensorReport measure_int8(const std::string& name, const double* w, const QuantizedRows& q, int64_t rows, int64_t cols);
-TensorReport measure_int16(const std::string& name, const double* w, const QuantizedRows16& q, int64_t rows,
+TensorReport measure_int8(const std::string& name, const float* w, const QuantizedRows& q, int64_t rows, int64_t cols);
+TensorReport measure_int16(const std::string& name, const float* w, const QuantizedRows16& q, int64_t rows,
                            int64_t cols);
-TensorReport measure_f16(const std::string& name, const double* w, const std::vector<uint16_t>& h);
+TensorReport measure_f16(const std::string& name, const float* w, const std::vector<uint16_t>& h);
 
 }  // namespace tessera::quant

@@ -144,9 +144,10 @@ class Writer {
   Result<std::vector<std::byte>> serialize() const;
   // Atomic: temp file + rename.
   Status write(const std::string& path) const;
+  // The file's bytes in order, in pieces (a caller can count them for a progress display).
+  Status write_to(const ByteSink& sink) const;
 
  private:
-  Status write_to(const ByteSink& sink) const;
   uint32_t alignment_;
   std::vector<std::pair<std::string, Value>> kv_;
   std::vector<Tensor> tensors_;

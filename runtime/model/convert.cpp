@@ -2,12 +2,14 @@
 // divided by 10 (exp_param_scale); here they become the effective values the forward pass uses.
 #include "model/convert.h"
 
+#include "core/file_io.h"
 #include "core/hash64.h"
 #include "core/printable.h"
 #include "model/content_hash.h"
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstring>
@@ -358,7 +360,10 @@ Result<ConvertedModel> convert_checkpoint(const Checkpoint& ckpt, const ConvertO
     else TESSERA_RETURN_IF_ERROR(head(b + "attn.value_beta", name(tensor_names::kAttnValueScale), value_scale));
     TESSERA_RETURN_IF_ERROR(
         head(b + "attn.v_featurizer.coef", name(tensor_names::kAttnValueMix), [](double c) { return c; }));
-    if (hp.attn_only) continue;
+    if (hp.attn_only) {
+      if (options.progress) options.progress(i + 1, hp.n_layer);
+      continue;
+    }
     TESSERA_RETURN_IF_ERROR(norm(b + "ln2", stem(tensor_names::kPmemNorm)));
     if (eft) {
       TESSERA_RETURN_IF_ERROR(mat(b + "pmem.leaky_average.linear", stem(tensor_names::kPmemK), false));
@@ -383,6 +388,7 @@ Result<ConvertedModel> convert_checkpoint(const Checkpoint& ckpt, const ConvertO
       T.push_back(make_f32_tensor(name(*kv == 'k' ? tensor_names::kPmemMemK : tensor_names::kPmemMemV),
                                   {hp.pmem_count, H, hp.pmem_size, d}, all));
     }
+    if (options.progress) options.progress(i + 1, hp.n_layer);
   }
   TESSERA_RETURN_IF_ERROR(norm("ln_out", "output_norm"));
   if (const Tensor* h = src.find("head.weight")) {
@@ -430,13 +436,27 @@ Result<ConvertedModel> convert_checkpoint(const Checkpoint& ckpt, const ConvertO
 
 namespace tessera {
 
-Status write_model_gguf(const ConvertedModel& model, const std::string& path) {
+Status write_model_gguf(const ConvertedModel& model, const std::string& path,
+                        const std::function<void(int64_t, int64_t)>& progress) {
   gguf::Writer w;
   write_hparams(w, model.hparams, model.name, file_type_of(model.tensors));
   write_tokenizer(w, model.tokenizer);
   for (const Tensor& t : model.tensors) TESSERA_RETURN_IF_ERROR(w.add_tensor(t));
   w.set_string(keys::kContentHash, hash64_hex(content_hash(model.tensors)));
-  return w.write(path);
+  if (!progress) return w.write(path);
+  int64_t total = 0, done = 0;
+  for (const Tensor& t : model.tensors) total += int64_t(t.nbytes);
+  Status st = write_file_atomically(path, [&](const ByteSink& sink) {
+    return w.write_to([&](std::span<const std::byte> b) {
+      TESSERA_RETURN_IF_ERROR(sink(b));
+      done += int64_t(b.size());
+      progress(std::min(done, total), total);  // the header and padding count too: capped
+      return Status();
+    });
+  });
+  // As gguf::Writer::write: I/O errors already name the path, invalid keys or tensors do not.
+  if (!st.ok() && st.code() != StatusCode::kIoError) return st.with_context(path);
+  return st;
 }
 
 }  // namespace tessera

@@ -2,6 +2,7 @@
 // canonical model: effective per-head scalars, canonical names, hyperparameters, attention method.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,6 +19,8 @@ struct ConvertOptions {
   std::optional<int> mask_offset;     // overrides the inferred 1 (authors) / 2 (seed EFT variant)
   bool f16 = false;                   // store matrices, embedding and memories as F16
   std::optional<std::string> name;    // general.name; default: from the input's file or folder name
+  // Called after every converted layer (done of total layers), for a progress display.
+  std::function<void(int64_t done, int64_t total)> progress;
 };
 
 struct ConvertedModel {
@@ -34,6 +37,8 @@ Result<ConvertedModel> convert_checkpoint(const Checkpoint& ckpt, const ConvertO
 // (model.safetensors, or model-0000i-of-0000N.safetensors shards + model.safetensors.index.json).
 Result<Checkpoint> read_any_checkpoint(const std::string& input);
 
-// Writes the GGUF atomically (general.*, memory-mosaics.*, tokenizer, tensors).
-Status write_model_gguf(const ConvertedModel& model, const std::string& path);
+// Writes the GGUF atomically (general.*, memory-mosaics.*, tokenizer, tensors). progress(done, total)
+// (optional) counts the bytes written.
+Status write_model_gguf(const ConvertedModel& model, const std::string& path,
+                        const std::function<void(int64_t done, int64_t total)>& progress = {});
 }  // namespace tessera

@@ -87,7 +87,7 @@ TEST(BatchedForward, ResultsDoNotDependOnTheThreadCount) {
   EXPECT_EQ(std::memcmp(one.data(), three.data(), one.size() * sizeof(float)), 0);
 }
 
-TEST(BatchedForward, RestartFromACachedLayerInputIsBitIdentical) {
+TEST(BatchedForward, RestartFromEveryCachedPointIsBitIdentical) {
   const quant::FloatModel f = folded_model(AttentionKind::kSoftmax, 5);
   const std::vector<int32_t> seq = sequences(61, 1, 30, 7)[0];
   quant::BatchedForward engine(f, 2);
@@ -96,24 +96,29 @@ TEST(BatchedForward, RestartFromACachedLayerInputIsBitIdentical) {
   keep.keep = &inputs;
   std::vector<float> full, part;
   engine.run(seq, keep, full);
-  ASSERT_EQ(inputs.size(), size_t(f.hp.n_layer + 1));
-  for (int64_t first = 1; first <= f.hp.n_layer; ++first) {
+  const int64_t last = quant::restart_point(f.hp.n_layer, quant::Stage::kLayerInput);
+  ASSERT_EQ(inputs.size(), size_t(last + 1));
+  for (int64_t first = 1; first <= last; ++first) {
     quant::ForwardRun restart;
-    restart.first_layer = first;
+    restart.first_point = first;
     restart.start = &inputs;
     engine.run(seq, restart, part);
-    ASSERT_EQ(std::memcmp(full.data(), part.data(), full.size() * sizeof(float)), 0) << "from layer " << first;
+    ASSERT_EQ(std::memcmp(full.data(), part.data(), full.size() * sizeof(float)), 0) << "from point " << first;
+    // The single-threaded path of a worker gives the same bits.
+    engine.run_on(1, seq, restart, part);
+    ASSERT_EQ(std::memcmp(full.data(), part.data(), full.size() * sizeof(float)), 0) << "worker, point " << first;
   }
 }
 
 TEST(BatchedForward, FakeQuantizedWeightsAreTheStoredGrid) {
   const quant::FloatModel f = folded_model(AttentionKind::kSoftmax, 6);
-  // Reference: the float64 decoder on a copy whose weights were rounded by fake_quantize_rows (the
-  // values quantize_rows stores), every tensor at 8 bits except attn_v of layer 1 at 16.
+  // Reference: the float64 decoder on a copy whose weights were rounded to the grid quantize_rows
+  // stores (scale·q, then to float32 as the model holds its matrices), every tensor at 8 bits except
+  // attn_v of layer 1 at 16.
   auto bits = [](const std::string& n) { return n == "blk.1.attn_v.weight" ? 16 : 8; };
   quant::FloatModel g = f;
-  auto fq = [&](const std::string& n, std::vector<double>& w, int64_t rows) {
-    quant::fake_quantize_rows(w.data(), rows, int64_t(w.size()) / rows, bits(n));
+  auto fq = [&](const std::string& n, std::vector<float>& w, int64_t rows) {
+    quant::fake_quantize_rows_f32(w.data(), rows, int64_t(w.size()) / rows, bits(n), w.data());
   };
   fq("token_embd.weight", g.embd.w, 61);
   fq("output.weight", g.output.w, 61);

@@ -163,10 +163,10 @@ TEST(Int8Backend, WeightsOnlyFileRunsOnTheFloatRuntimeAsItsDequantisedModel) {
   ASSERT_TRUE(quant::write_quantized_gguf(*q, {}, path).ok());
   auto folded = quant::fold(m);
   ASSERT_TRUE(folded.ok());
-  auto dequantise = [](std::vector<double>& w, int64_t rows) {
+  auto dequantise = [](std::vector<float>& w, int64_t rows) {
     const int64_t cols = int64_t(w.size()) / rows;
     quant::QuantizedRows r = quant::quantize_rows(w.data(), rows, cols);
-    for (size_t i = 0; i < w.size(); ++i) w[i] = double(r.scale[i / size_t(cols)]) * r.q[i];
+    for (size_t i = 0; i < w.size(); ++i) w[i] = r.scale[i / size_t(cols)] * float(r.q[i]);
   };
   quant::FloatModel& f = *folded;
   dequantise(f.embd.w, f.embd.rows);

@@ -1,4 +1,4 @@
-// The whole integer pipeline on random fixture-like models: folding is exact, the integer-only
+// The whole integer pipeline on random fixture-like models: folding is exact up to float32 rounding, the integer-only
 // forward agrees with the float64 reference, bad quantized tensors are refused with clear errors.
 #include <gtest/gtest.h>
 
@@ -30,9 +30,11 @@ TEST(Int8Fold, FoldedModelComputesTheSameLogits) {
     const std::vector<int32_t> seq = sequences(101, 1, 24, 3)[0];
     for (int32_t tok : seq) {
       const std::vector<double> la = a.step(tok), lb = b.step(tok);
-      // Folding only reassociates float64 products: differences are rounding-level (1e-12 of
-      // logits of size ~1; β² = e^10 amplifies key rounding by 2e4, hence 1e-9).
-      for (size_t v = 0; v < la.size(); ++v) ASSERT_NEAR(la[v], lb[v], 1e-9) << "biases=" << biases;
+      // Folding reassociates products in float64 and rounds each folded matrix element once to
+      // float32 (2^-24 relative). β'² up to e^10 is folded into M_k, so a persistent-memory score can
+      // move by ~2e4 · 2^-24 ≈ 1e-3 before the softmax; on logits of size ~1 this measured 3e-9
+      // (no biases) and 1.2e-6 (biases), hence a bound of 1e-5, far below the int8 errors (~1e-2).
+      for (size_t v = 0; v < la.size(); ++v) ASSERT_NEAR(la[v], lb[v], 1e-5) << "biases=" << biases;
     }
   }
 }

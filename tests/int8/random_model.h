@@ -53,7 +53,7 @@ inline quant::FloatModel random_float_model(int64_t V, int64_t C, int64_t H, int
     return b;
   };
   m.embd = matrix(V, C, 0);
-  for (double& w : m.embd.w) w = nd(rng);
+  for (float& w : m.embd.w) w = float(nd(rng));
   m.embd.b.clear();
   m.out_w = gains();
   m.out_b = offsets();

@@ -192,6 +192,35 @@ TEST(Convert, GgufRoundTripKeepsEveryHyperparameter) {
   for (const Tensor& t : f->tensors()) EXPECT_EQ(uint64_t(t.data - f->tensors()[0].data) % 256, 0u) << t.name;
 }
 
+TEST(Convert, ProgressCountsLayersAndBytesAndChangesNoByte) {
+  ConvertOptions o;
+  std::vector<std::pair<int64_t, int64_t>> layers, bytes;
+  o.progress = [&](int64_t done, int64_t total) { layers.emplace_back(done, total); };
+  auto m = convert_checkpoint(load_fixture("fb-regular-softmax"), o);
+  ASSERT_TRUE(m.ok());
+  const int64_t L = m->hparams.n_layer;
+  ASSERT_EQ(layers.size(), size_t(L));
+  for (int64_t i = 0; i < L; ++i) EXPECT_EQ(layers[size_t(i)], std::make_pair(i + 1, L));
+  testing::TempDir dir("progress");
+  ASSERT_TRUE(write_model_gguf(m.value(), dir.file("plain.gguf")).ok());
+  ASSERT_TRUE(write_model_gguf(m.value(), dir.file("counted.gguf"), [&](int64_t done, int64_t total) {
+                bytes.emplace_back(done, total);
+              }).ok());
+  int64_t tensor_bytes = 0;
+  for (const Tensor& t : m->tensors) tensor_bytes += int64_t(t.nbytes);
+  ASSERT_FALSE(bytes.empty());
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    EXPECT_EQ(bytes[i].second, tensor_bytes);
+    EXPECT_LE(bytes[i].first, tensor_bytes);
+    if (i > 0) EXPECT_GE(bytes[i].first, bytes[i - 1].first);
+  }
+  EXPECT_EQ(bytes.back().first, tensor_bytes);
+  std::ifstream a(dir.file("plain.gguf"), std::ios::binary), b(dir.file("counted.gguf"), std::ios::binary);
+  const std::string sa((std::istreambuf_iterator<char>(a)), {}), sb((std::istreambuf_iterator<char>(b)), {});
+  EXPECT_FALSE(sa.empty());
+  EXPECT_TRUE(sa == sb);
+}
+
 TEST(Convert, F16OptionHalvesMatricesOnly) {
   ConvertOptions o;
   o.f16 = true;

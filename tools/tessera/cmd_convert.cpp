@@ -4,6 +4,7 @@
 
 #include "command.h"
 #include "model/convert.h"
+#include "progress.h"
 
 namespace tessera::cli {
 namespace {
@@ -11,7 +12,7 @@ namespace {
 struct ConvertArgs {
   std::string input, output, method, name;
   int mask_offset = 0;
-  bool f16 = false;
+  bool f16 = false, quiet = false;
 };
 
 int run_convert(const ConvertArgs& a) {
@@ -26,10 +27,16 @@ int run_convert(const ConvertArgs& a) {
   if (a.mask_offset != 0) o.mask_offset = a.mask_offset;
   o.f16 = a.f16;
   if (!a.name.empty()) o.name = a.name;
+  // Progress with an ETA on stderr for a phase longer than a second (a large checkpoint).
+  PhaseProgress progress(!a.quiet);
+  o.progress = [&progress](int64_t done, int64_t total) { progress.update("converting", done, total, "layers"); };
   auto model = convert_checkpoint(ckpt.value(), o);
   if (!model.ok()) return fail("convert", model.status().message());
   for (const std::string& note : model->notes) std::cerr << "note: " << note << "\n";
-  Status st = write_model_gguf(model.value(), a.output);
+  Status st = write_model_gguf(model.value(), a.output, [&progress](int64_t done, int64_t total) {
+    progress.update("writing", done >> 20, total >> 20, "MiB");
+  });
+  progress.end_line();
   if (!st.ok()) return fail("convert", st.message());
   const HParams& hp = model->hparams;
   std::cout << "wrote " << a.output << ": '" << model->name << "', " << hp.source_variant << " Memory Mosaics, "
@@ -57,6 +64,7 @@ Registration reg(
                      "inferred automatically)")
           ->check(CLI::IsMember({1, 2}));
       sub.add_flag("--f16", a->f16, "store matrices and memories as F16");
+      sub.add_flag("--quiet", a->quiet, "no progress lines on stderr");
       sub.add_option("--name", a->name, "general.name (default: the input's folder or file name)");
       return [a] { return run_convert(*a); };
     },

@@ -15,7 +15,8 @@ using namespace tessera;
 
 namespace {
 
-Tensor f32(const std::string& name, std::vector<int64_t> shape, const std::vector<double>& v) {
+template <class S>
+Tensor f32(const std::string& name, std::vector<int64_t> shape, const std::vector<S>& v) {
   std::vector<std::byte> bytes(v.size() * sizeof(float));
   for (size_t i = 0; i < v.size(); ++i) {
     const float f = float(v[i]);
