@@ -38,7 +38,9 @@ class CliConventions : public ::testing::Test {
   std::string tmp(const std::string& name) { return (dir_ / name).string(); }
   std::string converted(const std::string& name) {
     const std::string out = tmp(name + ".gguf");
-    if (!fs::exists(out)) EXPECT_EQ(run_cli_split("convert " + fixture(name) + "/ckpt.pt " + out).code, 0);
+    if (!fs::exists(out)) {
+      EXPECT_EQ(run_cli_split("convert " + fixture(name) + "/ckpt.pt " + out).code, 0);
+    }
     return out;
   }
   fs::path dir_;

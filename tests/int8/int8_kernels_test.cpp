@@ -45,8 +45,12 @@ TEST(Int8Kernels, PortableRunsEverywhereAndIsTheFallback) {
   EXPECT_TRUE(isa_supported(Isa::kPortable, 0));
   EXPECT_EQ(fastest_isa(0), Isa::kPortable);
   for (Isa isa : kAllIsas) {
-    if (isa != Isa::kPortable) EXPECT_FALSE(isa_supported(isa, 0)) << isa_name(isa);
-    if (!built(isa)) EXPECT_FALSE(isa_supported(isa, ~CpuFeatures(0))) << isa_name(isa) << " is not built";
+    if (isa != Isa::kPortable) {
+      EXPECT_FALSE(isa_supported(isa, 0)) << isa_name(isa);
+    }
+    if (!built(isa)) {
+      EXPECT_FALSE(isa_supported(isa, ~CpuFeatures(0))) << isa_name(isa) << " is not built";
+    }
   }
 }
 
@@ -63,26 +67,27 @@ TEST(Int8Kernels, EveryTableIsCompleteAndNamed) {
     const Int8Kernels& k = int8_kernels_for(isa);
     EXPECT_EQ(k.isa, isa);
     EXPECT_STREQ(k.name, isa_name(isa));
-    const bool entries[] = {k.matvec,
-                            k.matvec_q16,
-                            k.axpy,
-                            k.value_sum,
-                            k.cos_scores,
-                            k.softmax_q23,
-                            k.pmem_weights,
-                            k.mix_heads,
-                            k.l2norm,
-                            k.layernorm,
-                            k.layernorm_wide,
-                            k.requantize_each,
-                            k.requantize_rows,
-                            k.requantize_rows_add,
-                            k.requantize64,
-                            k.requantize64_add,
-                            k.requantize_uniform_int8,
-                            k.requantize_uniform_wide,
-                            k.requantize64_uniform_int8,
-                            k.requantize64_uniform_wide};
+    const bool entries[] = {k.matvec != nullptr,
+                            k.matvec_q16 != nullptr,
+                            k.axpy != nullptr,
+                            k.value_sum != nullptr,
+                            k.cos_scores != nullptr,
+                            k.softmax_q23 != nullptr,
+                            k.pmem_weights != nullptr,
+                            k.mix_heads != nullptr,
+                            k.l2norm != nullptr,
+                            k.layernorm != nullptr,
+                            k.layernorm_wide != nullptr,
+                            k.requantize_each != nullptr,
+                            k.requantize_rows != nullptr,
+                            k.requantize_rows_add != nullptr,
+                            k.requantize64 != nullptr,
+                            k.requantize64_add != nullptr,
+                            k.requantize_uniform_int8 != nullptr,
+                            k.requantize_uniform_wide != nullptr,
+                            k.requantize64_uniform_int8 != nullptr,
+                            k.requantize64_uniform_wide != nullptr,
+                            k.value_sum_i8 != nullptr};
     for (size_t i = 0; i < sizeof(entries) / sizeof(entries[0]); ++i)
       EXPECT_TRUE(entries[i]) << k.name << ": entry " << i << " is null";
   }
