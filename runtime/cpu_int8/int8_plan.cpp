@@ -4,7 +4,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "ops/attention_fixed_method.h"
+#include "model/attention_fixed_method.h"
 #include "ops/int8/matvec_wide.h"
 #include "ops/int8/softmax_fixed.h"
 

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "support/attention_oracle.h"
-#include "ops/attention_fixed_method.h"
+#include "model/attention_fixed_method.h"
 #include "ops/fixed/fixed_math.h"
 
 namespace tessera::ops::fixed {

@@ -1,4 +1,4 @@
-// Hosted bridge from the model's AttentionMethod to the freestanding fixed-point dispatch
+// Bridge from the model's AttentionMethod (model layer) to the freestanding fixed-point dispatch
 // (ops/fixed/attention_fixed.h): validate once at load, then call attention_transform_fixed per row.
 #pragma once
 

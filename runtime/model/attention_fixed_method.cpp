@@ -1,4 +1,4 @@
-#include "ops/attention_fixed_method.h"
+#include "model/attention_fixed_method.h"
 
 #include <cmath>
 
