@@ -146,12 +146,9 @@ Result<std::vector<uint8_t>> pack_micro_blob(const int8::Int8Plan& plan) {
 Result<std::vector<uint8_t>> pack_micro_blob_from_gguf(const std::string& int8_gguf, ValueCache value_cache) {
   auto file = gguf::File::open(int8_gguf);
   if (!file.ok()) return file.status();
-  auto hp = ModelWeights::read_hparams(*file);
-  if (!hp.ok()) return hp.status();
-  const gguf::File& f = *file;
-  auto plan = int8::build_int8_plan(
-      *hp, [&f](const std::string& n) { return f.find_tensor(n); }, int8_gguf,
-      ops::int8::int8_kernels_for(ops::int8::Isa::kPortable));
+  auto weights = ModelWeights::from_gguf(std::make_shared<const gguf::File>(std::move(*file)));
+  if (!weights.ok()) return weights.status();
+  auto plan = int8::build_int8_plan(**weights, ops::int8::int8_kernels_for(ops::int8::Isa::kPortable));
   if (!plan.ok()) return plan.status();
   if (value_cache != ValueCache::kAsQuantized) (*plan)->model.value_cache_int8 = value_cache == ValueCache::kInt8;
   return pack_micro_blob(**plan);

@@ -52,16 +52,42 @@ Result<FloatModel> load_float_model(const std::string& input) {
   return m;
 }
 
-Status write_quantized_gguf(const QuantizedModel& model, const std::vector<std::string>& tokenizer,
-                            const std::string& path, const std::string& name) {
+namespace {
+
+Result<gguf::Writer> quantized_gguf_writer(const QuantizedModel& model, const std::vector<std::string>& tokenizer,
+                                           const std::string& name) {
   gguf::Writer w;
   write_hparams(w, model.hp, name, file_type_of(model.tensors));
   write_tokenizer(w, tokenizer);
   for (const auto& [key, value] : model.string_metadata) w.set_string(key, value);
-  for (const Tensor& t : model.tensors)
-    if (Status st = w.add_tensor(t); !st.ok()) return st;
+  for (const Tensor& t : model.tensors) TESSERA_RETURN_IF_ERROR(w.add_tensor(t));
   w.set_string(keys::kContentHash, hash64_hex(content_hash(model.tensors)));
+  return w;
+}
+
+}  // namespace
+
+Status write_quantized_gguf(const QuantizedModel& model, const std::vector<std::string>& tokenizer,
+                            const std::string& path, const std::string& name) {
+  TESSERA_ASSIGN_OR_RETURN(gguf::Writer w, quantized_gguf_writer(model, tokenizer, name));
   return w.write(path);
+}
+
+Result<std::vector<std::byte>> quantized_gguf_bytes(const QuantizedModel& model,
+                                                    const std::vector<std::string>& tokenizer,
+                                                    const std::string& name) {
+  TESSERA_ASSIGN_OR_RETURN(gguf::Writer w, quantized_gguf_writer(model, tokenizer, name));
+  return w.serialize();
+}
+
+Result<std::shared_ptr<const ModelWeights>> quantized_model_view(const QuantizedModel& model,
+                                                                 const std::string& source) {
+  TESSERA_ASSIGN_OR_RETURN(std::vector<std::byte> bytes, quantized_gguf_bytes(model));
+  auto owner = std::make_shared<const std::vector<std::byte>>(std::move(bytes));
+  TESSERA_ASSIGN_OR_RETURN(gguf::File file, gguf::File::parse(*owner, owner, source));
+  TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<ModelWeights> weights,
+                           ModelWeights::from_gguf(std::make_shared<const gguf::File>(std::move(file))));
+  return std::shared_ptr<const ModelWeights>(std::move(weights));
 }
 
 }  // namespace tessera::quant

@@ -11,6 +11,7 @@
 #include "model/hparams_gguf.h"
 #include "quant/calibrate.h"
 #include "quant/float_model.h"
+#include "quant/model_io.h"
 
 namespace tessera::quant {
 
@@ -163,12 +164,7 @@ Result<std::vector<std::byte>> quantized_int8_gguf_bytes(const ConvertedModel& m
       random_calibration_sequences(model.hparams.vocab_size, calibration_sequences, calibration_length, 5);
   o.calibration_source = "random tokens";
   TESSERA_ASSIGN_OR_RETURN(QuantizedModel q, quantize_model(std::move(f), o));
-  gguf::Writer w;
-  write_hparams(w, q.hp, "", file_type_of(q.tensors));
-  for (const auto& [key, value] : q.string_metadata) w.set_string(key, value);
-  for (const Tensor& t : q.tensors) TESSERA_RETURN_IF_ERROR(w.add_tensor(t));
-  w.set_string(keys::kContentHash, hash64_hex(content_hash(q.tensors)));
-  return w.serialize();
+  return quantized_gguf_bytes(q);
 }
 
 int64_t parameter_count(const std::vector<Tensor>& tensors) {

@@ -108,9 +108,8 @@ Result<std::unique_ptr<Backend>> make_int8_backend(std::shared_ptr<const ModelWe
   if (!ops::int8::isa_supported(isa, ops::int8::host_cpu_features()))
     return unavailable(std::string("cpu-int8: the ") + ops::int8::isa_name(isa) +
                        " kernels are not available on this CPU/build");
-  auto plan = int8::build_int8_plan(
-      weights->hparams(), [&file](const std::string& n) { return file.find_tensor(n); }, file.name(),
-      ops::int8::int8_kernels_for(isa), [&file](const void* data, size_t bytes) { file.release_pages(data, bytes); });
+  auto plan = int8::build_int8_plan(*weights, ops::int8::int8_kernels_for(isa),
+                                    [&file](const void* data, size_t bytes) { file.release_pages(data, bytes); });
   if (!plan.ok()) return plan.status();
   if (options.threads > 1) {
     auto pool = std::make_shared<cpu::ThreadPool>(options.threads);

@@ -33,13 +33,17 @@ std::string shape_str(const std::vector<int64_t>& s) {
 
 class Builder {
  public:
-  Builder(const HParams& hp, const TensorLookup& find, const std::string& source, Int8Plan& plan)
-      : hp_(hp), find_(find), source_(source), plan_(plan) {}
+  Builder(const ModelWeights& weights, Int8Plan& plan)
+      : w_(weights), hp_(weights.hparams()), source_(weights.file().name()), plan_(plan) {}
 
   Status error(StatusCode code, const std::string& what) const { return {code, source_ + ": " + what}; }
 
-  Result<const Tensor*> require(const std::string& name, DType dtype, const std::vector<int64_t>& shape) {
-    const Tensor* t = find_(name);
+  // The tensors of the int8 model description (int8_format.h), which only this backend reads: the view
+  // admits them in an int8 file without checking them.
+  const Tensor* find_int8_tensor(const std::string& name) const { return w_.file().find_tensor(name); }
+
+  Result<const Tensor*> require_int8_tensor(const std::string& name, DType dtype, const std::vector<int64_t>& shape) {
+    const Tensor* t = find_int8_tensor(name);
     if (!t)
       return error(StatusCode::kNotFound, "cpu-int8 needs tensor '" + name + "' (" + std::string(dtype_name(dtype)) +
                                               " " + shape_str(shape) + "), not found");
@@ -49,62 +53,47 @@ class Builder {
     if (t->shape != shape)
       return error(StatusCode::kCorruptFile,
                    "tensor '" + name + "': expected shape " + shape_str(shape) + ", found " + shape_str(t->shape));
-    if (t->nbytes != size_t(t->numel()) * dtype_size(dtype))
-      return error(StatusCode::kCorruptFile, "tensor '" + name + "': byte size does not match its shape");
     return t;
   }
 
-  // Per-row scales: finite and > 0.
-  Result<std::vector<double>> scales(const std::string& name, const std::vector<int64_t>& shape) {
-    auto t = require(name, DType::kF32, shape);
-    if (!t.ok()) return t.status();
+  // Scale values (F32, shape checked by the view or by require_int8_tensor): finite and > 0.
+  Result<std::vector<double>> scale_values(const Tensor& t) {
     std::vector<double> out;
-    for (float v : (*t)->as<float>()) {
+    for (float v : t.as<float>()) {
       if (!(std::isfinite(v) && v > 0))
         return error(StatusCode::kCorruptFile,
-                     "tensor '" + name + "': scale " + std::to_string(v) + " is not a finite positive number");
+                     "tensor '" + t.name + "': scale " + std::to_string(v) + " is not a finite positive number");
       out.push_back(v);
     }
     return out;
   }
-
-  Result<const int8_t*> int8_weights(const std::string& name, const std::vector<int64_t>& shape) {
-    const Tensor* t = find_(name);
-    if (t && t->dtype != DType::kI8)
-      return error(StatusCode::kInvalidArgument,
-                   "is not an int8 model: '" + name + "' is " + std::string(dtype_name(t->dtype)) +
-                       "; the cpu-int8 backend needs `tessera quantize --int8 IN OUT.gguf`");
-    auto r = require(name, DType::kI8, shape);
-    if (!r.ok()) return r.status();
-    for (int8_t q : (*r)->as<int8_t>())
-      if (q == -128)
-        return error(StatusCode::kCorruptFile, "tensor '" + name + "': int8 value -128 (expected [-127, 127])");
-    return reinterpret_cast<const int8_t*>((*r)->data);
+  Result<std::vector<double>> activation_scales(const std::string& name, int64_t count) {
+    auto t = require_int8_tensor(name, DType::kF32, {count});
+    if (!t.ok()) return t.status();
+    return scale_values(**t);
   }
 
   // An int8 tensor, or an int16 one (|q| ≤ 32512) split into two int8 planes q = 255·hi + lo; *lo is
-  // null for int8. Anything else (F32, F16, ...) is "not an int8 model".
-  Status planes(const std::string& name, const std::vector<int64_t>& shape, const int8_t** hi, const int8_t** lo) {
-    const Tensor* t = find_(name);
+  // null for int8. The view admits only I8 and I16 for these tensors in an int8 file.
+  Status planes(const Tensor& t, const int8_t** hi, const int8_t** lo) {
     *lo = nullptr;
-    if (!t || t->dtype != DType::kI16) {
-      auto w = int8_weights(name, shape);
-      if (!w.ok()) return w.status();
-      *hi = *w;
+    if (t.dtype == DType::kI8) {
+      for (int8_t q : t.as<int8_t>())
+        if (q == -128)
+          return error(StatusCode::kCorruptFile, "tensor '" + t.name + "': int8 value -128 (expected [-127, 127])");
+      *hi = reinterpret_cast<const int8_t*>(t.data);
       return {};
     }
-    auto r = require(name, DType::kI16, shape);
-    if (!r.ok()) return r.status();
-    const int16_t* q = reinterpret_cast<const int16_t*>((*r)->data);
-    const size_t n = size_t((*r)->numel());
+    const int16_t* q = reinterpret_cast<const int16_t*>(t.data);
+    const size_t n = size_t(t.numel());
+    for (size_t i = 0; i < n; ++i)
+      if (q[i] > ops::int8::kWideMax || q[i] < -ops::int8::kWideMax)
+        return error(StatusCode::kCorruptFile,
+                     "tensor '" + t.name + "': int16 value " + std::to_string(q[i]) + " outside [-32512, 32512]");
     plan_.planes.emplace_back(n);
     int8_t* h = plan_.planes.back().data();
     plan_.planes.emplace_back(n);
     int8_t* l = plan_.planes.back().data();
-    for (size_t i = 0; i < n; ++i)
-      if (q[i] > ops::int8::kWideMax || q[i] < -ops::int8::kWideMax)
-        return error(StatusCode::kCorruptFile,
-                     "tensor '" + name + "': int16 value " + std::to_string(q[i]) + " outside [-32512, 32512]");
     ops::int8::split_wide(q, int64_t(n), h, l);
     *hi = h;
     *lo = l;
@@ -115,8 +104,8 @@ class Builder {
   Result<std::vector<int32_t>> activation_bits(const std::string& name, int64_t count,
                                                const std::vector<int>& int8_sites) {
     std::vector<int32_t> bits(size_t(count), 8);
-    if (!find_(name)) return bits;
-    auto t = require(name, DType::kI32, {count});
+    if (!find_int8_tensor(name)) return bits;
+    auto t = require_int8_tensor(name, DType::kI32, {count});
     if (!t.ok()) return t.status();
     auto v = (*t)->as<int32_t>();
     for (int i : int8_sites) {
@@ -142,25 +131,23 @@ class Builder {
   }
 
   // A [rows, cols] int8 matrix: requant[r] = s_w[r]·s_in/s_out, bias at s_w[r]·s_in.
-  Status matrix(const std::string& name, int64_t rows, int64_t cols, double s_in, double s_out, Int8Matrix* m) {
-    if (Status st = planes(name, {rows, cols}, &m->weight, &m->weight_lo); !st.ok()) return st;
-    auto s = scales(name + ".scale", {rows});
+  Status matrix(const Matrix& w, double s_in, double s_out, Int8Matrix* m) {
+    if (Status st = planes(w.weight, &m->weight, &m->weight_lo); !st.ok()) return st;
+    auto s = scale_values(w.scale);
     if (!s.ok()) return s.status();
+    const int64_t rows = w.rows;
     m->rows = rows;
-    m->cols = cols;
+    m->cols = w.cols;
     QuantizedMultiplier* rq = new_multipliers(size_t(rows));
     for (int64_t r = 0; r < rows; ++r) rq[r] = quantize_multiplier((*s)[size_t(r)] * s_in / s_out);
     m->requant = rq;
-    std::string bias_name = name.substr(0, name.size() - std::strlen("weight")) + "bias";
-    if (const Tensor* b = find_(bias_name)) {
-      auto bt = require(bias_name, DType::kF32, {rows});
-      if (!bt.ok()) return bt.status();
+    if (w.bias.nbytes != 0) {
       int32_t* bi = new_integers(size_t(rows));
-      auto bv = b->as<float>();
+      auto bv = w.bias.as<float>();
       for (int64_t r = 0; r < rows; ++r) {
         const double q = std::nearbyint(double(bv[size_t(r)]) / ((*s)[size_t(r)] * s_in));
         if (!(std::fabs(q) < 2e9))
-          return error(StatusCode::kCorruptFile, "tensor '" + bias_name + "': bias overflows int32");
+          return error(StatusCode::kCorruptFile, "tensor '" + w.bias.name + "': bias overflows int32");
         bi[r] = int32_t(q);
       }
       m->bias = bi;
@@ -168,46 +155,42 @@ class Builder {
     return {};
   }
 
-  Result<std::vector<float>> per_head(const std::string& name) {
-    auto t = require(name, DType::kF32, {hp_.n_head});
-    if (!t.ok()) return t.status();
-    auto v = (*t)->as<float>();
-    for (float x : v)
-      if (!std::isfinite(x)) return error(StatusCode::kCorruptFile, "tensor '" + name + "' has a non-finite value");
-    return std::vector<float>(v.begin(), v.end());
-  }
-
-  Status must_be_folded(const std::string& name) {
-    const Tensor* t = find_(name);
-    if (!t) return {};
-    for (float x : tensor_to_f32(*t))
+  // LayerNorms (and the per-head value and query scales) are folded into the next matrix by the
+  // quantizer: gains all ones (or absent), no bias.
+  Status must_be_folded(const std::vector<float>& values, const std::string& name) {
+    for (float x : values)
       if (x != 1.0f)
         return error(StatusCode::kCorruptFile,
                      "tensor '" + name + "' is not all ones: an int8 model must be folded (tessera quantize)");
     return {};
   }
+  Status must_be_folded(const Norm& n) {
+    if (n.weight.nbytes != 0)
+      if (Status st = must_be_folded(tensor_to_f32(n.weight), n.weight.name); !st.ok()) return st;
+    if (n.bias.nbytes != 0)
+      return error(StatusCode::kCorruptFile, "tensor '" + n.bias.name + "': LayerNorm bias must be folded");
+    return {};
+  }
 
-  Status decay(const std::string& name, const int32_t** decay_q31, const int32_t** keep_q31) {
-    auto a = per_head(name);
-    if (!a.ok()) return a.status();
+  // Decays in [0, 1) (checked by the view) in Q31.
+  void decay(const std::vector<float>& a, const int32_t** decay_q31, const int32_t** keep_q31) {
     int32_t* d = new_integers(size_t(hp_.n_head));
     int32_t* k = new_integers(size_t(hp_.n_head));
     for (int64_t h = 0; h < hp_.n_head; ++h) {
-      const double x = (*a)[size_t(h)];
-      if (x < 0 || x > 1) return error(StatusCode::kCorruptFile, "tensor '" + name + "': decay outside [0, 1]");
+      const double x = a[size_t(h)];
       d[h] = int32_t(std::min(2147483647.0, std::nearbyint(x * 2147483648.0)));
       k[h] = int32_t(std::min(2147483647.0, std::nearbyint((1 - x) * 2147483648.0)));
     }
     *decay_q31 = d;
     *keep_q31 = k;
-    return {};
   }
 
   Status layer(int64_t l, Int8Layer* L) {
     using namespace tensor_names;
     const auto name = [l](const char* suffix) { return block(l, suffix); };  // "blk.<l>.<suffix>"
-    const int64_t C = hp_.n_embd, H = hp_.n_head, d = hp_.head_dim(), N = hp_.pmem_size, P = hp_.pmem_count;
-    auto as = scales(layer_activation_scales(l), {kLayerScaleCount});
+    const LayerWeights& lw = w_.layer(l);
+    const int64_t H = hp_.n_head, d = hp_.head_dim(), N = hp_.pmem_size, P = hp_.pmem_count;
+    auto as = activation_scales(layer_activation_scales(l), kLayerScaleCount);
     if (!as.ok()) return as.status();
     // The layer's scales, by site.
     const auto s = [&as](LayerSite site) { return (*as)[size_t(site)]; };
@@ -225,32 +208,27 @@ class Builder {
     const double eps = hp_.layer_norm_eps;
     L->ln1_eps = uint64_t(std::llround(eps / (s_x_ * s_x_)));
     L->ln1_inv_scale = quantize_multiplier(1.0 / s(kH1));
-    for (const char* n : {kAttnNorm, kAttnValueScale, kPmemNorm, kPmemQueryScale, kPmemValueScale})
-      if (Status st = must_be_folded(name(n)); !st.ok()) return st;
-    for (const char* n : {"attn_norm.bias", "pmem_norm.bias"})
-      if (find_(name(n)))
-        return error(StatusCode::kCorruptFile, "tensor '" + name(n) + "': LayerNorm bias must be folded");
-    if (Status st = matrix(name(kAttnK), C, C, s(kH1), s(kU), &L->attn_k); !st.ok()) return st;
-    if (Status st = matrix(name(kAttnV), C, C, s(kH1), s(kW), &L->attn_v); !st.ok()) return st;
-    if (Status st = matrix(name(kAttnOut), C, C, s(kO), s_x_, &L->attn_out); !st.ok()) return st;
-    if (Status st = decay(name(kAttnDecay), &L->key_decay_q31, &L->key_keep_q31); !st.ok()) return st;
-    auto mix = per_head(name(kAttnValueMix));
-    if (!mix.ok()) return mix.status();
+    if (Status st = must_be_folded(lw.attn_norm); !st.ok()) return st;
+    if (Status st = must_be_folded(lw.attn_value_scale, name(kAttnValueScale)); !st.ok()) return st;
+    if (Status st = matrix(lw.attn_k, s(kH1), s(kU), &L->attn_k); !st.ok()) return st;
+    if (Status st = matrix(lw.attn_v, s(kH1), s(kW), &L->attn_v); !st.ok()) return st;
+    if (Status st = matrix(lw.attn_out, s(kO), s_x_, &L->attn_out); !st.ok()) return st;
+    decay(lw.attn_key_decay, &L->key_decay_q31, &L->key_keep_q31);
+    const std::vector<float>& mix = lw.attn_value_mix;
     int32_t* mix_q24 = new_integers(size_t(H));
     int32_t* keep_q24 = new_integers(size_t(H));
     for (int64_t h = 0; h < H; ++h) {
-      if (std::fabs((*mix)[size_t(h)]) > 100)
+      if (std::fabs(mix[size_t(h)]) > 100)
         return error(StatusCode::kUnsupported, name(kAttnValueMix) + ": |c| > 100 does not fit Q24");
-      mix_q24[h] = int32_t(std::nearbyint((*mix)[size_t(h)] * 16777216.0));
+      mix_q24[h] = int32_t(std::nearbyint(mix[size_t(h)] * 16777216.0));
       keep_q24[h] = (int32_t(1) << 24) - mix_q24[h];
     }
     L->value_mix_q24 = mix_q24;
     L->value_keep_q24 = keep_q24;
-    auto beta = per_head(name(kAttnKeyScale));
-    if (!beta.ok()) return beta.status();
+    const std::vector<float>& beta = lw.attn_key_scale;
     QuantizedMultiplier* sm = new_multipliers(size_t(H));
     for (int64_t h = 0; h < H; ++h) {
-      const double b2 = double((*beta)[size_t(h)]) * (*beta)[size_t(h)];
+      const double b2 = double(beta[size_t(h)]) * beta[size_t(h)];
       if (!(b2 > 0) || b2 >= 32768)
         return error(StatusCode::kUnsupported, name(kAttnKeyScale) + ": β² must lie in (0, 32768) for Q16 scores");
       sm[h] = quantize_multiplier(b2 * std::ldexp(1.0, kScoreFracBits - 30));
@@ -262,7 +240,7 @@ class Builder {
     for (int64_t h = 0; h < H; ++h) {
       double scale = std::ldexp(1.0, -kScoreFracBits);
       if (hp_.method.kind == AttentionKind::kReluMax && hp_.method.form == SeedForm::kRegular)
-        scale *= double((*beta)[size_t(h)]) * (*beta)[size_t(h)];
+        scale *= double(beta[size_t(h)]) * beta[size_t(h)];
       const QuantizedMultiplier q = quantize_multiplier(scale);
       ts[h] = {q.multiplier, q.shift};
     }
@@ -272,15 +250,17 @@ class Builder {
     if (!L->has_pmem) return {};
     L->ln2_eps = L->ln1_eps;
     L->ln2_inv_scale = quantize_multiplier(1.0 / s(kH2));
-    if (Status st = matrix(name(kPmemK), C, C, s(kH2), s(kU2), &L->pmem_k); !st.ok()) return st;
-    if (Status st = matrix(name(kPmemOut), C, C, s(kR), s_x_, &L->pmem_out); !st.ok()) return st;
-    if (Status st = decay(name(kPmemDecay), &L->pmem_decay_q31, &L->pmem_keep_q31); !st.ok()) return st;
-    const std::vector<int64_t> mem_shape = {P, H, N, d}, slot_shape = {P, H, N};
-    if (Status st = planes(name(kPmemMemK), mem_shape, &L->mem_k, &L->mem_k_lo); !st.ok()) return st;
-    if (Status st = planes(name(kPmemMemV), mem_shape, &L->mem_v, &L->mem_v_lo); !st.ok()) return st;
-    auto smk = scales(name(kPmemMemK) + ".scale", slot_shape);
+    if (Status st = must_be_folded(lw.pmem_norm); !st.ok()) return st;
+    if (Status st = must_be_folded(lw.pmem_query_scale, name(kPmemQueryScale)); !st.ok()) return st;
+    if (Status st = must_be_folded(lw.pmem_value_scale, name(kPmemValueScale)); !st.ok()) return st;
+    if (Status st = matrix(lw.pmem_k, s(kH2), s(kU2), &L->pmem_k); !st.ok()) return st;
+    if (Status st = matrix(lw.pmem_out, s(kR), s_x_, &L->pmem_out); !st.ok()) return st;
+    decay(lw.pmem_key_decay, &L->pmem_decay_q31, &L->pmem_keep_q31);
+    if (Status st = planes(lw.pmem_mem_k, &L->mem_k, &L->mem_k_lo); !st.ok()) return st;
+    if (Status st = planes(lw.pmem_mem_v, &L->mem_v, &L->mem_v_lo); !st.ok()) return st;
+    auto smk = scale_values(lw.pmem_mem_k_scale);
     if (!smk.ok()) return smk.status();
-    auto smv = scales(name(kPmemMemV) + ".scale", slot_shape);
+    auto smv = scale_values(lw.pmem_mem_v_scale);
     if (!smv.ok()) return smv.status();
     const size_t slots = size_t(P * H * N);
     QuantizedMultiplier* ks = new_multipliers(slots);
@@ -330,20 +310,19 @@ class Builder {
     if (!hp_.pre_ln) return error(StatusCode::kUnsupported, "cpu-int8 runs pre-LN models only (pre_ln = false)");
     if (Status st = attention(); !st.ok()) return st;
     const int64_t V = hp_.vocab_size, C = hp_.n_embd;
-    auto gs = scales(kActivationScales, {kModelSiteCount});
-    if (!gs.ok()) {
-      if (find_(tensor_names::kTokenEmbd) && find_(tensor_names::kTokenEmbd)->dtype != DType::kI8)
-        return error(StatusCode::kInvalidArgument,
-                     "is not an int8 model (token_embd.weight is " +
-                         std::string(dtype_name(find_(tensor_names::kTokenEmbd)->dtype)) +
-                         "); the cpu-int8 backend needs `tessera quantize --int8 IN OUT.gguf`");
-      return gs.status();
-    }
+    const Tensor& embd = w_.token_embd().weight;
+    if (embd.dtype != DType::kI8 && embd.dtype != DType::kI16)
+      return error(StatusCode::kInvalidArgument,
+                   "is not an int8 model (" + embd.name + " is " + std::string(dtype_name(embd.dtype)) +
+                       "); the cpu-int8 backend needs `tessera quantize --int8 IN OUT.gguf`");
+    // A weights-only file has I8 matrices but no activation scales.
+    auto gs = activation_scales(kActivationScales, kModelSiteCount);
+    if (!gs.ok()) return gs.status();
     s_x_ = (*gs)[size_t(ModelSite::kResidual)];
     auto gbits = activation_bits(kActivationBits, kModelSiteCount, {int(ModelSite::kFinalNorm)});
     if (!gbits.ok()) return gbits.status();
     plan_.model.out_wide = (*gbits)[size_t(ModelSite::kFinalNorm)] == 16;
-    if (find_(kValueCacheBits)) {                             // absent: Q15 values (16 bits)
+    if (find_int8_tensor(kValueCacheBits)) {                  // absent: Q15 values (16 bits)
       auto vbits = activation_bits(kValueCacheBits, 1, {0});  // checks I32 [1] ∈ {8, 16}
       if (!vbits.ok()) return vbits.status();
       plan_.model.value_cache_int8 = (*vbits)[0] == 8;
@@ -358,26 +337,25 @@ class Builder {
     m.pmem_size = hp_.attn_only ? 0 : hp_.pmem_size;
     m.pmem_count = hp_.attn_only ? 0 : hp_.pmem_count;
     m.mask_offset = hp_.mask_offset;
-    if (const Tensor* t = find_(tensor_names::kTokenEmbd); t && t->dtype == DType::kI16) {
-      auto e = require(tensor_names::kTokenEmbd, DType::kI16, {V, C});
-      if (!e.ok()) return e.status();
-      m.token_embd_wide = reinterpret_cast<const int16_t*>((*e)->data);  // |q| ≤ 32512: any int16 fits int32 math
+    if (embd.dtype == DType::kI16) {
+      m.token_embd_wide = reinterpret_cast<const int16_t*>(embd.data);  // |q| ≤ 32512: any int16 fits int32 math
     } else {
-      auto e = int8_weights(tensor_names::kTokenEmbd, {V, C});
-      if (!e.ok()) return e.status();
-      m.token_embd = *e;
+      const int8_t* lo = nullptr;
+      if (Status st = planes(embd, &m.token_embd, &lo); !st.ok()) return st;  // checks |q| ≤ 127
     }
-    auto es = scales(std::string(tensor_names::kTokenEmbd) + ".scale", {V});
+    auto es = scale_values(w_.token_embd().scale);
     if (!es.ok()) return es.status();
     QuantizedMultiplier* er = new_multipliers(size_t(V));
     for (int64_t v = 0; v < V; ++v) er[v] = quantize_multiplier((*es)[size_t(v)] / s_x_);
     m.embd_requant = er;
-    if (Status st = must_be_folded(tensor_names::kOutputNorm); !st.ok()) return st;
-    if (find_("output_norm.bias"))
-      return error(StatusCode::kCorruptFile, "tensor 'output_norm.bias': LayerNorm bias must be folded");
+    if (Status st = must_be_folded(w_.output_norm()); !st.ok()) return st;
     m.out_eps = uint64_t(std::llround(hp_.layer_norm_eps / (s_x_ * s_x_)));
     m.out_inv_scale = quantize_multiplier(1.0 / s_hout);
-    if (Status st = matrix(tensor_names::kOutput, V, C, s_hout, s_logit, &m.output); !st.ok()) return st;
+    // The quantizer unties the head (hp.logit_scale folded into it): a tied int8 file has no such matrix.
+    if (w_.tied_output())
+      return error(StatusCode::kNotFound, std::string("cpu-int8 needs tensor '") + tensor_names::kOutput +
+                                              "' (an int8 model has its own folded output matrix), not found");
+    if (Status st = matrix(w_.output(), s_hout, s_logit, &m.output); !st.ok()) return st;
     plan_.logit_scale = s_logit;
     plan_.layers.resize(size_t(hp_.n_layer));
     for (int64_t l = 0; l < hp_.n_layer; ++l)
@@ -387,8 +365,8 @@ class Builder {
   }
 
  private:
+  const ModelWeights& w_;
   const HParams& hp_;
-  const TensorLookup& find_;
   const std::string& source_;
   Int8Plan& plan_;
   double s_x_ = 0;
@@ -396,11 +374,10 @@ class Builder {
 
 }  // namespace
 
-Result<std::unique_ptr<Int8Plan>> build_int8_plan(const HParams& hp, const TensorLookup& find,
-                                                  const std::string& source, const ops::int8::Int8Kernels& kernels,
+Result<std::unique_ptr<Int8Plan>> build_int8_plan(const ModelWeights& weights, const ops::int8::Int8Kernels& kernels,
                                                   const SupersededFn& superseded) {
   auto plan = std::make_unique<Int8Plan>();
-  Builder b(hp, find, source, *plan);
+  Builder b(weights, *plan);
   if (Status st = b.build(); !st.ok()) return st;
   plan->model.kernels = &kernels;
   // Persistent memories re-laid out once here for the kernels that want another layout: every bank of N

@@ -28,10 +28,7 @@ TEST_P(AuthorsFixtureInt8, MixedPrecisionAgreesWithTheAuthorsFloat64AtEveryPosit
   opt.calibration_sequences = quant::random_calibration_sequences(model->hp.vocab_size, 64, 32, 1);
   auto q = quant::quantize_model(*model, opt);
   ASSERT_TRUE(q.ok()) << q.status().to_string();
-  const auto& tensors = q->tensors;
-  auto plan = int8::build_int8_plan(
-      q->hp, [&](const std::string& n) { return quant::find_in(tensors, n); }, GetParam(),
-      ops::int8::int8_kernels_for(ops::int8::fastest_isa(ops::int8::host_cpu_features())));
+  auto plan = testing_int8::plan_in_memory(*q, ops::int8::fastest_isa(ops::int8::host_cpu_features()), GetParam());
   if (model->hp.method.kind == AttentionKind::kNormRelu) {
     EXPECT_EQ(plan.status().code(), StatusCode::kUnsupported);
     return;
@@ -40,7 +37,7 @@ TEST_P(AuthorsFixtureInt8, MixedPrecisionAgreesWithTheAuthorsFloat64AtEveryPosit
   const auto tokens = expected["tokens"].get<std::vector<int32_t>>();
   auto ref = expected["logits"];
   if (ref[0][0].is_array()) ref = ref[0];
-  const auto got = run_int8(**plan, tokens);
+  const auto got = run_int8(*plan->plan, tokens);
   int agree = 0;
   for (size_t t = 0; t < tokens.size(); ++t) agree += argmax(got[t]) == argmax(ref[t].get<std::vector<double>>());
   std::printf("%s: top-1 %d/%zu; %s", GetParam().c_str(), agree, tokens.size(), q->report.precision.text().c_str());

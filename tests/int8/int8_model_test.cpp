@@ -104,50 +104,64 @@ TEST(Int8Model, DeterministicAndResettable) {
   EXPECT_EQ(run_int8(*a.plan, seq), run_int8(*b.plan, seq));
 }
 
-Status plan_status(std::vector<Tensor> tensors, const HParams& hp) {
-  auto p = int8::build_int8_plan(
-      hp, [&](const std::string& n) { return quant::find_in(tensors, n); }, "bad.gguf",
-      ops::int8::int8_kernels_for(ops::int8::Isa::kPortable));
-  return p.status();
+// The plan's status for `model` with its tensors replaced by `tensors`.
+Status plan_status(quant::QuantizedModel model, std::vector<Tensor> tensors) {
+  model.tensors = std::move(tensors);
+  return plan_in_memory(model, ops::int8::Isa::kPortable, "bad.gguf").status();
 }
 
 TEST(Int8Model, RefusesBadModelsWithClearErrors) {
   quant::FloatModel m = random_float_model(20, 8, 2, 1, 4, 6);
   Int8Run run = quantize_and_plan(m);
-  const HParams hp = run.q.hp;
   // A float-only model.
   quant::QuantizeOptions f16;
   f16.mode = quant::QuantMode::kF16;
   auto fm = quant::quantize_model(m, f16);
   ASSERT_TRUE(fm.ok());
-  Status s = plan_status(fm->tensors, fm->hp);
+  Status s = plan_status(*fm, fm->tensors);
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s.to_string();
   EXPECT_NE(s.message().find("not an int8 model"), std::string::npos) << s.message();
   // A missing scale.
   std::vector<Tensor> t = run.q.tensors;
   t.erase(std::find_if(t.begin(), t.end(), [](const Tensor& x) { return x.name == "blk.0.attn_v.weight.scale"; }));
-  s = plan_status(t, hp);
+  s = plan_status(run.q, t);
   EXPECT_EQ(s.code(), StatusCode::kNotFound);
   EXPECT_NE(s.message().find("blk.0.attn_v.weight.scale"), std::string::npos) << s.message();
   // A scale of the wrong shape.
   t = run.q.tensors;
   for (Tensor& x : t)
     if (x.name == "output.weight.scale") x.shape = {x.shape[0] - 1}, x.nbytes -= 4;
-  s = plan_status(t, hp);
-  EXPECT_EQ(s.code(), StatusCode::kCorruptFile);
+  s = plan_status(run.q, t);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);  // the model view's code for a shape that does not match
   EXPECT_NE(s.message().find("expected shape [20]"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("output.weight.scale"), std::string::npos) << s.message();
   // A negative scale.
   t = run.q.tensors;
   std::vector<float> neg(8, -1.0f);
   for (Tensor& x : t)
     if (x.name == "blk.0.pmem_k.weight.scale") x = make_f32_tensor(x.name, {8}, neg);
-  s = plan_status(t, hp);
+  s = plan_status(run.q, t);
   EXPECT_EQ(s.code(), StatusCode::kCorruptFile);
   EXPECT_NE(s.message().find("not a finite positive"), std::string::npos) << s.message();
   // Missing activation scales.
   t = run.q.tensors;
   t.erase(std::find_if(t.begin(), t.end(), [](const Tensor& x) { return x.name == "blk.0.int8.activation_scales"; }));
-  EXPECT_EQ(plan_status(t, hp).code(), StatusCode::kNotFound);
+  EXPECT_EQ(plan_status(run.q, t).code(), StatusCode::kNotFound);
+  // A decay of 1: refused by the model view (one range check for every backend), naming the tensor.
+  t = run.q.tensors;
+  const std::vector<float> decays = {0.5f, 1.0f};
+  for (Tensor& x : t)
+    if (x.name == "blk.0.attn_key_decay") x = make_f32_tensor(x.name, {2}, decays);
+  s = plan_status(run.q, t);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s.to_string();
+  EXPECT_NE(s.message().find("blk.0.attn_key_decay"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("[0, 1)"), std::string::npos) << s.message();
+  // No output matrix (a tied head): the int8 model's head is its own folded matrix.
+  t = run.q.tensors;
+  std::erase_if(t, [](const Tensor& x) { return x.name == "output.weight" || x.name == "output.weight.scale"; });
+  s = plan_status(run.q, t);
+  EXPECT_EQ(s.code(), StatusCode::kNotFound) << s.to_string();
+  EXPECT_NE(s.message().find("output.weight"), std::string::npos) << s.message();
 }
 
 TEST(Int8Model, ReportSqnrMatchesTheUniformQuantizerTheory) {

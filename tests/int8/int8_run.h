@@ -1,5 +1,5 @@
-// Shared by the int8 model tests: quantize a float model, build the integer plan from the tensors in
-// memory, and run tokens through the integer core (dequantised logits per position).
+// Shared by the int8 model tests: quantize a float model, build the integer plan from its validated view
+// in memory, and run tokens through the integer core (dequantised logits per position).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -13,6 +13,7 @@
 #include "cpu_int8/int8_forward.h"
 #include "cpu_int8/int8_plan.h"
 #include "quant/float_decoder.h"
+#include "quant/model_io.h"
 #include "quant/quantize_model.h"
 
 namespace tessera::testing_int8 {
@@ -21,8 +22,25 @@ inline std::vector<std::vector<int32_t>> sequences(int64_t V, int count, int len
   return quant::random_calibration_sequences(V, count, length, seed);
 }
 
+// A plan and the view it points into.
+struct PlannedModel {
+  std::shared_ptr<const ModelWeights> weights;
+  std::unique_ptr<int8::Int8Plan> plan;
+};
+
+// The int8 plan of a quantized model held in memory, built from its validated view as a file's would be
+// (`source` names the model in errors).
+inline Result<PlannedModel> plan_in_memory(const quant::QuantizedModel& q, ops::int8::Isa isa,
+                                           const std::string& source = "test") {
+  PlannedModel p;
+  TESSERA_ASSIGN_OR_RETURN(p.weights, quant::quantized_model_view(q, source));
+  TESSERA_ASSIGN_OR_RETURN(p.plan, int8::build_int8_plan(*p.weights, ops::int8::int8_kernels_for(isa)));
+  return p;
+}
+
 struct Int8Run {
   quant::QuantizedModel q;
+  std::shared_ptr<const ModelWeights> weights;
   std::unique_ptr<int8::Int8Plan> plan;
 };
 
@@ -36,13 +54,13 @@ inline Int8Run quantize_and_plan(const quant::FloatModel& m, quant::CalibrationO
   opt.calibration_sequences = sequences(m.hp.vocab_size, 8, 32, 99);
   auto q = quant::quantize_model(m, opt);
   EXPECT_TRUE(q.ok()) << q.status().to_string();
-  Int8Run run{std::move(*q), nullptr};
-  const auto& tensors = run.q.tensors;
-  auto plan = int8::build_int8_plan(
-      run.q.hp, [&](const std::string& n) { return quant::find_in(tensors, n); }, "test",
-      ops::int8::int8_kernels_for(isa));
-  EXPECT_TRUE(plan.ok()) << plan.status().to_string();
-  if (plan.ok()) run.plan = std::move(*plan);
+  Int8Run run{std::move(*q), nullptr, nullptr};
+  auto planned = plan_in_memory(run.q, isa);
+  EXPECT_TRUE(planned.ok()) << planned.status().to_string();
+  if (planned.ok()) {
+    run.weights = std::move(planned->weights);
+    run.plan = std::move(planned->plan);
+  }
   return run;
 }
 

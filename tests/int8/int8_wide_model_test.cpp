@@ -116,10 +116,9 @@ TEST(Int8Wide, RefusesOutOfRangeInt16AndBadSiteBits) {
   quant::FloatModel m = random_float_model(20, 8, 2, 1, 4, 6);
   Int8Run run = quantize_and_plan(m, {}, precision(PrecisionMode::kInt16));
   auto status = [&](std::vector<Tensor> t) {
-    return int8::build_int8_plan(
-               run.q.hp, [&](const std::string& n) { return quant::find_in(t, n); }, "bad.gguf",
-               ops::int8::int8_kernels_for(ops::int8::Isa::kPortable))
-        .status();
+    quant::QuantizedModel bad = run.q;
+    bad.tensors = std::move(t);
+    return plan_in_memory(bad, ops::int8::Isa::kPortable, "bad.gguf").status();
   };
   std::vector<Tensor> t = run.q.tensors;
   for (Tensor& x : t)

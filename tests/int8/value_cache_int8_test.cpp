@@ -111,20 +111,16 @@ TEST(ValueCacheInt8, QuantizeRecordsItAndThePlanReadsIt) {
   const Tensor* bits = quant::find_in(q->tensors, "int8.value_cache_bits");
   ASSERT_NE(bits, nullptr);
   EXPECT_EQ(bits->as<int32_t>()[0], 8);
-  auto plan = int8::build_int8_plan(
-      q->hp, [&](const std::string& n) { return quant::find_in(q->tensors, n); }, "test",
-      ops::int8::int8_kernels_for(ops::int8::Isa::kPortable));
+  auto plan = testing_int8::plan_in_memory(*q, ops::int8::Isa::kPortable);
   ASSERT_TRUE(plan.ok()) << plan.status().to_string();
-  EXPECT_TRUE((*plan)->model.value_cache_int8);
+  EXPECT_TRUE(plan->plan->model.value_cache_int8);
   // Not 8 or 16 bits: a clear error naming the tensor.
   const int32_t four = 4;
   for (Tensor& t : q->tensors)
     if (t.name == "int8.value_cache_bits")
       t = make_owned_tensor(t.name, DType::kI32, {1},
                             {reinterpret_cast<const std::byte*>(&four), reinterpret_cast<const std::byte*>(&four) + 4});
-  auto bad = int8::build_int8_plan(
-      q->hp, [&](const std::string& n) { return quant::find_in(q->tensors, n); }, "test",
-      ops::int8::int8_kernels_for(ops::int8::Isa::kPortable));
+  auto bad = testing_int8::plan_in_memory(*q, ops::int8::Isa::kPortable);
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("int8.value_cache_bits"), std::string::npos) << bad.status().message();
   // Only the int8 mode has the cache.

@@ -85,12 +85,9 @@ TEST_P(ShippedBlob, PackedLogitsEqualTheCpuInt8PlanBitForBit) {
   const std::string path = kModels + GetParam() + "/model-int8.gguf";
   auto file = gguf::File::open(path);
   ASSERT_TRUE(file.ok()) << file.status().to_string();
-  auto hp = ModelWeights::read_hparams(*file);
-  ASSERT_TRUE(hp.ok());
-  const gguf::File& f = *file;
-  auto plan = int8::build_int8_plan(
-      *hp, [&f](const std::string& n) { return f.find_tensor(n); }, path,
-      ops::int8::int8_kernels_for(ops::int8::Isa::kPortable));
+  auto weights = ModelWeights::from_gguf(std::make_shared<const gguf::File>(std::move(*file)));
+  ASSERT_TRUE(weights.ok()) << weights.status().to_string();
+  auto plan = int8::build_int8_plan(**weights, ops::int8::int8_kernels_for(ops::int8::Isa::kPortable));
   ASSERT_TRUE(plan.ok()) << plan.status().to_string();
   auto packed = quant::pack_micro_blob_from_gguf(path);
   ASSERT_TRUE(packed.ok()) << packed.status().to_string();

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "model_oracle.h"
+#include "vk_test_util.h"
 #include "vk_required.h"
 #include "vulkan/vulkan_backend_impl.h"
 

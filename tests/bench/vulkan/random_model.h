@@ -14,6 +14,7 @@
 #include "core/tensor.h"
 #include "quant/quantize_model.h"
 #include "quant/random_model.h"
+#include "support/stored_rows.h"
 #include "vulkan/model_view.h"
 
 namespace tessera::bench {
@@ -22,29 +23,10 @@ struct ModelShape {
   int64_t vocab = 50304, C = 768, H = 12, layers = 12, slots = 2688;
 };
 
-// `rows` rows of values[i·cols ..]: F16, or I8 with one scale per row (max |v| / 127).
+// F16, or I8 with one scale per row (tests/support/stored_rows.h).
 inline Tensor rows_tensor(const std::string& name, std::span<const float> v, std::vector<int64_t> shape, int64_t rows,
                           DType dt, Tensor* scale) {
-  if (dt == DType::kF16) {
-    std::vector<std::byte> h(v.size() * 2);
-    for (size_t i = 0; i < v.size(); ++i) {
-      const uint16_t x = float_to_half(v[i]);
-      std::memcpy(h.data() + 2 * i, &x, 2);
-    }
-    return make_owned_tensor(name, DType::kF16, std::move(shape), std::move(h));
-  }
-  const size_t cols = v.size() / size_t(rows);
-  std::vector<std::byte> q(v.size());
-  std::vector<float> sc(static_cast<size_t>(rows));
-  for (size_t r = 0; r < sc.size(); ++r) {
-    float mx = 1e-30f;
-    for (size_t i = 0; i < cols; ++i) mx = std::max(mx, std::abs(v[r * cols + i]));
-    sc[r] = mx / 127.0f;
-    for (size_t i = 0; i < cols; ++i) q[r * cols + i] = std::byte(int8_t(std::lround(v[r * cols + i] / sc[r])));
-  }
-  std::vector<int64_t> scale_shape(shape.begin(), shape.end() - 1);  // one per row / per slot
-  *scale = make_f32_tensor(name + ".scale", scale_shape, sc);
-  return make_owned_tensor(name, DType::kI8, std::move(shape), std::move(q));
+  return testing::stored_rows(name, v, std::move(shape), rows, dt, scale);
 }
 
 inline vk::ModelView random_model(const AttentionMethod& method, DType dt, const ModelShape& s = {}) {
