@@ -30,6 +30,21 @@ struct RowView {
   uint32_t offset = 0, stride = 0;
 };
 
+// The push constants of one part of a (possibly split) matrix for matvec and the matmul kernels alike:
+// flags bit 0 bias, bit 1 accumulate, bit 2 LayerNorm on the fly (its own flags from bit 3).
+inline ProductPush product_push(const GpuMatrix& w, const GpuMatrix::Part& p, uint32_t n, const RowView& x,
+                                const RowView& y, bool accumulate, float out_scale, const GpuNorm* ln, float ln_eps) {
+  return {uint32_t(p.rows),
+          n,
+          x.stride,
+          x.offset,
+          y.stride,
+          y.offset + uint32_t(p.row0),
+          (w.has_bias ? 1u : 0u) | (accumulate ? 2u : 0u) | (ln ? 4u | (ln->flags << 3) : 0u),
+          out_scale,
+          ln_eps};
+}
+
 Status record_embed(Recording& rec, Context& ctx, const GpuMatrix& table, const BufferSlice& tokens,
                     const BufferSlice& out, uint32_t n);
 // y[r, :] (+)= out_scale * (W x[r, :] + bias) for r < n (every part of a split matrix);

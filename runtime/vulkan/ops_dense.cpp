@@ -62,15 +62,7 @@ Status record_matvec(Recording& rec, Context& ctx, const GpuMatrix& w, const Row
   const uint32_t elem_bytes = w.wtype == WeightType::kF32 ? 4 : w.wtype == WeightType::kF16 ? 2 : 1;
   const uint32_t vec16 = (K * elem_bytes) % 16 == 0 ? 1 : 0;
   for (const auto& p : w.parts) {
-    ProductPush push{uint32_t(p.rows),
-                     n,
-                     x.stride,
-                     x.offset,
-                     y.stride,
-                     y.offset + uint32_t(p.row0),
-                     (w.has_bias ? 1u : 0u) | (accumulate ? 2u : 0u) | (ln ? 4u | (ln->flags << 3) : 0u),
-                     out_scale,
-                     ln_eps};
+    const ProductPush push = product_push(w, p, n, x, y, accumulate, out_scale, ln, ln_eps);
     const BufferSlice& lw = ln ? ln->weight : ctx.dummy();
     const BufferSlice& lb = ln ? ln->bias : ctx.dummy();
     TESSERA_RETURN_IF_ERROR(

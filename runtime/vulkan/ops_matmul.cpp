@@ -58,15 +58,7 @@ Status record_matmul(Recording& rec, Context& ctx, const GpuMatrix& w, const Row
   const bool coop = allow_coop && coop_usable(ctx, w.wtype);
   const MatmulTile tile = tile_override ? *tile_override : matmul_tile(ctx);
   for (const auto& p : w.parts) {
-    ProductPush push{uint32_t(p.rows),
-                     n,
-                     x.stride,
-                     x.offset,
-                     y.stride,
-                     y.offset + uint32_t(p.row0),
-                     (w.has_bias ? 1u : 0u) | (accumulate ? 2u : 0u) | (ln ? 4u | (ln->flags << 3) : 0u),
-                     out_scale,
-                     ln_eps};
+    const ProductPush push = product_push(w, p, n, x, y, accumulate, out_scale, ln, ln_eps);
     const BufferSlice& lw = ln ? ln->weight : ctx.dummy();
     const BufferSlice& lb = ln ? ln->bias : ctx.dummy();
     if (coop) {
