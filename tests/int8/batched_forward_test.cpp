@@ -12,12 +12,13 @@
 #include "quant/float_decoder.h"
 #include "quant/quantize_tensor.h"
 #include "int8_run.h"
-#include "random_model.h"
+#include "support/random_model.h"
 
 namespace tessera {
 namespace {
 
 using namespace testing_int8;
+using testing::random_float_model;
 
 // Max |value| per (layer, site) and of the final LayerNorm output.
 class MaxSites : public quant::ActivationObserver {
