@@ -10,7 +10,6 @@
 #include <new>
 #include <sstream>
 
-#include "quant/float_decoder.h"
 #include "quant/model_io.h"
 #include "quant/quantize_model.h"
 #include "support/random_model.h"
@@ -180,10 +179,10 @@ TEST(Int8Backend, WeightsOnlyFileRunsOnTheFloatRuntimeAsItsDequantisedModel) {
   lo.backend = BackendKind::kCpu;
   const std::vector<float> got = run(path, lo);
   ASSERT_FALSE(got.empty());
-  quant::FloatDecoder ref(f);
   const std::vector<int32_t> tokens = {5, 17, 99, 3, 3, 42, 0, 100, 7, 64};
+  const auto ref = testing::reference_logits(testing::reference_of(f), tokens);
   for (size_t t = 0; t < tokens.size(); ++t) {
-    const std::vector<double>& lr = ref.step(tokens[t]);
+    const std::vector<double>& lr = ref[t];
     for (size_t v = 0; v < lr.size(); ++v) ASSERT_NEAR(got[t * 101 + v], lr[v], 1e-4) << t << " " << v;
   }
 }

@@ -9,7 +9,6 @@
 
 #include "host_kernel_tables.h"
 #include "int8_run.h"
-#include "quant/float_decoder.h"
 #include "support/random_model.h"
 
 namespace tessera {

@@ -1,6 +1,6 @@
 // The int8 value cache (`tessera quantize --value-cache int8`, ops/int8/value_sum_int8.h): the kernels
 // against int64 references, the forward's cache rows against the Q7 rounding of the int16 run's, and
-// the logits of both caches against the float64 decoder.
+// the logits of both caches against the float64 reference forward.
 #include <gtest/gtest.h>
 
 #include <cstdio>
