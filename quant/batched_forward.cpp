@@ -1,4 +1,4 @@
-// Batched float32 forward pass (see batched_forward.h). The equations are FloatDecoder's; the
+// Batched float32 forward pass (see batched_forward.h). The equations are docs/model.md's; the
 // recurrences (leaky averages) and the softmax/normalisation steps keep double accumulators as the
 // float runtime does, the matrix products run in float32.
 #include "quant/batched_forward.h"
@@ -35,7 +35,7 @@ void layer_norm_row(const float* x, const std::vector<double>& w, const std::vec
     out[i] = float((x[i] - mean) * inv * (w.empty() ? 1.0 : w[size_t(i)]) + (b.empty() ? 0.0 : b[size_t(i)]));
 }
 
-// Unit vector per head (norm + eps, as FloatDecoder::unit_heads), from double to float.
+// Unit vector per head (norm + eps), from double to float.
 void unit_heads(const double* v, int64_t H, int64_t d, double eps, float* out) {
   for (int64_t h = 0; h < H; ++h) {
     double n2 = 0;

@@ -1,8 +1,9 @@
 // A float32 forward pass of a folded model over a whole sequence at once: layer by layer, every
 // projection a matrix product over all positions with the output rows split across a thread pool
 // (each output computed by one thread in a fixed order, so results do not depend on the thread count).
-// Calibration and the precision search run on it; the float64 FloatDecoder stays the exact reference
-// in the tests. It reports the same activation sites as FloatDecoder (per site, in position order) and
+// Calibration and the precision search run on it; the tests' float64 reference forward
+// (tests/support/reference_forward.h) is its exact reference. It reports the activation sites of
+// quant/activation_observer.h (per site, in position order) and
 // can fake-quantize weight tensors and restart from values cached at a point inside any layer.
 #pragma once
 
@@ -12,7 +13,7 @@
 #include <vector>
 
 #include "cpu/thread_pool.h"
-#include "quant/float_decoder.h"
+#include "quant/activation_observer.h"
 #include "quant/float_model.h"
 
 namespace tessera::quant {

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "quant/batched_forward.h"
-#include "quant/float_decoder.h"
+#include "quant/activation_observer.h"
 #include "quant/float_model.h"
 #include "tessera/status.h"
 

@@ -13,7 +13,7 @@
 #include <thread>
 #include <vector>
 
-#include "int8/random_model.h"
+#include "support/random_model.h"
 #include "quant/calibrate.h"
 #include "quant/model_io.h"
 #include "quant/quantize_model.h"
@@ -29,7 +29,7 @@ std::string model_path(bool int8) {
   const std::string path = g_model_dir + (int8 ? "/wide-int8.gguf" : "/wide-f16.gguf");
   static std::map<std::string, bool> written;
   if (written[path]) return path;
-  const tessera::quant::FloatModel m = tessera::testing_int8::random_float_model(kVocab, 512, 8, 2, 128, 11);
+  const tessera::quant::FloatModel m = tessera::testing::random_float_model(kVocab, 512, 8, 2, 128, 11);
   tessera::quant::QuantizeOptions o;
   o.mode = int8 ? tessera::quant::QuantMode::kInt8 : tessera::quant::QuantMode::kF16;
   if (int8) o.calibration_sequences = tessera::quant::random_calibration_sequences(kVocab, 2, 16, 5);

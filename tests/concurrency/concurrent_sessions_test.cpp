@@ -13,7 +13,7 @@
 #include <thread>
 #include <vector>
 
-#include "../int8/random_model.h"
+#include "support/random_model.h"
 #include "../vulkan/vk_required.h"
 #include "quant/calibrate.h"
 #include "quant/model_io.h"
@@ -42,7 +42,7 @@ std::string temp_dir() {
 // C = 512, 8 heads, 128 memory slots: a 512×512 int8 projection is 256 KiB and one layer's persistent
 // memory 128 KiB, both at or above the int8 runtime's 128 KiB parallel threshold.
 const quant::FloatModel& wide_model() {
-  static const quant::FloatModel m = testing_int8::random_float_model(kVocab, 512, 8, 2, 128, 11);
+  static const quant::FloatModel m = testing::random_float_model(kVocab, 512, 8, 2, 128, 11);
   return m;
 }
 

@@ -6,7 +6,7 @@
 #include "cpu_int8/arena_plan.h"
 #include "cpu_int8/int8_forward.h"
 #include "int8_run.h"
-#include "random_model.h"
+#include "support/random_model.h"
 
 namespace tessera {
 namespace {
@@ -68,7 +68,7 @@ TEST(ArenaPlan, RefusesWhatCannotExist) {
 }
 
 TEST(Int8State, SharingSavesScratchAndHugeCapacitiesDoNotWrap) {
-  quant::FloatModel fm = testing_int8::random_float_model(101, 32, 4, 2, 40, 3, false, false);
+  quant::FloatModel fm = testing::random_float_model(101, 32, 4, 2, 40, 3, false, false);
   testing_int8::Int8Run q = testing_int8::quantize_and_plan(fm);
   ASSERT_TRUE(q.plan);
   int8::Int8Model m = q.plan->model;

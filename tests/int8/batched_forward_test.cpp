@@ -1,5 +1,5 @@
 // The batched float32 forward pass the quantizer calibrates and searches with: it computes the
-// float64 decoder's logits and activation sites (to float32 rounding), its results do not depend on
+// float64 reference forward's logits and activation sites (to float32 rounding), its results do not depend on
 // the thread count, a restart from a cached layer input reproduces the full run bit for bit, and its
 // fake-quantized weights are the ones the quantizer stores.
 #include <gtest/gtest.h>
@@ -9,15 +9,16 @@
 #include <cstring>
 
 #include "quant/batched_forward.h"
-#include "quant/float_decoder.h"
+#include "quant/activation_observer.h"
 #include "quant/quantize_tensor.h"
 #include "int8_run.h"
-#include "random_model.h"
+#include "support/random_model.h"
 
 namespace tessera {
 namespace {
 
 using namespace testing_int8;
+using testing::random_float_model;
 
 // Max |value| per (layer, site) and of the final LayerNorm output.
 class MaxSites : public quant::ActivationObserver {
@@ -44,14 +45,12 @@ quant::FloatModel folded_model(AttentionKind kind, uint64_t seed) {
   return std::move(*f);
 }
 
-TEST(BatchedForward, MatchesTheFloat64DecoderLogitsAndSites) {
+TEST(BatchedForward, MatchesTheFloat64ReferenceLogitsAndSites) {
   for (AttentionKind kind : {AttentionKind::kSoftmax, AttentionKind::kEntmax15, AttentionKind::kSparsemax}) {
     const quant::FloatModel f = folded_model(kind, 3);
     const std::vector<int32_t> seq = sequences(61, 1, 40, 5)[0];
-    quant::FloatDecoder dec(f);
     MaxSites ref(f.hp.n_layer), got(f.hp.n_layer);
-    std::vector<std::vector<double>> expected;
-    for (int32_t tok : seq) expected.push_back(dec.step(tok, &ref));
+    const auto expected = testing::reference_logits(testing::reference_of(f), seq, &ref);
     quant::BatchedForward engine(f, 2);
     quant::ForwardRun run;
     run.observer = &got;
@@ -112,7 +111,7 @@ TEST(BatchedForward, RestartFromEveryCachedPointIsBitIdentical) {
 
 TEST(BatchedForward, FakeQuantizedWeightsAreTheStoredGrid) {
   const quant::FloatModel f = folded_model(AttentionKind::kSoftmax, 6);
-  // Reference: the float64 decoder on a copy whose weights were rounded to the grid quantize_rows
+  // Reference: the float64 reference forward on a copy whose weights were rounded to the grid quantize_rows
   // stores (scale·q, then to float32 as the model holds its matrices), every tensor at 8 bits except
   // attn_v of layer 1 at 16.
   auto bits = [](const std::string& n) { return n == "blk.1.attn_v.weight" ? 16 : 8; };
@@ -133,7 +132,7 @@ TEST(BatchedForward, FakeQuantizedWeightsAreTheStoredGrid) {
     fq(quant::block_name(l, "pmem_mem_v"), L.mem_v, 4 * 24);
   }
   const std::vector<int32_t> seq = sequences(61, 1, 24, 8)[0];
-  quant::FloatDecoder dec(g);
+
   quant::BatchedForward engine(f, 2);
   const quant::WeightBitsFn fn = bits;
   quant::ForwardRun run;
@@ -142,8 +141,9 @@ TEST(BatchedForward, FakeQuantizedWeightsAreTheStoredGrid) {
   engine.run(seq, run, logits);
   engine.run(seq, {}, plain);
   double span = 0, worst = 0, moved = 0;
+  const auto expected = testing::reference_logits(testing::reference_of(g), seq);
   for (size_t t = 0; t < seq.size(); ++t) {
-    const std::vector<double>& e = dec.step(seq[t]);
+    const std::vector<double>& e = expected[t];
     for (size_t v = 0; v < 61; ++v) {
       span = std::max(span, std::fabs(e[v]));
       worst = std::max(worst, std::fabs(e[v] - double(logits[t * 61 + v])));

@@ -10,10 +10,9 @@
 #include <new>
 #include <sstream>
 
-#include "quant/float_decoder.h"
 #include "quant/model_io.h"
 #include "quant/quantize_model.h"
-#include "random_model.h"
+#include "support/random_model.h"
 #include "tessera/tessera.h"
 
 // Counts global allocations (the whole binary) so the per-token test can prove there are none.
@@ -46,7 +45,7 @@ std::string read_bytes(const std::string& path) {
 
 // Quantizes a fixture-shaped random model into `path`.
 void write_int8_model(const std::string& path, uint64_t seed = 3) {
-  quant::FloatModel m = testing_int8::random_float_model(101, 32, 4, 2, 40, seed);
+  quant::FloatModel m = testing::random_float_model(101, 32, 4, 2, 40, seed);
   quant::QuantizeOptions o;
   o.calibration_sequences = quant::random_calibration_sequences(101, 4, 24, 5);
   auto q = quant::quantize_model(m, o);
@@ -132,7 +131,7 @@ TEST(Int8Backend, DecodeAllocatesNothing) {
 
 TEST(Int8Backend, FloatModelIsRefusedWithAClearError) {
   const std::string path = temp_dir() + "/f16.gguf";
-  quant::FloatModel m = testing_int8::random_float_model(101, 32, 4, 2, 40, 4);
+  quant::FloatModel m = testing::random_float_model(101, 32, 4, 2, 40, 4);
   quant::QuantizeOptions o;
   o.mode = quant::QuantMode::kF16;
   auto q = quant::quantize_model(m, o);
@@ -154,7 +153,7 @@ TEST(Int8Backend, WeightsOnlyFileRunsOnTheFloatRuntimeAsItsDequantisedModel) {
   // Oracle: the folded model with every quantized tensor replaced by scale·q, decoded in float64 here.
   // The float CPU runtime reads the same I8 + scale file; the two may differ by float32 rounding only
   // (no clamp heads: ~1e-6 of logits ~1, bound 1e-4 as for the float runtime's own oracle tests).
-  quant::FloatModel m = testing_int8::random_float_model(101, 32, 4, 2, 40, 21, false, false);
+  quant::FloatModel m = testing::random_float_model(101, 32, 4, 2, 40, 21, false, false);
   quant::QuantizeOptions o;
   o.mode = quant::QuantMode::kWeightsOnly;
   auto q = quant::quantize_model(m, o);
@@ -180,16 +179,16 @@ TEST(Int8Backend, WeightsOnlyFileRunsOnTheFloatRuntimeAsItsDequantisedModel) {
   lo.backend = BackendKind::kCpu;
   const std::vector<float> got = run(path, lo);
   ASSERT_FALSE(got.empty());
-  quant::FloatDecoder ref(f);
   const std::vector<int32_t> tokens = {5, 17, 99, 3, 3, 42, 0, 100, 7, 64};
+  const auto ref = testing::reference_logits(testing::reference_of(f), tokens);
   for (size_t t = 0; t < tokens.size(); ++t) {
-    const std::vector<double>& lr = ref.step(tokens[t]);
+    const std::vector<double>& lr = ref[t];
     for (size_t v = 0; v < lr.size(); ++v) ASSERT_NEAR(got[t * 101 + v], lr[v], 1e-4) << t << " " << v;
   }
 }
 
 TEST(Int8Backend, UnwritableOutputLeavesNothing) {
-  quant::FloatModel m = testing_int8::random_float_model(20, 8, 2, 1, 4, 4);
+  quant::FloatModel m = testing::random_float_model(20, 8, 2, 1, 4, 4);
   quant::QuantizeOptions o;
   o.calibration_sequences = {{1, 2, 3}};
   auto q = quant::quantize_model(m, o);

@@ -12,9 +12,9 @@
 
 #include "cpu_int8/int8_forward.h"
 #include "cpu_int8/int8_plan.h"
-#include "quant/float_decoder.h"
 #include "quant/model_io.h"
 #include "quant/quantize_model.h"
+#include "support/random_model.h"
 
 namespace tessera::testing_int8 {
 
@@ -84,17 +84,17 @@ inline std::vector<std::vector<double>> run_int8(const int8::Int8Plan& plan, con
 
 inline size_t argmax(const std::vector<double>& v) { return size_t(std::max_element(v.begin(), v.end()) - v.begin()); }
 
-// Top-1 agreement and the worst max|Δlogit| / max|logit| of the integer runtime against the float64 decoder.
+// Top-1 agreement and the worst max|Δlogit| / max|logit| of the integer runtime against the float64 reference.
 struct Agreement {
   int agree = 0, total = 0;
   double worst_rel = 0;
 };
 inline void add_agreement(Agreement& a, const int8::Int8Plan& plan, const quant::FloatModel& m,
                           const std::vector<int32_t>& seq) {
-  quant::FloatDecoder ref(m);
+  const auto ref = testing::reference_logits(testing::reference_of(m), seq);
   const auto got = run_int8(plan, seq);
   for (size_t t = 0; t < seq.size(); ++t) {
-    const std::vector<double>& lr = ref.step(seq[t]);
+    const std::vector<double>& lr = ref[t];
     double err = 0, norm = 0;
     for (size_t v = 0; v < lr.size(); ++v) {
       err = std::max(err, std::fabs(got[t][v] - lr[v]));

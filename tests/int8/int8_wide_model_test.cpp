@@ -9,14 +9,14 @@
 
 #include "host_kernel_tables.h"
 #include "int8_run.h"
-#include "quant/float_decoder.h"
-#include "random_model.h"
+#include "support/random_model.h"
 
 namespace tessera {
 namespace {
 
 using namespace testing_int8;
 using quant::PrecisionMode;
+using testing::random_float_model;
 
 // Agreement over two random sequences (add_agreement, int8_run.h).
 Agreement measure(const quant::FloatModel& m, const int8::Int8Plan& plan, uint64_t seed) {
