@@ -64,11 +64,6 @@ inline float dot_f32(const float* a, const float* b, int64_t n) {
   return s;
 }
 
-// Softmax terms below e^-30 of the largest are left out (exp and the value mix): together they move
-// the result by less than n·1e-13 relative, far below the float32 rounding of everything else. The
-// exponentials themselves are float (1 ulp, 6e-8 relative) of the double shifted scores.
-constexpr double kNegligibleExponent = -30.0;
-
 }  // namespace
 
 // The biases in float32; the matrices are read from the model itself (float32 already).
@@ -259,7 +254,6 @@ void BatchedForward::run_with(Scratch& s, bool parallel, const std::vector<int32
   }
   if (opt.keep) opt.keep->resize(size_t(restart_point(hp.n_layer, Stage::kLayerInput) + 1));
   const double eps = hp.layer_norm_eps, l2 = hp.l2_norm_eps;
-  const bool softmax = hp.method.kind == AttentionKind::kSoftmax;
   const ops::RowTransform transform = cpu::row_transform_for(hp.method);
   const size_t scratch_floats = ops::attention_scratch_floats(hp.method, size_t(T)) + 1;
   for (int64_t l = first_layer; l < hp.n_layer; ++l) {
@@ -302,7 +296,7 @@ void BatchedForward::run_with(Scratch& s, bool parallel, const std::vector<int32
       split(parallel, T, [&](int, int64_t t0, int64_t t1) {
         std::vector<double> cos(static_cast<size_t>(T));
         std::vector<float> acc(static_cast<size_t>(d));
-        std::vector<float> f(static_cast<size_t>(T)), pf(static_cast<size_t>(T)), scratch(softmax ? 0 : scratch_floats);
+        std::vector<float> f(static_cast<size_t>(T)), pf(static_cast<size_t>(T)), scratch(scratch_floats);
         for (int64_t t = t0; t < t1; ++t) {
           float* o = s.o.data() + t * C;
           std::fill(o, o + C, 0.0f);
@@ -311,23 +305,13 @@ void BatchedForward::run_with(Scratch& s, bool parallel, const std::vector<int32
             const double b2 = double(L.key_scale[size_t(hh)]) * L.key_scale[size_t(hh)];
             const float* key = s.keys.data() + t * C + hh * d;
             for (int64_t j = 0; j < n_keys; ++j) cos[size_t(j)] = dot_f32(key, s.keys.data() + j * C + hh * d, d);
-            if (softmax) {
-              double mx = -1e300, z = 0;
-              for (int64_t j = 0; j < n_keys; ++j) mx = std::max(mx, cos[size_t(j)] *= b2);
-              for (int64_t j = 0; j < n_keys; ++j) {
-                const double e = cos[size_t(j)] - mx;
-                z += (cos[size_t(j)] = e < kNegligibleExponent ? 0.0 : double(std::exp(float(e))));
-              }
-              for (int64_t j = 0; j < n_keys; ++j) cos[size_t(j)] /= z;
-            } else {
-              cpu::make_scores(hp.method, b2, cos.data(), n_keys, f.data());
-              ops::attention_transform(transform, f.data(), pf.data(), size_t(n_keys), nullptr, scratch.data());
-              for (int64_t j = 0; j < n_keys; ++j) cos[size_t(j)] = pf[size_t(j)];
-            }
+            // The float runtime's scores (β² folded in double) and transform, softmax included.
+            cpu::make_scores(hp.method, b2, cos.data(), n_keys, f.data());
+            ops::attention_transform(transform, f.data(), pf.data(), size_t(n_keys), nullptr, scratch.data());
             std::fill(acc.begin(), acc.end(), 0.0f);
             float* a = acc.data();
             for (int64_t j = 0; j < n_keys; ++j) {
-              const float p = float(cos[size_t(j)]);
+              const float p = pf[size_t(j)];
               if (p == 0.0f) continue;
               const float* vj = s.values.data() + j * C + hh * d;
               for (int64_t i = 0; i < d; ++i) a[i] += p * vj[i];
