@@ -167,17 +167,20 @@ void BatchedForward::persistent_memory(Scratch& s, bool parallel, int64_t l, con
   // Scores, softmax and the value mix in float32 with the row maximum subtracted first: the folded β'²
   // (up to ~2·10⁴) makes a score's float rounding ~10⁻³, which moves a softmax weight by 0.1 %, as the
   // float runtime's float32 keys and memories already do. Each position alone, in a fixed order.
-  split(parallel, T, [&](int, int64_t t0, int64_t t1) {
-    std::vector<float> scores(static_cast<size_t>(N));
-    for (int64_t t = t0; t < t1; ++t)
+  const int64_t blocks = (T + kPmemReadBlock - 1) / kPmemReadBlock;
+  split(parallel, blocks, [&](int, int64_t b0, int64_t b1) {
+    std::vector<float> scores(static_cast<size_t>(kPmemReadBlock * N));
+    for (int64_t b = b0; b < b1; ++b) {
+      const int64_t t = b * kPmemReadBlock, n_pos = std::min(kPmemReadBlock, T - t);
       for (int64_t hh = 0; hh < H; ++hh) {
         float* acc = s.r.data() + t * C + hh * d;
-        std::fill(acc, acc + d, 0.0f);
+        for (int64_t p = 0; p < n_pos; ++p) std::fill(acc + p * C, acc + p * C + d, 0.0f);
         for (int64_t pp = 0; pp < P; ++pp)
-          pmem_read(s.pq.data() + t * C + hh * d, float(L.pmem_query_scale[size_t(hh)]),
+          pmem_read(s.pq.data() + t * C + hh * d, C, n_pos, float(L.pmem_query_scale[size_t(hh)]),
                     s.pmkt.data() + ((pp * H + hh) * d) * N, Mv + ((pp * H + hh) * N) * d, N, d, 1.0f / float(P),
-                    scores.data(), acc);
+                    scores.data(), acc, C);
       }
+    }
   });
   for (int64_t t = 0; t < T; ++t)
     for (int64_t i = 0; i < C; ++i) s.r[size_t(t * C + i)] *= float(L.pmem_value_scale[size_t(i / d)]);

@@ -55,8 +55,10 @@ TEST(PmemRead, MatchesFloat64) {
       for (int64_t i = 0; i < d; ++i) keys_t[size_t(i * N + n)] = keys[size_t(n * d + i)];
     const float weight = 0.5f;
     const std::vector<double> want = reference(q, c.query_scale, keys, values, N, d, weight);
-    std::vector<float> scores(static_cast<size_t>(N)), acc(static_cast<size_t>(d), 1.0f);  // adds to what acc holds
-    quant::pmem_read(q.data(), c.query_scale, keys_t.data(), values.data(), N, d, weight, scores.data(), acc.data());
+    std::vector<float> scores(static_cast<size_t>(quant::kPmemReadBlock * N)),
+        acc(static_cast<size_t>(d), 1.0f);  // adds to what acc holds
+    quant::pmem_read(q.data(), d, 1, c.query_scale, keys_t.data(), values.data(), N, d, weight, scores.data(),
+                     acc.data(), d);
     double vmax = 0;
     for (float v : values) vmax = std::max(vmax, double(std::fabs(v)));
     // A score s·q·k carries float32 rounding of ~d·6e-8·s (relative weights move by as much), the
@@ -73,9 +75,29 @@ TEST(PmemRead, NegligibleSlotsAreLeftOut) {
   std::vector<float> q = {1, 0, 0, 0}, keys_t(static_cast<size_t>(N * d), 0.0f), values(keys_t.size());
   for (int64_t n = 0; n < N; ++n) keys_t[size_t(n)] = n == 5 ? 1.0f : 0.9f;  // gap 0.1 · 400 = 40 > 30
   for (size_t i = 0; i < values.size(); ++i) values[i] = float(i) * 0.25f;
-  std::vector<float> scores(static_cast<size_t>(N)), acc(static_cast<size_t>(d), 0.0f);
-  quant::pmem_read(q.data(), 400.0f, keys_t.data(), values.data(), N, d, 1.0f, scores.data(), acc.data());
+  std::vector<float> scores(static_cast<size_t>(quant::kPmemReadBlock * N)), acc(static_cast<size_t>(d), 0.0f);
+  quant::pmem_read(q.data(), d, 1, 400.0f, keys_t.data(), values.data(), N, d, 1.0f, scores.data(), acc.data(), d);
   for (int64_t i = 0; i < d; ++i) EXPECT_EQ(acc[size_t(i)], values[size_t(5 * d + i)]);
+}
+
+// Positions read together give each position's one-at-a-time result, bit for bit.
+TEST(PmemRead, BlocksOfPositionsGiveTheSameBits) {
+  std::mt19937 rng(11);
+  std::normal_distribution<float> g(0.0f, 1.0f);
+  for (int64_t d : {16, 12, 5}) {
+    const int64_t N = 37, T = 7;
+    std::vector<float> q(static_cast<size_t>(T * d)), keys_t(static_cast<size_t>(N * d)), values(keys_t.size());
+    for (float& x : q) x = g(rng) * 0.3f;
+    for (float& x : keys_t) x = g(rng) * 4.0f;
+    for (float& x : values) x = g(rng);
+    std::vector<float> scores(static_cast<size_t>(quant::kPmemReadBlock * N));
+    std::vector<float> together(static_cast<size_t>(T * d), 0.0f), alone(together.size(), 0.0f);
+    quant::pmem_read(q.data(), d, T, 3.0f, keys_t.data(), values.data(), N, d, 1.0f, scores.data(), together.data(), d);
+    for (int64_t t = 0; t < T; ++t)
+      quant::pmem_read(q.data() + t * d, d, 1, 3.0f, keys_t.data(), values.data(), N, d, 1.0f, scores.data(),
+                       alone.data() + t * d, d);
+    EXPECT_EQ(together, alone) << "d " << d;
+  }
 }
 
 }  // namespace
