@@ -166,7 +166,8 @@ void BatchedForward::persistent_memory(Scratch& s, bool parallel, int64_t l, con
   }
   // Scores, softmax and the value mix in float32 with the row maximum subtracted first: the folded β'²
   // (up to ~2·10⁴) makes a score's float rounding ~10⁻³, which moves a softmax weight by 0.1 %, as the
-  // float runtime's float32 keys and memories already do. Each position alone, in a fixed order.
+  // float runtime's float32 keys and memories already do. Positions in groups (quant/pmem_read.h); a
+  // position's result does not depend on its group, so neither on the thread count.
   const int64_t blocks = (T + kPmemReadBlock - 1) / kPmemReadBlock;
   split(parallel, blocks, [&](int, int64_t b0, int64_t b1) {
     std::vector<float> scores(static_cast<size_t>(kPmemReadBlock * N));
