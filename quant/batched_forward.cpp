@@ -1,6 +1,6 @@
 // Batched float32 forward pass (see batched_forward.h). The equations are docs/model.md's; the
-// recurrences (leaky averages) and the softmax/normalisation steps keep double accumulators as the
-// float runtime does, the matrix products run in float32.
+// recurrences (leaky averages) and the LayerNorm/unit-vector normalisations keep double accumulators
+// as the float runtime does; the matrix products, attention and persistent-memory reads run in float32.
 #include "quant/batched_forward.h"
 
 #include <algorithm>
@@ -12,6 +12,7 @@
 #include "cpu/attention_row.h"
 #include "ops/attention_transform.h"
 #include "quant/batched_matmul.h"
+#include "quant/pmem_read.h"
 #include "quant/quantize_tensor.h"
 
 namespace tessera::quant {
@@ -45,18 +46,23 @@ void unit_heads(const double* v, int64_t H, int64_t d, double eps, float* out) {
   }
 }
 
-// Σ a_i b_i in double over float inputs, inlined: the persistent-memory and attention dots have only
-// d (16..64) terms, where a call per dot costs as much as the arithmetic.
-inline double dot_double(const float* a, const float* b, int64_t n) {
-  double acc = 0;
-  for (int64_t i = 0; i < n; ++i) acc += double(a[i]) * double(b[i]);
-  return acc;
-}
+typedef float v4f __attribute__((vector_size(16)));
 
-// Softmax terms below e^-30 of the largest are left out (exp and the value mix): together they move
-// the result by less than n·1e-13 relative, far below the float32 rounding of everything else. The
-// exponentials themselves are float (1 ulp, 6e-8 relative) of the double shifted scores.
-constexpr double kNegligibleExponent = -30.0;
+// Σ a_i b_i in float32, four lanes then the tail, inlined: the attention dots have only d (16..64)
+// terms, where a call per dot costs as much as the arithmetic. The order depends only on n.
+inline float dot_f32(const float* a, const float* b, int64_t n) {
+  v4f acc = {};
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    v4f x, y;
+    std::memcpy(&x, a + i, sizeof x);
+    std::memcpy(&y, b + i, sizeof y);
+    acc += x * y;
+  }
+  float s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+  for (; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
 
 }  // namespace
 
@@ -73,9 +79,9 @@ struct BatchedForward::Weights {
 // Scratch of one worker, reused by every run (sized on first use).
 struct BatchedForward::Scratch {
   std::vector<float> x, h, u, w, keys, values, o, y, q, r;
-  std::vector<float> fk, fv, fo, fpk, fpo, fout;           // fake-quantized weights of one run
-  std::vector<double> row;                                 // one site row for the observer
-  std::vector<double> dq, dr, scores, mix, dmk, dmv, mvt;  // persistent memory in double
+  std::vector<float> fk, fv, fo, fpk, fpo, fout;  // fake-quantized weights of one run
+  std::vector<double> row;                        // one site row for the observer
+  std::vector<float> pq, pmk, pmv, pmkt;          // persistent memory
 };
 
 BatchedForward::BatchedForward(const FloatModel& folded, int threads)
@@ -129,6 +135,58 @@ void BatchedForward::project(bool parallel, const float* X, const float* W, cons
   });
 }
 
+void BatchedForward::persistent_memory(Scratch& s, bool parallel, int64_t l, const WeightBitsFn* bits, int64_t T) {
+  const HParams& hp = m_.hp;
+  const FloatLayer& L = m_.layers[size_t(l)];
+  const int64_t C = hp.n_embd, H = hp.n_head, d = hp.head_dim(), N = hp.pmem_size, P = hp.pmem_count;
+  const int64_t slots = P * H * N;
+  const double l2 = hp.l2_norm_eps;
+  auto memory = [&](const char* n, const std::vector<float>& m, std::vector<float>& scratch) {
+    return weight(block_name(l, n), m, slots, bits, scratch);
+  };
+  const float* Mk = memory("pmem_mem_k", L.mem_k, s.pmk);
+  const float* Mv = memory("pmem_mem_v", L.mem_v, s.pmv);
+  // M_k transposed per head ([P][H][d][N]): a position's N scores are then d vector updates over the slots.
+  s.pmkt.resize(size_t(slots * d));
+  for (int64_t g = 0; g < P * H; ++g)
+    for (int64_t n = 0; n < N; ++n)
+      for (int64_t i = 0; i < d; ++i) s.pmkt[size_t((g * d + i) * N + n)] = Mk[(g * N + n) * d + i];
+  // Unit queries, [position][C]: the leaky average in double as the float runtime keeps it.
+  s.pq.resize(size_t(T * C));
+  {
+    std::vector<double> state(size_t(C), 0.0);
+    for (int64_t t = 0; t < T; ++t) {
+      const float* u = s.u.data() + t * C;
+      for (int64_t i = 0; i < C; ++i) {
+        const double a = L.pmem_decay[size_t(i / d)];
+        state[size_t(i)] = a * state[size_t(i)] + (1 - a) * u[i];
+      }
+      unit_heads(state.data(), H, d, l2, s.pq.data() + t * C);
+    }
+  }
+  // Scores, softmax and the value mix in float32 with the row maximum subtracted first: the folded β'²
+  // (up to ~2·10⁴) makes a score's float rounding ~10⁻³, which moves a softmax weight by 0.1 %, as the
+  // float runtime's float32 keys and memories already do. Positions in groups (quant/pmem_read.h); a
+  // position's result does not depend on its group, so neither on the thread count.
+  const int64_t blocks = (T + kPmemReadBlock - 1) / kPmemReadBlock;
+  split(parallel, blocks, [&](int, int64_t b0, int64_t b1) {
+    std::vector<float> scores(static_cast<size_t>(kPmemReadBlock * N));
+    for (int64_t b = b0; b < b1; ++b) {
+      const int64_t t = b * kPmemReadBlock, n_pos = std::min(kPmemReadBlock, T - t);
+      for (int64_t hh = 0; hh < H; ++hh) {
+        float* acc = s.r.data() + t * C + hh * d;
+        for (int64_t p = 0; p < n_pos; ++p) std::fill(acc + p * C, acc + p * C + d, 0.0f);
+        for (int64_t pp = 0; pp < P; ++pp)
+          pmem_read(s.pq.data() + t * C + hh * d, C, n_pos, float(L.pmem_query_scale[size_t(hh)]),
+                    s.pmkt.data() + ((pp * H + hh) * d) * N, Mv + ((pp * H + hh) * N) * d, N, d, 1.0f / float(P),
+                    scores.data(), acc, C);
+      }
+    }
+  });
+  for (int64_t t = 0; t < T; ++t)
+    for (int64_t i = 0; i < C; ++i) s.r[size_t(t * C + i)] *= float(L.pmem_value_scale[size_t(i / d)]);
+}
+
 void BatchedForward::report_site(Scratch& s, ActivationObserver* obs, int64_t layer, Site site, float* rows, int64_t T,
                                  int64_t n) {
   if (!obs) return;
@@ -165,7 +223,7 @@ void BatchedForward::run_with(Scratch& s, bool parallel, const std::vector<int32
                               std::vector<float>& logits) {
   const HParams& hp = m_.hp;
   const int64_t T = int64_t(tokens.size()), C = hp.n_embd, H = hp.n_head, d = hp.head_dim();
-  const int64_t V = hp.vocab_size, N = hp.pmem_size, P = hp.pmem_count;
+  const int64_t V = hp.vocab_size;
   const size_t TC = size_t(T * C);
   const Weights& W = *w_;
   ActivationObserver* obs = opt.observer;
@@ -200,7 +258,6 @@ void BatchedForward::run_with(Scratch& s, bool parallel, const std::vector<int32
   }
   if (opt.keep) opt.keep->resize(size_t(restart_point(hp.n_layer, Stage::kLayerInput) + 1));
   const double eps = hp.layer_norm_eps, l2 = hp.l2_norm_eps;
-  const bool softmax = hp.method.kind == AttentionKind::kSoftmax;
   const ops::RowTransform transform = cpu::row_transform_for(hp.method);
   const size_t scratch_floats = ops::attention_scratch_floats(hp.method, size_t(T)) + 1;
   for (int64_t l = first_layer; l < hp.n_layer; ++l) {
@@ -241,8 +298,9 @@ void BatchedForward::run_with(Scratch& s, bool parallel, const std::vector<int32
         }
       }
       split(parallel, T, [&](int, int64_t t0, int64_t t1) {
-        std::vector<double> cos(static_cast<size_t>(T)), acc(static_cast<size_t>(d));
-        std::vector<float> f(static_cast<size_t>(T)), pf(static_cast<size_t>(T)), scratch(softmax ? 0 : scratch_floats);
+        std::vector<double> cos(static_cast<size_t>(T));
+        std::vector<float> acc(static_cast<size_t>(d));
+        std::vector<float> f(static_cast<size_t>(T)), pf(static_cast<size_t>(T)), scratch(scratch_floats);
         for (int64_t t = t0; t < t1; ++t) {
           float* o = s.o.data() + t * C;
           std::fill(o, o + C, 0.0f);
@@ -250,28 +308,19 @@ void BatchedForward::run_with(Scratch& s, bool parallel, const std::vector<int32
           for (int64_t hh = 0; hh < H && n_keys > 0; ++hh) {
             const double b2 = double(L.key_scale[size_t(hh)]) * L.key_scale[size_t(hh)];
             const float* key = s.keys.data() + t * C + hh * d;
-            for (int64_t j = 0; j < n_keys; ++j) cos[size_t(j)] = dot_double(key, s.keys.data() + j * C + hh * d, d);
-            if (softmax) {
-              double mx = -1e300, z = 0;
-              for (int64_t j = 0; j < n_keys; ++j) mx = std::max(mx, cos[size_t(j)] *= b2);
-              for (int64_t j = 0; j < n_keys; ++j) {
-                const double e = cos[size_t(j)] - mx;
-                z += (cos[size_t(j)] = e < kNegligibleExponent ? 0.0 : double(std::exp(float(e))));
-              }
-              for (int64_t j = 0; j < n_keys; ++j) cos[size_t(j)] /= z;
-            } else {
-              cpu::make_scores(hp.method, b2, cos.data(), n_keys, f.data());
-              ops::attention_transform(transform, f.data(), pf.data(), size_t(n_keys), nullptr, scratch.data());
-              for (int64_t j = 0; j < n_keys; ++j) cos[size_t(j)] = pf[size_t(j)];
-            }
-            std::fill(acc.begin(), acc.end(), 0.0);
+            for (int64_t j = 0; j < n_keys; ++j) cos[size_t(j)] = dot_f32(key, s.keys.data() + j * C + hh * d, d);
+            // The float runtime's scores (β² folded in double) and transform, softmax included.
+            cpu::make_scores(hp.method, b2, cos.data(), n_keys, f.data());
+            ops::attention_transform(transform, f.data(), pf.data(), size_t(n_keys), nullptr, scratch.data());
+            std::fill(acc.begin(), acc.end(), 0.0f);
+            float* a = acc.data();
             for (int64_t j = 0; j < n_keys; ++j) {
-              const double p = cos[size_t(j)];
-              if (p == 0.0) continue;
+              const float p = pf[size_t(j)];
+              if (p == 0.0f) continue;
               const float* vj = s.values.data() + j * C + hh * d;
-              for (int64_t i = 0; i < d; ++i) acc[size_t(i)] += p * vj[i];
+              for (int64_t i = 0; i < d; ++i) a[i] += p * vj[i];
             }
-            for (int64_t i = 0; i < d; ++i) o[hh * d + i] = float(acc[size_t(i)]);
+            std::copy(acc.begin(), acc.end(), o + hh * d);
           }
         }
       });
@@ -290,85 +339,12 @@ void BatchedForward::run_with(Scratch& s, bool parallel, const std::vector<int32
     if (stage >= int64_t(Stage::kPmemInput)) restore(restart_point(l, Stage::kPmemInput), x);
     keep(restart_point(l, Stage::kPmemInput), x);
     if (stage <= int64_t(Stage::kPmemInput)) {
-      const int64_t slots = P * H * N;
       const float* Wpk = weight(name("pmem_k.weight"), L.pk.w, C, opt.weight_bits, s.fpk);
-      // Keys, scores and the value mix in double: β'² up to e^10 turns float rounding of a dot into
-      // visible error.
-      s.dmk.assign(L.mem_k.begin(), L.mem_k.end());
-      if (const int b = opt.weight_bits ? (*opt.weight_bits)(name("pmem_mem_k")) : 0)
-        fake_quantize_rows(s.dmk.data(), slots, d, b);
-      const double* Mk = s.dmk.data();
-      // M_v transposed per head ([P][H][d][N]) so that the mix is a matrix product over the slots.
-      {
-        const int b = opt.weight_bits ? (*opt.weight_bits)(name("pmem_mem_v")) : 0;
-        s.dmv.assign(L.mem_v.begin(), L.mem_v.end());
-        if (b) fake_quantize_rows(s.dmv.data(), slots, d, b);
-        const double* mv = s.dmv.data();
-        s.mvt.resize(size_t(slots * d));
-        for (int64_t g = 0; g < P * H; ++g)
-          for (int64_t n = 0; n < N; ++n)
-            for (int64_t i = 0; i < d; ++i) s.mvt[size_t((g * d + i) * N + n)] = mv[(g * N + n) * d + i];
-      }
       for (int64_t t = 0; t < T; ++t) layer_norm_row(x + t * C, L.ln2_w, L.ln2_b, eps, s.h.data() + t * C, C);
       report_site(s, obs, l, Site::kH2, s.h.data(), T, C);
       project(parallel, s.h.data(), Wpk, F.pkb.empty() ? nullptr : F.pkb.data(), s.u.data(), T, C, C);
       report_site(s, obs, l, Site::kU2, s.u.data(), T, C);
-      s.dq.resize(TC);  // unit queries, [head][position][d]
-      {
-        std::vector<double> state(size_t(C), 0.0);
-        for (int64_t t = 0; t < T; ++t) {
-          const float* u = s.u.data() + t * C;
-          for (int64_t i = 0; i < C; ++i) {
-            const double a = L.pmem_decay[size_t(i / d)];
-            state[size_t(i)] = a * state[size_t(i)] + (1 - a) * u[i];
-          }
-          for (int64_t hh = 0; hh < H; ++hh) {
-            const double* v = state.data() + hh * d;
-            double n2 = 0;
-            for (int64_t i = 0; i < d; ++i) n2 += v[i] * v[i];
-            const double norm = std::sqrt(n2) + l2;
-            double* out = s.dq.data() + (hh * T + t) * d;
-            for (int64_t i = 0; i < d; ++i) out[i] = norm > 0 ? v[i] / norm : 0.0;
-          }
-        }
-      }
-      s.dr.assign(TC, 0.0);
-      s.scores.resize(size_t(T * N));
-      s.mix.resize(size_t(T * d));
-      for (int64_t pp = 0; pp < P; ++pp)
-        for (int64_t hh = 0; hh < H; ++hh) {
-          const double* mk = Mk + ((pp * H + hh) * N) * d;
-          const double* mvt = s.mvt.data() + ((pp * H + hh) * d) * N;
-          const double* q = s.dq.data() + hh * T * d;
-          double* S = s.scores.data();
-          double* Y = s.mix.data();
-          split(parallel, (N + kRowBlock - 1) / kRowBlock, [&](int, int64_t b0, int64_t b1) {
-            for (int64_t blk = b0; blk < b1; ++blk)
-              matmul_rows(q, mk, nullptr, S, T, N, blk * kRowBlock, std::min(N, (blk + 1) * kRowBlock), d);
-          });
-          const double qs = L.pmem_query_scale[size_t(hh)];
-          split(parallel, T, [&](int, int64_t t0, int64_t t1) {
-            for (int64_t t = t0; t < t1; ++t) {
-              double* row = S + t * N;
-              double mx = -1e300, z = 0;
-              for (int64_t n = 0; n < N; ++n) mx = std::max(mx, row[n] *= qs);
-              for (int64_t n = 0; n < N; ++n) {
-                const double e = row[n] - mx;
-                z += (row[n] = e < kNegligibleExponent ? 0.0 : double(std::exp(float(e))));
-              }
-              const double inv = 1.0 / (z * double(P));
-              for (int64_t n = 0; n < N; ++n) row[n] *= inv;
-            }
-          });
-          split(parallel, (d + 7) / 8, [&](int, int64_t b0, int64_t b1) {
-            matmul_rows(S, mvt, nullptr, Y, T, d, b0 * 8, std::min(d, b1 * 8), N);
-          });
-          for (int64_t t = 0; t < T; ++t)
-            for (int64_t i = 0; i < d; ++i) s.dr[size_t(t * C + hh * d + i)] += Y[t * d + i];
-        }
-      for (int64_t t = 0; t < T; ++t)
-        for (int64_t i = 0; i < C; ++i)
-          s.r[size_t(t * C + i)] = float(s.dr[size_t(t * C + i)] * L.pmem_value_scale[size_t(i / d)]);
+      persistent_memory(s, parallel, l, opt.weight_bits, T);
     } else {
       restore(restart_point(l, Stage::kPmemOutput), s.r.data());
     }

@@ -75,6 +75,8 @@ class BatchedForward {
                       std::vector<float>& scratch) const;
   void project(bool parallel, const float* X, const float* W, const float* b, float* Y, int64_t T, int64_t rows,
                int64_t cols);
+  // The persistent memory of layer l: s.u (its key projection) → s.r (before pmem_output).
+  void persistent_memory(Scratch& s, bool parallel, int64_t l, const WeightBitsFn* bits, int64_t T);
   static void report_site(Scratch& s, ActivationObserver* obs, int64_t layer, Site site, float* rows, int64_t T,
                           int64_t n);
 

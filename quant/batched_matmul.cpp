@@ -8,7 +8,6 @@ namespace tessera::quant {
 namespace {
 
 typedef float v4f __attribute__((vector_size(16)));
-typedef double v2d __attribute__((vector_size(16)));
 
 template <class V, class S>
 inline V load(const S* p) {
@@ -22,8 +21,8 @@ template <class V, class S>
 inline S finish(V acc, const S* x, const S* w, int64_t kv, int64_t cols) {
   constexpr int lanes = int(sizeof(V) / sizeof(S));
   S s = 0;
-  if constexpr (lanes == 4) s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
-  else s = acc[0] + acc[1];
+  static_assert(lanes == 4);
+  s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
   for (int64_t k = kv; k < cols; ++k) s += x[k] * w[k];
   return s;
 }
@@ -76,11 +75,6 @@ void matmul(const S* X, const S* W, const S* bias, S* Y, int64_t T, int64_t rows
 void matmul_rows(const float* X, const float* W, const float* bias, float* Y, int64_t T, int64_t rows, int64_t r0,
                  int64_t r1, int64_t cols) {
   matmul<v4f>(X, W, bias, Y, T, rows, r0, r1, cols);
-}
-
-void matmul_rows(const double* X, const double* W, const double* bias, double* Y, int64_t T, int64_t rows, int64_t r0,
-                 int64_t r1, int64_t cols) {
-  matmul<v2d>(X, W, bias, Y, T, rows, r0, r1, cols);
 }
 
 }  // namespace tessera::quant

@@ -10,8 +10,5 @@ namespace tessera::quant {
 
 void matmul_rows(const float* X, const float* W, const float* bias, float* Y, int64_t T, int64_t rows, int64_t r0,
                  int64_t r1, int64_t cols);
-// The same in double (2 lanes): the persistent-memory scores, where β'² ≈ 2·10⁴ magnifies rounding.
-void matmul_rows(const double* X, const double* W, const double* bias, double* Y, int64_t T, int64_t rows, int64_t r0,
-                 int64_t r1, int64_t cols);
 
 }  // namespace tessera::quant

@@ -3,6 +3,8 @@
 // Memory Mosaics semantics lives in model/.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <map>
 #include <span>
 #include <string>
@@ -38,7 +40,10 @@ struct Checkpoint {
 // offset/stride are checked. A bare state dict (no "model" key) is accepted too; then config is empty.
 // config = "model_args" as JSON (str/int/float/bool/None/list/tuple->array/dict); ints beyond
 // 64 bits become decimal strings. The legacy pre-zip format is refused (kUnsupported).
-Result<Checkpoint> read_torch_checkpoint(const std::string& path);
+// progress(done, total), optional: bytes of the file checked so far (every storage record's CRC-32
+// reads it whole: the long part of reading a large checkpoint), after each record and at the end.
+Result<Checkpoint> read_torch_checkpoint(const std::string& path,
+                                         const std::function<void(int64_t done, int64_t total)>& progress = {});
 Result<Checkpoint> read_torch_checkpoint_bytes(std::span<const std::byte> bytes, const std::string& name);
 
 // `path` is a folder holding model.safetensors (+ config.json), a Hugging Face sharded folder

@@ -1,8 +1,10 @@
 // torch.save zip checkpoints -> Checkpoint: ZIP index (zip_reader), restricted unpickle of
 // <folder>/data.pkl (pickle_reader), then every tensor of the state dict is resolved against its
 // storage record <folder>/data/<key> with all sizes, offsets and strides checked.
+#include <algorithm>
 #include <bit>
 #include <cstring>
+#include <functional>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -124,8 +126,14 @@ bool mul_overflows(int64_t a, int64_t b, int64_t* out) { return __builtin_mul_ov
 
 class TorchCheckpointParser {
  public:
-  TorchCheckpointParser(ZipArchive zip, std::string folder, std::shared_ptr<const void> owner)
-      : zip_(std::move(zip)), folder_(std::move(folder)), owner_(std::move(owner)) {}
+  using Progress = std::function<void(int64_t done, int64_t total)>;
+  TorchCheckpointParser(ZipArchive zip, std::string folder, std::shared_ptr<const void> owner, const Progress& progress,
+                        int64_t total)
+      : zip_(std::move(zip)),
+        folder_(std::move(folder)),
+        owner_(std::move(owner)),
+        progress_(progress),
+        total_(total) {}
 
   Result<Tensor> make_tensor(const std::string& tensor_name, const PyTensorRef& ref);
 
@@ -136,6 +144,8 @@ class TorchCheckpointParser {
   std::string folder_;
   std::shared_ptr<const void> owner_;
   std::unordered_map<const PyValue*, StorageData> storages_;
+  const Progress& progress_;
+  int64_t total_ = 0, done_ = 0;
 };
 
 Result<const StorageData*> TorchCheckpointParser::storage(const PyValue* s) {
@@ -151,6 +161,8 @@ Result<const StorageData*> TorchCheckpointParser::storage(const PyValue* s) {
                         " = " + std::to_string(uint64_t(ref.numel) * item) + " bytes, found " +
                         std::to_string(e->size));
   TESSERA_ASSIGN_OR_RETURN(auto bytes, zip_.read(*e));
+  done_ += int64_t(bytes.size());
+  if (progress_) progress_(std::min(done_, total_), total_);
   StorageData d{bytes.data(), ref.numel, ref.dtype, owner_};
   if (reinterpret_cast<uintptr_t>(bytes.data()) % item != 0) {
     // Misaligned record (torch >= 1.6 aligns to 64 bytes, others may not): one aligned copy,
@@ -222,7 +234,8 @@ Result<Tensor> TorchCheckpointParser::make_tensor(const std::string& tensor_name
 }
 
 Result<Checkpoint> parse_torch_checkpoint(std::span<const std::byte> bytes, std::shared_ptr<const void> owner,
-                                          const std::string& name) {
+                                          const std::string& name,
+                                          const std::function<void(int64_t, int64_t)>& progress = {}) {
   if constexpr (std::endian::native != std::endian::little)
     return unsupported(name + ": reading torch checkpoints needs a little-endian host");
   if (bytes.size() >= 2 && uint8_t(bytes[0]) == 0x80 && uint8_t(bytes[1]) <= 5)
@@ -278,7 +291,7 @@ Result<Checkpoint> parse_torch_checkpoint(std::span<const std::byte> bytes, std:
     state = root;  // a bare state dict
   }
 
-  TorchCheckpointParser parser(std::move(zip), folder, std::move(owner));
+  TorchCheckpointParser parser(std::move(zip), folder, std::move(owner), progress, int64_t(bytes.size()));
   std::unordered_set<std::string> names;
   const std::string dict_name = state == root ? "the top-level dict" : "'model'";
   for (size_t i = 0; i < state->dict_size(); ++i) {
@@ -295,15 +308,17 @@ Result<Checkpoint> parse_torch_checkpoint(std::span<const std::byte> bytes, std:
     TESSERA_ASSIGN_OR_RETURN(Tensor t, parser.make_tensor(k->text, v->tensor));
     ck.tensors.push_back(std::move(t));
   }
+  if (progress) progress(int64_t(bytes.size()), int64_t(bytes.size()));
   return ck;
 }
 
 }  // namespace
 
-Result<Checkpoint> read_torch_checkpoint(const std::string& path) {
+Result<Checkpoint> read_torch_checkpoint(const std::string& path,
+                                         const std::function<void(int64_t, int64_t)>& progress) {
   TESSERA_ASSIGN_OR_RETURN(auto file, MappedFile::open(path));
   const auto bytes = file->bytes();
-  return parse_torch_checkpoint(bytes, std::move(file), path);
+  return parse_torch_checkpoint(bytes, std::move(file), path, progress);
 }
 
 Result<Checkpoint> read_torch_checkpoint_bytes(std::span<const std::byte> bytes, const std::string& name) {

@@ -12,7 +12,7 @@ namespace {
 struct ConvertArgs {
   std::string input, output, method, name;
   int mask_offset = 0;
-  bool f16 = false, quiet = false;
+  bool f16 = false, quiet = false, verbose = false;
 };
 
 int run_convert(const ConvertArgs& a) {
@@ -20,22 +20,28 @@ int run_convert(const ConvertArgs& a) {
     auto method = AttentionMethod::parse(a.method);
     if (!method.ok()) return usage_error("convert", "--method: " + method.status().message());
   }
-  auto ckpt = read_any_checkpoint(a.input);
+  // Progress with an ETA on stderr for a phase longer than a second (a large checkpoint).
+  PhaseProgress progress(!a.quiet, a.verbose);
+  // Byte counts in MiB, in KiB for a file under a MiB.
+  auto in_bytes = [&progress](const char* phase) {
+    return [&progress, phase](int64_t done, int64_t total) {
+      const bool mib = total >= (int64_t(1) << 20);
+      progress.update(phase, done >> (mib ? 20 : 10), total >> (mib ? 20 : 10), mib ? "MiB" : "KiB");
+    };
+  };
+  auto ckpt = read_any_checkpoint(a.input, in_bytes("reading"));
+  progress.end_line();
   if (!ckpt.ok()) return fail("convert", ckpt.status().message());
   ConvertOptions o;
   if (!a.method.empty()) o.method = a.method;
   if (a.mask_offset != 0) o.mask_offset = a.mask_offset;
   o.f16 = a.f16;
   if (!a.name.empty()) o.name = a.name;
-  // Progress with an ETA on stderr for a phase longer than a second (a large checkpoint).
-  PhaseProgress progress(!a.quiet);
   o.progress = [&progress](int64_t done, int64_t total) { progress.update("converting", done, total, "layers"); };
   auto model = convert_checkpoint(ckpt.value(), o);
   if (!model.ok()) return fail("convert", model.status().message());
   for (const std::string& note : model->notes) std::cerr << "note: " << note << "\n";
-  Status st = write_model_gguf(model.value(), a.output, [&progress](int64_t done, int64_t total) {
-    progress.update("writing", done >> 20, total >> 20, "MiB");
-  });
+  Status st = write_model_gguf(model.value(), a.output, in_bytes("writing"));
   progress.end_line();
   if (!st.ok()) return fail("convert", st.message());
   const HParams& hp = model->hparams;
@@ -65,6 +71,7 @@ Registration reg(
           ->check(CLI::IsMember({1, 2}));
       sub.add_flag("--f16", a->f16, "store matrices and memories as F16");
       sub.add_flag("--quiet", a->quiet, "no progress lines on stderr");
+      sub.add_flag("--verbose", a->verbose, "a progress line for every phase, also those shorter than a second");
       sub.add_option("--name", a->name, "general.name (default: the input's folder or file name)");
       return [a] { return run_convert(*a); };
     },

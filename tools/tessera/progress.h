@@ -1,6 +1,7 @@
 // Progress of a long phase on stderr: "<phase> done/total unit  pct  elapsed  ETA". Silent for phases
-// shorter than a second; redraws in place on a terminal, prints a line every few seconds otherwise
-// (logs stay short but show the job is alive).
+// shorter than a second (unless every_phase: then each phase prints at least its final line); redraws
+// in place on a terminal, prints a line every few seconds otherwise (logs stay short but show the job
+// is alive).
 #pragma once
 
 #include <unistd.h>
@@ -14,7 +15,8 @@ namespace tessera::cli {
 
 class PhaseProgress {
  public:
-  explicit PhaseProgress(bool enabled) : enabled_(enabled), tty_(isatty(fileno(stderr)) != 0) {}
+  explicit PhaseProgress(bool enabled, bool every_phase = false)
+      : enabled_(enabled), every_phase_(every_phase), tty_(isatty(fileno(stderr)) != 0) {}
   ~PhaseProgress() { end_line(); }
 
   void update(const std::string& phase, int64_t done, int64_t total, const char* unit) {
@@ -25,10 +27,12 @@ class PhaseProgress {
       phase_ = phase;
       start_ = now;
       last_ = now - std::chrono::hours(1);
+      finished_ = false;
     }
+    if (finished_) return;  // the final line once, however often the caller reports the end
     const double elapsed = seconds(now - start_);
     const bool finished = done >= total;
-    if (elapsed < 1.0) return;
+    if (elapsed < 1.0 && !every_phase_) return;
     if (!finished && seconds(now - last_) < (tty_ ? 0.2 : 5.0)) return;
     last_ = now;
     const double eta = done > 0 ? elapsed * double(total - done) / double(done) : 0.0;
@@ -37,7 +41,10 @@ class PhaseProgress {
     if (!finished) std::fprintf(stderr, "  ETA %s", duration(eta).c_str());
     std::fprintf(stderr, tty_ ? "\033[K" : "\n");
     drawn_ = tty_;
-    if (finished) end_line();
+    if (finished) {
+      finished_ = true;
+      end_line();
+    }
     std::fflush(stderr);
   }
 
@@ -55,7 +62,7 @@ class PhaseProgress {
     else std::snprintf(b, sizeof b, "%dm%02ds", int(s) / 60, int(s) % 60);
     return b;
   }
-  bool enabled_, tty_, drawn_ = false;
+  bool enabled_, every_phase_, tty_, drawn_ = false, finished_ = false;
   std::string phase_;
   Clock::time_point start_, last_;
 };
