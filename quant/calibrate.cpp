@@ -84,8 +84,8 @@ class Recorder : public ActivationObserver {
   bool percentile_;
 };
 
-// The float64 reference keeps a key and a value per layer and position.
-CheckedSize decoder_cache_bytes(const HParams& hp, int64_t length) {
+// The forward pass keeps a key and a value per layer and position (bounded at 16 bytes per channel).
+CheckedSize kv_cache_bytes(const HParams& hp, int64_t length) {
   return CheckedSize::of(length) * CheckedSize::of(hp.n_layer) * CheckedSize::of(hp.n_embd) * 16;
 }
 
@@ -99,9 +99,10 @@ Result<ActivationRanges> calibrate(BatchedForward& engine, const std::vector<std
   if (sequences.empty()) return invalid_argument("calibration: no token sequences");
   size_t longest = 0;
   for (const auto& seq : sequences) longest = std::max(longest, seq.size());
-  TESSERA_RETURN_IF_ERROR(check_memory_request(decoder_cache_bytes(folded.hp, int64_t(longest)),
-                                               "calibration: the float64 decoder's caches for a sequence of " +
-                                                   std::to_string(longest) + " tokens"));
+  TESSERA_RETURN_IF_ERROR(
+      check_memory_request(kv_cache_bytes(folded.hp, int64_t(longest)),
+                           "calibration: the forward pass's key and value caches for a sequence of " +
+                               std::to_string(longest) + " tokens"));
   int64_t total = 0;
   for (size_t s = 0; s < sequences.size(); ++s) {
     for (size_t i = 0; i < sequences[s].size(); ++i) {
@@ -291,7 +292,7 @@ Status check_calibration_size(const HParams& hp, int64_t count, int64_t length) 
   const std::string what = "calibration on " + std::to_string(count) + " sequences of " + std::to_string(length) +
                            " tokens";
   TESSERA_RETURN_IF_ERROR(check_memory_request(CheckedSize::of(count) * CheckedSize::of(length) * 4, what));
-  return check_memory_request(decoder_cache_bytes(hp, length), what + " (the float64 decoder's caches)");
+  return check_memory_request(kv_cache_bytes(hp, length), what + " (the forward pass's key and value caches)");
 }
 
 std::vector<std::vector<int32_t>> random_calibration_sequences(int64_t vocab_size, int64_t count, int64_t length,
