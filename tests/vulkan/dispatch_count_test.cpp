@@ -94,9 +94,9 @@ INSTANTIATE_TEST_SUITE_P(Models, VulkanDispatchCount,
                                            Case{"softmax", true, false, 1}, Case{"entmax43", false},
                                            Case{"norm_relu", false, true}),
                          [](const ::testing::TestParamInfo<Case>& i) {
-                           std::string name = std::string(i.param.method) + (i.param.pre_ln ? "_preln" : "_postln") +
-                                              (i.param.attn_only ? "_attnonly" : "_pmem" +
-                                                                                     std::to_string(i.param.pmem_count));
+                           std::string name =
+                               std::string(i.param.method) + (i.param.pre_ln ? "_preln" : "_postln") +
+                               (i.param.attn_only ? "_attnonly" : "_pmem" + std::to_string(i.param.pmem_count));
                            for (char& ch : name)
                              if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
                            return name;
