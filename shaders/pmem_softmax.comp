@@ -41,10 +41,9 @@ shared float es[WG];
 shared vec4 red[WG * 4u];
 shared bool is_last;
 
-// Unit `unit` of slot `slot` as EU/4 vec4s (unused entries 0).
-void load_unit(bool values, uint slot, uint unit, out vec4 w[4]) {
+// A 16-byte unit of a slot as EU/4 vec4s (unused entries 0).
+void unpack_unit(uvec4 p, out vec4 w[4]) {
   w[0] = w[1] = w[2] = w[3] = vec4(0.0);
-  uvec4 p = values ? mv[slot * KU + unit] : mk[slot * KU + unit];
   if (WTYPE == 0u) {
     w[0] = uintBitsToFloat(p);
   } else if (WTYPE == 1u) {
@@ -59,8 +58,23 @@ void load_unit(bool values, uint slot, uint unit, out vec4 w[4]) {
   }
 }
 
+void load_key(uint slot, uint unit, out vec4 w[4]) { unpack_unit(mk[slot * KU + unit], w); }
+
+// The value pass's threads = (group g, unit vun): G groups split the chunk's slots, VT slots each.
+const uint G = WG / KU, VT = (WG + G - 1u) / G;
+
 void main() {
   uint chunk = gl_WorkGroupID.x, h = gl_WorkGroupID.y, rl = gl_WorkGroupID.z, tid = gl_LocalInvocationID.x;
+  const uint slot0 = pc.slot_base + h * pc.N + chunk * WG;  // slot index of this chunk's first key
+  const int nk = int(min(WG, pc.N - chunk * WG));
+  // The value units this thread will weigh, loaded first: their memory latency overlaps the query
+  // and the scores instead of following the softmax.
+  const uint g = tid / KU, vun = tid % KU;
+  uvec4 vraw[VT];
+  for (uint t = 0u; t < VT; ++t) {
+    uint jj = g + t * G;
+    vraw[t] = (g < G && int(jj) < nk) ? mv[(slot0 + jj) * KU + vun] : uvec4(0u);
+  }
   // The query of row rl (WG >= D, checked by the host).
   float s = 0.0;
   if (tid < D) {
@@ -76,8 +90,6 @@ void main() {
   const uint S = gl_SubgroupSize, lane = gl_SubgroupInvocationID;
   const uint L = 1u << findMSB(max(1u, min(S, KU)));
   const uint per = S / L, sub = lane % L, slot_in = lane / L;
-  const uint slot0 = pc.slot_base + h * pc.N + chunk * WG;  // slot index of this chunk's first key
-  const int nk = int(min(WG, pc.N - chunk * WG));
   const uint round_keys = gl_NumSubgroups * per;
   for (uint base = 0u; base < WG; base += round_keys) {  // a compile-time count: unrolled, loads in flight
     uint jj0 = base + gl_SubgroupID * per;
@@ -87,7 +99,7 @@ void main() {
     if (valid) {
       for (uint un = sub; un < KU; un += L) {
         vec4 w[4];
-        load_unit(false, slot0 + jj, un, w);
+        load_key(slot0 + jj, un, w);
         for (uint i = 0u; i < EU; ++i) {
           precise float a = qs[un * EU + i], b = w[i / 4u][i % 4u];
           precise float p = a * b;
@@ -115,16 +127,15 @@ void main() {
   float e = int(tid) < nk ? exp(c - m) : 0.0;
   es[tid] = e * (WTYPE == 2u && int(tid) < nk ? mv_scale[slot0 + tid] : 1.0);
   float z = wg_sum(e);  // its barriers also publish es[]
-  // Values: threads = (group g, unit un); G groups split the chunk's slots.
-  const uint G = WG / KU, g = tid / KU, un = tid % KU;
+  // Values (prefetched in vraw).
   vec4 acc[4];
   acc[0] = acc[1] = acc[2] = acc[3] = vec4(0.0);
   if (g < G) {
-    for (uint t = 0u; t < (WG + G - 1u) / G; ++t) {  // compile-time count: unrolled, loads in flight
+    for (uint t = 0u; t < VT; ++t) {
       uint jj = g + t * G;
       if (int(jj) < nk) {
         vec4 w[4];
-        load_unit(true, slot0 + jj, un, w);
+        unpack_unit(vraw[t], w);
         for (uint i = 0u; i < EU / 4u; ++i) acc[i] += es[jj] * w[i];
       }
     }

@@ -177,10 +177,16 @@ Status record_forward(Recording& rec, Context& ctx, const GpuModel& m, SequenceS
   }
   if (mode != LogitsMode::kNone) {
     uint32_t rows = mode == LogitsMode::kAll ? n : 1, row0 = mode == LogitsMode::kAll ? 0 : n - 1;
-    TESSERA_RETURN_IF_ERROR(record_layernorm(rec, ctx, s.x, row0, s.h, 0, rows, C, m.output_norm, hp.layer_norm_eps));
-    rec.barrier();
-    TESSERA_RETURN_IF_ERROR(
-        record_matvec(rec, ctx, m.output, {s.h, 0, C}, {s.logits, 0, V}, rows, false, m.logit_scale));
+    if (rows == 1) {
+      // One row (decode, last-row logits): the output layer normalises x on the fly.
+      TESSERA_RETURN_IF_ERROR(record_matvec(rec, ctx, m.output, {s.x, row0 * C, C}, {s.logits, 0, V}, 1, false,
+                                            m.logit_scale, &m.output_norm, hp.layer_norm_eps));
+    } else {
+      TESSERA_RETURN_IF_ERROR(record_layernorm(rec, ctx, s.x, row0, s.h, 0, rows, C, m.output_norm, hp.layer_norm_eps));
+      rec.barrier();
+      TESSERA_RETURN_IF_ERROR(
+          record_matvec(rec, ctx, m.output, {s.h, 0, C}, {s.logits, 0, V}, rows, false, m.logit_scale));
+    }
     rec.barrier_with_transfers();  // argmax and the host copy read the logits
     TESSERA_RETURN_IF_ERROR(record_argmax(rec, ctx, s.logits, V, rows - 1, s.greedy, s.argmax_scratch));
     if (mode != LogitsMode::kGreedy) rec.copy(s.logits, 0, s.logits_host, 0, VkDeviceSize(rows) * V * 4);

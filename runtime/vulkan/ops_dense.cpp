@@ -38,6 +38,11 @@ uint32_t matvec_workgroup(const Context& ctx, uint32_t n) {
   if (!ctx.limits().subgroups) return ctx.fit_workgroup(64);
   return ctx.fit_workgroup(std::max(n == 1 ? 64u : 256u, 2 * ctx.subgroup_size()));
 }
+
+// Decode of a tall matrix (the output layer): 4 rows per subgroup share one LayerNorm pass and one
+// x' per unit (shaders/matvec.comp MR) and still leave >= 2 048 subgroups. Square projections keep
+// one row per subgroup: their 768 rows would otherwise leave SMs idle.
+uint32_t decode_rows_per_subgroup(uint32_t rows, uint32_t n) { return n == 1 && rows >= 8192 ? 4 : 1; }
 }  // namespace
 
 Status record_embed(Recording& rec, Context& ctx, const GpuMatrix& table, const BufferSlice& tokens,
@@ -65,10 +70,11 @@ Status record_matvec(Recording& rec, Context& ctx, const GpuMatrix& w, const Row
     const ProductPush push = product_push(w, p, n, x, y, accumulate, out_scale, ln, ln_eps);
     const BufferSlice& lw = ln ? ln->weight : ctx.dummy();
     const BufferSlice& lb = ln ? ln->bias : ctx.dummy();
+    const uint32_t mr = decode_rows_per_subgroup(uint32_t(p.rows), n);
     TESSERA_RETURN_IF_ERROR(
-        rec.dispatch<KernelId::kMatvec>({wg, uint32_t(w.wtype), K, vec16},
+        rec.dispatch<KernelId::kMatvec>({wg, uint32_t(w.wtype), K, vec16, mr},
                                         {x.buf, p.weight, p.scale, p.bias, y.buf, lw, lb}, push,
-                                        {div_up(uint32_t(p.rows), rows_per_group), div_up(n, kRowTile), 1}));
+                                        {div_up(uint32_t(p.rows), rows_per_group * mr), div_up(n, kRowTile), 1}));
   }
   return Status::ok_status();
 }

@@ -26,6 +26,7 @@ Status Recording::begin() {
   TESSERA_RETURN_IF_ERROR(cb_->begin(false));
   if (queries_) vkCmdResetQueryPool(cb_->handle(), queries_->handle(), 0, query_count_ + (profile_ ? kMaxProfiled : 0));
   labels_.clear();
+  dispatches_ = barriers_ = 0;
   return Status::ok_status();
 }
 
@@ -77,6 +78,7 @@ Status Recording::dispatch_raw(KernelId id, std::vector<uint32_t> spec, std::spa
 }
 
 void Recording::barrier() {
+  ++barriers_;
   VkMemoryBarrier mb{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
   mb.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT;
   mb.dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT;
@@ -85,6 +87,7 @@ void Recording::barrier() {
 }
 
 void Recording::barrier_with_transfers() {
+  ++barriers_;
   VkMemoryBarrier mb{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
   mb.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
   mb.dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_READ_BIT |

@@ -66,7 +66,10 @@ class Recording {
   Result<std::vector<ProfileEntry>> profile() const;
   // One past the highest timestamp slot recorded so far (a slot never written is never ready).
   uint32_t timestamps_used() const { return timestamps_used_; }
+  // What the last begin() .. end() recorded: dispatches, and barriers (barrier() and
+  // barrier_with_transfers(); the host-visibility barrier of end() is not counted).
   size_t dispatch_count() const { return dispatches_; }
+  size_t barrier_count() const { return barriers_; }
 
  private:
   Status dispatch_raw(KernelId kernel, std::vector<uint32_t> spec, std::span<const BufferSlice> buffers,
@@ -77,7 +80,7 @@ class Recording {
   std::unique_ptr<QueryPool> queries_;
   uint32_t query_count_ = 0, timestamps_used_ = 0;
   std::vector<std::unique_ptr<DescriptorPool>> pools_;
-  size_t dispatches_ = 0;
+  size_t dispatches_ = 0, barriers_ = 0;
   bool profile_ = false;
   std::vector<std::string> labels_;  // profile mode: one per dispatch
 };

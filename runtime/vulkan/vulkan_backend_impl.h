@@ -51,6 +51,9 @@ class VulkanSequence final : public BackendSequence {
     last_ = nullptr;
     profiling_ = on;
   }
+  // Dispatches and barriers of the last recorded forward submitted (its last chunk), 0 before any.
+  size_t last_dispatches() const { return last_ ? last_->dispatch_count() : 0; }
+  size_t last_barriers() const { return last_ ? last_->barrier_count() : 0; }
   Result<std::vector<Recording::ProfileEntry>> last_profile() const {
     if (!last_) return unavailable("vulkan: nothing ran yet");
     return last_->profile();

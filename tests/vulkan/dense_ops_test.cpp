@@ -79,60 +79,70 @@ TEST_P(VulkanMatvec, MatchesFloat64) {
       [&](const auto& s, size_t n) { return download(s, n); }, [&](const auto& body) { run(body); });
 }
 
+// Decode (one token row) of a tall matrix, like the output layer: 4 weight rows per subgroup share
+// each x unit (shaders/matvec.comp MR); 8 197 rows leave a partial last group of rows.
+TEST_P(VulkanMatvec, TallMatrixOneRowMatchesFloat64) {
+  check_matvec(
+      this, *ctx_, GetParam().dtype, GetParam().bias, 8197, 96, 1, [&](const auto& v) { return upload(v); },
+      [&](const auto& s, size_t n) { return download(s, n); }, [&](const auto& body) { run(body); });
+}
+
 INSTANTIATE_TEST_SUITE_P(Types, VulkanMatvec,
                          ::testing::Values(MatvecCase{DType::kF32, false}, MatvecCase{DType::kF32, true},
                                            MatvecCase{DType::kF16, true}, MatvecCase{DType::kI8, false},
                                            MatvecCase{DType::kI8, true}));
 
 // LayerNorm on the fly (pre-LN projections): statistics per subgroup in the shader, float64 here.
-// K = 100 (not a whole number of 16-byte F16 units: the 4-element path), then K = 96 (16-byte units).
+// K = 100 (not a whole number of 16-byte F16 units: the 4-element path), then K = 96 (16-byte units);
+// M = 8 195 at n = 1: the tall-matrix decode path (4 rows per subgroup, the output layer's LayerNorm).
 TEST_F(VulkanMatvecLn, MatchesFloat64) {
   for (uint32_t n : {1u, 5u})  // decode (statistics per subgroup) and prefill (shared per workgroup)
     for (int64_t K : {int64_t(100), int64_t(96)})
-      for (DType dt : {DType::kF32, DType::kF16}) {
-        const int64_t M = 37;
-        std::mt19937 rng(5);
-        std::vector<float> w = random_floats(size_t(M * K), rng), x = random_floats(size_t(n) * K, rng, -3.0f, 5.0f);
-        std::vector<float> g = random_floats(size_t(K), rng, 0.5f, 1.5f), b = random_floats(size_t(K), rng);
-        Matrix m;
-        m.rows = M;
-        m.cols = K;
-        m.weight = dt == DType::kF32 ? f32_tensor("w", {M, K}, w) : f16_tensor("w", {M, K}, w);
-        std::vector<double> wref(w.begin(), w.end());
-        if (dt == DType::kF16)
-          for (size_t i = 0; i < w.size(); ++i) wref[i] = half_to_float(float_to_half(w[i]));
-        auto gm = upload_matrix(*ctx_, m, "ln matrix");
-        ASSERT_TRUE(gm.ok()) << gm.status().to_string();
-        Norm nm;
-        nm.weight = f32_tensor("g", {K}, g);
-        nm.bias = f32_tensor("b", {K}, b);
-        auto gn = upload_norm(*ctx_, nm, K, "ln");
-        ASSERT_TRUE(gn.ok());
-        BufferSlice xs = upload(x), ys = zeros(size_t(n) * M);
-        const float eps = 1e-5f;
-        run([&](Recording& rec) {
-          return record_matvec(rec, *ctx_, *gm, {xs, 0, uint32_t(K)}, {ys, 0, uint32_t(M)}, n, false, 1.0f, &*gn, eps);
-        });
-        std::vector<float> y = download(ys, size_t(n) * M);
-        for (uint32_t r = 0; r < n; ++r) {
-          double mean = 0, var = 0;
-          for (int64_t c = 0; c < K; ++c) mean += x[size_t(r * K + c)];
-          mean /= double(K);
-          for (int64_t c = 0; c < K; ++c) var += (x[size_t(r * K + c)] - mean) * (x[size_t(r * K + c)] - mean);
-          double rstd = 1.0 / std::sqrt(var / double(K) + eps);
-          for (int64_t o = 0; o < M; ++o) {
-            double s = 0, a = 0;
-            for (int64_t c = 0; c < K; ++c) {
-              double xn = (x[size_t(r * K + c)] - mean) * rstd * g[size_t(c)] + b[size_t(c)];
-              s += wref[size_t(o * K + c)] * xn;
-              a += std::abs(wref[size_t(o * K + c)] * xn);
+      for (DType dt : {DType::kF32, DType::kF16})
+        for (int64_t M : {int64_t(37), int64_t(n == 1 ? 8195 : 37)}) {
+          std::mt19937 rng(5);
+          std::vector<float> w = random_floats(size_t(M * K), rng), x = random_floats(size_t(n) * K, rng, -3.0f, 5.0f);
+          std::vector<float> g = random_floats(size_t(K), rng, 0.5f, 1.5f), b = random_floats(size_t(K), rng);
+          Matrix m;
+          m.rows = M;
+          m.cols = K;
+          m.weight = dt == DType::kF32 ? f32_tensor("w", {M, K}, w) : f16_tensor("w", {M, K}, w);
+          std::vector<double> wref(w.begin(), w.end());
+          if (dt == DType::kF16)
+            for (size_t i = 0; i < w.size(); ++i) wref[i] = half_to_float(float_to_half(w[i]));
+          auto gm = upload_matrix(*ctx_, m, "ln matrix");
+          ASSERT_TRUE(gm.ok()) << gm.status().to_string();
+          Norm nm;
+          nm.weight = f32_tensor("g", {K}, g);
+          nm.bias = f32_tensor("b", {K}, b);
+          auto gn = upload_norm(*ctx_, nm, K, "ln");
+          ASSERT_TRUE(gn.ok());
+          BufferSlice xs = upload(x), ys = zeros(size_t(n) * M);
+          const float eps = 1e-5f;
+          run([&](Recording& rec) {
+            return record_matvec(rec, *ctx_, *gm, {xs, 0, uint32_t(K)}, {ys, 0, uint32_t(M)}, n, false, 1.0f, &*gn,
+                                 eps);
+          });
+          std::vector<float> y = download(ys, size_t(n) * M);
+          for (uint32_t r = 0; r < n; ++r) {
+            double mean = 0, var = 0;
+            for (int64_t c = 0; c < K; ++c) mean += x[size_t(r * K + c)];
+            mean /= double(K);
+            for (int64_t c = 0; c < K; ++c) var += (x[size_t(r * K + c)] - mean) * (x[size_t(r * K + c)] - mean);
+            double rstd = 1.0 / std::sqrt(var / double(K) + eps);
+            for (int64_t o = 0; o < M; ++o) {
+              double s = 0, a = 0;
+              for (int64_t c = 0; c < K; ++c) {
+                double xn = (x[size_t(r * K + c)] - mean) * rstd * g[size_t(c)] + b[size_t(c)];
+                s += wref[size_t(o * K + c)] * xn;
+                a += std::abs(wref[size_t(o * K + c)] * xn);
+              }
+              // The normalised inputs carry ~1e-6 relative error from the fp32 statistics.
+              ASSERT_NEAR(y[size_t(r * M + o)], s, dot_tolerance(a) + 2e-6 * a)
+                  << "K " << K << " row " << r << " out " << o;
             }
-            // The normalised inputs carry ~1e-6 relative error from the fp32 statistics.
-            ASSERT_NEAR(y[size_t(r * M + o)], s, dot_tolerance(a) + 2e-6 * a)
-                << "K " << K << " row " << r << " out " << o;
           }
         }
-      }
 }
 
 // A bindable range of 4 KiB forces the matrix into several row parts, and staging uploads.

@@ -97,10 +97,11 @@ TEST(VulkanKernelContract, SpecialisationConstantsStartWithTheWorkgroupSize) {
   }
   const KernelContract* mv = find("matvec");
   ASSERT_NE(mv, nullptr);
-  ASSERT_EQ(mv->spec.size(), 4u);
+  ASSERT_EQ(mv->spec.size(), 5u);
   EXPECT_EQ(mv->spec[1].name, "WTYPE");
   EXPECT_EQ(mv->spec[2].name, "KC");
   EXPECT_EQ(mv->spec[3].name, "VEC16");
+  EXPECT_EQ(mv->spec[4].name, "MR");
   const KernelContract* th = find("attn_entmax_threshold");
   ASSERT_NE(th, nullptr);
   ASSERT_EQ(th->spec.size(), 3u);

@@ -2,7 +2,8 @@
 //   BM_Decode/<weights>/<method>/<context>: greedy decode (argmax on the GPU, no logits read back) of a
 //     GPT-2-small-sized random Memory Mosaics model after a real prefill to <context> tokens; counters:
 //     tok/s (GPU), wall_us (submit + fence per token), prefill_tok/s (GPU, the prefill segment that
-//     reached this context), weights_MiB, sequence_MiB (caches + states + scratch).
+//     reached this context), dispatches and barriers (per token: the recorded decode step),
+//     weights_MiB, sequence_MiB (caches + states + scratch).
 //     With --profile on the command line, each BM_Decode case also prints one decode step's
 //     per-dispatch GPU profile (µs per kernel and grid, summed over the step) to stderr.
 //   BM_Attention/<method>/<n>/<lists>: one decode attention (1 query, 12 heads, d = 64, beta^2 = 8) over
@@ -166,6 +167,8 @@ void BM_Decode(benchmark::State& state) {
   state.counters["wall_us"] = wall_us / iters;
   state.counters["wall_tok/s"] = 1e6 / (wall_us / iters);
   if (prefilled > 0) state.counters["prefill_tok/s"] = double(prefilled) / (prefill_ns * 1e-9);
+  state.counters["dispatches"] = double(rig->vseq->last_dispatches());  // per token (one recorded step)
+  state.counters["barriers"] = double(rig->vseq->last_barriers());
   state.counters["weights_MiB"] = double(rig->backend->context().weights().bytes_allocated()) / (1 << 20);
   state.counters["sequence_MiB"] = double(rig->vseq->device_bytes()) / (1 << 20);
   state.SetLabel(rig->backend->name());
