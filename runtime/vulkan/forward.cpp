@@ -12,7 +12,7 @@ constexpr VkDeviceSize kScoreScratchBytes = 32ull << 20;  // per attention kind;
 // partials when the workgroup is wider than the head): both share the budget.
 uint32_t rows_per_pass(uint32_t heads, uint32_t max_keys, bool split_entmax) {
   VkDeviceSize per_row = VkDeviceSize(heads) * std::max(max_keys, 1u) * 4 * (split_entmax ? 2 : 1);
-  return uint32_t(std::clamp<VkDeviceSize>(kScoreScratchBytes / per_row, 1, kMaxRowsPerForward));
+  return uint32_t(std::clamp<VkDeviceSize>(kScoreScratchBytes / per_row, 1, kAttentionRowsPerPass));
 }
 
 }  // namespace
