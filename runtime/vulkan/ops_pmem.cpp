@@ -27,8 +27,9 @@ constexpr uint32_t kPmemTiledMinRows = 16;
 // Slot tiles per split of the tiled kernel: longer splits amortise the queries and the merge, shorter
 // ones give a large GPU more workgroups at 128 rows.
 constexpr uint32_t kPmemTilesPerSplit = 4;
-// Rows x slot chunks of partials the scratch holds (the size it had at 128-row chunks).
-constexpr uint32_t kPmemPartialRows = 128;
+// Rows x slot chunks of partials the scratch holds: 64 x 21 for a GPT-2-sized model (3 MiB), so
+// 512-row chunks take 2 splits (384 workgroups) and the scratch stays within its memory budget.
+constexpr uint32_t kPmemPartialRows = 64;
 
 uint32_t div_up(uint32_t a, uint32_t b) { return (a + b - 1) / b; }
 
@@ -114,7 +115,7 @@ Status record_pmem(Recording& rec, Context& ctx, const PmemCall& c, const PmemSl
   if (pmem_uses_tiles(ctx, c)) {
     // The slots split into whole slot tiles, at least kPmemTilesPerSplit each (the queries and the
     // merge are paid once per split), at most as many splits as the scratch holds partials for.
-    // N = 2688 with 64-slot tiles: 11 splits, x 12 heads x 4 row tiles = 528 workgroups at 128 rows.
+    // N = 2688 with 64-slot tiles at 512 rows: 2 splits x 12 heads x 16 row tiles = 384 workgroups.
     const PmemTile t = pmem_prefill_tile(ctx, c.head_dim);
     const uint32_t tiles = div_up(c.slots, t.slots);
     // Shorter chunks than the scratch's rows may split further within the same partials.

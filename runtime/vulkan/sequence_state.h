@@ -27,7 +27,8 @@ struct SequenceState {
   uint32_t capacity = 0;
   BlockAllocator device, upload, readback;
   BufferSlice step, tokens;                         // host-visible: {pos0, n}, n token ids
-  BufferSlice x, h, u, o;                           // [rows, C] scratch
+  BufferSlice x, u, o;                              // [rows, C] scratch (u: inside uw)
+  BufferSlice h;                                    // [kMaxLogitRows, C]: the final LayerNorm
   BufferSlice uw;                                   // [rows, 2C]: key | value projections of the context memory
   BufferSlice states;                               // per layer [ctx leaky state, pmem leaky state, w_{pos0-1}], C each
   std::vector<BufferSlice> key_cache, value_cache;  // per layer [capacity, C]

@@ -37,7 +37,7 @@ CheckedSize VulkanBackend::sequence_state_bytes(int64_t max_tokens) const {
   const CheckedSize H = CheckedSize::of(hp.n_head), V = CheckedSize::of(hp.vocab_size), R(kMaxRowsPerForward);
   const CheckedSize AR(kAttentionRowsPerPass), LR(kMaxLogitRows);
   const CheckedSize per_position = L * C * 8 + AR * H * 4;
-  const CheckedSize fixed = R * C * 24 + L * C * 12 + LR * V * 8;
+  const CheckedSize fixed = R * C * 16 + LR * C * 4 + L * C * 12 + LR * V * 8;
   return CheckedSize::of(max_tokens) * per_position + fixed;
 }
 
