@@ -13,7 +13,7 @@
 // normalisations run in parallel instead of one after another. A key chunk starts from its carry,
 // the leaky state before its first row: the recurrence replayed per channel from the carried state
 // over the earlier rows (one fma a row, no reduction; the same operations in the same order as
-// one workgroup walking every row, so the results are the same bits). A value chunk needs only
+// one workgroup walking every row). A value chunk needs only
 // the projection of the row before it. Every workgroup reads the carried state before counting
 // itself done; the last one of a group (atomic counter) stores the forward's final state.
 #include "common.glsl"
@@ -50,7 +50,16 @@ const uint CR = 32u;  // rows per finishing workgroup of a prompt chunk (ops_den
 float finish_keys(uint h, uint i, bool live, float s, uint r_begin, uint r_end) {
   uint C = pc.M / 2u, c = h * pc.d + i;
   float a = decay[h];
-  for (uint r = 0u; r < r_begin; ++r)
+  // The carry: loads issued RB rows ahead of the recurrence, which stays one row after another.
+  const uint RB = 16u;
+  uint r = 0u;
+  for (; r + RB <= r_begin; r += RB) {
+    float v[RB];
+    for (uint j = 0u; j < RB; ++j) v[j] = live ? y[(r + j) * pc.M + c] : 0.0;
+    for (uint j = 0u; j < RB; ++j)
+      if (live) s = a * s + (1.0 - a) * v[j];
+  }
+  for (; r < r_begin; ++r)
     if (live) s = a * s + (1.0 - a) * y[r * pc.M + c];
   for (uint r = r_begin; r < r_end; ++r) {
     if (live) s = a * s + (1.0 - a) * y[r * pc.M + c];

@@ -109,7 +109,9 @@ Status record_kv_project(Recording& rec, Context& ctx, const KvProject& p) {
         record_matmul(rec, ctx, w, p.x, {p.y, 0, M}, p.n, false, 1.0f, p.ln, p.ln_eps, p.allow_coop));
     rec.barrier();
     push.flags |= 32u;
-    return rec.dispatch<KernelId::kKvProject>({wg, uint32_t(w.wtype), K, vec16},
+    // The finishing reduces over a head's channels only: a thread per channel, no wider.
+    const uint32_t finish_wg = std::max(ctx.fit_workgroup(64), std::bit_ceil(d));
+    return rec.dispatch<KernelId::kKvProject>({finish_wg, uint32_t(w.wtype), K, vec16},
                                               {p.x.buf, part.weight, part.scale, part.bias, p.y, lw, lb, p.step,
                                                p.states, p.decay, p.key_cache, p.mix, p.vscale, p.value_cache,
                                                p.counters},
