@@ -9,8 +9,13 @@
 //     c_h w_j for j = pos0 - 1 + r; w_{pos0-1} is carried in the state.
 // This replaces a separate finishing dispatch and its barrier per layer. Counters return to 0.
 // Flag 32 (prompt chunks): y already holds the projections (the tiled matrix product ran before,
-// ops_dense.cpp); workgroup g finishes head group g, no counting (one workgroup finishing many
-// groups of a long chunk runs thousands of barriers in a row, past what llvmpipe executes).
+// ops_dense.cpp); workgroup (g, c) finishes rows [c CR, (c + 1) CR) of head group g, so the rows'
+// normalisations run in parallel instead of one after another. A key chunk starts from its carry,
+// the leaky state before its first row: the recurrence replayed per channel from the carried state
+// over the earlier rows (one fma a row, no reduction; the same operations in the same order as
+// one workgroup walking every row). A value chunk needs only
+// the projection of the row before it. Every workgroup reads the carried state before counting
+// itself done; the last one of a group (atomic counter) stores the forward's final state.
 #include "common.glsl"
 layout(std430, binding = 0) readonly buffer X { vec4 x4[]; };
 layout(std430, binding = 1) readonly buffer W { uint w_raw[]; };
@@ -39,22 +44,36 @@ layout(push_constant) uniform P {
 #include "reduce.glsl"
 shared bool is_last;
 
-void finish_keys(uint h, uint i, bool live) {
+const uint CR = 32u;  // rows per finishing workgroup of a prompt chunk (ops_dense.cpp kKvChunkRows)
+
+// Keys of rows [r_begin, r_end) from the state s before row 0; returns the state after r_end - 1.
+float finish_keys(uint h, uint i, bool live, float s, uint r_begin, uint r_end) {
   uint C = pc.M / 2u, c = h * pc.d + i;
-  float a = decay[h], s = live ? states[c] : 0.0;
-  for (uint r = 0u; r < pc.n; ++r) {
+  float a = decay[h];
+  // The carry: loads issued RB rows ahead of the recurrence, which stays one row after another.
+  const uint RB = 16u;
+  uint r = 0u;
+  for (; r + RB <= r_begin; r += RB) {
+    float v[RB];
+    for (uint j = 0u; j < RB; ++j) v[j] = live ? y[(r + j) * pc.M + c] : 0.0;
+    for (uint j = 0u; j < RB; ++j)
+      if (live) s = a * s + (1.0 - a) * v[j];
+  }
+  for (; r < r_begin; ++r)
+    if (live) s = a * s + (1.0 - a) * y[r * pc.M + c];
+  for (uint r = r_begin; r < r_end; ++r) {
     if (live) s = a * s + (1.0 - a) * y[r * pc.M + c];
     float norm = sqrt(wg_sum(live ? s * s : 0.0)) + pc.eps;
     if (live) kcache[(step.pos0 + r) * C + c] = s / norm;
   }
-  if (live) states[c] = s;
+  return s;
 }
 
-void finish_values(uint h, uint i, bool live) {
+// Values of rows [r_begin, r_end); prev = w of the row before r_begin.
+void finish_values(uint h, uint i, bool live, float prev, uint r_begin, uint r_end) {
   uint C = pc.M / 2u, c = h * pc.d + i;
   float mix = mixc[h], sc = vscale[h];
-  float prev = live ? states[2u * C + c] : 0.0;
-  for (uint r = 0u; r < pc.n; ++r) {
+  for (uint r = r_begin; r < r_end; ++r) {
     float cur = live ? y[r * pc.M + C + c] : 0.0;
     int j = int(step.pos0) - 1 + int(r);
     if (j >= 0) {  // uniform: the first token's value waits for the second token
@@ -64,7 +83,44 @@ void finish_values(uint h, uint i, bool live) {
     }
     prev = cur;
   }
-  if (live) states[2u * C + c] = prev;
+}
+
+// The whole forward's rows by one workgroup (decode), states advanced.
+void finish_group(uint g, uint tid, bool live) {
+  uint C = pc.M / 2u, H = C / pc.d, c = (g % H) * pc.d + tid;
+  if (g < H) {
+    float s = finish_keys(g, tid, live, live ? states[c] : 0.0, 0u, pc.n);
+    if (live) states[c] = s;
+  } else {
+    finish_values(g - H, tid, live, live ? states[2u * C + c] : 0.0, 0u, pc.n);
+    if (live) states[2u * C + c] = y[(pc.n - 1u) * pc.M + C + c];
+  }
+}
+
+// Rows [CR c, CR (c + 1)) of head group g (prompt chunks), see the header.
+void finish_chunk(uint g, uint tid, bool live) {
+  uint C = pc.M / 2u, H = C / pc.d, c = (g % H) * pc.d + tid;
+  uint r_begin = gl_WorkGroupID.y * CR, r_end = min(r_begin + CR, pc.n);
+  float carried = live ? states[(g < H ? 0u : 2u * C) + c] : 0.0;
+  if (g < H) {
+    finish_keys(g, tid, live, carried, r_begin, r_end);
+  } else {
+    float prev = (r_begin == 0u || !live) ? carried : y[(r_begin - 1u) * pc.M + C + c];
+    finish_values(g - H, tid, live, prev, r_begin, r_end);
+  }
+  memoryBarrierBuffer();
+  barrier();
+  if (tid == 0u) is_last = atomicAdd(group_count[g], 1u) == gl_NumWorkGroups.y - 1u;
+  barrier();
+  if (is_last) {  // uniform: shared
+    if (g < H) {
+      float s = finish_keys(g, tid, live, carried, pc.n, pc.n);  // replay only: no reductions
+      if (live) states[c] = s;
+    } else if (live) {
+      states[2u * C + c] = y[(pc.n - 1u) * pc.M + C + c];
+    }
+    if (tid == 0u) group_count[g] = 0u;
+  }
 }
 
 void main() {
@@ -73,10 +129,8 @@ void main() {
   uint r0 = gl_WorkGroupID.y * RT;
   float mean[RT], rstd[RT], acc[RT];
   if ((pc.flags & 32u) != 0u) {  // uniform
-    uint g = gl_WorkGroupID.x, tid = gl_LocalInvocationID.x, H = pc.M / (2u * pc.d);
-    bool live = tid < pc.d;  // WG >= d (host)
-    if (g < H) finish_keys(g, tid, live);
-    else finish_values(g - H, tid, live);
+    uint tid = gl_LocalInvocationID.x;
+    finish_chunk(gl_WorkGroupID.x, tid, tid < pc.d);  // WG >= d (host)
     return;
   }
   ln_statistics(r0, mean, rstd);  // the whole workgroup
@@ -100,9 +154,7 @@ void main() {
     barrier();
     if (is_last) {  // uniform: shared
       memoryBarrierBuffer();
-      bool live = tid < pc.d;  // WG >= d (host)
-      if (g < H) finish_keys(g, tid, live);
-      else finish_values(g - H, tid, live);
+      finish_group(g, tid, tid < pc.d);  // WG >= d (host)
       if (tid == 0u) group_count[g] = 0u;
     }
     barrier();

@@ -5,11 +5,13 @@
 // exact in fp16; F32 weights keep the portable kernel). x' (LayerNorm applied while loading) is
 // rounded to fp16 in shared memory: each product term gains a relative error <= 2^-11, so
 // |y - exact| <= 2^-11 * sum_k |W[m, k] x'[r, k]| plus the fp32 accumulation (the tolerance the
-// tests state, docs/numerics.md). A workgroup of 4 subgroups owns 64 token rows x 64 outputs;
-// each subgroup a 32 x 32 block (2 x 4 accumulators). The accumulators go through shared memory
-// for the epilogue (row scale, bias, out_scale, accumulate), which is the same as matmul.comp's.
-// The host dispatches it only where the device lists the shape, has a 32-lane subgroup and enough
-// shared memory (ops_matmul.cpp).
+// tests state, docs/numerics.md). A workgroup of 4 subgroups owns BM token rows x 64 outputs and
+// walks K in slices of BK; each subgroup owns a 32-row block of the tile and BN / (4 / (BM / 32))
+// outputs (2 x NB accumulators). BM = 32 doubles the workgroups of a chunk whose 64-row tiles would
+// leave most of a large GPU idle; BK = 64 halves the barriers where shared memory allows. The
+// accumulators go through shared memory for the epilogue (row scale, bias, out_scale, accumulate),
+// which is the same as matmul.comp's. The host dispatches it only where the device lists the shape,
+// has a 32-lane subgroup and enough shared memory, and picks BM and BK (ops_matmul.cpp).
 #extension GL_NV_cooperative_matrix : require
 #extension GL_KHR_memory_scope_semantics : require
 #extension GL_EXT_shader_explicit_arithmetic_types_float16 : require
@@ -28,7 +30,11 @@ layout(push_constant) uniform P {
 } pc;
 #include "weights.glsl"
 layout(constant_id = 2) const uint KC = 4;
-const uint BM = 64u, BN = 64u, BK = 32u;
+layout(constant_id = 3) const uint BM = 64;  // token rows per workgroup: 32 or 64
+layout(constant_id = 4) const uint BK = 32;  // K slice: 32 or 64
+const uint BN = 64u;
+const uint SGC = 4u / (BM / 32u);  // subgroups across the outputs
+const uint NB = BN / SGC / 8u;     // 8-wide accumulators per subgroup row block: 2 or 4
 const uint K4 = KC / 4u;
 const uint XS = BK + 8u;   // shared row stride in halves (80 bytes: 16-byte aligned rows)
 const uint CS = BN + 4u;   // accumulator staging stride in floats
@@ -40,12 +46,12 @@ shared float cs[BM * CS];
 void main() {
   const uint tid = gl_LocalInvocationID.x, sg = gl_SubgroupID;
   const uint n0 = gl_WorkGroupID.x * BN, r0 = gl_WorkGroupID.y * BM;
-  const uint row_base = (sg / 2u) * 32u, col_base = (sg % 2u) * 32u;
+  const uint row_base = (sg / SGC) * 32u, col_base = (sg % SGC) * (8u * NB);
   const bool ln = (pc.flags & 4u) != 0u;
   if (ln) tile_ln_statistics(r0);
-  fcoopmatNV<32, gl_ScopeSubgroup, 16, 8> acc[2][4];
+  fcoopmatNV<32, gl_ScopeSubgroup, 16, 8> acc[2][NB];
   for (uint i = 0u; i < 2u; ++i)
-    for (uint j = 0u; j < 4u; ++j) acc[i][j] = fcoopmatNV<32, gl_ScopeSubgroup, 16, 8>(0.0);
+    for (uint j = 0u; j < NB; ++j) acc[i][j] = fcoopmatNV<32, gl_ScopeSubgroup, 16, 8>(0.0);
   for (uint k0 = 0u; k0 < K4; k0 += BK / 4u) {
     for (uint e = tid; e < BM * (BK / 4u); e += WG) {
       uint rr = e / (BK / 4u), q = e % (BK / 4u), k4 = k0 + q;
@@ -68,17 +74,17 @@ void main() {
     barrier();
     for (uint kk = 0u; kk < BK; kk += 16u) {
       fcoopmatNV<16, gl_ScopeSubgroup, 16, 16> a[2];
-      fcoopmatNV<16, gl_ScopeSubgroup, 16, 8> b[4];
+      fcoopmatNV<16, gl_ScopeSubgroup, 16, 8> b[NB];
       for (uint i = 0u; i < 2u; ++i) coopMatLoadNV(a[i], xs, (row_base + 16u * i) * XS + kk, XS, false);
       // W rows are the columns of B (k x outputs): column-major with stride XS.
-      for (uint j = 0u; j < 4u; ++j) coopMatLoadNV(b[j], ws, (col_base + 8u * j) * XS + kk, XS, true);
+      for (uint j = 0u; j < NB; ++j) coopMatLoadNV(b[j], ws, (col_base + 8u * j) * XS + kk, XS, true);
       for (uint i = 0u; i < 2u; ++i)
-        for (uint j = 0u; j < 4u; ++j) acc[i][j] = coopMatMulAddNV(a[i], b[j], acc[i][j]);
+        for (uint j = 0u; j < NB; ++j) acc[i][j] = coopMatMulAddNV(a[i], b[j], acc[i][j]);
     }
     barrier();
   }
   for (uint i = 0u; i < 2u; ++i)
-    for (uint j = 0u; j < 4u; ++j)
+    for (uint j = 0u; j < NB; ++j)
       coopMatStoreNV(acc[i][j], cs, (row_base + 16u * i) * CS + col_base + 8u * j, CS, false);
   barrier();
   for (uint e = tid; e < BM * BN; e += WG) {

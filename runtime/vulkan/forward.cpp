@@ -12,7 +12,11 @@ constexpr VkDeviceSize kScoreScratchBytes = 32ull << 20;  // per attention kind;
 // partials when the workgroup is wider than the head): both share the budget.
 uint32_t rows_per_pass(uint32_t heads, uint32_t max_keys, bool split_entmax) {
   VkDeviceSize per_row = VkDeviceSize(heads) * std::max(max_keys, 1u) * 4 * (split_entmax ? 2 : 1);
-  return uint32_t(std::clamp<VkDeviceSize>(kScoreScratchBytes / per_row, 1, kMaxRowsPerForward));
+  return uint32_t(std::clamp<VkDeviceSize>(kScoreScratchBytes / per_row, 1, kAttentionRowsPerPass));
+}
+
+BufferSlice sub(const BufferSlice& b, VkDeviceSize offset, VkDeviceSize size) {
+  return {b.buffer, b.offset + offset, size, b.mapped ? b.mapped + offset : nullptr};
 }
 
 }  // namespace
@@ -25,10 +29,14 @@ Result<std::unique_ptr<SequenceState>> make_sequence_state(Context& ctx, const G
   TESSERA_ASSIGN_OR_RETURN(s->step, s->upload.allocate(16, "step record"));
   TESSERA_ASSIGN_OR_RETURN(s->tokens, s->upload.allocate(R * 4, "token ids"));
   TESSERA_ASSIGN_OR_RETURN(s->greedy, s->readback.allocate(16, "greedy token"));
-  for (BufferSlice* b : {&s->x, &s->h, &s->u, &s->o}) {
+  for (BufferSlice* b : {&s->x, &s->o}) {
     TESSERA_ASSIGN_OR_RETURN(*b, s->device.allocate(R * C * 4, "activations"));
   }
+  TESSERA_ASSIGN_OR_RETURN(s->h, s->device.allocate(VkDeviceSize(kMaxLogitRows) * C * 4, "final LayerNorm rows"));
   TESSERA_ASSIGN_OR_RETURN(s->uw, s->device.allocate(R * 2 * C * 4, "key and value projections"));
+  // The persistent memory's key projections reuse uw: kv_project has consumed it (barrier) before
+  // the persistent memory of the layer starts, and the next layer's projections come after it.
+  s->u = sub(s->uw, 0, R * C * 4);
   TESSERA_ASSIGN_OR_RETURN(s->states, s->device.allocate(VkDeviceSize(hp.n_layer) * 3 * C * 4, "recurrent states"));
   for (int64_t l = 0; l < hp.n_layer; ++l) {
     TESSERA_ASSIGN_OR_RETURN(BufferSlice k, s->device.allocate(VkDeviceSize(capacity) * C * 4, "key cache"));
@@ -60,10 +68,6 @@ Result<std::unique_ptr<SequenceState>> make_sequence_state(Context& ctx, const G
 }
 
 namespace {
-
-BufferSlice sub(const BufferSlice& b, VkDeviceSize offset, VkDeviceSize size) {
-  return {b.buffer, b.offset + offset, size, b.mapped ? b.mapped + offset : nullptr};
-}
 
 Status record_context_memory(Recording& rec, Context& ctx, const GpuModel& m, SequenceState& s, size_t l, uint32_t n) {
   const HParams& hp = m.hp;

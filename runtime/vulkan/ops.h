@@ -168,7 +168,8 @@ struct PmemCall {
   float scale = 1.0f, eps = 0.0f;
 };
 struct PmemScratch {
-  uint32_t rows = 0, heads = 0, head_dim = 0, nchunks = 0, chunk = 0;
+  // nchunks: slot chunks of the row kernel; splits: most slot splits of the tiled kernel at `rows`.
+  uint32_t rows = 0, heads = 0, head_dim = 0, nchunks = 0, chunk = 0, splits = 0;
   BufferSlice partial, stats, counters;
 };
 // Workgroup (= slots per chunk) of the persistent-memory kernels.

@@ -34,6 +34,10 @@ TESSERA_VK_PUSH_CONTRACT(argmax, ArgmaxPush);
 // (8 rows per workgroup left a quarter of the H100's 132 SMs idle). Prefill: 8 rows per workgroup,
 // which share one LayerNorm pass over their token rows (shaders/matvec_core.glsl ln_statistics).
 // The shared-memory flavour gives a workgroup one row: 64 threads keep its reductions short.
+// Rows per finishing workgroup of a prompt chunk (shaders/kv_project.comp CR): 16 x 24 = 384
+// workgroups for 512 rows of a 12-head model, each replaying at most 480 rows of its carry.
+constexpr uint32_t kKvChunkRows = 32;
+
 uint32_t matvec_workgroup(const Context& ctx, uint32_t n) {
   if (!ctx.limits().subgroups) return ctx.fit_workgroup(64);
   return ctx.fit_workgroup(std::max(n == 1 ? 64u : 256u, 2 * ctx.subgroup_size()));
@@ -111,11 +115,13 @@ Status record_kv_project(Recording& rec, Context& ctx, const KvProject& p) {
         record_matmul(rec, ctx, w, p.x, {p.y, 0, M}, p.n, false, 1.0f, p.ln, p.ln_eps, p.allow_coop));
     rec.barrier();
     push.flags |= 32u;
-    return rec.dispatch<KernelId::kKvProject>({wg, uint32_t(w.wtype), K, vec16},
+    // The finishing reduces over a head's channels only: a thread per channel, no wider.
+    const uint32_t finish_wg = std::max(ctx.fit_workgroup(64), std::bit_ceil(d));
+    return rec.dispatch<KernelId::kKvProject>({finish_wg, uint32_t(w.wtype), K, vec16},
                                               {p.x.buf, part.weight, part.scale, part.bias, p.y, lw, lb, p.step,
                                                p.states, p.decay, p.key_cache, p.mix, p.vscale, p.value_cache,
                                                p.counters},
-                                              push, {M / d, 1, 1});  // one workgroup per head group
+                                              push, {M / d, div_up(p.n, kKvChunkRows), 1});
   }
   return rec.dispatch<KernelId::kKvProject>({wg, uint32_t(w.wtype), K, vec16},
                                             {p.x.buf, part.weight, part.scale, part.bias, p.y, lw, lb, p.step, p.states,

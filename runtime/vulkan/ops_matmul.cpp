@@ -12,10 +12,17 @@ namespace {
 
 uint32_t div_up(uint32_t a, uint32_t b) { return (a + b - 1) / b; }
 
-constexpr uint32_t kCoopRows = 64, kCoopCols = 64;  // shaders/matmul_coopmat_nv.comp BM, BN
+constexpr uint32_t kCoopCols = 64;  // shaders/matmul_coopmat_nv.comp BN
 constexpr uint32_t kCoopSubgroups = 4;
-// xs, ws (64 x 40 halves each), cs (64 x 68 floats), LayerNorm statistics and partials.
-constexpr uint32_t kCoopSharedBytes = 2 * 64 * 40 * 2 + 64 * 68 * 4 + 64 * 8 + 128 * 4;
+// Below this many 64-row tiles a product takes 32-row tiles: twice the workgroups (a 512-row chunk
+// of a 768-output product is 96 tiles of 64 rows, fewer than an H100's 132 SMs).
+constexpr uint32_t kCoopFullTilesEnough = 256;
+
+// xs (rows x (k + 8) halves), ws (64 x (k + 8) halves), cs (rows x 68 floats), LayerNorm
+// statistics and partials.
+uint32_t coop_shared_bytes(uint32_t rows, uint32_t k) {
+  return rows * (k + 8) * 2 + 64 * (k + 8) * 2 + rows * 68 * 4 + rows * 8 + kCoopSubgroups * 32 * 4;
+}
 
 bool coop_usable(const Context& ctx, WeightType wtype) {
   if (wtype == WeightType::kF32) return false;  // fp16 products would round the weights
@@ -24,7 +31,7 @@ bool coop_usable(const Context& ctx, WeightType wtype) {
          pick_kernel_variant(KernelId::kMatmul, KernelId::kMatmulCoopmatNv, limits.features) ==
              KernelId::kMatmulCoopmatNv &&
          ctx.subgroup_size() == 32 && limits.max_workgroup_invocations >= kCoopSubgroups * 32 &&
-         limits.max_shared_bytes >= kCoopSharedBytes;
+         limits.max_shared_bytes >= coop_shared_bytes(64, 32);
 }
 
 }  // namespace
@@ -62,10 +69,13 @@ Status record_matmul(Recording& rec, Context& ctx, const GpuMatrix& w, const Row
     const BufferSlice& lw = ln ? ln->weight : ctx.dummy();
     const BufferSlice& lb = ln ? ln->bias : ctx.dummy();
     if (coop) {
+      const uint32_t cols = div_up(uint32_t(p.rows), kCoopCols);
+      const uint32_t rows = cols * div_up(n, 64) < kCoopFullTilesEnough ? 32 : 64;
+      const uint32_t k = ctx.limits().max_shared_bytes >= coop_shared_bytes(rows, 64) ? 64 : 32;
       TESSERA_RETURN_IF_ERROR(
-          rec.dispatch<KernelId::kMatmulCoopmatNv>({kCoopSubgroups * 32, uint32_t(w.wtype), K},
+          rec.dispatch<KernelId::kMatmulCoopmatNv>({kCoopSubgroups * 32, uint32_t(w.wtype), K, rows, k},
                                                    {x.buf, p.weight, p.scale, p.bias, y.buf, lw, lb}, push,
-                                                   {div_up(uint32_t(p.rows), kCoopCols), div_up(n, kCoopRows), 1}));
+                                                   {cols, div_up(n, rows), 1}));
     } else {
       TESSERA_RETURN_IF_ERROR(
           rec.dispatch<KernelId::kMatmul>({tile.workgroup, uint32_t(w.wtype), K, tile.rows_per_thread},

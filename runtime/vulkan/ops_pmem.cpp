@@ -27,6 +27,9 @@ constexpr uint32_t kPmemTiledMinRows = 16;
 // Slot tiles per split of the tiled kernel: longer splits amortise the queries and the merge, shorter
 // ones give a large GPU more workgroups at 128 rows.
 constexpr uint32_t kPmemTilesPerSplit = 4;
+// Rows x slot chunks of partials the scratch holds: 64 x 21 for a GPT-2-sized model (3 MiB), so
+// 512-row chunks take 2 splits (384 workgroups) and the scratch stays within its memory budget.
+constexpr uint32_t kPmemPartialRows = 64;
 
 uint32_t div_up(uint32_t a, uint32_t b) { return (a + b - 1) / b; }
 
@@ -79,7 +82,15 @@ Result<PmemScratch> make_pmem_scratch(Context& ctx, BlockAllocator& alloc, uint3
   s.head_dim = head_dim;
   s.chunk = pmem_workgroup(ctx, head_dim);
   s.nchunks = std::max(1u, (slots + s.chunk - 1) / s.chunk);
-  const VkDeviceSize blocks = VkDeviceSize(rows) * heads * s.nchunks;
+  // Partials of one (row, head, chunk or split) each. The row kernel serves chunks below
+  // kPmemTiledMinRows rows (all of them where no tile fits); the tiled kernel's splits share the
+  // budget of kPmemPartialRows rows x nchunks, so longer chunks take fewer, longer splits.
+  VkDeviceSize blocks = VkDeviceSize(rows) * heads * s.nchunks;
+  s.splits = s.nchunks;
+  if (pmem_prefill_tile(ctx, head_dim).valid()) {
+    s.splits = std::clamp(kPmemPartialRows * s.nchunks / std::max(rows, 1u), 1u, s.nchunks);
+    blocks = VkDeviceSize(heads) * std::max(std::min(rows, kPmemTiledMinRows - 1) * s.nchunks, rows * s.splits);
+  }
   TESSERA_ASSIGN_OR_RETURN(s.partial, alloc.allocate(blocks * head_dim * 4, "pmem partials"));
   TESSERA_ASSIGN_OR_RETURN(s.stats, alloc.allocate(blocks * 8, "pmem chunk statistics"));
   // Completion counters: [rows, heads] per (row, head), then one per head; zero, and left at zero.
@@ -104,13 +115,14 @@ Status record_pmem(Recording& rec, Context& ctx, const PmemCall& c, const PmemSl
   if (pmem_uses_tiles(ctx, c)) {
     // The slots split into whole slot tiles, at least kPmemTilesPerSplit each (the queries and the
     // merge are paid once per split), at most as many splits as the scratch holds partials for.
-    // N = 2688 with 64-slot tiles: 11 splits, x 12 heads x 4 row tiles = 528 workgroups at 128 rows.
+    // N = 2688 with 64-slot tiles at 512 rows: 2 splits x 12 heads x 16 row tiles = 384 workgroups.
     const PmemTile t = pmem_prefill_tile(ctx, c.head_dim);
     const uint32_t tiles = div_up(c.slots, t.slots);
-    const uint32_t split_slots = div_up(tiles, std::min(s.nchunks, div_up(tiles, kPmemTilesPerSplit))) * t.slots;
+    // Shorter chunks than the scratch's rows may split further within the same partials.
+    const uint32_t most = std::clamp(s.rows * s.splits / c.rows, 1u, s.nchunks);
+    const uint32_t split_slots = div_up(tiles, std::min(most, div_up(tiles, kPmemTilesPerSplit))) * t.slots;
     const uint32_t nsplit = div_up(c.slots, split_slots);
-    PmemPrefillPush pt{c.channels, c.heads,  c.slots,     s.nchunks, c.slot_base,
-                       c.rows,     pp.flags, split_slots, c.eps,     c.scale};
+    PmemPrefillPush pt{c.channels, c.heads, c.slots, most, c.slot_base, c.rows, pp.flags, split_slots, c.eps, c.scale};
     return rec.dispatch<KernelId::kPmemPrefill>({t.workgroup, uint32_t(m.wtype), c.head_dim, t.rows, t.slots},
                                                 {c.u, c.state, c.decay, c.qscale, m.keys, ks, m.values, vs, s.partial,
                                                  s.stats, c.vscale, c.out, s.counters},

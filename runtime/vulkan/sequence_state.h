@@ -11,10 +11,13 @@
 namespace tessera::vk {
 
 // Rows fed per recorded forward; longer prompts run in chunks of this many (the tiled matrix
-// products of ops_matmul.cpp; 128 keeps a GPT-2-sized sequence's scratch, mostly persistent-memory
-// partials, within 64 MiB beyond weights and caches). A forward that returns every row's logits
+// products of ops_matmul.cpp: 512 rows of a 768 x 768 product fill 96 of 64 x 64 tiles where 128
+// rows filled 24). The scratch stays within 64 MiB beyond weights and caches for a GPT-2-sized
+// model: the attention passes keep kAttentionRowsPerPass rows and the persistent memory's partials
+// a fixed budget (fewer slot splits for more rows, ops_pmem.cpp). A forward that returns every row's logits
 // feeds at most kMaxLogitRows rows (12.9 MB of logits per buffer for a 50k vocabulary).
-constexpr uint32_t kMaxRowsPerForward = 128;
+constexpr uint32_t kMaxRowsPerForward = 512;
+constexpr uint32_t kAttentionRowsPerPass = 128;
 constexpr uint32_t kMaxLogitRows = 64;
 
 // kGreedy: the last row's logits and argmax stay on the device (no host copy in the step).
@@ -24,7 +27,8 @@ struct SequenceState {
   uint32_t capacity = 0;
   BlockAllocator device, upload, readback;
   BufferSlice step, tokens;                         // host-visible: {pos0, n}, n token ids
-  BufferSlice x, h, u, o;                           // [rows, C] scratch
+  BufferSlice x, u, o;                              // [rows, C] scratch (u: inside uw)
+  BufferSlice h;                                    // [kMaxLogitRows, C]: the final LayerNorm
   BufferSlice uw;                                   // [rows, 2C]: key | value projections of the context memory
   BufferSlice states;                               // per layer [ctx leaky state, pmem leaky state, w_{pos0-1}], C each
   std::vector<BufferSlice> key_cache, value_cache;  // per layer [capacity, C]

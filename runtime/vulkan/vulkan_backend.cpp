@@ -29,14 +29,15 @@ std::string VulkanBackend::name() const {
 int64_t VulkanBackend::max_sequence_positions() const { return int64_t(1) << 24; }
 
 // Per position: the float key and value caches of every layer and the attention score rows (one
-// float per position for each of the kMaxRowsPerForward rows and heads, at most); plus the
-// activations and the logits of kMaxRowsPerForward rows (device and readback copies).
+// float per position for each of the kAttentionRowsPerPass rows and heads, at most); plus the
+// activations of kMaxRowsPerForward rows and the logits of kMaxLogitRows rows (device and readback).
 CheckedSize VulkanBackend::sequence_state_bytes(int64_t max_tokens) const {
   const HParams& hp = shared_->model->hp;
   const CheckedSize C = CheckedSize::of(hp.n_embd), L = CheckedSize::of(hp.n_layer);
   const CheckedSize H = CheckedSize::of(hp.n_head), V = CheckedSize::of(hp.vocab_size), R(kMaxRowsPerForward);
-  const CheckedSize per_position = L * C * 8 + R * H * 4;
-  const CheckedSize fixed = R * C * 24 + L * C * 12 + R * V * 8;
+  const CheckedSize AR(kAttentionRowsPerPass), LR(kMaxLogitRows);
+  const CheckedSize per_position = L * C * 8 + AR * H * 4;
+  const CheckedSize fixed = R * C * 16 + LR * C * 4 + L * C * 12 + LR * V * 8;
   return CheckedSize::of(max_tokens) * per_position + fixed;
 }
 

@@ -221,12 +221,15 @@ TEST_F(VulkanDenseOps, LayerNormWithWeightAndBias) {
 // into key-cache rows pos0 + r; values v_j = vscale ṽ_j/(||ṽ_j|| + eps), ṽ_j = (1 - c) w_{j+1} + c w_j,
 // the first token's value skipped at pos0 = 0; states updated. Two forwards replay the same
 // recording-free path (counters must return to 0). Head sizes 4 (several heads per workgroup) and 16;
-// 5 rows (decode-style dots) and 20 (a prompt chunk).
+// 1 and 5 rows (decode-style dots), 20 to 513 (prompt chunks).
 TEST_F(VulkanDenseOps, KvProjectMatchesFloat64) {
-  // n = 20: a prompt chunk (the projections as a tiled matrix product, then the finishing pass).
+  // n >= 20: a prompt chunk (the projections as a tiled matrix product, then the finishing pass in
+  // chunks of 32 rows, each from its replayed carry): 127, 128, 129 and 513 rows end just before, at
+  // and just after a chunk boundary; 1 and 5 take the decode-style path.
+  constexpr uint32_t kCacheRows = 2 * 513;  // two forwards of the longest chunk
   // coop: the chunk's projections on NVIDIA cooperative matrices, where the device has them (fp16 x').
   for (bool coop : {false, true})
-    for (uint32_t n : {5u, 20u, 250u})
+    for (uint32_t n : {1u, 5u, 20u, 127u, 128u, 129u, 250u, 513u})
       for (uint32_t d : {4u, 16u}) {
         if (coop && (n < kMatmulMinRows || !matmul_uses_cooperative_matrix(*ctx_, WeightType::kF16))) continue;
         const uint32_t H = 4, C = H * d;
@@ -248,14 +251,14 @@ TEST_F(VulkanDenseOps, KvProjectMatchesFloat64) {
         auto gn = upload_norm(*ctx_, nm, C, "ln");
         ASSERT_TRUE(gn.ok());
         BufferSlice step = upload({0, 0}), states = upload(st0), ds = upload(decay), ms = upload(mix), vss = upload(vs);
-        BufferSlice kc = zeros(C * 512), vc = zeros(C * 512), y = zeros(2 * C * n), cnt = zeros(2 * H);
+        BufferSlice kc = zeros(C * kCacheRows), vc = zeros(C * kCacheRows), y = zeros(2 * C * n), cnt = zeros(2 * H);
         std::vector<double> s(st0.begin(), st0.end());  // key state | unused | w_prev
-        std::vector<double> kwant(C * 512, 0.0), vwant(C * 512, 0.0);
+        std::vector<double> kwant(C * kCacheRows, 0.0), vwant(C * kCacheRows, 0.0);
         // Cooperative matrices round x' to fp16: projection o is off by at most a_o = 2^-11·Σ|w x'|.
         // That bound is carried through the leaky key state (e_s) and the value mix (e_v), and a
         // normalised vector z/|z| moves by at most 2·|Δz|/|z| (per head, 2-norms): the tolerances.
         const double unit = coop ? std::ldexp(1.0, -11) : 0.0;
-        std::vector<double> e_s(C, 0.0), e_wprev(C, 0.0), ktol(C * 512, 0.0), vtol(C * 512, 0.0);
+        std::vector<double> e_s(C, 0.0), e_wprev(C, 0.0), ktol(C * kCacheRows, 0.0), vtol(C * kCacheRows, 0.0);
         uint32_t pos0 = 0;
         for (int fwd = 0; fwd < 2; ++fwd) {
           std::vector<float> x = random_floats(C * n, rng, -2.0f, 3.0f);
@@ -324,7 +327,8 @@ TEST_F(VulkanDenseOps, KvProjectMatchesFloat64) {
           }
           pos0 += n;
         }
-        std::vector<float> k = download(kc, C * 512), v = download(vc, C * 512), st = download(states, 3 * C);
+        std::vector<float> k = download(kc, C * kCacheRows), v = download(vc, C * kCacheRows),
+                           st = download(states, 3 * C);
         // Unit vectors from fp32 dot products of normalised inputs: ~1e-6; 2e-5 leaves margin (plus the
         // fp16 bounds above on the cooperative-matrix path).
         for (size_t i = 0; i < k.size(); ++i)

@@ -122,8 +122,12 @@ TEST_F(VulkanMatmul, CooperativeMatrixMatchesFloat64) {
     GTEST_SKIP() << "the device has no usable NVIDIA cooperative matrices (16x8x16 fp16 -> fp32)";
   EXPECT_FALSE(matmul_uses_cooperative_matrix(*ctx_, WeightType::kF32));  // would round the weights
   for (DType dt : {DType::kF16, DType::kI8})
-    for (bool ln : {false, true})
+    for (bool ln : {false, true}) {
+      // The problems above take 32-row tiles (few tiles); this one 264 tiles of 64 rows, and its K is
+      // not a multiple of the 64-wide K slice.
       for (const Problem& p : kProblems) check(dt, ln, p, true, kCoopRel);
+      check(dt, ln, {512, 2100, 200}, true, kCoopRel);
+    }
 }
 
 // The tiles of devices limited to 128 invocations (Android Baseline 2022) and 64, on this device.

@@ -2,7 +2,8 @@
 // state, softmax over the slots of q · M_k, Σ p M_v, value scale, two memories averaged
 // (accumulate), the state advanced once; slots F32, F16 and I8 (per-slot scales), N not a multiple
 // of the chunk or slot tile. 3 rows take the row kernel (shaders/pmem_softmax.comp), 70 rows the
-// tiled one (shaders/pmem_prefill.comp; a partial last row tile). The second memory's dispatch
+// tiled one (shaders/pmem_prefill.comp; a partial last row tile), 300 rows fewer slot splits (the
+// scratch's partial budget shared by more rows). The second memory's dispatch
 // reuses the completion counters, which must all be back at 0 at the end.
 #include <cmath>
 
@@ -131,7 +132,7 @@ TEST_P(VulkanPmem, MatchesFloat64) {
 
 INSTANTIATE_TEST_SUITE_P(SlotTypesAndRows, VulkanPmem,
                          ::testing::Combine(::testing::Values(DType::kF32, DType::kF16, DType::kI8),
-                                            ::testing::Values(3u, 70u)));
+                                            ::testing::Values(3u, 70u, 300u)));
 
 // The tiled kernel's plan fits each profile's limits (the pipeline's shared memory, read from its
 // SPIR-V, is checked against the effective limit when the tests above run under the profiles).
