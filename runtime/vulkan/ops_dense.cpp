@@ -105,13 +105,13 @@ Status record_kv_project(Recording& rec, Context& ctx, const KvProject& p) {
         record_matmul(rec, ctx, w, p.x, {p.y, 0, M}, p.n, false, 1.0f, p.ln, p.ln_eps, p.allow_coop));
     rec.barrier();
     push.flags |= 32u;
-    return rec.dispatch<KernelId::kKvProject>({wg, uint32_t(w.wtype), K, vec16},
+    return rec.dispatch<KernelId::kKvProject>({wg, uint32_t(w.wtype), K, vec16, p.kv_f16 ? 1u : 0u},
                                               {p.x.buf, part.weight, part.scale, part.bias, p.y, lw, lb, p.step,
                                                p.states, p.decay, p.key_cache, p.mix, p.vscale, p.value_cache,
                                                p.counters},
                                               push, {M / d, 1, 1});  // one workgroup per head group
   }
-  return rec.dispatch<KernelId::kKvProject>({wg, uint32_t(w.wtype), K, vec16},
+  return rec.dispatch<KernelId::kKvProject>({wg, uint32_t(w.wtype), K, vec16, p.kv_f16 ? 1u : 0u},
                                             {p.x.buf, part.weight, part.scale, part.bias, p.y, lw, lb, p.step, p.states,
                                              p.decay, p.key_cache, p.mix, p.vscale, p.value_cache, p.counters},
                                             push, {div_up(M, ctx.rows_per_workgroup(wg)), div_up(p.n, kRowTile), 1});
