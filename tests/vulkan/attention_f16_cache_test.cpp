@@ -136,5 +136,16 @@ TEST_F(VulkanF16Cache, DecodeAttentionWithinTheStorageBound) {
     }
 }
 
+// The option is checked before any device work: an unknown element type names itself and the choices.
+TEST(VulkanKvCacheOption, UnknownTypeIsRefused) {
+  ContextOptions o;
+  o.kv_cache = "f8";
+  auto c = Context::create(o);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(c.status().to_string().find("'f8' (expected auto, f16 or f32)"), std::string::npos)
+      << c.status().to_string();
+}
+
 }  // namespace
 }  // namespace tessera::vk::test
