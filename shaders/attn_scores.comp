@@ -4,9 +4,12 @@
 // transform pass on differences c_j - max c.
 #include "common.glsl"
 TESSERA_STEP_BUFFER(0)
-layout(std430, binding = 1) readonly buffer Q { float q[]; };
-layout(std430, binding = 2) readonly buffer K { float k[]; };
-layout(std430, binding = 2) readonly buffer K4 { vec4 k4[]; };  // the same keys, vec4 (cosine.glsl)
+#define KV_CACHE_SPEC_ID 2
+#include "kv_cache.glsl"
+KV_CACHE_BUFFER(1, readonly, Q)  // the query: a key cache row (flags & 1) or float32 rows
+KV_CACHE_BUFFER(2, readonly, K)
+KV_CACHE_LOADS(Q)
+KV_CACHE_LOADS(K)
 layout(std430, binding = 3) writeonly buffer S { float scores[]; };
 layout(std430, binding = 4) writeonly buffer CM { float chunk_max[]; };
 layout(push_constant) uniform P {
@@ -25,7 +28,8 @@ void main() {
   int nk = row_keys(rl, pc.row_base, pc.mask_offset, pc.nkeys_fixed);
   if (int(chunk * WG) >= nk) return;  // uniform per workgroup
   uint qrow = ((pc.flags & 1u) != 0u) ? step.pos0 + pc.row_base + rl : pc.row_base + rl;
-  if (tid < pc.d) qs[tid] = q[qrow * pc.q_stride + h * pc.d + tid];
+  uint qe = qrow * pc.q_stride + h * pc.d + tid;
+  if (tid < pc.d) qs[tid] = ((pc.flags & 1u) != 0u) ? Q_load(qe) : Q_f32[qe];
   barrier();
   chunk_cosines(chunk, nk, pc.k_base + h * pc.k_head_stride, pc.k_key_stride, pc.d);
   uint j = chunk * WG + tid;

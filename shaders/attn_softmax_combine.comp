@@ -36,7 +36,19 @@ void main() {
   uint G = max(WG / pc.d, 1u), g = tid / pc.d, c = tid % pc.d;
   float acc = 0.0;
   if (g < G) {
-    for (uint i = g; i < nch; i += G) {
+    // 8 chunks per step, all loaded before any is summed: one workgroup per (row, head) walks hundreds
+    // of chunks at long contexts, and a load-then-add chain per chunk serialises their latencies.
+    uint i = g;
+    for (; i + 7u * G < nch; i += 8u * G) {
+      vec2 st[8];
+      float pv[8];
+      for (uint u = 0u; u < 8u; ++u) {
+        st[u] = stats[row * pc.nchunks + i + u * G];
+        pv[u] = partial[(row * pc.nchunks + i + u * G) * pc.d + c];
+      }
+      for (uint u = 0u; u < 8u; ++u) acc += pv[u] * exp(beta2 * (st[u].x - M));
+    }
+    for (; i < nch; i += G) {
       vec2 st = stats[row * pc.nchunks + i];
       acc += partial[(row * pc.nchunks + i) * pc.d + c] * exp(beta2 * (st.x - M));
     }

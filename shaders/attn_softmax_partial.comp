@@ -4,10 +4,14 @@
 // their sum and the partial output sum_j e_j v_j. attn_softmax_combine.comp rescales and merges.
 #include "common.glsl"
 TESSERA_STEP_BUFFER(0)
-layout(std430, binding = 1) readonly buffer Q { float q[]; };
-layout(std430, binding = 2) readonly buffer K { float k[]; };
-layout(std430, binding = 2) readonly buffer K4 { vec4 k4[]; };  // the same keys, vec4 (cosine.glsl)
-layout(std430, binding = 3) readonly buffer V { vec4 vals4[]; };  // d, bases, strides % 4 == 0
+#define KV_CACHE_SPEC_ID 2
+#include "kv_cache.glsl"
+KV_CACHE_BUFFER(1, readonly, Q)  // the query: a key cache row (flags & 1) or float32 rows
+KV_CACHE_BUFFER(2, readonly, K)
+KV_CACHE_LOADS(Q)
+KV_CACHE_LOADS(K)
+KV_CACHE_BUFFER(3, readonly, V)  // d, bases, strides % 4 == 0
+KV_CACHE_LOADS(V)
 layout(std430, binding = 4) readonly buffer HS { float head_scale[]; };
 layout(std430, binding = 5) writeonly buffer PO { float partial[]; };
 layout(std430, binding = 6) writeonly buffer ST { vec2 stats[]; };
@@ -29,7 +33,8 @@ void main() {
   int nk = row_keys(rl, pc.row_base, pc.mask_offset, pc.nkeys_fixed);
   if (int(chunk * WG) >= nk) return;  // uniform; the combine reads only chunks below nk
   uint qrow = ((pc.flags & 1u) != 0u) ? step.pos0 + pc.row_base + rl : pc.row_base + rl;
-  if (tid < pc.d) qs[tid] = q[qrow * pc.q_stride + h * pc.d + tid];
+  uint qe = qrow * pc.q_stride + h * pc.d + tid;
+  if (tid < pc.d) qs[tid] = ((pc.flags & 1u) != 0u) ? Q_load(qe) : Q_f32[qe];
   barrier();
   chunk_cosines(chunk, nk, pc.k_base + h * pc.k_head_stride, pc.k_key_stride, pc.d);
   uint j = chunk * WG + tid;
@@ -51,8 +56,8 @@ void main() {
     if (g < G) {
       for (uint i = 0u; i < NPL; i += 2u) {
         uint ja = g + i * G, jb = ja + G;
-        vec4 va = vals4[vb + min(ja, keys_here - 1u) * stride4];
-        vec4 vb2 = vals4[vb + min(jb, keys_here - 1u) * stride4];
+        vec4 va = V_load4(vb + min(ja, keys_here - 1u) * stride4);
+        vec4 vb2 = V_load4(vb + min(jb, keys_here - 1u) * stride4);
         acc0 += (ja < keys_here ? es[ja] : 0.0) * va;
         acc1 += (jb < keys_here ? es[jb] : 0.0) * vb2;
       }
@@ -61,10 +66,10 @@ void main() {
     uint vb = (pc.v_base + h * pc.v_head_stride + chunk * WG * pc.v_key_stride) / 4u + c4;
     uint jj = g;
     for (; jj + G < keys_here; jj += 2u * G) {  // two independent accumulators: loads in flight
-      acc0 += es[jj] * vals4[vb + jj * stride4];
-      acc1 += es[jj + G] * vals4[vb + (jj + G) * stride4];
+      acc0 += es[jj] * V_load4(vb + jj * stride4);
+      acc1 += es[jj + G] * V_load4(vb + (jj + G) * stride4);
     }
-    if (jj < keys_here) acc0 += es[jj] * vals4[vb + jj * stride4];
+    if (jj < keys_here) acc0 += es[jj] * V_load4(vb + jj * stride4);
   }
   red4[tid] = acc0 + acc1;
   barrier();

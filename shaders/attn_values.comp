@@ -5,7 +5,10 @@
 #include "common.glsl"
 TESSERA_STEP_BUFFER(0)
 layout(std430, binding = 1) readonly buffer S { float weights[]; };
-layout(std430, binding = 2) readonly buffer V { vec4 vals4[]; };
+#define KV_CACHE_SPEC_ID 1
+#include "kv_cache.glsl"
+KV_CACHE_BUFFER(2, readonly, V)
+KV_CACHE_LOADS(V)
 layout(std430, binding = 3) writeonly buffer PO { float partial[]; };
 layout(push_constant) uniform P {
   uint d, H, v_base, v_head_stride, v_key_stride;
@@ -35,8 +38,8 @@ void main() {
         e[u] = j < end ? weights[row * pc.s_stride + j] : 0.0;
       }
       for (uint u = 0u; u < 8u; u += 2u) {
-        if (e[u] != 0.0) acc0 += e[u] * vals4[vb + (j0 + u * G) * stride4];
-        if (e[u + 1u] != 0.0) acc1 += e[u + 1u] * vals4[vb + (j0 + (u + 1u) * G) * stride4];
+        if (e[u] != 0.0) acc0 += e[u] * V_load4(vb + (j0 + u * G) * stride4);
+        if (e[u + 1u] != 0.0) acc1 += e[u + 1u] * V_load4(vb + (j0 + (u + 1u) * G) * stride4);
       }
     }
   }

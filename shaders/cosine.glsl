@@ -8,7 +8,8 @@
 //   of its DH/4 vec4 of the chunk with no dependence between loads. Decode is latency-bound (a
 //   handful of workgroups per head), so the number of serialised round trips is what costs.
 // - DH = 0: any head size, float loads, d/8 lanes per key (the portable fallback).
-// Needs qs[] (the query, d floats) filled, a vec4 view k4[] of the key buffer and a barrier before.
+// Needs qs[] (the query, d floats) filled, the keys as cache K (kv_cache.glsl: KV_CACHE_BUFFER and
+// KV_CACHE_LOADS(K), float32 or F16) and a barrier before.
 layout(constant_id = 1) const uint DH = 0;
 shared float cs[WG];
 
@@ -52,7 +53,7 @@ void chunk_cosines_vec4(uint chunk, int nk, uint head_base, uint key_stride) {
     int j = int(chunk * WG + jj);
     uint kb4 = (head_base + uint(min(j, nk - 1)) * key_stride) / 4u + sub;
     vec4 kv[8];
-    for (uint i = 0u; i < COS_PER; ++i) kv[i] = k4[kb4 + i * COS_KL];
+    for (uint i = 0u; i < COS_PER; ++i) kv[i] = K_load4(kb4 + i * COS_KL);
     precise float sum = 0.0, err = 0.0;
     for (uint i = 0u; i < COS_PER; ++i) {
       comp_fma(qv[i].x, kv[i].x, sum, err);
@@ -76,7 +77,7 @@ void chunk_cosines_generic(uint chunk, int nk, uint head_base, uint key_stride, 
     precise float sum = 0.0, err = 0.0;
     if (valid) {
       uint kb = head_base + j * key_stride;
-      for (uint i = sub; i < d; i += KL) comp_fma(qs[i], k[kb + i], sum, err);
+      for (uint i = sub; i < d; i += KL) comp_fma(qs[i], K_load(kb + i), sum, err);
     }
     comp_merge(KL, sum, err);
     if (sub == 0u && jj < WG) cs[jj] = valid ? sum + err : NEG_INF;

@@ -17,6 +17,8 @@
 // the projection of the row before it. Every workgroup reads the carried state before counting
 // itself done; the last one of a group (atomic counter) stores the forward's final state.
 #include "common.glsl"
+#define KV_CACHE_SPEC_ID 4
+#include "kv_cache.glsl"
 layout(std430, binding = 0) readonly buffer X { vec4 x4[]; };
 layout(std430, binding = 1) readonly buffer W { uint w_raw[]; };
 layout(std430, binding = 1) readonly buffer W16 { uvec4 w16[]; };
@@ -28,10 +30,10 @@ layout(std430, binding = 6) readonly buffer LB { vec4 ln_b4[]; };
 TESSERA_STEP_BUFFER(7)
 layout(std430, binding = 8) buffer St { float states[]; };  // key state [C], (unused) [C], w_{pos0-1} [C]
 layout(std430, binding = 9) readonly buffer Dc { float decay[]; };
-layout(std430, binding = 10) writeonly buffer KC_ { float kcache[]; };
+KV_CACHE_BUFFER(10, , KC)
 layout(std430, binding = 11) readonly buffer Mx { float mixc[]; };
 layout(std430, binding = 12) readonly buffer Vs { float vscale[]; };
-layout(std430, binding = 13) writeonly buffer VC_ { float vcache[]; };
+KV_CACHE_BUFFER(13, , VC)
 layout(std430, binding = 14) coherent buffer Cnt { uint group_count[]; };  // [2H]
 layout(push_constant) uniform P {
   uint M, n, x_stride, x_offset, flags;  // M = 2C; flags: 1 bias, 4 LN, 8 LN weight, 16 LN bias, 32 projected
@@ -42,6 +44,8 @@ layout(push_constant) uniform P {
 #include "weights.glsl"
 #include "matvec_core.glsl"
 #include "reduce.glsl"
+KV_CACHE_STORE(KC)
+KV_CACHE_STORE(VC)
 shared bool is_last;
 
 const uint CR = 32u;  // rows per finishing workgroup of a prompt chunk (ops_dense.cpp kKvChunkRows)
@@ -64,7 +68,7 @@ float finish_keys(uint h, uint i, bool live, float s, uint r_begin, uint r_end) 
   for (uint r = r_begin; r < r_end; ++r) {
     if (live) s = a * s + (1.0 - a) * y[r * pc.M + c];
     float norm = sqrt(wg_sum(live ? s * s : 0.0)) + pc.eps;
-    if (live) kcache[(step.pos0 + r) * C + c] = s / norm;
+    if (live) KC_store((step.pos0 + r) * C + c, s / norm);
   }
   return s;
 }
@@ -79,7 +83,7 @@ void finish_values(uint h, uint i, bool live, float prev, uint r_begin, uint r_e
     if (j >= 0) {  // uniform: the first token's value waits for the second token
       float v = (1.0 - mix) * cur + mix * prev;
       float norm = sqrt(wg_sum(v * v)) + pc.eps;
-      if (live) vcache[uint(j) * C + c] = sc * (v / norm);
+      if (live) VC_store(uint(j) * C + c, sc * (v / norm));
     }
     prev = cur;
   }

@@ -70,6 +70,7 @@ tessera_status to_load_options(const tessera_load_options* options, tessera::Loa
   lo->vulkan_device_index = o.vulkan_device_index;
   if (o.vulkan_device_name) lo->vulkan_device_name = o.vulkan_device_name;
   if (o.vulkan_profile) lo->vulkan_profile = o.vulkan_profile;
+  if (o.vulkan_kv_cache) lo->vulkan_kv_cache = o.vulkan_kv_cache;
   return TESSERA_OK;
 }
 
@@ -102,7 +103,7 @@ const std::vector<std::string>& devices() {
 extern "C" {
 
 tessera_load_options tessera_default_load_options(void) {
-  return {sizeof(tessera_load_options), TESSERA_BACKEND_AUTO, 1, -1, nullptr, nullptr};
+  return {sizeof(tessera_load_options), TESSERA_BACKEND_AUTO, 1, -1, nullptr, nullptr, nullptr};
 }
 tessera_session_options tessera_default_session_options(void) {
   return {sizeof(tessera_session_options), 0, nullptr, 0};

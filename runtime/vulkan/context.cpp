@@ -18,6 +18,9 @@ Result<std::unique_ptr<Context>> Context::create(const ContextOptions& options) 
   if (profile == nullptr)
     return invalid_argument("vulkan: unknown device profile '" + options.profile + "' (expected one of " +
                             device_profile_names() + ")");
+  if (options.kv_cache != "auto" && options.kv_cache != "f16" && options.kv_cache != "f32")
+    return invalid_argument("vulkan: unknown key/value cache type '" + options.kv_cache +
+                            "' (expected auto, f16 or f32)");
   std::unique_ptr<Context> c(new Context());
   c->options_ = options;
   TESSERA_ASSIGN_OR_RETURN(c->instance_, Instance::create(options.validation));
@@ -29,6 +32,7 @@ Result<std::unique_ptr<Context>> Context::create(const ContextOptions& options) 
   TESSERA_ASSIGN_OR_RETURN(c->device_, Device::create(planned));
   const auto& info = c->device_->info();
   c->limits_ = kernel_limits(info, profile->name);
+  c->kv_cache_f16_ = options.kv_cache == "f16" || (options.kv_cache == "auto" && c->limits_.storage_16bit);
   if (kPushConstantBytes > c->limits_.max_push_constant_bytes)
     return unsupported("vulkan: the kernels need " + std::to_string(kPushConstantBytes) +
                        " bytes of push constants; maxPushConstantsSize is " +

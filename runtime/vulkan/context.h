@@ -33,6 +33,9 @@ struct ContextOptions {
   // Prompt chunks with F16 / I8 weights on NVIDIA cooperative matrices where the device has them
   // (x rounded to fp16, docs/numerics.md); false keeps every product in fp32.
   bool cooperative_matrix = true;
+  // Element type of the key/value caches: "auto" (F16 where the device, under the profile, has
+  // storageBuffer16BitAccess, else F32), "f16" or "f32" (either runs on every device: shaders/kv_cache.glsl).
+  std::string kv_cache = "auto";
 };
 
 // One compute kernel (shaders/<name>.comp) specialised with given constants.
@@ -67,6 +70,8 @@ class Context {
     return limits_.subgroups ? std::max(1u, wg / limits_.subgroup_size) : 1u;
   }
   bool direct_upload() const { return direct_upload_; }
+  // The key/value caches hold IEEE halves (ContextOptions::kv_cache resolved for this device).
+  bool kv_cache_f16() const { return kv_cache_f16_; }
   bool pipeline_cache_loaded() const { return cache_->loaded_from_file(); }
   Status save_pipeline_cache() const { return cache_->save(); }
 
@@ -106,6 +111,7 @@ class Context {
   std::unique_ptr<BlockAllocator> weights_, staging_alloc_, readback_alloc_;
   BufferSlice staging_, readback_, dummy_;
   bool direct_upload_ = false;
+  bool kv_cache_f16_ = false;
   KernelLimits limits_;
   uint32_t workgroup_size_ = 64;
   std::map<uint32_t, std::pair<std::unique_ptr<DescriptorSetLayout>, std::unique_ptr<PipelineLayout>>> layouts_;

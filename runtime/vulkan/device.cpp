@@ -145,6 +145,13 @@ Result<std::vector<PhysicalDeviceInfo>> enumerate_devices(VkInstance instance) {
     VkPhysicalDeviceFeatures features{};
     vkGetPhysicalDeviceFeatures(h, &features);
     info.shader_int16 = features.shaderInt16 == VK_TRUE;
+    if (info.props.apiVersion >= VK_API_VERSION_1_1) {
+      VkPhysicalDevice16BitStorageFeatures s16{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES};
+      VkPhysicalDeviceFeatures2 f2{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2};
+      f2.pNext = &s16;
+      vkGetPhysicalDeviceFeatures2(h, &f2);
+      info.storage_buffer_16bit = s16.storageBuffer16BitAccess == VK_TRUE;
+    }
     if (info.compute_queue_family == UINT32_MAX) info.unusable_reason = "no compute queue";
     else if (info.props.limits.maxPerStageDescriptorStorageBuffers < kMaxKernelBindings)
       info.unusable_reason = "fewer than " + std::to_string(kMaxKernelBindings) + " storage buffers per shader stage";

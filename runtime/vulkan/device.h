@@ -37,6 +37,9 @@ struct PhysicalDeviceInfo {
   // kernels run their subgroup flavour; otherwise their shared-memory flavour (device_profile.h).
   bool subgroup_ops = false;
   bool shader_int16 = false;
+  // storageBuffer16BitAccess (Vulkan 1.1 / VK_KHR_16bit_storage): the sign of a device that moves 16-bit
+  // data natively; the key/value caches default to F16 where it is set (ContextOptions::kv_cache).
+  bool storage_buffer_16bit = false;
   bool usable = false;          // a compute queue and storage buffers enough for every kernel
   std::string unusable_reason;  // why not, when !usable
   bool timestamps = false;

@@ -13,7 +13,7 @@ constexpr DeviceProfile kAndroidBaseline2022{
     .name = "android-baseline-2022",
     .description =
         "Khronos Android Baseline 2022: Vulkan 1.0 without subgroup operations, 32 KiB shared memory, "
-        "128 invocations, 256 MiB buffers, no shaderFloat16",
+        "128 invocations, 256 MiB buffers, no shaderFloat16 or 16-bit storage",
     .max_compute_shared_memory_size = 32768,
     .max_compute_workgroup_invocations = 128,
     .max_compute_workgroup_size = 128,
@@ -29,7 +29,8 @@ constexpr DeviceProfile kRaspberryPi{
     .name = "raspberry-pi",
     .description =
         "Raspberry-Pi-class board: 16 KiB shared memory, 256 invocations, subgroup size 16 without "
-        "arithmetic, 128 MiB buffers, no fp16/int8 arithmetic, integer dot product or cooperative matrix",
+        "arithmetic, 128 MiB buffers, no fp16/int8 arithmetic, 8/16-bit storage, integer dot product or "
+        "cooperative matrix",
     .max_compute_shared_memory_size = 16384,
     .max_compute_workgroup_invocations = 256,
     .max_compute_workgroup_size = 256,
@@ -49,6 +50,7 @@ constexpr DeviceProfile kFull{
     .int8_arithmetic = true,
     .integer_dot_product = true,
     .cooperative_matrix = true,
+    .storage_16bit = true,
 };
 
 constexpr DeviceProfile kProfiles[] = {kFull, kAndroidBaseline2022, kRaspberryPi};
@@ -126,6 +128,7 @@ Result<PhysicalDeviceInfo> apply_profile(const PhysicalDeviceInfo& d, const Devi
   l.minStorageBufferOffsetAlignment =
       std::max<VkDeviceSize>(l.minStorageBufferOffsetAlignment, p.min_storage_buffer_offset_alignment);
   e.subgroup_ops = d.subgroup_ops && p.subgroup_operations;
+  e.storage_buffer_16bit = d.storage_buffer_16bit && p.storage_16bit;
   if (!e.subgroup_ops && p.planning_subgroup_size != 0) e.subgroup_size = p.planning_subgroup_size;
   DeviceShaderFeatures& f = e.shader_features;
   f.subgroup_arithmetic = f.subgroup_arithmetic && p.subgroup_operations;
@@ -149,6 +152,7 @@ KernelLimits kernel_limits(const PhysicalDeviceInfo& e, std::string_view profile
   k.subgroup_size = e.subgroup_size;
   k.subgroups = e.subgroup_ops;
   k.features = e.shader_features;
+  k.storage_16bit = e.storage_buffer_16bit;
   return k;
 }
 

@@ -40,6 +40,7 @@ struct DeviceProfile {
   bool int8_arithmetic = false;
   bool integer_dot_product = false;
   bool cooperative_matrix = false;
+  bool storage_16bit = false;  // storageBuffer16BitAccess (the F16 key/value caches' default)
 };
 
 // "full", "android-baseline-2022", "raspberry-pi".
@@ -62,6 +63,7 @@ struct KernelLimits {
   // flavour, where every subgroup operation is a workgroup-wide shared-memory one.
   bool subgroups = false;
   DeviceShaderFeatures features;  // optional GLSL features kernels may use
+  bool storage_16bit = false;     // storageBuffer16BitAccess under the profile
 };
 
 // Why `device` cannot run under `profile` (the first limit or feature that fails), or nullopt.

@@ -38,9 +38,13 @@ Result<std::unique_ptr<SequenceState>> make_sequence_state(Context& ctx, const G
   // the persistent memory of the layer starts, and the next layer's projections come after it.
   s->u = sub(s->uw, 0, R * C * 4);
   TESSERA_ASSIGN_OR_RETURN(s->states, s->device.allocate(VkDeviceSize(hp.n_layer) * 3 * C * 4, "recurrent states"));
+  // F16 caches: two elements per 32-bit word (shaders/kv_cache.glsl).
+  s->kv_f16 = ctx.kv_cache_f16();
+  const VkDeviceSize cache_bytes = s->kv_f16 ? (VkDeviceSize(capacity) * C * 2 + 3) / 4 * 4
+                                             : VkDeviceSize(capacity) * C * 4;
   for (int64_t l = 0; l < hp.n_layer; ++l) {
-    TESSERA_ASSIGN_OR_RETURN(BufferSlice k, s->device.allocate(VkDeviceSize(capacity) * C * 4, "key cache"));
-    TESSERA_ASSIGN_OR_RETURN(BufferSlice v, s->device.allocate(VkDeviceSize(capacity) * C * 4, "value cache"));
+    TESSERA_ASSIGN_OR_RETURN(BufferSlice k, s->device.allocate(cache_bytes, "key cache"));
+    TESSERA_ASSIGN_OR_RETURN(BufferSlice v, s->device.allocate(cache_bytes, "value cache"));
     s->key_cache.push_back(k);
     s->value_cache.push_back(v);
   }
@@ -98,6 +102,7 @@ Status record_context_memory(Recording& rec, Context& ctx, const GpuModel& m, Se
   p.vscale = L.value_scale;
   p.value_cache = s.value_cache[l];
   p.counters = s.kv_counters;
+  p.kv_f16 = s.kv_f16;
   TESSERA_RETURN_IF_ERROR(record_kv_project(rec, ctx, p));
   rec.barrier();
   AttentionCall a;
@@ -110,6 +115,7 @@ Status record_context_memory(Recording& rec, Context& ctx, const GpuModel& m, Se
   a.q_stride = C;
   a.q_from_cache = true;
   a.keys = s.key_cache[l];
+  a.kv_f16 = s.kv_f16;
   a.values = s.value_cache[l];
   a.k_head_stride = a.v_head_stride = d;
   a.k_key_stride = a.v_key_stride = C;

@@ -84,6 +84,7 @@ struct KvProject {
   uint32_t n = 1, head_dim = 0;
   BufferSlice y, step, states, decay, key_cache, mix, vscale, value_cache;
   BufferSlice counters;    // kv_project_counter_bytes(), zero-filled once (left at zero)
+  bool kv_f16 = false;     // the caches hold IEEE halves, two per word (shaders/kv_cache.glsl)
   bool allow_coop = true;  // prompt chunks may take the cooperative-matrix product (record_matmul)
 };
 VkDeviceSize kv_project_counter_bytes(uint32_t heads);
@@ -132,6 +133,8 @@ struct AttentionCall {
   bool q_from_cache = false;
   // Key j of head h at k_base + h * k_head_stride + j * k_key_stride (values alike).
   BufferSlice keys, values;
+  // Keys, values and a q_from_cache query are F16 cache words (shaders/kv_cache.glsl), else float32.
+  bool kv_f16 = false;
   uint32_t k_base = 0, k_head_stride = 0, k_key_stride = 0;
   uint32_t v_base = 0, v_head_stride = 0, v_key_stride = 0;
   uint32_t mask_offset = 1;  // 0: not causal, nkeys_fixed keys for every row

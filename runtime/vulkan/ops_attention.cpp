@@ -219,6 +219,7 @@ Status record_attention(Recording& rec, Context& ctx, const AttentionCall& c, co
     return internal_error("vulkan: attention scratch shape does not match the call");
   if (c.head_dim % 4 || c.v_base % 4 || c.v_head_stride % 4 || c.v_key_stride % 4)
     return unsupported("vulkan: attention needs head sizes and value strides that are multiples of 4");
+  const uint32_t kv = c.kv_f16 ? 1 : 0;  // shaders/kv_cache.glsl KV_F16
   PassMarks marks{rec, c.pass_timestamps};
   for (uint32_t row_base = 0; row_base < c.rows; row_base += sh.rows_per_pass) {
     uint32_t rows = std::min(sh.rows_per_pass, c.rows - row_base);
@@ -229,7 +230,7 @@ Status record_attention(Recording& rec, Context& ctx, const AttentionCall& c, co
                             c.v_head_stride, c.v_key_stride,  c.mask_offset,  c.nkeys_fixed,
                             row_base,        sh.nchunks()};
       TESSERA_RETURN_IF_ERROR(
-          rec.dispatch<KernelId::kAttnSoftmaxPartial>({wg, cosine_head_spec(c, wg)},
+          rec.dispatch<KernelId::kAttnSoftmaxPartial>({wg, cosine_head_spec(c, wg), kv},
                                                       {c.step, c.q, c.keys, c.values, c.head_scale, s.partial, s.stats},
                                                       pp, {sh.nchunks(), c.heads, rows}));
       marks.done();
@@ -243,7 +244,7 @@ Status record_attention(Recording& rec, Context& ctx, const AttentionCall& c, co
     ScoresPush sp{c.head_dim,    c.heads,         c.q_stride,     c.q_from_cache ? 1u : 0u,
                   c.k_base,      c.k_head_stride, c.k_key_stride, c.mask_offset,
                   c.nkeys_fixed, row_base,        sh.max_keys,    sh.nchunks()};
-    TESSERA_RETURN_IF_ERROR(rec.dispatch<KernelId::kAttnScores>({wg, cosine_head_spec(c, wg)},
+    TESSERA_RETURN_IF_ERROR(rec.dispatch<KernelId::kAttnScores>({wg, cosine_head_spec(c, wg), kv},
                                                                 {c.step, c.q, c.keys, s.scores, s.chunk_max}, sp,
                                                                 {sh.nchunks(), c.heads, rows}));
     marks.done();
@@ -251,7 +252,7 @@ Status record_attention(Recording& rec, Context& ctx, const AttentionCall& c, co
     marks.done();
     ValuesPush vp{c.head_dim,    c.heads,  c.v_base,    c.v_head_stride, c.v_key_stride, c.mask_offset,
                   c.nkeys_fixed, row_base, sh.max_keys, sh.value_chunk,  sh.nvchunks()};
-    TESSERA_RETURN_IF_ERROR(rec.dispatch<KernelId::kAttnValues>({wg}, {c.step, s.scores, c.values, s.partial}, vp,
+    TESSERA_RETURN_IF_ERROR(rec.dispatch<KernelId::kAttnValues>({wg, kv}, {c.step, s.scores, c.values, s.partial}, vp,
                                                                 {sh.nvchunks(), c.heads, rows}));
     marks.done();
     CombinePush cp{c.head_dim, c.heads,        c.out_stride,  c.mask_offset,          c.nkeys_fixed,

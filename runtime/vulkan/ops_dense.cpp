@@ -117,13 +117,13 @@ Status record_kv_project(Recording& rec, Context& ctx, const KvProject& p) {
     push.flags |= 32u;
     // The finishing reduces over a head's channels only: a thread per channel, no wider.
     const uint32_t finish_wg = std::max(ctx.fit_workgroup(64), std::bit_ceil(d));
-    return rec.dispatch<KernelId::kKvProject>({finish_wg, uint32_t(w.wtype), K, vec16},
+    return rec.dispatch<KernelId::kKvProject>({finish_wg, uint32_t(w.wtype), K, vec16, p.kv_f16 ? 1u : 0u},
                                               {p.x.buf, part.weight, part.scale, part.bias, p.y, lw, lb, p.step,
                                                p.states, p.decay, p.key_cache, p.mix, p.vscale, p.value_cache,
                                                p.counters},
                                               push, {M / d, div_up(p.n, kKvChunkRows), 1});
   }
-  return rec.dispatch<KernelId::kKvProject>({wg, uint32_t(w.wtype), K, vec16},
+  return rec.dispatch<KernelId::kKvProject>({wg, uint32_t(w.wtype), K, vec16, p.kv_f16 ? 1u : 0u},
                                             {p.x.buf, part.weight, part.scale, part.bias, p.y, lw, lb, p.step, p.states,
                                              p.decay, p.key_cache, p.mix, p.vscale, p.value_cache, p.counters},
                                             push, {div_up(M, ctx.rows_per_workgroup(wg)), div_up(p.n, kRowTile), 1});

@@ -32,6 +32,7 @@ struct SequenceState {
   BufferSlice uw;                                   // [rows, 2C]: key | value projections of the context memory
   BufferSlice states;                               // per layer [ctx leaky state, pmem leaky state, w_{pos0-1}], C each
   std::vector<BufferSlice> key_cache, value_cache;  // per layer [capacity, C]
+  bool kv_f16 = false;                              // caches of IEEE halves, 2 per word (Context::kv_cache_f16)
   BufferSlice logits;                               // [kMaxLogitRows, V]
   BufferSlice logits_host;                          // readback copy
   BufferSlice greedy;                               // host-visible: argmax of the last logits row

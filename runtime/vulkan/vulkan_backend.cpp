@@ -28,7 +28,7 @@ std::string VulkanBackend::name() const {
 // Positions are uint32 in the shaders' step record and index 32-bit dispatch grids.
 int64_t VulkanBackend::max_sequence_positions() const { return int64_t(1) << 24; }
 
-// Per position: the float key and value caches of every layer and the attention score rows (one
+// Per position: the key and value caches of every layer (F16 or float elements) and the attention score rows (one
 // float per position for each of the kAttentionRowsPerPass rows and heads, at most); plus the
 // activations of kMaxRowsPerForward rows and the logits of kMaxLogitRows rows (device and readback).
 CheckedSize VulkanBackend::sequence_state_bytes(int64_t max_tokens) const {
@@ -36,7 +36,7 @@ CheckedSize VulkanBackend::sequence_state_bytes(int64_t max_tokens) const {
   const CheckedSize C = CheckedSize::of(hp.n_embd), L = CheckedSize::of(hp.n_layer);
   const CheckedSize H = CheckedSize::of(hp.n_head), V = CheckedSize::of(hp.vocab_size), R(kMaxRowsPerForward);
   const CheckedSize AR(kAttentionRowsPerPass), LR(kMaxLogitRows);
-  const CheckedSize per_position = L * C * 8 + AR * H * 4;
+  const CheckedSize per_position = L * C * (shared_->context->kv_cache_f16() ? 4 : 8) + AR * H * 4;
   const CheckedSize fixed = R * C * 16 + LR * C * 4 + L * C * 12 + LR * V * 8;
   return CheckedSize::of(max_tokens) * per_position + fixed;
 }
@@ -141,6 +141,7 @@ ContextOptions context_options(const LoadOptions& o) {
   c.pipeline_cache_path = o.vulkan_pipeline_cache;
   c.validation = o.vulkan_validation;
   if (!o.vulkan_profile.empty()) c.profile = o.vulkan_profile;
+  if (!o.vulkan_kv_cache.empty()) c.kv_cache = o.vulkan_kv_cache;
   return c;
 }
 

@@ -189,6 +189,13 @@ int main(int argc, char** argv) {
   CHECK(vs == TESSERA_INVALID_ARGUMENT || vs == TESSERA_UNAVAILABLE);
   CHECK(missing == NULL);
   if (vs == TESSERA_INVALID_ARGUMENT) CHECK(strstr(tessera_last_error(), "android-baseline-2022") != NULL);
+  /* So is an unknown key/value cache element type. */
+  vo.vulkan_profile = NULL;
+  vo.vulkan_kv_cache = "f8";
+  vs = tessera_model_load(argv[1], &vo, &missing);
+  CHECK(vs == TESSERA_INVALID_ARGUMENT || vs == TESSERA_UNAVAILABLE);
+  CHECK(missing == NULL);
+  if (vs == TESSERA_INVALID_ARGUMENT) CHECK(strstr(tessera_last_error(), "'f8' (expected auto, f16 or f32)") != NULL);
   tessera_model_free(model);
   printf("capi_test: ok\n");
   return 0;

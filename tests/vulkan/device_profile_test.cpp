@@ -18,6 +18,7 @@ PhysicalDeviceInfo big_device() {
   d.subgroup_ops = true;
   d.subgroup_size = 32;
   d.shader_int16 = true;
+  d.storage_buffer_16bit = true;
   d.shader_features = {true, true, true, true, true, true};
   auto& l = d.props.limits;
   l.maxComputeSharedMemorySize = 49152;
@@ -55,6 +56,19 @@ TEST(VulkanDeviceProfile, AndroidBaseline2022PlansWithItsNumbers) {
   EXPECT_FALSE(k.features.int8_arithmetic);
   EXPECT_FALSE(k.features.integer_dot_product);
   EXPECT_FALSE(k.features.cooperative_matrix_khr || k.features.cooperative_matrix_nv);
+}
+
+// 16-bit storage (the F16 key/value caches' default): kept by `full`, hidden by both small profiles
+// (Android Baseline 2022 is Vulkan 1.0 without VK_KHR_16bit_storage; the board class has none).
+TEST(VulkanDeviceProfile, SixteenBitStorageOnlyUnderFull) {
+  for (const char* name : {"full", "android-baseline-2022", "raspberry-pi"}) {
+    auto e = apply_profile(big_device(), profile(name));
+    ASSERT_TRUE(e.ok()) << e.status().to_string();
+    EXPECT_EQ(kernel_limits(*e, name).storage_16bit, std::string(name) == "full") << name;
+  }
+  PhysicalDeviceInfo without = big_device();
+  without.storage_buffer_16bit = false;
+  EXPECT_FALSE(kernel_limits(apply_profile(without, profile("full")).value(), "full").storage_16bit);
 }
 
 TEST(VulkanDeviceProfile, RaspberryPiPlansWithItsNumbers) {

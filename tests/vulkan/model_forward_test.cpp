@@ -49,9 +49,13 @@ class VulkanModelForward : public ::testing::Test {
     return std::move(b).value();
   }
   // Prefill all rows vs the float64 oracle; then token-by-token decode vs the prefill rows.
-  void check_model(const RandomModel& m, size_t T, double tol) {
+  // kv_cache: the float64 bounds here are the float32 caches' (ContextOptions::kv_cache "f32"); the F16
+  // caches have their own test.
+  void check_model(const RandomModel& m, size_t T, double tol, const char* kv_cache = "f32") {
     constexpr double kCoopTol = 2e-3;
-    auto backend = make(m);
+    ContextOptions o;
+    o.kv_cache = kv_cache;
+    auto backend = make(m, o);
     if (!backend && skip_) TESSERA_VK_NO_DEVICE("no usable Vulkan device: " << skipped_);
     ASSERT_TRUE(backend) << skipped_;
     const int64_t V = m.view.hp.vocab_size;
@@ -113,6 +117,20 @@ TEST_F(VulkanModelForward, F16AndI8WeightsWithBias) {
   check_model(make_random_model(hp, DType::kI8, 6), 12, kF32Tol);
 }
 
+// F16 key/value caches (docs/numerics.md): each score moves by at most ε = β²(2·2^-11 + 2^-22), ≈ 0.06
+// at these models' β² ≤ 60, i.e. softmax weights by up to e^{2ε} − 1 ≈ 12 % relative in the worst case;
+// observed ≤ 2e-3 on the logits (lavapipe); 1e-2. Decode (halves stored by the mat-vec path) vs
+// prefill (by the tiled path) within the same bound.
+TEST_F(VulkanModelForward, F16CachesWithinTheirBound) {
+  constexpr double kF16CacheTol = 1e-2;
+  for (const char* method : {"softmax", "sparsemax", "entmax15", "entmax43"})
+    check_model(make_random_model(tiny_hparams(method), DType::kF32, 1234), 20, kF16CacheTol, "f16");
+  HParams hp = tiny_hparams("entmax15");
+  hp.n_embd = 64;
+  hp.n_head = 2;
+  check_model(make_random_model(hp, DType::kF16, 13), 16, kF16CacheTol, "f16");
+}
+
 TEST_F(VulkanModelForward, WideHeads) {
   HParams hp = tiny_hparams("softmax");  // d = 32: each key's cosine spread over several lanes
   hp.n_embd = 64;
@@ -158,7 +176,9 @@ TEST_F(VulkanModelForward, PromptLongerThanOneRecordedChunk) {
   const size_t T = size_t(kMaxRowsPerForward) + 6;
   check_model(m, T, kF32Tol);  // every row's logits: chunks of kMaxLogitRows
   // Last row only: chunks of kMaxRowsPerForward rows (the largest tiled products), at 250 and T tokens.
-  auto backend = make(m);
+  ContextOptions f32_caches;
+  f32_caches.kv_cache = "f32";
+  auto backend = make(m, f32_caches);
   ASSERT_TRUE(backend);
   const int64_t V = m.view.hp.vocab_size;
   for (size_t n : {size_t(250), T}) {

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cstring>
 #include <functional>
 #include <memory>
@@ -65,6 +66,14 @@ class VulkanTest : public ::testing::Test {
     std::vector<float> out(floats);
     Status st = ctx_->read(s, std::as_writable_bytes(std::span<float>(out)));
     EXPECT_TRUE(st.ok()) << st.to_string();
+    return out;
+  }
+  // `count` key/value cache elements: floats, or with f16 the IEEE halves 2 per word (shaders/kv_cache.glsl).
+  std::vector<float> download_cache(const BufferSlice& s, size_t count, bool f16) {
+    if (!f16) return download(s, count);
+    std::vector<float> words = download(s, (count + 1) / 2), out(count);
+    for (size_t i = 0; i < count; ++i)
+      out[i] = half_to_float(uint16_t(std::bit_cast<uint32_t>(words[i / 2]) >> (16 * (i % 2))));
     return out;
   }
   // Records with `body`, submits once, waits.

@@ -70,6 +70,10 @@ void BackendFlags::add_to(CLI::App& app) {
   app.add_option("--vulkan-profile", vulkan_profile,
                  "plan within a device-limits profile: full | android-baseline-2022 | raspberry-pi (docs/vulkan.md)")
       ->capture_default_str();
+  app.add_option("--vulkan-kv-cache", vulkan_kv_cache,
+                 "key/value cache elements: auto (f16 where the device has 16-bit storage) | f16 | f32")
+      ->check(CLI::IsMember({"auto", "f16", "f32"}))
+      ->capture_default_str();
   app.add_option("--int8-kernel", int8_kernel,
                  "cpu-int8 kernel table (instruction set): auto | portable | avx2 | avx512-vnni | neon-dot")
       ->check(CLI::IsMember({"auto", "portable", "avx2", "avx512-vnni", "neon-dot"}))
@@ -84,6 +88,7 @@ Result<LoadOptions> BackendFlags::options() const {
   o.vulkan_device_name = vulkan_device_name;
   o.vulkan_validation = vulkan_validation;
   o.vulkan_profile = vulkan_profile;
+  o.vulkan_kv_cache = vulkan_kv_cache;
   if (int8_kernel == "portable") o.int8_kernel = Int8Kernel::kPortable;
   else if (int8_kernel == "avx2") o.int8_kernel = Int8Kernel::kAvx2;
   else if (int8_kernel == "avx512-vnni") o.int8_kernel = Int8Kernel::kAvx512Vnni;

@@ -31,6 +31,7 @@ struct BackendFlags {
   std::string vulkan_device_name;
   bool vulkan_validation = false;
   std::string vulkan_profile = "full";
+  std::string vulkan_kv_cache = "auto";
   std::string int8_kernel = "auto";
   void add_to(CLI::App& app);
   Result<LoadOptions> options() const;

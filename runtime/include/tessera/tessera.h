@@ -64,6 +64,10 @@ struct LoadOptions {
   /// or "raspberry-pi" = plan within that profile's limits and features. A device that does not meet
   /// the profile fails the load (kUnsupported), also under BackendKind::kAuto. CPU backends ignore it.
   std::string vulkan_profile;
+  /// Element type of the key/value caches (docs/vulkan.md): "" or "auto" = F16 where the device (under the
+  /// profile) has 16-bit storage, else F32; "f16" (half the cache memory; docs/numerics.md states the
+  /// error) or "f32". Anything else fails the load (kInvalidArgument). CPU backends ignore it.
+  std::string vulkan_kv_cache;
   Int8Kernel int8_kernel = Int8Kernel::kAuto;  ///< cpu-int8 only; an unavailable kernel fails the load
   /// Recompute the tensor-content checksum that convert/quantize record and fail the load on a
   /// mismatch (kCorruptFile) or when the file records none (kNotFound). Off: the checksum is not

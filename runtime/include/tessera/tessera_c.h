@@ -49,6 +49,8 @@ typedef struct tessera_load_options {
   const char* vulkan_device_name; /**< NULL or a substring of a device's name; overrides the index */
   /** Device-limits profile: NULL or "full" (the device as it is), "android-baseline-2022", "raspberry-pi". */
   const char* vulkan_profile;
+  /** Key/value cache elements: NULL or "auto" (F16 where the device has 16-bit storage), "f16", "f32". */
+  const char* vulkan_kv_cache;
 } tessera_load_options;
 
 /** How tessera_session_create_with_options sizes a sequence; start from tessera_default_session_options(). */

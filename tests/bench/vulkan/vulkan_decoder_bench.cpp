@@ -16,6 +16,8 @@
 //     the projections ran on NVIDIA cooperative matrices); with --profile, one more prefill's GPU time
 //     per kernel to stderr.
 // --no-coopmat: the context leaves NVIDIA cooperative matrices off (fp32 prompt chunks, for A/B runs).
+// --kv-cache=auto|f16|f32: the key/value cache elements (ContextOptions::kv_cache; counter kv_f16), for
+//   BM_Decode and for BM_Attention's keys and values (its query stays a float32 vector).
 // Run: vulkan_decoder_bench --benchmark_counters_tabular=true [--benchmark_filter=...]
 #include <benchmark/benchmark.h>
 
@@ -52,7 +54,7 @@ struct DecodeRig {
 std::map<std::pair<int, int>, std::unique_ptr<DecodeRig>> rigs;
 std::unique_ptr<vk::Context> attention_ctx;
 bool profile_decode = false;         // --profile: one profiled decode step per BM_Decode case
-vk::ContextOptions context_options;  // --no-coopmat: cooperative_matrix = false
+vk::ContextOptions context_options;  // --no-coopmat: cooperative_matrix = false; --kv-cache=: kv_cache
 
 DecodeRig* rig_for(DType dt, int method, std::string* error) {
   auto key = std::make_pair(int(dt), method);
@@ -171,6 +173,7 @@ void BM_Decode(benchmark::State& state) {
   state.counters["barriers"] = double(rig->vseq->last_barriers());
   state.counters["weights_MiB"] = double(rig->backend->context().weights().bytes_allocated()) / (1 << 20);
   state.counters["sequence_MiB"] = double(rig->vseq->device_bytes()) / (1 << 20);
+  state.counters["kv_f16"] = rig->backend->context().kv_cache_f16() ? 1 : 0;
   state.SetLabel(rig->backend->name());
 }
 
@@ -285,6 +288,15 @@ void BM_Attention(benchmark::State& state) {
     (void)ctx->write(s.value(), std::as_bytes(std::span(v)));
     return s.value();
   };
+  // Keys and values in the cache layout the context picked (shaders/kv_cache.glsl: halves, 2 per word).
+  auto up_cache = [&](const std::vector<float>& v) {
+    if (!ctx->kv_cache_f16()) return up(v);
+    std::vector<uint16_t> h(v.size() + (v.size() & 1), 0);
+    for (size_t i = 0; i < v.size(); ++i) h[i] = float_to_half(v[i]);
+    auto s = alloc.allocate(h.size() * 2, "bench");
+    (void)ctx->write(s.value(), std::as_bytes(std::span(h)));
+    return s.value();
+  };
   std::vector<float> beta2(H, 8.0f), ones(H, 1.0f), zero(4, 0.0f);
   vk::AttentionCall a;
   a.method = method_named(method);
@@ -294,8 +306,9 @@ void BM_Attention(benchmark::State& state) {
   a.step = up(zero);
   a.q = up(q);
   a.q_stride = C;
-  a.keys = up(keys);
-  a.values = up(vals);
+  a.keys = up_cache(keys);
+  a.values = up_cache(vals);
+  a.kv_f16 = ctx->kv_cache_f16();
   a.k_head_stride = a.v_head_stride = d;
   a.k_key_stride = a.v_key_stride = C;
   a.mask_offset = 0;
@@ -338,6 +351,7 @@ void BM_Attention(benchmark::State& state) {
     }
   }
   state.counters["us"] = total / double(state.iterations()) * 1e-3;
+  state.counters["kv_f16"] = ctx->kv_cache_f16() ? 1 : 0;
   // Pass order: softmax = partial, combine; split entmax = scores, filter, threshold, apply, values,
   // combine.
   for (uint32_t k = 0; per_pass && k < kPassSlots; ++k)
@@ -418,6 +432,8 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     if (std::string_view(argv[i]) == "--profile") tessera::bench::profile_decode = true;
     else if (std::string_view(argv[i]) == "--no-coopmat") tessera::bench::context_options.cooperative_matrix = false;
+    else if (std::string_view(argv[i]).starts_with("--kv-cache="))
+      tessera::bench::context_options.kv_cache = std::string(std::string_view(argv[i]).substr(11));
     else argv[kept++] = argv[i];
   }
   argc = kept;
