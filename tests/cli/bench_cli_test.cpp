@@ -24,7 +24,8 @@ int64_t tiny_parameters() {
 }
 
 TEST(BenchCli, JsonHasOneRowPerBackendAndTestWithTheAskedRepetitions) {
-  CliRun r = run_cli_split("bench --random-model tiny -p 16 -n 4 -r 2 --backend cpu,cpu-int8 --format json");
+  CliRun r =
+      run_cli_split("bench --random-model tiny -p 16 -n 4 -r 2 --backend cpu,cpu-int8 --threads 1 --format json");
   ASSERT_EQ(r.code, 0) << r.err;
   const json rows = json::parse(r.out);
   ASSERT_TRUE(rows.is_array());

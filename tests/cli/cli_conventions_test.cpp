@@ -3,8 +3,10 @@
 // messages on stderr, --format json parsed and checked against independent values; convert of Hugging Face
 // folders end to end.
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -131,12 +133,25 @@ bool shows_default(const std::string& line, const std::string& value) {
   return line.find("=" + value + " ") != std::string::npos || line.ends_with("=" + value);
 }
 
+// The CPUs this process may run on, read here from the affinity mask (every --threads defaults to it).
+std::string usable_cpus() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) != 0) return "?";
+  return std::to_string(std::min(CPU_COUNT(&set), 256));
+}
+
 TEST_F(CliConventions, SameFlagsAndDefaultsAcrossCommands) {
+  const std::string cpus = usable_cpus();
   for (const char* c : {"logits", "generate", "eval"}) {
     CliRun r = run_cli_split(std::string(c) + " --help");
     ASSERT_EQ(r.code, 0) << c;
     EXPECT_TRUE(shows_default(help_line(r.out, "--backend"), "auto")) << c << "\n" << r.out;
-    EXPECT_TRUE(shows_default(help_line(r.out, "--threads"), "1")) << c << "\n" << r.out;
+    EXPECT_TRUE(shows_default(help_line(r.out, "--threads"), cpus)) << c << "\n" << r.out;
+  }
+  for (const char* c : {"quantize", "compare", "bench"}) {
+    CliRun r = run_cli_split(std::string(c) + " --help");
+    ASSERT_EQ(r.code, 0) << c;
+    EXPECT_TRUE(shows_default(help_line(r.out, "--threads"), cpus)) << c << "\n" << r.out;
   }
   for (const char* c : {"logits", "generate"}) {
     CliRun r = run_cli_split(std::string(c) + " --help");

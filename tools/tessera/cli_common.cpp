@@ -1,7 +1,10 @@
 #include "cli_common.h"
 
+#include <algorithm>
 #include <charconv>
 #include <iostream>
+
+#include "cpu/thread_pool.h"
 
 namespace tessera::cli {
 
@@ -32,8 +35,12 @@ void add_format_option(CLI::App& app, std::string& format) {
       ->capture_default_str();
 }
 
+int default_threads() { return std::clamp(cpu::ThreadPool::usable_cpus(), 1, 256); }
+
 void add_threads_option(CLI::App& app, int& threads) {
-  app.add_option("--threads", threads, "CPU threads (1..256)")->check(CLI::Range(1, 256))->capture_default_str();
+  app.add_option("--threads", threads, "CPU threads (1..256; default: the CPUs this process may use)")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
 }
 
 void add_tokens_option(CLI::App& app, std::string& tokens, const std::string& help, const std::string& hidden_alias) {

@@ -16,7 +16,9 @@ Result<std::vector<int32_t>> parse_token_list(const std::string& text);
 
 // --format text|json (default text): every command that prints results.
 void add_format_option(CLI::App& app, std::string& format);
-// --threads N (default 1): CPU threads.
+// The default of every --threads: the CPUs this process may run on (its affinity mask), at most 256.
+int default_threads();
+// --threads N (default: default_threads()): CPU threads.
 void add_threads_option(CLI::App& app, int& threads);
 // --tokens "1 2 3" (token ids); `hidden_alias` (e.g. generate's old --prompt-tokens) keeps working, unlisted.
 void add_tokens_option(CLI::App& app, std::string& tokens, const std::string& help,
@@ -26,7 +28,7 @@ CLI::Validator backend_validator();
 
 struct BackendFlags {
   std::string backend = "auto";
-  int threads = 1;
+  int threads = default_threads();
   int vulkan_device = -1;
   std::string vulkan_device_name;
   bool vulkan_validation = false;

@@ -23,7 +23,8 @@ constexpr int64_t kMaxBenchTokens = int64_t(1) << 20;
 
 struct BenchArgs {
   std::string model, random_model, method = "softmax";
-  std::string prompts = "512", generations = "128", backends, threads = "1", format = "md";
+  std::string prompts = "512", generations = "128", backends, threads = std::to_string(default_threads()),
+              format = "md";
   int repetitions = 5;
   int vulkan_device = -1;
   std::string vulkan_device_name;
@@ -300,7 +301,9 @@ Registration reg(
       sub.add_option("--backend", a->backends,
                      "comma list of cpu, cpu-int8, vulkan (default: the CPU backends, and vulkan when "
                      "a device exists)");
-      sub.add_option("--threads", a->threads, "CPU threads, 1..256 (comma list)")->capture_default_str();
+      sub.add_option("--threads", a->threads,
+                     "CPU threads, 1..256 (comma list; default: the CPUs this process may use)")
+          ->capture_default_str();
       sub.add_option("-r,--repetitions", a->repetitions, "timed repetitions (after one warm-up)")
           ->check(CLI::Range(1, 1000))
           ->capture_default_str();

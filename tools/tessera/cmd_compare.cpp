@@ -18,7 +18,7 @@ struct CompareArgs {
   std::string base, quant, data, data_format = "auto", tokens, backend = "auto", format = "text";
   int64_t length = 0, samples = 10;
   uint64_t seed = 7;
-  int threads = 1;
+  int threads = default_threads();
   bool quiet = false;
 };
 
@@ -141,7 +141,8 @@ Registration reg(
                      "QUANT's backend: auto (cpu-int8 for int8 activations, else cpu) | cpu | cpu-int8 | "
                      "vulkan")
           ->capture_default_str();
-      sub.add_option("--threads", a->threads, "CPU threads")->capture_default_str();
+      sub.add_option("--threads", a->threads, "CPU threads, 1..256 (default: the CPUs this process may use)")
+          ->capture_default_str();
       sub.add_option("--format", a->format, "text | json")
           ->check(CLI::IsMember({"text", "json"}))
           ->capture_default_str();

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "cli_common.h"
 #include "command.h"
 #include "progress.h"
 #include "quant/model_io.h"
@@ -19,7 +20,7 @@ namespace {
 struct QuantizeArgs {
   std::string input, output, calib_file, calib_task, calib_method = "minmax", precision = "auto";
   std::string calib_format = "auto", report, format = "text";
-  int threads = 1;
+  int threads = default_threads();
   double precision_target = 99.5;
   std::string value_cache = "int16";
   std::vector<std::string> force_int16;
@@ -181,8 +182,8 @@ Registration reg(
                      "(e.g. blk.0.attn_k.weight,blk.1.act.o)")
           ->delimiter(',');
       sub.add_option("--threads", a->threads,
-                     "CPU threads for calibration and the precision search "
-                     "(the output file does not depend on it)")
+                     "CPU threads for calibration and the precision search, 1..256 (default: the CPUs this "
+                     "process may use; the output file does not depend on it)")
           ->capture_default_str();
       sub.add_option("--report", a->report,
                      "write a JSON report: per tensor precision, SQNR, max error; per activation site "
