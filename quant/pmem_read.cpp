@@ -6,29 +6,24 @@
 #include <cstring>
 
 #include "ops/row_common.h"
+#include "ops/simd8.h"
 
 namespace tessera::quant {
 
 namespace {
 
-// Eight lanes: two SSE registers in the default build, one AVX register in the x86-64-v3 clone
-// (TESSERA_MULTIVERSION). The operations per lane are the same, and this file is compiled without
+// Eight lanes (ops/simd8.h): two SSE registers in the default build, one AVX register in the x86-64-v3
+// clone (TESSERA_MULTIVERSION). The operations per lane are the same, and this file is compiled without
 // contracting a·b + c into FMA, so both give the same bits.
-// (-Wpsabi: the 32-byte helpers below are always inlined, so no call passes one in registers.)
 #pragma GCC diagnostic ignored "-Wpsabi"
-typedef float v8f __attribute__((vector_size(32)));
-typedef int32_t v8i __attribute__((vector_size(32)));
-#define TESSERA_INLINE inline __attribute__((always_inline))
+using ops::simd::v8f;
+using ops::simd::v8i;
 
-TESSERA_INLINE v8f load(const float* p) {
-  v8f v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-TESSERA_INLINE void store(float* p, v8f v) { std::memcpy(p, &v, sizeof v); }
+TESSERA_SIMD_INLINE v8f load(const float* p) { return ops::simd::load8(p); }
+TESSERA_SIMD_INLINE void store(float* p, v8f v) { std::memcpy(p, &v, sizeof v); }
 
 // ops::exp_nonpositive on eight lanes (the same operations), 0 below -30.
-TESSERA_INLINE v8f exp_lanes(v8f x) {
+TESSERA_SIMD_INLINE v8f exp_lanes(v8f x) {
   const v8f kRound = v8f{} + 12582912.0f;  // 1.5 * 2^23
   const v8f xc = x < -87.3f ? v8f{} - 87.3f : x;
   const v8f kr = xc * 1.44269504088896341f + kRound;
@@ -58,9 +53,9 @@ TESSERA_INLINE v8f exp_lanes(v8f x) {
 // N·d floats per head, does not stay in cache between positions). Every output's summation order is the
 // one-position order, so the result does not depend on how positions are grouped.
 template <int NP>
-TESSERA_INLINE void read_block(const float* q, int64_t q_stride, float query_scale, const float* keys_t,
-                               const float* values, int64_t N, int64_t d, float weight, float* scores, float* acc,
-                               int64_t acc_stride) {
+TESSERA_SIMD_INLINE void read_block(const float* q, int64_t q_stride, float query_scale, const float* keys_t,
+                                    const float* values, int64_t N, int64_t d, float weight, float* scores, float* acc,
+                                    int64_t acc_stride) {
   const int64_t nv = N - N % 8;
   for (int64_t n = 0; n < nv; n += 8) {
     v8f sc[NP] = {};
