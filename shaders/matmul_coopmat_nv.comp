@@ -6,12 +6,14 @@
 // rounded to fp16 in shared memory: each product term gains a relative error <= 2^-11, so
 // |y - exact| <= 2^-11 * sum_k |W[m, k] x'[r, k]| plus the fp32 accumulation (the tolerance the
 // tests state, docs/numerics.md). A workgroup of 4 subgroups owns BM token rows x 64 outputs and
-// walks K in slices of BK; each subgroup owns a 32-row block of the tile and BN / (4 / (BM / 32))
-// outputs (2 x NB accumulators). BM = 32 doubles the workgroups of a chunk whose 64-row tiles would
-// leave most of a large GPU idle; BK = 64 halves the barriers where shared memory allows. The
-// accumulators go through shared memory for the epilogue (row scale, bias, out_scale, accumulate),
-// which is the same as matmul.comp's. The host dispatches it only where the device lists the shape,
-// has a 32-lane subgroup and enough shared memory, and picks BM and BK (ops_matmul.cpp).
+// walks K in slices of BK, loading the next slice into registers while the matrix units work on the
+// current one (one shared stage: a second would not fit next to the accumulator staging in 48 KiB).
+// Each subgroup owns a 32-row block of the tile and BN / (4 / (BM / 32)) outputs (2 x NB
+// accumulators). BM = 32 doubles the workgroups of a chunk whose 64-row tiles would leave most of a
+// large GPU idle; BK = 64 halves the barriers where shared memory allows. The accumulators go
+// through shared memory for the epilogue (row scale, bias, out_scale, accumulate), which is the same
+// as matmul.comp's. The host dispatches it only where the device lists the shape, has a 32-lane
+// subgroup and enough shared memory, and picks BM and BK (ops_matmul.cpp).
 #extension GL_NV_cooperative_matrix : require
 #extension GL_KHR_memory_scope_semantics : require
 #extension GL_EXT_shader_explicit_arithmetic_types_float16 : require
@@ -43,35 +45,84 @@ shared float16_t ws[BN * XS];
 shared float cs[BM * CS];
 #include "tile_layernorm.glsl"
 
+#if TESSERA_SUBGROUPS
+// The LayerNorm statistics a subgroup per row: its lanes read the row's consecutive vec4 units
+// (tile_ln_statistics gives each thread a strided quarter of a row, a long chain of dependent loads).
+void tile_ln_statistics_by_subgroup(uint r0) {
+  const uint lane = gl_SubgroupInvocationID;
+  for (uint rr = gl_SubgroupID; rr < BM; rr += gl_NumSubgroups) {
+    const bool live = r0 + rr < pc.n;
+    const uint b4 = live ? (pc.x_offset + (r0 + rr) * pc.x_stride) / 4u : 0u;
+    float s = 0.0;
+    if (live)
+      for (uint k = lane; k < K4; k += gl_SubgroupSize) { vec4 v = x4[b4 + k]; s += v.x + v.y + v.z + v.w; }
+    const float mu = subgroupAdd(s) / float(KC);
+    float q = 0.0;
+    if (live)
+      for (uint k = lane; k < K4; k += gl_SubgroupSize) { vec4 dv = x4[b4 + k] - mu; q += dot(dv, dv); }
+    const float var = subgroupAdd(q);
+    if (lane == 0u) ln_stats[rr] = vec2(mu, inversesqrt(var / float(KC) + pc.ln_eps));
+  }
+  barrier();
+}
+#else
+void tile_ln_statistics_by_subgroup(uint r0) { tile_ln_statistics(r0); }
+#endif
+
+// One K slice of the tile in registers: XU vec4 of x' rows and WU vec4 of weight rows per thread.
+const uint XU = BM * (BK / 4u) / WG, WU = BN * (BK / 4u) / WG;
+const uint kMaxUnits = 8u;  // BM, BK <= 64 and WG = 128 (host)
+vec4 x_next[kMaxUnits], w_next[kMaxUnits];
+
+void fetch_slice(uint k0, uint r0, uint n0, bool ln) {
+  const uint tid = gl_LocalInvocationID.x;
+  for (uint i = 0u; i < XU; ++i) {
+    uint e = tid + i * WG, rr = e / (BK / 4u), k4 = k0 + e % (BK / 4u);
+    vec4 v = vec4(0.0);
+    if (r0 + rr < pc.n && k4 < K4) {
+      v = x4[(pc.x_offset + (r0 + rr) * pc.x_stride) / 4u + k4];
+      if (ln) {
+        vec4 g = ((pc.flags & 8u) != 0u) ? ln_w4[k4] : vec4(1.0);
+        vec4 bb = ((pc.flags & 16u) != 0u) ? ln_b4[k4] : vec4(0.0);
+        v = (v - ln_stats[rr].x) * ln_stats[rr].y * g + bb;
+      }
+    }
+    x_next[i] = v;
+  }
+  for (uint i = 0u; i < WU; ++i) {
+    uint e = tid + i * WG, mm = e / (BK / 4u), k4 = k0 + e % (BK / 4u);
+    w_next[i] = (n0 + mm < pc.M && k4 < K4) ? load_w4(n0 + mm, k4, KC) : vec4(0.0);
+  }
+}
+
+void stash_slice() {
+  const uint tid = gl_LocalInvocationID.x;
+  for (uint i = 0u; i < XU; ++i) {
+    uint e = tid + i * WG, o = (e / (BK / 4u)) * XS + 4u * (e % (BK / 4u));
+    for (uint c = 0u; c < 4u; ++c) xs[o + c] = float16_t(x_next[i][c]);
+  }
+  for (uint i = 0u; i < WU; ++i) {
+    uint e = tid + i * WG, o = (e / (BK / 4u)) * XS + 4u * (e % (BK / 4u));
+    for (uint c = 0u; c < 4u; ++c) ws[o + c] = float16_t(w_next[i][c]);
+  }
+}
+
 void main() {
   const uint tid = gl_LocalInvocationID.x, sg = gl_SubgroupID;
   const uint n0 = gl_WorkGroupID.x * BN, r0 = gl_WorkGroupID.y * BM;
   const uint row_base = (sg / SGC) * 32u, col_base = (sg % SGC) * (8u * NB);
   const bool ln = (pc.flags & 4u) != 0u;
-  if (ln) tile_ln_statistics(r0);
+  if (ln) tile_ln_statistics_by_subgroup(r0);
   fcoopmatNV<32, gl_ScopeSubgroup, 16, 8> acc[2][NB];
   for (uint i = 0u; i < 2u; ++i)
     for (uint j = 0u; j < NB; ++j) acc[i][j] = fcoopmatNV<32, gl_ScopeSubgroup, 16, 8>(0.0);
+  fetch_slice(0u, r0, n0, ln);
+  stash_slice();
+  barrier();
   for (uint k0 = 0u; k0 < K4; k0 += BK / 4u) {
-    for (uint e = tid; e < BM * (BK / 4u); e += WG) {
-      uint rr = e / (BK / 4u), q = e % (BK / 4u), k4 = k0 + q;
-      vec4 v = vec4(0.0);
-      if (r0 + rr < pc.n && k4 < K4) {
-        v = x4[(pc.x_offset + (r0 + rr) * pc.x_stride) / 4u + k4];
-        if (ln) {
-          vec4 g = ((pc.flags & 8u) != 0u) ? ln_w4[k4] : vec4(1.0);
-          vec4 bb = ((pc.flags & 16u) != 0u) ? ln_b4[k4] : vec4(0.0);
-          v = (v - ln_stats[rr].x) * ln_stats[rr].y * g + bb;
-        }
-      }
-      for (uint c = 0u; c < 4u; ++c) xs[rr * XS + 4u * q + c] = float16_t(v[c]);
-    }
-    for (uint e = tid; e < BN * (BK / 4u); e += WG) {
-      uint mm = e / (BK / 4u), q = e % (BK / 4u), k4 = k0 + q;
-      vec4 v = (n0 + mm < pc.M && k4 < K4) ? load_w4(n0 + mm, k4, KC) : vec4(0.0);
-      for (uint c = 0u; c < 4u; ++c) ws[mm * XS + 4u * q + c] = float16_t(v[c]);
-    }
-    barrier();
+    const bool more = k0 + BK / 4u < K4;
+    // The next slice's global loads are in flight while the matrix units work on this one.
+    if (more) fetch_slice(k0 + BK / 4u, r0, n0, ln);
     for (uint kk = 0u; kk < BK; kk += 16u) {
       fcoopmatNV<16, gl_ScopeSubgroup, 16, 16> a[2];
       fcoopmatNV<16, gl_ScopeSubgroup, 16, 8> b[NB];
@@ -82,6 +133,10 @@ void main() {
         for (uint j = 0u; j < NB; ++j) acc[i][j] = coopMatMulAddNV(a[i], b[j], acc[i][j]);
     }
     barrier();
+    if (more) {
+      stash_slice();
+      barrier();
+    }
   }
   for (uint i = 0u; i < 2u; ++i)
     for (uint j = 0u; j < NB; ++j)
