@@ -65,7 +65,7 @@ void load_tile(bool values, uint slot0, uint nk) {
 // Channel ch's leaky average from the carried state over rows [0, end), one row after another (the
 // order of pmem_prefill.comp and the decode kernel), with the loads issued LA rows ahead; rows from
 // `from` on go to st[row - r0][c]. Returns the value after the last row.
-const uint LA = 16u;
+const uint LA = 32u;
 float leaky_walk(uint ch, uint h, uint end, uint from, uint c) {
   const uint r0 = gl_WorkGroupID.z * BR;
   float a = decay[h], s = state[ch];
