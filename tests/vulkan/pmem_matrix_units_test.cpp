@@ -144,8 +144,7 @@ TEST_P(VulkanPmemMatrix, HeadsWithinTheirBound) {
     for (uint32_t i = 0; i < d; ++i) EXPECT_NEAR(state[h * d + i], s[i], 1e-6) << "state " << h * d + i;
   }
   std::printf("[pmem %u rows, %s] worst |error| / allowed per head (beta'^2 0.5, 3, 49, e^10): %.3g %.3g %.3g %.3g\n",
-              n, matrix_units ? "matrix units for heads 0-2" : "tiled kernel", worst[0], worst[1], worst[2],
-              worst[3]);
+              n, matrix_units ? "matrix units for heads 0-2" : "tiled kernel", worst[0], worst[1], worst[2], worst[3]);
 }
 
 INSTANTIATE_TEST_SUITE_P(Rows, VulkanPmemMatrix, ::testing::Values(70u, 300u, 512u));
