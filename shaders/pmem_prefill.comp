@@ -35,6 +35,7 @@ layout(std430, binding = 11) buffer O { float outv[]; };              // [n, C]
 layout(std430, binding = 12) coherent buffer Cnt { uint tile_count[]; };  // [row tiles * H] then [H]
 layout(push_constant) uniform P {
   uint C, H, N, nchunks, slot_base, n, flags, split_slots;  // flags: 1 accumulate into out, 2 advance the state
+  uint head_mask;  // bit h: this dispatch serves head h (heads >= 32 always; pmem_prefill_coopmat_nv.comp the others)
   float eps, scale;
 } pc;
 const uint EU = WTYPE == 0u ? 4u : WTYPE == 1u ? 8u : 16u;  // elements per 16-byte unit
@@ -68,6 +69,7 @@ void load_unit(bool values, uint slot, uint unit, out vec4 w[4]) {
 
 void main() {
   const uint split = gl_WorkGroupID.x, h = gl_WorkGroupID.y, tile = gl_WorkGroupID.z;
+  if (h < 32u && ((pc.head_mask >> h) & 1u) == 0u) return;  // uniform: the other dispatch serves it
   const uint tid = gl_LocalInvocationID.x, tx = tid % TX, ty = tid / TX;
   const uint r0 = tile * BR;
   // Queries: the leaky average of each channel walked over the rows up to this tile's last.

@@ -1,5 +1,6 @@
 #include "vulkan/gpu_model.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "vulkan/ops.h"
@@ -92,6 +93,20 @@ Result<PmemSlots> upload_pmem_slots(Context& ctx, const LayerWeights& w, int64_t
   TESSERA_ASSIGN_OR_RETURN(s.values,
                            upload_slot_tensor(ctx, w.pmem_mem_v, w.pmem_mem_v_scale, d, s.wtype, p + "pmem_mem_v"));
   s.key_scale = s.value_scale = ctx.dummy();
+  const std::vector<int64_t>& shape = w.pmem_mem_k.shape;  // [P, H, N, d]
+  if (s.wtype == WeightType::kF16 && shape.size() == 4 && shape[3] == d &&
+      int64_t(w.pmem_query_scale.size()) == shape[1]) {
+    // Prompt chunks may run a head on the matrix units where β'² and its largest key allow it.
+    const std::vector<float> keys = tensor_to_f32(w.pmem_mem_k);
+    std::vector<double> max_norm(size_t(shape[1]), 0.0);
+    for (int64_t slot = 0; slot < w.pmem_mem_k.numel() / d; ++slot) {
+      double nn = 0;
+      for (int64_t i = 0; i < d; ++i) nn += double(keys[size_t(slot * d + i)]) * keys[size_t(slot * d + i)];
+      double& m = max_norm[size_t(slot / shape[2] % shape[1])];
+      m = std::max(m, std::sqrt(nn));
+    }
+    s.matrix_heads = pmem_matrix_unit_heads(w.pmem_query_scale, max_norm);
+  }
   if (s.wtype == WeightType::kI8) {
     const int64_t slots = w.pmem_mem_k.numel() / d;
     std::vector<float> ks = tensor_to_f32(w.pmem_mem_k_scale), vs = tensor_to_f32(w.pmem_mem_v_scale);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 
 #include "tessera/attention.h"
 #include "tessera/status.h"
@@ -162,6 +163,8 @@ Status record_attention(Recording& rec, Context& ctx, const AttentionCall& call,
 struct PmemSlots {
   BufferSlice keys, key_scale, values, value_scale;  // [P, H, N, d] in `wtype`; scales per slot (I8)
   WeightType wtype = WeightType::kF32;
+  // Bit h: head h's prompt-chunk scores may run on the matrix units (pmem_matrix_unit_heads, F16 slots).
+  uint32_t matrix_heads = 0;
 };
 struct PmemCall {
   uint32_t channels = 0, heads = 0, head_dim = 0, slots = 0, rows = 1;
@@ -192,5 +195,17 @@ PmemTile pmem_prefill_tile(const Context& ctx, uint32_t head_dim);
 PmemTile pmem_prefill_tile_for(uint32_t max_invocations, uint32_t max_shared_bytes, uint32_t head_dim);
 // Whether record_pmem records `call` with the tiled kernel (prompt chunks) or row by row.
 bool pmem_uses_tiles(const Context& ctx, const PmemCall& call);
+// Prompt chunks of F16 slots on NVIDIA cooperative matrices (shaders/pmem_prefill_coopmat_nv.comp):
+// fp16 halves of the query (hi + lo) and of the weights, fp32 accumulation. A score is within
+// kPmemMatrixScoreBound · β'² · max_j ||k_j|| of the exact q · k_j (docs/numerics.md); a head runs there
+// only where that is at most kPmemMatrixScoreTolerance (softmax weights within a factor e^(±2^-10)),
+// the others (heads on the β' clamp) keep the compensated kernel: record_pmem dispatches both.
+inline constexpr double kPmemMatrixScoreBound = 0x1p-18;
+inline constexpr double kPmemMatrixScoreTolerance = 0x1p-11;
+// The heads (bit h, h < 32) whose bound is within the tolerance, from β'² and max ||k|| per head.
+uint32_t pmem_matrix_unit_heads(std::span<const float> query_scale, std::span<const double> max_key_norm);
+// Whether record_pmem runs some heads of `call` on the matrix units (the device has the variant and
+// `slots` are F16 with matrix_heads).
+bool pmem_uses_matrix_units(const Context& ctx, const PmemCall& call, const PmemSlots& slots);
 
 }  // namespace tessera::vk

@@ -2,11 +2,15 @@
 // shaders/pmem_softmax.comp, row by row (the query's leaky average, flash-decoding over the N
 // slots, the merge by the last workgroup of each (row, head), the state update by the last merge
 // of each head). Prompt chunks: shaders/pmem_prefill.comp, the same steps for tiles of rows as
-// matrix products (scores = Q K^T, online softmax, P V), so each slot is read once per tile.
+// matrix products (scores = Q K^T, online softmax, P V), so each slot is read once per tile; with F16
+// slots on NVIDIA cooperative matrices, shaders/pmem_prefill_coopmat_nv.comp for the heads whose score
+// bound allows it and pmem_prefill.comp for the others (two dispatches, disjoint heads).
 #include <algorithm>
 #include <bit>
+#include <cmath>
 
 #include "vulkan/ops.h"
+#include "vulkan/shader_variants.h"
 
 namespace tessera::vk {
 namespace {
@@ -16,11 +20,13 @@ struct PmemPush {
 };
 TESSERA_VK_PUSH_CONTRACT(pmem_softmax, PmemPush);
 
+// Both prefill kernels; head_mask bit h: this dispatch serves head h (heads >= 32: the tiled kernel).
 struct PmemPrefillPush {
-  uint32_t C, H, N, nchunks, slot_base, n, flags, split_slots;
+  uint32_t C, H, N, nchunks, slot_base, n, flags, split_slots, head_mask;
   float eps, scale;
 };
 TESSERA_VK_PUSH_CONTRACT(pmem_prefill, PmemPrefillPush);
+TESSERA_VK_PUSH_CONTRACT(pmem_prefill_coopmat_nv, PmemPrefillPush);
 
 // Decode and short chunks keep the row kernel: below this many rows most of a row tile would be empty.
 constexpr uint32_t kPmemTiledMinRows = 16;
@@ -30,8 +36,33 @@ constexpr uint32_t kPmemTilesPerSplit = 4;
 // Rows x slot chunks of partials the scratch holds: 64 x 21 for a GPT-2-sized model (3 MiB), so
 // 512-row chunks take 2 splits (384 workgroups) and the scratch stays within its memory budget.
 constexpr uint32_t kPmemPartialRows = 64;
+// The cooperative-matrix kernel (64 rows per workgroup, half the tiled kernel's row tiles) takes
+// twice the splits: 5 at 512 rows (480 workgroups for 12 heads), 6 MiB of partials.
+constexpr uint32_t kPmemCoopPartialRows = 128;
+// shaders/pmem_prefill_coopmat_nv.comp: 4 subgroups of 32, 64 rows x 64 slots per tile, d <= 64.
+constexpr uint32_t kCoopWorkgroup = 128, kCoopRows = 64, kCoopSlots = 64;
+// Slot tiles per split of the cooperative-matrix kernel at least (the queries and merge per split).
+constexpr uint32_t kCoopTilesPerSplit = 8;
 
 uint32_t div_up(uint32_t a, uint32_t b) { return (a + b - 1) / b; }
+
+// kv[64][d + 8] halves, st[64][68] floats, ps[2][64][72] halves, 64 row factors and a flag.
+uint32_t coop_shared_bytes(uint32_t head_dim) {
+  return kCoopSlots * (head_dim + 8) * 2 + kCoopRows * (kCoopSlots + 4) * 4 + 2 * kCoopRows * (kCoopSlots + 8) * 2 +
+         kCoopRows * 4 + 4;
+}
+
+// The device (under its profile) runs the cooperative-matrix kernel for this head size.
+bool coop_usable(const Context& ctx, uint32_t head_dim) {
+  const KernelLimits& limits = ctx.limits();
+  return head_dim % 16 == 0 && head_dim >= 16 && head_dim <= kCoopSlots && limits.subgroups &&
+         pick_kernel_variant(KernelId::kPmemPrefill, KernelId::kPmemPrefillCoopmatNv, limits.features) ==
+             KernelId::kPmemPrefillCoopmatNv &&
+         ctx.subgroup_size() == 32 && limits.max_workgroup_invocations >= kCoopWorkgroup &&
+         limits.max_shared_bytes >= coop_shared_bytes(head_dim);
+}
+
+uint32_t all_heads_below_32(uint32_t heads) { return heads >= 32 ? ~0u : (1u << heads) - 1u; }
 
 }  // namespace
 
@@ -68,6 +99,21 @@ bool pmem_uses_tiles(const Context& ctx, const PmemCall& c) {
   return c.rows >= kPmemTiledMinRows && pmem_prefill_tile(ctx, c.head_dim).valid();
 }
 
+uint32_t pmem_matrix_unit_heads(std::span<const float> query_scale, std::span<const double> max_key_norm) {
+  uint32_t mask = 0;
+  for (size_t h = 0; h < std::min<size_t>({query_scale.size(), max_key_norm.size(), 32}); ++h) {
+    // β'² >= 2^-10 keeps the kernel's power-of-two query scale 2^(13 - floor(log2 β'²)) a normal float.
+    const double b = query_scale[h], bound = kPmemMatrixScoreBound * b * max_key_norm[h];
+    if (std::isfinite(bound) && b >= 0x1p-10 && bound <= kPmemMatrixScoreTolerance) mask |= 1u << h;
+  }
+  return mask;
+}
+
+bool pmem_uses_matrix_units(const Context& ctx, const PmemCall& c, const PmemSlots& m) {
+  return pmem_uses_tiles(ctx, c) && m.wtype == WeightType::kF16 &&
+         (m.matrix_heads & all_heads_below_32(c.heads)) != 0 && coop_usable(ctx, c.head_dim);
+}
+
 uint32_t pmem_workgroup(const Context& ctx, uint32_t head_dim) {
   // 128 slots per chunk: 21 chunks x 12 heads = 252 workgroups for N = 2688 (about two per H100 SM).
   // Within the workgroup limit unless the head needs more (the kernel lookup then refuses it).
@@ -88,7 +134,8 @@ Result<PmemScratch> make_pmem_scratch(Context& ctx, BlockAllocator& alloc, uint3
   VkDeviceSize blocks = VkDeviceSize(rows) * heads * s.nchunks;
   s.splits = s.nchunks;
   if (pmem_prefill_tile(ctx, head_dim).valid()) {
-    s.splits = std::clamp(kPmemPartialRows * s.nchunks / std::max(rows, 1u), 1u, s.nchunks);
+    const uint32_t partial_rows = coop_usable(ctx, head_dim) ? kPmemCoopPartialRows : kPmemPartialRows;
+    s.splits = std::clamp(partial_rows * s.nchunks / std::max(rows, 1u), 1u, s.nchunks);
     blocks = VkDeviceSize(heads) * std::max(std::min(rows, kPmemTiledMinRows - 1) * s.nchunks, rows * s.splits);
   }
   TESSERA_ASSIGN_OR_RETURN(s.partial, alloc.allocate(blocks * head_dim * 4, "pmem partials"));
@@ -116,13 +163,27 @@ Status record_pmem(Recording& rec, Context& ctx, const PmemCall& c, const PmemSl
     // The slots split into whole slot tiles, at least kPmemTilesPerSplit each (the queries and the
     // merge are paid once per split), at most as many splits as the scratch holds partials for.
     // N = 2688 with 64-slot tiles at 512 rows: 2 splits x 12 heads x 16 row tiles = 384 workgroups.
+    // Shorter chunks than the scratch's rows may split further within the same partials; both
+    // kernels index the partials with this stride (their heads' blocks never overlap).
+    const uint32_t most = std::clamp(s.rows * s.splits / c.rows, 1u, s.nchunks);
+    const uint32_t coop_heads = pmem_uses_matrix_units(ctx, c, m) ? m.matrix_heads & all_heads_below_32(c.heads) : 0u;
+    if (coop_heads != 0) {
+      const uint32_t tiles = div_up(c.slots, kCoopSlots);
+      const uint32_t split_slots = div_up(tiles, std::min(most, div_up(tiles, kCoopTilesPerSplit))) * kCoopSlots;
+      PmemPrefillPush pt{c.channels, c.heads,     c.slots,    most,  c.slot_base, c.rows,
+                         pp.flags,   split_slots, coop_heads, c.eps, c.scale};
+      TESSERA_RETURN_IF_ERROR(rec.dispatch<KernelId::kPmemPrefillCoopmatNv>(
+          {kCoopWorkgroup, c.head_dim},
+          {c.u, c.state, c.decay, c.qscale, m.keys, m.values, s.partial, s.stats, c.vscale, c.out, s.counters}, pt,
+          {div_up(c.slots, split_slots), c.heads, div_up(c.rows, kCoopRows)}));
+      if (c.heads <= 32 && coop_heads == all_heads_below_32(c.heads)) return Status::ok_status();
+    }
     const PmemTile t = pmem_prefill_tile(ctx, c.head_dim);
     const uint32_t tiles = div_up(c.slots, t.slots);
-    // Shorter chunks than the scratch's rows may split further within the same partials.
-    const uint32_t most = std::clamp(s.rows * s.splits / c.rows, 1u, s.nchunks);
     const uint32_t split_slots = div_up(tiles, std::min(most, div_up(tiles, kPmemTilesPerSplit))) * t.slots;
     const uint32_t nsplit = div_up(c.slots, split_slots);
-    PmemPrefillPush pt{c.channels, c.heads, c.slots, most, c.slot_base, c.rows, pp.flags, split_slots, c.eps, c.scale};
+    PmemPrefillPush pt{c.channels, c.heads,     c.slots,     most,  c.slot_base, c.rows,
+                       pp.flags,   split_slots, ~coop_heads, c.eps, c.scale};
     return rec.dispatch<KernelId::kPmemPrefill>({t.workgroup, uint32_t(m.wtype), c.head_dim, t.rows, t.slots},
                                                 {c.u, c.state, c.decay, c.qscale, m.keys, ks, m.values, vs, s.partial,
                                                  s.stats, c.vscale, c.out, s.counters},
