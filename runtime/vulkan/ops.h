@@ -162,6 +162,8 @@ Status record_attention(Recording& rec, Context& ctx, const AttentionCall& call,
 // Largest head size of the tiled prefill kernels.
 constexpr uint32_t kPrefillMaxHeadDim = 256;
 bool attention_tiled_applies(const Context& ctx, const AttentionCall& call);
+// The tiled kernels run on NVIDIA cooperative matrices for this call (F16 caches, queries from the cache).
+bool attention_tiled_uses_cooperative_matrix(const Context& ctx, const AttentionCall& call);
 Status record_attention_tiled(Recording& rec, Context& ctx, const AttentionCall& call);
 
 // Persistent memory (shaders/pmem_softmax.comp or pmem_prefill.comp, one dispatch): for each of the n rows,
