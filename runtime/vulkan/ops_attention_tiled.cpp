@@ -18,6 +18,12 @@ struct PrefillPush {
 };
 TESSERA_VK_PUSH_CONTRACT(attn_prefill_softmax, PrefillPush);
 TESSERA_VK_PUSH_CONTRACT(attn_prefill_softmax_coopmat_nv, PrefillPush);
+TESSERA_VK_PUSH_CONTRACT(attn_prefill_entmax, PrefillPush);
+
+// r = 1 / (alpha - 1) of the exact entmax kinds the tiled kernels run, else 0.
+uint32_t entmax_r(AttentionKind k) {
+  return k == AttentionKind::kSparsemax ? 1 : k == AttentionKind::kEntmax15 ? 2 : k == AttentionKind::kEntmax43 ? 3 : 0;
+}
 
 // Query rows x keys per tile, and scores per thread (rows x keys): workgroup (bq / tr) * (bk / tc).
 struct PrefillTile {
@@ -54,7 +60,8 @@ bool aligned4(const AttentionCall& c) {
 
 bool attention_tiled_uses_cooperative_matrix(const Context& ctx, const AttentionCall& c) {
   const KernelLimits& l = ctx.limits();
-  return c.kv_f16 && c.q_from_cache && c.head_dim % 16 == 0 && c.head_dim <= 64 && l.subgroups &&
+  return c.method.kind == AttentionKind::kSoftmax && c.kv_f16 && c.q_from_cache && c.head_dim % 16 == 0 &&
+         c.head_dim <= 64 && l.subgroups &&
          pick_kernel_variant(KernelId::kAttnPrefillSoftmax, KernelId::kAttnPrefillSoftmaxCoopmatNv, l.features) ==
              KernelId::kAttnPrefillSoftmaxCoopmatNv &&
          ctx.subgroup_size() == 32 && l.max_workgroup_invocations >= kCoopWorkgroup &&
@@ -62,8 +69,9 @@ bool attention_tiled_uses_cooperative_matrix(const Context& ctx, const Attention
 }
 
 bool attention_tiled_applies(const Context& ctx, const AttentionCall& c) {
-  return c.tiled_prefill && c.rows > 1 && c.method.kind == AttentionKind::kSoftmax && aligned4(c) &&
-         c.head_dim <= kPrefillMaxHeadDim && prefill_tile(ctx, c.head_dim).has_value();
+  const bool kind = c.method.kind == AttentionKind::kSoftmax || entmax_r(c.method.kind) != 0;
+  return c.tiled_prefill && c.rows > 1 && kind && aligned4(c) && c.head_dim <= kPrefillMaxHeadDim &&
+         prefill_tile(ctx, c.head_dim).has_value();
 }
 
 Status record_attention_tiled(Recording& rec, Context& ctx, const AttentionCall& c) {
@@ -72,7 +80,14 @@ Status record_attention_tiled(Recording& rec, Context& ctx, const AttentionCall&
   const PrefillPush p{c.heads,        c.q_stride, flags,           c.k_base,       c.k_head_stride,
                       c.k_key_stride, c.v_base,   c.v_head_stride, c.v_key_stride, c.mask_offset,
                       c.nkeys_fixed,  0,          c.rows,          c.out_stride,   c.scale};
-  if (attention_tiled_uses_cooperative_matrix(ctx, c)) {
+  if (const uint32_t r = entmax_r(c.method.kind); r != 0) {
+    const PrefillTile t = *prefill_tile(ctx, c.head_dim);
+    TESSERA_RETURN_IF_ERROR(
+        rec.dispatch<KernelId::kAttnPrefillEntmax>({t.workgroup(), c.head_dim, c.kv_f16 ? 1u : 0u, t.bq, t.bk, t.tr,
+                                                    t.tc, r},
+                                                   {c.step, c.q, c.keys, c.values, c.head_scale, c.out_scale, c.out}, p,
+                                                   {(c.rows + t.bq - 1) / t.bq, c.heads, 1}));
+  } else if (attention_tiled_uses_cooperative_matrix(ctx, c)) {
     TESSERA_RETURN_IF_ERROR(rec.dispatch<KernelId::kAttnPrefillSoftmaxCoopmatNv>({kCoopWorkgroup, c.head_dim, 1u},
                                                                                  {c.step, c.q, c.keys, c.values,
                                                                                   c.head_scale, c.out_scale, c.out},

@@ -38,7 +38,7 @@ class VulkanAttentionPrefill : public VulkanTest {
     return upload(words);
   }
 
-  void check(const PrefillCase& pc) {
+  void check(const PrefillCase& pc, const char* method_name = "softmax") {
     const uint32_t H = 2, d = pc.d, C = H * d, n = pc.prefix + pc.rows;
     const double beta2[H] = {8.0, 64.0};
     const float out_scale[H] = {1.0f, 0.75f}, scale = pc.accumulate ? 0.5f : 1.0f;
@@ -63,7 +63,8 @@ class VulkanAttentionPrefill : public VulkanTest {
     BufferSlice beta = upload({float(beta2[0]), float(beta2[1])}), os = upload({out_scale[0], out_scale[1]});
     BufferSlice relu = upload({1, 1}), out = pc.accumulate ? upload(prior) : zeros(size_t(pc.rows) * C);
     AttentionCall a;
-    a.method = AttentionMethod::parse("softmax").value();
+    a.method = AttentionMethod::parse(method_name).value();
+    const double alpha = a.method.kind == AttentionKind::kSoftmax ? 1.0 : a.method.entmax_alpha();
     a.heads = H;
     a.head_dim = d;
     a.out_stride = a.q_stride = C;
@@ -104,16 +105,16 @@ class VulkanAttentionPrefill : public VulkanTest {
               c += double(keys[size_t(t) * C + h * d + i]) * keys[size_t(j) * C + h * d + i];
             s[j] = beta2[h] * c;
           }
-          const std::vector<double> p = oracle::softmax(s);
+          const std::vector<double> p = alpha == 1.0 ? oracle::softmax(s) : oracle::entmax(alpha, s).p;
           for (int64_t j = 0; j < nk; ++j)
             for (uint32_t i = 0; i < d; ++i) want[i] += p[j] * vals[size_t(j) * C + h * d + i];
         }
         for (uint32_t i = 0; i < d; ++i) {
           const size_t e = size_t(r) * C + h * d + i;
           const double expect = (pc.accumulate ? prior[e] : 0.0) + double(scale) * out_scale[h] * want[i];
-          ASSERT_NEAR(o[e], expect, tol) << "d " << d << " prefix " << pc.prefix << " rows " << pc.rows << " mask "
-                                         << pc.mask_offset << (pc.f16 ? " f16" : " f32") << " row " << r << " head "
-                                         << h << " channel " << i;
+          ASSERT_NEAR(o[e], expect, tol) << method_name << " d " << d << " prefix " << pc.prefix << " rows " << pc.rows
+                                         << " mask " << pc.mask_offset << (pc.f16 ? " f16" : " f32") << " row " << r
+                                         << " head " << h << " channel " << i;
         }
       }
     }
@@ -132,6 +133,20 @@ TEST_F(VulkanAttentionPrefill, SoftmaxMatchesFloat64) {
            PrefillCase{20, 130, 19, 1, true, true},
        })
     check(pc);
+}
+
+// Exact entmax: the threshold found on the recomputed cosines (no candidate list), the weights of exactly
+// the support. Same tolerance: the threshold is exact to fp32 rounding of y = (α−1)β²(c − max c), and a
+// key within rounding of τ has weight ≈ 0 on either side.
+TEST_F(VulkanAttentionPrefill, ExactEntmaxMatchesFloat64) {
+  for (const char* name : {"sparsemax", "entmax15", "entmax43"})
+    for (const PrefillCase pc : {
+             PrefillCase{64, 0, 37, 1, true, false},
+             PrefillCase{64, 0, 200, 1, false, false},
+             PrefillCase{64, 200, 150, 1, true, true},
+             PrefillCase{20, 5, 40, 2, false, false},
+         })
+      check(pc, name);
 }
 
 }  // namespace

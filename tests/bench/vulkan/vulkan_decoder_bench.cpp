@@ -433,11 +433,11 @@ void BM_PrefillAttention(benchmark::State& state) {
   a.out_scale = up_words(std::as_bytes(std::span(ones)));
   a.out = alloc.allocate(VkDeviceSize(T) * C * 4, "out").value();
   a.tiled_prefill = tiled;
-  const bool split = method != 0;
+  const bool use_tiled = vk::attention_tiled_applies(*ctx, a), split = method != 0;
   const VkDeviceSize per_row = VkDeviceSize(H) * T * 4 * (split ? 2 : 1);
   const uint32_t rows = uint32_t(std::clamp<VkDeviceSize>((32ull << 20) / per_row, 1, 128));
-  vk::AttentionScratchShape shape{H, d, tiled ? 1 : T, tiled ? 1 : rows, vk::attention_workgroup(*ctx, d), 256};
-  shape.split_entmax = split && !tiled;
+  vk::AttentionScratchShape shape{H, d, use_tiled ? 1 : T, use_tiled ? 1 : rows, vk::attention_workgroup(*ctx, d), 256};
+  shape.split_entmax = split && !use_tiled;
   auto scratch = vk::make_attention_scratch(*ctx, alloc, shape);
   auto rec = vk::Recording::create(*ctx, 2);
   Status s = scratch.ok() ? (*rec)->begin() : scratch.status();
@@ -458,7 +458,8 @@ void BM_PrefillAttention(benchmark::State& state) {
     state.SetIterationTime(ns * 1e-9);
   }
   state.counters["ms"] = total / double(state.iterations()) * 1e-6;
-  state.counters["tiled_used"] = vk::attention_tiled_applies(*ctx, a) ? 1 : 0;
+  state.counters["tiled_used"] = use_tiled ? 1 : 0;
+  state.counters["coopmat"] = use_tiled && vk::attention_tiled_uses_cooperative_matrix(*ctx, a) ? 1 : 0;
   state.counters["kv_f16"] = ctx->kv_cache_f16() ? 1 : 0;
   state.SetLabel(a.method.name());
 }
