@@ -19,7 +19,6 @@ struct PrefillPush {
 TESSERA_VK_PUSH_CONTRACT(attn_prefill_softmax, PrefillPush);
 TESSERA_VK_PUSH_CONTRACT(attn_prefill_softmax_coopmat_nv, PrefillPush);
 TESSERA_VK_PUSH_CONTRACT(attn_prefill_entmax, PrefillPush);
-TESSERA_VK_PUSH_CONTRACT(attn_prefill_entmax_coopmat_nv, PrefillPush);
 
 // r = 1 / (alpha - 1) of the exact entmax kinds the tiled kernels run, else 0.
 uint32_t entmax_r(AttentionKind k) {
@@ -50,7 +49,7 @@ std::optional<PrefillTile> prefill_tile(const Context& ctx, uint32_t d) {
 // shaders/attn_prefill_softmax_coopmat_nv.comp: 4 subgroups of 32, 64 x 64 tiles; keys and values
 // (64 rows of d + 8 halves), weights (64 x 72 halves), cosines (64 x 68 floats).
 constexpr uint32_t kCoopWorkgroup = 128;
-uint32_t coop_shared_bytes(uint32_t d) { return 2 * 64 * (d + 8) * 2 + 64 * 72 * 2 + 64 * 68 * 4 + 8; }
+uint32_t coop_shared_bytes(uint32_t d) { return 2 * 64 * (d + 8) * 2 + 64 * 72 * 2 + 64 * 68 * 4; }
 
 bool aligned4(const AttentionCall& c) {
   return c.k_base % 4 == 0 && c.k_head_stride % 4 == 0 && c.k_key_stride % 4 == 0 && c.v_base % 4 == 0 &&
@@ -59,20 +58,31 @@ bool aligned4(const AttentionCall& c) {
 
 }  // namespace
 
-bool attention_tiled_uses_cooperative_matrix(const Context& ctx, const AttentionCall& c) {
+namespace {
+
+// The cooperative-matrix kernel can take this call, whatever its transform.
+bool coop_capable(const Context& ctx, const AttentionCall& c) {
   const KernelLimits& l = ctx.limits();
-  const bool kind = c.method.kind == AttentionKind::kSoftmax || entmax_r(c.method.kind) != 0;
-  return kind && c.kv_f16 && c.q_from_cache && c.head_dim % 16 == 0 && c.head_dim <= 64 && l.subgroups &&
+  return c.kv_f16 && c.q_from_cache && c.head_dim % 16 == 0 && c.head_dim <= 64 && l.subgroups &&
          pick_kernel_variant(KernelId::kAttnPrefillSoftmax, KernelId::kAttnPrefillSoftmaxCoopmatNv, l.features) ==
              KernelId::kAttnPrefillSoftmaxCoopmatNv &&
          ctx.subgroup_size() == 32 && l.max_workgroup_invocations >= kCoopWorkgroup &&
          coop_shared_bytes(c.head_dim) <= l.max_shared_bytes;
 }
 
+}  // namespace
+
+bool attention_tiled_uses_cooperative_matrix(const Context& ctx, const AttentionCall& c) {
+  return c.method.kind == AttentionKind::kSoftmax && coop_capable(ctx, c);
+}
+
 bool attention_tiled_applies(const Context& ctx, const AttentionCall& c) {
-  const bool kind = c.method.kind == AttentionKind::kSoftmax || entmax_r(c.method.kind) != 0;
-  return c.tiled_prefill && c.rows > 1 && kind && aligned4(c) && c.head_dim <= kPrefillMaxHeadDim &&
-         prefill_tile(ctx, c.head_dim).has_value();
+  const uint32_t r = entmax_r(c.method.kind);
+  if (!c.tiled_prefill || c.rows <= 1 || (c.method.kind != AttentionKind::kSoftmax && r == 0)) return false;
+  // Exact entmax on devices with NVIDIA cooperative matrices keeps the per-row passes: the tiled
+  // shared-memory kernel is not measured against them there, and it has no cooperative-matrix flavour.
+  if (r != 0 && coop_capable(ctx, c)) return false;
+  return aligned4(c) && c.head_dim <= kPrefillMaxHeadDim && prefill_tile(ctx, c.head_dim).has_value();
 }
 
 Status record_attention_tiled(Recording& rec, Context& ctx, const AttentionCall& c) {
@@ -82,12 +92,7 @@ Status record_attention_tiled(Recording& rec, Context& ctx, const AttentionCall&
                       c.k_key_stride, c.v_base,   c.v_head_stride, c.v_key_stride, c.mask_offset,
                       c.nkeys_fixed,  0,          c.rows,          c.out_stride,   c.scale};
   const uint32_t r = entmax_r(c.method.kind);
-  if (r != 0 && attention_tiled_uses_cooperative_matrix(ctx, c)) {
-    TESSERA_RETURN_IF_ERROR(rec.dispatch<KernelId::kAttnPrefillEntmaxCoopmatNv>({kCoopWorkgroup, c.head_dim, 1u, r},
-                                                                                {c.step, c.q, c.keys, c.values,
-                                                                                 c.head_scale, c.out_scale, c.out},
-                                                                                p, {(c.rows + 63) / 64, c.heads, 1}));
-  } else if (r != 0) {
+  if (r != 0) {
     const PrefillTile t = *prefill_tile(ctx, c.head_dim);
     TESSERA_RETURN_IF_ERROR(
         rec.dispatch<KernelId::kAttnPrefillEntmax>({t.workgroup(), c.head_dim, c.kv_f16 ? 1u : 0u, t.bq, t.bk, t.tr,

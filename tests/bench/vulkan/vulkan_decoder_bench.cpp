@@ -495,7 +495,7 @@ BENCHMARK(BM_Attention)
     ->Iterations(50)
     ->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_PrefillAttention)
-    ->ArgsProduct({{0, 1}, {2048, 16384}, {1, 0}})
+    ->ArgsProduct({{0, 1}, {512, 2048, 16384}, {1, 0}})
     ->ArgNames({"method", "T", "tiled"})
     ->UseManualTime()
     ->Iterations(3)
