@@ -56,7 +56,19 @@ Result<std::unique_ptr<SequenceState>> make_sequence_state(Context& ctx, const G
   const AttentionKind kind = hp.method.kind;
   const bool split = kind == AttentionKind::kSparsemax || kind == AttentionKind::kEntmax15 ||
                      kind == AttentionKind::kEntmax43;
-  AttentionScratchShape cs{H, d, capacity, rows_per_pass(H, capacity, split), wg, 256};
+  // Prompt chunks on the tiled kernels (record_context_memory's call) need no score rows beyond decode's.
+  AttentionCall chunk;
+  chunk.method = hp.method;
+  chunk.heads = H;
+  chunk.head_dim = d;
+  chunk.q_from_cache = true;
+  chunk.kv_f16 = s->kv_f16;
+  chunk.k_head_stride = chunk.v_head_stride = d;
+  chunk.k_key_stride = chunk.v_key_stride = uint32_t(C);
+  chunk.mask_offset = uint32_t(hp.mask_offset);
+  chunk.rows = 2;
+  const uint32_t rows = attention_tiled_applies(ctx, chunk) ? 1 : rows_per_pass(H, capacity, split);
+  AttentionScratchShape cs{H, d, capacity, rows, wg, 256};
   cs.split_entmax = split;
   TESSERA_ASSIGN_OR_RETURN(s->ctx_scratch, make_attention_scratch(ctx, s->device, cs));
   if (!hp.attn_only) {

@@ -153,8 +153,19 @@ struct AttentionCall {
   // > 0: a timestamp into slots pass_timestamps, +1, ... after every pass (benchmarks; the recording
   // needs enough slots, extra marks are dropped).
   uint32_t pass_timestamps = 0;
+  // rows > 1: the tiled kernels where they apply (attention_tiled_applies); false keeps the per-row
+  // passes (tests and benchmarks compare the two).
+  bool tiled_prefill = true;
 };
+// record_attention: the tiled kernels (ops_attention_tiled.cpp: softmax as flash attention, one
+// dispatch, no scratch) for calls of several rows where they apply, else the per-row passes.
 Status record_attention(Recording& rec, Context& ctx, const AttentionCall& call, const AttentionScratch& scratch);
+// Largest head size of the tiled prefill kernels.
+constexpr uint32_t kPrefillMaxHeadDim = 256;
+bool attention_tiled_applies(const Context& ctx, const AttentionCall& call);
+// The tiled kernels run on NVIDIA cooperative matrices for this call (F16 caches, queries from the cache).
+bool attention_tiled_uses_cooperative_matrix(const Context& ctx, const AttentionCall& call);
+Status record_attention_tiled(Recording& rec, Context& ctx, const AttentionCall& call);
 
 // Persistent memory (shaders/pmem_softmax.comp or pmem_prefill.comp, one dispatch): for each of the n rows,
 // q = qscale[h] · s/(||s|| + eps) with s the leaky average of the key projections `u` continued from

@@ -212,6 +212,7 @@ Status record_transform(Recording& rec, Context& ctx, const AttentionCall& c, co
 }  // namespace
 
 Status record_attention(Recording& rec, Context& ctx, const AttentionCall& c, const AttentionScratch& s) {
+  if (attention_tiled_applies(ctx, c)) return record_attention_tiled(rec, ctx, c);
   const auto& sh = s.shape;
   const uint32_t wg = attention_workgroup(ctx, c.head_dim);
   if (sh.score_chunk != wg) return internal_error("vulkan: attention scratch built for another workgroup size");

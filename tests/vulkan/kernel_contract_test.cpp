@@ -42,6 +42,8 @@ TEST(VulkanKernelContract, BindingCountsAreTheShadersDeclaredBuffers) {
       {"attn_entmax_apply", 6},
       {"matmul", 7},
       {"pmem_prefill", 13},
+      {"attn_prefill_softmax", 7},
+      {"attn_prefill_entmax", 7},
   };
   for (const auto& [name, bindings] : expected) {
     const KernelContract* k = find(name);
@@ -49,7 +51,9 @@ TEST(VulkanKernelContract, BindingCountsAreTheShadersDeclaredBuffers) {
     EXPECT_EQ(k->bindings, bindings) << name;
   }
   // The gated cooperative-matrix kernels (their binding counts where this build compiled them).
-  const std::pair<std::string_view, uint32_t> gated[] = {{"matmul_coopmat_nv", 7}, {"pmem_prefill_coopmat_nv", 11}};
+  const std::pair<std::string_view, uint32_t> gated[] = {{"matmul_coopmat_nv", 7},
+                                                         {"pmem_prefill_coopmat_nv", 11},
+                                                         {"attn_prefill_softmax_coopmat_nv", 7}};
   EXPECT_EQ(std::size(expected) + std::size(gated), size_t(kKernelCount)) << "a kernel without an expectation here";
   for (const auto& [name, bindings] : gated) {
     const KernelContract* coop = find(name);

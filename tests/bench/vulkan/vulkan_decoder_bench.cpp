@@ -374,6 +374,96 @@ void BM_Attention(benchmark::State& state) {
   state.SetLabel(a.method.name());
 }
 
+// Causal attention of a whole prompt alone (12 heads, d = 64, T rows over T keys, queries = the cached
+// keys as in the model, beta^2 = 8): the tiled kernels (tiled = 1) or the per-row passes of
+// kScoreScratchBytes-sized row blocks the model used before (tiled = 0).
+void BM_PrefillAttention(benchmark::State& state) {
+  const int method = int(state.range(0));
+  const uint32_t T = uint32_t(state.range(1)), H = 12, d = 64, C = H * d;
+  const bool tiled = state.range(2) != 0;
+  std::unique_ptr<vk::Context>& ctx = attention_ctx;
+  if (!ctx) {
+    auto c = vk::Context::create(context_options);
+    if (!c.ok()) {
+      state.SkipWithError(c.status().to_string().c_str());
+      return;
+    }
+    ctx = std::move(c).value();
+  }
+  std::mt19937 rng(5);
+  std::normal_distribution<float> g(0, 1);
+  std::vector<float> keys(size_t(T) * C), vals(size_t(T) * C);
+  for (auto* buf : {&keys, &vals}) {
+    for (auto& x : *buf) x = g(rng);
+    for (size_t r = 0; r < buf->size() / d; ++r) {
+      double s = 0;
+      for (uint32_t i = 0; i < d; ++i) s += double((*buf)[r * d + i]) * (*buf)[r * d + i];
+      for (uint32_t i = 0; i < d; ++i) (*buf)[r * d + i] = float((*buf)[r * d + i] / std::sqrt(s));
+    }
+  }
+  vk::BlockAllocator alloc = ctx->make_device_allocator();
+  auto up_words = [&](std::span<const std::byte> bytes) {
+    auto s = alloc.allocate((bytes.size() + 3) / 4 * 4, "bench");
+    (void)ctx->write(s.value(), bytes);
+    return s.value();
+  };
+  auto up_cache = [&](const std::vector<float>& v) {
+    if (!ctx->kv_cache_f16()) return up_words(std::as_bytes(std::span(v)));
+    std::vector<uint16_t> h(v.size() + (v.size() & 1), 0);
+    for (size_t i = 0; i < v.size(); ++i) h[i] = float_to_half(v[i]);
+    return up_words(std::as_bytes(std::span(h)));
+  };
+  std::vector<float> beta2(H, 8.0f), ones(H, 1.0f), zero(4, 0.0f);
+  vk::AttentionCall a;
+  a.method = method_named(method);
+  a.heads = H;
+  a.head_dim = d;
+  a.out_stride = a.q_stride = C;
+  a.step = up_words(std::as_bytes(std::span(zero)));  // pos0 = 0
+  a.keys = a.q = up_cache(keys);
+  a.q_from_cache = true;
+  a.values = up_cache(vals);
+  a.kv_f16 = ctx->kv_cache_f16();
+  a.k_head_stride = a.v_head_stride = d;
+  a.k_key_stride = a.v_key_stride = C;
+  a.mask_offset = 1;
+  a.rows = T;
+  a.head_scale = up_words(std::as_bytes(std::span(beta2)));
+  a.relu_params = up_words(std::as_bytes(std::span(zero)));
+  a.out_scale = up_words(std::as_bytes(std::span(ones)));
+  a.out = alloc.allocate(VkDeviceSize(T) * C * 4, "out").value();
+  a.tiled_prefill = tiled;
+  const bool use_tiled = vk::attention_tiled_applies(*ctx, a), split = method != 0;
+  const VkDeviceSize per_row = VkDeviceSize(H) * T * 4 * (split ? 2 : 1);
+  const uint32_t rows = uint32_t(std::clamp<VkDeviceSize>((32ull << 20) / per_row, 1, 128));
+  vk::AttentionScratchShape shape{H, d, use_tiled ? 1 : T, use_tiled ? 1 : rows, vk::attention_workgroup(*ctx, d), 256};
+  shape.split_entmax = split && !use_tiled;
+  auto scratch = vk::make_attention_scratch(*ctx, alloc, shape);
+  auto rec = vk::Recording::create(*ctx, 2);
+  Status s = scratch.ok() ? (*rec)->begin() : scratch.status();
+  (*rec)->timestamp(0);
+  if (s.ok()) s = vk::record_attention(**rec, *ctx, a, *scratch);
+  (*rec)->timestamp(1);
+  if (s.ok()) s = (*rec)->end();
+  if (!s.ok()) {
+    state.SkipWithError(s.to_string().c_str());
+    return;
+  }
+  (void)(*rec)->submit();  // warm-up
+  double total = 0;
+  for (auto _ : state) {
+    (void)(*rec)->submit();
+    double ns = (*rec)->elapsed_ns(0, 1).value();
+    total += ns;
+    state.SetIterationTime(ns * 1e-9);
+  }
+  state.counters["ms"] = total / double(state.iterations()) * 1e-6;
+  state.counters["tiled_used"] = use_tiled ? 1 : 0;
+  state.counters["coopmat"] = use_tiled && vk::attention_tiled_uses_cooperative_matrix(*ctx, a) ? 1 : 0;
+  state.counters["kv_f16"] = ctx->kv_cache_f16() ? 1 : 0;
+  state.SetLabel(a.method.name());
+}
+
 void decode_args(benchmark::internal::Benchmark* b) {
   for (int dt : {0, 1})
     for (int method : {0, 1})
@@ -404,6 +494,12 @@ BENCHMARK(BM_Attention)
     ->UseManualTime()
     ->Iterations(50)
     ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_PrefillAttention)
+    ->ArgsProduct({{0, 1}, {512, 2048, 16384}, {1, 0}})
+    ->ArgNames({"method", "T", "tiled"})
+    ->UseManualTime()
+    ->Iterations(3)
+    ->Unit(benchmark::kMillisecond);
 // Lengths between the table's (and off powers of two: strides), for finding steps in the curve.
 BENCHMARK(BM_Attention)
     ->ArgsProduct({{0, 1, 2, 3}, {8192, 12288, 16320, 16448, 24576, 32768, 49152}, {0}, {0}})

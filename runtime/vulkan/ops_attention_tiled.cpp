@@ -1,0 +1,120 @@
+// Recording of the tiled causal attention of prompt chunks (rows > 1): softmax as flash attention,
+// one dispatch per call, no score scratch. shaders/attn_prefill_softmax_coopmat_nv.comp on NVIDIA
+// cooperative matrices (F16 caches, queries from the key cache), else shaders/attn_prefill_softmax.comp
+// with a tile shape from the effective limits (shared memory, workgroup invocations).
+#include <algorithm>
+#include <optional>
+
+#include "vulkan/ops.h"
+#include "vulkan/shader_variants.h"
+
+namespace tessera::vk {
+namespace {
+
+struct PrefillPush {
+  uint32_t H, q_stride, flags, k_base, k_head_stride, k_key_stride, v_base, v_head_stride, v_key_stride, mask_offset,
+      nkeys_fixed, row_base, rows, out_stride;
+  float scale;
+};
+TESSERA_VK_PUSH_CONTRACT(attn_prefill_softmax, PrefillPush);
+TESSERA_VK_PUSH_CONTRACT(attn_prefill_softmax_coopmat_nv, PrefillPush);
+TESSERA_VK_PUSH_CONTRACT(attn_prefill_entmax, PrefillPush);
+
+// r = 1 / (alpha - 1) of the exact entmax kinds the tiled kernels run, else 0.
+uint32_t entmax_r(AttentionKind k) {
+  return k == AttentionKind::kSparsemax ? 1 : k == AttentionKind::kEntmax15 ? 2 : k == AttentionKind::kEntmax43 ? 3 : 0;
+}
+
+// Query rows x keys per tile, and scores per thread (rows x keys): workgroup (bq / tr) * (bk / tc).
+struct PrefillTile {
+  uint32_t bq, bk, tr, tc;
+  uint32_t workgroup() const { return (bq / tr) * (bk / tc); }
+  // shaders/attn_prefill_softmax.comp: qs, ks (rows of d + 1), vs, ps (rows of bk + 1), 3 per-row stats.
+  uint32_t shared_bytes(uint32_t d) const {
+    return 4 * (bq * (d + 1) + bk * (d + 1) + bk * d + bq * (bk + 1) + 3 * bq);
+  }
+};
+
+// The largest tile within the limits: 64 x 32 (128 threads) on desktop GPUs, 32 x 32 within Android
+// Baseline 2022's 32 KiB, 16 x 16 within a Raspberry Pi's 16 KiB (d = 64).
+std::optional<PrefillTile> prefill_tile(const Context& ctx, uint32_t d) {
+  const KernelLimits& l = ctx.limits();
+  for (PrefillTile t : {PrefillTile{64, 32, 4, 4}, PrefillTile{32, 32, 4, 4}, PrefillTile{16, 16, 2, 2},
+                        PrefillTile{16, 16, 4, 4}, PrefillTile{8, 8, 2, 2}}) {
+    if (t.workgroup() <= l.max_workgroup_invocations && t.shared_bytes(d) <= l.max_shared_bytes) return t;
+  }
+  return std::nullopt;
+}
+
+// shaders/attn_prefill_softmax_coopmat_nv.comp: 4 subgroups of 32, 64 x 64 tiles; keys and values
+// (64 rows of d + 8 halves), weights (64 x 72 halves), cosines (64 x 68 floats).
+constexpr uint32_t kCoopWorkgroup = 128;
+uint32_t coop_shared_bytes(uint32_t d) { return 2 * 64 * (d + 8) * 2 + 64 * 72 * 2 + 64 * 68 * 4; }
+
+bool aligned4(const AttentionCall& c) {
+  return c.k_base % 4 == 0 && c.k_head_stride % 4 == 0 && c.k_key_stride % 4 == 0 && c.v_base % 4 == 0 &&
+         c.v_head_stride % 4 == 0 && c.v_key_stride % 4 == 0 && c.head_dim % 4 == 0;
+}
+
+}  // namespace
+
+namespace {
+
+// The cooperative-matrix kernel can take this call, whatever its transform.
+bool coop_capable(const Context& ctx, const AttentionCall& c) {
+  const KernelLimits& l = ctx.limits();
+  return c.kv_f16 && c.q_from_cache && c.head_dim % 16 == 0 && c.head_dim <= 64 && l.subgroups &&
+         pick_kernel_variant(KernelId::kAttnPrefillSoftmax, KernelId::kAttnPrefillSoftmaxCoopmatNv, l.features) ==
+             KernelId::kAttnPrefillSoftmaxCoopmatNv &&
+         ctx.subgroup_size() == 32 && l.max_workgroup_invocations >= kCoopWorkgroup &&
+         coop_shared_bytes(c.head_dim) <= l.max_shared_bytes;
+}
+
+}  // namespace
+
+bool attention_tiled_uses_cooperative_matrix(const Context& ctx, const AttentionCall& c) {
+  return c.method.kind == AttentionKind::kSoftmax && coop_capable(ctx, c);
+}
+
+bool attention_tiled_applies(const Context& ctx, const AttentionCall& c) {
+  const uint32_t r = entmax_r(c.method.kind);
+  if (!c.tiled_prefill || c.rows <= 1 || (c.method.kind != AttentionKind::kSoftmax && r == 0)) return false;
+  // Exact entmax on devices with NVIDIA cooperative matrices keeps the per-row passes: the tiled
+  // shared-memory kernel is not measured against them there, and it has no cooperative-matrix flavour.
+  if (r != 0 && coop_capable(ctx, c)) return false;
+  return aligned4(c) && c.head_dim <= kPrefillMaxHeadDim && prefill_tile(ctx, c.head_dim).has_value();
+}
+
+Status record_attention_tiled(Recording& rec, Context& ctx, const AttentionCall& c) {
+  if (!attention_tiled_applies(ctx, c)) return internal_error("vulkan: tiled attention does not apply to this call");
+  const uint32_t flags = (c.q_from_cache ? 1u : 0u) | (c.accumulate ? 2u : 0u);
+  const PrefillPush p{c.heads,        c.q_stride, flags,           c.k_base,       c.k_head_stride,
+                      c.k_key_stride, c.v_base,   c.v_head_stride, c.v_key_stride, c.mask_offset,
+                      c.nkeys_fixed,  0,          c.rows,          c.out_stride,   c.scale};
+  const uint32_t r = entmax_r(c.method.kind);
+  if (r != 0) {
+    const PrefillTile t = *prefill_tile(ctx, c.head_dim);
+    TESSERA_RETURN_IF_ERROR(
+        rec.dispatch<KernelId::kAttnPrefillEntmax>({t.workgroup(), c.head_dim, c.kv_f16 ? 1u : 0u, t.bq, t.bk, t.tr,
+                                                    t.tc, r},
+                                                   {c.step, c.q, c.keys, c.values, c.head_scale, c.out_scale, c.out}, p,
+                                                   {(c.rows + t.bq - 1) / t.bq, c.heads, 1}));
+  } else if (attention_tiled_uses_cooperative_matrix(ctx, c)) {
+    TESSERA_RETURN_IF_ERROR(rec.dispatch<KernelId::kAttnPrefillSoftmaxCoopmatNv>({kCoopWorkgroup, c.head_dim, 1u},
+                                                                                 {c.step, c.q, c.keys, c.values,
+                                                                                  c.head_scale, c.out_scale, c.out},
+                                                                                 p, {(c.rows + 63) / 64, c.heads, 1}));
+  } else {
+    const PrefillTile t = *prefill_tile(ctx, c.head_dim);
+    TESSERA_RETURN_IF_ERROR(
+        rec.dispatch<KernelId::kAttnPrefillSoftmax>({t.workgroup(), c.head_dim, c.kv_f16 ? 1u : 0u, t.bq, t.bk, t.tr,
+                                                     t.tc},
+                                                    {c.step, c.q, c.keys, c.values, c.head_scale, c.out_scale, c.out},
+                                                    p, {(c.rows + t.bq - 1) / t.bq, c.heads, 1}));
+  }
+  rec.barrier();
+  if (c.pass_timestamps != 0) rec.timestamp(c.pass_timestamps);
+  return Status::ok_status();
+}
+
+}  // namespace tessera::vk

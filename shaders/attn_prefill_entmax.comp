@@ -1,0 +1,147 @@
+#version 450
+// Exact entmax (alpha = 1 + 1/r, r = 1, 2, 3) of a prompt chunk (rows > 1), tiled: one workgroup per
+// (tile of BQ query rows, head) sweeps the visible keys in tiles of BK, recomputing the tile's cosines
+// each sweep (no rows x keys scores anywhere):
+// 1. the exact row maximum m of the cosines; y_j = (alpha - 1) beta^2 (c_j - m) <= 0 from here on;
+// 2. the threshold, as attn_entmax_threshold.comp on the full row instead of a candidate list: each
+//    sweep evaluates, at one point t per row, the count, the shifted moments S_k = sum_{y > t} (y - t)^k
+//    (fixed summation order) and min {y > t}; from a verified left point (S_r >= 1) the closed-form root
+//    of sum_{y > t} (y - tau)^r = 1 is certified exact when it is <= min {y > t} and S_r <= 2, else a
+//    Newton step on S_r^(1/r) - 1 (stays <= tau*); a rounding overshoot (S_r < 1) steps back to the root
+//    of the smaller set; a bracket of a few ulps ends it. Rows whose threshold is final skip their sums;
+//    the sweeps end when every row of the tile is final (at most MAX_SWEEPS);
+// 3. p_j = [y_j - tau]_+^r, normaliser sum p_j of exactly these weights, and the weighted values: a
+//    value tile is read only when some row of the tile gives one of its keys a weight (every key with
+//    y <= -1 has weight exactly 0).
+// Tiles, cosines and bindings: attn_prefill_fma.glsl.
+#include "attn_prefill_fma.glsl"
+layout(constant_id = 7) const uint R = 2;  // 1 / (alpha - 1)
+#define MAX_SWEEPS 64u
+shared uint open_rows, tile_used;
+
+// Root delta of sum (x - delta)^r = 1 over a fixed set with shifted moments (n, a1, a2, a3), as
+// attn_entmax_threshold.comp.
+float solve_set(float n, float a1, float a2, float a3) {
+  if (R == 1u) return (a1 - 1.0) / n;
+  if (R == 2u) return (a2 - 1.0) / (a1 + sqrt(max(a1 * a1 - n * (a2 - 1.0), 0.0)));
+  float d = 0.0;
+  for (uint it = 0u; it < 40u; ++it) {
+    float g = a3 - 3.0 * d * a2 + 3.0 * d * d * a1 - n * d * d * d - 1.0;
+    float gp = -3.0 * (a2 - 2.0 * d * a1 + n * d * d);
+    float nd = gp < 0.0 ? d - g / gp : d;
+    if (nd == d) break;
+    d = nd;
+  }
+  return d;
+}
+
+float weight(float y, float tau) {
+  float x = max(y - tau, 0.0);
+  return R == 1u ? x : R == 2u ? x * x : x * x * x;
+}
+
+void main() {
+  const uint tid = gl_LocalInvocationID.x, h = gl_WorkGroupID.y;
+  const uint tile = gl_NumWorkGroups.x - 1u - gl_WorkGroupID.x, r0 = tile * BQ;  // longest tiles first
+  const uint tile_rows = min(BQ, pc.rows - r0);
+  const int nk_last = row_keys(r0 + tile_rows - 1u, pc.row_base, pc.mask_offset, pc.nkeys_fixed);
+  const float am1 = 1.0 / float(R), ys = am1 * head_scale[h];  // y = ys * (c - m)
+  const uint kb = pc.k_base + h * pc.k_head_stride, vb = pc.v_base + h * pc.v_head_stride;
+  load_queries(h, r0, tile_rows);
+  // Sweep 1: row maxima (thread tid < BQ owns row tid through every sweep).
+  float m = NEG_INF;
+  for (int j0 = 0; j0 < nk_last; j0 += int(BK)) {
+    barrier();
+    load_keys(kb, j0, nk_last - 1);
+    barrier();
+    tile_cosines(r0, tile_rows, j0);
+    barrier();
+    if (tid < BQ)
+      for (uint j = 0u; j < BK; ++j) m = max(m, ps[tid * SS + j]);
+  }
+  // Sweeps 2: the threshold per row, bracket [a, b] with f(a) >= 1 >= f(b) (y_max = 0, so f(-1) >= 1, f(0) = 0).
+  float a = -1.0, b = 0.0, t = -1.0, tau = 0.0;
+  bool done = !(tid < BQ) || m == NEG_INF;  // a row with no visible key: weight sum 0, output 0
+  for (uint sweep = 0u; sweep < MAX_SWEEPS; ++sweep) {
+    barrier();
+    if (tid == 0u) open_rows = 0u;
+    barrier();
+    if (!done) atomicAdd(open_rows, 1u);
+    barrier();
+    if (open_rows == 0u) break;  // uniform: read between two barriers
+    float n = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0, ymin = 1.0;
+    for (int j0 = 0; j0 < nk_last; j0 += int(BK)) {
+      barrier();
+      load_keys(kb, j0, nk_last - 1);
+      barrier();
+      tile_cosines(r0, tile_rows, j0);
+      barrier();
+      if (!done)
+        for (uint j = 0u; j < BK; ++j) {
+          float c = ps[tid * SS + j];
+          float y = c == NEG_INF ? -2.0 : ys * (c - m);
+          if (y > t) {
+            float x = y - t;
+            n += 1.0;
+            s1 += x;
+            s2 += x * x;
+            s3 += x * x * x;
+            ymin = min(ymin, y);
+          }
+        }
+    }
+    if (!done) {
+      float f = R == 1u ? s1 : R == 2u ? s2 : s3;
+      float fd = R == 1u ? n : R == 2u ? s1 : s2;
+      float root = t + solve_set(n, s1, s2, s3);
+      if (f >= 1.0) {
+        a = t;
+        bool tiny = b - a <= 4.8e-7 * max(abs(a), abs(b));
+        float next = min(t + (f - pow(f, 1.0 - am1)) / fd, b);
+        if ((root <= ymin && f <= 2.0) || tiny || next <= t) {
+          tau = root;
+          done = true;
+        } else {
+          t = next;
+        }
+      } else {
+        b = t;
+        t = root > a && root < b ? root : 0.5 * (a + b);
+      }
+    }
+  }
+  if (!done) tau = a;  // MAX_SWEEPS reached: the last verified left point
+  // Sweep 3: weights, normaliser, weighted values.
+  if (tid < BQ) row_sum[tid] = 0.0;
+  float z = 0.0;
+  float acc[OPT];
+  for (uint i = 0u; i < OPT; ++i) acc[i] = 0.0;
+  for (int j0 = 0; j0 < nk_last; j0 += int(BK)) {
+    barrier();
+    if (tid == 0u) tile_used = 0u;
+    load_keys(kb, j0, nk_last - 1);
+    barrier();
+    tile_cosines(r0, tile_rows, j0);
+    barrier();
+    if (tid < BQ) {
+      bool any = false;
+      for (uint j = 0u; j < BK; ++j) {
+        float c = ps[tid * SS + j];
+        float p = (c == NEG_INF || m == NEG_INF) ? 0.0 : weight(ys * (c - m), tau);
+        ps[tid * SS + j] = p;
+        z += p;
+        any = any || p > 0.0;
+      }
+      if (any) tile_used = 1u;
+    }
+    barrier();
+    if (tile_used != 0u) {  // uniform
+      load_values(vb, j0, nk_last - 1);
+      barrier();
+      accumulate_values(acc, false);
+    }
+  }
+  if (tid < BQ) row_sum[tid] = z;
+  barrier();
+  store_outputs(h, r0, tile_rows, acc);
+}

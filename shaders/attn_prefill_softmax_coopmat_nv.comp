@@ -1,0 +1,162 @@
+#version 450
+// requires-glsl-feature: cooperative_matrix_nv
+// attn_prefill_softmax.comp on the matrix units (GL_NV_cooperative_matrix, 16 x 8 x 16 fp16 products
+// with fp32 accumulation), for F16 caches with the queries from the key cache (every input already an
+// fp16 value: the products are exact, only the fp32 accumulation rounds). One workgroup of 4 subgroups
+// per (tile of 64 query rows, head); each subgroup owns 16 rows, keeps their queries and their D
+// outputs in cooperative matrices and walks the visible keys in tiles of 64 twice: first for the exact
+// row maximum of the cosines, then for the weights p = exp(beta^2 (c - max)) <= 1 (rounded to fp16 for
+// the product with the values; the normaliser sums the same rounded weights) and the weighted values.
+// Two sweeps of the scores instead of an online rescaling: the outputs stay in registers. The host
+// dispatches it only where the device has the shape and 32-lane subgroups, for D a multiple of 16 whose
+// tiles fit the shared memory (ops_attention_tiled.cpp).
+#extension GL_NV_cooperative_matrix : require
+#extension GL_KHR_memory_scope_semantics : require
+#extension GL_EXT_shader_explicit_arithmetic_types_float16 : require
+#extension GL_EXT_control_flow_attributes : require
+#include "common.glsl"
+TESSERA_STEP_BUFFER(0)
+#define KV_CACHE_SPEC_ID 2
+#include "kv_cache.glsl"
+KV_CACHE_BUFFER(1, readonly, Q)  // F16 cache words; the query rows are cache rows pos0 + row
+KV_CACHE_BUFFER(2, readonly, K)
+KV_CACHE_BUFFER(3, readonly, V)
+layout(std430, binding = 4) readonly buffer HS { float head_scale[]; };
+layout(std430, binding = 5) readonly buffer OS { float out_scale[]; };
+layout(std430, binding = 6) buffer O { float outv[]; };
+layout(push_constant) uniform P {
+  uint H, q_stride, flags;  // flags: 1 = query rows are cache rows pos0 + row (required), 2 = accumulate
+  uint k_base, k_head_stride, k_key_stride, v_base, v_head_stride, v_key_stride;
+  uint mask_offset, nkeys_fixed, row_base, rows, out_stride;
+  float scale;
+} pc;
+#include "attention_common.glsl"
+layout(constant_id = 1) const uint D = 64;  // head size, a multiple of 16
+const uint BQ = 64u, BK = 64u, SG_ROWS = 16u;
+const uint KS = D + 8u;    // fp16 rows of keys, values, queries: 16-byte aligned, staggered banks
+const uint PS = BK + 8u;   // fp16 rows of weights
+const uint SS = BK + 4u;   // fp32 rows of cosines (and of the outputs at the end: D <= BK)
+const uint DK = D / 16u;   // k-steps of the cosines
+const uint NB = BK / 8u;   // 8-key column blocks of a score tile
+const uint OB = D / 8u;    // 8-channel column blocks of the outputs
+shared float16_t ks[BK * KS];
+shared float16_t vs[BK * KS];
+shared float16_t ps[BQ * PS];
+shared float ss[BQ * SS];
+
+// Halves of the cache words (exact) into a shared fp16 tile: `n` rows of D from row `first` on
+// (clamped to `last`), element base + row * stride.
+void load_tile(bool values, int first, int last, uint base, uint stride) {
+  const uint tid = gl_LocalInvocationID.x;
+  [[dont_unroll]] for (uint e = tid; e < BK * (D / 4u); e += WG) {
+    uint j = e / (D / 4u), c4 = e % (D / 4u);
+    uint row = uint(min(first + int(j), last));
+    uvec2 w = values ? V_f16x4[(base + row * stride) / 4u + c4] : K_f16x4[(base + row * stride) / 4u + c4];
+    vec2 lo = unpackHalf2x16(w.x), hi = unpackHalf2x16(w.y);
+    f16vec4 h = f16vec4(lo.x, lo.y, hi.x, hi.y);
+    if (values) {
+      for (uint c = 0u; c < 4u; ++c) vs[j * KS + 4u * c4 + c] = h[c];
+    } else {
+      for (uint c = 0u; c < 4u; ++c) ks[j * KS + 4u * c4 + c] = h[c];
+    }
+  }
+}
+
+// The cosines of this subgroup's 16 rows with the BK keys in ks, into its rows of ss.
+void tile_cosines(uint sg_row, in fcoopmatNV<16, gl_ScopeSubgroup, 16, 16> qa[DK]) {
+  fcoopmatNV<32, gl_ScopeSubgroup, 16, 8> acc[NB];
+  for (uint b = 0u; b < NB; ++b) acc[b] = fcoopmatNV<32, gl_ScopeSubgroup, 16, 8>(0.0);
+  for (uint k = 0u; k < DK; ++k)
+    for (uint b = 0u; b < NB; ++b) {
+      fcoopmatNV<16, gl_ScopeSubgroup, 16, 8> kb;
+      coopMatLoadNV(kb, ks, (8u * b) * KS + 16u * k, KS, true);  // K^T: keys are its columns
+      acc[b] = coopMatMulAddNV(qa[k], kb, acc[b]);
+    }
+  for (uint b = 0u; b < NB; ++b) coopMatStoreNV(acc[b], ss, sg_row * SS + 8u * b, SS, false);
+  subgroupMemoryBarrierShared();
+  subgroupBarrier();
+}
+
+void main() {
+  const uint tid = gl_LocalInvocationID.x, sg = gl_SubgroupID, lane = gl_SubgroupInvocationID;
+  const uint h = gl_WorkGroupID.y;
+  const uint tile = gl_NumWorkGroups.x - 1u - gl_WorkGroupID.x, r0 = tile * BQ;  // longest tiles first
+  const uint tile_rows = min(BQ, pc.rows - r0);
+  const int nk_last = row_keys(r0 + tile_rows - 1u, pc.row_base, pc.mask_offset, pc.nkeys_fixed);
+  const uint sg_row = sg * SG_ROWS;
+  // Lanes 2r and 2r + 1 share row r of the subgroup's 16: keys 2j and 2j + 1 of a tile.
+  const uint my_row = sg_row + lane / 2u, par = lane % 2u;
+  const int my_nk = my_row < tile_rows ? row_keys(r0 + my_row, pc.row_base, pc.mask_offset, pc.nkeys_fixed) : 0;
+  const float beta2 = head_scale[h];
+
+  // The queries (cache rows pos0 + row_base + r0 + r) through ps (D <= BK) into registers.
+  const int first_q = int(step.pos0 + pc.row_base + r0);
+  [[dont_unroll]] for (uint e = tid; e < BQ * (D / 4u); e += WG) {
+    uint r = e / (D / 4u), c4 = e % (D / 4u);
+    uint row = uint(first_q + int(min(r, tile_rows - 1u)));
+    uvec2 w = Q_f16x4[(row * pc.q_stride + h * D) / 4u + c4];
+    vec2 lo = unpackHalf2x16(w.x), hi = unpackHalf2x16(w.y);
+    f16vec4 q = f16vec4(lo.x, lo.y, hi.x, hi.y);
+    for (uint c = 0u; c < 4u; ++c) ps[r * PS + 4u * c4 + c] = q[c];
+  }
+  barrier();
+  fcoopmatNV<16, gl_ScopeSubgroup, 16, 16> qa[DK];
+  for (uint k = 0u; k < DK; ++k) coopMatLoadNV(qa[k], ps, sg_row * PS + 16u * k, PS, false);
+  barrier();
+
+  const uint kb = pc.k_base + h * pc.k_head_stride, vb = pc.v_base + h * pc.v_head_stride;
+  // Sweep 1: the row maxima of the cosines.
+  float m = NEG_INF;
+  for (int j0 = 0; j0 < nk_last; j0 += int(BK)) {
+    load_tile(false, j0, nk_last - 1, kb, pc.k_key_stride);
+    barrier();
+    tile_cosines(sg_row, qa);
+    for (uint j = par; j < BK; j += 2u) {
+      if (j0 + int(j) < my_nk) m = max(m, ss[my_row * SS + j]);
+    }
+    barrier();
+  }
+  m = max(m, subgroupShuffleXor(m, 1u));
+  // Sweep 2: weights and weighted values.
+  fcoopmatNV<32, gl_ScopeSubgroup, 16, 8> o[OB];
+  for (uint b = 0u; b < OB; ++b) o[b] = fcoopmatNV<32, gl_ScopeSubgroup, 16, 8>(0.0);
+  float z = 0.0;
+  for (int j0 = 0; j0 < nk_last; j0 += int(BK)) {
+    load_tile(false, j0, nk_last - 1, kb, pc.k_key_stride);
+    load_tile(true, j0, nk_last - 1, vb, pc.v_key_stride);
+    barrier();
+    tile_cosines(sg_row, qa);
+    for (uint j = par; j < BK; j += 2u) {
+      float p = j0 + int(j) < my_nk ? exp(beta2 * (ss[my_row * SS + j] - m)) : 0.0;
+      float16_t ph = float16_t(p);
+      z += float(ph);
+      ps[my_row * PS + j] = ph;
+    }
+    subgroupMemoryBarrierShared();
+    subgroupBarrier();
+    for (uint k = 0u; k < BK / 16u; ++k) {
+      fcoopmatNV<16, gl_ScopeSubgroup, 16, 16> pa;
+      coopMatLoadNV(pa, ps, sg_row * PS + 16u * k, PS, false);
+      for (uint b = 0u; b < OB; ++b) {
+        fcoopmatNV<16, gl_ScopeSubgroup, 16, 8> vm;
+        coopMatLoadNV(vm, vs, (16u * k) * KS + 8u * b, KS, false);
+        o[b] = coopMatMulAddNV(pa, vm, o[b]);
+      }
+    }
+    barrier();
+  }
+  z += subgroupShuffleXor(z, 1u);
+  for (uint b = 0u; b < OB; ++b) coopMatStoreNV(o[b], ss, sg_row * SS + 8u * b, SS, false);
+  subgroupMemoryBarrierShared();
+  subgroupBarrier();
+  const float f = out_scale[h] * pc.scale;
+  // Lane pair (2r, 2r + 1): row r's D outputs, alternate channels.
+  if (my_row < tile_rows) {
+    float g = z > 0.0 ? f / z : 0.0;  // a row with no visible key gives 0
+    for (uint c = par; c < D; c += 2u) {
+      uint oe = (pc.row_base + r0 + my_row) * pc.out_stride + h * D + c;
+      float val = g * ss[my_row * SS + c];
+      outv[oe] = ((pc.flags & 2u) != 0u) ? outv[oe] + val : val;
+    }
+  }
+}
