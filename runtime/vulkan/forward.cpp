@@ -131,6 +131,37 @@ Status record_context_memory(Recording& rec, Context& ctx, const GpuModel& m, Se
   return Status::ok_status();
 }
 
+// One decode row: each persistent-memory workgroup forms its head's query from x itself
+// (shaders/pmem_decode.comp), no pmem_k pass and barrier.
+Status record_pmem_decode_row(Recording& rec, Context& ctx, const GpuModel& m, SequenceState& s, size_t l,
+                              const GpuNorm* ln) {
+  const HParams& hp = m.hp;
+  const GpuLayer& L = m.layers[l];
+  const uint32_t C = uint32_t(hp.n_embd), H = uint32_t(hp.n_head);
+  for (int64_t i = 0; i < hp.pmem_count; ++i) {
+    PmemDecodeCall p;
+    p.channels = C;
+    p.heads = H;
+    p.head_dim = uint32_t(hp.head_dim());
+    p.slots = uint32_t(hp.pmem_size);
+    p.slot_base = uint32_t(i) * H * p.slots;
+    p.w = &L.pmem_k;
+    p.x = {s.x, 0, C};
+    p.ln = ln;
+    p.ln_eps = hp.layer_norm_eps;
+    p.state = sub(s.states, (VkDeviceSize(l) * 3 + 1) * C * 4, C * 4);
+    p.head_params = L.pmem_head_params;
+    p.out = s.o;
+    p.accumulate = i > 0;
+    p.update_state = i + 1 == hp.pmem_count;
+    p.scale = float(1.0 / double(hp.pmem_count));
+    p.eps = hp.l2_norm_eps;
+    TESSERA_RETURN_IF_ERROR(record_pmem_decode(rec, ctx, p, L.pmem_slots, s.pmem_scratch));
+    rec.barrier();  // the next memory accumulates into o; the out projection reads it
+  }
+  return Status::ok_status();
+}
+
 Status record_persistent_memory(Recording& rec, Context& ctx, const GpuModel& m, SequenceState& s, size_t l,
                                 uint32_t n) {
   const HParams& hp = m.hp;
@@ -142,30 +173,34 @@ Status record_persistent_memory(Recording& rec, Context& ctx, const GpuModel& m,
     TESSERA_RETURN_IF_ERROR(record_layernorm(rec, ctx, s.x, 0, s.x, 0, n, C, L.pmem_norm, hp.layer_norm_eps));
     rec.barrier();
   }
-  TESSERA_RETURN_IF_ERROR(
-      record_matvec(rec, ctx, L.pmem_k, {s.x, 0, C}, {s.u, 0, C}, n, false, 1.0f, ln, hp.layer_norm_eps));
-  rec.barrier();
-  // q = β'² k̂' is formed inside the pmem dispatch from u and the carried state (pmem_softmax.comp).
-  for (int64_t i = 0; i < hp.pmem_count; ++i) {
-    PmemCall p;
-    p.channels = C;
-    p.heads = H;
-    p.head_dim = d;
-    p.slots = N;
-    p.rows = n;
-    p.slot_base = uint32_t(i) * H * N;
-    p.u = s.u;
-    p.state = sub(s.states, (VkDeviceSize(l) * 3 + 1) * C * 4, C * 4);
-    p.decay = L.pmem_decay;
-    p.qscale = L.pmem_query_scale;
-    p.vscale = L.pmem_value_scale;
-    p.out = s.o;
-    p.accumulate = i > 0;
-    p.update_state = i + 1 == hp.pmem_count;
-    p.scale = float(1.0 / double(hp.pmem_count));
-    p.eps = hp.l2_norm_eps;
-    TESSERA_RETURN_IF_ERROR(record_pmem(rec, ctx, p, L.pmem_slots, s.pmem_scratch));
-    rec.barrier();  // the next memory accumulates into o; the out projection reads it
+  if (n == 1 && pmem_decode_usable(ctx, L.pmem_k, d, N, s.pmem_scratch)) {
+    TESSERA_RETURN_IF_ERROR(record_pmem_decode_row(rec, ctx, m, s, l, ln));
+  } else {
+    TESSERA_RETURN_IF_ERROR(
+        record_matvec(rec, ctx, L.pmem_k, {s.x, 0, C}, {s.u, 0, C}, n, false, 1.0f, ln, hp.layer_norm_eps));
+    rec.barrier();
+    // q = β'² k̂' is formed inside the pmem dispatch from u and the carried state (pmem_softmax.comp).
+    for (int64_t i = 0; i < hp.pmem_count; ++i) {
+      PmemCall p;
+      p.channels = C;
+      p.heads = H;
+      p.head_dim = d;
+      p.slots = N;
+      p.rows = n;
+      p.slot_base = uint32_t(i) * H * N;
+      p.u = s.u;
+      p.state = sub(s.states, (VkDeviceSize(l) * 3 + 1) * C * 4, C * 4);
+      p.decay = L.pmem_decay;
+      p.qscale = L.pmem_query_scale;
+      p.vscale = L.pmem_value_scale;
+      p.out = s.o;
+      p.accumulate = i > 0;
+      p.update_state = i + 1 == hp.pmem_count;
+      p.scale = float(1.0 / double(hp.pmem_count));
+      p.eps = hp.l2_norm_eps;
+      TESSERA_RETURN_IF_ERROR(record_pmem(rec, ctx, p, L.pmem_slots, s.pmem_scratch));
+      rec.barrier();  // the next memory accumulates into o; the out projection reads it
+    }
   }
   TESSERA_RETURN_IF_ERROR(record_matvec(rec, ctx, L.pmem_out, {s.o, 0, C}, {s.x, 0, C}, n, true, 1.0f));
   rec.barrier();

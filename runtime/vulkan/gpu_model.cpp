@@ -74,6 +74,10 @@ Result<GpuLayer> upload_layer(Context& ctx, const ModelView& m, int64_t i) {
   TESSERA_ASSIGN_OR_RETURN(g.pmem_decay, upload_heads(ctx, w.pmem_key_decay, H, p + "pmem_key_decay"));
   TESSERA_ASSIGN_OR_RETURN(g.pmem_query_scale, upload_heads(ctx, w.pmem_query_scale, H, p + "pmem_query_scale"));
   TESSERA_ASSIGN_OR_RETURN(g.pmem_value_scale, upload_heads(ctx, w.pmem_value_scale, H, p + "pmem_value_scale"));
+  std::vector<float> head_params(w.pmem_key_decay);
+  head_params.insert(head_params.end(), w.pmem_query_scale.begin(), w.pmem_query_scale.end());
+  head_params.insert(head_params.end(), w.pmem_value_scale.begin(), w.pmem_value_scale.end());
+  TESSERA_ASSIGN_OR_RETURN(g.pmem_head_params, ctx.upload_floats(head_params, p + "pmem head parameters"));
   const int64_t slots = hp.pmem_count * H * hp.pmem_size * hp.head_dim();
   if (w.pmem_mem_k.numel() != slots || w.pmem_mem_v.numel() != slots)
     return invalid_argument(p + "pmem_mem_k/v: expected " + std::to_string(slots) + " elements");

@@ -181,6 +181,27 @@ Result<PmemScratch> make_pmem_scratch(Context& ctx, BlockAllocator& alloc, uint3
                                       uint32_t head_dim, uint32_t slots);
 Status record_pmem(Recording& rec, Context& ctx, const PmemCall& call, const PmemSlots& slots,
                    const PmemScratch& scratch);
+// One decode row with its key projection (shaders/pmem_decode.comp, one dispatch per memory): q is
+// formed from W_k x' (x' = LayerNorm(x) with `ln`) inside the dispatch, so the pmem_k mat-vec pass
+// and its barrier are gone. `head_params`: [decay | beta'^2 | value scale] per head, one buffer
+// (the kernel binds 15 storage buffers). With update_state, `state` becomes the row's leaky state.
+struct PmemDecodeCall {
+  uint32_t channels = 0, heads = 0, head_dim = 0, slots = 0, slot_base = 0;
+  const GpuMatrix* w = nullptr;  // pmem_k: C rows, one part
+  RowView x;                     // the row (x.offset: its first element)
+  const GpuNorm* ln = nullptr;
+  float ln_eps = 0;
+  BufferSlice state, head_params, out;
+  bool accumulate = false, update_state = true;
+  float scale = 1.0f, eps = 0.0f;
+};
+// The workgroup (= slots per chunk) of pmem_decode within the limits, 0 where none fits.
+uint32_t pmem_decode_workgroup(const Context& ctx, uint32_t head_dim);
+// Whether record_pmem_decode can take this model's decode row (else pmem_k + record_pmem).
+bool pmem_decode_usable(const Context& ctx, const GpuMatrix& w, uint32_t head_dim, uint32_t slots,
+                        const PmemScratch& scratch);
+Status record_pmem_decode(Recording& rec, Context& ctx, const PmemDecodeCall& call, const PmemSlots& slots,
+                          const PmemScratch& scratch);
 // The tiled kernel for prompt chunks (shaders/pmem_prefill.comp): workgroup size, rows per
 // workgroup and slots per tile within the given limits; invalid where the head size is not a
 // multiple of 16 or nothing fits (the row kernel then serves every call).

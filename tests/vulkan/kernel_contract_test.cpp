@@ -42,6 +42,7 @@ TEST(VulkanKernelContract, BindingCountsAreTheShadersDeclaredBuffers) {
       {"attn_entmax_apply", 6},
       {"matmul", 7},
       {"pmem_prefill", 13},
+      {"pmem_decode", 15},
   };
   for (const auto& [name, bindings] : expected) {
     const KernelContract* k = find(name);
