@@ -137,9 +137,16 @@ void main() {
     finish_chunk(gl_WorkGroupID.x, tid, tid < pc.d);  // WG >= d (host)
     return;
   }
-  ln_statistics(r0, mean, rstd);  // the whole workgroup
-  if (m < pc.M) {  // uniform per subgroup
-    matvec_dots(m, r0, mean, rstd, acc);
+  bool decode = pc.n == 1u;  // uniform
+  uvec4 pre[PF];
+  if (decode) prefetch_row(m, m < pc.M, pre);  // in flight during the LayerNorm statistics
+  ln_statistics(r0, mean, rstd);                // the whole workgroup
+  if (m < pc.M) {                               // uniform per subgroup
+    if (decode) {
+      acc[0] = decode_dot(m, pre, mean[0], rstd[0]);
+    } else {
+      matvec_dots(m, r0, mean, rstd, acc);
+    }
     float b = ((pc.flags & 1u) != 0u) ? bias[m] : 0.0;
     for (uint r = 0u; r < RT; ++r)
       if (subgroupElect() && r0 + r < pc.n) y[(r0 + r) * pc.M + m] = acc[r] + b;

@@ -21,31 +21,41 @@ layout(push_constant) uniform P {
 } pc;
 #include "weights.glsl"
 #include "matvec_core.glsl"
-layout(constant_id = 4) const uint MR = 1;  // weight rows per subgroup; > 1 only for n = 1 (host)
+layout(constant_id = 4) const uint MR = 1;  // weight rows per subgroup at n = 1 (host)
 
 // n = 1: rows m0 .. m0 + MR - 1 of this subgroup. Each lane forms x' of its units once and loads the
-// MR rows' units together (independent loads, all in flight).
+// MR rows' units together (independent loads, all in flight); the first PF units of each row are
+// loaded before the LayerNorm statistics (matvec_core.glsl).
 void decode_rows() {
   const uint lane = gl_SubgroupInvocationID, S = gl_SubgroupSize;
   uint m0 = (gl_WorkGroupID.x * gl_NumSubgroups + gl_SubgroupID) * MR;
+  uvec4 pre[MR * PF];
+  for (uint r = 0u; r < MR; ++r) {
+    for (uint k = 0u; k < PF; ++k) {
+      uint u = lane + k * S;
+      pre[r * PF + k] = (m0 + r < pc.M && u < UNITS) ? raw_unit(m0 + r, u) : uvec4(0u);
+    }
+  }
   float mean[RT], rstd[RT];
   ln_statistics(0u, mean, rstd);  // n = 1: subgroup reductions only, no workgroup barrier
   if (m0 >= pc.M) return;         // uniform per subgroup
-  bool ln = (pc.flags & 4u) != 0u;
   float acc[MR];
   for (uint r = 0u; r < MR; ++r) acc[r] = 0.0;
-  for (uint u = lane; u < UNITS; u += S) {
-    vec4 xs[4];
-    for (uint i = 0u; i < EU / 4u; ++i) {
-      uint k4 = u * (EU / 4u) + i;
-      vec4 xv = x4[pc.x_offset / 4u + k4];
-      if (ln) {
-        xv = (xv - mean[0]) * rstd[0];
-        if ((pc.flags & 8u) != 0u) xv *= ln_w4[k4];
-        if ((pc.flags & 16u) != 0u) xv += ln_b4[k4];
+  for (uint k = 0u; k < PF; ++k) {
+    uint u = lane + k * S;
+    if (u < UNITS) {
+      vec4 xs[4];
+      decode_x_unit(u, mean[0], rstd[0], xs);
+      for (uint r = 0u; r < MR; ++r) {
+        vec4 w[4];
+        unpack_raw(pre[r * PF + k], w);
+        for (uint i = 0u; i < EU / 4u; ++i) acc[r] += dot(w[i], xs[i]);
       }
-      xs[i] = xv;
     }
+  }
+  for (uint u = lane + PF * S; u < UNITS; u += S) {
+    vec4 xs[4];
+    decode_x_unit(u, mean[0], rstd[0], xs);
     for (uint r = 0u; r < MR; ++r) {
       if (m0 + r < pc.M) {
         vec4 w[4];
@@ -67,7 +77,7 @@ void decode_rows() {
 }
 
 void main() {
-  if (MR > 1u) {
+  if (pc.n == 1u) {  // uniform
     decode_rows();
     return;
   }

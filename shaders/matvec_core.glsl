@@ -35,6 +35,79 @@ void load_unit(uint m, uint u, out vec4 w[4]) {
   }
 }
 
+// Decode (n = 1): the first PF units of a lane's row(s) are loaded before the LayerNorm statistics
+// (raw, 16 bytes each), so their memory latency overlaps the statistics' loads and reductions.
+const uint PF = 4u;
+
+uvec4 raw_unit(uint m, uint u) {
+  if (VEC16 == 0u) return floatBitsToUint(load_w4(m, u, KC));
+  return w16[(m * KC) / (WTYPE == 0u ? 4u : WTYPE == 1u ? 8u : 16u) + u];
+}
+
+// A raw unit as load_unit gives it.
+void unpack_raw(uvec4 p, out vec4 w[4]) {
+  w[0] = w[1] = w[2] = w[3] = vec4(0.0);
+  if (VEC16 == 0u || WTYPE == 0u) {
+    w[0] = uintBitsToFloat(p);
+  } else if (WTYPE == 1u) {
+    w[0] = vec4(unpackHalf2x16(p.x), unpackHalf2x16(p.y));
+    w[1] = vec4(unpackHalf2x16(p.z), unpackHalf2x16(p.w));
+  } else {
+    for (uint i = 0u; i < 4u; ++i) {
+      int q = int(p[i]);
+      w[i] = vec4(bitfieldExtract(q, 0, 8), bitfieldExtract(q, 8, 8), bitfieldExtract(q, 16, 8),
+                  bitfieldExtract(q, 24, 8));
+    }
+  }
+}
+
+// x' of unit u of the decode row (x itself, or LayerNorm-ed with flag 4).
+void decode_x_unit(uint u, float mean, float rstd, out vec4 xs[4]) {
+  bool ln = (pc.flags & 4u) != 0u;
+  for (uint i = 0u; i < 4u; ++i) xs[i] = vec4(0.0);
+  for (uint i = 0u; i < EU / 4u; ++i) {
+    uint k4 = u * (EU / 4u) + i;
+    vec4 xv = x4[pc.x_offset / 4u + k4];
+    if (ln) {
+      xv = (xv - mean) * rstd;
+      if ((pc.flags & 8u) != 0u) xv *= ln_w4[k4];
+      if ((pc.flags & 16u) != 0u) xv += ln_b4[k4];
+    }
+    xs[i] = xv;
+  }
+}
+
+// Row m's units for decode_dot, loaded first (call before ln_statistics).
+void prefetch_row(uint m, bool valid, out uvec4 pre[PF]) {
+  for (uint k = 0u; k < PF; ++k) {
+    uint u = gl_SubgroupInvocationID + k * gl_SubgroupSize;
+    pre[k] = (valid && u < UNITS) ? raw_unit(m, u) : uvec4(0u);
+  }
+}
+
+// The decode row's dot product with row m (every lane gets it), times the I8 row scale.
+// Subgroup-uniform control flow required.
+float decode_dot(uint m, uvec4 pre[PF], float mean, float rstd) {
+  const uint lane = gl_SubgroupInvocationID, S = gl_SubgroupSize;
+  float acc = 0.0;
+  for (uint k = 0u; k < PF; ++k) {
+    uint u = lane + k * S;
+    if (u < UNITS) {
+      vec4 xs[4], w[4];
+      decode_x_unit(u, mean, rstd, xs);
+      unpack_raw(pre[k], w);
+      for (uint i = 0u; i < EU / 4u; ++i) acc += dot(w[i], xs[i]);
+    }
+  }
+  for (uint u = lane + PF * S; u < UNITS; u += S) {
+    vec4 xs[4], w[4];
+    decode_x_unit(u, mean, rstd, xs);
+    load_unit(m, u, w);
+    for (uint i = 0u; i < EU / 4u; ++i) acc += dot(w[i], xs[i]);
+  }
+  return subgroupAdd(acc) * ((WTYPE == 2u) ? w_scale[m] : 1.0);
+}
+
 shared vec2 ln_shared[RT];
 
 // LayerNorm statistics (mean, 1/sqrt(var + eps)) of x rows r0 .. r0 + RT - 1 (flag 4; else 0, 1).

@@ -74,9 +74,17 @@ void check_matvec(VulkanTest* t, Context& ctx, DType dtype, bool with_bias, int6
 
 TEST_P(VulkanMatvec, MatchesFloat64) {
   // 7 token rows (not a multiple of the shader's 4-row tile), 37 outputs (not a multiple of a workgroup).
-  check_matvec(
-      this, *ctx_, GetParam().dtype, GetParam().bias, 37, 96, 7, [&](const auto& v) { return upload(v); },
-      [&](const auto& s, size_t n) { return download(s, n); }, [&](const auto& body) { run(body); });
+  // One row (decode): K = 640 is more units per lane than the shader loads ahead (matvec_core.glsl
+  // PF) on an 8-wide subgroup, as is K = 264; 8 195 outputs take 4 rows per subgroup (MR), the last one
+  // partial.
+  struct Shape {
+    int64_t M, K;
+    uint32_t n;
+  };
+  for (Shape sh : {Shape{37, 96, 7}, Shape{37, 640, 1}, Shape{8195, 264, 1}})
+    check_matvec(
+        this, *ctx_, GetParam().dtype, GetParam().bias, sh.M, sh.K, sh.n, [&](const auto& v) { return upload(v); },
+        [&](const auto& s, size_t n) { return download(s, n); }, [&](const auto& body) { run(body); });
 }
 
 INSTANTIATE_TEST_SUITE_P(Types, VulkanMatvec,
