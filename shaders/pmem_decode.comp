@@ -3,7 +3,8 @@
 // per memory: shaders/pmem_softmax.comp's flash-decoding over the N slots, where each (chunk of WG
 // slots, head) workgroup first forms its head's D query channels itself:
 //   u = W_k[h D .. h D + D) x' (+ bias), x' = x or LayerNorm(x) (flag 4; matvec_core.glsl), one
-//     subgroup per row, RB rows at a time so their weight loads are in flight together;
+//     subgroup per row, RB rows at a time so their weight loads are in flight together (the first
+//     RB rows' during the LayerNorm statistics);
 //   s = a s_prev + (1 - a) u (s_prev: the carried state), q = beta'^2 s / (||s|| + eps).
 // This replaces the pmem_k mat-vec pass and its barrier: the D x C rows are read by every chunk of
 // the head (from L2 after the first), the price of one dependent pass less per layer.
@@ -66,28 +67,46 @@ void unpack_unit(uvec4 p, out vec4 w[4]) {
   }
 }
 
+// The first PF units per lane of rows i0 .. i0 + RB - 1 of head h (matvec_core.glsl raw_unit).
+void load_rows(uint h, uint i0, out uvec4 pre[RB * PF]) {
+  for (uint b = 0u; b < RB; ++b) {
+    for (uint k = 0u; k < PF; ++k) {
+      uint u = gl_SubgroupInvocationID + k * gl_SubgroupSize;
+      pre[b * PF + k] = (i0 + b < D && u < UNITS) ? raw_unit(h * D + i0 + b, u) : uvec4(0u);
+    }
+  }
+}
+
 // u of head h into qs[0 .. D): subgroup g takes rows g RB .. g RB + RB - 1, then NS RB further.
-void project(uint h, float mean[RT], float rstd[RT]) {
+// `pre`: the first rows' units, loaded before the LayerNorm statistics; later rows load theirs
+// together at the start of their round.
+void project(uint h, float mean, float rstd, uvec4 pre[RB * PF]) {
   const uint lane = gl_SubgroupInvocationID, S = gl_SubgroupSize;
-  bool ln = (pc.flags & 4u) != 0u;
   for (uint i0 = gl_SubgroupID * RB; i0 < D; i0 += gl_NumSubgroups * RB) {  // uniform per subgroup
+    if (i0 != gl_SubgroupID * RB) load_rows(h, i0, pre);
     float acc[RB];
     for (uint b = 0u; b < RB; ++b) acc[b] = 0.0;
-    for (uint u = lane; u < UNITS; u += S) {
-      vec4 w[RB][4];
-      for (uint b = 0u; b < RB; ++b) {
-        if (i0 + b < D) load_unit(h * D + i0 + b, u, w[b]);
-      }
-      for (uint i = 0u; i < EU / 4u; ++i) {
-        uint k4 = u * (EU / 4u) + i;
-        vec4 xv = x4[pc.x_offset / 4u + k4];
-        if (ln) {
-          xv = (xv - mean[0]) * rstd[0];
-          if ((pc.flags & 8u) != 0u) xv *= ln_w4[k4];
-          if ((pc.flags & 16u) != 0u) xv += ln_b4[k4];
+    for (uint k = 0u; k < PF; ++k) {
+      uint u = lane + k * S;
+      if (u < UNITS) {
+        vec4 xs[4];
+        decode_x_unit(u, mean, rstd, xs);
+        for (uint b = 0u; b < RB; ++b) {
+          vec4 w[4];
+          unpack_raw(pre[b * PF + k], w);
+          for (uint i = 0u; i < EU / 4u; ++i) acc[b] += dot(w[i], xs[i]);
         }
-        for (uint b = 0u; b < RB; ++b)
-          if (i0 + b < D) acc[b] += dot(w[b][i], xv);
+      }
+    }
+    for (uint u = lane + PF * S; u < UNITS; u += S) {  // rows longer than PF units per lane
+      vec4 xs[4];
+      decode_x_unit(u, mean, rstd, xs);
+      for (uint b = 0u; b < RB; ++b) {
+        if (i0 + b < D) {
+          vec4 w[4];
+          load_unit(h * D + i0 + b, u, w);
+          for (uint i = 0u; i < EU / 4u; ++i) acc[b] += dot(w[i], xs[i]);
+        }
       }
     }
     for (uint b = 0u; b < RB; ++b) {
@@ -128,9 +147,11 @@ void main() {
   }
   float a = head_params[h], prev = tid < D ? state[h * D + tid] : 0.0;
   // The query: projection, leaky average, unit norm, beta'^2.
+  uvec4 pre[RB * PF];
+  load_rows(h, gl_SubgroupID * RB, pre);  // in flight during the LayerNorm statistics
   float mean[RT], rstd[RT];
   ln_statistics(0u, mean, rstd);  // pc.n == 1: subgroup reductions only
-  project(h, mean, rstd);
+  project(h, mean[0], rstd[0], pre);
   barrier();
   float s = tid < D ? a * prev + (1.0 - a) * qs[tid] : 0.0;
   float norm = sqrt(wg_sum(s * s)) + pc.eps;  // its barriers order the qs reads before the writes
