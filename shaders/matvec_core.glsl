@@ -7,10 +7,16 @@
 // 4-element units. The LayerNorm statistics use subgroup reductions only: no shared memory and no
 // workgroup barrier at batch 1 (see ln_statistics).
 // The includer declares x4 (vec4), w_raw / w16 (one binding, two views), w_scale, ln_w4, ln_b4
-// and pc.{n, x_stride, x_offset, flags, ln_eps}, and includes weights.glsl first.
+// and pc.{n, x_stride, x_offset, flags, ln_eps}, and includes weights.glsl first; or defines
+// W_SCALE(m), LN_W4(k4) and LN_B4(k4) to read them from elsewhere (kv_project.comp: one buffer).
 layout(constant_id = 2) const uint KC = 4;     // K, the row length
 layout(constant_id = 3) const uint VEC16 = 0;  // 1: K * element bytes % 16 == 0
 const uint RT = 4u;
+#ifndef W_SCALE
+#define W_SCALE(m) w_scale[m]
+#define LN_W4(k4) ln_w4[k4]
+#define LN_B4(k4) ln_b4[k4]
+#endif
 const uint EU = VEC16 == 1u ? (WTYPE == 0u ? 4u : WTYPE == 1u ? 8u : 16u) : 4u;  // elements per unit
 const uint UNITS = KC / EU;
 
@@ -70,8 +76,8 @@ void decode_x_unit(uint u, float mean, float rstd, out vec4 xs[4]) {
     vec4 xv = x4[pc.x_offset / 4u + k4];
     if (ln) {
       xv = (xv - mean) * rstd;
-      if ((pc.flags & 8u) != 0u) xv *= ln_w4[k4];
-      if ((pc.flags & 16u) != 0u) xv += ln_b4[k4];
+      if ((pc.flags & 8u) != 0u) xv *= LN_W4(k4);
+      if ((pc.flags & 16u) != 0u) xv += LN_B4(k4);
     }
     xs[i] = xv;
   }
@@ -105,7 +111,7 @@ float decode_dot(uint m, uvec4 pre[PF], float mean, float rstd) {
     load_unit(m, u, w);
     for (uint i = 0u; i < EU / 4u; ++i) acc += dot(w[i], xs[i]);
   }
-  return subgroupAdd(acc) * ((WTYPE == 2u) ? w_scale[m] : 1.0);
+  return subgroupAdd(acc) * ((WTYPE == 2u) ? W_SCALE(m) : 1.0);
 }
 
 shared vec2 ln_shared[RT];
@@ -151,8 +157,8 @@ void matvec_dots(uint m, uint r0, float mean[RT], float rstd[RT], out float acc[
       uint k4 = u * (EU / 4u) + i;
       vec4 g = vec4(1.0), bb = vec4(0.0);
       if (ln) {
-        if ((pc.flags & 8u) != 0u) g = ln_w4[k4];
-        if ((pc.flags & 16u) != 0u) bb = ln_b4[k4];
+        if ((pc.flags & 8u) != 0u) g = LN_W4(k4);
+        if ((pc.flags & 16u) != 0u) bb = LN_B4(k4);
       }
       for (uint r = 0u; r < RT; ++r) {
         if (r0 + r < pc.n) {
@@ -163,6 +169,6 @@ void matvec_dots(uint m, uint r0, float mean[RT], float rstd[RT], out float acc[
       }
     }
   }
-  float row_scale = (WTYPE == 2u) ? w_scale[m] : 1.0;
+  float row_scale = (WTYPE == 2u) ? W_SCALE(m) : 1.0;
   for (uint r = 0u; r < RT; ++r) acc[r] = subgroupAdd(acc[r]) * row_scale;
 }

@@ -33,7 +33,12 @@ Result<std::unique_ptr<SequenceState>> make_sequence_state(Context& ctx, const G
     TESSERA_ASSIGN_OR_RETURN(*b, s->device.allocate(R * C * 4, "activations"));
   }
   TESSERA_ASSIGN_OR_RETURN(s->h, s->device.allocate(VkDeviceSize(kMaxLogitRows) * C * 4, "final LayerNorm rows"));
-  TESSERA_ASSIGN_OR_RETURN(s->uw, s->device.allocate(R * 2 * C * 4, "key and value projections"));
+  // kv_project's completion counters follow the projections in their buffer (one binding).
+  const VkDeviceSize counter_bytes = kv_project_counter_bytes(uint32_t(hp.n_head));
+  TESSERA_ASSIGN_OR_RETURN(BufferSlice uw_and_counters,
+                           s->device.allocate(R * 2 * C * 4 + counter_bytes, "key and value projections"));
+  s->uw = sub(uw_and_counters, 0, R * 2 * C * 4);
+  s->kv_counters = sub(uw_and_counters, R * 2 * C * 4, counter_bytes);
   // The persistent memory's key projections reuse uw: kv_project has consumed it (barrier) before
   // the persistent memory of the layer starts, and the next layer's projections come after it.
   s->u = sub(s->uw, 0, R * C * 4);
@@ -63,7 +68,6 @@ Result<std::unique_ptr<SequenceState>> make_sequence_state(Context& ctx, const G
     TESSERA_ASSIGN_OR_RETURN(s->pmem_scratch,
                              make_pmem_scratch(ctx, s->device, uint32_t(R), H, d, uint32_t(hp.pmem_size)));
   }
-  TESSERA_ASSIGN_OR_RETURN(s->kv_counters, s->device.allocate(kv_project_counter_bytes(H), "kv counters"));
   TESSERA_RETURN_IF_ERROR(ctx.fill_zero(s->kv_counters));
   TESSERA_ASSIGN_OR_RETURN(s->argmax_scratch, s->device.allocate(kArgmaxScratchBytes, "argmax scratch"));
   TESSERA_RETURN_IF_ERROR(ctx.fill_zero(s->argmax_scratch));
@@ -96,11 +100,9 @@ Status record_context_memory(Recording& rec, Context& ctx, const GpuModel& m, Se
   p.y = s.uw;
   p.step = s.step;
   p.states = sub(s.states, layer_states, 3 * C * 4);
-  p.decay = L.key_decay;
   p.key_cache = s.key_cache[l];
-  p.mix = L.value_mix;
-  p.vscale = L.value_scale;
   p.value_cache = s.value_cache[l];
+  p.params = L.kv_params;
   p.counters = s.kv_counters;
   p.kv_f16 = s.kv_f16;
   TESSERA_RETURN_IF_ERROR(record_kv_project(rec, ctx, p));

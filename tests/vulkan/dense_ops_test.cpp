@@ -252,12 +252,17 @@ TEST_F(VulkanDenseOps, KvProjectMatchesFloat64) {
           nm.weight = f32_tensor("g", {C}, g);
           auto gn = upload_norm(*ctx_, nm, C, "ln");
           ASSERT_TRUE(gn.ok());
-          BufferSlice step = upload({0, 0}), states = upload(st0), ds = upload(decay), ms = upload(mix),
-                      vss = upload(vs);
+          auto params = kv_project_params(C, H, {}, {}, g, {}, decay, mix, vs);
+          ASSERT_TRUE(params.ok()) << params.status().to_string();
+          BufferSlice step = upload({0, 0}), states = upload(st0), prm = upload(*params);
           const std::vector<float> ones_words(f16 ? C * kCacheRows / 2 : 0, std::bit_cast<float>(~0u));
           BufferSlice kc = f16 ? upload(ones_words) : zeros(C * kCacheRows),
                       vc = f16 ? upload(ones_words) : zeros(C * kCacheRows);
-          BufferSlice y = zeros(2 * C * n), cnt = zeros(2 * H);
+          // The counters follow y in its buffer (one binding).
+          BufferSlice y_cnt = zeros(2 * C * n + 2 * H);
+          BufferSlice y{y_cnt.buffer, y_cnt.offset, VkDeviceSize(2 * C * n) * 4, y_cnt.mapped};
+          BufferSlice cnt{y_cnt.buffer, y_cnt.offset + VkDeviceSize(2 * C * n) * 4, VkDeviceSize(2 * H) * 4,
+                          y_cnt.mapped ? y_cnt.mapped + VkDeviceSize(2 * C * n) * 4 : nullptr};
           std::vector<double> s(st0.begin(), st0.end());  // key state | unused | w_prev
           std::vector<double> kwant(C * kCacheRows, 0.0), vwant(C * kCacheRows, 0.0);
           // Cooperative matrices round x' to fp16: projection o is off by at most a_o = 2^-11·Σ|w x'|.
@@ -283,11 +288,9 @@ TEST_F(VulkanDenseOps, KvProjectMatchesFloat64) {
               p.y = y;
               p.step = step;
               p.states = states;
-              p.decay = ds;
               p.key_cache = kc;
-              p.mix = ms;
-              p.vscale = vss;
               p.value_cache = vc;
+              p.params = prm;
               p.counters = cnt;
               p.allow_coop = coop;
               p.kv_f16 = f16;
