@@ -22,26 +22,28 @@
 layout(std430, binding = 0) readonly buffer X { vec4 x4[]; };
 layout(std430, binding = 1) readonly buffer W { uint w_raw[]; };
 layout(std430, binding = 1) readonly buffer W16 { uvec4 w16[]; };
-layout(std430, binding = 2) readonly buffer S { float w_scale[]; };
-layout(std430, binding = 3) readonly buffer B { float bias[]; };
-layout(std430, binding = 4) coherent buffer Y { float y[]; };  // [n, 2C]
-layout(std430, binding = 5) readonly buffer LW { vec4 ln_w4[]; };
-layout(std430, binding = 6) readonly buffer LB { vec4 ln_b4[]; };
-TESSERA_STEP_BUFFER(7)
-layout(std430, binding = 8) buffer St { float states[]; };  // key state [C], (unused) [C], w_{pos0-1} [C]
-layout(std430, binding = 9) readonly buffer Dc { float decay[]; };
-KV_CACHE_BUFFER(10, , KC)
-layout(std430, binding = 11) readonly buffer Mx { float mixc[]; };
-layout(std430, binding = 12) readonly buffer Vs { float vscale[]; };
-KV_CACHE_BUFFER(13, , VC)
-layout(std430, binding = 14) coherent buffer Cnt { uint group_count[]; };  // [2H]
+// The layer's small vectors in one buffer (ops_dense.cpp kv_project_params), K = C:
+// row scale [2C] (I8) | bias [2C] | LN weight [C] | LN bias [C] | decay [H] | value mix [H] | value scale [H].
+layout(std430, binding = 2) readonly buffer Prm { float prm[]; };
+layout(std430, binding = 2) readonly buffer Prm4 { vec4 prm4[]; };
+// y [n, 2C] (u | w), then the completion counters [2H] at word pc.counter_off.
+layout(std430, binding = 3) coherent buffer Y { float y[]; };
+layout(std430, binding = 3) coherent buffer YC { uint y_words[]; };
+TESSERA_STEP_BUFFER(4)
+layout(std430, binding = 5) buffer St { float states[]; };  // key state [C], (unused) [C], w_{pos0-1} [C]
+KV_CACHE_BUFFER(6, , KC)
+KV_CACHE_BUFFER(7, , VC)
 layout(push_constant) uniform P {
   uint M, n, x_stride, x_offset, flags;  // M = 2C; flags: 1 bias, 4 LN, 8 LN weight, 16 LN bias, 32 projected
   float ln_eps;
   uint d;
   float eps;
+  uint counter_off;
 } pc;
 #include "weights.glsl"
+#define W_SCALE(m) prm[m]
+#define LN_W4(k4) prm4[KC + (k4)]
+#define LN_B4(k4) prm4[(5u * KC) / 4u + (k4)]
 #include "matvec_core.glsl"
 #include "reduce.glsl"
 KV_CACHE_STORE(KC)
@@ -53,7 +55,7 @@ const uint CR = 32u;  // rows per finishing workgroup of a prompt chunk (ops_den
 // Keys of rows [r_begin, r_end) from the state s before row 0; returns the state after r_end - 1.
 float finish_keys(uint h, uint i, bool live, float s, uint r_begin, uint r_end) {
   uint C = pc.M / 2u, c = h * pc.d + i;
-  float a = decay[h];
+  float a = prm[6u * KC + h];
   // The carry: loads issued RB rows ahead of the recurrence, which stays one row after another.
   const uint RB = 16u;
   uint r = 0u;
@@ -75,8 +77,8 @@ float finish_keys(uint h, uint i, bool live, float s, uint r_begin, uint r_end) 
 
 // Values of rows [r_begin, r_end); prev = w of the row before r_begin.
 void finish_values(uint h, uint i, bool live, float prev, uint r_begin, uint r_end) {
-  uint C = pc.M / 2u, c = h * pc.d + i;
-  float mix = mixc[h], sc = vscale[h];
+  uint C = pc.M / 2u, H = C / pc.d, c = h * pc.d + i;
+  float mix = prm[6u * KC + H + h], sc = prm[6u * KC + 2u * H + h];
   for (uint r = r_begin; r < r_end; ++r) {
     float cur = live ? y[r * pc.M + C + c] : 0.0;
     int j = int(step.pos0) - 1 + int(r);
@@ -114,7 +116,7 @@ void finish_chunk(uint g, uint tid, bool live) {
   }
   memoryBarrierBuffer();
   barrier();
-  if (tid == 0u) is_last = atomicAdd(group_count[g], 1u) == gl_NumWorkGroups.y - 1u;
+  if (tid == 0u) is_last = atomicAdd(y_words[pc.counter_off + g], 1u) == gl_NumWorkGroups.y - 1u;
   barrier();
   if (is_last) {  // uniform: shared
     if (g < H) {
@@ -123,7 +125,7 @@ void finish_chunk(uint g, uint tid, bool live) {
     } else if (live) {
       states[2u * C + c] = y[(pc.n - 1u) * pc.M + C + c];
     }
-    if (tid == 0u) group_count[g] = 0u;
+    if (tid == 0u) y_words[pc.counter_off + g] = 0u;
   }
 }
 
@@ -137,10 +139,17 @@ void main() {
     finish_chunk(gl_WorkGroupID.x, tid, tid < pc.d);  // WG >= d (host)
     return;
   }
-  ln_statistics(r0, mean, rstd);  // the whole workgroup
-  if (m < pc.M) {  // uniform per subgroup
-    matvec_dots(m, r0, mean, rstd, acc);
-    float b = ((pc.flags & 1u) != 0u) ? bias[m] : 0.0;
+  bool decode = pc.n == 1u;  // uniform
+  uvec4 pre[PF];
+  if (decode) prefetch_row(m, m < pc.M, pre);  // in flight during the LayerNorm statistics
+  ln_statistics(r0, mean, rstd);                // the whole workgroup
+  if (m < pc.M) {                               // uniform per subgroup
+    if (decode) {
+      acc[0] = decode_dot(m, pre, mean[0], rstd[0]);
+    } else {
+      matvec_dots(m, r0, mean, rstd, acc);
+    }
+    float b = ((pc.flags & 1u) != 0u) ? prm[2u * KC + m] : 0.0;
     for (uint r = 0u; r < RT; ++r)
       if (subgroupElect() && r0 + r < pc.n) y[(r0 + r) * pc.M + m] = acc[r] + b;
   }
@@ -153,13 +162,13 @@ void main() {
     if (tid == 0u) {
       uint wg_first = (g * pc.d) / RPG, wg_last = ((g + 1u) * pc.d - 1u) / RPG;
       uint expected = (wg_last - wg_first + 1u) * gl_NumWorkGroups.y;
-      is_last = atomicAdd(group_count[g], 1u) == expected - 1u;
+      is_last = atomicAdd(y_words[pc.counter_off + g], 1u) == expected - 1u;
     }
     barrier();
     if (is_last) {  // uniform: shared
       memoryBarrierBuffer();
       finish_group(g, tid, tid < pc.d);  // WG >= d (host)
-      if (tid == 0u) group_count[g] = 0u;
+      if (tid == 0u) y_words[pc.counter_off + g] = 0u;
     }
     barrier();
   }

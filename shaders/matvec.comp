@@ -21,31 +21,40 @@ layout(push_constant) uniform P {
 } pc;
 #include "weights.glsl"
 #include "matvec_core.glsl"
-layout(constant_id = 4) const uint MR = 1;  // weight rows per subgroup; > 1 only for n = 1 (host)
+layout(constant_id = 4) const uint MR = 1;  // weight rows per subgroup at n = 1 (host)
 
-// n = 1: rows m0 .. m0 + MR - 1 of this subgroup. Each lane forms x' of its units once and loads the
-// MR rows' units together (independent loads, all in flight).
+// n = 1: rows m0 .. m0 + MR - 1 of this subgroup. One row (the square projections): its first PF
+// units per lane are loaded before the LayerNorm statistics (matvec_core.glsl decode_dot). Tall
+// matrices (MR > 1): each lane forms x' of its units once and loads the MR rows' units together
+// (independent loads, all in flight); loading them before the statistics as well made the 50k-row
+// output layer slower on the H100 (39 -> 46 us), so they follow the statistics.
+void store_decode_row(uint m, float v) {  // v: the full dot product, row scale applied
+  if (m < pc.M && subgroupElect()) {
+    v = (v + (((pc.flags & 1u) != 0u) ? bias[m] : 0.0)) * pc.out_scale;
+    uint o = pc.y_offset + m;
+    y[o] = ((pc.flags & 2u) != 0u) ? y[o] + v : v;
+  }
+}
+
 void decode_rows() {
   const uint lane = gl_SubgroupInvocationID, S = gl_SubgroupSize;
   uint m0 = (gl_WorkGroupID.x * gl_NumSubgroups + gl_SubgroupID) * MR;
   float mean[RT], rstd[RT];
-  ln_statistics(0u, mean, rstd);  // n = 1: subgroup reductions only, no workgroup barrier
-  if (m0 >= pc.M) return;         // uniform per subgroup
-  bool ln = (pc.flags & 4u) != 0u;
+  if (MR == 1u) {
+    uvec4 pre[PF];
+    prefetch_row(m0, m0 < pc.M, pre);
+    ln_statistics(0u, mean, rstd);  // n = 1: subgroup reductions only, no workgroup barrier
+    if (m0 >= pc.M) return;         // uniform per subgroup
+    store_decode_row(m0, decode_dot(m0, pre, mean[0], rstd[0]));
+    return;
+  }
+  ln_statistics(0u, mean, rstd);
+  if (m0 >= pc.M) return;
   float acc[MR];
   for (uint r = 0u; r < MR; ++r) acc[r] = 0.0;
   for (uint u = lane; u < UNITS; u += S) {
     vec4 xs[4];
-    for (uint i = 0u; i < EU / 4u; ++i) {
-      uint k4 = u * (EU / 4u) + i;
-      vec4 xv = x4[pc.x_offset / 4u + k4];
-      if (ln) {
-        xv = (xv - mean[0]) * rstd[0];
-        if ((pc.flags & 8u) != 0u) xv *= ln_w4[k4];
-        if ((pc.flags & 16u) != 0u) xv += ln_b4[k4];
-      }
-      xs[i] = xv;
-    }
+    decode_x_unit(u, mean[0], rstd[0], xs);
     for (uint r = 0u; r < MR; ++r) {
       if (m0 + r < pc.M) {
         vec4 w[4];
@@ -55,19 +64,14 @@ void decode_rows() {
     }
   }
   for (uint r = 0u; r < MR; ++r) {
-    uint m = m0 + r;
     float v = subgroupAdd(acc[r]);
-    if (m < pc.M && subgroupElect()) {
-      v *= (WTYPE == 2u) ? w_scale[m] : 1.0;
-      v = (v + (((pc.flags & 1u) != 0u) ? bias[m] : 0.0)) * pc.out_scale;
-      uint o = pc.y_offset + m;
-      y[o] = ((pc.flags & 2u) != 0u) ? y[o] + v : v;
-    }
+    if (WTYPE == 2u && m0 + r < pc.M) v *= w_scale[m0 + r];
+    store_decode_row(m0 + r, v);
   }
 }
 
 void main() {
-  if (MR > 1u) {
+  if (pc.n == 1u) {  // uniform
     decode_rows();
     return;
   }

@@ -7,10 +7,16 @@
 // 4-element units. The LayerNorm statistics use subgroup reductions only: no shared memory and no
 // workgroup barrier at batch 1 (see ln_statistics).
 // The includer declares x4 (vec4), w_raw / w16 (one binding, two views), w_scale, ln_w4, ln_b4
-// and pc.{n, x_stride, x_offset, flags, ln_eps}, and includes weights.glsl first.
+// and pc.{n, x_stride, x_offset, flags, ln_eps}, and includes weights.glsl first; or defines
+// W_SCALE(m), LN_W4(k4) and LN_B4(k4) to read them from elsewhere (kv_project.comp: one buffer).
 layout(constant_id = 2) const uint KC = 4;     // K, the row length
 layout(constant_id = 3) const uint VEC16 = 0;  // 1: K * element bytes % 16 == 0
 const uint RT = 4u;
+#ifndef W_SCALE
+#define W_SCALE(m) w_scale[m]
+#define LN_W4(k4) ln_w4[k4]
+#define LN_B4(k4) ln_b4[k4]
+#endif
 const uint EU = VEC16 == 1u ? (WTYPE == 0u ? 4u : WTYPE == 1u ? 8u : 16u) : 4u;  // elements per unit
 const uint UNITS = KC / EU;
 
@@ -33,6 +39,79 @@ void load_unit(uint m, uint u, out vec4 w[4]) {
                   bitfieldExtract(q, 24, 8));
     }
   }
+}
+
+// Decode (n = 1): the first PF units of a lane's row(s) are loaded before the LayerNorm statistics
+// (raw, 16 bytes each), so their memory latency overlaps the statistics' loads and reductions.
+const uint PF = 4u;
+
+uvec4 raw_unit(uint m, uint u) {
+  if (VEC16 == 0u) return floatBitsToUint(load_w4(m, u, KC));
+  return w16[(m * KC) / (WTYPE == 0u ? 4u : WTYPE == 1u ? 8u : 16u) + u];
+}
+
+// A raw unit as load_unit gives it.
+void unpack_raw(uvec4 p, out vec4 w[4]) {
+  w[0] = w[1] = w[2] = w[3] = vec4(0.0);
+  if (VEC16 == 0u || WTYPE == 0u) {
+    w[0] = uintBitsToFloat(p);
+  } else if (WTYPE == 1u) {
+    w[0] = vec4(unpackHalf2x16(p.x), unpackHalf2x16(p.y));
+    w[1] = vec4(unpackHalf2x16(p.z), unpackHalf2x16(p.w));
+  } else {
+    for (uint i = 0u; i < 4u; ++i) {
+      int q = int(p[i]);
+      w[i] = vec4(bitfieldExtract(q, 0, 8), bitfieldExtract(q, 8, 8), bitfieldExtract(q, 16, 8),
+                  bitfieldExtract(q, 24, 8));
+    }
+  }
+}
+
+// x' of unit u of the decode row (x itself, or LayerNorm-ed with flag 4).
+void decode_x_unit(uint u, float mean, float rstd, out vec4 xs[4]) {
+  bool ln = (pc.flags & 4u) != 0u;
+  for (uint i = 0u; i < 4u; ++i) xs[i] = vec4(0.0);
+  for (uint i = 0u; i < EU / 4u; ++i) {
+    uint k4 = u * (EU / 4u) + i;
+    vec4 xv = x4[pc.x_offset / 4u + k4];
+    if (ln) {
+      xv = (xv - mean) * rstd;
+      if ((pc.flags & 8u) != 0u) xv *= LN_W4(k4);
+      if ((pc.flags & 16u) != 0u) xv += LN_B4(k4);
+    }
+    xs[i] = xv;
+  }
+}
+
+// Row m's units for decode_dot, loaded first (call before ln_statistics).
+void prefetch_row(uint m, bool valid, out uvec4 pre[PF]) {
+  for (uint k = 0u; k < PF; ++k) {
+    uint u = gl_SubgroupInvocationID + k * gl_SubgroupSize;
+    pre[k] = (valid && u < UNITS) ? raw_unit(m, u) : uvec4(0u);
+  }
+}
+
+// The decode row's dot product with row m (every lane gets it), times the I8 row scale.
+// Subgroup-uniform control flow required.
+float decode_dot(uint m, uvec4 pre[PF], float mean, float rstd) {
+  const uint lane = gl_SubgroupInvocationID, S = gl_SubgroupSize;
+  float acc = 0.0;
+  for (uint k = 0u; k < PF; ++k) {
+    uint u = lane + k * S;
+    if (u < UNITS) {
+      vec4 xs[4], w[4];
+      decode_x_unit(u, mean, rstd, xs);
+      unpack_raw(pre[k], w);
+      for (uint i = 0u; i < EU / 4u; ++i) acc += dot(w[i], xs[i]);
+    }
+  }
+  for (uint u = lane + PF * S; u < UNITS; u += S) {
+    vec4 xs[4], w[4];
+    decode_x_unit(u, mean, rstd, xs);
+    load_unit(m, u, w);
+    for (uint i = 0u; i < EU / 4u; ++i) acc += dot(w[i], xs[i]);
+  }
+  return subgroupAdd(acc) * ((WTYPE == 2u) ? W_SCALE(m) : 1.0);
 }
 
 shared vec2 ln_shared[RT];
@@ -78,8 +157,8 @@ void matvec_dots(uint m, uint r0, float mean[RT], float rstd[RT], out float acc[
       uint k4 = u * (EU / 4u) + i;
       vec4 g = vec4(1.0), bb = vec4(0.0);
       if (ln) {
-        if ((pc.flags & 8u) != 0u) g = ln_w4[k4];
-        if ((pc.flags & 16u) != 0u) bb = ln_b4[k4];
+        if ((pc.flags & 8u) != 0u) g = LN_W4(k4);
+        if ((pc.flags & 16u) != 0u) bb = LN_B4(k4);
       }
       for (uint r = 0u; r < RT; ++r) {
         if (r0 + r < pc.n) {
@@ -90,6 +169,6 @@ void matvec_dots(uint m, uint r0, float mean[RT], float rstd[RT], out float acc[
       }
     }
   }
-  float row_scale = (WTYPE == 2u) ? w_scale[m] : 1.0;
+  float row_scale = (WTYPE == 2u) ? W_SCALE(m) : 1.0;
   for (uint r = 0u; r < RT; ++r) acc[r] = subgroupAdd(acc[r]) * row_scale;
 }

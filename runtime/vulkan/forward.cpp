@@ -33,7 +33,12 @@ Result<std::unique_ptr<SequenceState>> make_sequence_state(Context& ctx, const G
     TESSERA_ASSIGN_OR_RETURN(*b, s->device.allocate(R * C * 4, "activations"));
   }
   TESSERA_ASSIGN_OR_RETURN(s->h, s->device.allocate(VkDeviceSize(kMaxLogitRows) * C * 4, "final LayerNorm rows"));
-  TESSERA_ASSIGN_OR_RETURN(s->uw, s->device.allocate(R * 2 * C * 4, "key and value projections"));
+  // kv_project's completion counters follow the projections in their buffer (one binding).
+  const VkDeviceSize counter_bytes = kv_project_counter_bytes(uint32_t(hp.n_head));
+  TESSERA_ASSIGN_OR_RETURN(BufferSlice uw_and_counters,
+                           s->device.allocate(R * 2 * C * 4 + counter_bytes, "key and value projections"));
+  s->uw = sub(uw_and_counters, 0, R * 2 * C * 4);
+  s->kv_counters = sub(uw_and_counters, R * 2 * C * 4, counter_bytes);
   // The persistent memory's key projections reuse uw: kv_project has consumed it (barrier) before
   // the persistent memory of the layer starts, and the next layer's projections come after it.
   s->u = sub(s->uw, 0, R * C * 4);
@@ -75,7 +80,6 @@ Result<std::unique_ptr<SequenceState>> make_sequence_state(Context& ctx, const G
     TESSERA_ASSIGN_OR_RETURN(s->pmem_scratch,
                              make_pmem_scratch(ctx, s->device, uint32_t(R), H, d, uint32_t(hp.pmem_size)));
   }
-  TESSERA_ASSIGN_OR_RETURN(s->kv_counters, s->device.allocate(kv_project_counter_bytes(H), "kv counters"));
   TESSERA_RETURN_IF_ERROR(ctx.fill_zero(s->kv_counters));
   TESSERA_ASSIGN_OR_RETURN(s->argmax_scratch, s->device.allocate(kArgmaxScratchBytes, "argmax scratch"));
   TESSERA_RETURN_IF_ERROR(ctx.fill_zero(s->argmax_scratch));
@@ -108,11 +112,9 @@ Status record_context_memory(Recording& rec, Context& ctx, const GpuModel& m, Se
   p.y = s.uw;
   p.step = s.step;
   p.states = sub(s.states, layer_states, 3 * C * 4);
-  p.decay = L.key_decay;
   p.key_cache = s.key_cache[l];
-  p.mix = L.value_mix;
-  p.vscale = L.value_scale;
   p.value_cache = s.value_cache[l];
+  p.params = L.kv_params;
   p.counters = s.kv_counters;
   p.kv_f16 = s.kv_f16;
   TESSERA_RETURN_IF_ERROR(record_kv_project(rec, ctx, p));
@@ -143,6 +145,37 @@ Status record_context_memory(Recording& rec, Context& ctx, const GpuModel& m, Se
   return Status::ok_status();
 }
 
+// One decode row: each persistent-memory workgroup forms its head's query from x itself
+// (shaders/pmem_decode.comp), no pmem_k pass and barrier.
+Status record_pmem_decode_row(Recording& rec, Context& ctx, const GpuModel& m, SequenceState& s, size_t l,
+                              const GpuNorm* ln) {
+  const HParams& hp = m.hp;
+  const GpuLayer& L = m.layers[l];
+  const uint32_t C = uint32_t(hp.n_embd), H = uint32_t(hp.n_head);
+  for (int64_t i = 0; i < hp.pmem_count; ++i) {
+    PmemDecodeCall p;
+    p.channels = C;
+    p.heads = H;
+    p.head_dim = uint32_t(hp.head_dim());
+    p.slots = uint32_t(hp.pmem_size);
+    p.slot_base = uint32_t(i) * H * p.slots;
+    p.w = &L.pmem_k;
+    p.x = {s.x, 0, C};
+    p.ln = ln;
+    p.ln_eps = hp.layer_norm_eps;
+    p.state = sub(s.states, (VkDeviceSize(l) * 3 + 1) * C * 4, C * 4);
+    p.head_params = L.pmem_head_params;
+    p.out = s.o;
+    p.accumulate = i > 0;
+    p.update_state = i + 1 == hp.pmem_count;
+    p.scale = float(1.0 / double(hp.pmem_count));
+    p.eps = hp.l2_norm_eps;
+    TESSERA_RETURN_IF_ERROR(record_pmem_decode(rec, ctx, p, L.pmem_slots, s.pmem_scratch));
+    rec.barrier();  // the next memory accumulates into o; the out projection reads it
+  }
+  return Status::ok_status();
+}
+
 Status record_persistent_memory(Recording& rec, Context& ctx, const GpuModel& m, SequenceState& s, size_t l,
                                 uint32_t n) {
   const HParams& hp = m.hp;
@@ -154,30 +187,34 @@ Status record_persistent_memory(Recording& rec, Context& ctx, const GpuModel& m,
     TESSERA_RETURN_IF_ERROR(record_layernorm(rec, ctx, s.x, 0, s.x, 0, n, C, L.pmem_norm, hp.layer_norm_eps));
     rec.barrier();
   }
-  TESSERA_RETURN_IF_ERROR(
-      record_matvec(rec, ctx, L.pmem_k, {s.x, 0, C}, {s.u, 0, C}, n, false, 1.0f, ln, hp.layer_norm_eps));
-  rec.barrier();
-  // q = β'² k̂' is formed inside the pmem dispatch from u and the carried state (pmem_softmax.comp).
-  for (int64_t i = 0; i < hp.pmem_count; ++i) {
-    PmemCall p;
-    p.channels = C;
-    p.heads = H;
-    p.head_dim = d;
-    p.slots = N;
-    p.rows = n;
-    p.slot_base = uint32_t(i) * H * N;
-    p.u = s.u;
-    p.state = sub(s.states, (VkDeviceSize(l) * 3 + 1) * C * 4, C * 4);
-    p.decay = L.pmem_decay;
-    p.qscale = L.pmem_query_scale;
-    p.vscale = L.pmem_value_scale;
-    p.out = s.o;
-    p.accumulate = i > 0;
-    p.update_state = i + 1 == hp.pmem_count;
-    p.scale = float(1.0 / double(hp.pmem_count));
-    p.eps = hp.l2_norm_eps;
-    TESSERA_RETURN_IF_ERROR(record_pmem(rec, ctx, p, L.pmem_slots, s.pmem_scratch));
-    rec.barrier();  // the next memory accumulates into o; the out projection reads it
+  if (n == 1 && pmem_decode_usable(ctx, L.pmem_k, d, N, s.pmem_scratch)) {
+    TESSERA_RETURN_IF_ERROR(record_pmem_decode_row(rec, ctx, m, s, l, ln));
+  } else {
+    TESSERA_RETURN_IF_ERROR(
+        record_matvec(rec, ctx, L.pmem_k, {s.x, 0, C}, {s.u, 0, C}, n, false, 1.0f, ln, hp.layer_norm_eps));
+    rec.barrier();
+    // q = β'² k̂' is formed inside the pmem dispatch from u and the carried state (pmem_softmax.comp).
+    for (int64_t i = 0; i < hp.pmem_count; ++i) {
+      PmemCall p;
+      p.channels = C;
+      p.heads = H;
+      p.head_dim = d;
+      p.slots = N;
+      p.rows = n;
+      p.slot_base = uint32_t(i) * H * N;
+      p.u = s.u;
+      p.state = sub(s.states, (VkDeviceSize(l) * 3 + 1) * C * 4, C * 4);
+      p.decay = L.pmem_decay;
+      p.qscale = L.pmem_query_scale;
+      p.vscale = L.pmem_value_scale;
+      p.out = s.o;
+      p.accumulate = i > 0;
+      p.update_state = i + 1 == hp.pmem_count;
+      p.scale = float(1.0 / double(hp.pmem_count));
+      p.eps = hp.l2_norm_eps;
+      TESSERA_RETURN_IF_ERROR(record_pmem(rec, ctx, p, L.pmem_slots, s.pmem_scratch));
+      rec.barrier();  // the next memory accumulates into o; the out projection reads it
+    }
   }
   TESSERA_RETURN_IF_ERROR(record_matvec(rec, ctx, L.pmem_out, {s.o, 0, C}, {s.x, 0, C}, n, true, 1.0f));
   rec.barrier();

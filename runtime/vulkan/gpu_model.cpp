@@ -54,6 +54,16 @@ Result<GpuLayer> upload_layer(Context& ctx, const ModelView& m, int64_t i) {
   TESSERA_ASSIGN_OR_RETURN(g.key_decay, upload_heads(ctx, w.attn_key_decay, H, p + "attn_key_decay"));
   TESSERA_ASSIGN_OR_RETURN(g.value_scale, upload_heads(ctx, w.attn_value_scale, H, p + "attn_value_scale"));
   TESSERA_ASSIGN_OR_RETURN(g.value_mix, upload_heads(ctx, w.attn_value_mix, H, p + "attn_value_mix"));
+  {
+    auto floats_of = [](const Tensor& t) { return t.nbytes ? tensor_to_f32(t) : std::vector<float>(); };
+    const std::vector<float> row_scale = g.attn_kv.wtype == WeightType::kI8 ? floats_of(kv.scale)
+                                                                            : std::vector<float>();
+    TESSERA_ASSIGN_OR_RETURN(std::vector<float> kvp,
+                             kv_project_params(uint32_t(C), uint32_t(H), row_scale, floats_of(kv.bias),
+                                               floats_of(w.attn_norm.weight), floats_of(w.attn_norm.bias),
+                                               w.attn_key_decay, w.attn_value_mix, w.attn_value_scale));
+    TESSERA_ASSIGN_OR_RETURN(g.kv_params, ctx.upload_floats(kvp, p + "kv_project parameters"));
+  }
   if (int64_t(w.attn_key_scale.size()) != H) return invalid_argument(p + "attn_key_scale: expected H values");
   std::vector<float> beta2(static_cast<size_t>(H), 0.0f), relu(static_cast<size_t>(2 * H), 0.0f);
   for (int64_t h = 0; h < H; ++h) {
@@ -75,6 +85,10 @@ Result<GpuLayer> upload_layer(Context& ctx, const ModelView& m, int64_t i) {
   TESSERA_ASSIGN_OR_RETURN(g.pmem_decay, upload_heads(ctx, w.pmem_key_decay, H, p + "pmem_key_decay"));
   TESSERA_ASSIGN_OR_RETURN(g.pmem_query_scale, upload_heads(ctx, w.pmem_query_scale, H, p + "pmem_query_scale"));
   TESSERA_ASSIGN_OR_RETURN(g.pmem_value_scale, upload_heads(ctx, w.pmem_value_scale, H, p + "pmem_value_scale"));
+  std::vector<float> head_params(w.pmem_key_decay);
+  head_params.insert(head_params.end(), w.pmem_query_scale.begin(), w.pmem_query_scale.end());
+  head_params.insert(head_params.end(), w.pmem_value_scale.begin(), w.pmem_value_scale.end());
+  TESSERA_ASSIGN_OR_RETURN(g.pmem_head_params, ctx.upload_floats(head_params, p + "pmem head parameters"));
   const int64_t slots = hp.pmem_count * H * hp.pmem_size * hp.head_dim();
   if (w.pmem_mem_k.numel() != slots || w.pmem_mem_v.numel() != slots)
     return invalid_argument(p + "pmem_mem_k/v: expected " + std::to_string(slots) + " elements");

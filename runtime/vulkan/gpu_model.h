@@ -16,7 +16,11 @@ struct GpuLayer {
   GpuMatrix attn_out, pmem_k, pmem_out;
   // Per head: a_h, beta_h^2, value scale, value mix c_h, (A, B) of the ReLU transforms.
   BufferSlice key_decay, key_beta2, value_scale, value_mix, relu_params;
+  // kv_project's parameters in one buffer (kv_project_params: attn_kv's row scales and bias,
+  // attn_norm, key decay, value mix, value scale), so that kernel binds 8 storage buffers.
+  BufferSlice kv_params;
   BufferSlice pmem_decay, pmem_query_scale, pmem_value_scale;
+  BufferSlice pmem_head_params;  // the three above in one buffer, [3, H] (shaders/pmem_decode.comp)
   // [P, H, N, d] in their stored type (F32, F16, or I8 with a scale per slot), else widened to F32.
   PmemSlots pmem_slots;
 };

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <span>
+#include <vector>
 
 #include "tessera/attention.h"
 #include "tessera/status.h"
@@ -77,18 +78,28 @@ Status record_layernorm(Recording& rec, Context& ctx, const BufferSlice& in, uin
 // (shaders/kv_project.comp): y = [W_k; W_v] LN(x) ([n, 2C]: u | w), then keys = the leaky average of
 // u (state carried in states[0, C)) normalised per head, into key cache rows pos0 + r, and values
 // v_{pos0-1} .. v_{pos0+n-2} from w (w_{pos0-1} carried in states[2C, 3C)) into the value cache.
+// The kernel binds 8 storage buffers (a Raspberry Pi's V3DV allows 8 per stage): the layer's small
+// vectors are one buffer (kv_project_params) and the completion counters follow y in its buffer.
 struct KvProject {
   const GpuMatrix* w = nullptr;  // 2C rows, one part
   RowView x;
   const GpuNorm* ln = nullptr;  // pre-LN: LayerNorm x on the fly
   float ln_eps = 0, eps = 0;
   uint32_t n = 1, head_dim = 0;
-  BufferSlice y, step, states, decay, key_cache, mix, vscale, value_cache;
-  BufferSlice counters;    // kv_project_counter_bytes(), zero-filled once (left at zero)
+  BufferSlice y, step, states, key_cache, value_cache;
+  BufferSlice params;      // kv_project_params() of this layer
+  BufferSlice counters;    // kv_project_counter_bytes(), in y's buffer after y; zero-filled once (left at zero)
   bool kv_f16 = false;     // the caches hold IEEE halves, two per word (shaders/kv_cache.glsl)
   bool allow_coop = true;  // prompt chunks may take the cooperative-matrix product (record_matmul)
 };
 VkDeviceSize kv_project_counter_bytes(uint32_t heads);
+// The kernel's parameter buffer for C channels and H heads: row scale [2C] (I8 weights, else ones) |
+// bias [2C] (else zeros) | LayerNorm weight [C] (ones) | LayerNorm bias [C] (zeros) | key decay [H] |
+// value mix [H] | value scale [H]. Empty vectors take the defaults; other sizes are an error.
+Result<std::vector<float>> kv_project_params(uint32_t channels, uint32_t heads, const std::vector<float>& row_scale,
+                                             const std::vector<float>& bias, const std::vector<float>& ln_weight,
+                                             const std::vector<float>& ln_bias, const std::vector<float>& decay,
+                                             const std::vector<float>& mix, const std::vector<float>& value_scale);
 Status record_kv_project(Recording& rec, Context& ctx, const KvProject& p);
 // `scratch`: kArgmaxScratchBytes, zero-filled once (the shader leaves its counter at 0 again).
 constexpr uint32_t kArgmaxMaxGroups = 1024;  // shaders/argmax.comp pv[], pi[]
@@ -195,6 +206,27 @@ Result<PmemScratch> make_pmem_scratch(Context& ctx, BlockAllocator& alloc, uint3
                                       uint32_t head_dim, uint32_t slots);
 Status record_pmem(Recording& rec, Context& ctx, const PmemCall& call, const PmemSlots& slots,
                    const PmemScratch& scratch);
+// One decode row with its key projection (shaders/pmem_decode.comp, one dispatch per memory): q is
+// formed from W_k x' (x' = LayerNorm(x) with `ln`) inside the dispatch, so the pmem_k mat-vec pass
+// and its barrier are gone. `head_params`: [decay | beta'^2 | value scale] per head, one buffer
+// (the kernel binds 15 storage buffers). With update_state, `state` becomes the row's leaky state.
+struct PmemDecodeCall {
+  uint32_t channels = 0, heads = 0, head_dim = 0, slots = 0, slot_base = 0;
+  const GpuMatrix* w = nullptr;  // pmem_k: C rows, one part
+  RowView x;                     // the row (x.offset: its first element)
+  const GpuNorm* ln = nullptr;
+  float ln_eps = 0;
+  BufferSlice state, head_params, out;
+  bool accumulate = false, update_state = true;
+  float scale = 1.0f, eps = 0.0f;
+};
+// The workgroup (= slots per chunk) of pmem_decode within the limits, 0 where none fits.
+uint32_t pmem_decode_workgroup(const Context& ctx, uint32_t head_dim);
+// Whether record_pmem_decode can take this model's decode row (else pmem_k + record_pmem).
+bool pmem_decode_usable(const Context& ctx, const GpuMatrix& w, uint32_t head_dim, uint32_t slots,
+                        const PmemScratch& scratch);
+Status record_pmem_decode(Recording& rec, Context& ctx, const PmemDecodeCall& call, const PmemSlots& slots,
+                          const PmemScratch& scratch);
 // The tiled kernel for prompt chunks (shaders/pmem_prefill.comp): workgroup size, rows per
 // workgroup and slots per tile within the given limits; invalid where the head size is not a
 // multiple of 16 or nothing fits (the row kernel then serves every call).

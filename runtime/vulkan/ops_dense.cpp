@@ -2,6 +2,7 @@
 // projection with key / value finishing, argmax.
 #include <algorithm>
 #include <bit>
+#include <string>
 
 #include "vulkan/ops.h"
 
@@ -23,6 +24,7 @@ struct KvProjectPush {
   float ln_eps;
   uint32_t d;
   float eps;
+  uint32_t counter_off;  // word of the first counter in the y binding
 };
 TESSERA_VK_PUSH_CONTRACT(kv_project, KvProjectPush);
 struct ArgmaxPush {
@@ -91,23 +93,60 @@ Status record_layernorm(Recording& rec, Context& ctx, const BufferSlice& in, uin
 
 VkDeviceSize kv_project_counter_bytes(uint32_t heads) { return VkDeviceSize(2) * heads * 4; }
 
+Result<std::vector<float>> kv_project_params(uint32_t C, uint32_t H, const std::vector<float>& row_scale,
+                                             const std::vector<float>& bias, const std::vector<float>& ln_weight,
+                                             const std::vector<float>& ln_bias, const std::vector<float>& decay,
+                                             const std::vector<float>& mix, const std::vector<float>& value_scale) {
+  std::vector<float> out;
+  out.reserve(size_t(6) * C + size_t(3) * H);
+  auto put = [&](const std::vector<float>& v, size_t n, float fill, const char* what) -> Status {
+    if (!v.empty() && v.size() != n)
+      return invalid_argument(std::string("vulkan: kv_project ") + what + ": expected " + std::to_string(n) +
+                              " values, found " + std::to_string(v.size()));
+    if (v.empty()) {
+      out.insert(out.end(), n, fill);
+    } else {
+      out.insert(out.end(), v.begin(), v.end());
+    }
+    return Status::ok_status();
+  };
+  TESSERA_RETURN_IF_ERROR(put(row_scale, 2 * size_t(C), 1.0f, "row scale"));
+  TESSERA_RETURN_IF_ERROR(put(bias, 2 * size_t(C), 0.0f, "bias"));
+  TESSERA_RETURN_IF_ERROR(put(ln_weight, C, 1.0f, "LayerNorm weight"));
+  TESSERA_RETURN_IF_ERROR(put(ln_bias, C, 0.0f, "LayerNorm bias"));
+  if (decay.size() != H || mix.size() != H || value_scale.size() != H)
+    return invalid_argument("vulkan: kv_project decay, value mix and value scale need one value per head");
+  out.insert(out.end(), decay.begin(), decay.end());
+  out.insert(out.end(), mix.begin(), mix.end());
+  out.insert(out.end(), value_scale.begin(), value_scale.end());
+  return out;
+}
+
 Status record_kv_project(Recording& rec, Context& ctx, const KvProject& p) {
   const GpuMatrix& w = *p.w;
   const uint32_t M = uint32_t(w.rows), K = uint32_t(w.cols), d = p.head_dim;
   if (w.parts.size() != 1) return unsupported("vulkan: the stacked K|V projection must fit one buffer");
-  if (d == 0 || M % (2 * d) != 0) return internal_error("vulkan: K|V rows must be 2 x heads x head size");
-  if (p.counters.size < kv_project_counter_bytes(M / (2 * d))) return internal_error("vulkan: kv counters too small");
+  if (d == 0 || M % (2 * d) != 0 || K * 2 != M || K % 4 != 0)
+    return internal_error("vulkan: K|V rows must be 2 x heads x head size = 2 x columns (a multiple of 4)");
+  const uint32_t H = M / (2 * d);
+  if (p.counters.size < kv_project_counter_bytes(H)) return internal_error("vulkan: kv counters too small");
+  if (p.counters.buffer != p.y.buffer || p.counters.offset < p.y.offset + VkDeviceSize(p.n) * M * 4 ||
+      (p.counters.offset - p.y.offset) % 4 != 0)
+    return internal_error("vulkan: kv counters must follow the projections in their buffer");
+  if (p.params.size < (VkDeviceSize(6) * K + VkDeviceSize(3) * H) * 4)
+    return internal_error("vulkan: kv_project parameters too small");
   if (p.x.offset % 4 || p.x.stride % 4) return internal_error("vulkan: kv_project inputs must be vec4-aligned");
   // The finishing workgroup needs a thread per channel of a head.
   const uint32_t wg = std::max(matvec_workgroup(ctx, p.n), std::bit_ceil(d));
   const uint32_t elem_bytes = w.wtype == WeightType::kF32 ? 4 : w.wtype == WeightType::kF16 ? 2 : 1;
   const uint32_t vec16 = (K * elem_bytes) % 16 == 0 ? 1 : 0;
+  const VkDeviceSize counter_off = (p.counters.offset - p.y.offset) / 4;
   KvProjectPush push{
-      M,        p.n, p.x.stride, p.x.offset, (w.has_bias ? 1u : 0u) | (p.ln ? 4u | (p.ln->flags << 3) : 0u),
-      p.ln_eps, d,   p.eps};
+      M,        p.n, p.x.stride, p.x.offset,           (w.has_bias ? 1u : 0u) | (p.ln ? 4u | (p.ln->flags << 3) : 0u),
+      p.ln_eps, d,   p.eps,      uint32_t(counter_off)};
   const auto& part = w.parts[0];
-  const BufferSlice& lw = p.ln ? p.ln->weight : ctx.dummy();
-  const BufferSlice& lb = p.ln ? p.ln->bias : ctx.dummy();
+  // y and the counters after it: one binding.
+  const BufferSlice yc{p.y.buffer, p.y.offset, p.counters.offset + p.counters.size - p.y.offset, p.y.mapped};
   constexpr uint32_t kRowTile = 4;  // shaders/matvec_core.glsl RT
   if (p.n >= kMatmulMinRows) {
     // Prompt chunks: the projections as a tiled matrix product into y, then kv_project finishes.
@@ -118,14 +157,13 @@ Status record_kv_project(Recording& rec, Context& ctx, const KvProject& p) {
     // The finishing reduces over a head's channels only: a thread per channel, no wider.
     const uint32_t finish_wg = std::max(ctx.fit_workgroup(64), std::bit_ceil(d));
     return rec.dispatch<KernelId::kKvProject>({finish_wg, uint32_t(w.wtype), K, vec16, p.kv_f16 ? 1u : 0u},
-                                              {p.x.buf, part.weight, part.scale, part.bias, p.y, lw, lb, p.step,
-                                               p.states, p.decay, p.key_cache, p.mix, p.vscale, p.value_cache,
-                                               p.counters},
+                                              {p.x.buf, part.weight, p.params, yc, p.step, p.states, p.key_cache,
+                                               p.value_cache},
                                               push, {M / d, div_up(p.n, kKvChunkRows), 1});
   }
   return rec.dispatch<KernelId::kKvProject>({wg, uint32_t(w.wtype), K, vec16, p.kv_f16 ? 1u : 0u},
-                                            {p.x.buf, part.weight, part.scale, part.bias, p.y, lw, lb, p.step, p.states,
-                                             p.decay, p.key_cache, p.mix, p.vscale, p.value_cache, p.counters},
+                                            {p.x.buf, part.weight, p.params, yc, p.step, p.states, p.key_cache,
+                                             p.value_cache},
                                             push, {div_up(M, ctx.rows_per_workgroup(wg)), div_up(p.n, kRowTile), 1});
 }
 

@@ -28,6 +28,12 @@ struct PmemPrefillPush {
 TESSERA_VK_PUSH_CONTRACT(pmem_prefill, PmemPrefillPush);
 TESSERA_VK_PUSH_CONTRACT(pmem_prefill_coopmat_nv, PmemPrefillPush);
 
+struct PmemDecodePush {
+  uint32_t C, H, N, nchunks, slot_base, n, x_stride, x_offset, flags;  // flags: shaders/pmem_decode.comp
+  float ln_eps, eps, scale;
+};
+TESSERA_VK_PUSH_CONTRACT(pmem_decode, PmemDecodePush);
+
 // Decode and short chunks keep the row kernel: below this many rows most of a row tile would be empty.
 constexpr uint32_t kPmemTiledMinRows = 16;
 // Slot tiles per split of the tiled kernel: longer splits amortise the queries and the merge, shorter
@@ -63,6 +69,11 @@ bool coop_usable(const Context& ctx, uint32_t head_dim) {
 }
 
 uint32_t all_heads_below_32(uint32_t heads) { return heads >= 32 ? ~0u : (1u << heads) - 1u; }
+
+uint32_t pmem_decode_chunks(uint32_t slots, uint32_t wg) { return div_up(slots, wg); }
+VkDeviceSize pmem_decode_scratch_bytes(uint32_t heads, uint32_t head_dim, uint32_t nchunks) {
+  return VkDeviceSize(heads) * nchunks * (VkDeviceSize(head_dim) * 4 + 8);  // partials, then (m, z) pairs
+}
 
 }  // namespace
 
@@ -138,7 +149,11 @@ Result<PmemScratch> make_pmem_scratch(Context& ctx, BlockAllocator& alloc, uint3
     s.splits = std::clamp(partial_rows * s.nchunks / std::max(rows, 1u), 1u, s.nchunks);
     blocks = VkDeviceSize(heads) * std::max(std::min(rows, kPmemTiledMinRows - 1) * s.nchunks, rows * s.splits);
   }
-  TESSERA_ASSIGN_OR_RETURN(s.partial, alloc.allocate(blocks * head_dim * 4, "pmem partials"));
+  // The decode kernel (pmem_decode.comp) keeps its partials and their statistics there too.
+  VkDeviceSize partial_bytes = blocks * head_dim * 4;
+  if (const uint32_t wg = pmem_decode_workgroup(ctx, head_dim); wg != 0)
+    partial_bytes = std::max(partial_bytes, pmem_decode_scratch_bytes(heads, head_dim, div_up(slots, wg)));
+  TESSERA_ASSIGN_OR_RETURN(s.partial, alloc.allocate(partial_bytes, "pmem partials"));
   TESSERA_ASSIGN_OR_RETURN(s.stats, alloc.allocate(blocks * 8, "pmem chunk statistics"));
   // Completion counters: [rows, heads] per (row, head), then one per head; zero, and left at zero.
   TESSERA_ASSIGN_OR_RETURN(s.counters, alloc.allocate(VkDeviceSize(rows + 1) * heads * 4, "pmem counters"));
@@ -193,6 +208,64 @@ Status record_pmem(Recording& rec, Context& ctx, const PmemCall& c, const PmemSl
                                               {c.u, c.state, c.decay, c.qscale, m.keys, ks, m.values, vs, s.partial,
                                                s.stats, c.vscale, c.out, s.counters},
                                               pp, {nchunks, c.heads, c.rows});
+}
+
+uint32_t pmem_decode_workgroup(const Context& ctx, uint32_t head_dim) {
+  const KernelLimits& limits = ctx.limits();
+  const uint32_t least = std::max(std::bit_ceil(std::max(head_dim, 1u)), limits.subgroups ? ctx.subgroup_size() : 1u);
+  // shaders/pmem_decode.comp: qs[D], cs[WG], es[WG], red[4 WG] (vec4), reduce_slots[WG], ln_shared,
+  // is_last, and the shared flavour's exchange words (WG).
+  auto bytes = [&](uint32_t wg) { return 4ull * (head_dim + 2 * wg + 16 * wg + wg + 8 + 1 + wg); };
+  // 256 slots per chunk: 11 chunks x 12 heads = 132 workgroups for N = 2688, each forming its head's
+  // query once (half the redundant projection reads of 128-slot chunks).
+  uint32_t wg = ctx.fit_workgroup(256);
+  while (wg > least && bytes(wg) > limits.max_shared_bytes) wg /= 2;
+  if (wg < least || bytes(wg) > limits.max_shared_bytes) return 0;
+  return wg;
+}
+
+bool pmem_decode_usable(const Context& ctx, const GpuMatrix& w, uint32_t head_dim, uint32_t slots,
+                        const PmemScratch& scratch) {
+  const uint32_t wg = pmem_decode_workgroup(ctx, head_dim);
+  if (wg == 0 || w.parts.size() != 1 || w.cols % 4 != 0 || scratch.heads == 0) return false;
+  const uint32_t nchunks = pmem_decode_chunks(slots, wg);
+  return scratch.partial.size >= pmem_decode_scratch_bytes(scratch.heads, head_dim, nchunks) &&
+         scratch.counters.size >= VkDeviceSize(scratch.heads) * 4;
+}
+
+Status record_pmem_decode(Recording& rec, Context& ctx, const PmemDecodeCall& c, const PmemSlots& m,
+                          const PmemScratch& s) {
+  const uint32_t wg = pmem_decode_workgroup(ctx, c.head_dim);
+  if (!c.w || !pmem_decode_usable(ctx, *c.w, c.head_dim, c.slots, s) || c.heads > s.heads ||
+      uint32_t(c.w->rows) != c.channels || uint32_t(c.w->cols) != c.channels || c.heads * c.head_dim != c.channels)
+    return internal_error("vulkan: pmem_decode does not fit this call (workgroup, weights or scratch)");
+  const uint32_t bytes = m.wtype == WeightType::kF32 ? 4 : m.wtype == WeightType::kF16 ? 2 : 1;
+  if ((c.head_dim * bytes) % 16 != 0 || c.slots == 0)
+    return internal_error("vulkan: pmem slots must be whole 16-byte units per slot");
+  if (c.x.offset % 4) return internal_error("vulkan: pmem_decode input must start at a multiple of 4 floats");
+  const GpuMatrix& w = *c.w;
+  const uint32_t K = uint32_t(w.cols);
+  const uint32_t welem = w.wtype == WeightType::kF32 ? 4 : w.wtype == WeightType::kF16 ? 2 : 1;
+  const uint32_t vec16 = (K * welem) % 16 == 0 ? 1 : 0;
+  // Lanes per slot in the scores: a power of two within the subgroup (the workgroup in the shared
+  // flavour) and the slot's 16-byte units.
+  const uint32_t units = c.head_dim * bytes / 16;
+  const uint32_t subgroup = ctx.limits().subgroups ? ctx.subgroup_size() : wg;
+  const uint32_t lanes = std::bit_floor(std::min(subgroup, units));
+  const uint32_t nchunks = pmem_decode_chunks(c.slots, wg);
+  const uint32_t flags = (w.has_bias ? 1u : 0u) | (c.accumulate ? 2u : 0u) | (c.ln ? 4u | (c.ln->flags << 3) : 0u) |
+                         (c.update_state ? 32u : 0u);
+  PmemDecodePush push{c.channels, c.heads,    c.slots, nchunks,  c.slot_base, 1u,
+                      0u,         c.x.offset, flags,   c.ln_eps, c.eps,       c.scale};
+  const auto& part = w.parts[0];
+  const BufferSlice& lw = c.ln ? c.ln->weight : ctx.dummy();
+  const BufferSlice& lb = c.ln ? c.ln->bias : ctx.dummy();
+  const BufferSlice& ks = m.key_scale.valid() ? m.key_scale : ctx.dummy();
+  const BufferSlice& vs = m.value_scale.valid() ? m.value_scale : ctx.dummy();
+  return rec.dispatch<KernelId::kPmemDecode>({wg, uint32_t(w.wtype), K, vec16, uint32_t(m.wtype), c.head_dim, lanes},
+                                             {c.x.buf, part.weight, part.scale, part.bias, lw, lb, c.state,
+                                              c.head_params, m.keys, ks, m.values, vs, s.partial, c.out, s.counters},
+                                             push, {nchunks, c.heads, 1});
 }
 
 }  // namespace tessera::vk

@@ -74,9 +74,17 @@ void check_matvec(VulkanTest* t, Context& ctx, DType dtype, bool with_bias, int6
 
 TEST_P(VulkanMatvec, MatchesFloat64) {
   // 7 token rows (not a multiple of the shader's 4-row tile), 37 outputs (not a multiple of a workgroup).
-  check_matvec(
-      this, *ctx_, GetParam().dtype, GetParam().bias, 37, 96, 7, [&](const auto& v) { return upload(v); },
-      [&](const auto& s, size_t n) { return download(s, n); }, [&](const auto& body) { run(body); });
+  // One row (decode): K = 640 is more units per lane than the shader loads ahead (matvec_core.glsl
+  // PF) on an 8-wide subgroup, as is K = 264; 8 195 outputs take 4 rows per subgroup (MR), the last one
+  // partial.
+  struct Shape {
+    int64_t M, K;
+    uint32_t n;
+  };
+  for (Shape sh : {Shape{37, 96, 7}, Shape{37, 640, 1}, Shape{8195, 264, 1}})
+    check_matvec(
+        this, *ctx_, GetParam().dtype, GetParam().bias, sh.M, sh.K, sh.n, [&](const auto& v) { return upload(v); },
+        [&](const auto& s, size_t n) { return download(s, n); }, [&](const auto& body) { run(body); });
 }
 
 INSTANTIATE_TEST_SUITE_P(Types, VulkanMatvec,
@@ -244,12 +252,17 @@ TEST_F(VulkanDenseOps, KvProjectMatchesFloat64) {
           nm.weight = f32_tensor("g", {C}, g);
           auto gn = upload_norm(*ctx_, nm, C, "ln");
           ASSERT_TRUE(gn.ok());
-          BufferSlice step = upload({0, 0}), states = upload(st0), ds = upload(decay), ms = upload(mix),
-                      vss = upload(vs);
+          auto params = kv_project_params(C, H, {}, {}, g, {}, decay, mix, vs);
+          ASSERT_TRUE(params.ok()) << params.status().to_string();
+          BufferSlice step = upload({0, 0}), states = upload(st0), prm = upload(*params);
           const std::vector<float> ones_words(f16 ? C * kCacheRows / 2 : 0, std::bit_cast<float>(~0u));
           BufferSlice kc = f16 ? upload(ones_words) : zeros(C * kCacheRows),
                       vc = f16 ? upload(ones_words) : zeros(C * kCacheRows);
-          BufferSlice y = zeros(2 * C * n), cnt = zeros(2 * H);
+          // The counters follow y in its buffer (one binding).
+          BufferSlice y_cnt = zeros(2 * C * n + 2 * H);
+          BufferSlice y{y_cnt.buffer, y_cnt.offset, VkDeviceSize(2 * C * n) * 4, y_cnt.mapped};
+          BufferSlice cnt{y_cnt.buffer, y_cnt.offset + VkDeviceSize(2 * C * n) * 4, VkDeviceSize(2 * H) * 4,
+                          y_cnt.mapped ? y_cnt.mapped + VkDeviceSize(2 * C * n) * 4 : nullptr};
           std::vector<double> s(st0.begin(), st0.end());  // key state | unused | w_prev
           std::vector<double> kwant(C * kCacheRows, 0.0), vwant(C * kCacheRows, 0.0);
           // Cooperative matrices round x' to fp16: projection o is off by at most a_o = 2^-11·Σ|w x'|.
@@ -275,11 +288,9 @@ TEST_F(VulkanDenseOps, KvProjectMatchesFloat64) {
               p.y = y;
               p.step = step;
               p.states = states;
-              p.decay = ds;
               p.key_cache = kc;
-              p.mix = ms;
-              p.vscale = vss;
               p.value_cache = vc;
+              p.params = prm;
               p.counters = cnt;
               p.allow_coop = coop;
               p.kv_f16 = f16;

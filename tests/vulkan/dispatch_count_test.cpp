@@ -26,7 +26,8 @@ size_t attention_passes(const std::string& method) {
 }
 
 // Per layer: [LayerNorm before each block when post-LN], kv_project, attention, out-projection, and
-// (unless attention only) pmem_k, one pass per memory, pmem_out; each followed by one barrier.
+// (unless attention only) one pass per memory (its key projection inside: shaders/pmem_decode.comp),
+// pmem_out; each followed by one barrier.
 // Around the layers: embed (+ barrier); the output layer with LayerNorm on the fly (+ barrier with
 // transfers) and argmax.
 struct Expected {
@@ -34,7 +35,7 @@ struct Expected {
 };
 Expected expected_decode(const Case& c, size_t layers) {
   size_t per_layer = 1 + attention_passes(c.method) + 1;
-  if (!c.attn_only) per_layer += 1 + size_t(c.pmem_count) + 1;
+  if (!c.attn_only) per_layer += size_t(c.pmem_count) + 1;
   if (!c.pre_ln) per_layer += c.attn_only ? 1 : 2;
   return {1 + layers * per_layer + 2, 1 + layers * per_layer + 1};
 }

@@ -24,7 +24,7 @@ TEST(VulkanKernelContract, BindingCountsAreTheShadersDeclaredBuffers) {
       {"embed", 4},
       {"matvec", 7},
       {"layernorm", 4},
-      {"kv_project", 15},
+      {"kv_project", 8},
       {"attn_scores", 5},
       {"attn_relumax", 6},
       {"attn_norm_relu", 6},
@@ -44,6 +44,7 @@ TEST(VulkanKernelContract, BindingCountsAreTheShadersDeclaredBuffers) {
       {"pmem_prefill", 13},
       {"attn_prefill_softmax", 7},
       {"attn_prefill_entmax", 7},
+      {"pmem_decode", 15},
   };
   for (const auto& [name, bindings] : expected) {
     const KernelContract* k = find(name);
@@ -63,11 +64,11 @@ TEST(VulkanKernelContract, BindingCountsAreTheShadersDeclaredBuffers) {
 }
 
 TEST(VulkanKernelContract, PushConstantLayoutsFollowTheGlslBlocks) {
-  // kv_project: uint M, n, x_stride, x_offset, flags; float ln_eps; uint d; float eps.
+  // kv_project: uint M, n, x_stride, x_offset, flags; float ln_eps; uint d; float eps; uint counter_off.
   const KernelContract* kv = find("kv_project");
   ASSERT_NE(kv, nullptr);
-  EXPECT_EQ(kv->push_bytes, 32u);
-  ASSERT_EQ(kv->push.size(), 8u);
+  EXPECT_EQ(kv->push_bytes, 36u);
+  ASSERT_EQ(kv->push.size(), 9u);
   EXPECT_EQ(kv->push[5].name, "ln_eps");
   EXPECT_EQ(kv->push[5].offset, 20u);
   EXPECT_EQ(kv->push[7].name, "eps");

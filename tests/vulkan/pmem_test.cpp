@@ -4,7 +4,8 @@
 // of the chunk or slot tile. 3 rows take the row kernel (shaders/pmem_softmax.comp), 70 rows the
 // tiled one (shaders/pmem_prefill.comp; a partial last row tile), 300 rows fewer slot splits (the
 // scratch's partial budget shared by more rows). The second memory's dispatch
-// reuses the completion counters, which must all be back at 0 at the end.
+// reuses the completion counters, which must all be back at 0 at the end. One decode row with its
+// key projection inside (shaders/pmem_decode.comp): q from W_k LayerNorm(x) + b.
 #include <cmath>
 
 #include "vk_test_util.h"
@@ -13,16 +14,20 @@
 namespace tessera::vk::test {
 namespace {
 
-class VulkanPmem : public VulkanTest, public ::testing::WithParamInterface<std::tuple<DType, uint32_t>> {};
-
-TEST_P(VulkanPmem, MatchesFloat64) {
-  const auto [dt, n] = GetParam();
-  const uint32_t H = 2, d = 16, C = H * d, N = 300, P = 2;
-  std::mt19937 rng(11);
+// P memories of H heads x N slots of size d in `dt`, and their values as the kernels see them.
+struct Slots {
+  LayerWeights w;
+  std::vector<double> kref, vref;
+};
+Slots make_slots(DType dt, uint32_t P, uint32_t H, uint32_t N, uint32_t d, std::mt19937& rng) {
+  Slots out;
   const size_t slots = size_t(P) * H * N;
   std::vector<float> mk = random_floats(slots * d, rng), mv = random_floats(slots * d, rng);
-  std::vector<double> kref(mk.size()), vref(mv.size());
-  LayerWeights w;
+  std::vector<double>& kref = out.kref;
+  std::vector<double>& vref = out.vref;
+  kref.resize(mk.size());
+  vref.resize(mv.size());
+  LayerWeights& w = out.w;
   if (dt == DType::kI8) {
     std::vector<int8_t> qk(mk.size()), qv(mv.size());
     std::vector<float> ks(slots), vs(slots);
@@ -54,6 +59,38 @@ TEST_P(VulkanPmem, MatchesFloat64) {
     kref.assign(mk.begin(), mk.end());
     vref.assign(mv.begin(), mv.end());
   }
+  return out;
+}
+
+// The average over the P memories of softmax(q · M_k) M_v for head h, in float64.
+std::vector<double> pmem_oracle(const Slots& sl, const std::vector<double>& q, uint32_t h, uint32_t P, uint32_t H,
+                                uint32_t N, uint32_t d) {
+  std::vector<double> o(d, 0.0);
+  for (uint32_t p = 0; p < P; ++p) {
+    size_t base = (size_t(p) * H + h) * N;
+    std::vector<double> sc(N);
+    double mx = -1e300, z = 0;
+    for (uint32_t j = 0; j < N; ++j) {
+      double t = 0;
+      for (uint32_t i = 0; i < d; ++i) t += q[i] * sl.kref[(base + j) * d + i];
+      sc[j] = t;
+      mx = std::max(mx, t);
+    }
+    for (uint32_t j = 0; j < N; ++j) z += std::exp(sc[j] - mx);
+    for (uint32_t j = 0; j < N; ++j)
+      for (uint32_t i = 0; i < d; ++i) o[i] += std::exp(sc[j] - mx) / z * sl.vref[(base + j) * d + i] / P;
+  }
+  return o;
+}
+
+class VulkanPmem : public VulkanTest, public ::testing::WithParamInterface<std::tuple<DType, uint32_t>> {};
+
+TEST_P(VulkanPmem, MatchesFloat64) {
+  const auto [dt, n] = GetParam();
+  const uint32_t H = 2, d = 16, C = H * d, N = 300, P = 2;
+  std::mt19937 rng(11);
+  Slots sl = make_slots(dt, P, H, N, d, rng);
+  const LayerWeights& w = sl.w;
   auto up = upload_pmem_slots(*ctx_, w, d, "test ");
   ASSERT_TRUE(up.ok()) << up.status().to_string();
   EXPECT_EQ(int(up->wtype), int(dt == DType::kF32   ? WeightType::kF32
@@ -103,22 +140,9 @@ TEST_P(VulkanPmem, MatchesFloat64) {
         s[i] = decay[h] * s[i] + (1.0 - decay[h]) * u[r * C + h * d + i];
         nn += s[i] * s[i];
       }
-      std::vector<double> q(d), o(d, 0.0);
+      std::vector<double> q(d);
       for (uint32_t i = 0; i < d; ++i) q[i] = qscale[h] * s[i] / (std::sqrt(nn) + eps);
-      for (uint32_t p = 0; p < P; ++p) {
-        size_t base = (size_t(p) * H + h) * N;
-        std::vector<double> sc(N);
-        double mx = -1e300, z = 0;
-        for (uint32_t j = 0; j < N; ++j) {
-          double t = 0;
-          for (uint32_t i = 0; i < d; ++i) t += q[i] * kref[(base + j) * d + i];
-          sc[j] = t;
-          mx = std::max(mx, t);
-        }
-        for (uint32_t j = 0; j < N; ++j) z += std::exp(sc[j] - mx);
-        for (uint32_t j = 0; j < N; ++j)
-          for (uint32_t i = 0; i < d; ++i) o[i] += std::exp(sc[j] - mx) / z * vref[(base + j) * d + i] / P;
-      }
+      std::vector<double> o = pmem_oracle(sl, q, h, P, H, N, d);
       for (uint32_t i = 0; i < d; ++i) {
         // fp32 softmax over 300 slots and sums of unit-sized terms (both kernels: compensated scores,
         // fp32 exp and weighted sums in different orders): ~1e-6 relative; 2e-5 leaves margin.
@@ -133,6 +157,123 @@ TEST_P(VulkanPmem, MatchesFloat64) {
 INSTANTIATE_TEST_SUITE_P(SlotTypesAndRows, VulkanPmem,
                          ::testing::Combine(::testing::Values(DType::kF32, DType::kF16, DType::kI8),
                                             ::testing::Values(3u, 70u, 300u)));
+
+// One decode row with the key projection in the kernel: u = W_k LN(x) + b (F32, F16 or I8 weights
+// like the slots), two memories, the state advanced by the second.
+class VulkanPmemDecode : public VulkanTest, public ::testing::WithParamInterface<DType> {};
+
+// 2 heads; 20 heads: rows of C = 320 are more 16-byte units per lane than the kernel loads ahead
+// (matvec_core.glsl PF) on an 8-wide subgroup (F32, F16).
+TEST_P(VulkanPmemDecode, MatchesFloat64) {
+  const DType dt = GetParam();
+  for (uint32_t H : {2u, 20u}) {
+    SCOPED_TRACE(H);
+    const uint32_t d = 16, C = H * d, N = 300, P = 2;
+    std::mt19937 rng(12);
+    Slots sl = make_slots(dt, P, H, N, d, rng);
+    auto up = upload_pmem_slots(*ctx_, sl.w, d, "test ");
+    ASSERT_TRUE(up.ok()) << up.status().to_string();
+    std::vector<float> wk = random_floats(size_t(C) * C, rng, -0.3f, 0.3f), bias = random_floats(C, rng);
+    std::vector<float> x = random_floats(2 * C, rng, -2.0f, 3.0f), g = random_floats(C, rng, 0.5f, 1.5f);
+    std::vector<float> b = random_floats(C, rng), state0 = random_floats(C, rng), y0 = random_floats(C, rng);
+    std::vector<double> wref(wk.begin(), wk.end());
+    Matrix m;
+    m.rows = m.cols = C;
+    if (dt == DType::kF32) {
+      m.weight = f32_tensor("wk", {C, C}, wk);
+    } else if (dt == DType::kF16) {
+      m.weight = f16_tensor("wk", {C, C}, wk);
+      for (size_t i = 0; i < wk.size(); ++i) wref[i] = half_to_float(float_to_half(wk[i]));
+    } else {
+      std::vector<int8_t> q(wk.size());
+      std::vector<float> scale(C);
+      for (uint32_t r = 0; r < C; ++r) {
+        scale[r] = 0.002f + 0.0001f * float(r);
+        for (uint32_t c = 0; c < C; ++c) {
+          q[r * C + c] = int8_t(std::lround(wk[r * C + c] * 127));
+          wref[r * C + c] = double(q[r * C + c]) * scale[r];
+        }
+      }
+      m.weight = i8_tensor("wk", {C, C}, q);
+      m.scale = f32_tensor("wks", {C}, scale);
+    }
+    m.bias = f32_tensor("bk", {C}, bias);
+    auto gm = upload_matrix(*ctx_, m, "pmem_k");
+    ASSERT_TRUE(gm.ok()) << gm.status().to_string();
+    Norm nm;
+    nm.weight = f32_tensor("g", {C}, g);
+    nm.bias = f32_tensor("b", {C}, b);
+    auto gn = upload_norm(*ctx_, nm, C, "ln");
+    ASSERT_TRUE(gn.ok());
+    std::vector<float> decay = random_floats(H, rng, 0.2f, 0.9f), qscale = random_floats(H, rng, 2.0f, 8.0f);
+    std::vector<float> vscale = random_floats(H, rng, 0.8f, 1.4f);
+    std::vector<float> head_params = decay;
+    head_params.insert(head_params.end(), qscale.begin(), qscale.end());
+    head_params.insert(head_params.end(), vscale.begin(), vscale.end());
+    BufferSlice xs = upload(x), ss = upload(state0), hs = upload(head_params), out = upload(y0);
+    auto scratch = make_pmem_scratch(*ctx_, ctx_->weights(), 1, H, d, N);
+    ASSERT_TRUE(scratch.ok()) << scratch.status().to_string();
+    ASSERT_TRUE(pmem_decode_usable(*ctx_, *gm, d, N, *scratch));
+    const float eps = 1e-6f, ln_eps = 1e-5f;
+    run([&](Recording& rec) {
+      for (uint32_t i = 0; i < P; ++i) {
+        PmemDecodeCall c;
+        c.channels = C;
+        c.heads = H;
+        c.head_dim = d;
+        c.slots = N;
+        c.slot_base = i * H * N;
+        c.w = &*gm;
+        c.x = {xs, C, C};  // the second row of x
+        c.ln = &*gn;
+        c.ln_eps = ln_eps;
+        c.state = ss;
+        c.head_params = hs;
+        c.out = out;
+        c.accumulate = i > 0;
+        c.update_state = i + 1 == P;
+        c.scale = 1.0f / P;
+        c.eps = eps;
+        TESSERA_RETURN_IF_ERROR(record_pmem_decode(rec, *ctx_, c, *up, *scratch));
+        rec.barrier();
+      }
+      return Status::ok_status();
+    });
+    std::vector<float> got = download(out, C), state = download(ss, C);
+    for (float c : download(scratch->counters, H)) EXPECT_EQ(c, 0.0f);
+    double mean = 0, var = 0;
+    for (uint32_t k = 0; k < C; ++k) mean += x[C + k] / double(C);
+    for (uint32_t k = 0; k < C; ++k) var += (x[C + k] - mean) * (x[C + k] - mean) / double(C);
+    std::vector<double> xn(C);
+    for (uint32_t k = 0; k < C; ++k) xn[k] = (x[C + k] - mean) / std::sqrt(var + ln_eps) * g[k] + b[k];
+    for (uint32_t h = 0; h < H; ++h) {
+      std::vector<double> s(d), q(d), abs_sum(d, 0.0);
+      double nn = 0;
+      for (uint32_t i = 0; i < d; ++i) {
+        double u = bias[h * d + i];
+        for (uint32_t k = 0; k < C; ++k) {
+          u += wref[size_t(h * d + i) * C + k] * xn[k];
+          abs_sum[i] += std::abs(wref[size_t(h * d + i) * C + k] * xn[k]);
+        }
+        s[i] = decay[h] * state0[h * d + i] + (1.0 - decay[h]) * u;
+        nn += s[i] * s[i];
+      }
+      for (uint32_t i = 0; i < d; ++i) q[i] = qscale[h] * s[i] / (std::sqrt(nn) + eps);
+      std::vector<double> o = pmem_oracle(sl, q, h, P, H, N, d);
+      for (uint32_t i = 0; i < d; ++i) {
+        // As above, plus the fp32 projection before the normalisation (the mat-vec's bound,
+        // 1e-5 sum |w x'|, on u, a relative error of q far below the scores' 2e-5).
+        double want = vscale[h] * o[i];  // the first memory overwrites out (y0)
+        EXPECT_NEAR(got[h * d + i], want, 2e-5 + 2e-5 * std::abs(want)) << "head " << h << " channel " << i;
+        // The state: the leaky step of u, so (1 - a) times the projection's bound.
+        const double state_tol = 1e-6 + 1e-5 * (1.0 - decay[h]) * abs_sum[i];
+        EXPECT_NEAR(state[h * d + i], s[i], state_tol) << "state " << h * d + i;
+      }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(SlotTypes, VulkanPmemDecode, ::testing::Values(DType::kF32, DType::kF16, DType::kI8));
 
 // The tiled kernel's plan fits each profile's limits (the pipeline's shared memory, read from its
 // SPIR-V, is checked against the effective limit when the tests above run under the profiles).

@@ -1,0 +1,253 @@
+#version 450
+// Persistent memory of one decode row (spec: always softmax) with its key projection, one dispatch
+// per memory: shaders/pmem_softmax.comp's flash-decoding over the N slots, where each (chunk of WG
+// slots, head) workgroup first forms its head's D query channels itself:
+//   u = W_k[h D .. h D + D) x' (+ bias), x' = x or LayerNorm(x) (flag 4; matvec_core.glsl), one
+//     subgroup per row, RB rows at a time so their weight loads are in flight together (the first
+//     RB rows' during the LayerNorm statistics);
+//   s = a s_prev + (1 - a) u (s_prev: the carried state), q = beta'^2 s / (||s|| + eps).
+// This replaces the pmem_k mat-vec pass and its barrier: the D x C rows are read by every chunk of
+// the head (from L2 after the first), the price of one dependent pass less per layer.
+// Then as pmem_softmax.comp: compensated scores, chunk softmax, partial sums, the merge by the last
+// workgroup of the head (atomic counter), which also stores s as the new state (flag 32; every
+// workgroup of the head has read the old state before counting itself). Keys and values of the
+// chunk are loaded at the start (all in flight, overlapping the projection).
+#include "common.glsl"
+layout(std430, binding = 0) readonly buffer X { vec4 x4[]; };
+layout(std430, binding = 1) readonly buffer W { uint w_raw[]; };
+layout(std430, binding = 1) readonly buffer W16 { uvec4 w16[]; };
+layout(std430, binding = 2) readonly buffer S { float w_scale[]; };
+layout(std430, binding = 3) readonly buffer B { float bias[]; };
+layout(std430, binding = 4) readonly buffer LW { vec4 ln_w4[]; };
+layout(std430, binding = 5) readonly buffer LB { vec4 ln_b4[]; };
+layout(std430, binding = 6) buffer St { float state[]; };            // [C] leaky state before this row
+layout(std430, binding = 7) readonly buffer Hp { float head_params[]; };  // [H] decay, [H] beta'^2, [H] value scale
+layout(std430, binding = 8) readonly buffer MK { uvec4 mk[]; };       // [.., N, D] stored type
+layout(std430, binding = 9) readonly buffer MKS { float mk_scale[]; }; // I8: per slot
+layout(std430, binding = 10) readonly buffer MV { uvec4 mv[]; };
+layout(std430, binding = 11) readonly buffer MVS { float mv_scale[]; };
+layout(std430, binding = 12) coherent buffer PO { vec4 partial4[]; };  // [H, nchunks, D] then stats
+layout(std430, binding = 12) coherent buffer ST { vec2 part_stats[]; };  // (m, z) after the partials
+layout(std430, binding = 13) buffer O { float outv[]; };               // [C]
+layout(std430, binding = 14) coherent buffer Cnt { uint head_count[]; };  // [H]
+layout(push_constant) uniform P {
+  uint C, H, N, nchunks, slot_base, n, x_stride, x_offset, flags;
+  // flags: 1 bias, 2 accumulate into out, 4 LN, 8 LN weight, 16 LN bias, 32 advance the state
+  float ln_eps, eps, scale;
+} pc;
+#include "weights.glsl"
+#include "matvec_core.glsl"
+#include "reduce.glsl"
+layout(constant_id = 4) const uint STYPE = 0;  // slots: 0 F32, 1 F16, 2 I8 (per-slot scales)
+layout(constant_id = 5) const uint D = 64;     // head size; D * slot element bytes % 16 == 0 (host)
+layout(constant_id = 6) const uint L = 8;      // lanes per slot in the scores: a power of two <= the subgroup and KU (host)
+const uint SEU = STYPE == 0u ? 4u : STYPE == 1u ? 8u : 16u;  // slot elements per 16-byte unit
+const uint KU = D / SEU;                                     // units per slot
+const uint UPR = (KU + L - 1u) / L;                          // key units per lane and round
+const uint RB = 4u;                                          // projection rows per subgroup at a time
+shared float qs[D];
+shared float cs[WG];
+shared float es[WG];
+shared vec4 red[WG * 4u];
+shared bool is_last;
+
+void unpack_unit(uvec4 p, out vec4 w[4]) {
+  w[0] = w[1] = w[2] = w[3] = vec4(0.0);
+  if (STYPE == 0u) {
+    w[0] = uintBitsToFloat(p);
+  } else if (STYPE == 1u) {
+    w[0] = vec4(unpackHalf2x16(p.x), unpackHalf2x16(p.y));
+    w[1] = vec4(unpackHalf2x16(p.z), unpackHalf2x16(p.w));
+  } else {
+    for (uint i = 0u; i < 4u; ++i) {
+      int q = int(p[i]);
+      w[i] = vec4(bitfieldExtract(q, 0, 8), bitfieldExtract(q, 8, 8), bitfieldExtract(q, 16, 8),
+                  bitfieldExtract(q, 24, 8));
+    }
+  }
+}
+
+// The first PF units per lane of rows i0 .. i0 + RB - 1 of head h (matvec_core.glsl raw_unit).
+void load_rows(uint h, uint i0, out uvec4 pre[RB * PF]) {
+  for (uint b = 0u; b < RB; ++b) {
+    for (uint k = 0u; k < PF; ++k) {
+      uint u = gl_SubgroupInvocationID + k * gl_SubgroupSize;
+      pre[b * PF + k] = (i0 + b < D && u < UNITS) ? raw_unit(h * D + i0 + b, u) : uvec4(0u);
+    }
+  }
+}
+
+// u of head h into qs[0 .. D): subgroup g takes rows g RB .. g RB + RB - 1, then NS RB further.
+// `pre`: the first rows' units, loaded before the LayerNorm statistics; later rows load theirs
+// together at the start of their round.
+void project(uint h, float mean, float rstd, uvec4 pre[RB * PF]) {
+  const uint lane = gl_SubgroupInvocationID, S = gl_SubgroupSize;
+  for (uint i0 = gl_SubgroupID * RB; i0 < D; i0 += gl_NumSubgroups * RB) {  // uniform per subgroup
+    if (i0 != gl_SubgroupID * RB) load_rows(h, i0, pre);
+    float acc[RB];
+    for (uint b = 0u; b < RB; ++b) acc[b] = 0.0;
+    for (uint k = 0u; k < PF; ++k) {
+      uint u = lane + k * S;
+      if (u < UNITS) {
+        vec4 xs[4];
+        decode_x_unit(u, mean, rstd, xs);
+        for (uint b = 0u; b < RB; ++b) {
+          vec4 w[4];
+          unpack_raw(pre[b * PF + k], w);
+          for (uint i = 0u; i < EU / 4u; ++i) acc[b] += dot(w[i], xs[i]);
+        }
+      }
+    }
+    for (uint u = lane + PF * S; u < UNITS; u += S) {  // rows longer than PF units per lane
+      vec4 xs[4];
+      decode_x_unit(u, mean, rstd, xs);
+      for (uint b = 0u; b < RB; ++b) {
+        if (i0 + b < D) {
+          vec4 w[4];
+          load_unit(h * D + i0 + b, u, w);
+          for (uint i = 0u; i < EU / 4u; ++i) acc[b] += dot(w[i], xs[i]);
+        }
+      }
+    }
+    for (uint b = 0u; b < RB; ++b) {
+      float v = subgroupAdd(acc[b]);
+      uint i = i0 + b, m = h * D + i;
+      if (i < D && subgroupElect()) {
+        v *= (WTYPE == 2u) ? w_scale[m] : 1.0;
+        qs[i] = v + (((pc.flags & 1u) != 0u) ? bias[m] : 0.0);
+      }
+    }
+  }
+}
+
+// The value pass's threads = (group g, unit vun): G groups split the chunk's slots, VT slots each.
+const uint G = WG / KU, VT = (WG + G - 1u) / G;
+
+void main() {
+  uint chunk = gl_WorkGroupID.x, h = gl_WorkGroupID.y, tid = gl_LocalInvocationID.x;
+  const uint slot0 = pc.slot_base + h * pc.N + chunk * WG;
+  const int nk = int(min(WG, pc.N - chunk * WG));
+  const uint S = gl_SubgroupSize, lane = gl_SubgroupInvocationID;
+  // Scores' layout: L lanes per slot, `per` slots per subgroup and round, L rounds of WG / L slots.
+  const uint per = S / L, sub = lane % L, slot_in = lane / L;
+  // The chunk's key and value units, loaded first: their latency overlaps the projection.
+  uvec4 kraw[L * UPR];
+  for (uint rd = 0u; rd < L; ++rd) {
+    uint jj = rd * (WG / L) + gl_SubgroupID * per + slot_in;
+    for (uint k = 0u; k < UPR; ++k) {
+      uint un = sub + k * L;
+      kraw[rd * UPR + k] = (int(jj) < nk && un < KU) ? mk[(slot0 + jj) * KU + un] : uvec4(0u);
+    }
+  }
+  const uint g = tid / KU, vun = tid % KU;
+  uvec4 vraw[VT];
+  for (uint t = 0u; t < VT; ++t) {
+    uint jj = g + t * G;
+    vraw[t] = (g < G && int(jj) < nk) ? mv[(slot0 + jj) * KU + vun] : uvec4(0u);
+  }
+  float a = head_params[h], prev = tid < D ? state[h * D + tid] : 0.0;
+  // The query: projection, leaky average, unit norm, beta'^2.
+  uvec4 pre[RB * PF];
+  load_rows(h, gl_SubgroupID * RB, pre);  // in flight during the LayerNorm statistics
+  float mean[RT], rstd[RT];
+  ln_statistics(0u, mean, rstd);  // pc.n == 1: subgroup reductions only
+  project(h, mean[0], rstd[0], pre);
+  barrier();
+  float s = tid < D ? a * prev + (1.0 - a) * qs[tid] : 0.0;
+  float norm = sqrt(wg_sum(s * s)) + pc.eps;  // its barriers order the qs reads before the writes
+  if (tid < D) qs[tid] = head_params[pc.H + h] * (s / norm);
+  barrier();
+  for (uint rd = 0u; rd < L; ++rd) {
+    uint jj = rd * (WG / L) + gl_SubgroupID * per + slot_in;
+    bool valid = int(jj) < nk;
+    precise float sum = 0.0, err = 0.0;
+    for (uint k = 0u; k < UPR; ++k) {
+      uint un = sub + k * L;
+      if (valid && un < KU) {
+        vec4 w[4];
+        unpack_unit(kraw[rd * UPR + k], w);
+        for (uint i = 0u; i < SEU; ++i) {
+          precise float qa = qs[un * SEU + i], kb = w[i / 4u][i % 4u];
+          precise float p = qa * kb;
+          precise float pe = fma(qa, kb, -p);  // exact product error
+          precise float t = sum + p;            // TwoSum(sum, p)
+          precise float z = t - sum;
+          err += (sum - (t - z)) + (p - z) + pe;
+          sum = t;
+        }
+      }
+    }
+    for (uint off = L >> 1u; off > 0u; off >>= 1u) {  // stays inside each slot's L lanes
+      precise float os = subgroupShuffleXor(sum, off);
+      precise float oe = subgroupShuffleXor(err, off);
+      precise float t = sum + os;
+      precise float z = t - sum;
+      err = err + oe + ((sum - (t - z)) + (os - z));
+      sum = t;
+    }
+    if (sub == 0u && jj < WG) cs[jj] = valid ? (sum + err) * (STYPE == 2u ? mk_scale[slot0 + jj] : 1.0) : NEG_INF;
+  }
+  barrier();
+  float c = cs[tid];
+  float m = wg_max(c);
+  float e = int(tid) < nk ? exp(c - m) : 0.0;
+  es[tid] = e * (STYPE == 2u && int(tid) < nk ? mv_scale[slot0 + tid] : 1.0);
+  float z = wg_sum(e);  // its barriers also publish es[]
+  vec4 acc[4];
+  acc[0] = acc[1] = acc[2] = acc[3] = vec4(0.0);
+  if (g < G) {
+    for (uint t = 0u; t < VT; ++t) {
+      uint jj = g + t * G;
+      if (int(jj) < nk) {
+        vec4 w[4];
+        unpack_unit(vraw[t], w);
+        for (uint i = 0u; i < SEU / 4u; ++i) acc[i] += es[jj] * w[i];
+      }
+    }
+  }
+  for (uint i = 0u; i < 4u; ++i) red[tid * 4u + i] = acc[i];
+  barrier();
+  uint row = h * pc.nchunks + chunk;
+  const uint D4 = D / 4u;
+  if (tid < D4) {
+    uint unit = tid / (SEU / 4u), i = tid % (SEU / 4u);
+    vec4 t = vec4(0.0);
+    for (uint gg = 0u; gg < G; ++gg) t += red[(gg * KU + unit) * 4u + i];
+    partial4[row * D4 + tid] = t;
+  }
+  const uint stats0 = pc.H * pc.nchunks * (D / 2u);  // vec2 index of the first statistics pair
+  if (tid == 0u) part_stats[stats0 + row] = vec2(m, z);
+  memoryBarrierBuffer();
+  barrier();
+  if (tid == 0u) is_last = atomicAdd(head_count[h], 1u) == pc.nchunks - 1u;
+  barrier();
+  if (!is_last) return;  // uniform: shared flag
+  memoryBarrierBuffer();
+  uint rbase = h * pc.nchunks;
+  float M = NEG_INF;
+  for (uint i = tid; i < pc.nchunks; i += WG) M = max(M, part_stats[stats0 + rbase + i].x);
+  M = wg_max(M);
+  float zz = 0.0;
+  for (uint i = tid; i < pc.nchunks; i += WG) {
+    vec2 st = part_stats[stats0 + rbase + i];
+    zz += st.y * exp(st.x - M);
+  }
+  zz = wg_sum(zz);
+  const uint GQ = WG / D4;
+  uint gq = tid / D4, c4 = tid % D4;
+  vec4 acc4 = vec4(0.0);
+  if (gq < GQ)
+    for (uint i = gq; i < pc.nchunks; i += GQ)
+      acc4 += partial4[(rbase + i) * D4 + c4] * exp(part_stats[stats0 + rbase + i].x - M);
+  red[tid] = acc4;
+  barrier();
+  if (tid < D4) {
+    vec4 o4 = vec4(0.0);
+    for (uint gg = 0u; gg < GQ; ++gg) o4 += red[gg * D4 + tid];
+    o4 *= pc.scale * head_params[2u * pc.H + h] / zz;
+    uint o = h * D + 4u * tid;
+    for (uint k = 0u; k < 4u; ++k) outv[o + k] = ((pc.flags & 2u) != 0u) ? outv[o + k] + o4[k] : o4[k];
+  }
+  if ((pc.flags & 32u) != 0u && tid < D) state[h * D + tid] = s;  // every chunk has read the old state
+  if (tid == 0u) head_count[h] = 0u;
+}
