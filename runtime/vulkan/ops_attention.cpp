@@ -114,12 +114,12 @@ struct EntmaxPush {
 };
 TESSERA_VK_PUSH_CONTRACT(attn_entmax, EntmaxPush);
 struct FilterPush {
-  uint32_t H, mask_offset, nkeys_fixed, row_base, s_stride, nchunks, chunk_size, nseg;
+  uint32_t H, mask_offset, nkeys_fixed, row_base, s_stride, nchunks, chunk_size, nseg, unit;
   float alpha_minus_1;
 };
 TESSERA_VK_PUSH_CONTRACT(attn_entmax_filter, FilterPush);
 struct ThresholdPush {
-  uint32_t r_int, H, mask_offset, nkeys_fixed, row_base, s_stride, nseg, seg_keys, shared_limit;
+  uint32_t r_int, H, mask_offset, nkeys_fixed, row_base, s_stride, nseg, seg_keys, shared_limit, unit;
 };
 TESSERA_VK_PUSH_CONTRACT(attn_entmax_threshold, ThresholdPush);
 struct EntmaxValuesPush {
@@ -171,15 +171,19 @@ Status record_entmax_split(Recording& rec, Context& ctx, const AttentionCall& c,
   const auto& sh = s.shape;
   const float am1 = float(1.0 / r);
   const uint32_t nseg = std::max(sh.nsegs(), 1u);
-  FilterPush fp{c.heads, c.mask_offset, c.nkeys_fixed, row_base, sh.max_keys, sh.nchunks(), sh.score_chunk, nseg, am1};
+  // Candidate lists padded to units of 4 (the threshold pass's loads), where a padded list stays
+  // inside its score row.
+  const uint32_t unit = sh.max_keys % 4 == 0 ? 4 : 1;
+  FilterPush fp{c.heads,      c.mask_offset,  c.nkeys_fixed, row_base, sh.max_keys,
+                sh.nchunks(), sh.score_chunk, nseg,          unit,     am1};
   TESSERA_RETURN_IF_ERROR(rec.dispatch<KernelId::kAttnEntmaxFilter>({wg, 16},
                                                                     {c.step, s.scores, s.chunk_max, c.head_scale,
                                                                      s.cand, s.seg_count, s.ent_state},
                                                                     fp, {nseg, c.heads, rows}));
   marks.done();
   const uint32_t twg = threshold_workgroup(ctx, wg);
-  ThresholdPush tp{r,           c.heads, c.mask_offset, c.nkeys_fixed,        row_base,
-                   sh.max_keys, nseg,    sh.seg_keys(), c.entmax_shared_limit};
+  ThresholdPush tp{r,           c.heads, c.mask_offset, c.nkeys_fixed,         row_base,
+                   sh.max_keys, nseg,    sh.seg_keys(), c.entmax_shared_limit, unit};
   TESSERA_RETURN_IF_ERROR(
       rec.dispatch<KernelId::kAttnEntmaxThreshold>({twg, threshold_capacity(ctx, twg), kEntmaxMaxSegments},
                                                    {c.step, s.cand, s.seg_count, s.ent_state, s.norm}, tp,
