@@ -102,16 +102,17 @@ void main() {
   float zz = 0.0;
   for (uint i = tid; i < nch; i += WG) zz += work[pc.z_offset + rbase + i];
   zz = wg_sum(zz);
-  vec4 o0 = vec4(0.0), o1 = vec4(0.0);
+  vec4 o = vec4(0.0);
   if (g < G) {
     uint i = g;
-    for (; i + G < nch; i += 2u * G) {  // two chunks per step: loads in flight
-      o0 += work4[(rbase + i) * D4 + c4];
-      o1 += work4[(rbase + i + G) * D4 + c4];
+    for (; i + 7u * G < nch; i += 8u * G) {  // 8 chunks per step: loads in flight
+      vec4 pv[8];
+      for (uint u = 0u; u < 8u; ++u) pv[u] = work4[(rbase + i + u * G) * D4 + c4];
+      for (uint u = 0u; u < 8u; ++u) o += pv[u];
     }
-    if (i < nch) o0 += work4[(rbase + i) * D4 + c4];
+    for (; i < nch; i += G) o += work4[(rbase + i) * D4 + c4];
   }
-  red4[tid] = o0 + o1;
+  red4[tid] = o;
   barrier();
   if (tid < D4) {
     vec4 s = vec4(0.0);

@@ -1,8 +1,8 @@
 #version 450
 // Softmax attention as one dispatch (flash-decoding with the merge done by the last workgroup to
 // finish). One workgroup per (chunk, head, row); a chunk is a run of tiles of WG keys, as many tiles
-// as keep the chunks of a row within pc.max_chunks (chunk_keys_for, attention_common.glsl: short
-// contexts get one tile per workgroup, so many workgroups; long ones a bounded merge). Per tile: the
+// as keep the chunks of a row within pc.max_chunks (chunk_keys_for, attention_common.glsl: one tile
+// per workgroup up to max_chunks tiles, then a bounded merge). Per tile: the
 // cosines (cosine.glsl: compensated, coalesced), e_j = exp(beta^2 (c_j - m)) against the running max
 // m (earlier tiles rescaled when it grows), their sum z and the values sum_j e_j v_j. The chunk's
 // (m, z) and partial output go to `work`; the last workgroup of a (row, head) (atomic counter) merges
@@ -42,11 +42,6 @@ shared vec4 red4[WG];
 shared bool is_last;
 #include "cosine.glsl"
 
-// Head size known (specialised): each lane's values of one tile, loaded before the tile's cosines
-// (they do not depend on them: two memory latencies per tile become one). At most 16 keys per lane.
-const uint PRE_NPL = DH != 0u ? (WG + WG / (DH / 4u) - 1u) / (WG / (DH / 4u)) : 1u;
-const bool PREFETCH = DH != 0u && PRE_NPL <= 16u;
-
 void main() {
   uint chunk = gl_WorkGroupID.x, h = gl_WorkGroupID.y, rl = gl_WorkGroupID.z;
   uint tid = gl_LocalInvocationID.x;
@@ -76,9 +71,6 @@ void main() {
   for (uint t0 = start; t0 < end; t0 += WG) {  // uniform
     uint keys_here = min(WG, nk - t0);
     uint vb = vhead + t0 * stride4;
-    vec4 vpre[16];
-    if (PREFETCH && g < G)  // clamped to the tile's last key (weight 0 there): no branch around loads
-      for (uint i = 0u; i < PRE_NPL; ++i) vpre[i] = V_load4(vb + min(g + i * G, keys_here - 1u) * stride4);
     chunk_cosines(t0 / WG, int(nk), pc.k_base + h * pc.k_head_stride, pc.k_key_stride, pc.d);
     float c = cs[tid];
     float mt = wg_max(c);  // finite: the tile has a visible key
@@ -90,12 +82,17 @@ void main() {
     z = z * rescale + wg_sum(e);  // its barriers also publish es[]
     acc0 *= rescale;
     acc1 *= rescale;
-    if (PREFETCH) {
+    if (DH != 0u) {
+      // Head size known (specialised): WG / G keys per lane, every load issued before the sums use
+      // them (clamped to the tile's last key, weight 0 there: no branch around the loads).
+      const uint NPL = (WG + WG / (DH / 4u) - 1u) / (WG / (DH / 4u));  // keys per lane: ceil(WG / G)
       if (g < G)
-        for (uint i = 0u; i < PRE_NPL; i += 2u) {
-          uint ja = g + i * G, jb = ja + G;  // beyond WG only where G does not divide WG
-          acc0 += (ja < WG ? es[ja] : 0.0) * vpre[i];
-          if (i + 1u < PRE_NPL) acc1 += (jb < WG ? es[jb] : 0.0) * vpre[i + 1u];
+        for (uint i = 0u; i < NPL; i += 2u) {
+          uint ja = g + i * G, jb = ja + G;
+          vec4 va = V_load4(vb + min(ja, keys_here - 1u) * stride4);
+          vec4 vb2 = V_load4(vb + min(jb, keys_here - 1u) * stride4);
+          acc0 += (ja < keys_here ? es[ja] : 0.0) * va;
+          acc1 += (jb < keys_here ? es[jb] : 0.0) * vb2;
         }
     } else if (g < G) {
       uint jj = g;
@@ -135,18 +132,22 @@ void main() {
     zz += work[sa + 1u] * exp(beta2 * (work[sa] - M));
   }
   zz = wg_sum(zz);
-  vec4 o0 = vec4(0.0), o1 = vec4(0.0);
+  vec4 o = vec4(0.0);
   if (g < G) {
+    // 8 chunks per step, all loaded before any is summed (one workgroup walks up to max_chunks).
     uint i = g;
-    for (; i + G < nch; i += 2u * G) {  // two chunks per step: loads in flight
-      float w0 = exp(beta2 * (work[pc.stats_offset + 2u * (rbase + i)] - M));
-      float w1 = exp(beta2 * (work[pc.stats_offset + 2u * (rbase + i + G)] - M));
-      o0 += w0 * work4[(rbase + i) * D4 + c4];
-      o1 += w1 * work4[(rbase + i + G) * D4 + c4];
+    for (; i + 7u * G < nch; i += 8u * G) {
+      float w[8];
+      vec4 pv[8];
+      for (uint u = 0u; u < 8u; ++u) {
+        w[u] = work[pc.stats_offset + 2u * (rbase + i + u * G)];
+        pv[u] = work4[(rbase + i + u * G) * D4 + c4];
+      }
+      for (uint u = 0u; u < 8u; ++u) o += exp(beta2 * (w[u] - M)) * pv[u];
     }
-    if (i < nch) o0 += exp(beta2 * (work[pc.stats_offset + 2u * (rbase + i)] - M)) * work4[(rbase + i) * D4 + c4];
+    for (; i < nch; i += G) o += exp(beta2 * (work[pc.stats_offset + 2u * (rbase + i)] - M)) * work4[(rbase + i) * D4 + c4];
   }
-  red4[tid] = o0 + o1;
+  red4[tid] = o;
   barrier();
   if (tid < D4) {
     vec4 s = vec4(0.0);

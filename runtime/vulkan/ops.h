@@ -122,14 +122,13 @@ struct AttentionScratch {
 };
 // The one-pass attention kernels (attn_softmax_partial, attn_entmax_values) split a row's keys into
 // at most this many chunks (one workgroup each, merged by the last to finish): as many as the keys
-// allow, so short contexts still spread over many workgroups; long ones take several tiles per chunk.
-constexpr uint32_t kOnePassMaxChunks = 128;
+// allow, so short contexts still spread over many workgroups; long ones take several units per chunk.
+constexpr uint32_t kOnePassMaxChunks = 256;
 // Chunks of attn_entmax_values are whole multiples of this many keys (shaders/attn_entmax_values.comp).
 constexpr uint32_t kEntmaxValueKeyUnit = 64;
-// Chunks of a one-pass kernel over up to max_keys keys in units of `unit` keys.
+// Chunks of a one-pass kernel over up to max_keys keys in units of `unit` keys (the softmax kernel's
+// unit is its workgroup, attention_workgroup: one tile of keys).
 uint32_t one_pass_chunks(uint32_t max_keys, uint32_t unit);
-// Workgroup (= keys per tile) of the softmax kernel: 64, or the head size rounded up to a power of two.
-uint32_t softmax_workgroup(uint32_t head_dim);
 // Filter segments per row the threshold pass indexes (shared memory; 1M keys at 1024 keys each).
 constexpr uint32_t kEntmaxMaxSegments = 1024;
 Result<AttentionScratch> make_attention_scratch(Context& ctx, BlockAllocator& alloc, const AttentionScratchShape& s);

@@ -15,8 +15,6 @@ uint32_t attention_workgroup(const Context& ctx, uint32_t head_dim) {
   return std::max(ctx.workgroup_size(), std::bit_ceil(head_dim));
 }
 
-uint32_t softmax_workgroup(uint32_t head_dim) { return std::max(64u, std::bit_ceil(head_dim)); }
-
 uint32_t one_pass_chunks(uint32_t max_keys, uint32_t unit) {
   return std::clamp((max_keys + unit - 1) / unit, 1u, kOnePassMaxChunks);
 }
@@ -32,10 +30,9 @@ Result<AttentionScratch> make_attention_scratch(Context& ctx, BlockAllocator& al
   // pass (partials and (m, z) per chunk) and the split entmax value pass (partials and z per chunk);
   // the softmax pass's completion counters follow it ([rows], zero, left at zero).
   const VkDeviceSize d = s.head_dim;
-  const VkDeviceSize floats =
-      std::max({VkDeviceSize(std::max({s.nvchunks(), s.nchunks(), 1u})) * d,
-                VkDeviceSize(one_pass_chunks(s.max_keys, softmax_workgroup(s.head_dim))) * (d + 2),
-                VkDeviceSize(one_pass_chunks(s.max_keys, kEntmaxValueKeyUnit)) * (d + 1)});
+  const VkDeviceSize floats = std::max({VkDeviceSize(std::max({s.nvchunks(), s.nchunks(), 1u})) * d,
+                                        VkDeviceSize(one_pass_chunks(s.max_keys, s.score_chunk)) * (d + 2),
+                                        VkDeviceSize(one_pass_chunks(s.max_keys, kEntmaxValueKeyUnit)) * (d + 1)});
   const VkDeviceSize partial_bytes = rows * floats * 4, counter_bytes = rows * 4;
   TESSERA_ASSIGN_OR_RETURN(BufferSlice block,
                            alloc.allocate(partial_bytes + counter_bytes, "attention partials and counters"));
@@ -267,8 +264,7 @@ Status record_attention(Recording& rec, Context& ctx, const AttentionCall& c, co
     if (c.method.kind == AttentionKind::kSoftmax) {
       // Flash-decoding in one pass: scores, chunk softmax and partial values, merged by the last
       // workgroup of each (row, head).
-      const uint32_t swg = softmax_workgroup(c.head_dim);
-      const uint32_t sch = one_pass_chunks(sh.max_keys, swg);
+      const uint32_t sch = one_pass_chunks(sh.max_keys, wg);
       const VkDeviceSize srows = VkDeviceSize(sh.rows_per_pass) * sh.heads;
       SoftmaxPartialPush pp{c.head_dim,
                             c.heads,
@@ -288,7 +284,7 @@ Status record_attention(Recording& rec, Context& ctx, const AttentionCall& c, co
                             uint32_t(srows * sch * c.head_dim),
                             uint32_t(s.partial.size / 4),
                             c.scale};
-      TESSERA_RETURN_IF_ERROR(rec.dispatch<KernelId::kAttnSoftmaxPartial>({swg, cosine_head_spec(c, swg), kv},
+      TESSERA_RETURN_IF_ERROR(rec.dispatch<KernelId::kAttnSoftmaxPartial>({wg, cosine_head_spec(c, wg), kv},
                                                                           {c.step, c.q, c.keys, c.values, c.head_scale,
                                                                            s.work, c.out_scale, c.out},
                                                                           pp, {sch, c.heads, rows}));
