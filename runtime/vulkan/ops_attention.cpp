@@ -28,11 +28,14 @@ Result<AttentionScratch> make_attention_scratch(Context& ctx, BlockAllocator& al
   TESSERA_ASSIGN_OR_RETURN(a.norm, alloc.allocate(rows * 4, "attention normalisers"));
   // `partial` serves the value pass of the four-pass transforms ([rows, nvchunks, d]), the softmax
   // pass (partials and (m, z) per chunk) and the split entmax value pass (partials and z per chunk);
-  // the softmax pass's completion counters follow it ([rows], zero, left at zero).
+  // the softmax pass's completion counters follow it ([rows], zero, left at zero). The split entmax
+  // part only where that scratch is asked for (a softmax model's sequence stays within its budget).
   const VkDeviceSize d = s.head_dim;
-  const VkDeviceSize floats = std::max({VkDeviceSize(std::max({s.nvchunks(), s.nchunks(), 1u})) * d,
-                                        VkDeviceSize(one_pass_chunks(s.max_keys, s.score_chunk)) * (d + 2),
-                                        VkDeviceSize(one_pass_chunks(s.max_keys, kEntmaxValueKeyUnit)) * (d + 1)});
+  const VkDeviceSize entmax_floats =
+      s.split_entmax ? VkDeviceSize(one_pass_chunks(s.max_keys, kEntmaxValueKeyUnit)) * (d + 1) : 0;
+  const VkDeviceSize floats =
+      std::max({VkDeviceSize(std::max({s.nvchunks(), s.nchunks(), 1u})) * d,
+                VkDeviceSize(one_pass_chunks(s.max_keys, s.score_chunk)) * (d + 2), entmax_floats});
   const VkDeviceSize partial_bytes = rows * floats * 4, counter_bytes = rows * 4;
   TESSERA_ASSIGN_OR_RETURN(BufferSlice block,
                            alloc.allocate(partial_bytes + counter_bytes, "attention partials and counters"));
