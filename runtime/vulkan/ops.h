@@ -112,12 +112,11 @@ struct AttentionScratchShape {
 struct AttentionScratch {
   AttentionScratchShape shape;
   BufferSlice scores, chunk_max, norm, partial;
-  // `partial` and, after it, one completion counter per (row, head) (the one-pass kernels: softmax,
-  // the split entmax value pass).
+  // `partial` and, after it, one completion counter per (row, head) (the softmax pass).
   BufferSlice work;
-  // Split exact entmax (attn_entmax_filter/threshold/values): candidate lists (score layout),
-  // per-segment counts and per-(row, head) state (16 words, entmax_common.glsl). cand may alias
-  // `partial` (never live together).
+  // Split exact entmax (attn_entmax_filter/threshold/values): candidate lists (score layout), then
+  // the value pass's partials and chunk sums; per-segment counts and per-(row, head) state (16 words,
+  // entmax_common.glsl). cand may alias `partial` (never live together).
   BufferSlice cand, seg_count, ent_state;
 };
 // The one-pass attention kernels (attn_softmax_partial, attn_entmax_values) split a row's keys into

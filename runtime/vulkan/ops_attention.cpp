@@ -26,16 +26,12 @@ Result<AttentionScratch> make_attention_scratch(Context& ctx, BlockAllocator& al
   TESSERA_ASSIGN_OR_RETURN(a.scores, alloc.allocate(rows * std::max(s.max_keys, 1u) * 4, "attention scores"));
   TESSERA_ASSIGN_OR_RETURN(a.chunk_max, alloc.allocate(rows * std::max(s.nchunks(), 1u) * 4, "attention maxima"));
   TESSERA_ASSIGN_OR_RETURN(a.norm, alloc.allocate(rows * 4, "attention normalisers"));
-  // `partial` serves the value pass of the four-pass transforms ([rows, nvchunks, d]), the softmax
-  // pass (partials and (m, z) per chunk) and the split entmax value pass (partials and z per chunk);
-  // the softmax pass's completion counters follow it ([rows], zero, left at zero). The split entmax
-  // part only where that scratch is asked for (a softmax model's sequence stays within its budget).
+  // `partial` serves the value pass of the four-pass transforms ([rows, nvchunks, d]) and the softmax
+  // pass (partials and (m, z) per chunk); the softmax pass's completion counters follow it ([rows],
+  // zero, left at zero).
   const VkDeviceSize d = s.head_dim;
-  const VkDeviceSize entmax_floats =
-      s.split_entmax ? VkDeviceSize(one_pass_chunks(s.max_keys, kEntmaxValueKeyUnit)) * (d + 1) : 0;
-  const VkDeviceSize floats =
-      std::max({VkDeviceSize(std::max({s.nvchunks(), s.nchunks(), 1u})) * d,
-                VkDeviceSize(one_pass_chunks(s.max_keys, s.score_chunk)) * (d + 2), entmax_floats});
+  const VkDeviceSize floats = std::max(VkDeviceSize(std::max({s.nvchunks(), s.nchunks(), 1u})) * d,
+                                       VkDeviceSize(one_pass_chunks(s.max_keys, s.score_chunk)) * (d + 2));
   const VkDeviceSize partial_bytes = rows * floats * 4, counter_bytes = rows * 4;
   TESSERA_ASSIGN_OR_RETURN(BufferSlice block,
                            alloc.allocate(partial_bytes + counter_bytes, "attention partials and counters"));
@@ -52,13 +48,17 @@ Result<AttentionScratch> make_attention_scratch(Context& ctx, BlockAllocator& al
     return unsupported("vulkan: exact entmax over " + std::to_string(s.max_keys) + " keys needs more than " +
                        std::to_string(kEntmaxMaxSegments) + " filter segments of " + std::to_string(s.seg_keys()) +
                        " keys");
-  // The candidate list is dead before the value pass writes `partial`: alias them when the buffer
-  // is large enough (d >= the score chunk keeps the sequence within its scratch budget), else allocate.
-  if (a.partial.size >= rows * std::max(s.max_keys, 1u) * 4) {
+  // The candidate lists are dead once the threshold is known: the value pass keeps its partials and
+  // chunk sums there. They alias `partial` when that is large enough (d >= the score chunk keeps the
+  // sequence within its scratch budget), else they get their own buffer.
+  const VkDeviceSize cand_bytes =
+      std::max(rows * std::max(s.max_keys, 1u) * 4,
+               rows * VkDeviceSize(one_pass_chunks(s.max_keys, kEntmaxValueKeyUnit)) * (d + 1) * 4);
+  if (a.partial.size >= cand_bytes) {
     a.cand = a.partial;
-    a.cand.size = rows * std::max(s.max_keys, 1u) * 4;
+    a.cand.size = cand_bytes;
   } else {
-    TESSERA_ASSIGN_OR_RETURN(a.cand, alloc.allocate(rows * std::max(s.max_keys, 1u) * 4, "entmax candidates"));
+    TESSERA_ASSIGN_OR_RETURN(a.cand, alloc.allocate(cand_bytes, "entmax candidates and value partials"));
   }
   const VkDeviceSize segs = std::max(s.nsegs(), 1u);
   TESSERA_ASSIGN_OR_RETURN(a.seg_count, alloc.allocate(rows * segs * 4, "entmax segment counts"));
@@ -209,7 +209,7 @@ Status record_entmax_split(Recording& rec, Context& ctx, const AttentionCall& c,
                       am1,
                       c.scale};
   return rec.dispatch<KernelId::kAttnEntmaxValues>({wg, kv},
-                                                   {c.step, s.scores, c.head_scale, s.ent_state, c.values, s.work,
+                                                   {c.step, s.scores, c.head_scale, s.ent_state, c.values, s.cand,
                                                     c.out_scale, c.out},
                                                    vp, {vch, c.heads, rows});
 }
