@@ -145,7 +145,8 @@ void main() {
       }
       for (uint u = 0u; u < 8u; ++u) o += exp(beta2 * (w[u] - M)) * pv[u];
     }
-    for (; i < nch; i += G) o += exp(beta2 * (work[pc.stats_offset + 2u * (rbase + i)] - M)) * work4[(rbase + i) * D4 + c4];
+    for (; i < nch; i += G)
+      o += exp(beta2 * (work[pc.stats_offset + 2u * (rbase + i)] - M)) * work4[(rbase + i) * D4 + c4];
   }
   red4[tid] = o;
   barrier();
