@@ -3,7 +3,8 @@
 // keys of a (row, head). tau >= max y - 1 (docs/attention.md, bracket), so only y_j > -1 can be in the
 // support; those candidates are compacted, in a fixed order (thread, then its keys), into the
 // segment's slice of `cand` and their number into seg_count. No atomics: the list is deterministic,
-// so every later sum is too.
+// so every later sum is too. The list is padded with -2 (below every threshold step) to a multiple
+// of pc.unit (4 where the score rows allow), so the threshold pass reads whole units.
 // Many workgroups per head (the single-workgroup attn_entmax read the whole row alone).
 #include "common.glsl"
 TESSERA_STEP_BUFFER(0)
@@ -14,7 +15,7 @@ layout(std430, binding = 4) writeonly buffer CA { float cand[]; };
 layout(std430, binding = 5) writeonly buffer SC { uint seg_count[]; };
 layout(std430, binding = 6) writeonly buffer ST { uint state[]; };
 layout(push_constant) uniform P {
-  uint H, mask_offset, nkeys_fixed, row_base, s_stride, nchunks, chunk_size, nseg;
+  uint H, mask_offset, nkeys_fixed, row_base, s_stride, nchunks, chunk_size, nseg, unit;
   float alpha_minus_1;
 } pc;
 layout(constant_id = 1) const uint KPT = 16;  // keys per thread (strided by WG)
@@ -61,6 +62,8 @@ void main() {
   uint dst = base + start + off + before;
   for (uint k = 0u; k < KPT; ++k)
     if (y[k] > -1.0) cand[dst++] = y[k];
+  if (tid == 0u)
+    for (uint k = all; k % pc.unit != 0u; ++k) cand[base + start + k] = -2.0;
   if (tid == 0u) {
     seg_count[row * pc.nseg + seg] = all;
     if (seg == 0u) state[row * ES_WORDS + ES_MAX] = floatBitsToUint(m);

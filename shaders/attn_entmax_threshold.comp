@@ -12,7 +12,9 @@
 //   so t rises and {y > t} shrinks. If rounding
 //   puts t past tau* (f < 1), the root of the smaller set {y > t}, which is <= tau*, is the next point.
 //   Cost: one pass over the surviving candidates per step; they are read from shared memory when they
-//   fit (from the start, or compacted there after a step), else from the filter's segment lists.
+//   fit (from the start, or compacted there after a step), else from the filter's segment lists, in
+//   units of pc.unit candidates (the filter pads each list with -2 to whole units): one segment
+//   lookup and pc.unit independent loads per unit, UNITS units in flight per thread.
 //   All sums are in a fixed order and every thread takes the same decisions from the same totals.
 #include "common.glsl"
 TESSERA_STEP_BUFFER(0)
@@ -21,7 +23,7 @@ layout(std430, binding = 2) readonly buffer SC { uint seg_count[]; };
 layout(std430, binding = 3) buffer ST { uint state[]; };
 layout(std430, binding = 4) writeonly buffer N { float norm[]; };
 layout(push_constant) uniform P {
-  uint r_int, H, mask_offset, nkeys_fixed, row_base, s_stride, nseg, seg_keys, shared_limit;
+  uint r_int, H, mask_offset, nkeys_fixed, row_base, s_stride, nseg, seg_keys, shared_limit, unit;
 } pc;
 layout(constant_id = 1) const uint SHCAP = 4096;  // candidates held in shared memory
 layout(constant_id = 2) const uint SEGMAX = 1024;  // filter segments per row (host-checked)
@@ -29,20 +31,30 @@ layout(constant_id = 2) const uint SEGMAX = 1024;  // filter segments per row (h
 #include "entmax_common.glsl"
 #define MAX_STEPS 96u
 shared float held[SHCAP];
-shared uint seg_off[SEGMAX];  // first dense index of each segment
+shared uint seg_off[SEGMAX];  // first dense index of each segment (padded lists)
 shared float red[5u * WG];
 shared uint scan_tot[WG];
 
 uint tid() { return gl_LocalInvocationID.x; }
 
-// Dense candidate i (segment order) in the filter's lists: the last segment starting at or before i.
-float load_candidate(uint base, uint nseg, uint i) {
+// Where dense candidate i (segment order, padded lists) lies in the filter's lists: the last
+// segment starting at or before i.
+uint candidate_address(uint base, uint nseg, uint i) {
   uint lo = 0u, hi = nseg - 1u;
   while (lo < hi) {
     uint mid = (lo + hi + 1u) >> 1u;
     if (seg_off[mid] <= i) lo = mid; else hi = mid - 1u;
   }
-  return cand_g[base + lo * pc.seg_keys + (i - seg_off[lo])];
+  return base + lo * pc.seg_keys + (i - seg_off[lo]);
+}
+
+// The candidates of unit k (dense indices k * unit ..; a unit never spans two segments), -2 for
+// the slots beyond pc.unit.
+const uint UMAX = 4u;   // most candidates per unit
+const uint UNITS = 4u;  // units per thread in flight
+void load_unit(uint base, uint nseg, uint k, out float y[UMAX]) {
+  uint a = candidate_address(base, nseg, k * pc.unit);
+  for (uint e = 0u; e < UMAX; ++e) y[e] = e < pc.unit ? cand_g[a + e] : -2.0;
 }
 
 // Moments of one point, per thread: c, S1, S2, S3, min.
@@ -110,19 +122,26 @@ void main() {
   }
   uint nseg = (uint(nki) + pc.seg_keys - 1u) / pc.seg_keys;
   // Segment offsets (exclusive prefix of the filter's counts), WG segments at a time.
-  uint count = 0u;
+  uint count = 0u, padded = 0u;  // candidates; list slots (whole units)
   for (uint s0 = 0u; s0 < nseg; s0 += WG) {
     uint s = s0 + tid();
-    uvec2 o = scan_threads(s < nseg ? seg_count[row * pc.nseg + s] : 0u);
-    if (s < nseg) seg_off[s] = count + o.x;
-    count += o.y;
+    uint n = s < nseg ? seg_count[row * pc.nseg + s] : 0u;
+    uvec2 o = scan_threads((n + pc.unit - 1u) / pc.unit * pc.unit);
+    if (s < nseg) seg_off[s] = padded + o.x;
+    padded += o.y;
+    count += scan_threads(n).y;
   }
   barrier();
+  uint nunits = padded / pc.unit;
   uint held_n = 0u;  // candidates in shared memory (0: read the segment lists)
-  bool fits = count <= min(SHCAP, pc.shared_limit);
+  bool fits = padded <= min(SHCAP, pc.shared_limit);
   if (fits) {
-    for (uint i = tid(); i < count; i += WG) held[i] = load_candidate(base, nseg, i);
-    held_n = count;
+    for (uint k = tid(); k < nunits; k += WG) {
+      float y[UMAX];
+      load_unit(base, nseg, k, y);
+      for (uint e = 0u; e < pc.unit; ++e) held[k * pc.unit + e] = y[e];
+    }
+    held_n = padded;
     barrier();
   }
   float a = -1.0, b = -pow(float(count), -1.0 / float(r));  // f(a) >= 1 >= f(b)
@@ -135,13 +154,18 @@ void main() {
     if (held_n > 0u) {
       for (uint i = tid(); i < held_n; i += WG) add(p, held[i], t);
     } else {
-      for (uint i0 = tid(); i0 < count; i0 += 4u * WG) {  // four loads in flight per thread
-        float y[4];
-        for (uint u = 0u; u < 4u; ++u) {
-          uint i = i0 + u * WG;
-          y[u] = i < count ? load_candidate(base, nseg, i) : -2.0;
+      for (uint k0 = tid(); k0 < nunits; k0 += UNITS * WG) {  // UNITS * unit loads in flight
+        float y[UNITS][UMAX];
+        for (uint u = 0u; u < UNITS; ++u) {
+          uint k = k0 + u * WG;
+          if (k < nunits) {
+            load_unit(base, nseg, k, y[u]);
+          } else {
+            for (uint e = 0u; e < UMAX; ++e) y[u][e] = -2.0;
+          }
         }
-        for (uint u = 0u; u < 4u; ++u) add(p, y[u], t);
+        for (uint u = 0u; u < UNITS; ++u)
+          for (uint e = 0u; e < UMAX; ++e) add(p, y[u][e], t);
       }
       mine = uint(p.c);
     }
@@ -162,9 +186,11 @@ void main() {
         // Move the survivors {y > t} (all a later step can count) into shared memory once they fit.
         if (held_n == 0u && q.c <= float(min(SHCAP, pc.shared_limit))) {
           uint dst = scan_threads(mine).x;
-          for (uint i0 = tid(); i0 < count; i0 += WG) {
-            float y = load_candidate(base, nseg, i0);
-            if (y > t) held[dst++] = y;
+          for (uint k = tid(); k < nunits; k += WG) {  // this thread's units, in the order counted
+            float y[UMAX];
+            load_unit(base, nseg, k, y);
+            for (uint e = 0u; e < UMAX; ++e)
+              if (y[e] > t) held[dst++] = y[e];
           }
           held_n = uint(q.c);
           barrier();

@@ -1,7 +1,15 @@
 #version 450
-// Softmax attention, pass 1 of 2 (flash-decoding): one workgroup per (chunk of WG keys, head, row)
-// computes the cosines (cosine.glsl: compensated, coalesced), the chunk max m, e_j = exp(beta^2 (c_j - m)),
-// their sum and the partial output sum_j e_j v_j. attn_softmax_combine.comp rescales and merges.
+// Softmax attention as one dispatch (flash-decoding with the merge done by the last workgroup to
+// finish). One workgroup per (chunk, head, row); a chunk is a run of tiles of WG keys, as many tiles
+// as keep the chunks of a row within pc.max_chunks (chunk_keys_for, attention_common.glsl: one tile
+// per workgroup up to max_chunks tiles, then a bounded merge). Per tile: the
+// cosines (cosine.glsl: compensated, coalesced), e_j = exp(beta^2 (c_j - m)) against the running max
+// m (earlier tiles rescaled when it grows), their sum z and the values sum_j e_j v_j. The chunk's
+// (m, z) and partial output go to `work`; the last workgroup of a (row, head) (atomic counter) merges
+// o = sum_i partial_i e^(beta^2 (m_i - M)) / sum_i z_i e^(beta^2 (m_i - M)), out (+)= scale ·
+// out_scale[h] · o. Partials are written, fenced (memoryBarrierBuffer) and then counted; the merging
+// workgroup fences again before reading them through `coherent` buffers. Counters return to 0.
+// Rows with no visible key produce 0. Eight buffers (a Raspberry Pi's V3DV allows no more).
 #include "common.glsl"
 TESSERA_STEP_BUFFER(0)
 #define KV_CACHE_SPEC_ID 2
@@ -13,71 +21,141 @@ KV_CACHE_LOADS(K)
 KV_CACHE_BUFFER(3, readonly, V)  // d, bases, strides % 4 == 0
 KV_CACHE_LOADS(V)
 layout(std430, binding = 4) readonly buffer HS { float head_scale[]; };
-layout(std430, binding = 5) writeonly buffer PO { float partial[]; };
-layout(std430, binding = 6) writeonly buffer ST { vec2 stats[]; };
+// work: partials [rows * H, max_chunks, d] at 0, (m, z) pairs at stats_offset, counters [rows * H]
+// at counter_offset (words).
+layout(std430, binding = 5) coherent buffer W { float work[]; };
+layout(std430, binding = 5) coherent buffer W4 { vec4 work4[]; };
+layout(std430, binding = 5) coherent buffer WC { uint work_count[]; };
+layout(std430, binding = 6) readonly buffer OS { float out_scale[]; };
+layout(std430, binding = 7) buffer O { float outv[]; };
 layout(push_constant) uniform P {
   uint d, H, q_stride, flags, k_base, k_head_stride, k_key_stride, v_base, v_head_stride, v_key_stride;
-  uint mask_offset, nkeys_fixed, row_base, nchunks;
+  uint mask_offset, nkeys_fixed, row_base, C, max_chunks, stats_offset, counter_offset;
+  float scale;
 } pc;
+// flags: 1 the query is a cache row (pos0 + row), 2 accumulate into out
 #include "attention_common.glsl"
 #include "reduce.glsl"
 shared float qs[WG];
 shared float es[WG];
 shared vec4 red4[WG];
+shared bool is_last;
 #include "cosine.glsl"
-
 
 void main() {
   uint chunk = gl_WorkGroupID.x, h = gl_WorkGroupID.y, rl = gl_WorkGroupID.z;
   uint tid = gl_LocalInvocationID.x;
-  int nk = row_keys(rl, pc.row_base, pc.mask_offset, pc.nkeys_fixed);
-  if (int(chunk * WG) >= nk) return;  // uniform; the combine reads only chunks below nk
+  uint row = rl * pc.H + h;
+  bool accumulate = (pc.flags & 2u) != 0u;
+  int nki = row_keys(rl, pc.row_base, pc.mask_offset, pc.nkeys_fixed);
+  if (nki <= 0) {  // uniform: no visible key, o = 0
+    if (chunk == 0u && tid < pc.d && !accumulate) outv[(pc.row_base + rl) * pc.C + h * pc.d + tid] = 0.0;
+    return;
+  }
+  uint nk = uint(nki);
+  uint ck = chunk_keys_for(nk, WG, pc.max_chunks);
+  uint nch = (nk + ck - 1u) / ck;
+  if (chunk >= nch) return;  // uniform
   uint qrow = ((pc.flags & 1u) != 0u) ? step.pos0 + pc.row_base + rl : pc.row_base + rl;
   uint qe = qrow * pc.q_stride + h * pc.d + tid;
   if (tid < pc.d) qs[tid] = ((pc.flags & 1u) != 0u) ? Q_load(qe) : Q_f32[qe];
   barrier();
-  chunk_cosines(chunk, nk, pc.k_base + h * pc.k_head_stride, pc.k_key_stride, pc.d);
-  uint j = chunk * WG + tid;
-  float c = cs[tid];
-  float m = wg_max(c);
-  float e = int(j) < nk ? exp(head_scale[h] * (c - m)) : 0.0;
-  es[tid] = e;
-  float z = wg_sum(e);  // its barriers also publish es[]
-  // Values as vec4: threads = (lane g, channel quad c4), G = WG / (d/4) lanes split the chunk's keys.
+  float beta2 = head_scale[h];
+  // Values as vec4: threads = (lane g, channel quad c4), G = WG / (d/4) lanes split a tile's keys.
   uint D4 = pc.d / 4u, G = WG / D4, g = tid / D4, c4 = tid % D4;
-  uint keys_here = min(WG, uint(nk) - chunk * WG);
   uint stride4 = pc.v_key_stride / 4u;
+  uint vhead = (pc.v_base + h * pc.v_head_stride) / 4u + c4;
+  float m = NEG_INF, z = 0.0;
   vec4 acc0 = vec4(0.0), acc1 = vec4(0.0);
-  if (DH != 0u) {
-    // Head size known (specialised): WG / G keys per lane, every load issued before the sums use
-    // them (clamped to the last key of the chunk, weight 0 there: no branch around the loads).
-    const uint NPL = (WG + WG / (DH / 4u) - 1u) / (WG / (DH / 4u));  // keys per lane: ceil(WG / G)
-    uint vb = (pc.v_base + h * pc.v_head_stride + chunk * WG * pc.v_key_stride) / 4u + c4;
-    if (g < G) {
-      for (uint i = 0u; i < NPL; i += 2u) {
-        uint ja = g + i * G, jb = ja + G;
-        vec4 va = V_load4(vb + min(ja, keys_here - 1u) * stride4);
-        vec4 vb2 = V_load4(vb + min(jb, keys_here - 1u) * stride4);
-        acc0 += (ja < keys_here ? es[ja] : 0.0) * va;
-        acc1 += (jb < keys_here ? es[jb] : 0.0) * vb2;
+  uint start = chunk * ck, end = min(start + ck, nk);
+  for (uint t0 = start; t0 < end; t0 += WG) {  // uniform
+    uint keys_here = min(WG, nk - t0);
+    uint vb = vhead + t0 * stride4;
+    chunk_cosines(t0 / WG, int(nk), pc.k_base + h * pc.k_head_stride, pc.k_key_stride, pc.d);
+    float c = cs[tid];
+    float mt = wg_max(c);  // finite: the tile has a visible key
+    float mn = max(m, mt);
+    float rescale = m == NEG_INF ? 0.0 : exp(beta2 * (m - mn));
+    m = mn;
+    float e = t0 + tid < nk ? exp(beta2 * (c - m)) : 0.0;
+    es[tid] = e;
+    z = z * rescale + wg_sum(e);  // its barriers also publish es[]
+    acc0 *= rescale;
+    acc1 *= rescale;
+    if (DH != 0u) {
+      // Head size known (specialised): WG / G keys per lane, every load issued before the sums use
+      // them (clamped to the tile's last key, weight 0 there: no branch around the loads).
+      const uint NPL = (WG + WG / (DH / 4u) - 1u) / (WG / (DH / 4u));  // keys per lane: ceil(WG / G)
+      if (g < G)
+        for (uint i = 0u; i < NPL; i += 2u) {
+          uint ja = g + i * G, jb = ja + G;
+          vec4 va = V_load4(vb + min(ja, keys_here - 1u) * stride4);
+          vec4 vb2 = V_load4(vb + min(jb, keys_here - 1u) * stride4);
+          acc0 += (ja < keys_here ? es[ja] : 0.0) * va;
+          acc1 += (jb < keys_here ? es[jb] : 0.0) * vb2;
+        }
+    } else if (g < G) {
+      uint jj = g;
+      for (; jj + G < keys_here; jj += 2u * G) {  // two independent accumulators: loads in flight
+        acc0 += es[jj] * V_load4(vb + jj * stride4);
+        acc1 += es[jj + G] * V_load4(vb + (jj + G) * stride4);
       }
+      if (jj < keys_here) acc0 += es[jj] * V_load4(vb + jj * stride4);
     }
-  } else if (g < G) {
-    uint vb = (pc.v_base + h * pc.v_head_stride + chunk * WG * pc.v_key_stride) / 4u + c4;
-    uint jj = g;
-    for (; jj + G < keys_here; jj += 2u * G) {  // two independent accumulators: loads in flight
-      acc0 += es[jj] * V_load4(vb + jj * stride4);
-      acc1 += es[jj + G] * V_load4(vb + (jj + G) * stride4);
-    }
-    if (jj < keys_here) acc0 += es[jj] * V_load4(vb + jj * stride4);
   }
   red4[tid] = acc0 + acc1;
+  barrier();
+  uint slot = row * pc.max_chunks + chunk;
+  if (tid < D4) {
+    vec4 s = vec4(0.0);
+    for (uint gg = 0u; gg < G; ++gg) s += red4[gg * D4 + tid];
+    work4[slot * D4 + tid] = s;
+  }
+  if (tid == 0u) {
+    work[pc.stats_offset + 2u * slot] = m;
+    work[pc.stats_offset + 2u * slot + 1u] = z;
+  }
+  memoryBarrierBuffer();
+  barrier();
+  if (tid == 0u) is_last = atomicAdd(work_count[pc.counter_offset + row], 1u) == nch - 1u;
+  barrier();
+  if (!is_last) return;  // uniform: shared flag
+  memoryBarrierBuffer();
+  // Merge the chunks of (row, h): every thread a strided subset, then fixed-order trees.
+  uint rbase = row * pc.max_chunks;
+  float M = NEG_INF;
+  for (uint i = tid; i < nch; i += WG) M = max(M, work[pc.stats_offset + 2u * (rbase + i)]);
+  M = wg_max(M);
+  float zz = 0.0;
+  for (uint i = tid; i < nch; i += WG) {
+    uint sa = pc.stats_offset + 2u * (rbase + i);
+    zz += work[sa + 1u] * exp(beta2 * (work[sa] - M));
+  }
+  zz = wg_sum(zz);
+  vec4 o = vec4(0.0);
+  if (g < G) {
+    // 8 chunks per step, all loaded before any is summed (one workgroup walks up to max_chunks).
+    uint i = g;
+    for (; i + 7u * G < nch; i += 8u * G) {
+      float w[8];
+      vec4 pv[8];
+      for (uint u = 0u; u < 8u; ++u) {
+        w[u] = work[pc.stats_offset + 2u * (rbase + i + u * G)];
+        pv[u] = work4[(rbase + i + u * G) * D4 + c4];
+      }
+      for (uint u = 0u; u < 8u; ++u) o += exp(beta2 * (w[u] - M)) * pv[u];
+    }
+    for (; i < nch; i += G)
+      o += exp(beta2 * (work[pc.stats_offset + 2u * (rbase + i)] - M)) * work4[(rbase + i) * D4 + c4];
+  }
+  red4[tid] = o;
   barrier();
   if (tid < D4) {
     vec4 s = vec4(0.0);
     for (uint gg = 0u; gg < G; ++gg) s += red4[gg * D4 + tid];
-    uint o = ((rl * pc.H + h) * pc.nchunks + chunk) * pc.d + 4u * tid;
-    partial[o] = s.x; partial[o + 1u] = s.y; partial[o + 2u] = s.z; partial[o + 3u] = s.w;
+    s *= out_scale[h] * pc.scale / zz;
+    uint o = (pc.row_base + rl) * pc.C + h * pc.d + 4u * tid;
+    for (uint k = 0u; k < 4u; ++k) outv[o + k] = accumulate ? outv[o + k] + s[k] : s[k];
   }
-  if (tid == 0u) stats[(rl * pc.H + h) * pc.nchunks + chunk] = vec2(m, z);
+  if (tid == 0u) work_count[pc.counter_offset + row] = 0u;
 }

@@ -12,10 +12,11 @@ float weight_of(float y, float tau, uint r, float inv_am1) {
 
 // State of one (row, head) in the split passes (16 uints; floats stored as bits):
 #define ES_WORDS 16u
-#define ES_TICKET 0u   // workgroups of the apply pass that finished (the last one resets it)
+#define ES_TICKET 0u   // workgroups of the values pass that finished (the last one resets it)
 #define ES_STATUS 1u   // 0 = iterate, 1 = tau final, 2 = no visible key
 #define ES_ITER 2u     // threshold steps taken (diagnostics)
 #define ES_COUNT 3u    // candidates y > -1
 #define ES_MAX 4u      // max c of the row
 #define ES_TAU 9u
 #define ES_IN_SHARED 10u  // 1 when every candidate fitted shared memory from the first step (diagnostics)
+#define ES_NORM 11u    // 1 / sum of the stored weights (the values pass; diagnostics and tests)

@@ -123,12 +123,23 @@ struct AttentionScratchShape {
 };
 struct AttentionScratch {
   AttentionScratchShape shape;
-  BufferSlice scores, chunk_max, norm, partial, stats;
-  // Split exact entmax (attn_entmax_filter/threshold/apply): candidate lists (score layout),
-  // per-segment counts, per-(row, head) state (16 words, entmax_common.glsl) and the apply pass's
-  // partial sums. cand may alias `partial` and ent_partial `stats` (never live together).
-  BufferSlice cand, seg_count, ent_state, ent_partial;
+  BufferSlice scores, chunk_max, norm, partial;
+  // `partial` and, after it, one completion counter per (row, head) (the softmax pass).
+  BufferSlice work;
+  // Split exact entmax (attn_entmax_filter/threshold/values): candidate lists (score layout), then
+  // the value pass's partials and chunk sums; per-segment counts and per-(row, head) state (16 words,
+  // entmax_common.glsl). cand may alias `partial` (never live together).
+  BufferSlice cand, seg_count, ent_state;
 };
+// The one-pass attention kernels (attn_softmax_partial, attn_entmax_values) split a row's keys into
+// at most this many chunks (one workgroup each, merged by the last to finish): as many as the keys
+// allow, so short contexts still spread over many workgroups; long ones take several units per chunk.
+constexpr uint32_t kOnePassMaxChunks = 256;
+// Chunks of attn_entmax_values are whole multiples of this many keys (shaders/attn_entmax_values.comp).
+constexpr uint32_t kEntmaxValueKeyUnit = 64;
+// Chunks of a one-pass kernel over up to max_keys keys in units of `unit` keys (the softmax kernel's
+// unit is its workgroup, attention_workgroup: one tile of keys).
+uint32_t one_pass_chunks(uint32_t max_keys, uint32_t unit);
 // Filter segments per row the threshold pass indexes (shared memory; 1M keys at 1024 keys each).
 constexpr uint32_t kEntmaxMaxSegments = 1024;
 Result<AttentionScratch> make_attention_scratch(Context& ctx, BlockAllocator& alloc, const AttentionScratchShape& s);
@@ -161,6 +172,9 @@ struct AttentionCall {
   // Exact entmax (r = 1, 2, 3): most candidates the threshold pass holds in shared memory (also capped
   // by the device); beyond, its steps read the candidate lists. 0 forces that path (tests, benchmarks).
   uint32_t entmax_shared_limit = UINT32_MAX;
+  // Exact entmax (r = 1, 2, 3): also store the weights over `scores` and 1 / their sum in the state's
+  // word 11 (tests and diagnostics; the output never needs them).
+  bool store_weights = false;
   // > 0: a timestamp into slots pass_timestamps, +1, ... after every pass (benchmarks; the recording
   // needs enough slots, extra marks are dropped).
   uint32_t pass_timestamps = 0;

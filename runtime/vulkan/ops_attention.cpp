@@ -1,6 +1,8 @@
-// Recording of one attention (context memory or persistent memory) as four passes per block of
-// query rows: cosines + chunk maxima, the transform (normaliser / exact threshold), weighted
-// value sums per key chunk, and the combine into the output rows.
+// Recording of one attention (context memory) per block of query rows. Softmax: one pass
+// (attn_softmax_partial: flash-decoding, merged by the last workgroup). Exact entmax (r = 1, 2, 3):
+// cosines + chunk maxima, filter, exact threshold, then weights + values + output in one pass. Other
+// transforms: cosines + chunk maxima, the transform (normaliser), weighted value sums per key chunk
+// and the combine into the output rows.
 #include <algorithm>
 #include <bit>
 #include <string>
@@ -13,6 +15,10 @@ uint32_t attention_workgroup(const Context& ctx, uint32_t head_dim) {
   return std::max(ctx.workgroup_size(), std::bit_ceil(head_dim));
 }
 
+uint32_t one_pass_chunks(uint32_t max_keys, uint32_t unit) {
+  return std::clamp((max_keys + unit - 1) / unit, 1u, kOnePassMaxChunks);
+}
+
 Result<AttentionScratch> make_attention_scratch(Context& ctx, BlockAllocator& alloc, const AttentionScratchShape& s) {
   AttentionScratch a;
   a.shape = s;
@@ -20,30 +26,41 @@ Result<AttentionScratch> make_attention_scratch(Context& ctx, BlockAllocator& al
   TESSERA_ASSIGN_OR_RETURN(a.scores, alloc.allocate(rows * std::max(s.max_keys, 1u) * 4, "attention scores"));
   TESSERA_ASSIGN_OR_RETURN(a.chunk_max, alloc.allocate(rows * std::max(s.nchunks(), 1u) * 4, "attention maxima"));
   TESSERA_ASSIGN_OR_RETURN(a.norm, alloc.allocate(rows * 4, "attention normalisers"));
-  const VkDeviceSize chunks = std::max({s.nvchunks(), s.nchunks(), 1u});
-  TESSERA_ASSIGN_OR_RETURN(a.partial, alloc.allocate(rows * chunks * s.head_dim * 4, "attention partials"));
-  TESSERA_ASSIGN_OR_RETURN(a.stats, alloc.allocate(rows * chunks * 8, "attention chunk statistics"));
+  // `partial` serves the value pass of the four-pass transforms ([rows, nvchunks, d]) and the softmax
+  // pass (partials and (m, z) per chunk); the softmax pass's completion counters follow it ([rows],
+  // zero, left at zero).
+  const VkDeviceSize d = s.head_dim;
+  const VkDeviceSize floats = std::max(VkDeviceSize(std::max({s.nvchunks(), s.nchunks(), 1u})) * d,
+                                       VkDeviceSize(one_pass_chunks(s.max_keys, s.score_chunk)) * (d + 2));
+  const VkDeviceSize partial_bytes = rows * floats * 4, counter_bytes = rows * 4;
+  TESSERA_ASSIGN_OR_RETURN(BufferSlice block,
+                           alloc.allocate(partial_bytes + counter_bytes, "attention partials and counters"));
+  a.partial = block;
+  a.partial.size = partial_bytes;
+  a.work = block;
+  BufferSlice counters = block;
+  counters.offset += partial_bytes;
+  counters.size = counter_bytes;
+  if (counters.mapped) counters.mapped += partial_bytes;
+  TESSERA_RETURN_IF_ERROR(ctx.fill_zero(counters));
   if (!s.split_entmax) return a;
   if (s.nsegs() > kEntmaxMaxSegments)
     return unsupported("vulkan: exact entmax over " + std::to_string(s.max_keys) + " keys needs more than " +
                        std::to_string(kEntmaxMaxSegments) + " filter segments of " + std::to_string(s.seg_keys()) +
                        " keys");
-  // The candidate list is dead before the value pass writes `partial`, and the apply pass's partial
-  // sums are never live with the softmax statistics: alias them when the buffers are large enough
-  // (d >= the score chunk keeps the sequence within its scratch budget), else allocate.
+  // The candidate lists are dead once the threshold is known: the value pass keeps its partials and
+  // chunk sums there. They alias `partial` when that is large enough (d >= the score chunk keeps the
+  // sequence within its scratch budget), else they get their own buffer.
+  const VkDeviceSize cand_bytes =
+      std::max(rows * std::max(s.max_keys, 1u) * 4,
+               rows * VkDeviceSize(one_pass_chunks(s.max_keys, kEntmaxValueKeyUnit)) * (d + 1) * 4);
+  if (a.partial.size >= cand_bytes) {
+    a.cand = a.partial;
+    a.cand.size = cand_bytes;
+  } else {
+    TESSERA_ASSIGN_OR_RETURN(a.cand, alloc.allocate(cand_bytes, "entmax candidates and value partials"));
+  }
   const VkDeviceSize segs = std::max(s.nsegs(), 1u);
-  auto alias_or_allocate = [&](const BufferSlice& host, VkDeviceSize bytes, const char* what) -> Result<BufferSlice> {
-    if (host.size >= bytes) {
-      BufferSlice b = host;
-      b.size = bytes;
-      return b;
-    }
-    return alloc.allocate(bytes, what);
-  };
-  TESSERA_ASSIGN_OR_RETURN(a.cand,
-                           alias_or_allocate(a.partial, rows * std::max(s.max_keys, 1u) * 4, "entmax candidates"));
-  // Apply partial sums: one float per group of 8 * score_chunk keys (2 per segment).
-  TESSERA_ASSIGN_OR_RETURN(a.ent_partial, alias_or_allocate(a.stats, rows * segs * 2 * 4, "entmax apply sums"));
   TESSERA_ASSIGN_OR_RETURN(a.seg_count, alloc.allocate(rows * segs * 4, "entmax segment counts"));
   TESSERA_ASSIGN_OR_RETURN(a.ent_state, alloc.allocate(rows * 16 * 4, "entmax threshold state"));
   return a;
@@ -97,19 +114,20 @@ struct EntmaxPush {
 };
 TESSERA_VK_PUSH_CONTRACT(attn_entmax, EntmaxPush);
 struct FilterPush {
-  uint32_t H, mask_offset, nkeys_fixed, row_base, s_stride, nchunks, chunk_size, nseg;
+  uint32_t H, mask_offset, nkeys_fixed, row_base, s_stride, nchunks, chunk_size, nseg, unit;
   float alpha_minus_1;
 };
 TESSERA_VK_PUSH_CONTRACT(attn_entmax_filter, FilterPush);
 struct ThresholdPush {
-  uint32_t r_int, H, mask_offset, nkeys_fixed, row_base, s_stride, nseg, seg_keys, shared_limit;
+  uint32_t r_int, H, mask_offset, nkeys_fixed, row_base, s_stride, nseg, seg_keys, shared_limit, unit;
 };
 TESSERA_VK_PUSH_CONTRACT(attn_entmax_threshold, ThresholdPush);
-struct ApplyPush {
-  uint32_t r_int, H, mask_offset, nkeys_fixed, row_base, s_stride, keys_per_group, ngroups;
-  float alpha_minus_1;
+struct EntmaxValuesPush {
+  uint32_t d, H, v_base, v_head_stride, v_key_stride, mask_offset, nkeys_fixed, row_base, s_stride, C, max_chunks,
+      z_offset, r_int, flags;
+  float alpha_minus_1, scale;
 };
-TESSERA_VK_PUSH_CONTRACT(attn_entmax_apply, ApplyPush);
+TESSERA_VK_PUSH_CONTRACT(attn_entmax_values, EntmaxValuesPush);
 struct ValuesPush {
   uint32_t d, H, v_base, v_head_stride, v_key_stride, mask_offset, nkeys_fixed, row_base, s_stride, chunk_keys,
       nvchunks;
@@ -117,7 +135,8 @@ struct ValuesPush {
 TESSERA_VK_PUSH_CONTRACT(attn_values, ValuesPush);
 struct SoftmaxPartialPush {
   uint32_t d, H, q_stride, flags, k_base, k_head_stride, k_key_stride, v_base, v_head_stride, v_key_stride, mask_offset,
-      nkeys_fixed, row_base, nchunks;
+      nkeys_fixed, row_base, C, max_chunks, stats_offset, counter_offset;
+  float scale;
 };
 TESSERA_VK_PUSH_CONTRACT(attn_softmax_partial, SoftmaxPartialPush);
 struct CombinePush {
@@ -125,7 +144,14 @@ struct CombinePush {
   float scale;
 };
 TESSERA_VK_PUSH_CONTRACT(attn_combine, CombinePush);
-TESSERA_VK_PUSH_CONTRACT(attn_softmax_combine, CombinePush);
+
+// r = 1 / (alpha - 1) of the exact entmax kinds the split passes serve, else 0.
+uint32_t split_entmax_r(AttentionKind kind) {
+  return kind == AttentionKind::kSparsemax  ? 1
+         : kind == AttentionKind::kEntmax15 ? 2
+         : kind == AttentionKind::kEntmax43 ? 3
+                                            : 0;
+}
 
 // A barrier after each pass; with AttentionCall::pass_timestamps, also a timestamp (benchmarks).
 struct PassMarks {
@@ -138,35 +164,54 @@ struct PassMarks {
 };
 
 // Exact entmax for r = 1, 2, 3 (shaders/attn_entmax_*.comp): filter (many workgroups per head) ->
-// threshold (one workgroup per head: Newton steps with a support certificate, no sort) -> apply
-// (many workgroups per head).
+// threshold (one workgroup per head: Newton steps with a support certificate, no sort) -> weights,
+// values and output (many workgroups per head, merged by the last).
 Status record_entmax_split(Recording& rec, Context& ctx, const AttentionCall& c, const AttentionScratch& s, uint32_t wg,
                            uint32_t row_base, uint32_t rows, uint32_t r, PassMarks& marks) {
   const auto& sh = s.shape;
   const float am1 = float(1.0 / r);
   const uint32_t nseg = std::max(sh.nsegs(), 1u);
-  FilterPush fp{c.heads, c.mask_offset, c.nkeys_fixed, row_base, sh.max_keys, sh.nchunks(), sh.score_chunk, nseg, am1};
+  // Candidate lists padded to units of 4 (the threshold pass's loads), where a padded list stays
+  // inside its score row.
+  const uint32_t unit = sh.max_keys % 4 == 0 ? 4 : 1;
+  FilterPush fp{c.heads,      c.mask_offset,  c.nkeys_fixed, row_base, sh.max_keys,
+                sh.nchunks(), sh.score_chunk, nseg,          unit,     am1};
   TESSERA_RETURN_IF_ERROR(rec.dispatch<KernelId::kAttnEntmaxFilter>({wg, 16},
                                                                     {c.step, s.scores, s.chunk_max, c.head_scale,
                                                                      s.cand, s.seg_count, s.ent_state},
                                                                     fp, {nseg, c.heads, rows}));
   marks.done();
   const uint32_t twg = threshold_workgroup(ctx, wg);
-  ThresholdPush tp{r,           c.heads, c.mask_offset, c.nkeys_fixed,        row_base,
-                   sh.max_keys, nseg,    sh.seg_keys(), c.entmax_shared_limit};
+  ThresholdPush tp{r,           c.heads, c.mask_offset, c.nkeys_fixed,         row_base,
+                   sh.max_keys, nseg,    sh.seg_keys(), c.entmax_shared_limit, unit};
   TESSERA_RETURN_IF_ERROR(
       rec.dispatch<KernelId::kAttnEntmaxThreshold>({twg, threshold_capacity(ctx, twg), kEntmaxMaxSegments},
                                                    {c.step, s.cand, s.seg_count, s.ent_state, s.norm}, tp,
                                                    {c.heads, rows, 1}));
   marks.done();
-  // Apply groups of 8 * WG keys (8 per thread, loaded together); their partial sums use ent_partial.
-  constexpr uint32_t kApplyKeysPerThread = 8;
-  const uint32_t per_group = wg * kApplyKeysPerThread,
-                 ngroups = (std::max(sh.max_keys, 1u) + per_group - 1) / per_group;
-  ApplyPush ap{r, c.heads, c.mask_offset, c.nkeys_fixed, row_base, sh.max_keys, per_group, ngroups, am1};
-  return rec.dispatch<KernelId::kAttnEntmaxApply>({wg, kApplyKeysPerThread},
-                                                  {c.step, s.scores, c.head_scale, s.ent_state, s.ent_partial, s.norm},
-                                                  ap, {ngroups, c.heads, rows});
+  // Weights, values and output in one pass (the last workgroup of a (row, head) merges).
+  const uint32_t vch = one_pass_chunks(sh.max_keys, kEntmaxValueKeyUnit);
+  const uint32_t kv = c.kv_f16 ? 1 : 0;
+  EntmaxValuesPush vp{c.head_dim,
+                      c.heads,
+                      c.v_base,
+                      c.v_head_stride,
+                      c.v_key_stride,
+                      c.mask_offset,
+                      c.nkeys_fixed,
+                      row_base,
+                      sh.max_keys,
+                      c.out_stride,
+                      vch,
+                      uint32_t(VkDeviceSize(sh.rows_per_pass) * sh.heads * vch * c.head_dim),
+                      r,
+                      (c.accumulate ? 1u : 0u) | (c.store_weights ? 2u : 0u),
+                      am1,
+                      c.scale};
+  return rec.dispatch<KernelId::kAttnEntmaxValues>({wg, kv},
+                                                   {c.step, s.scores, c.head_scale, s.ent_state, c.values, s.cand,
+                                                    c.out_scale, c.out},
+                                                   vp, {vch, c.heads, rows});
 }
 
 Status record_transform(Recording& rec, Context& ctx, const AttentionCall& c, const AttentionScratch& s, uint32_t wg,
@@ -177,8 +222,7 @@ Status record_transform(Recording& rec, Context& ctx, const AttentionCall& c, co
                      sh.max_keys, sh.nchunks(),  sh.score_chunk, uint32_t(c.method.top_k)};
   const Groups g{c.heads, rows, 1};
   switch (c.method.kind) {
-    case AttentionKind::kSoftmax:
-      return internal_error("vulkan: softmax attention runs fused (attn_softmax_partial, attn_softmax_combine)");
+    case AttentionKind::kSoftmax: return internal_error("vulkan: softmax attention runs fused (attn_softmax_partial)");
     case AttentionKind::kReluMax:
       return rec.dispatch<KernelId::kAttnRelumax>({wg},
                                                   {c.step, s.scores, s.chunk_max, c.head_scale, c.relu_params, s.norm},
@@ -195,10 +239,7 @@ Status record_transform(Recording& rec, Context& ctx, const AttentionCall& c, co
                                                       g);
     default: {
       double alpha = c.method.entmax_alpha();
-      uint32_t r = c.method.kind == AttentionKind::kSparsemax  ? 1
-                   : c.method.kind == AttentionKind::kEntmax15 ? 2
-                   : c.method.kind == AttentionKind::kEntmax43 ? 3
-                                                               : 0;
+      const uint32_t r = split_entmax_r(c.method.kind);
       if (r != 0 && !sh.split_entmax)
         return internal_error("vulkan: attention scratch built without the split entmax buffers");
       if (r != 0) return record_entmax_split(rec, ctx, c, s, wg, row_base, rows, r, marks);
@@ -225,20 +266,32 @@ Status record_attention(Recording& rec, Context& ctx, const AttentionCall& c, co
   for (uint32_t row_base = 0; row_base < c.rows; row_base += sh.rows_per_pass) {
     uint32_t rows = std::min(sh.rows_per_pass, c.rows - row_base);
     if (c.method.kind == AttentionKind::kSoftmax) {
-      // Flash-decoding: scores, chunk softmax and partial values in one pass, then a rescaling merge.
-      SoftmaxPartialPush pp{c.head_dim,      c.heads,         c.q_stride,     c.q_from_cache ? 1u : 0u,
-                            c.k_base,        c.k_head_stride, c.k_key_stride, c.v_base,
-                            c.v_head_stride, c.v_key_stride,  c.mask_offset,  c.nkeys_fixed,
-                            row_base,        sh.nchunks()};
-      TESSERA_RETURN_IF_ERROR(
-          rec.dispatch<KernelId::kAttnSoftmaxPartial>({wg, cosine_head_spec(c, wg), kv},
-                                                      {c.step, c.q, c.keys, c.values, c.head_scale, s.partial, s.stats},
-                                                      pp, {sh.nchunks(), c.heads, rows}));
-      marks.done();
-      CombinePush cp{c.head_dim, c.heads,        c.out_stride, c.mask_offset,          c.nkeys_fixed,
-                     row_base,   sh.score_chunk, sh.nchunks(), c.accumulate ? 1u : 0u, c.scale};
-      TESSERA_RETURN_IF_ERROR(rec.dispatch<KernelId::kAttnSoftmaxCombine>(
-          {wg}, {c.step, s.partial, s.stats, c.head_scale, c.out_scale, c.out}, cp, {c.heads, rows, 1}));
+      // Flash-decoding in one pass: scores, chunk softmax and partial values, merged by the last
+      // workgroup of each (row, head).
+      const uint32_t sch = one_pass_chunks(sh.max_keys, wg);
+      const VkDeviceSize srows = VkDeviceSize(sh.rows_per_pass) * sh.heads;
+      SoftmaxPartialPush pp{c.head_dim,
+                            c.heads,
+                            c.q_stride,
+                            (c.q_from_cache ? 1u : 0u) | (c.accumulate ? 2u : 0u),
+                            c.k_base,
+                            c.k_head_stride,
+                            c.k_key_stride,
+                            c.v_base,
+                            c.v_head_stride,
+                            c.v_key_stride,
+                            c.mask_offset,
+                            c.nkeys_fixed,
+                            row_base,
+                            c.out_stride,
+                            sch,
+                            uint32_t(srows * sch * c.head_dim),
+                            uint32_t(s.partial.size / 4),
+                            c.scale};
+      TESSERA_RETURN_IF_ERROR(rec.dispatch<KernelId::kAttnSoftmaxPartial>({wg, cosine_head_spec(c, wg), kv},
+                                                                          {c.step, c.q, c.keys, c.values, c.head_scale,
+                                                                           s.work, c.out_scale, c.out},
+                                                                          pp, {sch, c.heads, rows}));
       marks.done();
       continue;
     }
@@ -251,6 +304,7 @@ Status record_attention(Recording& rec, Context& ctx, const AttentionCall& c, co
     marks.done();
     TESSERA_RETURN_IF_ERROR(record_transform(rec, ctx, c, s, wg, row_base, rows, marks));
     marks.done();
+    if (split_entmax_r(c.method.kind) != 0) continue;  // its last pass wrote the output
     ValuesPush vp{c.head_dim,    c.heads,  c.v_base,    c.v_head_stride, c.v_key_stride, c.mask_offset,
                   c.nkeys_fixed, row_base, sh.max_keys, sh.value_chunk,  sh.nvchunks()};
     TESSERA_RETURN_IF_ERROR(rec.dispatch<KernelId::kAttnValues>({wg, kv}, {c.step, s.scores, c.values, s.partial}, vp,

@@ -17,11 +17,12 @@ struct Case {
 };
 
 // Attention passes of one decode row (runtime/vulkan/ops_attention.cpp), each followed by a barrier:
-// softmax: partial + combine; exact entmax r = 1, 2, 3: scores, filter, threshold, apply, values,
-// combine; every other transform: scores, transform, values, combine.
+// softmax: one pass (merged by its last workgroup); exact entmax r = 1, 2, 3: scores, filter,
+// threshold, values (weights, values and merge); every other transform: scores, transform, values,
+// combine.
 size_t attention_passes(const std::string& method) {
-  if (method == "softmax") return 2;
-  if (method == "sparsemax" || method == "entmax15" || method == "entmax43") return 6;
+  if (method == "softmax") return 1;
+  if (method == "sparsemax" || method == "entmax15" || method == "entmax43") return 4;
   return 4;
 }
 

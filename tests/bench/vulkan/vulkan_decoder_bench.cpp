@@ -329,8 +329,7 @@ void BM_Attention(benchmark::State& state) {
   Status s = (*rec)->begin();
   (*rec)->timestamp(0);
   s = vk::record_attention(**rec, *ctx, a, *scratch);
-  // Pass marks recorded (slots 2 ...): softmax 2; split entmax scores, filter, threshold, apply, values,
-  // combine.
+  // Pass marks recorded (slots 2 ...): softmax 1; split entmax scores, filter, threshold, values.
   const uint32_t used = (*rec)->timestamps_used(), marks = per_pass && used > 2 ? used - 2 : 0;
   (*rec)->timestamp(1);
   if (s.ok()) s = (*rec)->end();
@@ -354,8 +353,8 @@ void BM_Attention(benchmark::State& state) {
   }
   state.counters["us"] = total / double(state.iterations()) * 1e-3;
   state.counters["kv_f16"] = ctx->kv_cache_f16() ? 1 : 0;
-  // Pass order: softmax = partial, combine; split entmax = scores, filter, threshold, apply, values,
-  // combine.
+  // Pass order: softmax = the one pass; split entmax = scores, filter, threshold, values (with the
+  // weights and the merge).
   for (uint32_t k = 0; per_pass && k < kPassSlots; ++k)
     if (pass_ns[k] > 0) state.counters["p" + std::to_string(k)] = pass_ns[k] / double(state.iterations()) * 1e-3;
   if (method != 0) {  // split entmax state (entmax_common.glsl: word 3 candidates, word 2 steps; 16 per head)
