@@ -45,30 +45,6 @@ shared float16_t ws[BN * XS];
 shared float cs[BM * CS];
 #include "tile_layernorm.glsl"
 
-#if TESSERA_SUBGROUPS
-// The LayerNorm statistics a subgroup per row: its lanes read the row's consecutive vec4 units
-// (tile_ln_statistics gives each thread a strided quarter of a row, a long chain of dependent loads).
-void tile_ln_statistics_by_subgroup(uint r0) {
-  const uint lane = gl_SubgroupInvocationID;
-  for (uint rr = gl_SubgroupID; rr < BM; rr += gl_NumSubgroups) {
-    const bool live = r0 + rr < pc.n;
-    const uint b4 = live ? (pc.x_offset + (r0 + rr) * pc.x_stride) / 4u : 0u;
-    float s = 0.0;
-    if (live)
-      for (uint k = lane; k < K4; k += gl_SubgroupSize) { vec4 v = x4[b4 + k]; s += v.x + v.y + v.z + v.w; }
-    const float mu = subgroupAdd(s) / float(KC);
-    float q = 0.0;
-    if (live)
-      for (uint k = lane; k < K4; k += gl_SubgroupSize) { vec4 dv = x4[b4 + k] - mu; q += dot(dv, dv); }
-    const float var = subgroupAdd(q);
-    if (lane == 0u) ln_stats[rr] = vec2(mu, inversesqrt(var / float(KC) + pc.ln_eps));
-  }
-  barrier();
-}
-#else
-void tile_ln_statistics_by_subgroup(uint r0) { tile_ln_statistics(r0); }
-#endif
-
 // One K slice of the tile in registers: XU vec4 of x' rows and WU vec4 of weight rows per thread.
 const uint XU = BM * (BK / 4u) / WG, WU = BN * (BK / 4u) / WG;
 const uint kMaxUnits = 8u;  // BM, BK <= 64 and WG = 128 (host)
@@ -112,7 +88,7 @@ void main() {
   const uint n0 = gl_WorkGroupID.x * BN, r0 = gl_WorkGroupID.y * BM;
   const uint row_base = (sg / SGC) * 32u, col_base = (sg % SGC) * (8u * NB);
   const bool ln = (pc.flags & 4u) != 0u;
-  if (ln) tile_ln_statistics_by_subgroup(r0);
+  if (ln) tile_ln_statistics(r0);
   fcoopmatNV<32, gl_ScopeSubgroup, 16, 8> acc[2][NB];
   for (uint i = 0u; i < 2u; ++i)
     for (uint j = 0u; j < NB; ++j) acc[i][j] = fcoopmatNV<32, gl_ScopeSubgroup, 16, 8>(0.0);

@@ -36,6 +36,10 @@ struct ContextOptions {
   // Element type of the key/value caches: "auto" (F16 where the device, under the profile, has
   // storageBuffer16BitAccess, else F32), "f16" or "f32" (either runs on every device: shaders/kv_cache.glsl).
   std::string kv_cache = "auto";
+  // The persistent memory of prompt chunks on NVIDIA cooperative matrices (split-fp16 scores,
+  // shaders/pmem_prefill_coopmat_nv.comp) for the heads within its bound. Off by default: it has
+  // not yet been checked on an NVIDIA device (docs/vulkan.md); off keeps the compensated fp32 kernel.
+  bool pmem_matrix_units = false;
 };
 
 // One compute kernel (shaders/<name>.comp) specialised with given constants.
@@ -72,6 +76,7 @@ class Context {
   bool direct_upload() const { return direct_upload_; }
   // The key/value caches hold IEEE halves (ContextOptions::kv_cache resolved for this device).
   bool kv_cache_f16() const { return kv_cache_f16_; }
+  bool pmem_matrix_units() const { return options_.pmem_matrix_units; }
   bool pipeline_cache_loaded() const { return cache_->loaded_from_file(); }
   Status save_pipeline_cache() const { return cache_->save(); }
 

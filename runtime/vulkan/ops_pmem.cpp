@@ -121,7 +121,7 @@ uint32_t pmem_matrix_unit_heads(std::span<const float> query_scale, std::span<co
 }
 
 bool pmem_uses_matrix_units(const Context& ctx, const PmemCall& c, const PmemSlots& m) {
-  return pmem_uses_tiles(ctx, c) && m.wtype == WeightType::kF16 &&
+  return ctx.pmem_matrix_units() && pmem_uses_tiles(ctx, c) && m.wtype == WeightType::kF16 &&
          (m.matrix_heads & all_heads_below_32(c.heads)) != 0 && coop_usable(ctx, c.head_dim);
 }
 
@@ -145,7 +145,8 @@ Result<PmemScratch> make_pmem_scratch(Context& ctx, BlockAllocator& alloc, uint3
   VkDeviceSize blocks = VkDeviceSize(rows) * heads * s.nchunks;
   s.splits = s.nchunks;
   if (pmem_prefill_tile(ctx, head_dim).valid()) {
-    const uint32_t partial_rows = coop_usable(ctx, head_dim) ? kPmemCoopPartialRows : kPmemPartialRows;
+    const uint32_t partial_rows = ctx.pmem_matrix_units() && coop_usable(ctx, head_dim) ? kPmemCoopPartialRows
+                                                                                        : kPmemPartialRows;
     s.splits = std::clamp(partial_rows * s.nchunks / std::max(rows, 1u), 1u, s.nchunks);
     blocks = VkDeviceSize(heads) * std::max(std::min(rows, kPmemTiledMinRows - 1) * s.nchunks, rows * s.splits);
   }

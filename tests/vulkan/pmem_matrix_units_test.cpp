@@ -25,7 +25,9 @@ TEST(VulkanPmemMatrixHeads, BoundPicksHeads) {
   EXPECT_EQ(pmem_matrix_unit_heads(b, std::vector<double>(2, 1.0)), 0b11u) << "missing norms: tiled kernel";
 }
 
-class VulkanPmemMatrix : public VulkanTest, public ::testing::WithParamInterface<uint32_t> {};
+class VulkanPmemMatrix : public VulkanTest, public ::testing::WithParamInterface<uint32_t> {
+  void customize(ContextOptions& o) override { o.pmem_matrix_units = true; }  // off by default
+};
 
 TEST_P(VulkanPmemMatrix, HeadsWithinTheirBound) {
   const uint32_t n = GetParam();
