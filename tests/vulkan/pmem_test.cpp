@@ -18,6 +18,7 @@ namespace {
 struct Slots {
   LayerWeights w;
   std::vector<double> kref, vref;
+  std::vector<float> key_scale, value_scale;  // per slot (I8), for pmem_params
 };
 Slots make_slots(DType dt, uint32_t P, uint32_t H, uint32_t N, uint32_t d, std::mt19937& rng) {
   Slots out;
@@ -46,6 +47,8 @@ Slots make_slots(DType dt, uint32_t P, uint32_t H, uint32_t N, uint32_t d, std::
     w.pmem_mem_v = i8_tensor("mv", {P, H, N, d}, qv);
     w.pmem_mem_k_scale = f32_tensor("mks", {P, H, N}, ks);
     w.pmem_mem_v_scale = f32_tensor("mvs", {P, H, N}, vs);
+    out.key_scale = ks;
+    out.value_scale = vs;
   } else if (dt == DType::kF16) {
     w.pmem_mem_k = f16_tensor("mk", {P, H, N, d}, mk);
     w.pmem_mem_v = f16_tensor("mv", {P, H, N, d}, mv);
@@ -101,6 +104,9 @@ TEST_P(VulkanPmem, MatchesFloat64) {
   std::vector<float> y0 = random_floats(size_t(n) * C, rng);
   BufferSlice us = upload(u), ss = upload(state0), ds = upload(decay), qs = upload(qscale), vss = upload(vscale);
   BufferSlice out = upload(y0);
+  auto params = pmem_params(C, H, {}, {}, {}, {}, decay, qscale, vscale, sl.key_scale, sl.value_scale);
+  ASSERT_TRUE(params.ok()) << params.status().to_string();
+  BufferSlice ps = upload(*params);
   auto scratch = make_pmem_scratch(*ctx_, ctx_->weights(), n, H, d, N);
   ASSERT_TRUE(scratch.ok()) << scratch.status().to_string();
   const float eps = 1e-6f;
@@ -115,6 +121,7 @@ TEST_P(VulkanPmem, MatchesFloat64) {
       c.slot_base = i * H * N;
       c.u = us;
       c.state = ss;
+      c.params = ps;
       c.decay = ds;
       c.qscale = qs;
       c.vscale = vss;
@@ -177,6 +184,7 @@ TEST_P(VulkanPmemDecode, MatchesFloat64) {
     std::vector<float> x = random_floats(2 * C, rng, -2.0f, 3.0f), g = random_floats(C, rng, 0.5f, 1.5f);
     std::vector<float> b = random_floats(C, rng), state0 = random_floats(C, rng), y0 = random_floats(C, rng);
     std::vector<double> wref(wk.begin(), wk.end());
+    std::vector<float> row_scale;  // I8 weights
     Matrix m;
     m.rows = m.cols = C;
     if (dt == DType::kF32) {
@@ -196,6 +204,7 @@ TEST_P(VulkanPmemDecode, MatchesFloat64) {
       }
       m.weight = i8_tensor("wk", {C, C}, q);
       m.scale = f32_tensor("wks", {C}, scale);
+      row_scale = scale;
     }
     m.bias = f32_tensor("bk", {C}, bias);
     auto gm = upload_matrix(*ctx_, m, "pmem_k");
@@ -207,10 +216,9 @@ TEST_P(VulkanPmemDecode, MatchesFloat64) {
     ASSERT_TRUE(gn.ok());
     std::vector<float> decay = random_floats(H, rng, 0.2f, 0.9f), qscale = random_floats(H, rng, 2.0f, 8.0f);
     std::vector<float> vscale = random_floats(H, rng, 0.8f, 1.4f);
-    std::vector<float> head_params = decay;
-    head_params.insert(head_params.end(), qscale.begin(), qscale.end());
-    head_params.insert(head_params.end(), vscale.begin(), vscale.end());
-    BufferSlice xs = upload(x), ss = upload(state0), hs = upload(head_params), out = upload(y0);
+    auto params = pmem_params(C, H, row_scale, bias, g, b, decay, qscale, vscale, sl.key_scale, sl.value_scale);
+    ASSERT_TRUE(params.ok()) << params.status().to_string();
+    BufferSlice xs = upload(x), ss = upload(state0), hs = upload(*params), out = upload(y0);
     auto scratch = make_pmem_scratch(*ctx_, ctx_->weights(), 1, H, d, N);
     ASSERT_TRUE(scratch.ok()) << scratch.status().to_string();
     ASSERT_TRUE(pmem_decode_usable(*ctx_, *gm, d, N, *scratch));
@@ -228,7 +236,7 @@ TEST_P(VulkanPmemDecode, MatchesFloat64) {
         c.ln = &*gn;
         c.ln_eps = ln_eps;
         c.state = ss;
-        c.head_params = hs;
+        c.params = hs;
         c.out = out;
         c.accumulate = i > 0;
         c.update_state = i + 1 == P;
