@@ -29,11 +29,10 @@ layout(std430, binding = 6) coherent buffer PO { vec4 partial4[]; };
 layout(std430, binding = 6) coherent buffer ST { vec2 stats[]; };
 layout(std430, binding = 6) coherent buffer Cnt { uint row_count[]; };
 layout(push_constant) uniform P {
-  uint C, H, N, nchunks, slot_base, n, flags;
+  uint C, H, N, nchunks, slot_base, n, flags;  // flags: 1 accumulate into out, 2 advance the state
   float eps, scale;
   uint stats_off, count_off;
 } pc;
-// flags: 1 accumulate into out, 2 advance the state
 #include "pmem_params.glsl"
 #include "reduce.glsl"
 const uint EU = WTYPE == 0u ? 4u : WTYPE == 1u ? 8u : 16u;  // elements per 16-byte unit
