@@ -16,26 +16,29 @@
 layout(std430, binding = 0) readonly buffer X { vec4 x4[]; };
 layout(std430, binding = 1) readonly buffer W { uint w_raw[]; };
 layout(std430, binding = 1) readonly buffer W16 { uvec4 w16[]; };
-layout(std430, binding = 2) readonly buffer S { float w_scale[]; };
-layout(std430, binding = 3) readonly buffer B { float bias[]; };
-layout(std430, binding = 4) readonly buffer LW { vec4 ln_w4[]; };
-layout(std430, binding = 5) readonly buffer LB { vec4 ln_b4[]; };
-layout(std430, binding = 6) buffer St { float state[]; };            // [C] leaky state before this row
-layout(std430, binding = 7) readonly buffer Hp { float head_params[]; };  // [H] decay, [H] beta'^2, [H] value scale
-layout(std430, binding = 8) readonly buffer MK { uvec4 mk[]; };       // [.., N, D] stored type
-layout(std430, binding = 9) readonly buffer MKS { float mk_scale[]; }; // I8: per slot
-layout(std430, binding = 10) readonly buffer MV { uvec4 mv[]; };
-layout(std430, binding = 11) readonly buffer MVS { float mv_scale[]; };
-layout(std430, binding = 12) coherent buffer PO { vec4 partial4[]; };  // [H, nchunks, D] then stats
-layout(std430, binding = 12) coherent buffer ST { vec2 part_stats[]; };  // (m, z) after the partials
-layout(std430, binding = 13) buffer O { float outv[]; };               // [C]
-layout(std430, binding = 14) coherent buffer Cnt { uint head_count[]; };  // [H]
+layout(std430, binding = 2) readonly buffer Prm { float prm[]; };  // pmem_params.glsl
+layout(std430, binding = 2) readonly buffer Prm4 { vec4 prm4[]; };
+layout(std430, binding = 3) buffer St { float state[]; };          // [C] leaky state before this row
+layout(std430, binding = 4) readonly buffer MK { uvec4 mk[]; };    // [.., N, D] stored type
+layout(std430, binding = 5) readonly buffer MV { uvec4 mv[]; };
+layout(std430, binding = 6) buffer O { float outv[]; };  // [C]
+// The scratch: partials [H, nchunks, D], then their (m, z), and the completion counters [H] from
+// word pc.count_off.
+layout(std430, binding = 7) coherent buffer PO { vec4 partial4[]; };
+layout(std430, binding = 7) coherent buffer ST { vec2 part_stats[]; };
+layout(std430, binding = 7) coherent buffer Cnt { uint head_count[]; };
 layout(push_constant) uniform P {
   uint C, H, N, nchunks, slot_base, n, x_stride, x_offset, flags;
   // flags: 1 bias, 2 accumulate into out, 4 LN, 8 LN weight, 16 LN bias, 32 advance the state
   float ln_eps, eps, scale;
+  uint count_off;
 } pc;
 #include "weights.glsl"
+#include "pmem_params.glsl"
+// pmem_k's row scales, bias and pmem_norm from the parameter buffer (K = C, C % 4 == 0 by the host).
+#define W_SCALE(m) prm[m]
+#define LN_W4(k4) prm4[KC / 2u + (k4)]
+#define LN_B4(k4) prm4[(3u * KC) / 4u + (k4)]
 #include "matvec_core.glsl"
 #include "reduce.glsl"
 layout(constant_id = 4) const uint STYPE = 0;  // slots: 0 F32, 1 F16, 2 I8 (per-slot scales)
@@ -113,8 +116,8 @@ void project(uint h, float mean, float rstd, uvec4 pre[RB * PF]) {
       float v = subgroupAdd(acc[b]);
       uint i = i0 + b, m = h * D + i;
       if (i < D && subgroupElect()) {
-        v *= (WTYPE == 2u) ? w_scale[m] : 1.0;
-        qs[i] = v + (((pc.flags & 1u) != 0u) ? bias[m] : 0.0);
+        v *= (WTYPE == 2u) ? W_SCALE(m) : 1.0;
+        qs[i] = v + (((pc.flags & 1u) != 0u) ? prm[pc.C + m] : 0.0);
       }
     }
   }
@@ -145,7 +148,7 @@ void main() {
     uint jj = g + t * G;
     vraw[t] = (g < G && int(jj) < nk) ? mv[(slot0 + jj) * KU + vun] : uvec4(0u);
   }
-  float a = head_params[h], prev = tid < D ? state[h * D + tid] : 0.0;
+  float a = pmem_decay(h), prev = tid < D ? state[h * D + tid] : 0.0;
   // The query: projection, leaky average, unit norm, beta'^2.
   uvec4 pre[RB * PF];
   load_rows(h, gl_SubgroupID * RB, pre);  // in flight during the LayerNorm statistics
@@ -155,7 +158,7 @@ void main() {
   barrier();
   float s = tid < D ? a * prev + (1.0 - a) * qs[tid] : 0.0;
   float norm = sqrt(wg_sum(s * s)) + pc.eps;  // its barriers order the qs reads before the writes
-  if (tid < D) qs[tid] = head_params[pc.H + h] * (s / norm);
+  if (tid < D) qs[tid] = pmem_query_scale(h) * (s / norm);
   barrier();
   for (uint rd = 0u; rd < L; ++rd) {
     uint jj = rd * (WG / L) + gl_SubgroupID * per + slot_in;
@@ -185,13 +188,13 @@ void main() {
       err = err + oe + ((sum - (t - z)) + (os - z));
       sum = t;
     }
-    if (sub == 0u && jj < WG) cs[jj] = valid ? (sum + err) * (STYPE == 2u ? mk_scale[slot0 + jj] : 1.0) : NEG_INF;
+    if (sub == 0u && jj < WG) cs[jj] = valid ? (sum + err) * (STYPE == 2u ? pmem_key_slot_scale(slot0 + jj) : 1.0) : NEG_INF;
   }
   barrier();
   float c = cs[tid];
   float m = wg_max(c);
   float e = int(tid) < nk ? exp(c - m) : 0.0;
-  es[tid] = e * (STYPE == 2u && int(tid) < nk ? mv_scale[slot0 + tid] : 1.0);
+  es[tid] = e * (STYPE == 2u && int(tid) < nk ? pmem_value_slot_scale(slot0 + tid) : 1.0);
   float z = wg_sum(e);  // its barriers also publish es[]
   vec4 acc[4];
   acc[0] = acc[1] = acc[2] = acc[3] = vec4(0.0);
@@ -219,7 +222,7 @@ void main() {
   if (tid == 0u) part_stats[stats0 + row] = vec2(m, z);
   memoryBarrierBuffer();
   barrier();
-  if (tid == 0u) is_last = atomicAdd(head_count[h], 1u) == pc.nchunks - 1u;
+  if (tid == 0u) is_last = atomicAdd(head_count[pc.count_off + h], 1u) == pc.nchunks - 1u;
   barrier();
   if (!is_last) return;  // uniform: shared flag
   memoryBarrierBuffer();
@@ -244,10 +247,10 @@ void main() {
   if (tid < D4) {
     vec4 o4 = vec4(0.0);
     for (uint gg = 0u; gg < GQ; ++gg) o4 += red[gg * D4 + tid];
-    o4 *= pc.scale * head_params[2u * pc.H + h] / zz;
+    o4 *= pc.scale * pmem_value_scale(h) / zz;
     uint o = h * D + 4u * tid;
     for (uint k = 0u; k < 4u; ++k) outv[o + k] = ((pc.flags & 2u) != 0u) ? outv[o + k] + o4[k] : o4[k];
   }
   if ((pc.flags & 32u) != 0u && tid < D) state[h * D + tid] = s;  // every chunk has read the old state
-  if (tid == 0u) head_count[h] = 0u;
+  if (tid == 0u) head_count[pc.count_off + h] = 0u;
 }

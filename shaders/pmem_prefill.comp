@@ -20,24 +20,24 @@ layout(constant_id = 1) const uint WTYPE = 0;
 layout(constant_id = 2) const uint D = 64;   // head size, % 16 == 0 (host)
 layout(constant_id = 3) const uint BR = 32;  // rows per workgroup, a multiple of WG / 16
 layout(constant_id = 4) const uint BS = 64;  // slots per tile, % 16 == 0
-layout(std430, binding = 0) readonly buffer U { float u[]; };          // [n, C] key projections
-layout(std430, binding = 1) buffer St { float state[]; };              // [C] leaky state before this forward
-layout(std430, binding = 2) readonly buffer Dc { float decay[]; };     // [H]
-layout(std430, binding = 3) readonly buffer Qs { float qscale[]; };    // [H] beta'^2
-layout(std430, binding = 4) readonly buffer MK { uvec4 mk[]; };        // [.., N, D] stored type
-layout(std430, binding = 5) readonly buffer MKS { float mk_scale[]; }; // I8: per slot
-layout(std430, binding = 6) readonly buffer MV { uvec4 mv[]; };
-layout(std430, binding = 7) readonly buffer MVS { float mv_scale[]; };
-layout(std430, binding = 8) coherent buffer PO { float partial[]; };  // [n, H, nchunks, D]
-layout(std430, binding = 9) coherent buffer ST { vec2 stats[]; };     // [n, H, nchunks]: (m, z)
-layout(std430, binding = 10) readonly buffer VS { float vscale[]; };  // [H]
-layout(std430, binding = 11) buffer O { float outv[]; };              // [n, C]
-layout(std430, binding = 12) coherent buffer Cnt { uint tile_count[]; };  // [row tiles * H] then [H]
+layout(std430, binding = 0) readonly buffer U { float u[]; };  // [n, C] key projections
+layout(std430, binding = 1) buffer St { float state[]; };      // [C] leaky state before this forward
+layout(std430, binding = 2) readonly buffer Prm { float prm[]; };  // pmem_params.glsl
+layout(std430, binding = 3) readonly buffer MK { uvec4 mk[]; };    // [.., N, D] stored type
+layout(std430, binding = 4) readonly buffer MV { uvec4 mv[]; };
+layout(std430, binding = 5) buffer O { float outv[]; };  // [n, C]
+// The scratch: partials [n, H, nchunks, D], then (m, z) [n, H, nchunks] from vec2 pc.stats_off, and
+// the completion counters [row tiles * H] then [H] from word pc.count_off.
+layout(std430, binding = 6) coherent buffer PO { float partial[]; };
+layout(std430, binding = 6) coherent buffer ST { vec2 stats[]; };
+layout(std430, binding = 6) coherent buffer Cnt { uint tile_count[]; };
 layout(push_constant) uniform P {
   uint C, H, N, nchunks, slot_base, n, flags, split_slots;  // flags: 1 accumulate into out, 2 advance the state
   uint head_mask;  // bit h: this dispatch serves head h (heads >= 32 always; pmem_prefill_coopmat_nv.comp the others)
   float eps, scale;
+  uint stats_off, count_off;
 } pc;
+#include "pmem_params.glsl"
 const uint EU = WTYPE == 0u ? 4u : WTYPE == 1u ? 8u : 16u;  // elements per 16-byte unit
 const uint KU = D / EU;                                       // units per slot
 const uint TX = 16u, TY = WG / TX, TM = BR / TY, TN = BS / TX, TD = D / TX;
@@ -75,7 +75,7 @@ void main() {
   // Queries: the leaky average of each channel walked over the rows up to this tile's last.
   for (uint c = tid; c < D; c += WG) {
     uint ch = h * D + c;
-    float a = decay[h], s = state[ch];
+    float a = pmem_decay(h), s = state[ch];
     for (uint r = 0u; r < min(r0 + BR, pc.n); ++r) {
       s = a * s + (1.0 - a) * u[r * pc.C + ch];
       if (r >= r0) qs[c * BR + (r - r0)] = s;
@@ -86,7 +86,7 @@ void main() {
   if (tid < BR) {
     float ss = 0.0;
     for (uint c = 0u; c < D; ++c) ss += qs[c * BR + tid] * qs[c * BR + tid];
-    row_max[tid] = qscale[h] / (sqrt(ss) + pc.eps);  // the row's factor, until the slot loop starts
+    row_max[tid] = pmem_query_scale(h) / (sqrt(ss) + pc.eps);  // the row's factor, until the slot loop starts
   }
   barrier();
   for (uint e = tid; e < D * BR; e += WG) qs[e] *= row_max[e % BR];
@@ -135,7 +135,7 @@ void main() {
     for (uint i = 0u; i < TM; ++i)
       for (uint j = 0u; j < TN; ++j) {
         uint jj = tx + TX * j;
-        sc[i][j] = jj < nk ? (sum[i][j] + err[i][j]) * (WTYPE == 2u ? mk_scale[slot0 + j0 + jj] : 1.0) : NEG_INF;
+        sc[i][j] = jj < nk ? (sum[i][j] + err[i][j]) * (WTYPE == 2u ? pmem_key_slot_scale(slot0 + j0 + jj) : 1.0) : NEG_INF;
       }
     for (uint i = 0u; i < TM; ++i) {
       float m = NEG_INF;
@@ -167,7 +167,7 @@ void main() {
         uint jj = tx + TX * j;
         float p = jj < nk ? exp(sc[i][j] - m) : 0.0;
         l += p;
-        ps[rr * BS + jj] = p * (WTYPE == 2u && jj < nk ? mv_scale[slot0 + j0 + jj] : 1.0);
+        ps[rr * BS + jj] = p * (WTYPE == 2u && jj < nk ? pmem_value_slot_scale(slot0 + j0 + jj) : 1.0);
       }
       lsum[i] = lsum[i] * alpha + l;
       for (uint j = 0u; j < TD; ++j) acc[i][j] *= alpha;
@@ -193,12 +193,12 @@ void main() {
     if (tx == 0u) {
       float z = 0.0;
       for (uint t = 0u; t < TX; ++t) z += part[rr * TX + t];
-      stats[blk] = vec2(row_max[rr], z);
+      stats[pc.stats_off + blk] = vec2(row_max[rr], z);
     }
   }
   memoryBarrierBuffer();
   barrier();
-  if (tid == 0u) is_last = atomicAdd(tile_count[tile * pc.H + h], 1u) == gl_NumWorkGroups.x - 1u;
+  if (tid == 0u) is_last = atomicAdd(tile_count[pc.count_off + tile * pc.H + h], 1u) == gl_NumWorkGroups.x - 1u;
   barrier();
   if (!is_last) return;  // uniform: shared flag
   memoryBarrierBuffer();
@@ -209,30 +209,30 @@ void main() {
     if (r >= pc.n) continue;
     uint base = (r * pc.H + h) * pc.nchunks;
     float M = NEG_INF;
-    for (uint s = 0u; s < nsplit; ++s) M = max(M, stats[base + s].x);
+    for (uint s = 0u; s < nsplit; ++s) M = max(M, stats[pc.stats_off + base + s].x);
     float z = 0.0, o = 0.0;
     for (uint s = 0u; s < nsplit; ++s) {
-      vec2 st = stats[base + s];
+      vec2 st = stats[pc.stats_off + base + s];
       float f = exp(st.x - M);
       z += st.y * f;
       o += partial[(base + s) * D + c] * f;
     }
-    float v = o * (pc.scale * vscale[h] / z);
+    float v = o * (pc.scale * pmem_value_scale(h) / z);
     uint idx = r * pc.C + h * D + c;
     outv[idx] = ((pc.flags & 1u) != 0u) ? outv[idx] + v : v;
   }
-  if (tid == 0u) tile_count[tile * pc.H + h] = 0u;
+  if (tid == 0u) tile_count[pc.count_off + tile * pc.H + h] = 0u;
   if ((pc.flags & 2u) == 0u) return;
   // The state: once every row tile of this head has merged, nothing reads the old state any more.
   barrier();
-  if (tid == 0u) is_last = atomicAdd(tile_count[gl_NumWorkGroups.z * pc.H + h], 1u) == gl_NumWorkGroups.z - 1u;
+  if (tid == 0u) is_last = atomicAdd(tile_count[pc.count_off + gl_NumWorkGroups.z * pc.H + h], 1u) == gl_NumWorkGroups.z - 1u;
   barrier();
   if (!is_last) return;
   for (uint c = tid; c < D; c += WG) {
     uint ch = h * D + c;
-    float a = decay[h], st = state[ch];
+    float a = pmem_decay(h), st = state[ch];
     for (uint r = 0u; r < pc.n; ++r) st = a * st + (1.0 - a) * u[r * pc.C + ch];
     state[ch] = st;
   }
-  if (tid == 0u) tile_count[gl_NumWorkGroups.z * pc.H + h] = 0u;
+  if (tid == 0u) tile_count[pc.count_off + gl_NumWorkGroups.z * pc.H + h] = 0u;
 }

@@ -17,21 +17,23 @@
 #include "common.glsl"
 layout(constant_id = 1) const uint WTYPE = 0;
 layout(constant_id = 2) const uint D = 64;  // head size; D * element bytes % 16 == 0 (host)
-layout(std430, binding = 0) readonly buffer U { float u[]; };          // [n, C] key projections
-layout(std430, binding = 1) buffer St { float state[]; };              // [C] leaky state before this forward
-layout(std430, binding = 2) readonly buffer Dc { float decay[]; };     // [H]
-layout(std430, binding = 3) readonly buffer Qs { float qscale[]; };    // [H] beta'^2
-layout(std430, binding = 4) readonly buffer MK { uvec4 mk[]; };        // [.., N, D] stored type
-layout(std430, binding = 5) readonly buffer MKS { float mk_scale[]; }; // I8: per slot
-layout(std430, binding = 6) readonly buffer MV { uvec4 mv[]; };
-layout(std430, binding = 7) readonly buffer MVS { float mv_scale[]; };
-layout(std430, binding = 8) coherent buffer PO { vec4 partial4[]; };  // [n, H, nchunks, D]
-layout(std430, binding = 9) coherent buffer ST { vec2 stats[]; };     // [n, H, nchunks]: (m, z)
-layout(std430, binding = 10) readonly buffer VS { float vscale[]; };  // [H]
-layout(std430, binding = 11) buffer O { float outv[]; };              // [n, C]
-layout(std430, binding = 12) coherent buffer Cnt { uint row_count[]; };  // [rows * H] then [H]
-layout(push_constant) uniform P { uint C, H, N, nchunks, slot_base, n, flags; float eps, scale; } pc;
-// flags: 1 accumulate into out, 2 advance the state
+layout(std430, binding = 0) readonly buffer U { float u[]; };  // [n, C] key projections
+layout(std430, binding = 1) buffer St { float state[]; };      // [C] leaky state before this forward
+layout(std430, binding = 2) readonly buffer Prm { float prm[]; };  // pmem_params.glsl
+layout(std430, binding = 3) readonly buffer MK { uvec4 mk[]; };    // [.., N, D] stored type
+layout(std430, binding = 4) readonly buffer MV { uvec4 mv[]; };
+layout(std430, binding = 5) buffer O { float outv[]; };  // [n, C]
+// The scratch: partials [n, H, nchunks, D], then (m, z) [n, H, nchunks] from vec2 pc.stats_off, and
+// the completion counters [rows * H] then [H] from word pc.count_off.
+layout(std430, binding = 6) coherent buffer PO { vec4 partial4[]; };
+layout(std430, binding = 6) coherent buffer ST { vec2 stats[]; };
+layout(std430, binding = 6) coherent buffer Cnt { uint row_count[]; };
+layout(push_constant) uniform P {
+  uint C, H, N, nchunks, slot_base, n, flags;  // flags: 1 accumulate into out, 2 advance the state
+  float eps, scale;
+  uint stats_off, count_off;
+} pc;
+#include "pmem_params.glsl"
 #include "reduce.glsl"
 const uint EU = WTYPE == 0u ? 4u : WTYPE == 1u ? 8u : 16u;  // elements per 16-byte unit
 const uint KU = D / EU;                                       // units per slot
@@ -79,12 +81,12 @@ void main() {
   float s = 0.0;
   if (tid < D) {
     uint c = h * D + tid;
-    float a = decay[h];
+    float a = pmem_decay(h);
     s = state[c];
     for (uint r = 0u; r <= rl; ++r) s = a * s + (1.0 - a) * u[r * pc.C + c];
   }
   float norm = sqrt(wg_sum(s * s)) + pc.eps;
-  if (tid < D) qs[tid] = qscale[h] * (s / norm);
+  if (tid < D) qs[tid] = pmem_query_scale(h) * (s / norm);
   barrier();
   // Scores: L lanes per slot (a power of two <= the subgroup), each summing whole units.
   const uint S = gl_SubgroupSize, lane = gl_SubgroupInvocationID;
@@ -119,13 +121,13 @@ void main() {
       err = err + oe + ((sum - (t - z)) + (os - z));
       sum = t;
     }
-    if (sub == 0u && jj < WG) cs[jj] = valid ? (sum + err) * (WTYPE == 2u ? mk_scale[slot0 + jj] : 1.0) : NEG_INF;
+    if (sub == 0u && jj < WG) cs[jj] = valid ? (sum + err) * (WTYPE == 2u ? pmem_key_slot_scale(slot0 + jj) : 1.0) : NEG_INF;
   }
   barrier();
   float c = cs[tid];
   float m = wg_max(c);
   float e = int(tid) < nk ? exp(c - m) : 0.0;
-  es[tid] = e * (WTYPE == 2u && int(tid) < nk ? mv_scale[slot0 + tid] : 1.0);
+  es[tid] = e * (WTYPE == 2u && int(tid) < nk ? pmem_value_slot_scale(slot0 + tid) : 1.0);
   float z = wg_sum(e);  // its barriers also publish es[]
   // Values (prefetched in vraw).
   vec4 acc[4];
@@ -149,21 +151,21 @@ void main() {
     for (uint gg = 0u; gg < G; ++gg) t += red[(gg * KU + unit) * 4u + i];
     partial4[row * (D / 4u) + tid] = t;
   }
-  if (tid == 0u) stats[row] = vec2(m, z);
+  if (tid == 0u) stats[pc.stats_off + row] = vec2(m, z);
   memoryBarrierBuffer();
   barrier();
-  if (tid == 0u) is_last = atomicAdd(row_count[rl * pc.H + h], 1u) == pc.nchunks - 1u;
+  if (tid == 0u) is_last = atomicAdd(row_count[pc.count_off + rl * pc.H + h], 1u) == pc.nchunks - 1u;
   barrier();
   if (!is_last) return;  // uniform: shared flag
   memoryBarrierBuffer();
   // Merge the chunks of (rl, h).
   uint rbase = (rl * pc.H + h) * pc.nchunks;
   float M = NEG_INF;
-  for (uint i = tid; i < pc.nchunks; i += WG) M = max(M, stats[rbase + i].x);
+  for (uint i = tid; i < pc.nchunks; i += WG) M = max(M, stats[pc.stats_off + rbase + i].x);
   M = wg_max(M);
   float zz = 0.0;
   for (uint i = tid; i < pc.nchunks; i += WG) {
-    vec2 st = stats[rbase + i];
+    vec2 st = stats[pc.stats_off + rbase + i];
     zz += st.y * exp(st.x - M);
   }
   zz = wg_sum(zz);
@@ -172,28 +174,28 @@ void main() {
   uint gq = tid / D4, c4 = tid % D4;
   vec4 acc4 = vec4(0.0);
   if (gq < GQ)
-    for (uint i = gq; i < pc.nchunks; i += GQ) acc4 += partial4[(rbase + i) * D4 + c4] * exp(stats[rbase + i].x - M);
+    for (uint i = gq; i < pc.nchunks; i += GQ) acc4 += partial4[(rbase + i) * D4 + c4] * exp(stats[pc.stats_off + rbase + i].x - M);
   red[tid] = acc4;
   barrier();
   if (tid < D4) {
     vec4 o4 = vec4(0.0);
     for (uint gg = 0u; gg < GQ; ++gg) o4 += red[gg * D4 + tid];
-    o4 *= pc.scale * vscale[h] / zz;
+    o4 *= pc.scale * pmem_value_scale(h) / zz;
     uint o = rl * pc.C + h * D + 4u * tid;
     for (uint k = 0u; k < 4u; ++k) outv[o + k] = ((pc.flags & 1u) != 0u) ? outv[o + k] + o4[k] : o4[k];
   }
-  if (tid == 0u) row_count[rl * pc.H + h] = 0u;
+  if (tid == 0u) row_count[pc.count_off + rl * pc.H + h] = 0u;
   if ((pc.flags & 2u) == 0u) return;
   // The state: once every row of this head has merged, nothing reads the old state any more.
   barrier();
-  if (tid == 0u) is_last = atomicAdd(row_count[gl_NumWorkGroups.z * pc.H + h], 1u) == pc.n - 1u;
+  if (tid == 0u) is_last = atomicAdd(row_count[pc.count_off + gl_NumWorkGroups.z * pc.H + h], 1u) == pc.n - 1u;
   barrier();
   if (!is_last) return;
   if (tid < D) {
     uint ch = h * D + tid;
-    float a = decay[h], st = state[ch];
+    float a = pmem_decay(h), st = state[ch];
     for (uint r = 0u; r < pc.n; ++r) st = a * st + (1.0 - a) * u[r * pc.C + ch];
     state[ch] = st;
   }
-  if (tid == 0u) row_count[gl_NumWorkGroups.z * pc.H + h] = 0u;
+  if (tid == 0u) row_count[pc.count_off + gl_NumWorkGroups.z * pc.H + h] = 0u;
 }

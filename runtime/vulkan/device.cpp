@@ -153,8 +153,9 @@ Result<std::vector<PhysicalDeviceInfo>> enumerate_devices(VkInstance instance) {
       info.storage_buffer_16bit = s16.storageBuffer16BitAccess == VK_TRUE;
     }
     if (info.compute_queue_family == UINT32_MAX) info.unusable_reason = "no compute queue";
-    else if (info.props.limits.maxPerStageDescriptorStorageBuffers < kMaxKernelBindings)
-      info.unusable_reason = "fewer than " + std::to_string(kMaxKernelBindings) + " storage buffers per shader stage";
+    else if (info.props.limits.maxPerStageDescriptorStorageBuffers < kPortableKernelBindings)
+      info.unusable_reason = "fewer than " + std::to_string(kPortableKernelBindings) +
+                             " storage buffers per shader stage";
     info.usable = info.unusable_reason.empty();
     out.push_back(std::move(info));
   }

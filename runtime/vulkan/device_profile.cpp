@@ -29,14 +29,14 @@ constexpr DeviceProfile kRaspberryPi{
     .name = "raspberry-pi",
     .description =
         "Raspberry-Pi-class board: 16 KiB shared memory, 256 invocations, subgroup size 16 without "
-        "arithmetic, 128 MiB buffers, no fp16/int8 arithmetic, 8/16-bit storage, integer dot product or "
-        "cooperative matrix",
+        "arithmetic, 128 MiB buffers, 8 storage buffers per kernel, no fp16/int8 arithmetic, 8/16-bit "
+        "storage, integer dot product or cooperative matrix",
     .max_compute_shared_memory_size = 16384,
     .max_compute_workgroup_invocations = 256,
     .max_compute_workgroup_size = 256,
     .max_storage_buffer_range = 128ull << 20,
     .max_push_constants_size = 128,
-    .max_per_stage_storage_buffers = 16,
+    .max_per_stage_storage_buffers = 8,  // Mesa V3DV's limit (MAX_STORAGE_BUFFERS, v3dv_limits.h)
     .min_storage_buffer_offset_alignment = kNoAlignmentCap,
     .planning_subgroup_size = 16,
 };

@@ -73,8 +73,8 @@ std::optional<std::string> profile_shortfall(const PhysicalDeviceInfo& device, c
 // Where a device that can run under `profile` is still stricter than it (lavapipe: 128 MiB
 // maxStorageBufferRange and 32 storage buffers per stage against Android Baseline 2022's 256 MiB and
 // 35). The plan takes the stricter value (min range and count, max alignment): that only moves
-// where large matrices are split across buffers, and every kernel binds at most kMaxKernelBindings
-// (16) buffers, checked per kernel against the effective count.
+// where large matrices are split across buffers, and every portable kernel binds at most
+// kPortableKernelBindings (8) buffers, each kernel checked against the effective count.
 std::optional<std::string> profile_deviation(const PhysicalDeviceInfo& device, const DeviceProfile& profile);
 
 // The device as the backend must see it under `profile`: limits capped, features masked, the

@@ -164,7 +164,7 @@ Status record_pmem_decode_row(Recording& rec, Context& ctx, const GpuModel& m, S
     p.ln = ln;
     p.ln_eps = hp.layer_norm_eps;
     p.state = sub(s.states, (VkDeviceSize(l) * 3 + 1) * C * 4, C * 4);
-    p.head_params = L.pmem_head_params;
+    p.params = L.pmem_params;
     p.out = s.o;
     p.accumulate = i > 0;
     p.update_state = i + 1 == hp.pmem_count;
@@ -204,6 +204,7 @@ Status record_persistent_memory(Recording& rec, Context& ctx, const GpuModel& m,
       p.slot_base = uint32_t(i) * H * N;
       p.u = s.u;
       p.state = sub(s.states, (VkDeviceSize(l) * 3 + 1) * C * 4, C * 4);
+      p.params = L.pmem_params;
       p.decay = L.pmem_decay;
       p.qscale = L.pmem_query_scale;
       p.vscale = L.pmem_value_scale;

@@ -85,14 +85,24 @@ Result<GpuLayer> upload_layer(Context& ctx, const ModelView& m, int64_t i) {
   TESSERA_ASSIGN_OR_RETURN(g.pmem_decay, upload_heads(ctx, w.pmem_key_decay, H, p + "pmem_key_decay"));
   TESSERA_ASSIGN_OR_RETURN(g.pmem_query_scale, upload_heads(ctx, w.pmem_query_scale, H, p + "pmem_query_scale"));
   TESSERA_ASSIGN_OR_RETURN(g.pmem_value_scale, upload_heads(ctx, w.pmem_value_scale, H, p + "pmem_value_scale"));
-  std::vector<float> head_params(w.pmem_key_decay);
-  head_params.insert(head_params.end(), w.pmem_query_scale.begin(), w.pmem_query_scale.end());
-  head_params.insert(head_params.end(), w.pmem_value_scale.begin(), w.pmem_value_scale.end());
-  TESSERA_ASSIGN_OR_RETURN(g.pmem_head_params, ctx.upload_floats(head_params, p + "pmem head parameters"));
   const int64_t slots = hp.pmem_count * H * hp.pmem_size * hp.head_dim();
   if (w.pmem_mem_k.numel() != slots || w.pmem_mem_v.numel() != slots)
     return invalid_argument(p + "pmem_mem_k/v: expected " + std::to_string(slots) + " elements");
   TESSERA_ASSIGN_OR_RETURN(g.pmem_slots, upload_pmem_slots(ctx, w, hp.head_dim(), p));
+  {
+    auto floats_of = [](const Tensor& t) { return t.nbytes ? tensor_to_f32(t) : std::vector<float>(); };
+    const bool i8_slots = g.pmem_slots.wtype == WeightType::kI8;
+    TESSERA_ASSIGN_OR_RETURN(std::vector<float> params,
+                             pmem_params(uint32_t(C), uint32_t(H),
+                                         g.pmem_k.wtype == WeightType::kI8 ? floats_of(w.pmem_k.scale)
+                                                                           : std::vector<float>(),
+                                         floats_of(w.pmem_k.bias), floats_of(w.pmem_norm.weight),
+                                         floats_of(w.pmem_norm.bias), w.pmem_key_decay, w.pmem_query_scale,
+                                         w.pmem_value_scale,
+                                         i8_slots ? floats_of(w.pmem_mem_k_scale) : std::vector<float>(),
+                                         i8_slots ? floats_of(w.pmem_mem_v_scale) : std::vector<float>()));
+    TESSERA_ASSIGN_OR_RETURN(g.pmem_params, ctx.upload_floats(params, p + "pmem parameters"));
+  }
   return g;
 }
 
@@ -106,7 +116,6 @@ Result<PmemSlots> upload_pmem_slots(Context& ctx, const LayerWeights& w, int64_t
                            upload_slot_tensor(ctx, w.pmem_mem_k, w.pmem_mem_k_scale, d, s.wtype, p + "pmem_mem_k"));
   TESSERA_ASSIGN_OR_RETURN(s.values,
                            upload_slot_tensor(ctx, w.pmem_mem_v, w.pmem_mem_v_scale, d, s.wtype, p + "pmem_mem_v"));
-  s.key_scale = s.value_scale = ctx.dummy();
   const std::vector<int64_t>& shape = w.pmem_mem_k.shape;  // [P, H, N, d]
   if (s.wtype == WeightType::kF16 && shape.size() == 4 && shape[3] == d &&
       int64_t(w.pmem_query_scale.size()) == shape[1]) {
@@ -121,13 +130,11 @@ Result<PmemSlots> upload_pmem_slots(Context& ctx, const LayerWeights& w, int64_t
     }
     s.matrix_heads = pmem_matrix_unit_heads(w.pmem_query_scale, max_norm);
   }
-  if (s.wtype == WeightType::kI8) {
+  if (s.wtype == WeightType::kI8) {  // the scales themselves go to the layer's pmem_params
     const int64_t slots = w.pmem_mem_k.numel() / d;
-    std::vector<float> ks = tensor_to_f32(w.pmem_mem_k_scale), vs = tensor_to_f32(w.pmem_mem_v_scale);
-    if (int64_t(ks.size()) != slots || int64_t(vs.size()) != slots)
+    if (int64_t(tensor_to_f32(w.pmem_mem_k_scale).size()) != slots ||
+        int64_t(tensor_to_f32(w.pmem_mem_v_scale).size()) != slots)
       return invalid_argument(p + "pmem_mem_k/v: expected one scale per slot");
-    TESSERA_ASSIGN_OR_RETURN(s.key_scale, ctx.upload_floats(ks, p + "pmem_mem_k scale"));
-    TESSERA_ASSIGN_OR_RETURN(s.value_scale, ctx.upload_floats(vs, p + "pmem_mem_v scale"));
   }
   return s;
 }

@@ -19,8 +19,11 @@ struct GpuLayer {
   // kv_project's parameters in one buffer (kv_project_params: attn_kv's row scales and bias,
   // attn_norm, key decay, value mix, value scale), so that kernel binds 8 storage buffers.
   BufferSlice kv_params;
+  // Per head (pmem_prefill_coopmat_nv.comp binds them; the other kernels read pmem_params).
   BufferSlice pmem_decay, pmem_query_scale, pmem_value_scale;
-  BufferSlice pmem_head_params;  // the three above in one buffer, [3, H] (shaders/pmem_decode.comp)
+  // pmem_params(): pmem_k's row scales and bias, pmem_norm, the three above and the I8 slots' scales,
+  // so the persistent-memory kernels bind at most 8 storage buffers.
+  BufferSlice pmem_params;
   // [P, H, N, d] in their stored type (F32, F16, or I8 with a scale per slot), else widened to F32.
   PmemSlots pmem_slots;
 };

@@ -10,9 +10,12 @@
 
 namespace tessera::vk {
 
-// The most storage buffers one kernel may bind (Recording sizes its descriptor writes for it); a device
-// with fewer per shader stage is unusable.
+// The most storage buffers one kernel may bind (Recording sizes its descriptor writes for it).
 constexpr uint32_t kMaxKernelBindings = 16;
+// The most a kernel that runs everywhere (not gated on a vendor feature) binds: Mesa V3DV (Raspberry
+// Pi) allows 8 storage buffers per shader stage. A device with fewer is unusable; the gated kernels
+// (cooperative matrices) are checked per kernel against the device's count.
+constexpr uint32_t kPortableKernelBindings = 8;
 // Every kernel's push constants fit the guaranteed minimum maxPushConstantsSize (one pipeline layout
 // range of this size per binding count).
 constexpr uint32_t kPushConstantBytes = 128;

@@ -196,23 +196,40 @@ Status record_attention_tiled(Recording& rec, Context& ctx, const AttentionCall&
 // q = qscale[h] · s/(||s|| + eps) with s the leaky average of the key projections `u` continued from
 // `state`, softmax over the N slots of q · M_k, out (+)= scale · vscale[h] · Σ p M_v. With
 // update_state, `state` advances over the n rows afterwards (the last pmem_count call only).
+// The small per-layer vectors (decay, β'², value scale, the I8 slots' scales, and pmem_decode's
+// projection parameters) are one buffer, pmem_params(), and the scratch's partials, statistics and
+// counters one binding, so the kernels bind at most 8 storage buffers (Mesa V3DV's limit).
 struct PmemSlots {
-  BufferSlice keys, key_scale, values, value_scale;  // [P, H, N, d] in `wtype`; scales per slot (I8)
+  BufferSlice keys, values;  // [P, H, N, d] in `wtype` (I8: the per-slot scales are in pmem_params)
   WeightType wtype = WeightType::kF32;
   // Bit h: head h's prompt-chunk scores may run on the matrix units (pmem_matrix_unit_heads, F16 slots).
   uint32_t matrix_heads = 0;
 };
 struct PmemCall {
   uint32_t channels = 0, heads = 0, head_dim = 0, slots = 0, rows = 1;
-  uint32_t slot_base = 0;  // first slot of this memory (i * H * N)
-  BufferSlice u, state, decay, qscale, vscale, out;
+  uint32_t slot_base = 0;             // first slot of this memory (i * H * N)
+  BufferSlice u, state, params, out;  // params: pmem_params() of the layer
+  // decay, β'² and value scale as separate [H] buffers: pmem_prefill_coopmat_nv.comp binds them.
+  BufferSlice decay, qscale, vscale;
   bool accumulate = false, update_state = true;
   float scale = 1.0f, eps = 0.0f;
 };
+// A layer's persistent-memory parameters (shaders/pmem_params.glsl), C channels, H heads: pmem_k row
+// scale [C] | pmem_k bias [C] | pmem_norm weight [C] | pmem_norm bias [C] | decay [H] | β'² [H] |
+// value scale [H] | (key scale, value scale) per slot. Empty row scales, bias or norm vectors are
+// stored as 1, 0, 1, 0; empty slot scales (F32/F16 slots) are left out.
+Result<std::vector<float>> pmem_params(uint32_t channels, uint32_t heads, const std::vector<float>& row_scale,
+                                       const std::vector<float>& bias, const std::vector<float>& ln_weight,
+                                       const std::vector<float>& ln_bias, const std::vector<float>& decay,
+                                       const std::vector<float>& query_scale, const std::vector<float>& value_scale,
+                                       const std::vector<float>& key_slot_scale,
+                                       const std::vector<float>& value_slot_scale);
 struct PmemScratch {
   // nchunks: slot chunks of the row kernel; splits: most slot splits of the tiled kernel at `rows`.
   uint32_t rows = 0, heads = 0, head_dim = 0, nchunks = 0, chunk = 0, splits = 0;
-  BufferSlice partial, stats, counters;
+  // One buffer (the kernels' one scratch binding) and its three parts at offsets aligned to
+  // minStorageBufferOffsetAlignment (pmem_prefill_coopmat_nv.comp binds them separately).
+  BufferSlice scratch, partial, stats, counters;
 };
 // Workgroup (= slots per chunk) of the persistent-memory kernels.
 uint32_t pmem_workgroup(const Context& ctx, uint32_t head_dim);
@@ -222,15 +239,16 @@ Status record_pmem(Recording& rec, Context& ctx, const PmemCall& call, const Pme
                    const PmemScratch& scratch);
 // One decode row with its key projection (shaders/pmem_decode.comp, one dispatch per memory): q is
 // formed from W_k x' (x' = LayerNorm(x) with `ln`) inside the dispatch, so the pmem_k mat-vec pass
-// and its barrier are gone. `head_params`: [decay | beta'^2 | value scale] per head, one buffer
-// (the kernel binds 15 storage buffers). With update_state, `state` becomes the row's leaky state.
+// and its barrier are gone. The projection's row scales, bias and LayerNorm are read from `params`
+// (pmem_params(); `w` and `ln` give its weights and flags). With update_state, `state` becomes the
+// row's leaky state.
 struct PmemDecodeCall {
   uint32_t channels = 0, heads = 0, head_dim = 0, slots = 0, slot_base = 0;
   const GpuMatrix* w = nullptr;  // pmem_k: C rows, one part
   RowView x;                     // the row (x.offset: its first element)
   const GpuNorm* ln = nullptr;
   float ln_eps = 0;
-  BufferSlice state, head_params, out;
+  BufferSlice state, params, out;
   bool accumulate = false, update_state = true;
   float scale = 1.0f, eps = 0.0f;
 };

@@ -14,23 +14,32 @@
 
 namespace tessera::vk {
 namespace {
+// stats_off, count_off: where the statistics (vec2 index) and counters (word) start in the scratch.
 struct PmemPush {
   uint32_t C, H, N, nchunks, slot_base, n, flags;  // flags: 1 accumulate into out, 2 advance the state
   float eps, scale;
+  uint32_t stats_off, count_off;
 };
 TESSERA_VK_PUSH_CONTRACT(pmem_softmax, PmemPush);
 
-// Both prefill kernels; head_mask bit h: this dispatch serves head h (heads >= 32: the tiled kernel).
+// head_mask bit h: this dispatch serves head h (heads >= 32: the tiled kernel).
 struct PmemPrefillPush {
   uint32_t C, H, N, nchunks, slot_base, n, flags, split_slots, head_mask;
   float eps, scale;
+  uint32_t stats_off, count_off;
 };
 TESSERA_VK_PUSH_CONTRACT(pmem_prefill, PmemPrefillPush);
-TESSERA_VK_PUSH_CONTRACT(pmem_prefill_coopmat_nv, PmemPrefillPush);
+// The cooperative-matrix kernel binds the per-head vectors and the scratch's parts separately.
+struct PmemPrefillCoopPush {
+  uint32_t C, H, N, nchunks, slot_base, n, flags, split_slots, head_mask;
+  float eps, scale;
+};
+TESSERA_VK_PUSH_CONTRACT(pmem_prefill_coopmat_nv, PmemPrefillCoopPush);
 
 struct PmemDecodePush {
   uint32_t C, H, N, nchunks, slot_base, n, x_stride, x_offset, flags;  // flags: shaders/pmem_decode.comp
   float ln_eps, eps, scale;
+  uint32_t count_off;
 };
 TESSERA_VK_PUSH_CONTRACT(pmem_decode, PmemDecodePush);
 
@@ -51,6 +60,25 @@ constexpr uint32_t kCoopWorkgroup = 128, kCoopRows = 64, kCoopSlots = 64;
 constexpr uint32_t kCoopTilesPerSplit = 8;
 
 uint32_t div_up(uint32_t a, uint32_t b) { return (a + b - 1) / b; }
+
+BufferSlice part_of(const BufferSlice& b, VkDeviceSize offset, VkDeviceSize size) {
+  return {b.buffer, b.offset + offset, size, b.mapped ? b.mapped + offset : nullptr};
+}
+
+// Where the statistics (vec2 index) and counters (word) start in the scratch binding.
+uint32_t stats_index(const PmemScratch& s) { return uint32_t((s.stats.offset - s.scratch.offset) / 8); }
+uint32_t counter_index(const PmemScratch& s) { return uint32_t((s.counters.offset - s.scratch.offset) / 4); }
+
+// pmem_params() holds the per-head vectors and, for I8 slots, the scales of every slot up to this memory's.
+Status check_params(const BufferSlice& params, uint32_t C, uint32_t H, uint32_t N, uint32_t slot_base,
+                    WeightType slots) {
+  VkDeviceSize words = VkDeviceSize(4) * C + VkDeviceSize(3) * H;
+  if (slots == WeightType::kI8) words += 2 * (VkDeviceSize(slot_base) + VkDeviceSize(H) * N);
+  if (params.size < words * 4)
+    return internal_error("vulkan: pmem parameters hold " + std::to_string(params.size) + " bytes, expected " +
+                          std::to_string(words * 4));
+  return Status::ok_status();
+}
 
 // kv[64][d + 8] halves, st[64][68] floats, ps[2][64][72] halves, 64 row factors and a flag.
 uint32_t coop_shared_bytes(uint32_t head_dim) {
@@ -76,6 +104,42 @@ VkDeviceSize pmem_decode_scratch_bytes(uint32_t heads, uint32_t head_dim, uint32
 }
 
 }  // namespace
+
+Result<std::vector<float>> pmem_params(uint32_t C, uint32_t H, const std::vector<float>& row_scale,
+                                       const std::vector<float>& bias, const std::vector<float>& ln_weight,
+                                       const std::vector<float>& ln_bias, const std::vector<float>& decay,
+                                       const std::vector<float>& query_scale, const std::vector<float>& value_scale,
+                                       const std::vector<float>& key_slot_scale,
+                                       const std::vector<float>& value_slot_scale) {
+  if (key_slot_scale.size() != value_slot_scale.size())
+    return invalid_argument("vulkan: pmem slot scales: " + std::to_string(key_slot_scale.size()) + " key and " +
+                            std::to_string(value_slot_scale.size()) + " value scales, expected as many");
+  std::vector<float> out;
+  out.reserve(size_t(4) * C + size_t(3) * H + 2 * key_slot_scale.size());
+  auto put = [&](const std::vector<float>& v, size_t n, bool may_be_empty, float fill, const char* what) -> Status {
+    if ((v.empty() && !may_be_empty) || (!v.empty() && v.size() != n))
+      return invalid_argument(std::string("vulkan: pmem ") + what + ": expected " + std::to_string(n) +
+                              " values, found " + std::to_string(v.size()));
+    if (v.empty()) {
+      out.insert(out.end(), n, fill);
+    } else {
+      out.insert(out.end(), v.begin(), v.end());
+    }
+    return Status::ok_status();
+  };
+  TESSERA_RETURN_IF_ERROR(put(row_scale, C, true, 1.0f, "pmem_k row scale"));
+  TESSERA_RETURN_IF_ERROR(put(bias, C, true, 0.0f, "pmem_k bias"));
+  TESSERA_RETURN_IF_ERROR(put(ln_weight, C, true, 1.0f, "pmem_norm weight"));
+  TESSERA_RETURN_IF_ERROR(put(ln_bias, C, true, 0.0f, "pmem_norm bias"));
+  TESSERA_RETURN_IF_ERROR(put(decay, H, false, 0.0f, "key decay"));
+  TESSERA_RETURN_IF_ERROR(put(query_scale, H, false, 0.0f, "query scale"));
+  TESSERA_RETURN_IF_ERROR(put(value_scale, H, false, 0.0f, "value scale"));
+  for (size_t i = 0; i < key_slot_scale.size(); ++i) {
+    out.push_back(key_slot_scale[i]);
+    out.push_back(value_slot_scale[i]);
+  }
+  return out;
+}
 
 PmemTile pmem_prefill_tile(const Context& ctx, uint32_t head_dim) {
   const KernelLimits& limits = ctx.limits();
@@ -154,10 +218,17 @@ Result<PmemScratch> make_pmem_scratch(Context& ctx, BlockAllocator& alloc, uint3
   VkDeviceSize partial_bytes = blocks * head_dim * 4;
   if (const uint32_t wg = pmem_decode_workgroup(ctx, head_dim); wg != 0)
     partial_bytes = std::max(partial_bytes, pmem_decode_scratch_bytes(heads, head_dim, div_up(slots, wg)));
-  TESSERA_ASSIGN_OR_RETURN(s.partial, alloc.allocate(partial_bytes, "pmem partials"));
-  TESSERA_ASSIGN_OR_RETURN(s.stats, alloc.allocate(blocks * 8, "pmem chunk statistics"));
-  // Completion counters: [rows, heads] per (row, head), then one per head; zero, and left at zero.
-  TESSERA_ASSIGN_OR_RETURN(s.counters, alloc.allocate(VkDeviceSize(rows + 1) * heads * 4, "pmem counters"));
+  // One buffer: partials, chunk statistics, completion counters ([rows, heads] per (row, head), then
+  // one per head; zero, and left at zero), each part at an offset the device can bind.
+  const VkDeviceSize align = std::max<VkDeviceSize>(ctx.device().limits().minStorageBufferOffsetAlignment, 16);
+  auto aligned = [&](VkDeviceSize bytes) { return (bytes + align - 1) / align * align; };
+  const VkDeviceSize stats_bytes = blocks * 8, counter_bytes = VkDeviceSize(rows + 1) * heads * 4;
+  const VkDeviceSize stats_at = aligned(partial_bytes), counters_at = stats_at + aligned(stats_bytes);
+  if (counters_at / 4 > UINT32_MAX) return unsupported("vulkan: pmem scratch too large for 32-bit offsets");
+  TESSERA_ASSIGN_OR_RETURN(s.scratch, alloc.allocate(counters_at + counter_bytes, "pmem scratch"));
+  s.partial = part_of(s.scratch, 0, partial_bytes);
+  s.stats = part_of(s.scratch, stats_at, stats_bytes);
+  s.counters = part_of(s.scratch, counters_at, counter_bytes);
   TESSERA_RETURN_IF_ERROR(ctx.fill_zero(s.counters));
   return s;
 }
@@ -170,11 +241,10 @@ Status record_pmem(Recording& rec, Context& ctx, const PmemCall& c, const PmemSl
   const uint32_t bytes = m.wtype == WeightType::kF32 ? 4 : m.wtype == WeightType::kF16 ? 2 : 1;
   if ((c.head_dim * bytes) % 16 != 0 || c.slots == 0)
     return internal_error("vulkan: pmem slots must be whole 16-byte units per slot");
-  PmemPush pp{
-      c.channels, c.heads, c.slots, nchunks, c.slot_base, c.rows, (c.accumulate ? 1u : 0u) | (c.update_state ? 2u : 0u),
-      c.eps,      c.scale};
-  const BufferSlice& ks = m.key_scale.valid() ? m.key_scale : ctx.dummy();
-  const BufferSlice& vs = m.value_scale.valid() ? m.value_scale : ctx.dummy();
+  TESSERA_RETURN_IF_ERROR(check_params(c.params, c.channels, c.heads, c.slots, c.slot_base, m.wtype));
+  const uint32_t flags = (c.accumulate ? 1u : 0u) | (c.update_state ? 2u : 0u);
+  PmemPush pp{c.channels, c.heads, c.slots, nchunks,        c.slot_base,     c.rows,
+              flags,      c.eps,   c.scale, stats_index(s), counter_index(s)};
   if (pmem_uses_tiles(ctx, c)) {
     // The slots split into whole slot tiles, at least kPmemTilesPerSplit each (the queries and the
     // merge are paid once per split), at most as many splits as the scratch holds partials for.
@@ -186,8 +256,8 @@ Status record_pmem(Recording& rec, Context& ctx, const PmemCall& c, const PmemSl
     if (coop_heads != 0) {
       const uint32_t tiles = div_up(c.slots, kCoopSlots);
       const uint32_t split_slots = div_up(tiles, std::min(most, div_up(tiles, kCoopTilesPerSplit))) * kCoopSlots;
-      PmemPrefillPush pt{c.channels, c.heads,     c.slots,    most,  c.slot_base, c.rows,
-                         pp.flags,   split_slots, coop_heads, c.eps, c.scale};
+      PmemPrefillCoopPush pt{c.channels, c.heads,     c.slots,    most,  c.slot_base, c.rows,
+                             flags,      split_slots, coop_heads, c.eps, c.scale};
       TESSERA_RETURN_IF_ERROR(rec.dispatch<KernelId::kPmemPrefillCoopmatNv>(
           {kCoopWorkgroup, c.head_dim},
           {c.u, c.state, c.decay, c.qscale, m.keys, m.values, s.partial, s.stats, c.vscale, c.out, s.counters}, pt,
@@ -198,17 +268,15 @@ Status record_pmem(Recording& rec, Context& ctx, const PmemCall& c, const PmemSl
     const uint32_t tiles = div_up(c.slots, t.slots);
     const uint32_t split_slots = div_up(tiles, std::min(most, div_up(tiles, kPmemTilesPerSplit))) * t.slots;
     const uint32_t nsplit = div_up(c.slots, split_slots);
-    PmemPrefillPush pt{c.channels, c.heads,     c.slots,     most,  c.slot_base, c.rows,
-                       pp.flags,   split_slots, ~coop_heads, c.eps, c.scale};
+    PmemPrefillPush pt{c.channels,  c.heads,     c.slots, most,    c.slot_base,    c.rows,          flags,
+                       split_slots, ~coop_heads, c.eps,   c.scale, stats_index(s), counter_index(s)};
     return rec.dispatch<KernelId::kPmemPrefill>({t.workgroup, uint32_t(m.wtype), c.head_dim, t.rows, t.slots},
-                                                {c.u, c.state, c.decay, c.qscale, m.keys, ks, m.values, vs, s.partial,
-                                                 s.stats, c.vscale, c.out, s.counters},
-                                                pt, {nsplit, c.heads, div_up(c.rows, t.rows)});
+                                                {c.u, c.state, c.params, m.keys, m.values, c.out, s.scratch}, pt,
+                                                {nsplit, c.heads, div_up(c.rows, t.rows)});
   }
   return rec.dispatch<KernelId::kPmemSoftmax>({wg, uint32_t(m.wtype), c.head_dim},
-                                              {c.u, c.state, c.decay, c.qscale, m.keys, ks, m.values, vs, s.partial,
-                                               s.stats, c.vscale, c.out, s.counters},
-                                              pp, {nchunks, c.heads, c.rows});
+                                              {c.u, c.state, c.params, m.keys, m.values, c.out, s.scratch}, pp,
+                                              {nchunks, c.heads, c.rows});
 }
 
 uint32_t pmem_decode_workgroup(const Context& ctx, uint32_t head_dim) {
@@ -244,6 +312,7 @@ Status record_pmem_decode(Recording& rec, Context& ctx, const PmemDecodeCall& c,
   if ((c.head_dim * bytes) % 16 != 0 || c.slots == 0)
     return internal_error("vulkan: pmem slots must be whole 16-byte units per slot");
   if (c.x.offset % 4) return internal_error("vulkan: pmem_decode input must start at a multiple of 4 floats");
+  TESSERA_RETURN_IF_ERROR(check_params(c.params, c.channels, c.heads, c.slots, c.slot_base, m.wtype));
   const GpuMatrix& w = *c.w;
   const uint32_t K = uint32_t(w.cols);
   const uint32_t welem = w.wtype == WeightType::kF32 ? 4 : w.wtype == WeightType::kF16 ? 2 : 1;
@@ -256,16 +325,11 @@ Status record_pmem_decode(Recording& rec, Context& ctx, const PmemDecodeCall& c,
   const uint32_t nchunks = pmem_decode_chunks(c.slots, wg);
   const uint32_t flags = (w.has_bias ? 1u : 0u) | (c.accumulate ? 2u : 0u) | (c.ln ? 4u | (c.ln->flags << 3) : 0u) |
                          (c.update_state ? 32u : 0u);
-  PmemDecodePush push{c.channels, c.heads,    c.slots, nchunks,  c.slot_base, 1u,
-                      0u,         c.x.offset, flags,   c.ln_eps, c.eps,       c.scale};
-  const auto& part = w.parts[0];
-  const BufferSlice& lw = c.ln ? c.ln->weight : ctx.dummy();
-  const BufferSlice& lb = c.ln ? c.ln->bias : ctx.dummy();
-  const BufferSlice& ks = m.key_scale.valid() ? m.key_scale : ctx.dummy();
-  const BufferSlice& vs = m.value_scale.valid() ? m.value_scale : ctx.dummy();
+  PmemDecodePush push{c.channels, c.heads,  c.slots, nchunks, c.slot_base,     1u, 0u, c.x.offset,
+                      flags,      c.ln_eps, c.eps,   c.scale, counter_index(s)};
   return rec.dispatch<KernelId::kPmemDecode>({wg, uint32_t(w.wtype), K, vec16, uint32_t(m.wtype), c.head_dim, lanes},
-                                             {c.x.buf, part.weight, part.scale, part.bias, lw, lb, c.state,
-                                              c.head_params, m.keys, ks, m.values, vs, s.partial, c.out, s.counters},
+                                             {c.x.buf, w.parts[0].weight, c.params, c.state, m.keys, m.values, c.out,
+                                              s.scratch},
                                              push, {nchunks, c.heads, 1});
 }
 

@@ -78,7 +78,8 @@ TEST(VulkanDeviceProfile, RaspberryPiPlansWithItsNumbers) {
   EXPECT_EQ(k.max_shared_bytes, 16384u);
   EXPECT_EQ(k.max_workgroup_invocations, 256u);
   EXPECT_EQ(k.max_storage_buffer_range, 128u << 20);
-  EXPECT_EQ(k.subgroup_size, 16u);  // planning size: subgroup size 16 without arithmetic
+  EXPECT_EQ(k.max_storage_buffers, 8u);  // Mesa V3DV's MAX_STORAGE_BUFFERS
+  EXPECT_EQ(k.subgroup_size, 16u);       // planning size: subgroup size 16 without arithmetic
   EXPECT_FALSE(k.subgroups);
   EXPECT_FALSE(k.features.float16_arithmetic || k.features.int8_arithmetic || k.features.integer_dot_product ||
                k.features.cooperative_matrix_khr || k.features.cooperative_matrix_nv);

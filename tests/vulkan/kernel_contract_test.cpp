@@ -35,15 +35,15 @@ TEST(VulkanKernelContract, BindingCountsAreTheShadersDeclaredBuffers) {
       {"attn_combine", 5},
       {"attn_softmax_partial", 8},
       {"argmax", 3},
-      {"pmem_softmax", 13},
+      {"pmem_softmax", 7},
       {"attn_entmax_filter", 7},
       {"attn_entmax_threshold", 5},
       {"attn_entmax_values", 8},
       {"matmul", 7},
-      {"pmem_prefill", 13},
+      {"pmem_prefill", 7},
       {"attn_prefill_softmax", 7},
       {"attn_prefill_entmax", 7},
-      {"pmem_decode", 15},
+      {"pmem_decode", 8},
   };
   for (const auto& [name, bindings] : expected) {
     const KernelContract* k = find(name);
@@ -62,6 +62,18 @@ TEST(VulkanKernelContract, BindingCountsAreTheShadersDeclaredBuffers) {
   }
 }
 
+// Mesa V3DV (Raspberry Pi) allows 8 storage buffers per shader stage, and a device below
+// kPortableKernelBindings is unusable: every kernel that is not gated on a vendor feature must bind
+// at most that many, or a model that needs it is refused there. The whole Vulkan suite also runs
+// under the `raspberry-pi` profile (8 per stage), where each kernel's pipeline is checked against it.
+TEST(VulkanKernelContract, PortableKernelsBindAtMostEightBuffers) {
+  EXPECT_EQ(kPortableKernelBindings, 8u);
+  for (const KernelContract& k : kKernelContracts) {
+    if (!k.feature.empty()) continue;  // gated (cooperative matrices): checked per kernel where built
+    EXPECT_LE(k.bindings, kPortableKernelBindings) << k.name;
+  }
+}
+
 TEST(VulkanKernelContract, PushConstantLayoutsFollowTheGlslBlocks) {
   // kv_project: uint M, n, x_stride, x_offset, flags; float ln_eps; uint d; float eps; uint counter_off.
   const KernelContract* kv = find("kv_project");
@@ -72,6 +84,26 @@ TEST(VulkanKernelContract, PushConstantLayoutsFollowTheGlslBlocks) {
   EXPECT_EQ(kv->push[5].offset, 20u);
   EXPECT_EQ(kv->push[7].name, "eps");
   EXPECT_EQ(kv->push[7].offset, 28u);
+  // The persistent-memory kernels find the statistics and counters in their one scratch binding at
+  // offsets pushed last; the cooperative-matrix prefill keeps its separate bindings and no offsets.
+  for (std::string_view name : {"pmem_softmax", "pmem_prefill"}) {
+    const KernelContract* k = find(name);
+    ASSERT_NE(k, nullptr) << name;
+    ASSERT_GE(k->push.size(), 2u) << name;
+    EXPECT_EQ(k->push[k->push.size() - 2].name, "stats_off") << name;
+    EXPECT_EQ(k->push.back().name, "count_off") << name;
+    EXPECT_EQ(k->push.back().offset + 4, k->push_bytes) << name;
+  }
+  EXPECT_EQ(find("pmem_softmax")->push_bytes, 44u);  // 7 uints, 2 floats, 2 uints
+  EXPECT_EQ(find("pmem_prefill")->push_bytes, 52u);  // 9 uints, 2 floats, 2 uints
+  const KernelContract* pd = find("pmem_decode");
+  ASSERT_NE(pd, nullptr);
+  EXPECT_EQ(pd->push_bytes, 52u);  // 9 uints, 3 floats, count_off
+  EXPECT_EQ(pd->push.back().name, "count_off");
+  if (const KernelContract* coop = find("pmem_prefill_coopmat_nv"); coop && coop->built) {
+    EXPECT_EQ(coop->push_bytes, 44u);  // 9 uints, 2 floats
+    EXPECT_EQ(coop->push.back().name, "scale");
+  }
   // The ReLU transforms share one block (attn_dense_transform.glsl), without a `kind` selector.
   for (std::string_view name : {"attn_relumax", "attn_norm_relu"}) {
     const KernelContract* k = find(name);

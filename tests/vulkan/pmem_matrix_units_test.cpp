@@ -65,6 +65,9 @@ TEST_P(VulkanPmemMatrix, HeadsWithinTheirBound) {
   std::vector<float> y0 = random_floats(size_t(n) * C, rng);
   BufferSlice us = upload(u), ss = upload(state0), ds = upload(decay), qs = upload(qscale), vss = upload(vscale);
   BufferSlice out = upload(y0);
+  auto params = pmem_params(C, H, {}, {}, {}, {}, decay, qscale, vscale, {}, {});
+  ASSERT_TRUE(params.ok()) << params.status().to_string();
+  BufferSlice ps = upload(*params);
   auto scratch = make_pmem_scratch(*ctx_, ctx_->weights(), n, H, d, N);
   ASSERT_TRUE(scratch.ok()) << scratch.status().to_string();
   const float eps = 1e-6f;
@@ -80,6 +83,7 @@ TEST_P(VulkanPmemMatrix, HeadsWithinTheirBound) {
       c.slot_base = i * H * N;
       c.u = us;
       c.state = ss;
+      c.params = ps;
       c.decay = ds;
       c.qscale = qs;
       c.vscale = vss;

@@ -18,6 +18,7 @@ namespace {
 struct Slots {
   LayerWeights w;
   std::vector<double> kref, vref;
+  std::vector<float> key_scale, value_scale;  // per slot (I8), for pmem_params
 };
 Slots make_slots(DType dt, uint32_t P, uint32_t H, uint32_t N, uint32_t d, std::mt19937& rng) {
   Slots out;
@@ -46,6 +47,8 @@ Slots make_slots(DType dt, uint32_t P, uint32_t H, uint32_t N, uint32_t d, std::
     w.pmem_mem_v = i8_tensor("mv", {P, H, N, d}, qv);
     w.pmem_mem_k_scale = f32_tensor("mks", {P, H, N}, ks);
     w.pmem_mem_v_scale = f32_tensor("mvs", {P, H, N}, vs);
+    out.key_scale = ks;
+    out.value_scale = vs;
   } else if (dt == DType::kF16) {
     w.pmem_mem_k = f16_tensor("mk", {P, H, N, d}, mk);
     w.pmem_mem_v = f16_tensor("mv", {P, H, N, d}, mv);
@@ -101,6 +104,9 @@ TEST_P(VulkanPmem, MatchesFloat64) {
   std::vector<float> y0 = random_floats(size_t(n) * C, rng);
   BufferSlice us = upload(u), ss = upload(state0), ds = upload(decay), qs = upload(qscale), vss = upload(vscale);
   BufferSlice out = upload(y0);
+  auto params = pmem_params(C, H, {}, {}, {}, {}, decay, qscale, vscale, sl.key_scale, sl.value_scale);
+  ASSERT_TRUE(params.ok()) << params.status().to_string();
+  BufferSlice ps = upload(*params);
   auto scratch = make_pmem_scratch(*ctx_, ctx_->weights(), n, H, d, N);
   ASSERT_TRUE(scratch.ok()) << scratch.status().to_string();
   const float eps = 1e-6f;
@@ -115,6 +121,7 @@ TEST_P(VulkanPmem, MatchesFloat64) {
       c.slot_base = i * H * N;
       c.u = us;
       c.state = ss;
+      c.params = ps;
       c.decay = ds;
       c.qscale = qs;
       c.vscale = vss;
@@ -177,6 +184,7 @@ TEST_P(VulkanPmemDecode, MatchesFloat64) {
     std::vector<float> x = random_floats(2 * C, rng, -2.0f, 3.0f), g = random_floats(C, rng, 0.5f, 1.5f);
     std::vector<float> b = random_floats(C, rng), state0 = random_floats(C, rng), y0 = random_floats(C, rng);
     std::vector<double> wref(wk.begin(), wk.end());
+    std::vector<float> row_scale;  // I8 weights
     Matrix m;
     m.rows = m.cols = C;
     if (dt == DType::kF32) {
@@ -196,6 +204,7 @@ TEST_P(VulkanPmemDecode, MatchesFloat64) {
       }
       m.weight = i8_tensor("wk", {C, C}, q);
       m.scale = f32_tensor("wks", {C}, scale);
+      row_scale = scale;
     }
     m.bias = f32_tensor("bk", {C}, bias);
     auto gm = upload_matrix(*ctx_, m, "pmem_k");
@@ -207,10 +216,9 @@ TEST_P(VulkanPmemDecode, MatchesFloat64) {
     ASSERT_TRUE(gn.ok());
     std::vector<float> decay = random_floats(H, rng, 0.2f, 0.9f), qscale = random_floats(H, rng, 2.0f, 8.0f);
     std::vector<float> vscale = random_floats(H, rng, 0.8f, 1.4f);
-    std::vector<float> head_params = decay;
-    head_params.insert(head_params.end(), qscale.begin(), qscale.end());
-    head_params.insert(head_params.end(), vscale.begin(), vscale.end());
-    BufferSlice xs = upload(x), ss = upload(state0), hs = upload(head_params), out = upload(y0);
+    auto params = pmem_params(C, H, row_scale, bias, g, b, decay, qscale, vscale, sl.key_scale, sl.value_scale);
+    ASSERT_TRUE(params.ok()) << params.status().to_string();
+    BufferSlice xs = upload(x), ss = upload(state0), hs = upload(*params), out = upload(y0);
     auto scratch = make_pmem_scratch(*ctx_, ctx_->weights(), 1, H, d, N);
     ASSERT_TRUE(scratch.ok()) << scratch.status().to_string();
     ASSERT_TRUE(pmem_decode_usable(*ctx_, *gm, d, N, *scratch));
@@ -228,7 +236,7 @@ TEST_P(VulkanPmemDecode, MatchesFloat64) {
         c.ln = &*gn;
         c.ln_eps = ln_eps;
         c.state = ss;
-        c.head_params = hs;
+        c.params = hs;
         c.out = out;
         c.accumulate = i > 0;
         c.update_state = i + 1 == P;
@@ -274,6 +282,65 @@ TEST_P(VulkanPmemDecode, MatchesFloat64) {
 }
 
 INSTANTIATE_TEST_SUITE_P(SlotTypes, VulkanPmemDecode, ::testing::Values(DType::kF32, DType::kF16, DType::kI8));
+
+// The scratch is one buffer (the kernels' one binding) whose parts — partials, statistics, counters —
+// do not overlap and start at offsets the device can bind on their own (pmem_prefill_coopmat_nv.comp
+// binds them separately); under android-baseline-2022 the alignment is 256 bytes.
+class VulkanPmemScratch : public VulkanTest {};
+TEST_F(VulkanPmemScratch, OneBufferOfAlignedParts) {
+  const VkDeviceSize align = ctx_->device().limits().minStorageBufferOffsetAlignment;
+  for (uint32_t rows : {1u, 3u, 70u}) {
+    auto s = make_pmem_scratch(*ctx_, ctx_->weights(), rows, 3, 16, 300);
+    ASSERT_TRUE(s.ok()) << s.status().to_string();
+    for (const BufferSlice* part : {&s->partial, &s->stats, &s->counters}) {
+      EXPECT_EQ(part->buffer, s->scratch.buffer);
+      EXPECT_EQ(part->offset % align, 0u) << "rows " << rows;
+      EXPECT_EQ(part->offset % 16, 0u) << "rows " << rows;
+    }
+    EXPECT_EQ(s->partial.offset, s->scratch.offset);
+    EXPECT_LE(s->partial.offset + s->partial.size, s->stats.offset);
+    EXPECT_LE(s->stats.offset + s->stats.size, s->counters.offset);
+    EXPECT_LE(s->counters.offset + s->counters.size, s->scratch.offset + s->scratch.size);
+    EXPECT_EQ(s->counters.size, VkDeviceSize(rows + 1) * 3 * 4);
+    for (float c : download(s->counters, size_t(rows + 1) * 3)) EXPECT_EQ(c, 0.0f);
+  }
+}
+
+// The per-layer parameter buffer in the order shaders/pmem_params.glsl reads it (the kernels' results
+// above depend on it; this states the layout and the errors on its own).
+TEST(VulkanPmemParams, LayoutAndBadSizes) {
+  const uint32_t C = 8, H = 2;
+  std::vector<float> bias(C), ln_weight(C);
+  for (uint32_t i = 0; i < C; ++i) {
+    bias[i] = 0.5f + float(i);
+    ln_weight[i] = 2.0f + float(i);
+  }
+  auto p = pmem_params(C, H, {}, bias, ln_weight, {}, {0.3f, 0.8f}, {3.0f, 7.5f}, {0.9f, 1.3f}, {10.0f, 11.0f, 12.0f},
+                       {20.0f, 21.0f, 22.0f});
+  ASSERT_TRUE(p.ok()) << p.status().to_string();
+  ASSERT_EQ(p->size(), size_t(4 * C + 3 * H + 6));
+  for (uint32_t i = 0; i < C; ++i) {
+    EXPECT_EQ((*p)[i], 1.0f) << "row scale " << i;  // F32 weights: no scales
+    EXPECT_EQ((*p)[C + i], bias[i]);
+    EXPECT_EQ((*p)[2 * C + i], ln_weight[i]);
+    EXPECT_EQ((*p)[3 * C + i], 0.0f) << "LayerNorm bias " << i;  // absent: zeros
+  }
+  const std::vector<float> tail(p->begin() + 4 * C, p->end());
+  EXPECT_EQ(tail, (std::vector<float>{0.3f, 0.8f, 3.0f, 7.5f, 0.9f, 1.3f, 10.0f, 20.0f, 11.0f, 21.0f, 12.0f, 22.0f}));
+
+  auto wrong_decay = pmem_params(C, H, {}, {}, {}, {}, {0.3f, 0.8f, 0.1f}, {3.0f, 7.5f}, {0.9f, 1.3f}, {}, {});
+  ASSERT_FALSE(wrong_decay.ok());
+  EXPECT_EQ(wrong_decay.status().message(), "vulkan: pmem key decay: expected 2 values, found 3");
+  auto no_query_scale = pmem_params(C, H, {}, {}, {}, {}, {0.3f, 0.8f}, {}, {0.9f, 1.3f}, {}, {});
+  ASSERT_FALSE(no_query_scale.ok());
+  EXPECT_EQ(no_query_scale.status().message(), "vulkan: pmem query scale: expected 2 values, found 0");
+  auto short_bias = pmem_params(C, H, {}, {1.0f}, {}, {}, {0.3f, 0.8f}, {3.0f, 7.5f}, {0.9f, 1.3f}, {}, {});
+  ASSERT_FALSE(short_bias.ok());
+  EXPECT_EQ(short_bias.status().message(), "vulkan: pmem pmem_k bias: expected 8 values, found 1");
+  auto unpaired = pmem_params(C, H, {}, {}, {}, {}, {0.3f, 0.8f}, {3.0f, 7.5f}, {0.9f, 1.3f}, {1.0f}, {});
+  ASSERT_FALSE(unpaired.ok());
+  EXPECT_EQ(unpaired.status().message(), "vulkan: pmem slot scales: 1 key and 0 value scales, expected as many");
+}
 
 // The tiled kernel's plan fits each profile's limits (the pipeline's shared memory, read from its
 // SPIR-V, is checked against the effective limit when the tests above run under the profiles).
