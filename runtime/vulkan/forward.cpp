@@ -145,31 +145,41 @@ Status record_context_memory(Recording& rec, Context& ctx, const GpuModel& m, Se
   return Status::ok_status();
 }
 
+// Memory i of layer l: its slots, the layer's carried state and parameters, accumulated into o
+// with weight 1 / pmem_count; the last memory advances the state.
+PmemMemory pmem_memory(const GpuModel& m, SequenceState& s, size_t l, int64_t i) {
+  const HParams& hp = m.hp;
+  const uint32_t C = uint32_t(hp.n_embd);
+  PmemMemory p;
+  p.channels = C;
+  p.heads = uint32_t(hp.n_head);
+  p.head_dim = uint32_t(hp.head_dim());
+  p.slots = uint32_t(hp.pmem_size);
+  p.slot_base = uint32_t(i) * p.heads * p.slots;
+  p.state = sub(s.states, (VkDeviceSize(l) * 3 + 1) * C * 4, C * 4);
+  p.params = m.layers[l].pmem_params;
+  p.out = s.o;
+  p.accumulate = i > 0;
+  p.update_state = i + 1 == hp.pmem_count;
+  p.scale = float(1.0 / double(hp.pmem_count));
+  p.eps = hp.l2_norm_eps;
+  return p;
+}
+
 // One decode row: each persistent-memory workgroup forms its head's query from x itself
 // (shaders/pmem_decode.comp), no pmem_k pass and barrier.
 Status record_pmem_decode_row(Recording& rec, Context& ctx, const GpuModel& m, SequenceState& s, size_t l,
                               const GpuNorm* ln) {
   const HParams& hp = m.hp;
   const GpuLayer& L = m.layers[l];
-  const uint32_t C = uint32_t(hp.n_embd), H = uint32_t(hp.n_head);
+  const uint32_t C = uint32_t(hp.n_embd);
   for (int64_t i = 0; i < hp.pmem_count; ++i) {
     PmemDecodeCall p;
-    p.channels = C;
-    p.heads = H;
-    p.head_dim = uint32_t(hp.head_dim());
-    p.slots = uint32_t(hp.pmem_size);
-    p.slot_base = uint32_t(i) * H * p.slots;
+    static_cast<PmemMemory&>(p) = pmem_memory(m, s, l, i);
     p.w = &L.pmem_k;
     p.x = {s.x, 0, C};
     p.ln = ln;
     p.ln_eps = hp.layer_norm_eps;
-    p.state = sub(s.states, (VkDeviceSize(l) * 3 + 1) * C * 4, C * 4);
-    p.params = L.pmem_params;
-    p.out = s.o;
-    p.accumulate = i > 0;
-    p.update_state = i + 1 == hp.pmem_count;
-    p.scale = float(1.0 / double(hp.pmem_count));
-    p.eps = hp.l2_norm_eps;
     TESSERA_RETURN_IF_ERROR(record_pmem_decode(rec, ctx, p, L.pmem_slots, s.pmem_scratch));
     rec.barrier();  // the next memory accumulates into o; the out projection reads it
   }
@@ -180,7 +190,7 @@ Status record_persistent_memory(Recording& rec, Context& ctx, const GpuModel& m,
                                 uint32_t n) {
   const HParams& hp = m.hp;
   const GpuLayer& L = m.layers[l];
-  const uint32_t C = uint32_t(hp.n_embd), H = uint32_t(hp.n_head), d = uint32_t(hp.head_dim());
+  const uint32_t C = uint32_t(hp.n_embd), d = uint32_t(hp.head_dim());
   const uint32_t N = uint32_t(hp.pmem_size);
   const GpuNorm* ln = hp.pre_ln ? &L.pmem_norm : nullptr;
   if (!hp.pre_ln) {
@@ -196,23 +206,12 @@ Status record_persistent_memory(Recording& rec, Context& ctx, const GpuModel& m,
     // q = β'² k̂' is formed inside the pmem dispatch from u and the carried state (pmem_softmax.comp).
     for (int64_t i = 0; i < hp.pmem_count; ++i) {
       PmemCall p;
-      p.channels = C;
-      p.heads = H;
-      p.head_dim = d;
-      p.slots = N;
+      static_cast<PmemMemory&>(p) = pmem_memory(m, s, l, i);
       p.rows = n;
-      p.slot_base = uint32_t(i) * H * N;
       p.u = s.u;
-      p.state = sub(s.states, (VkDeviceSize(l) * 3 + 1) * C * 4, C * 4);
-      p.params = L.pmem_params;
       p.decay = L.pmem_decay;
       p.qscale = L.pmem_query_scale;
       p.vscale = L.pmem_value_scale;
-      p.out = s.o;
-      p.accumulate = i > 0;
-      p.update_state = i + 1 == hp.pmem_count;
-      p.scale = float(1.0 / double(hp.pmem_count));
-      p.eps = hp.l2_norm_eps;
       TESSERA_RETURN_IF_ERROR(record_pmem(rec, ctx, p, L.pmem_slots, s.pmem_scratch));
       rec.barrier();  // the next memory accumulates into o; the out projection reads it
     }

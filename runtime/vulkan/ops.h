@@ -205,14 +205,19 @@ struct PmemSlots {
   // Bit h: head h's prompt-chunk scores may run on the matrix units (pmem_matrix_unit_heads, F16 slots).
   uint32_t matrix_heads = 0;
 };
-struct PmemCall {
-  uint32_t channels = 0, heads = 0, head_dim = 0, slots = 0, rows = 1;
-  uint32_t slot_base = 0;             // first slot of this memory (i * H * N)
-  BufferSlice u, state, params, out;  // params: pmem_params() of the layer
-  // decay, β'² and value scale as separate [H] buffers: pmem_prefill_coopmat_nv.comp binds them.
-  BufferSlice decay, qscale, vscale;
+// What every persistent-memory call says about its memory (one of the layer's pmem_count).
+struct PmemMemory {
+  uint32_t channels = 0, heads = 0, head_dim = 0, slots = 0;
+  uint32_t slot_base = 0;          // first slot of this memory (i * H * N)
+  BufferSlice state, params, out;  // params: pmem_params() of the layer
   bool accumulate = false, update_state = true;
   float scale = 1.0f, eps = 0.0f;
+};
+struct PmemCall : PmemMemory {
+  uint32_t rows = 1;
+  BufferSlice u;
+  // decay, β'² and value scale as separate [H] buffers: pmem_prefill_coopmat_nv.comp binds them.
+  BufferSlice decay, qscale, vscale;
 };
 // A layer's persistent-memory parameters (shaders/pmem_params.glsl), C channels, H heads: pmem_k row
 // scale [C] | pmem_k bias [C] | pmem_norm weight [C] | pmem_norm bias [C] | decay [H] | β'² [H] |
@@ -242,15 +247,11 @@ Status record_pmem(Recording& rec, Context& ctx, const PmemCall& call, const Pme
 // and its barrier are gone. The projection's row scales, bias and LayerNorm are read from `params`
 // (pmem_params(); `w` and `ln` give its weights and flags). With update_state, `state` becomes the
 // row's leaky state.
-struct PmemDecodeCall {
-  uint32_t channels = 0, heads = 0, head_dim = 0, slots = 0, slot_base = 0;
+struct PmemDecodeCall : PmemMemory {
   const GpuMatrix* w = nullptr;  // pmem_k: C rows, one part
   RowView x;                     // the row (x.offset: its first element)
   const GpuNorm* ln = nullptr;
   float ln_eps = 0;
-  BufferSlice state, params, out;
-  bool accumulate = false, update_state = true;
-  float scale = 1.0f, eps = 0.0f;
 };
 // The workgroup (= slots per chunk) of pmem_decode within the limits, 0 where none fits.
 uint32_t pmem_decode_workgroup(const Context& ctx, uint32_t head_dim);
