@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "tessera/attention.h"
@@ -93,6 +94,10 @@ struct KvProject {
   bool allow_coop = true;  // prompt chunks may take the cooperative-matrix product (record_matmul)
 };
 VkDeviceSize kv_project_counter_bytes(uint32_t heads);
+// Appends a parameter vector of n values to a packed parameter buffer, or n copies of `fill` where
+// it is empty and `may_be_empty`; any other size is an error naming `what` (e.g. "vulkan: pmem key decay").
+Status append_params(std::vector<float>& out, const std::vector<float>& v, size_t n, bool may_be_empty, float fill,
+                     const std::string& what);
 // The kernel's parameter buffer for C channels and H heads: row scale [2C] (I8 weights, else ones) |
 // bias [2C] (else zeros) | LayerNorm weight [C] (ones) | LayerNorm bias [C] (zeros) | key decay [H] |
 // value mix [H] | value scale [H]. Empty vectors take the defaults; other sizes are an error.

@@ -93,22 +93,26 @@ Status record_layernorm(Recording& rec, Context& ctx, const BufferSlice& in, uin
 
 VkDeviceSize kv_project_counter_bytes(uint32_t heads) { return VkDeviceSize(2) * heads * 4; }
 
+Status append_params(std::vector<float>& out, const std::vector<float>& v, size_t n, bool may_be_empty, float fill,
+                     const std::string& what) {
+  if ((v.empty() && !may_be_empty) || (!v.empty() && v.size() != n))
+    return invalid_argument(what + ": expected " + std::to_string(n) + " values, found " + std::to_string(v.size()));
+  if (v.empty()) {
+    out.insert(out.end(), n, fill);
+  } else {
+    out.insert(out.end(), v.begin(), v.end());
+  }
+  return Status::ok_status();
+}
+
 Result<std::vector<float>> kv_project_params(uint32_t C, uint32_t H, const std::vector<float>& row_scale,
                                              const std::vector<float>& bias, const std::vector<float>& ln_weight,
                                              const std::vector<float>& ln_bias, const std::vector<float>& decay,
                                              const std::vector<float>& mix, const std::vector<float>& value_scale) {
   std::vector<float> out;
   out.reserve(size_t(6) * C + size_t(3) * H);
-  auto put = [&](const std::vector<float>& v, size_t n, float fill, const char* what) -> Status {
-    if (!v.empty() && v.size() != n)
-      return invalid_argument(std::string("vulkan: kv_project ") + what + ": expected " + std::to_string(n) +
-                              " values, found " + std::to_string(v.size()));
-    if (v.empty()) {
-      out.insert(out.end(), n, fill);
-    } else {
-      out.insert(out.end(), v.begin(), v.end());
-    }
-    return Status::ok_status();
+  auto put = [&](const std::vector<float>& v, size_t n, float fill, const char* what) {
+    return append_params(out, v, n, true, fill, std::string("vulkan: kv_project ") + what);
   };
   TESSERA_RETURN_IF_ERROR(put(row_scale, 2 * size_t(C), 1.0f, "row scale"));
   TESSERA_RETURN_IF_ERROR(put(bias, 2 * size_t(C), 0.0f, "bias"));

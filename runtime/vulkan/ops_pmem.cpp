@@ -116,16 +116,8 @@ Result<std::vector<float>> pmem_params(uint32_t C, uint32_t H, const std::vector
                             std::to_string(value_slot_scale.size()) + " value scales, expected as many");
   std::vector<float> out;
   out.reserve(size_t(4) * C + size_t(3) * H + 2 * key_slot_scale.size());
-  auto put = [&](const std::vector<float>& v, size_t n, bool may_be_empty, float fill, const char* what) -> Status {
-    if ((v.empty() && !may_be_empty) || (!v.empty() && v.size() != n))
-      return invalid_argument(std::string("vulkan: pmem ") + what + ": expected " + std::to_string(n) +
-                              " values, found " + std::to_string(v.size()));
-    if (v.empty()) {
-      out.insert(out.end(), n, fill);
-    } else {
-      out.insert(out.end(), v.begin(), v.end());
-    }
-    return Status::ok_status();
+  auto put = [&](const std::vector<float>& v, size_t n, bool may_be_empty, float fill, const char* what) {
+    return append_params(out, v, n, may_be_empty, fill, std::string("vulkan: pmem ") + what);
   };
   TESSERA_RETURN_IF_ERROR(put(row_scale, C, true, 1.0f, "pmem_k row scale"));
   TESSERA_RETURN_IF_ERROR(put(bias, C, true, 0.0f, "pmem_k bias"));
