@@ -14,7 +14,8 @@ namespace {
 
 // Eight lanes (ops/simd8.h): two SSE registers in the default build, one AVX register in the x86-64-v3
 // clone (TESSERA_MULTIVERSION). The operations per lane are the same, and this file is compiled without
-// contracting a·b + c into FMA, so both give the same bits.
+// contracting a·b + c into FMA, so both give the same bits (int8_pmem_read_test and
+// int8_pmem_read_portable_test check each against the scalar operations).
 #pragma GCC diagnostic ignored "-Wpsabi"
 using ops::simd::v8f;
 using ops::simd::v8i;

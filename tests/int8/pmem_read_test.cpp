@@ -1,12 +1,18 @@
 // The float32 persistent-memory read the quantizer's batched forward pass uses, against a float64
-// evaluation of the same formula on the same float inputs.
+// evaluation of the same formula on the same float inputs, and bit for bit against the scalar float32
+// operations its eight lanes perform. This file is built twice (CMakeLists.txt): against the library,
+// where an AVX2 machine runs the x86-64-v3 clone, and as int8_pmem_read_portable_test with pmem_read.cpp
+// compiled without multiversioning or AVX (each eight-lane vector in two SSE registers).
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <random>
 #include <vector>
 
+#include "ops/row_common.h"
 #include "quant/pmem_read.h"
 
 namespace tessera {
@@ -98,6 +104,61 @@ TEST(PmemRead, BlocksOfPositionsGiveTheSameBits) {
                        alone.data() + t * d, d);
     EXPECT_EQ(together, alone) << "d " << d;
   }
+}
+
+// quant/pmem_read.cpp one float at a time, in its order: each score summed over the dimensions in order,
+// the maximum, ops::exp_nonpositive of the shifted score (0 below -30), the total by ops::sum_row, and each
+// output summed over the slots in order, slots of weight 0 skipped. Each lane of the eight-lane code does
+// these IEEE operations and no others (no FMA contraction on either side: -ffp-contract=off), so every
+// build of it, AVX2 or SSE, must give these bits.
+void scalar_read(const float* q, float query_scale, const float* keys_t, const float* values, int64_t N, int64_t d,
+                 float weight, float* acc) {
+  std::vector<float> w(static_cast<size_t>(N));
+  for (int64_t n = 0; n < N; ++n) {
+    float s = 0;
+    for (int64_t i = 0; i < d; ++i) s += (q[i] * query_scale) * keys_t[i * N + n];
+    w[size_t(n)] = s;
+  }
+  float mx = -INFINITY;
+  for (float s : w) mx = std::max(mx, s);
+  for (float& s : w) {
+    const float e = s - mx;
+    s = e < -30.0f ? 0.0f : ops::exp_nonpositive(e);
+  }
+  const float inv = float(double(weight) / ops::sum_row(w.data(), w.size()));
+  for (int64_t i = 0; i < d; ++i)
+    for (int64_t n = 0; n < N; ++n)
+      if (w[size_t(n)] != 0.0f) acc[i] += (w[size_t(n)] * inv) * values[n * d + i];
+}
+
+// Every vector path and tail: N and d below, at and past multiples of 8; 1 to 7 positions (blocks of 4, 3,
+// 2 and 1); query scales from a flat softmax to one where most slots fall below -30 and are skipped.
+TEST(PmemRead, EightLanesGiveTheScalarBits) {
+  std::mt19937 rng(5);
+  std::normal_distribution<float> g(0.0f, 1.0f);
+  int64_t compared = 0;
+  for (int64_t N : {1, 7, 8, 13, 37, 256})
+    for (int64_t d : {1, 3, 8, 12, 16, 21, 64})
+      for (float query_scale : {1.0f, 20.0f, 2.0e4f}) {
+        const int64_t T = 7;
+        std::vector<float> q(static_cast<size_t>(T * d)), keys_t(static_cast<size_t>(N * d)), values(keys_t.size());
+        for (float& x : q) x = g(rng) / std::sqrt(float(d));
+        for (float& x : keys_t) x = g(rng) / std::sqrt(float(d));
+        for (float& x : values) x = g(rng);
+        std::vector<float> acc(q.size());
+        for (float& x : acc) x = g(rng);  // pmem_read adds to acc
+        std::vector<float> want = acc;
+        for (int64_t t = 0; t < T; ++t)
+          scalar_read(q.data() + t * d, query_scale, keys_t.data(), values.data(), N, d, 0.75f, want.data() + t * d);
+        std::vector<float> scores(static_cast<size_t>(quant::kPmemReadBlock * N));
+        quant::pmem_read(q.data(), d, T, query_scale, keys_t.data(), values.data(), N, d, 0.75f, scores.data(),
+                         acc.data(), d);
+        for (size_t k = 0; k < acc.size(); ++k, ++compared)
+          ASSERT_EQ(std::bit_cast<uint32_t>(acc[k]), std::bit_cast<uint32_t>(want[k]))
+              << "N " << N << " d " << d << " scale " << query_scale << " position " << k / size_t(d) << " i "
+              << k % size_t(d) << ": " << acc[k] << " vs scalar " << want[k];
+      }
+  EXPECT_EQ(compared, 3 * 7 * (1 + 3 + 8 + 12 + 16 + 21 + 64) * 6);
 }
 
 }  // namespace
