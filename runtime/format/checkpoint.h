@@ -50,7 +50,11 @@ Result<Checkpoint> read_torch_checkpoint_bytes(std::span<const std::byte> bytes,
 // (model-0000i-of-0000N.safetensors + model.safetensors.index.json, used when there is no
 // model.safetensors; the shards must hold exactly the tensors the index's weight_map gives them, each once),
 // that index file itself, or a .safetensors file (config.json looked up beside it).
-Result<Checkpoint> read_safetensors(const std::string& path);
+// The files are memory-mapped (contiguous aligned tensors view them); once every header and tensor
+// table is validated, every page of every file is read in (no copy), so reading happens here and not
+// at the tensors' first use. progress(done, total), optional: bytes read so far, per 8 MiB and at the end.
+Result<Checkpoint> read_safetensors(const std::string& path,
+                                    const std::function<void(int64_t done, int64_t total)>& progress = {});
 // Tensors in file (data offset) order; `metadata`, when given, receives "__metadata__".
 Result<std::vector<Tensor>> parse_safetensors(std::span<const std::byte> bytes, std::shared_ptr<const void> owner,
                                               const std::string& name,

@@ -174,7 +174,7 @@ Result<Checkpoint> read_any_checkpoint(const std::string& input,
                                        const std::function<void(int64_t, int64_t)>& progress) {
   struct stat st {};
   if (stat(input.c_str(), &st) != 0) return not_found(input + ": no such file or folder");
-  if (S_ISDIR(st.st_mode) || input.ends_with(".safetensors")) return read_safetensors(input);
+  if (S_ISDIR(st.st_mode) || input.ends_with(".safetensors")) return read_safetensors(input, progress);
   return read_torch_checkpoint(input, progress);
 }
 

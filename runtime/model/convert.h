@@ -35,8 +35,8 @@ Result<ConvertedModel> convert_checkpoint(const Checkpoint& ckpt, const ConvertO
 
 // Reads `input`: a ckpt.pt file, a .safetensors file, or a Hugging Face save_pretrained folder
 // (model.safetensors, or model-0000i-of-0000N.safetensors shards + model.safetensors.index.json).
-// progress(done, total) (optional) counts the bytes of a ckpt.pt checked; safetensors files are mapped
-// and read by the conversion itself, so they report nothing here.
+// progress(done, total) (optional) counts the bytes read: a ckpt.pt's records checked, or the safetensors
+// files' pages read in (they stay mapped; nothing is copied).
 Result<Checkpoint> read_any_checkpoint(const std::string& input,
                                        const std::function<void(int64_t done, int64_t total)>& progress = {});
 

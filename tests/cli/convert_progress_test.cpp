@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "cli_run.h"
+#include "hf_folder.h"
 
 namespace {
 
@@ -70,6 +71,29 @@ TEST_F(ConvertProgress, EveryPhaseReportsOnStderrAndQuietSilencesIt) {
   EXPECT_FALSE(v.empty());
   EXPECT_EQ(v, bytes(tmp("q.gguf")));
   EXPECT_EQ(v, bytes(tmp("p.gguf")));
+}
+
+// A safetensors folder is memory-mapped; its reading phase reads every page of every shard in (the bytes
+// reported are the shards' sizes together), so the converting phase that follows only converts.
+TEST_F(ConvertProgress, SafetensorsShardsAreReadInTheReadingPhase) {
+  auto ckpt = tessera::read_torch_checkpoint(ckpt_);
+  ASSERT_TRUE(ckpt.ok()) << ckpt.status().to_string();
+  tessera::testing::HfFolderOptions o;
+  o.shards = 2;
+  fs::create_directories(tmp("hf"));
+  ASSERT_FALSE(tessera::testing::write_hf_folder(*ckpt, tmp("hf"), o).empty());
+  const uintmax_t bytes = fs::file_size(tmp("hf/model-00001-of-00002.safetensors")) +
+                          fs::file_size(tmp("hf/model-00002-of-00002.safetensors"));
+  ASSERT_LT(bytes, uintmax_t(1) << 20);  // so the phase counts KiB
+  const std::string kib = std::to_string(bytes >> 10);
+
+  const CliRun r = run_cli_split("convert " + tmp("hf") + " " + tmp("hf.gguf") + " --verbose");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const size_t reading = r.err.find("reading      " + kib + "/" + kib + " KiB  100%  elapsed");
+  const size_t converting = r.err.find("converting   2/2 layers  100%  elapsed");
+  EXPECT_NE(reading, std::string::npos) << bytes << " bytes in the shards\n" << r.err;
+  EXPECT_NE(converting, std::string::npos) << r.err;
+  EXPECT_LT(reading, converting) << r.err;
 }
 
 }  // namespace

@@ -4,7 +4,9 @@
 
 #include <bit>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <utility>
 
 #include "core/file_io.h"
 #include "format/checkpoint.h"
@@ -86,6 +88,40 @@ TEST(Safetensors, ReadsIndependentlyWrittenFolder) {
   std::map<std::string, std::string> meta;
   ASSERT_TRUE(parse_safetensors(*bytes, nullptr, "m", &meta).ok());
   EXPECT_EQ(meta, (std::map<std::string, std::string>{{"format", "pt"}, {"source", "make_safetensors_testdata.py"}}));
+}
+
+// read_safetensors reads every page of the mapped file in, reporting bytes (per 8 MiB, the file's size in
+// all), and the tensors stay views of the one mapping, each right after the one before: nothing is copied.
+TEST(Safetensors, ReadingReportsTheFileBytesAndKeepsTheTensorsMapped) {
+  std::vector<Tensor> in;
+  for (const char* name : {"t0", "t1", "t2"}) {  // 6 MiB each
+    std::vector<float> v(size_t(1536) * 1024);
+    for (size_t i = 0; i < v.size(); ++i) v[i] = float(i % 1000) + float(in.size());
+    in.push_back(make_f32_tensor(name, {1536, 1024}, v));
+  }
+  const auto file = gguf_test::scratch_dir("safetensors") / "big.safetensors";
+  ASSERT_TRUE(write_safetensors(file.string(), in).ok());
+  const auto size = int64_t(std::filesystem::file_size(file));
+
+  std::vector<std::pair<int64_t, int64_t>> calls;
+  auto ck = read_safetensors(file.string(), [&](int64_t done, int64_t total) { calls.emplace_back(done, total); });
+  ASSERT_TRUE(ck.ok()) << ck.status().to_string();
+  ASSERT_GE(calls.size(), 3u);  // 8 MiB, 16 MiB, the end
+  EXPECT_EQ(calls.back(), std::make_pair(size, size));
+  for (size_t i = 0; i < calls.size(); ++i) {
+    EXPECT_EQ(calls[i].second, size);
+    EXPECT_GE(calls[i].first, i > 0 ? calls[i - 1].first : 0);
+  }
+  ASSERT_EQ(ck->tensors.size(), in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    const Tensor& t = ck->tensors[i];
+    ASSERT_EQ(t.nbytes, in[i].nbytes) << t.name;
+    EXPECT_EQ(std::memcmp(t.data, in[i].data, t.nbytes), 0) << t.name;
+    if (i == 0) continue;
+    EXPECT_EQ(t.owner, ck->tensors[0].owner) << t.name;
+    EXPECT_EQ(t.data, ck->tensors[i - 1].data + ck->tensors[i - 1].nbytes) << t.name;
+  }
+  std::filesystem::remove(file);  // 18 MiB: not left in the build tree
 }
 
 TEST(Safetensors, ReadsUnpaddedHeaderByCopyingMisalignedData) {
