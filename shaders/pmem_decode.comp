@@ -12,8 +12,14 @@
 // workgroup of the head (atomic counter), which also stores s as the new state (flag 32; every
 // workgroup of the head has read the old state before counting itself). Keys and values of the
 // chunk are loaded at the start (all in flight, overlapping the projection).
+// With the output projection (OTYPE < 3: a layer of one memory), binding 6 is pmem_out's weights
+// instead of o: the last workgroup of each head multiplies its D outputs by the head's D columns of
+// pmem_out into a [H, C] partial in the scratch, and the last head to finish adds the H partials (in
+// head order), row scales and bias to x. That replaces the out mat-vec pass and its barrier; every
+// workgroup has read x (LayerNorm, projection) before counting itself, so x is free to change.
 #include "common.glsl"
 layout(std430, binding = 0) readonly buffer X { vec4 x4[]; };
+layout(std430, binding = 0) buffer XW { float xw[]; };  // the same row, written by the last head (OTYPE < 3)
 layout(std430, binding = 1) readonly buffer W { uint w_raw[]; };
 layout(std430, binding = 1) readonly buffer W16 { uvec4 w16[]; };
 layout(std430, binding = 2) readonly buffer Prm { float prm[]; };  // pmem_params.glsl
@@ -22,16 +28,21 @@ layout(std430, binding = 3) buffer St { float state[]; };          // [C] leaky 
 layout(std430, binding = 4) readonly buffer MK { uvec4 mk[]; };    // [.., N, D] stored type
 layout(std430, binding = 5) readonly buffer MV { uvec4 mv[]; };
 layout(std430, binding = 6) buffer O { float outv[]; };  // [C]
+layout(std430, binding = 6) readonly buffer WO { uvec4 wo16[]; };  // or pmem_out [C, C] (OTYPE < 3)
 // The scratch: partials [H, nchunks, D], then their (m, z), and the completion counters [H] from
 // word pc.count_off.
 layout(std430, binding = 7) coherent buffer PO { vec4 partial4[]; };
 layout(std430, binding = 7) coherent buffer ST { vec2 part_stats[]; };
 layout(std430, binding = 7) coherent buffer Cnt { uint head_count[]; };
+layout(std430, binding = 7) coherent buffer YP { float yparts[]; };
 layout(push_constant) uniform P {
   uint C, H, N, nchunks, slot_base, n, x_stride, x_offset, flags;
   // flags: 1 bias, 2 accumulate into out, 4 LN, 8 LN weight, 16 LN bias, 32 advance the state
   float ln_eps, eps, scale;
   uint count_off;
+  // OTYPE < 3: where the [H, C] partials start in the scratch (float index), and pmem_out's row
+  // scales [C] and bias [C] in the parameter buffer.
+  uint proj_off, out_params_off;
 } pc;
 #include "weights.glsl"
 #include "pmem_params.glsl"
@@ -44,6 +55,7 @@ layout(push_constant) uniform P {
 layout(constant_id = 4) const uint STYPE = 0;  // slots: 0 F32, 1 F16, 2 I8 (per-slot scales)
 layout(constant_id = 5) const uint D = 64;     // head size; D * slot element bytes % 16 == 0 (host)
 layout(constant_id = 6) const uint L = 8;      // lanes per slot in the scores: a power of two <= the subgroup and KU (host)
+layout(constant_id = 7) const uint OTYPE = 3;  // pmem_out's type (F32, F16, I8) when projected here; 3: write o
 const uint SEU = STYPE == 0u ? 4u : STYPE == 1u ? 8u : 16u;  // slot elements per 16-byte unit
 const uint KU = D / SEU;                                     // units per slot
 const uint UPR = (KU + L - 1u) / L;                          // key units per lane and round
@@ -121,6 +133,54 @@ void project(uint h, float mean, float rstd, uvec4 pre[RB * PF]) {
       }
     }
   }
+}
+
+// pmem_out in 16-byte units: OEU elements each, OU per head's D columns (host: D * bytes % 16 == 0).
+const uint OEU = OTYPE == 0u ? 4u : OTYPE == 1u ? 8u : 16u, OU = D / OEU;
+
+// Head h's D outputs (in qs) times its columns of pmem_out into partial row h; the last head adds
+// the H partials, row scales and bias to x. One thread per output row: its OU units are independent
+// loads, all in flight.
+void project_out(uint h) {
+  const uint tid = gl_LocalInvocationID.x;
+  barrier();  // qs holds the head's outputs
+  for (uint m = tid; m < pc.C; m += WG) {
+    float acc = 0.0;
+    for (uint u = 0u; u < OU; ++u) {
+      vec4 w[4];
+      w[0] = w[1] = w[2] = w[3] = vec4(0.0);
+      uvec4 p = wo16[(m * pc.C + h * D) / OEU + u];
+      if (OTYPE == 0u) {
+        w[0] = uintBitsToFloat(p);
+      } else if (OTYPE == 1u) {
+        w[0] = vec4(unpackHalf2x16(p.x), unpackHalf2x16(p.y));
+        w[1] = vec4(unpackHalf2x16(p.z), unpackHalf2x16(p.w));
+      } else {
+        for (uint i = 0u; i < 4u; ++i) {
+          int q = int(p[i]);
+          w[i] = vec4(bitfieldExtract(q, 0, 8), bitfieldExtract(q, 8, 8), bitfieldExtract(q, 16, 8),
+                      bitfieldExtract(q, 24, 8));
+        }
+      }
+      for (uint i = 0u; i < OEU / 4u; ++i) {
+        uint c = u * OEU + 4u * i;
+        acc += dot(w[i], vec4(qs[c], qs[c + 1u], qs[c + 2u], qs[c + 3u]));
+      }
+    }
+    yparts[pc.proj_off + h * pc.C + m] = acc;
+  }
+  memoryBarrierBuffer();
+  barrier();
+  if (tid == 0u) is_last = atomicAdd(head_count[pc.count_off + pc.H], 1u) == pc.H - 1u;
+  barrier();
+  if (!is_last) return;  // uniform: shared flag
+  memoryBarrierBuffer();
+  for (uint m = tid; m < pc.C; m += WG) {
+    float y = 0.0;
+    for (uint hh = 0u; hh < pc.H; ++hh) y += yparts[pc.proj_off + hh * pc.C + m];
+    xw[pc.x_offset + m] += y * prm[pc.out_params_off + m] + prm[pc.out_params_off + pc.C + m];
+  }
+  if (tid == 0u) head_count[pc.count_off + pc.H] = 0u;
 }
 
 // The value pass's threads = (group g, unit vun): G groups split the chunk's slots, VT slots each.
@@ -249,8 +309,13 @@ void main() {
     for (uint gg = 0u; gg < GQ; ++gg) o4 += red[gg * D4 + tid];
     o4 *= pc.scale * pmem_value_scale(h) / zz;
     uint o = h * D + 4u * tid;
-    for (uint k = 0u; k < 4u; ++k) outv[o + k] = ((pc.flags & 2u) != 0u) ? outv[o + k] + o4[k] : o4[k];
+    if (OTYPE < 3u) {
+      for (uint k = 0u; k < 4u; ++k) qs[4u * tid + k] = o4[k];  // the query is dead by now
+    } else {
+      for (uint k = 0u; k < 4u; ++k) outv[o + k] = ((pc.flags & 2u) != 0u) ? outv[o + k] + o4[k] : o4[k];
+    }
   }
   if ((pc.flags & 32u) != 0u && tid < D) state[h * D + tid] = s;  // every chunk has read the old state
   if (tid == 0u) head_count[pc.count_off + h] = 0u;
+  if (OTYPE < 3u) project_out(h);
 }

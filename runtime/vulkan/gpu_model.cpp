@@ -101,6 +101,13 @@ Result<GpuLayer> upload_layer(Context& ctx, const ModelView& m, int64_t i) {
                                          w.pmem_value_scale,
                                          i8_slots ? floats_of(w.pmem_mem_k_scale) : std::vector<float>(),
                                          i8_slots ? floats_of(w.pmem_mem_v_scale) : std::vector<float>()));
+    TESSERA_ASSIGN_OR_RETURN(std::vector<float> out_params,
+                             pmem_out_params(uint32_t(C),
+                                             g.pmem_out.wtype == WeightType::kI8 ? floats_of(w.pmem_out.scale)
+                                                                                 : std::vector<float>(),
+                                             floats_of(w.pmem_out.bias)));
+    g.pmem_out_params_offset = uint32_t(params.size());
+    params.insert(params.end(), out_params.begin(), out_params.end());
     TESSERA_ASSIGN_OR_RETURN(g.pmem_params, ctx.upload_floats(params, p + "pmem parameters"));
   }
   return g;

@@ -22,8 +22,10 @@ struct GpuLayer {
   // Per head (pmem_prefill_coopmat_nv.comp binds them; the other kernels read pmem_params).
   BufferSlice pmem_decay, pmem_query_scale, pmem_value_scale;
   // pmem_params(): pmem_k's row scales and bias, pmem_norm, the three above and the I8 slots' scales,
-  // so the persistent-memory kernels bind at most 8 storage buffers.
+  // then pmem_out_params() from float pmem_out_params_offset on, so the persistent-memory kernels
+  // bind at most 8 storage buffers.
   BufferSlice pmem_params;
+  uint32_t pmem_out_params_offset = 0;
   // [P, H, N, d] in their stored type (F32, F16, or I8 with a scale per slot), else widened to F32.
   PmemSlots pmem_slots;
 };

@@ -252,12 +252,22 @@ Status record_pmem(Recording& rec, Context& ctx, const PmemCall& call, const Pme
 // and its barrier are gone. The projection's row scales, bias and LayerNorm are read from `params`
 // (pmem_params(); `w` and `ln` give its weights and flags). With update_state, `state` becomes the
 // row's leaky state.
+// With out_w (pmem_out, a layer of one memory), the pass also adds out_w · o + bias to x
+// (pmem_decode.comp's output projection) and `out` is not written; pmem_out's row scales and bias
+// are pmem_params floats [out_params_offset, + 2C) (pmem_out_params()).
 struct PmemDecodeCall : PmemMemory {
   const GpuMatrix* w = nullptr;  // pmem_k: C rows, one part
   RowView x;                     // the row (x.offset: its first element)
   const GpuNorm* ln = nullptr;
   float ln_eps = 0;
+  const GpuMatrix* out_w = nullptr;
+  uint32_t out_params_offset = 0;
 };
+// Whether pmem_decode can apply this output projection (C x C, one part, whole 16-byte units per head).
+bool pmem_decode_projects(const GpuMatrix& out, uint32_t channels, uint32_t head_dim);
+// pmem_out's row scales (1 unless I8) and bias (0 where it has none), appended to pmem_params().
+Result<std::vector<float>> pmem_out_params(uint32_t channels, const std::vector<float>& row_scale,
+                                           const std::vector<float>& bias);
 // The workgroup (= slots per chunk) of pmem_decode within the limits, 0 where none fits.
 uint32_t pmem_decode_workgroup(const Context& ctx, uint32_t head_dim);
 // Whether record_pmem_decode can take this model's decode row (else pmem_k + record_pmem).
