@@ -55,7 +55,6 @@ layout(push_constant) uniform P {
 layout(constant_id = 4) const uint STYPE = 0;  // slots: 0 F32, 1 F16, 2 I8 (per-slot scales)
 layout(constant_id = 5) const uint D = 64;     // head size; D * slot element bytes % 16 == 0 (host)
 layout(constant_id = 6) const uint L = 8;      // lanes per slot in the scores: a power of two <= the subgroup and KU (host)
-layout(constant_id = 7) const uint OTYPE = 3;  // pmem_out's type (F32, F16, I8) when projected here; 3: write o
 const uint SEU = STYPE == 0u ? 4u : STYPE == 1u ? 8u : 16u;  // slot elements per 16-byte unit
 const uint KU = D / SEU;                                     // units per slot
 const uint UPR = (KU + L - 1u) / L;                          // key units per lane and round
@@ -65,6 +64,14 @@ shared float cs[WG];
 shared float es[WG];
 shared vec4 red[WG * 4u];
 shared bool is_last;
+#define OTYPE_SPEC_ID 7  // pmem_out's type when the pass projects (out_projection.glsl)
+#define OP_W16(i) wo16[i]
+#define OP_PARTIAL(i) yparts[pc.proj_off + (i)]
+#define OP_COUNTER head_count[pc.count_off + pc.H]
+#define OP_X(i) xw[pc.x_offset + (i)]
+#define OP_PARAM(i) prm[pc.out_params_off + (i)]
+#define op_in qs
+#include "out_projection.glsl"
 
 void unpack_unit(uvec4 p, out vec4 w[4]) {
   w[0] = w[1] = w[2] = w[3] = vec4(0.0);
@@ -133,54 +140,6 @@ void project(uint h, float mean, float rstd, uvec4 pre[RB * PF]) {
       }
     }
   }
-}
-
-// pmem_out in 16-byte units: OEU elements each, OU per head's D columns (host: D * bytes % 16 == 0).
-const uint OEU = OTYPE == 0u ? 4u : OTYPE == 1u ? 8u : 16u, OU = D / OEU;
-
-// Head h's D outputs (in qs) times its columns of pmem_out into partial row h; the last head adds
-// the H partials, row scales and bias to x. One thread per output row: its OU units are independent
-// loads, all in flight.
-void project_out(uint h) {
-  const uint tid = gl_LocalInvocationID.x;
-  barrier();  // qs holds the head's outputs
-  for (uint m = tid; m < pc.C; m += WG) {
-    float acc = 0.0;
-    for (uint u = 0u; u < OU; ++u) {
-      vec4 w[4];
-      w[0] = w[1] = w[2] = w[3] = vec4(0.0);
-      uvec4 p = wo16[(m * pc.C + h * D) / OEU + u];
-      if (OTYPE == 0u) {
-        w[0] = uintBitsToFloat(p);
-      } else if (OTYPE == 1u) {
-        w[0] = vec4(unpackHalf2x16(p.x), unpackHalf2x16(p.y));
-        w[1] = vec4(unpackHalf2x16(p.z), unpackHalf2x16(p.w));
-      } else {
-        for (uint i = 0u; i < 4u; ++i) {
-          int q = int(p[i]);
-          w[i] = vec4(bitfieldExtract(q, 0, 8), bitfieldExtract(q, 8, 8), bitfieldExtract(q, 16, 8),
-                      bitfieldExtract(q, 24, 8));
-        }
-      }
-      for (uint i = 0u; i < OEU / 4u; ++i) {
-        uint c = u * OEU + 4u * i;
-        acc += dot(w[i], vec4(qs[c], qs[c + 1u], qs[c + 2u], qs[c + 3u]));
-      }
-    }
-    yparts[pc.proj_off + h * pc.C + m] = acc;
-  }
-  memoryBarrierBuffer();
-  barrier();
-  if (tid == 0u) is_last = atomicAdd(head_count[pc.count_off + pc.H], 1u) == pc.H - 1u;
-  barrier();
-  if (!is_last) return;  // uniform: shared flag
-  memoryBarrierBuffer();
-  for (uint m = tid; m < pc.C; m += WG) {
-    float y = 0.0;
-    for (uint hh = 0u; hh < pc.H; ++hh) y += yparts[pc.proj_off + hh * pc.C + m];
-    xw[pc.x_offset + m] += y * prm[pc.out_params_off + m] + prm[pc.out_params_off + pc.C + m];
-  }
-  if (tid == 0u) head_count[pc.count_off + pc.H] = 0u;
 }
 
 // The value pass's threads = (group g, unit vun): G groups split the chunk's slots, VT slots each.
@@ -317,5 +276,5 @@ void main() {
   }
   if ((pc.flags & 32u) != 0u && tid < D) state[h * D + tid] = s;  // every chunk has read the old state
   if (tid == 0u) head_count[pc.count_off + h] = 0u;
-  if (OTYPE < 3u) project_out(h);
+  if (OTYPE < 3u) project_out(h, pc.H, pc.C, D);
 }
