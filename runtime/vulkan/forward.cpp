@@ -139,9 +139,19 @@ Status record_context_memory(Recording& rec, Context& ctx, const GpuModel& m, Se
   a.relu_params = L.relu_params;
   a.out_scale = m.ones_h;
   a.out = s.o;
-  TESSERA_RETURN_IF_ERROR(record_attention(rec, ctx, a, s.ctx_scratch));
-  TESSERA_RETURN_IF_ERROR(record_matvec(rec, ctx, L.attn_out, {s.o, 0, C}, {s.x, 0, C}, n, true, 1.0f));
-  rec.barrier();
+  // One decode row: the attention's last pass also applies attn_out (no out mat-vec pass).
+  a.out_w = &L.attn_out;
+  const bool project = attention_projects(ctx, a, s.ctx_scratch);
+  if (project) {
+    a.out = s.x;
+  } else {
+    a.out_w = nullptr;
+  }
+  TESSERA_RETURN_IF_ERROR(record_attention(rec, ctx, a, s.ctx_scratch));  // ends with a barrier
+  if (!project) {
+    TESSERA_RETURN_IF_ERROR(record_matvec(rec, ctx, L.attn_out, {s.o, 0, C}, {s.x, 0, C}, n, true, 1.0f));
+    rec.barrier();
+  }
   return Status::ok_status();
 }
 

@@ -76,6 +76,16 @@ Result<GpuLayer> upload_layer(Context& ctx, const ModelView& m, int64_t i) {
     relu[size_t(2 * h)] = float(a);
     relu[size_t(2 * h + 1)] = float(hp.method.kind == AttentionKind::kNormRelu ? a + rp.relu_bias : rp.relu_bias);
   }
+  {
+    // attn_output's row scales and bias follow (the decode attention pass applies it, AttentionCall::out_w).
+    auto floats_of = [](const Tensor& t) { return t.nbytes ? tensor_to_f32(t) : std::vector<float>(); };
+    TESSERA_ASSIGN_OR_RETURN(std::vector<float> out_params,
+                             attention_out_params(uint32_t(C),
+                                                  g.attn_out.wtype == WeightType::kI8 ? floats_of(w.attn_out.scale)
+                                                                                      : std::vector<float>(),
+                                                  floats_of(w.attn_out.bias)));
+    beta2.insert(beta2.end(), out_params.begin(), out_params.end());
+  }
   TESSERA_ASSIGN_OR_RETURN(g.key_beta2, ctx.upload_floats(beta2, p + "beta^2"));
   TESSERA_ASSIGN_OR_RETURN(g.relu_params, ctx.upload_floats(relu, p + "relu params"));
   if (hp.attn_only) return g;

@@ -14,7 +14,8 @@ struct GpuLayer {
   GpuNorm attn_norm, pmem_norm;
   GpuMatrix attn_kv;  // [W_k; W_v]: rows 0..C-1 give u, C..2C-1 give w (one dispatch)
   GpuMatrix attn_out, pmem_k, pmem_out;
-  // Per head: a_h, beta_h^2, value scale, value mix c_h, (A, B) of the ReLU transforms.
+  // Per head: a_h, beta_h^2, value scale, value mix c_h, (A, B) of the ReLU transforms. key_beta2
+  // continues with attn_out's row scales [C] and bias [C] (attention_out_params).
   BufferSlice key_decay, key_beta2, value_scale, value_mix, relu_params;
   // kv_project's parameters in one buffer (kv_project_params: attn_kv's row scales and bias,
   // attn_norm, key decay, value mix, value scale), so that kernel binds 8 storage buffers.

@@ -129,8 +129,10 @@ struct AttentionScratchShape {
 struct AttentionScratch {
   AttentionScratchShape shape;
   BufferSlice scores, chunk_max, norm, partial;
-  // `partial` and, after it, one completion counter per (row, head) (the softmax pass).
+  // `partial`, after it one completion counter per (row, head) and the heads' counter (the softmax
+  // pass), then the decode out-projection's [H, C] partials from word proj_offset on.
   BufferSlice work;
+  uint32_t proj_offset = 0;
   // Split exact entmax (attn_entmax_filter/threshold/values): candidate lists (score layout), then
   // the value pass's partials and chunk sums; per-segment counts and per-(row, head) state (16 words,
   // entmax_common.glsl). cand may alias `partial` (never live together).
@@ -186,7 +188,17 @@ struct AttentionCall {
   // rows > 1: the tiled kernels where they apply (attention_tiled_applies); false keeps the per-row
   // passes (tests and benchmarks compare the two).
   bool tiled_prefill = true;
+  // One decode row (attention_projects): the last pass also applies this out-projection (C x C),
+  // out += out_w · o + bias (shaders/out_projection.glsl): `out` is then x, out_scale is not read
+  // (it must be 1), and head_scale holds out_w's row scales [C] and bias [C] after beta^2
+  // (attention_out_params).
+  const GpuMatrix* out_w = nullptr;
 };
+// Whether record_attention can apply call.out_w in its last pass (else: the caller's mat-vec).
+bool attention_projects(const Context& ctx, const AttentionCall& call, const AttentionScratch& scratch);
+// out_w's row scales (1 unless I8) and bias (0 where it has none), appended to the per-head beta^2.
+Result<std::vector<float>> attention_out_params(uint32_t channels, const std::vector<float>& row_scale,
+                                                const std::vector<float>& bias);
 // record_attention: the tiled kernels (ops_attention_tiled.cpp: softmax as flash attention, one
 // dispatch, no scratch) for calls of several rows where they apply, else the per-row passes.
 Status record_attention(Recording& rec, Context& ctx, const AttentionCall& call, const AttentionScratch& scratch);

@@ -32,9 +32,13 @@ Result<AttentionScratch> make_attention_scratch(Context& ctx, BlockAllocator& al
   const VkDeviceSize d = s.head_dim;
   const VkDeviceSize floats = std::max(VkDeviceSize(std::max({s.nvchunks(), s.nchunks(), 1u})) * d,
                                        VkDeviceSize(one_pass_chunks(s.max_keys, s.score_chunk)) * (d + 2));
-  const VkDeviceSize partial_bytes = rows * floats * 4, counter_bytes = rows * 4;
-  TESSERA_ASSIGN_OR_RETURN(BufferSlice block,
-                           alloc.allocate(partial_bytes + counter_bytes, "attention partials and counters"));
+  const VkDeviceSize partial_bytes = rows * floats * 4, counter_bytes = (rows + 1) * 4;
+  const VkDeviceSize proj_bytes = VkDeviceSize(s.heads) * s.heads * d * 4;  // [H, C] partials
+  if ((partial_bytes + counter_bytes) / 4 > UINT32_MAX)
+    return unsupported("vulkan: attention scratch too large for 32-bit offsets");
+  a.proj_offset = uint32_t((partial_bytes + counter_bytes) / 4);
+  TESSERA_ASSIGN_OR_RETURN(BufferSlice block, alloc.allocate(partial_bytes + counter_bytes + proj_bytes,
+                                                             "attention partials and counters"));
   a.partial = block;
   a.partial.size = partial_bytes;
   a.work = block;
@@ -135,7 +139,7 @@ struct ValuesPush {
 TESSERA_VK_PUSH_CONTRACT(attn_values, ValuesPush);
 struct SoftmaxPartialPush {
   uint32_t d, H, q_stride, flags, k_base, k_head_stride, k_key_stride, v_base, v_head_stride, v_key_stride, mask_offset,
-      nkeys_fixed, row_base, C, max_chunks, stats_offset, counter_offset;
+      nkeys_fixed, row_base, C, max_chunks, stats_offset, counter_offset, proj_offset;
   float scale;
 };
 TESSERA_VK_PUSH_CONTRACT(attn_softmax_partial, SoftmaxPartialPush);
@@ -252,7 +256,32 @@ Status record_transform(Recording& rec, Context& ctx, const AttentionCall& c, co
 
 }  // namespace
 
+Result<std::vector<float>> attention_out_params(uint32_t C, const std::vector<float>& row_scale,
+                                                const std::vector<float>& bias) {
+  std::vector<float> out;
+  out.reserve(size_t(2) * C);
+  TESSERA_RETURN_IF_ERROR(append_params(out, row_scale, C, true, 1.0f, "vulkan: attention out-projection row scale"));
+  TESSERA_RETURN_IF_ERROR(append_params(out, bias, C, true, 0.0f, "vulkan: attention out-projection bias"));
+  return out;
+}
+
+bool attention_projects(const Context& ctx, const AttentionCall& c, const AttentionScratch& s) {
+  if (!c.out_w || c.rows != 1 || c.accumulate || c.method.kind != AttentionKind::kSoftmax ||
+      attention_tiled_applies(ctx, c))
+    return false;
+  const GpuMatrix& w = *c.out_w;
+  const uint32_t C = c.heads * c.head_dim;
+  const uint32_t bytes = w.wtype == WeightType::kF32 ? 4 : w.wtype == WeightType::kF16 ? 2 : 1;
+  return w.parts.size() == 1 && uint32_t(w.rows) == C && uint32_t(w.cols) == C && c.out_stride == C &&
+         (c.head_dim * bytes) % 16 == 0 && (VkDeviceSize(C) * bytes) % 16 == 0 &&
+         c.head_scale.size >= (VkDeviceSize(c.heads) + 2 * VkDeviceSize(C)) * 4 && c.heads == s.shape.heads &&
+         s.work.size >= (VkDeviceSize(s.proj_offset) + VkDeviceSize(c.heads) * C) * 4;
+}
+
 Status record_attention(Recording& rec, Context& ctx, const AttentionCall& c, const AttentionScratch& s) {
+  const bool project = c.out_w != nullptr;
+  if (project && !attention_projects(ctx, c, s))
+    return internal_error("vulkan: attention cannot apply this out-projection (call, weights or scratch)");
   if (attention_tiled_applies(ctx, c)) return record_attention_tiled(rec, ctx, c);
   const auto& sh = s.shape;
   const uint32_t wg = attention_workgroup(ctx, c.head_dim);
@@ -287,11 +316,14 @@ Status record_attention(Recording& rec, Context& ctx, const AttentionCall& c, co
                             sch,
                             uint32_t(srows * sch * c.head_dim),
                             uint32_t(s.partial.size / 4),
+                            s.proj_offset,
                             c.scale};
-      TESSERA_RETURN_IF_ERROR(rec.dispatch<KernelId::kAttnSoftmaxPartial>({wg, cosine_head_spec(c, wg), kv},
-                                                                          {c.step, c.q, c.keys, c.values, c.head_scale,
-                                                                           s.work, c.out_scale, c.out},
-                                                                          pp, {sch, c.heads, rows}));
+      const uint32_t otype = project ? uint32_t(c.out_w->wtype) : 3u;
+      TESSERA_RETURN_IF_ERROR(
+          rec.dispatch<KernelId::kAttnSoftmaxPartial>({wg, cosine_head_spec(c, wg), kv, otype},
+                                                      {c.step, c.q, c.keys, c.values, c.head_scale, s.work,
+                                                       project ? c.out_w->parts[0].weight : c.out_scale, c.out},
+                                                      pp, {sch, c.heads, rows}));
       marks.done();
       continue;
     }

@@ -142,21 +142,24 @@ TEST_F(VulkanModelForward, WideHeads) {
   check_model(make_random_model(hp, DType::kF16, 13), 16, kF32Tol);
 }
 
-// One memory per layer: the decode pass of the persistent memory also applies pmem_out (per-head
-// partials of the projection, added to x by the last head, shaders/pmem_decode.comp), which the
-// prompt's separate out-projection checks: 4 heads of d = 16 (whole 16-byte units of F32, F16 and
-// I8 rows), biases, I8 row scales, pre- and post-LN, 2 layers.
-TEST_F(VulkanModelForward, OneMemoryDecodeAppliesTheOutputProjectionInItsPass) {
-  HParams hp = tiny_hparams("entmax15");
-  hp.n_embd = 64;
-  hp.n_head = 4;
-  hp.pmem_count = 1;
-  hp.bias = true;
-  for (bool pre_ln : {true, false}) {
-    hp.pre_ln = pre_ln;
-    check_model(make_random_model(hp, DType::kF32, 31), 12, kF32Tol);
-    check_model(make_random_model(hp, DType::kF16, 32), 12, kF32Tol);
-    check_model(make_random_model(hp, DType::kI8, 33), 12, kF32Tol);
+// Decode applies the out-projections inside the passes before them (shaders/out_projection.glsl:
+// per-head partials, added to x by the last head): attn_out in the softmax attention pass, pmem_out in
+// the pass of a layer's one memory; the prompt's separate mat-vecs check them. 4 heads of d = 16
+// (whole 16-byte units of F32, F16 and I8 rows), biases (the first token sees no key: x still gains
+// attn_out's bias), I8 row scales, pre- and post-LN, 2 layers; entmax keeps its attention mat-vec.
+TEST_F(VulkanModelForward, DecodeAppliesTheOutputProjectionsInsideTheirPasses) {
+  for (const char* method : {"softmax", "entmax15"}) {
+    HParams hp = tiny_hparams(method);
+    hp.n_embd = 64;
+    hp.n_head = 4;
+    hp.pmem_count = 1;
+    hp.bias = true;
+    for (bool pre_ln : {true, false}) {
+      hp.pre_ln = pre_ln;
+      check_model(make_random_model(hp, DType::kF32, 31), 12, kF32Tol);
+      check_model(make_random_model(hp, DType::kF16, 32), 12, kF32Tol);
+      check_model(make_random_model(hp, DType::kI8, 33), 12, kF32Tol);
+    }
   }
 }
 
