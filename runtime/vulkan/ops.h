@@ -137,6 +137,9 @@ struct AttentionScratch {
   // the value pass's partials and chunk sums; per-segment counts and per-(row, head) state (16 words,
   // entmax_common.glsl). cand may alias `partial` (never live together).
   BufferSlice cand, seg_count, ent_state;
+  // The decode out-projection of exact entmax: its [H, C] partials from word cand_proj_offset of
+  // `cand`, its heads' counter at word ent_proj_counter of `ent_state`.
+  uint32_t cand_proj_offset = 0, ent_proj_counter = 0;
 };
 // The one-pass attention kernels (attn_softmax_partial, attn_entmax_values) split a row's keys into
 // at most this many chunks (one workgroup each, merged by the last to finish): as many as the keys

@@ -55,9 +55,13 @@ Result<AttentionScratch> make_attention_scratch(Context& ctx, BlockAllocator& al
   // The candidate lists are dead once the threshold is known: the value pass keeps its partials and
   // chunk sums there. They alias `partial` when that is large enough (d >= the score chunk keeps the
   // sequence within its scratch budget), else they get their own buffer.
-  const VkDeviceSize cand_bytes =
+  // The decode out-projection's [H, C] partials follow them (attn_entmax_values.comp).
+  const VkDeviceSize list_bytes =
       std::max(rows * std::max(s.max_keys, 1u) * 4,
                rows * VkDeviceSize(one_pass_chunks(s.max_keys, kEntmaxValueKeyUnit)) * (d + 1) * 4);
+  const VkDeviceSize cand_bytes = list_bytes + proj_bytes;
+  if (list_bytes / 4 > UINT32_MAX) return unsupported("vulkan: entmax candidates too large for 32-bit offsets");
+  a.cand_proj_offset = uint32_t(list_bytes / 4);
   if (a.partial.size >= cand_bytes) {
     a.cand = a.partial;
     a.cand.size = cand_bytes;
@@ -66,7 +70,10 @@ Result<AttentionScratch> make_attention_scratch(Context& ctx, BlockAllocator& al
   }
   const VkDeviceSize segs = std::max(s.nsegs(), 1u);
   TESSERA_ASSIGN_OR_RETURN(a.seg_count, alloc.allocate(rows * segs * 4, "entmax segment counts"));
-  TESSERA_ASSIGN_OR_RETURN(a.ent_state, alloc.allocate(rows * 16 * 4, "entmax threshold state"));
+  // Per (row, head) state, then the decode out-projection's heads' counter (zero, left at zero).
+  TESSERA_ASSIGN_OR_RETURN(a.ent_state, alloc.allocate(rows * 16 * 4 + 4, "entmax threshold state"));
+  TESSERA_RETURN_IF_ERROR(ctx.fill_zero(a.ent_state));
+  a.ent_proj_counter = uint32_t(rows * 16);
   return a;
 }
 
@@ -128,7 +135,7 @@ struct ThresholdPush {
 TESSERA_VK_PUSH_CONTRACT(attn_entmax_threshold, ThresholdPush);
 struct EntmaxValuesPush {
   uint32_t d, H, v_base, v_head_stride, v_key_stride, mask_offset, nkeys_fixed, row_base, s_stride, C, max_chunks,
-      z_offset, r_int, flags;
+      z_offset, r_int, flags, proj_offset, proj_counter;
   float alpha_minus_1, scale;
 };
 TESSERA_VK_PUSH_CONTRACT(attn_entmax_values, EntmaxValuesPush);
@@ -210,11 +217,14 @@ Status record_entmax_split(Recording& rec, Context& ctx, const AttentionCall& c,
                       uint32_t(VkDeviceSize(sh.rows_per_pass) * sh.heads * vch * c.head_dim),
                       r,
                       (c.accumulate ? 1u : 0u) | (c.store_weights ? 2u : 0u),
+                      s.cand_proj_offset,
+                      s.ent_proj_counter,
                       am1,
                       c.scale};
-  return rec.dispatch<KernelId::kAttnEntmaxValues>({wg, kv},
+  const bool project = c.out_w != nullptr;
+  return rec.dispatch<KernelId::kAttnEntmaxValues>({wg, kv, project ? uint32_t(c.out_w->wtype) : 3u},
                                                    {c.step, s.scores, c.head_scale, s.ent_state, c.values, s.cand,
-                                                    c.out_scale, c.out},
+                                                    project ? c.out_w->parts[0].weight : c.out_scale, c.out},
                                                    vp, {vch, c.heads, rows});
 }
 
@@ -266,8 +276,11 @@ Result<std::vector<float>> attention_out_params(uint32_t C, const std::vector<fl
 }
 
 bool attention_projects(const Context& ctx, const AttentionCall& c, const AttentionScratch& s) {
-  if (!c.out_w || c.rows != 1 || c.accumulate || c.method.kind != AttentionKind::kSoftmax ||
-      attention_tiled_applies(ctx, c))
+  const bool one_pass = c.method.kind == AttentionKind::kSoftmax || split_entmax_r(c.method.kind) != 0;
+  if (!c.out_w || c.rows != 1 || c.accumulate || !one_pass || attention_tiled_applies(ctx, c)) return false;
+  if (split_entmax_r(c.method.kind) != 0 &&
+      (!s.shape.split_entmax ||
+       s.cand.size < (VkDeviceSize(s.cand_proj_offset) + VkDeviceSize(c.heads) * c.heads * c.head_dim) * 4))
     return false;
   const GpuMatrix& w = *c.out_w;
   const uint32_t C = c.heads * c.head_dim;

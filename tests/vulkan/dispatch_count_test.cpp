@@ -27,7 +27,7 @@ size_t attention_passes(const std::string& method) {
 }
 
 // Per layer: [LayerNorm before each block when post-LN], kv_project, attention, out-projection (inside
-// the attention's pass for softmax), and
+// the attention's last pass for softmax and exact entmax), and
 // (unless attention only) one pass per memory (its key projection inside: shaders/pmem_decode.comp),
 // pmem_out unless one memory's pass applies it; each followed by one barrier.
 // Around the layers: embed (+ barrier); the output layer with LayerNorm on the fly (+ barrier with
@@ -36,8 +36,10 @@ struct Expected {
   size_t dispatches, barriers;
 };
 Expected expected_decode(const Case& c, size_t layers) {
-  // Softmax attention applies the out-projection in its pass (attention_projects).
-  size_t per_layer = 1 + attention_passes(c.method) + (c.method == std::string("softmax") ? 0 : 1);
+  // Softmax and exact entmax apply the out-projection in their last pass (attention_projects).
+  const std::string m = c.method;
+  const bool projects = m == "softmax" || m == "sparsemax" || m == "entmax15" || m == "entmax43";
+  size_t per_layer = 1 + attention_passes(c.method) + (projects ? 0 : 1);
   if (!c.attn_only) per_layer += size_t(c.pmem_count) + (c.pmem_count == 1 ? 0 : 1);
   if (!c.pre_ln) per_layer += c.attn_only ? 1 : 2;
   return {1 + layers * per_layer + 2, 1 + layers * per_layer + 1};

@@ -143,12 +143,13 @@ TEST_F(VulkanModelForward, WideHeads) {
 }
 
 // Decode applies the out-projections inside the passes before them (shaders/out_projection.glsl:
-// per-head partials, added to x by the last head): attn_out in the softmax attention pass, pmem_out in
+// per-head partials, added to x by the last head): attn_out in the attention's last pass, pmem_out in
 // the pass of a layer's one memory; the prompt's separate mat-vecs check them. 4 heads of d = 16
 // (whole 16-byte units of F32, F16 and I8 rows), biases (the first token sees no key: x still gains
-// attn_out's bias), I8 row scales, pre- and post-LN, 2 layers; entmax keeps its attention mat-vec.
+// attn_out's bias), I8 row scales, pre- and post-LN, 2 layers. attn_out runs in the last pass of
+// softmax and exact entmax.
 TEST_F(VulkanModelForward, DecodeAppliesTheOutputProjectionsInsideTheirPasses) {
-  for (const char* method : {"softmax", "entmax15"}) {
+  for (const char* method : {"softmax", "entmax15", "sparsemax", "relumax"}) {
     HParams hp = tiny_hparams(method);
     hp.n_embd = 64;
     hp.n_head = 4;
