@@ -184,7 +184,8 @@ Status record_pmem_decode_row(Recording& rec, Context& ctx, const GpuModel& m, S
   const HParams& hp = m.hp;
   const GpuLayer& L = m.layers[l];
   const uint32_t C = uint32_t(hp.n_embd);
-  const bool project = hp.pmem_count == 1 && pmem_decode_projects(L.pmem_out, C, uint32_t(hp.head_dim()));
+  const bool project = hp.pmem_count == 1 &&
+                       out_projection_fits(L.pmem_out, uint32_t(hp.n_head), uint32_t(hp.head_dim()));
   for (int64_t i = 0; i < hp.pmem_count; ++i) {
     PmemDecodeCall p;
     static_cast<PmemMemory&>(p) = pmem_memory(m, s, l, i);

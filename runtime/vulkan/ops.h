@@ -98,6 +98,12 @@ VkDeviceSize kv_project_counter_bytes(uint32_t heads);
 // it is empty and `may_be_empty`; any other size is an error naming `what` (e.g. "vulkan: pmem key decay").
 Status append_params(std::vector<float>& out, const std::vector<float>& v, size_t n, bool may_be_empty, float fill,
                      const std::string& what);
+// A decode out-projection inside a pass that merges each head's outputs (shaders/out_projection.glsl):
+// W (C x C, one part) fits where each head's d columns and each row are whole 16-byte units of its
+// stored type. Its parameters: W's row scales (1 unless I8) and bias (0 where it has none), 2C floats.
+bool out_projection_fits(const GpuMatrix& w, uint32_t heads, uint32_t head_dim);
+Result<std::vector<float>> out_projection_params(uint32_t channels, const std::vector<float>& row_scale,
+                                                 const std::vector<float>& bias, const std::string& what);
 // The kernel's parameter buffer for C channels and H heads: row scale [2C] (I8 weights, else ones) |
 // bias [2C] (else zeros) | LayerNorm weight [C] (ones) | LayerNorm bias [C] (zeros) | key decay [H] |
 // value mix [H] | value scale [H]. Empty vectors take the defaults; other sizes are an error.
@@ -194,14 +200,11 @@ struct AttentionCall {
   // One decode row (attention_projects): the last pass also applies this out-projection (C x C),
   // out += out_w · o + bias (shaders/out_projection.glsl): `out` is then x, out_scale is not read
   // (it must be 1), and head_scale holds out_w's row scales [C] and bias [C] after beta^2
-  // (attention_out_params).
+  // (out_projection_params).
   const GpuMatrix* out_w = nullptr;
 };
 // Whether record_attention can apply call.out_w in its last pass (else: the caller's mat-vec).
 bool attention_projects(const Context& ctx, const AttentionCall& call, const AttentionScratch& scratch);
-// out_w's row scales (1 unless I8) and bias (0 where it has none), appended to the per-head beta^2.
-Result<std::vector<float>> attention_out_params(uint32_t channels, const std::vector<float>& row_scale,
-                                                const std::vector<float>& bias);
 // record_attention: the tiled kernels (ops_attention_tiled.cpp: softmax as flash attention, one
 // dispatch, no scratch) for calls of several rows where they apply, else the per-row passes.
 Status record_attention(Recording& rec, Context& ctx, const AttentionCall& call, const AttentionScratch& scratch);
@@ -269,7 +272,7 @@ Status record_pmem(Recording& rec, Context& ctx, const PmemCall& call, const Pme
 // row's leaky state.
 // With out_w (pmem_out, a layer of one memory), the pass also adds out_w · o + bias to x
 // (pmem_decode.comp's output projection) and `out` is not written; pmem_out's row scales and bias
-// are pmem_params floats [out_params_offset, + 2C) (pmem_out_params()).
+// are pmem_params floats [out_params_offset, + 2C) (out_projection_params()).
 struct PmemDecodeCall : PmemMemory {
   const GpuMatrix* w = nullptr;  // pmem_k: C rows, one part
   RowView x;                     // the row (x.offset: its first element)
@@ -278,11 +281,6 @@ struct PmemDecodeCall : PmemMemory {
   const GpuMatrix* out_w = nullptr;
   uint32_t out_params_offset = 0;
 };
-// Whether pmem_decode can apply this output projection (C x C, one part, whole 16-byte units per head).
-bool pmem_decode_projects(const GpuMatrix& out, uint32_t channels, uint32_t head_dim);
-// pmem_out's row scales (1 unless I8) and bias (0 where it has none), appended to pmem_params().
-Result<std::vector<float>> pmem_out_params(uint32_t channels, const std::vector<float>& row_scale,
-                                           const std::vector<float>& bias);
 // The workgroup (= slots per chunk) of pmem_decode within the limits, 0 where none fits.
 uint32_t pmem_decode_workgroup(const Context& ctx, uint32_t head_dim);
 // Whether record_pmem_decode can take this model's decode row (else pmem_k + record_pmem).

@@ -266,15 +266,6 @@ Status record_transform(Recording& rec, Context& ctx, const AttentionCall& c, co
 
 }  // namespace
 
-Result<std::vector<float>> attention_out_params(uint32_t C, const std::vector<float>& row_scale,
-                                                const std::vector<float>& bias) {
-  std::vector<float> out;
-  out.reserve(size_t(2) * C);
-  TESSERA_RETURN_IF_ERROR(append_params(out, row_scale, C, true, 1.0f, "vulkan: attention out-projection row scale"));
-  TESSERA_RETURN_IF_ERROR(append_params(out, bias, C, true, 0.0f, "vulkan: attention out-projection bias"));
-  return out;
-}
-
 bool attention_projects(const Context& ctx, const AttentionCall& c, const AttentionScratch& s) {
   const bool one_pass = c.method.kind == AttentionKind::kSoftmax || split_entmax_r(c.method.kind) != 0;
   if (!c.out_w || c.rows != 1 || c.accumulate || !one_pass || attention_tiled_applies(ctx, c)) return false;
@@ -282,13 +273,10 @@ bool attention_projects(const Context& ctx, const AttentionCall& c, const Attent
       (!s.shape.split_entmax ||
        s.cand.size < (VkDeviceSize(s.cand_proj_offset) + VkDeviceSize(c.heads) * c.heads * c.head_dim) * 4))
     return false;
-  const GpuMatrix& w = *c.out_w;
-  const uint32_t C = c.heads * c.head_dim;
-  const uint32_t bytes = w.wtype == WeightType::kF32 ? 4 : w.wtype == WeightType::kF16 ? 2 : 1;
-  return w.parts.size() == 1 && uint32_t(w.rows) == C && uint32_t(w.cols) == C && c.out_stride == C &&
-         (c.head_dim * bytes) % 16 == 0 && (VkDeviceSize(C) * bytes) % 16 == 0 &&
-         c.head_scale.size >= (VkDeviceSize(c.heads) + 2 * VkDeviceSize(C)) * 4 && c.heads == s.shape.heads &&
-         s.work.size >= (VkDeviceSize(s.proj_offset) + VkDeviceSize(c.heads) * C) * 4;
+  const VkDeviceSize C = VkDeviceSize(c.heads) * c.head_dim;
+  return out_projection_fits(*c.out_w, c.heads, c.head_dim) && c.out_stride == C &&
+         c.head_scale.size >= (c.heads + 2 * C) * 4 && c.heads == s.shape.heads &&
+         s.work.size >= (s.proj_offset + c.heads * C) * 4;
 }
 
 Status record_attention(Recording& rec, Context& ctx, const AttentionCall& c, const AttentionScratch& s) {

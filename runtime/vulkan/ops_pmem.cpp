@@ -108,8 +108,6 @@ uint32_t pmem_decode_projection_index(uint32_t heads, uint32_t head_dim, uint32_
   return heads * nchunks * (head_dim + 2);
 }
 
-uint32_t weight_bytes(WeightType t) { return t == WeightType::kF32 ? 4 : t == WeightType::kF16 ? 2 : 1; }
-
 }  // namespace
 
 Result<std::vector<float>> pmem_params(uint32_t C, uint32_t H, const std::vector<float>& row_scale,
@@ -301,21 +299,6 @@ bool pmem_decode_usable(const Context& ctx, const GpuMatrix& w, uint32_t head_di
          scratch.counters.size >= VkDeviceSize(scratch.heads + 1) * 4;
 }
 
-Result<std::vector<float>> pmem_out_params(uint32_t C, const std::vector<float>& row_scale,
-                                           const std::vector<float>& bias) {
-  std::vector<float> out;
-  out.reserve(size_t(2) * C);
-  TESSERA_RETURN_IF_ERROR(append_params(out, row_scale, C, true, 1.0f, "vulkan: pmem_out row scale"));
-  TESSERA_RETURN_IF_ERROR(append_params(out, bias, C, true, 0.0f, "vulkan: pmem_out bias"));
-  return out;
-}
-
-bool pmem_decode_projects(const GpuMatrix& out, uint32_t channels, uint32_t head_dim) {
-  const uint32_t bytes = weight_bytes(out.wtype);
-  return out.parts.size() == 1 && uint32_t(out.rows) == channels && uint32_t(out.cols) == channels &&
-         (head_dim * bytes) % 16 == 0 && (VkDeviceSize(channels) * bytes) % 16 == 0;
-}
-
 Status record_pmem_decode(Recording& rec, Context& ctx, const PmemDecodeCall& c, const PmemSlots& m,
                           const PmemScratch& s) {
   const uint32_t wg = pmem_decode_workgroup(ctx, c.head_dim);
@@ -328,7 +311,7 @@ Status record_pmem_decode(Recording& rec, Context& ctx, const PmemDecodeCall& c,
   if (c.x.offset % 4) return internal_error("vulkan: pmem_decode input must start at a multiple of 4 floats");
   TESSERA_RETURN_IF_ERROR(check_params(c.params, c.channels, c.heads, c.slots, c.slot_base, m.wtype));
   const bool project = c.out_w != nullptr;
-  if (project && (!pmem_decode_projects(*c.out_w, c.channels, c.head_dim) || c.accumulate ||
+  if (project && (!out_projection_fits(*c.out_w, c.heads, c.head_dim) || c.accumulate ||
                   c.params.size < (VkDeviceSize(c.out_params_offset) + 2 * VkDeviceSize(c.channels)) * 4))
     return internal_error("vulkan: pmem_decode cannot take this output projection (weights, parameters or memories)");
   const GpuMatrix& w = *c.w;
