@@ -8,10 +8,6 @@
 // sum partial / sum z: the weights are normalised by exactly their stored sum, so sum p = 1 up to
 // one rounding even where y_j - tau cancels (a dense tail just above tau). flags & 2 also stores e_j
 // over the score row and 1 / sum z in the state (tests, diagnostics). Eight buffers (V3DV's limit).
-// With the out-projection (OTYPE < 3, one decode row): binding 6 is W_o instead of out_scale (which
-// must be 1), binding 7 is x instead of o, and the merging workgroup of each head hands its outputs to
-// out_projection.glsl (W_o's row scales and bias follow beta^2 in head_scale, from word H on; the
-// partials from word proj_offset of `work`, the heads' counter at word proj_counter of the state).
 #include "common.glsl"
 TESSERA_STEP_BUFFER(0)
 layout(std430, binding = 1) buffer S { float scores[]; };
@@ -25,12 +21,10 @@ KV_CACHE_LOADS(V)
 layout(std430, binding = 5) coherent buffer W { float work[]; };
 layout(std430, binding = 5) coherent buffer W4 { vec4 work4[]; };
 layout(std430, binding = 6) readonly buffer OS { float out_scale[]; };
-layout(std430, binding = 6) readonly buffer WO { uvec4 wo16[]; };
 layout(std430, binding = 7) buffer O { float outv[]; };
 layout(push_constant) uniform P {
   uint d, H, v_base, v_head_stride, v_key_stride, mask_offset, nkeys_fixed, row_base, s_stride, C;
   uint max_chunks, z_offset, r_int, flags;  // flags: 1 accumulate into out, 2 store the weights
-  uint proj_offset, proj_counter;
   float alpha_minus_1, scale;
 } pc;
 #include "attention_common.glsl"
@@ -38,15 +32,6 @@ layout(push_constant) uniform P {
 #include "entmax_common.glsl"
 shared vec4 red4[WG];
 shared bool is_last;
-shared float proj_in[WG];  // the head's outputs (WG >= d)
-#define OTYPE_SPEC_ID 2
-#define OP_W16(i) wo16[i]
-#define OP_PARTIAL(i) work[pc.proj_offset + (i)]
-#define OP_COUNTER state[pc.proj_counter]
-#define OP_X(i) outv[i]
-#define OP_PARAM(i) head_scale[pc.H + (i)]
-#define op_in proj_in
-#include "out_projection.glsl"
 
 const uint KEY_UNIT = 64u;  // chunks are whole multiples of this many keys
 
@@ -56,13 +41,7 @@ void main() {
   bool accumulate = (pc.flags & 1u) != 0u, store = (pc.flags & 2u) != 0u;
   int nki = row_keys(rl, pc.row_base, pc.mask_offset, pc.nkeys_fixed);
   if (nki <= 0) {  // uniform: no visible key, o = 0
-    if (OTYPE < 3u) {
-      if (chunk != 0u) return;  // uniform
-      if (tid < pc.d) proj_in[tid] = 0.0;
-      project_out(h, pc.H, pc.C, pc.d);  // x still gains the bias
-    } else if (chunk == 0u && tid < pc.d && !accumulate) {
-      outv[(pc.row_base + rl) * pc.C + h * pc.d + tid] = 0.0;
-    }
+    if (chunk == 0u && tid < pc.d && !accumulate) outv[(pc.row_base + rl) * pc.C + h * pc.d + tid] = 0.0;
     return;
   }
   uint nk = uint(nki);
@@ -138,18 +117,12 @@ void main() {
   if (tid < D4) {
     vec4 s = vec4(0.0);
     for (uint gg = 0u; gg < G; ++gg) s += red4[gg * D4 + tid];
-    if (OTYPE < 3u) {
-      s *= pc.scale / zz;
-      for (uint k = 0u; k < 4u; ++k) proj_in[4u * tid + k] = s[k];
-    } else {
-      s *= out_scale[h] * pc.scale / zz;
-      uint o = (pc.row_base + rl) * pc.C + h * pc.d + 4u * tid;
-      for (uint k = 0u; k < 4u; ++k) outv[o + k] = accumulate ? outv[o + k] + s[k] : s[k];
-    }
+    s *= out_scale[h] * pc.scale / zz;
+    uint o = (pc.row_base + rl) * pc.C + h * pc.d + 4u * tid;
+    for (uint k = 0u; k < 4u; ++k) outv[o + k] = accumulate ? outv[o + k] + s[k] : s[k];
   }
   if (tid == 0u) {
     if (store) state[sb + ES_NORM] = floatBitsToUint(1.0 / zz);
     state[sb + ES_TICKET] = 0u;
   }
-  if (OTYPE < 3u) project_out(h, pc.H, pc.C, pc.d);
 }

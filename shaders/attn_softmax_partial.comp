@@ -10,10 +10,6 @@
 // out_scale[h] · o. Partials are written, fenced (memoryBarrierBuffer) and then counted; the merging
 // workgroup fences again before reading them through `coherent` buffers. Counters return to 0.
 // Rows with no visible key produce 0. Eight buffers (a Raspberry Pi's V3DV allows no more).
-// With the out-projection (OTYPE < 3, one decode row): binding 6 is W_o instead of out_scale (which
-// must be 1), binding 7 is x instead of o, and the merging workgroup of each head hands its outputs to
-// out_projection.glsl (W_o's row scales and bias follow beta^2 in head_scale, from word H on; the
-// partials from word proj_offset of `work`, the heads' counter after the rows' counters).
 #include "common.glsl"
 TESSERA_STEP_BUFFER(0)
 #define KV_CACHE_SPEC_ID 2
@@ -31,11 +27,10 @@ layout(std430, binding = 5) coherent buffer W { float work[]; };
 layout(std430, binding = 5) coherent buffer W4 { vec4 work4[]; };
 layout(std430, binding = 5) coherent buffer WC { uint work_count[]; };
 layout(std430, binding = 6) readonly buffer OS { float out_scale[]; };
-layout(std430, binding = 6) readonly buffer WO { uvec4 wo16[]; };
 layout(std430, binding = 7) buffer O { float outv[]; };
 layout(push_constant) uniform P {
   uint d, H, q_stride, flags, k_base, k_head_stride, k_key_stride, v_base, v_head_stride, v_key_stride;
-  uint mask_offset, nkeys_fixed, row_base, C, max_chunks, stats_offset, counter_offset, proj_offset;
+  uint mask_offset, nkeys_fixed, row_base, C, max_chunks, stats_offset, counter_offset;
   float scale;
 } pc;
 // flags: 1 the query is a cache row (pos0 + row), 2 accumulate into out
@@ -46,14 +41,6 @@ shared float es[WG];
 shared vec4 red4[WG];
 shared bool is_last;
 #include "cosine.glsl"
-#define OTYPE_SPEC_ID 3
-#define OP_W16(i) wo16[i]
-#define OP_PARTIAL(i) work[pc.proj_offset + (i)]
-#define OP_COUNTER work_count[pc.counter_offset + pc.H]
-#define OP_X(i) outv[i]
-#define OP_PARAM(i) head_scale[pc.H + (i)]
-#define op_in qs
-#include "out_projection.glsl"
 
 void main() {
   uint chunk = gl_WorkGroupID.x, h = gl_WorkGroupID.y, rl = gl_WorkGroupID.z;
@@ -62,13 +49,7 @@ void main() {
   bool accumulate = (pc.flags & 2u) != 0u;
   int nki = row_keys(rl, pc.row_base, pc.mask_offset, pc.nkeys_fixed);
   if (nki <= 0) {  // uniform: no visible key, o = 0
-    if (OTYPE < 3u) {
-      if (chunk != 0u) return;  // uniform
-      if (tid < pc.d) qs[tid] = 0.0;
-      project_out(h, pc.H, pc.C, pc.d);  // x still gains the bias
-    } else if (chunk == 0u && tid < pc.d && !accumulate) {
-      outv[(pc.row_base + rl) * pc.C + h * pc.d + tid] = 0.0;
-    }
+    if (chunk == 0u && tid < pc.d && !accumulate) outv[(pc.row_base + rl) * pc.C + h * pc.d + tid] = 0.0;
     return;
   }
   uint nk = uint(nki);
@@ -172,15 +153,9 @@ void main() {
   if (tid < D4) {
     vec4 s = vec4(0.0);
     for (uint gg = 0u; gg < G; ++gg) s += red4[gg * D4 + tid];
-    if (OTYPE < 3u) {
-      s *= pc.scale / zz;
-      for (uint k = 0u; k < 4u; ++k) qs[4u * tid + k] = s[k];  // the query is dead by now
-    } else {
-      s *= out_scale[h] * pc.scale / zz;
-      uint o = (pc.row_base + rl) * pc.C + h * pc.d + 4u * tid;
-      for (uint k = 0u; k < 4u; ++k) outv[o + k] = accumulate ? outv[o + k] + s[k] : s[k];
-    }
+    s *= out_scale[h] * pc.scale / zz;
+    uint o = (pc.row_base + rl) * pc.C + h * pc.d + 4u * tid;
+    for (uint k = 0u; k < 4u; ++k) outv[o + k] = accumulate ? outv[o + k] + s[k] : s[k];
   }
   if (tid == 0u) work_count[pc.counter_offset + row] = 0u;
-  if (OTYPE < 3u) project_out(h, pc.H, pc.C, pc.d);
 }

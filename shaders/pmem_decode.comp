@@ -12,14 +12,8 @@
 // workgroup of the head (atomic counter), which also stores s as the new state (flag 32; every
 // workgroup of the head has read the old state before counting itself). Keys and values of the
 // chunk are loaded at the start (all in flight, overlapping the projection).
-// With the output projection (OTYPE < 3: a layer of one memory), binding 6 is pmem_out's weights
-// instead of o: the last workgroup of each head multiplies its D outputs by the head's D columns of
-// pmem_out into a [H, C] partial in the scratch, and the last head to finish adds the H partials (in
-// head order), row scales and bias to x. That replaces the out mat-vec pass and its barrier; every
-// workgroup has read x (LayerNorm, projection) before counting itself, so x is free to change.
 #include "common.glsl"
 layout(std430, binding = 0) readonly buffer X { vec4 x4[]; };
-layout(std430, binding = 0) buffer XW { float xw[]; };  // the same row, written by the last head (OTYPE < 3)
 layout(std430, binding = 1) readonly buffer W { uint w_raw[]; };
 layout(std430, binding = 1) readonly buffer W16 { uvec4 w16[]; };
 layout(std430, binding = 2) readonly buffer Prm { float prm[]; };  // pmem_params.glsl
@@ -28,21 +22,16 @@ layout(std430, binding = 3) buffer St { float state[]; };          // [C] leaky 
 layout(std430, binding = 4) readonly buffer MK { uvec4 mk[]; };    // [.., N, D] stored type
 layout(std430, binding = 5) readonly buffer MV { uvec4 mv[]; };
 layout(std430, binding = 6) buffer O { float outv[]; };  // [C]
-layout(std430, binding = 6) readonly buffer WO { uvec4 wo16[]; };  // or pmem_out [C, C] (OTYPE < 3)
 // The scratch: partials [H, nchunks, D], then their (m, z), and the completion counters [H] from
 // word pc.count_off.
 layout(std430, binding = 7) coherent buffer PO { vec4 partial4[]; };
 layout(std430, binding = 7) coherent buffer ST { vec2 part_stats[]; };
 layout(std430, binding = 7) coherent buffer Cnt { uint head_count[]; };
-layout(std430, binding = 7) coherent buffer YP { float yparts[]; };
 layout(push_constant) uniform P {
   uint C, H, N, nchunks, slot_base, n, x_stride, x_offset, flags;
   // flags: 1 bias, 2 accumulate into out, 4 LN, 8 LN weight, 16 LN bias, 32 advance the state
   float ln_eps, eps, scale;
   uint count_off;
-  // OTYPE < 3: where the [H, C] partials start in the scratch (float index), and pmem_out's row
-  // scales [C] and bias [C] in the parameter buffer.
-  uint proj_off, out_params_off;
 } pc;
 #include "weights.glsl"
 #include "pmem_params.glsl"
@@ -64,14 +53,6 @@ shared float cs[WG];
 shared float es[WG];
 shared vec4 red[WG * 4u];
 shared bool is_last;
-#define OTYPE_SPEC_ID 7  // pmem_out's type when the pass projects (out_projection.glsl)
-#define OP_W16(i) wo16[i]
-#define OP_PARTIAL(i) yparts[pc.proj_off + (i)]
-#define OP_COUNTER head_count[pc.count_off + pc.H]
-#define OP_X(i) xw[pc.x_offset + (i)]
-#define OP_PARAM(i) prm[pc.out_params_off + (i)]
-#define op_in qs
-#include "out_projection.glsl"
 
 void unpack_unit(uvec4 p, out vec4 w[4]) {
   w[0] = w[1] = w[2] = w[3] = vec4(0.0);
@@ -268,13 +249,8 @@ void main() {
     for (uint gg = 0u; gg < GQ; ++gg) o4 += red[gg * D4 + tid];
     o4 *= pc.scale * pmem_value_scale(h) / zz;
     uint o = h * D + 4u * tid;
-    if (OTYPE < 3u) {
-      for (uint k = 0u; k < 4u; ++k) qs[4u * tid + k] = o4[k];  // the query is dead by now
-    } else {
-      for (uint k = 0u; k < 4u; ++k) outv[o + k] = ((pc.flags & 2u) != 0u) ? outv[o + k] + o4[k] : o4[k];
-    }
+    for (uint k = 0u; k < 4u; ++k) outv[o + k] = ((pc.flags & 2u) != 0u) ? outv[o + k] + o4[k] : o4[k];
   }
   if ((pc.flags & 32u) != 0u && tid < D) state[h * D + tid] = s;  // every chunk has read the old state
   if (tid == 0u) head_count[pc.count_off + h] = 0u;
-  if (OTYPE < 3u) project_out(h, pc.H, pc.C, D);
 }

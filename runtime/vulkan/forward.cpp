@@ -139,19 +139,9 @@ Status record_context_memory(Recording& rec, Context& ctx, const GpuModel& m, Se
   a.relu_params = L.relu_params;
   a.out_scale = m.ones_h;
   a.out = s.o;
-  // One decode row: the attention's last pass also applies attn_out (no out mat-vec pass).
-  a.out_w = &L.attn_out;
-  const bool project = attention_projects(ctx, a, s.ctx_scratch);
-  if (project) {
-    a.out = s.x;
-  } else {
-    a.out_w = nullptr;
-  }
-  TESSERA_RETURN_IF_ERROR(record_attention(rec, ctx, a, s.ctx_scratch));  // ends with a barrier
-  if (!project) {
-    TESSERA_RETURN_IF_ERROR(record_matvec(rec, ctx, L.attn_out, {s.o, 0, C}, {s.x, 0, C}, n, true, 1.0f));
-    rec.barrier();
-  }
+  TESSERA_RETURN_IF_ERROR(record_attention(rec, ctx, a, s.ctx_scratch));
+  TESSERA_RETURN_IF_ERROR(record_matvec(rec, ctx, L.attn_out, {s.o, 0, C}, {s.x, 0, C}, n, true, 1.0f));
+  rec.barrier();
   return Status::ok_status();
 }
 
@@ -177,15 +167,12 @@ PmemMemory pmem_memory(const GpuModel& m, SequenceState& s, size_t l, int64_t i)
 }
 
 // One decode row: each persistent-memory workgroup forms its head's query from x itself
-// (shaders/pmem_decode.comp), no pmem_k pass and barrier; with one memory the pass also applies
-// pmem_out, no out mat-vec pass and barrier either.
+// (shaders/pmem_decode.comp), no pmem_k pass and barrier.
 Status record_pmem_decode_row(Recording& rec, Context& ctx, const GpuModel& m, SequenceState& s, size_t l,
                               const GpuNorm* ln) {
   const HParams& hp = m.hp;
   const GpuLayer& L = m.layers[l];
   const uint32_t C = uint32_t(hp.n_embd);
-  const bool project = hp.pmem_count == 1 &&
-                       out_projection_fits(L.pmem_out, uint32_t(hp.n_head), uint32_t(hp.head_dim()));
   for (int64_t i = 0; i < hp.pmem_count; ++i) {
     PmemDecodeCall p;
     static_cast<PmemMemory&>(p) = pmem_memory(m, s, l, i);
@@ -193,16 +180,8 @@ Status record_pmem_decode_row(Recording& rec, Context& ctx, const GpuModel& m, S
     p.x = {s.x, 0, C};
     p.ln = ln;
     p.ln_eps = hp.layer_norm_eps;
-    if (project) {
-      p.out_w = &L.pmem_out;
-      p.out_params_offset = L.pmem_out_params_offset;
-    }
     TESSERA_RETURN_IF_ERROR(record_pmem_decode(rec, ctx, p, L.pmem_slots, s.pmem_scratch));
     rec.barrier();  // the next memory accumulates into o; the out projection reads it
-  }
-  if (!project) {
-    TESSERA_RETURN_IF_ERROR(record_matvec(rec, ctx, L.pmem_out, {s.o, 0, C}, {s.x, 0, C}, 1, true, 1.0f));
-    rec.barrier();
   }
   return Status::ok_status();
 }
@@ -218,22 +197,24 @@ Status record_persistent_memory(Recording& rec, Context& ctx, const GpuModel& m,
     TESSERA_RETURN_IF_ERROR(record_layernorm(rec, ctx, s.x, 0, s.x, 0, n, C, L.pmem_norm, hp.layer_norm_eps));
     rec.barrier();
   }
-  if (n == 1 && pmem_decode_usable(ctx, L.pmem_k, d, N, s.pmem_scratch))
-    return record_pmem_decode_row(rec, ctx, m, s, l, ln);
-  TESSERA_RETURN_IF_ERROR(
-      record_matvec(rec, ctx, L.pmem_k, {s.x, 0, C}, {s.u, 0, C}, n, false, 1.0f, ln, hp.layer_norm_eps));
-  rec.barrier();
-  // q = β'² k̂' is formed inside the pmem dispatch from u and the carried state (pmem_softmax.comp).
-  for (int64_t i = 0; i < hp.pmem_count; ++i) {
-    PmemCall p;
-    static_cast<PmemMemory&>(p) = pmem_memory(m, s, l, i);
-    p.rows = n;
-    p.u = s.u;
-    p.decay = L.pmem_decay;
-    p.qscale = L.pmem_query_scale;
-    p.vscale = L.pmem_value_scale;
-    TESSERA_RETURN_IF_ERROR(record_pmem(rec, ctx, p, L.pmem_slots, s.pmem_scratch));
-    rec.barrier();  // the next memory accumulates into o; the out projection reads it
+  if (n == 1 && pmem_decode_usable(ctx, L.pmem_k, d, N, s.pmem_scratch)) {
+    TESSERA_RETURN_IF_ERROR(record_pmem_decode_row(rec, ctx, m, s, l, ln));
+  } else {
+    TESSERA_RETURN_IF_ERROR(
+        record_matvec(rec, ctx, L.pmem_k, {s.x, 0, C}, {s.u, 0, C}, n, false, 1.0f, ln, hp.layer_norm_eps));
+    rec.barrier();
+    // q = β'² k̂' is formed inside the pmem dispatch from u and the carried state (pmem_softmax.comp).
+    for (int64_t i = 0; i < hp.pmem_count; ++i) {
+      PmemCall p;
+      static_cast<PmemMemory&>(p) = pmem_memory(m, s, l, i);
+      p.rows = n;
+      p.u = s.u;
+      p.decay = L.pmem_decay;
+      p.qscale = L.pmem_query_scale;
+      p.vscale = L.pmem_value_scale;
+      TESSERA_RETURN_IF_ERROR(record_pmem(rec, ctx, p, L.pmem_slots, s.pmem_scratch));
+      rec.barrier();  // the next memory accumulates into o; the out projection reads it
+    }
   }
   TESSERA_RETURN_IF_ERROR(record_matvec(rec, ctx, L.pmem_out, {s.o, 0, C}, {s.x, 0, C}, n, true, 1.0f));
   rec.barrier();

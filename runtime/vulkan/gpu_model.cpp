@@ -76,16 +76,6 @@ Result<GpuLayer> upload_layer(Context& ctx, const ModelView& m, int64_t i) {
     relu[size_t(2 * h)] = float(a);
     relu[size_t(2 * h + 1)] = float(hp.method.kind == AttentionKind::kNormRelu ? a + rp.relu_bias : rp.relu_bias);
   }
-  {
-    // attn_output's row scales and bias follow (the decode attention pass applies it, AttentionCall::out_w).
-    auto floats_of = [](const Tensor& t) { return t.nbytes ? tensor_to_f32(t) : std::vector<float>(); };
-    TESSERA_ASSIGN_OR_RETURN(std::vector<float> out_params,
-                             out_projection_params(uint32_t(C),
-                                                   g.attn_out.wtype == WeightType::kI8 ? floats_of(w.attn_out.scale)
-                                                                                       : std::vector<float>(),
-                                                   floats_of(w.attn_out.bias), "vulkan: " + p + "attn_output"));
-    beta2.insert(beta2.end(), out_params.begin(), out_params.end());
-  }
   TESSERA_ASSIGN_OR_RETURN(g.key_beta2, ctx.upload_floats(beta2, p + "beta^2"));
   TESSERA_ASSIGN_OR_RETURN(g.relu_params, ctx.upload_floats(relu, p + "relu params"));
   if (hp.attn_only) return g;
@@ -111,13 +101,6 @@ Result<GpuLayer> upload_layer(Context& ctx, const ModelView& m, int64_t i) {
                                          w.pmem_value_scale,
                                          i8_slots ? floats_of(w.pmem_mem_k_scale) : std::vector<float>(),
                                          i8_slots ? floats_of(w.pmem_mem_v_scale) : std::vector<float>()));
-    TESSERA_ASSIGN_OR_RETURN(std::vector<float> out_params,
-                             out_projection_params(uint32_t(C),
-                                                   g.pmem_out.wtype == WeightType::kI8 ? floats_of(w.pmem_out.scale)
-                                                                                       : std::vector<float>(),
-                                                   floats_of(w.pmem_out.bias), "vulkan: " + p + "pmem_output"));
-    g.pmem_out_params_offset = uint32_t(params.size());
-    params.insert(params.end(), out_params.begin(), out_params.end());
     TESSERA_ASSIGN_OR_RETURN(g.pmem_params, ctx.upload_floats(params, p + "pmem parameters"));
   }
   return g;

@@ -14,8 +14,7 @@ struct GpuLayer {
   GpuNorm attn_norm, pmem_norm;
   GpuMatrix attn_kv;  // [W_k; W_v]: rows 0..C-1 give u, C..2C-1 give w (one dispatch)
   GpuMatrix attn_out, pmem_k, pmem_out;
-  // Per head: a_h, beta_h^2, value scale, value mix c_h, (A, B) of the ReLU transforms. key_beta2
-  // continues with attn_out's row scales [C] and bias [C] (out_projection_params).
+  // Per head: a_h, beta_h^2, value scale, value mix c_h, (A, B) of the ReLU transforms.
   BufferSlice key_decay, key_beta2, value_scale, value_mix, relu_params;
   // kv_project's parameters in one buffer (kv_project_params: attn_kv's row scales and bias,
   // attn_norm, key decay, value mix, value scale), so that kernel binds 8 storage buffers.
@@ -23,10 +22,8 @@ struct GpuLayer {
   // Per head (pmem_prefill_coopmat_nv.comp binds them; the other kernels read pmem_params).
   BufferSlice pmem_decay, pmem_query_scale, pmem_value_scale;
   // pmem_params(): pmem_k's row scales and bias, pmem_norm, the three above and the I8 slots' scales,
-  // then pmem_out's out_projection_params() from float pmem_out_params_offset on, so the persistent-memory kernels
-  // bind at most 8 storage buffers.
+  // so the persistent-memory kernels bind at most 8 storage buffers.
   BufferSlice pmem_params;
-  uint32_t pmem_out_params_offset = 0;
   // [P, H, N, d] in their stored type (F32, F16, or I8 with a scale per slot), else widened to F32.
   PmemSlots pmem_slots;
 };

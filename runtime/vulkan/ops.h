@@ -98,12 +98,6 @@ VkDeviceSize kv_project_counter_bytes(uint32_t heads);
 // it is empty and `may_be_empty`; any other size is an error naming `what` (e.g. "vulkan: pmem key decay").
 Status append_params(std::vector<float>& out, const std::vector<float>& v, size_t n, bool may_be_empty, float fill,
                      const std::string& what);
-// A decode out-projection inside a pass that merges each head's outputs (shaders/out_projection.glsl):
-// W (C x C, one part) fits where each head's d columns and each row are whole 16-byte units of its
-// stored type. Its parameters: W's row scales (1 unless I8) and bias (0 where it has none), 2C floats.
-bool out_projection_fits(const GpuMatrix& w, uint32_t heads, uint32_t head_dim);
-Result<std::vector<float>> out_projection_params(uint32_t channels, const std::vector<float>& row_scale,
-                                                 const std::vector<float>& bias, const std::string& what);
 // The kernel's parameter buffer for C channels and H heads: row scale [2C] (I8 weights, else ones) |
 // bias [2C] (else zeros) | LayerNorm weight [C] (ones) | LayerNorm bias [C] (zeros) | key decay [H] |
 // value mix [H] | value scale [H]. Empty vectors take the defaults; other sizes are an error.
@@ -135,17 +129,12 @@ struct AttentionScratchShape {
 struct AttentionScratch {
   AttentionScratchShape shape;
   BufferSlice scores, chunk_max, norm, partial;
-  // `partial`, after it one completion counter per (row, head) and the heads' counter (the softmax
-  // pass), then the decode out-projection's [H, C] partials from word proj_offset on.
+  // `partial` and, after it, one completion counter per (row, head) (the softmax pass).
   BufferSlice work;
-  uint32_t proj_offset = 0;
   // Split exact entmax (attn_entmax_filter/threshold/values): candidate lists (score layout), then
   // the value pass's partials and chunk sums; per-segment counts and per-(row, head) state (16 words,
   // entmax_common.glsl). cand may alias `partial` (never live together).
   BufferSlice cand, seg_count, ent_state;
-  // The decode out-projection of exact entmax: its [H, C] partials from word cand_proj_offset of
-  // `cand`, its heads' counter at word ent_proj_counter of `ent_state`.
-  uint32_t cand_proj_offset = 0, ent_proj_counter = 0;
 };
 // The one-pass attention kernels (attn_softmax_partial, attn_entmax_values) split a row's keys into
 // at most this many chunks (one workgroup each, merged by the last to finish): as many as the keys
@@ -197,14 +186,7 @@ struct AttentionCall {
   // rows > 1: the tiled kernels where they apply (attention_tiled_applies); false keeps the per-row
   // passes (tests and benchmarks compare the two).
   bool tiled_prefill = true;
-  // One decode row (attention_projects): the last pass also applies this out-projection (C x C),
-  // out += out_w · o + bias (shaders/out_projection.glsl): `out` is then x, out_scale is not read
-  // (it must be 1), and head_scale holds out_w's row scales [C] and bias [C] after beta^2
-  // (out_projection_params).
-  const GpuMatrix* out_w = nullptr;
 };
-// Whether record_attention can apply call.out_w in its last pass (else: the caller's mat-vec).
-bool attention_projects(const Context& ctx, const AttentionCall& call, const AttentionScratch& scratch);
 // record_attention: the tiled kernels (ops_attention_tiled.cpp: softmax as flash attention, one
 // dispatch, no scratch) for calls of several rows where they apply, else the per-row passes.
 Status record_attention(Recording& rec, Context& ctx, const AttentionCall& call, const AttentionScratch& scratch);
@@ -270,16 +252,11 @@ Status record_pmem(Recording& rec, Context& ctx, const PmemCall& call, const Pme
 // and its barrier are gone. The projection's row scales, bias and LayerNorm are read from `params`
 // (pmem_params(); `w` and `ln` give its weights and flags). With update_state, `state` becomes the
 // row's leaky state.
-// With out_w (pmem_out, a layer of one memory), the pass also adds out_w · o + bias to x
-// (pmem_decode.comp's output projection) and `out` is not written; pmem_out's row scales and bias
-// are pmem_params floats [out_params_offset, + 2C) (out_projection_params()).
 struct PmemDecodeCall : PmemMemory {
   const GpuMatrix* w = nullptr;  // pmem_k: C rows, one part
   RowView x;                     // the row (x.offset: its first element)
   const GpuNorm* ln = nullptr;
   float ln_eps = 0;
-  const GpuMatrix* out_w = nullptr;
-  uint32_t out_params_offset = 0;
 };
 // The workgroup (= slots per chunk) of pmem_decode within the limits, 0 where none fits.
 uint32_t pmem_decode_workgroup(const Context& ctx, uint32_t head_dim);

@@ -32,13 +32,9 @@ Result<AttentionScratch> make_attention_scratch(Context& ctx, BlockAllocator& al
   const VkDeviceSize d = s.head_dim;
   const VkDeviceSize floats = std::max(VkDeviceSize(std::max({s.nvchunks(), s.nchunks(), 1u})) * d,
                                        VkDeviceSize(one_pass_chunks(s.max_keys, s.score_chunk)) * (d + 2));
-  const VkDeviceSize partial_bytes = rows * floats * 4, counter_bytes = (rows + 1) * 4;
-  const VkDeviceSize proj_bytes = VkDeviceSize(s.heads) * s.heads * d * 4;  // [H, C] partials
-  if ((partial_bytes + counter_bytes) / 4 > UINT32_MAX)
-    return unsupported("vulkan: attention scratch too large for 32-bit offsets");
-  a.proj_offset = uint32_t((partial_bytes + counter_bytes) / 4);
-  TESSERA_ASSIGN_OR_RETURN(BufferSlice block, alloc.allocate(partial_bytes + counter_bytes + proj_bytes,
-                                                             "attention partials and counters"));
+  const VkDeviceSize partial_bytes = rows * floats * 4, counter_bytes = rows * 4;
+  TESSERA_ASSIGN_OR_RETURN(BufferSlice block,
+                           alloc.allocate(partial_bytes + counter_bytes, "attention partials and counters"));
   a.partial = block;
   a.partial.size = partial_bytes;
   a.work = block;
@@ -55,13 +51,9 @@ Result<AttentionScratch> make_attention_scratch(Context& ctx, BlockAllocator& al
   // The candidate lists are dead once the threshold is known: the value pass keeps its partials and
   // chunk sums there. They alias `partial` when that is large enough (d >= the score chunk keeps the
   // sequence within its scratch budget), else they get their own buffer.
-  // The decode out-projection's [H, C] partials follow them (attn_entmax_values.comp).
-  const VkDeviceSize list_bytes =
+  const VkDeviceSize cand_bytes =
       std::max(rows * std::max(s.max_keys, 1u) * 4,
                rows * VkDeviceSize(one_pass_chunks(s.max_keys, kEntmaxValueKeyUnit)) * (d + 1) * 4);
-  const VkDeviceSize cand_bytes = list_bytes + proj_bytes;
-  if (list_bytes / 4 > UINT32_MAX) return unsupported("vulkan: entmax candidates too large for 32-bit offsets");
-  a.cand_proj_offset = uint32_t(list_bytes / 4);
   if (a.partial.size >= cand_bytes) {
     a.cand = a.partial;
     a.cand.size = cand_bytes;
@@ -70,10 +62,7 @@ Result<AttentionScratch> make_attention_scratch(Context& ctx, BlockAllocator& al
   }
   const VkDeviceSize segs = std::max(s.nsegs(), 1u);
   TESSERA_ASSIGN_OR_RETURN(a.seg_count, alloc.allocate(rows * segs * 4, "entmax segment counts"));
-  // Per (row, head) state, then the decode out-projection's heads' counter (zero, left at zero).
-  TESSERA_ASSIGN_OR_RETURN(a.ent_state, alloc.allocate(rows * 16 * 4 + 4, "entmax threshold state"));
-  TESSERA_RETURN_IF_ERROR(ctx.fill_zero(a.ent_state));
-  a.ent_proj_counter = uint32_t(rows * 16);
+  TESSERA_ASSIGN_OR_RETURN(a.ent_state, alloc.allocate(rows * 16 * 4, "entmax threshold state"));
   return a;
 }
 
@@ -135,7 +124,7 @@ struct ThresholdPush {
 TESSERA_VK_PUSH_CONTRACT(attn_entmax_threshold, ThresholdPush);
 struct EntmaxValuesPush {
   uint32_t d, H, v_base, v_head_stride, v_key_stride, mask_offset, nkeys_fixed, row_base, s_stride, C, max_chunks,
-      z_offset, r_int, flags, proj_offset, proj_counter;
+      z_offset, r_int, flags;
   float alpha_minus_1, scale;
 };
 TESSERA_VK_PUSH_CONTRACT(attn_entmax_values, EntmaxValuesPush);
@@ -146,7 +135,7 @@ struct ValuesPush {
 TESSERA_VK_PUSH_CONTRACT(attn_values, ValuesPush);
 struct SoftmaxPartialPush {
   uint32_t d, H, q_stride, flags, k_base, k_head_stride, k_key_stride, v_base, v_head_stride, v_key_stride, mask_offset,
-      nkeys_fixed, row_base, C, max_chunks, stats_offset, counter_offset, proj_offset;
+      nkeys_fixed, row_base, C, max_chunks, stats_offset, counter_offset;
   float scale;
 };
 TESSERA_VK_PUSH_CONTRACT(attn_softmax_partial, SoftmaxPartialPush);
@@ -217,14 +206,11 @@ Status record_entmax_split(Recording& rec, Context& ctx, const AttentionCall& c,
                       uint32_t(VkDeviceSize(sh.rows_per_pass) * sh.heads * vch * c.head_dim),
                       r,
                       (c.accumulate ? 1u : 0u) | (c.store_weights ? 2u : 0u),
-                      s.cand_proj_offset,
-                      s.ent_proj_counter,
                       am1,
                       c.scale};
-  const bool project = c.out_w != nullptr;
-  return rec.dispatch<KernelId::kAttnEntmaxValues>({wg, kv, project ? uint32_t(c.out_w->wtype) : 3u},
+  return rec.dispatch<KernelId::kAttnEntmaxValues>({wg, kv},
                                                    {c.step, s.scores, c.head_scale, s.ent_state, c.values, s.cand,
-                                                    project ? c.out_w->parts[0].weight : c.out_scale, c.out},
+                                                    c.out_scale, c.out},
                                                    vp, {vch, c.heads, rows});
 }
 
@@ -266,23 +252,7 @@ Status record_transform(Recording& rec, Context& ctx, const AttentionCall& c, co
 
 }  // namespace
 
-bool attention_projects(const Context& ctx, const AttentionCall& c, const AttentionScratch& s) {
-  const bool one_pass = c.method.kind == AttentionKind::kSoftmax || split_entmax_r(c.method.kind) != 0;
-  if (!c.out_w || c.rows != 1 || c.accumulate || !one_pass || attention_tiled_applies(ctx, c)) return false;
-  if (split_entmax_r(c.method.kind) != 0 &&
-      (!s.shape.split_entmax ||
-       s.cand.size < (VkDeviceSize(s.cand_proj_offset) + VkDeviceSize(c.heads) * c.heads * c.head_dim) * 4))
-    return false;
-  const VkDeviceSize C = VkDeviceSize(c.heads) * c.head_dim;
-  return out_projection_fits(*c.out_w, c.heads, c.head_dim) && c.out_stride == C &&
-         c.head_scale.size >= (c.heads + 2 * C) * 4 && c.heads == s.shape.heads &&
-         s.work.size >= (s.proj_offset + c.heads * C) * 4;
-}
-
 Status record_attention(Recording& rec, Context& ctx, const AttentionCall& c, const AttentionScratch& s) {
-  const bool project = c.out_w != nullptr;
-  if (project && !attention_projects(ctx, c, s))
-    return internal_error("vulkan: attention cannot apply this out-projection (call, weights or scratch)");
   if (attention_tiled_applies(ctx, c)) return record_attention_tiled(rec, ctx, c);
   const auto& sh = s.shape;
   const uint32_t wg = attention_workgroup(ctx, c.head_dim);
@@ -317,14 +287,11 @@ Status record_attention(Recording& rec, Context& ctx, const AttentionCall& c, co
                             sch,
                             uint32_t(srows * sch * c.head_dim),
                             uint32_t(s.partial.size / 4),
-                            s.proj_offset,
                             c.scale};
-      const uint32_t otype = project ? uint32_t(c.out_w->wtype) : 3u;
-      TESSERA_RETURN_IF_ERROR(
-          rec.dispatch<KernelId::kAttnSoftmaxPartial>({wg, cosine_head_spec(c, wg), kv, otype},
-                                                      {c.step, c.q, c.keys, c.values, c.head_scale, s.work,
-                                                       project ? c.out_w->parts[0].weight : c.out_scale, c.out},
-                                                      pp, {sch, c.heads, rows}));
+      TESSERA_RETURN_IF_ERROR(rec.dispatch<KernelId::kAttnSoftmaxPartial>({wg, cosine_head_spec(c, wg), kv},
+                                                                          {c.step, c.q, c.keys, c.values, c.head_scale,
+                                                                           s.work, c.out_scale, c.out},
+                                                                          pp, {sch, c.heads, rows}));
       marks.done();
       continue;
     }

@@ -105,22 +105,6 @@ Status append_params(std::vector<float>& out, const std::vector<float>& v, size_
   return Status::ok_status();
 }
 
-bool out_projection_fits(const GpuMatrix& w, uint32_t heads, uint32_t head_dim) {
-  const uint32_t bytes = w.wtype == WeightType::kF32 ? 4 : w.wtype == WeightType::kF16 ? 2 : 1;
-  const VkDeviceSize C = VkDeviceSize(heads) * head_dim;
-  return w.parts.size() == 1 && VkDeviceSize(w.rows) == C && VkDeviceSize(w.cols) == C &&
-         (head_dim * bytes) % 16 == 0 && (C * bytes) % 16 == 0;
-}
-
-Result<std::vector<float>> out_projection_params(uint32_t C, const std::vector<float>& row_scale,
-                                                 const std::vector<float>& bias, const std::string& what) {
-  std::vector<float> out;
-  out.reserve(size_t(2) * C);
-  TESSERA_RETURN_IF_ERROR(append_params(out, row_scale, C, true, 1.0f, what + " row scale"));
-  TESSERA_RETURN_IF_ERROR(append_params(out, bias, C, true, 0.0f, what + " bias"));
-  return out;
-}
-
 Result<std::vector<float>> kv_project_params(uint32_t C, uint32_t H, const std::vector<float>& row_scale,
                                              const std::vector<float>& bias, const std::vector<float>& ln_weight,
                                              const std::vector<float>& ln_bias, const std::vector<float>& decay,

@@ -40,7 +40,6 @@ struct PmemDecodePush {
   uint32_t C, H, N, nchunks, slot_base, n, x_stride, x_offset, flags;  // flags: shaders/pmem_decode.comp
   float ln_eps, eps, scale;
   uint32_t count_off;
-  uint32_t proj_off, out_params_off;  // the output projection's partials and parameters
 };
 TESSERA_VK_PUSH_CONTRACT(pmem_decode, PmemDecodePush);
 
@@ -100,12 +99,8 @@ bool coop_usable(const Context& ctx, uint32_t head_dim) {
 uint32_t all_heads_below_32(uint32_t heads) { return heads >= 32 ? ~0u : (1u << heads) - 1u; }
 
 uint32_t pmem_decode_chunks(uint32_t slots, uint32_t wg) { return div_up(slots, wg); }
-// Partials, their (m, z) pairs, then the output projection's [H, C] partials (C = H d).
 VkDeviceSize pmem_decode_scratch_bytes(uint32_t heads, uint32_t head_dim, uint32_t nchunks) {
-  return VkDeviceSize(heads) * nchunks * (VkDeviceSize(head_dim) * 4 + 8) + VkDeviceSize(heads) * heads * head_dim * 4;
-}
-uint32_t pmem_decode_projection_index(uint32_t heads, uint32_t head_dim, uint32_t nchunks) {
-  return heads * nchunks * (head_dim + 2);
+  return VkDeviceSize(heads) * nchunks * (VkDeviceSize(head_dim) * 4 + 8);  // partials, then (m, z) pairs
 }
 
 }  // namespace
@@ -296,7 +291,7 @@ bool pmem_decode_usable(const Context& ctx, const GpuMatrix& w, uint32_t head_di
   if (wg == 0 || w.parts.size() != 1 || w.cols % 4 != 0 || scratch.heads == 0) return false;
   const uint32_t nchunks = pmem_decode_chunks(slots, wg);
   return scratch.partial.size >= pmem_decode_scratch_bytes(scratch.heads, head_dim, nchunks) &&
-         scratch.counters.size >= VkDeviceSize(scratch.heads + 1) * 4;
+         scratch.counters.size >= VkDeviceSize(scratch.heads) * 4;
 }
 
 Status record_pmem_decode(Recording& rec, Context& ctx, const PmemDecodeCall& c, const PmemSlots& m,
@@ -310,10 +305,6 @@ Status record_pmem_decode(Recording& rec, Context& ctx, const PmemDecodeCall& c,
     return internal_error("vulkan: pmem slots must be whole 16-byte units per slot");
   if (c.x.offset % 4) return internal_error("vulkan: pmem_decode input must start at a multiple of 4 floats");
   TESSERA_RETURN_IF_ERROR(check_params(c.params, c.channels, c.heads, c.slots, c.slot_base, m.wtype));
-  const bool project = c.out_w != nullptr;
-  if (project && (!out_projection_fits(*c.out_w, c.heads, c.head_dim) || c.accumulate ||
-                  c.params.size < (VkDeviceSize(c.out_params_offset) + 2 * VkDeviceSize(c.channels)) * 4))
-    return internal_error("vulkan: pmem_decode cannot take this output projection (weights, parameters or memories)");
   const GpuMatrix& w = *c.w;
   const uint32_t K = uint32_t(w.cols);
   const uint32_t welem = w.wtype == WeightType::kF32 ? 4 : w.wtype == WeightType::kF16 ? 2 : 1;
@@ -326,16 +317,11 @@ Status record_pmem_decode(Recording& rec, Context& ctx, const PmemDecodeCall& c,
   const uint32_t nchunks = pmem_decode_chunks(c.slots, wg);
   const uint32_t flags = (w.has_bias ? 1u : 0u) | (c.accumulate ? 2u : 0u) | (c.ln ? 4u | (c.ln->flags << 3) : 0u) |
                          (c.update_state ? 32u : 0u);
-  const uint32_t proj_off = uint32_t((s.partial.offset - s.scratch.offset) / 4) +
-                            pmem_decode_projection_index(c.heads, c.head_dim, nchunks);
-  PmemDecodePush push{c.channels, c.heads, c.slots,          nchunks,  c.slot_base,
-                      1u,         0u,      c.x.offset,       flags,    c.ln_eps,
-                      c.eps,      c.scale, counter_index(s), proj_off, c.out_params_offset};
-  const uint32_t otype = project ? uint32_t(c.out_w->wtype) : 3u;
-  return rec.dispatch<KernelId::kPmemDecode>({wg, uint32_t(w.wtype), K, vec16, uint32_t(m.wtype), c.head_dim, lanes,
-                                              otype},
-                                             {c.x.buf, w.parts[0].weight, c.params, c.state, m.keys, m.values,
-                                              project ? c.out_w->parts[0].weight : c.out, s.scratch},
+  PmemDecodePush push{c.channels, c.heads,  c.slots, nchunks, c.slot_base,     1u, 0u, c.x.offset,
+                      flags,      c.ln_eps, c.eps,   c.scale, counter_index(s)};
+  return rec.dispatch<KernelId::kPmemDecode>({wg, uint32_t(w.wtype), K, vec16, uint32_t(m.wtype), c.head_dim, lanes},
+                                             {c.x.buf, w.parts[0].weight, c.params, c.state, m.keys, m.values, c.out,
+                                              s.scratch},
                                              push, {nchunks, c.heads, 1});
 }
 

@@ -26,21 +26,17 @@ size_t attention_passes(const std::string& method) {
   return 4;
 }
 
-// Per layer: [LayerNorm before each block when post-LN], kv_project, attention, out-projection (inside
-// the attention's last pass for softmax and exact entmax), and
+// Per layer: [LayerNorm before each block when post-LN], kv_project, attention, out-projection, and
 // (unless attention only) one pass per memory (its key projection inside: shaders/pmem_decode.comp),
-// pmem_out unless one memory's pass applies it; each followed by one barrier.
+// pmem_out; each followed by one barrier.
 // Around the layers: embed (+ barrier); the output layer with LayerNorm on the fly (+ barrier with
 // transfers) and argmax.
 struct Expected {
   size_t dispatches, barriers;
 };
 Expected expected_decode(const Case& c, size_t layers) {
-  // Softmax and exact entmax apply the out-projection in their last pass (attention_projects).
-  const std::string m = c.method;
-  const bool projects = m == "softmax" || m == "sparsemax" || m == "entmax15" || m == "entmax43";
-  size_t per_layer = 1 + attention_passes(c.method) + (projects ? 0 : 1);
-  if (!c.attn_only) per_layer += size_t(c.pmem_count) + (c.pmem_count == 1 ? 0 : 1);
+  size_t per_layer = 1 + attention_passes(c.method) + 1;
+  if (!c.attn_only) per_layer += size_t(c.pmem_count) + 1;
   if (!c.pre_ln) per_layer += c.attn_only ? 1 : 2;
   return {1 + layers * per_layer + 2, 1 + layers * per_layer + 1};
 }
@@ -57,7 +53,7 @@ TEST_P(VulkanDispatchCount, DecodeStepRecordsTheExpectedPasses) {
   const Case c = GetParam();
   HParams hp;
   hp.vocab_size = 37;
-  hp.n_embd = 32;  // d = 8: whole 16-byte units of F16 per head, so one memory takes pmem_out
+  hp.n_embd = 16;
   hp.n_head = 4;
   hp.n_layer = 3;
   hp.block_size = 32;

@@ -98,8 +98,8 @@ TEST(VulkanKernelContract, PushConstantLayoutsFollowTheGlslBlocks) {
   EXPECT_EQ(find("pmem_prefill")->push_bytes, 52u);  // 9 uints, 2 floats, 2 uints
   const KernelContract* pd = find("pmem_decode");
   ASSERT_NE(pd, nullptr);
-  EXPECT_EQ(pd->push_bytes, 60u);  // 9 uints, 3 floats, count_off, proj_off, out_params_off
-  EXPECT_EQ(pd->push.back().name, "out_params_off");
+  EXPECT_EQ(pd->push_bytes, 52u);  // 9 uints, 3 floats, count_off
+  EXPECT_EQ(pd->push.back().name, "count_off");
   if (const KernelContract* coop = find("pmem_prefill_coopmat_nv"); coop && coop->built) {
     EXPECT_EQ(coop->push_bytes, 44u);  // 9 uints, 2 floats
     EXPECT_EQ(coop->push.back().name, "scale");

@@ -142,28 +142,6 @@ TEST_F(VulkanModelForward, WideHeads) {
   check_model(make_random_model(hp, DType::kF16, 13), 16, kF32Tol);
 }
 
-// Decode applies the out-projections inside the passes before them (shaders/out_projection.glsl:
-// per-head partials, added to x by the last head): attn_out in the attention's last pass, pmem_out in
-// the pass of a layer's one memory; the prompt's separate mat-vecs check them. 4 heads of d = 16
-// (whole 16-byte units of F32, F16 and I8 rows), biases (the first token sees no key: x still gains
-// attn_out's bias), I8 row scales, pre- and post-LN, 2 layers. attn_out runs in the last pass of
-// softmax and exact entmax.
-TEST_F(VulkanModelForward, DecodeAppliesTheOutputProjectionsInsideTheirPasses) {
-  for (const char* method : {"softmax", "entmax15", "sparsemax", "relumax"}) {
-    HParams hp = tiny_hparams(method);
-    hp.n_embd = 64;
-    hp.n_head = 4;
-    hp.pmem_count = 1;
-    hp.bias = true;
-    for (bool pre_ln : {true, false}) {
-      hp.pre_ln = pre_ln;
-      check_model(make_random_model(hp, DType::kF32, 31), 12, kF32Tol);
-      check_model(make_random_model(hp, DType::kF16, 32), 12, kF32Tol);
-      check_model(make_random_model(hp, DType::kI8, 33), 12, kF32Tol);
-    }
-  }
-}
-
 TEST_F(VulkanModelForward, PersistentMemoryTiledOverSeveralRowTilesAndSplits) {
   // d = 16 and 40 rows: the prompt runs the tiled persistent memory (pmem_prefill.comp) over 2 or 3
   // row tiles (32 or 16 rows per tile, by profile) and 300 slots in several splits; two memories
