@@ -37,7 +37,8 @@ TESSERA_VK_PUSH_CONTRACT(argmax, ArgmaxPush);
 // which share one LayerNorm pass over their token rows (shaders/matvec_core.glsl ln_statistics).
 // The shared-memory flavour gives a workgroup one row: 64 threads keep its reductions short.
 // Rows per finishing workgroup of a prompt chunk (shaders/kv_project.comp CR): 16 x 24 = 384
-// workgroups for 512 rows of a 12-head model, each replaying at most 480 rows of its carry.
+// workgroups for 512 rows of a 12-head model (64 x 24 for 2 048), each replaying the carry of the
+// rows before its own.
 constexpr uint32_t kKvChunkRows = 32;
 
 uint32_t matvec_workgroup(const Context& ctx, uint32_t n) {

@@ -49,7 +49,8 @@ constexpr uint32_t kPmemTiledMinRows = 16;
 // ones give a large GPU more workgroups at 128 rows.
 constexpr uint32_t kPmemTilesPerSplit = 4;
 // Rows x slot chunks of partials the scratch holds: 64 x 21 for a GPT-2-sized model (3 MiB), so
-// 512-row chunks take 2 splits (384 workgroups) and the scratch stays within its memory budget.
+// 512-row chunks take 2 splits (384 workgroups), 2 048-row chunks one (their row tiles fill the
+// GPU), and the scratch stays within its memory budget.
 constexpr uint32_t kPmemPartialRows = 64;
 // The cooperative-matrix kernel (64 rows per workgroup, half the tiled kernel's row tiles) takes
 // twice the splits: 5 at 512 rows (480 workgroups for 12 heads), 6 MiB of partials.

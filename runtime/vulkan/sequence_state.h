@@ -10,13 +10,14 @@
 
 namespace tessera::vk {
 
-// Rows fed per recorded forward; longer prompts run in chunks of this many (the tiled matrix
-// products of ops_matmul.cpp: 512 rows of a 768 x 768 product fill 96 of 64 x 64 tiles where 128
-// rows filled 24). The scratch stays within 64 MiB beyond weights and caches for a GPT-2-sized
-// model: the attention passes keep kAttentionRowsPerPass rows and the persistent memory's partials
-// a fixed budget (fewer slot splits for more rows, ops_pmem.cpp). A forward that returns every row's logits
-// feeds at most kMaxLogitRows rows (12.9 MB of logits per buffer for a 50k vocabulary).
-constexpr uint32_t kMaxRowsPerForward = 512;
+// Rows fed per recorded forward; longer prompts run in chunks of this many. Long chunks keep a large
+// GPU busy in every pass (a 2K prompt in one chunk ran 2.5x faster than in four 512-row chunks on an
+// H100, docs/benchmarks.md). The scratch stays within 64 MiB beyond weights and caches for a
+// GPT-2-sized model (activations 16 C bytes per row: 25 MB): the attention passes keep
+// kAttentionRowsPerPass rows and the persistent memory's partials a fixed budget (fewer slot splits
+// for more rows, ops_pmem.cpp). A forward that returns every row's logits feeds at most
+// kMaxLogitRows rows (12.9 MB of logits per buffer for a 50k vocabulary).
+constexpr uint32_t kMaxRowsPerForward = 2048;
 constexpr uint32_t kAttentionRowsPerPass = 128;
 constexpr uint32_t kMaxLogitRows = 64;
 
