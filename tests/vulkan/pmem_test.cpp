@@ -112,24 +112,7 @@ TEST_P(VulkanPmem, MatchesFloat64) {
   const float eps = 1e-6f;
   run([&](Recording& rec) {
     for (uint32_t i = 0; i < P; ++i) {
-      PmemCall c;
-      c.channels = C;
-      c.heads = H;
-      c.head_dim = d;
-      c.slots = N;
-      c.rows = n;
-      c.slot_base = i * H * N;
-      c.u = us;
-      c.state = ss;
-      c.params = ps;
-      c.decay = ds;
-      c.qscale = qs;
-      c.vscale = vss;
-      c.out = out;
-      c.accumulate = i > 0;
-      c.update_state = i + 1 == P;
-      c.scale = 1.0f / P;
-      c.eps = eps;
+      const PmemCall c = pmem_test_call(H, d, N, n, i, P, {us, ss, ps, ds, qs, vss, out}, eps);
       EXPECT_EQ(pmem_uses_tiles(*ctx_, c), n >= 16) << "rows " << n;
       TESSERA_RETURN_IF_ERROR(record_pmem(rec, *ctx_, c, *up, *scratch));
       rec.barrier();

@@ -112,6 +112,36 @@ inline AttentionCall one_row_attention(const AttentionMethod& method, uint32_t n
   return a;
 }
 
+// The persistent-memory tests' buffers: key projections u [n, C], the carried state, pmem_params(), the
+// per-head decay, β'² and value scale, and the output rows.
+struct PmemTestBuffers {
+  BufferSlice u, state, params, decay, qscale, vscale, out;
+};
+// Memory i of P over n rows (C = H d channels, N slots per head): slots from i·H·N, accumulated into out
+// after the first, weight 1/P, the last one advancing the state.
+inline PmemCall pmem_test_call(uint32_t H, uint32_t d, uint32_t N, uint32_t n, uint32_t i, uint32_t P,
+                               const PmemTestBuffers& b, float eps) {
+  PmemCall c;
+  c.channels = H * d;
+  c.heads = H;
+  c.head_dim = d;
+  c.slots = N;
+  c.rows = n;
+  c.slot_base = i * H * N;
+  c.u = b.u;
+  c.state = b.state;
+  c.params = b.params;
+  c.decay = b.decay;
+  c.qscale = b.qscale;
+  c.vscale = b.vscale;
+  c.out = b.out;
+  c.accumulate = i > 0;
+  c.update_state = i + 1 == P;
+  c.scale = 1.0f / float(P);
+  c.eps = eps;
+  return c;
+}
+
 inline std::vector<float> random_floats(size_t n, std::mt19937& rng, float lo = -1.0f, float hi = 1.0f) {
   std::uniform_real_distribution<float> u(lo, hi);
   std::vector<float> v(n);
