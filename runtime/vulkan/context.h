@@ -37,8 +37,8 @@ struct ContextOptions {
   // storageBuffer16BitAccess, else F32), "f16" or "f32" (either runs on every device: shaders/kv_cache.glsl).
   std::string kv_cache = "auto";
   // The persistent memory of prompt chunks on NVIDIA cooperative matrices (split-fp16 scores,
-  // shaders/pmem_prefill_coopmat_nv.comp) for the heads within its bound. Off by default: it has
-  // not yet been checked on an NVIDIA device (docs/vulkan.md); off keeps the compensated fp32 kernel.
+  // shaders/pmem_prefill_coopmat_nv.comp) for the heads within its bound. Off by default: on an H100
+  // it failed its test's bound (docs/vulkan.md); off keeps the compensated fp32 kernel.
   bool pmem_matrix_units = false;
 };
 
