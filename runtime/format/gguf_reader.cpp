@@ -321,6 +321,12 @@ Result<File> File::parse(std::span<const std::byte> bytes, std::shared_ptr<const
 
   f.data_offset_ = align_up(c.pos(), alignment);
   const uint64_t file_size = bytes.size();
+  // Writers pad the header to the alignment even without tensors: a data section that starts past the
+  // end is a truncated file (or an alignment no writer produced for it).
+  if (f.data_offset_ > file_size)
+    return c.corrupt("data section", "a start within the file (" + std::to_string(file_size) + " bytes)",
+                     "offset " + std::to_string(f.data_offset_) + " (header end padded to the alignment " +
+                         std::to_string(alignment) + ")");
   for (const TensorInfo& ti : infos) {
     const std::string field = "tensor " + quoted(ti.name);
     uint64_t begin = 0, end = 0;

@@ -143,6 +143,12 @@ TEST(GgufBadInput, BadAlignmentKey) {
   Bytes z;
   z.header(0, 1).kv_u32("general.alignment", 0);
   expect_error(z, StatusCode::kCorruptFile, {"power of two, found 0"});
+  // A power of two the file is far too short for: its data section would start 512 MiB in (rewriting
+  // such a file would pad its header to that size).
+  Bytes huge;
+  huge.header(0, 1).kv_u32("general.alignment", 1u << 29);
+  expect_error(huge, StatusCode::kCorruptFile,
+               {"data section: expected a start within the file", "found offset 536870912"});
 }
 
 TEST(GgufBadInput, UnknownOrQuantizedTensorType) {
