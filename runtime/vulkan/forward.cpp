@@ -23,9 +23,11 @@ BufferSlice sub(const BufferSlice& b, VkDeviceSize offset, VkDeviceSize size) {
 
 Result<std::unique_ptr<SequenceState>> make_sequence_state(Context& ctx, const GpuModel& m, uint32_t capacity) {
   const HParams& hp = m.hp;
-  const VkDeviceSize C = VkDeviceSize(hp.n_embd), R = kMaxRowsPerForward, V = VkDeviceSize(hp.vocab_size);
+  const VkDeviceSize C = VkDeviceSize(hp.n_embd), V = VkDeviceSize(hp.vocab_size);
   auto s = std::make_unique<SequenceState>(ctx);
   s->capacity = capacity;
+  s->rows_per_forward = rows_per_forward(uint64_t(hp.n_embd));
+  const VkDeviceSize R = s->rows_per_forward;
   TESSERA_ASSIGN_OR_RETURN(s->step, s->upload.allocate(16, "step record"));
   TESSERA_ASSIGN_OR_RETURN(s->tokens, s->upload.allocate(R * 4, "token ids"));
   TESSERA_ASSIGN_OR_RETURN(s->greedy, s->readback.allocate(16, "greedy token"));
@@ -226,6 +228,9 @@ Status record_persistent_memory(Recording& rec, Context& ctx, const GpuModel& m,
 Status record_forward(Recording& rec, Context& ctx, const GpuModel& m, SequenceState& s, uint32_t n, LogitsMode mode) {
   const HParams& hp = m.hp;
   const uint32_t C = uint32_t(hp.n_embd), V = uint32_t(hp.vocab_size);
+  if (n == 0 || n > s.rows_per_forward)
+    return internal_error("vulkan: a recorded forward takes 1 to " + std::to_string(s.rows_per_forward) +
+                          " rows, asked for " + std::to_string(n));
   TESSERA_RETURN_IF_ERROR(rec.begin());
   rec.timestamp(0);
   TESSERA_RETURN_IF_ERROR(record_embed(rec, ctx, m.token_embd, s.tokens, s.x, n));

@@ -2,6 +2,8 @@
 // pass over n fed tokens into it.
 #pragma once
 
+#include <algorithm>
+#include <cstdint>
 #include <memory>
 #include <vector>
 
@@ -10,14 +12,22 @@
 
 namespace tessera::vk {
 
-// Rows fed per recorded forward; longer prompts run in chunks of this many. Long chunks keep a large
+// Rows fed per recorded forward at most; longer prompts run in chunks. Long chunks keep a large
 // GPU busy in every pass (a 2K prompt in one chunk ran 2.5x faster than in four 512-row chunks on an
-// H100, docs/benchmarks.md). The scratch stays within 64 MiB beyond weights and caches for a
-// GPT-2-sized model (activations 16 C bytes per row: 25 MB): the attention passes keep
-// kAttentionRowsPerPass rows and the persistent memory's partials a fixed budget (fewer slot splits
-// for more rows, ops_pmem.cpp). A forward that returns every row's logits feeds at most
+// H100, docs/benchmarks.md). A chunk's activations (x, o and the key | value projections: 16 C bytes
+// per row) stay within kChunkActivationBytes, so the scratch stays within 64 MiB beyond weights and
+// caches (GPT-2-sized: 25 MB of activations at 2 048 rows, 25.8 MB of logits); the attention passes
+// keep kAttentionRowsPerPass rows and the persistent memory's partials a fixed budget (fewer slot
+// splits for more rows, ops_pmem.cpp). A forward that returns every row's logits feeds at most
 // kMaxLogitRows rows (12.9 MB of logits per buffer for a 50k vocabulary).
 constexpr uint32_t kMaxRowsPerForward = 2048;
+constexpr uint64_t kChunkActivationBytes = 32ull << 20;
+// Rows per chunk for a model of n_embd channels: 2 048 up to C = 1 024, fewer (whole multiples of 64,
+// at least 64) for wider models: 1 280 rows at C = 1 600, 1 024 at C = 2 048.
+constexpr uint32_t rows_per_forward(uint64_t n_embd) {
+  const uint64_t fit = kChunkActivationBytes / (16 * std::max<uint64_t>(n_embd, 1)) / 64 * 64;
+  return uint32_t(std::clamp<uint64_t>(fit, 64, kMaxRowsPerForward));
+}
 constexpr uint32_t kAttentionRowsPerPass = 128;
 constexpr uint32_t kMaxLogitRows = 64;
 
@@ -26,6 +36,7 @@ enum class LogitsMode { kNone, kLast, kAll, kGreedy };
 
 struct SequenceState {
   uint32_t capacity = 0;
+  uint32_t rows_per_forward = 0;  // rows per recorded chunk at most (rows_per_forward())
   BlockAllocator device, upload, readback;
   BufferSlice step, tokens;                         // host-visible: {pos0, n}, n token ids
   BufferSlice x, u, o;                              // [rows, C] scratch (u: inside uw)

@@ -22,7 +22,10 @@ VulkanSequence::~VulkanSequence() {
 std::string VulkanBackend::name() const {
   const Context& c = *shared_->context;
   const std::string& profile = c.limits().profile;
-  return "vulkan (" + c.info().name + (profile == "full" ? "" : ", profile " + profile) + ")";
+  std::string name = "vulkan (";  // appended, not "..." + temporary (a GCC 12 -Wrestrict false positive)
+  name += c.info().name;
+  if (profile != "full") name += ", profile " + profile;
+  return name + ")";
 }
 
 // Positions are uint32 in the shaders' step record and index 32-bit dispatch grids.
@@ -30,11 +33,12 @@ int64_t VulkanBackend::max_sequence_positions() const { return int64_t(1) << 24;
 
 // Per position: the key and value caches of every layer (F16 or float elements) and the attention score rows (one
 // float per position for each of the kAttentionRowsPerPass rows and heads, at most); plus the
-// activations of kMaxRowsPerForward rows and the logits of kMaxLogitRows rows (device and readback).
+// activations of rows_per_forward(C) rows and the logits of kMaxLogitRows rows (device and readback).
 CheckedSize VulkanBackend::sequence_state_bytes(int64_t max_tokens) const {
   const HParams& hp = shared_->model->hp;
   const CheckedSize C = CheckedSize::of(hp.n_embd), L = CheckedSize::of(hp.n_layer);
-  const CheckedSize H = CheckedSize::of(hp.n_head), V = CheckedSize::of(hp.vocab_size), R(kMaxRowsPerForward);
+  const CheckedSize H = CheckedSize::of(hp.n_head), V = CheckedSize::of(hp.vocab_size),
+                    R(rows_per_forward(uint64_t(hp.n_embd)));
   const CheckedSize AR(kAttentionRowsPerPass), LR(kMaxLogitRows);
   const CheckedSize per_position = L * C * (shared_->context->kv_cache_f16() ? 4 : 8) + AR * H * 4;
   const CheckedSize fixed = R * C * 16 + LR * C * 4 + L * C * 12 + LR * V * 8;
@@ -63,7 +67,7 @@ Status VulkanSequence::run(std::span<const int32_t> tokens, std::span<float> log
   std::lock_guard lock(shared_->device_mutex);
   const size_t V = size_t(shared_->model->hp.vocab_size);
   for (size_t done = 0; done < tokens.size();) {
-    const size_t most = (copy_logits && all_rows) ? kMaxLogitRows : kMaxRowsPerForward;
+    const size_t most = (copy_logits && all_rows) ? kMaxLogitRows : state_->rows_per_forward;
     uint32_t n = uint32_t(std::min<size_t>(most, tokens.size() - done));
     bool last = done + n == tokens.size();
     LogitsMode mode = (copy_logits && all_rows) ? LogitsMode::kAll
@@ -178,7 +182,19 @@ Result<std::vector<std::string>> list_vulkan_devices() {
     for (const auto& p : vk::device_profiles()) {
       auto why = vk::profile_shortfall(d, p);
       auto note = vk::profile_deviation(d, p);
-      line += " " + std::string(p.name) + (why ? " no (" + *why + ");" : note ? " yes (" + *note + ");" : " yes;");
+      line += ' ';
+      line += p.name;
+      if (why) {
+        line += " no (";
+        line += *why;
+        line += ");";
+      } else if (note) {
+        line += " yes (";
+        line += *note;
+        line += ");";
+      } else {
+        line += " yes;";
+      }
     }
     line.pop_back();
     out.push_back(line);

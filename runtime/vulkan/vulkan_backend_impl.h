@@ -45,6 +45,8 @@ class VulkanSequence final : public BackendSequence {
   uint64_t device_bytes() const { return state_->device.bytes_allocated(); }
   // Same as forward() but copies no logits to the host (benchmarks: GPU argmax only).
   Status forward_greedy(std::span<const int32_t> tokens);
+  // Rows of one recorded chunk at most (longer feeds run in chunks of this many).
+  uint32_t rows_per_forward() const { return state_->rows_per_forward; }
   // Benchmarks: record later forwards with a timestamp per dispatch (Recording::profile()).
   void set_profiling(bool on) {
     if (on != profiling_) recordings_.clear();

@@ -173,9 +173,9 @@ TEST_F(VulkanModelForward, PromptLongerThanOneRecordedChunk) {
   HParams hp = tiny_hparams("softmax");
   hp.n_layer = 1;
   RandomModel m = make_random_model(hp, DType::kF32, 9);
-  const size_t T = size_t(kMaxRowsPerForward) + 6;
+  const size_t T = size_t(rows_per_forward(uint64_t(hp.n_embd))) + 6;
   check_model(m, T, kF32Tol);  // every row's logits: chunks of kMaxLogitRows
-  // Last row only: chunks of kMaxRowsPerForward rows (the largest tiled products), at 250 and T tokens.
+  // Last row only: chunks of rows_per_forward rows (the largest tiled products), at 250 and T tokens.
   ContextOptions f32_caches;
   f32_caches.kv_cache = "f32";
   auto backend = make(m, f32_caches);
@@ -191,6 +191,19 @@ TEST_F(VulkanModelForward, PromptLongerThanOneRecordedChunk) {
     for (int64_t v = 0; v < V; ++v)
       ASSERT_NEAR(last[size_t(v)], want[(n - 1) * size_t(V) + size_t(v)], kF32Tol) << n << " tokens";
   }
+}
+
+TEST(VulkanChunkRows, ActivationsStayWithinTheirBudget) {
+  EXPECT_EQ(rows_per_forward(64), kMaxRowsPerForward);
+  EXPECT_EQ(rows_per_forward(768), 2048u);   // GPT-2 small
+  EXPECT_EQ(rows_per_forward(1024), 2048u);  // 16 C bytes x 2 048 rows = 32 MiB exactly
+  EXPECT_EQ(rows_per_forward(1280), 1600u);
+  EXPECT_EQ(rows_per_forward(1600), 1280u);
+  EXPECT_EQ(rows_per_forward(2048), 1024u);
+  EXPECT_EQ(rows_per_forward(5000), 384u);  // 419.4 rows fit: whole multiples of 64
+  EXPECT_EQ(rows_per_forward(uint64_t(1) << 40), 64u);
+  for (uint64_t c : {768u, 1000u, 1600u, 3000u, 8192u})
+    EXPECT_LE(16 * c * rows_per_forward(c), kChunkActivationBytes) << c << " channels";
 }
 
 TEST_F(VulkanModelForward, PipelineCacheIsSavedAndReloaded) {

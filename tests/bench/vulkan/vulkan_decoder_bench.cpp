@@ -182,7 +182,7 @@ void BM_Decode(benchmark::State& state) {
 }
 
 // Prompt processing alone: T random tokens into a fresh sequence of capacity T, in the backend's
-// recorded chunks (kMaxRowsPerForward rows), GPU time summed over the chunks. The first pass
+// recorded chunks (rows_per_forward rows), GPU time summed over the chunks. The first pass
 // (recording, pipeline creation) is not timed.
 void BM_Prefill(benchmark::State& state) {
   const DType dt = state.range(0) == 0 ? DType::kF16 : DType::kI8;
@@ -207,7 +207,7 @@ void BM_Prefill(benchmark::State& state) {
     vseq->reset();
     *ns = 0;
     for (uint32_t done = 0; done < T;) {
-      uint32_t n = std::min(vk::kMaxRowsPerForward, T - done);
+      uint32_t n = std::min(vseq->rows_per_forward(), T - done);
       TESSERA_RETURN_IF_ERROR(vseq->forward_greedy({tokens.data() + done, n}));
       TESSERA_ASSIGN_OR_RETURN(double chunk_ns, vseq->last_gpu_ns());
       *ns += chunk_ns;
@@ -229,7 +229,7 @@ void BM_Prefill(benchmark::State& state) {
     state.SetIterationTime(ns * 1e-9);
   }
   state.counters["tok/s"] = double(T) * double(state.iterations()) / (total * 1e-9);
-  state.counters["chunk_rows"] = vk::kMaxRowsPerForward;
+  state.counters["chunk_rows"] = vseq->rows_per_forward();
   if (profile_decode) {
     // One more prefill with a timestamp after every dispatch: µs per kernel (all grids), summed.
     vseq->set_profiling(true);
@@ -237,7 +237,7 @@ void BM_Prefill(benchmark::State& state) {
     double sum = 0;
     vseq->reset();
     for (uint32_t done = 0; done < T;) {
-      uint32_t n = std::min(vk::kMaxRowsPerForward, T - done);
+      uint32_t n = std::min(vseq->rows_per_forward(), T - done);
       if (!vseq->forward_greedy({tokens.data() + done, n}).ok()) break;
       auto prof = vseq->last_profile();
       if (!prof.ok()) break;
