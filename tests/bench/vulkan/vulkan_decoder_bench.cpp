@@ -29,6 +29,7 @@
 #include <cstdlib>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string_view>
 
@@ -261,65 +262,91 @@ void BM_Prefill(benchmark::State& state) {
   state.SetLabel(rig->backend->name());
 }
 
-void BM_Attention(benchmark::State& state) {
-  const int method = int(state.range(0));
-  const uint32_t n = uint32_t(state.range(1)), H = 12, d = 64, C = H * d;
-  const bool force_lists = state.range(2) != 0, per_pass = state.range(3) != 0;
-  std::unique_ptr<vk::Context>& ctx = attention_ctx;
-  if (!ctx) {
+// The attention benchmarks' shared set-up: 12 heads of d = 64 over cached keys and values (random unit
+// vectors, as the model's), beta^2 = 8, on one context kept between cases.
+struct AttentionRig {
+  static constexpr uint32_t H = 12, d = 64, C = H * d;
+  vk::Context* ctx = nullptr;
+  vk::BlockAllocator alloc;
+  std::mt19937 rng;  // drew the keys, then the values
+  std::vector<float> keys, vals;
+
+  vk::BufferSlice words(std::span<const std::byte> bytes) {
+    auto s = alloc.allocate((bytes.size() + 3) / 4 * 4, "bench");
+    (void)ctx->write(s.value(), bytes);
+    return s.value();
+  }
+  vk::BufferSlice floats(const std::vector<float>& v) { return words(std::as_bytes(std::span(v))); }
+  // In the cache layout the context picked (shaders/kv_cache.glsl: halves, 2 per word).
+  vk::BufferSlice cache(const std::vector<float>& v) {
+    if (!ctx->kv_cache_f16()) return floats(v);
+    std::vector<uint16_t> h(v.size() + (v.size() & 1), 0);
+    for (size_t i = 0; i < v.size(); ++i) h[i] = float_to_half(v[i]);
+    return words(std::as_bytes(std::span(h)));
+  }
+  // The call's fields every case shares (the caches of `keys` and `values`, one query row per head).
+  vk::AttentionCall call(int method) {
+    std::vector<float> beta2(H, 8.0f), ones(H, 1.0f), zero(4, 0.0f);
+    vk::AttentionCall a;
+    a.method = method_named(method);
+    a.heads = H;
+    a.head_dim = d;
+    a.out_stride = a.q_stride = C;
+    a.step = floats(zero);  // pos0 = 0
+    a.keys = cache(keys);
+    a.values = cache(vals);
+    a.kv_f16 = ctx->kv_cache_f16();
+    a.k_head_stride = a.v_head_stride = d;
+    a.k_key_stride = a.v_key_stride = C;
+    a.head_scale = floats(beta2);
+    a.relu_params = floats(zero);
+    a.out_scale = floats(ones);
+    return a;
+  }
+};
+
+// n random unit vectors of d components each, from rng (normal components, then each row scaled).
+std::vector<float> unit_rows(size_t n, uint32_t d, std::mt19937& rng) {
+  std::normal_distribution<float> g(0, 1);
+  std::vector<float> v(n * d);
+  for (auto& x : v) x = g(rng);
+  for (size_t r = 0; r < n; ++r) {
+    double s = 0;
+    for (uint32_t i = 0; i < d; ++i) s += double(v[r * d + i]) * v[r * d + i];
+    for (uint32_t i = 0; i < d; ++i) v[r * d + i] = float(v[r * d + i] / std::sqrt(s));
+  }
+  return v;
+}
+
+// A rig with `keys` cached positions of keys and values (unit vectors per head, drawn from `seed`);
+// nullopt, the case skipped, when no context could be made.
+std::optional<AttentionRig> attention_rig(benchmark::State& state, uint32_t keys, uint32_t seed) {
+  if (!attention_ctx) {
     auto c = vk::Context::create(context_options);
     if (!c.ok()) {
       state.SkipWithError(c.status().to_string().c_str());
-      return;
+      return std::nullopt;
     }
-    ctx = std::move(c).value();
+    attention_ctx = std::move(c).value();
   }
-  std::mt19937 rng(3);
-  std::normal_distribution<float> g(0, 1);
-  std::vector<float> keys(size_t(n) * C), vals(size_t(n) * C), q(C);
-  auto unit = [&](float* v) {
-    double s = 0;
-    for (uint32_t i = 0; i < d; ++i) s += double(v[i]) * v[i];
-    for (uint32_t i = 0; i < d; ++i) v[i] = float(v[i] / std::sqrt(s));
-  };
-  for (auto* buf : {&keys, &vals, &q}) {
-    for (auto& x : *buf) x = g(rng);
-    for (size_t r = 0; r < buf->size() / d; ++r) unit(buf->data() + r * d);
-  }
-  vk::BlockAllocator alloc = ctx->make_device_allocator();
-  auto up = [&](const std::vector<float>& v) {
-    auto s = alloc.allocate(v.size() * 4, "bench");
-    (void)ctx->write(s.value(), std::as_bytes(std::span(v)));
-    return s.value();
-  };
-  // Keys and values in the cache layout the context picked (shaders/kv_cache.glsl: halves, 2 per word).
-  auto up_cache = [&](const std::vector<float>& v) {
-    if (!ctx->kv_cache_f16()) return up(v);
-    std::vector<uint16_t> h(v.size() + (v.size() & 1), 0);
-    for (size_t i = 0; i < v.size(); ++i) h[i] = float_to_half(v[i]);
-    auto s = alloc.allocate(h.size() * 2, "bench");
-    (void)ctx->write(s.value(), std::as_bytes(std::span(h)));
-    return s.value();
-  };
-  std::vector<float> beta2(H, 8.0f), ones(H, 1.0f), zero(4, 0.0f);
-  vk::AttentionCall a;
-  a.method = method_named(method);
-  a.heads = H;
-  a.head_dim = d;
-  a.out_stride = C;
-  a.step = up(zero);
-  a.q = up(q);
-  a.q_stride = C;
-  a.keys = up_cache(keys);
-  a.values = up_cache(vals);
-  a.kv_f16 = ctx->kv_cache_f16();
-  a.k_head_stride = a.v_head_stride = d;
-  a.k_key_stride = a.v_key_stride = C;
+  AttentionRig rig{attention_ctx.get(), attention_ctx->make_device_allocator(), std::mt19937(seed), {}, {}};
+  rig.keys = unit_rows(size_t(keys) * AttentionRig::H, AttentionRig::d, rig.rng);
+  rig.vals = unit_rows(size_t(keys) * AttentionRig::H, AttentionRig::d, rig.rng);
+  return rig;
+}
+
+void BM_Attention(benchmark::State& state) {
+  const int method = int(state.range(0));
+  const uint32_t n = uint32_t(state.range(1)), H = AttentionRig::H, d = AttentionRig::d, C = AttentionRig::C;
+  const bool force_lists = state.range(2) != 0, per_pass = state.range(3) != 0;
+  std::optional<AttentionRig> rig = attention_rig(state, n, 3);
+  if (!rig) return;
+  vk::Context* ctx = rig->ctx;
+  vk::BlockAllocator& alloc = rig->alloc;
+  vk::AttentionCall a = rig->call(method);
+  a.q = rig->floats(unit_rows(H, d, rig->rng));  // one float32 row, a unit vector per head
   a.mask_offset = 0;
   a.nkeys_fixed = n;
-  a.head_scale = up(beta2);
-  a.relu_params = up(zero);
-  a.out_scale = up(ones);
   a.out = alloc.allocate(C * 4, "out").value();
   if (force_lists) a.entmax_shared_limit = 0;
   constexpr uint32_t kPassSlots = 16;
@@ -358,7 +385,11 @@ void BM_Attention(benchmark::State& state) {
   // Pass order: softmax = the one pass; split entmax = scores, filter, threshold, values (with the
   // weights and the merge).
   for (uint32_t k = 0; per_pass && k < kPassSlots; ++k)
-    if (pass_ns[k] > 0) state.counters["p" + std::to_string(k)] = pass_ns[k] / double(state.iterations()) * 1e-3;
+    if (pass_ns[k] > 0) {
+      std::string name = "p";  // appended, not "p" + temporary (a GCC 12 -Wrestrict false positive)
+      name += std::to_string(k);
+      state.counters[name] = pass_ns[k] / double(state.iterations()) * 1e-3;
+    }
   if (method != 0) {  // split entmax state (entmax_common.glsl: word 3 candidates, word 2 steps; 16 per head)
     std::vector<uint32_t> words(size_t(H) * 16);
     if (ctx->read(scratch->ent_state, std::as_writable_bytes(std::span<uint32_t>(words))).ok()) {
@@ -380,58 +411,17 @@ void BM_Attention(benchmark::State& state) {
 // kScoreScratchBytes-sized row blocks the model used before (tiled = 0).
 void BM_PrefillAttention(benchmark::State& state) {
   const int method = int(state.range(0));
-  const uint32_t T = uint32_t(state.range(1)), H = 12, d = 64, C = H * d;
+  const uint32_t T = uint32_t(state.range(1)), H = AttentionRig::H, d = AttentionRig::d, C = AttentionRig::C;
   const bool tiled = state.range(2) != 0;
-  std::unique_ptr<vk::Context>& ctx = attention_ctx;
-  if (!ctx) {
-    auto c = vk::Context::create(context_options);
-    if (!c.ok()) {
-      state.SkipWithError(c.status().to_string().c_str());
-      return;
-    }
-    ctx = std::move(c).value();
-  }
-  std::mt19937 rng(5);
-  std::normal_distribution<float> g(0, 1);
-  std::vector<float> keys(size_t(T) * C), vals(size_t(T) * C);
-  for (auto* buf : {&keys, &vals}) {
-    for (auto& x : *buf) x = g(rng);
-    for (size_t r = 0; r < buf->size() / d; ++r) {
-      double s = 0;
-      for (uint32_t i = 0; i < d; ++i) s += double((*buf)[r * d + i]) * (*buf)[r * d + i];
-      for (uint32_t i = 0; i < d; ++i) (*buf)[r * d + i] = float((*buf)[r * d + i] / std::sqrt(s));
-    }
-  }
-  vk::BlockAllocator alloc = ctx->make_device_allocator();
-  auto up_words = [&](std::span<const std::byte> bytes) {
-    auto s = alloc.allocate((bytes.size() + 3) / 4 * 4, "bench");
-    (void)ctx->write(s.value(), bytes);
-    return s.value();
-  };
-  auto up_cache = [&](const std::vector<float>& v) {
-    if (!ctx->kv_cache_f16()) return up_words(std::as_bytes(std::span(v)));
-    std::vector<uint16_t> h(v.size() + (v.size() & 1), 0);
-    for (size_t i = 0; i < v.size(); ++i) h[i] = float_to_half(v[i]);
-    return up_words(std::as_bytes(std::span(h)));
-  };
-  std::vector<float> beta2(H, 8.0f), ones(H, 1.0f), zero(4, 0.0f);
-  vk::AttentionCall a;
-  a.method = method_named(method);
-  a.heads = H;
-  a.head_dim = d;
-  a.out_stride = a.q_stride = C;
-  a.step = up_words(std::as_bytes(std::span(zero)));  // pos0 = 0
-  a.keys = a.q = up_cache(keys);
+  std::optional<AttentionRig> rig = attention_rig(state, T, 5);
+  if (!rig) return;
+  vk::Context* ctx = rig->ctx;
+  vk::BlockAllocator& alloc = rig->alloc;
+  vk::AttentionCall a = rig->call(method);
+  a.q = a.keys;  // the queries are the cached keys, as in the model
   a.q_from_cache = true;
-  a.values = up_cache(vals);
-  a.kv_f16 = ctx->kv_cache_f16();
-  a.k_head_stride = a.v_head_stride = d;
-  a.k_key_stride = a.v_key_stride = C;
   a.mask_offset = 1;
   a.rows = T;
-  a.head_scale = up_words(std::as_bytes(std::span(beta2)));
-  a.relu_params = up_words(std::as_bytes(std::span(zero)));
-  a.out_scale = up_words(std::as_bytes(std::span(ones)));
   a.out = alloc.allocate(VkDeviceSize(T) * C * 4, "out").value();
   a.tiled_prefill = tiled;
   const bool use_tiled = vk::attention_tiled_applies(*ctx, a), split = method != 0;
