@@ -79,8 +79,9 @@ bool attention_tiled_uses_cooperative_matrix(const Context& ctx, const Attention
 bool attention_tiled_applies(const Context& ctx, const AttentionCall& c) {
   const uint32_t r = entmax_r(c.method.kind);
   if (!c.tiled_prefill || c.rows <= 1 || (c.method.kind != AttentionKind::kSoftmax && r == 0)) return false;
-  // Exact entmax on devices with NVIDIA cooperative matrices keeps the per-row passes: the tiled
-  // shared-memory kernel is not measured against them there, and it has no cooperative-matrix flavour.
+  // Exact entmax on devices with NVIDIA cooperative matrices keeps the per-row passes: there the
+  // tiled shared-memory kernel is correct but slower (an H100: 2K-row alpha = 1.5 prompt attention
+  // 9.99 against 4.96 ms, docs/benchmarks.md), and it has no cooperative-matrix flavour.
   if (r != 0 && coop_capable(ctx, c)) return false;
   return aligned4(c) && c.head_dim <= kPrefillMaxHeadDim && prefill_tile(ctx, c.head_dim).has_value();
 }

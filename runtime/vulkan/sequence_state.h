@@ -12,13 +12,14 @@
 
 namespace tessera::vk {
 
-// Rows fed per recorded forward at most; longer prompts run in chunks. Long chunks keep a large
-// GPU busy in every pass (a 2K prompt in one chunk ran 2.5x faster than in four 512-row chunks on an
-// H100, docs/benchmarks.md). A chunk's activations (x, o and the key | value projections: 16 C bytes
-// per row) stay within kChunkActivationBytes, so the scratch stays within 64 MiB beyond weights and
-// caches (GPT-2-sized: 25 MB of activations at 2 048 rows, 25.8 MB of logits); the attention passes
-// keep kAttentionRowsPerPass rows and the persistent memory's partials a fixed budget (fewer slot
-// splits for more rows, ops_pmem.cpp). A forward that returns every row's logits feeds at most
+// Rows fed per recorded forward at most; longer prompts run in chunks. Long chunks give the tiled
+// products and the tiled attention more rows per pass (on an H100 a 2K prompt took 60.5 ms in one
+// chunk and 61.2 ms in four 512-row chunks: the persistent memory dominates either way,
+// docs/benchmarks.md). A chunk's activations (x, o and the key | value projections: 16 C bytes per
+// row) stay within kChunkActivationBytes, so the scratch stays within 64 MiB beyond weights and caches
+// (GPT-2-sized: 25 MB of activations at 2 048 rows, 25.8 MB of logits); the attention passes keep
+// kAttentionRowsPerPass rows and the persistent memory's partials a fixed budget (fewer slot splits
+// for more rows, ops_pmem.cpp). A forward that returns every row's logits feeds at most
 // kMaxLogitRows rows (12.9 MB of logits per buffer for a 50k vocabulary).
 constexpr uint32_t kMaxRowsPerForward = 2048;
 constexpr uint64_t kChunkActivationBytes = 32ull << 20;
