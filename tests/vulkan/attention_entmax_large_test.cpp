@@ -75,8 +75,9 @@ class VulkanEntmaxLarge : public VulkanTest {
                       << " (y - tau = " << y[j] - tau << ")";
       }
     }
-    if (bad == 0)
+    if (bad == 0) {
       EXPECT_NEAR(sum, 1.0, 1e-5) << name << " n=" << s.size() << " candidates " << got.count << " steps " << got.steps;
+    }
     return got;
   }
 };
@@ -91,7 +92,9 @@ TEST_F(VulkanEntmaxLarge, FlatRowsBeyondSharedMemoryStepOverTheCandidateLists) {
     for (const char* name : kExact) {
       Outcome o = check(name, s);
       EXPECT_EQ(o.count, n) << name;
-      if (n > 8192) EXPECT_EQ(o.in_shared, 0u) << name << ": beyond any device's threshold capacity";
+      if (n > 8192) {
+        EXPECT_EQ(o.in_shared, 0u) << name << ": beyond any device's threshold capacity";
+      }
       // Newton from the left certifies random rows' support in a handful of steps (each a pass over
       // the survivors); many more would mean a step that stalls.
       EXPECT_LE(o.steps, kRandomRowSteps) << name << " n=" << n;

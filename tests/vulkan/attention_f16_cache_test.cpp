@@ -117,8 +117,9 @@ TEST_F(VulkanF16Cache, DecodeAttentionWithinTheStorageBound) {
             const double margin = exact_ent.x[j] - exact_ent.tau;
             if (margin > -delta) ++near_support;
             // Keys farther than δ from the threshold keep their side of it.
-            if (std::abs(margin) > delta)
+            if (std::abs(margin) > delta) {
               EXPECT_EQ(p_stored[j] > 0, p_exact[j] > 0) << name << " d " << d << " head " << h << " key " << j;
+            }
           }
           spread = double(near_support) * r * std::pow(1 + delta, r - 1) * delta;
         }

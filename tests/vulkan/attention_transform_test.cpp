@@ -59,10 +59,14 @@ class VulkanAttentionTransform : public VulkanTest {
     double sum = 0;
     for (size_t j = 0; j < got.p.size(); ++j) {
       EXPECT_NEAR(got.p[j], want[j], tol) << method.name() << " j=" << j << " n=" << s.size();
-      if (want[j] == 0.0 && method.entmax_alpha() > 1.0) EXPECT_EQ(got.p[j], 0.0) << "support differs at " << j;
+      if (want[j] == 0.0 && method.entmax_alpha() > 1.0) {
+        EXPECT_EQ(got.p[j], 0.0) << "support differs at " << j;
+      }
       sum += got.p[j];
     }
-    if (!got.p.empty()) EXPECT_NEAR(sum, 1.0, 1e-5) << method.name();
+    if (!got.p.empty()) {
+      EXPECT_NEAR(sum, 1.0, 1e-5) << method.name();
+    }
     for (uint32_t c = 0; c < d; ++c) {
       double o = 0;
       for (size_t j = 0; j < want.size(); ++j) o += want[j] * v[j * d + c];
