@@ -20,7 +20,7 @@ Result<Sampler> Sampler::create(const SamplingParams& params) {
   return Sampler(params);
 }
 
-Sampler::Sampler(const SamplingParams& params) : params_(params), valid_(params.validate().ok()), rng_(params.seed) {}
+Sampler::Sampler(const SamplingParams& params) : params_(params), rng_(params.seed), valid_(params.validate().ok()) {}
 
 int32_t Sampler::sample(Span<const float> logits) {
   const int32_t n = int32_t(logits.size());

@@ -129,7 +129,9 @@ TEST_F(Api, UnavailableBackendsSayWhy) {
   o.backend = BackendKind::kAuto;
   auto m = Model::load(path_, o);
   ASSERT_TRUE(m.ok()) << "auto always finds a backend";
-  if ((*m)->info().backend_name == "cpu") EXPECT_FALSE((*m)->info().fallback_reason.empty());
+  if ((*m)->info().backend_name == "cpu") {
+    EXPECT_FALSE((*m)->info().fallback_reason.empty());
+  }
   EXPECT_FALSE(parse_backend_kind("tpu").ok());
   o.threads = 0;
   EXPECT_EQ(Model::load(path_, o).status().code(), StatusCode::kInvalidArgument);

@@ -212,7 +212,9 @@ TEST(Convert, ProgressCountsLayersAndBytesAndChangesNoByte) {
   for (size_t i = 0; i < bytes.size(); ++i) {
     EXPECT_EQ(bytes[i].second, tensor_bytes);
     EXPECT_LE(bytes[i].first, tensor_bytes);
-    if (i > 0) EXPECT_GE(bytes[i].first, bytes[i - 1].first);
+    if (i > 0) {
+      EXPECT_GE(bytes[i].first, bytes[i - 1].first);
+    }
   }
   EXPECT_EQ(bytes.back().first, tensor_bytes);
   std::ifstream a(dir.file("plain.gguf"), std::ios::binary), b(dir.file("counted.gguf"), std::ios::binary);

@@ -1,7 +1,7 @@
 // Tessera float (CPU) against the float PyTorch reference on a reduced MQMTAR set: the shipped models, 40 samples
 // at 1x and 2x, the same sample streams. tests/data/mqmtar/pytorch_reduced.csv was written by
-//   python3 tools/reference/eval_mqmtar.py --device cpu --samples 40 --multiples 1,2 \
-//     --csv tests/data/mqmtar/pytorch_reduced.csv examples/models/mqmtar-*/ckpt.pt
+//   python3 tools/reference/eval_mqmtar.py --device cpu --samples 40 --multiples 1,2
+//     --csv tests/data/mqmtar/pytorch_reduced.csv examples/models/mqmtar-*/ckpt.pt  (one command line)
 #include "tasks/mqmtar_eval.h"
 
 #include <gtest/gtest.h>

@@ -58,7 +58,9 @@ TEST(VulkanKernelContract, BindingCountsAreTheShadersDeclaredBuffers) {
   for (const auto& [name, bindings] : gated) {
     const KernelContract* coop = find(name);
     ASSERT_NE(coop, nullptr) << name;
-    if (coop->built) EXPECT_EQ(coop->bindings, bindings) << name;
+    if (coop->built) {
+      EXPECT_EQ(coop->bindings, bindings) << name;
+    }
   }
 }
 

@@ -73,8 +73,9 @@ TEST(VulkanShaderVariants, RealDevicesReportTheirFeatures) {
   ASSERT_TRUE(devices.ok());
   if (devices->empty()) TESSERA_VK_NO_DEVICE("no Vulkan device");
   for (const auto& d : *devices) {
-    if (d.subgroup_ops)
+    if (d.subgroup_ops) {
       EXPECT_TRUE(d.shader_features.subgroup_arithmetic) << d.name << ": the subgroup flavour needs it";
+    }
   }
 }
 

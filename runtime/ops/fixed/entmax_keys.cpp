@@ -56,7 +56,9 @@ void entmax_numerators_portable(int r, uint64_t t, int64_t base, uint64_t k, int
 namespace {
 
 #pragma GCC diagnostic push
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC 12 false positive inside avx512fintrin.h
+#endif
 // D_i = scaled_difference(qmax - q_i, scale, 20, r, 2^20) on 8 lanes, for a rounding right shift a ∈ [1, 61]
 // (the caller checks). prod = diff·M < 2^63 on vpmuludq. r = 1, 2: the scalar steps as they are. r = 3:
 // ((⌊prod/3⌋ + 2^(a-1)) >> a) = ⌊(prod + 3·2^(a-1)) / (3·2^a)⌋ = ⌊w / 3⌋ with w = (prod + 3·2^(a-1)) >> a

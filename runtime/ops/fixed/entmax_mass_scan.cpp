@@ -37,7 +37,9 @@ namespace {
 // (terms ≥ 0, so a lane reaching it means the whole sum does; otherwise the lanes add up to the exact
 // sum), the tail and the verdict as the scalar loop. y < 2^20: y² and y²·y from 32 × 32-bit vpmuludq.
 #pragma GCC diagnostic push
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC 12 false positive inside avx512fintrin.h
+#endif
 __attribute__((target("avx512f"))) bool mass_below_one_unsorted_avx512(int r, const uint32_t* d, size_t m, uint32_t top,
                                                                        uint32_t* below) {
   const uint64_t limit = uint64_t{1} << (20 * r);

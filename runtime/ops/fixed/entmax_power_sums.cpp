@@ -55,7 +55,9 @@ __attribute__((target("avx2"))) void power_sums_avx2(int r, const uint32_t* d, s
 
 // The same on 8 lanes (AVX-512F), where the CPU has it.
 #pragma GCC diagnostic push
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC 12 false positive inside avx512fintrin.h
+#endif
 __attribute__((target("avx512f"))) void power_sums_avx512(int r, const uint32_t* d, size_t k, uint64_t t,
                                                           uint64_t* mass, uint64_t* slope) {
   const __m512i tv = _mm512_set1_epi64(static_cast<int64_t>(t));
