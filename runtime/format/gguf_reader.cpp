@@ -12,12 +12,7 @@ namespace tessera::gguf {
 namespace {
 
 // Keys and tensor names come from the file: escaped before they reach a message.
-std::string quoted(const std::string& s) {
-  std::string q = "'";  // appended, not "'" + temporary (a GCC 12 -Wrestrict false positive)
-  q += printable_prefix(s, 256);
-  q += "'";
-  return q;
-}
+std::string quoted(const std::string& s) { return "'" + printable_prefix(s, 256) + "'"; }
 
 // A bounds-checked little-endian reader over the file's bytes.
 class Cursor {

@@ -25,18 +25,11 @@ Result<PyValue*> Unpickler::persistent_load(const PyValue* pid) {
                   std::string(py_kind_name(pid->kind)) + " of " + std::to_string(pid->items.size()) + " items");
   const PyValue *cls = pid->items[1], *key = pid->items[2], *loc = pid->items[3], *numel = pid->items[4];
   const AllowedGlobal* g = cls->kind == PyKind::kGlobal ? find_allowed_global(cls->text) : nullptr;
-  if (!g || g->role != GlobalRole::kStorageClass) {
-    std::string what = "persistent id names ";  // appended (a GCC 12 -Wrestrict false positive on "..." + temporary)
-    if (cls->kind == PyKind::kGlobal) {
-      what += '\'';
-      what += printable_prefix(cls->text, 256);
-      what += '\'';
-    } else {
-      what += "a ";
-      what += py_kind_name(cls->kind);
-    }
-    return refuse(what + " where a torch.*Storage class is expected");
-  }
+  if (!g || g->role != GlobalRole::kStorageClass)
+    return refuse("persistent id names " +
+                  (cls->kind == PyKind::kGlobal ? "'" + printable_prefix(cls->text, 256) + "'"
+                                                : std::string("a ") + py_kind_name(cls->kind)) +
+                  " where a torch.*Storage class is expected");
   if (key->kind != PyKind::kStr || loc->kind != PyKind::kStr || numel->kind != PyKind::kInt || numel->int_value < 0)
     return corrupt("persistent id fields: expected (str key, str location, int numel >= 0), found (" +
                    std::string(py_kind_name(key->kind)) + ", " + py_kind_name(loc->kind) + ", " +

@@ -22,10 +22,7 @@ VulkanSequence::~VulkanSequence() {
 std::string VulkanBackend::name() const {
   const Context& c = *shared_->context;
   const std::string& profile = c.limits().profile;
-  std::string name = "vulkan (";  // appended, not "..." + temporary (a GCC 12 -Wrestrict false positive)
-  name += c.info().name;
-  if (profile != "full") name += ", profile " + profile;
-  return name + ")";
+  return "vulkan (" + c.info().name + (profile == "full" ? "" : ", profile " + profile) + ")";
 }
 
 // Positions are uint32 in the shaders' step record and index 32-bit dispatch grids.
@@ -182,19 +179,7 @@ Result<std::vector<std::string>> list_vulkan_devices() {
     for (const auto& p : vk::device_profiles()) {
       auto why = vk::profile_shortfall(d, p);
       auto note = vk::profile_deviation(d, p);
-      line += ' ';
-      line += p.name;
-      if (why) {
-        line += " no (";
-        line += *why;
-        line += ");";
-      } else if (note) {
-        line += " yes (";
-        line += *note;
-        line += ");";
-      } else {
-        line += " yes;";
-      }
+      line += " " + std::string(p.name) + (why ? " no (" + *why + ");" : note ? " yes (" + *note + ");" : " yes;");
     }
     line.pop_back();
     out.push_back(line);

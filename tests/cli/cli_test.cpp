@@ -83,10 +83,7 @@ TEST_F(Cli, GenerateGreedyMatchesTheAuthors) {
   nlohmann::json want = nlohmann::json::parse(in);
   std::string prompt, expect = "tokens:";
   for (int t : want["prompt"]) prompt += std::to_string(t) + ",";
-  for (int t : want["greedy"]) {
-    expect += ' ';  // appended, not " " + temporary (a GCC 12 -Wrestrict false positive)
-    expect += std::to_string(t);
-  }
+  for (int t : want["greedy"]) expect += " " + std::to_string(t);
   CliRun r = run("generate " + tmp("m.gguf") + " --backend cpu -n 16 --tokens " + prompt);
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find(expect), std::string::npos) << r.out;
@@ -103,10 +100,7 @@ TEST_F(Cli, GenerateWithinAVulkanProfileMatchesTheAuthors) {
   nlohmann::json want = nlohmann::json::parse(in);
   std::string prompt, expect = "tokens:";
   for (int t : want["prompt"]) prompt += std::to_string(t) + ",";
-  for (int t : want["greedy"]) {
-    expect += ' ';  // appended, not " " + temporary (a GCC 12 -Wrestrict false positive)
-    expect += std::to_string(t);
-  }
+  for (int t : want["greedy"]) expect += " " + std::to_string(t);
   for (const char* profile : {"android-baseline-2022", "raspberry-pi"}) {
     CliRun r = run("generate " + tmp("m.gguf") + " --backend vulkan --vulkan-validation --vulkan-profile " + profile +
                    " -n 16 --prompt-tokens " + prompt);

@@ -385,11 +385,7 @@ void BM_Attention(benchmark::State& state) {
   // Pass order: softmax = the one pass; split entmax = scores, filter, threshold, values (with the
   // weights and the merge).
   for (uint32_t k = 0; per_pass && k < kPassSlots; ++k)
-    if (pass_ns[k] > 0) {
-      std::string name = "p";  // appended, not "p" + temporary (a GCC 12 -Wrestrict false positive)
-      name += std::to_string(k);
-      state.counters[name] = pass_ns[k] / double(state.iterations()) * 1e-3;
-    }
+    if (pass_ns[k] > 0) state.counters["p" + std::to_string(k)] = pass_ns[k] / double(state.iterations()) * 1e-3;
   if (method != 0) {  // split entmax state (entmax_common.glsl: word 3 candidates, word 2 steps; 16 per head)
     std::vector<uint32_t> words(size_t(H) * 16);
     if (ctx->read(scratch->ent_state, std::as_writable_bytes(std::span<uint32_t>(words))).ok()) {
