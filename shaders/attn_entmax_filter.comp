@@ -2,9 +2,11 @@
 // Split exact entmax (r = 1, 2, 3), pass 1 of 3: the bracket filter over one segment of SEG = WG * KPT
 // keys of a (row, head). tau >= max y - 1 (docs/attention.md, bracket), so only y_j > -1 can be in the
 // support; those candidates are compacted, in a fixed order (thread, then its keys), into the
-// segment's slice of `cand` and their number into seg_count. No atomics: the list is deterministic,
-// so every later sum is too. The list is padded with -2 (below every threshold step) to a multiple
-// of pc.unit (4 where the score rows allow), so the threshold pass reads whole units.
+// segment's slice of `cand` and their number into seg_count; their key indices go to the same
+// places of the index list (cand words from pc.index_offset on), from which the threshold pass
+// compacts the support. No atomics: the lists are deterministic, so every later sum is too. The y
+// list is padded with -2 (below every threshold step) to a multiple of pc.unit (4 where the score
+// rows allow), so the threshold pass reads whole units.
 // Many workgroups per head (the single-workgroup attn_entmax read the whole row alone).
 #include "common.glsl"
 TESSERA_STEP_BUFFER(0)
@@ -12,10 +14,11 @@ layout(std430, binding = 1) readonly buffer S { float scores[]; };
 layout(std430, binding = 2) readonly buffer CM { float chunk_max[]; };
 layout(std430, binding = 3) readonly buffer HS { float head_scale[]; };
 layout(std430, binding = 4) writeonly buffer CA { float cand[]; };
+layout(std430, binding = 4) writeonly buffer CI { uint cand_index[]; };
 layout(std430, binding = 5) writeonly buffer SC { uint seg_count[]; };
 layout(std430, binding = 6) writeonly buffer ST { uint state[]; };
 layout(push_constant) uniform P {
-  uint H, mask_offset, nkeys_fixed, row_base, s_stride, nchunks, chunk_size, nseg, unit;
+  uint H, mask_offset, nkeys_fixed, row_base, s_stride, nchunks, chunk_size, nseg, unit, index_offset;
   float alpha_minus_1;
 } pc;
 layout(constant_id = 1) const uint KPT = 16;  // keys per thread (strided by WG)
@@ -60,8 +63,12 @@ void main() {
     all += sg_total[s];
   }
   uint dst = base + start + off + before;
-  for (uint k = 0u; k < KPT; ++k)
-    if (y[k] > -1.0) cand[dst++] = y[k];
+  for (uint k = 0u; k < KPT; ++k) {
+    if (y[k] > -1.0) {
+      cand[dst] = y[k];
+      cand_index[pc.index_offset + dst++] = start + k * WG + tid;
+    }
+  }
   if (tid == 0u)
     for (uint k = all; k % pc.unit != 0u; ++k) cand[base + start + k] = -2.0;
   if (tid == 0u) {

@@ -16,14 +16,23 @@
 //   units of pc.unit candidates (the filter pads each list with -2 to whole units): one segment
 //   lookup and pc.unit independent loads per unit, UNITS units in flight per thread.
 //   All sums are in a fixed order and every thread takes the same decisions from the same totals.
+// Then the support {y > tau}: the key indices of those candidates (the filter's index list), compacted
+// in candidate order to the start of the row's index list, their number in the state, so the values
+// pass visits the support only. flags & 1 also writes the weights [y - tau]_+^r over the score row
+// (tests, diagnostics; the values pass then reads them instead of recomputing them).
 #include "common.glsl"
 TESSERA_STEP_BUFFER(0)
 layout(std430, binding = 1) readonly buffer CA { float cand_g[]; };
+layout(std430, binding = 1) buffer CI { uint cand_index[]; };  // the index list from pc.index_offset
 layout(std430, binding = 2) readonly buffer SC { uint seg_count[]; };
 layout(std430, binding = 3) buffer ST { uint state[]; };
 layout(std430, binding = 4) writeonly buffer N { float norm[]; };
+layout(std430, binding = 5) buffer S { float scores[]; };
+layout(std430, binding = 6) readonly buffer HS { float head_scale[]; };
 layout(push_constant) uniform P {
-  uint r_int, H, mask_offset, nkeys_fixed, row_base, s_stride, nseg, seg_keys, shared_limit, unit;
+  uint r_int, H, mask_offset, nkeys_fixed, row_base, s_stride, nseg, seg_keys, shared_limit, unit, index_offset;
+  uint flags;  // 1: store the weights over the score row
+  float alpha_minus_1;
 } pc;
 layout(constant_id = 1) const uint SHCAP = 4096;  // candidates held in shared memory
 layout(constant_id = 2) const uint SEGMAX = 1024;  // filter segments per row (host-checked)
@@ -203,8 +212,41 @@ void main() {
       t = root > a && root < b ? root : 0.5 * (a + b);
     }
   }
+  tau = done ? tau : a;
+  // The support, one unit per thread per round. Each index lands at or before the list address it
+  // came from, which this round (read before the scan's barriers) or an earlier one has read.
+  uint support = 0u;
+  for (uint k0 = 0u; k0 < nunits; k0 += WG) {
+    const uint k = k0 + tid();
+    float y[UMAX];
+    uint key[UMAX], mine = 0u;
+    for (uint e = 0u; e < UMAX; ++e) {
+      y[e] = -2.0;
+      key[e] = 0u;
+    }
+    if (k < nunits) {
+      const uint addr = candidate_address(base, nseg, k * pc.unit);
+      for (uint e = 0u; e < pc.unit; ++e) {
+        y[e] = cand_g[addr + e];
+        key[e] = cand_index[pc.index_offset + addr + e];
+      }
+    }
+    for (uint e = 0u; e < UMAX; ++e)
+      if (y[e] > tau) ++mine;
+    uvec2 o = scan_threads(mine);
+    uint dst = pc.index_offset + base + support + o.x;
+    for (uint e = 0u; e < UMAX; ++e)
+      if (y[e] > tau) cand_index[dst++] = key[e];
+    support += o.y;
+  }
+  if ((pc.flags & 1u) != 0u) {
+    const float m = uintBitsToFloat(state[sb + ES_MAX]), yscale = pc.alpha_minus_1 * head_scale[h];
+    for (uint j = tid(); j < uint(nki); j += WG)
+      scores[base + j] = weight_of(yscale * (scores[base + j] - m), tau, r, 1.0);
+  }
   if (tid() == 0u) {
-    state[sb + ES_TAU] = floatBitsToUint(done ? tau : a);
+    state[sb + ES_TAU] = floatBitsToUint(tau);
+    state[sb + ES_SUPPORT] = support;
     state[sb + ES_STATUS] = 1u;
     state[sb + ES_ITER] = steps;
     state[sb + ES_COUNT] = count;

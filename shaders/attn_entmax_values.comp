@@ -1,30 +1,33 @@
 #version 450
 // Split exact entmax (r = 1, 2, 3), pass 3 of 3, one dispatch: the weights e_j = [y_j - tau]_+^r
-// (y_j recomputed from the score exactly as the filter computed it), the value sums over the support
-// and the output. One workgroup per (chunk of keys, head, row), chunks sized by chunk_keys_for
-// (attention_common.glsl); lanes skip the value read of zero weights. Each chunk writes its partial
+// of the support only (the threshold pass's compacted key indices; y_j recomputed from the score
+// exactly as the filter computed it, or, with flags & 2, the weights the threshold pass stored over
+// the score row), the value sums and the output. One workgroup per (chunk of the support list, head,
+// row), chunks sized by chunk_keys_for (attention_common.glsl). Each chunk writes its partial
 // sum_j e_j v_j and z = sum_j e_j to `work`; the last workgroup of a (row, head) (atomic ticket in the
 // entmax state) adds them in chunk order (deterministic) and writes out (+)= scale · out_scale[h] ·
 // sum partial / sum z: the weights are normalised by exactly their stored sum, so sum p = 1 up to
-// one rounding even where y_j - tau cancels (a dense tail just above tau). flags & 2 also stores e_j
-// over the score row and 1 / sum z in the state (tests, diagnostics). Eight buffers (V3DV's limit).
+// one rounding even where y_j - tau cancels (a dense tail just above tau). flags & 2 also stores
+// 1 / sum z in the state (tests, diagnostics). Eight buffers (V3DV's limit).
 #include "common.glsl"
 TESSERA_STEP_BUFFER(0)
-layout(std430, binding = 1) buffer S { float scores[]; };
+layout(std430, binding = 1) readonly buffer S { float scores[]; };
 layout(std430, binding = 2) readonly buffer HS { float head_scale[]; };
 layout(std430, binding = 3) coherent buffer ST { uint state[]; };
 #define KV_CACHE_SPEC_ID 1
 #include "kv_cache.glsl"
 KV_CACHE_BUFFER(4, readonly, V)
 KV_CACHE_LOADS(V)
-// work: partials [rows * H, max_chunks, d] at 0, chunk sums z at z_offset (words).
+// work: partials [rows * H, max_chunks, d] at 0, chunk sums z at z_offset, the support lists (score
+// row layout) at index_offset (words).
 layout(std430, binding = 5) coherent buffer W { float work[]; };
 layout(std430, binding = 5) coherent buffer W4 { vec4 work4[]; };
+layout(std430, binding = 5) readonly buffer WI { uint support_index[]; };
 layout(std430, binding = 6) readonly buffer OS { float out_scale[]; };
 layout(std430, binding = 7) buffer O { float outv[]; };
 layout(push_constant) uniform P {
   uint d, H, v_base, v_head_stride, v_key_stride, mask_offset, nkeys_fixed, row_base, s_stride, C;
-  uint max_chunks, z_offset, r_int, flags;  // flags: 1 accumulate into out, 2 store the weights
+  uint max_chunks, z_offset, index_offset, r_int, flags;  // flags: 1 accumulate into out, 2 weights stored
   float alpha_minus_1, scale;
 } pc;
 #include "attention_common.glsl"
@@ -33,7 +36,7 @@ layout(push_constant) uniform P {
 shared vec4 red4[WG];
 shared bool is_last;
 
-const uint KEY_UNIT = 64u;  // chunks are whole multiples of this many keys
+const uint KEY_UNIT = 64u;  // chunks are whole multiples of this many support entries
 
 void main() {
   uint chunk = gl_WorkGroupID.x, h = gl_WorkGroupID.y, rl = gl_WorkGroupID.z, tid = gl_LocalInvocationID.x;
@@ -44,44 +47,43 @@ void main() {
     if (chunk == 0u && tid < pc.d && !accumulate) outv[(pc.row_base + rl) * pc.C + h * pc.d + tid] = 0.0;
     return;
   }
-  uint nk = uint(nki);
-  uint ck = chunk_keys_for(nk, KEY_UNIT, pc.max_chunks);
-  uint nch = (nk + ck - 1u) / ck;
+  const uint support = state[sb + ES_SUPPORT];
+  uint ck = chunk_keys_for(support, KEY_UNIT, pc.max_chunks);
+  uint nch = max(1u, (support + ck - 1u) / ck);
   if (chunk >= nch) return;  // uniform
-  uint start = chunk * ck, end = min(start + ck, nk);
+  uint start = chunk * ck, end = min(start + ck, support);
   float m = uintBitsToFloat(state[sb + ES_MAX]), tau = uintBitsToFloat(state[sb + ES_TAU]);
   float yscale = pc.alpha_minus_1 * head_scale[h];
-  // Threads are (key lane g, channel quad c4); lane g's keys are start + g + k G.
+  const uint list = pc.index_offset + base;
+  // Threads are (key lane g, channel quad c4); lane g's support entries are start + g + k G.
   uint D4 = pc.d / 4u, G = WG / D4, g = tid / D4, c4 = tid % D4;
   uint stride4 = pc.v_key_stride / 4u;
   vec4 acc0 = vec4(0.0), acc1 = vec4(0.0);
   float zl = 0.0;
   if (g < G) {
     uint vb = (pc.v_base + h * pc.v_head_stride) / 4u + c4;
-    // Batches of 8 keys per lane: the 8 scores are loaded together, then the nonzero weights' values
-    // (independent loads in flight; a score-then-value chain per key would serialise 2 latencies).
-    for (uint j0 = start + g; j0 < end; j0 += 8u * G) {
-      float sv[8];
+    // Batches of 8 entries per lane: their 8 key indices, then the 8 scores, then the 8 values are
+    // loaded together (independent loads in flight; a chain per key would serialise 3 latencies).
+    for (uint p0 = start + g; p0 < end; p0 += 8u * G) {
+      uint key[8];
       for (uint u = 0u; u < 8u; ++u) {
-        uint j = j0 + u * G;
-        sv[u] = j < end ? scores[base + j] : 0.0;
+        uint p = p0 + u * G;
+        key[u] = p < end ? support_index[list + p] : 0u;
       }
       float e[8];
       for (uint u = 0u; u < 8u; ++u) {
-        uint j = j0 + u * G;
-        e[u] = j < end ? weight_of(yscale * (sv[u] - m), tau, pc.r_int, 1.0) : 0.0;
+        uint p = p0 + u * G;
+        float sv = p < end ? scores[base + key[u]] : 0.0;
+        e[u] = p >= end ? 0.0 : store ? sv : weight_of(yscale * (sv - m), tau, pc.r_int, 1.0);
         if (c4 == 0u) zl += e[u];  // one thread per key
       }
       for (uint u = 0u; u < 8u; u += 2u) {
-        if (e[u] != 0.0) acc0 += e[u] * V_load4(vb + (j0 + u * G) * stride4);
-        if (e[u + 1u] != 0.0) acc1 += e[u + 1u] * V_load4(vb + (j0 + (u + 1u) * G) * stride4);
+        if (e[u] != 0.0) acc0 += e[u] * V_load4(vb + key[u] * stride4);
+        if (e[u + 1u] != 0.0) acc1 += e[u + 1u] * V_load4(vb + key[u + 1u] * stride4);
       }
     }
   }
-  float z = wg_sum(zl);  // its barriers: every score of the chunk has been read
-  if (store)  // uniform
-    for (uint j = start + tid; j < end; j += WG)
-      scores[base + j] = weight_of(yscale * (scores[base + j] - m), tau, pc.r_int, 1.0);
+  float z = wg_sum(zl);
   red4[tid] = acc0 + acc1;
   barrier();
   uint slot = row * pc.max_chunks + chunk;

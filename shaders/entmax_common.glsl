@@ -17,6 +17,7 @@ float weight_of(float y, float tau, uint r, float inv_am1) {
 #define ES_ITER 2u     // threshold steps taken (diagnostics)
 #define ES_COUNT 3u    // candidates y > -1
 #define ES_MAX 4u      // max c of the row
+#define ES_SUPPORT 5u  // keys in the support (y > tau): the threshold pass's compacted index list
 #define ES_TAU 9u
 #define ES_IN_SHARED 10u  // 1 when every candidate fitted shared memory from the first step (diagnostics)
 #define ES_NORM 11u    // 1 / sum of the stored weights (the values pass; diagnostics and tests)

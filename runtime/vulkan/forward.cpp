@@ -8,10 +8,10 @@ namespace {
 
 constexpr VkDeviceSize kScoreScratchBytes = 32ull << 20;  // per attention kind; rows per pass adapt
 
-// The split exact entmax keeps a candidate list the size of the scores (it cannot alias the value
-// partials when the workgroup is wider than the head): both share the budget.
+// The split exact entmax keeps two candidate lists the size of the scores (y values, key indices):
+// all three share the budget.
 uint32_t rows_per_pass(uint32_t heads, uint32_t max_keys, bool split_entmax) {
-  VkDeviceSize per_row = VkDeviceSize(heads) * std::max(max_keys, 1u) * 4 * (split_entmax ? 2 : 1);
+  VkDeviceSize per_row = VkDeviceSize(heads) * std::max(max_keys, 1u) * 4 * (split_entmax ? 3 : 1);
   return uint32_t(std::clamp<VkDeviceSize>(kScoreScratchBytes / per_row, 1, kAttentionRowsPerPass));
 }
 

@@ -131,17 +131,23 @@ struct AttentionScratch {
   BufferSlice scores, chunk_max, norm, partial;
   // `partial` and, after it, one completion counter per (row, head) (the softmax pass).
   BufferSlice work;
-  // Split exact entmax (attn_entmax_filter/threshold/values): candidate lists (score layout), then
-  // the value pass's partials and chunk sums; per-segment counts and per-(row, head) state (16 words,
-  // entmax_common.glsl). cand may alias `partial` (never live together).
+  // Split exact entmax (attn_entmax_filter/threshold/values): candidate y lists (score layout), then
+  // the value pass's partials and chunk sums; from word cand_index_offset on, the candidates' key
+  // indices (score layout), compacted to the support by the threshold pass; per-segment counts and
+  // per-(row, head) state (16 words, entmax_common.glsl). cand may alias `partial` (never live together).
   BufferSlice cand, seg_count, ent_state;
+  uint32_t cand_index_offset = 0;
 };
 // The one-pass attention kernels (attn_softmax_partial, attn_entmax_values) split a row's keys into
 // at most this many chunks (one workgroup each, merged by the last to finish): as many as the keys
 // allow, so short contexts still spread over many workgroups; long ones take several units per chunk.
 constexpr uint32_t kOnePassMaxChunks = 256;
-// Chunks of attn_entmax_values are whole multiples of this many keys (shaders/attn_entmax_values.comp).
+// Chunks of attn_entmax_values are whole multiples of this many support entries (shaders/attn_entmax_values.comp).
 constexpr uint32_t kEntmaxValueKeyUnit = 64;
+// Chunks of attn_entmax_values per row at most. It visits the support only, which is sparse: most
+// of a wider grid would find no entry to weigh.
+constexpr uint32_t kEntmaxValueMaxChunks = 32;
+uint32_t entmax_value_chunks(uint32_t max_keys);
 // Chunks of a one-pass kernel over up to max_keys keys in units of `unit` keys (the softmax kernel's
 // unit is its workgroup, attention_workgroup: one tile of keys).
 uint32_t one_pass_chunks(uint32_t max_keys, uint32_t unit);

@@ -1,6 +1,7 @@
 // Recording of one attention (context memory) per block of query rows. Softmax: one pass
 // (attn_softmax_partial: flash-decoding, merged by the last workgroup). Exact entmax (r = 1, 2, 3):
-// cosines + chunk maxima, filter, exact threshold, then weights + values + output in one pass. Other
+// cosines + chunk maxima, filter, exact threshold and the support, then weights + values + output
+// over the support in one pass. Other
 // transforms: cosines + chunk maxima, the transform (normaliser), weighted value sums per key chunk
 // and the combine into the output rows.
 #include <algorithm>
@@ -17,6 +18,10 @@ uint32_t attention_workgroup(const Context& ctx, uint32_t head_dim) {
 
 uint32_t one_pass_chunks(uint32_t max_keys, uint32_t unit) {
   return std::clamp((max_keys + unit - 1) / unit, 1u, kOnePassMaxChunks);
+}
+
+uint32_t entmax_value_chunks(uint32_t max_keys) {
+  return std::min(one_pass_chunks(max_keys, kEntmaxValueKeyUnit), kEntmaxValueMaxChunks);
 }
 
 Result<AttentionScratch> make_attention_scratch(Context& ctx, BlockAllocator& alloc, const AttentionScratchShape& s) {
@@ -48,12 +53,16 @@ Result<AttentionScratch> make_attention_scratch(Context& ctx, BlockAllocator& al
     return unsupported("vulkan: exact entmax over " + std::to_string(s.max_keys) + " keys needs more than " +
                        std::to_string(kEntmaxMaxSegments) + " filter segments of " + std::to_string(s.seg_keys()) +
                        " keys");
-  // The candidate lists are dead once the threshold is known: the value pass keeps its partials and
-  // chunk sums there. They alias `partial` when that is large enough (d >= the score chunk keeps the
-  // sequence within its scratch budget), else they get their own buffer.
-  const VkDeviceSize cand_bytes =
-      std::max(rows * std::max(s.max_keys, 1u) * 4,
-               rows * VkDeviceSize(one_pass_chunks(s.max_keys, kEntmaxValueKeyUnit)) * (d + 1) * 4);
+  // The candidates' y lists are dead once the threshold is known: the value pass keeps its partials
+  // and chunk sums there. The index lists (the support after the threshold pass) follow both, in
+  // score-row layout. They alias `partial` when that is large enough, else get their own buffer.
+  const VkDeviceSize list_words = rows * std::max(s.max_keys, 1u);
+  const VkDeviceSize index_words = std::max(list_words, rows * VkDeviceSize(entmax_value_chunks(s.max_keys)) * (d + 1));
+  if (index_words + list_words > UINT32_MAX)
+    return unsupported("vulkan: exact entmax lists of " + std::to_string(rows) + " rows x " +
+                       std::to_string(s.max_keys) + " keys exceed 32-bit word offsets");
+  a.cand_index_offset = uint32_t(index_words);
+  const VkDeviceSize cand_bytes = (index_words + list_words) * 4;
   if (a.partial.size >= cand_bytes) {
     a.cand = a.partial;
     a.cand.size = cand_bytes;
@@ -114,17 +123,19 @@ struct EntmaxPush {
 };
 TESSERA_VK_PUSH_CONTRACT(attn_entmax, EntmaxPush);
 struct FilterPush {
-  uint32_t H, mask_offset, nkeys_fixed, row_base, s_stride, nchunks, chunk_size, nseg, unit;
+  uint32_t H, mask_offset, nkeys_fixed, row_base, s_stride, nchunks, chunk_size, nseg, unit, index_offset;
   float alpha_minus_1;
 };
 TESSERA_VK_PUSH_CONTRACT(attn_entmax_filter, FilterPush);
 struct ThresholdPush {
-  uint32_t r_int, H, mask_offset, nkeys_fixed, row_base, s_stride, nseg, seg_keys, shared_limit, unit;
+  uint32_t r_int, H, mask_offset, nkeys_fixed, row_base, s_stride, nseg, seg_keys, shared_limit, unit, index_offset;
+  uint32_t flags;  // 1: store the weights over the score row
+  float alpha_minus_1;
 };
 TESSERA_VK_PUSH_CONTRACT(attn_entmax_threshold, ThresholdPush);
 struct EntmaxValuesPush {
   uint32_t d, H, v_base, v_head_stride, v_key_stride, mask_offset, nkeys_fixed, row_base, s_stride, C, max_chunks,
-      z_offset, r_int, flags;
+      z_offset, index_offset, r_int, flags;
   float alpha_minus_1, scale;
 };
 TESSERA_VK_PUSH_CONTRACT(attn_entmax_values, EntmaxValuesPush);
@@ -174,23 +185,33 @@ Status record_entmax_split(Recording& rec, Context& ctx, const AttentionCall& c,
   // Candidate lists padded to units of 4 (the threshold pass's loads), where a padded list stays
   // inside its score row.
   const uint32_t unit = sh.max_keys % 4 == 0 ? 4 : 1;
-  FilterPush fp{c.heads,      c.mask_offset,  c.nkeys_fixed, row_base, sh.max_keys,
-                sh.nchunks(), sh.score_chunk, nseg,          unit,     am1};
+  FilterPush fp{c.heads, c.mask_offset, c.nkeys_fixed,       row_base, sh.max_keys, sh.nchunks(), sh.score_chunk,
+                nseg,    unit,          s.cand_index_offset, am1};
   TESSERA_RETURN_IF_ERROR(rec.dispatch<KernelId::kAttnEntmaxFilter>({wg, 16},
                                                                     {c.step, s.scores, s.chunk_max, c.head_scale,
                                                                      s.cand, s.seg_count, s.ent_state},
                                                                     fp, {nseg, c.heads, rows}));
   marks.done();
   const uint32_t twg = threshold_workgroup(ctx, wg);
-  ThresholdPush tp{r,           c.heads, c.mask_offset, c.nkeys_fixed,         row_base,
-                   sh.max_keys, nseg,    sh.seg_keys(), c.entmax_shared_limit, unit};
-  TESSERA_RETURN_IF_ERROR(
-      rec.dispatch<KernelId::kAttnEntmaxThreshold>({twg, threshold_capacity(ctx, twg), kEntmaxMaxSegments},
-                                                   {c.step, s.cand, s.seg_count, s.ent_state, s.norm}, tp,
-                                                   {c.heads, rows, 1}));
+  ThresholdPush tp{r,
+                   c.heads,
+                   c.mask_offset,
+                   c.nkeys_fixed,
+                   row_base,
+                   sh.max_keys,
+                   nseg,
+                   sh.seg_keys(),
+                   c.entmax_shared_limit,
+                   unit,
+                   s.cand_index_offset,
+                   c.store_weights ? 1u : 0u,
+                   am1};
+  TESSERA_RETURN_IF_ERROR(rec.dispatch<KernelId::kAttnEntmaxThreshold>(
+      {twg, threshold_capacity(ctx, twg), kEntmaxMaxSegments},
+      {c.step, s.cand, s.seg_count, s.ent_state, s.norm, s.scores, c.head_scale}, tp, {c.heads, rows, 1}));
   marks.done();
-  // Weights, values and output in one pass (the last workgroup of a (row, head) merges).
-  const uint32_t vch = one_pass_chunks(sh.max_keys, kEntmaxValueKeyUnit);
+  // Weights, values and output over the support in one pass (the last workgroup of a (row, head) merges).
+  const uint32_t vch = entmax_value_chunks(sh.max_keys);
   const uint32_t kv = c.kv_f16 ? 1 : 0;
   EntmaxValuesPush vp{c.head_dim,
                       c.heads,
@@ -204,6 +225,7 @@ Status record_entmax_split(Recording& rec, Context& ctx, const AttentionCall& c,
                       c.out_stride,
                       vch,
                       uint32_t(VkDeviceSize(sh.rows_per_pass) * sh.heads * vch * c.head_dim),
+                      s.cand_index_offset,
                       r,
                       (c.accumulate ? 1u : 0u) | (c.store_weights ? 2u : 0u),
                       am1,

@@ -37,7 +37,7 @@ TEST(VulkanKernelContract, BindingCountsAreTheShadersDeclaredBuffers) {
       {"argmax", 3},
       {"pmem_softmax", 7},
       {"attn_entmax_filter", 7},
-      {"attn_entmax_threshold", 5},
+      {"attn_entmax_threshold", 7},
       {"attn_entmax_values", 8},
       {"matmul", 7},
       {"pmem_prefill", 7},
