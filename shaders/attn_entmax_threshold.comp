@@ -213,30 +213,36 @@ void main() {
     }
   }
   tau = done ? tau : a;
-  // The support, one unit per thread per round. Each index lands at or before the list address it
-  // came from, which this round (read before the scan's barriers) or an earlier one has read.
+  // The support, CU consecutive units per thread per round (their loads in flight together). Each
+  // index lands at or before the list address it came from, which this round (read before the
+  // scan's barriers) or an earlier one has read.
+  const uint CU = 4u;
   uint support = 0u;
-  for (uint k0 = 0u; k0 < nunits; k0 += WG) {
-    const uint k = k0 + tid();
-    float y[UMAX];
-    uint key[UMAX], mine = 0u;
-    for (uint e = 0u; e < UMAX; ++e) {
-      y[e] = -2.0;
-      key[e] = 0u;
-    }
-    if (k < nunits) {
-      const uint addr = candidate_address(base, nseg, k * pc.unit);
-      for (uint e = 0u; e < pc.unit; ++e) {
-        y[e] = cand_g[addr + e];
-        key[e] = cand_index[pc.index_offset + addr + e];
+  for (uint k0 = 0u; k0 < nunits; k0 += CU * WG) {
+    float y[CU][UMAX];
+    uint key[CU][UMAX], mine = 0u;
+    for (uint c = 0u; c < CU; ++c) {
+      const uint k = k0 + tid() * CU + c;
+      for (uint e = 0u; e < UMAX; ++e) {
+        y[c][e] = -2.0;
+        key[c][e] = 0u;
+      }
+      if (k < nunits) {
+        const uint addr = candidate_address(base, nseg, k * pc.unit);
+        for (uint e = 0u; e < pc.unit; ++e) {
+          y[c][e] = cand_g[addr + e];
+          key[c][e] = cand_index[pc.index_offset + addr + e];
+        }
       }
     }
-    for (uint e = 0u; e < UMAX; ++e)
-      if (y[e] > tau) ++mine;
+    for (uint c = 0u; c < CU; ++c)
+      for (uint e = 0u; e < UMAX; ++e)
+        if (y[c][e] > tau) ++mine;
     uvec2 o = scan_threads(mine);
     uint dst = pc.index_offset + base + support + o.x;
-    for (uint e = 0u; e < UMAX; ++e)
-      if (y[e] > tau) cand_index[dst++] = key[e];
+    for (uint c = 0u; c < CU; ++c)
+      for (uint e = 0u; e < UMAX; ++e)
+        if (y[c][e] > tau) cand_index[dst++] = key[c][e];
     support += o.y;
   }
   if ((pc.flags & 1u) != 0u) {
