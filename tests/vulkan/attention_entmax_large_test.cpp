@@ -22,7 +22,7 @@ constexpr uint32_t kRandomRowSteps = 16;  // measured 4-11 (sparsemax the most: 
 
 struct Outcome {
   std::vector<double> p;
-  uint32_t status = 0, steps = 0, in_shared = 0, count = 0;
+  uint32_t status = 0, steps = 0, in_shared = 0, count = 0, support = 0;
 };
 
 class VulkanEntmaxLarge : public VulkanTest {
@@ -51,7 +51,7 @@ class VulkanEntmaxLarge : public VulkanTest {
     };
     Outcome o;
     for (float x : e) o.p.push_back(double(x) * z[0]);
-    o.steps = word(2), o.status = word(1), o.count = word(3), o.in_shared = word(10);
+    o.steps = word(2), o.status = word(1), o.count = word(3), o.support = word(5), o.in_shared = word(10);
     return o;
   }
 
@@ -78,6 +78,16 @@ class VulkanEntmaxLarge : public VulkanTest {
     if (bad == 0) {
       EXPECT_NEAR(sum, 1.0, 1e-5) << name << " n=" << s.size() << " candidates " << got.count << " steps " << got.steps;
     }
+    // The support list the value pass visits (state word 5): the oracle's support, give or take the keys
+    // float cannot decide.
+    size_t support = 0, undecided = 0;
+    for (size_t j = 0; j < s.size(); ++j) {
+      const bool near_tau = std::abs(y[j] - tau) <= 1e-6;
+      undecided += near_tau ? 1 : 0;
+      support += (!near_tau && want[j] > 0.0) ? 1 : 0;
+    }
+    EXPECT_GE(got.support, support) << name << " n=" << s.size();
+    EXPECT_LE(got.support, support + undecided) << name << " n=" << s.size();
     return got;
   }
 };
