@@ -35,6 +35,10 @@ class VulkanPmemMatrix : public VulkanTest, public ::testing::WithParamInterface
   void customize(ContextOptions& o) override { o.pmem_matrix_units = true; }  // off by default
 };
 
+class VulkanPmemMatrixValues : public VulkanTest {
+  void customize(ContextOptions& o) override { o.pmem_matrix_units = true; }
+};
+
 TEST_P(VulkanPmemMatrix, HeadsWithinTheirBound) {
   const uint32_t n = GetParam().rows, N = GetParam().slots, P = GetParam().memories;
   const uint32_t H = 4, d = 64, C = H * d;
@@ -146,6 +150,89 @@ TEST_P(VulkanPmemMatrix, HeadsWithinTheirBound) {
       "[pmem %u rows, %u slots, %u memories, %s] worst |error| / allowed per head (beta'^2 0.5, 3, 49, e^10): %.3g "
       "%.3g %.3g %.3g\n",
       n, N, P, matrix_units ? "matrix units for heads 0-2" : "tiled kernel", worst[0], worst[1], worst[2], worst[3]);
+}
+
+// Structured slot values over one row tile and one slot tile (one split, one memory), so a failure
+// says which product goes wrong: every slot holding the channel ramp (0, 1, .., 63) / 64 gives that
+// ramp whatever the weights (P V and the normaliser); slot j holding the unit vector e_j (N = d) gives
+// the softmax weights themselves (Q K^T and P).
+TEST_F(VulkanPmemMatrixValues, RampAndIdentityValuesGiveTheRampAndTheWeights) {
+  const uint32_t H = 4, d = 64, C = H * d, N = d, n = 64;
+  const std::vector<float> decay = {0.3f, 0.85f, 0.6f, 0.95f}, vscale = {0.9f, 1.3f, 1.1f, 0.7f};
+  const std::vector<float> qscale = {0.5f, 3.0f, 49.0f, float(std::exp(10.0))};
+  for (const bool identity : {false, true}) {
+    std::mt19937 rng(29);
+    std::vector<float> mk = random_floats(size_t(H) * N * d, rng, -std::sqrt(3.0f / d), std::sqrt(3.0f / d));
+    std::vector<float> mv(mk.size());
+    for (size_t slot = 0; slot < size_t(H) * N; ++slot)
+      for (uint32_t c = 0; c < d; ++c) mv[slot * d + c] = identity ? (slot % N == c ? 1.0f : 0.0f) : float(c) / 64.0f;
+    LayerWeights w;
+    w.pmem_mem_k = f16_tensor("mk", {1, H, N, d}, mk);
+    w.pmem_mem_v = f16_tensor("mv", {1, H, N, d}, mv);
+    w.pmem_query_scale = qscale;
+    auto up = upload_pmem_slots(*ctx_, w, d, "test ");
+    ASSERT_TRUE(up.ok()) << up.status().to_string();
+    std::vector<float> u = random_floats(size_t(n) * C, rng), state0 = random_floats(C, rng);
+    BufferSlice us = upload(u), ss = upload(state0), ds = upload(decay), qs = upload(qscale), vss = upload(vscale);
+    BufferSlice out = upload(random_floats(size_t(n) * C, rng));
+    auto params = pmem_params(C, H, {}, {}, {}, {}, decay, qscale, vscale, {}, {});
+    ASSERT_TRUE(params.ok()) << params.status().to_string();
+    BufferSlice ps = upload(*params);
+    auto scratch = make_pmem_scratch(*ctx_, ctx_->weights(), n, H, d, N);
+    ASSERT_TRUE(scratch.ok()) << scratch.status().to_string();
+    const float eps = 1e-6f;
+    bool matrix_units = false;
+    run([&](Recording& rec) {
+      const PmemCall c = pmem_test_call(H, d, N, n, 0, 1, {us, ss, ps, ds, qs, vss, out}, eps);
+      matrix_units = pmem_uses_matrix_units(*ctx_, c, *up);
+      return record_pmem(rec, *ctx_, c, *up, *scratch);
+    });
+    const std::vector<float> got = download(out, size_t(n) * C);
+    for (uint32_t h = 0; h < H; ++h) {
+      const bool on_matrix_units = matrix_units && ((up->matrix_heads >> h) & 1u);
+      std::vector<double> s(state0.begin() + h * d, state0.begin() + (h + 1) * d), kn(N, 0.0);
+      double max_norm = 0;
+      for (uint32_t j = 0; j < N; ++j) {
+        for (uint32_t i = 0; i < d; ++i) kn[j] += std::pow(half_to_float(float_to_half(mk[(h * N + j) * d + i])), 2);
+        max_norm = std::max(max_norm, std::sqrt(kn[j]));
+      }
+      // The bounds of HeadsWithinTheirBound, with Σ p |v| = the ramp value or p_c.
+      const double tau = (0x1p-20 + (on_matrix_units ? kPmemMatrixScoreBound : 0.0)) * qscale[h] * max_norm;
+      for (uint32_t r = 0; r < n; ++r) {
+        double nn = 0;
+        for (uint32_t i = 0; i < d; ++i) {
+          s[i] = decay[h] * s[i] + (1.0 - decay[h]) * u[r * C + h * d + i];
+          nn += s[i] * s[i];
+        }
+        std::vector<double> sc(N, 0.0), want(d);
+        double mx = -1e300, z = 0;
+        for (uint32_t j = 0; j < N; ++j) {
+          for (uint32_t i = 0; i < d; ++i)
+            sc[j] += qscale[h] * s[i] / (std::sqrt(nn) + eps) * half_to_float(float_to_half(mk[(h * N + j) * d + i]));
+          mx = std::max(mx, sc[j]);
+        }
+        for (uint32_t j = 0; j < N; ++j) z += std::exp(sc[j] - mx);
+        for (uint32_t c = 0; c < d; ++c) want[c] = vscale[h] * (identity ? std::exp(sc[c] - mx) / z : c / 64.0);
+        uint32_t bad = 0;
+        for (uint32_t c = 0; c < d; ++c) {
+          const double mass = std::abs(want[c]);
+          const double allowed = 2e-5 + 2e-5 * mass + (std::expm1(2 * tau) + (on_matrix_units ? 0x1p-16 : 0.0)) * mass;
+          bad += std::abs(double(got[r * C + h * d + c]) - want[c]) > allowed ? 1 : 0;
+        }
+        if (bad != 0) {
+          std::string g, wv;
+          for (uint32_t c = 0; c < d; ++c) {
+            g += " " + std::to_string(got[r * C + h * d + c]);
+            wv += " " + std::to_string(want[c]);
+          }
+          ADD_FAILURE() << (identity ? "identity" : "ramp") << " values, head " << h << " row " << r << ": " << bad
+                        << " channels outside their bound (" << (on_matrix_units ? "matrix units" : "tiled kernel")
+                        << ")\n got:" << g << "\n want:" << wv;
+          break;  // the first row of a head says it
+        }
+      }
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, VulkanPmemMatrix,
