@@ -5,6 +5,7 @@
 // on the stored halves: 4 heads (β'² = 0.5, 3, 49, e^10), d = 64, F16 slots, one or two memories, from one
 // 64-row tile over one 64-slot tile up to N = 700 (not a multiple of the tile) and 512 rows. Devices without
 // cooperative matrices (lavapipe) run every head on the tiled kernel, held to its own bound.
+// Structured slot values (a channel ramp, unit vectors) over one tile separate P V from Q K^T.
 #include <cmath>
 #include <cstdio>
 
