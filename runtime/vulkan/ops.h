@@ -142,7 +142,8 @@ struct AttentionScratch {
 // at most this many chunks (one workgroup each, merged by the last to finish): as many as the keys
 // allow, so short contexts still spread over many workgroups; long ones take several units per chunk.
 constexpr uint32_t kOnePassMaxChunks = 256;
-// Chunks of attn_entmax_values are whole multiples of this many support entries (shaders/attn_entmax_values.comp).
+// Chunks of attn_entmax_values are whole multiples of this many support entries
+// (shaders/attn_entmax_values.comp).
 constexpr uint32_t kEntmaxValueKeyUnit = 64;
 // Chunks of attn_entmax_values per row at most. It visits the support only, which is sparse: most
 // of a wider grid would find no entry to weigh.

@@ -1,9 +1,8 @@
 // Recording of one attention (context memory) per block of query rows. Softmax: one pass
 // (attn_softmax_partial: flash-decoding, merged by the last workgroup). Exact entmax (r = 1, 2, 3):
 // cosines + chunk maxima, filter, exact threshold and the support, then weights + values + output
-// over the support in one pass. Other
-// transforms: cosines + chunk maxima, the transform (normaliser), weighted value sums per key chunk
-// and the combine into the output rows.
+// over the support in one pass. Other transforms: cosines + chunk maxima, the transform
+// (normaliser), weighted value sums per key chunk and the combine into the output rows.
 #include <algorithm>
 #include <bit>
 #include <string>
