@@ -32,13 +32,46 @@ struct PmemShape {
   uint32_t rows, slots, memories;
 };
 
-class VulkanPmemMatrix : public VulkanTest, public ::testing::WithParamInterface<PmemShape> {
-  void customize(ContextOptions& o) override { o.pmem_matrix_units = true; }  // off by default
+// The persistent memory with the matrix-unit kernel allowed (off by default), and one run of it.
+class VulkanPmemMatrixTest : public VulkanTest {
+ protected:
+  void customize(ContextOptions& o) override { o.pmem_matrix_units = true; }
+
+  struct Run {
+    std::vector<float> out, state;
+    bool matrix_units = false;  // record_pmem took the matrix-unit kernel
+  };
+  // One record_pmem per memory (P of them in `slots`) over the n rows of u from state0, the output
+  // starting as y0 (the first memory writes it, later ones add), eps 1e-6.
+  void run_memories(const PmemSlots& slots, uint32_t P, uint32_t H, uint32_t d, uint32_t N, uint32_t n,
+                    const std::vector<float>& u, const std::vector<float>& state0, const std::vector<float>& y0,
+                    const std::vector<float>& decay, const std::vector<float>& qscale, const std::vector<float>& vscale,
+                    Run& r) {
+    const uint32_t C = H * d;
+    BufferSlice us = upload(u), ss = upload(state0), ds = upload(decay), qs = upload(qscale), vss = upload(vscale);
+    BufferSlice out = upload(y0);
+    auto params = pmem_params(C, H, {}, {}, {}, {}, decay, qscale, vscale, {}, {});
+    ASSERT_TRUE(params.ok()) << params.status().to_string();
+    BufferSlice ps = upload(*params);
+    auto scratch = make_pmem_scratch(*ctx_, ctx_->weights(), n, H, d, N);
+    ASSERT_TRUE(scratch.ok()) << scratch.status().to_string();
+    run([&](Recording& rec) {
+      for (uint32_t i = 0; i < P; ++i) {
+        const PmemCall c = pmem_test_call(H, d, N, n, i, P, {us, ss, ps, ds, qs, vss, out}, kEps);
+        r.matrix_units = pmem_uses_matrix_units(*ctx_, c, slots);
+        TESSERA_RETURN_IF_ERROR(record_pmem(rec, *ctx_, c, slots, *scratch));
+        rec.barrier();
+      }
+      return Status::ok_status();
+    });
+    r.out = download(out, size_t(n) * C);
+    r.state = download(ss, C);
+    for (float c : download(scratch->counters, size_t(n + 1) * H)) EXPECT_EQ(c, 0.0f) << "counters return to 0";
+  }
+  static constexpr float kEps = 1e-6f;
 };
 
-class VulkanPmemMatrixValues : public VulkanTest {
-  void customize(ContextOptions& o) override { o.pmem_matrix_units = true; }
-};
+class VulkanPmemMatrix : public VulkanPmemMatrixTest, public ::testing::WithParamInterface<PmemShape> {};
 
 TEST_P(VulkanPmemMatrix, HeadsWithinTheirBound) {
   const uint32_t n = GetParam().rows, N = GetParam().slots, P = GetParam().memories;
@@ -74,27 +107,11 @@ TEST_P(VulkanPmemMatrix, HeadsWithinTheirBound) {
 
   std::vector<float> u = random_floats(size_t(n) * C, rng), state0 = random_floats(C, rng);
   std::vector<float> y0 = random_floats(size_t(n) * C, rng);
-  BufferSlice us = upload(u), ss = upload(state0), ds = upload(decay), qs = upload(qscale), vss = upload(vscale);
-  BufferSlice out = upload(y0);
-  auto params = pmem_params(C, H, {}, {}, {}, {}, decay, qscale, vscale, {}, {});
-  ASSERT_TRUE(params.ok()) << params.status().to_string();
-  BufferSlice ps = upload(*params);
-  auto scratch = make_pmem_scratch(*ctx_, ctx_->weights(), n, H, d, N);
-  ASSERT_TRUE(scratch.ok()) << scratch.status().to_string();
-  const float eps = 1e-6f;
-  bool matrix_units = false;
-  run([&](Recording& rec) {
-    for (uint32_t i = 0; i < P; ++i) {
-      const PmemCall c = pmem_test_call(H, d, N, n, i, P, {us, ss, ps, ds, qs, vss, out}, eps);
-      matrix_units = pmem_uses_matrix_units(*ctx_, c, *up);
-      TESSERA_RETURN_IF_ERROR(record_pmem(rec, *ctx_, c, *up, *scratch));
-      rec.barrier();
-    }
-    return Status::ok_status();
-  });
-  std::vector<float> got = download(out, size_t(n) * C), state = download(ss, C);
-  std::vector<float> counters = download(scratch->counters, size_t(n + 1) * H);
-  for (float c : counters) EXPECT_EQ(c, 0.0f);
+  Run run;
+  run_memories(*up, P, H, d, N, n, u, state0, y0, decay, qscale, vscale, run);
+  if (HasFatalFailure()) return;
+  const std::vector<float>&got = run.out, &state = run.state;
+  const bool matrix_units = run.matrix_units;
   double worst[4] = {0, 0, 0, 0};  // largest |error| / allowed per head
   for (uint32_t h = 0; h < H; ++h) {
     uint32_t failures = 0;
@@ -111,7 +128,7 @@ TEST_P(VulkanPmemMatrix, HeadsWithinTheirBound) {
         nn += s[i] * s[i];
       }
       std::vector<double> q(d), o(d, 0.0), mass(d, 0.0);  // mass: Σ p |v| per channel
-      for (uint32_t i = 0; i < d; ++i) q[i] = qscale[h] * s[i] / (std::sqrt(nn) + eps);
+      for (uint32_t i = 0; i < d; ++i) q[i] = qscale[h] * s[i] / (std::sqrt(nn) + kEps);
       for (uint32_t p = 0; p < P; ++p) {
         size_t base = (size_t(p) * H + h) * N;
         std::vector<double> sc(N);
@@ -157,7 +174,7 @@ TEST_P(VulkanPmemMatrix, HeadsWithinTheirBound) {
 // says which product goes wrong: every slot holding the channel ramp (0, 1, .., 63) / 64 gives that
 // ramp whatever the weights (P V and the normaliser); slot j holding the unit vector e_j (N = d) gives
 // the softmax weights themselves (Q K^T and P).
-TEST_F(VulkanPmemMatrixValues, RampAndIdentityValuesGiveTheRampAndTheWeights) {
+TEST_F(VulkanPmemMatrixTest, RampAndIdentityValuesGiveTheRampAndTheWeights) {
   const uint32_t H = 4, d = 64, C = H * d, N = d, n = 64;
   const std::vector<float> decay = {0.3f, 0.85f, 0.6f, 0.95f}, vscale = {0.9f, 1.3f, 1.1f, 0.7f};
   const std::vector<float> qscale = {0.5f, 3.0f, 49.0f, float(std::exp(10.0))};
@@ -174,21 +191,11 @@ TEST_F(VulkanPmemMatrixValues, RampAndIdentityValuesGiveTheRampAndTheWeights) {
     auto up = upload_pmem_slots(*ctx_, w, d, "test ");
     ASSERT_TRUE(up.ok()) << up.status().to_string();
     std::vector<float> u = random_floats(size_t(n) * C, rng), state0 = random_floats(C, rng);
-    BufferSlice us = upload(u), ss = upload(state0), ds = upload(decay), qs = upload(qscale), vss = upload(vscale);
-    BufferSlice out = upload(random_floats(size_t(n) * C, rng));
-    auto params = pmem_params(C, H, {}, {}, {}, {}, decay, qscale, vscale, {}, {});
-    ASSERT_TRUE(params.ok()) << params.status().to_string();
-    BufferSlice ps = upload(*params);
-    auto scratch = make_pmem_scratch(*ctx_, ctx_->weights(), n, H, d, N);
-    ASSERT_TRUE(scratch.ok()) << scratch.status().to_string();
-    const float eps = 1e-6f;
-    bool matrix_units = false;
-    run([&](Recording& rec) {
-      const PmemCall c = pmem_test_call(H, d, N, n, 0, 1, {us, ss, ps, ds, qs, vss, out}, eps);
-      matrix_units = pmem_uses_matrix_units(*ctx_, c, *up);
-      return record_pmem(rec, *ctx_, c, *up, *scratch);
-    });
-    const std::vector<float> got = download(out, size_t(n) * C);
+    Run run;
+    run_memories(*up, 1, H, d, N, n, u, state0, random_floats(size_t(n) * C, rng), decay, qscale, vscale, run);
+    if (HasFatalFailure()) return;
+    const std::vector<float>& got = run.out;
+    const bool matrix_units = run.matrix_units;
     for (uint32_t h = 0; h < H; ++h) {
       const bool on_matrix_units = matrix_units && ((up->matrix_heads >> h) & 1u);
       std::vector<double> s(state0.begin() + h * d, state0.begin() + (h + 1) * d), kn(N, 0.0);
@@ -209,7 +216,7 @@ TEST_F(VulkanPmemMatrixValues, RampAndIdentityValuesGiveTheRampAndTheWeights) {
         double mx = -1e300, z = 0;
         for (uint32_t j = 0; j < N; ++j) {
           for (uint32_t i = 0; i < d; ++i)
-            sc[j] += qscale[h] * s[i] / (std::sqrt(nn) + eps) * half_to_float(float_to_half(mk[(h * N + j) * d + i]));
+            sc[j] += qscale[h] * s[i] / (std::sqrt(nn) + kEps) * half_to_float(float_to_half(mk[(h * N + j) * d + i]));
           mx = std::max(mx, sc[j]);
         }
         for (uint32_t j = 0; j < N; ++j) z += std::exp(sc[j] - mx);
