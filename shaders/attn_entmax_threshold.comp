@@ -58,12 +58,13 @@ uint candidate_address(uint base, uint nseg, uint i) {
 }
 
 // The candidates of unit k (dense indices k * unit ..; a unit never spans two segments), -2 for
-// the slots beyond pc.unit.
+// the slots beyond pc.unit, and the unit's address in the lists.
 const uint UMAX = 4u;   // most candidates per unit
 const uint UNITS = 4u;  // units per thread in flight
-void load_unit(uint base, uint nseg, uint k, out float y[UMAX]) {
+uint load_unit(uint base, uint nseg, uint k, out float y[UMAX]) {
   uint a = candidate_address(base, nseg, k * pc.unit);
   for (uint e = 0u; e < UMAX; ++e) y[e] = e < pc.unit ? cand_g[a + e] : -2.0;
+  return a;
 }
 
 // Moments of one point, per thread: c, S1, S2, S3, min.
@@ -228,11 +229,8 @@ void main() {
         key[c][e] = 0u;
       }
       if (k < nunits) {
-        const uint addr = candidate_address(base, nseg, k * pc.unit);
-        for (uint e = 0u; e < pc.unit; ++e) {
-          y[c][e] = cand_g[addr + e];
-          key[c][e] = cand_index[pc.index_offset + addr + e];
-        }
+        const uint addr = load_unit(base, nseg, k, y[c]);
+        for (uint e = 0u; e < pc.unit; ++e) key[c][e] = cand_index[pc.index_offset + addr + e];
       }
     }
     for (uint c = 0u; c < CU; ++c)
