@@ -33,6 +33,14 @@ Status Recording::begin() {
 Status Recording::dispatch_raw(KernelId id, std::vector<uint32_t> spec, std::span<const BufferSlice> buffers,
                                const void* push, size_t push_size, Groups groups) {
   const std::string kernel(kernel_name(id));
+  // Beyond maxComputeWorkGroupCount a dispatch is undefined behaviour (the minimum is 65 535 per
+  // dimension): a grid that large (a huge vocabulary on one-row workgroups, say) is refused instead.
+  const uint32_t(&most)[3] = context_.device().limits().maxComputeWorkGroupCount;
+  if (groups.x > most[0] || groups.y > most[1] || groups.z > most[2])
+    return unsupported("vulkan: kernel '" + kernel + "' needs " + std::to_string(groups.x) + " x " +
+                       std::to_string(groups.y) + " x " + std::to_string(groups.z) +
+                       " workgroups; the device dispatches at most " + std::to_string(most[0]) + " x " +
+                       std::to_string(most[1]) + " x " + std::to_string(most[2]));
   TESSERA_ASSIGN_OR_RETURN(const Kernel* k, context_.kernel(id, std::move(spec)));
   if (buffers.size() != k->set_layout->bindings())
     return internal_error("vulkan: kernel '" + kernel + "' takes " + std::to_string(k->set_layout->bindings()) +

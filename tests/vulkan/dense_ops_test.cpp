@@ -394,5 +394,31 @@ TEST_F(VulkanDenseOps, ArgmaxLowestIndexOnTies) {
   }
 }
 
+TEST_F(VulkanDenseOps, GridsBeyondTheDeviceLimitAreRefusedNotRecorded) {
+  // A grid past maxComputeWorkGroupCount in any dimension: an error naming the kernel and both grids,
+  // and nothing recorded (the recording still ends and submits).
+  const uint32_t(&most)[3] = ctx_->device().limits().maxComputeWorkGroupCount;
+  struct ArgmaxPush {
+    uint32_t V, row;
+  } push{4, 0};
+  BufferSlice ls = upload({1.0f, 3.0f, 2.0f, 0.0f}), res = zeros(4), scratch = zeros(kArgmaxScratchBytes / 4);
+  const Groups too_many[] = {{most[0] + 1, 1, 1}, {1, most[1] + 1, 1}, {1, 1, most[2] + 1}};
+  for (const Groups& g : too_many) {
+    if (g.x == 0 || g.y == 0 || g.z == 0) continue;  // a limit of UINT32_MAX wrapped: nothing to exceed
+    auto rec = Recording::create(*ctx_, 0);
+    ASSERT_TRUE(rec.ok()) << rec.status().to_string();
+    ASSERT_TRUE((*rec)->begin().ok());
+    Status st = (*rec)->dispatch<KernelId::kArgmax>({ctx_->workgroup_size()}, {ls, res, scratch}, push, g);
+    EXPECT_EQ(st.code(), StatusCode::kUnsupported) << st.to_string();
+    EXPECT_NE(st.to_string().find("'argmax' needs " + std::to_string(g.x) + " x " + std::to_string(g.y) + " x " +
+                                  std::to_string(g.z) + " workgroups"),
+              std::string::npos)
+        << st.to_string();
+    EXPECT_EQ((*rec)->dispatch_count(), 0u);
+    ASSERT_TRUE((*rec)->end().ok());
+    EXPECT_TRUE((*rec)->submit().ok());
+  }
+}
+
 }  // namespace
 }  // namespace tessera::vk::test
