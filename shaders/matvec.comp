@@ -36,9 +36,13 @@ void store_decode_row(uint m, float v) {  // v: the full dot product, row scale 
   }
 }
 
+// The workgroup's number among the row groups: the host folds more groups than one grid dimension
+// takes (maxComputeWorkGroupCount) into z; groups past the last row return early.
+uint row_group() { return gl_WorkGroupID.z * gl_NumWorkGroups.x + gl_WorkGroupID.x; }
+
 void decode_rows() {
   const uint lane = gl_SubgroupInvocationID, S = gl_SubgroupSize;
-  uint m0 = (gl_WorkGroupID.x * gl_NumSubgroups + gl_SubgroupID) * MR;
+  uint m0 = (row_group() * gl_NumSubgroups + gl_SubgroupID) * MR;
   float mean[RT], rstd[RT];
   if (MR == 1u) {
     uvec4 pre[PF];
@@ -75,7 +79,7 @@ void main() {
     decode_rows();
     return;
   }
-  uint m = gl_WorkGroupID.x * gl_NumSubgroups + gl_SubgroupID;
+  uint m = row_group() * gl_NumSubgroups + gl_SubgroupID;
   uint r0 = gl_WorkGroupID.y * RT;
   float mean[RT], rstd[RT], acc[RT];
   ln_statistics(r0, mean, rstd);  // the whole workgroup

@@ -78,10 +78,12 @@ Status record_matvec(Recording& rec, Context& ctx, const GpuMatrix& w, const Row
     const BufferSlice& lw = ln ? ln->weight : ctx.dummy();
     const BufferSlice& lb = ln ? ln->bias : ctx.dummy();
     const uint32_t mr = decode_rows_per_subgroup(uint32_t(p.rows), n);
-    TESSERA_RETURN_IF_ERROR(
-        rec.dispatch<KernelId::kMatvec>({wg, uint32_t(w.wtype), K, vec16, mr},
-                                        {x.buf, p.weight, p.scale, p.bias, y.buf, lw, lb}, push,
-                                        {div_up(uint32_t(p.rows), rows_per_group * mr), div_up(n, kRowTile), 1}));
+    // Row groups beyond the grid's x limit (a large vocabulary on one-row workgroups) fold into z.
+    const uint32_t groups = div_up(uint32_t(p.rows), rows_per_group * mr);
+    const uint32_t gx = std::min(groups, ctx.device().limits().maxComputeWorkGroupCount[0]);
+    TESSERA_RETURN_IF_ERROR(rec.dispatch<KernelId::kMatvec>({wg, uint32_t(w.wtype), K, vec16, mr},
+                                                            {x.buf, p.weight, p.scale, p.bias, y.buf, lw, lb}, push,
+                                                            {gx, div_up(n, kRowTile), div_up(groups, gx)}));
   }
   return Status::ok_status();
 }
