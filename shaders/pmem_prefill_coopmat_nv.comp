@@ -49,6 +49,14 @@ shared float16_t ps[2u * BR * PS];  // hi plane, lo plane: [row][slot] (the quer
 shared float row_factor[BR];
 shared bool is_last;
 
+// x = hi + lo in two halves. hi is x with its 13 low significand bits cleared (11 significant bits:
+// exact in fp16 for |x| >= 2^-14), so lo = x - hi is exact in fp32 and |lo| < 2^-10 |x|. Splitting on
+// the bits, not as float16_t(x) and x - float(float16_t(x)), leaves nothing for a compiler to fold:
+// treating that round trip as the identity zeroes every lo plane (an fp16-only product).
+float half_hi_f32(float x) { return uintBitsToFloat(floatBitsToUint(x) & 0xFFFFE000u); }
+float16_t half_hi(float x) { return float16_t(half_hi_f32(x)); }
+float16_t half_lo(float x) { return float16_t(x - half_hi_f32(x)); }
+
 void load_tile(bool values, uint slot0, uint nk) {
   for (uint e = gl_LocalInvocationID.x; e < BS * KU; e += WG) {
     uint jj = e / KU, unit = e % KU;
@@ -112,9 +120,8 @@ void main() {
   for (uint i = tid; i < BR * D; i += WG) {
     uint rr = i / D, c = i % D;
     float q = ldexp(st[rr * SS + c] * row_factor[rr], e);
-    float16_t hi = float16_t(q);
-    ps[rr * PS + c] = hi;
-    ps[BR * PS + rr * PS + c] = float16_t(q - float(hi));
+    ps[rr * PS + c] = half_hi(q);
+    ps[BR * PS + rr * PS + c] = half_lo(q);
   }
   barrier();
   fcoopmatNV<16, gl_ScopeSubgroup, 16, 16> qh[KD], ql[KD];
@@ -167,9 +174,8 @@ void main() {
       float p = exp(sc[i] - m_new);
       l += p;
       float ph = p * P_SCALE;
-      float16_t hi = float16_t(ph);
-      ps[rr * PS + jj] = hi;
-      ps[BR * PS + rr * PS + jj] = float16_t(ph - float(hi));
+      ps[rr * PS + jj] = half_hi(ph);
+      ps[BR * PS + rr * PS + jj] = half_lo(ph);
     }
     l_run = l_run * alpha + l;
     m_run = m_new;
