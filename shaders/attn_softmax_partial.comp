@@ -38,7 +38,7 @@ layout(push_constant) uniform P {
 #include "reduce.glsl"
 shared float qs[WG];
 shared float es[WG];
-shared vec4 red4[WG];
+shared vec4 red4[2u * WG];  // two quads per thread on the wide value path
 shared bool is_last;
 #include "cosine.glsl"
 
@@ -65,8 +65,14 @@ void main() {
   uint D4 = pc.d / 4u, G = WG / D4, g = tid / D4, c4 = tid % D4;
   uint stride4 = pc.v_key_stride / 4u;
   uint vhead = (pc.v_base + h * pc.v_head_stride) / 4u + c4;
+  // F16 values with DH % 32 == 0 (the keys' COS_WIDE): 16-byte loads of 8 channels, D8 = DH / 8
+  // lanes per key, G8 lanes over a tile's keys (host: value base and strides multiples of 8).
+  const uint D8 = COS_WIDE ? DH / 8u : 1u, G8 = WG / D8;
+  uint g8 = tid / D8, c8 = tid % D8;
+  uint stride8 = pc.v_key_stride / 8u;
+  uint vhead8 = (pc.v_base + h * pc.v_head_stride) / 8u + c8;
   float m = NEG_INF, z = 0.0;
-  vec4 acc0 = vec4(0.0), acc1 = vec4(0.0);
+  vec4 acc0 = vec4(0.0), acc1 = vec4(0.0), acc2 = vec4(0.0), acc3 = vec4(0.0);
   uint start = chunk * ck, end = min(start + ck, nk);
   for (uint t0 = start; t0 < end; t0 += WG) {  // uniform
     uint keys_here = min(WG, nk - t0);
@@ -82,7 +88,25 @@ void main() {
     z = z * rescale + wg_sum(e);  // its barriers also publish es[]
     acc0 *= rescale;
     acc1 *= rescale;
-    if (DH != 0u) {
+    acc2 *= rescale;
+    acc3 *= rescale;
+    if (DH != 0u && COS_WIDE) {
+      // Two keys per step, all loads issued before the sums use them (clamped as below).
+      const uint NPL8 = (WG + G8 - 1u) / G8;
+      uint vb8 = vhead8 + t0 * stride8;
+      if (g8 < G8)
+        for (uint i = 0u; i < NPL8; i += 2u) {
+          uint ja = g8 + i * G8, jb = ja + G8;
+          vec4 a0, a1, b0, b1;
+          V_load8(vb8 + min(ja, keys_here - 1u) * stride8, a0, a1);
+          V_load8(vb8 + min(jb, keys_here - 1u) * stride8, b0, b1);
+          float ea = ja < keys_here ? es[ja] : 0.0, eb = jb < keys_here ? es[jb] : 0.0;
+          acc0 += ea * a0;
+          acc1 += ea * a1;
+          acc2 += eb * b0;
+          acc3 += eb * b1;
+        }
+    } else if (DH != 0u) {
       // Head size known (specialised): WG / G keys per lane, every load issued before the sums use
       // them (clamped to the tile's last key, weight 0 there: no branch around the loads).
       const uint NPL = (WG + WG / (DH / 4u) - 1u) / (WG / (DH / 4u));  // keys per lane: ceil(WG / G)
@@ -103,12 +127,20 @@ void main() {
       if (jj < keys_here) acc0 += es[jj] * V_load4(vb + jj * stride4);
     }
   }
-  red4[tid] = acc0 + acc1;
+  if (DH != 0u && COS_WIDE) {
+    red4[2u * tid] = acc0 + acc2;  // channels 8 c8 .. + 3
+    red4[2u * tid + 1u] = acc1 + acc3;
+  } else {
+    red4[tid] = acc0 + acc1;
+  }
   barrier();
   uint slot = row * pc.max_chunks + chunk;
   if (tid < D4) {
     vec4 s = vec4(0.0);
-    for (uint gg = 0u; gg < G; ++gg) s += red4[gg * D4 + tid];
+    if (DH != 0u && COS_WIDE)  // quad tid = half tid % 2 of unit tid / 2
+      for (uint gg = 0u; gg < G8; ++gg) s += red4[2u * (gg * D8 + tid / 2u) + tid % 2u];
+    else
+      for (uint gg = 0u; gg < G; ++gg) s += red4[gg * D4 + tid];
     work4[slot * D4 + tid] = s;
   }
   if (tid == 0u) {

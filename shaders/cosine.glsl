@@ -3,10 +3,12 @@
 // compensated: heads with beta^2 = e^10 turn 1e-7 relative errors of c into 2e-3 score errors, so
 // the result keeps ~1 ulp.
 // Two paths, chosen by specialization constant DH (id 1; the includer must not use id 1 otherwise):
-// - DH = head size (host checks: multiple of 16, <= 128, key base and strides multiples of 4): keys
-//   read as vec4 by KL = 4 lanes each (64 contiguous bytes per key per load), every lane loading all
-//   of its DH/4 vec4 of the chunk with no dependence between loads. Decode is latency-bound (a
-//   handful of workgroups per head), so the number of serialised round trips is what costs.
+// - DH = head size (host checks: multiple of 16, <= 128, key base and strides multiples of 4, of 8
+//   for F16 caches): keys read by KL = 4 lanes each, every lane loading all of its part of the key
+//   with no dependence between loads: vec4 (64 contiguous bytes per key per load), or for F16
+//   caches with DH % 32 == 0 eight halves per 16-byte load (half the load instructions of 8-byte
+//   quads). Decode is latency-bound (a handful of workgroups per head), so the number of
+//   serialised round trips is what costs.
 // - DH = 0: any head size, float loads, d/8 lanes per key (the portable fallback).
 // Needs qs[] (the query, d floats) filled, the keys as cache K (kv_cache.glsl: KV_CACHE_BUFFER and
 // KV_CACHE_LOADS(K), float32 or F16) and a barrier before.
@@ -35,14 +37,23 @@ void comp_merge(uint KL, inout precise float sum, inout precise float err) {
   }
 }
 
-const uint COS_KL = 4u;                 // lanes per key (vec4 path)
-const uint COS_PER = DH / 4u / COS_KL;  // vec4 per lane per key (<= 8)
+const uint COS_KL = 4u;                                     // lanes per key (vec4 path)
+const uint COS_PER = DH / 4u / COS_KL;                      // vec4 per lane per key (<= 8)
+// 16-byte loads of 8 halves: F16 keys, DH % 32 == 0. A product, not &&: glslc lowers && of
+// specialization constants to a branch that its optimiser then rejects.
+const bool COS_WIDE = uint(KV_F16 != 0u) * uint(DH % 32u == 0u) * uint(DH != 0u) != 0u;
+
+// Element of quad i of lane `sub`: quad i of the vec4 path is elements 4 (sub + i KL) ..; on the
+// wide path unit i / 2 is elements 8 (sub + (i / 2) KL) .., quad i its half i % 2.
+uint cos_element(uint sub, uint i) {
+  return COS_WIDE ? 8u * (sub + (i / 2u) * COS_KL) + 4u * (i % 2u) : 4u * (sub + i * COS_KL);
+}
 
 void chunk_cosines_vec4(uint chunk, int nk, uint head_base, uint key_stride) {
   uint tid = gl_LocalInvocationID.x, sub = tid % COS_KL, slot = tid / COS_KL;
   vec4 qv[8];
   for (uint i = 0u; i < COS_PER; ++i) {
-    uint e = 4u * (sub + i * COS_KL);
+    uint e = cos_element(sub, i);
     qv[i] = vec4(qs[e], qs[e + 1u], qs[e + 2u], qs[e + 3u]);
   }
   // Round r covers keys r * (WG / KL) + slot; KL rounds cover the chunk. Loads are clamped to the
@@ -51,9 +62,13 @@ void chunk_cosines_vec4(uint chunk, int nk, uint head_base, uint key_stride) {
   for (uint r = 0u; r < COS_KL; ++r) {
     uint jj = r * ROUND + slot;
     int j = int(chunk * WG + jj);
-    uint kb4 = (head_base + uint(min(j, nk - 1)) * key_stride) / 4u + sub;
+    uint kb = head_base + uint(min(j, nk - 1)) * key_stride;
     vec4 kv[8];
-    for (uint i = 0u; i < COS_PER; ++i) kv[i] = K_load4(kb4 + i * COS_KL);
+    if (COS_WIDE) {
+      for (uint i = 0u; i < COS_PER / 2u; ++i) K_load8(kb / 8u + sub + i * COS_KL, kv[2u * i], kv[2u * i + 1u]);
+    } else {
+      for (uint i = 0u; i < COS_PER; ++i) kv[i] = K_load4(kb / 4u + sub + i * COS_KL);
+    }
     precise float sum = 0.0, err = 0.0;
     for (uint i = 0u; i < COS_PER; ++i) {
       comp_fma(qv[i].x, kv[i].x, sum, err);

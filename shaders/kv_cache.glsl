@@ -27,14 +27,18 @@ uint kv_half_bits(float x) {
 }
 
 // Declares the cache at binding b under `name`: name_f32[] / name_f32x4[] (float32 layout) and
-// name_f16x2[] / name_f16x4[] (half layout: a word holds 2 elements, a uvec2 4).
+// name_f16x2[] / name_f16x4[] / name_f16x8[] (half layout: a word holds 2 elements, a uvec2 4, a
+// uvec4 8).
 #define KV_CACHE_BUFFER(b, access, name)                                                   \
   layout(std430, binding = b) access buffer name##F32 { float name##_f32[]; };             \
   layout(std430, binding = b) access buffer name##F32x4 { vec4 name##_f32x4[]; };          \
   layout(std430, binding = b) access buffer name##F16x2 { uint name##_f16x2[]; };          \
-  layout(std430, binding = b) access buffer name##F16x4 { uvec2 name##_f16x4[]; };
+  layout(std430, binding = b) access buffer name##F16x4 { uvec2 name##_f16x4[]; };         \
+  layout(std430, binding = b) access buffer name##F16x8 { uvec4 name##_f16x8[]; };
 
-// name_load(e): element e; name_load4(i4): elements 4 i4 .. 4 i4 + 3 (one 16- or 8-byte load).
+// name_load(e): element e; name_load4(i4): elements 4 i4 .. 4 i4 + 3 (one 16- or 8-byte load);
+// name_load8(i8, a, b): elements 8 i8 .. 8 i8 + 7 into a (first four) and b (one 16-byte load of
+// halves, two of float32).
 #define KV_CACHE_LOADS(name)                                                                \
   float name##_load(uint e) {                                                               \
     if (KV_F16 != 0u) return unpackHalf2x16(name##_f16x2[e >> 1u])[e & 1u];                 \
@@ -46,6 +50,16 @@ uint kv_half_bits(float x) {
       return vec4(unpackHalf2x16(w.x), unpackHalf2x16(w.y));                                \
     }                                                                                       \
     return name##_f32x4[i4];                                                                \
+  }                                                                                         \
+  void name##_load8(uint i8, out vec4 a, out vec4 b) {                                      \
+    if (KV_F16 != 0u) {                                                                     \
+      uvec4 w = name##_f16x8[i8];                                                           \
+      a = vec4(unpackHalf2x16(w.x), unpackHalf2x16(w.y));                                   \
+      b = vec4(unpackHalf2x16(w.z), unpackHalf2x16(w.w));                                   \
+    } else {                                                                                \
+      a = name##_f32x4[2u * i8];                                                            \
+      b = name##_f32x4[2u * i8 + 1u];                                                       \
+    }                                                                                       \
   }
 
 // name_store(e, x): element e = x. A half shares its word with a neighbour another invocation may

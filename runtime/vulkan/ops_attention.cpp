@@ -95,10 +95,20 @@ uint32_t threshold_workgroup(const Context& ctx, uint32_t wg) {
 }
 
 // Specialization constant 1 of the cosine passes (shaders/cosine.glsl): the head size when the
-// vec4 path applies (keys read as vec4, loops fully unrolled), else 0 = the generic path.
+// vec4 path applies (keys read in 16-byte units, loops fully unrolled), else 0 = the generic path.
+// F16 keys are read 8 halves at a time: base and strides multiples of 8 elements.
 uint32_t cosine_head_spec(const AttentionCall& c, uint32_t wg) {
-  const bool aligned = c.k_base % 4 == 0 && c.k_head_stride % 4 == 0 && c.k_key_stride % 4 == 0;
+  const uint32_t unit = c.kv_f16 ? 8 : 4;
+  const bool aligned = c.k_base % unit == 0 && c.k_head_stride % unit == 0 && c.k_key_stride % unit == 0;
   return aligned && c.head_dim % 16 == 0 && c.head_dim <= 128 && c.head_dim <= wg ? c.head_dim : 0;
+}
+
+// attn_softmax_partial reads the values in the keys' units too (8 halves on the wide path): the
+// specialised path needs both aligned.
+uint32_t softmax_head_spec(const AttentionCall& c, uint32_t wg) {
+  const uint32_t unit = c.kv_f16 ? 8 : 4;
+  const bool aligned = c.v_base % unit == 0 && c.v_head_stride % unit == 0 && c.v_key_stride % unit == 0;
+  return aligned ? cosine_head_spec(c, wg) : 0;
 }
 
 struct ScoresPush {
@@ -309,7 +319,7 @@ Status record_attention(Recording& rec, Context& ctx, const AttentionCall& c, co
                             uint32_t(srows * sch * c.head_dim),
                             uint32_t(s.partial.size / 4),
                             c.scale};
-      TESSERA_RETURN_IF_ERROR(rec.dispatch<KernelId::kAttnSoftmaxPartial>({wg, cosine_head_spec(c, wg), kv},
+      TESSERA_RETURN_IF_ERROR(rec.dispatch<KernelId::kAttnSoftmaxPartial>({wg, softmax_head_spec(c, wg), kv},
                                                                           {c.step, c.q, c.keys, c.values, c.head_scale,
                                                                            s.work, c.out_scale, c.out},
                                                                           pp, {sch, c.heads, rows}));
