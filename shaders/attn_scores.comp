@@ -23,7 +23,8 @@ shared float qs[WG];
 #include "cosine.glsl"
 
 void main() {
-  uint chunk = gl_WorkGroupID.x, h = gl_WorkGroupID.y, rl = gl_WorkGroupID.z;
+  // Heads fastest: workgroups issued together read neighbouring parts of the same key rows.
+  uint h = gl_WorkGroupID.x, chunk = gl_WorkGroupID.y, rl = gl_WorkGroupID.z;
   uint tid = gl_LocalInvocationID.x;
   int nk = row_keys(rl, pc.row_base, pc.mask_offset, pc.nkeys_fixed);
   if (int(chunk * WG) >= nk) return;  // uniform per workgroup

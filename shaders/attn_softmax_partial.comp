@@ -43,7 +43,8 @@ shared bool is_last;
 #include "cosine.glsl"
 
 void main() {
-  uint chunk = gl_WorkGroupID.x, h = gl_WorkGroupID.y, rl = gl_WorkGroupID.z;
+  // Heads fastest: workgroups issued together read neighbouring parts of the same key rows.
+  uint h = gl_WorkGroupID.x, chunk = gl_WorkGroupID.y, rl = gl_WorkGroupID.z;
   uint tid = gl_LocalInvocationID.x;
   uint row = rl * pc.H + h;
   bool accumulate = (pc.flags & 2u) != 0u;

@@ -322,7 +322,7 @@ Status record_attention(Recording& rec, Context& ctx, const AttentionCall& c, co
       TESSERA_RETURN_IF_ERROR(rec.dispatch<KernelId::kAttnSoftmaxPartial>({wg, softmax_head_spec(c, wg), kv},
                                                                           {c.step, c.q, c.keys, c.values, c.head_scale,
                                                                            s.work, c.out_scale, c.out},
-                                                                          pp, {sch, c.heads, rows}));
+                                                                          pp, {c.heads, sch, rows}));
       marks.done();
       continue;
     }
@@ -331,7 +331,7 @@ Status record_attention(Recording& rec, Context& ctx, const AttentionCall& c, co
                   c.nkeys_fixed, row_base,        sh.max_keys,    sh.nchunks()};
     TESSERA_RETURN_IF_ERROR(rec.dispatch<KernelId::kAttnScores>({wg, cosine_head_spec(c, wg), kv},
                                                                 {c.step, c.q, c.keys, s.scores, s.chunk_max}, sp,
-                                                                {sh.nchunks(), c.heads, rows}));
+                                                                {c.heads, sh.nchunks(), rows}));
     marks.done();
     TESSERA_RETURN_IF_ERROR(record_transform(rec, ctx, c, s, wg, row_base, rows, marks));
     marks.done();
