@@ -59,15 +59,25 @@ void chunk_cosines_vec4(uint chunk, int nk, uint head_base, uint key_stride) {
   // Round r covers keys r * (WG / KL) + slot; KL rounds cover the chunk. Loads are clamped to the
   // last visible key (never out of bounds, no branch around them) and the result masked after.
   const uint ROUND = WG / COS_KL;
+  // Wide path: every round's units are loaded before the first sum (one memory round trip for the
+  // chunk instead of one per round; 4 KL uvec4 at most, as raw halves).
+  const uint UPL = COS_PER / 2u;  // 16-byte units per lane and key
+  uvec4 raw[4u * COS_KL];
+  if (COS_WIDE)
+    for (uint r = 0u; r < COS_KL; ++r) {
+      int j = int(chunk * WG + r * ROUND + slot);
+      uint kb8 = (head_base + uint(min(j, nk - 1)) * key_stride) / 8u + sub;
+      for (uint i = 0u; i < UPL; ++i) raw[r * UPL + i] = K_raw8(kb8 + i * COS_KL);
+    }
   for (uint r = 0u; r < COS_KL; ++r) {
     uint jj = r * ROUND + slot;
     int j = int(chunk * WG + jj);
-    uint kb = head_base + uint(min(j, nk - 1)) * key_stride;
     vec4 kv[8];
     if (COS_WIDE) {
-      for (uint i = 0u; i < COS_PER / 2u; ++i) K_load8(kb / 8u + sub + i * COS_KL, kv[2u * i], kv[2u * i + 1u]);
+      for (uint i = 0u; i < UPL; ++i) kv_unpack8(raw[r * UPL + i], kv[2u * i], kv[2u * i + 1u]);
     } else {
-      for (uint i = 0u; i < COS_PER; ++i) kv[i] = K_load4(kb / 4u + sub + i * COS_KL);
+      uint kb4 = (head_base + uint(min(j, nk - 1)) * key_stride) / 4u + sub;
+      for (uint i = 0u; i < COS_PER; ++i) kv[i] = K_load4(kb4 + i * COS_KL);
     }
     precise float sum = 0.0, err = 0.0;
     for (uint i = 0u; i < COS_PER; ++i) {

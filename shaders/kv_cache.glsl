@@ -36,9 +36,15 @@ uint kv_half_bits(float x) {
   layout(std430, binding = b) access buffer name##F16x4 { uvec2 name##_f16x4[]; };         \
   layout(std430, binding = b) access buffer name##F16x8 { uvec4 name##_f16x8[]; };
 
+// Eight halves (one 16-byte unit of the half layout) as two quads.
+void kv_unpack8(uvec4 w, out vec4 a, out vec4 b) {
+  a = vec4(unpackHalf2x16(w.x), unpackHalf2x16(w.y));
+  b = vec4(unpackHalf2x16(w.z), unpackHalf2x16(w.w));
+}
+
 // name_load(e): element e; name_load4(i4): elements 4 i4 .. 4 i4 + 3 (one 16- or 8-byte load);
 // name_load8(i8, a, b): elements 8 i8 .. 8 i8 + 7 into a (first four) and b (one 16-byte load of
-// halves, two of float32).
+// halves, two of float32); name_raw8(i8): that unit of the half layout as loaded (kv_unpack8).
 #define KV_CACHE_LOADS(name)                                                                \
   float name##_load(uint e) {                                                               \
     if (KV_F16 != 0u) return unpackHalf2x16(name##_f16x2[e >> 1u])[e & 1u];                 \
@@ -51,11 +57,10 @@ uint kv_half_bits(float x) {
     }                                                                                       \
     return name##_f32x4[i4];                                                                \
   }                                                                                         \
+  uvec4 name##_raw8(uint i8) { return name##_f16x8[i8]; }                                   \
   void name##_load8(uint i8, out vec4 a, out vec4 b) {                                      \
     if (KV_F16 != 0u) {                                                                     \
-      uvec4 w = name##_f16x8[i8];                                                           \
-      a = vec4(unpackHalf2x16(w.x), unpackHalf2x16(w.y));                                   \
-      b = vec4(unpackHalf2x16(w.z), unpackHalf2x16(w.w));                                   \
+      kv_unpack8(name##_f16x8[i8], a, b);                                                   \
     } else {                                                                                \
       a = name##_f32x4[2u * i8];                                                            \
       b = name##_f32x4[2u * i8 + 1u];                                                       \
