@@ -47,7 +47,11 @@ shared float16_t kv[BS * KS];     // the tile's keys, then its values: [slot][ch
 shared float st[BR * SS];         // per subgroup rows: S, then P V (the queries before the loop)
 shared float16_t ps[2u * BR * PS];  // hi plane, lo plane: [row][slot] (the queries' halves before the loop)
 shared float row_factor[BR];
-shared bool is_last;
+// Every shared variable is a multiple of 16 bytes, none a scalar: the matrix loads and stores need
+// 16-byte aligned shared operands and GLSL cannot state an alignment, so no placement of these
+// variables may leave an array off a 16-byte boundary. (On the H100 the kernel with a lone bool here
+// read its half arrays one element early, as from an array 2 bytes off such a boundary.)
+shared uint is_last[4];
 
 // x = hi + lo in two halves. hi is x with its 13 low significand bits cleared (11 significant bits:
 // exact in fp16 for |x| >= 2^-14), so lo = x - hi is exact in fp32 and |lo| < 2^-10 |x|. Splitting on
@@ -211,10 +215,10 @@ void main() {
   // (this kernel runs under the Vulkan memory model that cooperative matrices need).
   controlBarrier(gl_ScopeWorkgroup, gl_ScopeQueueFamily, gl_StorageSemanticsBuffer | gl_StorageSemanticsShared,
                  gl_SemanticsAcquireRelease);
-  if (tid == 0u) is_last = counter_add(tile * pc.H + h) == gl_NumWorkGroups.x - 1u;
+  if (tid == 0u) is_last[0] = counter_add(tile * pc.H + h) == gl_NumWorkGroups.x - 1u ? 1u : 0u;
   controlBarrier(gl_ScopeWorkgroup, gl_ScopeQueueFamily, gl_StorageSemanticsBuffer | gl_StorageSemanticsShared,
                  gl_SemanticsAcquireRelease);
-  if (!is_last) return;  // uniform: shared flag
+  if (is_last[0] == 0u) return;  // uniform: shared flag
   // Merge the splits of every row of the tile: o = sum_s O_s e^(m_s - M) / sum_s z_s e^(m_s - M).
   const uint nsplit = gl_NumWorkGroups.x;
   for (uint i = tid; i < BR * D; i += WG) {
@@ -239,10 +243,10 @@ void main() {
   // The state: once every row tile of this head has merged, nothing reads the old state any more.
   controlBarrier(gl_ScopeWorkgroup, gl_ScopeQueueFamily, gl_StorageSemanticsBuffer | gl_StorageSemanticsShared,
                  gl_SemanticsAcquireRelease);
-  if (tid == 0u) is_last = counter_add(gl_NumWorkGroups.z * pc.H + h) == gl_NumWorkGroups.z - 1u;
+  if (tid == 0u) is_last[0] = counter_add(gl_NumWorkGroups.z * pc.H + h) == gl_NumWorkGroups.z - 1u ? 1u : 0u;
   controlBarrier(gl_ScopeWorkgroup, gl_ScopeQueueFamily, gl_StorageSemanticsBuffer | gl_StorageSemanticsShared,
                  gl_SemanticsAcquireRelease);
-  if (!is_last) return;
+  if (is_last[0] == 0u) return;
   for (uint c = tid; c < D; c += WG) state[h * D + c] = leaky_walk(h * D + c, h, pc.n, pc.n, 0u);
   if (tid == 0u) tile_count[gl_NumWorkGroups.z * pc.H + h] = 0u;
 }
