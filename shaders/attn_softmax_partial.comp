@@ -91,7 +91,7 @@ void main() {
     acc1 *= rescale;
     acc2 *= rescale;
     acc3 *= rescale;
-    if (DH != 0u && COS_WIDE) {
+    if (COS_WIDE) {
       // Two keys per step, all loads issued before the sums use them (clamped as below).
       const uint NPL8 = (WG + G8 - 1u) / G8;
       uint vb8 = vhead8 + t0 * stride8;
@@ -128,7 +128,7 @@ void main() {
       if (jj < keys_here) acc0 += es[jj] * V_load4(vb + jj * stride4);
     }
   }
-  if (DH != 0u && COS_WIDE) {
+  if (COS_WIDE) {
     red4[2u * tid] = acc0 + acc2;  // channels 8 c8 .. + 3
     red4[2u * tid + 1u] = acc1 + acc3;
   } else {
@@ -138,7 +138,7 @@ void main() {
   uint slot = row * pc.max_chunks + chunk;
   if (tid < D4) {
     vec4 s = vec4(0.0);
-    if (DH != 0u && COS_WIDE)  // quad tid = half tid % 2 of unit tid / 2
+    if (COS_WIDE)  // quad tid = half tid % 2 of unit tid / 2
       for (uint gg = 0u; gg < G8; ++gg) s += red4[2u * (gg * D8 + tid / 2u) + tid % 2u];
     else
       for (uint gg = 0u; gg < G; ++gg) s += red4[gg * D4 + tid];

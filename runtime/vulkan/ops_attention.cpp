@@ -94,11 +94,14 @@ uint32_t threshold_workgroup(const Context& ctx, uint32_t wg) {
   return t / wg * wg;
 }
 
+// Cache elements per load of the specialised cosine and value paths: 8 halves or 4 floats.
+uint32_t cache_load_unit(const AttentionCall& c) { return c.kv_f16 ? 8 : 4; }
+
 // Specialization constant 1 of the cosine passes (shaders/cosine.glsl): the head size when the
 // vec4 path applies (keys read in 16-byte units, loops fully unrolled), else 0 = the generic path.
-// F16 keys are read 8 halves at a time: base and strides multiples of 8 elements.
+// Key base and strides must be multiples of cache_load_unit.
 uint32_t cosine_head_spec(const AttentionCall& c, uint32_t wg) {
-  const uint32_t unit = c.kv_f16 ? 8 : 4;
+  const uint32_t unit = cache_load_unit(c);
   const bool aligned = c.k_base % unit == 0 && c.k_head_stride % unit == 0 && c.k_key_stride % unit == 0;
   return aligned && c.head_dim % 16 == 0 && c.head_dim <= 128 && c.head_dim <= wg ? c.head_dim : 0;
 }
@@ -106,7 +109,7 @@ uint32_t cosine_head_spec(const AttentionCall& c, uint32_t wg) {
 // attn_softmax_partial reads the values in the keys' units too (8 halves on the wide path): the
 // specialised path needs both aligned.
 uint32_t softmax_head_spec(const AttentionCall& c, uint32_t wg) {
-  const uint32_t unit = c.kv_f16 ? 8 : 4;
+  const uint32_t unit = cache_load_unit(c);
   const bool aligned = c.v_base % unit == 0 && c.v_head_stride % unit == 0 && c.v_key_stride % unit == 0;
   return aligned ? cosine_head_spec(c, wg) : 0;
 }
