@@ -38,12 +38,44 @@ const uint BN = 64u;
 const uint SGC = 4u / (BM / 32u);  // subgroups across the outputs
 const uint NB = BN / SGC / 8u;     // 8-wide accumulators per subgroup row block: 2 or 4
 const uint K4 = KC / 4u;
-const uint XS = BK + 8u;   // shared row stride in halves (80 bytes: 16-byte aligned rows)
-const uint CS = BN + 4u;   // accumulator staging stride in floats
-shared float16_t xs[BM * XS];
-shared float16_t ws[BN * XS];
+const uint XS4 = BK / 4u + 2u;  // shared row stride in 4-half units (uvec2; 16-byte aligned rows, offset banks)
+const uint CS = BN + 4u;        // accumulator staging stride in floats
+shared uvec2 xs4[BM * XS4];  // fp16 pairs (packFloat2x16): one 8-byte store per 4 elements
+shared uvec2 ws4[BN * XS4];
 shared float cs[BM * CS];
-#include "tile_layernorm.glsl"
+shared vec2 ln_stats[BM];
+
+// Mean and 1/sqrt(var + eps) of the tile's token rows: one subgroup per row, each lane holding its
+// share of the row in registers (one read of x, two passes over the values as matvec_core.glsl).
+const uint RU = (K4 + 31u) / 32u;  // vec4 units of a row per lane
+const uint kMaxRowUnits = 8u;      // rows up to 1024 channels stay in registers
+void ln_statistics(uint r0) {
+  const uint lane = gl_SubgroupInvocationID;
+  for (uint rr = gl_SubgroupID; rr < BM; rr += WG / 32u) {
+    const bool live = r0 + rr < pc.n;
+    const uint b4 = live ? (pc.x_offset + (r0 + rr) * pc.x_stride) / 4u : 0u;
+    vec4 v[kMaxRowUnits];
+    float s = 0.0;
+    for (uint i = 0u; i < kMaxRowUnits; ++i) {
+      const uint k = lane + 32u * i;
+      v[i] = (RU <= kMaxRowUnits && i < RU && live && k < K4) ? x4[b4 + k] : vec4(0.0);
+      s += v[i].x + v[i].y + v[i].z + v[i].w;
+    }
+    if (RU > kMaxRowUnits && live)
+      for (uint k = lane; k < K4; k += 32u) { vec4 u = x4[b4 + k]; s += u.x + u.y + u.z + u.w; }
+    const float mu = subgroupAdd(s) / float(KC);
+    float q = 0.0;
+    for (uint i = 0u; i < kMaxRowUnits; ++i) {
+      const uint k = lane + 32u * i;
+      if (RU <= kMaxRowUnits && i < RU && k < K4) { vec4 dv = v[i] - mu; q += dot(dv, dv); }
+    }
+    if (RU > kMaxRowUnits && live)
+      for (uint k = lane; k < K4; k += 32u) { vec4 dv = x4[b4 + k] - mu; q += dot(dv, dv); }
+    const float var = subgroupAdd(q);
+    if (lane == 0u) ln_stats[rr] = vec2(mu, inversesqrt(var / float(KC) + pc.ln_eps));
+  }
+  barrier();
+}
 
 // One K slice of the tile in registers: XU vec4 of x' rows and WU vec4 of weight rows per thread.
 const uint XU = BM * (BK / 4u) / WG, WU = BN * (BK / 4u) / WG;
@@ -71,15 +103,17 @@ void fetch_slice(uint k0, uint r0, uint n0, bool ln) {
   }
 }
 
+uvec2 halves4(vec4 v) { return uvec2(packFloat2x16(f16vec2(v.xy)), packFloat2x16(f16vec2(v.zw))); }
+
 void stash_slice() {
   const uint tid = gl_LocalInvocationID.x;
   for (uint i = 0u; i < XU; ++i) {
-    uint e = tid + i * WG, o = (e / (BK / 4u)) * XS + 4u * (e % (BK / 4u));
-    for (uint c = 0u; c < 4u; ++c) xs[o + c] = float16_t(x_next[i][c]);
+    uint e = tid + i * WG;
+    xs4[(e / (BK / 4u)) * XS4 + e % (BK / 4u)] = halves4(x_next[i]);
   }
   for (uint i = 0u; i < WU; ++i) {
-    uint e = tid + i * WG, o = (e / (BK / 4u)) * XS + 4u * (e % (BK / 4u));
-    for (uint c = 0u; c < 4u; ++c) ws[o + c] = float16_t(w_next[i][c]);
+    uint e = tid + i * WG;
+    ws4[(e / (BK / 4u)) * XS4 + e % (BK / 4u)] = halves4(w_next[i]);
   }
 }
 
@@ -88,7 +122,7 @@ void main() {
   const uint n0 = gl_WorkGroupID.x * BN, r0 = gl_WorkGroupID.y * BM;
   const uint row_base = (sg / SGC) * 32u, col_base = (sg % SGC) * (8u * NB);
   const bool ln = (pc.flags & 4u) != 0u;
-  if (ln) tile_ln_statistics(r0);
+  if (ln) ln_statistics(r0);
   fcoopmatNV<32, gl_ScopeSubgroup, 16, 8> acc[2][NB];
   for (uint i = 0u; i < 2u; ++i)
     for (uint j = 0u; j < NB; ++j) acc[i][j] = fcoopmatNV<32, gl_ScopeSubgroup, 16, 8>(0.0);
@@ -102,9 +136,9 @@ void main() {
     for (uint kk = 0u; kk < BK; kk += 16u) {
       fcoopmatNV<16, gl_ScopeSubgroup, 16, 16> a[2];
       fcoopmatNV<16, gl_ScopeSubgroup, 16, 8> b[NB];
-      for (uint i = 0u; i < 2u; ++i) coopMatLoadNV(a[i], xs, (row_base + 16u * i) * XS + kk, XS, false);
+      for (uint i = 0u; i < 2u; ++i) coopMatLoadNV(a[i], xs4, (row_base + 16u * i) * XS4 + kk / 4u, XS4, false);
       // W rows are the columns of B (k x outputs): column-major with stride XS.
-      for (uint j = 0u; j < NB; ++j) coopMatLoadNV(b[j], ws, (col_base + 8u * j) * XS + kk, XS, true);
+      for (uint j = 0u; j < NB; ++j) coopMatLoadNV(b[j], ws4, (col_base + 8u * j) * XS4 + kk / 4u, XS4, true);
       for (uint i = 0u; i < 2u; ++i)
         for (uint j = 0u; j < NB; ++j) acc[i][j] = coopMatMulAddNV(a[i], b[j], acc[i][j]);
     }

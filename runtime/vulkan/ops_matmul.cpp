@@ -19,9 +19,9 @@ constexpr uint32_t kCoopSubgroups = 4;
 constexpr uint32_t kCoopFullTilesEnough = 256;
 
 // xs (rows x (k + 8) halves), ws (64 x (k + 8) halves), cs (rows x 68 floats), LayerNorm
-// statistics and partials.
+// statistics.
 uint32_t coop_shared_bytes(uint32_t rows, uint32_t k) {
-  return rows * (k + 8) * 2 + 64 * (k + 8) * 2 + rows * 68 * 4 + rows * 8 + kCoopSubgroups * 32 * 4;
+  return rows * (k + 8) * 2 + 64 * (k + 8) * 2 + rows * 68 * 4 + rows * 8;
 }
 
 bool coop_usable(const Context& ctx, WeightType wtype) {

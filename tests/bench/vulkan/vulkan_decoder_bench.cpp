@@ -16,8 +16,8 @@
 //     the projections ran on NVIDIA cooperative matrices); with --profile, one more prefill's GPU time
 //     per kernel to stderr.
 // --no-coopmat: the context leaves NVIDIA cooperative matrices off (fp32 prompt chunks, for A/B runs).
-// --pmem-matrix-units: the persistent memory of prompt chunks on cooperative matrices too
-//   (ContextOptions::pmem_matrix_units, off by default).
+// --no-pmem-matrix-units: the persistent memory of prompt chunks on the compensated fp32 kernel
+//   (ContextOptions::pmem_matrix_units = false; on by default).
 // --kv-cache=auto|f16|f32: the key/value cache elements (ContextOptions::kv_cache; counter kv_f16), for
 //   BM_Decode and for BM_Attention's keys and values (its query stays a float32 vector).
 // Run: vulkan_decoder_bench --benchmark_counters_tabular=true [--benchmark_filter=...]
@@ -517,8 +517,8 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     if (std::string_view(argv[i]) == "--profile") tessera::bench::profile_decode = true;
     else if (std::string_view(argv[i]) == "--no-coopmat") tessera::bench::context_options.cooperative_matrix = false;
-    else if (std::string_view(argv[i]) == "--pmem-matrix-units")
-      tessera::bench::context_options.pmem_matrix_units = true;
+    else if (std::string_view(argv[i]) == "--no-pmem-matrix-units")
+      tessera::bench::context_options.pmem_matrix_units = false;
     else if (std::string_view(argv[i]).starts_with("--kv-cache="))
       tessera::bench::context_options.kv_cache = std::string(std::string_view(argv[i]).substr(11));
     else argv[kept++] = argv[i];
