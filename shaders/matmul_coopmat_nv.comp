@@ -5,15 +5,15 @@
 // exact in fp16; F32 weights keep the portable kernel). x' (LayerNorm applied while loading) is
 // rounded to fp16 in shared memory: each product term gains a relative error <= 2^-11, so
 // |y - exact| <= 2^-11 * sum_k |W[m, k] x'[r, k]| plus the fp32 accumulation (the tolerance the
-// tests state, docs/numerics.md). A workgroup of 4 subgroups owns BM token rows x 64 outputs and
-// walks K in slices of BK, loading the next slice into registers while the matrix units work on the
-// current one (one shared stage: a second would not fit next to the accumulator staging in 48 KiB).
-// Each subgroup owns a 32-row block of the tile and BN / (4 / (BM / 32)) outputs (2 x NB
-// accumulators). BM = 32 doubles the workgroups of a chunk whose 64-row tiles would leave most of a
-// large GPU idle; BK = 64 halves the barriers where shared memory allows. The accumulators go
-// through shared memory for the epilogue (row scale, bias, out_scale, accumulate), which is the same
-// as matmul.comp's. The host dispatches it only where the device lists the shape, has a 32-lane
-// subgroup and enough shared memory, and picks BM and BK (ops_matmul.cpp).
+// tests state, docs/numerics.md).
+// A workgroup of 8 subgroups owns BM token rows x BN outputs and walks K in slices of 32 through two
+// shared stages: while the matrix units work on one stage, the next slice's global loads are in
+// flight and then land in the other stage, so each slice costs one barrier. Each subgroup owns a
+// 32-row block and BN / (8 / (BM / 32)) outputs (2 x NB accumulators). The epilogue (row scale,
+// bias, out_scale, accumulate: matmul.comp's) goes through a 16 x 8 staging block per subgroup, so
+// it needs no tile-sized staging and no workgroup barrier. The host dispatches it only where the
+// device lists the shape, has a 32-lane subgroup and enough shared memory, and picks BM and BN
+// (ops_matmul.cpp).
 #extension GL_NV_cooperative_matrix : require
 #extension GL_KHR_memory_scope_semantics : require
 #extension GL_EXT_shader_explicit_arithmetic_types_float16 : require
@@ -33,16 +33,16 @@ layout(push_constant) uniform P {
 #include "weights.glsl"
 layout(constant_id = 2) const uint KC = 4;
 layout(constant_id = 3) const uint BM = 64;  // token rows per workgroup: 32 or 64
-layout(constant_id = 4) const uint BK = 32;  // K slice: 32 or 64
-const uint BN = 64u;
-const uint SGC = 4u / (BM / 32u);  // subgroups across the outputs
-const uint NB = BN / SGC / 8u;     // 8-wide accumulators per subgroup row block: 2 or 4
+layout(constant_id = 4) const uint BN = 128; // outputs per workgroup: 64 or 128
+const uint BK = 32u;
+const uint SUBGROUPS = 8u;
+const uint SGC = SUBGROUPS / (BM / 32u);  // subgroups across the outputs
+const uint NB = BN / SGC / 8u;            // 8-wide accumulators per subgroup row block: 1 to 4
 const uint K4 = KC / 4u;
-const uint XS4 = BK / 4u + 2u;  // shared row stride in 4-half units (uvec2; 16-byte aligned rows, offset banks)
-const uint CS = BN + 4u;        // accumulator staging stride in floats
-shared uvec2 xs4[BM * XS4];  // fp16 pairs (packFloat2x16): one 8-byte store per 4 elements
-shared uvec2 ws4[BN * XS4];
-shared float cs[BM * CS];
+const uint XS4 = BK / 4u + 2u;  // shared row stride in 4-half units (uvec2): 80-byte rows, 16-byte aligned
+shared uvec2 xs4[2 * BM * XS4];  // fp16 pairs (packFloat2x16), two stages
+shared uvec2 ws4[2 * BN * XS4];
+shared float cs[SUBGROUPS * 16u * 8u];  // one 16 x 8 epilogue block per subgroup
 shared vec2 ln_stats[BM];
 
 // Mean and 1/sqrt(var + eps) of the tile's token rows: one subgroup per row, each lane holding its
@@ -51,7 +51,7 @@ const uint RU = (K4 + 31u) / 32u;  // vec4 units of a row per lane
 const uint kMaxRowUnits = 8u;      // rows up to 1024 channels stay in registers
 void ln_statistics(uint r0) {
   const uint lane = gl_SubgroupInvocationID;
-  for (uint rr = gl_SubgroupID; rr < BM; rr += WG / 32u) {
+  for (uint rr = gl_SubgroupID; rr < BM; rr += SUBGROUPS) {
     const bool live = r0 + rr < pc.n;
     const uint b4 = live ? (pc.x_offset + (r0 + rr) * pc.x_stride) / 4u : 0u;
     vec4 v[kMaxRowUnits];
@@ -77,15 +77,26 @@ void ln_statistics(uint r0) {
   barrier();
 }
 
-// One K slice of the tile in registers: XU vec4 of x' rows and WU vec4 of weight rows per thread.
+uvec2 halves4(vec4 v) { return uvec2(packFloat2x16(f16vec2(v.xy)), packFloat2x16(f16vec2(v.zw))); }
+
+// Four weights of row `row` from unit `unit4` as fp16 pairs: F16 rows are copied as stored.
+uvec2 weight_halves4(uint row, uint unit4) {
+  if (WTYPE == 1u) {
+    const uint b = (row * KC) / 2u + 2u * unit4;
+    return uvec2(w_raw[b], w_raw[b + 1u]);
+  }
+  return halves4(load_w4(row, unit4, KC));
+}
+
+// One K slice of the tile in registers, as fp16 pairs: XU units of x' rows, WU of weight rows per thread.
 const uint XU = BM * (BK / 4u) / WG, WU = BN * (BK / 4u) / WG;
-const uint kMaxUnits = 8u;  // BM, BK <= 64 and WG = 128 (host)
-vec4 x_next[kMaxUnits], w_next[kMaxUnits];
+const uint kMaxUnits = 4u;  // BM <= 64, BN <= 128, WG = 256 (host)
+uvec2 x_next[kMaxUnits], w_next[kMaxUnits];
 
 void fetch_slice(uint k0, uint r0, uint n0, bool ln) {
   const uint tid = gl_LocalInvocationID.x;
   for (uint i = 0u; i < XU; ++i) {
-    uint e = tid + i * WG, rr = e / (BK / 4u), k4 = k0 + e % (BK / 4u);
+    const uint e = tid + i * WG, rr = e / (BK / 4u), k4 = k0 + e % (BK / 4u);
     vec4 v = vec4(0.0);
     if (r0 + rr < pc.n && k4 < K4) {
       v = x4[(pc.x_offset + (r0 + rr) * pc.x_stride) / 4u + k4];
@@ -95,30 +106,28 @@ void fetch_slice(uint k0, uint r0, uint n0, bool ln) {
         v = (v - ln_stats[rr].x) * ln_stats[rr].y * g + bb;
       }
     }
-    x_next[i] = v;
+    x_next[i] = halves4(v);
   }
   for (uint i = 0u; i < WU; ++i) {
-    uint e = tid + i * WG, mm = e / (BK / 4u), k4 = k0 + e % (BK / 4u);
-    w_next[i] = (n0 + mm < pc.M && k4 < K4) ? load_w4(n0 + mm, k4, KC) : vec4(0.0);
+    const uint e = tid + i * WG, mm = e / (BK / 4u), k4 = k0 + e % (BK / 4u);
+    w_next[i] = (n0 + mm < pc.M && k4 < K4) ? weight_halves4(n0 + mm, k4) : uvec2(0u);
   }
 }
 
-uvec2 halves4(vec4 v) { return uvec2(packFloat2x16(f16vec2(v.xy)), packFloat2x16(f16vec2(v.zw))); }
-
-void stash_slice() {
+void stash_slice(uint stage) {
   const uint tid = gl_LocalInvocationID.x;
   for (uint i = 0u; i < XU; ++i) {
-    uint e = tid + i * WG;
-    xs4[(e / (BK / 4u)) * XS4 + e % (BK / 4u)] = halves4(x_next[i]);
+    const uint e = tid + i * WG;
+    xs4[(stage * BM + e / (BK / 4u)) * XS4 + e % (BK / 4u)] = x_next[i];
   }
   for (uint i = 0u; i < WU; ++i) {
-    uint e = tid + i * WG;
-    ws4[(e / (BK / 4u)) * XS4 + e % (BK / 4u)] = halves4(w_next[i]);
+    const uint e = tid + i * WG;
+    ws4[(stage * BN + e / (BK / 4u)) * XS4 + e % (BK / 4u)] = w_next[i];
   }
 }
 
 void main() {
-  const uint tid = gl_LocalInvocationID.x, sg = gl_SubgroupID;
+  const uint sg = gl_SubgroupID, lane = gl_SubgroupInvocationID;
   const uint n0 = gl_WorkGroupID.x * BN, r0 = gl_WorkGroupID.y * BM;
   const uint row_base = (sg / SGC) * 32u, col_base = (sg % SGC) * (8u * NB);
   const bool ln = (pc.flags & 4u) != 0u;
@@ -127,38 +136,44 @@ void main() {
   for (uint i = 0u; i < 2u; ++i)
     for (uint j = 0u; j < NB; ++j) acc[i][j] = fcoopmatNV<32, gl_ScopeSubgroup, 16, 8>(0.0);
   fetch_slice(0u, r0, n0, ln);
-  stash_slice();
+  stash_slice(0u);
   barrier();
+  uint stage = 0u;
   for (uint k0 = 0u; k0 < K4; k0 += BK / 4u) {
     const bool more = k0 + BK / 4u < K4;
-    // The next slice's global loads are in flight while the matrix units work on this one.
     if (more) fetch_slice(k0 + BK / 4u, r0, n0, ln);
-    for (uint kk = 0u; kk < BK; kk += 16u) {
+    for (uint kk = 0u; kk < BK / 4u; kk += 4u) {  // 16 elements = 4 units
       fcoopmatNV<16, gl_ScopeSubgroup, 16, 16> a[2];
       fcoopmatNV<16, gl_ScopeSubgroup, 16, 8> b[NB];
-      for (uint i = 0u; i < 2u; ++i) coopMatLoadNV(a[i], xs4, (row_base + 16u * i) * XS4 + kk / 4u, XS4, false);
-      // W rows are the columns of B (k x outputs): column-major with stride XS.
-      for (uint j = 0u; j < NB; ++j) coopMatLoadNV(b[j], ws4, (col_base + 8u * j) * XS4 + kk / 4u, XS4, true);
+      for (uint i = 0u; i < 2u; ++i)
+        coopMatLoadNV(a[i], xs4, (stage * BM + row_base + 16u * i) * XS4 + kk, XS4, false);
+      // W rows are the columns of B (k x outputs): column-major with stride XS4.
+      for (uint j = 0u; j < NB; ++j)
+        coopMatLoadNV(b[j], ws4, (stage * BN + col_base + 8u * j) * XS4 + kk, XS4, true);
       for (uint i = 0u; i < 2u; ++i)
         for (uint j = 0u; j < NB; ++j) acc[i][j] = coopMatMulAddNV(a[i], b[j], acc[i][j]);
     }
+    // The other stage was last read before the previous barrier: fill it, then one barrier.
+    if (more) stash_slice(stage ^ 1u);
     barrier();
-    if (more) {
-      stash_slice();
-      barrier();
-    }
+    stage ^= 1u;
   }
+  const uint block = sg * 128u;
   for (uint i = 0u; i < 2u; ++i)
-    for (uint j = 0u; j < NB; ++j)
-      coopMatStoreNV(acc[i][j], cs, (row_base + 16u * i) * CS + col_base + 8u * j, CS, false);
-  barrier();
-  for (uint e = tid; e < BM * BN; e += WG) {
-    uint rr = e / BN, mm = e % BN, r = r0 + rr, m = n0 + mm;
-    if (r >= pc.n || m >= pc.M) continue;
-    float row_scale = (WTYPE == 2u) ? w_scale[m] : 1.0;
-    float b = ((pc.flags & 1u) != 0u) ? bias[m] : 0.0;
-    uint o = pc.y_offset + r * pc.y_stride + m;
-    float v = (cs[rr * CS + mm] * row_scale + b) * pc.out_scale;
-    y[o] = ((pc.flags & 2u) != 0u) ? y[o] + v : v;
-  }
+    for (uint j = 0u; j < NB; ++j) {
+      coopMatStoreNV(acc[i][j], cs, block, 8u, false);
+      subgroupMemoryBarrierShared();
+      subgroupBarrier();
+      for (uint t = 0u; t < 4u; ++t) {
+        const uint e = lane + 32u * t, r = r0 + row_base + 16u * i + e / 8u, m = n0 + col_base + 8u * j + e % 8u;
+        if (r < pc.n && m < pc.M) {
+          const float row_scale = (WTYPE == 2u) ? w_scale[m] : 1.0;
+          const float b = ((pc.flags & 1u) != 0u) ? bias[m] : 0.0;
+          const uint o = pc.y_offset + r * pc.y_stride + m;
+          const float v = (cs[block + e] * row_scale + b) * pc.out_scale;
+          y[o] = ((pc.flags & 2u) != 0u) ? y[o] + v : v;
+        }
+      }
+      subgroupBarrier();
+    }
 }

@@ -3,6 +3,7 @@
 // from the effective limits (the device's, or a device-limits profile's): invocations per workgroup
 // and shared memory.
 #include <algorithm>
+#include <iterator>
 
 #include "vulkan/ops.h"
 #include "vulkan/shader_variants.h"
@@ -12,16 +13,29 @@ namespace {
 
 uint32_t div_up(uint32_t a, uint32_t b) { return (a + b - 1) / b; }
 
-constexpr uint32_t kCoopCols = 64;  // shaders/matmul_coopmat_nv.comp BN
-constexpr uint32_t kCoopSubgroups = 4;
-// Below this many 64-row tiles a product takes 32-row tiles: twice the workgroups (a 512-row chunk
-// of a 768-output product is 96 tiles of 64 rows, fewer than an H100's 132 SMs).
-constexpr uint32_t kCoopFullTilesEnough = 256;
+constexpr uint32_t kCoopSubgroups = 8;  // shaders/matmul_coopmat_nv.comp: 8 subgroups of 32
+constexpr uint32_t kCoopSliceUnits = 32 / 4 + 2;  // its shared row stride in 4-half units (K slices of 32)
+// The largest tile (rows x outputs) that still leaves this many workgroups: a 2 048-row chunk of a
+// 768-output product is 192 tiles of 64 x 128; 512 rows take 32 x 64 tiles (192 of them), enough to
+// keep a 132-SM H100 busy.
+constexpr uint32_t kCoopTilesEnough = 192;
 
-// xs (rows x (k + 8) halves), ws (64 x (k + 8) halves), cs (rows x 68 floats), LayerNorm
-// statistics.
-uint32_t coop_shared_bytes(uint32_t rows, uint32_t k) {
-  return rows * (k + 8) * 2 + 64 * (k + 8) * 2 + rows * 68 * 4 + rows * 8;
+struct CoopTile {
+  uint32_t rows, cols;
+};
+constexpr CoopTile kCoopTiles[] = {{64, 128}, {64, 64}, {32, 64}};
+
+// Two stages of xs (rows) and ws (cols) at 8 bytes per 4 halves, the 16 x 8 epilogue block of each
+// subgroup, LayerNorm statistics.
+uint32_t coop_shared_bytes(CoopTile t) {
+  return 2 * (t.rows + t.cols) * kCoopSliceUnits * 8 + kCoopSubgroups * 16 * 8 * 4 + t.rows * 8;
+}
+
+CoopTile coop_tile(uint32_t n, uint32_t outputs, uint32_t max_shared_bytes) {
+  for (const CoopTile& t : kCoopTiles)
+    if (coop_shared_bytes(t) <= max_shared_bytes && div_up(n, t.rows) * div_up(outputs, t.cols) >= kCoopTilesEnough)
+      return t;
+  return kCoopTiles[std::size(kCoopTiles) - 1];
 }
 
 bool coop_usable(const Context& ctx, WeightType wtype) {
@@ -31,7 +45,7 @@ bool coop_usable(const Context& ctx, WeightType wtype) {
          pick_kernel_variant(KernelId::kMatmul, KernelId::kMatmulCoopmatNv, limits.features) ==
              KernelId::kMatmulCoopmatNv &&
          ctx.subgroup_size() == 32 && limits.max_workgroup_invocations >= kCoopSubgroups * 32 &&
-         limits.max_shared_bytes >= coop_shared_bytes(64, 32);
+         limits.max_shared_bytes >= coop_shared_bytes(kCoopTiles[std::size(kCoopTiles) - 1]);
 }
 
 }  // namespace
@@ -69,13 +83,10 @@ Status record_matmul(Recording& rec, Context& ctx, const GpuMatrix& w, const Row
     const BufferSlice& lw = ln ? ln->weight : ctx.dummy();
     const BufferSlice& lb = ln ? ln->bias : ctx.dummy();
     if (coop) {
-      const uint32_t cols = div_up(uint32_t(p.rows), kCoopCols);
-      const uint32_t rows = cols * div_up(n, 64) < kCoopFullTilesEnough ? 32 : 64;
-      const uint32_t k = ctx.limits().max_shared_bytes >= coop_shared_bytes(rows, 64) ? 64 : 32;
-      TESSERA_RETURN_IF_ERROR(
-          rec.dispatch<KernelId::kMatmulCoopmatNv>({kCoopSubgroups * 32, uint32_t(w.wtype), K, rows, k},
-                                                   {x.buf, p.weight, p.scale, p.bias, y.buf, lw, lb}, push,
-                                                   {cols, div_up(n, rows), 1}));
+      const CoopTile t = coop_tile(n, uint32_t(p.rows), ctx.limits().max_shared_bytes);
+      TESSERA_RETURN_IF_ERROR(rec.dispatch<KernelId::kMatmulCoopmatNv>(
+          {kCoopSubgroups * 32, uint32_t(w.wtype), K, t.rows, t.cols}, {x.buf, p.weight, p.scale, p.bias, y.buf, lw, lb},
+          push, {div_up(uint32_t(p.rows), t.cols), div_up(n, t.rows), 1}));
     } else {
       TESSERA_RETURN_IF_ERROR(
           rec.dispatch<KernelId::kMatmul>({tile.workgroup, uint32_t(w.wtype), K, tile.rows_per_thread},

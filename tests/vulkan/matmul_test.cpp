@@ -123,10 +123,11 @@ TEST_F(VulkanMatmul, CooperativeMatrixMatchesFloat64) {
   EXPECT_FALSE(matmul_uses_cooperative_matrix(*ctx_, WeightType::kF32));  // would round the weights
   for (DType dt : {DType::kF16, DType::kI8})
     for (bool ln : {false, true}) {
-      // The problems above take 32-row tiles (few tiles); this one 264 tiles of 64 rows, and its K is
-      // not a multiple of the 64-wide K slice.
+      // The problems above take 32 x 64 tiles (few tiles); these 264 tiles of 64 x 64 and 216 of
+      // 64 x 128 (ops_matmul.cpp), with K not a multiple of the 32-wide K slice.
       for (const Problem& p : kProblems) check(dt, ln, p, true, kCoopRel);
       check(dt, ln, {512, 2100, 200}, true, kCoopRel);
+      check(dt, ln, {1500, 1030, 200}, true, kCoopRel);
     }
 }
 
