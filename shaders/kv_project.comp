@@ -57,7 +57,7 @@ float finish_keys(uint h, uint i, bool live, float s, uint r_begin, uint r_end) 
   uint C = pc.M / 2u, c = h * pc.d + i;
   float a = prm[6u * KC + h];
   // The carry: loads issued RB rows ahead of the recurrence, which stays one row after another.
-  const uint RB = 16u;
+  const uint RB = 64u;
   uint r = 0u;
   for (; r + RB <= r_begin; r += RB) {
     float v[RB];
