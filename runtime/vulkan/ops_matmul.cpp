@@ -13,27 +13,31 @@ namespace {
 
 uint32_t div_up(uint32_t a, uint32_t b) { return (a + b - 1) / b; }
 
-constexpr uint32_t kCoopSubgroups = 8;  // shaders/matmul_coopmat_nv.comp: 8 subgroups of 32
 constexpr uint32_t kCoopSliceUnits = 32 / 4 + 2;  // its shared row stride in 4-half units (K slices of 32)
-// The largest tile (rows x outputs) that still leaves this many workgroups: a 2 048-row chunk of a
-// 768-output product is 192 tiles of 64 x 128; 512 rows take 32 x 64 tiles (192 of them), enough to
-// keep a 132-SM H100 busy.
+// The larger tile (rows x outputs) where it still leaves this many workgroups: a 2 048-row chunk of a
+// 768-output product is 192 tiles of 64 x 128 (on an H100, half the time of 384 tiles of 64 x 64 when
+// the kernel's loops were not yet unrolled). Smaller products take 64 x 64 tiles: 32-row tiles of
+// one or two subgroups were slower on the H100 at 512 rows (docs/benchmarks.md).
 constexpr uint32_t kCoopTilesEnough = 192;
 
+// Token rows x outputs of a workgroup (the kernel's BM, BN), one subgroup per 32 x 32 block.
 struct CoopTile {
   uint32_t rows, cols;
 };
-constexpr CoopTile kCoopTiles[] = {{64, 128}, {64, 64}, {32, 64}};
+constexpr CoopTile kCoopTiles[] = {{64, 128}, {64, 64}};
+
+uint32_t coop_workgroup(CoopTile t) { return t.rows * t.cols / 32; }
 
 // Two stages of xs (rows) and ws (cols) at 8 bytes per 4 halves, the 16 x 8 epilogue block of each
 // subgroup, LayerNorm statistics.
 uint32_t coop_shared_bytes(CoopTile t) {
-  return 2 * (t.rows + t.cols) * kCoopSliceUnits * 8 + kCoopSubgroups * 16 * 8 * 4 + t.rows * 8;
+  return 2 * (t.rows + t.cols) * kCoopSliceUnits * 8 + coop_workgroup(t) / 32 * 16 * 8 * 4 + t.rows * 8;
 }
 
-CoopTile coop_tile(uint32_t n, uint32_t outputs, uint32_t max_shared_bytes) {
+CoopTile coop_tile(uint32_t n, uint32_t outputs, const KernelLimits& limits) {
   for (const CoopTile& t : kCoopTiles)
-    if (coop_shared_bytes(t) <= max_shared_bytes && div_up(n, t.rows) * div_up(outputs, t.cols) >= kCoopTilesEnough)
+    if (coop_shared_bytes(t) <= limits.max_shared_bytes && coop_workgroup(t) <= limits.max_workgroup_invocations &&
+        div_up(n, t.rows) * div_up(outputs, t.cols) >= kCoopTilesEnough)
       return t;
   return kCoopTiles[std::size(kCoopTiles) - 1];
 }
@@ -44,7 +48,8 @@ bool coop_usable(const Context& ctx, WeightType wtype) {
   return limits.subgroups &&
          pick_kernel_variant(KernelId::kMatmul, KernelId::kMatmulCoopmatNv, limits.features) ==
              KernelId::kMatmulCoopmatNv &&
-         ctx.subgroup_size() == 32 && limits.max_workgroup_invocations >= kCoopSubgroups * 32 &&
+         ctx.subgroup_size() == 32 &&
+         limits.max_workgroup_invocations >= coop_workgroup(kCoopTiles[std::size(kCoopTiles) - 1]) &&
          limits.max_shared_bytes >= coop_shared_bytes(kCoopTiles[std::size(kCoopTiles) - 1]);
 }
 
@@ -83,10 +88,11 @@ Status record_matmul(Recording& rec, Context& ctx, const GpuMatrix& w, const Row
     const BufferSlice& lw = ln ? ln->weight : ctx.dummy();
     const BufferSlice& lb = ln ? ln->bias : ctx.dummy();
     if (coop) {
-      const CoopTile t = coop_tile(n, uint32_t(p.rows), ctx.limits().max_shared_bytes);
-      TESSERA_RETURN_IF_ERROR(rec.dispatch<KernelId::kMatmulCoopmatNv>(
-          {kCoopSubgroups * 32, uint32_t(w.wtype), K, t.rows, t.cols}, {x.buf, p.weight, p.scale, p.bias, y.buf, lw, lb},
-          push, {div_up(uint32_t(p.rows), t.cols), div_up(n, t.rows), 1}));
+      const CoopTile t = coop_tile(n, uint32_t(p.rows), ctx.limits());
+      TESSERA_RETURN_IF_ERROR(
+          rec.dispatch<KernelId::kMatmulCoopmatNv>({coop_workgroup(t), uint32_t(w.wtype), K, t.rows, t.cols},
+                                                   {x.buf, p.weight, p.scale, p.bias, y.buf, lw, lb}, push,
+                                                   {div_up(uint32_t(p.rows), t.cols), div_up(n, t.rows), 1}));
     } else {
       TESSERA_RETURN_IF_ERROR(
           rec.dispatch<KernelId::kMatmul>({tile.workgroup, uint32_t(w.wtype), K, tile.rows_per_thread},
