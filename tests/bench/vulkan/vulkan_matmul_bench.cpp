@@ -67,7 +67,11 @@ void BM_Matmul(benchmark::State& state) {
   auto x = alloc.allocate(VkDeviceSize(rows) * K * 4, "x");
   auto y = alloc.allocate(VkDeviceSize(rows) * outputs * 4, "y");
   auto rec = vk::Recording::create(ctx, 2);
-  Status s = !gm.ok() ? gm.status() : !gn.ok() ? gn.status() : !x.ok() ? x.status() : !y.ok() ? y.status() : Status::ok_status();
+  Status s = !gm.ok()   ? gm.status()
+             : !gn.ok() ? gn.status()
+             : !x.ok()  ? x.status()
+             : !y.ok()  ? y.status()
+                        : Status::ok_status();
   if (s.ok()) {
     const std::vector<float> xv = uniform(size_t(rows) * K, rng, -2.0f, 2.0f);
     s = ctx.write(*x, std::as_bytes(std::span(xv)));
