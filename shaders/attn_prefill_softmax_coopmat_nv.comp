@@ -44,16 +44,27 @@ shared float16_t vs[BK * KS];
 shared float16_t ps[BQ * PS];
 shared float ss[BQ * SS];
 
-// Halves of the cache words (exact) into a shared fp16 tile: `n` rows of D from row `first` on
-// (clamped to `last`), element base + row * stride.
-void load_tile(bool values, int first, int last, uint base, uint stride) {
-  const uint tid = gl_LocalInvocationID.x;
-  [[dont_unroll]] for (uint e = tid; e < BK * (D / 4u); e += WG) {
-    uint j = e / (D / 4u), c4 = e % (D / 4u);
-    uint row = uint(min(first + int(j), last));
-    uvec2 w = values ? V_f16x4[(base + row * stride) / 4u + c4] : K_f16x4[(base + row * stride) / 4u + c4];
-    vec2 lo = unpackHalf2x16(w.x), hi = unpackHalf2x16(w.y);
-    f16vec4 h = f16vec4(lo.x, lo.y, hi.x, hi.y);
+// A tile of keys or values (BK rows of D from row `first` on, clamped to `last`; element base + row *
+// stride) travels through registers: fetched one tile ahead, so that its global loads are in flight
+// while the matrix units work, then stashed into ks / vs as the cache's halves (exact).
+// kMaxUnits 4-half units per thread: BK * D / 4 / WG <= 8 for D <= 64 and the host's WG = 128.
+const uint kMaxUnits = 8u;
+void fetch_tile(bool values, int first, int last, uint base, uint stride, out uvec2 units[kMaxUnits]) {
+  for (uint i = 0u; i < kMaxUnits; ++i) {
+    const uint e = gl_LocalInvocationID.x + i * WG, j = e / (D / 4u), c4 = e % (D / 4u);
+    const uint row = uint(min(first + int(j), last));
+    units[i] = uvec2(0u);
+    if (e < BK * (D / 4u))
+      units[i] = values ? V_f16x4[(base + row * stride) / 4u + c4] : K_f16x4[(base + row * stride) / 4u + c4];
+  }
+}
+
+void stash_tile(bool values, uvec2 units[kMaxUnits]) {
+  for (uint i = 0u; i < kMaxUnits; ++i) {
+    const uint e = gl_LocalInvocationID.x + i * WG, j = e / (D / 4u), c4 = e % (D / 4u);
+    if (e >= BK * (D / 4u)) break;
+    const f16vec2 lo = unpackFloat2x16(units[i].x), hi = unpackFloat2x16(units[i].y);
+    const f16vec4 h = f16vec4(lo, hi);
     if (values) {
       for (uint c = 0u; c < 4u; ++c) vs[j * KS + 4u * c4 + c] = h[c];
     } else {
@@ -107,9 +118,15 @@ void main() {
   const uint kb = pc.k_base + h * pc.k_head_stride, vb = pc.v_base + h * pc.v_head_stride;
   // Sweep 1: the row maxima of the cosines.
   float m = NEG_INF;
+  uvec2 keys_next[kMaxUnits], values_next[kMaxUnits];
+  if (nk_last > 0) fetch_tile(false, 0, nk_last - 1, kb, pc.k_key_stride, keys_next);
   for (int j0 = 0; j0 < nk_last; j0 += int(BK)) {
-    load_tile(false, j0, nk_last - 1, kb, pc.k_key_stride);
+    stash_tile(false, keys_next);
     barrier();
+    // The next tile of this sweep, or the first of sweep 2 (keys again, and values).
+    const int next = j0 + int(BK) < nk_last ? j0 + int(BK) : 0;
+    fetch_tile(false, next, nk_last - 1, kb, pc.k_key_stride, keys_next);
+    if (next == 0) fetch_tile(true, 0, nk_last - 1, vb, pc.v_key_stride, values_next);
     tile_cosines(sg_row, qa);
     for (uint j = par; j < BK; j += 2u) {
       if (j0 + int(j) < my_nk) m = max(m, ss[my_row * SS + j]);
@@ -122,9 +139,13 @@ void main() {
   for (uint b = 0u; b < OB; ++b) o[b] = fcoopmatNV<32, gl_ScopeSubgroup, 16, 8>(0.0);
   float z = 0.0;
   for (int j0 = 0; j0 < nk_last; j0 += int(BK)) {
-    load_tile(false, j0, nk_last - 1, kb, pc.k_key_stride);
-    load_tile(true, j0, nk_last - 1, vb, pc.v_key_stride);
+    stash_tile(false, keys_next);
+    stash_tile(true, values_next);
     barrier();
+    if (j0 + int(BK) < nk_last) {
+      fetch_tile(false, j0 + int(BK), nk_last - 1, kb, pc.k_key_stride, keys_next);
+      fetch_tile(true, j0 + int(BK), nk_last - 1, vb, pc.v_key_stride, values_next);
+    }
     tile_cosines(sg_row, qa);
     for (uint j = par; j < BK; j += 2u) {
       float p = j0 + int(j) < my_nk ? exp(beta2 * (ss[my_row * SS + j] - m)) : 0.0;

@@ -61,15 +61,26 @@ float half_hi_f32(float x) { return uintBitsToFloat(floatBitsToUint(x) & 0xFFFFE
 float16_t half_hi(float x) { return float16_t(half_hi_f32(x)); }
 float16_t half_lo(float x) { return float16_t(x - half_hi_f32(x)); }
 
-void load_tile(bool values, uint slot0, uint nk) {
-  for (uint e = gl_LocalInvocationID.x; e < BS * KU; e += WG) {
-    uint jj = e / KU, unit = e % KU;
-    uvec4 p = uvec4(0u);
-    if (jj < nk) p = values ? mv[(slot0 + jj) * KU + unit] : mk[(slot0 + jj) * KU + unit];
-    for (uint i = 0u; i < 4u; ++i) {
-      f16vec2 h = unpackFloat2x16(p[i]);
-      kv[jj * KS + unit * 8u + 2u * i] = h.x;
-      kv[jj * KS + unit * 8u + 2u * i + 1u] = h.y;
+// A tile's keys or values travel through registers: fetched one step ahead (their global loads in
+// flight while the matrix units work), then stashed into kv. kMaxUnits 16-byte units per thread:
+// BS * KU / WG <= 4 for D <= 64 and the host's WG = 128.
+const uint kMaxUnits = 4u;
+void fetch_tile(bool values, uint slot0, uint nk, out uvec4 units[kMaxUnits]) {
+  for (uint i = 0u; i < kMaxUnits; ++i) {
+    const uint e = gl_LocalInvocationID.x + i * WG, jj = e / KU, unit = e % KU;
+    units[i] = uvec4(0u);
+    if (e < BS * KU && jj < nk) units[i] = values ? mv[(slot0 + jj) * KU + unit] : mk[(slot0 + jj) * KU + unit];
+  }
+}
+
+void stash_tile(uvec4 units[kMaxUnits]) {
+  for (uint i = 0u; i < kMaxUnits; ++i) {
+    const uint e = gl_LocalInvocationID.x + i * WG, jj = e / KU, unit = e % KU;
+    if (e >= BS * KU) break;
+    for (uint w = 0u; w < 4u; ++w) {
+      f16vec2 h = unpackFloat2x16(units[i][w]);
+      kv[jj * KS + unit * 8u + 2u * w] = h.x;
+      kv[jj * KS + unit * 8u + 2u * w + 1u] = h.y;
     }
   }
 }
@@ -143,11 +154,18 @@ void main() {
   for (uint i = 0u; i < D / 2u; ++i) o[i] = 0.0;
   float m_run = NEG_INF, l_run = 0.0;
   const fcoopmatNV<32, gl_ScopeSubgroup, 16, 8> zero = fcoopmatNV<32, gl_ScopeSubgroup, 16, 8>(0.0);
+  uvec4 keys_next[kMaxUnits], values_next[kMaxUnits];
+  if (first < last) {
+    fetch_tile(false, slot0 + first, min(BS, last - first), keys_next);
+    fetch_tile(true, slot0 + first, min(BS, last - first), values_next);
+  }
   for (uint j0 = first; j0 < last; j0 += BS) {
     const uint nk = min(BS, last - j0);
+    const bool more = j0 + BS < last;
     barrier();  // the previous tile's values and P V are consumed (and the queries are loaded)
-    load_tile(false, slot0 + j0, nk);
+    stash_tile(keys_next);
     barrier();
+    if (more) fetch_tile(false, slot0 + j0 + BS, min(BS, last - j0 - BS), keys_next);
     for (uint jb = 0u; jb < BS / 8u; ++jb) {
       fcoopmatNV<32, gl_ScopeSubgroup, 16, 8> acc = zero;
       for (uint t = 0u; t < KD; ++t) {
@@ -161,7 +179,8 @@ void main() {
       coopMatStoreNV(acc, st, (16u * g) * SS + 8u * jb, SS, false);
     }
     barrier();  // S is visible; every subgroup is done with the keys
-    load_tile(true, slot0 + j0, nk);
+    stash_tile(values_next);
+    if (more) fetch_tile(true, slot0 + j0 + BS, min(BS, last - j0 - BS), values_next);
     float sc[BS / 2u];
     float m_tile = NEG_INF;
     for (uint i = 0u; i < BS / 2u; ++i) {
