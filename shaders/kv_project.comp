@@ -67,10 +67,15 @@ float finish_keys(uint h, uint i, bool live, float s, uint r_begin, uint r_end) 
   }
   for (; r < r_begin; ++r)
     if (live) s = a * s + (1.0 - a) * y[r * pc.M + c];
-  for (uint r = r_begin; r < r_end; ++r) {
-    if (live) s = a * s + (1.0 - a) * y[r * pc.M + c];
-    float norm = sqrt(wg_sum(live ? s * s : 0.0)) + pc.eps;
-    if (live) KC_store((step.pos0 + r) * C + c, s / norm);
+  // The rows to finish, CR at a time: their loads all issued before the first reduction's barrier.
+  for (uint b = r_begin; b < r_end; b += CR) {
+    float v[CR];
+    for (uint j = 0u; j < CR; ++j) v[j] = live && b + j < r_end ? y[(b + j) * pc.M + c] : 0.0;
+    for (uint j = 0u; j < CR && b + j < r_end; ++j) {
+      if (live) s = a * s + (1.0 - a) * v[j];
+      float norm = sqrt(wg_sum(live ? s * s : 0.0)) + pc.eps;
+      if (live) KC_store((step.pos0 + b + j) * C + c, s / norm);
+    }
   }
   return s;
 }
@@ -79,15 +84,19 @@ float finish_keys(uint h, uint i, bool live, float s, uint r_begin, uint r_end) 
 void finish_values(uint h, uint i, bool live, float prev, uint r_begin, uint r_end) {
   uint C = pc.M / 2u, H = C / pc.d, c = h * pc.d + i;
   float mix = prm[6u * KC + H + h], sc = prm[6u * KC + 2u * H + h];
-  for (uint r = r_begin; r < r_end; ++r) {
-    float cur = live ? y[r * pc.M + C + c] : 0.0;
-    int j = int(step.pos0) - 1 + int(r);
-    if (j >= 0) {  // uniform: the first token's value waits for the second token
-      float v = (1.0 - mix) * cur + mix * prev;
-      float norm = sqrt(wg_sum(v * v)) + pc.eps;
-      if (live) VC_store(uint(j) * C + c, sc * (v / norm));
+  for (uint b = r_begin; b < r_end; b += CR) {
+    float w[CR];  // the rows' projections, loaded before the first reduction's barrier
+    for (uint k = 0u; k < CR; ++k) w[k] = live && b + k < r_end ? y[(b + k) * pc.M + C + c] : 0.0;
+    for (uint k = 0u; k < CR && b + k < r_end; ++k) {
+      float cur = w[k];
+      int j = int(step.pos0) - 1 + int(b + k);
+      if (j >= 0) {  // uniform: the first token's value waits for the second token
+        float v = (1.0 - mix) * cur + mix * prev;
+        float norm = sqrt(wg_sum(v * v)) + pc.eps;
+        if (live) VC_store(uint(j) * C + c, sc * (v / norm));
+      }
+      prev = cur;
     }
-    prev = cur;
   }
 }
 
@@ -109,7 +118,10 @@ void finish_chunk(uint g, uint tid, bool live) {
   uint r_begin = gl_WorkGroupID.y * CR, r_end = min(r_begin + CR, pc.n);
   float carried = live ? states[(g < H ? 0u : 2u * C) + c] : 0.0;
   if (g < H) {
-    finish_keys(g, tid, live, carried, r_begin, r_end);
+    float s = finish_keys(g, tid, live, carried, r_begin, r_end);
+    // The last chunk leaves the forward's final state in the key half of y's last row (no other
+    // workgroup reads that row, and this one is done with it) for the group's last workgroup below.
+    if (r_end == pc.n && live) y[(pc.n - 1u) * pc.M + c] = s;
   } else {
     float prev = (r_begin == 0u || !live) ? carried : y[(r_begin - 1u) * pc.M + C + c];
     finish_values(g - H, tid, live, prev, r_begin, r_end);
@@ -120,8 +132,7 @@ void finish_chunk(uint g, uint tid, bool live) {
   barrier();
   if (is_last) {  // uniform: shared
     if (g < H) {
-      float s = finish_keys(g, tid, live, carried, pc.n, pc.n);  // replay only: no reductions
-      if (live) states[c] = s;
+      if (live) states[c] = y[(pc.n - 1u) * pc.M + c];
     } else if (live) {
       states[2u * C + c] = y[(pc.n - 1u) * pc.M + C + c];
     }
