@@ -3,11 +3,11 @@
 // attn_prefill_softmax.comp on the matrix units (GL_NV_cooperative_matrix, 16 x 8 x 16 fp16 products
 // with fp32 accumulation), for F16 caches with the queries from the key cache (every input already an
 // fp16 value: the products are exact, only the fp32 accumulation rounds). One workgroup of 4 subgroups
-// per (tile of 64 query rows, head); each subgroup owns 16 rows, keeps their queries and their D
-// outputs in cooperative matrices and walks the visible keys in tiles of 64 twice: first for the exact
-// row maximum of the cosines, then for the weights p = exp(beta^2 (c - max)) <= 1 (rounded to fp16 for
-// the product with the values; the normaliser sums the same rounded weights) and the weighted values.
-// Two sweeps of the scores instead of an online rescaling: the outputs stay in registers. The host
+// per (tile of 64 query rows, head); each subgroup owns 16 rows, keeps their queries in cooperative
+// matrices and walks the visible keys once, in tiles of 64, with the online softmax: the weights
+// p = exp(beta^2 (c - m)) <= 1 against the row maximum so far (rounded to fp16 for the product with
+// the values; the normaliser sums the same rounded weights), the tile's weighted values through shared
+// memory into the lanes' fp32 outputs, which are rescaled whenever the maximum grows. The host
 // dispatches it only where the device has the shape and 32-lane subgroups, for D a multiple of 16 whose
 // tiles fit the shared memory (ops_attention_tiled.cpp).
 #extension GL_NV_cooperative_matrix : require
@@ -31,7 +31,8 @@ layout(push_constant) uniform P {
   float scale;
 } pc;
 #include "attention_common.glsl"
-layout(constant_id = 1) const uint D = 64;  // head size, a multiple of 16
+layout(constant_id = 1) const uint D = 64;  // head size, a multiple of 16, <= kMaxD (host)
+const uint kMaxD = 64u;
 const uint BQ = 64u, BK = 64u, SG_ROWS = 16u;
 const uint KS = D + 8u;    // fp16 rows of keys, values, queries: 16-byte aligned, staggered banks
 const uint PS = BK + 8u;   // fp16 rows of weights
@@ -116,45 +117,49 @@ void main() {
   barrier();
 
   const uint kb = pc.k_base + h * pc.k_head_stride, vb = pc.v_base + h * pc.v_head_stride;
-  // Sweep 1: the row maxima of the cosines.
-  float m = NEG_INF;
+  // One sweep with the online softmax: per tile of keys, the row maximum so far m, the weights
+  // p = exp(beta^2 (c - m)) <= 1 (rounded to fp16 for the product; the normaliser z sums the same
+  // rounded weights), the tile's P V through the subgroup's rows of ss, and the lane's outputs and z
+  // rescaled by exp(beta^2 (m_old - m)) in fp32 (a row scale is no cooperative-matrix operation).
+  float m = NEG_INF, z = 0.0;
+  float acc_out[kMaxD / 2u];  // this lane's channels par + 2i of row my_row
+  [[unroll]] for (uint i = 0u; i < kMaxD / 2u; ++i) acc_out[i] = 0.0;
   uvec2 keys_next[kMaxUnits], values_next[kMaxUnits];
-  if (nk_last > 0) fetch_tile(false, 0, nk_last - 1, kb, pc.k_key_stride, keys_next);
-  for (int j0 = 0; j0 < nk_last; j0 += int(BK)) {
-    stash_tile(false, keys_next);
-    barrier();
-    // The next tile of this sweep, or the first of sweep 2 (keys again, and values).
-    const int next = j0 + int(BK) < nk_last ? j0 + int(BK) : 0;
-    fetch_tile(false, next, nk_last - 1, kb, pc.k_key_stride, keys_next);
-    if (next == 0) fetch_tile(true, 0, nk_last - 1, vb, pc.v_key_stride, values_next);
-    tile_cosines(sg_row, qa);
-    for (uint j = par; j < BK; j += 2u) {
-      if (j0 + int(j) < my_nk) m = max(m, ss[my_row * SS + j]);
-    }
-    barrier();
+  if (nk_last > 0) {
+    fetch_tile(false, 0, nk_last - 1, kb, pc.k_key_stride, keys_next);
+    fetch_tile(true, 0, nk_last - 1, vb, pc.v_key_stride, values_next);
   }
-  m = max(m, subgroupShuffleXor(m, 1u));
-  // Sweep 2: weights and weighted values.
-  fcoopmatNV<32, gl_ScopeSubgroup, 16, 8> o[OB];
-  for (uint b = 0u; b < OB; ++b) o[b] = fcoopmatNV<32, gl_ScopeSubgroup, 16, 8>(0.0);
-  float z = 0.0;
   for (int j0 = 0; j0 < nk_last; j0 += int(BK)) {
     stash_tile(false, keys_next);
     stash_tile(true, values_next);
-    barrier();
+    barrier();  // the tile is in ks / vs, and every subgroup has read its previous P V
     if (j0 + int(BK) < nk_last) {
       fetch_tile(false, j0 + int(BK), nk_last - 1, kb, pc.k_key_stride, keys_next);
       fetch_tile(true, j0 + int(BK), nk_last - 1, vb, pc.v_key_stride, values_next);
     }
     tile_cosines(sg_row, qa);
-    for (uint j = par; j < BK; j += 2u) {
-      float p = j0 + int(j) < my_nk ? exp(beta2 * (ss[my_row * SS + j] - m)) : 0.0;
-      float16_t ph = float16_t(p);
-      z += float(ph);
-      ps[my_row * PS + j] = ph;
+    float c[BK / 2u];
+    float m_tile = NEG_INF;
+    [[unroll]] for (uint i = 0u; i < BK / 2u; ++i) {
+      const uint j = 2u * i + par;
+      c[i] = j0 + int(j) < my_nk ? ss[my_row * SS + j] : NEG_INF;
+      m_tile = max(m_tile, c[i]);
     }
+    const float m_new = max(m, max(m_tile, subgroupShuffleXor(m_tile, 1u)));
+    // exp(-inf) = 0 rescales nothing yet accumulated; a row with no visible key so far keeps 1.
+    const float alpha = m_new == NEG_INF ? 1.0 : exp(beta2 * (m - m_new));
+    float zt = 0.0;
+    [[unroll]] for (uint i = 0u; i < BK / 2u; ++i) {
+      const float16_t ph = float16_t(c[i] == NEG_INF ? 0.0 : exp(beta2 * (c[i] - m_new)));
+      zt += float(ph);
+      ps[my_row * PS + 2u * i + par] = ph;
+    }
+    z = z * alpha + zt;
+    m = m_new;
     subgroupMemoryBarrierShared();
     subgroupBarrier();
+    fcoopmatNV<32, gl_ScopeSubgroup, 16, 8> o[OB];
+    for (uint b = 0u; b < OB; ++b) o[b] = fcoopmatNV<32, gl_ScopeSubgroup, 16, 8>(0.0);
     for (uint k = 0u; k < BK / 16u; ++k) {
       fcoopmatNV<16, gl_ScopeSubgroup, 16, 16> pa;
       coopMatLoadNV(pa, ps, sg_row * PS + 16u * k, PS, false);
@@ -164,20 +169,24 @@ void main() {
         o[b] = coopMatMulAddNV(pa, vm, o[b]);
       }
     }
-    barrier();
+    // The cosines in ss are consumed (the subgroup barrier above): the tile's P V takes their place.
+    for (uint b = 0u; b < OB; ++b) coopMatStoreNV(o[b], ss, sg_row * SS + 8u * b, SS, false);
+    subgroupMemoryBarrierShared();
+    subgroupBarrier();
+    [[unroll]] for (uint i = 0u; i < kMaxD / 2u; ++i)
+      if (i < D / 2u) acc_out[i] = acc_out[i] * alpha + ss[my_row * SS + 2u * i + par];
   }
   z += subgroupShuffleXor(z, 1u);
-  for (uint b = 0u; b < OB; ++b) coopMatStoreNV(o[b], ss, sg_row * SS + 8u * b, SS, false);
-  subgroupMemoryBarrierShared();
-  subgroupBarrier();
   const float f = out_scale[h] * pc.scale;
   // Lane pair (2r, 2r + 1): row r's D outputs, alternate channels.
   if (my_row < tile_rows) {
     float g = z > 0.0 ? f / z : 0.0;  // a row with no visible key gives 0
-    for (uint c = par; c < D; c += 2u) {
-      uint oe = (pc.row_base + r0 + my_row) * pc.out_stride + h * D + c;
-      float val = g * ss[my_row * SS + c];
-      outv[oe] = ((pc.flags & 2u) != 0u) ? outv[oe] + val : val;
+    [[unroll]] for (uint i = 0u; i < kMaxD / 2u; ++i) {
+      if (i < D / 2u) {
+        uint oe = (pc.row_base + r0 + my_row) * pc.out_stride + h * D + 2u * i + par;
+        float val = g * acc_out[i];
+        outv[oe] = ((pc.flags & 2u) != 0u) ? outv[oe] + val : val;
+      }
     }
   }
 }
