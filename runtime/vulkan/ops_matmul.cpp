@@ -13,11 +13,11 @@ namespace {
 
 uint32_t div_up(uint32_t a, uint32_t b) { return (a + b - 1) / b; }
 
-constexpr uint32_t kCoopSliceUnits = 32 / 4 + 2;  // its shared row stride in 4-half units (K slices of 32)
+// shaders/matmul_coopmat_nv.comp's shared row stride (XS4) in 4-half units: a K slice of 32 and padding.
+constexpr uint32_t kCoopSliceUnits = 32 / 4 + 2;
 // The larger tile (rows x outputs) where it still leaves this many workgroups: a 2 048-row chunk of a
-// 768-output product is 192 tiles of 64 x 128 (on an H100, half the time of 384 tiles of 64 x 64 when
-// the kernel's loops were not yet unrolled). Smaller products take 64 x 64 tiles: 32-row tiles of
-// one or two subgroups were slower on the H100 at 512 rows (docs/benchmarks.md).
+// 768-output product is 192 tiles of 64 x 128 (60 µs on an H100). Smaller products take 64 x 64
+// tiles: 32-row tiles of one or two subgroups were slower on the H100 at 512 rows (docs/benchmarks.md).
 constexpr uint32_t kCoopTilesEnough = 192;
 
 // Token rows x outputs of a workgroup (the kernel's BM, BN), one subgroup per 32 x 32 block.
