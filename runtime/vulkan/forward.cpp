@@ -35,15 +35,6 @@ Result<std::unique_ptr<SequenceState>> make_sequence_state(Context& ctx, const G
     TESSERA_ASSIGN_OR_RETURN(*b, s->device.allocate(R * C * 4, "activations"));
   }
   TESSERA_ASSIGN_OR_RETURN(s->h, s->device.allocate(VkDeviceSize(kMaxLogitRows) * C * 4, "final LayerNorm rows"));
-  // kv_project's completion counters follow the projections in their buffer (one binding).
-  const VkDeviceSize counter_bytes = kv_project_counter_bytes(uint32_t(hp.n_head));
-  TESSERA_ASSIGN_OR_RETURN(BufferSlice uw_and_counters,
-                           s->device.allocate(R * 2 * C * 4 + counter_bytes, "key and value projections"));
-  s->uw = sub(uw_and_counters, 0, R * 2 * C * 4);
-  s->kv_counters = sub(uw_and_counters, R * 2 * C * 4, counter_bytes);
-  // The persistent memory's key projections reuse uw: kv_project has consumed it (barrier) before
-  // the persistent memory of the layer starts, and the next layer's projections come after it.
-  s->u = sub(s->uw, 0, R * C * 4);
   TESSERA_ASSIGN_OR_RETURN(s->states, s->device.allocate(VkDeviceSize(hp.n_layer) * 3 * C * 4, "recurrent states"));
   // F16 caches: two elements per 32-bit word (shaders/kv_cache.glsl).
   s->kv_f16 = ctx.kv_cache_f16();
@@ -56,7 +47,6 @@ Result<std::unique_ptr<SequenceState>> make_sequence_state(Context& ctx, const G
     s->value_cache.push_back(v);
   }
   const VkDeviceSize LR = kMaxLogitRows;
-  TESSERA_ASSIGN_OR_RETURN(s->logits, s->device.allocate(LR * V * 4, "logits"));
   TESSERA_ASSIGN_OR_RETURN(s->logits_host, s->readback.allocate(LR * V * 4, "logits readback"));
   const uint32_t H = uint32_t(hp.n_head), d = uint32_t(hp.head_dim());
   const uint32_t wg = attention_workgroup(ctx, d);
@@ -77,7 +67,22 @@ Result<std::unique_ptr<SequenceState>> make_sequence_state(Context& ctx, const G
   const uint32_t rows = attention_tiled_applies(ctx, chunk) ? 1 : rows_per_pass(H, capacity, split);
   AttentionScratchShape cs{H, d, capacity, rows, wg, 256};
   cs.split_entmax = split;
-  TESSERA_ASSIGN_OR_RETURN(s->ctx_scratch, make_attention_scratch(ctx, s->device, cs));
+  // One region serves, in turn, a layer's key and value projections (kv_project, then the persistent
+  // memory's key projections in its first half), the context attention's score rows and candidate
+  // lists, and the logits at the end of the forward: each is dead while another is live (every pass
+  // ends at a global barrier), so the region is the largest of them, not their sum. kv_project's
+  // completion counters follow it (one binding with the projections; zero between forwards).
+  const VkDeviceSize uw_bytes = R * 2 * C * 4, logits_bytes = LR * V * 4;
+  const VkDeviceSize shared = (std::max({uw_bytes, logits_bytes, attention_workspace_bytes(cs)}) + 255) / 256 * 256;
+  const VkDeviceSize counter_bytes = kv_project_counter_bytes(H);
+  TESSERA_ASSIGN_OR_RETURN(BufferSlice region,
+                           s->device.allocate(shared + counter_bytes, "projections, attention rows and logits"));
+  s->uw = sub(region, 0, uw_bytes);
+  s->u = sub(region, 0, R * C * 4);
+  s->logits = sub(region, 0, logits_bytes);
+  s->kv_counters = sub(region, shared, counter_bytes);
+  const BufferSlice workspace = sub(region, 0, shared);
+  TESSERA_ASSIGN_OR_RETURN(s->ctx_scratch, make_attention_scratch(ctx, s->device, cs, &workspace));
   if (!hp.attn_only) {
     TESSERA_ASSIGN_OR_RETURN(s->pmem_scratch,
                              make_pmem_scratch(ctx, s->device, uint32_t(R), H, d, uint32_t(hp.pmem_size)));

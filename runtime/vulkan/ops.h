@@ -154,7 +154,12 @@ uint32_t entmax_value_chunks(uint32_t max_keys);
 uint32_t one_pass_chunks(uint32_t max_keys, uint32_t unit);
 // Filter segments per row the threshold pass indexes (shared memory; 1M keys at 1024 keys each).
 constexpr uint32_t kEntmaxMaxSegments = 1024;
-Result<AttentionScratch> make_attention_scratch(Context& ctx, BlockAllocator& alloc, const AttentionScratchShape& s);
+// With `workspace`, the parts sized by rows x keys (the score rows and the split entmax's candidate
+// lists) are carved from it instead of allocated: a region the caller shares with buffers that are
+// dead while the attention runs (it needs attention_workspace_bytes(s) bytes).
+Result<AttentionScratch> make_attention_scratch(Context& ctx, BlockAllocator& alloc, const AttentionScratchShape& s,
+                                                const BufferSlice* workspace = nullptr);
+VkDeviceSize attention_workspace_bytes(const AttentionScratchShape& s);
 // Workgroup size of the attention kernels for a head size (>= d, power of two).
 uint32_t attention_workgroup(const Context& ctx, uint32_t head_dim);
 

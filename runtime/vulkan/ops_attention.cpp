@@ -23,20 +23,72 @@ uint32_t entmax_value_chunks(uint32_t max_keys) {
   return std::min(one_pass_chunks(max_keys, kEntmaxValueKeyUnit), kEntmaxValueMaxChunks);
 }
 
-Result<AttentionScratch> make_attention_scratch(Context& ctx, BlockAllocator& alloc, const AttentionScratchShape& s) {
-  AttentionScratch a;
-  a.shape = s;
-  const VkDeviceSize rows = VkDeviceSize(s.rows_per_pass) * s.heads;
-  TESSERA_ASSIGN_OR_RETURN(a.scores, alloc.allocate(rows * std::max(s.max_keys, 1u) * 4, "attention scores"));
-  TESSERA_ASSIGN_OR_RETURN(a.chunk_max, alloc.allocate(rows * std::max(s.nchunks(), 1u) * 4, "attention maxima"));
-  TESSERA_ASSIGN_OR_RETURN(a.norm, alloc.allocate(rows * 4, "attention normalisers"));
+namespace {
+
+// The sizes of an attention scratch, from its shape alone (make_attention_scratch and
+// attention_workspace_bytes read the same plan).
+struct ScratchPlan {
+  VkDeviceSize rows = 0, scores_bytes = 0, partial_bytes = 0, counter_bytes = 0;
+  // Split exact entmax: candidate lists (+ value partials), and whether they fit in `partial`.
+  VkDeviceSize index_words = 0, cand_bytes = 0;
+  bool cand_in_partial = false;
+  // The workspace part: the score rows, then (at an offset every device can bind) the lists.
+  VkDeviceSize cand_at = 0, workspace_bytes = 0;
+};
+
+constexpr VkDeviceSize kMaxOffsetAlignment = 256;  // the largest minStorageBufferOffsetAlignment Vulkan allows
+
+ScratchPlan plan_scratch(const AttentionScratchShape& s) {
+  ScratchPlan p;
+  p.rows = VkDeviceSize(s.rows_per_pass) * s.heads;
+  p.scores_bytes = p.rows * std::max(s.max_keys, 1u) * 4;
   // `partial` serves the value pass of the four-pass transforms ([rows, nvchunks, d]) and the softmax
   // pass (partials and (m, z) per chunk); the softmax pass's completion counters follow it ([rows],
   // zero, left at zero).
   const VkDeviceSize d = s.head_dim;
   const VkDeviceSize floats = std::max(VkDeviceSize(std::max({s.nvchunks(), s.nchunks(), 1u})) * d,
                                        VkDeviceSize(one_pass_chunks(s.max_keys, s.score_chunk)) * (d + 2));
-  const VkDeviceSize partial_bytes = rows * floats * 4, counter_bytes = rows * 4;
+  p.partial_bytes = p.rows * floats * 4;
+  p.counter_bytes = p.rows * 4;
+  p.cand_at = (p.scores_bytes + kMaxOffsetAlignment - 1) / kMaxOffsetAlignment * kMaxOffsetAlignment;
+  p.workspace_bytes = p.scores_bytes;
+  if (!s.split_entmax) return p;
+  // The candidates' y lists are dead once the threshold is known: the value pass keeps its partials
+  // and chunk sums there. The index lists (the support after the threshold pass) follow both, in
+  // score-row layout. They alias `partial` when that is large enough, else get their own buffer.
+  const VkDeviceSize list_words = p.rows * std::max(s.max_keys, 1u);
+  p.index_words = std::max(list_words, p.rows * VkDeviceSize(entmax_value_chunks(s.max_keys)) * (d + 1));
+  p.cand_bytes = (p.index_words + list_words) * 4;
+  p.cand_in_partial = p.partial_bytes >= p.cand_bytes;
+  if (!p.cand_in_partial) p.workspace_bytes = p.cand_at + p.cand_bytes;
+  return p;
+}
+
+}  // namespace
+
+VkDeviceSize attention_workspace_bytes(const AttentionScratchShape& s) { return plan_scratch(s).workspace_bytes; }
+
+Result<AttentionScratch> make_attention_scratch(Context& ctx, BlockAllocator& alloc, const AttentionScratchShape& s,
+                                                const BufferSlice* workspace) {
+  AttentionScratch a;
+  a.shape = s;
+  const ScratchPlan plan = plan_scratch(s);
+  const VkDeviceSize rows = plan.rows;
+  if (workspace && workspace->size < plan.workspace_bytes)
+    return internal_error("vulkan: attention workspace of " + std::to_string(workspace->size) + " bytes, needs " +
+                          std::to_string(plan.workspace_bytes));
+  auto carve = [&](VkDeviceSize at, VkDeviceSize bytes, const std::string& what) -> Result<BufferSlice> {
+    if (!workspace) return alloc.allocate(bytes, what);
+    BufferSlice b = *workspace;
+    b.offset += at;
+    b.size = bytes;
+    if (b.mapped) b.mapped += at;
+    return b;
+  };
+  TESSERA_ASSIGN_OR_RETURN(a.scores, carve(0, plan.scores_bytes, "attention scores"));
+  TESSERA_ASSIGN_OR_RETURN(a.chunk_max, alloc.allocate(rows * std::max(s.nchunks(), 1u) * 4, "attention maxima"));
+  TESSERA_ASSIGN_OR_RETURN(a.norm, alloc.allocate(rows * 4, "attention normalisers"));
+  const VkDeviceSize partial_bytes = plan.partial_bytes, counter_bytes = plan.counter_bytes;
   TESSERA_ASSIGN_OR_RETURN(BufferSlice block,
                            alloc.allocate(partial_bytes + counter_bytes, "attention partials and counters"));
   a.partial = block;
@@ -52,21 +104,15 @@ Result<AttentionScratch> make_attention_scratch(Context& ctx, BlockAllocator& al
     return unsupported("vulkan: exact entmax over " + std::to_string(s.max_keys) + " keys needs more than " +
                        std::to_string(kEntmaxMaxSegments) + " filter segments of " + std::to_string(s.seg_keys()) +
                        " keys");
-  // The candidates' y lists are dead once the threshold is known: the value pass keeps its partials
-  // and chunk sums there. The index lists (the support after the threshold pass) follow both, in
-  // score-row layout. They alias `partial` when that is large enough, else get their own buffer.
-  const VkDeviceSize list_words = rows * std::max(s.max_keys, 1u);
-  const VkDeviceSize index_words = std::max(list_words, rows * VkDeviceSize(entmax_value_chunks(s.max_keys)) * (d + 1));
-  if (index_words + list_words > UINT32_MAX)
+  if (plan.cand_bytes / 4 > UINT32_MAX)
     return unsupported("vulkan: exact entmax lists of " + std::to_string(rows) + " rows x " +
                        std::to_string(s.max_keys) + " keys exceed 32-bit word offsets");
-  a.cand_index_offset = uint32_t(index_words);
-  const VkDeviceSize cand_bytes = (index_words + list_words) * 4;
-  if (a.partial.size >= cand_bytes) {
+  a.cand_index_offset = uint32_t(plan.index_words);
+  if (plan.cand_in_partial) {
     a.cand = a.partial;
-    a.cand.size = cand_bytes;
+    a.cand.size = plan.cand_bytes;
   } else {
-    TESSERA_ASSIGN_OR_RETURN(a.cand, alloc.allocate(cand_bytes, "entmax candidates and value partials"));
+    TESSERA_ASSIGN_OR_RETURN(a.cand, carve(plan.cand_at, plan.cand_bytes, "entmax candidates and value partials"));
   }
   const VkDeviceSize segs = std::max(s.nsegs(), 1u);
   TESSERA_ASSIGN_OR_RETURN(a.seg_count, alloc.allocate(rows * segs * 4, "entmax segment counts"));

@@ -39,14 +39,14 @@ struct SequenceState {
   uint32_t capacity = 0;
   uint32_t rows_per_forward = 0;  // rows per recorded chunk at most (rows_per_forward())
   BlockAllocator device, upload, readback;
-  BufferSlice step, tokens;                         // host-visible: {pos0, n}, n token ids
-  BufferSlice x, u, o;                              // [rows, C] scratch (u: inside uw)
-  BufferSlice h;                                    // [kMaxLogitRows, C]: the final LayerNorm
-  BufferSlice uw;                                   // [rows, 2C]: key | value projections of the context memory
-  BufferSlice states;                               // per layer [ctx leaky state, pmem leaky state, w_{pos0-1}], C each
+  BufferSlice step, tokens;  // host-visible: {pos0, n}, n token ids
+  BufferSlice x, u, o;       // [rows, C] scratch (u: inside uw)
+  BufferSlice h;             // [kMaxLogitRows, C]: the final LayerNorm
+  BufferSlice uw;            // [rows, 2C]: key | value projections (shares a region, forward.cpp)
+  BufferSlice states;        // per layer [ctx leaky state, pmem leaky state, w_{pos0-1}], C each
   std::vector<BufferSlice> key_cache, value_cache;  // per layer [capacity, C]
   bool kv_f16 = false;                              // caches of IEEE halves, 2 per word (Context::kv_cache_f16)
-  BufferSlice logits;                               // [kMaxLogitRows, V]
+  BufferSlice logits;                               // [kMaxLogitRows, V] (in uw's region: written last)
   BufferSlice logits_host;                          // readback copy
   BufferSlice greedy;                               // host-visible: argmax of the last logits row
   BufferSlice kv_counters;                          // shaders/kv_project.comp completion counters (zeroed once)
