@@ -11,11 +11,10 @@
 // on one stage, the next slice's global loads are in flight and then land in the other stage, so
 // each slice costs one barrier. Every loop that indexes the accumulators or the staged registers has
 // a compile-time trip count and is unrolled: indexed by a specialization constant they would stay
-// arrays in memory rather than registers. The epilogue (row scale,
-// bias, out_scale, accumulate: matmul.comp's) goes through a 16 x 8 staging block per subgroup, so
-// it needs no tile-sized staging and no workgroup barrier. The host dispatches it only where the
-// device lists the shape, has a 32-lane subgroup and enough shared memory, and picks BM and BN
-// (ops_matmul.cpp).
+// arrays in memory rather than registers. The epilogue (row scale, bias, out_scale, accumulate:
+// matmul.comp's) goes through a 16 x 8 staging block per subgroup, so it needs no tile-sized staging
+// and no workgroup barrier. The host dispatches it only where the device lists the shape, has a
+// 32-lane subgroup and enough shared memory, and picks BM and BN (ops_matmul.cpp).
 #extension GL_NV_cooperative_matrix : require
 #extension GL_KHR_memory_scope_semantics : require
 #extension GL_EXT_shader_explicit_arithmetic_types_float16 : require
@@ -45,7 +44,7 @@ const uint K4 = KC / 4u;
 const uint XS4 = BK / 4u + 2u;  // shared row stride in 4-half units (uvec2): 80-byte rows, 16-byte aligned
 shared uvec2 xs4[2 * BM * XS4];  // fp16 pairs (packFloat2x16), two stages
 shared uvec2 ws4[2 * BN * XS4];
-shared float cs[SUBGROUPS * 16u * 8u];  // one 16 x 8 epilogue block per subgroup (WG floats x 4)
+shared float cs[SUBGROUPS * 16u * 8u];  // one 16 x 8 epilogue block per subgroup
 shared vec2 ln_stats[BM];
 
 // Mean and 1/sqrt(var + eps) of the tile's token rows: one subgroup per row, each lane holding its
