@@ -15,10 +15,6 @@ uint32_t rows_per_pass(uint32_t heads, uint32_t max_keys, bool split_entmax) {
   return uint32_t(std::clamp<VkDeviceSize>(kScoreScratchBytes / per_row, 1, kAttentionRowsPerPass));
 }
 
-BufferSlice sub(const BufferSlice& b, VkDeviceSize offset, VkDeviceSize size) {
-  return {b.buffer, b.offset + offset, size, b.mapped ? b.mapped + offset : nullptr};
-}
-
 }  // namespace
 
 Result<std::unique_ptr<SequenceState>> make_sequence_state(Context& ctx, const GpuModel& m, uint32_t capacity) {
@@ -77,11 +73,11 @@ Result<std::unique_ptr<SequenceState>> make_sequence_state(Context& ctx, const G
   const VkDeviceSize counter_bytes = kv_project_counter_bytes(H);
   TESSERA_ASSIGN_OR_RETURN(BufferSlice region,
                            s->device.allocate(shared + counter_bytes, "projections, attention rows and logits"));
-  s->uw = sub(region, 0, uw_bytes);
-  s->u = sub(region, 0, R * C * 4);
-  s->logits = sub(region, 0, logits_bytes);
-  s->kv_counters = sub(region, shared, counter_bytes);
-  const BufferSlice workspace = sub(region, 0, shared);
+  s->uw = region.part(0, uw_bytes);
+  s->u = region.part(0, R * C * 4);
+  s->logits = region.part(0, logits_bytes);
+  s->kv_counters = region.part(shared, counter_bytes);
+  const BufferSlice workspace = region.part(0, shared);
   TESSERA_ASSIGN_OR_RETURN(s->ctx_scratch, make_attention_scratch(ctx, s->device, cs, &workspace));
   if (!hp.attn_only) {
     TESSERA_ASSIGN_OR_RETURN(s->pmem_scratch,
@@ -118,7 +114,7 @@ Status record_context_memory(Recording& rec, Context& ctx, const GpuModel& m, Se
   p.head_dim = d;
   p.y = s.uw;
   p.step = s.step;
-  p.states = sub(s.states, layer_states, 3 * C * 4);
+  p.states = s.states.part(layer_states, 3 * C * 4);
   p.key_cache = s.key_cache[l];
   p.value_cache = s.value_cache[l];
   p.params = L.kv_params;
@@ -163,7 +159,7 @@ PmemMemory pmem_memory(const GpuModel& m, SequenceState& s, size_t l, int64_t i)
   p.head_dim = uint32_t(hp.head_dim());
   p.slots = uint32_t(hp.pmem_size);
   p.slot_base = uint32_t(i) * p.heads * p.slots;
-  p.state = sub(s.states, (VkDeviceSize(l) * 3 + 1) * C * 4, C * 4);
+  p.state = s.states.part((VkDeviceSize(l) * 3 + 1) * C * 4, C * 4);
   p.params = m.layers[l].pmem_params;
   p.out = s.o;
   p.accumulate = i > 0;

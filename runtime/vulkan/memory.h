@@ -48,6 +48,10 @@ struct BufferSlice {
   VkDeviceSize offset = 0, size = 0;
   std::byte* mapped = nullptr;  // host pointer to `offset` when host-visible
   bool valid() const { return buffer != VK_NULL_HANDLE; }
+  // The `bytes` bytes from offset `at` on within this slice (the caller keeps them inside it).
+  BufferSlice part(VkDeviceSize at, VkDeviceSize bytes) const {
+    return {buffer, offset + at, bytes, mapped ? mapped + at : nullptr};
+  }
 };
 
 class BlockAllocator {

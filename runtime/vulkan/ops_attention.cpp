@@ -79,11 +79,7 @@ Result<AttentionScratch> make_attention_scratch(Context& ctx, BlockAllocator& al
                           std::to_string(plan.workspace_bytes));
   auto carve = [&](VkDeviceSize at, VkDeviceSize bytes, const std::string& what) -> Result<BufferSlice> {
     if (!workspace) return alloc.allocate(bytes, what);
-    BufferSlice b = *workspace;
-    b.offset += at;
-    b.size = bytes;
-    if (b.mapped) b.mapped += at;
-    return b;
+    return workspace->part(at, bytes);
   };
   TESSERA_ASSIGN_OR_RETURN(a.scores, carve(0, plan.scores_bytes, "attention scores"));
   TESSERA_ASSIGN_OR_RETURN(a.chunk_max, alloc.allocate(rows * std::max(s.nchunks(), 1u) * 4, "attention maxima"));
@@ -91,14 +87,9 @@ Result<AttentionScratch> make_attention_scratch(Context& ctx, BlockAllocator& al
   const VkDeviceSize partial_bytes = plan.partial_bytes, counter_bytes = plan.counter_bytes;
   TESSERA_ASSIGN_OR_RETURN(BufferSlice block,
                            alloc.allocate(partial_bytes + counter_bytes, "attention partials and counters"));
-  a.partial = block;
-  a.partial.size = partial_bytes;
+  a.partial = block.part(0, partial_bytes);
   a.work = block;
-  BufferSlice counters = block;
-  counters.offset += partial_bytes;
-  counters.size = counter_bytes;
-  if (counters.mapped) counters.mapped += partial_bytes;
-  TESSERA_RETURN_IF_ERROR(ctx.fill_zero(counters));
+  TESSERA_RETURN_IF_ERROR(ctx.fill_zero(block.part(partial_bytes, counter_bytes)));
   if (!s.split_entmax) return a;
   if (s.nsegs() > kEntmaxMaxSegments)
     return unsupported("vulkan: exact entmax over " + std::to_string(s.max_keys) + " keys needs more than " +
@@ -109,8 +100,7 @@ Result<AttentionScratch> make_attention_scratch(Context& ctx, BlockAllocator& al
                        std::to_string(s.max_keys) + " keys exceed 32-bit word offsets");
   a.cand_index_offset = uint32_t(plan.index_words);
   if (plan.cand_in_partial) {
-    a.cand = a.partial;
-    a.cand.size = plan.cand_bytes;
+    a.cand = a.partial.part(0, plan.cand_bytes);
   } else {
     TESSERA_ASSIGN_OR_RETURN(a.cand, carve(plan.cand_at, plan.cand_bytes, "entmax candidates and value partials"));
   }

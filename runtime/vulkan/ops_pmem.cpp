@@ -62,10 +62,6 @@ constexpr uint32_t kCoopTilesPerSplit = 8;
 
 uint32_t div_up(uint32_t a, uint32_t b) { return (a + b - 1) / b; }
 
-BufferSlice part_of(const BufferSlice& b, VkDeviceSize offset, VkDeviceSize size) {
-  return {b.buffer, b.offset + offset, size, b.mapped ? b.mapped + offset : nullptr};
-}
-
 // Where the statistics (vec2 index) and counters (word) start in the scratch binding.
 uint32_t stats_index(const PmemScratch& s) { return uint32_t((s.stats.offset - s.scratch.offset) / 8); }
 uint32_t counter_index(const PmemScratch& s) { return uint32_t((s.counters.offset - s.scratch.offset) / 4); }
@@ -219,9 +215,9 @@ Result<PmemScratch> make_pmem_scratch(Context& ctx, BlockAllocator& alloc, uint3
   const VkDeviceSize stats_at = aligned(partial_bytes), counters_at = stats_at + aligned(stats_bytes);
   if (counters_at / 4 > UINT32_MAX) return unsupported("vulkan: pmem scratch too large for 32-bit offsets");
   TESSERA_ASSIGN_OR_RETURN(s.scratch, alloc.allocate(counters_at + counter_bytes, "pmem scratch"));
-  s.partial = part_of(s.scratch, 0, partial_bytes);
-  s.stats = part_of(s.scratch, stats_at, stats_bytes);
-  s.counters = part_of(s.scratch, counters_at, counter_bytes);
+  s.partial = s.scratch.part(0, partial_bytes);
+  s.stats = s.scratch.part(stats_at, stats_bytes);
+  s.counters = s.scratch.part(counters_at, counter_bytes);
   TESSERA_RETURN_IF_ERROR(ctx.fill_zero(s.counters));
   return s;
 }

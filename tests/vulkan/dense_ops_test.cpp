@@ -268,9 +268,8 @@ TEST_F(VulkanDenseOps, KvProjectMatchesFloat64) {
                       vc = f16 ? upload(ones_words) : zeros(C * kCacheRows);
           // The counters follow y in its buffer (one binding).
           BufferSlice y_cnt = zeros(2 * C * n + 2 * H);
-          BufferSlice y{y_cnt.buffer, y_cnt.offset, VkDeviceSize(2 * C * n) * 4, y_cnt.mapped};
-          BufferSlice cnt{y_cnt.buffer, y_cnt.offset + VkDeviceSize(2 * C * n) * 4, VkDeviceSize(2 * H) * 4,
-                          y_cnt.mapped ? y_cnt.mapped + VkDeviceSize(2 * C * n) * 4 : nullptr};
+          BufferSlice y = y_cnt.part(0, VkDeviceSize(2 * C * n) * 4);
+          BufferSlice cnt = y_cnt.part(VkDeviceSize(2 * C * n) * 4, VkDeviceSize(2 * H) * 4);
           std::vector<double> s(st0.begin(), st0.end());  // key state | unused | w_prev
           std::vector<double> kwant(C * kCacheRows, 0.0), vwant(C * kCacheRows, 0.0);
           // Cooperative matrices round x' to fp16: projection o is off by at most a_o = 2^-11·Σ|w x'|.

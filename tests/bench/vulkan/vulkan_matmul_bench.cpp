@@ -10,10 +10,8 @@
 #include <memory>
 #include <random>
 
-#include <cstring>
-
-#include "core/dtype.h"
 #include "core/tensor.h"
+#include "support/stored_rows.h"
 #include "vulkan/gpu_tensors.h"
 #include "vulkan/ops.h"
 #include "vulkan/recording.h"
@@ -24,15 +22,6 @@ namespace {
 
 constexpr uint32_t kChannels = 768;
 std::unique_ptr<vk::Context> context;  // destroyed in main(), before the driver's own teardown
-
-Tensor f16_tensor(const std::string& name, std::vector<int64_t> shape, const std::vector<float>& v) {
-  std::vector<std::byte> bytes(v.size() * 2);
-  for (size_t i = 0; i < v.size(); ++i) {
-    const uint16_t h = float_to_half(v[i]);
-    std::memcpy(bytes.data() + 2 * i, &h, 2);
-  }
-  return make_owned_tensor(name, DType::kF16, std::move(shape), std::move(bytes));
-}
 
 std::vector<float> uniform(size_t n, std::mt19937& rng, float lo, float hi) {
   std::uniform_real_distribution<float> u(lo, hi);
@@ -58,7 +47,8 @@ void BM_Matmul(benchmark::State& state) {
   Matrix m;
   m.rows = outputs;
   m.cols = K;
-  m.weight = f16_tensor("w", {outputs, K}, uniform(size_t(outputs) * K, rng, -0.05f, 0.05f));
+  m.weight = testing::stored_rows("w", uniform(size_t(outputs) * K, rng, -0.05f, 0.05f), {outputs, K}, outputs,
+                                  DType::kF16, nullptr);
   Norm norm;
   norm.weight = make_f32_tensor("g", {K}, uniform(K, rng, 0.5f, 1.5f));
   norm.bias = make_f32_tensor("b", {K}, uniform(K, rng, -0.1f, 0.1f));
