@@ -172,11 +172,11 @@ void main() {
     for (; i + 7u * G < nch; i += 8u * G) {
       float w[8];
       vec4 pv[8];
-      for (uint u = 0u; u < 8u; ++u) {
+      [[unroll]] for (uint u = 0u; u < 8u; ++u) {
         w[u] = work[pc.stats_offset + 2u * (rbase + i + u * G)];
         pv[u] = work4[(rbase + i + u * G) * D4 + c4];
       }
-      for (uint u = 0u; u < 8u; ++u) o += exp(beta2 * (w[u] - M)) * pv[u];
+      [[unroll]] for (uint u = 0u; u < 8u; ++u) o += exp(beta2 * (w[u] - M)) * pv[u];
     }
     for (; i < nch; i += G)
       o += exp(beta2 * (work[pc.stats_offset + 2u * (rbase + i)] - M)) * work4[(rbase + i) * D4 + c4];

@@ -3,6 +3,8 @@
 // (profile's) limits. Each shader is compiled twice (shaders/CMakeLists.txt): TESSERA_SUBGROUPS=1
 // uses subgroup operations (Vulkan 1.1), TESSERA_SUBGROUPS=0 the same code on shared memory
 // (subgroup_shared.glsl, Vulkan 1.0).
+// [[unroll]]: a source-level loop hint (SPIR-V loop control), no device feature.
+#extension GL_EXT_control_flow_attributes : require
 #if TESSERA_SUBGROUPS
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_arithmetic : require

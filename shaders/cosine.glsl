@@ -26,19 +26,24 @@ void comp_fma(float a, float b, inout precise float sum, inout precise float err
 }
 
 // Compensated butterfly over the KL lanes of one key (lanes aligned to KL inside the subgroup).
+// A counted loop (KL < 256), so that callers' loops around it unroll.
 void comp_merge(uint KL, inout precise float sum, inout precise float err) {
-  for (uint off = KL >> 1u; off > 0u; off >>= 1u) {
-    precise float os = subgroupShuffleXor(sum, off);
-    precise float oe = subgroupShuffleXor(err, off);
-    precise float t = sum + os;
-    precise float z = t - sum;
-    err = err + oe + ((sum - (t - z)) + (os - z));
-    sum = t;
+  [[unroll]] for (uint b = 1u; b <= 8u; ++b) {
+    uint off = KL >> b;
+    if (off > 0u) {
+      precise float os = subgroupShuffleXor(sum, off);
+      precise float oe = subgroupShuffleXor(err, off);
+      precise float t = sum + os;
+      precise float z = t - sum;
+      err = err + oe + ((sum - (t - z)) + (os - z));
+      sum = t;
+    }
   }
 }
 
 const uint COS_KL = 4u;                                     // lanes per key (vec4 path)
 const uint COS_PER = DH / 4u / COS_KL;                      // vec4 per lane per key (<= 8)
+const uint COS_MAX_PER = 8u;                                // DH <= 128 (host)
 // 16-byte loads of 8 halves: F16 keys, DH % 32 == 0. A product, not &&: glslc lowers && of
 // specialization constants to a branch that its optimiser then rejects.
 const bool COS_WIDE = uint(KV_F16 != 0u) * uint(DH % 32u == 0u) * uint(DH != 0u) != 0u;
@@ -49,46 +54,71 @@ uint cos_element(uint sub, uint i) {
   return COS_WIDE ? 8u * (sub + (i / 2u) * COS_KL) + 4u * (i % 2u) : 4u * (sub + i * COS_KL);
 }
 
-void chunk_cosines_vec4(uint chunk, int nk, uint head_base, uint key_stride) {
-  uint tid = gl_LocalInvocationID.x, sub = tid % COS_KL, slot = tid / COS_KL;
-  vec4 qv[8];
-  for (uint i = 0u; i < COS_PER; ++i) {
-    uint e = cos_element(sub, i);
-    qv[i] = vec4(qs[e], qs[e + 1u], qs[e + 2u], qs[e + 3u]);
+// Wide path: 16-byte units per lane and key (raw halves).
+const uint COS_UPL = COS_PER / 2u, COS_MAX_UPL = COS_MAX_PER / 2u;
+
+// The compensated cosine of key j (round r's key of this lane) into cs[jj]: its units already
+// loaded (wide path) or loaded here.
+void cosine_round(uint r, uint slot, uint sub, uint chunk, int nk, uint head_base, uint key_stride,
+                  vec4 qv[COS_MAX_PER], uvec4 raw[COS_MAX_UPL]) {
+  uint jj = r * (WG / COS_KL) + slot;
+  int j = int(chunk * WG + jj);
+  vec4 kv[COS_MAX_PER];
+  if (COS_WIDE) {
+    [[unroll]] for (uint i = 0u; i < COS_MAX_UPL; ++i)
+      if (i < COS_UPL) kv_unpack8(raw[i], kv[2u * i], kv[2u * i + 1u]);
+  } else {
+    uint kb4 = (head_base + uint(min(j, nk - 1)) * key_stride) / 4u + sub;
+    [[unroll]] for (uint i = 0u; i < COS_MAX_PER; ++i)
+      if (i < COS_PER) kv[i] = K_load4(kb4 + i * COS_KL);
   }
-  // Round r covers keys r * (WG / KL) + slot; KL rounds cover the chunk. Loads are clamped to the
-  // last visible key (never out of bounds, no branch around them) and the result masked after.
-  const uint ROUND = WG / COS_KL;
-  // Wide path: every round's units are loaded before the first sum (one memory round trip for the
-  // chunk instead of one per round; 4 KL uvec4 at most, as raw halves).
-  const uint UPL = COS_PER / 2u;  // 16-byte units per lane and key
-  uvec4 raw[4u * COS_KL];
-  if (COS_WIDE)
-    for (uint r = 0u; r < COS_KL; ++r) {
-      int j = int(chunk * WG + r * ROUND + slot);
-      uint kb8 = (head_base + uint(min(j, nk - 1)) * key_stride) / 8u + sub;
-      for (uint i = 0u; i < UPL; ++i) raw[r * UPL + i] = K_raw8(kb8 + i * COS_KL);
-    }
-  for (uint r = 0u; r < COS_KL; ++r) {
-    uint jj = r * ROUND + slot;
-    int j = int(chunk * WG + jj);
-    vec4 kv[8];
-    if (COS_WIDE) {
-      for (uint i = 0u; i < UPL; ++i) kv_unpack8(raw[r * UPL + i], kv[2u * i], kv[2u * i + 1u]);
-    } else {
-      uint kb4 = (head_base + uint(min(j, nk - 1)) * key_stride) / 4u + sub;
-      for (uint i = 0u; i < COS_PER; ++i) kv[i] = K_load4(kb4 + i * COS_KL);
-    }
-    precise float sum = 0.0, err = 0.0;
-    for (uint i = 0u; i < COS_PER; ++i) {
+  precise float sum = 0.0, err = 0.0;
+  [[unroll]] for (uint i = 0u; i < COS_MAX_PER; ++i) {
+    if (i < COS_PER) {
       comp_fma(qv[i].x, kv[i].x, sum, err);
       comp_fma(qv[i].y, kv[i].y, sum, err);
       comp_fma(qv[i].z, kv[i].z, sum, err);
       comp_fma(qv[i].w, kv[i].w, sum, err);
     }
-    comp_merge(COS_KL, sum, err);
-    if (sub == 0u) cs[jj] = j < nk ? sum + err : NEG_INF;
   }
+  comp_merge(COS_KL, sum, err);
+  if (sub == 0u) cs[jj] = j < nk ? sum + err : NEG_INF;
+}
+
+// Round r's units of this lane's key (wide path), loads clamped to the last visible key.
+void cosine_load_round(uint r, uint slot, uint sub, uint chunk, int nk, uint head_base, uint key_stride,
+                       out uvec4 raw[COS_MAX_UPL]) {
+  int j = int(chunk * WG + r * (WG / COS_KL) + slot);
+  uint kb8 = (head_base + uint(min(j, nk - 1)) * key_stride) / 8u + sub;
+  [[unroll]] for (uint i = 0u; i < COS_MAX_UPL; ++i) raw[i] = i < COS_UPL ? K_raw8(kb8 + i * COS_KL) : uvec4(0u);
+}
+
+// Every loop over the per-lane arrays has a compile-time bound (COS_MAX_PER, COS_MAX_UPL) and a guard
+// on the specialised count, and the KL = 4 rounds are four calls: unrolled and inlined, the arrays
+// are indexed by constants and stay in registers. Loops bounded by the specialisation constants
+// themselves survive glslc and left such arrays in memory on the NVIDIA driver.
+void chunk_cosines_vec4(uint chunk, int nk, uint head_base, uint key_stride) {
+  uint tid = gl_LocalInvocationID.x, sub = tid % COS_KL, slot = tid / COS_KL;
+  vec4 qv[COS_MAX_PER];
+  [[unroll]] for (uint i = 0u; i < COS_MAX_PER; ++i) {
+    uint e = cos_element(sub, i);
+    qv[i] = i < COS_PER ? vec4(qs[e], qs[e + 1u], qs[e + 2u], qs[e + 3u]) : vec4(0.0);
+  }
+  // Round r covers keys r * (WG / KL) + slot; KL rounds cover the chunk. Loads are clamped to the
+  // last visible key (never out of bounds, no branch around them) and the result masked after. On
+  // the wide path every round's units are loaded before the first sum (one memory round trip for
+  // the chunk instead of one per round).
+  uvec4 raw0[COS_MAX_UPL], raw1[COS_MAX_UPL], raw2[COS_MAX_UPL], raw3[COS_MAX_UPL];
+  if (COS_WIDE) {
+    cosine_load_round(0u, slot, sub, chunk, nk, head_base, key_stride, raw0);
+    cosine_load_round(1u, slot, sub, chunk, nk, head_base, key_stride, raw1);
+    cosine_load_round(2u, slot, sub, chunk, nk, head_base, key_stride, raw2);
+    cosine_load_round(3u, slot, sub, chunk, nk, head_base, key_stride, raw3);
+  }
+  cosine_round(0u, slot, sub, chunk, nk, head_base, key_stride, qv, raw0);
+  cosine_round(1u, slot, sub, chunk, nk, head_base, key_stride, qv, raw1);
+  cosine_round(2u, slot, sub, chunk, nk, head_base, key_stride, qv, raw2);
+  cosine_round(3u, slot, sub, chunk, nk, head_base, key_stride, qv, raw3);
 }
 
 void chunk_cosines_generic(uint chunk, int nk, uint head_base, uint key_stride, uint d) {

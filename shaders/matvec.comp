@@ -21,7 +21,8 @@ layout(push_constant) uniform P {
 } pc;
 #include "weights.glsl"
 #include "matvec_core.glsl"
-layout(constant_id = 4) const uint MR = 1;  // weight rows per subgroup at n = 1 (host)
+layout(constant_id = 4) const uint MR = 1;  // weight rows per subgroup at n = 1 (host: <= MAX_MR)
+const uint MAX_MR = 4u;  // a compile-time bound: loops over acc[] unroll into registers
 
 // n = 1: rows m0 .. m0 + MR - 1 of this subgroup. One row (the square projections): its first PF
 // units per lane are loaded before the LayerNorm statistics (matvec_core.glsl decode_dot). Tall
@@ -54,20 +55,21 @@ void decode_rows() {
   }
   ln_statistics(0u, mean, rstd);
   if (m0 >= pc.M) return;
-  float acc[MR];
-  for (uint r = 0u; r < MR; ++r) acc[r] = 0.0;
+  float acc[MAX_MR];
+  [[unroll]] for (uint r = 0u; r < MAX_MR; ++r) acc[r] = 0.0;
   for (uint u = lane; u < UNITS; u += S) {
     vec4 xs[4];
     decode_x_unit(u, mean[0], rstd[0], xs);
-    for (uint r = 0u; r < MR; ++r) {
-      if (m0 + r < pc.M) {
+    [[unroll]] for (uint r = 0u; r < MAX_MR; ++r) {
+      if (r < MR && m0 + r < pc.M) {
         vec4 w[4];
         load_unit(m0 + r, u, w);
-        for (uint i = 0u; i < EU / 4u; ++i) acc[r] += dot(w[i], xs[i]);
+        [[unroll]] for (uint i = 0u; i < 4u; ++i) acc[r] += i < EU / 4u ? dot(w[i], xs[i]) : 0.0;
       }
     }
   }
-  for (uint r = 0u; r < MR; ++r) {
+  [[unroll]] for (uint r = 0u; r < MAX_MR; ++r) {
+    if (r >= MR) continue;
     float v = subgroupAdd(acc[r]);
     if (WTYPE == 2u && m0 + r < pc.M) v *= w_scale[m0 + r];
     store_decode_row(m0 + r, v);
@@ -86,7 +88,7 @@ void main() {
   if (m >= pc.M) return;  // uniform per subgroup; nothing below synchronises the workgroup
   matvec_dots(m, r0, mean, rstd, acc);
   float b = ((pc.flags & 1u) != 0u) ? bias[m] : 0.0;
-  for (uint r = 0u; r < RT; ++r) {
+  [[unroll]] for (uint r = 0u; r < RT; ++r) {
     if (subgroupElect() && r0 + r < pc.n) {
       uint o = pc.y_offset + (r0 + r) * pc.y_stride + m;
       float v = (acc[r] + b) * pc.out_scale;

@@ -33,7 +33,7 @@ void load_unit(uint m, uint u, out vec4 w[4]) {
     w[1] = vec4(unpackHalf2x16(p.z), unpackHalf2x16(p.w));
   } else {
     uvec4 p = w16[(m * KC) / 16u + u];
-    for (uint i = 0u; i < 4u; ++i) {
+    [[unroll]] for (uint i = 0u; i < 4u; ++i) {
       int q = int(p[i]);
       w[i] = vec4(bitfieldExtract(q, 0, 8), bitfieldExtract(q, 8, 8), bitfieldExtract(q, 16, 8),
                   bitfieldExtract(q, 24, 8));
@@ -46,8 +46,7 @@ void load_unit(uint m, uint u, out vec4 w[4]) {
 const uint PF = 4u;
 
 uvec4 raw_unit(uint m, uint u) {
-  if (VEC16 == 0u) return floatBitsToUint(load_w4(m, u, KC));
-  return w16[(m * KC) / (WTYPE == 0u ? 4u : WTYPE == 1u ? 8u : 16u) + u];
+  return VEC16 == 0u ? floatBitsToUint(load_w4(m, u, KC)) : w16[(m * KC) / (WTYPE == 0u ? 4u : WTYPE == 1u ? 8u : 16u) + u];
 }
 
 // A raw unit as load_unit gives it.
@@ -59,7 +58,7 @@ void unpack_raw(uvec4 p, out vec4 w[4]) {
     w[0] = vec4(unpackHalf2x16(p.x), unpackHalf2x16(p.y));
     w[1] = vec4(unpackHalf2x16(p.z), unpackHalf2x16(p.w));
   } else {
-    for (uint i = 0u; i < 4u; ++i) {
+    [[unroll]] for (uint i = 0u; i < 4u; ++i) {
       int q = int(p[i]);
       w[i] = vec4(bitfieldExtract(q, 0, 8), bitfieldExtract(q, 8, 8), bitfieldExtract(q, 16, 8),
                   bitfieldExtract(q, 24, 8));
@@ -70,8 +69,11 @@ void unpack_raw(uvec4 p, out vec4 w[4]) {
 // x' of unit u of the decode row (x itself, or LayerNorm-ed with flag 4).
 void decode_x_unit(uint u, float mean, float rstd, out vec4 xs[4]) {
   bool ln = (pc.flags & 4u) != 0u;
-  for (uint i = 0u; i < 4u; ++i) xs[i] = vec4(0.0);
-  for (uint i = 0u; i < EU / 4u; ++i) {
+  [[unroll]] for (uint i = 0u; i < 4u; ++i) {
+    if (i >= EU / 4u) {
+      xs[i] = vec4(0.0);
+      continue;
+    }
     uint k4 = u * (EU / 4u) + i;
     vec4 xv = x4[pc.x_offset / 4u + k4];
     if (ln) {
@@ -85,7 +87,7 @@ void decode_x_unit(uint u, float mean, float rstd, out vec4 xs[4]) {
 
 // Row m's units for decode_dot, loaded first (call before ln_statistics).
 void prefetch_row(uint m, bool valid, out uvec4 pre[PF]) {
-  for (uint k = 0u; k < PF; ++k) {
+  [[unroll]] for (uint k = 0u; k < PF; ++k) {
     uint u = gl_SubgroupInvocationID + k * gl_SubgroupSize;
     pre[k] = (valid && u < UNITS) ? raw_unit(m, u) : uvec4(0u);
   }
@@ -96,50 +98,57 @@ void prefetch_row(uint m, bool valid, out uvec4 pre[PF]) {
 float decode_dot(uint m, uvec4 pre[PF], float mean, float rstd) {
   const uint lane = gl_SubgroupInvocationID, S = gl_SubgroupSize;
   float acc = 0.0;
-  for (uint k = 0u; k < PF; ++k) {
+  [[unroll]] for (uint k = 0u; k < PF; ++k) {
     uint u = lane + k * S;
     if (u < UNITS) {
       vec4 xs[4], w[4];
       decode_x_unit(u, mean, rstd, xs);
       unpack_raw(pre[k], w);
-      for (uint i = 0u; i < EU / 4u; ++i) acc += dot(w[i], xs[i]);
+      [[unroll]] for (uint i = 0u; i < 4u; ++i) acc += i < EU / 4u ? dot(w[i], xs[i]) : 0.0;
     }
   }
   for (uint u = lane + PF * S; u < UNITS; u += S) {
     vec4 xs[4], w[4];
     decode_x_unit(u, mean, rstd, xs);
     load_unit(m, u, w);
-    for (uint i = 0u; i < EU / 4u; ++i) acc += dot(w[i], xs[i]);
+    [[unroll]] for (uint i = 0u; i < 4u; ++i) acc += i < EU / 4u ? dot(w[i], xs[i]) : 0.0;
   }
   return subgroupAdd(acc) * ((WTYPE == 2u) ? W_SCALE(m) : 1.0);
 }
 
 shared vec2 ln_shared[RT];
 
+// (mean, 1/sqrt(var + eps)) of the x row at vec4 index b4, by one subgroup (every lane gets them).
+vec2 ln_row_statistics(uint b4) {
+  const uint lane = gl_SubgroupInvocationID, S = gl_SubgroupSize, K4 = KC / 4u;
+  vec4 s = vec4(0.0);
+  for (uint k = lane; k < K4; k += S) s += x4[b4 + k];
+  float mu = subgroupAdd(s.x + s.y + s.z + s.w) / float(KC);
+  vec4 q = vec4(0.0);
+  for (uint k = lane; k < K4; k += S) { vec4 dv = x4[b4 + k] - mu; q += dv * dv; }
+  return vec2(mu, inversesqrt(subgroupAdd(q.x + q.y + q.z + q.w) / float(KC) + pc.ln_eps));
+}
+
 // LayerNorm statistics (mean, 1/sqrt(var + eps)) of x rows r0 .. r0 + RT - 1 (flag 4; else 0, 1).
 // Decode (n = 1): every subgroup computes them itself with subgroup reductions (no barrier).
 // Prefill: each row by one subgroup, shared through shared memory (one barrier), so a workgroup
 // reads each x row twice rather than once per subgroup. Workgroup-uniform control flow required.
 void ln_statistics(uint r0, out float mean[RT], out float rstd[RT]) {
-  for (uint r = 0u; r < RT; ++r) { mean[r] = 0.0; rstd[r] = 1.0; }
+  [[unroll]] for (uint r = 0u; r < RT; ++r) { mean[r] = 0.0; rstd[r] = 1.0; }
   if ((pc.flags & 4u) == 0u) return;
-  const uint lane = gl_SubgroupInvocationID, S = gl_SubgroupSize, K4 = KC / 4u;
-  bool own = pc.n == 1u;
-  for (uint r = own ? 0u : gl_SubgroupID; r < (own ? 1u : RT); r += (own ? 1u : gl_NumSubgroups)) {
-    if (r0 + r >= pc.n) break;  // uniform per subgroup
-    uint b4 = (pc.x_offset + (r0 + r) * pc.x_stride) / 4u;
-    vec4 s = vec4(0.0);
-    for (uint k = lane; k < K4; k += S) s += x4[b4 + k];
-    float mu = subgroupAdd(s.x + s.y + s.z + s.w) / float(KC);
-    vec4 q = vec4(0.0);
-    for (uint k = lane; k < K4; k += S) { vec4 dv = x4[b4 + k] - mu; q += dv * dv; }
-    float rs = inversesqrt(subgroupAdd(q.x + q.y + q.z + q.w) / float(KC) + pc.ln_eps);
-    if (own) { mean[0] = mu; rstd[0] = rs; }
-    else if (subgroupElect()) ln_shared[r] = vec2(mu, rs);
+  if (pc.n == 1u) {
+    vec2 st = ln_row_statistics(pc.x_offset / 4u);
+    mean[0] = st.x;
+    rstd[0] = st.y;
+    return;
   }
-  if (own) return;
+  for (uint r = gl_SubgroupID; r < RT; r += gl_NumSubgroups) {
+    if (r0 + r >= pc.n) break;  // uniform per subgroup
+    vec2 st = ln_row_statistics((pc.x_offset + (r0 + r) * pc.x_stride) / 4u);
+    if (subgroupElect()) ln_shared[r] = st;
+  }
   barrier();
-  for (uint r = 0u; r < RT; ++r) {
+  [[unroll]] for (uint r = 0u; r < RT; ++r) {
     if (r0 + r < pc.n) { mean[r] = ln_shared[r].x; rstd[r] = ln_shared[r].y; }
   }
 }
@@ -149,18 +158,19 @@ void ln_statistics(uint r0, out float mean[RT], out float rstd[RT]) {
 void matvec_dots(uint m, uint r0, float mean[RT], float rstd[RT], out float acc[RT]) {
   const uint lane = gl_SubgroupInvocationID, S = gl_SubgroupSize;
   bool ln = (pc.flags & 4u) != 0u;
-  for (uint r = 0u; r < RT; ++r) acc[r] = 0.0;
+  [[unroll]] for (uint r = 0u; r < RT; ++r) acc[r] = 0.0;
   for (uint u = lane; u < UNITS; u += S) {
     vec4 w[4];
     load_unit(m, u, w);
-    for (uint i = 0u; i < EU / 4u; ++i) {
+    [[unroll]] for (uint i = 0u; i < 4u; ++i) {
+      if (i >= EU / 4u) continue;
       uint k4 = u * (EU / 4u) + i;
       vec4 g = vec4(1.0), bb = vec4(0.0);
       if (ln) {
         if ((pc.flags & 8u) != 0u) g = LN_W4(k4);
         if ((pc.flags & 16u) != 0u) bb = LN_B4(k4);
       }
-      for (uint r = 0u; r < RT; ++r) {
+      [[unroll]] for (uint r = 0u; r < RT; ++r) {
         if (r0 + r < pc.n) {
           vec4 xv = x4[(pc.x_offset + (r0 + r) * pc.x_stride) / 4u + k4];
           if (ln) xv = (xv - mean[r]) * rstd[r] * g + bb;
@@ -170,5 +180,5 @@ void matvec_dots(uint m, uint r0, float mean[RT], float rstd[RT], out float acc[
     }
   }
   float row_scale = (WTYPE == 2u) ? W_SCALE(m) : 1.0;
-  for (uint r = 0u; r < RT; ++r) acc[r] = subgroupAdd(acc[r]) * row_scale;
+  [[unroll]] for (uint r = 0u; r < RT; ++r) acc[r] = subgroupAdd(acc[r]) * row_scale;
 }

@@ -48,6 +48,11 @@ const uint SEU = STYPE == 0u ? 4u : STYPE == 1u ? 8u : 16u;  // slot elements pe
 const uint KU = D / SEU;                                     // units per slot
 const uint UPR = (KU + L - 1u) / L;                          // key units per lane and round
 const uint RB = 4u;                                          // projection rows per subgroup at a time
+// Compile-time bounds of the per-lane arrays (host: KU <= 32 and VT <= 32). Every loop over them runs
+// to such a bound with a guard on the specialised count: unrolled, the arrays are indexed by
+// constants and stay in registers (loops bounded by specialisation constants left them in memory
+// on the NVIDIA driver).
+const uint MAX_UNITS = 32u;
 shared float qs[D];
 shared float cs[WG];
 shared float es[WG];
@@ -62,7 +67,7 @@ void unpack_unit(uvec4 p, out vec4 w[4]) {
     w[0] = vec4(unpackHalf2x16(p.x), unpackHalf2x16(p.y));
     w[1] = vec4(unpackHalf2x16(p.z), unpackHalf2x16(p.w));
   } else {
-    for (uint i = 0u; i < 4u; ++i) {
+    [[unroll]] for (uint i = 0u; i < 4u; ++i) {
       int q = int(p[i]);
       w[i] = vec4(bitfieldExtract(q, 0, 8), bitfieldExtract(q, 8, 8), bitfieldExtract(q, 16, 8),
                   bitfieldExtract(q, 24, 8));
@@ -72,8 +77,8 @@ void unpack_unit(uvec4 p, out vec4 w[4]) {
 
 // The first PF units per lane of rows i0 .. i0 + RB - 1 of head h (matvec_core.glsl raw_unit).
 void load_rows(uint h, uint i0, out uvec4 pre[RB * PF]) {
-  for (uint b = 0u; b < RB; ++b) {
-    for (uint k = 0u; k < PF; ++k) {
+  [[unroll]] for (uint b = 0u; b < RB; ++b) {
+    [[unroll]] for (uint k = 0u; k < PF; ++k) {
       uint u = gl_SubgroupInvocationID + k * gl_SubgroupSize;
       pre[b * PF + k] = (i0 + b < D && u < UNITS) ? raw_unit(h * D + i0 + b, u) : uvec4(0u);
     }
@@ -88,31 +93,31 @@ void project(uint h, float mean, float rstd, uvec4 pre[RB * PF]) {
   for (uint i0 = gl_SubgroupID * RB; i0 < D; i0 += gl_NumSubgroups * RB) {  // uniform per subgroup
     if (i0 != gl_SubgroupID * RB) load_rows(h, i0, pre);
     float acc[RB];
-    for (uint b = 0u; b < RB; ++b) acc[b] = 0.0;
-    for (uint k = 0u; k < PF; ++k) {
+    [[unroll]] for (uint b = 0u; b < RB; ++b) acc[b] = 0.0;
+    [[unroll]] for (uint k = 0u; k < PF; ++k) {
       uint u = lane + k * S;
       if (u < UNITS) {
         vec4 xs[4];
         decode_x_unit(u, mean, rstd, xs);
-        for (uint b = 0u; b < RB; ++b) {
+        [[unroll]] for (uint b = 0u; b < RB; ++b) {
           vec4 w[4];
           unpack_raw(pre[b * PF + k], w);
-          for (uint i = 0u; i < EU / 4u; ++i) acc[b] += dot(w[i], xs[i]);
+          [[unroll]] for (uint i = 0u; i < 4u; ++i) acc[b] += i < EU / 4u ? dot(w[i], xs[i]) : 0.0;
         }
       }
     }
     for (uint u = lane + PF * S; u < UNITS; u += S) {  // rows longer than PF units per lane
       vec4 xs[4];
       decode_x_unit(u, mean, rstd, xs);
-      for (uint b = 0u; b < RB; ++b) {
+      [[unroll]] for (uint b = 0u; b < RB; ++b) {
         if (i0 + b < D) {
           vec4 w[4];
           load_unit(h * D + i0 + b, u, w);
-          for (uint i = 0u; i < EU / 4u; ++i) acc[b] += dot(w[i], xs[i]);
+          [[unroll]] for (uint i = 0u; i < 4u; ++i) acc[b] += i < EU / 4u ? dot(w[i], xs[i]) : 0.0;
         }
       }
     }
-    for (uint b = 0u; b < RB; ++b) {
+    [[unroll]] for (uint b = 0u; b < RB; ++b) {
       float v = subgroupAdd(acc[b]);
       uint i = i0 + b, m = h * D + i;
       if (i < D && subgroupElect()) {
@@ -134,19 +139,20 @@ void main() {
   // Scores' layout: L lanes per slot, `per` slots per subgroup and round, L rounds of WG / L slots.
   const uint per = S / L, sub = lane % L, slot_in = lane / L;
   // The chunk's key and value units, loaded first: their latency overlaps the projection.
-  uvec4 kraw[L * UPR];
-  for (uint rd = 0u; rd < L; ++rd) {
-    uint jj = rd * (WG / L) + gl_SubgroupID * per + slot_in;
-    for (uint k = 0u; k < UPR; ++k) {
-      uint un = sub + k * L;
-      kraw[rd * UPR + k] = (int(jj) < nk && un < KU) ? mk[(slot0 + jj) * KU + un] : uvec4(0u);
+  // kraw[f]: round f / UPR, unit f % UPR of this lane's slot.
+  uvec4 kraw[MAX_UNITS];
+  [[unroll]] for (uint f = 0u; f < MAX_UNITS; ++f) {
+    if (f < L * UPR) {
+      uint rd = f / UPR, k = f % UPR;
+      uint jj = rd * (WG / L) + gl_SubgroupID * per + slot_in, un = sub + k * L;
+      kraw[f] = (int(jj) < nk && un < KU) ? mk[(slot0 + jj) * KU + un] : uvec4(0u);
     }
   }
   const uint g = tid / KU, vun = tid % KU;
-  uvec4 vraw[VT];
-  for (uint t = 0u; t < VT; ++t) {
+  uvec4 vraw[MAX_UNITS];
+  [[unroll]] for (uint t = 0u; t < MAX_UNITS; ++t) {
     uint jj = g + t * G;
-    vraw[t] = (g < G && int(jj) < nk) ? mv[(slot0 + jj) * KU + vun] : uvec4(0u);
+    if (t < VT) vraw[t] = (g < G && int(jj) < nk) ? mv[(slot0 + jj) * KU + vun] : uvec4(0u);
   }
   float a = pmem_decay(h), prev = tid < D ? state[h * D + tid] : 0.0;
   // The query: projection, leaky average, unit norm, beta'^2.
@@ -160,35 +166,49 @@ void main() {
   float norm = sqrt(wg_sum(s * s)) + pc.eps;  // its barriers order the qs reads before the writes
   if (tid < D) qs[tid] = pmem_query_scale(h) * (s / norm);
   barrier();
-  for (uint rd = 0u; rd < L; ++rd) {
-    uint jj = rd * (WG / L) + gl_SubgroupID * per + slot_in;
-    bool valid = int(jj) < nk;
-    precise float sum = 0.0, err = 0.0;
-    for (uint k = 0u; k < UPR; ++k) {
-      uint un = sub + k * L;
+  // One unrolled walk over kraw: unit k of round rd = f / UPR; the round's sums start at k = 0 and
+  // are merged and stored at k = UPR - 1 (subgroup-uniform: f is a constant of the unrolled code).
+  precise float sum = 0.0, err = 0.0;
+  [[unroll]] for (uint f = 0u; f < MAX_UNITS; ++f) {
+    if (f < L * UPR) {
+      uint rd = f / UPR, k = f % UPR;
+      uint jj = rd * (WG / L) + gl_SubgroupID * per + slot_in, un = sub + k * L;
+      bool valid = int(jj) < nk;
+      if (k == 0u) {
+        sum = 0.0;
+        err = 0.0;
+      }
       if (valid && un < KU) {
         vec4 w[4];
-        unpack_unit(kraw[rd * UPR + k], w);
-        for (uint i = 0u; i < SEU; ++i) {
-          precise float qa = qs[un * SEU + i], kb = w[i / 4u][i % 4u];
-          precise float p = qa * kb;
-          precise float pe = fma(qa, kb, -p);  // exact product error
-          precise float t = sum + p;            // TwoSum(sum, p)
-          precise float z = t - sum;
-          err += (sum - (t - z)) + (p - z) + pe;
-          sum = t;
+        unpack_unit(kraw[f], w);
+        [[unroll]] for (uint i = 0u; i < 16u; ++i) {
+          if (i < SEU) {
+            precise float qa = qs[un * SEU + i], kb = w[i / 4u][i % 4u];
+            precise float p = qa * kb;
+            precise float pe = fma(qa, kb, -p);  // exact product error
+            precise float t = sum + p;            // TwoSum(sum, p)
+            precise float z = t - sum;
+            err += (sum - (t - z)) + (p - z) + pe;
+            sum = t;
+          }
         }
       }
+      if (k == UPR - 1u) {
+        [[unroll]] for (uint b = 1u; b <= 6u; ++b) {  // stays inside each slot's L lanes (L <= 32)
+          uint off = L >> b;
+          if (off > 0u) {
+            precise float os = subgroupShuffleXor(sum, off);
+            precise float oe = subgroupShuffleXor(err, off);
+            precise float t = sum + os;
+            precise float z = t - sum;
+            err = err + oe + ((sum - (t - z)) + (os - z));
+            sum = t;
+          }
+        }
+        if (sub == 0u && jj < WG)
+          cs[jj] = valid ? (sum + err) * (STYPE == 2u ? pmem_key_slot_scale(slot0 + jj) : 1.0) : NEG_INF;
+      }
     }
-    for (uint off = L >> 1u; off > 0u; off >>= 1u) {  // stays inside each slot's L lanes
-      precise float os = subgroupShuffleXor(sum, off);
-      precise float oe = subgroupShuffleXor(err, off);
-      precise float t = sum + os;
-      precise float z = t - sum;
-      err = err + oe + ((sum - (t - z)) + (os - z));
-      sum = t;
-    }
-    if (sub == 0u && jj < WG) cs[jj] = valid ? (sum + err) * (STYPE == 2u ? pmem_key_slot_scale(slot0 + jj) : 1.0) : NEG_INF;
   }
   barrier();
   float c = cs[tid];
@@ -199,16 +219,17 @@ void main() {
   vec4 acc[4];
   acc[0] = acc[1] = acc[2] = acc[3] = vec4(0.0);
   if (g < G) {
-    for (uint t = 0u; t < VT; ++t) {
+    [[unroll]] for (uint t = 0u; t < MAX_UNITS; ++t) {
       uint jj = g + t * G;
-      if (int(jj) < nk) {
+      if (t < VT && int(jj) < nk) {
         vec4 w[4];
         unpack_unit(vraw[t], w);
-        for (uint i = 0u; i < SEU / 4u; ++i) acc[i] += es[jj] * w[i];
+        [[unroll]] for (uint i = 0u; i < 4u; ++i)
+          if (i < SEU / 4u) acc[i] += es[jj] * w[i];
       }
     }
   }
-  for (uint i = 0u; i < 4u; ++i) red[tid * 4u + i] = acc[i];
+  [[unroll]] for (uint i = 0u; i < 4u; ++i) red[tid * 4u + i] = acc[i];
   barrier();
   uint row = h * pc.nchunks + chunk;
   const uint D4 = D / 4u;

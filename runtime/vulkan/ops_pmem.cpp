@@ -286,6 +286,13 @@ bool pmem_decode_usable(const Context& ctx, const GpuMatrix& w, uint32_t head_di
                         const PmemScratch& scratch) {
   const uint32_t wg = pmem_decode_workgroup(ctx, head_dim);
   if (wg == 0 || w.parts.size() != 1 || w.cols % 4 != 0 || scratch.heads == 0) return false;
+  // shaders/pmem_decode.comp keeps a lane's key units and value units in registers, at most
+  // MAX_UNITS = 32 each: 16-byte units per slot, and value units per lane VT = ceil(WG / (WG / units)).
+  for (const uint32_t bytes : {4u, 2u, 1u}) {
+    const uint32_t units = head_dim * bytes / 16;
+    if ((head_dim * bytes) % 16 != 0) continue;
+    if (units > 32 || units > wg || div_up(wg, wg / units) > 32) return false;
+  }
   const uint32_t nchunks = pmem_decode_chunks(slots, wg);
   return scratch.partial.size >= pmem_decode_scratch_bytes(scratch.heads, head_dim, nchunks) &&
          scratch.counters.size >= VkDeviceSize(scratch.heads) * 4;
