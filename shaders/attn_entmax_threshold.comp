@@ -63,7 +63,7 @@ const uint UMAX = 4u;   // most candidates per unit
 const uint UNITS = 4u;  // units per thread in flight
 uint load_unit(uint base, uint nseg, uint k, out float y[UMAX]) {
   uint a = candidate_address(base, nseg, k * pc.unit);
-  for (uint e = 0u; e < UMAX; ++e) y[e] = e < pc.unit ? cand_g[a + e] : -2.0;
+  [[unroll]] for (uint e = 0u; e < UMAX; ++e) y[e] = e < pc.unit ? cand_g[a + e] : -2.0;
   return a;
 }
 
@@ -166,16 +166,16 @@ void main() {
     } else {
       for (uint k0 = tid(); k0 < nunits; k0 += UNITS * WG) {  // UNITS * unit loads in flight
         float y[UNITS][UMAX];
-        for (uint u = 0u; u < UNITS; ++u) {
+        [[unroll]] for (uint u = 0u; u < UNITS; ++u) {
           uint k = k0 + u * WG;
           if (k < nunits) {
             load_unit(base, nseg, k, y[u]);
           } else {
-            for (uint e = 0u; e < UMAX; ++e) y[u][e] = -2.0;
+            [[unroll]] for (uint e = 0u; e < UMAX; ++e) y[u][e] = -2.0;
           }
         }
-        for (uint u = 0u; u < UNITS; ++u)
-          for (uint e = 0u; e < UMAX; ++e) add(p, y[u][e], t);
+        [[unroll]] for (uint u = 0u; u < UNITS; ++u)
+          [[unroll]] for (uint e = 0u; e < UMAX; ++e) add(p, y[u][e], t);
       }
       mine = uint(p.c);
     }
@@ -199,7 +199,7 @@ void main() {
           for (uint k = tid(); k < nunits; k += WG) {  // this thread's units, in the order counted
             float y[UMAX];
             load_unit(base, nseg, k, y);
-            for (uint e = 0u; e < UMAX; ++e)
+            [[unroll]] for (uint e = 0u; e < UMAX; ++e)
               if (y[e] > t) held[dst++] = y[e];
           }
           held_n = uint(q.c);
@@ -222,9 +222,9 @@ void main() {
   for (uint k0 = 0u; k0 < nunits; k0 += CU * WG) {
     float y[CU][UMAX];
     uint key[CU][UMAX], mine = 0u;
-    for (uint c = 0u; c < CU; ++c) {
+    [[unroll]] for (uint c = 0u; c < CU; ++c) {
       const uint k = k0 + tid() * CU + c;
-      for (uint e = 0u; e < UMAX; ++e) {
+      [[unroll]] for (uint e = 0u; e < UMAX; ++e) {
         y[c][e] = -2.0;
         key[c][e] = 0u;
       }
@@ -233,13 +233,13 @@ void main() {
         for (uint e = 0u; e < pc.unit; ++e) key[c][e] = cand_index[pc.index_offset + addr + e];
       }
     }
-    for (uint c = 0u; c < CU; ++c)
-      for (uint e = 0u; e < UMAX; ++e)
+    [[unroll]] for (uint c = 0u; c < CU; ++c)
+      [[unroll]] for (uint e = 0u; e < UMAX; ++e)
         if (y[c][e] > tau) ++mine;
     uvec2 o = scan_threads(mine);
     uint dst = pc.index_offset + base + support + o.x;
-    for (uint c = 0u; c < CU; ++c)
-      for (uint e = 0u; e < UMAX; ++e)
+    [[unroll]] for (uint c = 0u; c < CU; ++c)
+      [[unroll]] for (uint e = 0u; e < UMAX; ++e)
         if (y[c][e] > tau) cand_index[dst++] = key[c][e];
     support += o.y;
   }

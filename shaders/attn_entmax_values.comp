@@ -66,18 +66,18 @@ void main() {
     // loaded together (independent loads in flight; a chain per key would serialise 3 latencies).
     for (uint p0 = start + g; p0 < end; p0 += 8u * G) {
       uint key[8];
-      for (uint u = 0u; u < 8u; ++u) {
+      [[unroll]] for (uint u = 0u; u < 8u; ++u) {
         uint p = p0 + u * G;
         key[u] = p < end ? support_index[list + p] : 0u;
       }
       float e[8];
-      for (uint u = 0u; u < 8u; ++u) {
+      [[unroll]] for (uint u = 0u; u < 8u; ++u) {
         uint p = p0 + u * G;
         float sv = p < end ? scores[base + key[u]] : 0.0;
         e[u] = p >= end ? 0.0 : store ? sv : weight_of(yscale * (sv - m), tau, pc.r_int, 1.0);
         if (c4 == 0u) zl += e[u];  // one thread per key
       }
-      for (uint u = 0u; u < 8u; u += 2u) {
+      [[unroll]] for (uint u = 0u; u < 8u; u += 2u) {
         if (e[u] != 0.0) acc0 += e[u] * V_load4(vb + key[u] * stride4);
         if (e[u + 1u] != 0.0) acc1 += e[u + 1u] * V_load4(vb + key[u + 1u] * stride4);
       }
@@ -109,8 +109,8 @@ void main() {
     uint i = g;
     for (; i + 7u * G < nch; i += 8u * G) {  // 8 chunks per step: loads in flight
       vec4 pv[8];
-      for (uint u = 0u; u < 8u; ++u) pv[u] = work4[(rbase + i + u * G) * D4 + c4];
-      for (uint u = 0u; u < 8u; ++u) o += pv[u];
+      [[unroll]] for (uint u = 0u; u < 8u; ++u) pv[u] = work4[(rbase + i + u * G) * D4 + c4];
+      [[unroll]] for (uint u = 0u; u < 8u; ++u) o += pv[u];
     }
     for (; i < nch; i += G) o += work4[(rbase + i) * D4 + c4];
   }

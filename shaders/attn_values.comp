@@ -33,11 +33,11 @@ void main() {
     // (independent loads in flight; a weight-then-value chain per key would serialise 2 latencies).
     for (uint j0 = start + g; j0 < end; j0 += 8u * G) {
       float e[8];
-      for (uint u = 0u; u < 8u; ++u) {
+      [[unroll]] for (uint u = 0u; u < 8u; ++u) {
         uint j = j0 + u * G;
         e[u] = j < end ? weights[row * pc.s_stride + j] : 0.0;
       }
-      for (uint u = 0u; u < 8u; u += 2u) {
+      [[unroll]] for (uint u = 0u; u < 8u; u += 2u) {
         if (e[u] != 0.0) acc0 += e[u] * V_load4(vb + (j0 + u * G) * stride4);
         if (e[u + 1u] != 0.0) acc1 += e[u + 1u] * V_load4(vb + (j0 + (u + 1u) * G) * stride4);
       }
