@@ -21,7 +21,8 @@ layout(push_constant) uniform P {
   uint H, mask_offset, nkeys_fixed, row_base, s_stride, nchunks, chunk_size, nseg, unit, index_offset;
   float alpha_minus_1;
 } pc;
-layout(constant_id = 1) const uint KPT = 16;  // keys per thread (strided by WG)
+layout(constant_id = 1) const uint KPT = 16;  // keys per thread (strided by WG), <= MAX_KPT (host: 16)
+const uint MAX_KPT = 16u;
 #include "attention_common.glsl"
 #include "reduce.glsl"
 #include "entmax_common.glsl"
@@ -45,11 +46,12 @@ void main() {
   for (uint i = tid; i < nch; i += WG) m = max(m, chunk_max[row * pc.nchunks + i]);
   m = wg_max(m);
   float yscale = pc.alpha_minus_1 * head_scale[h];
-  float y[KPT];
+  // Compile-time bound, guard on KPT: unrolled, y[] stays in registers.
+  float y[MAX_KPT];
   uint c = 0u;
-  for (uint k = 0u; k < KPT; ++k) {  // coalesced: key start + k * WG + tid
+  [[unroll]] for (uint k = 0u; k < MAX_KPT; ++k) {  // coalesced: key start + k * WG + tid
     uint j = start + k * WG + tid;
-    y[k] = j < nk ? yscale * (scores[base + j] - m) : -2.0;
+    y[k] = k < KPT && j < nk ? yscale * (scores[base + j] - m) : -2.0;
     if (y[k] > -1.0) ++c;
   }
   // Exclusive scan of the per-thread counts: subgroup scan + per-subgroup totals in order.
@@ -63,7 +65,7 @@ void main() {
     all += sg_total[s];
   }
   uint dst = base + start + off + before;
-  for (uint k = 0u; k < KPT; ++k) {
+  [[unroll]] for (uint k = 0u; k < MAX_KPT; ++k) {
     if (y[k] > -1.0) {
       cand[dst] = y[k];
       cand_index[pc.index_offset + dst++] = start + k * WG + tid;

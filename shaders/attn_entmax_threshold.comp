@@ -149,7 +149,8 @@ void main() {
     for (uint k = tid(); k < nunits; k += WG) {
       float y[UMAX];
       load_unit(base, nseg, k, y);
-      for (uint e = 0u; e < pc.unit; ++e) held[k * pc.unit + e] = y[e];
+      [[unroll]] for (uint e = 0u; e < UMAX; ++e)
+        if (e < pc.unit) held[k * pc.unit + e] = y[e];
     }
     held_n = padded;
     barrier();
@@ -230,7 +231,8 @@ void main() {
       }
       if (k < nunits) {
         const uint addr = load_unit(base, nseg, k, y[c]);
-        for (uint e = 0u; e < pc.unit; ++e) key[c][e] = cand_index[pc.index_offset + addr + e];
+        [[unroll]] for (uint e = 0u; e < UMAX; ++e)
+          if (e < pc.unit) key[c][e] = cand_index[pc.index_offset + addr + e];
       }
     }
     [[unroll]] for (uint c = 0u; c < CU; ++c)
