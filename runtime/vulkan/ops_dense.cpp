@@ -47,8 +47,8 @@ uint32_t matvec_workgroup(const Context& ctx, uint32_t n) {
 }
 
 // Decode of a tall matrix (the output layer): 4 rows per subgroup share one LayerNorm pass and one
-// x' per unit (shaders/matvec.comp MR) and still leave >= 2 048 subgroups. Square projections keep
-// one row per subgroup: their 768 rows would otherwise leave SMs idle.
+// x' per unit (shaders/matvec.comp MR, at most its MAX_MR = 4) and still leave >= 2 048 subgroups. Square
+// projections keep one row per subgroup: their 768 rows would otherwise leave SMs idle.
 uint32_t decode_rows_per_subgroup(uint32_t rows, uint32_t n) { return n == 1 && rows >= 8192 ? 4 : 1; }
 }  // namespace
 
