@@ -75,9 +75,20 @@ void main() {
   float m = NEG_INF, z = 0.0;
   vec4 acc0 = vec4(0.0), acc1 = vec4(0.0), acc2 = vec4(0.0), acc3 = vec4(0.0);
   uint start = chunk * ck, end = min(start + ck, nk);
+  // Wide path: keys per lane (pairs), at most 16 (DH <= 128, WG >= DH); compile-time bound below.
+  const uint NPL8 = (WG + G8 - 1u) / G8, NPL8_PAIRS = (NPL8 + 1u) & ~1u;
   for (uint t0 = start; t0 < end; t0 += WG) {  // uniform
     uint keys_here = min(WG, nk - t0);
     uint vb = vhead + t0 * stride4;
+    // Wide path: the tile's value units are loaded before its cosines, so the key and value loads
+    // are in flight together (one memory round trip per tile instead of two); clamped to the
+    // tile's last key (weight 0 there).
+    uint vb8 = vhead8 + t0 * stride8;
+    uvec4 vraw[16];
+    if (COS_WIDE && g8 < G8) {
+      [[unroll]] for (uint i = 0u; i < 16u; ++i)
+        if (i < NPL8_PAIRS) vraw[i] = V_raw8(vb8 + min(g8 + i * G8, keys_here - 1u) * stride8);
+    }
     chunk_cosines(t0 / WG, int(nk), pc.k_base + h * pc.k_head_stride, pc.k_key_stride, pc.d);
     float c = cs[tid];
     float mt = wg_max(c);  // finite: the tile has a visible key
@@ -92,20 +103,20 @@ void main() {
     acc2 *= rescale;
     acc3 *= rescale;
     if (COS_WIDE) {
-      // Two keys per step, all loads issued before the sums use them (clamped as below).
-      const uint NPL8 = (WG + G8 - 1u) / G8;
-      uint vb8 = vhead8 + t0 * stride8;
+      // Two keys per step from the units loaded above.
       if (g8 < G8)
-        for (uint i = 0u; i < NPL8; i += 2u) {
-          uint ja = g8 + i * G8, jb = ja + G8;
-          vec4 a0, a1, b0, b1;
-          V_load8(vb8 + min(ja, keys_here - 1u) * stride8, a0, a1);
-          V_load8(vb8 + min(jb, keys_here - 1u) * stride8, b0, b1);
-          float ea = ja < keys_here ? es[ja] : 0.0, eb = jb < keys_here ? es[jb] : 0.0;
-          acc0 += ea * a0;
-          acc1 += ea * a1;
-          acc2 += eb * b0;
-          acc3 += eb * b1;
+        [[unroll]] for (uint i = 0u; i < 16u; i += 2u) {
+          if (i < NPL8) {
+            uint ja = g8 + i * G8, jb = ja + G8;
+            vec4 a0, a1, b0, b1;
+            kv_unpack8(vraw[i], a0, a1);
+            kv_unpack8(vraw[i + 1u], b0, b1);
+            float ea = ja < keys_here ? es[ja] : 0.0, eb = jb < keys_here ? es[jb] : 0.0;
+            acc0 += ea * a0;
+            acc1 += ea * a1;
+            acc2 += eb * b0;
+            acc3 += eb * b1;
+          }
         }
     } else if (DH != 0u) {
       // Head size known (specialised): WG / G keys per lane, every load issued before the sums use
