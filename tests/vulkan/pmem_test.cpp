@@ -289,6 +289,23 @@ TEST_F(VulkanPmemScratch, OneBufferOfAlignedParts) {
   }
 }
 
+// The decode kernel keeps a thread's key and value units of a slot in registers, at most 32 of each
+// (shaders/pmem_decode.comp MAX_UNITS): head size 128 with F32 slots is the largest it takes; a head of
+// 256 is refused (decode then runs the projection and pmem_softmax).
+TEST_F(VulkanPmemScratch, DecodeKernelTakesHeadsUpTo128) {
+  for (const uint32_t d : {128u, 256u}) {
+    Matrix m;
+    m.rows = m.cols = d;
+    m.weight = f32_tensor("wk", {d, d}, std::vector<float>(size_t(d) * d, 0.01f));
+    auto gm = upload_matrix(*ctx_, m, "pmem_k");
+    ASSERT_TRUE(gm.ok()) << gm.status().to_string();
+    auto scratch = make_pmem_scratch(*ctx_, ctx_->weights(), 1, 1, d, 300);
+    ASSERT_TRUE(scratch.ok()) << scratch.status().to_string();
+    const bool fits_workgroup = pmem_decode_workgroup(*ctx_, d) != 0;
+    EXPECT_EQ(pmem_decode_usable(*ctx_, *gm, d, 300, *scratch), d == 128 && fits_workgroup) << "head size " << d;
+  }
+}
+
 // The per-layer parameter buffer in the order shaders/pmem_params.glsl reads it (the kernels' results
 // above depend on it; this states the layout and the errors on its own).
 TEST(VulkanPmemParams, LayoutAndBadSizes) {
