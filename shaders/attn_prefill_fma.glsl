@@ -39,15 +39,7 @@ shared float vs[BK * D];
 shared float ps[BQ * SS];  // a tile's cosines, then its weights
 shared float row_max[BQ], row_sum[BQ], row_rescale[BQ];  // per row: max cosine, normaliser, rescaling
 
-// TwoProduct + TwoSum of a * b into (sum, err), as cosine.glsl.
-void comp_fma(float a, float b, inout precise float sum, inout precise float err) {
-  precise float p = a * b;
-  precise float pe = fma(a, b, -p);
-  precise float t = sum + p;
-  precise float z = t - sum;
-  err += (sum - (t - z)) + (p - z) + pe;
-  sum = t;
-}
+#include "compensated.glsl"
 
 // Queries of tile rows [r0, r0 + tile_rows) (0 beyond) into qs.
 void load_queries(uint h, uint r0, uint tile_rows) {

@@ -12,34 +12,9 @@
 // - DH = 0: any head size, float loads, d/8 lanes per key (the portable fallback).
 // Needs qs[] (the query, d floats) filled, the keys as cache K (kv_cache.glsl: KV_CACHE_BUFFER and
 // KV_CACHE_LOADS(K), float32 or F16) and a barrier before.
+#include "compensated.glsl"
 layout(constant_id = 1) const uint DH = 0;
 shared float cs[WG];
-
-// TwoProduct + TwoSum of a * b into (sum, err).
-void comp_fma(float a, float b, inout precise float sum, inout precise float err) {
-  precise float p = a * b;
-  precise float pe = fma(a, b, -p);  // exact product error
-  precise float t = sum + p;          // TwoSum(sum, p)
-  precise float z = t - sum;
-  err += (sum - (t - z)) + (p - z) + pe;
-  sum = t;
-}
-
-// Compensated butterfly over the KL lanes of one key (lanes aligned to KL inside the subgroup).
-// A counted loop (KL < 256), so that callers' loops around it unroll.
-void comp_merge(uint KL, inout precise float sum, inout precise float err) {
-  [[unroll]] for (uint b = 1u; b <= 8u; ++b) {
-    uint off = KL >> b;
-    if (off > 0u) {
-      precise float os = subgroupShuffleXor(sum, off);
-      precise float oe = subgroupShuffleXor(err, off);
-      precise float t = sum + os;
-      precise float z = t - sum;
-      err = err + oe + ((sum - (t - z)) + (os - z));
-      sum = t;
-    }
-  }
-}
 
 const uint COS_KL = 4u;                                     // lanes per key (vec4 path)
 const uint COS_PER = DH / 4u / COS_KL;                      // vec4 per lane per key (<= 8)

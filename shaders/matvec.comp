@@ -64,7 +64,7 @@ void decode_rows() {
       if (r < MR && m0 + r < pc.M) {
         vec4 w[4];
         load_unit(m0 + r, u, w);
-        [[unroll]] for (uint i = 0u; i < 4u; ++i) acc[r] += i < EU / 4u ? dot(w[i], xs[i]) : 0.0;
+        add_unit_dot(acc[r], w, xs);
       }
     }
   }

@@ -41,6 +41,11 @@ void load_unit(uint m, uint u, out vec4 w[4]) {
   }
 }
 
+// acc += the unit's dot products, its EU / 4 quads in order (the rest of w and xs are 0).
+void add_unit_dot(inout float acc, vec4 w[4], vec4 xs[4]) {
+  [[unroll]] for (uint i = 0u; i < 4u; ++i) acc += i < EU / 4u ? dot(w[i], xs[i]) : 0.0;
+}
+
 // Decode (n = 1): the first PF units of a lane's row(s) are loaded before the LayerNorm statistics
 // (raw, 16 bytes each), so their memory latency overlaps the statistics' loads and reductions.
 const uint PF = 4u;
@@ -104,14 +109,14 @@ float decode_dot(uint m, uvec4 pre[PF], float mean, float rstd) {
       vec4 xs[4], w[4];
       decode_x_unit(u, mean, rstd, xs);
       unpack_raw(pre[k], w);
-      [[unroll]] for (uint i = 0u; i < 4u; ++i) acc += i < EU / 4u ? dot(w[i], xs[i]) : 0.0;
+      add_unit_dot(acc, w, xs);
     }
   }
   for (uint u = lane + PF * S; u < UNITS; u += S) {
     vec4 xs[4], w[4];
     decode_x_unit(u, mean, rstd, xs);
     load_unit(m, u, w);
-    [[unroll]] for (uint i = 0u; i < 4u; ++i) acc += i < EU / 4u ? dot(w[i], xs[i]) : 0.0;
+    add_unit_dot(acc, w, xs);
   }
   return subgroupAdd(acc) * ((WTYPE == 2u) ? W_SCALE(m) : 1.0);
 }

@@ -41,6 +41,7 @@ layout(push_constant) uniform P {
 #define LN_B4(k4) prm4[(3u * KC) / 4u + (k4)]
 #include "matvec_core.glsl"
 #include "reduce.glsl"
+#include "compensated.glsl"
 layout(constant_id = 4) const uint STYPE = 0;  // slots: 0 F32, 1 F16, 2 I8 (per-slot scales)
 layout(constant_id = 5) const uint D = 64;     // head size; D * slot element bytes % 16 == 0 (host)
 layout(constant_id = 6) const uint L = 8;      // lanes per slot in the scores: a power of two <= the subgroup and KU (host)
@@ -102,7 +103,7 @@ void project(uint h, float mean, float rstd, uvec4 pre[RB * PF]) {
         [[unroll]] for (uint b = 0u; b < RB; ++b) {
           vec4 w[4];
           unpack_raw(pre[b * PF + k], w);
-          [[unroll]] for (uint i = 0u; i < 4u; ++i) acc[b] += i < EU / 4u ? dot(w[i], xs[i]) : 0.0;
+          add_unit_dot(acc[b], w, xs);
         }
       }
     }
@@ -113,7 +114,7 @@ void project(uint h, float mean, float rstd, uvec4 pre[RB * PF]) {
         if (i0 + b < D) {
           vec4 w[4];
           load_unit(h * D + i0 + b, u, w);
-          [[unroll]] for (uint i = 0u; i < 4u; ++i) acc[b] += i < EU / 4u ? dot(w[i], xs[i]) : 0.0;
+          add_unit_dot(acc[b], w, xs);
         }
       }
     }
@@ -182,29 +183,11 @@ void main() {
         vec4 w[4];
         unpack_unit(kraw[f], w);
         [[unroll]] for (uint i = 0u; i < 16u; ++i) {
-          if (i < SEU) {
-            precise float qa = qs[un * SEU + i], kb = w[i / 4u][i % 4u];
-            precise float p = qa * kb;
-            precise float pe = fma(qa, kb, -p);  // exact product error
-            precise float t = sum + p;            // TwoSum(sum, p)
-            precise float z = t - sum;
-            err += (sum - (t - z)) + (p - z) + pe;
-            sum = t;
-          }
+          if (i < SEU) comp_fma(qs[un * SEU + i], w[i / 4u][i % 4u], sum, err);
         }
       }
       if (k == UPR - 1u) {
-        [[unroll]] for (uint b = 1u; b <= 6u; ++b) {  // stays inside each slot's L lanes (L <= 32)
-          uint off = L >> b;
-          if (off > 0u) {
-            precise float os = subgroupShuffleXor(sum, off);
-            precise float oe = subgroupShuffleXor(err, off);
-            precise float t = sum + os;
-            precise float z = t - sum;
-            err = err + oe + ((sum - (t - z)) + (os - z));
-            sum = t;
-          }
-        }
+        comp_merge(L, sum, err);  // stays inside each slot's L lanes
         if (sub == 0u && jj < WG)
           cs[jj] = valid ? (sum + err) * (STYPE == 2u ? pmem_key_slot_scale(slot0 + jj) : 1.0) : NEG_INF;
       }
