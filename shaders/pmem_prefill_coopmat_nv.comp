@@ -26,7 +26,8 @@ layout(std430, binding = 2) readonly buffer Dc { float decay[]; };     // [H]
 layout(std430, binding = 3) readonly buffer Qs { float qscale[]; };    // [H] beta'^2
 layout(std430, binding = 4) readonly buffer MK { uvec4 mk[]; };        // [.., N, D] halves
 layout(std430, binding = 5) readonly buffer MV { uvec4 mv[]; };        // [.., N, D] halves
-layout(std430, binding = 6) coherent buffer PO { float partial[]; };  // [n, H, nchunks, D]
+// [n, H, nchunks, D], then [H, D]: the leaky state after the last row (the new state, staged)
+layout(std430, binding = 6) coherent buffer PO { float partial[]; };
 layout(std430, binding = 7) coherent buffer ST { vec2 stats[]; };     // [n, H, nchunks]: (m, z)
 layout(std430, binding = 8) readonly buffer VS { float vscale[]; };   // [H]
 layout(std430, binding = 9) buffer O { float outv[]; };               // [n, C]
@@ -43,7 +44,8 @@ const uint KS = D + 8u;         // slot row stride in halves (16-byte aligned ro
 const uint SS = BS + 4u;  // fp32 staging row stride (D <= BS)
 const uint PS = BS + 8u;  // P (and Q) row stride in halves
 const float P_SCALE = 32768.0;    // p <= 1 becomes <= 2^15: P_lo stays normal down to p ~ 2^-29
-shared float16_t kv[BS * KS];     // the tile's keys, then its values: [slot][channel]
+const uint KS8 = KS / 8u;          // slot row stride in 16-byte units
+shared uvec4 kv[BS * KS8];         // the tile's keys, then its values: [slot][channel], 8 halves per unit
 shared float st[BR * SS];         // per subgroup rows: S, then P V (the queries before the loop)
 shared float16_t ps[2u * BR * PS];  // hi plane, lo plane: [row][slot] (the queries' halves before the loop)
 shared float row_factor[BR];
@@ -77,11 +79,7 @@ void stash_tile(uvec4 units[kMaxUnits]) {
   for (uint i = 0u; i < kMaxUnits; ++i) {
     const uint e = gl_LocalInvocationID.x + i * WG, jj = e / KU, unit = e % KU;
     if (e >= BS * KU) break;
-    for (uint w = 0u; w < 4u; ++w) {
-      f16vec2 h = unpackFloat2x16(units[i][w]);
-      kv[jj * KS + unit * 8u + 2u * w] = h.x;
-      kv[jj * KS + unit * 8u + 2u * w + 1u] = h.y;
-    }
+    kv[jj * KS8 + unit] = units[i];  // 8 halves as stored: one 16-byte store
   }
 }
 
@@ -118,9 +116,13 @@ void main() {
   const uint tid = gl_LocalInvocationID.x, g = gl_SubgroupID, lane = gl_SubgroupInvocationID;
   const uint r0 = tile * BR;
   // Queries: the leaky average of each channel walked over the rows up to this tile's last (the
-  // same order as pmem_prefill.comp), into st[row][channel].
+  // same order as pmem_prefill.comp), into st[row][channel]. The last row tile's walk ends at the
+  // new state: staged after the partials for whichever workgroup stores the state last.
+  const uint state_stage = pc.n * pc.H * pc.nchunks * D;
+  const bool stages_state = (pc.flags & 2u) != 0u && tile == gl_NumWorkGroups.z - 1u && split == 0u;
   for (uint c = tid; c < D; c += WG) {
-    leaky_walk(h * D + c, h, min(r0 + BR, pc.n), r0, c);
+    const float s_end = leaky_walk(h * D + c, h, min(r0 + BR, pc.n), r0, c);
+    if (stages_state) partial[state_stage + h * D + c] = s_end;
     for (uint r = max(pc.n, r0); r < r0 + BR; ++r) st[(r - r0) * SS + c] = 0.0;
   }
   barrier();
@@ -171,7 +173,7 @@ void main() {
       for (uint t = 0u; t < KD; ++t) {
         // B = K^T (channels x slots): the [slot][channel] tile read column-major.
         fcoopmatNV<16, gl_ScopeSubgroup, 16, 8> kb;
-        coopMatLoadNV(kb, kv, (8u * jb) * KS + 16u * t, KS, true);
+        coopMatLoadNV(kb, kv, (8u * jb) * KS8 + 2u * t, KS8, true);
         fcoopmatNV<32, gl_ScopeSubgroup, 16, 8> part = coopMatMulAddNV(ql[t], kb, zero);
         part = coopMatMulAddNV(qh[t], kb, part);
         for (int i = 0; i < acc.length(); ++i) acc[i] = acc[i] + part[i];
@@ -212,7 +214,7 @@ void main() {
       fcoopmatNV<32, gl_ScopeSubgroup, 16, 8> acc = zero;
       for (uint t = 0u; t < BS / 16u; ++t) {
         fcoopmatNV<16, gl_ScopeSubgroup, 16, 8> vb;  // values: slots x channels, row-major
-        coopMatLoadNV(vb, kv, (16u * t) * KS + 8u * cb, KS, false);
+        coopMatLoadNV(vb, kv, (16u * t) * KS8 + cb, KS8, false);
         fcoopmatNV<32, gl_ScopeSubgroup, 16, 8> part = coopMatMulAddNV(pl[t], vb, zero);
         part = coopMatMulAddNV(ph[t], vb, part);
         for (int i = 0; i < acc.length(); ++i) acc[i] = acc[i] + part[i];
@@ -266,6 +268,8 @@ void main() {
   controlBarrier(gl_ScopeWorkgroup, gl_ScopeQueueFamily, gl_StorageSemanticsBuffer | gl_StorageSemanticsShared,
                  gl_SemanticsAcquireRelease);
   if (is_last[0] == 0u) return;
-  for (uint c = tid; c < D; c += WG) state[h * D + c] = leaky_walk(h * D + c, h, pc.n, pc.n, 0u);
+  // The staged state: written before the last row tile counted itself, so ordered before this
+  // read by the counters' release-acquire chain.
+  for (uint c = tid; c < D; c += WG) state[h * D + c] = partial[state_stage + h * D + c];
   if (tid == 0u) tile_count[gl_NumWorkGroups.z * pc.H + h] = 0u;
 }
