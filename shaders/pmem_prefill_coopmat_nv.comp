@@ -14,7 +14,8 @@
 //   an online softmax per row (two lanes per row: lane l and l ^ 16, 32 slots each);
 //   O_tile = P V with P = 2^15 p split into P_hi + P_lo the same way (values exact in fp16),
 //     O = O e^(m_old - m_new) + O_tile in registers (a row scale is no cooperative-matrix operation).
-// The splits' partials and their merge, and the state update, are pmem_prefill.comp's.
+// The splits' partials and their merge are pmem_prefill.comp's; the new state is the last row tile's
+// walk, staged after the partials and stored once every row tile of the head has merged.
 #extension GL_NV_cooperative_matrix : require
 #extension GL_KHR_memory_scope_semantics : require
 #extension GL_EXT_shader_explicit_arithmetic_types_float16 : require
