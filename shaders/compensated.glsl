@@ -1,7 +1,8 @@
 // Error-free dot products: each lane keeps a compensated partial sum (TwoProduct + TwoSum per
 // term), and a compensated butterfly merges the partials of KL lanes. Used by the decode cosines
-// (cosine.glsl) and the persistent memory's decode scores (pmem_decode.comp). Needs subgroup
-// shuffles (or subgroup_shared.glsl's emulation).
+// (cosine.glsl), the persistent memory's decode scores (pmem_decode.comp) and the prompt tiles'
+// cosines (attn_prefill_fma.glsl, comp_fma only). comp_merge needs subgroup shuffles (or
+// subgroup_shared.glsl's emulation).
 // TwoProduct + TwoSum of a * b into (sum, err).
 void comp_fma(float a, float b, inout precise float sum, inout precise float err) {
   precise float p = a * b;
