@@ -145,8 +145,8 @@ Status record_context_memory(Recording& rec, Context& ctx, const GpuModel& m, Se
   a.out_scale = m.ones_h;
   a.out = s.o;
   TESSERA_RETURN_IF_ERROR(record_attention(rec, ctx, a, s.ctx_scratch));
-  TESSERA_RETURN_IF_ERROR(record_matvec(rec, ctx, L.attn_out, {s.o, 0, C}, {s.x, 0, C}, n, true, 1.0f, nullptr, 0,
-                                        &s.product_scratch));
+  TESSERA_RETURN_IF_ERROR(
+      record_matvec(rec, ctx, L.attn_out, {s.o, 0, C}, {s.x, 0, C}, n, true, 1.0f, nullptr, 0, &s.product_scratch));
   rec.barrier();
   return Status::ok_status();
 }
@@ -206,9 +206,8 @@ Status record_persistent_memory(Recording& rec, Context& ctx, const GpuModel& m,
   if (n == 1 && pmem_decode_usable(ctx, L.pmem_k, d, N, s.pmem_scratch)) {
     TESSERA_RETURN_IF_ERROR(record_pmem_decode_row(rec, ctx, m, s, l, ln));
   } else {
-    TESSERA_RETURN_IF_ERROR(
-        record_matvec(rec, ctx, L.pmem_k, {s.x, 0, C}, {s.u, 0, C}, n, false, 1.0f, ln, hp.layer_norm_eps,
-                      &s.product_scratch));
+    TESSERA_RETURN_IF_ERROR(record_matvec(rec, ctx, L.pmem_k, {s.x, 0, C}, {s.u, 0, C}, n, false, 1.0f, ln,
+                                          hp.layer_norm_eps, &s.product_scratch));
     rec.barrier();
     // q = β'² k̂' is formed inside the pmem dispatch from u and the carried state (pmem_softmax.comp).
     for (int64_t i = 0; i < hp.pmem_count; ++i) {
@@ -223,8 +222,8 @@ Status record_persistent_memory(Recording& rec, Context& ctx, const GpuModel& m,
       rec.barrier();  // the next memory accumulates into o; the out projection reads it
     }
   }
-  TESSERA_RETURN_IF_ERROR(record_matvec(rec, ctx, L.pmem_out, {s.o, 0, C}, {s.x, 0, C}, n, true, 1.0f, nullptr, 0,
-                                        &s.product_scratch));
+  TESSERA_RETURN_IF_ERROR(
+      record_matvec(rec, ctx, L.pmem_out, {s.o, 0, C}, {s.x, 0, C}, n, true, 1.0f, nullptr, 0, &s.product_scratch));
   rec.barrier();
   return Status::ok_status();
 }

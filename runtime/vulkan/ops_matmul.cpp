@@ -129,9 +129,10 @@ Status record_matmul(Recording& rec, Context& ctx, const GpuMatrix& w, const Row
       const uint32_t splits = w.parts.size() == 1 ? coop_k_splits(gx * gy, K, t, split_k) : 1;
       const BufferSlice& partial = splits > 1 ? split_k->partial : ctx.dummy();
       const BufferSlice& counters = splits > 1 ? split_k->counters : ctx.dummy();
-      TESSERA_RETURN_IF_ERROR(rec.dispatch<KernelId::kMatmulCoopmatNv>(
-          {coop_workgroup(t), uint32_t(w.wtype), K, t.rows, t.cols},
-          {x.buf, p.weight, p.scale, p.bias, y.buf, lw, lb, partial, counters}, push, {gx, gy, splits}));
+      TESSERA_RETURN_IF_ERROR(
+          rec.dispatch<KernelId::kMatmulCoopmatNv>({coop_workgroup(t), uint32_t(w.wtype), K, t.rows, t.cols},
+                                                   {x.buf, p.weight, p.scale, p.bias, y.buf, lw, lb, partial, counters},
+                                                   push, {gx, gy, splits}));
     } else {
       TESSERA_RETURN_IF_ERROR(
           rec.dispatch<KernelId::kMatmul>({tile.workgroup, uint32_t(w.wtype), K, tile.rows_per_thread},
