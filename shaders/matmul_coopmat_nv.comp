@@ -47,13 +47,16 @@ const uint BK = 32u;
 const uint SUBGROUPS = WG / 32u;
 const uint SGC = BN / 32u;  // subgroups across the outputs
 const uint NB = 4u;         // 8-wide accumulators per 16-row half of a subgroup's block
+const uint kMaxSplits = 4u; // split K: workgroups per tile at most (ops_matmul.cpp)
 const uint K4 = KC / 4u;
 const uint XS4 = BK / 4u + 2u;  // shared row stride in 4-half units (uvec2): 80-byte rows, 16-byte aligned
 shared uvec2 xs4[2 * BM * XS4];  // fp16 pairs (packFloat2x16), two stages
 shared uvec2 ws4[2 * BN * XS4];
 shared float cs[SUBGROUPS * 16u * 8u];  // one 16 x 8 epilogue block per subgroup
 shared vec2 ln_stats[BM];
-shared uint is_last;
+// Every shared variable is a multiple of 16 bytes: the matrix loads and stores need 16-byte aligned
+// shared operands and GLSL cannot state an alignment (a lone scalar here misplaced them on the H100).
+shared uint is_last[4];
 
 // Mean and 1/sqrt(var + eps) of the tile's token rows: one subgroup per row, each lane holding its
 // share of the row in registers (one read of x, two passes over the values as matvec_core.glsl).
@@ -192,17 +195,23 @@ void main() {
     controlBarrier(gl_ScopeWorkgroup, gl_ScopeQueueFamily, gl_StorageSemanticsBuffer | gl_StorageSemanticsShared,
                    gl_SemanticsAcquireRelease);
     if (tid == 0u)
-      is_last = atomicAdd(tile_count[tile], 1u, gl_ScopeQueueFamily, gl_StorageSemanticsBuffer,
+      is_last[0] = atomicAdd(tile_count[tile], 1u, gl_ScopeQueueFamily, gl_StorageSemanticsBuffer,
                           gl_SemanticsAcquireRelease) == nsplit - 1u ? 1u : 0u;
     controlBarrier(gl_ScopeWorkgroup, gl_ScopeQueueFamily, gl_StorageSemanticsBuffer | gl_StorageSemanticsShared,
                    gl_SemanticsAcquireRelease);
-    if (is_last == 0u) return;  // uniform: shared flag
-    for (uint e = tid; e < TILE; e += WG) {
-      const uint r = r0 + e / BN, m = n0 + e % BN;
-      if (r >= pc.n || m >= pc.M) continue;
-      float sum = 0.0;
-      for (uint s = 0u; s < nsplit; ++s) sum += partial[(tile * nsplit + s) * TILE + e];
-      finish(r, m, sum);
+    if (is_last[0] == 0u) return;  // uniform: shared flag
+    // Sum the partials in split order (the same bits whichever workgroup is last): every thread
+    // owns TILE / WG = 32 outputs, and all their loads are issued before the first epilogue store.
+    float sum[32];
+    [[unroll]] for (uint t = 0u; t < 32u; ++t) {
+      const uint e = tid + t * WG;
+      sum[t] = 0.0;
+      [[unroll]] for (uint s = 0u; s < kMaxSplits; ++s)
+        if (s < nsplit) sum[t] += partial[(tile * nsplit + s) * TILE + e];
+    }
+    [[unroll]] for (uint t = 0u; t < 32u; ++t) {
+      const uint e = tid + t * WG, r = r0 + e / BN, m = n0 + e % BN;
+      if (r < pc.n && m < pc.M) finish(r, m, sum[t]);
     }
     if (tid == 0u) tile_count[tile] = 0u;
     return;

@@ -38,9 +38,9 @@ constexpr VkDeviceSize kCoopSplitCounterBytes = VkDeviceSize(kCoopSplitWorkgroup
 uint32_t coop_workgroup(CoopTile t) { return t.rows * t.cols / 32; }
 
 // Two stages of xs (rows) and ws (cols) at 8 bytes per 4 halves, the 16 x 8 epilogue block of each
-// subgroup, LayerNorm statistics, the split-K flag.
+// subgroup, LayerNorm statistics, the split-K flag (16 bytes: the shader's arrays stay 16-byte aligned).
 uint32_t coop_shared_bytes(CoopTile t) {
-  return 2 * (t.rows + t.cols) * kCoopSliceUnits * 8 + coop_workgroup(t) / 32 * 16 * 8 * 4 + t.rows * 8 + 4;
+  return 2 * (t.rows + t.cols) * kCoopSliceUnits * 8 + coop_workgroup(t) / 32 * 16 * 8 * 4 + t.rows * 8 + 16;
 }
 
 CoopTile coop_tile(uint32_t n, uint32_t outputs, const KernelLimits& limits) {

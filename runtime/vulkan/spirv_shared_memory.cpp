@@ -168,7 +168,8 @@ std::optional<uint64_t> type_bytes(const Module& m, uint32_t id, std::span<const
 
 }  // namespace
 
-Result<uint64_t> workgroup_memory_bytes(std::span<const uint32_t> spirv, std::span<const uint32_t> spec) {
+Result<std::vector<uint64_t>> workgroup_variable_bytes(std::span<const uint32_t> spirv,
+                                                       std::span<const uint32_t> spec) {
   if (spirv.size() < 5 || spirv[0] != 0x07230203u) return internal_error("vulkan: not a SPIR-V module");
   Module m;
   std::vector<uint32_t> workgroup_vars;  // their pointer types
@@ -185,7 +186,7 @@ Result<uint64_t> workgroup_memory_bytes(std::span<const uint32_t> spirv, std::sp
       m.defs[in[2]] = in;
     i += words;
   }
-  uint64_t total = 0;
+  std::vector<uint64_t> sizes;
   for (uint32_t ptr : workgroup_vars) {
     auto p = m.defs.find(ptr);
     if (p == m.defs.end() || (p->second[0] & 0xffffu) != kOpTypePointer || p->second.size() < 4)
@@ -193,8 +194,15 @@ Result<uint64_t> workgroup_memory_bytes(std::span<const uint32_t> spirv, std::sp
     auto bytes = type_bytes(m, p->second[3], spec);
     if (!bytes)
       return internal_error("vulkan: cannot size a Workgroup variable (type %" + std::to_string(p->second[3]) + ")");
-    total += *bytes;
+    sizes.push_back(*bytes);
   }
+  return sizes;
+}
+
+Result<uint64_t> workgroup_memory_bytes(std::span<const uint32_t> spirv, std::span<const uint32_t> spec) {
+  TESSERA_ASSIGN_OR_RETURN(std::vector<uint64_t> sizes, workgroup_variable_bytes(spirv, spec));
+  uint64_t total = 0;
+  for (uint64_t b : sizes) total += b;
   return total;
 }
 

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <span>
+#include <vector>
 
 #include "tessera/status.h"
 
@@ -15,5 +16,7 @@ namespace tessera::vk {
 // specialization constant id i; missing ids keep their defaults. A construct it cannot size is an
 // internal error (never an under-estimate). Booleans count 4 bytes; structs are packed.
 Result<uint64_t> workgroup_memory_bytes(std::span<const uint32_t> spirv, std::span<const uint32_t> spec);
+// The same per variable, in declaration order.
+Result<std::vector<uint64_t>> workgroup_variable_bytes(std::span<const uint32_t> spirv, std::span<const uint32_t> spec);
 
 }  // namespace tessera::vk

@@ -50,6 +50,24 @@ TEST(VulkanSpirvSharedMemory, SpecializationConstantsSizeTheArrays) {
   EXPECT_GT(bytes_of("attn_entmax_threshold", {256}), small);
 }
 
+// Cooperative-matrix loads and stores need 16-byte aligned shared operands, and GLSL cannot state an
+// alignment: a kernel keeps every shared variable a multiple of 16 bytes so that no placement leaves
+// an array off the boundary (a lone scalar among them misplaced the arrays on the H100).
+TEST(VulkanSpirvSharedMemory, CooperativeMatrixKernelsKeepSixteenByteVariables) {
+  int checked = 0;
+  for (uint32_t i = 0; i < kKernelCount; ++i) {
+    const std::string_view name = kernel_name(KernelId(i));
+    if (name.find("coopmat") == std::string_view::npos) continue;
+    auto spirv = kernel_spirv(KernelId(i), true);
+    if (spirv.empty()) continue;  // not compiled by this build's glslc
+    auto sizes = workgroup_variable_bytes(spirv, {});
+    ASSERT_TRUE(sizes.ok()) << name << ": " << sizes.status().to_string();
+    for (size_t v = 0; v < sizes->size(); ++v) EXPECT_EQ((*sizes)[v] % 16, 0u) << name << " shared variable " << v;
+    ++checked;
+  }
+  if (checked == 0) GTEST_SKIP() << "this build's glslc compiled no cooperative-matrix kernel";
+}
+
 TEST(VulkanSpirvSharedMemory, RejectsWhatIsNotSpirv) {
   std::vector<uint32_t> junk = {1, 2, 3, 4, 5, 6};
   EXPECT_FALSE(workgroup_memory_bytes(junk, {}).ok());
