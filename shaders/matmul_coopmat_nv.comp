@@ -15,11 +15,6 @@
 // matmul.comp's) goes through a 16 x 8 staging block per subgroup, so it needs no tile-sized staging
 // and no workgroup barrier. The host dispatches it only where the device lists the shape, has a
 // 32-lane subgroup and enough shared memory, and picks BM and BN (ops_matmul.cpp).
-// Split K: with few tiles (a 512-row chunk of a 768-output product is 96), each workgroup would walk
-// all of K alone while most of the GPU idles, so the host may split K over gl_NumWorkGroups.z
-// workgroups per tile. Each stores its fp32 partial tile; the last to count itself on the tile's
-// counter sums the partials in split order (the same bits whichever workgroup finishes last), applies
-// the epilogue and leaves the counter at zero again.
 #extension GL_NV_cooperative_matrix : require
 #extension GL_KHR_memory_scope_semantics : require
 #extension GL_EXT_shader_explicit_arithmetic_types_float16 : require
@@ -32,8 +27,6 @@ layout(std430, binding = 3) readonly buffer B { float bias[]; };
 layout(std430, binding = 4) buffer Y { float y[]; };
 layout(std430, binding = 5) readonly buffer LW { vec4 ln_w4[]; };
 layout(std430, binding = 6) readonly buffer LB { vec4 ln_b4[]; };
-layout(std430, binding = 7) coherent buffer PT { float partial[]; };   // [tile][split][BM * BN] (split K)
-layout(std430, binding = 8) coherent buffer TC { uint tile_count[]; };  // one per tile (split K)
 layout(push_constant) uniform P {
   uint M, n, x_stride, x_offset, y_stride, y_offset, flags;  // 1 bias, 2 accumulate, 4 LN, 8 LN weight, 16 LN bias
   float out_scale;
@@ -47,16 +40,12 @@ const uint BK = 32u;
 const uint SUBGROUPS = WG / 32u;
 const uint SGC = BN / 32u;  // subgroups across the outputs
 const uint NB = 4u;         // 8-wide accumulators per 16-row half of a subgroup's block
-const uint kMaxSplits = 4u; // split K: workgroups per tile at most (ops_matmul.cpp)
 const uint K4 = KC / 4u;
 const uint XS4 = BK / 4u + 2u;  // shared row stride in 4-half units (uvec2): 80-byte rows, 16-byte aligned
 shared uvec2 xs4[2 * BM * XS4];  // fp16 pairs (packFloat2x16), two stages
 shared uvec2 ws4[2 * BN * XS4];
 shared float cs[SUBGROUPS * 16u * 8u];  // one 16 x 8 epilogue block per subgroup
 shared vec2 ln_stats[BM];
-// Every shared variable is a multiple of 16 bytes: the matrix loads and stores need 16-byte aligned
-// shared operands and GLSL cannot state an alignment (a lone scalar here misplaced them on the H100).
-shared uint is_last[4];
 
 // Mean and 1/sqrt(var + eps) of the tile's token rows: one subgroup per row, each lane holding its
 // share of the row in registers (one read of x, two passes over the values as matvec_core.glsl).
@@ -106,12 +95,12 @@ const uint XU = BM * (BK / 4u) / WG, WU = BN * (BK / 4u) / WG;
 const uint kMaxUnits = 8u;  // BM * 8 / WG and BN * 8 / WG <= 8 for every tile of the host
 uvec2 x_next[kMaxUnits], w_next[kMaxUnits];
 
-void fetch_slice(uint k0, uint k_end, uint r0, uint n0, bool ln) {
+void fetch_slice(uint k0, uint r0, uint n0, bool ln) {
   const uint tid = gl_LocalInvocationID.x;
   [[unroll]] for (uint i = 0u; i < kMaxUnits; ++i) {
     const uint e = tid + i * WG, rr = e / (BK / 4u), k4 = k0 + e % (BK / 4u);
     vec4 v = vec4(0.0);
-    if (i < XU && r0 + rr < pc.n && k4 < k_end) {
+    if (i < XU && r0 + rr < pc.n && k4 < K4) {
       v = x4[(pc.x_offset + (r0 + rr) * pc.x_stride) / 4u + k4];
       if (ln) {
         vec4 g = ((pc.flags & 8u) != 0u) ? ln_w4[k4] : vec4(1.0);
@@ -123,7 +112,7 @@ void fetch_slice(uint k0, uint k_end, uint r0, uint n0, bool ln) {
   }
   [[unroll]] for (uint i = 0u; i < kMaxUnits; ++i) {
     const uint e = tid + i * WG, mm = e / (BK / 4u), k4 = k0 + e % (BK / 4u);
-    w_next[i] = (i < WU && n0 + mm < pc.M && k4 < k_end) ? weight_halves4(n0 + mm, k4) : uvec2(0u);
+    w_next[i] = (i < WU && n0 + mm < pc.M && k4 < K4) ? weight_halves4(n0 + mm, k4) : uvec2(0u);
   }
 }
 
@@ -139,35 +128,22 @@ void stash_slice(uint stage) {
   }
 }
 
-// matmul.comp's epilogue for output m of token row r: row scale, bias, out_scale, accumulate.
-void finish(uint r, uint m, float sum) {
-  const float row_scale = (WTYPE == 2u) ? w_scale[m] : 1.0;
-  const float b = ((pc.flags & 1u) != 0u) ? bias[m] : 0.0;
-  const uint o = pc.y_offset + r * pc.y_stride + m;
-  const float v = (sum * row_scale + b) * pc.out_scale;
-  y[o] = ((pc.flags & 2u) != 0u) ? y[o] + v : v;
-}
-
 void main() {
-  const uint sg = gl_SubgroupID, lane = gl_SubgroupInvocationID, tid = gl_LocalInvocationID.x;
+  const uint sg = gl_SubgroupID, lane = gl_SubgroupInvocationID;
   const uint n0 = gl_WorkGroupID.x * BN, r0 = gl_WorkGroupID.y * BM;
-  // This workgroup's K units: whole slices, the splits as even as the slices allow.
-  const uint nsplit = gl_NumWorkGroups.z, split = gl_WorkGroupID.z;
-  const uint per_split = ((K4 + BK / 4u - 1u) / (BK / 4u) + nsplit - 1u) / nsplit * (BK / 4u);
-  const uint k_begin = min(K4, split * per_split), k_end = min(K4, k_begin + per_split);
   const uint row_base = (sg / SGC) * 32u, col_base = (sg % SGC) * 32u;
   const bool ln = (pc.flags & 4u) != 0u;
   if (ln) ln_statistics(r0);
   fcoopmatNV<32, gl_ScopeSubgroup, 16, 8> acc[2][NB];
   [[unroll]] for (uint i = 0u; i < 2u; ++i)
     [[unroll]] for (uint j = 0u; j < NB; ++j) acc[i][j] = fcoopmatNV<32, gl_ScopeSubgroup, 16, 8>(0.0);
-  fetch_slice(k_begin, k_end, r0, n0, ln);
+  fetch_slice(0u, r0, n0, ln);
   stash_slice(0u);
   barrier();
   uint stage = 0u;
-  for (uint k0 = k_begin; k0 < k_end; k0 += BK / 4u) {
-    const bool more = k0 + BK / 4u < k_end;
-    if (more) fetch_slice(k0 + BK / 4u, k_end, r0, n0, ln);
+  for (uint k0 = 0u; k0 < K4; k0 += BK / 4u) {
+    const bool more = k0 + BK / 4u < K4;
+    if (more) fetch_slice(k0 + BK / 4u, r0, n0, ln);
     [[unroll]] for (uint kk = 0u; kk < BK / 4u; kk += 4u) {  // 16 elements = 4 units
       fcoopmatNV<16, gl_ScopeSubgroup, 16, 16> a[2];
       fcoopmatNV<16, gl_ScopeSubgroup, 16, 8> b[NB];
@@ -184,38 +160,6 @@ void main() {
     barrier();
     stage ^= 1u;
   }
-  if (nsplit > 1u) {
-    const uint tile = gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x, TILE = BM * BN;
-    const uint mine = (tile * nsplit + split) * TILE;
-    [[unroll]] for (uint i = 0u; i < 2u; ++i)
-      [[unroll]] for (uint j = 0u; j < NB; ++j)
-        coopMatStoreNV(acc[i][j], partial, mine + (row_base + 16u * i) * BN + col_base + 8u * j, BN, false);
-    // The counter hands the partials over: acquire-release at queue-family scope (this kernel runs
-    // under the Vulkan memory model that cooperative matrices need).
-    controlBarrier(gl_ScopeWorkgroup, gl_ScopeQueueFamily, gl_StorageSemanticsBuffer | gl_StorageSemanticsShared,
-                   gl_SemanticsAcquireRelease);
-    if (tid == 0u)
-      is_last[0] = atomicAdd(tile_count[tile], 1u, gl_ScopeQueueFamily, gl_StorageSemanticsBuffer,
-                          gl_SemanticsAcquireRelease) == nsplit - 1u ? 1u : 0u;
-    controlBarrier(gl_ScopeWorkgroup, gl_ScopeQueueFamily, gl_StorageSemanticsBuffer | gl_StorageSemanticsShared,
-                   gl_SemanticsAcquireRelease);
-    if (is_last[0] == 0u) return;  // uniform: shared flag
-    // Sum the partials in split order (the same bits whichever workgroup is last): every thread
-    // owns TILE / WG = 32 outputs, and all their loads are issued before the first epilogue store.
-    float sum[32];
-    [[unroll]] for (uint t = 0u; t < 32u; ++t) {
-      const uint e = tid + t * WG;
-      sum[t] = 0.0;
-      [[unroll]] for (uint s = 0u; s < kMaxSplits; ++s)
-        if (s < nsplit) sum[t] += partial[(tile * nsplit + s) * TILE + e];
-    }
-    [[unroll]] for (uint t = 0u; t < 32u; ++t) {
-      const uint e = tid + t * WG, r = r0 + e / BN, m = n0 + e % BN;
-      if (r < pc.n && m < pc.M) finish(r, m, sum[t]);
-    }
-    if (tid == 0u) tile_count[tile] = 0u;
-    return;
-  }
   const uint block = sg * 128u;
   [[unroll]] for (uint i = 0u; i < 2u; ++i)
     [[unroll]] for (uint j = 0u; j < NB; ++j) {
@@ -224,7 +168,13 @@ void main() {
       subgroupBarrier();
       [[unroll]] for (uint t = 0u; t < 4u; ++t) {
         const uint e = lane + 32u * t, r = r0 + row_base + 16u * i + e / 8u, m = n0 + col_base + 8u * j + e % 8u;
-        if (r < pc.n && m < pc.M) finish(r, m, cs[block + e]);
+        if (r < pc.n && m < pc.M) {
+          const float row_scale = (WTYPE == 2u) ? w_scale[m] : 1.0;
+          const float b = ((pc.flags & 1u) != 0u) ? bias[m] : 0.0;
+          const uint o = pc.y_offset + r * pc.y_stride + m;
+          const float v = (cs[block + e] * row_scale + b) * pc.out_scale;
+          y[o] = ((pc.flags & 2u) != 0u) ? y[o] + v : v;
+        }
       }
       subgroupBarrier();
     }

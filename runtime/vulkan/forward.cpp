@@ -83,7 +83,6 @@ Result<std::unique_ptr<SequenceState>> make_sequence_state(Context& ctx, const G
     TESSERA_ASSIGN_OR_RETURN(s->pmem_scratch,
                              make_pmem_scratch(ctx, s->device, uint32_t(R), H, d, uint32_t(hp.pmem_size)));
   }
-  TESSERA_ASSIGN_OR_RETURN(s->product_scratch, make_product_scratch(ctx, s->device));
   TESSERA_RETURN_IF_ERROR(ctx.fill_zero(s->kv_counters));
   TESSERA_ASSIGN_OR_RETURN(s->argmax_scratch, s->device.allocate(kArgmaxScratchBytes, "argmax scratch"));
   TESSERA_RETURN_IF_ERROR(ctx.fill_zero(s->argmax_scratch));
@@ -121,7 +120,6 @@ Status record_context_memory(Recording& rec, Context& ctx, const GpuModel& m, Se
   p.params = L.kv_params;
   p.counters = s.kv_counters;
   p.kv_f16 = s.kv_f16;
-  p.split_k = &s.product_scratch;
   TESSERA_RETURN_IF_ERROR(record_kv_project(rec, ctx, p));
   rec.barrier();
   AttentionCall a;
@@ -145,8 +143,7 @@ Status record_context_memory(Recording& rec, Context& ctx, const GpuModel& m, Se
   a.out_scale = m.ones_h;
   a.out = s.o;
   TESSERA_RETURN_IF_ERROR(record_attention(rec, ctx, a, s.ctx_scratch));
-  TESSERA_RETURN_IF_ERROR(
-      record_matvec(rec, ctx, L.attn_out, {s.o, 0, C}, {s.x, 0, C}, n, true, 1.0f, nullptr, 0, &s.product_scratch));
+  TESSERA_RETURN_IF_ERROR(record_matvec(rec, ctx, L.attn_out, {s.o, 0, C}, {s.x, 0, C}, n, true, 1.0f));
   rec.barrier();
   return Status::ok_status();
 }
@@ -206,8 +203,8 @@ Status record_persistent_memory(Recording& rec, Context& ctx, const GpuModel& m,
   if (n == 1 && pmem_decode_usable(ctx, L.pmem_k, d, N, s.pmem_scratch)) {
     TESSERA_RETURN_IF_ERROR(record_pmem_decode_row(rec, ctx, m, s, l, ln));
   } else {
-    TESSERA_RETURN_IF_ERROR(record_matvec(rec, ctx, L.pmem_k, {s.x, 0, C}, {s.u, 0, C}, n, false, 1.0f, ln,
-                                          hp.layer_norm_eps, &s.product_scratch));
+    TESSERA_RETURN_IF_ERROR(
+        record_matvec(rec, ctx, L.pmem_k, {s.x, 0, C}, {s.u, 0, C}, n, false, 1.0f, ln, hp.layer_norm_eps));
     rec.barrier();
     // q = β'² k̂' is formed inside the pmem dispatch from u and the carried state (pmem_softmax.comp).
     for (int64_t i = 0; i < hp.pmem_count; ++i) {
@@ -222,8 +219,7 @@ Status record_persistent_memory(Recording& rec, Context& ctx, const GpuModel& m,
       rec.barrier();  // the next memory accumulates into o; the out projection reads it
     }
   }
-  TESSERA_RETURN_IF_ERROR(
-      record_matvec(rec, ctx, L.pmem_out, {s.o, 0, C}, {s.x, 0, C}, n, true, 1.0f, nullptr, 0, &s.product_scratch));
+  TESSERA_RETURN_IF_ERROR(record_matvec(rec, ctx, L.pmem_out, {s.o, 0, C}, {s.x, 0, C}, n, true, 1.0f));
   rec.barrier();
   return Status::ok_status();
 }

@@ -52,18 +52,8 @@ Status record_embed(Recording& rec, Context& ctx, const GpuMatrix& table, const 
                     const BufferSlice& out, uint32_t n);
 // y[r, :] (+)= out_scale * (W x[r, :] + bias) for r < n (every part of a split matrix);
 // with `ln`, x rows are LayerNorm-ed on the fly (x itself is not modified).
-// Split-K scratch of the cooperative-matrix product (shaders/matmul_coopmat_nv.comp): fp32 partial
-// tiles and one completion counter per tile (zero-filled once; the kernel leaves them at zero). A
-// sequence owns one: two command buffers in flight must not share it.
-struct ProductScratch {
-  BufferSlice partial, counters;
-};
-// Empty (no allocation) where the device takes no cooperative-matrix product; else room for every
-// split record_matmul may choose (6 MiB and 384 counters).
-Result<ProductScratch> make_product_scratch(Context& ctx, BlockAllocator& alloc);
 Status record_matvec(Recording& rec, Context& ctx, const GpuMatrix& w, const RowView& x, const RowView& y, uint32_t n,
-                     bool accumulate, float out_scale, const GpuNorm* ln = nullptr, float ln_eps = 0,
-                     const ProductScratch* split_k = nullptr);
+                     bool accumulate, float out_scale, const GpuNorm* ln = nullptr, float ln_eps = 0);
 // Prompt chunks: the same product as record_matvec for many rows as a tiled matrix product
 // (shaders/matmul.comp); F16/I8 weights on the matrix units where the device has NVIDIA cooperative
 // matrices and allow_coop (shaders/matmul_coopmat_nv.comp: x rounded to fp16, see there).
@@ -80,16 +70,9 @@ MatmulTile matmul_tile(const Context& ctx);
 // tiles, halved until the tiles fit the shared memory.
 MatmulTile matmul_tile_for(uint32_t max_invocations, uint32_t max_size_x, uint32_t max_shared_bytes);
 bool matmul_uses_cooperative_matrix(const Context& ctx, WeightType wtype);
-// Workgroups per tile along K that record_matmul gives a product of n rows x `outputs` x K on the
-// matrix units with this scratch (1: no split; always 1 without cooperative matrices or scratch).
-uint32_t matmul_k_splits(const Context& ctx, WeightType wtype, uint32_t n, uint32_t outputs, uint32_t K,
-                         const ProductScratch* split_k);
-// `split_k`: the sequence's scratch, letting one-part products of few tiles split K (nullptr: never);
-// two products given the same scratch need a barrier between them (every forward pass ends in one).
 Status record_matmul(Recording& rec, Context& ctx, const GpuMatrix& w, const RowView& x, const RowView& y, uint32_t n,
                      bool accumulate, float out_scale, const GpuNorm* ln = nullptr, float ln_eps = 0,
-                     bool allow_coop = true, const MatmulTile* tile_override = nullptr,  // tests: another tile
-                     const ProductScratch* split_k = nullptr);
+                     bool allow_coop = true, const MatmulTile* tile_override = nullptr);  // tests: another tile
 Status record_layernorm(Recording& rec, Context& ctx, const BufferSlice& in, uint32_t in_row0, const BufferSlice& out,
                         uint32_t out_row0, uint32_t n, uint32_t channels, const GpuNorm& norm, float eps);
 // The context memory's key and value projections and their finishing, one dispatch
@@ -109,7 +92,6 @@ struct KvProject {
   BufferSlice counters;    // kv_project_counter_bytes(), in y's buffer after y; zero-filled once (left at zero)
   bool kv_f16 = false;     // the caches hold IEEE halves, two per word (shaders/kv_cache.glsl)
   bool allow_coop = true;  // prompt chunks may take the cooperative-matrix product (record_matmul)
-  const ProductScratch* split_k = nullptr;  // ... and split its K (record_matmul)
 };
 VkDeviceSize kv_project_counter_bytes(uint32_t heads);
 // Appends a parameter vector of n values to a packed parameter buffer, or n copies of `fill` where

@@ -63,9 +63,8 @@ Status record_embed(Recording& rec, Context& ctx, const GpuMatrix& table, const 
 }
 
 Status record_matvec(Recording& rec, Context& ctx, const GpuMatrix& w, const RowView& x, const RowView& y, uint32_t n,
-                     bool accumulate, float out_scale, const GpuNorm* ln, float ln_eps, const ProductScratch* split_k) {
-  if (n >= kMatmulMinRows)
-    return record_matmul(rec, ctx, w, x, y, n, accumulate, out_scale, ln, ln_eps, true, nullptr, split_k);
+                     bool accumulate, float out_scale, const GpuNorm* ln, float ln_eps) {
+  if (n >= kMatmulMinRows) return record_matmul(rec, ctx, w, x, y, n, accumulate, out_scale, ln, ln_eps);
   const uint32_t wg = matvec_workgroup(ctx, n);
   const uint32_t rows_per_group = ctx.rows_per_workgroup(wg);
   constexpr uint32_t kRowTile = 4;  // shaders/matvec.comp RT
@@ -158,8 +157,8 @@ Status record_kv_project(Recording& rec, Context& ctx, const KvProject& p) {
   constexpr uint32_t kRowTile = 4;  // shaders/matvec_core.glsl RT
   if (p.n >= kMatmulMinRows) {
     // Prompt chunks: the projections as a tiled matrix product into y, then kv_project finishes.
-    TESSERA_RETURN_IF_ERROR(record_matmul(rec, ctx, w, p.x, {p.y, 0, M}, p.n, false, 1.0f, p.ln, p.ln_eps, p.allow_coop,
-                                          nullptr, p.split_k));
+    TESSERA_RETURN_IF_ERROR(
+        record_matmul(rec, ctx, w, p.x, {p.y, 0, M}, p.n, false, 1.0f, p.ln, p.ln_eps, p.allow_coop));
     rec.barrier();
     push.flags |= 32u;
     // The finishing reduces over a head's channels only: a thread per channel, no wider.

@@ -26,21 +26,12 @@ struct CoopTile {
 };
 constexpr CoopTile kCoopTiles[] = {{64, 128}, {64, 64}};
 
-// Split K where the tiles alone would leave the GPU mostly idle, up to this many workgroups: a
-// 512-row chunk of a 768-output product is 96 tiles of 64 x 64, each walking 24 K slices alone.
-constexpr uint32_t kCoopSplitWorkgroups = 384;
-constexpr uint32_t kCoopMaxSplits = 4;
-constexpr uint32_t kCoopMinSlicesPerSplit = 4;  // K slices of 32: the LayerNorm statistics and merge are per split
-// Partials for kCoopSplitWorkgroups tiles of 64 x 64 (6 MiB); larger tiles split within the same room.
-constexpr VkDeviceSize kCoopSplitPartialBytes = VkDeviceSize(kCoopSplitWorkgroups) * 64 * 64 * 4;
-constexpr VkDeviceSize kCoopSplitCounterBytes = VkDeviceSize(kCoopSplitWorkgroups) * 4;
-
 uint32_t coop_workgroup(CoopTile t) { return t.rows * t.cols / 32; }
 
 // Two stages of xs (rows) and ws (cols) at 8 bytes per 4 halves, the 16 x 8 epilogue block of each
-// subgroup, LayerNorm statistics, the split-K flag (16 bytes: the shader's arrays stay 16-byte aligned).
+// subgroup, LayerNorm statistics.
 uint32_t coop_shared_bytes(CoopTile t) {
-  return 2 * (t.rows + t.cols) * kCoopSliceUnits * 8 + coop_workgroup(t) / 32 * 16 * 8 * 4 + t.rows * 8 + 16;
+  return 2 * (t.rows + t.cols) * kCoopSliceUnits * 8 + coop_workgroup(t) / 32 * 16 * 8 * 4 + t.rows * 8;
 }
 
 CoopTile coop_tile(uint32_t n, uint32_t outputs, const KernelLimits& limits) {
@@ -62,33 +53,7 @@ bool coop_usable(const Context& ctx, WeightType wtype) {
          limits.max_shared_bytes >= coop_shared_bytes(kCoopTiles[std::size(kCoopTiles) - 1]);
 }
 
-uint32_t coop_k_splits(uint32_t tiles, uint32_t K, CoopTile t, const ProductScratch* split_k) {
-  if (split_k == nullptr || split_k->partial.buffer == VK_NULL_HANDLE || tiles == 0) return 1;
-  const uint32_t slices = div_up(div_up(K, 4), 32 / 4);
-  uint32_t s = std::min({kCoopMaxSplits, kCoopSplitWorkgroups / tiles, slices / kCoopMinSlicesPerSplit});
-  while (s > 1 && (VkDeviceSize(tiles) * s * t.rows * t.cols * 4 > split_k->partial.size ||
-                   VkDeviceSize(tiles) * 4 > split_k->counters.size))
-    --s;
-  return std::max(s, 1u);
-}
-
 }  // namespace
-
-Result<ProductScratch> make_product_scratch(Context& ctx, BlockAllocator& alloc) {
-  ProductScratch s;
-  if (!coop_usable(ctx, WeightType::kF16) && !coop_usable(ctx, WeightType::kI8)) return s;
-  TESSERA_ASSIGN_OR_RETURN(s.partial, alloc.allocate(kCoopSplitPartialBytes, "split-K partial tiles"));
-  TESSERA_ASSIGN_OR_RETURN(s.counters, alloc.allocate(kCoopSplitCounterBytes, "split-K tile counters"));
-  TESSERA_RETURN_IF_ERROR(ctx.fill_zero(s.counters));
-  return s;
-}
-
-uint32_t matmul_k_splits(const Context& ctx, WeightType wtype, uint32_t n, uint32_t outputs, uint32_t K,
-                         const ProductScratch* split_k) {
-  if (!coop_usable(ctx, wtype)) return 1;
-  const CoopTile t = coop_tile(n, outputs, ctx.limits());
-  return coop_k_splits(div_up(outputs, t.cols) * div_up(n, t.rows), K, t, split_k);
-}
 
 MatmulTile matmul_tile(const Context& ctx) {
   const KernelLimits& limits = ctx.limits();
@@ -112,7 +77,7 @@ bool matmul_uses_cooperative_matrix(const Context& ctx, WeightType wtype) { retu
 
 Status record_matmul(Recording& rec, Context& ctx, const GpuMatrix& w, const RowView& x, const RowView& y, uint32_t n,
                      bool accumulate, float out_scale, const GpuNorm* ln, float ln_eps, bool allow_coop,
-                     const MatmulTile* tile_override, const ProductScratch* split_k) {
+                     const MatmulTile* tile_override) {
   const uint32_t K = uint32_t(w.cols);
   if (x.offset % 4 || x.stride % 4)
     return internal_error("vulkan: matmul inputs must start at multiples of 4 floats (vec4 reads)");
@@ -124,15 +89,10 @@ Status record_matmul(Recording& rec, Context& ctx, const GpuMatrix& w, const Row
     const BufferSlice& lb = ln ? ln->bias : ctx.dummy();
     if (coop) {
       const CoopTile t = coop_tile(n, uint32_t(p.rows), ctx.limits());
-      const uint32_t gx = div_up(uint32_t(p.rows), t.cols), gy = div_up(n, t.rows);
-      // Parts are not separated by barriers: only a one-part matrix may use the scratch.
-      const uint32_t splits = w.parts.size() == 1 ? coop_k_splits(gx * gy, K, t, split_k) : 1;
-      const BufferSlice& partial = splits > 1 ? split_k->partial : ctx.dummy();
-      const BufferSlice& counters = splits > 1 ? split_k->counters : ctx.dummy();
       TESSERA_RETURN_IF_ERROR(
           rec.dispatch<KernelId::kMatmulCoopmatNv>({coop_workgroup(t), uint32_t(w.wtype), K, t.rows, t.cols},
-                                                   {x.buf, p.weight, p.scale, p.bias, y.buf, lw, lb, partial, counters},
-                                                   push, {gx, gy, splits}));
+                                                   {x.buf, p.weight, p.scale, p.bias, y.buf, lw, lb}, push,
+                                                   {div_up(uint32_t(p.rows), t.cols), div_up(n, t.rows), 1}));
     } else {
       TESSERA_RETURN_IF_ERROR(
           rec.dispatch<KernelId::kMatmul>({tile.workgroup, uint32_t(w.wtype), K, tile.rows_per_thread},

@@ -53,7 +53,6 @@ struct SequenceState {
   BufferSlice argmax_scratch;                       // per-workgroup maxima + completion counter (zeroed once)
   AttentionScratch ctx_scratch;
   PmemScratch pmem_scratch;
-  ProductScratch product_scratch;  // split K of the prompt chunks' products (empty without matrix units)
 
   explicit SequenceState(Context& ctx)
       : device(ctx.make_device_allocator()),

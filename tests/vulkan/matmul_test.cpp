@@ -53,8 +53,7 @@ Built make_matrix(DType dtype, bool with_bias, int64_t M, int64_t K, std::mt1993
 class VulkanMatmul : public VulkanTest {
  protected:
   // `rel`: allowed error as a fraction of sum_k |W x'| (plus 1e-6 absolute).
-  void check(DType dtype, bool with_ln, const Problem& p, bool coop, double rel, const MatmulTile* tile = nullptr,
-             const ProductScratch* split_k = nullptr) {
+  void check(DType dtype, bool with_ln, const Problem& p, bool coop, double rel, const MatmulTile* tile = nullptr) {
     const auto [n, M, K] = p;
     std::mt19937 rng(11 + uint32_t(M) + n);
     std::vector<float> bias;
@@ -72,7 +71,7 @@ class VulkanMatmul : public VulkanTest {
     const float out_scale = 0.75f, eps = 1e-5f;
     run([&](Recording& rec) {
       return record_matmul(rec, *ctx_, *gm, {xs, 0, uint32_t(K)}, {ys, 0, uint32_t(M)}, n, true, out_scale,
-                           with_ln ? &*gn : nullptr, eps, coop, tile, split_k);
+                           with_ln ? &*gn : nullptr, eps, coop, tile);
     });
     std::vector<float> y = download(ys, y0.size());
     for (uint32_t r = 0; r < n; ++r) {
@@ -130,57 +129,6 @@ TEST_F(VulkanMatmul, CooperativeMatrixMatchesFloat64) {
       check(dt, ln, {512, 2100, 200}, true, kCoopRel);
       check(dt, ln, {1500, 1030, 200}, true, kCoopRel);
     }
-}
-
-// Products of few tiles split K over up to four workgroups per tile (ops_matmul.cpp): the same
-// tolerance, and the same bits on every run (the partials are summed in split order whichever
-// workgroup finishes last; a counter not left at zero would skip the second run's epilogue).
-TEST_F(VulkanMatmul, SplitKMatchesFloat64AndRepeatsBitForBit) {
-  auto scratch = make_product_scratch(*ctx_, ctx_->weights());
-  ASSERT_TRUE(scratch.ok()) << scratch.status().to_string();
-  if (!matmul_uses_cooperative_matrix(*ctx_, WeightType::kF16)) {
-    EXPECT_EQ(scratch->partial.buffer, VK_NULL_HANDLE);  // nothing allocated where nothing splits
-    EXPECT_EQ(matmul_k_splits(*ctx_, WeightType::kF16, 512, 768, 768, &*scratch), 1u);
-    GTEST_SKIP() << "the device has no usable NVIDIA cooperative matrices (16x8x16 fp16 -> fp32)";
-  }
-  // 96 tiles of a 512-row chunk x 768 outputs take 4 splits of 6 K slices; 192 tiles (1 536 outputs) 2.
-  EXPECT_EQ(matmul_k_splits(*ctx_, WeightType::kF16, 512, 768, 768, &*scratch), 4u);
-  EXPECT_EQ(matmul_k_splits(*ctx_, WeightType::kF16, 512, 1536, 768, &*scratch), 2u);
-  EXPECT_EQ(matmul_k_splits(*ctx_, WeightType::kF16, 2048, 768, 768, &*scratch), 1u);  // enough tiles
-  EXPECT_EQ(matmul_k_splits(*ctx_, WeightType::kF16, 512, 768, 768, nullptr), 1u);
-  EXPECT_EQ(matmul_k_splits(*ctx_, WeightType::kF16, 16, 37, 96, &*scratch), 1u);  // 3 K slices
-  const Problem split_problems[] = {
-      {129, 64, 768},   // three row tiles, one output tile
-      {200, 300, 776},  // partial row and output tiles, K not a multiple of the 32-wide slice
-      {512, 768, 768},
-  };
-  for (DType dt : {DType::kF16, DType::kI8})
-    for (bool ln : {false, true})
-      for (const Problem& p : split_problems) {
-        const WeightType wt = dt == DType::kF16 ? WeightType::kF16 : WeightType::kI8;
-        ASSERT_GT(matmul_k_splits(*ctx_, wt, p.n, uint32_t(p.M), uint32_t(p.K), &*scratch), 1u)
-            << p.n << " x " << p.M << " x " << p.K;
-        check(dt, ln, p, true, kCoopRel, nullptr, &*scratch);
-      }
-  // Twice into fresh outputs: the same bits.
-  std::mt19937 rng(5);
-  std::vector<float> bias;
-  const uint32_t n = 200, M = 300, K = 776;
-  Built b = make_matrix(DType::kF16, true, M, K, rng, &bias);
-  auto gm = upload_matrix(*ctx_, b.m, "split-K repeat");
-  ASSERT_TRUE(gm.ok()) << gm.status().to_string();
-  BufferSlice xs = upload(random_floats(size_t(n) * K, rng, -3.0f, 5.0f));
-  std::vector<std::vector<float>> outs;
-  for (int rep = 0; rep < 3; ++rep) {
-    BufferSlice ys = upload(std::vector<float>(size_t(n) * M, 0.0f));
-    run([&](Recording& rec) {
-      return record_matmul(rec, *ctx_, *gm, {xs, 0, K}, {ys, 0, M}, n, false, 1.0f, nullptr, 0, true, nullptr,
-                           &*scratch);
-    });
-    outs.push_back(download(ys, size_t(n) * M));
-  }
-  EXPECT_EQ(outs[0], outs[1]);
-  EXPECT_EQ(outs[0], outs[2]);
 }
 
 // The tiles of devices limited to 128 invocations (Android Baseline 2022) and 64, on this device.

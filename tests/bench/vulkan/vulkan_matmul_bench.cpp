@@ -3,8 +3,7 @@
 //   BM_Matmul/<rows>/<outputs>/<ln>/<coop>: y = W x' over `rows` float32 token rows of C = 768, F16
 //     weights of `outputs` x 768 (768: the output and persistent-memory projections; 1536: keys and
 //     values together), x' = LayerNorm(x) on the fly when ln = 1; coop = 1 allows the cooperative-matrix
-//     kernel (counter coopmat: 1 when it ran) with a sequence's split-K scratch, as the forward gives it
-//     (counter k_splits: workgroups per tile along K). Counters: us, TFLOP/s (2 · rows · outputs · 768 / time).
+//     kernel (counter coopmat: 1 when it ran). Counters: us, TFLOP/s (2 · rows · outputs · 768 / time).
 // Run: vulkan_matmul_bench --benchmark_counters_tabular=true [--benchmark_filter=...]
 #include <benchmark/benchmark.h>
 
@@ -57,14 +56,12 @@ void BM_Matmul(benchmark::State& state) {
   auto gn = vk::upload_norm(ctx, norm, K, "bench");
   auto x = alloc.allocate(VkDeviceSize(rows) * K * 4, "x");
   auto y = alloc.allocate(VkDeviceSize(rows) * outputs * 4, "y");
-  auto split_k = vk::make_product_scratch(ctx, alloc);
   auto rec = vk::Recording::create(ctx, 2);
-  Status s = !gm.ok()        ? gm.status()
-             : !gn.ok()      ? gn.status()
-             : !x.ok()       ? x.status()
-             : !y.ok()       ? y.status()
-             : !split_k.ok() ? split_k.status()
-                             : Status::ok_status();
+  Status s = !gm.ok()   ? gm.status()
+             : !gn.ok() ? gn.status()
+             : !x.ok()  ? x.status()
+             : !y.ok()  ? y.status()
+                        : Status::ok_status();
   if (s.ok()) {
     const std::vector<float> xv = uniform(size_t(rows) * K, rng, -2.0f, 2.0f);
     s = ctx.write(*x, std::as_bytes(std::span(xv)));
@@ -73,7 +70,7 @@ void BM_Matmul(benchmark::State& state) {
   if (s.ok()) {
     (*rec)->timestamp(0);
     s = vk::record_matmul(**rec, ctx, *gm, {*x, 0, K}, {*y, 0, outputs}, rows, false, 1.0f, ln ? &*gn : nullptr, 1e-5f,
-                          coop, nullptr, &*split_k);
+                          coop, nullptr);
     (*rec)->timestamp(1);
   }
   if (s.ok()) s = (*rec)->end();
@@ -93,7 +90,6 @@ void BM_Matmul(benchmark::State& state) {
   state.counters["us"] = mean_ns * 1e-3;
   state.counters["TFLOP/s"] = 2.0 * rows * outputs * K / mean_ns * 1e-3;
   state.counters["coopmat"] = coop && vk::matmul_uses_cooperative_matrix(ctx, vk::WeightType::kF16) ? 1 : 0;
-  state.counters["k_splits"] = coop ? vk::matmul_k_splits(ctx, vk::WeightType::kF16, rows, outputs, K, &*split_k) : 1;
   state.SetLabel(ctx.info().name);
 }
 
