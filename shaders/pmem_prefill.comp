@@ -10,7 +10,7 @@
 // Each key and value is read once per BR rows instead of once per row. The splits' partials
 // (O, m, z) go to the scratch; the last workgroup of a (row tile, head) merges them (atomic
 // counter, as in pmem_softmax.comp), out (+)= scale · vscale[h] · o, and the last merge of a head
-// advances the carried state (flag 2).
+// advances the carried state (flag 2) from the copy the last row tile staged after the partials.
 // Threads form a 16 x (WG / 16) grid: thread (tx, ty) owns rows ty + TY i (i < TM) and, in S,
 // slots tx + 16 j (j < BS / 16), in O, channels tx + 16 j (j < D / 16). No subgroup operations:
 // both flavours are the same code. WG, BR, BS come from the device's (profile's) limits
@@ -72,7 +72,11 @@ void main() {
   if (h < 32u && ((pc.head_mask >> h) & 1u) == 0u) return;  // uniform: the other dispatch serves it
   const uint tid = gl_LocalInvocationID.x, tx = tid % TX, ty = tid / TX;
   const uint r0 = tile * BR;
-  // Queries: the leaky average of each channel walked over the rows up to this tile's last.
+  // Queries: the leaky average of each channel walked over the rows up to this tile's last. The
+  // last row tile's walk (split 0) reaches row n: it stages the new state after the partials, for
+  // the workgroup that stores it below (no second walk over all rows there).
+  const uint state_stage = pc.n * pc.H * pc.nchunks * D;
+  const bool stages_state = (pc.flags & 2u) != 0u && tile == gl_NumWorkGroups.z - 1u && split == 0u;
   for (uint c = tid; c < D; c += WG) {
     uint ch = h * D + c;
     float a = pmem_decay(h), s = state[ch];
@@ -81,6 +85,7 @@ void main() {
       if (r >= r0) qs[c * BR + (r - r0)] = s;
     }
     for (uint r = max(pc.n, r0); r < r0 + BR; ++r) qs[c * BR + (r - r0)] = 0.0;
+    if (stages_state) partial[state_stage + ch] = s;
   }
   barrier();
   if (tid < BR) {
@@ -224,15 +229,14 @@ void main() {
   if (tid == 0u) tile_count[pc.count_off + tile * pc.H + h] = 0u;
   if ((pc.flags & 2u) == 0u) return;
   // The state: once every row tile of this head has merged, nothing reads the old state any more.
+  memoryBarrierBuffer();  // hands the staged state on along the counters
   barrier();
   if (tid == 0u) is_last = atomicAdd(tile_count[pc.count_off + gl_NumWorkGroups.z * pc.H + h], 1u) == gl_NumWorkGroups.z - 1u;
   barrier();
   if (!is_last) return;
-  for (uint c = tid; c < D; c += WG) {
-    uint ch = h * D + c;
-    float a = pmem_decay(h), st = state[ch];
-    for (uint r = 0u; r < pc.n; ++r) st = a * st + (1.0 - a) * u[r * pc.C + ch];
-    state[ch] = st;
-  }
+  // The staged state: written before the last row tile counted itself, so visible here after the
+  // counters (the same ordering as the partials the merges read).
+  memoryBarrierBuffer();
+  for (uint c = tid; c < D; c += WG) state[h * D + c] = partial[state_stage + h * D + c];
   if (tid == 0u) tile_count[pc.count_off + gl_NumWorkGroups.z * pc.H + h] = 0u;
 }

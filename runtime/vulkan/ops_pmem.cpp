@@ -203,9 +203,8 @@ Result<PmemScratch> make_pmem_scratch(Context& ctx, BlockAllocator& alloc, uint3
     const bool coop = ctx.pmem_matrix_units() && coop_usable(ctx, head_dim);
     const uint32_t partial_rows = coop ? kPmemCoopPartialRows : kPmemPartialRows;
     s.splits = std::clamp(partial_rows * s.nchunks / std::max(rows, 1u), 1u, s.nchunks);
-    // The cooperative-matrix kernel stages the new state after its partials: one block per head more.
-    blocks = VkDeviceSize(heads) *
-             (std::max(std::min(rows, kPmemTiledMinRows - 1) * s.nchunks, rows * s.splits) + (coop ? 1 : 0));
+    // Both tiled kernels stage the new state after their partials: one block per head more.
+    blocks = VkDeviceSize(heads) * (std::max(std::min(rows, kPmemTiledMinRows - 1) * s.nchunks, rows * s.splits) + 1);
   }
   // The decode kernel (pmem_decode.comp) keeps its partials and their statistics there too.
   VkDeviceSize partial_bytes = blocks * head_dim * 4;
