@@ -49,43 +49,32 @@ shared vec2 ln_stats[BM];
 
 // Mean and 1/sqrt(var + eps) of the tile's token rows: one subgroup per row, each lane holding its
 // share of the row in registers (one read of x, two passes over the values as matvec_core.glsl).
-// A subgroup takes its rows two at a time, both rows' loads in flight together.
 const uint RU = (K4 + 31u) / 32u;  // vec4 units of a row per lane
 const uint kMaxRowUnits = 8u;      // rows up to 1024 channels stay in registers
-const uint kRowsAtOnce = 2u;
 void ln_statistics(uint r0) {
   const uint lane = gl_SubgroupInvocationID;
-  for (uint rr0 = gl_SubgroupID; rr0 < BM; rr0 += kRowsAtOnce * SUBGROUPS) {
-    vec4 v[kRowsAtOnce][kMaxRowUnits];
-    float s[kRowsAtOnce];
-    [[unroll]] for (uint t = 0u; t < kRowsAtOnce; ++t) {
-      const uint rr = rr0 + t * SUBGROUPS;
-      const bool live = rr < BM && r0 + rr < pc.n;
-      const uint b4 = live ? (pc.x_offset + (r0 + rr) * pc.x_stride) / 4u : 0u;
-      s[t] = 0.0;
-      [[unroll]] for (uint i = 0u; i < kMaxRowUnits; ++i) {
-        const uint k = lane + 32u * i;
-        v[t][i] = (RU <= kMaxRowUnits && i < RU && live && k < K4) ? x4[b4 + k] : vec4(0.0);
-        s[t] += v[t][i].x + v[t][i].y + v[t][i].z + v[t][i].w;
-      }
-      if (RU > kMaxRowUnits && live)
-        for (uint k = lane; k < K4; k += 32u) { vec4 u = x4[b4 + k]; s[t] += u.x + u.y + u.z + u.w; }
+  for (uint rr = gl_SubgroupID; rr < BM; rr += SUBGROUPS) {
+    const bool live = r0 + rr < pc.n;
+    const uint b4 = live ? (pc.x_offset + (r0 + rr) * pc.x_stride) / 4u : 0u;
+    vec4 v[kMaxRowUnits];
+    float s = 0.0;
+    [[unroll]] for (uint i = 0u; i < kMaxRowUnits; ++i) {
+      const uint k = lane + 32u * i;
+      v[i] = (RU <= kMaxRowUnits && i < RU && live && k < K4) ? x4[b4 + k] : vec4(0.0);
+      s += v[i].x + v[i].y + v[i].z + v[i].w;
     }
-    [[unroll]] for (uint t = 0u; t < kRowsAtOnce; ++t) {
-      const uint rr = rr0 + t * SUBGROUPS;
-      const bool live = rr < BM && r0 + rr < pc.n;
-      const uint b4 = live ? (pc.x_offset + (r0 + rr) * pc.x_stride) / 4u : 0u;
-      const float mu = subgroupAdd(s[t]) / float(KC);
-      float q = 0.0;
-      [[unroll]] for (uint i = 0u; i < kMaxRowUnits; ++i) {
-        const uint k = lane + 32u * i;
-        if (RU <= kMaxRowUnits && i < RU && k < K4) { vec4 dv = v[t][i] - mu; q += dot(dv, dv); }
-      }
-      if (RU > kMaxRowUnits && live)
-        for (uint k = lane; k < K4; k += 32u) { vec4 dv = x4[b4 + k] - mu; q += dot(dv, dv); }
-      const float var = subgroupAdd(q);
-      if (lane == 0u && rr < BM) ln_stats[rr] = vec2(mu, inversesqrt(var / float(KC) + pc.ln_eps));
+    if (RU > kMaxRowUnits && live)
+      for (uint k = lane; k < K4; k += 32u) { vec4 u = x4[b4 + k]; s += u.x + u.y + u.z + u.w; }
+    const float mu = subgroupAdd(s) / float(KC);
+    float q = 0.0;
+    [[unroll]] for (uint i = 0u; i < kMaxRowUnits; ++i) {
+      const uint k = lane + 32u * i;
+      if (RU <= kMaxRowUnits && i < RU && k < K4) { vec4 dv = v[i] - mu; q += dot(dv, dv); }
     }
+    if (RU > kMaxRowUnits && live)
+      for (uint k = lane; k < K4; k += 32u) { vec4 dv = x4[b4 + k] - mu; q += dot(dv, dv); }
+    const float var = subgroupAdd(q);
+    if (lane == 0u) ln_stats[rr] = vec2(mu, inversesqrt(var / float(KC) + pc.ln_eps));
   }
   barrier();
 }
