@@ -52,7 +52,8 @@ TEST(VulkanSpirvSharedMemory, SpecializationConstantsSizeTheArrays) {
 
 // Cooperative-matrix loads and stores need 16-byte aligned shared operands, and GLSL cannot state an
 // alignment: a kernel keeps every shared variable a multiple of 16 bytes so that no placement leaves
-// an array off the boundary (a lone scalar among them misplaced the arrays on the H100).
+// an array off the boundary (a lone scalar among them misplaced the arrays on the H100). Sizes at the
+// kernels' default specialization constants; the host's tiles keep the same multiples.
 TEST(VulkanSpirvSharedMemory, CooperativeMatrixKernelsKeepSixteenByteVariables) {
   int checked = 0;
   for (uint32_t i = 0; i < kKernelCount; ++i) {
