@@ -26,7 +26,8 @@ layout(std430, binding = 2) readonly buffer Prm { float prm[]; };  // pmem_param
 layout(std430, binding = 3) readonly buffer MK { uvec4 mk[]; };    // [.., N, D] stored type
 layout(std430, binding = 4) readonly buffer MV { uvec4 mv[]; };
 layout(std430, binding = 5) buffer O { float outv[]; };  // [n, C]
-// The scratch: partials [n, H, nchunks, D], then (m, z) [n, H, nchunks] from vec2 pc.stats_off, and
+// The scratch: partials [n, H, nchunks, D] and after them the staged new state [H, D], then (m, z)
+// [n, H, nchunks] from vec2 pc.stats_off, and
 // the completion counters [row tiles * H] then [H] from word pc.count_off.
 layout(std430, binding = 6) coherent buffer PO { float partial[]; };
 layout(std430, binding = 6) coherent buffer ST { vec2 stats[]; };
