@@ -3,12 +3,9 @@
 // (tile of BQ query rows, head) sweeps the visible keys in tiles of BK, recomputing the tile's cosines
 // each sweep (no rows x keys scores anywhere):
 // 1. the exact row maximum m of the cosines; y_j = (alpha - 1) beta^2 (c_j - m) <= 0 from here on;
-// 2. the threshold, as attn_entmax_threshold.comp on the full row instead of a candidate list: each
-//    sweep evaluates, at one point t per row, the count, the shifted moments S_k = sum_{y > t} (y - t)^k
-//    (fixed summation order) and min {y > t}; from a verified left point (S_r >= 1) the closed-form root
-//    of sum_{y > t} (y - tau)^r = 1 is certified exact when it is <= min {y > t} and S_r <= 2, else a
-//    Newton step on S_r^(1/r) - 1 (stays <= tau*); a rounding overshoot (S_r < 1) steps back to the root
-//    of the smaller set; a bracket of a few ulps ends it. Rows whose threshold is final skip their sums;
+// 2. the threshold (attn_prefill_threshold.glsl), as attn_entmax_threshold.comp on the full row
+//    instead of a candidate list: each sweep gathers, at one point t per row, the count, the shifted
+//    moments (fixed summation order) and min {y > t}. Rows whose threshold is final skip their sums;
 //    the sweeps end when every row of the tile is final (at most MAX_SWEEPS);
 // 3. p_j = [y_j - tau]_+^r, normaliser sum p_j of exactly these weights, and the weighted values: a
 //    value tile is read only when some row of the tile gives one of its keys a weight (every key with
@@ -19,33 +16,14 @@ layout(constant_id = 7) const uint R = 2;  // 1 / (alpha - 1)
 #define MAX_SWEEPS 64u
 shared uint open_rows, tile_used;
 
-// Root delta of sum (x - delta)^r = 1 over a fixed set with shifted moments (n, a1, a2, a3), as
-// attn_entmax_threshold.comp.
-float solve_set(float n, float a1, float a2, float a3) {
-  if (R == 1u) return (a1 - 1.0) / n;
-  if (R == 2u) return (a2 - 1.0) / (a1 + sqrt(max(a1 * a1 - n * (a2 - 1.0), 0.0)));
-  float d = 0.0;
-  for (uint it = 0u; it < 40u; ++it) {
-    float g = a3 - 3.0 * d * a2 + 3.0 * d * d * a1 - n * d * d * d - 1.0;
-    float gp = -3.0 * (a2 - 2.0 * d * a1 + n * d * d);
-    float nd = gp < 0.0 ? d - g / gp : d;
-    if (nd == d) break;
-    d = nd;
-  }
-  return d;
-}
-
-float weight(float y, float tau) {
-  float x = max(y - tau, 0.0);
-  return R == 1u ? x : R == 2u ? x * x : x * x * x;
-}
+#include "attn_prefill_threshold.glsl"
 
 void main() {
   const uint tid = gl_LocalInvocationID.x, h = gl_WorkGroupID.y;
   const uint tile = gl_NumWorkGroups.x - 1u - gl_WorkGroupID.x, r0 = tile * BQ;  // longest tiles first
   const uint tile_rows = min(BQ, pc.rows - r0);
   const int nk_last = row_keys(r0 + tile_rows - 1u, pc.row_base, pc.mask_offset, pc.nkeys_fixed);
-  const float am1 = 1.0 / float(R), ys = am1 * head_scale[h];  // y = ys * (c - m)
+  const float ys = (1.0 / float(R)) * head_scale[h];  // y = ys * (c - m)
   const uint kb = pc.k_base + h * pc.k_head_stride, vb = pc.v_base + h * pc.v_head_stride;
   load_queries(h, r0, tile_rows);
   // Sweep 1: row maxima (thread tid < BQ owns row tid through every sweep).
@@ -90,25 +68,7 @@ void main() {
           }
         }
     }
-    if (!done) {
-      float f = R == 1u ? s1 : R == 2u ? s2 : s3;
-      float fd = R == 1u ? n : R == 2u ? s1 : s2;
-      float root = t + solve_set(n, s1, s2, s3);
-      if (f >= 1.0) {
-        a = t;
-        bool tiny = b - a <= 4.8e-7 * max(abs(a), abs(b));
-        float next = min(t + (f - pow(f, 1.0 - am1)) / fd, b);
-        if ((root <= ymin && f <= 2.0) || tiny || next <= t) {
-          tau = root;
-          done = true;
-        } else {
-          t = next;
-        }
-      } else {
-        b = t;
-        t = root > a && root < b ? root : 0.5 * (a + b);
-      }
-    }
+    if (!done) threshold_step(n, s1, s2, s3, ymin, a, b, t, tau, done);
   }
   if (!done) tau = a;  // MAX_SWEEPS reached: the last verified left point
   // Sweep 3: weights, normaliser, weighted values.
@@ -127,7 +87,7 @@ void main() {
       bool any = false;
       for (uint j = 0u; j < BK; ++j) {
         float c = ps[tid * SS + j];
-        float p = (c == NEG_INF || m == NEG_INF) ? 0.0 : weight(ys * (c - m), tau);
+        float p = (c == NEG_INF || m == NEG_INF) ? 0.0 : entmax_weight(ys * (c - m), tau);
         ps[tid * SS + j] = p;
         z += p;
         any = any || p > 0.0;
