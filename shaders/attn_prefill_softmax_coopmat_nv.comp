@@ -1,15 +1,10 @@
 #version 450
 // requires-glsl-feature: cooperative_matrix_nv
-// attn_prefill_softmax.comp on the matrix units (GL_NV_cooperative_matrix, 16 x 8 x 16 fp16 products
-// with fp32 accumulation), for F16 caches with the queries from the key cache (every input already an
-// fp16 value: the products are exact, only the fp32 accumulation rounds). One workgroup of 4 subgroups
-// per (tile of 64 query rows, head); each subgroup owns 16 rows, keeps their queries in cooperative
-// matrices and walks the visible keys once, in tiles of 64, with the online softmax: the weights
-// p = exp(beta^2 (c - m)) <= 1 against the row maximum so far (rounded to fp16 for the product with
-// the values; the normaliser sums the same rounded weights), the tile's weighted values through shared
-// memory into the lanes' fp32 outputs, which are rescaled whenever the maximum grows. The host
-// dispatches it only where the device has the shape and 32-lane subgroups, for D a multiple of 16 whose
-// tiles fit the shared memory (ops_attention_tiled.cpp).
+// attn_prefill_softmax.comp on the matrix units (attn_prefill_coopmat_nv.glsl: tiles, lanes,
+// queries): each subgroup walks the visible keys once, in tiles of 64, with the online softmax: the
+// weights p = exp(beta^2 (c - m)) <= 1 against the row maximum so far (rounded to fp16 for the product
+// with the values; the normaliser sums the same rounded weights), the tile's weighted values through
+// shared memory into the lanes' fp32 outputs, which are rescaled whenever the maximum grows.
 #include "attn_prefill_coopmat_nv.glsl"
 
 void main() {
