@@ -40,6 +40,10 @@ struct ContextOptions {
   // shaders/pmem_prefill_coopmat_nv.comp) for the heads within its bound; false keeps every head on
   // the compensated fp32 kernel.
   bool pmem_matrix_units = true;
+  // Exact entmax of prompt chunks on NVIDIA cooperative matrices (shaders/attn_prefill_entmax_coopmat_nv.comp)
+  // where the softmax runs there; false keeps the per-row passes on such devices. Off by default until
+  // it has been checked and timed on NVIDIA hardware (lavapipe has no cooperative matrices).
+  bool entmax_matrix_units = false;
 };
 
 // One compute kernel (shaders/<name>.comp) specialised with given constants.
@@ -77,6 +81,7 @@ class Context {
   // The key/value caches hold IEEE halves (ContextOptions::kv_cache resolved for this device).
   bool kv_cache_f16() const { return kv_cache_f16_; }
   bool pmem_matrix_units() const { return options_.pmem_matrix_units; }
+  bool entmax_matrix_units() const { return options_.entmax_matrix_units; }
   bool pipeline_cache_loaded() const { return cache_->loaded_from_file(); }
   Status save_pipeline_cache() const { return cache_->save(); }
 

@@ -84,11 +84,12 @@ class VulkanAttentionPrefill : public VulkanTest {
     a.accumulate = pc.accumulate;
     a.scale = scale;
     // The tiled kernel must be what runs, under every profile: no fallback passes this test. Exact
-    // entmax keeps the per-row passes where the softmax would run on cooperative matrices (then this
-    // checks those against the same oracle).
+    // entmax off the matrix units keeps the per-row passes where the softmax would run on them (then
+    // this checks those against the same oracle).
     AttentionCall softmax_call = a;
     softmax_call.method = AttentionMethod::parse("softmax").value();
-    const bool entmax_on_passes = alpha != 1.0 && attention_tiled_uses_cooperative_matrix(*ctx_, softmax_call);
+    const bool entmax_on_passes = alpha != 1.0 && !attention_tiled_uses_cooperative_matrix(*ctx_, a) &&
+                                  attention_tiled_uses_cooperative_matrix(*ctx_, softmax_call);
     ASSERT_EQ(attention_tiled_applies(*ctx_, a), !entmax_on_passes) << "profile " << test_profile() << " d " << d;
     const double tol = attention_tiled_uses_cooperative_matrix(*ctx_, a) ? 4e-3 : 2e-5;
     AttentionScratchShape shape{H, d, n, 1, attention_workgroup(*ctx_, d), 256};
@@ -141,8 +142,10 @@ TEST_F(VulkanAttentionPrefill, SoftmaxMatchesFloat64) {
 }
 
 // Exact entmax: the threshold found on the recomputed cosines (no candidate list), the weights of exactly
-// the support. Same tolerance: the threshold is exact to fp32 rounding of y = (α−1)β²(c − max c), and a
-// key within rounding of τ has weight ≈ 0 on either side.
+// the support. Same tolerances: the threshold is exact to fp32 rounding of y = (α−1)β²(c − max c), and a
+// key within rounding of τ has weight ≈ 0 on either side. On cooperative matrices the weights
+// [y − τ]₊^r ≤ 1 move by at most r·|Δy| ≤ 3·β²·d·2⁻²³ (the same cosine error) before their fp16
+// rounding, within the same 4e-3.
 TEST_F(VulkanAttentionPrefill, ExactEntmaxMatchesFloat64) {
   for (const char* name : {"sparsemax", "entmax15", "entmax43"})
     for (const PrefillCase pc : {
@@ -150,6 +153,24 @@ TEST_F(VulkanAttentionPrefill, ExactEntmaxMatchesFloat64) {
              PrefillCase{64, 0, 200, 1, false, false},
              PrefillCase{64, 200, 150, 1, true, true},
              PrefillCase{20, 5, 40, 2, false, false},
+         })
+      check(pc, name);
+}
+
+// The same with ContextOptions::entmax_matrix_units: on NVIDIA cooperative matrices (F16 caches, d = 64)
+// the exact-entmax kernel there, elsewhere the shared-memory kernel as above.
+class VulkanAttentionPrefillEntmaxMatrixUnits : public VulkanAttentionPrefill {
+ protected:
+  void customize(ContextOptions& o) override { o.entmax_matrix_units = true; }
+};
+
+TEST_F(VulkanAttentionPrefillEntmaxMatrixUnits, ExactEntmaxMatchesFloat64) {
+  for (const char* name : {"sparsemax", "entmax15", "entmax43"})
+    for (const PrefillCase pc : {
+             PrefillCase{64, 0, 8, 1, true, false},  // one tile, three subgroups without rows
+             PrefillCase{64, 0, 37, 1, true, false}, PrefillCase{64, 5, 40, 2, true, false},  // mask offset 2
+             PrefillCase{64, 200, 150, 1, true, true},                                        // accumulated
+             PrefillCase{64, 300, 130, 1, true, false},  // a chunk after a cached prefix: 7 key tiles
          })
       check(pc, name);
 }

@@ -53,7 +53,8 @@ TEST(VulkanKernelContract, BindingCountsAreTheShadersDeclaredBuffers) {
   // The gated cooperative-matrix kernels (their binding counts where this build compiled them).
   const std::pair<std::string_view, uint32_t> gated[] = {{"matmul_coopmat_nv", 7},
                                                          {"pmem_prefill_coopmat_nv", 11},
-                                                         {"attn_prefill_softmax_coopmat_nv", 7}};
+                                                         {"attn_prefill_softmax_coopmat_nv", 7},
+                                                         {"attn_prefill_entmax_coopmat_nv", 7}};
   EXPECT_EQ(std::size(expected) + std::size(gated), size_t(kKernelCount)) << "a kernel without an expectation here";
   for (const auto& [name, bindings] : gated) {
     const KernelContract* coop = find(name);

@@ -18,6 +18,8 @@
 // --no-coopmat: the context leaves NVIDIA cooperative matrices off (fp32 prompt chunks, for A/B runs).
 // --no-pmem-matrix-units: the persistent memory of prompt chunks on the compensated fp32 kernel
 //   (ContextOptions::pmem_matrix_units = false; on by default).
+// --entmax-matrix-units: exact entmax of prompt chunks on NVIDIA cooperative matrices
+//   (ContextOptions::entmax_matrix_units = true; off by default).
 // --kv-cache=auto|f16|f32: the key/value cache elements (ContextOptions::kv_cache; counter kv_f16), for
 //   BM_Decode and for BM_Attention's keys and values (its query stays a float32 vector).
 // Run: vulkan_decoder_bench --benchmark_counters_tabular=true [--benchmark_filter=...]
@@ -285,8 +287,8 @@ struct AttentionRig {
     return words(std::as_bytes(std::span(h)));
   }
   // The call's fields every case shares (the caches of `keys` and `values`, one query row per head).
-  vk::AttentionCall call(int method) {
-    std::vector<float> beta2(H, 8.0f), ones(H, 1.0f), zero(4, 0.0f);
+  vk::AttentionCall call(int method, float head_beta2 = 8.0f) {
+    std::vector<float> beta2(H, head_beta2), ones(H, 1.0f), zero(4, 0.0f);
     vk::AttentionCall a;
     a.method = method_named(method);
     a.heads = H;
@@ -403,17 +405,21 @@ void BM_Attention(benchmark::State& state) {
 }
 
 // Causal attention of a whole prompt alone (12 heads, d = 64, T rows over T keys, queries = the cached
-// keys as in the model, beta^2 = 8): the tiled kernels (tiled = 1) or the per-row passes of
-// kScoreScratchBytes-sized row blocks the model used before (tiled = 0).
+// keys as in the model): the tiled kernels (tiled = 1) or the per-row passes of kScoreScratchBytes-sized
+// row blocks the model used before (tiled = 0). beta2 = 8 leaves a row's 1.5-entmax support its own key
+// alone (the random unit keys' cosines are ~N(0, 1/64)); beta2 = 1 keeps 41 % of the keys of a 512-key
+// row in it, 18 % at 2K and 4.6 % at 16K (rows 511, 2047, 16383 of these keys), the trained models'
+// range (5-30 % beyond 4K keys), where the threshold takes more sweeps.
 void BM_PrefillAttention(benchmark::State& state) {
   const int method = int(state.range(0));
   const uint32_t T = uint32_t(state.range(1)), H = AttentionRig::H, d = AttentionRig::d, C = AttentionRig::C;
   const bool tiled = state.range(2) != 0;
+  const float beta2 = float(state.range(3));
   std::optional<AttentionRig> rig = attention_rig(state, T, 5);
   if (!rig) return;
   vk::Context* ctx = rig->ctx;
   vk::BlockAllocator& alloc = rig->alloc;
-  vk::AttentionCall a = rig->call(method);
+  vk::AttentionCall a = rig->call(method, beta2);
   a.q = a.keys;  // the queries are the cached keys, as in the model
   a.q_from_cache = true;
   a.mask_offset = 1;
@@ -482,8 +488,8 @@ BENCHMARK(BM_Attention)
     ->Iterations(50)
     ->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_PrefillAttention)
-    ->ArgsProduct({{0, 1}, {512, 2048, 16384}, {1, 0}})
-    ->ArgNames({"method", "T", "tiled"})
+    ->ArgsProduct({{0, 1}, {512, 2048, 16384}, {1, 0}, {8, 1}})
+    ->ArgNames({"method", "T", "tiled", "beta2"})
     ->UseManualTime()
     ->Iterations(3)
     ->Unit(benchmark::kMillisecond);
@@ -519,6 +525,8 @@ int main(int argc, char** argv) {
     else if (std::string_view(argv[i]) == "--no-coopmat") tessera::bench::context_options.cooperative_matrix = false;
     else if (std::string_view(argv[i]) == "--no-pmem-matrix-units")
       tessera::bench::context_options.pmem_matrix_units = false;
+    else if (std::string_view(argv[i]) == "--entmax-matrix-units")
+      tessera::bench::context_options.entmax_matrix_units = true;
     else if (std::string_view(argv[i]).starts_with("--kv-cache="))
       tessera::bench::context_options.kv_cache = std::string(std::string_view(argv[i]).substr(11));
     else argv[kept++] = argv[i];
