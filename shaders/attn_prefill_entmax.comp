@@ -4,7 +4,7 @@
 // each sweep (no rows x keys scores anywhere):
 // 1. the exact row maximum m of the cosines; y_j = (alpha - 1) beta^2 (c_j - m) <= 0 from here on;
 // 2. the threshold (attn_prefill_threshold.glsl), as attn_entmax_threshold.comp on the full row
-//    instead of a candidate list: each sweep gathers, at one point t per row, the count, the shifted
+//    instead of a candidate list: each sweep gathers, at POINTS points per row, the count, the shifted
 //    moments (fixed summation order) and min {y > t}. Rows whose threshold is final skip their sums;
 //    the sweeps end when every row of the tile is final (at most MAX_SWEEPS);
 // 3. p_j = [y_j - tau]_+^r, normaliser sum p_j of exactly these weights, and the weighted values: a
@@ -12,7 +12,8 @@
 //    y <= -1 has weight exactly 0).
 // Tiles, cosines and bindings: attn_prefill_fma.glsl.
 #include "attn_prefill_fma.glsl"
-layout(constant_id = 7) const uint R = 2;  // 1 / (alpha - 1)
+layout(constant_id = 7) const uint R = 2;       // 1 / (alpha - 1)
+layout(constant_id = 8) const uint POINTS = 1;  // threshold points per sweep (attn_prefill_threshold.glsl)
 #define MAX_SWEEPS 64u
 shared uint open_rows, tile_used;
 
@@ -38,7 +39,8 @@ void main() {
       for (uint j = 0u; j < BK; ++j) m = max(m, ps[tid * SS + j]);
   }
   // Sweeps 2: the threshold per row, bracket [a, b] with f(a) >= 1 >= f(b) (y_max = 0, so f(-1) >= 1, f(0) = 0).
-  float a = -1.0, b = 0.0, t = -1.0, tau = 0.0;
+  float a = -1.0, b = 0.0, tau = 0.0, pts[POINTS];
+  first_points(pts);
   bool done = !(tid < BQ) || m == NEG_INF;  // a row with no visible key: weight sum 0, output 0
   for (uint sweep = 0u; sweep < MAX_SWEEPS; ++sweep) {
     barrier();
@@ -47,7 +49,11 @@ void main() {
     if (!done) atomicAdd(open_rows, 1u);
     barrier();
     if (open_rows == 0u) break;  // uniform: read between two barriers
-    float n = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0, ymin = 1.0;
+    float n[POINTS], s1[POINTS], s2[POINTS], s3[POINTS], ymin[POINTS];
+    for (uint i = 0u; i < POINTS; ++i) {
+      n[i] = s1[i] = s2[i] = s3[i] = 0.0;
+      ymin[i] = 1.0;
+    }
     for (int j0 = 0; j0 < nk_last; j0 += int(BK)) {
       barrier();
       load_keys(kb, j0, nk_last - 1);
@@ -56,19 +62,11 @@ void main() {
       barrier();
       if (!done)
         for (uint j = 0u; j < BK; ++j) {
-          float c = ps[tid * SS + j];
-          float y = c == NEG_INF ? -2.0 : ys * (c - m);
-          if (y > t) {
-            float x = y - t;
-            n += 1.0;
-            s1 += x;
-            s2 += x * x;
-            s3 += x * x * x;
-            ymin = min(ymin, y);
-          }
+          const float c = ps[tid * SS + j];
+          gather(c == NEG_INF ? -2.0 : ys * (c - m), pts, n, s1, s2, s3, ymin);
         }
     }
-    if (!done) threshold_step(n, s1, s2, s3, ymin, a, b, t, tau, done);
+    if (!done) threshold_step(n, s1, s2, s3, ymin, pts, a, b, tau, done);
   }
   if (!done) tau = a;  // MAX_SWEEPS reached: the last verified left point
   // Sweep 3: weights, normaliser, weighted values.

@@ -5,14 +5,15 @@
 // recomputes a tile's cosines with the same matrix instructions (the same values each sweep):
 // 1. the exact row maximum m; y = (alpha - 1) beta^2 (c - m) <= 0 from here on;
 // 2. the threshold (attn_prefill_threshold.glsl): each sweep gathers the count, shifted moments and
-//    min {y > t} at one point t per row (each lane its half of the keys, the pair's sums added at the
+//    min {y > t} at POINTS points t per row (each lane its half of the keys, the pair's sums added at the
 //    end: a fixed order). A subgroup whose rows are all final skips its products; the sweeps end when
 //    every row of the tile is final (at most MAX_SWEEPS);
 // 3. p = [y - tau]_+^R <= 1, rounded to fp16 for the product with the values (the normaliser sums the
 //    same rounded weights), the weighted values accumulated by the matrix units across all tiles (no
 //    rescaling: tau is final); a subgroup skips the product of a tile none of its rows gives a weight.
 #include "attn_prefill_coopmat_nv.glsl"
-layout(constant_id = 3) const uint R = 2;  // 1 / (alpha - 1)
+layout(constant_id = 3) const uint R = 2;       // 1 / (alpha - 1)
+layout(constant_id = 4) const uint POINTS = 1;  // threshold points per sweep (attn_prefill_threshold.glsl)
 #define MAX_SWEEPS 64u
 const uint NSG = BQ / SG_ROWS;       // subgroups per workgroup (the host: WG = 128, 32 lanes)
 shared uint open_subgroups[NSG];     // 16 bytes: cooperative-matrix kernels keep 16-byte variables
@@ -63,7 +64,8 @@ void main() {
   m = max(m, subgroupShuffleXor(m, 1u));
 
   // Sweeps 2: the threshold per row, bracket [a, b] with f(a) >= 1 >= f(b).
-  float a = -1.0, b = 0.0, t = -1.0, tau = 0.0;
+  float a = -1.0, b = 0.0, tau = 0.0, pts[POINTS];
+  first_points(pts);
   bool done = m == NEG_INF;  // a row with no visible key: weight sum 0, output 0
   for (uint sweep = 0u; sweep < MAX_SWEEPS; ++sweep) {
     const bool sg_open = subgroup_any(!done);
@@ -73,7 +75,11 @@ void main() {
     uint open = 0u;
     for (uint s = 0u; s < NSG; ++s) open += open_subgroups[s];
     if (open == 0u) break;  // uniform: read between two barriers
-    float n = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0, ymin = 1.0;
+    float n[POINTS], s1[POINTS], s2[POINTS], s3[POINTS], ymin[POINTS];
+    for (uint i = 0u; i < POINTS; ++i) {
+      n[i] = s1[i] = s2[i] = s3[i] = 0.0;
+      ymin[i] = 1.0;
+    }
     for (int j0 = 0; j0 < nk_last; j0 += int(BK)) {
       next_key_tile(j0, nk_last, kb, keys_next);
       if (sg_open) {
@@ -81,26 +87,20 @@ void main() {
         if (!done) {
           [[unroll]] for (uint i = 0u; i < BK / 2u; ++i) {
             const uint j = 2u * i + par;
-            const float y = j0 + int(j) < my_nk ? ys * (ss[my_row * SS + j] - m) : -2.0;
-            if (y > t) {
-              const float x = y - t;
-              n += 1.0;
-              s1 += x;
-              s2 += x * x;
-              s3 += x * x * x;
-              ymin = min(ymin, y);
-            }
+            if (j0 + int(j) < my_nk) gather(ys * (ss[my_row * SS + j] - m), pts, n, s1, s2, s3, ymin);
           }
         }
       }
     }
     if (sg_open) {
-      n += subgroupShuffleXor(n, 1u);
-      s1 += subgroupShuffleXor(s1, 1u);
-      s2 += subgroupShuffleXor(s2, 1u);
-      s3 += subgroupShuffleXor(s3, 1u);
-      ymin = min(ymin, subgroupShuffleXor(ymin, 1u));
-      if (!done) threshold_step(n, s1, s2, s3, ymin, a, b, t, tau, done);
+      for (uint i = 0u; i < POINTS; ++i) {
+        n[i] += subgroupShuffleXor(n[i], 1u);
+        s1[i] += subgroupShuffleXor(s1[i], 1u);
+        s2[i] += subgroupShuffleXor(s2[i], 1u);
+        s3[i] += subgroupShuffleXor(s3[i], 1u);
+        ymin[i] = min(ymin[i], subgroupShuffleXor(ymin[i], 1u));
+      }
+      if (!done) threshold_step(n, s1, s2, s3, ymin, pts, a, b, tau, done);
     }
   }
   if (!done) tau = a;  // MAX_SWEEPS reached: the last verified left point

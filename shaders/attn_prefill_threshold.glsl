@@ -29,24 +29,71 @@ float entmax_weight(float y, float tau) {
   return R == 1u ? x : R == 2u ? x * x : x * x * x;
 }
 
-// One row's step after a sweep at t: bracket [a, b], next point t, and tau once done.
-void threshold_step(float n, float s1, float s2, float s3, float ymin, inout float a, inout float b, inout float t,
-                    inout float tau, inout bool done) {
-  const float f = R == 1u ? s1 : R == 2u ? s2 : s3;
-  const float fd = R == 1u ? n : R == 2u ? s1 : s2;
-  const float root = t + solve_set(n, s1, s2, s3);
-  if (f >= 1.0) {
-    a = t;
-    const bool tiny = b - a <= 4.8e-7 * max(abs(a), abs(b));
-    const float next = min(t + (f - pow(f, 1.0 - 1.0 / float(R))) / fd, b);
-    if ((root <= ymin && f <= 2.0) || tiny || next <= t) {
-      tau = root;
-      done = true;
-    } else {
-      t = next;
+// A sweep evaluates POINTS points per row at once (ascending, within the bracket): the first one the
+// Newton step from the best verified left point (or, after an overshoot, the root of the smaller set),
+// the others spread above it towards that left point's set root (which lies near tau when the set is
+// nearly the support) or towards b. The largest point with S_R >= 1 becomes the left point and is the
+// one certified, so more points take fewer sweeps (fewer recomputed cosines) for POINTS times the sums.
+// POINTS = 1 is the one-point iteration. The first sweep spreads its points over [-1, 0).
+void first_points(out float pts[POINTS]) {
+  for (uint i = 0u; i < POINTS; ++i) pts[i] = -1.0 + float(i) / float(POINTS);
+}
+
+// Adds key y to the sums of every point below it.
+void gather(float y, float pts[POINTS], inout float n[POINTS], inout float s1[POINTS], inout float s2[POINTS],
+            inout float s3[POINTS], inout float ymin[POINTS]) {
+  [[unroll]] for (uint i = 0u; i < POINTS; ++i) {
+    if (y > pts[i]) {
+      const float x = y - pts[i];
+      n[i] += 1.0;
+      s1[i] += x;
+      s2[i] += x * x;
+      s3[i] += x * x * x;
+      ymin[i] = min(ymin[i], y);
     }
-  } else {
-    b = t;
-    t = root > a && root < b ? root : 0.5 * (a + b);
   }
+}
+
+// One row's step after a sweep: bracket [a, b], the next sweep's points, and tau once done.
+void threshold_step(float n[POINTS], float s1[POINTS], float s2[POINTS], float s3[POINTS], float ymin[POINTS],
+                    inout float pts[POINTS], inout float a, inout float b, inout float tau, inout bool done) {
+  int best = -1;
+  float f_best = 0.0, fd_best = 0.0, root_best = 0.0, ymin_best = 0.0, root_low = 0.0;
+  [[unroll]] for (uint i = 0u; i < POINTS; ++i) {
+    const float f = R == 1u ? s1[i] : R == 2u ? s2[i] : s3[i];
+    const float root = pts[i] + solve_set(n[i], s1[i], s2[i], s3[i]);
+    if (i == 0u) root_low = root;
+    if (f >= 1.0) {
+      if (pts[i] >= a) {
+        a = pts[i];
+        best = int(i);
+        f_best = f;
+        fd_best = R == 1u ? n[i] : R == 2u ? s1[i] : s2[i];
+        root_best = root;
+        ymin_best = ymin[i];
+      }
+    } else {
+      b = min(b, pts[i]);
+    }
+  }
+  float base, hi;
+  if (best >= 0) {
+    const float t = a;
+    const bool tiny = b - a <= 4.8e-7 * max(abs(a), abs(b));
+    const float next = min(t + (f_best - pow(f_best, 1.0 - 1.0 / float(R))) / fd_best, b);
+    if ((root_best <= ymin_best && f_best <= 2.0) || tiny || next <= t) {
+      tau = root_best;
+      done = true;
+      return;
+    }
+    base = next;
+    hi = root_best > next && root_best < b ? root_best : b;
+  } else {  // every point overshot (S_R < 1): back to the root of the smallest point's set
+    base = root_low > a && root_low < b ? root_low : 0.5 * (a + b);
+    hi = b;
+  }
+  // Towards a set root: the last point is that root; towards b: short of it (b is known).
+  const float span = hi < b ? float(POINTS - 1u) : float(POINTS);
+  pts[0] = base;
+  for (uint i = 1u; i < POINTS; ++i) pts[i] = base + (hi - base) * (float(i) / span);
 }

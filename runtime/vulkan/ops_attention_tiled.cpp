@@ -27,6 +27,14 @@ uint32_t entmax_r(AttentionKind k) {
   return k == AttentionKind::kSparsemax ? 1 : k == AttentionKind::kEntmax15 ? 2 : k == AttentionKind::kEntmax43 ? 3 : 0;
 }
 
+// Threshold points per sweep of the exact-entmax kernels (shaders/attn_prefill_threshold.glsl): more
+// points, fewer sweeps over the keys for more sums per key. The shared-memory kernel on lavapipe, α = 1.5,
+// 12 heads, d = 64 (BM_PrefillAttention beta2:1, docs/benchmarks.md): 1 → 8 points 13.2 → 8.3 s at
+// 2K rows, 0.80 → 0.61 s at 512 (16 points: 0.68 s). The cooperative-matrix kernel's lanes hold their
+// sums in registers next to the matrix operands: 4 there, not yet timed.
+constexpr uint32_t kPortableThresholdPoints = 8;
+constexpr uint32_t kCoopThresholdPoints = 4;
+
 // Query rows x keys per tile, and scores per thread (rows x keys): workgroup (bq / tr) * (bk / tc).
 struct PrefillTile {
   uint32_t bq, bk, tr, tc;
@@ -98,8 +106,9 @@ Status record_attention_tiled(Recording& rec, Context& ctx, const AttentionCall&
   const Groups coop_groups{(c.rows + 63) / 64, c.heads, 1};
   if (attention_tiled_uses_cooperative_matrix(ctx, c)) {
     if (r != 0) {
-      TESSERA_RETURN_IF_ERROR(rec.dispatch<KernelId::kAttnPrefillEntmaxCoopmatNv>({kCoopWorkgroup, c.head_dim, 1u, r},
-                                                                                  bindings, p, coop_groups));
+      TESSERA_RETURN_IF_ERROR(
+          rec.dispatch<KernelId::kAttnPrefillEntmaxCoopmatNv>({kCoopWorkgroup, c.head_dim, 1u, r, kCoopThresholdPoints},
+                                                              bindings, p, coop_groups));
     } else {
       TESSERA_RETURN_IF_ERROR(rec.dispatch<KernelId::kAttnPrefillSoftmaxCoopmatNv>({kCoopWorkgroup, c.head_dim, 1u},
                                                                                    bindings, p, coop_groups));
@@ -108,9 +117,10 @@ Status record_attention_tiled(Recording& rec, Context& ctx, const AttentionCall&
     const PrefillTile t = *prefill_tile(ctx, c.head_dim);
     const Groups groups{(c.rows + t.bq - 1) / t.bq, c.heads, 1};
     if (r != 0) {
-      TESSERA_RETURN_IF_ERROR(rec.dispatch<KernelId::kAttnPrefillEntmax>({t.workgroup(), c.head_dim, c.kv_f16 ? 1u : 0u,
-                                                                          t.bq, t.bk, t.tr, t.tc, r},
-                                                                         bindings, p, groups));
+      TESSERA_RETURN_IF_ERROR(
+          rec.dispatch<KernelId::kAttnPrefillEntmax>({t.workgroup(), c.head_dim, c.kv_f16 ? 1u : 0u, t.bq, t.bk, t.tr,
+                                                      t.tc, r, kPortableThresholdPoints},
+                                                     bindings, p, groups));
     } else {
       TESSERA_RETURN_IF_ERROR(rec.dispatch<KernelId::kAttnPrefillSoftmax>({t.workgroup(), c.head_dim,
                                                                            c.kv_f16 ? 1u : 0u, t.bq, t.bk, t.tr, t.tc},

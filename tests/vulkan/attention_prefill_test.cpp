@@ -24,6 +24,8 @@ struct PrefillCase {
   uint32_t d, prefix, rows, mask_offset;
   bool f16;
   bool accumulate;
+  // β² of 1 and 2 instead of 8 and 64: hundreds of keys in a row's entmax support, several threshold sweeps.
+  bool wide_support = false;
 };
 
 class VulkanAttentionPrefill : public VulkanTest {
@@ -40,7 +42,7 @@ class VulkanAttentionPrefill : public VulkanTest {
 
   void check(const PrefillCase& pc, const char* method_name = "softmax") {
     const uint32_t H = 2, d = pc.d, C = H * d, n = pc.prefix + pc.rows;
-    const double beta2[H] = {8.0, 64.0};
+    const double beta2[H] = {pc.wide_support ? 1.0 : 8.0, pc.wide_support ? 2.0 : 64.0};
     const float out_scale[H] = {1.0f, 0.75f}, scale = pc.accumulate ? 0.5f : 1.0f;
     std::mt19937 rng(7 + d + pc.prefix + pc.rows);
     std::normal_distribution<float> g(0, 1);
@@ -153,6 +155,8 @@ TEST_F(VulkanAttentionPrefill, ExactEntmaxMatchesFloat64) {
              PrefillCase{64, 0, 200, 1, false, false},
              PrefillCase{64, 200, 150, 1, true, true},
              PrefillCase{20, 5, 40, 2, false, false},
+             PrefillCase{64, 400, 100, 1, false, false, true},  // wide supports
+             PrefillCase{20, 300, 70, 1, true, false, true},
          })
       check(pc, name);
 }
@@ -170,7 +174,8 @@ TEST_F(VulkanAttentionPrefillEntmaxMatrixUnits, ExactEntmaxMatchesFloat64) {
              PrefillCase{64, 0, 8, 1, true, false},  // one tile, three subgroups without rows
              PrefillCase{64, 0, 37, 1, true, false}, PrefillCase{64, 5, 40, 2, true, false},  // mask offset 2
              PrefillCase{64, 200, 150, 1, true, true},                                        // accumulated
-             PrefillCase{64, 300, 130, 1, true, false},  // a chunk after a cached prefix: 7 key tiles
+             PrefillCase{64, 300, 130, 1, true, false},        // a chunk after a cached prefix: 7 key tiles
+             PrefillCase{64, 400, 100, 1, true, false, true},  // wide supports
          })
       check(pc, name);
 }
