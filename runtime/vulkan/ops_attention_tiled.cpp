@@ -28,10 +28,10 @@ uint32_t entmax_r(AttentionKind k) {
 }
 
 // Threshold points per sweep of the exact-entmax kernels (shaders/attn_prefill_threshold.glsl): more
-// points, fewer sweeps over the keys for more sums per key. The shared-memory kernel on lavapipe, α = 1.5,
-// 12 heads, d = 64 (BM_PrefillAttention beta2:1, docs/benchmarks.md): 1 → 8 points 13.2 → 8.3 s at
-// 2K rows, 0.80 → 0.61 s at 512 (16 points: 0.68 s). The cooperative-matrix kernel's lanes hold their
-// sums in registers next to the matrix operands: 4 there, not yet timed.
+// points, fewer sweeps over the keys for more sums per key. The shared-memory kernel, 1 -> 8 points on
+// lavapipe (alpha = 1.5, 12 heads, d = 64, docs/benchmarks.md): 0.67-0.88x the time at 512 and 2K rows.
+// The cooperative-matrix kernel's lanes hold their sums in registers next to the matrix operands: 4
+// there, not yet timed.
 constexpr uint32_t kPortableThresholdPoints = 8;
 constexpr uint32_t kCoopThresholdPoints = 4;
 

@@ -406,10 +406,10 @@ void BM_Attention(benchmark::State& state) {
 
 // Causal attention of a whole prompt alone (12 heads, d = 64, T rows over T keys, queries = the cached
 // keys as in the model): the tiled kernels (tiled = 1) or the per-row passes of kScoreScratchBytes-sized
-// row blocks the model used before (tiled = 0). beta2 = 8 leaves a row's 1.5-entmax support its own key
-// alone (the random unit keys' cosines are ~N(0, 1/64)); beta2 = 1 keeps 41 % of the keys of a 512-key
-// row in it, 18 % at 2K and 4.6 % at 16K (rows 511, 2047, 16383 of these keys), the trained models'
-// range (5-30 % beyond 4K keys), where the threshold takes more sweeps.
+// row blocks the model used before (tiled = 0). A row sees the keys before its own (mask offset 1);
+// random unit keys' cosines are ~N(0, 1/64). beta2 = 8 keeps ~25 keys in a row's 1.5-entmax support
+// (4.3 % of 512, 1.3 % of 2K, 0.16 % of 16K); beta2 = 1 keeps 48 %, 22 % and 5.3 %, nearer the trained
+// models (5-30 % beyond 4K keys), where the threshold takes more sweeps.
 void BM_PrefillAttention(benchmark::State& state) {
   const int method = int(state.range(0));
   const uint32_t T = uint32_t(state.range(1)), H = AttentionRig::H, d = AttentionRig::d, C = AttentionRig::C;
