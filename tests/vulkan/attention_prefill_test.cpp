@@ -146,8 +146,8 @@ TEST_F(VulkanAttentionPrefill, SoftmaxMatchesFloat64) {
 // Exact entmax: the threshold found on the recomputed cosines (no candidate list), the weights of exactly
 // the support. Same tolerances: the threshold is exact to fp32 rounding of y = (α−1)β²(c − max c), and a
 // key within rounding of τ has weight ≈ 0 on either side. On cooperative matrices the weights
-// [y − τ]₊^r ≤ 1 move by at most r·|Δy| ≤ 3·β²·d·2⁻²³ (the same cosine error) before their fp16
-// rounding, within the same 4e-3.
+// [y − τ]₊^r ≤ 1 move by at most r·|Δy| = β²·|Δc| ≤ β²·d·2⁻²³ (the same cosine error) before their
+// fp16 rounding, within the same 4e-3.
 TEST_F(VulkanAttentionPrefill, ExactEntmaxMatchesFloat64) {
   for (const char* name : {"sparsemax", "entmax15", "entmax43"})
     for (const PrefillCase pc : {
@@ -171,9 +171,10 @@ class VulkanAttentionPrefillEntmaxMatrixUnits : public VulkanAttentionPrefill {
 TEST_F(VulkanAttentionPrefillEntmaxMatrixUnits, ExactEntmaxMatchesFloat64) {
   for (const char* name : {"sparsemax", "entmax15", "entmax43"})
     for (const PrefillCase pc : {
-             PrefillCase{64, 0, 8, 1, true, false},  // one tile, three subgroups without rows
-             PrefillCase{64, 0, 37, 1, true, false}, PrefillCase{64, 5, 40, 2, true, false},  // mask offset 2
-             PrefillCase{64, 200, 150, 1, true, true},                                        // accumulated
+             PrefillCase{64, 0, 8, 1, true, false},            // one tile, three subgroups without rows
+             PrefillCase{64, 0, 37, 1, true, false},           // partial tiles
+             PrefillCase{64, 5, 40, 2, true, false},           // mask offset 2
+             PrefillCase{64, 200, 150, 1, true, true},         // accumulated
              PrefillCase{64, 300, 130, 1, true, false},        // a chunk after a cached prefix: 7 key tiles
              PrefillCase{64, 400, 100, 1, true, false, true},  // wide supports
          })
