@@ -102,3 +102,17 @@ void load_query_matrices(uint h, uint r0, uint tile_rows, uint sg_row,
   for (uint k = 0u; k < DK; ++k) coopMatLoadNV(qa[k], ps, sg_row * PS + 16u * k, PS, false);
   barrier();
 }
+
+// Tile j0's keys and values (fetched ahead into `keys` / `values`) into ks / vs, and the next tile's
+// fetched into the registers. Called by the whole workgroup.
+void next_key_value_tile(int j0, int nk_last, uint kb, uint vb, inout uvec2 keys[kMaxUnits],
+                         inout uvec2 values[kMaxUnits]) {
+  barrier();  // every subgroup is done with the previous tile in ks / vs
+  stash_tile(false, keys);
+  stash_tile(true, values);
+  barrier();
+  if (j0 + int(BK) < nk_last) {
+    fetch_tile(false, j0 + int(BK), nk_last - 1, kb, pc.k_key_stride, keys);
+    fetch_tile(true, j0 + int(BK), nk_last - 1, vb, pc.v_key_stride, values);
+  }
+}

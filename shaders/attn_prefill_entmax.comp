@@ -50,10 +50,7 @@ void main() {
     barrier();
     if (open_rows == 0u) break;  // uniform: read between two barriers
     float n[POINTS], s1[POINTS], s2[POINTS], s3[POINTS], ymin[POINTS];
-    for (uint i = 0u; i < POINTS; ++i) {
-      n[i] = s1[i] = s2[i] = s3[i] = 0.0;
-      ymin[i] = 1.0;
-    }
+    clear_sums(n, s1, s2, s3, ymin);
     for (int j0 = 0; j0 < nk_last; j0 += int(BK)) {
       barrier();
       load_keys(kb, j0, nk_last - 1);

@@ -76,10 +76,7 @@ void main() {
     for (uint s = 0u; s < NSG; ++s) open += open_subgroups[s];
     if (open == 0u) break;  // uniform: read between two barriers
     float n[POINTS], s1[POINTS], s2[POINTS], s3[POINTS], ymin[POINTS];
-    for (uint i = 0u; i < POINTS; ++i) {
-      n[i] = s1[i] = s2[i] = s3[i] = 0.0;
-      ymin[i] = 1.0;
-    }
+    clear_sums(n, s1, s2, s3, ymin);
     for (int j0 = 0; j0 < nk_last; j0 += int(BK)) {
       next_key_tile(j0, nk_last, kb, keys_next);
       if (sg_open) {
@@ -112,14 +109,7 @@ void main() {
   fcoopmatNV<32, gl_ScopeSubgroup, 16, 8> o[OB];
   for (uint c = 0u; c < OB; ++c) o[c] = fcoopmatNV<32, gl_ScopeSubgroup, 16, 8>(0.0);
   for (int j0 = 0; j0 < nk_last; j0 += int(BK)) {
-    barrier();  // every subgroup is done with the previous tile in ks / vs
-    stash_tile(false, keys_next);
-    stash_tile(true, values_next);
-    barrier();
-    if (j0 + int(BK) < nk_last) {
-      fetch_tile(false, j0 + int(BK), nk_last - 1, kb, pc.k_key_stride, keys_next);
-      fetch_tile(true, j0 + int(BK), nk_last - 1, vb, pc.v_key_stride, values_next);
-    }
+    next_key_value_tile(j0, nk_last, kb, vb, keys_next, values_next);
     if (!sg_live) continue;  // uniform in the subgroup
     tile_cosines(sg_row, qa);
     bool any = false;

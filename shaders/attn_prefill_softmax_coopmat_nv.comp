@@ -35,14 +35,7 @@ void main() {
     fetch_tile(true, 0, nk_last - 1, vb, pc.v_key_stride, values_next);
   }
   for (int j0 = 0; j0 < nk_last; j0 += int(BK)) {
-    if (j0 > 0) barrier();  // every subgroup is done with the previous tile in ks / vs
-    stash_tile(false, keys_next);
-    stash_tile(true, values_next);
-    barrier();  // the tile is in ks / vs
-    if (j0 + int(BK) < nk_last) {
-      fetch_tile(false, j0 + int(BK), nk_last - 1, kb, pc.k_key_stride, keys_next);
-      fetch_tile(true, j0 + int(BK), nk_last - 1, vb, pc.v_key_stride, values_next);
-    }
+    next_key_value_tile(j0, nk_last, kb, vb, keys_next, values_next);
     tile_cosines(sg_row, qa);
     float c[BK / 2u];
     float m_tile = NEG_INF;

@@ -39,6 +39,14 @@ void first_points(out float pts[POINTS]) {
   for (uint i = 0u; i < POINTS; ++i) pts[i] = -1.0 + float(i) / float(POINTS);
 }
 
+void clear_sums(out float n[POINTS], out float s1[POINTS], out float s2[POINTS], out float s3[POINTS],
+                out float ymin[POINTS]) {
+  for (uint i = 0u; i < POINTS; ++i) {
+    n[i] = s1[i] = s2[i] = s3[i] = 0.0;
+    ymin[i] = 1.0;
+  }
+}
+
 // Adds key y to the sums of every point below it.
 void gather(float y, float pts[POINTS], inout float n[POINTS], inout float s1[POINTS], inout float s2[POINTS],
             inout float s3[POINTS], inout float ymin[POINTS]) {
