@@ -5,7 +5,7 @@
 // f(t) = sum_{y > t} (y - t)^R. From a verified left point (S_R >= 1) the closed-form root of the set
 // {y > t} is certified exact when it is <= min {y > t} and S_R <= 2, else a Newton step on
 // S_R^(1/R) - 1 (stays <= tau*); a rounding overshoot (S_R < 1) steps back to the root of the smaller
-// set; a bracket of a few ulps ends it. The includer defines the constant R = 1 / (alpha - 1).
+// set; a bracket of a few ulps ends it. The includer defines the constants R = 1 / (alpha - 1) and POINTS.
 
 // Root delta of sum (x - delta)^R = 1 over a fixed set with shifted moments (n, a1, a2, a3), as
 // attn_entmax_threshold.comp.
@@ -65,38 +65,40 @@ void gather(float y, float pts[POINTS], inout float n[POINTS], inout float s1[PO
 // One row's step after a sweep: bracket [a, b], the next sweep's points, and tau once done.
 void threshold_step(float n[POINTS], float s1[POINTS], float s2[POINTS], float s3[POINTS], float ymin[POINTS],
                     inout float pts[POINTS], inout float a, inout float b, inout float tau, inout bool done) {
-  int best = -1;
-  float f_best = 0.0, fd_best = 0.0, root_best = 0.0, ymin_best = 0.0, root_low = 0.0;
+  // The largest point with S_R >= 1 (its sums kept for the step), and b lowered to the smallest without.
+  bool left_found = false;
+  float n_l = 0.0, s1_l = 0.0, s2_l = 0.0, s3_l = 0.0, ymin_l = 0.0;
   [[unroll]] for (uint i = 0u; i < POINTS; ++i) {
     const float f = R == 1u ? s1[i] : R == 2u ? s2[i] : s3[i];
-    const float root = pts[i] + solve_set(n[i], s1[i], s2[i], s3[i]);
-    if (i == 0u) root_low = root;
     if (f >= 1.0) {
       if (pts[i] >= a) {
         a = pts[i];
-        best = int(i);
-        f_best = f;
-        fd_best = R == 1u ? n[i] : R == 2u ? s1[i] : s2[i];
-        root_best = root;
-        ymin_best = ymin[i];
+        left_found = true;
+        n_l = n[i];
+        s1_l = s1[i];
+        s2_l = s2[i];
+        s3_l = s3[i];
+        ymin_l = ymin[i];
       }
     } else {
       b = min(b, pts[i]);
     }
   }
   float base, hi;
-  if (best >= 0) {
-    const float t = a;
+  if (left_found) {
+    const float t = a, f = R == 1u ? s1_l : R == 2u ? s2_l : s3_l, fd = R == 1u ? n_l : R == 2u ? s1_l : s2_l;
+    const float root = t + solve_set(n_l, s1_l, s2_l, s3_l);
     const bool tiny = b - a <= 4.8e-7 * max(abs(a), abs(b));
-    const float next = min(t + (f_best - pow(f_best, 1.0 - 1.0 / float(R))) / fd_best, b);
-    if ((root_best <= ymin_best && f_best <= 2.0) || tiny || next <= t) {
-      tau = root_best;
+    const float next = min(t + (f - pow(f, 1.0 - 1.0 / float(R))) / fd, b);
+    if ((root <= ymin_l && f <= 2.0) || tiny || next <= t) {
+      tau = root;
       done = true;
       return;
     }
     base = next;
-    hi = root_best > next && root_best < b ? root_best : b;
+    hi = root > next && root < b ? root : b;
   } else {  // every point overshot (S_R < 1): back to the root of the smallest point's set
+    const float root_low = pts[0] + solve_set(n[0], s1[0], s2[0], s3[0]);
     base = root_low > a && root_low < b ? root_low : 0.5 * (a + b);
     hi = b;
   }
